@@ -1,0 +1,48 @@
+# The two commands a new user needs: `make demo` and `make test`. Both install everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install system-deps demo test lint typecheck unit eval bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# The real Prometheus and Alertmanager servers the sandbox runs (Debian packages).
+system-deps:
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
+	    || ! command -v prometheus-alertmanager >/dev/null; then \
+	  echo "installing prometheus and prometheus-alertmanager with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    prometheus prometheus-alertmanager >/dev/null; \
+	fi
+
+demo: install system-deps
+	$(BIN)/sre-on-call demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install system-deps lint typecheck
+	$(BIN)/pytest
+
+eval: install system-deps
+	$(BIN)/sre-on-call eval examples/scenarios --json build/eval.json
+
+bench: install system-deps
+	mkdir -p build
+	$(BIN)/python scripts/bench_fanout.py --json build/bench_fanout.json
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .ruff_cache

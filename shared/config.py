@@ -1,0 +1,238 @@
+"""`config.yaml`: the one typed loader. The agent list exists only in that file.
+
+Errors name the key and the problem: `agents.eks.port: Input should be a valid integer`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shared.errors import ConfigError
+
+ENV_CONFIG_PATH = "SRE_ON_CALL_CONFIG"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
+AGENT_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ProviderName = Literal["none", "bedrock", "openai", "ollama"]
+
+
+class ModelConfig(Strict):
+    provider: ProviderName = "none"
+    model_id: str | None = None
+    region: str | None = None
+    base_url: str | None = Field(default=None, description="OpenAI-compatible or Ollama endpoint")
+    api_key_env: str | None = Field(default=None, description="env var holding the API key, if any")
+    max_tokens: int = Field(default=2048, gt=0, le=64_000)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_tool_cycles: int = Field(default=6, ge=1, le=50)
+
+
+class Defaults(Strict):
+    model: ModelConfig = ModelConfig()
+    deadline_seconds: float = Field(default=60.0, gt=0, le=900)
+    late_cutoff_seconds: float = Field(default=180.0, gt=0, le=3600)
+    agent_budget_seconds: float = Field(default=45.0, gt=0, le=900)
+    investigation_window_minutes: int = Field(default=60, gt=0, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _cutoff_after_deadline(self) -> Defaults:
+        if self.late_cutoff_seconds < self.deadline_seconds:
+            raise ValueError("late_cutoff_seconds must not be shorter than deadline_seconds")
+        return self
+
+
+class Price(Strict):
+    input: float = Field(ge=0, description="USD per million input tokens")
+    output: float = Field(ge=0, description="USD per million output tokens")
+
+
+class McpServer(Strict):
+    """An MCP server an agent may use in LLM mode: stdio (command) or streamable HTTP (url)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    command: str | None = None
+    args: list[str] = []
+    env: dict[str, str] = {}
+    url: str | None = None
+    tool_filters: list[str] = []
+    startup_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give exactly one of command (stdio) or url (streamable HTTP)")
+        return self
+
+
+class AgentConfig(Strict):
+    role: Literal["master", "scanner"] = "scanner"
+    enabled: bool = True
+    description: str = ""
+    port: int = Field(ge=1024, le=65535)
+    runtime_arn_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    skills: list[str] = []
+    mcp_servers: list[McpServer] = []
+    model: ModelConfig | None = None
+    budget_seconds: float | None = Field(default=None, gt=0, le=900)
+    network: Literal["public", "vpc"] = "public"
+
+    @field_validator("skills")
+    @classmethod
+    def _skill_names(cls, skills: list[str]) -> list[str]:
+        for skill in skills:
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", skill):
+                raise ValueError(f"skill name {skill!r} must be lowercase letters, digits and dashes")
+        return skills
+
+
+class SlackSource(Strict):
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    base_url_env: str = "SLACK_API_BASE_URL"
+    channels: list[str] = []
+
+
+class DiscordSource(Strict):
+    bot_token_env: str = "DISCORD_BOT_TOKEN"
+    public_key_env: str = "DISCORD_PUBLIC_KEY"
+    base_url_env: str = "DISCORD_API_BASE_URL"
+    channels: list[str] = []
+
+
+class AwsSource(Strict):
+    region: str = "us-east-1"
+    endpoint_url_env: str = "AWS_ENDPOINT_URL"
+
+
+class CloudWatchLogsSource(Strict):
+    log_groups: list[str] = []
+    max_groups: int = Field(default=5, ge=1, le=50)
+    signatures_file: str | None = None
+
+
+class EksSource(Strict):
+    cluster: str | None = None
+    base_url_env: str = "KUBERNETES_BASE_URL"
+    kubeconfig_env: str = "KUBECONFIG"
+
+
+class PrometheusSource(Strict):
+    url_env: str = "PROMETHEUS_URL"
+    bearer_token_env: str | None = None
+    basic_auth_user_env: str | None = None
+    basic_auth_password_env: str | None = None
+    amp_region: str | None = Field(default=None, description="set for Amazon Managed Prometheus (SigV4)")
+
+
+class Sources(Strict):
+    slack: SlackSource = SlackSource()
+    discord: DiscordSource = DiscordSource()
+    aws: AwsSource = AwsSource()
+    cloudwatch_logs: CloudWatchLogsSource = CloudWatchLogsSource()
+    eks: EksSource = EksSource()
+    prometheus: PrometheusSource = PrometheusSource()
+
+
+class IntakeConfig(Strict):
+    trigger_reaction: str = "rotating_light"
+    dedup_table_env: str = "SRE_DEDUP_TABLE"
+    dedup_window_seconds: int = Field(default=600, ge=0)
+    storm_window_seconds: int = Field(default=300, ge=0)
+    alertmanager_token_env: str = "ALERTMANAGER_WEBHOOK_TOKEN"
+
+
+class AppConfig(Strict):
+    defaults: Defaults = Defaults()
+    prices: dict[str, Price] = {}
+    agents: dict[str, AgentConfig]
+    sources: Sources = Sources()
+    intake: IntakeConfig = IntakeConfig()
+
+    @model_validator(mode="after")
+    def _agents_consistent(self) -> AppConfig:
+        for agent_id in self.agents:
+            if not AGENT_ID.fullmatch(agent_id):
+                raise ValueError(f"agent id {agent_id!r} must be snake_case (a folder under agents/)")
+        masters = [a for a, c in self.agents.items() if c.role == "master"]
+        if len(masters) != 1:
+            raise ValueError(f"exactly one agent must have role: master (found {len(masters)})")
+        ports: dict[int, str] = {}
+        for agent_id, agent in self.agents.items():
+            if agent.port in ports:
+                raise ValueError(f"agents {ports[agent.port]} and {agent_id} share port {agent.port}")
+            ports[agent.port] = agent_id
+        return self
+
+    @property
+    def master_id(self) -> str:
+        return next(a for a, c in self.agents.items() if c.role == "master")
+
+    def scanners(self, *, enabled_only: bool = True) -> dict[str, AgentConfig]:
+        """The scanner agents, in config order."""
+        return {
+            agent_id: agent
+            for agent_id, agent in self.agents.items()
+            if agent.role == "scanner" and (agent.enabled or not enabled_only)
+        }
+
+    def model_for(self, agent_id: str) -> ModelConfig:
+        return self.agents[agent_id].model or self.defaults.model
+
+    def budget_for(self, agent_id: str) -> float:
+        budget = self.agents[agent_id].budget_seconds or self.defaults.agent_budget_seconds
+        return min(budget, self.defaults.deadline_seconds)
+
+
+def _format_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"{where}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: Any, *, source: str = "config") -> AppConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping")
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(f"{source}: {_format_error(e)}") from e
+
+
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(ENV_CONFIG_PATH) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
+    """Load and validate `config.yaml` (or `$SRE_ON_CALL_CONFIG`, or the path given)."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot read: {e.strerror or e}") from e
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{file}: not valid YAML: {e}") from e
+    return parse_config(data, source=str(file))
+
+
+def config_json_schema() -> str:
+    return json.dumps(AppConfig.model_json_schema(), indent=2, sort_keys=True)
