@@ -1,0 +1,49 @@
+"""The master agent: takes an `AlertContext`, runs one investigation, returns the `IncidentReport`.
+
+Card: the orchestrator of sre-on-call. It fans out to every enabled scanner over A2A, posts the
+report by the deadline in the alert's thread, and posts late results as updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agents.master.archive import archive_from_env
+from agents.master.orchestrator import Investigator
+from shared.a2a import client_from_config
+from shared.chat import platform_from_env
+from shared.config import AppConfig
+from shared.contracts import AlertContext
+from shared.errors import BadRequest
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Orchestrates an on-call investigation: fans the alert out to every scanner in parallel, "
+    "posts a deadline-bounded incident report in the alert's thread, and late results as updates."
+)
+SKILLS = [("investigate", "Investigate an alert", "Run a full investigation of one alert and post the report.")]
+
+
+def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """The A2A handler of the master: `{"alert": AlertContext}` in, `{"report": IncidentReport}` out."""
+    investigator = Investigator(
+        config=config,
+        client=client_from_config(config),
+        chat_for=lambda name: platform_from_env(name, config),
+        archive=archive_from_env(os.environ),
+    )
+    background: set[asyncio.Task[None]] = set()
+
+    async def handle(data: dict[str, Any]) -> dict[str, Any]:
+        if "alert" not in data:
+            raise BadRequest("the request carries no 'alert' (an AlertContext)")
+        ctx = AlertContext.model_validate(data["alert"])
+        report = await investigator.investigate(ctx, background=background)
+        return {"report": report.model_dump(mode="json")}
+
+    return handle

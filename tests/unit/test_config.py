@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.cli import main
+from shared.config import AppConfig, load_config, parse_config
+from shared.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shipped() -> dict:
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_shipped_config_is_valid_and_lists_the_five_scanners() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assert config.master_id == "master"
+    assert set(config.scanners()) == {"slack_scanner", "discord_scanner", "cloudwatch_logs", "eks", "prometheus"}
+    assert config.defaults.deadline_seconds == 60
+
+
+def test_every_scanner_in_config_has_its_agent_folder() -> None:
+    config = load_config(ROOT / "config.yaml")
+    for agent_id in config.agents:
+        assert (ROOT / "agents" / agent_id / "agent.py").is_file(), agent_id
+
+
+def test_unknown_key_is_rejected_with_its_path() -> None:
+    data = shipped()
+    data["agents"]["eks"]["prot"] = 1
+    with pytest.raises(ConfigError, match=r"agents\.eks\.prot: Extra inputs are not permitted"):
+        parse_config(data)
+
+
+def test_wrong_type_names_the_key() -> None:
+    data = shipped()
+    data["agents"]["eks"]["port"] = "nine"
+    with pytest.raises(ConfigError, match=r"agents\.eks\.port"):
+        parse_config(data)
+
+
+def test_duplicate_ports_and_missing_master_are_rejected() -> None:
+    data = shipped()
+    data["agents"]["eks"]["port"] = data["agents"]["prometheus"]["port"]
+    with pytest.raises(ConfigError, match="share port"):
+        parse_config(data)
+    data = shipped()
+    data["agents"]["master"]["role"] = "scanner"
+    with pytest.raises(ConfigError, match="role: master"):
+        parse_config(data)
+
+
+def test_disabled_agent_is_not_a_scanner_and_budget_never_exceeds_deadline() -> None:
+    data = shipped()
+    data["agents"]["discord_scanner"]["enabled"] = False
+    data["agents"]["eks"]["budget_seconds"] = 500
+    config = parse_config(data)
+    assert "discord_scanner" not in config.scanners()
+    assert "discord_scanner" in config.scanners(enabled_only=False)
+    assert config.budget_for("eks") == config.defaults.deadline_seconds
+
+
+def test_mcp_server_needs_exactly_one_transport() -> None:
+    data = shipped()
+    data["agents"]["eks"]["mcp_servers"] = [{"name": "k8s"}]
+    with pytest.raises(ConfigError, match="exactly one of command"):
+        parse_config(data)
+
+
+def test_config_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(ROOT / "config.yaml")]) == 0
+    assert "ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agents: {eks: {port: 1}}\n")
+    assert main(["config", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "agents.eks.port" in err and "greater than or equal to 1024" in err
+
+
+def test_config_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["additionalProperties"] is False
+    assert "agents" in schema["properties"]
+    assert AppConfig.model_json_schema()["required"] == ["agents"]
