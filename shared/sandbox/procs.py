@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -60,6 +60,37 @@ def wait_http_ok(url: str, timeout: float = 10.0, *, process: ManagedProcess | N
                 raise SourceError(f"{url} not ready after {timeout:.1f}s ({last})")
             time.sleep(delay)
             delay = min(delay * 1.5, 0.25)
+
+
+def start_http_server(
+    name: str,
+    argv_for_port: Callable[[int], Sequence[str]],
+    *,
+    ready_path: str,
+    log_path: Path,
+    cwd: Path | None = None,
+    timeout: float = 20.0,
+    attempts: int = 3,
+) -> tuple[ManagedProcess, str]:
+    """Start a server binary on a free loopback port and wait until `ready_path` answers 2xx.
+
+    Returns the process and its base URL. If another process grabs the port between our check
+    and the server's bind, a new port is tried. On any failure nothing is left running.
+    """
+    for _attempt in range(attempts):
+        port = free_port()
+        url = f"http://{LOOPBACK}:{port}"
+        process = ManagedProcess(name, argv_for_port(port), log_path=log_path, cwd=cwd).start()
+        try:
+            wait_http_ok(f"{url}{ready_path}", timeout, process=process)
+        except BaseException as e:
+            lost_port = isinstance(e, SourceError) and "address already in use" in process.log_tail()
+            process.stop()
+            if lost_port:
+                continue
+            raise
+        return process, url
+    raise SourceError(f"{name} could not bind a free loopback port in {attempts} attempts")
 
 
 class ManagedProcess:
