@@ -337,6 +337,13 @@ def _aggregate(func: str, field: str | None, rows: list[Row]) -> Any:
     if func == "count":
         return len(rows) if field is None else sum(1 for r in rows if r.get(field) is not None)
     present = [r[field] for r in rows if field is not None and r.get(field) is not None]
+    if func in {"earliest", "latest"} and field is not None:
+        # the field's value in the group's oldest / newest event that has it
+        dated = [r for r in rows if r.get(field) is not None]
+        if not dated:
+            return None
+        pick = min if func == "earliest" else max
+        return pick(dated, key=lambda r: int(r.get("@timestamp", 0)))[field]
     if func == "count_distinct":
         return len({_text(v) for v in present})
     if func in {"min", "max"} and present and all(isinstance(v, Stamp) for v in present):

@@ -2,7 +2,7 @@
 
 Supported: `fields`, `display`, `filter` (like / not like / =~ / = != < > <= >= / in [...] /
 and or not / parentheses / ispresent isempty isblank strcontains), `parse` (glob and regex with
-named groups), `stats` (count, count_distinct, min, max, avg, sum; by fields and bin(...)),
+named groups), `stats` (count, count_distinct, min, max, avg, sum, earliest, latest; by fields and bin(...)),
 `sort`, `limit`, `dedup`. Anything else raises InsightsSyntaxError: a query the sandbox cannot
 run must fail loudly, never be half-answered.
 """
@@ -167,7 +167,7 @@ class ParseCmd:
 
 @dataclass(frozen=True)
 class Aggregate:
-    func: str  # count, count_distinct, min, max, avg, sum
+    func: str  # count, count_distinct, min, max, avg, sum, earliest, latest
     field: str | None  # None for count(*)
     name: str
 
@@ -217,7 +217,7 @@ _UNSUPPORTED_COMMANDS = {
     "source",
     "addtotals",
 }
-_AGGREGATES = {"count", "count_distinct", "min", "max", "avg", "sum"}
+_AGGREGATES = {"count", "count_distinct", "min", "max", "avg", "sum", "earliest", "latest"}
 _PREDICATES = {"ispresent": 1, "isempty": 1, "isblank": 1, "strcontains": 2}
 
 

@@ -202,3 +202,20 @@ def test_comments_and_quoted_fields() -> None:
 def test_unsupported_or_malformed_queries_fail_loudly(query: str, problem: str) -> None:
     with pytest.raises(InsightsSyntaxError, match=re.escape(problem)):
         run_insights(query, EVENTS)
+
+
+def test_regex_alternation_is_not_a_pipe() -> None:
+    query = "fields @message | filter @message like /(?i)(timeout|upstream)/ | stats count(*) as n"
+    assert run_insights(query, EVENTS) == [{"n": "3"}]
+    assert (
+        len(run_insights('fields @message | filter @message like "a|b" or @message like /#x/', EVENTS)) == 0
+    )
+
+
+def test_earliest_and_latest() -> None:
+    query = "filter @message like /ERROR/ | stats earliest(@message) as first, latest(@message) as last"
+    query += " by @logStream"
+    rows = run_insights(query + " | sort @logStream asc", EVENTS)
+    assert rows[0] == {"@logStream": "api-1", "first": EVENTS[1].message, "last": EVENTS[1].message}
+    assert rows[1]["first"] == EVENTS[4].message
+    assert rows[1]["last"] == EVENTS[6].message
