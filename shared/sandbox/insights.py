@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.sandbox.insights_parser import (
+from shared.sandbox.insights_parser import parse_insights
+from shared.sandbox.insights_syntax import (
     BoolOp,
     Call,
     Compare,
@@ -33,7 +34,6 @@ from shared.sandbox.insights_parser import (
     RegexLit,
     SortCmd,
     StatsCmd,
-    parse_insights,
 )
 from shared.timeutil import epoch_ms
 
