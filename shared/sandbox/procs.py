@@ -71,16 +71,18 @@ def start_http_server(
     cwd: Path | None = None,
     timeout: float = 20.0,
     attempts: int = 3,
+    port: int | None = None,
 ) -> tuple[ManagedProcess, str]:
     """Start a server binary on a free loopback port and wait until `ready_path` answers 2xx.
 
     Returns the process and its base URL. If another process grabs the port between our check
     and the server's bind, a new port is tried. On any failure nothing is left running.
+    With `port`, that port is used (a restarted server keeps its address) and not retried.
     """
-    for _attempt in range(attempts):
-        port = free_port()
-        url = f"http://{LOOPBACK}:{port}"
-        process = ManagedProcess(name, argv_for_port(port), log_path=log_path, cwd=cwd).start()
+    for _attempt in range(1 if port else attempts):
+        bound = port or free_port()
+        url = f"http://{LOOPBACK}:{bound}"
+        process = ManagedProcess(name, argv_for_port(bound), log_path=log_path, cwd=cwd).start()
         try:
             wait_http_ok(f"{url}{ready_path}", timeout, process=process)
         except BaseException as e:

@@ -82,12 +82,14 @@ class PrometheusSandbox:
         alertmanager_url: str | None = None,
         evaluation_interval: str = "1s",
         start_timeout: float = 30.0,
+        port: int | None = None,
     ) -> None:
         self.resolved = resolved
         self.workdir = Path(workdir) / "prometheus"
         self.alertmanager_url = alertmanager_url
         self.evaluation_interval = evaluation_interval
         self.start_timeout = start_timeout
+        self.port = port
         self.url = ""
         self.process: ManagedProcess | None = None
 
@@ -121,6 +123,7 @@ class PrometheusSandbox:
             log_path=self.workdir / "prometheus.log",
             cwd=self.workdir,
             timeout=self.start_timeout,
+            port=self.port,
         )
         logger.info(
             "url=<%s>, series=<%d>, seconds=<%.2f> | prometheus ready",
