@@ -153,6 +153,9 @@ class IntakeConfig(Strict):
     dedup_window_seconds: int = Field(default=600, ge=0)
     storm_window_seconds: int = Field(default=300, ge=0)
     alertmanager_token_env: str = "ALERTMANAGER_WEBHOOK_TOKEN"
+    # Where Alertmanager alerts are reported when the webhook URL names no `?channel=`.
+    alertmanager_channel: str | None = None
+    alertmanager_platform: Literal["slack", "discord"] = "slack"
 
 
 class AppConfig(Strict):
