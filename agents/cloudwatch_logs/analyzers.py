@@ -1,0 +1,324 @@
+"""Pure analysis of fetched log events: error templates with spikes and cause hints, and the change
+markers the logs record (config reloads, releases starting). Events in, `Finding`s out."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from agents.cloudwatch_logs.queries import ERROR_RE, MARKER_RE, insights_console_url, template_query
+from agents.cloudwatch_logs.signatures import Signatures, settings_in, version_in
+from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner
+from agents.cloudwatch_logs.tools import LogEvent
+from agents.eks.scope import Scope
+from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
+
+AGENT = "cloudwatch_logs"
+
+# Container Insights (Fluent Bit) stream names: `<pod>_<namespace>_<container>`, possibly inside
+# `<host>-application.var.log.containers.<pod>_<ns>_<container>-<64 hex>.log`.
+_CI_STREAM = re.compile(
+    r"(?:containers\.)?(?P<pod>[a-z0-9][a-z0-9.\-]*)_(?P<ns>[a-z0-9][a-z0-9\-]*)_(?P<container>[a-z0-9][a-z0-9\-]*?)"
+    r"(?:-[0-9a-f]{64}\.log)?$"
+)
+_LEADING_TIME = re.compile(r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?\]?\s*)")
+_SLUG = re.compile(r"[^A-Za-z0-9_.:/\-]+")
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The recent window the alert is about, and the baseline just before it."""
+
+    baseline_start: datetime
+    recent_start: datetime
+    end: datetime
+
+    @property
+    def recent_minutes(self) -> float:
+        return max(1.0, (self.end - self.recent_start).total_seconds() / 60)
+
+    @property
+    def baseline_minutes(self) -> float:
+        return max(0.0, (self.recent_start - self.baseline_start).total_seconds() / 60)
+
+
+def windows_for(scope: Scope, recent: timedelta = timedelta(minutes=15)) -> Windows:
+    """Recent = 15 min before the anchor up to the window's end; baseline = the rest of the window
+    before it (at least as long as the recent one)."""
+    end = scope.window_end
+    recent_start = min(scope.anchor - recent, end - timedelta(minutes=1))
+    baseline_start = min(scope.window_start, recent_start - (end - recent_start))
+    return Windows(baseline_start, recent_start, end)
+
+
+def where_of(event: LogEvent) -> str:
+    """`namespace/pod` for a Container Insights stream, else the log group."""
+    match = _CI_STREAM.search(event.stream)
+    if match:
+        return f"{match.group('ns')}/{match.group('pod')}"
+    return event.log_group
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("-", text).strip("-")[:120] or "logs"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _short(message: str, limit: int = 150) -> str:
+    text = _LEADING_TIME.sub("", message).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _longest_literal(template: str) -> str:
+    parts = [p.strip() for p in template.split(WILDCARD)]
+    return max(parts, key=len) if parts else template
+
+
+def _ago(scope: Scope, at: datetime) -> str:
+    minutes = round((scope.anchor - at).total_seconds() / 60)
+    if minutes >= 0:
+        return f"{minutes} min before the alert"
+    return f"{-minutes} min after the alert"
+
+
+@dataclass
+class _Stats:
+    recent: int = 0
+    baseline: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    first_event: LogEvent | None = None
+    last_event: LogEvent | None = None
+    wheres: Counter[str] = field(default_factory=Counter)
+    groups: Counter[str] = field(default_factory=Counter)
+
+    def add(self, event: LogEvent, recent: bool) -> None:
+        if recent:
+            self.recent += 1
+        else:
+            self.baseline += 1
+        if self.first is None or event.at < self.first:
+            self.first, self.first_event = event.at, event
+        if self.last is None or event.at >= self.last:
+            self.last, self.last_event = event.at, event
+        if len(self.wheres) < 20 or where_of(event) in self.wheres:
+            self.wheres[where_of(event)] += 1
+        self.groups[event.log_group] += 1
+
+
+def deploy_times(events: list[LogEvent], signatures: Signatures) -> list[datetime]:
+    """When releases started, per the logs (deploy markers)."""
+    times = []
+    for event in events:
+        marker = signatures.marker(event.message)
+        if marker is not None and marker.change is Trigger.DEPLOY:
+            times.append(event.at)
+    return sorted(times)
+
+
+def error_findings(
+    events: list[LogEvent],
+    *,
+    windows: Windows,
+    scope: Scope,
+    signatures: Signatures,
+    region: str,
+    deploys: list[datetime] | None = None,
+    baseline_complete: bool = True,
+    max_findings: int = 8,
+) -> list[Finding]:
+    """One finding per error template seen in the recent window, ranked, at most `max_findings`."""
+    errors = [
+        e for e in events if windows.baseline_start <= e.at <= windows.end and ERROR_RE.search(e.message)
+    ]
+    if not errors:
+        return []
+    miner = TemplateMiner()
+    ids = miner.assign(e.message for e in errors)
+    stats: dict[int, _Stats] = {}
+    for cid, event in zip(ids, errors, strict=True):
+        if cid >= 0:
+            stats.setdefault(cid, _Stats()).add(event, event.at >= windows.recent_start)
+    templates = {c.id: c.template for c in miner.clusters()}
+    candidates = []
+    for cid, st in stats.items():
+        if st.recent == 0 or st.first_event is None:
+            continue
+        finding = _error_finding(
+            templates[cid],
+            st,
+            windows=windows,
+            scope=scope,
+            signatures=signatures,
+            region=region,
+            deploys=deploys or [],
+            baseline_complete=baseline_complete,
+        )
+        candidates.append(finding)
+    candidates.sort(key=lambda f: (-f.severity.rank, -f.relevance, f.id))
+    return candidates[:max_findings]
+
+
+def _error_finding(
+    template: str,
+    st: _Stats,
+    *,
+    windows: Windows,
+    scope: Scope,
+    signatures: Signatures,
+    region: str,
+    deploys: list[datetime],
+    baseline_complete: bool,
+) -> Finding:
+    assert st.first_event is not None and st.last_event is not None and st.first is not None
+    recent_rate = st.recent / windows.recent_minutes
+    baseline_rate = st.baseline / windows.baseline_minutes if windows.baseline_minutes else 0.0
+    new = st.baseline == 0 and windows.baseline_minutes > 0 and baseline_complete
+    spike = st.recent >= 3 and (new or recent_rate >= 3 * baseline_rate)
+    first_recent = st.first if new else windows.recent_start
+    signature = signatures.match(st.first_event.message) or signatures.match(st.last_event.message)
+    category: CauseCategory | None = signature.category if signature else None
+    if signature is not None and signature.after_deploy:
+        after_deploy = any(windows.baseline_start <= t <= st.first for t in deploys)
+        category = category if (after_deploy or new) else None
+
+    if category is not None and spike and st.recent >= 5:
+        severity = Severity.CRITICAL
+    elif category is not None or spike:
+        severity = Severity.WARNING
+    else:
+        severity = Severity.INFO
+    where = st.wheres.most_common(1)[0][0]
+    relevance = max(scope.text_relevance(w) for w in st.wheres)
+    relevance = max(relevance, scope.text_relevance(st.first_event.message))
+    relevance = min(1.0, relevance + 0.05) if spike else relevance * 0.6
+
+    if new:
+        trend = f"new: none in the {round(windows.baseline_minutes)} min before"
+    elif spike:
+        trend = f"{recent_rate / max(baseline_rate, 1e-9):.0f}x the rate of the {round(windows.baseline_minutes)} min before"
+    else:
+        trend = f"steady: {st.baseline} in the {round(windows.baseline_minutes)} min before"
+    label = (signature.label[0].upper() + signature.label[1:]) if signature and category else "Errors"
+    title = f'{label}: {st.recent}x "{_short(st.first_event.message)}" in {where} ({trend})'
+    groups = [g for g, _ in st.groups.most_common()]
+    query = template_query(_longest_literal(template))
+    url = insights_console_url(region, groups[:10], query, min(windows.baseline_start, st.first), windows.end)
+    evidence = [
+        Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=query, url=url),
+        Evidence(
+            kind=EvidenceKind.LOG_LINE,
+            reference=f"{st.first_event.log_group}/{st.first_event.stream}",
+            excerpt=st.first_event.message[:2000],
+            at=st.first,
+            url=url,
+        ),
+    ]
+    if st.last_event.message != st.first_event.message:
+        evidence.append(
+            Evidence(
+                kind=EvidenceKind.LOG_LINE,
+                reference=f"{st.last_event.log_group}/{st.last_event.stream}",
+                excerpt=st.last_event.message[:2000],
+                at=st.last,
+                url=url,
+            )
+        )
+    wheres = ", ".join(f"{w} ({n})" for w, n in st.wheres.most_common(5))
+    detail = (
+        f"Template: {template}\n"
+        f"{st.recent} lines since {first_recent:%H:%M} UTC, {st.baseline} in the baseline window "
+        f"({windows.baseline_start:%H:%M}-{windows.recent_start:%H:%M} UTC"
+        f"{'' if baseline_complete else ', sample cut short: a lower bound'}).\n"
+        f"First seen {st.first:%Y-%m-%d %H:%M:%S} UTC, last seen {st.last:%H:%M:%S} UTC.\n"
+        f"Where: {wheres}. Log groups: {', '.join(groups[:5])}."
+    )
+    if signature is not None:
+        detail += f"\nSignature: {signature.id}" + (
+            "" if category else " (no rollout before it: no cause hint)"
+        )
+    return Finding(
+        id=f"{AGENT}:errors:{_slug(where)}:{_digest(template)}",
+        agent=AGENT,
+        severity=severity,
+        title=title[:300],
+        detail=detail,
+        resources=tuple([*groups[:3], *(w for w, _ in st.wheres.most_common(3) if w not in groups)]),
+        first_seen=st.first,
+        last_seen=st.last,
+        evidence=tuple(evidence),
+        cause_hint=category,
+        relevance=round(relevance, 3),
+    )
+
+
+def marker_findings(
+    events: list[LogEvent],
+    *,
+    scope: Scope,
+    signatures: Signatures,
+    region: str,
+    windows: Windows,
+    max_findings: int = 5,
+) -> list[Finding]:
+    """Changes the logs record (config reloads, releases starting), closest before the alert first."""
+    marked = [(e, m) for e in events if MARKER_RE.search(e.message) and (m := signatures.marker(e.message))]
+    if not marked:
+        return []
+    miner = TemplateMiner()
+    ids = miner.assign(e.message for e, _ in marked)
+    firsts: dict[int, tuple[LogEvent, Trigger]] = {}
+    counts: Counter[int] = Counter()
+    for cid, (event, marker) in zip(ids, marked, strict=True):
+        if cid < 0:
+            continue
+        counts[cid] += 1
+        if cid not in firsts or event.at < firsts[cid][0].at:
+            firsts[cid] = (event, marker.change)
+    templates = {c.id: c.template for c in miner.clusters()}
+    findings = []
+    for cid, (event, change) in firsts.items():
+        where = where_of(event)
+        settings = settings_in(event.message)
+        version = version_in(event.message)
+        if change is Trigger.CONFIG_CHANGE:
+            what = "Config reloaded" + (f": {', '.join(settings)}" if settings else "")
+        else:
+            what = f"Release {version} started" if version else "Release started"
+        title = f"{what} in {where}, {_ago(scope, event.at)}"
+        relevance = max(scope.text_relevance(where), scope.text_relevance(event.message)) * scope.proximity(
+            event.at
+        )
+        query = template_query(_longest_literal(templates[cid]))
+        url = insights_console_url(region, [event.log_group], query, windows.baseline_start, windows.end)
+        findings.append(
+            Finding(
+                id=f"{AGENT}:change:{_slug(where)}:{_digest(templates[cid])}",
+                agent=AGENT,
+                severity=Severity.INFO,
+                title=title[:300],
+                detail=f'{counts[cid]} such line(s); the first: "{event.message[:500]}"',
+                resources=(event.log_group, where) if where != event.log_group else (event.log_group,),
+                first_seen=event.at,
+                last_seen=event.at,
+                evidence=(
+                    Evidence(
+                        kind=EvidenceKind.LOG_LINE,
+                        reference=f"{event.log_group}/{event.stream}",
+                        excerpt=event.message[:2000],
+                        at=event.at,
+                        url=url,
+                    ),
+                ),
+                change=change,
+                relevance=round(max(0.05, relevance), 3),
+            )
+        )
+    findings.sort(key=lambda f: (-f.relevance, f.id))
+    return findings[:max_findings]

@@ -1,0 +1,192 @@
+"""What the scanner reads, in order and within its budget: the log groups, then the window's error
+lines and change markers (Logs Insights, or `filter_log_events` when Insights is unavailable)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from agents.base import Budget
+from agents.cloudwatch_logs.analyzers import AGENT, Windows
+from agents.cloudwatch_logs.groups import ScoredGroup, lookups, select_groups
+from agents.cloudwatch_logs.queries import (
+    ERROR_RE,
+    MARKER_RE,
+    error_count_query,
+    errors_query,
+    fallback_pattern,
+    insights_console_url,
+    markers_query,
+)
+from agents.cloudwatch_logs.tools import LogEvent, LogsReader, QueryResult, row_to_event
+from agents.eks.scope import Scope
+from shared.contracts import Evidence, EvidenceKind, Finding, Severity
+from shared.errors import SourceError
+
+logger = logging.getLogger(__name__)
+
+ERROR_LIMIT = 2000  # rows per window (Insights allows 10,000; this keeps a scan to seconds)
+MARKER_LIMIT = 300
+FALLBACK_EVENTS = 1000  # per group and window
+
+
+@dataclass
+class GroupSearch:
+    groups: list[ScoredGroup] = field(default_factory=list)
+    looked_for: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fetched:
+    error_lines: list[LogEvent] = field(default_factory=list)
+    markers: list[LogEvent] = field(default_factory=list)
+    baseline_complete: bool = True
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # calls that failed, for AgentResult.errors
+
+
+def find_groups(
+    reader: LogsReader, scope: Scope, configured: list[str], max_groups: int, budget: Budget
+) -> GroupSearch:
+    """List the groups each lookup can find (bounded), then keep the best `max_groups`."""
+    search = GroupSearch()
+    found: dict[str, int] = {}
+    for lookup in lookups(scope, configured):
+        search.looked_for.append(lookup.describe())
+        if budget.remaining() < 2.0:
+            search.errors.append("budget nearly spent: stopped listing log groups")
+            break
+        try:
+            groups, _ = reader.list_groups(
+                budget, prefix=lookup.prefix, pattern=lookup.pattern, max_groups=50
+            )
+        except SourceError as e:
+            search.errors.append(str(e))
+            continue
+        for group in groups:
+            found[group.name] = group.stored_bytes
+    search.groups = select_groups(found, scope, configured, max_groups)
+    if not search.groups and search.errors and not found:
+        # Every listing failed: this is the source being unreachable, not "no match".
+        raise SourceError("; ".join(dict.fromkeys(search.errors)))
+    return search
+
+
+def fetch_window(reader: LogsReader, groups: list[str], windows: Windows, budget: Budget) -> Fetched:
+    """Error lines of the recent and baseline windows and the window's change markers."""
+    specs = [
+        (errors_query(ERROR_LIMIT), groups, windows.recent_start, windows.end, ERROR_LIMIT),
+        (errors_query(ERROR_LIMIT), groups, windows.baseline_start, windows.recent_start, ERROR_LIMIT),
+        (markers_query(MARKER_LIMIT), groups, windows.baseline_start, windows.end, MARKER_LIMIT),
+    ]
+    fetched = Fetched()
+    results = reader.wait(budget, reader.start_queries(budget, specs), reserve_s=1.5)
+    if any(r.status == "Failed" for r in results):
+        reasons = "; ".join(dict.fromkeys(r.error or r.status for r in results if r.status == "Failed"))
+        fetched.notes.append(
+            f"Logs Insights failed ({reasons}); read the groups with filter_log_events instead."
+        )
+        return _fallback(reader, groups, windows, budget, fetched)
+    recent, baseline, markers = results
+    fetched.error_lines = _events(recent, groups) + _events(baseline, groups)
+    fetched.markers = [e for e in _events(markers, groups) if MARKER_RE.search(e.message)]
+    fetched.baseline_complete = baseline.complete and len(baseline.rows) < ERROR_LIMIT
+    for name, result in (("recent", recent), ("baseline", baseline), ("markers", markers)):
+        if not result.complete:
+            fetched.notes.append(
+                f"The {name} query was stopped at the budget ({len(result.rows)} rows kept)."
+            )
+        elif len(result.rows) >= ERROR_LIMIT:
+            fetched.notes.append(
+                f"The {name} query hit its {ERROR_LIMIT}-row limit: counts are lower bounds."
+            )
+    return fetched
+
+
+def _events(result: QueryResult, groups: list[str]) -> list[LogEvent]:
+    default = groups[0] if len(groups) == 1 else ""
+    events = [e for row in result.rows if (e := row_to_event(row, default)) is not None]
+    # Re-check the window locally: an engine may answer with a wider range than asked.
+    return [e for e in events if result.start <= e.at <= result.end]
+
+
+def _fallback(
+    reader: LogsReader, groups: list[str], windows: Windows, budget: Budget, fetched: Fetched
+) -> Fetched:
+    pattern = fallback_pattern()
+    for group in groups:
+        for start, end, is_baseline in (
+            (windows.recent_start, windows.end, False),
+            (windows.baseline_start, windows.recent_start, True),
+        ):
+            if budget.remaining() < 1.5:
+                fetched.notes.append("Budget spent before every group was read.")
+                fetched.baseline_complete = False
+                return fetched
+            try:
+                events, truncated = reader.filter_events(
+                    budget, group, start, end, pattern=pattern, max_events=FALLBACK_EVENTS
+                )
+            except SourceError as e:
+                fetched.problems.append(str(e))
+                continue
+            if truncated:
+                fetched.notes.append(
+                    f"{group}: read the first {FALLBACK_EVENTS} events of the "
+                    f"{'baseline' if is_baseline else 'recent'} window only."
+                )
+                if is_baseline:
+                    fetched.baseline_complete = False
+            fetched.error_lines += [e for e in events if ERROR_RE.search(e.message)]
+            fetched.markers += [e for e in events if MARKER_RE.search(e.message)]
+    return fetched
+
+
+def snapshot_findings(
+    reader: LogsReader, region: str, scope: Scope, budget: Budget, top: int = 8
+) -> tuple[list[Finding], list[str], list[str]]:
+    """The largest log groups by stored bytes, with their error lines of the last 15 minutes."""
+    groups, truncated = reader.list_groups(budget, max_groups=150)
+    notes = [
+        f"Listed {len(groups)} log groups{' (first 150 only)' if truncated else ''}; ingestion rates "
+        "need CloudWatch metrics (IncomingBytes), so groups are ranked by stored bytes."
+    ]
+    groups.sort(key=lambda g: (-g.stored_bytes, g.name))
+    chosen = groups[:top]
+    if not chosen:
+        return [], [*notes, f"No log groups in {region}."], []
+    end = scope.window_end
+    start = end - timedelta(minutes=15)
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    results = reader.wait(
+        budget,
+        reader.start_queries(budget, [(error_count_query(), [g.name for g in chosen], start, end, 100)]),
+    )
+    for row in results[0].rows:
+        name = row.get("@log", "").split(":", 1)[-1]
+        if name and row.get("errors", "").isdigit():
+            counts[name] = int(row["errors"])
+    if results[0].status != "Complete" or (results[0].rows and not counts):
+        errors.append(f"error counts unavailable: {results[0].error or results[0].status}")
+    findings = []
+    for group in chosen:
+        n = counts.get(group.name)
+        errors_text = f"{n} error lines in the last 15 min" if n is not None else "error count unknown"
+        url = insights_console_url(region, [group.name], error_count_query(), start, end)
+        findings.append(
+            Finding(
+                id=f"{AGENT}:snapshot:{group.name.strip('/') or 'group'}"[:200],
+                agent=AGENT,
+                severity=Severity.WARNING if (n or 0) >= 100 else Severity.INFO,
+                title=f"Log group {group.name}: {group.stored_bytes / 2**20:.1f} MiB stored, {errors_text}",
+                resources=(group.name,),
+                evidence=(
+                    Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=error_count_query(), url=url),
+                ),
+                relevance=0.5,
+            )
+        )
+    return findings, notes, errors

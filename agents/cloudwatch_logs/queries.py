@@ -1,0 +1,146 @@
+"""Logs Insights query texts, the client-side twins of their filters, and console deep links.
+
+The queries stay inside the Insights subset the sandbox implements (fields, filter like /regex/,
+stats count(*) by bin() / fields, sort, limit, parse); every filter also exists as a Python regex,
+so results are re-checked locally whatever engine answered.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import quote
+
+from shared.timeutil import to_utc
+
+# What makes a line worth clustering as an error. Broad on purpose: the templates and the
+# signatures decide what it means; this only keeps INFO chatter out of the sample.
+ERROR_WORDS = (
+    r"error|exception|fatal|panic|fail|refused|denied|forbidden|unauthori[sz]ed|timed? ?out|throttl"
+    r"|unavailable|oom|killed|no space|x509|certificate|expired|cannot|unable|too many|exceeded"
+    r"|not found|no such host|unreachable|crash|traceback|reset by peer|\s5\d\d\s"
+)
+MARKER_WORDS = (
+    r"config(uration)? ?(re)?load|reloaded|reloading|config(uration)? (changed|updated)|feature flag"
+    r"|start(ed|ing)|version|deploy(ed|ing)|rolling out"
+)
+ERROR_RE = re.compile(ERROR_WORDS, re.IGNORECASE)
+MARKER_RE = re.compile(MARKER_WORDS, re.IGNORECASE)
+
+FIELDS = "fields @timestamp, @message, @logStream, @log"
+
+
+def errors_query(limit: int) -> str:
+    """Recent error-looking lines, newest first."""
+    return f"{FIELDS}\n| filter @message like /(?i)({ERROR_WORDS})/\n| sort @timestamp desc\n| limit {limit}"
+
+
+def markers_query(limit: int) -> str:
+    """Lines that may record a change (config reload, a release starting), newest first."""
+    return f"{FIELDS}\n| filter @message like /(?i)({MARKER_WORDS})/\n| sort @timestamp desc\n| limit {limit}"
+
+
+def error_count_query() -> str:
+    """Error lines per log group (for the snapshot)."""
+    return f"filter @message like /(?i)({ERROR_WORDS})/\n| stats count(*) as errors by @log"
+
+
+def template_query(literal: str, limit: int = 100) -> str:
+    """The lines of one template, by its longest literal run (for a per-template deep link)."""
+    escaped = literal.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{FIELDS}\n| filter @message like "{escaped}"\n| sort @timestamp desc\n| limit {limit}'
+
+
+# Filter-pattern OR terms for `filter_log_events` (the fallback). Real CloudWatch matches `?term`
+# case-sensitively, hence the spellings; moto ignores such patterns and returns every event, which
+# the local regexes then sort out.
+FALLBACK_TERMS = (
+    "ERROR",
+    "Error",
+    "error",
+    "Exception",
+    "exception",
+    "FATAL",
+    "fatal",
+    "panic",
+    "WARN",
+    "failed",
+    "Failed",
+    "refused",
+    "denied",
+    "Denied",
+    "Forbidden",
+    "timeout",
+    "Timeout",
+    "Throttl",
+    "throttl",
+    "OutOfMemory",
+    "reloaded",
+    "started",
+    "Started",
+    "starting",
+    "Starting",
+    "version",
+    "deploy",
+)
+
+
+def fallback_pattern() -> str:
+    return " ".join(f"?{term}" for term in FALLBACK_TERMS)
+
+
+# ---------------------------------------------------------------- console deep links
+
+
+def _console_escape(value: str) -> str:
+    """Values inside the Insights console's `queryDetail` are escaped as `*XX` (hex of each byte)
+    for everything but ASCII letters and digits."""
+    out: list[str] = []
+    for byte in value.encode("utf-8"):
+        char = chr(byte)
+        out.append(char if char.isascii() and char.isalnum() else f"*{byte:02x}")
+    return "".join(out)
+
+
+def _iso(dt: datetime) -> str:
+    return to_utc(dt).strftime("%Y-%m-%dT%H:%M:%S.") + f"{to_utc(dt).microsecond // 1000:03d}Z"
+
+
+def insights_console_url(
+    region: str, log_groups: list[str] | tuple[str, ...], query: str, start: datetime, end: datetime
+) -> str:
+    """A link that opens Logs Insights on `log_groups` with `query` over [start, end] (UTC)."""
+    sources = "".join(f"~'{_console_escape(g)}" for g in log_groups)
+    detail = (
+        f"~(end~'{_console_escape(_iso(end))}~start~'{_console_escape(_iso(start))}"
+        f"~timeType~'ABSOLUTE~tz~'UTC~editorString~'{_console_escape(query)}"
+        f"~source~({sources}))"
+    )
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logsV2:logs-insights$3FqueryDetail$3D{detail}"
+    )
+
+
+def log_events_console_url(
+    region: str,
+    log_group: str,
+    start: datetime,
+    end: datetime,
+    stream: str | None = None,
+    filter_pattern: str | None = None,
+) -> str:
+    """A link to a log group's (or one stream's) events over [start, end], optionally filtered."""
+
+    def esc(text: str) -> str:  # the console double-escapes path parts, `%` written as `$25`
+        return quote(quote(text, safe=""), safe="").replace("%", "$")
+
+    path = f"log-groups/log-group/{esc(log_group)}"
+    if stream:
+        path += f"/log-events/{esc(stream)}"
+    else:
+        path += "/log-events"
+    params = f"start$3D{int(to_utc(start).timestamp() * 1000)}$26end$3D{int(to_utc(end).timestamp() * 1000)}"
+    if filter_pattern:
+        params += f"$26filterPattern$3D{esc(filter_pattern)}"
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:{path}$3F{params}"

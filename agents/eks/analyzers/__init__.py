@@ -1,0 +1,57 @@
+"""The EKS analyzers: pure functions over a fetched `ClusterState`, each in its own module.
+
+`analyze` runs them all and returns the findings (deduplicated, worst and most relevant first)
+and notes (what could not be told, e.g. pruned rollout history).
+"""
+
+from __future__ import annotations
+
+from agents.cloudwatch_logs.signatures import Signatures
+from agents.eks.analyzers.changes import analyze_config_changes, analyze_rollouts
+from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.events import analyze_events
+from agents.eks.analyzers.logs import analyze_pod_logs
+from agents.eks.analyzers.nodes import analyze_nodes
+from agents.eks.analyzers.pod_findings import analyze_pods
+from agents.eks.analyzers.scaling import analyze_hpas
+from agents.eks.analyzers.services import analyze_services
+from agents.eks.analyzers.storage import analyze_pvcs
+from agents.eks.analyzers.workloads import (
+    analyze_deployments,
+    analyze_jobs,
+    analyze_replicasets,
+    analyze_sets,
+)
+from agents.eks.scope import Scope
+from agents.eks.state import ClusterState
+from shared.contracts import Finding
+
+MAX_FINDINGS = 40
+
+__all__ = ["Analysis", "analyze"]
+
+
+def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[list[Finding], list[str]]:
+    analysis = Analysis(scope, state)
+    findings: list[Finding] = []
+    findings += analyze_pods(analysis)
+    findings += analyze_deployments(analysis)
+    findings += analyze_sets(analysis)
+    findings += analyze_replicasets(analysis)
+    findings += analyze_jobs(analysis)
+    findings += analyze_nodes(analysis)
+    findings += analyze_hpas(analysis)
+    findings += analyze_pvcs(analysis)
+    findings += analyze_services(analysis)
+    rollouts, notes = analyze_rollouts(analysis)
+    findings += rollouts
+    findings += analyze_config_changes(analysis)
+    rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
+    findings += analyze_pod_logs(analysis, signatures, rolled_out)
+    covered = {resource for f in findings for resource in f.resources}
+    findings += analyze_events(analysis, covered)
+    unique: dict[str, Finding] = {}
+    for finding in findings:
+        unique.setdefault(finding.id, finding)
+    ranked = sorted(unique.values(), key=lambda f: (-f.severity.rank * f.relevance, -f.relevance, f.id))
+    return ranked[:MAX_FINDINGS], notes

@@ -1,0 +1,326 @@
+"""What changed before the alert: rollouts (ReplicaSet revision history with the image / env /
+resources diff between revisions) and ConfigMap / Secret changes where the API records when
+(managedFields times, creationTimestamp, time-valued annotations). Ranked by closeness before the
+alert. When history is pruned the finding says so rather than "nothing changed"."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+LOOKBACK = timedelta(hours=24)
+REVISION = "deployment.kubernetes.io/revision"
+_SECRETISH = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+_TIME_ANNOTATION = re.compile(
+    r"(updated|changed|modified|restarted|reloaded)[-_]?(at|on|time)$", re.IGNORECASE
+)
+
+
+def _revision(obj: Obj) -> int:
+    try:
+        return int(o.annotations_of(obj).get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+def _env(container: dict[str, Any]) -> dict[str, str]:
+    env = {}
+    for item in container.get("env") or []:
+        name = str(item.get("name", ""))
+        if "value" in item:
+            env[name] = "<redacted>" if _SECRETISH.search(name) else str(item["value"])
+        else:
+            ref: dict[str, Any] = item.get("valueFrom") or {}
+            kind, source = next(iter(ref.items()), ("?", None))
+            source = source if isinstance(source, dict) else {}
+            env[name] = f"from {kind} {source.get('name', '')}/{source.get('key', '')}".rstrip("/")
+    for item in container.get("envFrom") or []:
+        for kind in ("configMapRef", "secretRef"):
+            if kind in item:
+                env[f"envFrom {kind}"] = str(item[kind].get("name", ""))
+    return env
+
+
+def template_diff(old: Obj, new: Obj) -> list[str]:
+    """Human-readable changes between two pod templates, images first."""
+    old_c = {c.get("name"): c for c in o.template_containers(old)}
+    changes: list[str] = []
+    for container in o.template_containers(new):
+        name = container.get("name")
+        before = old_c.get(name)
+        if before is None:
+            changes.append(f"container {name} added ({o.image_ref(container.get('image', ''))})")
+            continue
+        if before.get("image") != container.get("image"):
+            old_ref, new_ref = o.image_ref(before.get("image", "")), o.image_ref(container.get("image", ""))
+            repo_old, repo_new = old_ref.split(":")[0], new_ref.split(":")[0]
+            if repo_old == repo_new:
+                changes.append(
+                    f"image {repo_new} {o.image_tag(before.get('image', ''))} -> "
+                    f"{o.image_tag(container.get('image', ''))}"
+                )
+            else:
+                changes.append(f"image {old_ref} -> {new_ref}")
+        env_old, env_new = _env(before), _env(container)
+        for key in sorted(set(env_old) | set(env_new)):
+            if env_old.get(key) != env_new.get(key):
+                if key not in env_old:
+                    changes.append(f"env +{key}={env_new[key]}")
+                elif key not in env_new:
+                    changes.append(f"env -{key}")
+                else:
+                    changes.append(f"env {key} {env_old[key]} -> {env_new[key]}")
+        for field in ("resources", "command", "args", "livenessProbe", "readinessProbe"):
+            if before.get(field) != container.get(field):
+                changes.append(
+                    f"{name} {field} changed: {_compact(before.get(field))} -> {_compact(container.get(field))}"
+                )
+    removed = set(old_c) - {c.get("name") for c in o.template_containers(new)}
+    changes += [f"container {name} removed" for name in sorted(n for n in removed if n)]
+    old_ann = (o.spec(old).get("template", {}).get("metadata") or {}).get("annotations") or {}
+    new_ann = (o.spec(new).get("template", {}).get("metadata") or {}).get("annotations") or {}
+    if old_ann.get("kubectl.kubernetes.io/restartedAt") != new_ann.get("kubectl.kubernetes.io/restartedAt"):
+        changes.append("rollout restart (kubectl.kubernetes.io/restartedAt)")
+    return changes
+
+
+def _compact(value: Any) -> str:
+    text = str(value) if value is not None else "none"
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _rollout_time(analysis: Analysis, dep: Obj, rs: Obj) -> datetime | None:
+    """When the current revision rolled out: the "Scaled up replica set" event when present (a
+    rollback reuses an old ReplicaSet), else the ReplicaSet's creation."""
+    scaled = [
+        o.event_first_time(e)
+        for e in analysis.events.about(
+            "Deployment", o.namespace(dep), o.name(dep), reason="ScalingReplicaSet"
+        )
+        if f"replica set {o.name(rs)} " in f"{e.get('message', '')} ".replace("ReplicaSet", "replica set")
+        and "up" in str(e.get("message", "")).lower()
+    ]
+    times = [t for t in (*scaled, o.created(rs)) if t is not None]
+    return max(times) if times else None
+
+
+def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
+    """A change finding per Deployment rolled out in the last 24 h; notes where history is pruned."""
+    by_owner: dict[tuple[str | None, str], list[Obj]] = {}
+    for rs in analysis.state.kind("ReplicaSet"):
+        owner = o.owner(rs)
+        if owner and owner[0] == "Deployment":
+            by_owner.setdefault((o.namespace(rs), owner[1]), []).append(rs)
+    findings, notes = [], []
+    for dep in analysis.state.kind("Deployment"):
+        ns, name = o.namespace(dep), o.name(dep)
+        relevance = analysis.relevance(ns, name)
+        history = sorted(by_owner.get((ns, name), []), key=_revision, reverse=True)
+        if not history:
+            continue
+        current, previous = history[0], (history[1] if len(history) > 1 else None)
+        revision = _revision(current)
+        at = _rollout_time(analysis, dep, current)
+        if at is None or at < analysis.scope.anchor - LOOKBACK:
+            continue
+        images = ", ".join(o.image_ref(c.get("image", "")) for c in o.template_containers(current))
+        ref = f"{ns}/{name}"
+        if previous is not None:
+            diff = template_diff(previous, current)
+            what = (
+                "; ".join(diff[:4]) if diff else "pod template changed (no image, env or resource difference)"
+            )
+            title = f"Deployment {ref} rolled out revision {revision} {ago(analysis.scope, at)}: {what}"
+            detail = (
+                f"Revision {_revision(previous)} ({o.name(previous)}) -> {revision} ({o.name(current)}):\n"
+                + "\n".join(diff)
+            )
+        elif revision > 1:
+            title = (
+                f"Deployment {ref} rolled out revision {revision} {ago(analysis.scope, at)} ({images}); "
+                f"earlier revisions are pruned, so what changed is unknown"
+            )
+            detail = "Only the current ReplicaSet is kept (revisionHistoryLimit): no diff is possible."
+            notes.append(
+                f"Rollout history of Deployment {ref} is pruned: revision {revision} has no predecessor kept."
+            )
+        else:
+            title = f"Deployment {ref} created {ago(analysis.scope, at)} ({images})"
+            detail = "First revision."
+        scaled = analysis.events.about("Deployment", ns, name, reason="ScalingReplicaSet")
+        proximity = analysis.scope.proximity(at)
+        evidence = [
+            object_evidence(
+                "ReplicaSet",
+                current,
+                f"revision {revision}, created {o.meta(current).get('creationTimestamp')}, images {images}",
+                at,
+            )
+        ]
+        if previous is not None:
+            old_images = ", ".join(o.image_ref(c.get("image", "")) for c in o.template_containers(previous))
+            evidence.append(
+                object_evidence(
+                    "ReplicaSet", previous, f"revision {_revision(previous)}, images {old_images}"
+                )
+            )
+        evidence += [event_evidence(e) for e in scaled[:2]]
+        findings.append(
+            make_finding(
+                "rollout",
+                f"{ref}/rev{revision}",
+                severity=Severity.WARNING if relevance >= 0.9 and proximity >= 0.5 else Severity.INFO,
+                title=title,
+                detail=detail,
+                resources=[o.path("Deployment", dep), o.path("ReplicaSet", current)],
+                evidence=evidence,
+                change=Trigger.DEPLOY,
+                relevance=relevance * proximity,
+                first_seen=at,
+                last_seen=at,
+            )
+        )
+    findings.sort(key=lambda f: (-f.relevance, f.id))
+    return findings, notes
+
+
+def _references(obj: Obj) -> list[tuple[str, str, bool]]:
+    """(kind, name, optional) of every ConfigMap / Secret a workload or pod template uses."""
+    refs: list[tuple[str, str, bool]] = []
+    spec = o.pod_spec(obj)
+    for container in o.template_containers(obj):
+        for item in container.get("env") or []:
+            source = item.get("valueFrom") or {}
+            for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                if key in source:
+                    refs.append((kind, source[key].get("name", ""), bool(source[key].get("optional"))))
+        for item in container.get("envFrom") or []:
+            for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                if key in item:
+                    refs.append((kind, item[key].get("name", ""), bool(item[key].get("optional"))))
+    for volume in spec.get("volumes") or []:
+        if "configMap" in volume:
+            refs.append(
+                ("ConfigMap", volume["configMap"].get("name", ""), bool(volume["configMap"].get("optional")))
+            )
+        if "secret" in volume:
+            refs.append(
+                ("Secret", volume["secret"].get("secretName", ""), bool(volume["secret"].get("optional")))
+            )
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            for key, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
+                if key in source:
+                    refs.append((kind, source[key].get("name", ""), bool(source[key].get("optional"))))
+    return [r for r in refs if r[1]]
+
+
+def change_time(obj: Obj) -> tuple[datetime | None, str]:
+    """The latest time the API records for a change of `obj`, and its source."""
+    candidates: list[tuple[datetime, str]] = []
+    for entry in o.meta(obj).get("managedFields") or []:
+        at = o.ts(entry.get("time"))
+        if at is not None:
+            candidates.append(
+                (at, f"managedFields ({entry.get('manager', '?')}, {entry.get('operation', '?')})")
+            )
+    for key, value in o.annotations_of(obj).items():
+        if _TIME_ANNOTATION.search(key) and (at := o.ts(value)) is not None:
+            candidates.append((at, f"annotation {key}"))
+    created = o.created(obj)
+    if created is not None:
+        candidates.append((created, "creationTimestamp"))
+    if not candidates:
+        return None, "no time recorded"
+    return max(candidates, key=lambda c: c[0])
+
+
+def _settings(obj: Obj, kind: str) -> str:
+    data = obj.get("data") or {}
+    if kind == "Secret":
+        return "keys " + ", ".join(sorted(data)[:6]) if data else ""
+    short_items = [
+        f"{k}={v}" for k, v in sorted(data.items()) if isinstance(v, str) and "\n" not in v and len(v) <= 40
+    ]
+    return ", ".join(short_items[:4])
+
+
+def analyze_config_changes(analysis: Analysis) -> list[Finding]:
+    """ConfigMaps / Secrets used by the alert's workloads: changed recently, or missing."""
+    users: dict[tuple[str | None, str, str], tuple[list[str], bool]] = {}
+    sources = [
+        *analysis.state.kind("Deployment"),
+        *analysis.state.kind("StatefulSet"),
+        *analysis.state.kind("DaemonSet"),
+        *analysis.state.pods,
+    ]
+    for obj in sources:
+        ns, name = o.namespace(obj), o.name(obj)
+        if analysis.scope.has_target and analysis.relevance(ns, name) < 0.9:
+            continue
+        kind = str(obj.get("kind", "Pod"))
+        for ref_kind, ref_name, optional in _references(obj):
+            names, all_optional = users.get((ns, ref_kind, ref_name), ([], True))
+            users[(ns, ref_kind, ref_name)] = ([*names, f"{kind} {ns}/{name}"], all_optional and optional)
+    present = {
+        (o.namespace(x), str(x.get("kind")), o.name(x)): x
+        for x in [*analysis.state.kind("ConfigMap"), *analysis.state.kind("Secret")]
+    }
+    findings = []
+    for (ns, kind, name), (used_by, optional) in sorted(users.items(), key=lambda i: str(i[0])):
+        found = present.get((ns, kind, name))
+        ref = f"{ns}/{name}"
+        users_text = ", ".join(
+            dict.fromkeys(u for u in used_by if not u.startswith("Pod ")) or dict.fromkeys(used_by)
+        )
+        if found is None:
+            if optional or not analysis.state.complete(kind):
+                continue
+            findings.append(
+                make_finding(
+                    f"{kind.lower()}-missing",
+                    ref,
+                    severity=Severity.CRITICAL,
+                    title=f"{kind} {ref} does not exist but is referenced by {users_text}",
+                    resources=[f"{ns}/{kind}/{name}"],
+                    cause=CauseCategory.BAD_CONFIG,
+                    relevance=max(analysis.relevance(ns, u.split("/")[-1]) for u in used_by),
+                )
+            )
+            continue
+        obj = found
+        at, source = change_time(obj)
+        if at is None or at < analysis.scope.anchor - LOOKBACK:
+            continue
+        settings = _settings(obj, kind)
+        findings.append(
+            make_finding(
+                f"{kind.lower()}-changed",
+                ref,
+                severity=Severity.WARNING if analysis.scope.proximity(at) >= 0.5 else Severity.INFO,
+                title=f"{kind} {ref} changed {ago(analysis.scope, at)}"
+                + (f" ({settings})" if settings else "")
+                + f", used by {users_text}",
+                detail=f"Change time from {source}.",
+                resources=[o.path(kind, obj)],
+                evidence=[
+                    object_evidence(
+                        kind,
+                        obj,
+                        f"{source}: {at:%Y-%m-%d %H:%M:%S} UTC" + (f"; {settings}" if settings else ""),
+                        at,
+                    )
+                ],
+                change=Trigger.CONFIG_CHANGE,
+                relevance=analysis.scope.proximity(at)
+                * max(analysis.relevance(ns, u.split("/")[-1]) for u in used_by),
+                first_seen=at,
+                last_seen=at,
+            )
+        )
+    return findings

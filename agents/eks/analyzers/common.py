@@ -1,0 +1,140 @@
+"""What every EKS analyzer shares: the analysis context, finding ids, evidence, wording of times."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agents.eks import objects as o
+from agents.eks.objects import EventIndex, Obj
+from agents.eks.scope import Scope
+from agents.eks.state import ClusterState
+from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
+
+AGENT = "eks"
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
+
+
+@dataclass
+class Analysis:
+    """The fetched state, indexed once, plus the alert's scope. Analyzers only read it."""
+
+    scope: Scope
+    state: ClusterState
+    events: EventIndex = field(init=False)
+    _rs_owner: dict[tuple[str | None, str], tuple[str, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = self.state.event_index()
+        self._rs_owner = {}
+        for rs in self.state.kind("ReplicaSet"):
+            owner = o.owner(rs)
+            if owner:
+                self._rs_owner[(o.namespace(rs), o.name(rs))] = owner
+
+    def workload_of(self, pod: Obj) -> tuple[str, str]:
+        """The controller a pod belongs to: ("Deployment", "checkout"), ("StatefulSet", ...), or
+        ("Pod", <name>) for a bare pod. A ReplicaSet is resolved to its Deployment."""
+        owner = o.owner(pod)
+        if owner is None:
+            return "Pod", o.name(pod)
+        kind, owner_name = owner
+        if kind == "ReplicaSet":
+            parent = self._rs_owner.get((o.namespace(pod), owner_name))
+            if parent:
+                return parent
+            pod_hash = o.labels(pod).get("pod-template-hash")
+            if pod_hash and owner_name.endswith("-" + pod_hash):
+                return "Deployment", owner_name[: -len(pod_hash) - 1]
+        return kind, owner_name
+
+    def relevance(self, ns: str | None, name: str) -> float:
+        return self.scope.relevance(ns, name)
+
+    def pod_relevance(self, pod: Obj) -> float:
+        _, workload = self.workload_of(pod)
+        ns = o.namespace(pod)
+        return max(self.scope.relevance(ns, o.name(pod)), self.scope.relevance(ns, workload))
+
+    def in_scope_pods(self) -> list[Obj]:
+        """Pods of the alert's pod / workload / service (>= 0.9 relevance)."""
+        return [p for p in self.state.pods if self.pod_relevance(p) >= 0.9]
+
+
+def finding_id(slug: str, subject: str) -> str:
+    subject = _ID_UNSAFE.sub("-", subject).strip("-") or "cluster"
+    return f"{AGENT}:{slug}:{subject}"[:200]
+
+
+def make_finding(
+    slug: str,
+    subject: str,
+    *,
+    severity: Severity,
+    title: str,
+    detail: str = "",
+    resources: Iterable[str] = (),
+    evidence: Iterable[Evidence] = (),
+    cause: CauseCategory | None = None,
+    change: Trigger | None = None,
+    relevance: float = 0.5,
+    first_seen: datetime | None = None,
+    last_seen: datetime | None = None,
+) -> Finding:
+    return Finding(
+        id=finding_id(slug, subject),
+        agent=AGENT,
+        severity=severity,
+        title=title if len(title) <= 300 else title[:299] + "…",
+        detail=detail[:20_000],
+        resources=tuple(dict.fromkeys(resources)),
+        first_seen=first_seen,
+        last_seen=last_seen,
+        evidence=tuple(evidence)[:8],
+        cause_hint=cause,
+        change=change,
+        relevance=round(min(1.0, max(0.0, relevance)), 3),
+    )
+
+
+def object_evidence(kind: str, obj: Obj, excerpt: str, at: datetime | None = None) -> Evidence:
+    return Evidence(kind=EvidenceKind.K8S_OBJECT, reference=o.path(kind, obj), excerpt=excerpt[:2000], at=at)
+
+
+def event_evidence(event: Obj) -> Evidence:
+    kind, _, obj_name = o.involved(event)
+    count = o.event_count(event)
+    excerpt = (
+        f"{event.get('type', '')} {event.get('reason', '')} on {kind}/{obj_name}: {event.get('message', '')}"
+    )
+    if count > 1:
+        excerpt += f" (x{count})"
+    return Evidence(
+        kind=EvidenceKind.K8S_EVENT,
+        reference=o.path("Event", event),
+        excerpt=excerpt[:2000],
+        at=o.event_time(event),
+    )
+
+
+def ago(scope: Scope, at: datetime | None) -> str:
+    """`39 min before the alert`, `2 h 5 min before the alert`, `3 d before the alert`."""
+    if at is None:
+        return "at an unknown time"
+    seconds = (scope.anchor - at).total_seconds()
+    after = seconds < 0
+    minutes = round(abs(seconds) / 60)
+    if minutes < 120:
+        text = f"{minutes} min"
+    elif minutes < 48 * 60:
+        text = f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+    else:
+        text = f"{minutes // 1440} d"
+    return f"{text} {'after' if after else 'before'} the alert"
+
+
+def short(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,116 @@
+"""Nodes: NotReady, memory / disk / PID pressure, network unavailable, cordoned."""
+
+from __future__ import annotations
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
+from shared.contracts import CauseCategory, Finding, Severity
+
+PRESSURES = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "PID"}
+
+
+def _relevance(analysis: Analysis, node: str, hosting: dict[str, list[str]]) -> float:
+    if analysis.scope.node == node:
+        return 1.0
+    if node in hosting:
+        return 0.9
+    return 0.5 if not analysis.scope.has_target else 0.3
+
+
+def analyze_nodes(analysis: Analysis) -> list[Finding]:
+    hosting: dict[str, list[str]] = {}
+    for pod in analysis.in_scope_pods():
+        node_name = o.spec(pod).get("nodeName")
+        if node_name:
+            hosting.setdefault(node_name, []).append(o.name(pod))
+    findings = []
+    for node in analysis.state.kind("Node"):
+        name = o.name(node)
+        conds = o.conditions(node)
+        relevance = _relevance(analysis, name, hosting)
+        pods_text = f"; hosts {', '.join(sorted(hosting[name])[:3])}" if name in hosting else ""
+        instance = o.labels(node).get("node.kubernetes.io/instance-type", "")
+        ready = conds.get("Ready", {})
+        if ready and ready.get("status") != "True":
+            since = o.ts(ready.get("lastTransitionTime"))
+            findings.append(
+                make_finding(
+                    "node-notready",
+                    name,
+                    severity=Severity.CRITICAL,
+                    title=f"Node {name} NotReady ({ready.get('reason') or ready.get('status')}: "
+                    f"{ready.get('message', '')[:100]}) since {ago(analysis.scope, since)}{pods_text}",
+                    resources=[o.path("Node", node)],
+                    evidence=[
+                        object_evidence(
+                            "Node",
+                            node,
+                            f"Ready={ready.get('status')} {ready.get('reason', '')}: "
+                            f"{ready.get('message', '')}; instance type {instance}",
+                            since,
+                        )
+                    ],
+                    cause=CauseCategory.NODE_FAILURE,
+                    relevance=relevance,
+                    first_seen=since,
+                )
+            )
+        for cond_type, what in PRESSURES.items():
+            cond = conds.get(cond_type, {})
+            if cond.get("status") != "True":
+                continue
+            since = o.ts(cond.get("lastTransitionTime"))
+            findings.append(
+                make_finding(
+                    f"node-{what.lower()}-pressure",
+                    name,
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    title=f"Node {name} under {what} pressure ({cond_type}: {cond.get('message') or cond.get('reason', '')})"
+                    f" since {ago(analysis.scope, since)}{pods_text}",
+                    resources=[o.path("Node", node)],
+                    evidence=[
+                        object_evidence(
+                            "Node",
+                            node,
+                            f"{cond_type}=True {cond.get('reason', '')}: {cond.get('message', '')}",
+                            since,
+                        )
+                    ],
+                    cause=CauseCategory.NODE_FAILURE,
+                    relevance=relevance,
+                    first_seen=since,
+                )
+            )
+        network = conds.get("NetworkUnavailable", {})
+        if network.get("status") == "True":
+            findings.append(
+                make_finding(
+                    "node-network-unavailable",
+                    name,
+                    severity=Severity.CRITICAL,
+                    title=f"Node {name} NetworkUnavailable: {network.get('message') or network.get('reason', '')}",
+                    resources=[o.path("Node", node)],
+                    evidence=[
+                        object_evidence("Node", node, f"NetworkUnavailable=True {network.get('reason', '')}")
+                    ],
+                    cause=CauseCategory.NETWORK_FAILURE,
+                    relevance=relevance,
+                    first_seen=o.ts(network.get("lastTransitionTime")),
+                )
+            )
+        if o.spec(node).get("unschedulable"):
+            taints = ", ".join(t.get("key", "") for t in o.spec(node).get("taints") or [])
+            findings.append(
+                make_finding(
+                    "node-cordoned",
+                    name,
+                    severity=Severity.WARNING if name in hosting else Severity.INFO,
+                    title=f"Node {name} is cordoned (unschedulable{'; taints ' + taints if taints else ''}){pods_text}",
+                    resources=[o.path("Node", node)],
+                    evidence=[
+                        object_evidence("Node", node, f"spec.unschedulable=true; taints: {taints or 'none'}")
+                    ],
+                    relevance=relevance * 0.8,
+                )
+            )
+    return findings

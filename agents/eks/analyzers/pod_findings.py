@@ -1,0 +1,137 @@
+"""Pod problems grouped per workload into findings whose titles carry the facts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.pods import PodProblem, exit_text, pod_problems
+from shared.contracts import Finding, Severity
+
+GroupKey = tuple[str | None, str, str, str, str | None, str]
+
+
+def analyze_pods(analysis: Analysis) -> list[Finding]:
+    """One finding per (workload, problem, container, reason), naming the most relevant pod."""
+    groups: dict[GroupKey, list[PodProblem]] = {}
+    totals: Counter[tuple[str | None, str, str]] = Counter()
+    for pod in analysis.state.pods:
+        kind, workload = analysis.workload_of(pod)
+        totals[(o.namespace(pod), kind, workload)] += 1
+        for problem in pod_problems(pod, analysis):
+            key = (
+                o.namespace(pod),
+                kind,
+                workload,
+                problem.kind,
+                problem.container,
+                problem.terminated_reason or problem.reason,
+            )
+            groups.setdefault(key, []).append(problem)
+    findings = []
+    for key, problems in groups.items():
+        ns, kind, workload = key[0], key[1], key[2]
+        problems.sort(key=lambda p: (-analysis.pod_relevance(p.pod), o.name(p.pod)))
+        findings.append(_finding(key, problems, totals[(ns, kind, workload)], analysis))
+    return findings
+
+
+def _memory_limit(problem: PodProblem) -> str | None:
+    for container in o.template_containers(problem.pod):
+        if container.get("name") == problem.container:
+            return ((container.get("resources") or {}).get("limits") or {}).get("memory")
+    return None
+
+
+def _title(p: PodProblem, pod_ref: str, others: str) -> str:
+    where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "")
+    image = f", image {o.image_ref(p.image)}" if p.image else ""
+    if p.kind == "oomkilled":
+        limit = _memory_limit(p)
+        state = "CrashLoopBackOff" if p.reason == "CrashLoopBackOff" else "restarted"
+        return (
+            f"OOMKilled: {where} ({exit_text(p.exit_code or 137).split(',')[0]}"
+            f"{', memory limit ' + limit if limit else ''}), {state}, {p.restarts} restarts{image}{others}"
+        )
+    if p.kind == "crashloop":
+        return (
+            f"CrashLoopBackOff: {where} last terminated {p.terminated_reason or 'unknown'} "
+            f"({exit_text(p.exit_code)}), {p.restarts} restarts{image}{others}"
+        )
+    if p.kind == "restarts":
+        return (
+            f"Restart burst: {where} restarted {p.restarts} times, last {p.terminated_reason or 'terminated'} "
+            f"({exit_text(p.exit_code)}){image}{others}"
+        )
+    if p.kind == "image-pull":
+        return f"{p.reason}: {where} cannot pull image {p.image or '?'}: {short(p.message, 120)}{others}"
+    if p.kind in {"config-error", "create-error"}:
+        return f"{p.reason}: {where}: {short(p.message, 140)}{others}"
+    if p.kind == "pending":
+        return f"Pending ({p.reason}): {where}: {short(p.message, 150)}{others}"
+    if p.kind in {"volume", "sandbox"}:
+        return f"Stuck in ContainerCreating ({p.reason}): {where}: {short(p.message, 140)}{others}"
+    if p.kind == "evicted":
+        node = o.spec(p.pod).get("nodeName")
+        return f"Evicted: {where}{' on node ' + node if node else ''}: {short(p.message, 140)}{others}"
+    if p.kind == "not-ready":
+        probe = f": {short(p.message, 140)}" if p.message else " (no probe failure event)"
+        return f"Running but not Ready: {where}{probe}{others}"
+    return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}{others}"
+
+
+def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: Analysis) -> Finding:
+    ns, kind, workload, problem_kind, container, _ = key
+    first = problems[0]
+    pod_ref = f"{ns}/{o.name(first.pod)}"
+    if kind != "Pod":
+        others = f" [{len(problems)}/{total} pods of {kind} {ns}/{workload}]"
+    else:
+        others = ""
+    severity = max((p.severity for p in problems), key=lambda s: s.rank)
+    if (
+        severity is Severity.WARNING
+        and kind != "Pod"
+        and len(problems) == total
+        and problem_kind in {"not-ready", "pending", "evicted"}
+    ):
+        severity = Severity.CRITICAL  # every replica is down
+    evidence = [
+        object_evidence(
+            "Pod",
+            p.pod,
+            f"phase={o.status(p.pod).get('phase')}; {p.state_text}".strip("; ")
+            + (f"; {p.message}" if p.message else ""),
+            p.last,
+        )
+        for p in problems[:3]
+    ]
+    evidence += [event_evidence(e) for e in first.events[:3]]
+    firsts = [p.first for p in problems if p.first]
+    lasts = [p.last for p in problems if p.last]
+    detail_lines = [
+        f"{o.name(p.pod)}: {p.reason}"
+        + (f" / {p.terminated_reason}" if p.terminated_reason else "")
+        + (f", {exit_text(p.exit_code)}" if p.exit_code is not None else "")
+        + (f", {p.restarts} restarts" if p.restarts else "")
+        + (f", since {ago(analysis.scope, p.first)}" if p.first else "")
+        for p in problems[:10]
+    ]
+    if first.message:
+        detail_lines.append(f"Message: {first.message[:1000]}")
+    subject = f"{ns}/{workload}" + (f"/{container}" if container else "")
+    return make_finding(
+        f"pod-{problem_kind}",
+        subject,
+        severity=severity,
+        title=_title(first, pod_ref, others),
+        detail="\n".join(detail_lines),
+        resources=[o.path("Pod", p.pod) for p in problems[:10]]
+        + ([f"{ns}/{kind}/{workload}"] if kind != "Pod" else []),
+        evidence=evidence,
+        cause=next((p.cause for p in problems if p.cause), None),
+        relevance=max(analysis.pod_relevance(p.pod) for p in problems),
+        first_seen=min(firsts) if firsts else None,
+        last_seen=max(lasts) if lasts else None,
+    )

@@ -1,0 +1,99 @@
+"""HorizontalPodAutoscalers (autoscaling/v2): at their maximum, ScalingLimited, missing metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
+from shared.contracts import CauseCategory, Finding, Severity
+
+
+def _metrics_text(hpa: dict[str, Any]) -> str:
+    """`cpu 182% (target 70%)` for each resource metric the status reports."""
+    targets = {}
+    for metric in o.spec(hpa).get("metrics") or []:
+        resource = metric.get("resource") or {}
+        target = resource.get("target") or {}
+        if resource.get("name") and target.get("averageUtilization") is not None:
+            targets[resource["name"]] = target["averageUtilization"]
+    parts = []
+    for metric in o.status(hpa).get("currentMetrics") or []:
+        resource = metric.get("resource") or {}
+        current = (resource.get("current") or {}).get("averageUtilization")
+        if resource.get("name") and current is not None:
+            target = targets.get(resource["name"])
+            parts.append(
+                f"{resource['name']} {current}%" + (f" (target {target}%)" if target is not None else "")
+            )
+    return ", ".join(parts)
+
+
+def analyze_hpas(analysis: Analysis) -> list[Finding]:
+    findings = []
+    for hpa in analysis.state.kind("HorizontalPodAutoscaler"):
+        ns, name = o.namespace(hpa), o.name(hpa)
+        target = (o.spec(hpa).get("scaleTargetRef") or {}).get("name", name)
+        relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, target))
+        st, conds = o.status(hpa), o.conditions(hpa)
+        maximum = int(o.spec(hpa).get("maxReplicas") or 0)
+        current = int(st.get("currentReplicas") or 0)
+        desired = int(st.get("desiredReplicas") or current)
+        limited = conds.get("ScalingLimited", {})
+        active = conds.get("ScalingActive", {})
+        able = conds.get("AbleToScale", {})
+        metrics = _metrics_text(hpa)
+        ref = f"{ns}/{name}"
+        evidence_text = "; ".join(
+            f"{t}={c.get('status')} {c.get('reason', '')}: {c.get('message', '')}" for t, c in conds.items()
+        )
+        at_max = maximum > 0 and current >= maximum and desired >= maximum
+        if at_max or (limited.get("status") == "True" and limited.get("reason") == "TooManyReplicas"):
+            reason = f"; ScalingLimited: {limited.get('reason')}" if limited.get("status") == "True" else ""
+            findings.append(
+                make_finding(
+                    "hpa-at-max",
+                    ref,
+                    severity=Severity.CRITICAL if limited.get("status") == "True" else Severity.WARNING,
+                    title=f"HPA {ref} at its maximum: {current}/{maximum} replicas for {target}"
+                    f"{' (' + metrics + ')' if metrics else ''}{reason}",
+                    resources=[o.path("HorizontalPodAutoscaler", hpa), f"{ns}/Deployment/{target}"],
+                    evidence=[
+                        object_evidence(
+                            "HorizontalPodAutoscaler",
+                            hpa,
+                            f"current={current}, desired={desired}, "
+                            f"max={maximum}; {metrics}; {evidence_text}",
+                            o.ts(limited.get("lastTransitionTime")),
+                        )
+                    ],
+                    cause=CauseCategory.SCALING_LIMIT,
+                    relevance=relevance,
+                    first_seen=o.ts(limited.get("lastTransitionTime")),
+                )
+            )
+        for cond, slug in ((active, "hpa-no-metrics"), (able, "hpa-cannot-scale")):
+            if cond.get("status") == "False" and not (
+                slug == "hpa-no-metrics" and cond.get("reason") == "ScalingDisabled"
+            ):
+                findings.append(
+                    make_finding(
+                        slug,
+                        ref,
+                        severity=Severity.WARNING,
+                        title=f"HPA {ref} cannot scale {target}: {cond.get('reason')}: {short(cond.get('message', ''), 150)}",
+                        resources=[o.path("HorizontalPodAutoscaler", hpa)],
+                        evidence=[
+                            object_evidence(
+                                "HorizontalPodAutoscaler",
+                                hpa,
+                                evidence_text,
+                                o.ts(cond.get("lastTransitionTime")),
+                            )
+                        ],
+                        cause=CauseCategory.SCALING_LIMIT,
+                        relevance=relevance * 0.8,
+                        first_seen=o.ts(cond.get("lastTransitionTime")),
+                    )
+                )
+    return findings

@@ -1,0 +1,98 @@
+"""Services whose selector matches no pod, or which have no ready endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, make_finding, object_evidence
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity
+
+
+def _addresses(endpoints: Obj) -> tuple[int, int]:
+    subsets: list[dict[str, Any]] = endpoints.get("subsets") or []
+    ready = sum(len(s.get("addresses") or []) for s in subsets)
+    not_ready = sum(len(s.get("notReadyAddresses") or []) for s in subsets)
+    return ready, not_ready
+
+
+def _near_misses(selector: dict[str, str], pods: list[Obj]) -> str:
+    """Label values the namespace's pods carry for the selector's keys (`app=cart`)."""
+    seen: dict[str, set[str]] = {}
+    for pod in pods:
+        for key in selector:
+            value = o.labels(pod).get(key)
+            if value is not None:
+                seen.setdefault(key, set()).add(value)
+    return ", ".join(f"{k}={v}" for k, values in seen.items() for v in sorted(values)[:3])
+
+
+def analyze_services(analysis: Analysis) -> list[Finding]:
+    state = analysis.state
+    endpoints = {(o.namespace(e), o.name(e)): e for e in state.kind("Endpoints")}
+    findings = []
+    for svc in state.kind("Service"):
+        spec = o.spec(svc)
+        selector = spec.get("selector") or {}
+        if spec.get("type") == "ExternalName" or not selector:
+            continue  # no selector: endpoints are managed by hand
+        ns, name = o.namespace(svc), o.name(svc)
+        ns_pods = [p for p in state.pods if o.namespace(p) == ns]
+        selected = [
+            p
+            for p in ns_pods
+            if o.selector_matches(selector, o.labels(p))
+            and o.status(p).get("phase") not in {"Succeeded", "Failed"}
+        ]
+        relevance = max([analysis.relevance(ns, name), *(analysis.pod_relevance(p) for p in selected)])
+        selector_text = ",".join(f"{k}={v}" for k, v in selector.items())
+        if not selected and state.complete("Pod") and (state.namespaces is None or ns in state.namespaces):
+            near = _near_misses(selector, ns_pods)
+            findings.append(
+                make_finding(
+                    "service-selects-no-pod",
+                    f"{ns}/{name}",
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
+                    f"{len(ns_pods)} pods in {ns}" + (f" (they carry {near})" if near else ""),
+                    resources=[o.path("Service", svc)],
+                    evidence=[
+                        object_evidence(
+                            "Service",
+                            svc,
+                            f"spec.selector: {selector_text}; ports: "
+                            + ", ".join(str(p.get("port")) for p in spec.get("ports") or []),
+                        )
+                    ],
+                    cause=CauseCategory.NETWORK_FAILURE,
+                    relevance=relevance,
+                )
+            )
+            continue
+        ep = endpoints.get((ns, name))
+        if ep is not None:
+            ready, not_ready = _addresses(ep)
+        else:
+            ready = sum(1 for p in selected if o.condition_true(p, "Ready"))
+            not_ready = len(selected) - ready
+        if selected and ready == 0:
+            findings.append(
+                make_finding(
+                    "service-no-endpoints",
+                    f"{ns}/{name}",
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    title=f"Service {ns}/{name} has no ready endpoints: {not_ready} address(es) not ready, "
+                    f"{len(selected)} selected pod(s) failing readiness (selector {selector_text})",
+                    resources=[o.path("Service", svc), *(o.path("Pod", p) for p in selected[:3])],
+                    evidence=[
+                        object_evidence(
+                            "Endpoints" if ep is not None else "Service",
+                            ep or svc,
+                            f"ready addresses: {ready}, not ready: {not_ready}",
+                        )
+                    ],
+                    relevance=relevance,
+                )
+            )
+    return findings

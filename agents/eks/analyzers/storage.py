@@ -1,0 +1,68 @@
+"""PersistentVolumeClaims: Pending (with ProvisioningFailed events) or Lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from shared.contracts import CauseCategory, Finding, Severity
+
+PENDING_GRACE = timedelta(minutes=2)
+
+
+def analyze_pvcs(analysis: Analysis) -> list[Finding]:
+    findings = []
+    users: dict[tuple[str | None, str], list[str]] = {}
+    for pod in analysis.state.pods:
+        for volume in o.spec(pod).get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim:
+                users.setdefault((o.namespace(pod), claim), []).append(o.name(pod))
+    for pvc in analysis.state.kind("PersistentVolumeClaim"):
+        ns, name = o.namespace(pvc), o.name(pvc)
+        phase = o.status(pvc).get("phase")
+        created = o.created(pvc)
+        if phase not in {"Pending", "Lost"}:
+            continue
+        failures = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ProvisioningFailed")
+        young = created is not None and analysis.scope.window_end - created < PENDING_GRACE
+        if phase == "Pending" and not failures and young:
+            continue
+        pods = users.get((ns, name), [])
+        relevance = max([analysis.relevance(ns, name), *(analysis.relevance(ns, p) for p in pods)])
+        storage_class = o.spec(pvc).get("storageClassName") or "default"
+        message = str(failures[0].get("message", "")) if failures else ""
+        title = (
+            f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
+            + (
+                f": ProvisioningFailed: {short(message, 150)}"
+                if message
+                else f" since {ago(analysis.scope, created)}"
+            )
+            + (f"; used by pod {pods[0]}" if pods else "")
+        )
+        findings.append(
+            make_finding(
+                "pvc-" + phase.lower(),
+                f"{ns}/{name}",
+                severity=Severity.CRITICAL if failures or phase == "Lost" else Severity.WARNING,
+                title=title,
+                resources=[o.path("PersistentVolumeClaim", pvc), *(f"{ns}/Pod/{p}" for p in pods[:3])],
+                evidence=[
+                    object_evidence(
+                        "PersistentVolumeClaim",
+                        pvc,
+                        f"phase={phase}, storageClassName={storage_class}, "
+                        f"requested {((o.spec(pvc).get('resources') or {}).get('requests') or {}).get('storage')}",
+                        created,
+                    ),
+                    *(event_evidence(e) for e in failures[:2]),
+                ],
+                cause=CauseCategory.STORAGE_FAILURE,
+                relevance=relevance,
+                first_seen=min((t for e in failures if (t := o.event_first_time(e))), default=created),
+                last_seen=max((t for e in failures if (t := o.event_time(e))), default=None),
+            )
+        )
+    return findings

@@ -1,0 +1,169 @@
+"""Where to look, from an `AlertContext`: the hints first, the alert's labels as a fallback.
+
+Both the EKS and the CloudWatch Logs scanners scope with this, and rate each finding's relevance
+by how close it sits to what the alert names: the same pod or workload high, the same namespace
+middling, elsewhere low.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.contracts import AlertContext
+
+# Pod names of the common controllers: Deployment `<name>-<rs hash>-<5>`, DaemonSet / Job
+# `<name>-<5>`, StatefulSet `<name>-<ordinal>`.
+_DEPLOYMENT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-]*?)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
+_SHORT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-]*?)-[a-z0-9]{5}$")
+_STATEFUL_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-]*?)-\d{1,4}$")
+
+_LABEL_KEYS = {
+    "namespace": ("namespace", "kubernetes_namespace", "k8s_namespace", "exported_namespace"),
+    "pod": ("pod", "pod_name", "kubernetes_pod_name", "exported_pod"),
+    "container": ("container", "container_name"),
+    "workload": (
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "job_name",
+        "workload",
+        "app_kubernetes_io_name",
+        "app",
+    ),
+    "service": ("service", "service_name", "job"),
+    "node": ("node", "nodename", "kubernetes_node"),
+    "cluster": ("cluster", "cluster_name", "eks_cluster"),
+    "region": ("region", "aws_region"),
+}
+
+
+def workload_of_pod(pod: str) -> str | None:
+    """The controller name a pod name suggests (`checkout-7d9f8c6b5-x2k4p` -> `checkout`)."""
+    for pattern in (_DEPLOYMENT_POD, _STATEFUL_POD, _SHORT_POD):
+        match = pattern.match(pod)
+        if match:
+            return match.group("w")
+    return None
+
+
+def _label(labels: dict[str, str], what: str) -> str | None:
+    for key in _LABEL_KEYS[what]:
+        value = labels.get(key)
+        if value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The alert's targets and time frame. Every target is optional."""
+
+    anchor: datetime
+    window_start: datetime
+    window_end: datetime
+    cluster: str | None = None
+    region: str | None = None
+    namespace: str | None = None
+    workload: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    service: str | None = None
+    node: str | None = None
+    log_groups: tuple[str, ...] = ()
+    extra_terms: tuple[str, ...] = field(default=())
+
+    @property
+    def has_target(self) -> bool:
+        return any((self.namespace, self.workload, self.pod, self.service, self.node))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Workload-ish names the alert points at, most specific first (pod, workload, service)."""
+        seen: list[str] = []
+        for name in (self.pod, self.workload, self.service, *self.extra_terms):
+            if name and name not in seen:
+                seen.append(name)
+        return tuple(seen)
+
+    def matches_name(self, name: str) -> bool:
+        """True when an object name is the alert's pod, workload or service, or belongs to them."""
+        for target in (self.pod, self.workload, self.service):
+            if target and (name == target or name.startswith(target + "-")):
+                return True
+        return False
+
+    def relevance(self, namespace: str | None, name: str | None) -> float:
+        """How tied an object is to the alert: 1.0 the pod itself, 0.95 its workload, 0.6 the same
+        namespace, 0.2 elsewhere; 0.5 when the alert names no target at all."""
+        if not self.has_target:
+            return 0.5
+        same_ns = self.namespace is None or namespace is None or namespace == self.namespace
+        if name and same_ns:
+            if self.pod and name == self.pod:
+                return 1.0
+            if self.matches_name(name):
+                return 0.95
+        if self.node and name == self.node:
+            return 0.9
+        if self.namespace and namespace == self.namespace:
+            return 0.6
+        return 0.2
+
+    def text_relevance(self, text: str) -> float:
+        """Relevance of free text (a log stream name, a message) by the names it mentions."""
+        if not self.has_target:
+            return 0.5
+        lowered = text.lower()
+        if self.pod and self.pod.lower() in lowered:
+            return 1.0
+        if any(n.lower() in lowered for n in (self.workload, self.service, *self.extra_terms) if n):
+            return 0.9
+        if self.namespace and re.search(
+            rf"(^|[_/\s.]){re.escape(self.namespace.lower())}([_/\s.]|$)", lowered
+        ):
+            return 0.6
+        return 0.25
+
+    def proximity(self, at: datetime | None) -> float:
+        """1.0 for a change within 15 min before the anchor, decaying with distance; changes after
+        the anchor cannot have caused it and get 0.3."""
+        if at is None:
+            return 0.3
+        before = self.anchor - at
+        if before < -timedelta(minutes=2):
+            return 0.3
+        minutes = max(0.0, before.total_seconds() / 60 - 15)
+        return max(0.2, 1.0 / (1.0 + minutes / 45))
+
+
+def scope_from_context(
+    ctx: AlertContext, *, default_cluster: str | None = None, default_region: str | None = None
+) -> Scope:
+    """The scope an alert asks for: `ctx.hints`, then well-known alert labels, then defaults."""
+    hints = ctx.hints
+    labels = {k.lower(): v for k, v in ctx.labels.items()}
+    pod = hints.pod or _label(labels, "pod")
+    workload = hints.workload or _label(labels, "workload") or (workload_of_pod(pod) if pod else None)
+    service = hints.service or _label(labels, "service")
+    if service and service == workload:
+        service = None
+    # Prometheus' `job` label is often a scrape job such as `kubernetes-pods`: not a name to match.
+    if service and service.startswith(("kubernetes-", "kube-state-metrics", "node-exporter")):
+        service = None
+    return Scope(
+        anchor=ctx.anchor,
+        window_start=ctx.window_start,
+        window_end=ctx.window_end,
+        cluster=hints.cluster or _label(labels, "cluster") or default_cluster,
+        region=hints.region or _label(labels, "region") or default_region,
+        namespace=hints.namespace or _label(labels, "namespace"),
+        workload=workload,
+        pod=pod,
+        container=hints.container or _label(labels, "container"),
+        service=service,
+        node=hints.node or _label(labels, "node"),
+        log_groups=tuple(hints.log_groups)
+        + tuple(v for k, v in labels.items() if k in {"log_group", "loggroup"}),
+    )
