@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agents.cloudwatch_logs.queries import ERROR_RE, MARKER_RE, insights_console_url, template_query
-from agents.cloudwatch_logs.signatures import Signatures, settings_in, version_in
+from agents.cloudwatch_logs.signatures import Signatures, excerpt, settings_in, version_in
 from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner
 from agents.cloudwatch_logs.tools import LogEvent
 from agents.eks.scope import Scope
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
 
 AGENT = "cloudwatch_logs"
+ONSET_SLACK = timedelta(minutes=10)
 
 # Container Insights (Fluent Bit) stream names: `<pod>_<namespace>_<container>`, possibly inside
 # `<host>-application.var.log.containers.<pod>_<ns>_<container>-<64 hex>.log`.
@@ -179,34 +180,41 @@ def _error_finding(
     assert st.first_event is not None and st.last_event is not None and st.first is not None
     recent_rate = st.recent / windows.recent_minutes
     baseline_rate = st.baseline / windows.baseline_minutes if windows.baseline_minutes else 0.0
-    new = st.baseline == 0 and windows.baseline_minutes > 0 and baseline_complete
+    # New: absent from the baseline, or only in its last minutes (it began just before the split).
+    new = (
+        windows.baseline_minutes > 0
+        and baseline_complete
+        and (st.baseline == 0 or st.first >= windows.recent_start - ONSET_SLACK)
+    )
     spike = st.recent >= 3 and (new or recent_rate >= 3 * baseline_rate)
-    first_recent = st.first if new else windows.recent_start
     signature = signatures.match(st.first_event.message) or signatures.match(st.last_event.message)
     category: CauseCategory | None = signature.category if signature else None
     if signature is not None and signature.after_deploy:
         after_deploy = any(windows.baseline_start <= t <= st.first for t in deploys)
         category = category if (after_deploy or new) else None
 
-    if category is not None and spike and st.recent >= 5:
-        severity = Severity.CRITICAL
-    elif category is not None or spike:
-        severity = Severity.WARNING
-    else:
-        severity = Severity.INFO
     where = st.wheres.most_common(1)[0][0]
     relevance = max(scope.text_relevance(w) for w in st.wheres)
     relevance = max(relevance, scope.text_relevance(st.first_event.message))
-    relevance = min(1.0, relevance + 0.05) if spike else relevance * 0.6
-
-    if new:
-        trend = f"new: none in the {round(windows.baseline_minutes)} min before"
-    elif spike:
-        trend = f"{recent_rate / max(baseline_rate, 1e-9):.0f}x the rate of the {round(windows.baseline_minutes)} min before"
+    if category is not None and spike and st.recent >= 5:
+        severity = Severity.CRITICAL
+    elif spike or (category is not None and (new or relevance >= 0.9)):
+        severity = Severity.WARNING
     else:
-        trend = f"steady: {st.baseline} in the {round(windows.baseline_minutes)} min before"
+        severity = Severity.INFO  # steady background errors elsewhere: there before the alert
+    relevance = min(1.0, relevance + 0.05) if spike or new else relevance * 0.6
+
+    before = f"the previous {round(windows.baseline_minutes)} min"
+    if new:
+        trend = f"new, first seen {_ago(scope, st.first)}"
+    elif spike:
+        trend = f"{recent_rate / max(baseline_rate, 1e-9):.0f}x the rate of {before}"
+    else:
+        trend = f"steady: {st.baseline} in {before}"
     label = (signature.label[0].upper() + signature.label[1:]) if signature and category else "Errors"
-    title = f'{label}: {st.recent}x "{_short(st.first_event.message)}" in {where} ({trend})'
+    count = st.recent + st.baseline if new else st.recent
+    quoted = excerpt(_LEADING_TIME.sub("", st.first_event.message), signature)
+    title = f'{label}: {count}x "{quoted}" in {where} ({trend})'
     groups = [g for g, _ in st.groups.most_common()]
     query = template_query(_longest_literal(template))
     url = insights_console_url(region, groups[:10], query, min(windows.baseline_start, st.first), windows.end)
@@ -233,7 +241,7 @@ def _error_finding(
     wheres = ", ".join(f"{w} ({n})" for w, n in st.wheres.most_common(5))
     detail = (
         f"Template: {template}\n"
-        f"{st.recent} lines since {first_recent:%H:%M} UTC, {st.baseline} in the baseline window "
+        f"{st.recent} lines since {windows.recent_start:%H:%M} UTC, {st.baseline} in the baseline window "
         f"({windows.baseline_start:%H:%M}-{windows.recent_start:%H:%M} UTC"
         f"{'' if baseline_complete else ', sample cut short: a lower bound'}).\n"
         f"First seen {st.first:%Y-%m-%d %H:%M:%S} UTC, last seen {st.last:%H:%M:%S} UTC.\n"

@@ -18,7 +18,9 @@ from shared.timeutil import to_utc
 ERROR_WORDS = (
     r"error|exception|fatal|panic|fail|refused|denied|forbidden|unauthori[sz]ed|timed? ?out|throttl"
     r"|unavailable|oom|killed|no space|x509|certificate|expired|cannot|unable|too many|exceeded"
-    r"|not found|no such host|unreachable|crash|traceback|reset by peer|\s5\d\d\s"
+    r"|not found|no such host|unreachable|crash|traceback|reset by peer|no (active )?endpoints?"
+    r"|not have any active endpoint"
+    r"|\s5\d\d\s+\d+(\.\d+)?m?s\b|status[=: ]+5\d\d\b|HTTP/\d(\.\d)?\"? 5\d\d\b"
 )
 MARKER_WORDS = (
     r"config(uration)? ?(re)?load|reloaded|reloading|config(uration)? (changed|updated)|feature flag"

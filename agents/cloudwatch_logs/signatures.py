@@ -136,6 +136,20 @@ def load_signatures(user_file: str | None = None) -> Signatures:
     )
 
 
+def excerpt(message: str, signature: Signature | None, limit: int = 150) -> str:
+    """`message` cut to `limit` characters around what the signature matched, so the telling part
+    of a long line (`... x509: certificate has expired`) survives in a title."""
+    text = " ".join(message.split())
+    if len(text) <= limit:
+        return text
+    match = signature.regex.search(text) if signature else None
+    if match is None or match.end() <= limit - 1:
+        return text[: limit - 1] + "…"
+    start = max(0, min(match.start() - limit // 3, len(text) - (limit - 2)))
+    head = text[start : start + limit - 2]
+    return "…" + head + ("…" if start + limit - 2 < len(text) else "")
+
+
 def settings_in(message: str, limit: int = 3) -> list[str]:
     """`KEY=VALUE` settings quoted in a message (`config reloaded: DB_POOL_MAX=8` -> DB_POOL_MAX=8)."""
     found: list[str] = []

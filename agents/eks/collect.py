@@ -179,9 +179,13 @@ def _run_lists(
 
 
 def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[Obj, list[tuple[str, int]]]]:
-    """Pods whose logs are worth reading: the alert's own first, then any not ready or restarting;
-    with each the containers (name, restartCount) that are not ready or restarted."""
+    """Pods whose logs are worth reading, with the containers (name, restartCount) to read.
+
+    The alert's own pods that are not ready or restarted come first, then other unhealthy pods in
+    scope. When every pod of the alert's workload looks healthy (errors without crashes, say), its
+    newest pods are read anyway: the errors are in their logs."""
     ranked: list[tuple[float, str, Obj, list[tuple[str, int]]]] = []
+    healthy_in_scope: list[tuple[str, str, Obj, list[tuple[str, int]]]] = []
     for pod in state.pods:
         statuses = o.status(pod).get("containerStatuses") or []
         bad = [
@@ -192,15 +196,20 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
         relevance = scope.relevance(o.namespace(pod), o.name(pod))
         if scope.workload and workload_of_pod(o.name(pod)) == scope.workload:
             relevance = max(relevance, 0.95)
-        if not bad and not (scope.pod and o.name(pod) == scope.pod):
-            continue
         if scope.has_target and relevance < 0.6:
             continue
         if not bad:
-            bad = [(str(cs.get("name")), int(cs.get("restartCount") or 0)) for cs in statuses[:1]]
+            if relevance >= 0.9 and statuses and o.status(pod).get("phase") == "Running":
+                created = str(o.meta(pod).get("creationTimestamp", ""))
+                healthy_in_scope.append((created, o.name(pod), pod, [(str(statuses[0].get("name")), 0)]))
+            continue
         ranked.append((-relevance, o.name(pod), pod, bad))
     ranked.sort(key=lambda r: (r[0], r[1]))
-    return [(pod, bad) for _, _, pod, bad in ranked[:limit]]
+    chosen = [(pod, bad) for _, _, pod, bad in ranked[:limit]]
+    if not any(scope.relevance(o.namespace(p), o.name(p)) >= 0.9 for p, _ in chosen) and healthy_in_scope:
+        healthy_in_scope.sort(key=lambda r: (r[0], r[1]), reverse=True)  # newest first
+        chosen = [(pod, containers) for _, _, pod, containers in healthy_in_scope[:2]] + chosen
+    return chosen[:limit]
 
 
 def _fetch_logs(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered) -> None:

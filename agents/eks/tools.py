@@ -185,8 +185,14 @@ def make_tools(scanner: Any) -> list[Any]:
 
     def scope_for(namespace: str = "", workload: str = "", pod: str = "") -> Scope:
         now = datetime.now(UTC)
-        return Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now,
-                     namespace=namespace or None, workload=workload or None, pod=pod or None)
+        return Scope(
+            anchor=now,
+            window_start=now - timedelta(hours=1),
+            window_end=now,
+            namespace=namespace or None,
+            workload=workload or None,
+            pod=pod or None,
+        )
 
     def findings_for(scope: Scope) -> dict[str, Any]:
         budget = Budget.of(_TOOL_BUDGET_S)

@@ -7,10 +7,10 @@ and notes (what could not be told, e.g. pruned rollout history).
 from __future__ import annotations
 
 from agents.cloudwatch_logs.signatures import Signatures
-from agents.eks.analyzers.changes import analyze_config_changes, analyze_rollouts
+from agents.eks.analyzers.changes import analyze_config_changes, analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.events import analyze_events
-from agents.eks.analyzers.logs import analyze_pod_logs
+from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.scaling import analyze_hpas
@@ -45,9 +45,11 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_services(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts
+    findings += analyze_scaling(analysis)
     findings += analyze_config_changes(analysis)
     rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
-    findings += analyze_pod_logs(analysis, signatures, rolled_out)
+    tails = read_tails(analysis, signatures, rolled_out)
+    findings = explain_crashes(findings, tails) + log_findings(analysis, tails)
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
     unique: dict[str, Finding] = {}

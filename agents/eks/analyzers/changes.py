@@ -17,6 +17,9 @@ from shared.contracts import CauseCategory, Finding, Severity, Trigger
 LOOKBACK = timedelta(hours=24)
 REVISION = "deployment.kubernetes.io/revision"
 _SECRETISH = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+_SCALED = re.compile(
+    r"Scaled (up|down) replica set (?P<rs>\S+) (?:from \d+ )?to (?P<to>\d+)(?: from (?P<from>\d+))?"
+)
 _TIME_ANNOTATION = re.compile(
     r"(updated|changed|modified|restarted|reloaded)[-_]?(at|on|time)$", re.IGNORECASE
 )
@@ -39,7 +42,8 @@ def _env(container: dict[str, Any]) -> dict[str, str]:
             ref: dict[str, Any] = item.get("valueFrom") or {}
             kind, source = next(iter(ref.items()), ("?", None))
             source = source if isinstance(source, dict) else {}
-            env[name] = f"from {kind} {source.get('name', '')}/{source.get('key', '')}".rstrip("/")
+            what = kind.replace("KeyRef", "").replace("Ref", "").lower()
+            env[name] = f"{what} {source.get('name', '')}/{source.get('key', '')}".rstrip("/")
     for item in container.get("envFrom") or []:
         for kind in ("configMapRef", "secretRef"):
             if kind in item:
@@ -76,7 +80,14 @@ def template_diff(old: Obj, new: Obj) -> list[str]:
                     changes.append(f"env -{key}")
                 else:
                     changes.append(f"env {key} {env_old[key]} -> {env_new[key]}")
-        for field in ("resources", "command", "args", "livenessProbe", "readinessProbe"):
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if before.get(probe) != container.get(probe):
+                changes.append(
+                    f"{name} {probe} {_probe(before.get(probe))} -> {_probe(container.get(probe))}"
+                )
+        if before.get("resources") != container.get("resources"):
+            changes += [f"{name} {c}" for c in _resources_diff(before.get("resources"), container.get("resources"))]
+        for field in ("command", "args"):
             if before.get(field) != container.get(field):
                 changes.append(
                     f"{name} {field} changed: {_compact(before.get(field))} -> {_compact(container.get(field))}"
@@ -90,24 +101,89 @@ def template_diff(old: Obj, new: Obj) -> list[str]:
     return changes
 
 
+def _resources_diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
+    """`requests.cpu 1 -> 2`, `limits.memory 512Mi -> none` for every changed quantity."""
+    flat_old = {f"{k}.{r}": v for k, q in (old or {}).items() for r, v in (q or {}).items()}
+    flat_new = {f"{k}.{r}": v for k, q in (new or {}).items() for r, v in (q or {}).items()}
+    return [f"{key} {flat_old.get(key, 'none')} -> {flat_new.get(key, 'none')}"
+            for key in sorted(set(flat_old) | set(flat_new)) if flat_old.get(key) != flat_new.get(key)]
+
+
+def _probe(probe: dict[str, Any] | None) -> str:
+    """`httpGet /ready:8080`, `tcpSocket :5432`, `exec cat /tmp/ok`, or `none`."""
+    if not probe:
+        return "none"
+    if "httpGet" in probe:
+        get = probe["httpGet"]
+        return f"httpGet {get.get('path', '/')}:{get.get('port', '')}"
+    if "tcpSocket" in probe:
+        return f"tcpSocket :{probe['tcpSocket'].get('port', '')}"
+    if "exec" in probe:
+        return "exec " + " ".join(str(c) for c in probe["exec"].get("command") or [])[:60]
+    if "grpc" in probe:
+        return f"grpc :{probe['grpc'].get('port', '')}"
+    return _compact(probe)
+
+
 def _compact(value: Any) -> str:
     text = str(value) if value is not None else "none"
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def _scale_events(
+    analysis: Analysis, dep: Obj, rs: Obj
+) -> list[tuple[datetime | None, int | None, int | None]]:
+    """(time, from, to) of the "Scaled up replica set <rs> to N [from M]" events of a Deployment."""
+    found = []
+    for event in analysis.events.about(
+        "Deployment", o.namespace(dep), o.name(dep), reason="ScalingReplicaSet"
+    ):
+        match = _SCALED.search(str(event.get("message", "")))
+        if match and match.group("rs") == o.name(rs):
+            before = int(match.group("from")) if match.group("from") else None
+            found.append((o.event_first_time(event), before, int(match.group("to"))))
+    return found
+
+
 def _rollout_time(analysis: Analysis, dep: Obj, rs: Obj) -> datetime | None:
-    """When the current revision rolled out: the "Scaled up replica set" event when present (a
-    rollback reuses an old ReplicaSet), else the ReplicaSet's creation."""
-    scaled = [
-        o.event_first_time(e)
-        for e in analysis.events.about(
-            "Deployment", o.namespace(dep), o.name(dep), reason="ScalingReplicaSet"
-        )
-        if f"replica set {o.name(rs)} " in f"{e.get('message', '')} ".replace("ReplicaSet", "replica set")
-        and "up" in str(e.get("message", "")).lower()
-    ]
-    times = [t for t in (*scaled, o.created(rs)) if t is not None]
+    """When the current revision rolled out: its ReplicaSet's creation, or, for a rollback to an
+    old ReplicaSet, the event that scaled it up from zero."""
+    created = o.created(rs)
+    from_zero = [t for t, before, _ in _scale_events(analysis, dep, rs) if t is not None and before == 0]
+    times = [t for t in (*from_zero, created) if t is not None]
     return max(times) if times else None
+
+
+def analyze_scaling(analysis: Analysis) -> list[Finding]:
+    """Manual (or autoscaler) replica changes of a Deployment's current ReplicaSet in the window."""
+    findings = []
+    for dep in analysis.state.kind("Deployment"):
+        ns, name = o.namespace(dep), o.name(dep)
+        owned = [
+            rs
+            for rs in analysis.state.kind("ReplicaSet")
+            if o.namespace(rs) == ns and o.owner(rs) == ("Deployment", name)
+        ]
+        # Only the current ReplicaSet, and neither from nor to zero: those are rollout steps.
+        for rs in sorted(owned, key=_revision, reverse=True)[:1]:
+            for at, before, after in _scale_events(analysis, dep, rs):
+                if at is None or not before or not after or at < analysis.scope.window_start:
+                    continue
+                direction = "up" if after > (before or 0) else "down"
+                findings.append(
+                    make_finding(
+                        "deployment-scaled",
+                        f"{ns}/{name}",
+                        severity=Severity.INFO,
+                        title=f"Deployment {ns}/{name} scaled {direction} from {before} to {after} replicas "
+                        f"{ago(analysis.scope, at)}",
+                        resources=[o.path("Deployment", dep)],
+                        relevance=analysis.relevance(ns, name) * analysis.scope.proximity(at),
+                        first_seen=at,
+                        last_seen=at,
+                    )
+                )
+    return findings
 
 
 def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:

@@ -14,6 +14,7 @@ from agents.eks.state import ClusterState
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
 
 AGENT = "eks"
+_RS_HASH = re.compile(r"^(.+)-[a-z0-9]{6,10}$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
 
 
@@ -48,6 +49,9 @@ class Analysis:
             pod_hash = o.labels(pod).get("pod-template-hash")
             if pod_hash and owner_name.endswith("-" + pod_hash):
                 return "Deployment", owner_name[: -len(pod_hash) - 1]
+            match = _RS_HASH.match(owner_name)
+            if match:
+                return "Deployment", match.group(1)
         return kind, owner_name
 
     def relevance(self, ns: str | None, name: str) -> float:
@@ -56,7 +60,18 @@ class Analysis:
     def pod_relevance(self, pod: Obj) -> float:
         _, workload = self.workload_of(pod)
         ns = o.namespace(pod)
-        return max(self.scope.relevance(ns, o.name(pod)), self.scope.relevance(ns, workload))
+        relevance = max(self.scope.relevance(ns, o.name(pod)), self.scope.relevance(ns, workload))
+        if self.scope.node and o.spec(pod).get("nodeName") == self.scope.node:
+            relevance = max(relevance, 0.85)  # on the node the alert is about
+        return relevance
+
+    def workload_relevance(self, kind: str, ns: str | None, name: str) -> float:
+        """A controller is as relevant as its name, or as the most relevant of its pods."""
+        relevance = self.scope.relevance(ns, name)
+        for pod in self.state.pods:
+            if o.namespace(pod) == ns and self.workload_of(pod) == (kind, name):
+                relevance = max(relevance, self.pod_relevance(pod))
+        return relevance
 
     def in_scope_pods(self) -> list[Obj]:
         """Pods of the alert's pod / workload / service (>= 0.9 relevance)."""
@@ -133,6 +148,15 @@ def ago(scope: Scope, at: datetime | None) -> str:
     else:
         text = f"{minutes // 1440} d"
     return f"{text} {'after' if after else 'before'} the alert"
+
+
+def error_tail(message: str, limit: int = 150) -> str:
+    """The telling end of a long controller error: after `api error`, else after the last
+    `desc = `, else the whole message (`... api error VolumeLimitExceeded: You have exceeded ...`)."""
+    for marker in ("api error ", "desc = "):
+        if marker in message:
+            return short(message.rsplit(marker, 1)[1], limit)
+    return short(message, limit)
 
 
 def short(text: str, limit: int = 160) -> str:

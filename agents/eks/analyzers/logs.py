@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from agents.cloudwatch_logs.queries import ERROR_RE
-from agents.cloudwatch_logs.signatures import Signatures
+from agents.cloudwatch_logs.signatures import Signature, Signatures, excerpt
+from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, short
-from shared.contracts import Evidence, EvidenceKind, Finding, Severity
+from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 
 MAX_ERROR_LINES = 5
 
@@ -16,47 +20,117 @@ def error_lines(text: str, limit: int = MAX_ERROR_LINES) -> list[str]:
     return lines[-limit:]
 
 
-def analyze_pod_logs(analysis: Analysis, signatures: Signatures, rolled_out: set[str]) -> list[Finding]:
-    """A finding per fetched log tail holding error lines. `rolled_out` names `ns/workload`s with a
-    rollout in the window (code-regression signatures count only after one)."""
-    findings = []
-    pods = {
-        (p.get("metadata", {}).get("namespace"), p.get("metadata", {}).get("name")): p
-        for p in analysis.state.pods
-    }
+_TELLING = re.compile(r"exception|error:|panic|traceback|fatal|caused by", re.IGNORECASE)
+
+
+def pick_line(lines: list[str], signatures: Signatures) -> tuple[str, Signature | None]:
+    """The line that best says what went wrong: the earliest-listed signature wins, then a line
+    naming an exception over an access-log line, then the latest."""
+    order = {s.id: i for i, s in enumerate(signatures.signatures)}
+    best: tuple[tuple[int, int, int], str, Signature | None] | None = None
+    for index, line in enumerate(lines):
+        signature = signatures.match(line)
+        rank = (
+            order.get(signature.id, len(order)) if signature else len(order) + 1,
+            0 if _TELLING.search(line) else 1,
+            -index,
+        )
+        if best is None or rank < best[0]:
+            best = (rank, line, signature)
+    assert best is not None
+    return best[1], best[2]
+
+
+@dataclass(frozen=True)
+class LogTail:
+    """What one fetched log tail says: its error lines and the most telling one."""
+
+    namespace: str
+    pod: str
+    container: str
+    previous: bool
+    lines: tuple[str, ...]
+    line: str
+    signature: Signature | None
+    cause: CauseCategory | None
+
+    @property
+    def pod_path(self) -> str:
+        return f"{self.namespace}/Pod/{self.pod}"
+
+
+def read_tails(analysis: Analysis, signatures: Signatures, rolled_out: set[str]) -> list[LogTail]:
+    """Every fetched tail that holds error lines. `rolled_out` names the `ns/workload`s rolled out
+    in the window: code-regression signatures give a cause only after one."""
+    pods = {(o.namespace(p), o.name(p)): p for p in analysis.state.pods}
+    tails = []
     for key, text in sorted(analysis.state.logs.items()):
         parts = key.split("/")
         if len(parts) < 3:
             continue
         ns, pod_name, container = parts[0], parts[1], parts[2]
-        previous = len(parts) > 3 and parts[3] == "previous"
         lines = error_lines(text)
         if not lines:
             continue
         pod = pods.get((ns, pod_name))
         workload = analysis.workload_of(pod)[1] if pod else pod_name
-        matched = [(line, sig) for line in reversed(lines) if (sig := signatures.match(line))]
-        line, signature = matched[0] if matched else (lines[-1], None)
+        line, signature = pick_line(lines, signatures)
         cause = signature.category if signature else None
         if signature is not None and signature.after_deploy and f"{ns}/{workload}" not in rolled_out:
             cause = None
-        which = "previous (crashed) container" if previous else "current container"
-        label = f" ({signature.label})" if signature and cause else ""
-        reference = f"{ns}/Pod/{pod_name}/log?container={container}" + ("&previous=true" if previous else "")
+        previous = len(parts) > 3 and parts[3] == "previous"
+        tails.append(LogTail(ns, pod_name, container, previous, tuple(lines), line, signature, cause))
+    return tails
+
+
+def log_findings(analysis: Analysis, tails: list[LogTail]) -> list[Finding]:
+    findings = []
+    pods = {(o.namespace(p), o.name(p)): p for p in analysis.state.pods}
+    for tail in tails:
+        pod = pods.get((tail.namespace, tail.pod))
+        which = "previous (crashed) container" if tail.previous else "current container"
+        label = f" ({tail.signature.label})" if tail.signature and tail.cause else ""
+        reference = f"{tail.pod_path}/log?container={tail.container}" + (
+            "&previous=true" if tail.previous else ""
+        )
         findings.append(
             make_finding(
                 "pod-log-errors",
-                f"{ns}/{pod_name}/{container}" + ("/previous" if previous else ""),
+                f"{tail.namespace}/{tail.pod}/{tail.container}" + ("/previous" if tail.previous else ""),
                 severity=Severity.WARNING,
-                title=f"Log of the {which} {container} of pod {ns}/{pod_name}{label}: {short(line, 170)}",
-                detail="Last error lines:\n" + "\n".join(lines),
-                resources=[f"{ns}/Pod/{pod_name}"],
+                title=f"Log of the {which} {tail.container} of pod {tail.namespace}/{tail.pod}{label}: "
+                f"{excerpt(tail.line, tail.signature, 170)}",
+                detail="Last error lines:\n" + "\n".join(tail.lines),
+                resources=[tail.pod_path],
                 evidence=[
                     Evidence(kind=EvidenceKind.LOG_LINE, reference=reference, excerpt=ln[:2000])
-                    for ln in lines[-3:]
+                    for ln in tail.lines[-3:]
                 ],
-                cause=cause,
-                relevance=analysis.pod_relevance(pod) if pod else analysis.relevance(ns, pod_name),
+                cause=tail.cause,
+                relevance=analysis.pod_relevance(pod)
+                if pod
+                else analysis.relevance(tail.namespace, tail.pod),
             )
         )
     return findings
+
+
+def explain_crashes(findings: list[Finding], tails: list[LogTail]) -> list[Finding]:
+    """A crash finding whose exit code gave no cause takes it from the crashed container's log, and
+    quotes the line: `CrashLoopBackOff ... exit code 1; its log: ... no space left on device`."""
+    by_pod: dict[str, LogTail] = {}
+    for tail in sorted(tails, key=lambda t: not t.previous):  # the previous (crashed) log wins
+        if tail.cause is not None:
+            by_pod.setdefault(tail.pod_path, tail)
+    explained = []
+    for finding in findings:
+        tail = by_pod.get(finding.resources[0]) if finding.resources else None
+        if (
+            tail is not None
+            and finding.cause_hint is None
+            and finding.id.startswith(("eks:pod-crashloop:", "eks:pod-restarts:"))
+        ):
+            title = f"{finding.title}; its log: {excerpt(tail.line, tail.signature, 110)}"
+            finding = finding.model_copy(update={"cause_hint": tail.cause, "title": short(title, 300)})
+        explained.append(finding)
+    return explained

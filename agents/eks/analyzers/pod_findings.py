@@ -44,41 +44,54 @@ def _memory_limit(problem: PodProblem) -> str | None:
     return None
 
 
+def _pull_error(message: str) -> str:
+    """The registry's answer at the end of a kubelet pull error (`...: not found`)."""
+    lowered = message.lower()
+    if "not found" in lowered or "manifest unknown" in lowered:
+        return "not found (no such tag or repository)"
+    if any(w in lowered for w in ("unauthorized", "no basic auth", "403 forbidden", "denied")):
+        return "unauthorized (registry credentials or pull permission)"
+    return short(message.rsplit(": ", 1)[-1] if ": " in message else message, 120)
+
+
 def _title(p: PodProblem, pod_ref: str, others: str) -> str:
-    where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "")
+    """The facts first: reason, pod and container, the numbers; the group size; then the message."""
+    where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "") + others
     image = f", image {o.image_ref(p.image)}" if p.image else ""
     if p.kind == "oomkilled":
         limit = _memory_limit(p)
         state = "CrashLoopBackOff" if p.reason == "CrashLoopBackOff" else "restarted"
         return (
-            f"OOMKilled: {where} ({exit_text(p.exit_code or 137).split(',')[0]}"
-            f"{', memory limit ' + limit if limit else ''}), {state}, {p.restarts} restarts{image}{others}"
+            f"OOMKilled: {where} (exit code {p.exit_code or 137}{', memory limit ' + limit if limit else ''}), "
+            f"{state}, {p.restarts} restarts{image}"
         )
     if p.kind == "crashloop":
         return (
             f"CrashLoopBackOff: {where} last terminated {p.terminated_reason or 'unknown'} "
-            f"({exit_text(p.exit_code)}), {p.restarts} restarts{image}{others}"
+            f"({exit_text(p.exit_code)}), {p.restarts} restarts{image}"
         )
     if p.kind == "restarts":
         return (
             f"Restart burst: {where} restarted {p.restarts} times, last {p.terminated_reason or 'terminated'} "
-            f"({exit_text(p.exit_code)}){image}{others}"
+            f"({exit_text(p.exit_code)}){image}"
         )
     if p.kind == "image-pull":
-        return f"{p.reason}: {where} cannot pull image {p.image or '?'}: {short(p.message, 120)}{others}"
+        return (
+            f"{p.reason}: {where} cannot pull image {o.image_ref(p.image or '?')}: {_pull_error(p.message)}"
+        )
     if p.kind in {"config-error", "create-error"}:
-        return f"{p.reason}: {where}: {short(p.message, 140)}{others}"
+        return f"{p.reason}: {where}: {short(p.message, 140)}"
     if p.kind == "pending":
-        return f"Pending ({p.reason}): {where}: {short(p.message, 150)}{others}"
+        return f"Pending ({p.reason}): {where}: {short(p.message.split('. preemption:')[0], 150)}"
     if p.kind in {"volume", "sandbox"}:
-        return f"Stuck in ContainerCreating ({p.reason}): {where}: {short(p.message, 140)}{others}"
+        return f"Stuck in ContainerCreating ({p.reason}): {where}: {short(p.message, 140)}"
     if p.kind == "evicted":
         node = o.spec(p.pod).get("nodeName")
-        return f"Evicted: {where}{' on node ' + node if node else ''}: {short(p.message, 140)}{others}"
+        return f"Evicted: {where}{' from node ' + node if node else ''}: {short(p.message, 140)}"
     if p.kind == "not-ready":
         probe = f": {short(p.message, 140)}" if p.message else " (no probe failure event)"
-        return f"Running but not Ready: {where}{probe}{others}"
-    return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}{others}"
+        return f"Running but not Ready: {where}{probe}"
+    return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}"
 
 
 def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: Analysis) -> Finding:
@@ -86,7 +99,7 @@ def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: An
     first = problems[0]
     pod_ref = f"{ns}/{o.name(first.pod)}"
     if kind != "Pod":
-        others = f" [{len(problems)}/{total} pods of {kind} {ns}/{workload}]"
+        others = f" ({len(problems)}/{total} pods of {kind} {ns}/{workload})"
     else:
         others = ""
     severity = max((p.severity for p in problems), key=lambda s: s.rank)

@@ -46,6 +46,7 @@ EXIT_MEANING = {
 }
 RESTART_BURST = 3
 STUCK_CREATING = timedelta(minutes=3)
+STUCK_PENDING = timedelta(minutes=10)
 
 
 @dataclass
@@ -350,15 +351,18 @@ def _unschedulable(pod: Obj, warnings: list[Obj]) -> PodProblem:
     else:
         cause = CauseCategory.UNSCHEDULABLE
     first = _first(scheduling) or o.ts(condition.get("lastTransitionTime"))
+    last = _last(scheduling) or first
+    # A pod the scheduler has kept failing to place for 10 minutes will not place itself.
+    stuck = first is not None and last is not None and last - first >= STUCK_PENDING
     return PodProblem(
         pod,
         "pending",
         condition.get("reason") or "Unschedulable",
         message,
         cause=cause,
-        severity=Severity.WARNING,
+        severity=Severity.CRITICAL if stuck else Severity.WARNING,
         first=first,
-        last=_last(scheduling) or first,
+        last=last,
         events=scheduling[:3],
     )
 

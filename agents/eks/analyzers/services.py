@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, make_finding, object_evidence
+from agents.eks.analyzers.changes import change_time
+from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
 from agents.eks.objects import Obj
-from shared.contracts import CauseCategory, Finding, Severity
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 
 def _addresses(endpoints: Obj) -> tuple[int, int]:
@@ -17,8 +18,13 @@ def _addresses(endpoints: Obj) -> tuple[int, int]:
     return ready, not_ready
 
 
-def _near_misses(selector: dict[str, str], pods: list[Obj]) -> str:
-    """Label values the namespace's pods carry for the selector's keys (`app=cart`)."""
+def _near_misses(service: str, selector: dict[str, str], pods: list[Obj]) -> str:
+    """What the pods that look like the Service's carry instead: the labels of pods named after
+    it (`app=wishlist`), else the values the namespace's pods have for the selector's keys."""
+    named = [p for p in pods if o.name(p).startswith(service + "-")]
+    if named:
+        labels = {k: v for k, v in o.labels(named[0]).items() if k != "pod-template-hash"}
+        return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:4])
     seen: dict[str, set[str]] = {}
     for pod in pods:
         for key in selector:
@@ -48,14 +54,17 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
         relevance = max([analysis.relevance(ns, name), *(analysis.pod_relevance(p) for p in selected)])
         selector_text = ",".join(f"{k}={v}" for k, v in selector.items())
         if not selected and state.complete("Pod") and (state.namespaces is None or ns in state.namespaces):
-            near = _near_misses(selector, ns_pods)
+            near = _near_misses(name, selector, ns_pods)
+            changed, source = change_time(svc)
+            recent = changed is not None and changed >= analysis.scope.window_start
             findings.append(
                 make_finding(
                     "service-selects-no-pod",
                     f"{ns}/{name}",
                     severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
                     title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
-                    f"{len(ns_pods)} pods in {ns}" + (f" (they carry {near})" if near else ""),
+                    f"{len(ns_pods)} pods in {ns}" + (f"; its pods carry {near}" if near else "")
+                    + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else ""),
                     resources=[o.path("Service", svc)],
                     evidence=[
                         object_evidence(
@@ -66,6 +75,7 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.NETWORK_FAILURE,
+                    change=Trigger.CONFIG_CHANGE if recent else None,
                     relevance=relevance,
                 )
             )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.common import (
+    Analysis,
+    ago,
+    error_tail,
+    event_evidence,
+    make_finding,
+    object_evidence,
+)
 from shared.contracts import CauseCategory, Finding, Severity
 
 PENDING_GRACE = timedelta(minutes=2)
@@ -36,7 +43,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
             + (
-                f": ProvisioningFailed: {short(message, 150)}"
+                f": ProvisioningFailed: {error_tail(message)}"
                 if message
                 else f" since {ago(analysis.scope, created)}"
             )

@@ -22,6 +22,13 @@ def failed_create_cause(message: str) -> CauseCategory:
     return CauseCategory.BAD_CONFIG  # admission webhooks, PodSecurity, invalid spec
 
 
+def _creation_error(message: str) -> str:
+    """`Error creating: pods "x-1" is forbidden: exceeded quota: ...` -> `forbidden: exceeded quota: ...`."""
+    message = message.removeprefix("Error creating: ")
+    marker = " is forbidden: "
+    return "forbidden: " + message.split(marker, 1)[1] if marker in message else message
+
+
 def _replicas(obj: Obj, desired_key: str = "replicas") -> tuple[int, int]:
     desired = o.spec(obj).get(desired_key)
     return (1 if desired is None else int(desired)), int(o.status(obj).get("readyReplicas") or 0)
@@ -35,7 +42,7 @@ def analyze_deployments(analysis: Analysis) -> list[Finding]:
     findings = []
     for dep in analysis.state.kind("Deployment"):
         ns, name = o.namespace(dep), o.name(dep)
-        relevance = analysis.relevance(ns, name)
+        relevance = analysis.workload_relevance("Deployment", ns, name)
         desired, ready = _replicas(dep)
         st, conds = o.status(dep), o.conditions(dep)
         progressing = conds.get("Progressing", {})
@@ -132,7 +139,7 @@ def _not_ready(kind: str, obj: Obj, desired: int, ready: int, analysis: Analysis
                 since,
             )
         ],
-        relevance=analysis.relevance(ns, name),
+        relevance=analysis.workload_relevance(kind, ns, name),
         first_seen=since,
     )
 
@@ -147,7 +154,7 @@ def analyze_replicasets(analysis: Analysis) -> list[Finding]:
         events = analysis.events.about("ReplicaSet", ns, name, reason="FailedCreate", warning_only=True)
         if failure.get("status") != "True" and not events:
             continue
-        message = str(events[0].get("message") if events else failure.get("message", ""))
+        message = _creation_error(str(events[0].get("message") if events else failure.get("message", "")))
         owner = o.owner(rs)
         covered.add((ns, owner[1] if owner else name))
         subject_name = owner[1] if owner else name
@@ -209,6 +216,9 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         parent = owner[1] if owner and owner[0] == "CronJob" else None
         st = o.status(job)
         at = o.ts(failed.get("lastTransitionTime"))
+        relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
+        if at is not None and at < analysis.scope.window_start and relevance < 0.6:
+            continue  # an unrelated Job that failed before the window is old news
         findings.append(
             make_finding(
                 "job-failed",
@@ -226,7 +236,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                         at,
                     )
                 ],
-                relevance=max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name)),
+                relevance=relevance,
                 first_seen=o.ts(st.get("startTime")),
                 last_seen=at,
             )
