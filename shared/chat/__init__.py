@@ -1,0 +1,41 @@
+"""Chat platforms: the `ChatPlatform` protocol (`base`), Slack (`slack`), Discord (`discord`).
+
+`platform_from_env` builds the client config.yaml describes, reading the bot token and an optional
+API base URL (the sandbox's fake APIs) from the environment variables named there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
+from shared.config import AppConfig
+from shared.errors import ConfigError
+
+__all__ = ["ChatMessage", "ChatPlatform", "HistoryPage", "platform_from_env"]
+
+
+def platform_from_env(name: str, config: AppConfig, env: Mapping[str, str] = os.environ) -> ChatPlatform:
+    """The `name` ("slack" or "discord") client, with the token from `config.sources.<name>.bot_token_env`
+    and the base URL from `base_url_env` when set. A missing token is a `ConfigError` naming the
+    variable (never a value)."""
+    if name == "slack":
+        from shared.chat.slack import SlackPlatform
+
+        source = config.sources.slack
+        return SlackPlatform(_token(env, source.bot_token_env, name), env.get(source.base_url_env) or None)
+    if name == "discord":
+        from shared.chat.discord import DEFAULT_BASE_URL, DiscordPlatform
+
+        dsource = config.sources.discord
+        base_url = env.get(dsource.base_url_env) or DEFAULT_BASE_URL
+        return DiscordPlatform(_token(env, dsource.bot_token_env, name), base_url)
+    raise ConfigError(f"unknown chat platform {name!r} (slack or discord)")
+
+
+def _token(env: Mapping[str, str], variable: str, name: str) -> str:
+    token = (env.get(variable) or "").strip()
+    if not token:
+        raise ConfigError(f"{variable} is not set: the {name} bot token is needed to read and post")
+    return token

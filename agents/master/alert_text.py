@@ -1,0 +1,248 @@
+"""Hints from the free text of an alert: Alertmanager messages as Slack/Discord show them, people's
+messages, annotation prose.
+
+Recognised shapes, most specific first:
+- `[FIRING:1] KubePodCrashLooping (prod-eks) shop/checkout-7d9f8c6b5-x2k4p` (alert name, cluster in
+  parens, `namespace/pod` or `namespace/workload`);
+- `key=value` and `key: value` pairs (`namespace=shop`, `severity: critical`, `cluster="prod-eks"`);
+- `pod shop/checkout-7d9f8c6b5-x2k4p (app)`, `deployment/checkout`, `service payments-api`,
+  `node ip-10-0-3-17.ec2.internal`, `/aws/...` log group names.
+Chat markup (Slack `<@U..>`, `<url|text>`, `<#C..|name>`; Discord `<@..>`, `<#..>`) is stripped first.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Put = Callable[[str, str | None], None]
+
+_DEPLOYMENT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-.]*?)-(?P<h>[a-z0-9]{4,10})-(?P<s>[a-z0-9]{5})$")
+_STATEFUL_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-.]*?)-\d{1,4}$")
+_SHORT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-.]*?)-(?P<s>[a-z0-9]{5})$")
+
+
+def workload_of_pod(pod: str) -> str | None:
+    """The controller a pod name suggests: `checkout-7d9f8c6b5-x2k4p` -> `checkout` (Deployment),
+    `redis-2` -> `redis` (StatefulSet), `fluent-bit-x7k2p` -> `fluent-bit` (DaemonSet / Job)."""
+    match = _DEPLOYMENT_POD.match(pod)
+    # A generated hash carries digits; `payments-api-server` is a name, not name-hash-suffix.
+    if match and re.search(r"\d", match.group("h") + match.group("s")):
+        return match.group("w")
+    match = _STATEFUL_POD.match(pod)
+    if match:
+        return match.group("w")
+    match = _SHORT_POD.match(pod)
+    if match and re.search(r"\d", match.group("s")):
+        return match.group("w")
+    return None
+
+
+def looks_like_pod(name: str) -> bool:
+    return workload_of_pod(name) is not None
+
+
+@dataclass(frozen=True)
+class TextHints:
+    alert_name: str | None = None
+    cluster: str | None = None
+    namespace: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    workload: str | None = None
+    service: str | None = None
+    node: str | None = None
+    severity: str | None = None
+    resolved: bool = False
+    log_groups: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+
+_NAME = r"[a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?"
+_SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]{6,})(?:\|([^>]*))?>")
+_DISCORD_CHANNEL = re.compile(r"<#(\d{15,22})>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
+_MARKUP = re.compile(
+    r"<@[!&]?[A-Z0-9]+(?:\|[^>]*)?>"  # user / role mentions, Slack and Discord
+    r"|<![a-z^A-Z0-9|@\-]+>"  # <!channel>, <!here>, <!subteam^S..|@team>
+    r"|<a?:[A-Za-z0-9_]+:\d+>"  # Discord custom emoji
+    r"|<t:\d+(?::[A-Za-z])?>"  # Discord timestamps
+    r"|:[a-z0-9_+\-]+:"  # emoji shortcodes
+)
+_FIRING = re.compile(
+    rf"\[(FIRING|RESOLVED)(?::\s*\d+)?\]\s*(?P<name>[A-Za-z][A-Za-z0-9_:.\-]*)"
+    rf"(?:\s*\((?P<cluster>{_NAME})\))?(?:\s*[-–:]?\s*(?P<ref>{_NAME}/{_NAME}))?",
+    re.IGNORECASE,
+)
+_KV_KEYS = {
+    "alertname": "alert_name",
+    "alert_name": "alert_name",
+    "alert": "alert_name",
+    "namespace": "namespace",
+    "ns": "namespace",
+    "exported_namespace": "namespace",
+    "pod": "pod",
+    "pod_name": "pod",
+    "container": "container",
+    "deployment": "workload",
+    "statefulset": "workload",
+    "daemonset": "workload",
+    "workload": "workload",
+    "service": "service",
+    "svc": "service",
+    "job": "job",
+    "cluster": "cluster",
+    "cluster_name": "cluster",
+    "node": "node",
+    "instance": "instance",
+    "severity": "severity",
+    "priority": "severity",
+    "log_group": "log_group",
+    "loggroup": "log_group",
+}
+_KV = re.compile(
+    r"(?<![A-Za-z0-9_])(?P<key>" + "|".join(sorted(_KV_KEYS, key=len, reverse=True)) + r")"
+    r"\s*(?:=~?|:)\s*[\"']?(?P<value>[A-Za-z0-9_./:\-]+?)[\"']?(?=[\s,;)}\]|]|$)",
+    re.IGNORECASE,
+)
+_REF = re.compile(
+    rf"\b(?P<kind>pods?|deployments?|deploy|statefulsets?|sts|daemonsets?|ds|services?|svc|nodes?|containers?"
+    rf"|namespaces?)(?:/|\s+)(?P<first>{_NAME})(?:/(?P<second>{_NAME}))?(?:\s*\((?P<paren>{_NAME})\))?",
+    re.IGNORECASE,
+)
+_LOG_GROUP = re.compile(
+    r"(?<![\w/])(/aws/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-]|/ecs/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-])"
+)
+_EC2_HOST = re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.[a-z0-9\-.]*internal\b")
+_SEVERITY_WORD = re.compile(r"\[(critical|warning|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
+# Words that follow "service", "pod" ... in prose and are not names.
+_STOP = frozenset(
+    "is are was were be been has have had the a an in on at for to of and or not no down up it its this that "
+    "with from by as all any some every which who restarted restarts failing failed crashing crashed "
+    "unavailable degraded healthy unhealthy errors error level name names".split()
+)
+_KINDS = {
+    "pod": "pod",
+    "pods": "pod",
+    "deployment": "workload",
+    "deployments": "workload",
+    "deploy": "workload",
+    "statefulset": "workload",
+    "statefulsets": "workload",
+    "sts": "workload",
+    "daemonset": "workload",
+    "daemonsets": "workload",
+    "ds": "workload",
+    "service": "service",
+    "services": "service",
+    "svc": "service",
+    "node": "node",
+    "nodes": "node",
+    "container": "container",
+    "containers": "container",
+    "namespace": "namespace",
+    "namespaces": "namespace",
+}
+
+
+def clean_chat_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """Text without chat markup (mentions, emoji, link brackets), and the channel ids it referenced."""
+    channels = [m.group(1) for m in _SLACK_CHANNEL.finditer(text)]
+    channels += [m.group(1) for m in _DISCORD_CHANNEL.finditer(text)]
+    out = _SLACK_CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    out = _DISCORD_CHANNEL.sub("", out)
+    out = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), out)
+    out = _MARKUP.sub(" ", out)
+    out = html.unescape(out)
+    out = re.sub(r"[*`~]", "", out)
+    return out, tuple(dict.fromkeys(channels))
+
+
+def parse_alert_text(text: str) -> TextHints:
+    """Every hint the text gives; the first mention of each kind wins."""
+    if not text or not text.strip():
+        return TextHints()
+    clean, channels = clean_chat_text(text)
+    found: dict[str, str] = {}
+
+    def put(field: str, value: str | None) -> None:
+        if value and field not in found:
+            found[field] = value
+
+    resolved = False
+    firing = _FIRING.search(clean)
+    if firing:
+        resolved = firing.group(1).upper() == "RESOLVED"
+        put("alert_name", firing.group("name"))
+        put("cluster", firing.group("cluster"))
+        if firing.group("ref"):
+            _put_ns_ref(put, firing.group("ref"))
+
+    for match in _KV.finditer(clean):
+        field = _KV_KEYS[match.group("key").lower()]
+        value = match.group("value").strip(".:/")
+        if field == "instance":
+            host = _EC2_HOST.search(value)
+            put("node", host.group(0) if host else None)
+        elif field == "job":
+            put("service", value if not value.startswith(("kubernetes-", "kube-")) else None)
+        elif field == "log_group":
+            continue  # collected below with every other log group name
+        elif not (field == "namespace" and "/" in value):
+            put(field, value)
+
+    for match in _REF.finditer(clean):
+        _put_ref(put, match)
+
+    host = _EC2_HOST.search(clean)
+    put("node", host.group(0) if host else None)
+    severity = _SEVERITY_WORD.search(clean)
+    put("severity", severity.group(1) if severity else None)
+    cluster = re.search(rf"\b(?:in|on) (?:the )?(?:cluster|eks cluster)\s+({_NAME})", clean, re.IGNORECASE)
+    put("cluster", cluster.group(1) if cluster else None)
+
+    return TextHints(
+        alert_name=found.get("alert_name"),
+        cluster=found.get("cluster"),
+        namespace=found.get("namespace"),
+        pod=found.get("pod"),
+        container=found.get("container"),
+        workload=found.get("workload"),
+        service=found.get("service"),
+        node=found.get("node"),
+        severity=found.get("severity"),
+        resolved=resolved,
+        log_groups=tuple(dict.fromkeys(m.group(1) for m in _LOG_GROUP.finditer(clean))),
+        channels=channels,
+    )
+
+
+def _put_ns_ref(put: Put, ref: str) -> None:
+    """`shop/checkout-7d9f8c6b5-x2k4p` (namespace/pod) or `shop/checkout` (namespace/workload)."""
+    namespace, name = ref.split("/", 1)
+    put("namespace", namespace)
+    put("pod" if looks_like_pod(name) else "workload", name)
+
+
+def _put_ref(put: Put, match: re.Match[str]) -> None:
+    kind = _KINDS[match.group("kind").lower()]
+    first, second, paren = match.group("first"), match.group("second"), match.group("paren")
+    if first.lower() in _STOP:
+        return
+    name = first
+    if second:
+        if kind in {"node", "namespace", "container"}:
+            return
+        put("namespace", first)
+        name = second
+    if kind == "pod":
+        if not looks_like_pod(name) and "-" not in name:
+            return
+        put("pod", name)
+        put("container", paren)
+    elif kind == "node":
+        put("node", name)
+    else:
+        put(kind, name)

@@ -1,0 +1,297 @@
+"""The likely cause: category, trigger, cited evidence, confidence and a summary built from the
+findings' own titles (nothing invented). Deterministic; see `ranking` for how noise is kept out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agents.master.ranking import (
+    FITS,
+    MIN_CATEGORY_SCORE,
+    MIN_SUPPORT,
+    CategoryScore,
+    TriggerCandidate,
+    category_scores,
+    confidence,
+    minutes_before,
+    same_change,
+    score,
+    seen_at,
+    supports,
+    trigger_candidates,
+)
+from shared.contracts import (
+    AgentResult,
+    AgentStatus,
+    AlertContext,
+    Cause,
+    CauseCategory,
+    Finding,
+    Severity,
+    Trigger,
+)
+from shared.redact import redact
+from shared.render.words import CATEGORY_WORDS as LABELS
+from shared.render.words import CHANGE_WORDS
+
+FAILED = (AgentStatus.ERROR, AgentStatus.TIMEOUT)
+MIN_TRIGGER_SCORE = 0.1
+EVIDENCE_PER_AGENT = 3
+_HEARTBEATS = frozenset(
+    {
+        "watchdog",
+        "deadmansswitch",
+        "deadmanssnitch",
+        "heartbeat",
+        "infoinhibitor",
+        "alwaysfiring",
+        "testalert",
+        "test",
+    }
+)
+_TEST_TEXT = re.compile(
+    r"(?i)\b(this is (?:only )?a test|test (?:alert|notification|message|page)|\[test\]|please ignore)"
+)
+_RESOLVED_TEXT = re.compile(r"\[RESOLVED(?::\s*\d+)?\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    cause: Cause
+    change: Finding | None = None  # the finding that reports the trigger
+
+
+def decide(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult]) -> Decision:
+    failed = sum(1 for r in results if r.status in FAILED)
+    relevant_changes = {
+        c.finding.change for c in trigger_candidates(findings, ctx) if c.finding.relevance >= 0.5
+    }
+    categories = category_scores(findings, ctx, (t for t in relevant_changes if t is not None))
+
+    problems = [
+        f
+        for f in findings
+        if f.severity is not Severity.INFO
+        and f.relevance >= 0.4
+        and f.cause_hint is not CauseCategory.NO_ISSUE
+    ]
+    if not problems:
+        healthy = _no_issue(ctx, findings, results, failed)
+        if healthy is not None:
+            return healthy
+
+    top = categories[0] if categories and categories[0].score >= MIN_CATEGORY_SCORE else None
+    if top is not None and (top.best.severity is not Severity.INFO or len(top.agents) >= 2):
+        runner_up = categories[1] if len(categories) > 1 else None
+        return _explained(ctx, findings, top, runner_up, failed)
+    return _bad_deploy(ctx, findings) or _unknown(ctx, findings, results)
+
+
+def _explained(
+    ctx: AlertContext,
+    findings: Sequence[Finding],
+    top: CategoryScore,
+    runner_up: CategoryScore | None,
+    failed: int,
+) -> Decision:
+    category = top.category
+    evidence: list[str] = []
+    for agent in top.agents:
+        own = sorted(
+            (f for f in findings if f.agent == agent and supports(f, category)),
+            key=lambda f: (-score(f, ctx), f.id),
+        )
+        evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if score(f, ctx) >= 0.5 * score(own[0], ctx))
+    trigger = _trigger(ctx, findings, category)
+    change = trigger[0].finding if trigger else None
+    evidence.extend(c.finding.id for c in trigger if c.finding.id not in evidence)
+    conf = confidence(top, runner_up, trigger_fits=change is not None, failed_agents=failed)
+    summary = f"{LABELS[category]}: {_sentence(top.best.title)}"
+    others = [a for a in top.agents if a != top.best.agent]
+    if others:
+        summary += f" Also seen by {_join(others)}."
+    if change is not None and change.change is not None:
+        summary += (
+            f" It began after {CHANGE_WORDS[change.change]} {_ago(ctx, change)}: {_sentence(change.title)}"
+        )
+    return Decision(
+        Cause(
+            category=category,
+            trigger=change.change if change and change.change else Trigger.NONE,
+            summary=summary,
+            confidence=conf,
+            evidence=tuple(dict.fromkeys(evidence)),
+        ),
+        change,
+    )
+
+
+def _trigger(
+    ctx: AlertContext, findings: Sequence[Finding], category: CauseCategory
+) -> list[TriggerCandidate]:
+    """The chosen change first, then one finding per other agent reporting the same change."""
+    candidates = [
+        c
+        for c in trigger_candidates(findings, ctx, category)
+        if c.score >= MIN_TRIGGER_SCORE
+        and c.finding.change is not None
+        and category in FITS[c.finding.change]
+    ]
+    if not candidates:
+        return []
+    best = candidates[0]
+    chosen = [best]
+    agents = {best.finding.agent}
+    for candidate in candidates[1:]:
+        if candidate.finding.agent not in agents and same_change(best, candidate):
+            chosen.append(candidate)
+            agents.add(candidate.finding.agent)
+    return chosen
+
+
+def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | None:
+    """No specific cause, but errors begin at a relevant rollout: a regression from the release."""
+    deploys = [
+        c
+        for c in trigger_candidates(findings, ctx, CauseCategory.BAD_DEPLOY)
+        if c.finding.change is Trigger.DEPLOY and c.finding.relevance >= 0.5
+    ]
+    if not deploys:
+        return None
+    rollout = deploys[0]
+    symptoms = [
+        f
+        for f in findings
+        if f.change is None
+        and f.severity is not Severity.INFO
+        and f.relevance >= 0.5
+        and _not_before(f, rollout)
+    ]
+    if not symptoms:
+        return None
+    symptoms.sort(key=lambda f: (-score(f, ctx), f.id))
+    per_agent: dict[str, Finding] = {}
+    for f in symptoms:
+        per_agent.setdefault(f.agent, f)
+    same = [rollout, *(c for c in deploys[1:] if same_change(rollout, c))]
+    evidence = [f.id for f in per_agent.values()] + [c.finding.id for c in same]
+    lead = symptoms[0]
+    summary = (
+        f"{LABELS[CauseCategory.BAD_DEPLOY]}: {_sentence(lead.title)} It began after a deploy "
+        f"{_ago(ctx, rollout.finding)}: {_sentence(rollout.finding.title)} No resource or config "
+        "explanation was found."
+    )
+    conf = round(min(0.6, 0.4 + 0.05 * len(per_agent)), 2)
+    return Decision(
+        Cause(
+            category=CauseCategory.BAD_DEPLOY,
+            trigger=Trigger.DEPLOY,
+            summary=summary,
+            confidence=conf,
+            evidence=tuple(dict.fromkeys(evidence)),
+        ),
+        rollout.finding,
+    )
+
+
+def _not_before(finding: Finding, change: TriggerCandidate) -> bool:
+    at = seen_at(finding)
+    return at is None or at >= change.at
+
+
+def _no_issue(
+    ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult], failed: int
+) -> Decision | None:
+    reason = noise_reason(ctx)
+    healthy = sorted(
+        (f for f in findings if f.cause_hint is CauseCategory.NO_ISSUE and f.relevance >= MIN_SUPPORT),
+        key=lambda f: (-f.relevance, f.id),
+    )
+    answered = [r for r in results if r.status is AgentStatus.OK]
+    if reason is None and not (healthy and answered):
+        return None
+    if reason is None:
+        reason = "every source that answered reports the workload healthy"
+    per_agent: dict[str, str] = {}
+    for f in healthy:
+        per_agent.setdefault(f.agent, f.id)
+    conf = (0.8 if noise_reason(ctx) else 0.6) - 0.05 * min(failed, 3)
+    summary = f"No issue: {reason}, and no source found a problem. Checked: {checked(results)}."
+    return Decision(
+        Cause(
+            category=CauseCategory.NO_ISSUE,
+            summary=summary,
+            confidence=round(conf, 2),
+            evidence=tuple(per_agent.values()),
+        )
+    )
+
+
+def _unknown(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult]) -> Decision:
+    summary = f"No cause stands out from the evidence. Checked: {checked(results)}."
+    strongest = sorted(
+        (f for f in findings if f.relevance >= MIN_SUPPORT), key=lambda f: (-score(f, ctx), f.id)
+    )
+    if strongest:
+        summary += f" Strongest signal: {_sentence(strongest[0].title)}"
+    changes = trigger_candidates(findings, ctx)
+    if changes:
+        summary += f" Changed before the alert ({_ago(ctx, changes[0].finding)}): {_sentence(changes[0].finding.title)}"
+    if not results:
+        summary = "No source answered in time, so nothing could be checked."
+    return Decision(Cause(category=CauseCategory.UNKNOWN, summary=summary, confidence=0.1))
+
+
+def noise_reason(ctx: AlertContext) -> str | None:
+    """Why the alert itself looks like noise (a heartbeat, a test, already resolved), if it does."""
+    name = (ctx.hints.alert_name or ctx.labels.get("alertname") or "").replace("_", "").replace("-", "")
+    if name.lower() in _HEARTBEATS:
+        return f"the alert is a heartbeat ({ctx.hints.alert_name or ctx.labels.get('alertname')})"
+    prose = " ".join([ctx.text, *ctx.annotations.values()])
+    if _RESOLVED_TEXT.search(prose) or ctx.labels.get("status", "").lower() == "resolved":
+        return "the alert is already resolved"
+    if _TEST_TEXT.search(prose):
+        return "the alert is a test"
+    return None
+
+
+def checked(results: Sequence[AgentResult]) -> str:
+    """`eks (ok: 3 findings, none pointing at a cause), prometheus (error: ...)` for every source."""
+    if not results:
+        return "no source answered"
+    parts = []
+    for r in sorted(results, key=lambda r: r.agent):
+        if r.status in FAILED:
+            reason = redact(r.errors[0])[:120] if r.errors else r.status.value
+            parts.append(f"{r.agent} ({r.status.value}: {reason})")
+        elif r.status is AgentStatus.OK:
+            hinted = sum(1 for f in r.findings if f.cause_hint and f.relevance >= MIN_SUPPORT)
+            what = f"{len(r.findings)} finding{'s' if len(r.findings) != 1 else ''}"
+            parts.append(f"{r.agent} (ok: {what}, {hinted or 'none'} pointing at a cause)")
+        else:
+            parts.append(f"{r.agent} ({r.status.value.replace('_', ' ')})")
+    return ", ".join(parts)
+
+
+def _ago(ctx: AlertContext, finding: Finding) -> str:
+    at = seen_at(finding)
+    if at is None:
+        return "before the alert"
+    minutes = round(minutes_before(ctx, at))
+    if minutes <= 0:
+        return "at the time of the alert"
+    if minutes < 120:
+        return f"{minutes} min before the alert"
+    return f"{minutes // 60} h {minutes % 60} min before the alert"
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,251 @@
+"""Scoring findings, cause categories and candidate triggers. Pure and deterministic.
+
+Scanners emit many low-relevance findings; the rules here keep that noise from winning:
+- a finding counts towards a cause only when it is relevant to the alert (`MIN_SUPPORT`);
+- each agent contributes its single best finding to a category (plus a small, bounded bonus for
+  more), so a chatty scanner cannot outvote the others, and agreement across sources wins;
+- a change can be the trigger only if it happened before the alert, inside the window, and is
+  relevant; the closest one that fits the cause is preferred.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
+
+MIN_SUPPORT = 0.3  # relevance a finding needs to support a cause or be a trigger
+MIN_CATEGORY_SCORE = 0.3
+SEVERITY_WEIGHT = {Severity.CRITICAL: 1.0, Severity.WARNING: 0.7, Severity.INFO: 0.35}
+# Categories that explain less than a specific one: chosen only when nothing specific competes.
+GENERIC_FACTOR = {CauseCategory.BAD_DEPLOY: 0.8, CauseCategory.DEPENDENCY_FAILURE: 0.9}
+NOT_A_CAUSE = frozenset({CauseCategory.UNKNOWN, CauseCategory.NO_ISSUE})
+# A trigger "fits" a cause when that kind of change commonly produces it.
+FITS: dict[Trigger, frozenset[CauseCategory]] = {
+    Trigger.DEPLOY: frozenset(
+        {
+            CauseCategory.OOM,
+            CauseCategory.BAD_DEPLOY,
+            CauseCategory.BAD_CONFIG,
+            CauseCategory.IMAGE_PULL,
+            CauseCategory.PROBE_FAILURE,
+            CauseCategory.CPU_SATURATION,
+            CauseCategory.PERMISSION_DENIED,
+            CauseCategory.RESOURCE_POOL_EXHAUSTION,
+            CauseCategory.UNSCHEDULABLE,
+            CauseCategory.NETWORK_FAILURE,
+            CauseCategory.DEPENDENCY_FAILURE,
+            CauseCategory.DISK_FULL,
+        }
+    ),
+    Trigger.CONFIG_CHANGE: frozenset(
+        {
+            CauseCategory.BAD_CONFIG,
+            CauseCategory.RESOURCE_POOL_EXHAUSTION,
+            CauseCategory.PERMISSION_DENIED,
+            CauseCategory.NETWORK_FAILURE,
+            CauseCategory.PROBE_FAILURE,
+            CauseCategory.OOM,
+            CauseCategory.CPU_SATURATION,
+            CauseCategory.SCALING_LIMIT,
+            CauseCategory.RATE_LIMITED,
+            CauseCategory.CERTIFICATE_EXPIRED,
+            CauseCategory.DEPENDENCY_FAILURE,
+            CauseCategory.UNSCHEDULABLE,
+        }
+    ),
+    Trigger.TRAFFIC: frozenset(
+        {
+            CauseCategory.TRAFFIC_SPIKE,
+            CauseCategory.SCALING_LIMIT,
+            CauseCategory.CPU_SATURATION,
+            CauseCategory.RESOURCE_POOL_EXHAUSTION,
+            CauseCategory.RATE_LIMITED,
+            CauseCategory.OOM,
+            CauseCategory.DEPENDENCY_FAILURE,
+        }
+    ),
+    Trigger.DEPENDENCY: frozenset(
+        {
+            CauseCategory.DEPENDENCY_FAILURE,
+            CauseCategory.NETWORK_FAILURE,
+            CauseCategory.RATE_LIMITED,
+            CauseCategory.RESOURCE_POOL_EXHAUSTION,
+            CauseCategory.CERTIFICATE_EXPIRED,
+        }
+    ),
+    Trigger.INFRASTRUCTURE: frozenset(
+        {
+            CauseCategory.NODE_FAILURE,
+            CauseCategory.DISK_FULL,
+            CauseCategory.STORAGE_FAILURE,
+            CauseCategory.UNSCHEDULABLE,
+            CauseCategory.NETWORK_FAILURE,
+            CauseCategory.PERMISSION_DENIED,
+            CauseCategory.CERTIFICATE_EXPIRED,
+        }
+    ),
+}
+
+
+def seen_at(finding: Finding) -> datetime | None:
+    """When a finding's observation began: first_seen, else the earliest evidence time, else last_seen."""
+    if finding.first_seen is not None:
+        return finding.first_seen
+    times = [e.at for e in finding.evidence if e.at is not None]
+    return min(times) if times else finding.last_seen
+
+
+def minutes_before(ctx: AlertContext, at: datetime) -> float:
+    return (ctx.anchor - at).total_seconds() / 60
+
+
+def time_factor(finding: Finding, ctx: AlertContext) -> float:
+    """1.0 for a symptom seen in the hour before the alert; less when it began long before, ended
+    before the window, or only began well after the alert."""
+    at = seen_at(finding)
+    if at is None:
+        return 0.85
+    if finding.last_seen is not None and finding.last_seen < ctx.window_start:
+        return 0.4
+    before = minutes_before(ctx, at)
+    if before < -10:
+        return 0.6
+    if before <= 60:
+        return 1.0
+    return max(0.5, 1.0 / (1.0 + (before - 60) / 120))
+
+
+def score(finding: Finding, ctx: AlertContext) -> float:
+    return SEVERITY_WEIGHT[finding.severity] * finding.relevance * time_factor(finding, ctx)
+
+
+def supports(finding: Finding, category: CauseCategory) -> bool:
+    return finding.cause_hint is category and finding.relevance >= MIN_SUPPORT
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    category: CauseCategory
+    score: float
+    agents: tuple[str, ...]  # agents with a supporting finding, strongest first
+    best: Finding
+
+
+def category_scores(
+    findings: Sequence[Finding], ctx: AlertContext, fitting_triggers: Iterable[Trigger] = ()
+) -> list[CategoryScore]:
+    """Categories with support, best first. Each agent adds its best finding's score, and up to two
+    more findings add a fifth of it each; a fitting trigger before the alert adds 15%."""
+    per_agent: dict[CauseCategory, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    best: dict[CauseCategory, tuple[float, Finding]] = {}
+    # In id order, and replaced only by a strictly better score: ties go to the smallest id.
+    for finding in sorted(findings, key=lambda f: f.id):
+        hint = finding.cause_hint
+        if hint is None or hint in NOT_A_CAUSE or not supports(finding, hint):
+            continue
+        value = score(finding, ctx)
+        per_agent[hint][finding.agent].append(value)
+        if hint not in best or value > best[hint][0]:
+            best[hint] = (value, finding)
+    triggers = set(fitting_triggers)
+    out = []
+    for category, agents in per_agent.items():
+        total = 0.0
+        strengths = []
+        for agent, values in agents.items():
+            values.sort(reverse=True)
+            strengths.append((values[0], agent))
+            total += values[0] + sum(0.2 * v for v in values[1:3])
+        total *= GENERIC_FACTOR.get(category, 1.0)
+        if any(category in FITS[t] for t in triggers):
+            total *= 1.15
+        ordered = tuple(a for _, a in sorted(strengths, key=lambda s: (-s[0], s[1])))
+        out.append(CategoryScore(category, round(total, 6), ordered, best[category][1]))
+    out.sort(key=lambda c: (-c.score, c.category.value))
+    return out
+
+
+@dataclass(frozen=True)
+class TriggerCandidate:
+    finding: Finding
+    at: datetime
+    score: float
+
+
+def change_proximity(minutes: float) -> float:
+    """1.0 within 15 min before the alert, halving by about an hour further back."""
+    return 1.0 if minutes <= 15 else 1.0 / (1.0 + (minutes - 15) / 45)
+
+
+def trigger_candidates(
+    findings: Sequence[Finding], ctx: AlertContext, category: CauseCategory | None = None
+) -> list[TriggerCandidate]:
+    """Changes that could have set the alert off, best first: before the anchor (a 2 min allowance
+    for clock skew), inside the window, relevant; weighted by closeness and fit with `category`."""
+    out = []
+    for finding in findings:
+        if finding.change is None or finding.change is Trigger.NONE or finding.relevance < MIN_SUPPORT:
+            continue
+        at = seen_at(finding)
+        if at is None or at < ctx.window_start or at > ctx.anchor + timedelta(minutes=2):
+            continue
+        fit = 1.0
+        if category is not None and category not in NOT_A_CAUSE:
+            fit = 1.0 if category in FITS[finding.change] else 0.35
+        value = finding.relevance * change_proximity(max(0.0, minutes_before(ctx, at))) * fit
+        out.append(TriggerCandidate(finding, at, round(value, 6)))
+    # Equal scores: the closer change first, then the id for determinism.
+    out.sort(key=lambda c: (-c.score, -c.at.timestamp(), c.finding.id))
+    return out
+
+
+def same_change(a: TriggerCandidate, b: TriggerCandidate) -> bool:
+    """Two findings describe one change (a chat announcement and the rollout it announced)."""
+    return a.finding.change is b.finding.change and abs((a.at - b.at).total_seconds()) <= 15 * 60
+
+
+def rank_findings(
+    findings: Sequence[Finding], ctx: AlertContext, category: CauseCategory | None, cited: Iterable[str] = ()
+) -> list[Finding]:
+    """Cited findings first, then by score (findings that support the chosen cause weigh 1.5x)."""
+    cited_set = set(cited)
+
+    def key(f: Finding) -> tuple[int, float, str]:
+        value = score(f, ctx)
+        if category is not None and f.cause_hint is category:
+            value *= 1.5
+        return (0 if f.id in cited_set else 1, -round(value, 9), f.id)
+
+    return sorted(findings, key=key)
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per id (the most severe, then most relevant, copy wins)."""
+    by_id: dict[str, Finding] = {}
+    for f in findings:
+        kept = by_id.get(f.id)
+        if kept is None or (f.severity.rank, f.relevance) > (kept.severity.rank, kept.relevance):
+            by_id[f.id] = f
+    return list(by_id.values())
+
+
+def confidence(
+    top: CategoryScore, runner_up: CategoryScore | None, *, trigger_fits: bool, failed_agents: int
+) -> float:
+    """More agreeing sources, a stronger best finding, a fitting trigger and a clear margin raise it;
+    failed sources and a close runner-up lower it."""
+    value = 0.3 + 0.15 * min(len(top.agents), 3) + 0.15 * min(1.0, score_of_best(top))
+    if trigger_fits:
+        value += 0.1
+    if runner_up is not None and runner_up.score >= 0.7 * top.score:
+        value -= 0.15
+    value -= 0.05 * min(failed_agents, 3)
+    return round(min(0.95, max(0.1, value)), 2)
+
+
+def score_of_best(top: CategoryScore) -> float:
+    return SEVERITY_WEIGHT[top.best.severity] * top.best.relevance

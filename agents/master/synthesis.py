@@ -1,0 +1,158 @@
+"""From the agents' results to the `IncidentReport`, without a model: deterministic and grounded.
+
+`cause.decide` picks the category, the trigger and the evidence; this module assembles the rest
+(title, ranked findings, timeline, affected resources, next steps, agent runs, telemetry). The
+posted text is left empty: the renderer fills it with exactly what it posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from agents.master.cause import CHANGE_WORDS, LABELS, Decision, decide
+from agents.master.next_steps import next_steps
+from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
+from shared.contracts import (
+    AgentResult,
+    AgentRun,
+    AlertContext,
+    CauseCategory,
+    Finding,
+    IncidentReport,
+    Telemetry,
+    TimelineEntry,
+    Trigger,
+)
+from shared.redact import redact
+
+logger = logging.getLogger(__name__)
+
+TIMELINE_FINDINGS = 8
+MAX_TIMELINE = 20
+MAX_RESOURCES = 20
+
+
+def synthesize(ctx: AlertContext, results: Sequence[AgentResult], *, elapsed_ms: int = 0) -> IncidentReport:
+    """The report for `ctx` from whatever results have arrived (possibly none)."""
+    results = _latest_per_agent(results)
+    findings = dedupe(f for r in results for f in r.findings)
+    decision = decide(ctx, findings, results)
+    cause = decision.cause
+    ranked = rank_findings(findings, ctx, cause.category, cause.evidence)
+    logger.info(
+        "investigation=<%s>, category=<%s>, trigger=<%s>, confidence=<%.2f>, findings=<%d> | synthesized",
+        ctx.investigation_id,
+        cause.category.value,
+        cause.trigger.value,
+        cause.confidence,
+        len(findings),
+    )
+    return IncidentReport(
+        investigation_id=ctx.investigation_id,
+        alert=ctx,
+        title=report_title(ctx, decision),
+        cause=cause,
+        timeline=timeline(ctx, ranked, cause.evidence),
+        findings=tuple(ranked),
+        affected_resources=affected_resources(ctx, ranked, cause.evidence),
+        next_steps=next_steps(cause.category, cause.trigger, ctx.hints, decision.change),
+        agents=tuple(agent_run(r) for r in results),
+        telemetry=telemetry(results, elapsed_ms),
+    )
+
+
+def _latest_per_agent(results: Sequence[AgentResult]) -> list[AgentResult]:
+    """One result per agent (a late result replaces the timeout it follows), in arrival order."""
+    by_agent: dict[str, AgentResult] = {}
+    for result in results:
+        by_agent.pop(result.agent, None)
+        by_agent[result.agent] = result
+    return list(by_agent.values())
+
+
+def target_of(ctx: AlertContext) -> str | None:
+    """What the alert is about, as a person names it: `shop/checkout`, `payments-api`, a node."""
+    h = ctx.hints
+    name = h.workload or h.service or h.pod
+    if name:
+        return f"{h.namespace}/{name}" if h.namespace else name
+    return h.node or h.namespace or h.cluster
+
+
+def report_title(ctx: AlertContext, decision: Decision) -> str:
+    """`KubePodCrashLooping on shop/checkout: Memory exhausted after a deploy`."""
+    cause = decision.cause
+    alert = ctx.hints.alert_name or "Alert"
+    target = target_of(ctx)
+    title = f"{alert} on {target}" if target else alert
+    title += f": {LABELS[cause.category]}"
+    if cause.trigger is not Trigger.NONE:
+        title += f" after {CHANGE_WORDS[cause.trigger]}"
+    return redact(title)[:300]
+
+
+def timeline(ctx: AlertContext, ranked: Sequence[Finding], cited: Sequence[str]) -> tuple[TimelineEntry, ...]:
+    """Changes in the window, when the top findings began, and the alert itself, oldest first."""
+    entries: dict[str, TimelineEntry] = {}
+    cited_set = set(cited)
+    top = [f for f in ranked if f.id in cited_set or f.relevance >= MIN_SUPPORT][:TIMELINE_FINDINGS]
+    changes = [f for f in ranked if f.change not in (None, Trigger.NONE) and f.relevance >= MIN_SUPPORT]
+    for finding in (*changes, *top):
+        at = seen_at(finding)
+        if at is None or finding.id in entries or not ctx.window_start <= at <= ctx.window_end:
+            continue
+        entries[finding.id] = TimelineEntry(
+            at=at, text=finding.title, finding_id=finding.id, agent=finding.agent
+        )
+    alert = ctx.hints.alert_name or "The alert"
+    fired = ctx.alert_started_at
+    out = list(entries.values())
+    if fired is not None:
+        out.append(TimelineEntry(at=fired, text=f"{alert} started firing"))
+    out.append(TimelineEntry(at=ctx.received_at, text=f"{alert} received"))
+    out.sort(key=lambda e: (e.at, e.finding_id or "", e.text))
+    return tuple(out[-MAX_TIMELINE:])
+
+
+def affected_resources(ctx: AlertContext, ranked: Sequence[Finding], cited: Sequence[str]) -> tuple[str, ...]:
+    """What the alert names, then the resources of the cited findings."""
+    h = ctx.hints
+    names: list[str] = []
+    prefix = f"{h.namespace}/" if h.namespace else ""
+    for kind, value in (("deployment", h.workload), ("pod", h.pod), ("service", h.service), ("node", h.node)):
+        if value:
+            names.append(f"{kind} {value if kind == 'node' else prefix + value}")
+    cited_set = set(cited)
+    for finding in ranked:
+        if finding.id in cited_set:
+            names.extend(finding.resources)
+    return tuple(dict.fromkeys(n for n in names if n))[:MAX_RESOURCES]
+
+
+def agent_run(result: AgentResult) -> AgentRun:
+    return AgentRun(
+        name=result.agent,
+        status=result.status,
+        duration_ms=result.duration_ms,
+        findings=len(result.findings),
+        errors=tuple(redact(e)[:500] for e in result.errors),
+        usage=result.usage,
+    )
+
+
+def telemetry(results: Sequence[AgentResult], elapsed_ms: int) -> Telemetry:
+    """Totals over every agent; the model is the one model used, `mixed`, or `none`."""
+    models = sorted({r.usage.model for r in results if r.usage.model != "none"})
+    model = "none" if not models else models[0] if len(models) == 1 else "mixed"
+    return Telemetry(
+        model=model,
+        input_tokens=sum(r.usage.input_tokens for r in results),
+        output_tokens=sum(r.usage.output_tokens for r in results),
+        cost_usd=round(sum(r.usage.cost_usd for r in results), 6),
+        elapsed_ms=max(0, elapsed_ms),
+    )
+
+
+def is_explained(report: IncidentReport) -> bool:
+    return report.cause.category not in (CauseCategory.UNKNOWN, CauseCategory.NO_ISSUE)

@@ -1,0 +1,117 @@
+"""Bounded retries for the chat platforms' Web APIs.
+
+Both platforms answer 429 with how long to wait (`Retry-After`, Discord also `retry_after` in the
+JSON body); we wait that long when it is within `max_retry_after`, and give up at once otherwise:
+an investigation has a deadline and a minute-long back-off would miss it. Server errors (5xx) and
+connection errors are retried with exponential back-off and jitter, capped.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How hard to retry: `max_retries` more attempts, waits from `base` doubling up to `cap`."""
+
+    base: float = 0.5
+    cap: float = 8.0
+    max_retries: int = 3
+    max_retry_after: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """The wait before retry number `attempt + 1`: exponential, capped, with 50-100% jitter."""
+        return min(self.cap, self.base * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def retry_after(headers: Mapping[str, Any], body: Any = None) -> float | None:
+    """Seconds to wait from a 429: Discord's JSON `retry_after`, else `Retry-After` (seconds or an
+    HTTP date), else Discord's `X-RateLimit-Reset-After`; None when nothing says."""
+    if isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        return max(0.0, float(body["retry_after"]))
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    for name in ("retry-after", "x-ratelimit-reset-after"):
+        value = lowered.get(name)
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+class _BackoffCalculator(RetryIntervalCalculator):
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        return self.backoff.delay(current_attempt)
+
+
+class RateLimitRetry(RetryHandler):
+    """slack_sdk's 429 handling, but bounded: waits what `Retry-After` says when that is at most
+    `max_retry_after`, else gives up so the caller sees `ratelimited` at once."""
+
+    def __init__(self, backoff: Backoff, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
+        self.backoff = backoff
+        self.sleep = sleep
+
+    def _wait(self, response: HttpResponse | None) -> float | None:
+        if response is None or response.status_code != 429:
+            return None
+        wait = retry_after(response.headers)
+        return 1.0 if wait is None else wait
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        wait = self._wait(response)
+        return wait is not None and wait <= self.backoff.max_retry_after
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        state.next_attempt_requested = True
+        self.sleep((self._wait(response) or 0.0) + random.uniform(0.0, 0.1))
+        state.increment_current_attempt()
+
+
+class ServerErrorRetry(RetryHandler):
+    """Retries 500, 502, 503 and 504 with capped exponential back-off."""
+
+    def __init__(self, backoff: Backoff) -> None:
+        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and response.status_code in RETRYABLE_STATUS
+
+
+def slack_retry_handlers(backoff: Backoff) -> list[RetryHandler]:
+    """The handlers a `WebClient` gets: rate limits, server errors, connection errors."""
+    return [
+        RateLimitRetry(backoff),
+        ServerErrorRetry(backoff),
+        ConnectionErrorRetryHandler(max_retry_count=backoff.max_retries,
+                                    interval_calculator=_BackoffCalculator(backoff)),
+    ]

@@ -1,0 +1,163 @@
+"""Slack through slack_sdk's `WebClient`: the `ChatPlatform` the master and the Slack scanner use.
+
+`base_url` points the client at another server (the sandbox's fake Slack); slack_sdk appends the
+method name to it, so it keeps its trailing slash. Failures become `SourceError` naming the method
+and Slack's error code; the token never appears in an error or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from shared.chat.base import ChatMessage, HistoryPage
+from shared.chat.retry import Backoff, slack_retry_handlers
+from shared.errors import SourceError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://slack.com/api/"
+MAX_PAGE = 999  # conversations.history / replies accept at most 999 per page
+
+
+class _Message(BaseModel):
+    """A message as conversations.history / replies return it (only what we read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ts: str
+    user: str | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+    username: str | None = None
+    text: str = ""
+    thread_ts: str | None = None
+    reply_count: int = 0
+
+
+def ts_of(at: datetime) -> str:
+    """A Slack timestamp (`1700000000.000100`) for a time."""
+    return f"{at.timestamp():.6f}"
+
+
+def time_of(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+class SlackPlatform:
+    """`ChatPlatform` over the Slack Web API, with bounded retries on 429, 5xx and connection errors."""
+
+    name = "slack"
+
+    def __init__(self, token: str, base_url: str | None = None, *, timeout: float = 10.0,
+                 backoff: Backoff | None = None) -> None:
+        self._client = WebClient(
+            token=token,
+            base_url=_with_slash(base_url or DEFAULT_BASE_URL),
+            timeout=max(1, round(timeout)),
+            retry_handlers=slack_retry_handlers(backoff or Backoff()),
+        )
+        self._users: dict[str, str] = {}
+        self._channels: dict[str, str] = {}
+
+    def _call(self, method: str, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = call(**{k: v for k, v in kwargs.items() if v is not None})
+        except SlackApiError as e:
+            code = e.response.get("error") if e.response is not None and isinstance(e.response.data, dict) else None
+            status = e.response.status_code if e.response is not None else "?"
+            raise SourceError(f"slack {method}: {code or f'HTTP {status}'}") from e
+        except Exception as e:  # urllib errors, timeouts: say what failed, never the request
+            raise SourceError(f"slack {method}: {type(e).__name__}: {e}") from e
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def post(self, channel: str, text: str, *, thread_id: str | None = None,
+             blocks: list[dict[str, Any]] | None = None) -> str:
+        data = self._call("chat.postMessage", self._client.chat_postMessage, channel=channel, text=text,
+                          thread_ts=thread_id, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        return str(data.get("ts", ""))
+
+    def history(self, channel: str, *, oldest: datetime | None = None, latest: datetime | None = None,
+                limit: int = 200, cursor: str | None = None) -> HistoryPage:
+        data = self._call(
+            "conversations.history", self._client.conversations_history, channel=channel,
+            oldest=ts_of(oldest) if oldest else None, latest=ts_of(latest) if latest else None,
+            limit=max(1, min(limit, MAX_PAGE)), cursor=cursor, inclusive=True,
+        )
+        messages = tuple(m for raw in data.get("messages", []) if (m := self._message(channel, raw)))
+        return HistoryPage(messages=messages, next_cursor=_next_cursor(data))
+
+    def replies(self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None) -> HistoryPage:
+        data = self._call("conversations.replies", self._client.conversations_replies, channel=channel,
+                          ts=thread_id, limit=max(1, min(limit, MAX_PAGE)), cursor=cursor)
+        messages = tuple(
+            m for raw in data.get("messages", []) if (m := self._message(channel, raw)) and m.id != thread_id
+        )
+        return HistoryPage(messages=messages, next_cursor=_next_cursor(data))
+
+    def user_name(self, user_id: str) -> str:
+        if user_id not in self._users:
+            try:
+                user = self._call("users.info", self._client.users_info, user=user_id).get("user") or {}
+            except SourceError as e:
+                logger.debug("user=<%s>, error=<%s> | could not resolve the user", user_id, e)
+                return user_id
+            profile = user.get("profile") or {}
+            self._users[user_id] = (profile.get("display_name") or profile.get("real_name")
+                                    or user.get("real_name") or user.get("name") or user_id)
+        return self._users[user_id]
+
+    def channel_name(self, channel_id: str) -> str:
+        if channel_id not in self._channels:
+            try:
+                info = self._call("conversations.info", self._client.conversations_info, channel=channel_id)
+            except SourceError as e:
+                logger.debug("channel=<%s>, error=<%s> | could not resolve the channel", channel_id, e)
+                return channel_id
+            self._channels[channel_id] = (info.get("channel") or {}).get("name") or channel_id
+        return self._channels[channel_id]
+
+    def permalink(self, channel: str, message_id: str) -> str:
+        try:
+            data = self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel,
+                              message_ts=message_id)
+            if data.get("permalink"):
+                return str(data["permalink"])
+        except SourceError as e:
+            logger.debug("channel=<%s>, error=<%s> | no permalink, using the archive URL", channel, e)
+        # The archive URL shape Slack itself uses; it redirects to the workspace for a signed-in user.
+        return f"https://slack.com/archives/{channel}/p{message_id.replace('.', '')}"
+
+    def _message(self, channel: str, raw: Any) -> ChatMessage | None:
+        try:
+            m = _Message.model_validate(raw)
+            at = time_of(m.ts)
+        except (ValidationError, ValueError) as e:
+            logger.debug("channel=<%s>, error=<%s> | skipped a malformed message", channel, e)
+            return None
+        return ChatMessage(
+            id=m.ts,
+            channel=channel,
+            user=m.user or m.bot_id,
+            user_name=m.username,
+            bot=m.bot_id is not None or m.subtype == "bot_message",
+            text=m.text,
+            at=at,
+            thread_id=m.thread_ts if m.thread_ts and m.thread_ts != m.ts else None,
+            reply_count=m.reply_count,
+        )
+
+
+def _next_cursor(data: dict[str, Any]) -> str | None:
+    cursor = (data.get("response_metadata") or {}).get("next_cursor")
+    return cursor or None

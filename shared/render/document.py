@@ -1,0 +1,207 @@
+"""The report as a platform-neutral document: titled sections of lines made of styled spans.
+
+Every renderer formats the same document, so Slack, Discord and Markdown say the same things.
+Spans hold raw text; each renderer escapes them (see `escape`). What is shown: the findings the
+cause cites, then the best-ranked others above a relevance bar; never the long tail of noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from shared.contracts import (
+    AgentStatus,
+    AlertContext,
+    Evidence,
+    Finding,
+    IncidentReport,
+    RiskClass,
+    Severity,
+    Trigger,
+)
+from shared.render.escape import one_line, safe_url
+from shared.render.words import CATEGORY_WORDS
+
+SHOWN_RELEVANCE = 0.5  # uncited findings below this are not shown
+MAX_UNCITED = 6
+MAX_CHANGES = 5
+MAX_TIMELINE = 12
+LINKS_PER_FINDING = 2
+SEVERITY_TAG = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+RISK_TAG = {RiskClass.SAFE: "🟢 safe:", RiskClass.NEEDS_APPROVAL: "🟡 needs approval:",
+            RiskClass.FORBIDDEN: "⛔ forbidden, do not:"}
+
+Style = Literal["text", "bold", "code", "link"]
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: Style = "text"
+    url: str | None = None
+
+
+Line = tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    sections: tuple[Section, ...]
+    footer: Line
+
+
+def t(text: str) -> Span:
+    return Span(text)
+
+
+def b(text: str) -> Span:
+    return Span(text, "bold")
+
+
+def shown_findings(report: IncidentReport) -> list[Finding]:
+    """Cited findings (in the cause's order), then up to `MAX_UNCITED` others at or above
+    `SHOWN_RELEVANCE`, in the report's ranking order."""
+    cited = [f for fid in report.cause.evidence if (f := report.finding(fid)) is not None]
+    cited_ids = {f.id for f in cited}
+    others = [f for f in report.findings if f.id not in cited_ids and f.relevance >= SHOWN_RELEVANCE]
+    return cited + others[:MAX_UNCITED]
+
+
+def build_document(report: IncidentReport) -> Document:
+    sections = [
+        Section("What is broken", tuple(_broken(report))),
+        Section("Likely cause", tuple(_cause(report))),
+        Section("Evidence", tuple(_evidence(report))),
+        Section("What changed just before", tuple(_changes(report))),
+        Section("Timeline", tuple(_timeline(report))),
+        Section("Next steps", tuple(_next_steps(report))),
+        Section("Agents", tuple(_agents(report))),
+    ]
+    return Document(report.title, tuple(s for s in sections if s.lines), footer(report))
+
+
+def _broken(report: IncidentReport) -> Iterable[Line]:
+    ctx = report.alert
+    h = ctx.hints
+    alert = [b("Alert:"), t(" " + one_line(h.alert_name or "an alert", 120))]
+    if h.severity is not None:
+        alert.append(t(f" ({h.severity.value})"))
+    where = [f"{k} {one_line(v, 100)}" for k, v in (
+        ("namespace", h.namespace), ("workload", h.workload), ("pod", h.pod), ("container", h.container),
+        ("service", h.service), ("node", h.node), ("cluster", h.cluster)) if v]
+    if where:
+        alert.append(t(" on " + ", ".join(where)))
+    yield tuple(alert)
+    if len(report.title) > 150:  # the header is cut at Slack's 150 characters: say it in full here
+        yield (t(report.title),)
+    summary = ctx.annotations.get("summary") or ctx.annotations.get("description")
+    if summary:
+        yield (t(one_line(summary, 300)),)
+
+
+def _cause(report: IncidentReport) -> Iterable[Line]:
+    cause = report.cause
+    head = [b(CATEGORY_WORDS[cause.category]), t(f" ({cause.category.value})")]
+    if cause.trigger is not Trigger.NONE:
+        head.append(t(f" · trigger: {cause.trigger.value}"))
+    head.append(t(f" · confidence {round(cause.confidence * 100)}%"))
+    yield tuple(head)
+    yield (t(cause.summary),)
+
+
+def _evidence(report: IncidentReport) -> Iterable[Line]:
+    cited = set(report.cause.evidence)
+    by_agent: dict[str, list[Finding]] = {}
+    for finding in shown_findings(report):
+        by_agent.setdefault(finding.agent, []).append(finding)
+    for agent, findings in by_agent.items():
+        yield (b(agent),)
+        for finding in findings:
+            mark = "✓ " if finding.id in cited else ""
+            yield (t(f"• {mark}{SEVERITY_TAG[finding.severity]} "), t(finding.title))
+            if finding.id in cited and finding.detail.strip():
+                yield (t("    " + one_line(finding.detail.strip().splitlines()[0], 200)),)
+            yield from _links(finding.evidence)
+
+
+def _links(evidence: Iterable[Evidence]) -> Iterable[Line]:
+    shown = 0
+    for item in evidence:
+        if shown >= LINKS_PER_FINDING:
+            return
+        kind = item.kind.value.replace("_", " ")
+        url = safe_url(item.url) or safe_url(item.reference)
+        if url is not None:
+            label = kind if item.reference.startswith("http") else f"{kind}: {one_line(item.reference, 60)}"
+            yield (t("    ↳ "), Span(label, "link", url))
+        elif item.reference:
+            yield (t("    ↳ "), Span(one_line(item.reference, 300), "code"))
+        else:
+            continue
+        shown += 1
+
+
+def _ago(ctx: AlertContext, at: datetime | None) -> str:
+    if at is None:
+        return "time unknown"
+    minutes = round((ctx.anchor - at).total_seconds() / 60)
+    if minutes > 0:
+        return f"{minutes} min before the alert"
+    return "at the alert" if minutes == 0 else f"{-minutes} min after the alert"
+
+
+def _changes(report: IncidentReport) -> Iterable[Line]:
+    ctx = report.alert
+    cited = set(report.cause.evidence)
+    changes = [f for f in report.findings if f.change not in (None, Trigger.NONE)
+               and (f.id in cited or f.relevance >= SHOWN_RELEVANCE)]
+    changes.sort(key=lambda f: (f.id not in cited, -(f.first_seen or ctx.anchor).timestamp()))
+    if not changes:
+        yield (t("No change was found in the investigation window."),)
+        return
+    for finding in changes[:MAX_CHANGES]:
+        kind = finding.change.value if finding.change else "change"
+        yield (t(f"• {_ago(ctx, finding.first_seen)} ({kind}, {finding.agent}): "), t(finding.title))
+
+
+def _timeline(report: IncidentReport) -> Iterable[Line]:
+    for entry in report.timeline[-MAX_TIMELINE:]:
+        who = f" ({entry.agent})" if entry.agent else ""
+        yield (t(f"• {entry.at:%H:%M} UTC "), t(one_line(entry.text, 300)), t(who))
+
+
+def _next_steps(report: IncidentReport) -> Iterable[Line]:
+    for step in report.next_steps:
+        line = [t(f"• {RISK_TAG[step.risk]} "), t(step.text)]
+        if step.command:
+            line += [t(" "), Span(step.command, "code")]
+        yield tuple(line)
+
+
+def _agents(report: IncidentReport) -> Iterable[Line]:
+    for run in report.agents:
+        text = f"• {run.name}: {run.status.value.replace('_', ' ')}, {run.duration_ms / 1000:.1f} s"
+        if run.status is AgentStatus.OK:
+            text += f", {run.findings} finding{'s' if run.findings != 1 else ''}"
+        line = [t(text)]
+        if run.errors:
+            line.append(t(" — " + one_line(run.errors[0], 200)))
+        yield tuple(line)
+
+
+def footer(report: IncidentReport) -> Line:
+    tel = report.telemetry
+    text = (f"model {tel.model} · tokens {tel.input_tokens} in / {tel.output_tokens} out · "
+            f"${tel.cost_usd:.4f} · {tel.elapsed_ms / 1000:.1f} s · {tel.narrative} · "
+            f"investigation {report.investigation_id}")
+    return (t(text),)

@@ -1,0 +1,178 @@
+"""Alert contexts from Slack/Discord text and Alertmanager labels: hints, window, id."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agents.master.context import build_alert_context, workload_of_pod
+from shared.contracts import Platform, Severity
+
+T = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
+
+
+def ctx_of(text: str = "", **kw: object):  # type: ignore[no-untyped-def]
+    kw.setdefault("platform", "slack")
+    kw.setdefault("channel", "C0ALERTS")
+    kw.setdefault("received_at", T)
+    return build_alert_context(text=text, **kw)  # type: ignore[arg-type]
+
+
+def test_slack_alertmanager_message_gives_every_hint() -> None:
+    ctx = ctx_of(
+        "<@U0SREBOT> :red_circle: [FIRING:1] KubePodCrashLooping (prod-eks)\n"
+        'Pod shop/checkout-7d9f8c6b5-x2k4p (app) is in waiting state (reason: "CrashLoopBackOff").\n'
+        "severity=critical namespace=shop"
+    )
+    h = ctx.hints
+
+    assert h.alert_name == "KubePodCrashLooping"
+    assert h.cluster == "prod-eks"
+    assert (h.namespace, h.pod, h.container, h.workload) == ("shop", "checkout-7d9f8c6b5-x2k4p", "app", "checkout")
+    assert h.severity is Severity.CRITICAL
+
+
+def test_title_form_with_namespace_and_pod_after_the_alert_name() -> None:
+    h = ctx_of("[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p").hints
+
+    assert (h.alert_name, h.namespace, h.pod, h.workload) == (
+        "KubePodCrashLooping", "shop", "checkout-7d9f8c6b5-x2k4p", "checkout")
+
+
+def test_slack_markup_is_stripped_and_channel_links_are_kept_as_extra_channels() -> None:
+    ctx = ctx_of(
+        "<!channel> <@U123ABC|oncall> checkout is down, see <https://grafana.example/d/abc|dashboard> "
+        "and <#C0DEPLOYS|deploys>: deployment=checkout namespace=&lt;shop&gt;"
+    )
+
+    assert ctx.hints.extra_channels == ("C0DEPLOYS",)
+    assert ctx.hints.workload == "checkout"
+    assert ctx.hints.namespace is None  # `<shop>` is not a Kubernetes name
+    assert ctx.text.startswith("<!channel>")  # the original text is kept for the agents
+
+
+def test_discord_mentions_and_key_value_with_quotes() -> None:
+    h = ctx_of('<@!123456789012345678> alert HighLatency service="payments-api" cluster: prod-eks '
+               "severity: warning", platform="discord", channel="1100000000000000001").hints
+
+    assert (h.service, h.cluster, h.severity) == ("payments-api", "prod-eks", Severity.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("kubectl rollout status deployment/checkout -n shop", "workload", "checkout"),
+        ("statefulset shop/redis is degraded", "workload", "redis"),
+        ("service payments-api returns 503", "service", "payments-api"),
+        ("svc/payments-api has no endpoints", "service", "payments-api"),
+        ("node ip-10-0-3-17.ec2.internal NotReady", "node", "ip-10-0-3-17.ec2.internal"),
+        ("errors in /aws/containerinsights/prod-eks/application since 21:00", "log_groups",
+         ("/aws/containerinsights/prod-eks/application",)),
+        ("pods crashing in cluster prod-eks", "cluster", "prod-eks"),
+        ("[critical] checkout down", "severity", Severity.CRITICAL),
+    ],
+)
+def test_object_references_in_prose(text: str, field: str, value: object) -> None:
+    assert getattr(ctx_of(text).hints, field) == value
+
+
+def test_prose_words_after_kinds_are_not_taken_for_names() -> None:
+    h = ctx_of("the service is down and the pod is restarting").hints
+
+    assert h.service is None and h.pod is None
+
+
+def test_alertmanager_labels_win_over_text_and_annotations() -> None:
+    ctx = build_alert_context(
+        platform=Platform.ALERTMANAGER, channel="C0ALERTS", received_at=T, starts_at=T - timedelta(minutes=4),
+        text="namespace=wrong",
+        labels={"alertname": "HighErrorRate", "namespace": "payments", "service": "payments-api",
+                "severity": "critical", "job": "kubernetes-pods", "instance": "ip-10-0-1-42.ec2.internal:8080",
+                "log_group": "/aws/containerinsights/prod-eks/application"},
+        annotations={"summary": "payments-api 5xx ratio above 5% in namespace other",
+                     "log_groups": "/aws/rds/instance/payments-db/postgresql"},
+        generator_url="http://prometheus:9090/graph?g0.expr=x", cluster_default="prod-eks", region="eu-west-1",
+    )
+    h = ctx.hints
+
+    assert (h.alert_name, h.namespace, h.service, h.severity) == (
+        "HighErrorRate", "payments", "payments-api", Severity.CRITICAL)
+    assert h.node == "ip-10-0-1-42.ec2.internal"
+    assert h.log_groups == ("/aws/containerinsights/prod-eks/application", "/aws/rds/instance/payments-db/postgresql")
+    assert (h.cluster, h.region, h.generator_url) == ("prod-eks", "eu-west-1", "http://prometheus:9090/graph?g0.expr=x")
+
+
+def test_workload_comes_from_the_pod_label_when_absent() -> None:
+    ctx = build_alert_context(platform="alertmanager", channel="C1", received_at=T,
+                              labels={"alertname": "KubePodNotReady", "namespace": "data", "pod": "kafka-2"})
+    assert ctx.hints.workload == "kafka"
+
+
+@pytest.mark.parametrize(
+    ("pod", "workload"),
+    [
+        ("checkout-7d9f8c6b5-x2k4p", "checkout"),
+        ("payments-api-84c6d9b7f-t4w9z", "payments-api"),
+        ("checkout-7d9f-x2k4p", "checkout"),
+        ("redis-0", "redis"),
+        ("fluent-bit-x7k2p", "fluent-bit"),
+        ("payments-api-server", None),
+        ("checkout", None),
+    ],
+)
+def test_workload_of_pod(pod: str, workload: str | None) -> None:
+    assert workload_of_pod(pod) == workload
+
+
+def test_window_reaches_back_from_the_alert_start_to_just_after_receipt() -> None:
+    started = T - timedelta(minutes=4)
+    ctx = build_alert_context(platform="alertmanager", channel="C1", received_at=T, starts_at=started,
+                              window_minutes=30)
+
+    assert ctx.anchor == started
+    assert ctx.window_start == started - timedelta(minutes=30)
+    assert T < ctx.window_end <= T + timedelta(minutes=5)
+
+
+def test_a_naive_receipt_time_is_taken_as_utc() -> None:
+    ctx = ctx_of("x", received_at=datetime(2026, 11, 22, 21, 40))
+    assert ctx.received_at == T
+
+
+def test_investigation_id_is_stable_per_thread_and_distinct_across_threads() -> None:
+    a = ctx_of("x", thread_id="1795383600.000100")
+    again = ctx_of("different text, same thread", thread_id="1795383600.000100")
+    other = ctx_of("x", thread_id="1795383600.000200")
+
+    assert a.investigation_id == again.investigation_id
+    assert a.investigation_id != other.investigation_id
+    assert len(a.investigation_id) >= 8 and a.investigation_id.startswith("slack-")
+    assert ctx_of("x", investigation_id="given-id-123").investigation_id == "given-id-123"
+
+
+def test_alerts_without_a_thread_are_told_apart_by_labels_and_start() -> None:
+    def am(name: str, start: datetime) -> str:
+        return build_alert_context(platform="alertmanager", channel="C1", received_at=T, starts_at=start,
+                                   labels={"alertname": name}).investigation_id
+
+    assert am("A", T) == am("A", T)
+    assert am("A", T) != am("B", T)
+    assert am("A", T) != am("A", T - timedelta(minutes=1))
+
+
+def test_operator_notes_and_long_text_are_kept_within_the_contract() -> None:
+    ctx = ctx_of("x" * 30_000, operator_notes=("  ", "checked the DB already"))
+
+    assert len(ctx.text) == 20_000
+    assert ctx.operator_notes == ("checked the DB already",)
+
+
+def test_importing_the_context_builder_stays_light() -> None:
+    code = ("import sys, agents.master.context as c; "
+            "heavy = [m for m in ('strands', 'kubernetes', 'a2a', 'slack_sdk', 'boto3', 'httpx') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
+    assert out.stdout.strip() == "[]"
