@@ -1,0 +1,175 @@
+"""Alertmanager's webhook (`/alertmanager`, version 4), with bearer or basic auth.
+
+One investigation per alert group (`groupKey`): its first `firing` notification posts the alert
+as a thread's root message in the chosen channel (`?channel=`, `?platform=slack|discord`, else
+`intake.alertmanager_channel` / `alertmanager_platform`) and the investigation replies under it.
+Later notifications for the group are one line in that thread; `resolved` says so there and frees
+the group, so a later firing is investigated afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from lambda_adapter import keys
+from lambda_adapter.events import AlertmanagerWebhook, AmAlert, parse_alertmanager
+from lambda_adapter.gate import Candidate, Outcome
+from lambda_adapter.jobs import AlertInputs, ChatName, InvestigateJob, ReplyJob
+from lambda_adapter.settings import ALERT_GROUP_SECONDS
+from lambda_adapter.storm import storm_note
+from lambda_adapter.verify import verify_bearer_or_basic
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from shared.contracts import Platform
+from shared.errors import BadRequest, Unauthorized
+
+if TYPE_CHECKING:
+    from lambda_adapter.core import Intake
+
+logger = logging.getLogger(__name__)
+
+MAX_LISTED = 10
+
+
+def webhook(intake: Intake, request: WebhookRequest) -> WebhookResponse:
+    if not verify_bearer_or_basic(
+        request.headers.get("authorization"), intake.settings.secrets.alertmanager_token
+    ):
+        raise Unauthorized("missing or wrong Alertmanager credentials")
+    payload = parse_alertmanager(request.body)
+    chat, channel = _destination(intake, request)
+    delivery = keys.delivery_body("alertmanager", request.body)
+    group = keys.alert_group(payload.groupKey)
+    if payload.status == "resolved":
+        outcome = _resolved(intake, payload, group, delivery)
+    else:
+        outcome = _firing(intake, payload, chat, channel, group, delivery)
+    return WebhookResponse.json(200, {"ok": True, "outcome": outcome.value})
+
+
+def _destination(intake: Intake, request: WebhookRequest) -> tuple[ChatName, str]:
+    platform = (request.query.get("platform") or intake.settings.alertmanager_platform).strip().lower()
+    if platform not in ("slack", "discord"):
+        raise BadRequest(f"platform must be slack or discord, not {platform[:40]!r}")
+    channel = (request.query.get("channel") or intake.settings.alertmanager_channel or "").strip()
+    if not channel:
+        raise BadRequest(
+            "no channel: add ?channel=<id> to the webhook URL or set intake.alertmanager_channel"
+        )
+    return ("discord" if platform == "discord" else "slack"), channel
+
+
+def _firing(
+    intake: Intake, payload: AlertmanagerWebhook, chat: ChatName, channel: str, group: str, delivery: str
+) -> Outcome:
+    firing = payload.firing() or payload.alerts
+    first = firing[0] if firing else AmAlert()
+    labels = {**payload.commonLabels, **payload.groupLabels, **(first.labels if len(firing) == 1 else {})}
+    annotations = dict(first.annotations) if len(firing) == 1 else dict(payload.commonAnnotations)
+    now = intake.clock()
+    alert = AlertInputs(
+        platform=Platform.ALERTMANAGER,
+        channel=channel,
+        text=alert_text(payload),
+        labels=labels,
+        annotations=annotations,
+        received_at=intake.received(now),
+        starts_at=_earliest(firing),
+        generator_url=first.generatorURL or None,
+        investigation_id=keys.investigation_id("alertmanager", group, now),
+    )
+    job = InvestigateJob(alert=alert, chat=chat, root_text=root_text(payload))
+    name = labels.get("alertname", "")
+    return intake.gate.admit(
+        Candidate(
+            job=job,
+            subject_keys=(group,),
+            subject_ttl=ALERT_GROUP_SECONDS,
+            delivery_key=delivery,
+            storm_group=intake.storm_group_of(alert),
+            repost_note=None,
+            duplicate_reply=f"Still firing: {_summary_line(payload)}",
+            join_note=storm_note(name, labels.get("severity"), _summary(first)),
+        )
+    )
+
+
+def _resolved(intake: Intake, payload: AlertmanagerWebhook, group: str, delivery: str) -> Outcome:
+    record = intake.dedup.get(group)
+    if record is None:
+        logger.info("group=<%s> | resolved notification for a group we never investigated", group)
+        return Outcome.IGNORED
+    if not intake.gate.first_delivery(delivery):
+        return Outcome.DUPLICATE_DELIVERY
+    text = f"Resolved: {_summary_line(payload)}"
+    reply = ReplyJob(
+        chat="discord" if record.platform == "discord" else "slack",
+        channel=record.channel,
+        text=text,
+        thread_id=record.thread_id,
+        thread_from=None if record.thread_id else (record.lead or group),
+        release=(group,),
+    )
+    intake.gate.submit(reply, claims=(delivery,))
+    return Outcome.REPLIED
+
+
+def _summary(alert: AmAlert) -> str:
+    notes = alert.annotations
+    return notes.get("summary") or notes.get("description") or notes.get("message") or ""
+
+
+def _summary_line(payload: AlertmanagerWebhook) -> str:
+    name = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "alert group"
+    firing = len(payload.firing())
+    resolved = len(payload.alerts) - firing
+    counts = f"{firing} firing, {resolved} resolved" if firing else f"{resolved} resolved"
+    return f"{name} ({counts})"
+
+
+def root_text(payload: AlertmanagerWebhook) -> str:
+    """The thread's root message: what fired, how bad, the one-line summary."""
+    name = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "Alert"
+    firing = payload.firing()
+    severity = payload.commonLabels.get("severity")
+    where = "/".join(
+        v
+        for v in (
+            payload.commonLabels.get("namespace"),
+            payload.commonLabels.get("service") or payload.commonLabels.get("deployment"),
+        )
+        if v
+    )
+    head = f"\N{POLICE CARS REVOLVING LIGHT} [FIRING:{len(firing)}] {name}"
+    details = ", ".join(p for p in (where, severity) if p)
+    summary = payload.commonAnnotations.get("summary") or (_summary(firing[0]) if len(firing) == 1 else "")
+    line = f"{head} ({details})" if details else head
+    return f"{line}: {summary}" if summary else line
+
+
+def alert_text(payload: AlertmanagerWebhook) -> str:
+    """The alert as text for the investigation: the headline, then each alert's summary."""
+    lines = [root_text(payload)]
+    for alert in (payload.firing() or payload.alerts)[:MAX_LISTED]:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+        summary = _summary(alert)
+        lines.append(f"- {summary} [{labels}]" if summary else f"- [{labels}]")
+    extra = len(payload.alerts) - MAX_LISTED + payload.truncatedAlerts
+    if extra > 0:
+        lines.append(f"- ... and {extra} more")
+    return "\n".join(lines)
+
+
+def _earliest(alerts: list[AmAlert]) -> datetime | None:
+    times = []
+    for alert in alerts:
+        if not alert.startsAt:
+            continue
+        try:
+            parsed = datetime.fromisoformat(alert.startsAt.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if parsed.tzinfo is not None and parsed.year > 1:  # Alertmanager's zero time is 0001-01-01
+            times.append(parsed)
+    return min(times) if times else None

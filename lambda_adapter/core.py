@@ -1,0 +1,124 @@
+"""The intake core: `Intake.handle_webhook(request) -> response`, the same under Lambda and uvicorn.
+
+Routes:
+  POST /slack/events           Slack Events API (url_verification, mentions, alerts, reactions)
+  POST /slack/commands         Slack slash command /sre-snapshot
+  POST /discord/interactions   Discord interactions (PING, /sre-snapshot, /investigate, message command)
+  POST /alertmanager           Alertmanager webhook v4 (?channel=, ?platform=)
+  GET  /healthz                liveness
+
+Verification comes first: a bad or stale signature is answered 401 before the body is parsed.
+A malformed body gets 400 with the reason; a failed hand-off 503 (the sender retries, and the
+dedup claims were released so the retry investigates). `handle_webhook` never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lambda_adapter import alertmanager_routes, discord_routes, slack_routes
+from lambda_adapter.dedup import DedupStore
+from lambda_adapter.dispatch import HandOffError
+from lambda_adapter.gate import Gate
+from lambda_adapter.jobs import AlertInputs, Scheduler, received
+from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
+from lambda_adapter.storm import storm_group, storm_note
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from shared.contracts import Hints
+from shared.errors import BadRequest, Unauthorized
+
+logger = logging.getLogger(__name__)
+
+Route = Callable[["Intake", WebhookRequest], WebhookResponse]
+
+ROUTES: dict[str, Route] = {
+    "/slack/events": slack_routes.events,
+    "/slack/commands": slack_routes.commands,
+    "/discord/interactions": discord_routes.interactions,
+    "/alertmanager": alertmanager_routes.webhook,
+}
+HEALTH_PATH = "/healthz"
+
+
+@dataclass
+class Intake:
+    settings: IntakeSettings
+    dedup: DedupStore
+    scheduler: Scheduler
+    clock: Callable[[], float] = time.time
+    # Whether a model tier will re-check unsure verdicts in the job (it never runs in the ack path).
+    llm_enabled: bool = False
+    gate: Gate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = Gate(self.settings, self.dedup, self.scheduler, self.clock)
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResponse:
+        """Answer one webhook delivery. Never raises."""
+        path = route_path(request.path)
+        try:
+            if path == HEALTH_PATH:
+                return WebhookResponse.json(200, {"status": "ok"})
+            route = ROUTES.get(path)
+            if route is None:
+                return WebhookResponse.error(404, "no such route")
+            if request.method != "POST":
+                return WebhookResponse(405, b"", {"allow": "POST"})
+            if len(request.body) > MAX_BODY_BYTES:
+                return WebhookResponse.error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+            return route(self, request)
+        except Unauthorized as e:
+            logger.warning("path=<%s>, reason=<%s> | request refused", path, e)
+            return WebhookResponse.error(401, "unauthorized")
+        except BadRequest as e:
+            logger.info("path=<%s>, reason=<%s> | bad request", path, e)
+            return WebhookResponse.error(400, str(e)[:500])
+        except HandOffError as e:
+            return WebhookResponse.error(503, f"{e}; send it again")
+        except Exception as e:
+            logger.exception("path=<%s>, error=<%s> | the intake failed", path, type(e).__name__)
+            return WebhookResponse.error(500, "internal error")
+
+    # --------------------------------------------------------------------- helpers for the routes
+
+    def received(self, now: float) -> datetime:
+        return received(now)
+
+    def hints_of(self, alert: AlertInputs) -> Hints:
+        from agents.master.context import build_alert_context
+
+        ctx = build_alert_context(
+            platform=alert.platform,
+            channel=alert.channel,
+            text=alert.text,
+            labels=alert.labels,
+            annotations=alert.annotations,
+            received_at=alert.received_at,
+            cluster_default=self.settings.cluster_default,
+            investigation_id=alert.investigation_id,
+        )
+        return ctx.hints
+
+    def storm_group_of(self, alert: AlertInputs) -> str | None:
+        return storm_group(alert.labels, self.hints_of(alert))
+
+    def join_note_of(self, alert: AlertInputs) -> str:
+        hints = self.hints_of(alert)
+        first_line = alert.text.strip().splitlines()[0] if alert.text.strip() else ""
+        severity = hints.severity.value if hints.severity else None
+        return storm_note(hints.alert_name or "", severity, first_line)
+
+
+def route_path(path: str) -> str:
+    """The route a path names, also behind an API Gateway stage prefix (`/prod/slack/events`)."""
+    path = "/" + path.strip("/")
+    if path in ROUTES or path == HEALTH_PATH:
+        return path
+    for route in (*ROUTES, HEALTH_PATH):
+        if path.endswith(route) and path[: -len(route)].count("/") == 1:
+            return route
+    return path

@@ -1,0 +1,191 @@
+"""Exactly once: a conditional put per key decides which delivery starts the investigation.
+
+A key is claimed when no record holds it, or when the record's claim has expired
+(`attribute_not_exists(pk) OR expires_at < :now`; `expires_at` is also the table's TTL attribute,
+so DynamoDB deletes old records by itself). Records keep where the investigation lives (platform,
+channel, thread) so a resolved notice, a re-post or a storm member can find its thread.
+
+Keys (built in `keys.py`) make Slack retries, duplicate deliveries and re-posts of the same alert
+collapse. When the hand-off fails, the claims are released so the sender's retry investigates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Where an investigation lives. `lead` names the record of the investigation this one joined."""
+
+    investigation_id: str
+    platform: str = ""
+    channel: str = ""
+    thread_id: str | None = None
+    lead: str | None = None
+    expires_at: float = 0.0
+
+    def to_item(self) -> dict[str, str]:
+        item = {"investigation_id": self.investigation_id, "platform": self.platform, "channel": self.channel}
+        if self.thread_id:
+            item["thread_id"] = self.thread_id
+        if self.lead:
+            item["lead"] = self.lead
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any], expires_at: float = 0.0) -> Record:
+        return cls(
+            investigation_id=str(item.get("investigation_id", "")),
+            platform=str(item.get("platform", "")),
+            channel=str(item.get("channel", "")),
+            thread_id=item.get("thread_id") or None,
+            lead=item.get("lead") or None,
+            expires_at=expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    won: bool
+    key: str
+    existing: Record | None = None  # the record that holds the key, when the claim was lost
+
+
+class DedupStore(Protocol):
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        """Atomically take `key` unless a live claim holds it."""
+        ...
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        """Rewrite the record under `key` (e.g. once the thread id is known), keeping its claim."""
+        ...
+
+    def get(self, key: str) -> Record | None:
+        """The record under `key`, claim expired or not (None when there is none)."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Forget `key`, so the next delivery claims it."""
+        ...
+
+
+@dataclass
+class InMemoryDedupStore:
+    """The same semantics in a dict, for unit tests and the local server."""
+
+    _items: dict[str, Record] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        with self._lock:
+            held = self._items.get(key)
+            if held is not None and held.expires_at >= now:
+                return Claim(False, key, held)
+            self._items[key] = replace(record, expires_at=now + ttl_seconds)
+            return Claim(True, key)
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        with self._lock:
+            held = self._items.get(key)
+            self._items[key] = replace(record, expires_at=held.expires_at if held else now)
+
+    def get(self, key: str) -> Record | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+class DynamoDedupStore:
+    """DynamoDB: string hash key `pk`, claim expiry and TTL attribute `expires_at` (epoch seconds).
+
+    `client` is a boto3 DynamoDB client (built by the caller: the handler imports boto3 lazily).
+    """
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        # Whole seconds: the TTL attribute is an epoch-seconds Number.
+        expires_at = float(math.ceil(now + ttl_seconds))
+        item = self._item(key, record, expires_at)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": _num(now)}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return Claim(False, key, self.get(key))
+        return Claim(True, key)
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        held = self.get(key)
+        expires_at = held.expires_at if held else now
+        self._client.put_item(TableName=self._table, Item=self._item(key, record, expires_at))
+
+    def get(self, key: str) -> Record | None:
+        found = self._client.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        item = found.get("Item")
+        if not item:
+            return None
+        plain = {name: value.get("S", value.get("N")) for name, value in item.items()}
+        return Record.from_item(plain, expires_at=float(plain.get("expires_at") or 0))
+
+    def release(self, key: str) -> None:
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": key}})
+
+    @staticmethod
+    def _item(key: str, record: Record, expires_at: float) -> dict[str, dict[str, str]]:
+        item: dict[str, dict[str, str]] = {name: {"S": value} for name, value in record.to_item().items()}
+        item["pk"] = {"S": key}
+        item["expires_at"] = {"N": str(int(expires_at))}
+        return item
+
+
+def _num(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def release_all(store: DedupStore, keys: Iterable[str]) -> None:
+    """Release every key, logging (not raising) what could not be released."""
+    for key in keys:
+        try:
+            store.release(key)
+        except Exception as e:
+            logger.error("key=<%s>, error=<%s> | could not release a dedup claim", key, type(e).__name__)
+
+
+def dynamo_store_from_env(
+    table: str, region: str, endpoint_url: str | None = None, client_factory: Callable[..., Any] | None = None
+) -> DynamoDedupStore:
+    """A DynamoDB store for `table`; boto3 is imported here, not at module import."""
+    if client_factory is None:
+        import boto3
+        from botocore.config import Config
+
+        def client_factory(**kwargs: Any) -> Any:
+            return boto3.client(
+                "dynamodb",
+                config=Config(
+                    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=3
+                ),
+                **kwargs,
+            )
+
+    kwargs: dict[str, Any] = {"region_name": region}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return DynamoDedupStore(client_factory(**kwargs), table)

@@ -1,0 +1,283 @@
+"""Third-party webhook payloads as typed models (`extra="ignore"`: platforms add fields freely).
+
+Parsing raises `BadRequest` with a reason a sender can act on; the core answers it with 400.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.errors import BadRequest
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+M = TypeVar("M", bound=Payload)
+
+
+# ------------------------------------------------------------------------------------------ Slack
+
+
+class SlackReactionItem(Payload):
+    type: str = "message"
+    channel: str | None = None
+    ts: str | None = None
+
+
+class SlackEvent(Payload):
+    """The inner `event` of an Events API callback (message, app_mention, reaction_added ...)."""
+
+    type: str
+    subtype: str | None = None
+    user: str | None = None
+    bot_id: str | None = None
+    app_id: str | None = None
+    username: str | None = None
+    text: str = ""
+    ts: str | None = None
+    thread_ts: str | None = None
+    channel: str | None = None
+    event_ts: str | None = None
+    reaction: str | None = None
+    item: SlackReactionItem | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    blocks: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def in_thread(self) -> bool:
+        """A reply inside a thread (not the thread's parent)."""
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    def full_text(self) -> str:
+        """The text a person sees: the message text plus what bots put in attachments and blocks."""
+        parts = [self.text]
+        for attachment in self.attachments:
+            for key in ("pretext", "title", "text", "fallback"):
+                value = attachment.get(key)
+                if isinstance(value, str) and value and value not in parts:
+                    parts.append(value)
+            for item in attachment.get("fields") or []:
+                if isinstance(item, dict):
+                    parts.append(f"{item.get('title', '')}: {item.get('value', '')}")
+        for block in self.blocks:
+            parts.extend(_block_texts(block))
+        return "\n".join(p for p in parts if p).strip()
+
+
+def _block_texts(block: Any) -> list[str]:
+    if not isinstance(block, dict) or block.get("type") == "rich_text":
+        return []  # rich_text repeats the message text
+    found = []
+    text = block.get("text")
+    if isinstance(text, dict) and isinstance(text.get("text"), str):
+        found.append(text["text"])
+    for element in list(block.get("fields") or []) + list(block.get("elements") or []):
+        if isinstance(element, dict) and isinstance(element.get("text"), str):
+            found.append(element["text"])
+    return found
+
+
+class SlackAuthorization(Payload):
+    user_id: str | None = None
+    is_bot: bool = False
+
+
+class SlackEnvelope(Payload):
+    """An Events API request body: `url_verification` or `event_callback`."""
+
+    type: str
+    challenge: str | None = None
+    team_id: str | None = None
+    api_app_id: str | None = None
+    event: SlackEvent | None = None
+    event_id: str | None = None
+    event_time: int | None = None
+    authorizations: list[SlackAuthorization] = Field(default_factory=list)
+
+    def bot_user_ids(self) -> set[str]:
+        return {a.user_id for a in self.authorizations if a.is_bot and a.user_id}
+
+
+class SlashCommand(Payload):
+    command: str
+    text: str = ""
+    channel_id: str
+    channel_name: str | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    team_id: str | None = None
+    api_app_id: str | None = None
+    trigger_id: str | None = None
+    response_url: str | None = None
+
+
+# ---------------------------------------------------------------------------------------- Discord
+
+PING, APPLICATION_COMMAND = 1, 2
+CHAT_INPUT, MESSAGE_COMMAND = 1, 3
+
+
+class DiscordOption(Payload):
+    name: str
+    type: int
+    value: Any = None
+
+
+class DiscordMessage(Payload):
+    id: str
+    channel_id: str | None = None
+    content: str = ""
+    author: dict[str, Any] = Field(default_factory=dict)
+    embeds: list[dict[str, Any]] = Field(default_factory=list)
+
+    def full_text(self) -> str:
+        """Content plus embed titles, descriptions and fields (where alert bots put the alert)."""
+        parts = [self.content]
+        for embed in self.embeds:
+            for key in ("title", "description"):
+                if isinstance(embed.get(key), str):
+                    parts.append(embed[key])
+            for item in embed.get("fields") or []:
+                if isinstance(item, dict):
+                    parts.append(f"{item.get('name', '')}: {item.get('value', '')}")
+        return "\n".join(p for p in parts if p).strip()
+
+
+class DiscordResolved(Payload):
+    messages: dict[str, DiscordMessage] = Field(default_factory=dict)
+
+
+class DiscordCommandData(Payload):
+    id: str | None = None
+    name: str = ""
+    type: int = CHAT_INPUT
+    options: list[DiscordOption] = Field(default_factory=list)
+    target_id: str | None = None
+    resolved: DiscordResolved = Field(default_factory=DiscordResolved)
+
+    def option(self, name: str) -> str | None:
+        for option in self.options:
+            if option.name == name and option.value is not None:
+                return str(option.value)
+        return None
+
+
+class DiscordInteraction(Payload):
+    id: str
+    application_id: str
+    type: int
+    token: str = ""
+    data: DiscordCommandData | None = None
+    channel_id: str | None = None
+    guild_id: str | None = None
+
+
+# ----------------------------------------------------------------------------------- Alertmanager
+
+
+class AmAlert(Payload):
+    status: str = "firing"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: str | None = None
+    endsAt: str | None = None
+    generatorURL: str | None = None
+    fingerprint: str | None = None
+
+
+class AlertmanagerWebhook(Payload):
+    """Alertmanager's webhook body, version 4."""
+
+    version: str
+    groupKey: str = Field(min_length=1)
+    status: str
+    receiver: str = ""
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = ""
+    alerts: list[AmAlert] = Field(default_factory=list)
+    truncatedAlerts: int = 0
+
+    def firing(self) -> list[AmAlert]:
+        return [a for a in self.alerts if a.status == "firing"]
+
+
+# ---------------------------------------------------------------------------------------- parsing
+
+_SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def _reason(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRequest(f"the body is not JSON: {e}") from e
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise BadRequest(f"not a valid {model.__name__}: {_reason(e)}") from e
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest("the form body is not UTF-8") from e
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=200))
+    except ValueError as e:
+        raise BadRequest(f"the body is not form-encoded: {e}") from e
+
+
+def parse_slack_envelope(body: bytes) -> SlackEnvelope:
+    return parse_model(SlackEnvelope, parse_json(body))
+
+
+def parse_slash_command(body: bytes) -> SlashCommand:
+    return parse_model(SlashCommand, parse_form(body))
+
+
+def parse_discord_interaction(body: bytes) -> DiscordInteraction:
+    return parse_model(DiscordInteraction, parse_json(body))
+
+
+def parse_alertmanager(body: bytes) -> AlertmanagerWebhook:
+    webhook = parse_model(AlertmanagerWebhook, parse_json(body))
+    if webhook.version != "4":
+        raise BadRequest(f"unsupported Alertmanager webhook version {webhook.version!r} (expected '4')")
+    if webhook.status not in ("firing", "resolved"):
+        raise BadRequest(f"unknown Alertmanager status {webhook.status!r}")
+    return webhook
+
+
+def plain_slack_text(text: str) -> str:
+    """Slack mrkdwn to plain text: `<@U1>` mentions dropped, `<url|label>` shown as `label url`."""
+
+    def replace(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "!")):
+            return ""
+        if target.startswith("#"):
+            return f"#{label}" if label else target
+        return f"{label} {target}" if label else target
+
+    return _SLACK_MARKUP.sub(replace, text).strip()

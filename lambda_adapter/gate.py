@@ -1,0 +1,158 @@
+"""The ack path's decision: start an investigation, join one, or recognise a duplicate.
+
+In order: the delivery (a retry or a duplicate delivery is dropped silently), the subject (the
+same message, alert group or re-posted text already has an investigation: at most one line in its
+thread), the storm (another alert about the same service started one within the window: join
+its thread). Whatever claims were won are released if the hand-off fails, so a retry investigates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lambda_adapter import keys
+from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dispatch import HandOffError
+from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob, Scheduler
+from lambda_adapter.settings import IntakeSettings
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    STARTED = "started"
+    JOINED = "joined"
+    DUPLICATE = "duplicate"
+    DUPLICATE_DELIVERY = "duplicate_delivery"
+    REPLIED = "replied"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    job: InvestigateJob
+    subject_keys: tuple[str, ...]
+    subject_ttl: float
+    delivery_key: str | None = None
+    storm_group: str | None = None
+    # One line in the existing thread when the subject is already under investigation:
+    duplicate_reply: str | None = None  # for someone who asked explicitly
+    repost_note: str | None = None  # for the same alert posted again
+    join_note: str | None = None  # for a storm member
+
+
+@dataclass
+class Gate:
+    settings: IntakeSettings
+    dedup: DedupStore
+    scheduler: Scheduler
+    clock: Callable[[], float]
+
+    def first_delivery(self, delivery_key: str | None) -> bool:
+        """Claim a delivery; False for a retry or duplicate of one already taken."""
+        if delivery_key is None:
+            return True
+        record = Record(investigation_id="-")
+        claim = self.dedup.claim(
+            delivery_key, record, ttl_seconds=self.settings.delivery_seconds, now=self.clock()
+        )
+        return claim.won
+
+    def submit(self, job: InvestigateJob | ReplyJob, claims: tuple[str, ...] = ()) -> None:
+        """Hand the job off; on failure release `claims` and raise HandOffError."""
+        try:
+            self.scheduler.submit(job)
+        except Exception as e:
+            release_all(self.dedup, claims)
+            logger.error(
+                "job=<%s>, error=<%s> | hand-off failed, claims released", job.kind, type(e).__name__
+            )
+            raise HandOffError(f"could not hand off the {job.kind} job") from e
+
+    def admit(self, candidate: Candidate) -> Outcome:
+        job, alert = candidate.job, candidate.job.alert
+        if not self.first_delivery(candidate.delivery_key):
+            logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
+            return Outcome.DUPLICATE_DELIVERY
+        delivery = (candidate.delivery_key,) if candidate.delivery_key else ()
+        now = self.clock()
+        record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
+
+        won: list[str] = []
+        for key in candidate.subject_keys:
+            claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+            if claim.won:
+                won.append(key)
+                continue
+            release_all(self.dedup, won)
+            note = candidate.duplicate_reply or (candidate.repost_note if key.startswith("repost:") else None)
+            if note and claim.existing is not None:
+                self._note_in_thread(key, claim.existing, note, job.chat, claims=delivery)
+            logger.info("key=<%s> | already under investigation", key)
+            return Outcome.DUPLICATE
+
+        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
+            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
+            lead_key = won[0] if won else storm_key
+            storm = self.dedup.claim(
+                storm_key,
+                Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
+                ttl_seconds=self.settings.storm_window_seconds,
+                now=now,
+            )
+            if not storm.won and storm.existing is not None:
+                self._join(storm_key, storm.existing, won, candidate, claims=(*delivery, *won))
+                return Outcome.JOINED
+            if storm.won:
+                won.append(storm_key)
+
+        claims = (*delivery, *won)
+        self.submit(job.model_copy(update={"claims": claims, "records": tuple(won)}), claims)
+        logger.info(
+            "investigation=<%s>, platform=<%s> | investigation accepted",
+            alert.investigation_id,
+            alert.platform.value,
+        )
+        return Outcome.STARTED
+
+    def _join(
+        self, storm_key: str, lead: Record, won: list[str], candidate: Candidate, claims: tuple[str, ...]
+    ) -> None:
+        """Point this alert's records at the storm's investigation and note it in that thread."""
+        lead_key = lead.lead or storm_key
+        for key in won:
+            self.dedup.update(
+                key,
+                Record(lead.investigation_id, lead.platform, lead.channel, lead.thread_id, lead=lead_key),
+                now=self.clock(),
+            )
+        note = candidate.join_note or "Another alert for this service joined this investigation."
+        reply = ReplyJob(
+            chat=_chat_name(lead.platform, candidate.job.chat),
+            channel=lead.channel or candidate.job.alert.channel,
+            text=note,
+            thread_id=lead.thread_id,
+            thread_from=None if lead.thread_id else lead_key,
+            records=tuple(won),
+        )
+        self.submit(reply, claims)
+        logger.info("investigation=<%s> | alert joined the storm's investigation", lead.investigation_id)
+
+    def _note_in_thread(
+        self, key: str, existing: Record, text: str, chat: ChatName, claims: tuple[str, ...]
+    ) -> None:
+        reply = ReplyJob(
+            chat=_chat_name(existing.platform, chat),
+            channel=existing.channel,
+            text=text,
+            thread_id=existing.thread_id,
+            thread_from=None if existing.thread_id else existing.lead or key,
+        )
+        self.submit(reply, claims)
+
+
+def _chat_name(platform: str, default: ChatName) -> ChatName:
+    return "discord" if platform == "discord" else "slack" if platform == "slack" else default

@@ -1,0 +1,151 @@
+"""The Lambda edge: HTTP event in, the core's answer out; jobs leave by asynchronous self-invocation.
+
+Two kinds of invocation reach `lambda_handler`:
+- an HTTP event (function URL, API Gateway v1/v2): verified, decided and acknowledged by the core;
+  the work left is sent to this same function with `InvocationType="Event"` (no waiting);
+- that self-invocation (`{"sre_on_call_job": {...}}`): the worker runs the job and hands the
+  `AlertContext` to the master (A2A, or `invoke_agent_runtime` on AgentCore).
+
+Heavy modules (boto3, the chat clients, the A2A client) load on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lambda_adapter.core import Intake
+from lambda_adapter.dedup import DedupStore, InMemoryDedupStore, dynamo_store_from_env
+from lambda_adapter.dispatch import Dispatcher, HandOffError
+from lambda_adapter.jobs import JOB_ADAPTER, InvestigateJob, ReplyJob
+from lambda_adapter.lambda_events import event_response, is_http_event, request_from_event
+from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.webhook import WebhookResponse
+from shared.errors import BadRequest
+
+logger = logging.getLogger(__name__)
+
+JOB_KEY = "sre_on_call_job"
+
+
+class SelfInvoke:
+    """The Lambda `Scheduler`: the job goes to this function as an asynchronous event."""
+
+    def __init__(self, client_factory: Any = None) -> None:
+        self._client_factory = client_factory
+        self._client: Any = None
+        self.function_name: str | None = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+
+    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+        if not self.function_name:
+            raise HandOffError("the function's own name is unknown")
+        payload = json.dumps({JOB_KEY: job.model_dump(mode="json")}).encode("utf-8")
+        answer = self._lambda().invoke(
+            FunctionName=self.function_name, InvocationType="Event", Payload=payload
+        )
+        if answer.get("StatusCode") != 202:
+            raise HandOffError(f"self-invocation answered {answer.get('StatusCode')}")
+
+    def _lambda(self) -> Any:
+        if self._client is None:
+            if self._client_factory is not None:
+                self._client = self._client_factory()
+            else:
+                import boto3
+
+                self._client = boto3.client("lambda")
+        return self._client
+
+
+class Runtime:
+    """What one Lambda container keeps between invocations."""
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        dedup: DedupStore | None = None,
+        scheduler: SelfInvoke | None = None,
+        dispatcher: Dispatcher | None = None,
+        chat_for: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.settings = IntakeSettings.from_config(config)
+        self.dedup = dedup if dedup is not None else _dedup_from_env(config)
+        self.scheduler = scheduler or SelfInvoke()
+        self.intake = Intake(settings=self.settings, dedup=self.dedup, scheduler=self.scheduler, clock=clock)
+        self._dispatcher = dispatcher
+        self._chat_for = chat_for
+        self._worker: Any = None
+
+    def worker(self) -> Any:
+        if self._worker is None:
+            from lambda_adapter.followup import DiscordInteractionResponder
+            from lambda_adapter.worker import Worker
+
+            self._worker = Worker(
+                settings=self.settings,
+                dedup=self.dedup,
+                dispatcher=self._dispatcher or master_dispatcher(self.config),
+                chat_for=self._chat_for or _chat_for(self.config),
+                responder=DiscordInteractionResponder(self.settings.discord_api_base),
+            )
+        return self._worker
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        if isinstance(event, dict) and JOB_KEY in event:
+            job = JOB_ADAPTER.validate_python(event[JOB_KEY])
+            return {"ok": self.worker().run(job)}
+        arn = getattr(context, "invoked_function_arn", None)
+        if arn:
+            self.scheduler.function_name = arn
+        if not is_http_event(event):
+            return event_response(WebhookResponse.error(400, "not an HTTP event"))
+        try:
+            request = request_from_event(event)
+        except BadRequest as e:
+            return event_response(WebhookResponse.error(400, str(e)))
+        return event_response(self.intake.handle_webhook(request))
+
+
+def _dedup_from_env(config: Any) -> DedupStore:
+    table = os.environ.get(config.intake.dedup_table_env)
+    if not table:
+        logger.warning(
+            "env=<%s> | no dedup table configured; dedup is per container only", config.intake.dedup_table_env
+        )
+        return InMemoryDedupStore()
+    endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
+    return dynamo_store_from_env(table, os.environ.get("AWS_REGION") or config.sources.aws.region, endpoint)
+
+
+def _chat_for(config: Any) -> Any:
+    from shared.chat import platform_from_env
+
+    return lambda name: platform_from_env(name, config)
+
+
+def master_dispatcher(config: Any) -> Dispatcher:
+    """The hand-off from the invoked copy to the master agent, over the project's A2A client
+    (local URL from config, or AgentCore's `invoke_agent_runtime` with the master's runtime ARN)."""
+    from lambda_adapter.master import a2a_dispatcher
+
+    return a2a_dispatcher(config)
+
+
+_runtime: Runtime | None = None
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    global _runtime
+    if _runtime is None:
+        from shared.config import load_config
+
+        logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+        _runtime = Runtime(load_config())
+    return _runtime.handle(event, context)

@@ -1,0 +1,155 @@
+"""The local HTTP edge: Starlette around the same core Lambda runs; jobs run as background tasks.
+
+    app = create_app(settings=IntakeSettings.from_config(cfg), dispatcher=LocalDispatcher(investigate),
+                     chat_for=lambda name: platform_from_env(name, cfg))
+    uvicorn.run(app, host="127.0.0.1", port=8080)
+
+`app.state.intake` is the core, `app.state.jobs` the scheduler (`await app.state.jobs.drain()`
+waits for the jobs in flight, which tests use instead of sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lambda_adapter.classify import LlmClassifier
+from lambda_adapter.core import Intake
+from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
+from lambda_adapter.dispatch import Dispatcher, HandOffError, LocalDispatcher
+from lambda_adapter.followup import DiscordInteractionResponder, InteractionResponder
+from lambda_adapter.jobs import InvestigateJob, ReplyJob
+from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.webhook import WebhookRequest
+from lambda_adapter.worker import ChatFor, Worker
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundJobs:
+    """The local `Scheduler`: each job runs in a worker thread (chat clients are synchronous),
+    started from the server's loop; `submit` may be called from any thread."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[bool]] = set()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise HandOffError("the local server is not running")
+        loop.call_soon_threadsafe(self._start, job)
+
+    def _start(self, job: InvestigateJob | ReplyJob) -> None:
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self._worker.run, job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until no job is running (jobs a job submits included), at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            await asyncio.sleep(0)  # let call_soon_threadsafe callbacks create their tasks
+            if not self._tasks:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self._tasks)} intake jobs still running")
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+
+
+def create_app(
+    *,
+    settings: IntakeSettings,
+    dispatcher: Dispatcher,
+    chat_for: ChatFor,
+    dedup: DedupStore | None = None,
+    responder: InteractionResponder | None = None,
+    llm: LlmClassifier | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup."""
+    store = dedup if dedup is not None else InMemoryDedupStore()
+    worker = Worker(
+        settings=settings,
+        dedup=store,
+        dispatcher=dispatcher,
+        chat_for=chat_for,
+        responder=responder or DiscordInteractionResponder(settings.discord_api_base),
+        llm=llm,
+        clock=clock,
+    )
+    jobs = BackgroundJobs(worker)
+    intake = Intake(settings=settings, dedup=store, scheduler=jobs, clock=clock, llm_enabled=llm is not None)
+
+    async def endpoint(request: Request) -> Response:
+        webhook = WebhookRequest.build(
+            request.method,
+            request.url.path,
+            body=await request.body(),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            query=dict(request.query_params),
+        )
+        answer = await asyncio.to_thread(intake.handle_webhook, webhook)
+        return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        jobs.bind(loop)
+        if isinstance(dispatcher, LocalDispatcher):
+            dispatcher.bind(loop)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(TimeoutError):
+                await jobs.drain(timeout=5.0)
+
+    app = Starlette(
+        routes=[Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],
+        lifespan=lifespan,
+    )
+    app.state.intake = intake
+    app.state.jobs = jobs
+    app.state.worker = worker
+    return app
+
+
+def app_from_env(config: Any, *, dispatcher: Dispatcher, chat_for: ChatFor | None = None) -> Starlette:
+    """The app as the sandbox runs it: settings and secrets from `config` and the environment,
+    chat from `shared.chat.platform_from_env`, dedup in DynamoDB when `intake.dedup_table_env`
+    names a table (with `AWS_ENDPOINT_URL`, e.g. the sandbox's moto), else in memory."""
+    import os
+
+    from lambda_adapter.dedup import dynamo_store_from_env
+
+    settings = IntakeSettings.from_config(config)
+    if chat_for is None:
+        from shared.chat import platform_from_env
+
+        def chat_for(name: str) -> Any:
+            return platform_from_env(name, config)
+
+    table = os.environ.get(config.intake.dedup_table_env)
+    dedup: DedupStore | None = None
+    if table:
+        endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
+        dedup = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
+    return create_app(settings=settings, dispatcher=dispatcher, chat_for=chat_for, dedup=dedup)

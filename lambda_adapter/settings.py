@@ -1,0 +1,70 @@
+"""What the intake needs from `config.yaml` and the environment, read once per process.
+
+Secrets are read from the environment variables config names; they are kept out of `repr`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.config import AppConfig
+
+DEFAULT_DISCORD_API = "https://discord.com/api/v10"
+# A second /sre-snapshot in the same channel within this many seconds joins the first.
+SNAPSHOT_WINDOW_SECONDS = 30
+# An Alertmanager group holds its investigation until it resolves (or this long at most).
+ALERT_GROUP_SECONDS = 24 * 3600
+# Slack retries a delivery for about five minutes; its event id is remembered at least that long.
+MIN_DELIVERY_SECONDS = 300
+# Bodies larger than this are refused (413) before any parsing.
+MAX_BODY_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Secrets:
+    slack_signing_secret: str = field(default="", repr=False)
+    discord_public_key: str = field(default="", repr=False)
+    alertmanager_token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    secrets: Secrets = Secrets()
+    trigger_reaction: str = "rotating_light"
+    dedup_window_seconds: float = 600
+    storm_window_seconds: float = 300
+    alertmanager_channel: str | None = None
+    alertmanager_platform: str = "slack"
+    window_minutes: int = 60
+    cluster_default: str | None = None
+    region: str | None = None
+    discord_api_base: str = DEFAULT_DISCORD_API
+
+    @property
+    def delivery_seconds(self) -> float:
+        return max(self.dedup_window_seconds, MIN_DELIVERY_SECONDS)
+
+    @classmethod
+    def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None) -> IntakeSettings:
+        env = os.environ if environ is None else environ
+        intake, sources = config.intake, config.sources
+        return cls(
+            secrets=Secrets(
+                slack_signing_secret=env.get(sources.slack.signing_secret_env, ""),
+                discord_public_key=env.get(sources.discord.public_key_env, ""),
+                alertmanager_token=env.get(intake.alertmanager_token_env, ""),
+            ),
+            trigger_reaction=intake.trigger_reaction.strip(":"),
+            dedup_window_seconds=intake.dedup_window_seconds,
+            storm_window_seconds=intake.storm_window_seconds,
+            alertmanager_channel=intake.alertmanager_channel,
+            alertmanager_platform=intake.alertmanager_platform,
+            window_minutes=config.defaults.investigation_window_minutes,
+            cluster_default=sources.eks.cluster,
+            region=sources.aws.region,
+            discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
+        )

@@ -1,0 +1,271 @@
+"""Runs a job after the ack: read the alert message, start the thread, build the `AlertContext`,
+hand it to the master; or post one line in a thread. Never raises: a job that fails releases its
+dedup claims (the next delivery of the alert investigates) and says so in the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from lambda_adapter import keys
+from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
+from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dispatch import Dispatcher
+from lambda_adapter.events import plain_slack_text
+from lambda_adapter.followup import InteractionResponder
+from lambda_adapter.jobs import InteractionRef, InvestigateJob, ReplyJob
+from lambda_adapter.settings import IntakeSettings
+from shared.chat.base import ChatMessage, ChatPlatform
+from shared.contracts import AlertContext
+
+logger = logging.getLogger(__name__)
+
+ChatFor = Callable[[str], ChatPlatform]
+LATEST_ALERT_SCAN = 25
+HAND_OFF_FAILED = (
+    "I could not start the investigation of this alert; send it again (or react again) to retry."
+)
+
+
+class JobFailed(Exception):
+    """A step of a job failed; the message is the one line posted for people."""
+
+
+def build_context(job: InvestigateJob, settings: IntakeSettings) -> AlertContext:
+    from agents.master.context import build_alert_context
+
+    alert = job.alert
+    ctx = build_alert_context(
+        platform=alert.platform,
+        channel=alert.channel,
+        text=alert.text,
+        thread_id=alert.thread_id,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        received_at=alert.received_at,
+        starts_at=alert.starts_at,
+        generator_url=alert.generator_url,
+        window_minutes=settings.window_minutes,
+        cluster_default=settings.cluster_default,
+        region=settings.region,
+        investigation_id=alert.investigation_id,
+        operator_notes=alert.operator_notes,
+    )
+    return ctx if alert.mode == ctx.mode else ctx.model_copy(update={"mode": alert.mode})
+
+
+@dataclass
+class Worker:
+    settings: IntakeSettings
+    dedup: DedupStore
+    dispatcher: Dispatcher
+    chat_for: ChatFor
+    responder: InteractionResponder | None = None
+    llm: LlmClassifier | None = None
+    clock: Callable[[], float] = time.time
+    # How long a reply waits for a thread another job is still creating.
+    thread_wait_seconds: float = 10.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def run(self, job: InvestigateJob | ReplyJob) -> bool:
+        """Run one job; True when it did what it was for."""
+        try:
+            if isinstance(job, InvestigateJob):
+                return self._investigate(job)
+            return self._reply(job)
+        except Exception as e:  # a job runs detached: nothing above it would see the error
+            logger.exception("job=<%s>, error=<%s> | job failed", job.kind, type(e).__name__)
+            return False
+
+    # ------------------------------------------------------------------------------ investigate
+
+    def _investigate(self, job: InvestigateJob) -> bool:
+        chat = self.chat_for(job.chat)
+        alert = job.alert
+        thread = alert.thread_id
+        try:
+            if job.recheck:
+                verdict = should_investigate(
+                    Verdict(Kind.UNSURE, "unsure"), addressed=job.addressed, llm=self.llm, text=alert.text
+                )
+                if verdict.kind is not Kind.ALERT:
+                    release_all(self.dedup, job.claims)
+                    if job.addressed:
+                        reply = chatter_reply(alert.text, reaction=self.settings.trigger_reaction)
+                        chat.post(alert.channel, reply, thread_id=thread)
+                    return True
+            if job.fetch_message:
+                message = find_message(chat, alert.channel, job.fetch_message)
+                if message is None:
+                    raise JobFailed("I could not read that message, so I did not start an investigation.")
+                thread = message.id
+                job = _with_alert(job, text=_message_text(chat.name, message), thread_id=message.id)
+            elif job.latest_alert:
+                message = self._latest_alert(chat, alert.channel)
+                if message is None:
+                    raise JobFailed(
+                        f"I found no alert in the last {LATEST_ALERT_SCAN} messages here. "
+                        "Use `/investigate text:` with the alert, or the message's Investigate action."
+                    )
+                claim = self.dedup.claim(
+                    keys.message(chat.name, alert.channel, message.id),
+                    Record(alert.investigation_id, job.chat, alert.channel, message.id),
+                    ttl_seconds=self.settings.dedup_window_seconds,
+                    now=self.clock(),
+                )
+                if not claim.won:
+                    self._complete(job.interaction, "That alert is already being investigated.")
+                    return True
+                thread = message.id
+                job = _with_alert(job, text=_message_text(chat.name, message), thread_id=message.id)
+                job = job.model_copy(
+                    update={"claims": (*job.claims, claim.key), "records": (*job.records, claim.key)}
+                )
+            elif job.root_text:
+                thread = chat.post(alert.channel, job.root_text)
+                job = _with_alert(job, thread_id=thread)
+            ctx = build_context(job, self.settings)
+            self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
+            self.dispatcher.dispatch(ctx)
+        except Exception as e:
+            release_all(self.dedup, job.claims)
+            note = str(e) if isinstance(e, JobFailed) else HAND_OFF_FAILED
+            logger.error(
+                "investigation=<%s>, error=<%s> | hand-off failed, claims released",
+                alert.investigation_id,
+                type(e).__name__,
+            )
+            self._say(chat, alert.channel, thread, note, job.interaction)
+            return False
+        logger.info(
+            "investigation=<%s>, platform=<%s>, mode=<%s> | investigation handed to the master",
+            ctx.investigation_id,
+            ctx.platform.value,
+            ctx.mode,
+        )
+        where = "in this thread" if thread else "in this channel"
+        noun = "snapshot" if alert.mode == "snapshot" else "investigation"
+        self._complete(job.interaction, f"Started the {noun}; the report follows {where}.")
+        return True
+
+    def _latest_alert(self, chat: ChatPlatform, channel: str) -> ChatMessage | None:
+        page = chat.history(channel, limit=LATEST_ALERT_SCAN)
+        for message in page.messages:  # newest first
+            if classify(_message_text(chat.name, message)).kind is Kind.ALERT:
+                return message
+        return None
+
+    def _remember_thread(
+        self,
+        record_keys: tuple[str, ...],
+        platform: str,
+        channel: str,
+        thread: str | None,
+        investigation_id: str,
+    ) -> None:
+        if not thread:
+            return
+        for key in record_keys:
+            held = self.dedup.get(key)
+            lead = held.lead if held else None
+            self.dedup.update(
+                key, Record(investigation_id, platform, channel, thread, lead), now=self.clock()
+            )
+
+    # ------------------------------------------------------------------------------------ reply
+
+    def _reply(self, job: ReplyJob) -> bool:
+        chat = self.chat_for(job.chat)
+        thread = job.thread_id or (self._wait_for_thread(job.thread_from) if job.thread_from else None)
+        if job.thread_from and thread is None:
+            logger.warning(
+                "key=<%s> | the thread to reply in is unknown; the note goes to the channel", job.thread_from
+            )
+        chat.post(job.channel, job.text, thread_id=thread)
+        for key in job.records:
+            held = self.dedup.get(key)
+            if held is not None and thread:
+                self.dedup.update(
+                    key,
+                    Record(held.investigation_id, held.platform, held.channel, thread, held.lead),
+                    now=self.clock(),
+                )
+        release_all(self.dedup, job.release)
+        self._complete(job.interaction, job.text)
+        return True
+
+    def _wait_for_thread(self, key: str) -> str | None:
+        deadline = self.clock() + self.thread_wait_seconds
+        delay = 0.05
+        while True:
+            thread = thread_of(self.dedup, key)
+            if thread or self.clock() >= deadline:
+                return thread
+            self.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    # ----------------------------------------------------------------------------------- output
+
+    def _say(
+        self,
+        chat: ChatPlatform,
+        channel: str,
+        thread: str | None,
+        text: str,
+        interaction: InteractionRef | None,
+    ) -> None:
+        if interaction is not None:
+            self._complete(interaction, text)
+            return
+        try:
+            chat.post(channel, text, thread_id=thread)
+        except Exception as e:
+            logger.warning("error=<%s> | could not post a note", type(e).__name__)
+
+    def _complete(self, interaction: InteractionRef | None, text: str) -> None:
+        if interaction is None or self.responder is None:
+            return
+        try:
+            self.responder.complete(interaction.application_id, interaction.token, text)
+        except Exception as e:
+            logger.warning("error=<%s> | could not complete the discord interaction", type(e).__name__)
+
+
+def thread_of(store: DedupStore, key: str) -> str | None:
+    """The thread of the investigation under `key`, following a joined record to its lead."""
+    record = store.get(key)
+    if record is not None and not record.thread_id and record.lead and record.lead != key:
+        record = store.get(record.lead)
+    return record.thread_id if record else None
+
+
+def find_message(chat: ChatPlatform, channel: str, message_id: str) -> ChatMessage | None:
+    """One message of a channel's history, by id (a Slack ts carries its time; look around it)."""
+    at = _ts_time(message_id)
+    if at is not None:
+        page = chat.history(
+            channel, oldest=at - timedelta(seconds=1), latest=at + timedelta(seconds=1), limit=50
+        )
+    else:
+        page = chat.history(channel, limit=100)
+    return next((m for m in page.messages if m.id == message_id), None)
+
+
+def _ts_time(message_id: str) -> datetime | None:
+    """A Slack ts (`1712345678.000200`) as a time; None for other ids (Discord snowflakes)."""
+    seconds, dot, _fraction = message_id.partition(".")
+    if not dot or not seconds.isdigit():
+        return None
+    return datetime.fromtimestamp(int(seconds), UTC)
+
+
+def _message_text(platform: str, message: ChatMessage) -> str:
+    return plain_slack_text(message.text) if platform == "slack" else message.text
+
+
+def _with_alert(job: InvestigateJob, **changes: object) -> InvestigateJob:
+    return job.model_copy(update={"alert": job.alert.model_copy(update=changes)})

@@ -1,0 +1,171 @@
+"""Alertmanager webhooks through the intake core: one investigation per group, resolved notices in
+the existing thread, auth, destination, storms."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_adapter.testing import Harness
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+FIRING = json.loads((EVENTS / "alertmanager_firing.json").read_text())
+RESOLVED = json.loads((EVENTS / "alertmanager_resolved.json").read_text())
+
+
+def firing(
+    alertname: str = "KubePodCrashLooping", service: str = "checkout", **labels: str
+) -> dict[str, Any]:
+    payload = copy.deepcopy(FIRING)
+    all_labels = {**payload["commonLabels"], "alertname": alertname, "service": service, **labels}
+    payload["groupKey"] = f'{{}}:{{alertname="{alertname}", service="{service}"}}'
+    payload["groupLabels"] = {"alertname": alertname}
+    payload["commonLabels"] = all_labels
+    payload["alerts"][0]["labels"] = all_labels
+    return payload
+
+
+def test_firing_posts_the_alert_and_investigates_in_its_thread() -> None:
+    h = Harness()
+    answer = h.alertmanager(FIRING)
+    assert answer.status == 200
+    [root] = h.slack_chat.posted
+    assert root.channel == "C0LAN2Q65" and root.thread_id is None and "KubePodCrashLooping" in root.text
+    [ctx] = h.started
+    assert ctx.platform.value == "alertmanager" and ctx.thread_id == root.id
+    assert ctx.labels["pod"] == "checkout-7d9f-x2k4p" and ctx.hints.cluster == "prod-eks"
+    assert ctx.alert_started_at is not None and ctx.alert_started_at.isoformat().startswith(
+        "2024-04-05T19:25"
+    )
+    assert ctx.hints.generator_url and ctx.hints.generator_url.startswith("http://prometheus.example/graph")
+
+
+def test_one_investigation_per_group_key() -> None:
+    h = Harness()
+    h.alertmanager(FIRING)
+    h.alertmanager(FIRING)  # Alertmanager's own retry: the same bytes, dropped silently
+    later = copy.deepcopy(FIRING)
+    later["alerts"].append(
+        {**later["alerts"][0], "labels": {**later["alerts"][0]["labels"], "pod": "checkout-x"}}
+    )
+    h.clock.advance(300)
+    h.alertmanager(later)  # the group grew: a line in the thread, not a new investigation
+    assert len(h.started) == 1
+    root, note = h.slack_chat.posted
+    assert note.thread_id == root.id and note.text.startswith("Still firing")
+
+
+def test_resolved_is_an_update_in_the_existing_thread() -> None:
+    h = Harness()
+    h.alertmanager(FIRING)
+    h.clock.advance(600)
+    answer = h.alertmanager(RESOLVED)
+    assert json.loads(answer.body)["outcome"] == "replied"
+    root, update = h.slack_chat.posted
+    assert update.thread_id == root.id and "Resolved" in update.text
+    assert len(h.started) == 1
+    # The group is free again: the next firing is a new investigation.
+    h.clock.advance(60)
+    h.alertmanager(FIRING | {"truncatedAlerts": 0, "externalURL": "http://alertmanager.example:9093/"})
+    assert len(h.started) == 2
+
+
+def test_resolved_for_an_unknown_group_is_ignored() -> None:
+    h = Harness()
+    answer = h.alertmanager(RESOLVED)
+    assert answer.status == 200 and json.loads(answer.body)["outcome"] == "ignored"
+    assert h.slack_chat.posted == [] and h.started == []
+
+
+def test_channel_and_platform_from_the_query() -> None:
+    h = Harness()
+    h.alertmanager(FIRING, query={"channel": "1226150000000000777", "platform": "discord"})
+    [root] = h.discord_chat.posted
+    assert root.channel == "1226150000000000777"
+    assert h.started[0].channel == "1226150000000000777" and h.slack_chat.posted == []
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"), [({"platform": "teams"}, "platform"), ({"channel": " "}, "channel")]
+)
+def test_bad_destination_is_400(query: dict[str, str], reason: str) -> None:
+    h = Harness()
+    if reason == "channel":
+        h = Harness(settings=h.settings.__class__(secrets=h.settings.secrets))
+    answer = h.alertmanager(FIRING, query=query)
+    assert answer.status == 400 and reason in json.loads(answer.body)["error"]
+
+
+def test_wrong_or_missing_credentials_are_401() -> None:
+    h = Harness()
+    assert h.alertmanager(FIRING, token="guess").status == 401
+    body = json.dumps(FIRING).encode()
+    assert h.request("/alertmanager", body, {"content-type": "application/json"}).status == 401
+    assert h.started == [] and h.slack_chat.posted == []
+
+
+def test_basic_auth_is_accepted() -> None:
+    h = Harness()
+    body = json.dumps(FIRING).encode()
+    basic = base64.b64encode(b"alertmanager:" + h.settings.secrets.alertmanager_token.encode()).decode()
+    assert h.request("/alertmanager", body, {"authorization": f"Basic {basic}"}).status == 200
+    assert len(h.started) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"version": "3"}, "version"),
+        ({"status": "pending"}, "status"),
+        ({"groupKey": ""}, "groupKey"),
+        ({"alerts": "many"}, "alerts"),
+    ],
+)
+def test_malformed_webhook_is_400_with_the_reason(change: dict[str, Any], reason: str) -> None:
+    answer = Harness().alertmanager(FIRING | change)
+    assert answer.status == 400 and reason in json.loads(answer.body)["error"]
+
+
+def test_a_storm_for_one_service_is_one_investigation_and_one_thread() -> None:
+    h = Harness()
+    names = ["KubePodCrashLooping", "HighErrorRate", "HighLatency", "KubeDeploymentReplicasMismatch"]
+    for name in names:
+        assert h.alertmanager(firing(name)).status == 200
+        h.clock.advance(10)
+    assert len(h.started) == 1
+    root, *notes = h.slack_chat.posted
+    assert len(notes) == 3 and all(n.thread_id == root.id for n in notes)
+    assert "HighErrorRate" in notes[0].text and "\n" not in notes[0].text
+    # Another service is its own investigation, and after the window the service storms anew.
+    h.alertmanager(firing("HighErrorRate", service="payments"))
+    h.clock.advance(h.settings.storm_window_seconds + 1)
+    h.alertmanager(firing("DiskPressure"))
+    assert len(h.started) == 3
+
+
+def test_a_resolved_storm_member_reports_in_the_storms_thread() -> None:
+    h = Harness()
+    h.alertmanager(firing("KubePodCrashLooping"))
+    member = firing("HighErrorRate")
+    h.alertmanager(member)
+    resolved = copy.deepcopy(member) | {"status": "resolved"}
+    resolved["alerts"][0]["status"] = "resolved"
+    h.alertmanager(resolved)
+    root = h.slack_chat.posted[0]
+    assert (
+        h.slack_chat.posted[-1].thread_id == root.id
+        and "Resolved: HighErrorRate" in h.slack_chat.posted[-1].text
+    )
+
+
+def test_hand_off_failure_is_503_and_alertmanagers_retry_investigates() -> None:
+    h = Harness()
+    h.jobs.fail_times = 1
+    assert h.alertmanager(FIRING).status == 503
+    assert h.alertmanager(FIRING).status == 200
+    assert len(h.started) == 1

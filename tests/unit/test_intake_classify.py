@@ -1,0 +1,107 @@
+"""Classification: alert markers, chatter, the forcing word, fail-open, the model tier."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_adapter.classify import Kind, Verdict, chatter_reply, classify, should_investigate
+
+ALERTS = [
+    "[FIRING:2] KubePodCrashLooping (shop checkout critical)",
+    ":red_circle: checkout error budget burn",
+    "🚨 payments p99 latency 4.2s",
+    "ALERT: orders-db replication lag",
+    "**Firing** HighCPU instance=ip-10-0-1-12",
+    "[Alerting] Grafana: API 5xx rate",
+    "[P1] [Triggered] checkout.errors on env:prod",
+    "Triggered incident #4521: checkout down https://acme.pagerduty.com/incidents/Q1ABC",
+    'ALARM: "checkout-5xx" in US East (N. Virginia)',
+    "sev2: search is degraded",
+    "checkout pods OOMKilled again",
+    "payments CrashLoopBackOff in shop",
+    "error rate above 5% for checkout",
+    "alertname=DiskFull severity=warning instance=db-1",
+    "see https://grafana.example.com/d/abc123/checkout?orgId=1",
+    "orders queue consumer is failing",
+]
+CHATTER = [
+    "hi",
+    "hello!",
+    "Hey there",
+    "thanks",
+    "thank you so much!",
+    "thx 🙏",
+    "good morning team",
+    "how are you?",
+    "ok",
+    "cool, thanks",
+    "who are you?",
+    "what can you do?",
+    ":wave:",
+    "",
+]
+UNSURE = [
+    "checkout feels slow for some users",
+    "can someone look at the orders service",
+    "Deployed payments v2.3.1 to production",
+    "the build is green again",
+]
+
+
+@pytest.mark.parametrize("text", ALERTS)
+def test_alerts(text: str) -> None:
+    assert classify(text).kind is Kind.ALERT, text
+
+
+@pytest.mark.parametrize("text", CHATTER)
+def test_chatter(text: str) -> None:
+    assert classify(text).kind is Kind.CHATTER, text
+
+
+@pytest.mark.parametrize("text", UNSURE)
+def test_unsure(text: str) -> None:
+    assert classify(text).kind is Kind.UNSURE, text
+
+
+@pytest.mark.parametrize(
+    "text", ["investigate please", "hi, can you investigate?", "thanks, now investigate orders"]
+)
+def test_the_word_investigate_forces_it(text: str) -> None:
+    verdict = classify(text)
+    assert verdict.kind is Kind.ALERT and verdict.forced
+
+
+def test_resolved_notices_are_not_new_alerts() -> None:
+    assert classify("[RESOLVED] KubePodCrashLooping (shop checkout)").kind is Kind.RESOLVED
+    assert classify(":white_check_mark: RESOLVED: checkout 5xx").kind is Kind.RESOLVED
+
+
+def test_a_long_message_that_starts_with_hello_is_not_chatter() -> None:
+    assert classify("hello, checkout has been returning errors since the deploy").kind is not Kind.CHATTER
+    assert classify("hello, how is the new dashboard layout coming along?").kind is not Kind.CHATTER
+
+
+def test_fail_open_only_when_addressed() -> None:
+    unsure = classify("checkout feels slow")
+    assert should_investigate(unsure, addressed=True).kind is Kind.ALERT
+    assert should_investigate(unsure, addressed=False).kind is Kind.CHATTER
+
+
+def test_model_tier_decides_unsure_and_its_failure_fails_open() -> None:
+    unsure = Verdict(Kind.UNSURE, "no marker")
+    assert should_investigate(unsure, addressed=True, llm=lambda _t: "chatter").kind is Kind.CHATTER
+    assert should_investigate(unsure, addressed=False, llm=lambda _t: "alert").kind is Kind.ALERT
+
+    def broken(_text: str) -> str:
+        raise TimeoutError("model timed out")
+
+    assert should_investigate(unsure, addressed=True, llm=broken).kind is Kind.ALERT
+    assert should_investigate(unsure, addressed=True, llm=lambda _t: "no idea").kind is Kind.ALERT
+    # A definite verdict never asks the model.
+    assert should_investigate(classify("[FIRING:1] X"), addressed=False, llm=broken).kind is Kind.ALERT
+
+
+def test_chatter_replies_are_one_line() -> None:
+    assert "welcome" in chatter_reply("thanks!", reaction="rotating_light")
+    hello = chatter_reply("hi", reaction="rotating_light")
+    assert ":rotating_light:" in hello and "\n" not in hello

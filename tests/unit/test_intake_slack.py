@@ -1,0 +1,335 @@
+"""Slack through the intake core: what starts an investigation, what is recognised as the same,
+what gets a one-line reply, and what is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+from lambda_adapter.testing import Harness
+from lambda_adapter.worker import HAND_OFF_FAILED
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+CHANNEL = "C0LAN2Q65"
+ALERT_TS = "1712345600.000100"
+ALERT_TEXT = "[FIRING:1] KubePodCrashLooping shop (checkout critical) pod=checkout-7d9f-x2k4p"
+
+
+def event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def raw(name: str) -> bytes:
+    return (EVENTS / name).read_bytes()
+
+
+def seed_alert(h: Harness, ts: str = ALERT_TS, text: str = ALERT_TEXT) -> None:
+    h.slack_chat.add(CHANNEL, ts, text, at=datetime.fromtimestamp(float(ts), UTC))
+
+
+def test_url_verification_echoes_the_challenge() -> None:
+    answer = Harness().slack(raw("slack_url_verification.json"))
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_app_mention_starts_one_investigation_in_the_mentions_thread() -> None:
+    h = Harness()
+    answer = h.slack(raw("slack_app_mention.json"))
+    assert answer.status == 200
+    [ctx] = h.started
+    assert ctx.platform.value == "slack" and ctx.channel == CHANNEL
+    assert ctx.thread_id == "1712345640.000200"
+    assert ctx.hints.service == "checkout" and ctx.hints.namespace == "shop"
+    assert "<@" not in ctx.text and "HighErrorRate" in ctx.text
+
+
+def test_retries_and_duplicate_deliveries_never_investigate_twice() -> None:
+    h = Harness()
+    body = raw("slack_app_mention.json")
+    h.slack(body)
+    for retry in ("1", "2", "3"):
+        answer = h.slack(body, x_slack_retry_num=retry, x_slack_retry_reason="http_timeout")
+        assert answer.status == 200
+    h.slack(body)  # a duplicate delivery without retry headers
+    assert len(h.started) == 1
+    assert h.slack_chat.posted == []  # nothing said for duplicates
+
+
+def test_message_and_app_mention_events_of_one_message_collapse() -> None:
+    """Slack sends both `message` and `app_mention` for a bot alert that mentions the app."""
+    h = Harness()
+    mention = event("slack_app_mention.json")
+    message = event("slack_app_mention.json")
+    message["event_id"] = "Ev0OTHER01"
+    message["event"].update(type="message", bot_id="B0ALERTMGR", user=None)
+    h.slack(message)
+    h.slack(mention)
+    assert len(h.started) == 1
+    assert h.slack_chat.posted == []
+
+
+def test_mention_in_a_thread_investigates_the_parent_with_the_note() -> None:
+    h = Harness()
+    seed_alert(h)
+    answer = h.slack(raw("slack_app_mention_thread.json"))
+    assert answer.status == 200
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS
+    assert ctx.text == ALERT_TEXT  # the parent message, not the mention
+    assert ctx.operator_notes == ("can you look at this one? payments deployed v2.3.1 at 19:20",)
+    assert ctx.hints.pod == "checkout-7d9f-x2k4p"
+
+
+def test_second_mention_in_the_same_thread_says_it_is_already_running() -> None:
+    h = Harness()
+    seed_alert(h)
+    h.slack(raw("slack_app_mention_thread.json"))
+    again = event("slack_app_mention_thread.json")
+    again["event_id"] = "Ev0SECOND01"
+    again["event"]["ts"] = "1712345699.000900"
+    h.slack(again)
+    assert len(h.started) == 1
+    [note] = h.slack_chat.posted
+    assert note.thread_id == ALERT_TS and "already investigating" in note.text
+
+
+def test_trigger_reaction_investigates_the_reacted_message() -> None:
+    h = Harness()
+    seed_alert(h)
+    h.slack(raw("slack_reaction_added.json"))
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS and ctx.text == ALERT_TEXT
+
+
+def test_other_reactions_are_ignored() -> None:
+    h = Harness()
+    seed_alert(h)
+    payload = event("slack_reaction_added.json")
+    payload["event"]["reaction"] = "eyes"
+    assert json.loads(h.slack(payload).body)["outcome"] == "ignored"
+    assert h.started == []
+
+
+def test_reaction_on_an_alert_already_investigated_starts_nothing_new() -> None:
+    h = Harness()
+    seed_alert(h)
+    h.slack(raw("slack_bot_alert_message.json"))
+    h.slack(raw("slack_reaction_added.json"))
+    assert len(h.started) == 1
+
+
+def test_bot_alert_message_is_investigated_from_its_attachments() -> None:
+    h = Harness()
+    h.slack(raw("slack_bot_alert_message.json"))
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS
+    assert "KubePodCrashLooping" in ctx.text and "checkout-7d9f-x2k4p" in ctx.text
+
+
+def _bot_message(text: str, ts: str = "1712345610.000100", event_id: str = "Ev0BOT0001") -> dict[str, Any]:
+    payload = event("slack_bot_alert_message.json")
+    payload["event_id"] = event_id
+    payload["event"].update(text=text, attachments=[], ts=ts, event_ts=ts)
+    return payload
+
+
+def test_bot_messages_that_are_not_alerts_are_left_alone() -> None:
+    h = Harness()
+    h.slack(_bot_message("Deployed payments v2.3.1 to production by jane"))
+    assert h.started == [] and h.slack_chat.posted == []
+
+
+def test_people_talking_in_the_channel_are_left_alone() -> None:
+    h = Harness()
+    payload = _bot_message("[FIRING:1] is this the alert from before?")
+    payload["event"].pop("bot_id")
+    payload["event"].pop("subtype")
+    payload["event"]["user"] = "U061F7AUR"
+    h.slack(payload)
+    assert h.started == []
+
+
+def test_our_own_messages_never_trigger_anything() -> None:
+    h = Harness()
+    payload = _bot_message("Report: critical OOMKilled in shop/checkout (ALERT)")
+    payload["event"]["app_id"] = payload["api_app_id"]
+    h.slack(payload)
+    payload = _bot_message("critical ALERT again", ts="1712345611.000100", event_id="Ev0BOT0002")
+    payload["event"]["user"] = "U0LAN0Z89"  # the bot user of `authorizations`
+    h.slack(payload)
+    assert h.started == []
+
+
+def test_the_same_alert_posted_again_is_noted_in_the_first_thread() -> None:
+    h = Harness()
+    h.slack(_bot_message("[FIRING:1] DiskFull node ip-10-0-1-12 at 19:30 UTC", ts="1712345610.000100"))
+    h.clock.advance(60)
+    h.slack(
+        _bot_message(
+            "[FIRING:1] DiskFull node ip-10-0-1-12 at 19:31 UTC",
+            ts="1712345670.000100",
+            event_id="Ev0BOT0002",
+        )
+    )
+    assert len(h.started) == 1
+    [note] = h.slack_chat.posted
+    assert note.thread_id == "1712345610.000100" and "posted again" in note.text
+
+
+def test_after_the_dedup_window_the_same_alert_is_investigated_again() -> None:
+    h = Harness()
+    h.slack(_bot_message("[FIRING:1] DiskFull node ip-10-0-1-12"))
+    h.clock.advance(h.settings.dedup_window_seconds + 1)
+    h.slack(
+        _bot_message("[FIRING:1] DiskFull node ip-10-0-1-12", ts="1712346300.000100", event_id="Ev0BOT0002")
+    )
+    assert len(h.started) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [("<@U0LAN0Z89> thanks!", "welcome"), ("<@U0LAN0Z89>", "react"), ("<@U0LAN0Z89> hi there", "react")],
+)
+def test_chatter_gets_one_line_in_its_thread(text: str, reply: str) -> None:
+    h = Harness()
+    payload = event("slack_app_mention.json")
+    payload["event"]["text"] = text
+    h.slack(payload)
+    h.slack(payload, x_slack_retry_num="1")
+    assert h.started == []
+    [posted] = h.slack_chat.posted
+    assert posted.thread_id == "1712345640.000200" and reply in posted.text and "\n" not in posted.text
+
+
+def test_thanks_in_a_report_thread_is_not_a_new_investigation() -> None:
+    h = Harness()
+    payload = event("slack_app_mention_thread.json")
+    payload["event"]["text"] = "<@U0LAN0Z89> thank you!"
+    h.slack(payload)
+    assert h.started == []
+    [posted] = h.slack_chat.posted
+    assert posted.thread_id == ALERT_TS
+
+
+def test_unsure_mention_is_investigated_fail_open() -> None:
+    h = Harness()
+    payload = event("slack_app_mention.json")
+    payload["event"]["text"] = "<@U0LAN0Z89> checkout feels slow for some users"
+    h.slack(payload)
+    assert len(h.started) == 1
+
+
+def test_the_model_tier_decides_unsure_text_after_the_ack() -> None:
+    asked: list[str] = []
+
+    def model(text: str) -> str:
+        asked.append(text)
+        return "chatter"
+
+    h = Harness(llm=model)
+    payload = event("slack_app_mention.json")
+    payload["event"]["text"] = "<@U0LAN0Z89> checkout feels slow for some users"
+    assert h.slack(payload).status == 200
+    assert asked == ["checkout feels slow for some users"]
+    assert h.started == [] and len(h.slack_chat.posted) == 1
+    # Clear alerts never wait for the model.
+    h.slack(raw("slack_app_mention.json"))
+    assert len(asked) == 1 and len(h.started) == 1
+
+
+def test_bad_or_stale_signature_is_401_and_nothing_happens() -> None:
+    h = Harness()
+    body = raw("slack_app_mention.json")
+    stale = h.slack(body, timestamp=h.clock() - 301)
+    forged = h.request(
+        "/slack/events",
+        body,
+        {"x-slack-request-timestamp": str(int(h.clock())), "x-slack-signature": "v0=" + "0" * 64},
+    )
+    unsigned = h.request("/slack/events", body)
+    assert [stale.status, forged.status, unsigned.status] == [401, 401, 401]
+    assert h.started == [] and h.jobs.submitted == []
+    # Nothing was claimed either: the genuine delivery still investigates.
+    h.slack(body)
+    assert len(h.started) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"), [(b"not json", "not JSON"), (b"[1, 2]", "JSON object"), (b'{"event": {}}', "type")]
+)
+def test_malformed_body_is_400_with_the_reason(body: bytes, reason: str) -> None:
+    answer = Harness().slack(body)
+    assert answer.status == 400
+    assert reason in json.loads(answer.body)["error"]
+
+
+def test_hand_off_failure_is_503_and_the_retry_investigates() -> None:
+    h = Harness()
+    h.jobs.fail_times = 1
+    body = raw("slack_app_mention.json")
+    assert h.slack(body).status == 503
+    assert h.started == []
+    assert h.slack(body, x_slack_retry_num="1").status == 200
+    assert len(h.started) == 1
+
+
+def test_master_unreachable_releases_the_claims_and_says_so() -> None:
+    h = Harness()
+    h.dispatcher.fail_times = 1
+    seed_alert(h)
+    h.slack(raw("slack_reaction_added.json"))
+    assert h.started == []
+    [posted] = h.slack_chat.posted
+    assert posted.text == HAND_OFF_FAILED and posted.thread_id == ALERT_TS
+    again = event("slack_reaction_added.json")
+    again["event_id"] = "Ev0AGAIN01"
+    h.slack(again)  # someone reacts again: now it runs
+    assert len(h.started) == 1
+
+
+def test_unreadable_message_is_reported_not_lost_silently() -> None:
+    h = Harness()  # the reacted-to message is not in the channel's history
+    h.slack(raw("slack_reaction_added.json"))
+    assert h.started == []
+    [posted] = h.slack_chat.posted
+    assert "could not read" in posted.text
+
+
+def _command(**changes: str) -> bytes:
+    fields = dict(parse_qsl((EVENTS / "slack_slash_snapshot.form").read_text(), keep_blank_values=True))
+    fields.update(changes)
+    return urlencode(fields).encode()
+
+
+def test_snapshot_command_acks_in_channel_and_starts_a_snapshot() -> None:
+    h = Harness()
+    answer = h.slack(raw("slack_slash_snapshot.form"), path="/slack/commands")
+    assert answer.status == 200
+    ack = json.loads(answer.body)
+    assert ack["response_type"] == "in_channel" and "30 s" in ack["text"]
+    [ctx] = h.started
+    assert ctx.mode == "snapshot" and ctx.channel == CHANNEL and ctx.thread_id is None
+
+
+def test_a_second_snapshot_in_the_window_joins_the_first() -> None:
+    h = Harness()
+    h.slack(_command(trigger_id="1.1.a"), path="/slack/commands")
+    h.clock.advance(5)
+    answer = h.slack(_command(trigger_id="1.1.b"), path="/slack/commands")
+    assert json.loads(answer.body)["response_type"] == "ephemeral"
+    h.clock.advance(30)
+    h.slack(_command(trigger_id="1.1.c"), path="/slack/commands")
+    assert len(h.started) == 2
+
+
+def test_unknown_command_is_answered_not_investigated() -> None:
+    h = Harness()
+    answer = h.slack(_command(command="/deploy"), path="/slack/commands")
+    assert answer.status == 200 and "sre-snapshot" in json.loads(answer.body)["text"]
+    assert h.started == []
