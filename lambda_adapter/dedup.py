@@ -114,7 +114,7 @@ class DynamoDedupStore:
 
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
-        self._table = table
+        self.table = table
 
     def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
         # Whole seconds: the TTL attribute is an epoch-seconds Number.
@@ -122,7 +122,7 @@ class DynamoDedupStore:
         item = self._item(key, record, expires_at)
         try:
             self._client.put_item(
-                TableName=self._table,
+                TableName=self.table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": _num(now)}},
@@ -134,10 +134,10 @@ class DynamoDedupStore:
     def update(self, key: str, record: Record, *, now: float) -> None:
         held = self.get(key)
         expires_at = held.expires_at if held else now
-        self._client.put_item(TableName=self._table, Item=self._item(key, record, expires_at))
+        self._client.put_item(TableName=self.table, Item=self._item(key, record, expires_at))
 
     def get(self, key: str) -> Record | None:
-        found = self._client.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        found = self._client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         item = found.get("Item")
         if not item:
             return None
@@ -145,7 +145,7 @@ class DynamoDedupStore:
         return Record.from_item(plain, expires_at=float(plain.get("expires_at") or 0))
 
     def release(self, key: str) -> None:
-        self._client.delete_item(TableName=self._table, Key={"pk": {"S": key}})
+        self._client.delete_item(TableName=self.table, Key={"pk": {"S": key}})
 
     @staticmethod
     def _item(key: str, record: Record, expires_at: float) -> dict[str, dict[str, str]]:

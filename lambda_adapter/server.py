@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -153,3 +154,45 @@ def app_from_env(config: Any, *, dispatcher: Dispatcher, chat_for: ChatFor | Non
         endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
         dedup = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
     return create_app(settings=settings, dispatcher=dispatcher, chat_for=chat_for, dedup=dedup)
+
+
+class ThreadedServer:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port unless given) in a thread, for the
+    sandbox, tests and the benchmark. `url` once started; `stop()` always stops it."""
+
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, start_timeout: float = 10.0
+    ) -> None:
+        import uvicorn
+
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+        )
+        self._thread: threading.Thread | None = None
+        self._start_timeout = start_timeout
+        self.url = ""
+
+    def start(self) -> ThreadedServer:
+        self._thread = threading.Thread(target=self._server.run, name="intake-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the intake server did not start")
+            time.sleep(0.01)
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,132 @@
+"""Dedup in DynamoDB (the moto server on loopback): conditional puts make retries, duplicate
+deliveries and concurrent copies collapse into one investigation; a failed hand-off releases
+its claims so the retry investigates; the thread is found again for the resolved update."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from lambda_adapter.dedup import DynamoDedupStore, Record, dynamo_store_from_env
+from lambda_adapter.testing import Harness
+
+pytestmark = pytest.mark.functional
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+REC = Record("slack-0123456789abcdef", "slack", "C1", "1712345600.000100")
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def _client(url: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def store(moto_url: str) -> DynamoDedupStore:
+    table = f"dedup-{uuid.uuid4().hex[:8]}"
+    client = _client(moto_url)
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    return dynamo_store_from_env(table, "us-east-1", moto_url, client_factory=lambda **kw: _client(moto_url))
+
+
+def test_conditional_claim_expiry_release_and_update(store: DynamoDedupStore) -> None:
+    assert store.claim("k", REC, ttl_seconds=60, now=1000).won
+    lost = store.claim("k", REC, ttl_seconds=60, now=1030)
+    assert not lost.won and lost.existing == Record(
+        REC.investigation_id, "slack", "C1", REC.thread_id, expires_at=1060
+    )
+    store.update(
+        "k", Record(REC.investigation_id, "slack", "C1", "1800000001.000100", lead="storm:x"), now=1040
+    )
+    record = store.get("k")
+    assert record is not None and record.thread_id == "1800000001.000100" and record.lead == "storm:x"
+    assert not store.claim("k", REC, ttl_seconds=60, now=1050).won  # the update kept the claim
+    assert store.claim("k", REC, ttl_seconds=60, now=1061).won  # expired: claimable again
+    store.release("k")
+    assert store.get("k") is None
+
+
+def test_expires_at_is_the_ttl_attribute_in_epoch_seconds(store: DynamoDedupStore, moto_url: str) -> None:
+    store.claim("k", REC, ttl_seconds=600, now=1_712_345_645.25)
+    item = _client(moto_url).get_item(TableName=store.table, Key={"pk": {"S": "k"}})["Item"]
+    assert item["expires_at"] == {"N": "1712346246"}
+
+
+def test_concurrent_claims_of_one_key_have_one_winner(store: DynamoDedupStore) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _i: store.claim("race", REC, ttl_seconds=60, now=1000).won, range(24)))
+    assert results.count(True) == 1
+
+
+def test_slack_retries_and_duplicates_collapse(store: DynamoDedupStore) -> None:
+    h = Harness(dedup=store)
+    body = (EVENTS / "slack_app_mention.json").read_bytes()
+    answers = [h.slack(body)] + [h.slack(body, x_slack_retry_num=str(n)) for n in (1, 2, 3)] + [h.slack(body)]
+    assert [a.status for a in answers] == [200] * 5
+    assert [json.loads(a.body)["outcome"] for a in answers] == ["started"] + ["duplicate_delivery"] * 4
+    assert len(h.started) == 1
+
+
+def test_failed_hand_off_does_not_block_the_retry(store: DynamoDedupStore) -> None:
+    h = Harness(dedup=store)
+    h.jobs.fail_times = 1
+    body = (EVENTS / "slack_app_mention.json").read_bytes()
+    assert h.slack(body).status == 503
+    assert h.slack(body, x_slack_retry_num="1").status == 200
+    assert len(h.started) == 1
+
+
+def test_master_down_releases_so_alertmanager_resend_investigates(store: DynamoDedupStore) -> None:
+    h = Harness(dedup=store)
+    h.dispatcher.fail_times = 1
+    firing = json.loads((EVENTS / "alertmanager_firing.json").read_text())
+    h.alertmanager(firing)
+    assert h.started == []
+    h.clock.advance(60)
+    h.alertmanager(firing | {"truncatedAlerts": 0, "receiver": "sre-on-call "})  # the next notification
+    assert len(h.started) == 1
+
+
+def test_resolved_finds_the_thread_in_dynamodb(store: DynamoDedupStore) -> None:
+    h = Harness(dedup=store)
+    h.alertmanager((EVENTS / "alertmanager_firing.json").read_bytes())
+    h.clock.advance(900)
+    h.alertmanager((EVENTS / "alertmanager_resolved.json").read_bytes())
+    root, update = h.slack_chat.posted
+    assert update.thread_id == root.id and update.text.startswith("Resolved")
+    assert len(h.started) == 1
