@@ -22,8 +22,8 @@ ONSET_SLACK = timedelta(minutes=10)
 # Container Insights (Fluent Bit) stream names: `<pod>_<namespace>_<container>`, possibly inside
 # `<host>-application.var.log.containers.<pod>_<ns>_<container>-<64 hex>.log`.
 _CI_STREAM = re.compile(
-    r"(?:containers\.)?(?P<pod>[a-z0-9][a-z0-9.\-]*)_(?P<ns>[a-z0-9][a-z0-9\-]*)_(?P<container>[a-z0-9][a-z0-9\-]*?)"
-    r"(?:-[0-9a-f]{64}\.log)?$"
+    r"(?:^|\.containers\.)(?P<pod>[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*?)_(?P<ns>[a-z0-9][a-z0-9\-]*)"
+    r"_(?P<container>[a-z0-9][a-z0-9\-]*?)(?:-[0-9a-f]{64}\.log)?$"
 )
 _LEADING_TIME = re.compile(r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?\]?\s*)")
 _SLUG = re.compile(r"[^A-Za-z0-9_.:/\-]+")
@@ -57,7 +57,10 @@ def windows_for(scope: Scope, recent: timedelta = timedelta(minutes=15)) -> Wind
 
 def where_of(event: LogEvent) -> str:
     """`namespace/pod` for a Container Insights stream, else the log group."""
-    match = _CI_STREAM.search(event.stream)
+    stream = event.stream
+    # Fluent Bit prefixes `<host>-application.var.log.containers.`: read what follows it.
+    marker = stream.rfind(".containers.")
+    match = _CI_STREAM.search(stream[marker:] if marker >= 0 else stream)
     if match:
         return f"{match.group('ns')}/{match.group('pod')}"
     return event.log_group

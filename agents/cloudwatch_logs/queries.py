@@ -13,14 +13,14 @@ from urllib.parse import quote
 
 from shared.timeutil import to_utc
 
-# What makes a line worth clustering as an error. Broad on purpose: the templates and the
+# What makes a line worth clustering as an error (a `/` must be escaped: Insights ends a regex there). Broad on purpose: the templates and the
 # signatures decide what it means; this only keeps INFO chatter out of the sample.
 ERROR_WORDS = (
     r"error|exception|fatal|panic|fail|refused|denied|forbidden|unauthori[sz]ed|timed? ?out|throttl"
     r"|unavailable|oom|killed|no space|x509|certificate|expired|cannot|unable|too many|exceeded"
     r"|not found|no such host|unreachable|crash|traceback|reset by peer|no (active )?endpoints?"
     r"|not have any active endpoint"
-    r"|\s5\d\d\s+\d+(\.\d+)?m?s\b|status[=: ]+5\d\d\b|HTTP/\d(\.\d)?\"? 5\d\d\b"
+    r"|\s5\d\d\s+\d+(\.\d+)?m?s\b|status[=: ]+5\d\d\b|HTTP\/\d(\.\d)?\"? 5\d\d\b"
 )
 MARKER_WORDS = (
     r"config(uration)? ?(re)?load|reloaded|reloading|config(uration)? (changed|updated)|feature flag"
@@ -96,11 +96,11 @@ def fallback_pattern() -> str:
 
 def _console_escape(value: str) -> str:
     """Values inside the Insights console's `queryDetail` are escaped as `*XX` (hex of each byte)
-    for everything but ASCII letters and digits."""
+    for everything but ASCII letters, digits, `-`, `.` and `_`."""
     out: list[str] = []
     for byte in value.encode("utf-8"):
         char = chr(byte)
-        out.append(char if char.isascii() and char.isalnum() else f"*{byte:02x}")
+        out.append(char if (char.isascii() and char.isalnum()) or char in "-._" else f"*{byte:02x}")
     return "".join(out)
 
 

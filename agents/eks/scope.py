@@ -31,6 +31,8 @@ _LABEL_KEYS = {
         "workload",
         "app_kubernetes_io_name",
         "app",
+        "function_name",  # Lambda alarms
+        "functionname",
     ),
     "service": ("service", "service_name", "job"),
     "node": ("node", "nodename", "kubernetes_node"),

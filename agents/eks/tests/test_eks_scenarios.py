@@ -1,0 +1,123 @@
+"""The EKS and CloudWatch Logs analyzers on every project scenario: the decisive evidence is found,
+the best cause hint is the expected category, the report's facts are in the titles, decoys stay low.
+
+The alert goes through the master's context builder as in a real run; the EKS scanner sees only the
+pod logs it would fetch (`affected_pods`), the log scanner only the groups it would select.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import SCENARIOS
+
+from agents.cloudwatch_logs.analyzers import deploy_times, error_findings, marker_findings, windows_for
+from agents.cloudwatch_logs.groups import select_groups
+from agents.cloudwatch_logs.signatures import load_signatures
+from agents.cloudwatch_logs.tools import LogEvent
+from agents.eks.analyzers import analyze
+from agents.eks.collect import affected_pods
+from agents.eks.scope import Scope, scope_from_context
+from agents.eks.state import ClusterState
+from agents.master.context import build_alert_context
+from shared.contracts import AlertContext, Finding
+from shared.sandbox.resolved import ResolvedScenario
+from shared.sandbox.scenario import load_scenario
+
+FILES = sorted(SCENARIOS.glob("*.yaml"))
+MINE = {"eks", "cloudwatch_logs"}
+
+
+def context_of(resolved: ResolvedScenario) -> AlertContext:
+    alert = resolved.alert
+    first: Any = alert.alerts[0] if alert.alerts else None
+    return build_alert_context(
+        platform=alert.platform, channel=alert.channel, text=alert.text or "",
+        labels=first.labels if first else None, annotations=first.annotations if first else None,
+        received_at=alert.at, starts_at=first.starts_at if first else None,
+        cluster_default=resolved.context.cluster, region=resolved.region)
+
+
+def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
+    state = ClusterState.of(resolved.kube_objects)
+    fetched = {f"{pod['metadata']['namespace']}/{pod['metadata']['name']}/{name}"
+               for pod, containers in affected_pods(state, scope, 3) for name, _ in containers}
+    state.logs = {k: v for k, v in resolved.pod_logs.items() if k.removesuffix("/previous") in fetched}
+    findings, _ = analyze(state, scope, load_signatures())
+    return findings
+
+
+def log_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
+    chosen = {g.name for g in select_groups({g.name: 0 for g in resolved.log_groups}, scope, [], 5)}
+    events = [LogEvent(e.timestamp, e.message, g.name, s.name) for g in resolved.log_groups if g.name in chosen
+              for s in g.streams for e in s.events]
+    signatures = load_signatures()
+    windows = windows_for(scope)
+    found = error_findings(events, windows=windows, scope=scope, signatures=signatures, region=resolved.region,
+                           deploys=deploy_times(events, signatures))
+    return found + marker_findings(events, scope=scope, signatures=signatures, region=resolved.region,
+                                   windows=windows)
+
+
+def weight(finding: Finding) -> float:
+    return finding.severity.rank * finding.relevance
+
+
+@pytest.fixture(params=FILES, ids=[f.stem for f in FILES])
+def played(request: pytest.FixtureRequest) -> tuple[ResolvedScenario, dict[str, list[Finding]]]:
+    resolved = load_scenario(request.param).resolve()
+    scope = scope_from_context(context_of(resolved))
+    return resolved, {"eks": eks_findings(resolved, scope), "cloudwatch_logs": log_findings(resolved, scope)}
+
+
+def test_scenarios_cover_every_analyzer_family() -> None:
+    assert len(FILES) >= 9
+    seen = " ".join(f.read_text() for f in FILES)
+    for kind in ("HorizontalPodAutoscaler", "PersistentVolumeClaim", "Endpoints", "ReplicaFailure", "Evicted",
+                 "FailedScheduling", "Unhealthy", "CreateContainerConfigError", "ImagePullBackOff", "OOMKilled",
+                 "DiskPressure", "kind: Job", "DaemonSet", "StatefulSet"):
+        assert kind in seen, kind
+
+
+def test_decisive_evidence_carries_the_expected_cause(played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+                                                      ) -> None:
+    resolved, findings = played
+    expected = resolved.expected
+    for agent in MINE & set(expected.evidence_from):
+        hinted = [f for f in findings[agent] if f.cause_hint is not None]
+        assert hinted, f"{agent} found no cause in {resolved.id}"
+        best = max(hinted, key=weight)
+        assert best.cause_hint is expected.category, (agent, best.title)
+        assert best.relevance >= 0.6 and best.severity.rank >= 2
+
+
+def test_titles_carry_the_reported_facts_and_decoys_stay_out(
+        played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+    resolved, findings = played
+    everything = [f for agent in MINE for f in findings[agent]]
+    titles = " ".join(f.title for f in everything).lower()
+    for fact in resolved.expected.must_mention:
+        assert fact.lower() in titles, fact
+    relevant = " ".join(f.title for f in everything if f.relevance >= 0.5).lower()
+    for decoy in resolved.expected.must_not_mention:
+        assert decoy.lower() not in relevant, decoy
+
+
+def test_no_strong_finding_points_elsewhere(played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+    resolved, findings = played
+    for agent in MINE:
+        for finding in findings[agent]:
+            if finding.cause_hint is not None and weight(finding) >= 2.5:
+                assert finding.cause_hint is resolved.expected.category, (agent, finding.title)
+
+
+def test_changes_found_match_the_expected_trigger(played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+    resolved, findings = played
+    trigger = resolved.expected.trigger
+    if trigger is None or trigger.value not in {"deploy", "config_change"}:
+        return
+    agents = MINE & set(resolved.expected.evidence_from)
+    changes = [f.change for agent in agents for f in findings[agent] if f.change is not None]
+    if trigger.value == "deploy" and "eks" in agents:
+        assert trigger in changes
