@@ -23,57 +23,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lambda_adapter.background import BackgroundJobs, LocalDispatcher
 from lambda_adapter.classify import LlmClassifier
 from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
-from lambda_adapter.dispatch import Dispatcher, HandOffError, LocalDispatcher
+from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.followup import DiscordInteractionResponder, InteractionResponder
-from lambda_adapter.jobs import InvestigateJob, ReplyJob
 from lambda_adapter.settings import IntakeSettings
 from lambda_adapter.webhook import WebhookRequest
 from lambda_adapter.worker import ChatFor, Worker
 
 logger = logging.getLogger(__name__)
-
-
-class BackgroundJobs:
-    """The local `Scheduler`: each job runs in a worker thread (chat clients are synchronous),
-    started from the server's loop; `submit` may be called from any thread."""
-
-    def __init__(self, worker: Worker) -> None:
-        self._worker = worker
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[bool]] = set()
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            raise HandOffError("the local server is not running")
-        loop.call_soon_threadsafe(self._start, job)
-
-    def _start(self, job: InvestigateJob | ReplyJob) -> None:
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self._worker.run, job))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until no job is running (jobs a job submits included), at most `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            await asyncio.sleep(0)  # let call_soon_threadsafe callbacks create their tasks
-            if not self._tasks:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} intake jobs still running")
-            await asyncio.wait(set(self._tasks), timeout=remaining)
 
 
 def create_app(

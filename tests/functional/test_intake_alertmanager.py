@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_adapter.dispatch import LocalDispatcher
+from lambda_adapter.background import LocalDispatcher
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.testing import MemoryChat

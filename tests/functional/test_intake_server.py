@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lambda_adapter.dispatch import LocalDispatcher
-from lambda_adapter.server import BackgroundJobs, ThreadedServer, create_app
+from lambda_adapter.background import BackgroundJobs, LocalDispatcher
+from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, MemoryChat, slack_headers
 from shared.contracts import AlertContext
