@@ -87,7 +87,10 @@ def _eks_client(cluster: str, region: str, session: Any | None = None) -> tuple[
     cfg = k8s.Configuration()
     cfg.host = endpoint
     # In memory: urllib3 loads the PEM per connection from this string; nothing touches the disk.
-    cfg.ca_cert_data = base64.b64decode(ca_data).decode("ascii")
+    try:
+        cfg.ca_cert_data = base64.b64decode(ca_data).decode("ascii")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise SourceError(f"EKS cluster {cluster}: its certificate authority is not a PEM certificate") from e
     cfg.verify_ssl = True
     cfg.api_key = {"BearerToken": token}
     cfg.api_key_prefix = {"BearerToken": "Bearer"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import GROUP, NOW, events, scope
+from cwl_support import GROUP, NOW, events, scope
 
 from agents.cloudwatch_logs.analyzers import (
     deploy_times,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import NOW, scope
+from cwl_support import NOW, scope
 
 from agents.cloudwatch_logs.groups import lookups, score_group, select_groups
 from agents.cloudwatch_logs.queries import (

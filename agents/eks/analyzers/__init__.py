@@ -55,5 +55,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     unique: dict[str, Finding] = {}
     for finding in findings:
         unique.setdefault(finding.id, finding)
-    ranked = sorted(unique.values(), key=lambda f: (-f.severity.rank * f.relevance, -f.relevance, f.id))
+    # Worst and closest first; at equal weight a finding that names a cause before a symptom.
+    ranked = sorted(unique.values(),
+                    key=lambda f: (-f.severity.rank * f.relevance, f.cause_hint is None, -f.relevance, f.id))
     return ranked[:MAX_FINDINGS], notes

@@ -70,7 +70,7 @@ class Analysis:
         relevance = self.scope.relevance(ns, name)
         for pod in self.state.pods:
             if o.namespace(pod) == ns and self.workload_of(pod) == (kind, name):
-                relevance = max(relevance, self.pod_relevance(pod))
+                relevance = max(relevance, min(0.95, self.pod_relevance(pod)))
         return relevance
 
     def in_scope_pods(self) -> list[Obj]:

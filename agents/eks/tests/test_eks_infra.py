@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import at, by_prefix, event, obj, pod, run, running, scope
+from eks_builders import at, by_prefix, event, obj, pod, run, running, scope
 
 from shared.contracts import CauseCategory, Severity, Trigger
 

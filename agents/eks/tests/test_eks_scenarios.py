@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SCENARIOS
+from eks_builders import SCENARIOS
 
 from agents.cloudwatch_logs.analyzers import deploy_times, error_findings, marker_findings, windows_for
 from agents.cloudwatch_logs.groups import select_groups

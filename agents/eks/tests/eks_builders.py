@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from agents.cloudwatch_logs.signatures import load_signatures
 from agents.eks.analyzers import analyze
@@ -92,9 +89,3 @@ def analysis(objects: list[dict[str, Any]], the_scope: Scope | None = None) -> A
 
 def by_prefix(findings: list[Finding], prefix: str) -> list[Finding]:
     return [f for f in findings if f.id.startswith(prefix)]
-
-
-@pytest.fixture
-def k8s() -> Callable[..., Any]:
-    """Unused hook kept so tests can request the builders as a fixture if they prefer."""
-    return pod

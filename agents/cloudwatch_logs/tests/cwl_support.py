@@ -13,6 +13,7 @@ from agents.eks.scope import Scope
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 GROUP = "/aws/containerinsights/prod-eks/application"
+HIKARI_LINE = "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
 
 
 def scope(**targets: Any) -> Scope:

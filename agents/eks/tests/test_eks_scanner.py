@@ -1,0 +1,131 @@
+"""The EKS scanner end to end over HTTP with the official client: auth by base URL and token,
+bounded lists, namespace discovery, log tails, RBAC refusals, the snapshot and the LLM tools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from eks_builders import SCENARIOS
+from kube_stub import KubeStub
+
+from agents.base import Budget
+from agents.eks.agent import EksScanner
+from agents.eks.auth import connect
+from agents.eks.collect import Limits, gather
+from agents.eks.scope import Scope
+from agents.eks.tools import KubeReader
+from agents.master.context import build_alert_context
+from shared.config import load_config
+from shared.contracts import AgentStatus, AlertContext, CauseCategory, Trigger
+from shared.errors import SourceError
+from shared.sandbox.scenario import load_scenario
+
+OOM = load_scenario(SCENARIOS / "oom-after-deploy.yaml").resolve(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeStub]:
+    with KubeStub(list(OOM.kube_objects), OOM.pod_logs, token="s3cret") as stub:
+        monkeypatch.setenv("KUBERNETES_BASE_URL", stub.url)
+        monkeypatch.setenv("KUBERNETES_TOKEN", "s3cret")
+        yield stub
+
+
+def alert(text: str, **labels: str) -> AlertContext:
+    return build_alert_context(platform="slack", channel="C0", text=text, labels=labels, received_at=OOM.alert.at,
+                               cluster_default="prod-eks")
+
+
+def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster: KubeStub) -> None:
+    ctx = alert(OOM.alert.text or "")
+    result = EksScanner(load_config(), "eks").run(ctx, Budget.of(15))
+    assert result.status is AgentStatus.OK, result.errors
+    top = result.findings[0]
+    assert top.cause_hint is CauseCategory.OOM and "OOMKilled" in top.title and "exit code 137" in top.title
+    assert any(f.change is Trigger.DEPLOY and "v2.2.4 -> v2.3.0" in f.title for f in result.findings)
+    assert any(f.id.endswith("/previous") and "OutOfMemoryError" in f.title for f in result.findings)
+    assert "base URL override" in result.notes[0]
+    lists = [r for r in cluster.requests if "/log" not in r]
+    assert all("limit=" in r for r in lists) and all("/namespaces/shop/" in r or "/nodes" in r for r in lists)
+    logs = [r for r in cluster.requests if "/log" in r]
+    assert logs and all("tailLines=100" in r and "limitBytes=" in r for r in logs)
+
+
+def test_namespace_is_found_from_the_pod_name_when_the_alert_has_none(cluster: KubeStub) -> None:
+    ctx = alert("KubePodCrashLooping", pod="checkout-7d9f8c6b5-x2k4p")
+    result = EksScanner(load_config(), "eks").run(ctx, Budget.of(15))
+    assert any("Namespace shop found" in n for n in result.notes)
+    assert result.findings[0].cause_hint is CauseCategory.OOM
+
+
+def test_no_hint_lists_cluster_wide_without_configmaps_secrets_or_services(cluster: KubeStub) -> None:
+    result = EksScanner(load_config(), "eks").run(alert("something is wrong"), Budget.of(15))
+    assert result.status is AgentStatus.OK
+    assert not any(p in r for r in cluster.requests for p in ("/secrets", "/configmaps", "/services"))
+    assert any(f.cause_hint is CauseCategory.OOM for f in result.findings)
+
+
+def test_wrong_token_is_an_error_with_the_reason(cluster: KubeStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBERNETES_TOKEN", "wrong")
+    result = EksScanner(load_config(), "eks").run(alert("shop/checkout-7d9f8c6b5-x2k4p"), Budget.of(5))
+    assert result.status is AgentStatus.ERROR and any("HTTP 401" in e for e in result.errors)
+    assert not any("wrong" in e for e in result.errors)
+
+
+def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(SCENARIOS / "missing-secret-config.yaml").resolve()
+    with KubeStub(list(scenario.kube_objects), forbidden={"Secret"}) as stub:
+        reader = KubeReader(connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="us-east-1",
+                                    env={"X": stub.url}).api)
+        now = scenario.alert.at
+        scope = Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now, namespace="orders")
+        gathered = gather(reader, scope, Budget.of(10))
+    assert "Secret" in gathered.state.incomplete
+    assert any("Secret: not readable" in n for n in gathered.notes) and gathered.errors == []
+
+
+def test_lists_are_capped_and_the_cap_is_noted(cluster: KubeStub) -> None:
+    api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="us-east-1",
+                  env={"X": cluster.url, "KUBERNETES_TOKEN": "s3cret"}).api
+    now = OOM.alert.at
+    scope = Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now, namespace="shop")
+    gathered = gather(KubeReader(api), scope, Budget.of(10), Limits(pods=1, log_pods=0))
+    assert len(gathered.state.pods) == 1 and "Pod" in gathered.state.incomplete
+    assert any("Pod: list capped at 1" in n for n in gathered.notes)
+
+
+def test_secret_data_never_leaves_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "x"},
+                              "data": {"password": "aHVudGVyMg=="}}
+    with KubeStub([secret]) as stub:
+        api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        [item], _ = KubeReader(api).list("Secret", Budget.of(5), namespace="x")
+    assert "data" not in item and item["metadata"]["name"] == "db"
+
+
+def test_unreachable_api_is_a_source_error() -> None:
+    api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": "http://127.0.0.1:9"}).api
+    with pytest.raises(SourceError, match="unreachable"):
+        KubeReader(api).list("Pod", Budget.of(3), namespace="x")
+
+
+def test_snapshot_shows_nodes_and_unhealthy_pods(cluster: KubeStub) -> None:
+    ctx = alert("snapshot").model_copy(update={"mode": "snapshot"})
+    result = EksScanner(load_config(), "eks").run(ctx, Budget.of(10))
+    assert result.findings[0].title.startswith("Cluster prod-eks: 2/2 nodes Ready")
+    assert "2 unhealthy" in result.findings[0].title
+    assert any("OOMKilled" in f.title for f in result.findings[1:])
+
+
+def test_llm_tools_run_over_the_same_fetchers(cluster: KubeStub) -> None:
+    tools = {t.tool_name: t for t in EksScanner(load_config(), "eks").tools()}
+    assert set(tools) == {"triage_namespace", "triage_workload", "get_pod_logs", "list_nodes"}
+    assert all(t.tool_spec["description"] for t in tools.values())
+    triage = tools["triage_workload"](workload="checkout")
+    assert triage["status"] == "ok" and any(f["cause_hint"] == "oom" for f in triage["findings"])
+    log = tools["get_pod_logs"](namespace="shop", pod="checkout-7d9f8c6b5-x2k4p", previous=True)
+    assert log["container"] == "app" and "OutOfMemoryError" in log["error_lines"][0]
+    assert len(tools["list_nodes"]()["nodes"]) == 2
