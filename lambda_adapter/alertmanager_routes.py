@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lambda_adapter import keys
 from lambda_adapter.events import AlertmanagerWebhook, AmAlert, parse_alertmanager
 from lambda_adapter.gate import Candidate, Outcome
-from lambda_adapter.jobs import AlertInputs, ChatName, InvestigateJob, ReplyJob
+from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob
 from lambda_adapter.settings import ALERT_GROUP_SECONDS
 from lambda_adapter.storm import storm_note
 from lambda_adapter.verify import verify_bearer_or_basic
@@ -67,17 +67,15 @@ def _firing(
     first = firing[0] if firing else AmAlert()
     labels = {**payload.commonLabels, **payload.groupLabels, **(first.labels if len(firing) == 1 else {})}
     annotations = dict(first.annotations) if len(firing) == 1 else dict(payload.commonAnnotations)
-    now = intake.clock()
-    alert = AlertInputs(
-        platform=Platform.ALERTMANAGER,
-        channel=channel,
+    alert = intake.new_alert(
+        Platform.ALERTMANAGER,
+        channel,
+        group,
         text=alert_text(payload),
         labels=labels,
         annotations=annotations,
-        received_at=intake.received(now),
         starts_at=_earliest(firing),
         generator_url=first.generatorURL or None,
-        investigation_id=keys.investigation_id("alertmanager", group, now),
     )
     job = InvestigateJob(alert=alert, chat=chat, root_text=root_text(payload))
     name = labels.get("alertname", "")
@@ -87,7 +85,7 @@ def _firing(
             subject_keys=(group,),
             subject_ttl=ALERT_GROUP_SECONDS,
             delivery_key=delivery,
-            storm_group=intake.storm_group_of(alert),
+            storm_group=intake.storm_of(alert)[0],
             repost_note=None,
             duplicate_reply=f"Still firing: {_summary_line(payload)}",
             join_note=storm_note(name, labels.get("severity"), _summary(first)),

@@ -18,9 +18,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
-from lambda_adapter import alertmanager_routes, discord_routes, slack_routes
+from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import HandOffError
 from lambda_adapter.gate import Gate
@@ -28,7 +28,7 @@ from lambda_adapter.jobs import AlertInputs, Scheduler, received
 from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
 from lambda_adapter.storm import storm_group, storm_note
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
-from shared.contracts import Hints
+from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
 logger = logging.getLogger(__name__)
@@ -85,13 +85,25 @@ class Intake:
 
     # --------------------------------------------------------------------- helpers for the routes
 
-    def received(self, now: float) -> datetime:
-        return received(now)
+    def new_alert(self, platform: Platform, channel: str, subject_key: str, **fields: Any) -> AlertInputs:
+        """The inputs of a new investigation of `subject_key`, received now (`fields`: the rest of
+        `AlertInputs`: text, thread_id, labels, annotations, starts_at, operator_notes, mode ...)."""
+        now = self.clock()
+        investigation_id = keys.investigation_id(platform.value, subject_key, now)
+        return AlertInputs(
+            platform=platform,
+            channel=channel,
+            received_at=received(now),
+            investigation_id=investigation_id,
+            **fields,
+        )
 
-    def hints_of(self, alert: AlertInputs) -> Hints:
+    def storm_of(self, alert: AlertInputs) -> tuple[str | None, str]:
+        """The storm group of `alert` (None: never grouped) and the line it adds when it joins one.
+        Hints come from the same extraction the master uses (`build_alert_context`)."""
         from agents.master.context import build_alert_context
 
-        ctx = build_alert_context(
+        hints = build_alert_context(
             platform=alert.platform,
             channel=alert.channel,
             text=alert.text,
@@ -100,17 +112,10 @@ class Intake:
             received_at=alert.received_at,
             cluster_default=self.settings.cluster_default,
             investigation_id=alert.investigation_id,
-        )
-        return ctx.hints
-
-    def storm_group_of(self, alert: AlertInputs) -> str | None:
-        return storm_group(alert.labels, self.hints_of(alert))
-
-    def join_note_of(self, alert: AlertInputs) -> str:
-        hints = self.hints_of(alert)
+        ).hints
         first_line = alert.text.strip().splitlines()[0] if alert.text.strip() else ""
         severity = hints.severity.value if hints.severity else None
-        return storm_note(hints.alert_name or "", severity, first_line)
+        return storm_group(alert.labels, hints), storm_note(hints.alert_name or "", severity, first_line)
 
 
 def route_path(path: str) -> str:

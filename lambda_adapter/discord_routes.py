@@ -20,7 +20,7 @@ from lambda_adapter.events import (
     parse_discord_interaction,
 )
 from lambda_adapter.gate import Candidate, Outcome
-from lambda_adapter.jobs import AlertInputs, InteractionRef, InvestigateJob
+from lambda_adapter.jobs import InteractionRef, InvestigateJob
 from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_discord
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
@@ -69,27 +69,6 @@ def interactions(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     return WebhookResponse.json(200, _message(f"I do not know the command {interaction.data.name!r}."))
 
 
-def _inputs(
-    intake: Intake,
-    channel: str,
-    subject: str,
-    *,
-    text: str = "",
-    thread_id: str | None = None,
-    snapshot: bool = False,
-) -> AlertInputs:
-    now = intake.clock()
-    return AlertInputs(
-        platform=Platform.DISCORD,
-        channel=channel,
-        text=text,
-        thread_id=thread_id,
-        received_at=intake.received(now),
-        investigation_id=keys.investigation_id("discord", subject, now),
-        mode="snapshot" if snapshot else "investigate",
-    )
-
-
 def _answer(outcome: Outcome, busy: str) -> WebhookResponse:
     if outcome in (Outcome.STARTED, Outcome.JOINED):
         return WebhookResponse.json(200, DEFERRED)
@@ -106,7 +85,7 @@ def _investigate_message(intake: Intake, interaction: DiscordInteraction, channe
     if target is None:
         raise BadRequest("the message command carries no resolved target message")
     subject = keys.message("discord", channel, target.id)
-    alert = _inputs(intake, channel, subject, text=target.full_text(), thread_id=target.id)
+    alert = intake.new_alert(Platform.DISCORD, channel, subject, text=target.full_text(), thread_id=target.id)
     job = InvestigateJob(alert=alert, chat="discord", addressed=True, interaction=_ref(interaction))
     outcome = intake.gate.admit(
         Candidate(
@@ -127,7 +106,7 @@ def _investigate_text(intake: Intake, interaction: DiscordInteraction, channel: 
     if not text:
         # No text: the job looks for the newest alert in the channel and claims it there.
         subject = delivery
-        alert = _inputs(intake, channel, subject)
+        alert = intake.new_alert(Platform.DISCORD, channel, subject)
         job = InvestigateJob(
             alert=alert, chat="discord", addressed=True, latest_alert=True, interaction=_ref(interaction)
         )
@@ -135,7 +114,7 @@ def _investigate_text(intake: Intake, interaction: DiscordInteraction, channel: 
         return _answer(outcome, "Already on it.")
     repost = keys.repost("discord", channel, text)
     subject = repost or keys.delivery("discord-text", interaction.id)
-    alert = _inputs(intake, channel, subject, text=text)
+    alert = intake.new_alert(Platform.DISCORD, channel, subject, text=text)
     job = InvestigateJob(alert=alert, chat="discord", addressed=True, interaction=_ref(interaction))
     outcome = intake.gate.admit(
         Candidate(
@@ -152,7 +131,7 @@ def _snapshot(intake: Intake, interaction: DiscordInteraction, channel: str) -> 
     subject = keys.snapshot("discord", channel)
     data = interaction.data
     scope = (data.option("scope") or data.option("text") or "") if data else ""
-    alert = _inputs(intake, channel, subject, text=scope.strip(), snapshot=True)
+    alert = intake.new_alert(Platform.DISCORD, channel, subject, text=scope.strip(), mode="snapshot")
     job = InvestigateJob(alert=alert, chat="discord", addressed=True, interaction=_ref(interaction))
     outcome = intake.gate.admit(
         Candidate(

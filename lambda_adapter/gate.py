@@ -84,6 +84,10 @@ class Gate:
         won: list[str] = []
         for key in candidate.subject_keys:
             claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+            if not claim.won and self._orphaned(claim.existing):
+                # It joined a storm whose investigation never started (its claims were released).
+                self.dedup.release(key)
+                claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
             if claim.won:
                 won.append(key)
                 continue
@@ -117,6 +121,9 @@ class Gate:
             alert.platform.value,
         )
         return Outcome.STARTED
+
+    def _orphaned(self, existing: Record | None) -> bool:
+        return existing is not None and existing.lead is not None and self.dedup.get(existing.lead) is None
 
     def _join(
         self, storm_key: str, lead: Record, won: list[str], candidate: Candidate, claims: tuple[str, ...]

@@ -23,7 +23,7 @@ from lambda_adapter.events import (
     plain_slack_text,
 )
 from lambda_adapter.gate import Candidate, Outcome
-from lambda_adapter.jobs import AlertInputs, InvestigateJob, ReplyJob
+from lambda_adapter.jobs import InvestigateJob, ReplyJob
 from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_slack
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
@@ -95,29 +95,6 @@ def _is_ours(envelope: SlackEnvelope, event: SlackEvent) -> bool:
     return bool(event.user and event.user in envelope.bot_user_ids())
 
 
-def _inputs(
-    intake: Intake,
-    channel: str,
-    subject: str,
-    *,
-    text: str = "",
-    thread_id: str | None = None,
-    operator_notes: tuple[str, ...] = (),
-    snapshot: bool = False,
-) -> AlertInputs:
-    now = intake.clock()
-    return AlertInputs(
-        platform=Platform.SLACK,
-        channel=channel,
-        text=text,
-        thread_id=thread_id,
-        operator_notes=operator_notes,
-        received_at=intake.received(now),
-        investigation_id=keys.investigation_id("slack", subject, now),
-        mode="snapshot" if snapshot else "investigate",
-    )
-
-
 def _message(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome:
     """A bot's message at the top level of a channel: investigated when it reads as an alert."""
     if event.subtype not in _AUTO_SUBTYPES or event.in_thread or not event.ts or not event.channel:
@@ -146,17 +123,18 @@ def _alert_message(
     `message` and `app_mention` for a mention in an alert) is dropped without a word."""
     subject = keys.message("slack", channel, ts)
     repost = keys.repost("slack", channel, text)
-    alert = _inputs(intake, channel, subject, text=text, thread_id=ts)
+    alert = intake.new_alert(Platform.SLACK, channel, subject, text=text, thread_id=ts)
     job = InvestigateJob(alert=alert, chat="slack", addressed=addressed, recheck=recheck)
+    group, join_note = intake.storm_of(alert)
     return intake.gate.admit(
         Candidate(
             job=job,
             subject_keys=(subject, repost) if repost else (subject,),
             subject_ttl=intake.settings.dedup_window_seconds,
             delivery_key=delivery,
-            storm_group=None if recheck else intake.storm_group_of(alert),
+            storm_group=None if recheck else group,
             repost_note=REPOSTED,
-            join_note=intake.join_note_of(alert),
+            join_note=join_note,
         )
     )
 
@@ -171,8 +149,9 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
         if verdict.kind is Kind.CHATTER and note:  # "thanks!" under a report
             return _chatter(intake, event.channel, delivery, note, thread=parent)
         subject = keys.message("slack", event.channel, parent)
-        alert = _inputs(
-            intake, event.channel, subject, thread_id=parent, operator_notes=(note,) if note else ()
+        notes = (note,) if note else ()
+        alert = intake.new_alert(
+            Platform.SLACK, event.channel, subject, thread_id=parent, operator_notes=notes
         )
         job = InvestigateJob(alert=alert, chat="slack", addressed=True, fetch_message=parent)
         return intake.gate.admit(
@@ -209,7 +188,7 @@ def _reaction(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcom
     if item.type != "message" or not item.channel or not item.ts:
         return Outcome.IGNORED
     subject = keys.message("slack", item.channel, item.ts)
-    alert = _inputs(intake, item.channel, subject, thread_id=item.ts)
+    alert = intake.new_alert(Platform.SLACK, item.channel, subject, thread_id=item.ts)
     job = InvestigateJob(alert=alert, chat="slack", addressed=True, fetch_message=item.ts)
     return intake.gate.admit(
         Candidate(
@@ -229,7 +208,9 @@ def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
             200, {"response_type": "ephemeral", "text": f"I only know {SNAPSHOT_COMMAND}."}
         )
     subject = keys.snapshot("slack", command.channel_id)
-    alert = _inputs(intake, command.channel_id, subject, text=command.text.strip(), snapshot=True)
+    alert = intake.new_alert(
+        Platform.SLACK, command.channel_id, subject, text=command.text.strip(), mode="snapshot"
+    )
     job = InvestigateJob(alert=alert, chat="slack", addressed=True)
     delivery = keys.delivery("slack-command", command.trigger_id) if command.trigger_id else None
     outcome = intake.gate.admit(

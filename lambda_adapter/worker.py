@@ -128,6 +128,7 @@ class Worker:
             elif job.root_text:
                 thread = chat.post(alert.channel, job.root_text)
                 job = _with_alert(job, thread_id=thread)
+                job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
             self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
             self.dispatcher.dispatch(ctx)
@@ -151,6 +152,21 @@ class Worker:
         noun = "snapshot" if alert.mode == "snapshot" else "investigation"
         self._complete(job.interaction, f"Started the {noun}; the report follows {where}.")
         return True
+
+    def _claim_root(self, job: InvestigateJob, platform: str, thread: str) -> InvestigateJob:
+        """The root message we posted is the alert's message now: a mention in its thread finds
+        the investigation instead of starting another from our own text."""
+        alert = job.alert
+        key = keys.message(platform, alert.channel, thread)
+        claim = self.dedup.claim(
+            key,
+            Record(alert.investigation_id, job.chat, alert.channel, thread),
+            ttl_seconds=self.settings.dedup_window_seconds,
+            now=self.clock(),
+        )
+        if not claim.won:
+            return job
+        return job.model_copy(update={"claims": (*job.claims, key)})
 
     def _latest_alert(self, chat: ChatPlatform, channel: str) -> ChatMessage | None:
         page = chat.history(channel, limit=LATEST_ALERT_SCAN)
@@ -185,7 +201,10 @@ class Worker:
             logger.warning(
                 "key=<%s> | the thread to reply in is unknown; the note goes to the channel", job.thread_from
             )
-        chat.post(job.channel, job.text, thread_id=thread)
+        try:
+            chat.post(job.channel, job.text, thread_id=thread)
+        finally:
+            release_all(self.dedup, job.release)  # a resolved group is free even if the post failed
         for key in job.records:
             held = self.dedup.get(key)
             if held is not None and thread:
@@ -194,7 +213,6 @@ class Worker:
                     Record(held.investigation_id, held.platform, held.channel, thread, held.lead),
                     now=self.clock(),
                 )
-        release_all(self.dedup, job.release)
         self._complete(job.interaction, job.text)
         return True
 

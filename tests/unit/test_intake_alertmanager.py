@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,8 @@ def test_channel_and_platform_from_the_query() -> None:
 )
 def test_bad_destination_is_400(query: dict[str, str], reason: str) -> None:
     h = Harness()
-    if reason == "channel":
-        h = Harness(settings=h.settings.__class__(secrets=h.settings.secrets))
+    if reason == "channel":  # no ?channel= and no intake.alertmanager_channel
+        h = Harness(settings=replace(h.settings, alertmanager_channel=None))
     answer = h.alertmanager(FIRING, query=query)
     assert answer.status == 400 and reason in json.loads(answer.body)["error"]
 
@@ -169,3 +170,47 @@ def test_hand_off_failure_is_503_and_alertmanagers_retry_investigates() -> None:
     assert h.alertmanager(FIRING).status == 503
     assert h.alertmanager(FIRING).status == 200
     assert len(h.started) == 1
+
+
+def test_a_mention_under_the_alerts_root_finds_the_running_investigation() -> None:
+    h = Harness()
+    h.alertmanager(FIRING)
+    [root] = h.slack_chat.posted
+    mention = json.loads((EVENTS / "slack_app_mention_thread.json").read_text())
+    mention["event"].update(thread_ts=root.id, channel=root.channel)
+    h.slack(mention)
+    assert len(h.started) == 1
+    assert h.slack_chat.posted[-1].thread_id == root.id and "already" in h.slack_chat.posted[-1].text
+
+
+def test_storm_members_are_not_lost_when_the_leading_investigation_fails() -> None:
+    h = Harness(run_jobs=False)
+    h.dispatcher.fail_times = 1
+    h.alertmanager(firing("KubePodCrashLooping"))
+    h.alertmanager(firing("HighErrorRate"))  # joins the storm while the leader's job is still queued
+    for job in list(h.jobs.submitted):
+        h.worker.run(job)  # the leader's hand-off fails: its claims are released
+    assert h.started == []
+    assert any("could not start" in p.text for p in h.slack_chat.posted)
+    h.clock.advance(300)
+    again = firing("HighErrorRate")
+    again["alerts"][0]["annotations"] = {"summary": "still failing"}
+    h.alertmanager(again)  # the member's next notification: investigated, not swallowed
+    for job in h.jobs.submitted[2:]:
+        h.worker.run(job)
+    assert [ctx.labels["alertname"] for ctx in h.started] == ["HighErrorRate"]
+
+
+def test_resolved_frees_the_group_even_if_posting_the_update_fails() -> None:
+    h = Harness()
+    h.alertmanager(FIRING)
+    h.slack_chat.post = _broken  # type: ignore[method-assign]
+    h.alertmanager(RESOLVED)
+    del h.slack_chat.post
+    h.clock.advance(h.settings.storm_window_seconds + 1)  # past the storm: a flap within it joins the thread
+    h.alertmanager(FIRING | {"receiver": "sre-on-call "})
+    assert len(h.started) == 2
+
+
+def _broken(*_args: object, **_kwargs: object) -> str:
+    raise ConnectionError("slack is down")

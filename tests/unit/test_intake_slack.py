@@ -333,3 +333,25 @@ def test_unknown_command_is_answered_not_investigated() -> None:
     answer = h.slack(_command(command="/deploy"), path="/slack/commands")
     assert answer.status == 200 and "sre-snapshot" in json.loads(answer.body)["text"]
     assert h.started == []
+
+
+def test_a_storm_of_bot_alerts_for_one_service_joins_the_first_thread() -> None:
+    h = Harness()
+    h.slack(_bot_message("[FIRING:1] HighErrorRate namespace=shop service=checkout", ts="1712345610.000100"))
+    h.slack(
+        _bot_message(
+            "[FIRING:1] HighLatency namespace=shop service=checkout",
+            ts="1712345620.000100",
+            event_id="Ev0BOT0002",
+        )
+    )
+    h.slack(
+        _bot_message(
+            "[FIRING:1] HighLatency namespace=shop service=payments",
+            ts="1712345630.000100",
+            event_id="Ev0BOT0003",
+        )
+    )
+    assert [ctx.thread_id for ctx in h.started] == ["1712345610.000100", "1712345630.000100"]
+    [note] = h.slack_chat.posted
+    assert note.thread_id == "1712345610.000100" and "HighLatency" in note.text
