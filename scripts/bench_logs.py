@@ -43,7 +43,8 @@ def _ip(r: random.Random) -> str:
 
 
 def _ts(r: random.Random) -> str:
-    return f"2026-11-22T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999):03d}Z"
+    hour, minute, second, ms = r.randint(0, 23), r.randint(0, 59), r.randint(0, 59), r.randint(0, 999)
+    return f"2026-11-22T{hour:02d}:{minute:02d}:{second:02d}.{ms:03d}Z"
 
 
 def _pod(r: random.Random) -> str:

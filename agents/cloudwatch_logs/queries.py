@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from shared.timeutil import to_utc
 
-# What makes a line worth clustering as an error (a `/` must be escaped: Insights ends a regex there). Broad on purpose: the templates and the
+# What makes a line worth clustering as an error (a `/` must be escaped: Insights ends a regex
+# there). Broad on purpose: the templates and the
 # signatures decide what it means; this only keeps INFO chatter out of the sample.
 ERROR_WORDS = (
     r"error|exception|fatal|panic|fail|refused|denied|forbidden|unauthori[sz]ed|timed? ?out|throttl"

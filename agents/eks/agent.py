@@ -89,7 +89,8 @@ class EksScanner(Scanner):
             f"namespace {gathered.state.namespaces[0]}" if gathered.state.namespaces else "the whole cluster"
         )
         counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(gathered.state.objects.items()) if v)
-        summary = f"Read {where} via {conn.method}: {counts or 'no objects'}; {len(gathered.state.logs)} log tail(s)."
+        tails = len(gathered.state.logs)
+        summary = f"Read {where} via {conn.method}: {counts or 'no objects'}; {tails} log tail(s)."
         return ScanOutcome(
             findings=findings, notes=[summary, *gathered.notes, *notes], errors=gathered.errors
         )

@@ -13,16 +13,26 @@ from agents.eks.scope import Scope
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 GROUP = "/aws/containerinsights/prod-eks/application"
-HIKARI_LINE = "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
+HIKARI_LINE = (
+    "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
+)
 
 
 def scope(**targets: Any) -> Scope:
-    return Scope(anchor=NOW - timedelta(minutes=3), window_start=NOW - timedelta(minutes=60), window_end=NOW,
-                 **targets)
+    return Scope(
+        anchor=NOW - timedelta(minutes=3), window_start=NOW - timedelta(minutes=60), window_end=NOW, **targets
+    )
 
 
-def events(message: str, *, start: float, every_s: float, count: int, stream: str = "api-5d4c3b2a1-qwert_shop_api",
-           group: str = GROUP) -> list[LogEvent]:
+def events(
+    message: str,
+    *,
+    start: float,
+    every_s: float,
+    count: int,
+    stream: str = "api-5d4c3b2a1-qwert_shop_api",
+    group: str = GROUP,
+) -> list[LogEvent]:
     """`count` copies of `message` from `start` minutes before NOW, `every_s` seconds apart."""
     first = NOW - timedelta(minutes=start)
     return [LogEvent(first + timedelta(seconds=every_s * i), message, group, stream) for i in range(count)]
@@ -35,9 +45,14 @@ def client_error(code: str, operation: str) -> ClientError:
 class ScriptedLogs:
     """Answers like a boto3 `logs` client from canned data, and records every call."""
 
-    def __init__(self, groups: list[str] | None = None, rows: list[list[dict[str, str]]] | None = None,
-                 status: str = "Complete", events: list[dict[str, Any]] | None = None,
-                 fail: dict[str, ClientError] | None = None) -> None:
+    def __init__(
+        self,
+        groups: list[str] | None = None,
+        rows: list[list[dict[str, str]]] | None = None,
+        status: str = "Complete",
+        events: list[dict[str, Any]] | None = None,
+        fail: dict[str, ClientError] | None = None,
+    ) -> None:
         self.groups = groups or []
         self.rows = list(rows or [])
         self.status = status
@@ -56,7 +71,9 @@ class ScriptedLogs:
         prefix = kwargs.get("logGroupNamePrefix", "")
         pattern = kwargs.get("logGroupNamePattern", "")
         found = [g for g in self.groups if g.startswith(prefix) and pattern.lower() in g.lower()]
-        return {"logGroups": [{"logGroupName": g, "storedBytes": 1024 * (i + 1)} for i, g in enumerate(found)]}
+        return {
+            "logGroups": [{"logGroupName": g, "storedBytes": 1024 * (i + 1)} for i, g in enumerate(found)]
+        }
 
     def start_query(self, **kwargs: Any) -> dict[str, Any]:
         self._record("start_query", kwargs)
@@ -67,7 +84,10 @@ class ScriptedLogs:
     def get_query_results(self, **kwargs: Any) -> dict[str, Any]:
         self._record("get_query_results", kwargs)
         rows = self.queries[kwargs["queryId"]]
-        return {"status": self.status, "results": [[{"field": k, "value": v} for k, v in r.items()] for r in rows]}
+        return {
+            "status": self.status,
+            "results": [[{"field": k, "value": v} for k, v in r.items()] for r in rows],
+        }
 
     def stop_query(self, **kwargs: Any) -> dict[str, Any]:
         self._record("stop_query", kwargs)
@@ -78,7 +98,7 @@ class ScriptedLogs:
         start, end = kwargs["startTime"], kwargs["endTime"]
         inside = [e for e in self.events if start <= e["timestamp"] < end]
         offset = int(kwargs.get("nextToken", "0"))
-        page = inside[offset: offset + kwargs["limit"]]
+        page = inside[offset : offset + kwargs["limit"]]
         token = str(offset + len(page)) if offset + len(page) < len(inside) else None
         return {"events": page, **({"nextToken": token} if token else {})}
 
@@ -88,8 +108,15 @@ class ScriptedLogs:
 
 def rows_of(evts: list[LogEvent]) -> list[dict[str, str]]:
     """Insights rows as real CloudWatch returns them (timestamp text, account-prefixed @log)."""
-    return [{"@timestamp": e.at.strftime("%Y-%m-%d %H:%M:%S.000"), "@message": e.message,
-             "@logStream": e.stream, "@log": f"123456789012:{e.log_group}"} for e in evts]
+    return [
+        {
+            "@timestamp": e.at.strftime("%Y-%m-%d %H:%M:%S.000"),
+            "@message": e.message,
+            "@logStream": e.stream,
+            "@log": f"123456789012:{e.log_group}",
+        }
+        for e in evts
+    ]
 
 
 Factory = Callable[..., ScriptedLogs]

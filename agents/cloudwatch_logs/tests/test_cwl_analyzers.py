@@ -18,13 +18,21 @@ from agents.cloudwatch_logs.tools import LogEvent
 from shared.contracts import CauseCategory, EvidenceKind, Severity, Trigger
 
 SIG = load_signatures()
-HIKARI = "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
+HIKARI = (
+    "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
+)
 
 
 def findings_for(evts: list[LogEvent], **targets: str) -> list:
     the_scope = scope(**targets)
-    return error_findings(evts, windows=windows_for(the_scope), scope=the_scope, signatures=SIG,
-                          region="eu-west-1", deploys=deploy_times(evts, SIG))
+    return error_findings(
+        evts,
+        windows=windows_for(the_scope),
+        scope=the_scope,
+        signatures=SIG,
+        region="eu-west-1",
+        deploys=deploy_times(evts, SIG),
+    )
 
 
 def test_windows_split_recent_from_baseline() -> None:
@@ -35,7 +43,9 @@ def test_windows_split_recent_from_baseline() -> None:
 
 
 def test_new_error_template_with_a_cause_is_critical_and_quotes_the_line() -> None:
-    evts = events(HIKARI, start=12, every_s=10, count=60) + events("INFO ok 200", start=50, every_s=60, count=40)
+    evts = events(HIKARI, start=12, every_s=10, count=60) + events(
+        "INFO ok 200", start=50, every_s=60, count=40
+    )
     [finding] = findings_for(evts, namespace="shop", workload="api")
     assert finding.cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION
     assert finding.severity is Severity.CRITICAL
@@ -45,8 +55,13 @@ def test_new_error_template_with_a_cause_is_critical_and_quotes_the_line() -> No
 
 
 def test_steady_background_errors_elsewhere_are_info_and_rank_low() -> None:
-    evts = events("ERROR s3 GetObject retry after 503 SlowDown", start=59, every_s=120, count=30,
-                  stream="reports-6b5a4c3d2-zzzzz_reporting_app")
+    evts = events(
+        "ERROR s3 GetObject retry after 503 SlowDown",
+        start=59,
+        every_s=120,
+        count=30,
+        stream="reports-6b5a4c3d2-zzzzz_reporting_app",
+    )
     evts += events(HIKARI, start=12, every_s=10, count=60)
     findings = findings_for(evts, namespace="shop", workload="api")
     assert findings[0].cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION
@@ -55,10 +70,17 @@ def test_steady_background_errors_elsewhere_are_info_and_rank_low() -> None:
 
 
 def test_spike_against_the_baseline_rate() -> None:
-    evts = events("ERROR dial tcp 10.0.3.17:5432: connect: connection refused", start=59, every_s=300, count=9)
-    evts += events("ERROR dial tcp 10.0.3.17:5432: connect: connection refused", start=15, every_s=10, count=80)
+    evts = events(
+        "ERROR dial tcp 10.0.3.17:5432: connect: connection refused", start=59, every_s=300, count=9
+    )
+    evts += events(
+        "ERROR dial tcp 10.0.3.17:5432: connect: connection refused", start=15, every_s=10, count=80
+    )
     [finding] = findings_for(evts, workload="api")
-    assert "x the rate of the previous" in finding.title and finding.cause_hint is CauseCategory.DEPENDENCY_FAILURE
+    assert (
+        "x the rate of the previous" in finding.title
+        and finding.cause_hint is CauseCategory.DEPENDENCY_FAILURE
+    )
 
 
 def test_code_errors_need_a_rollout_or_to_be_new() -> None:
@@ -66,8 +88,9 @@ def test_code_errors_need_a_rollout_or_to_be_new() -> None:
     steady = events(npe, start=59, every_s=60, count=59)
     [finding] = findings_for(steady, workload="api")
     assert finding.cause_hint is None
-    after_release = events("INFO api v4.2.0 started in 7s", start=24, every_s=1, count=1) + \
-        events(npe, start=22, every_s=20, count=60)
+    after_release = events("INFO api v4.2.0 started in 7s", start=24, every_s=1, count=1) + events(
+        npe, start=22, every_s=20, count=60
+    )
     [finding] = findings_for(after_release, workload="api")
     assert finding.cause_hint is CauseCategory.BAD_DEPLOY
 
@@ -75,8 +98,13 @@ def test_code_errors_need_a_rollout_or_to_be_new() -> None:
 def test_evidence_links_to_the_insights_console_in_the_region() -> None:
     [finding] = findings_for(events(HIKARI, start=12, every_s=10, count=10), workload="api")
     query, line = finding.evidence[0], finding.evidence[1]
-    assert query.kind is EvidenceKind.QUERY and query.url and query.url.startswith(
-        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:logs-insights")
+    assert (
+        query.kind is EvidenceKind.QUERY
+        and query.url
+        and query.url.startswith(
+            "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:logs-insights"
+        )
+    )
     assert "Connection*20is*20not*20available" in query.url
     assert line.kind is EvidenceKind.LOG_LINE and line.excerpt == HIKARI and line.reference.startswith(GROUP)
 
@@ -88,7 +116,9 @@ def test_ids_are_stable_for_the_same_input() -> None:
 
 
 def test_only_error_lines_inside_the_window_count() -> None:
-    evts = events(HIKARI, start=120, every_s=10, count=10) + events("INFO all good", start=10, every_s=10, count=10)
+    evts = events(HIKARI, start=120, every_s=10, count=10) + events(
+        "INFO all good", start=10, every_s=10, count=10
+    )
     assert findings_for(evts) == []
 
 
@@ -96,7 +126,9 @@ def test_change_markers_are_ranked_by_closeness_before_the_alert() -> None:
     evts = events("INFO  config reloaded: DB_POOL_MAX=8", start=48, every_s=1, count=1)
     evts += events("INFO  checkout v2.3.0 started in 6.1s", start=20, every_s=60, count=3)
     the_scope = scope(workload="api")
-    found = marker_findings(evts, scope=the_scope, signatures=SIG, region="us-east-1", windows=windows_for(the_scope))
+    found = marker_findings(
+        evts, scope=the_scope, signatures=SIG, region="us-east-1", windows=windows_for(the_scope)
+    )
     assert [f.change for f in found] == [Trigger.DEPLOY, Trigger.CONFIG_CHANGE]
     release, config = found
     assert "Release v2.3.0 started" in release.title and "17 min before the alert" in release.title
@@ -105,7 +137,10 @@ def test_change_markers_are_ranked_by_closeness_before_the_alert() -> None:
 
 
 def test_container_insights_stream_names_become_namespace_and_pod() -> None:
-    fluent_bit = ("ip-10-0-1-42.ec2.internal-application.var.log.containers.checkout-7d9f8c6b5-x2k4p_shop_app-"
-                  + "a" * 64 + ".log")
+    fluent_bit = (
+        "ip-10-0-1-42.ec2.internal-application.var.log.containers.checkout-7d9f8c6b5-x2k4p_shop_app-"
+        + "a" * 64
+        + ".log"
+    )
     assert where_of(LogEvent(NOW, "x", GROUP, fluent_bit)) == "shop/checkout-7d9f8c6b5-x2k4p"
     assert where_of(LogEvent(NOW, "x", "/aws/lambda/fn", "2026/11/22/[$LATEST]abc")) == "/aws/lambda/fn"

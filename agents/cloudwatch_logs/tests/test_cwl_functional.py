@@ -38,10 +38,15 @@ def play(moto: MotoServer, scenario_id: str):  # type: ignore[no-untyped-def]
     alert = resolved.alert
     first = alert.alerts[0] if alert.alerts else None
     ctx = build_alert_context(
-        platform=alert.platform, channel=alert.channel, text=alert.text or "",
-        labels=first.labels if first else None, received_at=alert.at,
-        starts_at=first.starts_at if first else None, cluster_default=resolved.context.cluster,
-        region=resolved.region)
+        platform=alert.platform,
+        channel=alert.channel,
+        text=alert.text or "",
+        labels=first.labels if first else None,
+        received_at=alert.at,
+        starts_at=first.starts_at if first else None,
+        cluster_default=resolved.context.cluster,
+        region=resolved.region,
+    )
     scanner = CloudWatchLogsScanner(load_config(), "cloudwatch_logs", client=client("logs", moto.url))
     return scanner.run(ctx, Budget.of(20))
 
@@ -51,7 +56,9 @@ def test_pool_exhaustion_and_the_config_reload_through_insights(moto: MotoServer
     assert result.status is AgentStatus.OK, result.errors
     top = result.findings[0]
     assert top.cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION and "HikariPool" in top.title
-    assert top.evidence[0].kind is EvidenceKind.QUERY and "console.aws.amazon.com" in (top.evidence[0].url or "")
+    assert top.evidence[0].kind is EvidenceKind.QUERY and "console.aws.amazon.com" in (
+        top.evidence[0].url or ""
+    )
     assert any(f.change is Trigger.CONFIG_CHANGE and "DB_POOL_MAX=8" in f.title for f in result.findings)
     assert not any("filter_log_events" in note for note in result.notes)  # Insights answered
 

@@ -23,7 +23,9 @@ CI = "/aws/containerinsights/prod-eks/application"
 
 
 def test_lookups_follow_the_hints_and_are_bounded() -> None:
-    found = lookups(scope(cluster="prod-eks", workload="payments-api", log_groups=("/custom/app",)), ["/team/x"])
+    found = lookups(
+        scope(cluster="prod-eks", workload="payments-api", log_groups=("/custom/app",)), ["/team/x"]
+    )
     described = [lookup.describe() for lookup in found]
     assert described[:2] == ["prefix /custom/app", "prefix /team/x"]
     assert "prefix /aws/containerinsights/prod-eks/" in described and "prefix /aws/eks/prod-eks/" in described
@@ -35,13 +37,23 @@ def test_lookups_follow_the_hints_and_are_bounded() -> None:
 def test_group_scores_rank_what_the_alert_names_first() -> None:
     the_scope = scope(cluster="prod-eks", namespace="payments", workload="payments-api")
     found = {
-        CI: 0, "/aws/containerinsights/prod-eks/performance": 0, "/aws/containerinsights/prod-eks/dataplane": 0,
-        "/aws/eks/prod-eks/cluster": 0, "/aws/rds/instance/payments-db/postgresql": 0,
-        "/ecs/payments-api": 0, "/aws/lambda/thumbnailer": 0, "/configured": 0,
+        CI: 0,
+        "/aws/containerinsights/prod-eks/performance": 0,
+        "/aws/containerinsights/prod-eks/dataplane": 0,
+        "/aws/eks/prod-eks/cluster": 0,
+        "/aws/rds/instance/payments-db/postgresql": 0,
+        "/ecs/payments-api": 0,
+        "/aws/lambda/thumbnailer": 0,
+        "/configured": 0,
     }
     chosen = select_groups(found, the_scope, ["/configured"], max_groups=5)
-    assert [g.name for g in chosen] == ["/configured", CI, "/ecs/payments-api", "/aws/eks/prod-eks/cluster",
-                                        "/aws/rds/instance/payments-db/postgresql"]
+    assert [g.name for g in chosen] == [
+        "/configured",
+        CI,
+        "/ecs/payments-api",
+        "/aws/eks/prod-eks/cluster",
+        "/aws/rds/instance/payments-db/postgresql",
+    ]
     assert score_group("/aws/containerinsights/prod-eks/performance", the_scope, [])[0] == 0
     assert score_group("/aws/lambda/thumbnailer", the_scope, [])[0] == 0
 
@@ -58,7 +70,7 @@ def test_no_hint_means_no_guessing() -> None:
 
 LINES = [
     ("ERROR HikariPool-1 - Connection is not available", True),
-    ("level=error msg=\"request failed\"", True),
+    ('level=error msg="request failed"', True),
     ("java.lang.OutOfMemoryError: Java heap space", True),
     ("POST /v1/charges 503 30012ms", True),
     ("level=info msg=request status=502 duration=0.04s", True),
@@ -69,8 +81,12 @@ LINES = [
 
 
 def records(lines: list[str]) -> list[LogRecord]:
-    return [LogRecord(timestamp=datetime(2026, 11, 22, 21, i, tzinfo=UTC), message=m, log_stream="s",
-                      log_group="/g") for i, m in enumerate(lines)]
+    return [
+        LogRecord(
+            timestamp=datetime(2026, 11, 22, 21, i, tzinfo=UTC), message=m, log_stream="s", log_group="/g"
+        )
+        for i, m in enumerate(lines)
+    ]
 
 
 def test_errors_query_selects_what_the_local_regex_selects() -> None:
@@ -83,22 +99,35 @@ def test_errors_query_selects_what_the_local_regex_selects() -> None:
 
 
 def test_markers_query_and_template_query_run_in_the_subset() -> None:
-    messages = ["INFO  config reloaded: DB_POOL_MAX=8", "INFO checkout v2.3.0 started in 6s", "INFO GET / 200"]
-    assert {r["@message"] for r in run_insights(markers_query(10), records(messages))} == {
-        m for m in messages if MARKER_RE.search(m)} == set(messages[:2])
-    assert [r["@message"] for r in run_insights(template_query('say "hi" now'), records(['x say "hi" now', "y"]))] \
-        == ['x say "hi" now']
+    messages = [
+        "INFO  config reloaded: DB_POOL_MAX=8",
+        "INFO checkout v2.3.0 started in 6s",
+        "INFO GET / 200",
+    ]
+    assert (
+        {r["@message"] for r in run_insights(markers_query(10), records(messages))}
+        == {m for m in messages if MARKER_RE.search(m)}
+        == set(messages[:2])
+    )
+    assert [
+        r["@message"] for r in run_insights(template_query('say "hi" now'), records(['x say "hi" now', "y"]))
+    ] == ['x say "hi" now']
     counted = run_insights(error_count_query(), records(["ERROR a", "ERROR b", "INFO c"]))
     assert counted == [{"@log": counted[0]["@log"], "errors": "2"}]
 
 
 def test_console_links_are_region_aware_and_escaped() -> None:
-    url = insights_console_url("ap-southeast-2", [CI, "/aws/lambda/fn"], "fields @message\n| limit 5",
-                               NOW.replace(hour=20), NOW)
-    assert url.startswith("https://ap-southeast-2.console.aws.amazon.com/cloudwatch/home?region=ap-southeast-2"
-                          "#logsV2:logs-insights$3FqueryDetail$3D~(")
+    url = insights_console_url(
+        "ap-southeast-2", [CI, "/aws/lambda/fn"], "fields @message\n| limit 5", NOW.replace(hour=20), NOW
+    )
+    assert url.startswith(
+        "https://ap-southeast-2.console.aws.amazon.com/cloudwatch/home?region=ap-southeast-2"
+        "#logsV2:logs-insights$3FqueryDetail$3D~("
+    )
     assert "editorString~'fields*20*40message*0a*7c*20limit*205" in url
     assert "~source~(~'*2faws*2fcontainerinsights*2fprod-eks*2fapplication~'*2faws*2flambda*2ffn))" in url
     assert "start~'2026-11-22T20*3a40*3a00.000Z" in url and " " not in url
-    events = log_events_console_url("us-east-1", CI, NOW.replace(hour=20), NOW, stream="s/1", filter_pattern="ERROR")
+    events = log_events_console_url(
+        "us-east-1", CI, NOW.replace(hour=20), NOW, stream="s/1", filter_pattern="ERROR"
+    )
     assert "log-group/$252Faws$252Fcontainerinsights" in events and "filterPattern$3DERROR" in events

@@ -17,25 +17,42 @@ from shared.errors import SourceError
 
 
 def context(**hints: object) -> AlertContext:
-    return AlertContext(investigation_id="test-investigation-1", platform=Platform.ALERTMANAGER, channel="C0",
-                        received_at=NOW - timedelta(minutes=1), alert_started_at=NOW - timedelta(minutes=3),
-                        window_start=NOW - timedelta(minutes=60), window_end=NOW, hints=Hints(**hints))
+    return AlertContext(
+        investigation_id="test-investigation-1",
+        platform=Platform.ALERTMANAGER,
+        channel="C0",
+        received_at=NOW - timedelta(minutes=1),
+        alert_started_at=NOW - timedelta(minutes=3),
+        window_start=NOW - timedelta(minutes=60),
+        window_end=NOW,
+        hints=Hints(**hints),
+    )
 
 
 def scanner(client: ScriptedLogs) -> CloudWatchLogsScanner:
     return CloudWatchLogsScanner(load_config(), "cloudwatch_logs", client=client)
 
 
-RECENT = events(HIKARI_LINE, start=12, every_s=10, count=30, stream="payments-api-84c6d9b7f-t4w9z_payments_api")
-MARKER = events("INFO config reloaded: DB_POOL_MAX=8", start=48, every_s=1, count=1,
-                stream="payments-api-84c6d9b7f-t4w9z_payments_api")
+RECENT = events(
+    HIKARI_LINE, start=12, every_s=10, count=30, stream="payments-api-84c6d9b7f-t4w9z_payments_api"
+)
+MARKER = events(
+    "INFO config reloaded: DB_POOL_MAX=8",
+    start=48,
+    every_s=1,
+    count=1,
+    stream="payments-api-84c6d9b7f-t4w9z_payments_api",
+)
 
 
 def test_insights_path_finds_the_template_and_the_config_change() -> None:
-    client = ScriptedLogs(groups=[GROUP, "/aws/containerinsights/prod-eks/performance"],
-                          rows=[rows_of(RECENT), [], rows_of(MARKER)])
-    result = scanner(client).run(context(cluster="prod-eks", namespace="payments", service="payments-api"),
-                                 Budget.of(10))
+    client = ScriptedLogs(
+        groups=[GROUP, "/aws/containerinsights/prod-eks/performance"],
+        rows=[rows_of(RECENT), [], rows_of(MARKER)],
+    )
+    result = scanner(client).run(
+        context(cluster="prod-eks", namespace="payments", service="payments-api"), Budget.of(10)
+    )
     assert result.status is AgentStatus.OK
     causes = {f.cause_hint for f in result.findings}
     assert CauseCategory.RESOURCE_POOL_EXHAUSTION in causes
@@ -47,18 +64,28 @@ def test_insights_path_finds_the_template_and_the_config_change() -> None:
 
 
 def test_no_matching_group_is_said_plainly() -> None:
-    result = scanner(ScriptedLogs(groups=["/aws/lambda/other"])).run(context(workload="checkout"), Budget.of(5))
+    result = scanner(ScriptedLogs(groups=["/aws/lambda/other"])).run(
+        context(workload="checkout"), Budget.of(5)
+    )
     assert result.status is AgentStatus.NO_DATA and result.findings == ()
     assert "No CloudWatch log group matched the alert" in result.notes[0]
     assert "names containing 'checkout'" in result.notes[0]
 
 
 def test_insights_refused_falls_back_to_filter_log_events() -> None:
-    raw = [{"timestamp": int(e.at.timestamp() * 1000), "message": e.message, "logStreamName": e.stream,
-            "eventId": str(i)} for i, e in enumerate(RECENT + MARKER)]
+    raw = [
+        {
+            "timestamp": int(e.at.timestamp() * 1000),
+            "message": e.message,
+            "logStreamName": e.stream,
+            "eventId": str(i),
+        }
+        for i, e in enumerate(RECENT + MARKER)
+    ]
     raw.sort(key=lambda e: e["timestamp"])
-    client = ScriptedLogs(groups=[GROUP], events=raw, fail={"start_query": client_error("AccessDeniedException",
-                                                                                           "StartQuery")})
+    client = ScriptedLogs(
+        groups=[GROUP], events=raw, fail={"start_query": client_error("AccessDeniedException", "StartQuery")}
+    )
     result = scanner(client).run(context(cluster="prod-eks", service="payments-api"), Budget.of(10))
     assert result.status is AgentStatus.OK
     assert any("filter_log_events instead" in n for n in result.notes)
@@ -67,7 +94,9 @@ def test_insights_refused_falls_back_to_filter_log_events() -> None:
 
 
 def test_every_listing_failing_is_an_error_not_no_data() -> None:
-    client = ScriptedLogs(fail={"describe_log_groups": client_error("AccessDeniedException", "DescribeLogGroups")})
+    client = ScriptedLogs(
+        fail={"describe_log_groups": client_error("AccessDeniedException", "DescribeLogGroups")}
+    )
     result = scanner(client).run(context(cluster="prod-eks"), Budget.of(5))
     assert result.status is AgentStatus.ERROR and "AccessDeniedException" in result.errors[0]
 
@@ -85,11 +114,18 @@ def test_a_slow_query_is_stopped_at_the_budget_and_keeps_partial_rows() -> None:
 
 
 def test_filter_events_is_bounded_and_says_so() -> None:
-    raw = [{"timestamp": int((NOW - timedelta(seconds=i)).timestamp() * 1000), "message": f"m{i}",
-            "logStreamName": "s"} for i in range(50)]
+    raw = [
+        {
+            "timestamp": int((NOW - timedelta(seconds=i)).timestamp() * 1000),
+            "message": f"m{i}",
+            "logStreamName": "s",
+        }
+        for i in range(50)
+    ]
     reader = LogsReader(ScriptedLogs(events=sorted(raw, key=lambda e: e["timestamp"])))
-    got, truncated = reader.filter_events(Budget.of(5), GROUP, NOW - timedelta(minutes=5), NOW + timedelta(seconds=1),
-                                          max_events=20)
+    got, truncated = reader.filter_events(
+        Budget.of(5), GROUP, NOW - timedelta(minutes=5), NOW + timedelta(seconds=1), max_events=20
+    )
     assert len(got) == 20 and truncated
 
 
@@ -101,7 +137,9 @@ def test_expired_budget_makes_no_call() -> None:
 
 
 def test_insights_timestamps_in_both_spellings() -> None:
-    assert parse_insights_time("2026-11-22 21:40:00.123") == datetime(2026, 11, 22, 21, 40, 0, 123000, tzinfo=UTC)
+    assert parse_insights_time("2026-11-22 21:40:00.123") == datetime(
+        2026, 11, 22, 21, 40, 0, 123000, tzinfo=UTC
+    )
     assert parse_insights_time("1795297200000") == datetime.fromtimestamp(1795297200, tz=UTC)
     assert parse_insights_time("not a time") is None
 

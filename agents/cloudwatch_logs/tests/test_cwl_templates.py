@@ -14,9 +14,11 @@ T0 = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
 
 
 def test_mask_replaces_numbers_ids_ips_durations_but_keeps_keys() -> None:
-    line = ("2026-11-22T21:40:00.123Z ERROR HikariPool-1 - Connection is not available, request timed out after "
-            "30000ms (total=8, active=8, idle=0) from 10.0.3.17:5432 req 550e8400-e29b-41d4-a716-446655440000 "
-            "pod checkout-7d9f8c6b5-x2k4p sha 9f86d081884c7d659a2feaa0c55ad015")
+    line = (
+        "2026-11-22T21:40:00.123Z ERROR HikariPool-1 - Connection is not available, request timed out after "
+        "30000ms (total=8, active=8, idle=0) from 10.0.3.17:5432 req 550e8400-e29b-41d4-a716-446655440000 "
+        "pod checkout-7d9f8c6b5-x2k4p sha 9f86d081884c7d659a2feaa0c55ad015"
+    )
     masked = mask(line)
     for variable in ("2026", "30000ms", "10.0.3.17", "550e8400", "7d9f8c6b5", "9f86d081"):
         assert variable not in masked
@@ -36,7 +38,9 @@ def test_word_variables_merge_and_different_messages_stay_apart() -> None:
     users = ["alice", "bob", "carol", "dave"]
     lines = [f"WARN user {u} failed login from 10.1.2.{i}" for i, u in enumerate(users)]
     lines += ["ERROR connection refused by db", "ERROR disk quota exceeded on volume"]
-    lines += [f"INFO GET /api/cart 200 {i}ms" for i in range(3)] + [f"INFO POST /v1/charges 201 {i}ms" for i in range(3)]
+    lines += [f"INFO GET /api/cart 200 {i}ms" for i in range(3)] + [
+        f"INFO POST /v1/charges 201 {i}ms" for i in range(3)
+    ]
     miner = TemplateMiner()
     ids = miner.assign(lines)
     assert len(set(ids[:4])) == 1
@@ -46,7 +50,9 @@ def test_word_variables_merge_and_different_messages_stay_apart() -> None:
 
 def test_observe_keeps_counts_times_exemplars_and_sources() -> None:
     miner = TemplateMiner()
-    miner.observe([(f"ERROR job {i} failed", T0 + timedelta(minutes=i), f"stream-{i % 2}") for i in (5, 1, 9)])
+    miner.observe(
+        [(f"ERROR job {i} failed", T0 + timedelta(minutes=i), f"stream-{i % 2}") for i in (5, 1, 9)]
+    )
     [cluster] = miner.clusters()
     assert cluster.count == 3
     assert cluster.first_seen == T0 + timedelta(minutes=1) and cluster.exemplar == "ERROR job 1 failed"

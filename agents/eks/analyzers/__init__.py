@@ -56,6 +56,8 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     for finding in findings:
         unique.setdefault(finding.id, finding)
     # Worst and closest first; at equal weight a finding that names a cause before a symptom.
-    ranked = sorted(unique.values(),
-                    key=lambda f: (-f.severity.rank * f.relevance, f.cause_hint is None, -f.relevance, f.id))
+    ranked = sorted(
+        unique.values(),
+        key=lambda f: (-f.severity.rank * f.relevance, f.cause_hint is None, -f.relevance, f.id),
+    )
     return ranked[:MAX_FINDINGS], notes

@@ -86,11 +86,14 @@ def template_diff(old: Obj, new: Obj) -> list[str]:
                     f"{name} {probe} {_probe(before.get(probe))} -> {_probe(container.get(probe))}"
                 )
         if before.get("resources") != container.get("resources"):
-            changes += [f"{name} {c}" for c in _resources_diff(before.get("resources"), container.get("resources"))]
+            changes += [
+                f"{name} {c}" for c in _resources_diff(before.get("resources"), container.get("resources"))
+            ]
         for field in ("command", "args"):
             if before.get(field) != container.get(field):
                 changes.append(
-                    f"{name} {field} changed: {_compact(before.get(field))} -> {_compact(container.get(field))}"
+                    f"{name} {field} changed: {_compact(before.get(field))} -> "
+                    f"{_compact(container.get(field))}"
                 )
     removed = set(old_c) - {c.get("name") for c in o.template_containers(new)}
     changes += [f"container {name} removed" for name in sorted(n for n in removed if n)]
@@ -105,8 +108,11 @@ def _resources_diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> l
     """`requests.cpu 1 -> 2`, `limits.memory 512Mi -> none` for every changed quantity."""
     flat_old = {f"{k}.{r}": v for k, q in (old or {}).items() for r, v in (q or {}).items()}
     flat_new = {f"{k}.{r}": v for k, q in (new or {}).items() for r, v in (q or {}).items()}
-    return [f"{key} {flat_old.get(key, 'none')} -> {flat_new.get(key, 'none')}"
-            for key in sorted(set(flat_old) | set(flat_new)) if flat_old.get(key) != flat_new.get(key)]
+    return [
+        f"{key} {flat_old.get(key, 'none')} -> {flat_new.get(key, 'none')}"
+        for key in sorted(set(flat_old) | set(flat_new))
+        if flat_old.get(key) != flat_new.get(key)
+    ]
 
 
 def _probe(probe: dict[str, Any] | None) -> str:
@@ -130,9 +136,7 @@ def _compact(value: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def _scale_events(
-    analysis: Analysis, dep: Obj, rs: Obj
-) -> list[tuple[datetime | None, int | None, int | None]]:
+def _scale_events(analysis: Analysis, dep: Obj, rs: Obj) -> list[tuple[datetime | None, int | None, int]]:
     """(time, from, to) of the "Scaled up replica set <rs> to N [from M]" events of a Deployment."""
     found = []
     for event in analysis.events.about(

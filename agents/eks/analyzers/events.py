@@ -69,7 +69,8 @@ def analyze_events(analysis: Analysis, covered: set[str]) -> list[Finding]:
                 f"events-{reason.lower() or 'warning'}",
                 f"{ns or 'cluster'}/{kind}/{names[0]}",
                 severity=Severity.WARNING if relevance >= 0.6 and count >= 3 else Severity.INFO,
-                title=f"{count} Warning {reason} event(s) on {where}: {short(str(first.get('message', '')), 150)}",
+                title=f"{count} Warning {reason} event(s) on {where}: "
+                f"{short(str(first.get('message', '')), 150)}",
                 detail=f"Template: {template}\nObjects: {', '.join(names[:10])}",
                 resources=[f"{ns}/{kind}/{n}" if ns else f"{kind}/{n}" for n in names[:5]],
                 evidence=[event_evidence(e) for e in events[:3]],

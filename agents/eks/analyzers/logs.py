@@ -124,13 +124,13 @@ def explain_crashes(findings: list[Finding], tails: list[LogTail]) -> list[Findi
             by_pod.setdefault(tail.pod_path, tail)
     explained = []
     for finding in findings:
-        tail = by_pod.get(finding.resources[0]) if finding.resources else None
+        match = by_pod.get(finding.resources[0]) if finding.resources else None
         if (
-            tail is not None
+            match is not None
             and finding.cause_hint is None
             and finding.id.startswith(("eks:pod-crashloop:", "eks:pod-restarts:"))
         ):
-            title = f"{finding.title}; its log: {excerpt(tail.line, tail.signature, 110)}"
-            finding = finding.model_copy(update={"cause_hint": tail.cause, "title": short(title, 300)})
+            title = f"{finding.title}; its log: {excerpt(match.line, match.signature, 110)}"
+            finding = finding.model_copy(update={"cause_hint": match.cause, "title": short(title, 300)})
         explained.append(finding)
     return explained

@@ -65,7 +65,8 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     f"node-{what.lower()}-pressure",
                     name,
                     severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
-                    title=f"Node {name} under {what} pressure ({cond_type}: {cond.get('message') or cond.get('reason', '')})"
+                    title=f"Node {name} under {what} pressure "
+                    f"({cond_type}: {cond.get('message') or cond.get('reason', '')})"
                     f" since {ago(analysis.scope, since)}{pods_text}",
                     resources=[o.path("Node", node)],
                     evidence=[
@@ -88,7 +89,8 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     "node-network-unavailable",
                     name,
                     severity=Severity.CRITICAL,
-                    title=f"Node {name} NetworkUnavailable: {network.get('message') or network.get('reason', '')}",
+                    title=f"Node {name} NetworkUnavailable: "
+                    f"{network.get('message') or network.get('reason', '')}",
                     resources=[o.path("Node", node)],
                     evidence=[
                         object_evidence("Node", node, f"NetworkUnavailable=True {network.get('reason', '')}")
@@ -105,7 +107,8 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     "node-cordoned",
                     name,
                     severity=Severity.WARNING if name in hosting else Severity.INFO,
-                    title=f"Node {name} is cordoned (unschedulable{'; taints ' + taints if taints else ''}){pods_text}",
+                    title=f"Node {name} is cordoned "
+                    f"(unschedulable{'; taints ' + taints if taints else ''}){pods_text}",
                     resources=[o.path("Node", node)],
                     evidence=[
                         object_evidence("Node", node, f"spec.unschedulable=true; taints: {taints or 'none'}")

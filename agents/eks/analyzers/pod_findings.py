@@ -62,7 +62,8 @@ def _title(p: PodProblem, pod_ref: str, others: str) -> str:
         limit = _memory_limit(p)
         state = "CrashLoopBackOff" if p.reason == "CrashLoopBackOff" else "restarted"
         return (
-            f"OOMKilled: {where} (exit code {p.exit_code or 137}{', memory limit ' + limit if limit else ''}), "
+            f"OOMKilled: {where} (exit code {p.exit_code or 137}"
+            f"{', memory limit ' + limit if limit else ''}), "
             f"{state}, {p.restarts} restarts{image}"
         )
     if p.kind == "crashloop":
@@ -72,7 +73,8 @@ def _title(p: PodProblem, pod_ref: str, others: str) -> str:
         )
     if p.kind == "restarts":
         return (
-            f"Restart burst: {where} restarted {p.restarts} times, last {p.terminated_reason or 'terminated'} "
+            f"Restart burst: {where} restarted {p.restarts} times, "
+            f"last {p.terminated_reason or 'terminated'} "
             f"({exit_text(p.exit_code)}){image}"
         )
     if p.kind == "image-pull":
@@ -98,10 +100,7 @@ def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: An
     ns, kind, workload, problem_kind, container, _ = key
     first = problems[0]
     pod_ref = f"{ns}/{o.name(first.pod)}"
-    if kind != "Pod":
-        others = f" ({len(problems)}/{total} pods of {kind} {ns}/{workload})"
-    else:
-        others = ""
+    others = f" ({len(problems)}/{total} pods of {kind} {ns}/{workload})" if kind != "Pod" else ""
     severity = max((p.severity for p in problems), key=lambda s: s.rank)
     if (
         severity is Severity.WARNING

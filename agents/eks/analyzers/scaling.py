@@ -81,7 +81,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                         slug,
                         ref,
                         severity=Severity.WARNING,
-                        title=f"HPA {ref} cannot scale {target}: {cond.get('reason')}: {short(cond.get('message', ''), 150)}",
+                        title=f"HPA {ref} cannot scale {target}: {cond.get('reason')}: "
+                        f"{short(cond.get('message', ''), 150)}",
                         resources=[o.path("HorizontalPodAutoscaler", hpa)],
                         evidence=[
                             object_evidence(

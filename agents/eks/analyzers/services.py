@@ -63,7 +63,8 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                     f"{ns}/{name}",
                     severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
                     title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
-                    f"{len(ns_pods)} pods in {ns}" + (f"; its pods carry {near}" if near else "")
+                    f"{len(ns_pods)} pods in {ns}"
+                    + (f"; its pods carry {near}" if near else "")
                     + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else ""),
                     resources=[o.path("Service", svc)],
                     evidence=[

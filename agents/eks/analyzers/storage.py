@@ -39,6 +39,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         pods = users.get((ns, name), [])
         relevance = max([analysis.relevance(ns, name), *(analysis.relevance(ns, p) for p in pods)])
         storage_class = o.spec(pvc).get("storageClassName") or "default"
+        requested = ((o.spec(pvc).get("resources") or {}).get("requests") or {}).get("storage")
         message = str(failures[0].get("message", "")) if failures else ""
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
@@ -60,8 +61,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
                     object_evidence(
                         "PersistentVolumeClaim",
                         pvc,
-                        f"phase={phase}, storageClassName={storage_class}, "
-                        f"requested {((o.spec(pvc).get('resources') or {}).get('requests') or {}).get('storage')}",
+                        f"phase={phase}, storageClassName={storage_class}, requested {requested}",
                         created,
                     ),
                     *(event_evidence(e) for e in failures[:2]),

@@ -53,7 +53,8 @@ def analyze_deployments(analysis: Analysis) -> list[Finding]:
                     "deployment-progress-deadline",
                     ref,
                     severity=Severity.CRITICAL,
-                    title=f"Deployment {ref} rollout stuck (ProgressDeadlineExceeded): {short(progressing.get('message', ''), 120)}"
+                    title=f"Deployment {ref} rollout stuck (ProgressDeadlineExceeded): "
+                    f"{short(progressing.get('message', ''), 120)}"
                     f"; {ready}/{desired} ready, image {_images(dep)}",
                     resources=[o.path("Deployment", dep)],
                     evidence=[
@@ -80,7 +81,8 @@ def analyze_deployments(analysis: Analysis) -> list[Finding]:
                     "deployment-rollout",
                     ref,
                     severity=Severity.WARNING if ready < desired else Severity.INFO,
-                    title=f"Deployment {ref} rollout in progress: {updated}/{desired} replicas updated to {_images(dep)}, "
+                    title=f"Deployment {ref} rollout in progress: {updated}/{desired} replicas updated to "
+                    f"{_images(dep)}, "
                     f"{ready} ready",
                     resources=[o.path("Deployment", dep)],
                     evidence=[
@@ -126,7 +128,8 @@ def _not_ready(kind: str, obj: Obj, desired: int, ready: int, analysis: Analysis
         f"{kind.lower()}-unavailable",
         f"{ns}/{name}",
         severity=Severity.CRITICAL if ready == 0 else Severity.WARNING,
-        title=f"{kind} {ns}/{name}: {ready}/{desired} replicas ready ({desired - ready} unavailable), image {_images(obj)}",
+        title=f"{kind} {ns}/{name}: {ready}/{desired} replicas ready ({desired - ready} unavailable), "
+        f"image {_images(obj)}",
         resources=[o.path(kind, obj)],
         evidence=[
             object_evidence(
@@ -163,7 +166,8 @@ def analyze_replicasets(analysis: Analysis) -> list[Finding]:
                 "replicaset-failedcreate",
                 f"{ns}/{name}",
                 severity=Severity.CRITICAL,
-                title=f"FailedCreate: ReplicaSet {ns}/{name}{' of ' + owner[0] + ' ' + subject_name if owner else ''} "
+                title=f"FailedCreate: ReplicaSet {ns}/{name}"
+                f"{' of ' + owner[0] + ' ' + subject_name if owner else ''} "
                 f"cannot create pods: {short(message, 170)}",
                 resources=[o.path("ReplicaSet", rs)] + ([f"{ns}/{owner[0]}/{owner[1]}"] if owner else []),
                 evidence=[
@@ -224,7 +228,8 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                 "job-failed",
                 f"{ns}/{parent or name}",
                 severity=Severity.WARNING,
-                title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: {failed.get('reason', 'Failed')}"
+                title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: "
+                f"{failed.get('reason', 'Failed')}"
                 f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)",
                 resources=[o.path("Job", job)],
                 evidence=[

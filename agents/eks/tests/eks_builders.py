@@ -22,63 +22,133 @@ def at(minutes_ago: float) -> str:
 
 
 def scope(**targets: Any) -> Scope:
-    return Scope(anchor=NOW - timedelta(minutes=2), window_start=NOW - timedelta(minutes=60), window_end=NOW,
-                 **targets)
+    return Scope(
+        anchor=NOW - timedelta(minutes=2), window_start=NOW - timedelta(minutes=60), window_end=NOW, **targets
+    )
 
 
-def pod(name: str, ns: str = "shop", *, phase: str = "Running", statuses: list[dict[str, Any]] | None = None,
-        owner: tuple[str, str] | None = None, node: str = "ip-10-0-1-1.ec2.internal", labels: dict[str, str] | None = None,
-        conditions: list[dict[str, Any]] | None = None, containers: list[dict[str, Any]] | None = None,
-        created: float = 60 * 24, **status: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "namespace": ns, "creationTimestamp": at(created), "labels": labels or {}}
+def pod(
+    name: str,
+    ns: str = "shop",
+    *,
+    phase: str = "Running",
+    statuses: list[dict[str, Any]] | None = None,
+    owner: tuple[str, str] | None = None,
+    node: str = "ip-10-0-1-1.ec2.internal",
+    labels: dict[str, str] | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+    containers: list[dict[str, Any]] | None = None,
+    created: float = 60 * 24,
+    **status: Any,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": ns,
+        "creationTimestamp": at(created),
+        "labels": labels or {},
+    }
     if owner:
-        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "controller": True}]
+        meta["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "controller": True}
+        ]
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": meta,
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
         "spec": {"nodeName": node, "containers": containers or [{"name": "app", "image": "repo/app:v1"}]},
-        "status": {"phase": phase, "conditions": conditions or [], "containerStatuses": statuses or [], **status},
+        "status": {
+            "phase": phase,
+            "conditions": conditions or [],
+            "containerStatuses": statuses or [],
+            **status,
+        },
     }
 
 
-def running(name: str = "app", *, ready: bool = True, restarts: int = 0, last: dict[str, Any] | None = None,
-            ) -> dict[str, Any]:
-    status: dict[str, Any] = {"name": name, "ready": ready, "restartCount": restarts,
-                              "state": {"running": {"startedAt": at(30)}}}
+def running(
+    name: str = "app",
+    *,
+    ready: bool = True,
+    restarts: int = 0,
+    last: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "name": name,
+        "ready": ready,
+        "restartCount": restarts,
+        "state": {"running": {"startedAt": at(30)}},
+    }
     if last:
         status["lastState"] = {"terminated": last}
     return status
 
 
-def waiting(reason: str, message: str = "", *, name: str = "app", restarts: int = 0,
-            last: dict[str, Any] | None = None) -> dict[str, Any]:
-    status: dict[str, Any] = {"name": name, "ready": False, "restartCount": restarts,
-                              "state": {"waiting": {"reason": reason, "message": message}}}
+def waiting(
+    reason: str,
+    message: str = "",
+    *,
+    name: str = "app",
+    restarts: int = 0,
+    last: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "name": name,
+        "ready": False,
+        "restartCount": restarts,
+        "state": {"waiting": {"reason": reason, "message": message}},
+    }
     if last:
         status["lastState"] = {"terminated": last}
     return status
 
 
-def event(kind: str, name: str, reason: str, message: str, *, ns: str | None = "shop", type_: str = "Warning",
-          count: int = 1, first: float = 10, last: float = 1) -> dict[str, Any]:
+def event(
+    kind: str,
+    name: str,
+    reason: str,
+    message: str,
+    *,
+    ns: str | None = "shop",
+    type_: str = "Warning",
+    count: int = 1,
+    first: float = 10,
+    last: float = 1,
+) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "Event",
+        "apiVersion": "v1",
+        "kind": "Event",
         "metadata": {"name": f"{name}.{reason.lower()}", "namespace": ns or "default"},
         "involvedObject": {"kind": kind, "name": name, **({"namespace": ns} if ns else {})},
-        "type": type_, "reason": reason, "message": message, "count": count,
-        "firstTimestamp": at(first), "lastTimestamp": at(last),
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": count,
+        "firstTimestamp": at(first),
+        "lastTimestamp": at(last),
     }
 
 
-def obj(kind: str, name: str, ns: str | None = "shop", *, api: str = "apps/v1", spec: dict[str, Any] | None = None,
-        status: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]:
+def obj(
+    kind: str,
+    name: str,
+    ns: str | None = "shop",
+    *,
+    api: str = "apps/v1",
+    spec: dict[str, Any] | None = None,
+    status: dict[str, Any] | None = None,
+    **meta: Any,
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": name, **meta}
     if ns:
         metadata["namespace"] = ns
     return {"apiVersion": api, "kind": kind, "metadata": metadata, "spec": spec or {}, "status": status or {}}
 
 
-def run(objects: list[dict[str, Any]], the_scope: Scope | None = None, logs: dict[str, str] | None = None,
-        ) -> list[Finding]:
+def run(
+    objects: list[dict[str, Any]],
+    the_scope: Scope | None = None,
+    logs: dict[str, str] | None = None,
+) -> list[Finding]:
     findings, _ = analyze(ClusterState.of(objects, logs), the_scope or scope(), load_signatures())
     return findings
 

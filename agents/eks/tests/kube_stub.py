@@ -15,18 +15,36 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 PLURALS = {
-    "pods": "Pod", "events": "Event", "services": "Service", "endpoints": "Endpoints", "configmaps": "ConfigMap",
-    "secrets": "Secret", "persistentvolumeclaims": "PersistentVolumeClaim", "nodes": "Node",
-    "deployments": "Deployment", "replicasets": "ReplicaSet", "statefulsets": "StatefulSet",
-    "daemonsets": "DaemonSet", "jobs": "Job", "horizontalpodautoscalers": "HorizontalPodAutoscaler",
+    "pods": "Pod",
+    "events": "Event",
+    "services": "Service",
+    "endpoints": "Endpoints",
+    "configmaps": "ConfigMap",
+    "secrets": "Secret",
+    "persistentvolumeclaims": "PersistentVolumeClaim",
+    "nodes": "Node",
+    "deployments": "Deployment",
+    "replicasets": "ReplicaSet",
+    "statefulsets": "StatefulSet",
+    "daemonsets": "DaemonSet",
+    "jobs": "Job",
+    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
 }
-_PATH = re.compile(r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)"
-                   r"(?:/(?P<name>[^/]+)/(?P<sub>log))?$")
+_PATH = re.compile(
+    r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)"
+    r"(?:/(?P<name>[^/]+)/(?P<sub>log))?$"
+)
 
 
 class KubeStub:
-    def __init__(self, objects: list[dict[str, Any]], logs: dict[str, str] | None = None, *,
-                 token: str | None = None, forbidden: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        objects: list[dict[str, Any]],
+        logs: dict[str, str] | None = None,
+        *,
+        token: str | None = None,
+        forbidden: set[str] | None = None,
+    ) -> None:
         self.objects = objects
         self.logs = logs or {}
         self.token = token
@@ -38,7 +56,7 @@ class KubeStub:
             def log_message(self, *_: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 stub.requests.append(self.path)
                 if stub.token and self.headers.get("Authorization") != f"Bearer {stub.token}":
                     return self._send(401, {"kind": "Status", "message": "Unauthorized"})
@@ -55,8 +73,11 @@ class KubeStub:
                 return self._list(kind, match.group("ns"), query)
 
             def _list(self, kind: str, ns: str | None, query: dict[str, str]) -> None:
-                items = [o for o in stub.objects if o.get("kind") == kind
-                         and (ns is None or o.get("metadata", {}).get("namespace") == ns)]
+                items = [
+                    o
+                    for o in stub.objects
+                    if o.get("kind") == kind and (ns is None or o.get("metadata", {}).get("namespace") == ns)
+                ]
                 selector = query.get("fieldSelector", "")
                 if selector.startswith("type="):
                     items = [o for o in items if o.get("type") == selector.split("=", 1)[1]]
@@ -69,10 +90,13 @@ class KubeStub:
                 self._send(200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": meta, "items": items})
 
             def _log(self, ns: str, pod: str, query: dict[str, str]) -> None:
-                key = f"{ns}/{pod}/{query.get('container', '')}" + ("/previous" if query.get("previous") == "true"
-                                                                  else "")
+                key = f"{ns}/{pod}/{query.get('container', '')}" + (
+                    "/previous" if query.get("previous") == "true" else ""
+                )
                 if key not in stub.logs:
-                    return self._send(400, {"kind": "Status", "message": "previous terminated container not found"})
+                    return self._send(
+                        400, {"kind": "Status", "message": "previous terminated container not found"}
+                    )
                 lines = stub.logs[key].splitlines(keepends=True)
                 tail = int(query.get("tailLines", "0") or 0)
                 body = "".join(lines[-tail:] if tail else lines).encode()

@@ -17,7 +17,11 @@ from agents.eks.auth import TOKEN_PREFIX, connect, eks_token
 from agents.eks.tools import KubeReader
 from shared.errors import SourceError
 
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "x"}}
 
 
@@ -31,7 +35,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_eks_token_is_a_presigned_get_caller_identity_bound_to_the_cluster(aws: None) -> None:
     token = eks_token("prod-eks", "eu-west-1")
     assert token.startswith(TOKEN_PREFIX) and "=" not in token
-    encoded = token[len(TOKEN_PREFIX):]
+    encoded = token[len(TOKEN_PREFIX) :]
     url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
@@ -42,17 +46,31 @@ def test_eks_token_is_a_presigned_get_caller_identity_bound_to_the_cluster(aws: 
 
 def test_base_url_override_comes_first_and_sends_the_bearer_token() -> None:
     with KubeStub([POD], token="t0k") as stub:
-        env = {"KUBERNETES_BASE_URL": stub.url, "KUBERNETES_TOKEN": "t0k", "KUBERNETES_SERVICE_HOST": "10.0.0.1"}
-        conn = connect(base_url_env="KUBERNETES_BASE_URL", kubeconfig_env="KUBECONFIG", cluster="prod-eks",
-                       region="us-east-1", env=env)
+        env = {
+            "KUBERNETES_BASE_URL": stub.url,
+            "KUBERNETES_TOKEN": "t0k",
+            "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+        }
+        conn = connect(
+            base_url_env="KUBERNETES_BASE_URL",
+            kubeconfig_env="KUBECONFIG",
+            cluster="prod-eks",
+            region="us-east-1",
+            env=env,
+        )
         items, _ = KubeReader(conn.api).list("Pod", Budget.of(5), namespace="x")
     assert conn.method == "base URL override" and [i["metadata"]["name"] for i in items] == ["p"]
 
 
 def test_in_cluster_without_a_service_account_is_a_clear_error() -> None:
     with pytest.raises(SourceError, match="in-cluster"):
-        connect(base_url_env="B", kubeconfig_env="K", cluster=None, region="r",
-                env={"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"})
+        connect(
+            base_url_env="B",
+            kubeconfig_env="K",
+            cluster=None,
+            region="r",
+            env={"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"},
+        )
 
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUfake\n-----END CERTIFICATE-----\n"
@@ -67,13 +85,25 @@ class EksSession:
         return self
 
     def describe_cluster(self, name: str) -> dict:
-        return {"cluster": {"name": name, "status": "ACTIVE", "endpoint": "https://ABC123.gr7.us-east-1.eks.amazonaws.com",
-                            "certificateAuthority": {"data": base64.b64encode(PEM.encode()).decode()}}}
+        return {
+            "cluster": {
+                "name": name,
+                "status": "ACTIVE",
+                "endpoint": "https://ABC123.gr7.us-east-1.eks.amazonaws.com",
+                "certificateAuthority": {"data": base64.b64encode(PEM.encode()).decode()},
+            }
+        }
 
 
 def test_eks_by_cluster_name_keeps_the_ca_in_memory(aws: None) -> None:
-    conn = connect(base_url_env="B", kubeconfig_env="K", cluster="prod-eks", region="us-east-1", env={},
-                   session=EksSession())
+    conn = connect(
+        base_url_env="B",
+        kubeconfig_env="K",
+        cluster="prod-eks",
+        region="us-east-1",
+        env={},
+        session=EksSession(),
+    )
     cfg = conn.api.configuration
     assert conn.method == "EKS cluster prod-eks (us-east-1)"
     assert cfg.host == "https://ABC123.gr7.us-east-1.eks.amazonaws.com"
@@ -84,7 +114,10 @@ def test_eks_by_cluster_name_keeps_the_ca_in_memory(aws: None) -> None:
 def test_eks_cluster_from_moto_with_a_non_pem_ca_is_refused_clearly(aws: None) -> None:
     with mock_aws():
         boto3.client("eks", region_name="us-east-1").create_cluster(
-            name="prod-eks", roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["s"]})
+            name="prod-eks",
+            roleArn="arn:aws:iam::123456789012:role/eks",
+            resourcesVpcConfig={"subnetIds": ["s"]},
+        )
         with pytest.raises(SourceError, match="not a PEM certificate"):
             connect(base_url_env="B", kubeconfig_env="K", cluster="prod-eks", region="us-east-1", env={})
 
@@ -101,14 +134,25 @@ def test_kubeconfig_is_used_when_nothing_else_applies(tmp_path: Path) -> None:
             "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
             f"clusters: [{{name: c, cluster: {{server: '{stub.url}'}}}}]\n"
             "users: [{name: u, user: {token: kc-token}}]\n"
-            "contexts: [{name: test, context: {cluster: c, user: u}}]\n")
-        conn = connect(base_url_env="B", kubeconfig_env="KUBECONFIG", cluster=None, region="r",
-                       env={"KUBECONFIG": str(kubeconfig)})
+            "contexts: [{name: test, context: {cluster: c, user: u}}]\n"
+        )
+        conn = connect(
+            base_url_env="B",
+            kubeconfig_env="KUBECONFIG",
+            cluster=None,
+            region="r",
+            env={"KUBECONFIG": str(kubeconfig)},
+        )
         items, _ = KubeReader(conn.api).list("Pod", Budget.of(5), namespace="x")
     assert conn.method.startswith("kubeconfig") and len(items) == 1
 
 
 def test_no_way_to_reach_a_cluster_says_what_to_set(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="KUBERNETES_BASE_URL"):
-        connect(base_url_env="KUBERNETES_BASE_URL", kubeconfig_env="KUBECONFIG", cluster=None, region="r",
-                env={"KUBECONFIG": str(tmp_path / "missing"), "HOME": str(tmp_path)})
+        connect(
+            base_url_env="KUBERNETES_BASE_URL",
+            kubeconfig_env="KUBECONFIG",
+            cluster=None,
+            region="r",
+            env={"KUBECONFIG": str(tmp_path / "missing"), "HOME": str(tmp_path)},
+        )

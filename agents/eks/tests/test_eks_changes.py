@@ -9,20 +9,36 @@ from shared.contracts import CauseCategory, Severity, Trigger
 
 
 def replicaset(name: str, revision: int, created: float, image: str, **container: object) -> dict:
-    return obj("ReplicaSet", name, creationTimestamp=at(created),
-               annotations={"deployment.kubernetes.io/revision": str(revision)},
-               ownerReferences=[{"kind": "Deployment", "name": "checkout", "controller": True}],
-               spec={"template": {"spec": {"containers": [{"name": "app", "image": image, **container}]}}})
+    return obj(
+        "ReplicaSet",
+        name,
+        creationTimestamp=at(created),
+        annotations={"deployment.kubernetes.io/revision": str(revision)},
+        ownerReferences=[{"kind": "Deployment", "name": "checkout", "controller": True}],
+        spec={"template": {"spec": {"containers": [{"name": "app", "image": image, **container}]}}},
+    )
 
 
-DEPLOYMENT = obj("Deployment", "checkout", spec={"replicas": 2}, status={"readyReplicas": 2, "updatedReplicas": 2})
+DEPLOYMENT = obj(
+    "Deployment", "checkout", spec={"replicas": 2}, status={"readyReplicas": 2, "updatedReplicas": 2}
+)
 
 
 def test_rollout_with_image_and_env_diff_ranked_by_closeness() -> None:
-    new = replicaset("checkout-7d9f8c6b5", 14, 41, "repo/checkout:v2.3.0",
-                     env=[{"name": "CACHE_IMAGES", "value": "true"}, {"name": "DB_PASSWORD", "value": "hunter2"}])
-    old = replicaset("checkout-6b8d5f4c9", 13, 60 * 24 * 9, "repo/checkout:v2.2.4",
-                     env=[{"name": "DB_PASSWORD", "value": "hunter1"}])
+    new = replicaset(
+        "checkout-7d9f8c6b5",
+        14,
+        41,
+        "repo/checkout:v2.3.0",
+        env=[{"name": "CACHE_IMAGES", "value": "true"}, {"name": "DB_PASSWORD", "value": "hunter2"}],
+    )
+    old = replicaset(
+        "checkout-6b8d5f4c9",
+        13,
+        60 * 24 * 9,
+        "repo/checkout:v2.2.4",
+        env=[{"name": "DB_PASSWORD", "value": "hunter1"}],
+    )
     [finding] = by_prefix(run([DEPLOYMENT, new, old], scope(workload="checkout")), "eks:rollout:")
     assert finding.change is Trigger.DEPLOY
     assert finding.id == "eks:rollout:shop/checkout/rev14"
@@ -53,8 +69,14 @@ def test_pruned_history_says_so() -> None:
 def test_rollback_time_comes_from_the_scale_up_from_zero() -> None:
     reused = replicaset("checkout-6b8d5f4c9", 15, 60 * 24 * 9, "repo/checkout:v2.2.4")
     bad = replicaset("checkout-7d9f8c6b5", 14, 60, "repo/checkout:v2.3.0")
-    scaled = event("Deployment", "checkout", "ScalingReplicaSet", "Scaled up replica set checkout-6b8d5f4c9 to 2 from 0",
-                   type_="Normal", first=12)
+    scaled = event(
+        "Deployment",
+        "checkout",
+        "ScalingReplicaSet",
+        "Scaled up replica set checkout-6b8d5f4c9 to 2 from 0",
+        type_="Normal",
+        first=12,
+    )
     [finding] = by_prefix(run([DEPLOYMENT, reused, bad, scaled]), "eks:rollout:")
     assert "revision 15" in finding.title and "10 min before the alert" in finding.title
     assert "v2.3.0 -> v2.2.4" in finding.title
@@ -62,10 +84,22 @@ def test_rollback_time_comes_from_the_scale_up_from_zero() -> None:
 
 def test_manual_scale_is_reported_but_rollout_steps_are_not() -> None:
     current = replicaset("checkout-7d9f8c6b5", 4, 60 * 24 * 20, "repo/checkout:v2.3.0")
-    up = event("Deployment", "checkout", "ScalingReplicaSet", "Scaled up replica set checkout-7d9f8c6b5 to 6 from 2",
-               type_="Normal", first=25)
-    step = event("Deployment", "checkout", "ScalingReplicaSet", "Scaled down replica set checkout-7d9f8c6b5 to 0 from 1",
-                 type_="Normal", first=20)
+    up = event(
+        "Deployment",
+        "checkout",
+        "ScalingReplicaSet",
+        "Scaled up replica set checkout-7d9f8c6b5 to 6 from 2",
+        type_="Normal",
+        first=25,
+    )
+    step = event(
+        "Deployment",
+        "checkout",
+        "ScalingReplicaSet",
+        "Scaled down replica set checkout-7d9f8c6b5 to 0 from 1",
+        type_="Normal",
+        first=20,
+    )
     up["metadata"]["name"], step["metadata"]["name"] = "a", "b"
     [finding] = by_prefix(run([DEPLOYMENT, current, up, step]), "eks:deployment-scaled:")
     assert "scaled up from 2 to 6 replicas" in finding.title
@@ -74,34 +108,64 @@ def test_manual_scale_is_reported_but_rollout_steps_are_not() -> None:
 def test_probe_and_resource_changes_read_like_a_diff() -> None:
     probe_old = {"httpGet": {"path": "/ready", "port": 8080}}
     probe_new = {"httpGet": {"path": "/health/ready", "port": 8080}}
-    new = replicaset("checkout-7d9f8c6b5", 2, 20, "repo/checkout:v3", readinessProbe=probe_new,
-                     resources={"requests": {"cpu": "2"}})
-    old = replicaset("checkout-6b8d5f4c9", 1, 900, "repo/checkout:v3", readinessProbe=probe_old,
-                     resources={"requests": {"cpu": "1"}})
+    new = replicaset(
+        "checkout-7d9f8c6b5",
+        2,
+        20,
+        "repo/checkout:v3",
+        readinessProbe=probe_new,
+        resources={"requests": {"cpu": "2"}},
+    )
+    old = replicaset(
+        "checkout-6b8d5f4c9",
+        1,
+        900,
+        "repo/checkout:v3",
+        readinessProbe=probe_old,
+        resources={"requests": {"cpu": "1"}},
+    )
     [finding] = by_prefix(run([DEPLOYMENT, new, old]), "eks:rollout:")
     assert "readinessProbe httpGet /ready:8080 -> httpGet /health/ready:8080" in finding.title
     assert "requests.cpu 1 -> 2" in finding.title
 
 
 def uses(**refs: object) -> dict:
-    return obj("Deployment", "payments-api", "payments", spec={"replicas": 1, "template": {"spec": {"containers": [
-        {"name": "api", "image": "repo/payments:v7", **refs}]}}}, status={"readyReplicas": 1})
+    return obj(
+        "Deployment",
+        "payments-api",
+        "payments",
+        spec={
+            "replicas": 1,
+            "template": {"spec": {"containers": [{"name": "api", "image": "repo/payments:v7", **refs}]}},
+        },
+        status={"readyReplicas": 1},
+    )
 
 
 def test_configmap_change_from_managed_fields_with_its_settings() -> None:
-    config = obj("ConfigMap", "payments-api-config", "payments", api="v1", creationTimestamp=at(60 * 24 * 200),
-                 managedFields=[{"manager": "kubectl-edit", "operation": "Update", "time": at(48)}])
+    config = obj(
+        "ConfigMap",
+        "payments-api-config",
+        "payments",
+        api="v1",
+        creationTimestamp=at(60 * 24 * 200),
+        managedFields=[{"manager": "kubectl-edit", "operation": "Update", "time": at(48)}],
+    )
     config["data"] = {"DB_POOL_MAX": "8", "BIG": "x" * 200}
     deployment = uses(envFrom=[{"configMapRef": {"name": "payments-api-config"}}])
-    [finding] = by_prefix(run([deployment, config], scope(namespace="payments", workload="payments-api")),
-                          "eks:configmap-changed:")
+    [finding] = by_prefix(
+        run([deployment, config], scope(namespace="payments", workload="payments-api")),
+        "eks:configmap-changed:",
+    )
     assert finding.change is Trigger.CONFIG_CHANGE
     assert "46 min before the alert" in finding.title and "DB_POOL_MAX=8" in finding.title
     assert "BIG" not in finding.title and "kubectl-edit" in finding.detail
 
 
 def test_configmap_without_a_recent_time_is_not_a_change() -> None:
-    config = obj("ConfigMap", "payments-api-config", "payments", api="v1", creationTimestamp=at(60 * 24 * 200))
+    config = obj(
+        "ConfigMap", "payments-api-config", "payments", api="v1", creationTimestamp=at(60 * 24 * 200)
+    )
     deployment = uses(envFrom=[{"configMapRef": {"name": "payments-api-config"}}])
     assert by_prefix(run([deployment, config]), "eks:configmap-") == []
     assert change_time(config)[1] == "creationTimestamp"
@@ -110,22 +174,37 @@ def test_configmap_without_a_recent_time_is_not_a_change() -> None:
 def test_secret_change_shows_keys_never_values_and_a_missing_secret_is_bad_config() -> None:
     secret = obj("Secret", "db", "payments", api="v1", creationTimestamp=at(20))
     secret["data"] = {"password": "aHVudGVyMg=="}
-    present = uses(env=[{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}])
+    present = uses(
+        env=[{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]
+    )
     [finding] = by_prefix(run([present, secret]), "eks:secret-changed:")
     assert "keys password" in finding.title and "aHVudGVy" not in finding.title + finding.detail
     missing = uses(env=[{"name": "X", "valueFrom": {"secretKeyRef": {"name": "gone", "key": "k"}}}])
     [finding] = by_prefix(run([missing]), "eks:secret-missing:")
     assert finding.cause_hint is CauseCategory.BAD_CONFIG and "payments/gone" in finding.title
-    optional = uses(env=[{"name": "X", "valueFrom": {"secretKeyRef": {"name": "gone", "key": "k", "optional": True}}}])
+    optional = uses(
+        env=[{"name": "X", "valueFrom": {"secretKeyRef": {"name": "gone", "key": "k", "optional": True}}}]
+    )
     assert by_prefix(run([optional]), "eks:secret-missing:") == []
 
 
 def test_crashed_container_log_explains_the_crash() -> None:
-    crashing = pod("report-builder-0", owner=("StatefulSet", "report-builder"), statuses=[
-        waiting("CrashLoopBackOff", name="builder", restarts=7,
-                last={"reason": "Error", "exitCode": 1, "finishedAt": at(5)})])
-    logs = {"shop/report-builder-0/builder/previous": "INFO resuming\n"
-            "FATAL cannot write checkpoint /data/state.json: no space left on device\n"}
+    crashing = pod(
+        "report-builder-0",
+        owner=("StatefulSet", "report-builder"),
+        statuses=[
+            waiting(
+                "CrashLoopBackOff",
+                name="builder",
+                restarts=7,
+                last={"reason": "Error", "exitCode": 1, "finishedAt": at(5)},
+            )
+        ],
+    )
+    logs = {
+        "shop/report-builder-0/builder/previous": "INFO resuming\n"
+        "FATAL cannot write checkpoint /data/state.json: no space left on device\n"
+    }
     findings = run([crashing], scope(pod="report-builder-0"), logs)
     [crash] = by_prefix(findings, "eks:pod-crashloop:")
     assert crash.cause_hint is CauseCategory.DISK_FULL and "no space left on device" in crash.title
@@ -135,17 +214,28 @@ def test_crashed_container_log_explains_the_crash() -> None:
 
 
 def test_code_errors_in_logs_count_as_bad_deploy_only_after_a_rollout() -> None:
-    healthy = pod("checkout-api-6d8f9b7c5-k8l9m", owner=("ReplicaSet", "checkout-api-6d8f9b7c5"),
-                  labels={"pod-template-hash": "6d8f9b7c5"}, statuses=[running()])
-    logs = {"shop/checkout-api-6d8f9b7c5-k8l9m/app": 'ERROR POST /v1/checkout 500 31ms\nERROR c.s.Coupon - '
-            'java.lang.NullPointerException: Cannot invoke "Coupon.discount()"\nERROR POST /v1/checkout 500 30ms\n'}
+    healthy = pod(
+        "checkout-api-6d8f9b7c5-k8l9m",
+        owner=("ReplicaSet", "checkout-api-6d8f9b7c5"),
+        labels={"pod-template-hash": "6d8f9b7c5"},
+        statuses=[running()],
+    )
+    logs = {
+        "shop/checkout-api-6d8f9b7c5-k8l9m/app": "ERROR POST /v1/checkout 500 31ms\nERROR c.s.Coupon - "
+        'java.lang.NullPointerException: Cannot invoke "Coupon.discount()"\n'
+        "ERROR POST /v1/checkout 500 30ms\n"
+    }
     [log] = by_prefix(run([healthy], logs=logs), "eks:pod-log-errors:")
     assert log.cause_hint is None
     assert "NullPointerException" in log.title  # the exception line wins over an access-log line
     rolled = obj("Deployment", "checkout-api", spec={"replicas": 1}, status={"readyReplicas": 1})
-    rs = obj("ReplicaSet", "checkout-api-6d8f9b7c5", creationTimestamp=at(25),
-             annotations={"deployment.kubernetes.io/revision": "31"},
-             ownerReferences=[{"kind": "Deployment", "name": "checkout-api", "controller": True}])
+    rs = obj(
+        "ReplicaSet",
+        "checkout-api-6d8f9b7c5",
+        creationTimestamp=at(25),
+        annotations={"deployment.kubernetes.io/revision": "31"},
+        ownerReferences=[{"kind": "Deployment", "name": "checkout-api", "controller": True}],
+    )
     findings = run([rolled, rs, healthy], logs=logs)
     assert by_prefix(findings, "eks:pod-log-errors:")[0].cause_hint is CauseCategory.BAD_DEPLOY
     assert by_prefix(findings, "eks:rollout:")[0].severity in {Severity.INFO, Severity.WARNING}

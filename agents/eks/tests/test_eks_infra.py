@@ -10,23 +10,46 @@ NODE = "ip-10-0-2-88.ec2.internal"
 
 
 def node(name: str = NODE, conditions: list[dict[str, str]] | None = None, **spec: object) -> dict:
-    return obj("Node", name, None, api="v1", spec=dict(spec),
-               status={"conditions": conditions or [{"type": "Ready", "status": "True"}]},
-               labels={"node.kubernetes.io/instance-type": "m6i.large"})
+    return obj(
+        "Node",
+        name,
+        None,
+        api="v1",
+        spec=dict(spec),
+        status={"conditions": conditions or [{"type": "Ready", "status": "True"}]},
+        labels={"node.kubernetes.io/instance-type": "m6i.large"},
+    )
 
 
 def test_not_ready_node() -> None:
-    down = node(conditions=[{"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
-                             "message": "Kubelet stopped posting node status.", "lastTransitionTime": at(12)}])
+    down = node(
+        conditions=[
+            {
+                "type": "Ready",
+                "status": "Unknown",
+                "reason": "NodeStatusUnknown",
+                "message": "Kubelet stopped posting node status.",
+                "lastTransitionTime": at(12),
+            }
+        ]
+    )
     [finding] = by_prefix(run([down]), "eks:node-notready:")
     assert finding.cause_hint is CauseCategory.NODE_FAILURE and finding.severity is Severity.CRITICAL
-    assert NODE in finding.title and "NodeStatusUnknown" in finding.title and "10 min before the alert" in finding.title
+    assert (
+        NODE in finding.title
+        and "NodeStatusUnknown" in finding.title
+        and "10 min before the alert" in finding.title
+    )
 
 
 def test_pressure_conditions_and_the_pods_they_host() -> None:
-    pressured = node(conditions=[{"type": "Ready", "status": "True"},
-                                 {"type": "DiskPressure", "status": "True", "message": "kubelet has disk pressure"},
-                                 {"type": "PIDPressure", "status": "True", "reason": "KubeletHasInsufficientPID"}])
+    pressured = node(
+        conditions=[
+            {"type": "Ready", "status": "True"},
+            {"type": "DiskPressure", "status": "True", "message": "kubelet has disk pressure"},
+            {"type": "PIDPressure", "status": "True", "reason": "KubeletHasInsufficientPID"},
+        ]
+    )
     mine = pod("checkout-7d9f8c6b5-x2k4p", node=NODE, statuses=[running()])
     findings = run([pressured, mine], scope(workload="checkout"))
     disk = by_prefix(findings, "eks:node-disk-pressure:")[0]
@@ -42,13 +65,31 @@ def test_cordoned_node_is_a_warning_only_when_it_hosts_the_alert() -> None:
 
 
 def hpa(current: int, desired: int, maximum: int, conditions: list[dict[str, str]]) -> dict:
-    return obj("HorizontalPodAutoscaler", "search-api", "search", api="autoscaling/v2",
-               spec={"scaleTargetRef": {"kind": "Deployment", "name": "search-api"}, "minReplicas": 3,
-                     "maxReplicas": maximum, "metrics": [{"type": "Resource", "resource": {
-                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
-               status={"currentReplicas": current, "desiredReplicas": desired, "conditions": conditions,
-                       "currentMetrics": [{"type": "Resource", "resource": {
-                           "name": "cpu", "current": {"averageUtilization": 182}}}]})
+    return obj(
+        "HorizontalPodAutoscaler",
+        "search-api",
+        "search",
+        api="autoscaling/v2",
+        spec={
+            "scaleTargetRef": {"kind": "Deployment", "name": "search-api"},
+            "minReplicas": 3,
+            "maxReplicas": maximum,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+        status={
+            "currentReplicas": current,
+            "desiredReplicas": desired,
+            "conditions": conditions,
+            "currentMetrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 182}}}
+            ],
+        },
+    )
 
 
 def test_hpa_at_max_with_scaling_limited() -> None:
@@ -60,29 +101,55 @@ def test_hpa_at_max_with_scaling_limited() -> None:
 
 def test_hpa_below_max_is_fine_and_missing_metrics_is_reported() -> None:
     assert run([hpa(4, 4, 10, [{"type": "ScalingActive", "status": "True"}])]) == []
-    blind = hpa(3, 3, 10, [{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
-                            "message": "unable to get metrics for resource cpu: no metrics returned"}])
+    blind = hpa(
+        3,
+        3,
+        10,
+        [
+            {
+                "type": "ScalingActive",
+                "status": "False",
+                "reason": "FailedGetResourceMetric",
+                "message": "unable to get metrics for resource cpu: no metrics returned",
+            }
+        ],
+    )
     [finding] = by_prefix(run([blind]), "eks:hpa-no-metrics:")
     assert "FailedGetResourceMetric" in finding.title
 
 
 def test_pvc_pending_with_provisioning_failure() -> None:
-    claim = obj("PersistentVolumeClaim", "data-db-0", api="v1", creationTimestamp=at(20),
-                spec={"storageClassName": "gp3-encrypted", "resources": {"requests": {"storage": "500Gi"}}},
-                status={"phase": "Pending"})
-    failure = event("PersistentVolumeClaim", "data-db-0", "ProvisioningFailed",
-                    'failed to provision volume with StorageClass "gp3-encrypted": rpc error: code = Internal '
-                    "desc = could not create volume in EC2: api error VolumeLimitExceeded: maximum gp3 storage",
-                    count=9)
+    claim = obj(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        api="v1",
+        creationTimestamp=at(20),
+        spec={"storageClassName": "gp3-encrypted", "resources": {"requests": {"storage": "500Gi"}}},
+        status={"phase": "Pending"},
+    )
+    failure = event(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        "ProvisioningFailed",
+        'failed to provision volume with StorageClass "gp3-encrypted": rpc error: code = Internal '
+        "desc = could not create volume in EC2: api error VolumeLimitExceeded: maximum gp3 storage",
+        count=9,
+    )
     user = pod("db-0", phase="Pending")
     user["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
     [finding] = by_prefix(run([claim, failure, user]), "eks:pvc-pending:")
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE and finding.severity is Severity.CRITICAL
-    assert "VolumeLimitExceeded" in finding.title and "gp3-encrypted" in finding.title and "db-0" in finding.title
+    assert (
+        "VolumeLimitExceeded" in finding.title
+        and "gp3-encrypted" in finding.title
+        and "db-0" in finding.title
+    )
 
 
 def test_young_pending_claim_waits_quietly() -> None:
-    claim = obj("PersistentVolumeClaim", "data-db-0", api="v1", creationTimestamp=at(0.5), status={"phase": "Pending"})
+    claim = obj(
+        "PersistentVolumeClaim", "data-db-0", api="v1", creationTimestamp=at(0.5), status={"phase": "Pending"}
+    )
     assert run([claim]) == []
 
 
@@ -91,8 +158,10 @@ def service(selector: dict[str, str], **meta: object) -> dict:
 
 
 def test_service_selecting_no_pod_names_what_the_pods_carry() -> None:
-    svc = service({"app.kubernetes.io/name": "wishlist"},
-                  managedFields=[{"manager": "helm", "operation": "Update", "time": at(17)}])
+    svc = service(
+        {"app.kubernetes.io/name": "wishlist"},
+        managedFields=[{"manager": "helm", "operation": "Update", "time": at(17)}],
+    )
     pods = [pod("wishlist-5c9d8e7f6-v3b4n", labels={"app": "wishlist", "pod-template-hash": "5c9d8e7f6"})]
     [finding] = by_prefix(run([svc, *pods], scope(service="wishlist")), "eks:service-selects-no-pod:")
     assert finding.cause_hint is CauseCategory.NETWORK_FAILURE and finding.change is Trigger.CONFIG_CHANGE
@@ -105,7 +174,9 @@ def test_service_with_only_unready_endpoints() -> None:
     endpoints = obj("Endpoints", "wishlist", api="v1")
     endpoints["subsets"] = [{"notReadyAddresses": [{"ip": "10.0.1.7"}, {"ip": "10.0.1.8"}]}]
     unready = pod("wishlist-5c9d8e7f6-v3b4n", labels={"app": "wishlist"}, statuses=[running(ready=False)])
-    [finding] = by_prefix(run([svc, endpoints, unready], scope(service="wishlist")), "eks:service-no-endpoints:")
+    [finding] = by_prefix(
+        run([svc, endpoints, unready], scope(service="wishlist")), "eks:service-no-endpoints:"
+    )
     assert "no ready endpoints" in finding.title and "2 address(es) not ready" in finding.title
     assert finding.cause_hint is None  # the pods' own findings say why they are not ready
 
@@ -122,9 +193,17 @@ def test_selector_check_is_skipped_when_the_pod_list_was_cut() -> None:
 
 
 def test_warning_events_are_grouped_and_skip_objects_already_reported() -> None:
-    sandbox = [event("Pod", f"web-5d4c3b2a1-{s}", "FailedCreatePodSandBox",
-                     f"Failed to create pod sandbox: plugin type=aws-cni failed: add cmd: failed to assign an IP "
-                     f"address to sandbox {sandbox_id}", count=4) for s, sandbox_id in (("aaaaa", "3f2a9c1b"), ("bbbbb", "77d0e4a2"))]
+    sandbox = [
+        event(
+            "Pod",
+            f"web-5d4c3b2a1-{s}",
+            "FailedCreatePodSandBox",
+            f"Failed to create pod sandbox: plugin type=aws-cni failed: add cmd: failed to assign an IP "
+            f"address to sandbox {sandbox_id}",
+            count=4,
+        )
+        for s, sandbox_id in (("aaaaa", "3f2a9c1b"), ("bbbbb", "77d0e4a2"))
+    ]
     covered = event("Deployment", "checkout", "SomethingOdd", "odd", count=5)
     deployment = obj("Deployment", "checkout", spec={"replicas": 2}, status={"readyReplicas": 0})
     findings = run([*sandbox, covered, deployment])

@@ -11,21 +11,48 @@ HASH = {"app": "checkout", "pod-template-hash": "7d9f8c6b5"}
 
 
 def test_crashloop_reports_last_termination_reason_and_exit_code_and_is_never_info() -> None:
-    crashing = pod("checkout-7d9f8c6b5-x2k4p", owner=RS, labels=HASH, statuses=[
-        waiting("CrashLoopBackOff", "back-off 1m20s", restarts=6,
-                last={"reason": "Error", "exitCode": 1, "startedAt": at(3), "finishedAt": at(2)})])
+    crashing = pod(
+        "checkout-7d9f8c6b5-x2k4p",
+        owner=RS,
+        labels=HASH,
+        statuses=[
+            waiting(
+                "CrashLoopBackOff",
+                "back-off 1m20s",
+                restarts=6,
+                last={"reason": "Error", "exitCode": 1, "startedAt": at(3), "finishedAt": at(2)},
+            )
+        ],
+    )
     [finding] = by_prefix(run([crashing]), "eks:pod-crashloop:")
     assert finding.id == "eks:pod-crashloop:shop/checkout/app"
     assert finding.severity is Severity.CRITICAL
-    assert "CrashLoopBackOff" in finding.title and "exit code 1" in finding.title and "6 restarts" in finding.title
+    assert (
+        "CrashLoopBackOff" in finding.title
+        and "exit code 1" in finding.title
+        and "6 restarts" in finding.title
+    )
     assert "shop/checkout-7d9f8c6b5-x2k4p" in finding.title
     assert finding.cause_hint is None  # exit 1 says nothing by itself; the logs decide
 
 
 def test_oomkilled_crashloop_gets_oom_cause_and_memory_limit() -> None:
-    containers = [{"name": "app", "image": "repo/checkout:v2.3.0", "resources": {"limits": {"memory": "512Mi"}}}]
-    crashing = pod("checkout-7d9f8c6b5-x2k4p", owner=RS, labels=HASH, containers=containers, statuses=[
-        waiting("CrashLoopBackOff", restarts=4, last={"reason": "OOMKilled", "exitCode": 137, "finishedAt": at(4)})])
+    containers = [
+        {"name": "app", "image": "repo/checkout:v2.3.0", "resources": {"limits": {"memory": "512Mi"}}}
+    ]
+    crashing = pod(
+        "checkout-7d9f8c6b5-x2k4p",
+        owner=RS,
+        labels=HASH,
+        containers=containers,
+        statuses=[
+            waiting(
+                "CrashLoopBackOff",
+                restarts=4,
+                last={"reason": "OOMKilled", "exitCode": 137, "finishedAt": at(4)},
+            )
+        ],
+    )
     [finding] = by_prefix(run([crashing]), "eks:pod-oomkilled:")
     assert finding.cause_hint is CauseCategory.OOM
     assert "OOMKilled" in finding.title and "exit code 137" in finding.title and "512Mi" in finding.title
@@ -34,54 +61,103 @@ def test_oomkilled_crashloop_gets_oom_cause_and_memory_limit() -> None:
 
 def test_replicas_with_the_same_problem_are_grouped_per_workload() -> None:
     last = {"reason": "OOMKilled", "exitCode": 137, "finishedAt": at(4)}
-    pods = [pod(f"checkout-7d9f8c6b5-{s}", owner=RS, labels=HASH,
-                statuses=[waiting("CrashLoopBackOff", restarts=3, last=last)]) for s in ("aaaaa", "bbbbb")]
+    pods = [
+        pod(
+            f"checkout-7d9f8c6b5-{s}",
+            owner=RS,
+            labels=HASH,
+            statuses=[waiting("CrashLoopBackOff", restarts=3, last=last)],
+        )
+        for s in ("aaaaa", "bbbbb")
+    ]
     pods.append(pod("checkout-7d9f8c6b5-ccccc", owner=RS, labels=HASH, statuses=[running()]))
     [finding] = by_prefix(run(pods), "eks:pod-oomkilled:")
     assert "2/3 pods of Deployment shop/checkout" in finding.title
-    assert set(finding.resources) >= {"shop/Pod/checkout-7d9f8c6b5-aaaaa", "shop/Pod/checkout-7d9f8c6b5-bbbbb"}
+    assert set(finding.resources) >= {
+        "shop/Pod/checkout-7d9f8c6b5-aaaaa",
+        "shop/Pod/checkout-7d9f8c6b5-bbbbb",
+    }
 
 
 def test_liveness_probe_kills_become_probe_failure() -> None:
-    crashing = pod("api-5d4c3b2a1-qwert", statuses=[
-        waiting("CrashLoopBackOff", restarts=5, last={"reason": "Error", "exitCode": 137, "finishedAt": at(2)})])
-    probe = event("Pod", "api-5d4c3b2a1-qwert", "Unhealthy", "Liveness probe failed: Get http://10.0.1.5:8080/live: "
-                  "context deadline exceeded", count=15)
+    crashing = pod(
+        "api-5d4c3b2a1-qwert",
+        statuses=[
+            waiting(
+                "CrashLoopBackOff", restarts=5, last={"reason": "Error", "exitCode": 137, "finishedAt": at(2)}
+            )
+        ],
+    )
+    probe = event(
+        "Pod",
+        "api-5d4c3b2a1-qwert",
+        "Unhealthy",
+        "Liveness probe failed: Get http://10.0.1.5:8080/live: context deadline exceeded",
+        count=15,
+    )
     [finding] = by_prefix(run([crashing, probe]), "eks:pod-crashloop:")
     assert finding.cause_hint is CauseCategory.PROBE_FAILURE
 
 
 def test_image_pull_names_the_image_and_the_registry_answer() -> None:
-    pulling = pod("cart-5f6d7c8b9-h2j4k", phase="Pending", containers=[{"name": "app", "image": "repo/cart:v1.9.1"}],
-                  statuses=[
-        waiting("ImagePullBackOff", 'Back-off pulling image "repo/cart:v1.9.1"')])
-    failed = event("Pod", "cart-5f6d7c8b9-h2j4k", "Failed",
-                   'Failed to pull image "repo/cart:v1.9.1": rpc error: code = NotFound desc = repo/cart:v1.9.1: not found')
+    pulling = pod(
+        "cart-5f6d7c8b9-h2j4k",
+        phase="Pending",
+        containers=[{"name": "app", "image": "repo/cart:v1.9.1"}],
+        statuses=[waiting("ImagePullBackOff", 'Back-off pulling image "repo/cart:v1.9.1"')],
+    )
+    failed = event(
+        "Pod",
+        "cart-5f6d7c8b9-h2j4k",
+        "Failed",
+        'Failed to pull image "repo/cart:v1.9.1": rpc error: code = NotFound '
+        "desc = repo/cart:v1.9.1: not found",
+    )
     [finding] = by_prefix(run([pulling, failed]), "eks:pod-image-pull:")
     assert finding.cause_hint is CauseCategory.IMAGE_PULL
-    assert "ImagePullBackOff" in finding.title and "cart:v1.9.1" in finding.title and "not found" in finding.title
+    assert (
+        "ImagePullBackOff" in finding.title
+        and "cart:v1.9.1" in finding.title
+        and "not found" in finding.title
+    )
     assert any(e.kind.value == "k8s_event" for e in finding.evidence)
 
 
 def test_create_container_config_error_quotes_the_message() -> None:
-    broken = pod("orders-api-6c9d8f7b4-p5q7r", phase="Pending", statuses=[
-        waiting("CreateContainerConfigError", 'secret "orders-db-credentials-v2" not found')])
+    broken = pod(
+        "orders-api-6c9d8f7b4-p5q7r",
+        phase="Pending",
+        statuses=[waiting("CreateContainerConfigError", 'secret "orders-db-credentials-v2" not found')],
+    )
     [finding] = by_prefix(run([broken]), "eks:pod-config-error:")
     assert finding.cause_hint is CauseCategory.BAD_CONFIG
     assert 'secret "orders-db-credentials-v2" not found' in finding.title
 
 
 def test_create_container_error_is_bad_config() -> None:
-    broken = pod("worker-5d4c3b2a1-zxcvb", statuses=[
-        waiting("CreateContainerError", 'failed to create containerd task: exec: "/app/run": no such file')])
+    broken = pod(
+        "worker-5d4c3b2a1-zxcvb",
+        statuses=[
+            waiting(
+                "CreateContainerError", 'failed to create containerd task: exec: "/app/run": no such file'
+            )
+        ],
+    )
     [finding] = by_prefix(run([broken]), "eks:pod-create-error:")
     assert finding.cause_hint is CauseCategory.BAD_CONFIG and "/app/run" in finding.title
 
 
 def test_pending_pod_quotes_the_scheduler_and_escalates_when_stuck() -> None:
-    message = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No victims."
-    pending = pod("indexer-7b8c9d6f5-ee3ff", phase="Pending", conditions=[
-        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}])
+    message = (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No victims."
+    )
+    pending = pod(
+        "indexer-7b8c9d6f5-ee3ff",
+        phase="Pending",
+        conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+        ],
+    )
     fresh = event("Pod", "indexer-7b8c9d6f5-ee3ff", "FailedScheduling", message, first=3, last=1)
     [finding] = by_prefix(run([pending, fresh]), "eks:pod-pending:")
     assert finding.cause_hint is CauseCategory.UNSCHEDULABLE and "Insufficient cpu" in finding.title
@@ -93,52 +169,87 @@ def test_pending_pod_quotes_the_scheduler_and_escalates_when_stuck() -> None:
 
 
 def test_pending_on_an_unbound_claim_is_a_storage_problem() -> None:
-    pending = pod("db-0", phase="Pending", conditions=[{"type": "PodScheduled", "status": "False",
-                  "reason": "Unschedulable", "message": "0/3 nodes are available: pod has unbound immediate "
-                  "PersistentVolumeClaims."}])
+    pending = pod(
+        "db-0",
+        phase="Pending",
+        conditions=[
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+            }
+        ],
+    )
     [finding] = by_prefix(run([pending]), "eks:pod-pending:")
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
 
 
 def test_evicted_by_node_pressure_vs_own_ephemeral_limit() -> None:
-    node_pressure = pod("a-5d4c3b2a1-aaaaa", phase="Failed", reason="Evicted",
-                        message="The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi")
-    own_limit = pod("b-5d4c3b2a1-bbbbb", phase="Failed", reason="Evicted",
-                    message="Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.")
+    node_pressure = pod(
+        "a-5d4c3b2a1-aaaaa",
+        phase="Failed",
+        reason="Evicted",
+        message="The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi",
+    )
+    own_limit = pod(
+        "b-5d4c3b2a1-bbbbb",
+        phase="Failed",
+        reason="Evicted",
+        message="Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.",
+    )
     findings = by_prefix(run([node_pressure, own_limit]), "eks:pod-evicted:")
     causes = {f.resources[0]: f.cause_hint for f in findings}
-    assert causes == {"shop/Pod/a-5d4c3b2a1-aaaaa": CauseCategory.NODE_FAILURE,
-                      "shop/Pod/b-5d4c3b2a1-bbbbb": CauseCategory.DISK_FULL}
+    assert causes == {
+        "shop/Pod/a-5d4c3b2a1-aaaaa": CauseCategory.NODE_FAILURE,
+        "shop/Pod/b-5d4c3b2a1-bbbbb": CauseCategory.DISK_FULL,
+    }
     assert all("Evicted" in f.title and "ip-10-0-1-1" in f.title for f in findings)
 
 
 def test_running_but_not_ready_quotes_the_failing_readiness_probe() -> None:
-    unready = pod("invoice-api-74f8d9c6b-s1d2f", statuses=[running(ready=False)],
-                  conditions=[{"type": "Ready", "status": "False"}])
-    probe = event("Pod", "invoice-api-74f8d9c6b-s1d2f", "Unhealthy",
-                  "Readiness probe failed: HTTP probe failed with statuscode: 404", count=140)
+    unready = pod(
+        "invoice-api-74f8d9c6b-s1d2f",
+        statuses=[running(ready=False)],
+        conditions=[{"type": "Ready", "status": "False"}],
+    )
+    probe = event(
+        "Pod",
+        "invoice-api-74f8d9c6b-s1d2f",
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 404",
+        count=140,
+    )
     [finding] = by_prefix(run([unready, probe]), "eks:pod-not-ready:")
     assert finding.cause_hint is CauseCategory.PROBE_FAILURE
     assert "Readiness probe failed" in finding.title and "404" in finding.title
 
 
 def test_restart_burst_with_recent_oom_while_running() -> None:
-    restarted = pod("api-5d4c3b2a1-qwert", statuses=[
-        running(restarts=5, last={"reason": "Error", "exitCode": 143, "finishedAt": at(8)})])
+    restarted = pod(
+        "api-5d4c3b2a1-qwert",
+        statuses=[running(restarts=5, last={"reason": "Error", "exitCode": 143, "finishedAt": at(8)})],
+    )
     [finding] = by_prefix(run([restarted]), "eks:pod-restarts:")
     assert "restarted 5 times" in finding.title and "exit code 143" in finding.title
 
 
 def test_old_restarts_and_healthy_pods_are_not_findings() -> None:
-    old = pod("api-5d4c3b2a1-qwert", statuses=[
-        running(restarts=9, last={"reason": "Error", "exitCode": 1, "finishedAt": at(60 * 24)})])
-    healthy = pod("web-5d4c3b2a1-asdfg", statuses=[running()], conditions=[{"type": "Ready", "status": "True"}])
+    old = pod(
+        "api-5d4c3b2a1-qwert",
+        statuses=[running(restarts=9, last={"reason": "Error", "exitCode": 1, "finishedAt": at(60 * 24)})],
+    )
+    healthy = pod(
+        "web-5d4c3b2a1-asdfg", statuses=[running()], conditions=[{"type": "Ready", "status": "True"}]
+    )
     assert by_prefix(run([old, healthy]), "eks:pod-") == []
 
 
 def test_relevance_follows_the_alert_target() -> None:
     last = {"reason": "Error", "exitCode": 1, "finishedAt": at(2)}
-    mine = pod("checkout-7d9f8c6b5-x2k4p", owner=RS, labels=HASH, statuses=[waiting("CrashLoopBackOff", last=last)])
+    mine = pod(
+        "checkout-7d9f8c6b5-x2k4p", owner=RS, labels=HASH, statuses=[waiting("CrashLoopBackOff", last=last)]
+    )
     other = pod("billing-6b5a4c3d2-zzzzz", ns="billing", statuses=[waiting("CrashLoopBackOff", last=last)])
     findings = run([mine, other], scope(namespace="shop", workload="checkout"))
     relevance = {f.id: f.relevance for f in by_prefix(findings, "eks:pod-crashloop:")}

@@ -35,8 +35,14 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeStub]:
 
 
 def alert(text: str, **labels: str) -> AlertContext:
-    return build_alert_context(platform="slack", channel="C0", text=text, labels=labels, received_at=OOM.alert.at,
-                               cluster_default="prod-eks")
+    return build_alert_context(
+        platform="slack",
+        channel="C0",
+        text=text,
+        labels=labels,
+        received_at=OOM.alert.at,
+        cluster_default="prod-eks",
+    )
 
 
 def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster: KubeStub) -> None:
@@ -75,11 +81,16 @@ def test_wrong_token_is_an_error_with_the_reason(cluster: KubeStub, monkeypatch:
     assert not any("wrong" in e for e in result.errors)
 
 
-def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     scenario = load_scenario(SCENARIOS / "missing-secret-config.yaml").resolve()
     with KubeStub(list(scenario.kube_objects), forbidden={"Secret"}) as stub:
-        reader = KubeReader(connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="us-east-1",
-                                    env={"X": stub.url}).api)
+        reader = KubeReader(
+            connect(
+                base_url_env="X", kubeconfig_env="Y", cluster=None, region="us-east-1", env={"X": stub.url}
+            ).api
+        )
         now = scenario.alert.at
         scope = Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now, namespace="orders")
         gathered = gather(reader, scope, Budget.of(10))
@@ -88,8 +99,13 @@ def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(monkeypat
 
 
 def test_lists_are_capped_and_the_cap_is_noted(cluster: KubeStub) -> None:
-    api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="us-east-1",
-                  env={"X": cluster.url, "KUBERNETES_TOKEN": "s3cret"}).api
+    api = connect(
+        base_url_env="X",
+        kubeconfig_env="Y",
+        cluster=None,
+        region="us-east-1",
+        env={"X": cluster.url, "KUBERNETES_TOKEN": "s3cret"},
+    ).api
     now = OOM.alert.at
     scope = Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now, namespace="shop")
     gathered = gather(KubeReader(api), scope, Budget.of(10), Limits(pods=1, log_pods=0))
@@ -98,8 +114,12 @@ def test_lists_are_capped_and_the_cap_is_noted(cluster: KubeStub) -> None:
 
 
 def test_secret_data_never_leaves_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
-    secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "x"},
-                              "data": {"password": "aHVudGVyMg=="}}
+    secret: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "x"},
+        "data": {"password": "aHVudGVyMg=="},
+    }
     with KubeStub([secret]) as stub:
         api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
         [item], _ = KubeReader(api).list("Secret", Budget.of(5), namespace="x")
@@ -107,7 +127,9 @@ def test_secret_data_never_leaves_the_reader(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_unreachable_api_is_a_source_error() -> None:
-    api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": "http://127.0.0.1:9"}).api
+    api = connect(
+        base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": "http://127.0.0.1:9"}
+    ).api
     with pytest.raises(SourceError, match="unreachable"):
         KubeReader(api).list("Pod", Budget.of(3), namespace="x")
 

@@ -33,16 +33,25 @@ def context_of(resolved: ResolvedScenario) -> AlertContext:
     alert = resolved.alert
     first: Any = alert.alerts[0] if alert.alerts else None
     return build_alert_context(
-        platform=alert.platform, channel=alert.channel, text=alert.text or "",
-        labels=first.labels if first else None, annotations=first.annotations if first else None,
-        received_at=alert.at, starts_at=first.starts_at if first else None,
-        cluster_default=resolved.context.cluster, region=resolved.region)
+        platform=alert.platform,
+        channel=alert.channel,
+        text=alert.text or "",
+        labels=first.labels if first else None,
+        annotations=first.annotations if first else None,
+        received_at=alert.at,
+        starts_at=first.starts_at if first else None,
+        cluster_default=resolved.context.cluster,
+        region=resolved.region,
+    )
 
 
 def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
     state = ClusterState.of(resolved.kube_objects)
-    fetched = {f"{pod['metadata']['namespace']}/{pod['metadata']['name']}/{name}"
-               for pod, containers in affected_pods(state, scope, 3) for name, _ in containers}
+    fetched = {
+        f"{pod['metadata']['namespace']}/{pod['metadata']['name']}/{name}"
+        for pod, containers in affected_pods(state, scope, 3)
+        for name, _ in containers
+    }
     state.logs = {k: v for k, v in resolved.pod_logs.items() if k.removesuffix("/previous") in fetched}
     findings, _ = analyze(state, scope, load_signatures())
     return findings
@@ -50,14 +59,26 @@ def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
 
 def log_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
     chosen = {g.name for g in select_groups({g.name: 0 for g in resolved.log_groups}, scope, [], 5)}
-    events = [LogEvent(e.timestamp, e.message, g.name, s.name) for g in resolved.log_groups if g.name in chosen
-              for s in g.streams for e in s.events]
+    events = [
+        LogEvent(e.timestamp, e.message, g.name, s.name)
+        for g in resolved.log_groups
+        if g.name in chosen
+        for s in g.streams
+        for e in s.events
+    ]
     signatures = load_signatures()
     windows = windows_for(scope)
-    found = error_findings(events, windows=windows, scope=scope, signatures=signatures, region=resolved.region,
-                           deploys=deploy_times(events, signatures))
-    return found + marker_findings(events, scope=scope, signatures=signatures, region=resolved.region,
-                                   windows=windows)
+    found = error_findings(
+        events,
+        windows=windows,
+        scope=scope,
+        signatures=signatures,
+        region=resolved.region,
+        deploys=deploy_times(events, signatures),
+    )
+    return found + marker_findings(
+        events, scope=scope, signatures=signatures, region=resolved.region, windows=windows
+    )
 
 
 def weight(finding: Finding) -> float:
@@ -74,14 +95,28 @@ def played(request: pytest.FixtureRequest) -> tuple[ResolvedScenario, dict[str, 
 def test_scenarios_cover_every_analyzer_family() -> None:
     assert len(FILES) >= 9
     seen = " ".join(f.read_text() for f in FILES)
-    for kind in ("HorizontalPodAutoscaler", "PersistentVolumeClaim", "Endpoints", "ReplicaFailure", "Evicted",
-                 "FailedScheduling", "Unhealthy", "CreateContainerConfigError", "ImagePullBackOff", "OOMKilled",
-                 "DiskPressure", "kind: Job", "DaemonSet", "StatefulSet"):
+    for kind in (
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "Endpoints",
+        "ReplicaFailure",
+        "Evicted",
+        "FailedScheduling",
+        "Unhealthy",
+        "CreateContainerConfigError",
+        "ImagePullBackOff",
+        "OOMKilled",
+        "DiskPressure",
+        "kind: Job",
+        "DaemonSet",
+        "StatefulSet",
+    ):
         assert kind in seen, kind
 
 
-def test_decisive_evidence_carries_the_expected_cause(played: tuple[ResolvedScenario, dict[str, list[Finding]]],
-                                                      ) -> None:
+def test_decisive_evidence_carries_the_expected_cause(
+    played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+) -> None:
     resolved, findings = played
     expected = resolved.expected
     for agent in MINE & set(expected.evidence_from):
@@ -93,7 +128,8 @@ def test_decisive_evidence_carries_the_expected_cause(played: tuple[ResolvedScen
 
 
 def test_titles_carry_the_reported_facts_and_decoys_stay_out(
-        played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+    played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+) -> None:
     resolved, findings = played
     everything = [f for agent in MINE for f in findings[agent]]
     titles = " ".join(f.title for f in everything).lower()
@@ -104,7 +140,9 @@ def test_titles_carry_the_reported_facts_and_decoys_stay_out(
         assert decoy.lower() not in relevant, decoy
 
 
-def test_no_strong_finding_points_elsewhere(played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+def test_no_strong_finding_points_elsewhere(
+    played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+) -> None:
     resolved, findings = played
     for agent in MINE:
         for finding in findings[agent]:
@@ -112,7 +150,9 @@ def test_no_strong_finding_points_elsewhere(played: tuple[ResolvedScenario, dict
                 assert finding.cause_hint is resolved.expected.category, (agent, finding.title)
 
 
-def test_changes_found_match_the_expected_trigger(played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+def test_changes_found_match_the_expected_trigger(
+    played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+) -> None:
     resolved, findings = played
     trigger = resolved.expected.trigger
     if trigger is None or trigger.value not in {"deploy", "config_change"}:
