@@ -84,10 +84,11 @@ class Worker:
     # ------------------------------------------------------------------------------ investigate
 
     def _investigate(self, job: InvestigateJob) -> bool:
-        chat = self.chat_for(job.chat)
         alert = job.alert
         thread = alert.thread_id
+        chat: ChatPlatform | None = None
         try:
+            chat = self.chat_for(job.chat)
             if job.recheck:
                 verdict = should_investigate(
                     Verdict(Kind.UNSURE, "unsure"), addressed=job.addressed, llm=self.llm, text=alert.text
@@ -230,7 +231,7 @@ class Worker:
 
     def _say(
         self,
-        chat: ChatPlatform,
+        chat: ChatPlatform | None,
         channel: str,
         thread: str | None,
         text: str,
@@ -238,6 +239,8 @@ class Worker:
     ) -> None:
         if interaction is not None:
             self._complete(interaction, text)
+            return
+        if chat is None:
             return
         try:
             chat.post(channel, text, thread_id=thread)

@@ -13,6 +13,7 @@ import pytest
 
 from lambda_adapter.testing import Harness
 from lambda_adapter.worker import HAND_OFF_FAILED
+from shared.errors import ConfigError
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 CHANNEL = "C0LAN2Q65"
@@ -355,3 +356,22 @@ def test_a_storm_of_bot_alerts_for_one_service_joins_the_first_thread() -> None:
     assert [ctx.thread_id for ctx in h.started] == ["1712345610.000100", "1712345630.000100"]
     [note] = h.slack_chat.posted
     assert note.thread_id == "1712345610.000100" and "HighLatency" in note.text
+
+
+def test_a_missing_chat_token_does_not_leave_the_alert_claimed() -> None:
+    h = Harness()
+    working = h.worker.chat_for
+    calls: list[str] = []
+
+    def chat_for(name: str) -> Any:
+        calls.append(name)
+        if len(calls) == 1:
+            raise ConfigError("SLACK_BOT_TOKEN is not set")
+        return working(name)
+
+    h.worker.chat_for = chat_for
+    body = raw("slack_app_mention.json")
+    h.slack(body)
+    assert h.started == []
+    h.slack(body, x_slack_retry_num="1")  # the next delivery, once the token is there
+    assert len(h.started) == 1
