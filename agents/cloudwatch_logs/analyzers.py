@@ -1,5 +1,5 @@
-"""Pure analysis of fetched log events: error templates with spikes and cause hints, and the change
-markers the logs record (config reloads, releases starting). Events in, `Finding`s out."""
+"""Pure analysis of fetched log events: error templates against the preceding baseline window, with
+cause hints. Events in, `Finding`s out. (Change markers: `markers.py`.)"""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.cloudwatch_logs.queries import ERROR_RE, MARKER_RE, insights_console_url, template_query
-from agents.cloudwatch_logs.signatures import Signatures, excerpt, settings_in, version_in
+from agents.cloudwatch_logs.queries import ERROR_RE, insights_console_url, template_query
+from agents.cloudwatch_logs.reader import LogEvent
+from agents.cloudwatch_logs.signatures import Signatures, excerpt
 from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner
-from agents.cloudwatch_logs.tools import LogEvent
 from agents.eks.scope import Scope
-from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
+from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 
 AGENT = "cloudwatch_logs"
 ONSET_SLACK = timedelta(minutes=10)
@@ -66,11 +66,11 @@ def where_of(event: LogEvent) -> str:
     return event.log_group
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return _SLUG.sub("-", text).strip("-")[:120] or "logs"
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
@@ -79,12 +79,12 @@ def _short(message: str, limit: int = 150) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _longest_literal(template: str) -> str:
+def longest_literal(template: str) -> str:
     parts = [p.strip() for p in template.split(WILDCARD)]
     return max(parts, key=len) if parts else template
 
 
-def _ago(scope: Scope, at: datetime) -> str:
+def ago(scope: Scope, at: datetime) -> str:
     minutes = round((scope.anchor - at).total_seconds() / 60)
     if minutes >= 0:
         return f"{minutes} min before the alert"
@@ -114,16 +114,6 @@ class _Stats:
         if len(self.wheres) < 20 or where_of(event) in self.wheres:
             self.wheres[where_of(event)] += 1
         self.groups[event.log_group] += 1
-
-
-def deploy_times(events: list[LogEvent], signatures: Signatures) -> list[datetime]:
-    """When releases started, per the logs (deploy markers)."""
-    times = []
-    for event in events:
-        marker = signatures.marker(event.message)
-        if marker is not None and marker.change is Trigger.DEPLOY:
-            times.append(event.at)
-    return sorted(times)
 
 
 def error_findings(
@@ -209,7 +199,7 @@ def _error_finding(
 
     before = f"the previous {round(windows.baseline_minutes)} min"
     if new:
-        trend = f"new, first seen {_ago(scope, st.first)}"
+        trend = f"new, first seen {ago(scope, st.first)}"
     elif spike:
         trend = f"{recent_rate / max(baseline_rate, 1e-9):.0f}x the rate of {before}"
     else:
@@ -219,7 +209,7 @@ def _error_finding(
     quoted = excerpt(_LEADING_TIME.sub("", st.first_event.message), signature)
     title = f'{label}: {count}x "{quoted}" in {where} ({trend})'
     groups = [g for g, _ in st.groups.most_common()]
-    query = template_query(_longest_literal(template))
+    query = template_query(longest_literal(template))
     url = insights_console_url(region, groups[:10], query, min(windows.baseline_start, st.first), windows.end)
     evidence = [
         Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=query, url=url),
@@ -255,7 +245,7 @@ def _error_finding(
             "" if category else " (no rollout before it: no cause hint)"
         )
     return Finding(
-        id=f"{AGENT}:errors:{_slug(where)}:{_digest(template)}",
+        id=f"{AGENT}:errors:{slug(where)}:{digest(template)}",
         agent=AGENT,
         severity=severity,
         title=title[:300],
@@ -267,69 +257,3 @@ def _error_finding(
         cause_hint=category,
         relevance=round(relevance, 3),
     )
-
-
-def marker_findings(
-    events: list[LogEvent],
-    *,
-    scope: Scope,
-    signatures: Signatures,
-    region: str,
-    windows: Windows,
-    max_findings: int = 5,
-) -> list[Finding]:
-    """Changes the logs record (config reloads, releases starting), closest before the alert first."""
-    marked = [(e, m) for e in events if MARKER_RE.search(e.message) and (m := signatures.marker(e.message))]
-    if not marked:
-        return []
-    miner = TemplateMiner()
-    ids = miner.assign(e.message for e, _ in marked)
-    firsts: dict[int, tuple[LogEvent, Trigger]] = {}
-    counts: Counter[int] = Counter()
-    for cid, (event, marker) in zip(ids, marked, strict=True):
-        if cid < 0:
-            continue
-        counts[cid] += 1
-        if cid not in firsts or event.at < firsts[cid][0].at:
-            firsts[cid] = (event, marker.change)
-    templates = {c.id: c.template for c in miner.clusters()}
-    findings = []
-    for cid, (event, change) in firsts.items():
-        where = where_of(event)
-        settings = settings_in(event.message)
-        version = version_in(event.message)
-        if change is Trigger.CONFIG_CHANGE:
-            what = "Config reloaded" + (f": {', '.join(settings)}" if settings else "")
-        else:
-            what = f"Release {version} started" if version else "Release started"
-        title = f"{what} in {where}, {_ago(scope, event.at)}"
-        relevance = max(scope.text_relevance(where), scope.text_relevance(event.message)) * scope.proximity(
-            event.at
-        )
-        query = template_query(_longest_literal(templates[cid]))
-        url = insights_console_url(region, [event.log_group], query, windows.baseline_start, windows.end)
-        findings.append(
-            Finding(
-                id=f"{AGENT}:change:{_slug(where)}:{_digest(templates[cid])}",
-                agent=AGENT,
-                severity=Severity.INFO,
-                title=title[:300],
-                detail=f'{counts[cid]} such line(s); the first: "{event.message[:500]}"',
-                resources=(event.log_group, where) if where != event.log_group else (event.log_group,),
-                first_seen=event.at,
-                last_seen=event.at,
-                evidence=(
-                    Evidence(
-                        kind=EvidenceKind.LOG_LINE,
-                        reference=f"{event.log_group}/{event.stream}",
-                        excerpt=event.message[:2000],
-                        at=event.at,
-                        url=url,
-                    ),
-                ),
-                change=change,
-                relevance=round(max(0.05, relevance), 3),
-            )
-        )
-    findings.sort(key=lambda f: (-f.relevance, f.id))
-    return findings[:max_findings]

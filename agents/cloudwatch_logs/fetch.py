@@ -19,7 +19,7 @@ from agents.cloudwatch_logs.queries import (
     insights_console_url,
     markers_query,
 )
-from agents.cloudwatch_logs.tools import LogEvent, LogsReader, QueryResult, row_to_event
+from agents.cloudwatch_logs.reader import LogEvent, LogsReader, QueryResult, row_to_event
 from agents.eks.scope import Scope
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity
 from shared.errors import SourceError

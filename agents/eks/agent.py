@@ -21,9 +21,10 @@ from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.auth import Connection, connect
 from agents.eks.collect import gather
+from agents.eks.reader import KubeReader
 from agents.eks.scope import Scope, scope_from_context
 from agents.eks.state import ClusterState
-from agents.eks.tools import KubeReader, make_tools
+from agents.eks.tools import make_tools
 from shared.config import AppConfig
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity
 

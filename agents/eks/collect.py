@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from agents.base import Budget
 from agents.eks import objects as o
 from agents.eks.objects import Obj
+from agents.eks.reader import KubeReader
 from agents.eks.scope import Scope, workload_of_pod
 from agents.eks.state import ClusterState
-from agents.eks.tools import KubeReader
 from shared.errors import SourceError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from agents.cloudwatch_logs.tools import LogEvent
+from agents.cloudwatch_logs.reader import LogEvent
 from agents.eks.scope import Scope
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)

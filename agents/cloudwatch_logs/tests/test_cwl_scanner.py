@@ -10,7 +10,7 @@ from cwl_support import GROUP, HIKARI_LINE, NOW, ScriptedLogs, client_error, eve
 
 from agents.base import Budget
 from agents.cloudwatch_logs.agent import CloudWatchLogsScanner
-from agents.cloudwatch_logs.tools import LogsReader, parse_insights_time
+from agents.cloudwatch_logs.reader import LogsReader, parse_insights_time
 from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext, CauseCategory, Hints, Platform, Trigger
 from shared.errors import SourceError

@@ -7,12 +7,13 @@ and notes (what could not be told, e.g. pruned rollout history).
 from __future__ import annotations
 
 from agents.cloudwatch_logs.signatures import Signatures
-from agents.eks.analyzers.changes import analyze_config_changes, analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
+from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
 from agents.eks.analyzers.storage import analyze_pvcs

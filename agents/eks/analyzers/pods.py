@@ -8,72 +8,25 @@ probe, restart bursts and failed pods. `pod_findings` groups the problems per wo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.pod_phases import evicted, stuck_creating, unschedulable
+from agents.eks.analyzers.pod_problem import (
+    CREATE_ERRORS,
+    IMAGE_PULL,
+    RESTART_BURST,
+    PodProblem,
+    best_message,
+    exit_text,
+    first_time,
+    last_time,
+)
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Severity
 
-IMAGE_PULL = {
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-    "RegistryUnavailable",
-}
-CREATE_ERRORS = {
-    "CreateContainerError",
-    "RunContainerError",
-    "ContainerCannotRun",
-    "StartError",
-    "PreCreateHookError",
-    "PostStartHookError",
-}
-EXIT_MEANING = {
-    1: "application error",
-    2: "misuse of shell builtins",
-    126: "command not executable",
-    127: "command not found",
-    128: "invalid exit argument",
-    134: "SIGABRT",
-    137: "SIGKILL",
-    139: "SIGSEGV",
-    143: "SIGTERM",
-    255: "exit status out of range",
-}
-RESTART_BURST = 3
-STUCK_CREATING = timedelta(minutes=3)
-STUCK_PENDING = timedelta(minutes=10)
-
-
-@dataclass
-class PodProblem:
-    pod: Obj
-    kind: str  # crashloop, oomkilled, image-pull, config-error, create-error, pending, volume, sandbox,
-    #            evicted, not-ready, restarts, failed
-    reason: str
-    message: str = ""
-    container: str | None = None
-    cause: CauseCategory | None = None
-    severity: Severity = Severity.WARNING
-    exit_code: int | None = None
-    terminated_reason: str | None = None
-    image: str | None = None
-    restarts: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
-    state_text: str = ""
-    events: list[Obj] = field(default_factory=list)
-
-
-def exit_text(code: int | None) -> str:
-    if code is None:
-        return "no exit code"
-    meaning = EXIT_MEANING.get(code)
-    return f"exit code {code}" + (f", {meaning}" if meaning else "")
+__all__ = ["PodProblem", "exit_text", "pod_problems"]
 
 
 def _exit_cause(reason: str | None, code: int | None, liveness_failed: bool) -> CauseCategory | None:
@@ -117,9 +70,9 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
     problems: list[PodProblem] = []
 
     if phase == "Failed" and st.get("reason") == "Evicted":
-        return [_evicted(pod, st, events)]
+        return [evicted(pod, st, events)]
     if phase == "Pending" and o.conditions(pod).get("PodScheduled", {}).get("status") == "False":
-        return [_unschedulable(pod, warnings)]
+        return [unschedulable(pod, warnings)]
 
     statuses = [*(st.get("initContainerStatuses") or []), *(st.get("containerStatuses") or [])]
     for cs in statuses:
@@ -127,7 +80,7 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
         if problem is not None:
             problems.append(problem)
     if not statuses and phase == "Pending":
-        problem = _stuck_creating(pod, warnings, analysis, images)
+        problem = stuck_creating(pod, warnings, analysis, images)
         if problem:
             problems.append(problem)
     owner = o.owner(pod)
@@ -182,8 +135,8 @@ def _container_problem(
             cause=_exit_cause(treason, code, liveness_failed),
             exit_code=code,
             terminated_reason=treason,
-            first=_first(backoff) or o.ts(last.get("startedAt")),
-            last=_last(backoff) or finished,
+            first=first_time(backoff) or o.ts(last.get("startedAt")),
+            last=last_time(backoff) or finished,
             events=backoff[:3],
             **base,
         )
@@ -191,7 +144,7 @@ def _container_problem(
         pulls = [
             e for e in warnings if e.get("reason") in {"Failed", "BackOff", "ErrImagePull", "InspectFailed"}
         ]
-        message = _best_message(pulls, "pull") or waiting.get("message", "")
+        message = best_message(pulls, "pull") or waiting.get("message", "")
         return PodProblem(
             pod,
             "image-pull",
@@ -199,14 +152,14 @@ def _container_problem(
             message,
             severity=Severity.CRITICAL,
             cause=CauseCategory.IMAGE_PULL,
-            first=_first(pulls),
-            last=_last(pulls),
+            first=first_time(pulls),
+            last=last_time(pulls),
             events=pulls[:3],
             **base,
         )
     if reason == "CreateContainerConfigError" or reason in CREATE_ERRORS:
         failed = [e for e in warnings if e.get("reason") in {"Failed", "FailedCreate"}]
-        message = waiting.get("message") or _best_message(failed, "") or ""
+        message = waiting.get("message") or best_message(failed, "") or ""
         kind = "config-error" if reason == "CreateContainerConfigError" else "create-error"
         return PodProblem(
             pod,
@@ -215,13 +168,13 @@ def _container_problem(
             message,
             severity=Severity.CRITICAL,
             cause=CauseCategory.BAD_CONFIG,
-            first=_first(failed),
-            last=_last(failed),
+            first=first_time(failed),
+            last=last_time(failed),
             events=failed[:3],
             **base,
         )
     if reason in {"ContainerCreating", "PodInitializing"}:
-        return _stuck_creating(pod, warnings, analysis, images, base)
+        return stuck_creating(pod, warnings, analysis, images, base)
     if state.get("running") is not None or phase == "Running":
         recent = finished is not None and finished >= analysis.scope.window_start
         if last.get("reason") == "OOMKilled" and recent:
@@ -256,9 +209,9 @@ def _container_problem(
             )
         if cs.get("ready") is False and state.get("running") is not None:
             probe = (
-                _best_message(unhealthy, "readiness")
-                or _best_message(unhealthy, "startup")
-                or _best_message(unhealthy, "")
+                best_message(unhealthy, "readiness")
+                or best_message(unhealthy, "startup")
+                or best_message(unhealthy, "")
             )
             return PodProblem(
                 pod,
@@ -267,119 +220,9 @@ def _container_problem(
                 probe or "",
                 severity=Severity.WARNING,
                 cause=CauseCategory.PROBE_FAILURE if unhealthy else None,
-                first=_first(unhealthy),
-                last=_last(unhealthy),
+                first=first_time(unhealthy),
+                last=last_time(unhealthy),
                 events=unhealthy[:3],
                 **base,
             )
     return None
-
-
-def _stuck_creating(
-    pod: Obj,
-    warnings: list[Obj],
-    analysis: Analysis,
-    images: dict[str, str],
-    base: dict[str, Any] | None = None,
-) -> PodProblem | None:
-    created = o.created(pod)
-    if created is not None and analysis.scope.window_end - created < STUCK_CREATING:
-        return None
-    mounts = [
-        e for e in warnings if e.get("reason") in {"FailedMount", "FailedAttachVolume", "FailedMapVolume"}
-    ]
-    sandbox = [e for e in warnings if e.get("reason") == "FailedCreatePodSandBox"]
-    if mounts:
-        return PodProblem(
-            pod,
-            "volume",
-            str(mounts[0].get("reason")),
-            _best_message(mounts, ""),
-            cause=CauseCategory.STORAGE_FAILURE,
-            severity=Severity.CRITICAL,
-            first=_first(mounts),
-            last=_last(mounts),
-            events=mounts[:3],
-            **(base or {}),
-        )
-    if sandbox:
-        return PodProblem(
-            pod,
-            "sandbox",
-            "FailedCreatePodSandBox",
-            _best_message(sandbox, ""),
-            cause=CauseCategory.NETWORK_FAILURE,
-            severity=Severity.CRITICAL,
-            first=_first(sandbox),
-            last=_last(sandbox),
-            events=sandbox[:3],
-            **(base or {}),
-        )
-    return None
-
-
-def _evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
-    message = str(st.get("message", ""))
-    lowered = message.lower()
-    if "exceeds the total limit" in lowered or "exceeded its local ephemeral storage limit" in lowered:
-        cause = CauseCategory.DISK_FULL
-    elif "the node was low on resource" in lowered or "pressure" in lowered:
-        cause = CauseCategory.NODE_FAILURE
-    else:
-        cause = None
-    evictions = [e for e in events if e.get("reason") in {"Evicted", "Killing"}]
-    return PodProblem(
-        pod,
-        "evicted",
-        "Evicted",
-        message,
-        cause=cause,
-        severity=Severity.WARNING,
-        first=_first(evictions),
-        last=_last(evictions),
-        events=evictions[:3],
-    )
-
-
-def _unschedulable(pod: Obj, warnings: list[Obj]) -> PodProblem:
-    condition = o.conditions(pod).get("PodScheduled", {})
-    scheduling = [e for e in warnings if e.get("reason") == "FailedScheduling"]
-    message = _best_message(scheduling, "") or condition.get("message", "")
-    lowered = message.lower()
-    if "persistentvolumeclaim" in lowered or "volume node affinity" in lowered:
-        cause = CauseCategory.STORAGE_FAILURE
-    else:
-        cause = CauseCategory.UNSCHEDULABLE
-    first = _first(scheduling) or o.ts(condition.get("lastTransitionTime"))
-    last = _last(scheduling) or first
-    # A pod the scheduler has kept failing to place for 10 minutes will not place itself.
-    stuck = first is not None and last is not None and last - first >= STUCK_PENDING
-    return PodProblem(
-        pod,
-        "pending",
-        condition.get("reason") or "Unschedulable",
-        message,
-        cause=cause,
-        severity=Severity.CRITICAL if stuck else Severity.WARNING,
-        first=first,
-        last=last,
-        events=scheduling[:3],
-    )
-
-
-def _best_message(events: list[Obj], contains: str) -> str:
-    for event in events:
-        message = str(event.get("message", ""))
-        if contains.lower() in message.lower():
-            return message
-    return ""
-
-
-def _first(events: list[Obj]) -> datetime | None:
-    times = [t for e in events if (t := o.event_first_time(e))]
-    return min(times) if times else None
-
-
-def _last(events: list[Obj]) -> datetime | None:
-    times = [t for e in events if (t := o.event_time(e))]
-    return max(times) if times else None

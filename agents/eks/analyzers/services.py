@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.changes import change_time
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
+from agents.eks.analyzers.config_changes import change_time
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 

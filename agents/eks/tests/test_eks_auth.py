@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from agents.base import Budget
 from agents.eks.auth import TOKEN_PREFIX, connect, eks_token
-from agents.eks.tools import KubeReader
+from agents.eks.reader import KubeReader
 from shared.errors import SourceError
 
 FAKE_AWS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eks_builders import at, by_prefix, event, obj, pod, run, running, scope, waiting
 
-from agents.eks.analyzers.changes import change_time
+from agents.eks.analyzers.config_changes import change_time
 from shared.contracts import CauseCategory, Severity, Trigger
 
 

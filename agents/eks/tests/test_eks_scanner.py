@@ -15,8 +15,8 @@ from agents.base import Budget
 from agents.eks.agent import EksScanner
 from agents.eks.auth import connect
 from agents.eks.collect import Limits, gather
+from agents.eks.reader import KubeReader
 from agents.eks.scope import Scope
-from agents.eks.tools import KubeReader
 from agents.master.context import build_alert_context
 from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext, CauseCategory, Trigger

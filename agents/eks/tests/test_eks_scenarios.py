@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from eks_builders import SCENARIOS
 
-from agents.cloudwatch_logs.analyzers import deploy_times, error_findings, marker_findings, windows_for
+from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.groups import select_groups
+from agents.cloudwatch_logs.markers import deploy_times, marker_findings
+from agents.cloudwatch_logs.reader import LogEvent
 from agents.cloudwatch_logs.signatures import load_signatures
-from agents.cloudwatch_logs.tools import LogEvent
 from agents.eks.analyzers import analyze
 from agents.eks.collect import affected_pods
 from agents.eks.scope import Scope, scope_from_context

@@ -1,0 +1,111 @@
+"""Pod-level problems: evicted, unschedulable (with the scheduler's reason), stuck creating
+(volumes that will not mount, sandboxes that will not start)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.pod_problem import (
+    STUCK_CREATING,
+    STUCK_PENDING,
+    PodProblem,
+    best_message,
+    first_time,
+    last_time,
+)
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Severity
+
+
+def stuck_creating(
+    pod: Obj,
+    warnings: list[Obj],
+    analysis: Analysis,
+    images: dict[str, str],
+    base: dict[str, Any] | None = None,
+) -> PodProblem | None:
+    created = o.created(pod)
+    if created is not None and analysis.scope.window_end - created < STUCK_CREATING:
+        return None
+    mounts = [
+        e for e in warnings if e.get("reason") in {"FailedMount", "FailedAttachVolume", "FailedMapVolume"}
+    ]
+    sandbox = [e for e in warnings if e.get("reason") == "FailedCreatePodSandBox"]
+    if mounts:
+        return PodProblem(
+            pod,
+            "volume",
+            str(mounts[0].get("reason")),
+            best_message(mounts, ""),
+            cause=CauseCategory.STORAGE_FAILURE,
+            severity=Severity.CRITICAL,
+            first=first_time(mounts),
+            last=last_time(mounts),
+            events=mounts[:3],
+            **(base or {}),
+        )
+    if sandbox:
+        return PodProblem(
+            pod,
+            "sandbox",
+            "FailedCreatePodSandBox",
+            best_message(sandbox, ""),
+            cause=CauseCategory.NETWORK_FAILURE,
+            severity=Severity.CRITICAL,
+            first=first_time(sandbox),
+            last=last_time(sandbox),
+            events=sandbox[:3],
+            **(base or {}),
+        )
+    return None
+
+
+def evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
+    message = str(st.get("message", ""))
+    lowered = message.lower()
+    if "exceeds the total limit" in lowered or "exceeded its local ephemeral storage limit" in lowered:
+        cause = CauseCategory.DISK_FULL
+    elif "the node was low on resource" in lowered or "pressure" in lowered:
+        cause = CauseCategory.NODE_FAILURE
+    else:
+        cause = None
+    evictions = [e for e in events if e.get("reason") in {"Evicted", "Killing"}]
+    return PodProblem(
+        pod,
+        "evicted",
+        "Evicted",
+        message,
+        cause=cause,
+        severity=Severity.WARNING,
+        first=first_time(evictions),
+        last=last_time(evictions),
+        events=evictions[:3],
+    )
+
+
+def unschedulable(pod: Obj, warnings: list[Obj]) -> PodProblem:
+    condition = o.conditions(pod).get("PodScheduled", {})
+    scheduling = [e for e in warnings if e.get("reason") == "FailedScheduling"]
+    message = best_message(scheduling, "") or condition.get("message", "")
+    lowered = message.lower()
+    if "persistentvolumeclaim" in lowered or "volume node affinity" in lowered:
+        cause = CauseCategory.STORAGE_FAILURE
+    else:
+        cause = CauseCategory.UNSCHEDULABLE
+    first = first_time(scheduling) or o.ts(condition.get("lastTransitionTime"))
+    last = last_time(scheduling) or first
+    # A pod the scheduler has kept failing to place for 10 minutes will not place itself.
+    stuck = first is not None and last is not None and last - first >= STUCK_PENDING
+    return PodProblem(
+        pod,
+        "pending",
+        condition.get("reason") or "Unschedulable",
+        message,
+        cause=cause,
+        severity=Severity.CRITICAL if stuck else Severity.WARNING,
+        first=first,
+        last=last,
+        events=scheduling[:3],
+    )

@@ -1,0 +1,165 @@
+"""Thin, bounded, read-only fetchers over an injected Kubernetes `ApiClient`. Objects come back as
+the API's JSON (dicts), as the analyzers expect."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from agents.base import Budget
+from agents.eks.objects import Obj
+from shared.errors import SourceError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    group_path: str  # "/api/v1" or "/apis/apps/v1"
+    plural: str
+    namespaced: bool = True
+
+
+RESOURCES = {
+    r.kind: r
+    for r in (
+        Resource("Pod", "/api/v1", "pods"),
+        Resource("Event", "/api/v1", "events"),
+        Resource("Service", "/api/v1", "services"),
+        Resource("Endpoints", "/api/v1", "endpoints"),
+        Resource("ConfigMap", "/api/v1", "configmaps"),
+        Resource("Secret", "/api/v1", "secrets"),
+        Resource("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
+        Resource("Node", "/api/v1", "nodes", namespaced=False),
+        Resource("Deployment", "/apis/apps/v1", "deployments"),
+        Resource("ReplicaSet", "/apis/apps/v1", "replicasets"),
+        Resource("StatefulSet", "/apis/apps/v1", "statefulsets"),
+        Resource("DaemonSet", "/apis/apps/v1", "daemonsets"),
+        Resource("Job", "/apis/batch/v1", "jobs"),
+        Resource("HorizontalPodAutoscaler", "/apis/autoscaling/v2", "horizontalpodautoscalers"),
+    )
+}
+
+# Secrets are listed as metadata only (the API strips data for this media type); any data a server
+# sends anyway is dropped before the object goes further.
+_METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
+
+class KubeReader:
+    """Bounded GETs through `api` (a `kubernetes.client.ApiClient`)."""
+
+    def __init__(self, api: k8s.ApiClient) -> None:
+        self.api = api
+
+    def _get(
+        self,
+        path: str,
+        budget: Budget,
+        query: list[tuple[str, Any]] | None = None,
+        accept: str = "application/json",
+    ) -> tuple[int, bytes]:
+        if budget.expired():
+            raise SourceError(f"Kubernetes: budget exhausted before GET {path}")
+        method, url, headers, _, _ = self.api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=query or [],
+            header_params={"Accept": accept},
+            auth_settings=["BearerToken"],
+        )
+        timeout = (min(3.0, budget.remaining()), max(0.5, min(10.0, budget.remaining())))
+        try:
+            response = self.api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            return int(response.status), response.read() or b""
+        except ApiException as e:
+            return int(e.status or 0), (e.body or "").encode() if isinstance(e.body, str) else (e.body or b"")
+        except (HTTPError, OSError) as e:
+            raise SourceError(f"Kubernetes API unreachable ({path}): {e}") from e
+
+    def list(
+        self,
+        kind: str,
+        budget: Budget,
+        *,
+        namespace: str | None = None,
+        limit: int = 500,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[Obj], bool]:
+        """Objects of `kind` (in `namespace`, or cluster-wide), at most `limit`; the bool says the
+        list was cut at that bound. Raises SourceError with the API's reason on 401/403/5xx."""
+        resource = RESOURCES[kind]
+        if resource.namespaced and namespace:
+            path = f"{resource.group_path}/namespaces/{quote(namespace, safe='')}/{resource.plural}"
+        else:
+            path = f"{resource.group_path}/{resource.plural}"
+        query: list[tuple[str, Any]] = [("limit", limit)]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        status, body = self._get(
+            path, budget, query, accept=_METADATA_ONLY if kind == "Secret" else "application/json"
+        )
+        if status == 404:
+            return [], False  # the API group is not served (e.g. no autoscaling/v2): nothing to list
+        if status >= 400:
+            raise SourceError(
+                f"Kubernetes list {kind}{' in ' + namespace if namespace else ''}: HTTP {status} "
+                f"{_reason(body)}"
+            )
+        data = json.loads(body or b"{}")
+        items = [i for i in data.get("items") or [] if isinstance(i, dict)]
+        for item in items:
+            item.setdefault("kind", kind)
+            if kind == "Secret":
+                for key in ("data", "stringData"):
+                    item.pop(key, None)
+        if namespace:
+            items = [i for i in items if (i.get("metadata") or {}).get("namespace") in (None, namespace)]
+        truncated = bool((data.get("metadata") or {}).get("continue")) or len(items) > limit
+        return items[:limit], truncated
+
+    def pod_log(
+        self,
+        budget: Budget,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        previous: bool = False,
+        tail_lines: int = 100,
+        limit_bytes: int = 64_000,
+    ) -> str | None:
+        """The last `tail_lines` lines (at most `limit_bytes`) of a container's log; None when the
+        API has none (e.g. no previous container)."""
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
+        query: list[tuple[str, Any]] = [
+            ("container", container),
+            ("tailLines", tail_lines),
+            ("limitBytes", limit_bytes),
+        ]
+        if previous:
+            query.append(("previous", "true"))
+        status, body = self._get(path, budget, query, accept="text/plain")
+        if status >= 400:
+            logger.debug(
+                "pod=<%s/%s>, container=<%s>, status=<%d> | no log", namespace, pod, container, status
+            )
+            return None
+        return body[:limit_bytes].decode("utf-8", errors="replace")
+
+
+def _reason(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("message", ""))[:300]
+    except (ValueError, AttributeError):
+        return body[:200].decode("utf-8", errors="replace")
