@@ -162,3 +162,14 @@ def test_tools_are_read_only_strands_tools_with_documented_arguments() -> None:
         assert spec["description"] and spec["inputSchema"]["json"]["properties"]
     result = next(t for t in tools if t.tool_name == "find_log_groups")(cluster="prod-eks")
     assert result["status"] == "no_data" and result["groups"] == []
+
+
+def test_skill_matches_config_and_names_real_tools() -> None:
+    from strands import Skill
+
+    config = load_config()
+    the_scanner = scanner(ScriptedLogs())
+    [name] = config.agents["cloudwatch_logs"].skills
+    skill = Skill.from_file(the_scanner.skills_dir / name)
+    assert skill.name == name and skill.description
+    assert set(skill.allowed_tools or []) <= {t.tool_name for t in the_scanner.tools()}

@@ -151,3 +151,14 @@ def test_llm_tools_run_over_the_same_fetchers(cluster: KubeStub) -> None:
     log = tools["get_pod_logs"](namespace="shop", pod="checkout-7d9f8c6b5-x2k4p", previous=True)
     assert log["container"] == "app" and "OutOfMemoryError" in log["error_lines"][0]
     assert len(tools["list_nodes"]()["nodes"]) == 2
+
+
+def test_skill_matches_config_and_names_real_tools() -> None:
+    from strands import Skill
+
+    config = load_config()
+    scanner = EksScanner(config, "eks")
+    [name] = config.agents["eks"].skills
+    skill = Skill.from_file(scanner.skills_dir / name)
+    assert skill.name == name and skill.description
+    assert set(skill.allowed_tools or []) <= {t.tool_name for t in scanner.tools()}
