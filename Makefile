@@ -43,6 +43,7 @@ eval: install system-deps
 bench: install system-deps
 	mkdir -p build
 	$(BIN)/python scripts/bench_fanout.py --json build/bench_fanout.json
+	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

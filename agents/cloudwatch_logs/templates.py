@@ -60,7 +60,7 @@ class Cluster:
 
 
 _MAX_SOURCES = 20
-_CHUNK = 4096
+_CHUNK = 1024
 _MAX_CACHED_FORMS = 100_000  # bounds the memo of masked forms when every line is unique
 
 
