@@ -18,7 +18,7 @@ from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import GroupSearch, fetch_window, find_groups, snapshot_findings
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogsReader
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.cloudwatch_logs.signatures import load_signatures, resolve_user_file
 from agents.cloudwatch_logs.tools import make_tools
 from agents.eks.scope import Scope, scope_from_context
 from shared.config import AppConfig
@@ -84,7 +84,7 @@ class CloudWatchLogsScanner(Scanner):
         scope = self.scope(ctx)
         region = self.region(scope)
         reader = self.reader(region)
-        signatures = load_signatures(self.source.signatures_file)
+        signatures = load_signatures(resolve_user_file(self.source.signatures_file))
         search: GroupSearch = find_groups(
             reader, scope, list(self.source.log_groups), self.source.max_groups, budget
         )

@@ -136,6 +136,16 @@ def load_signatures(user_file: str | None = None) -> Signatures:
     )
 
 
+def resolve_user_file(path: str | None) -> str | None:
+    """A configured signatures file: as given, else relative to the config file's folder."""
+    if not path or Path(path).is_absolute() or Path(path).exists():
+        return path
+    from shared.config import config_path
+
+    beside_config = config_path().resolve().parent / path
+    return str(beside_config) if beside_config.exists() else path
+
+
 def excerpt(message: str, signature: Signature | None, limit: int = 150) -> str:
     """`message` cut to `limit` characters around what the signature matched, so the telling part
     of a long line (`... x509: certificate has expired`) survives in a title."""

@@ -12,7 +12,7 @@ from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import fetch_window, find_groups
 from agents.cloudwatch_logs.reader import LogsReader
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.cloudwatch_logs.signatures import load_signatures, resolve_user_file
 from agents.eks.scope import Scope
 from shared.errors import SourceError
 
@@ -106,7 +106,7 @@ def make_tools(scanner: Any) -> list[Any]:
             fetched.error_lines,
             windows=windows,
             scope=scope,
-            signatures=load_signatures(scanner.source.signatures_file),
+            signatures=load_signatures(resolve_user_file(scanner.source.signatures_file)),
             region=scope.region or "us-east-1",
             baseline_complete=fetched.baseline_complete,
             max_findings=15,

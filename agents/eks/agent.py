@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from agents.base import Budget, Scanner, ScanOutcome
-from agents.cloudwatch_logs.signatures import Signatures, load_signatures
+from agents.cloudwatch_logs.signatures import Signatures, load_signatures, resolve_user_file
 from agents.eks.analyzers import Analysis, analyze
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
@@ -56,7 +56,7 @@ class EksScanner(Scanner):
         self._connections: dict[str | None, tuple[float, Connection]] = {}
 
     def signatures(self) -> Signatures:
-        return load_signatures(self.config.sources.cloudwatch_logs.signatures_file)
+        return load_signatures(resolve_user_file(self.config.sources.cloudwatch_logs.signatures_file))
 
     def scope(self, ctx: AlertContext) -> Scope:
         return scope_from_context(

@@ -119,7 +119,7 @@ class KubeReader:
         data = json.loads(body or b"{}")
         items = [i for i in data.get("items") or [] if isinstance(i, dict)]
         for item in items:
-            item.setdefault("kind", kind)
+            item["kind"] = kind  # list items carry no kind, or PartialObjectMetadata for secrets
             if kind == "Secret":
                 for key in ("data", "stringData"):
                     item.pop(key, None)

@@ -87,6 +87,26 @@ class KubeStub:
                 meta: dict[str, Any] = {"resourceVersion": "1"}
                 if limit and len(items) > limit:
                     items, meta["continue"] = items[:limit], "next-page"
+                if "as=PartialObjectMetadataList" in self.headers.get("Accept", ""):
+                    # What the API server answers to a metadata-only list: no data, another kind.
+                    items = [
+                        {
+                            "kind": "PartialObjectMetadata",
+                            "apiVersion": "meta.k8s.io/v1",
+                            "metadata": o["metadata"],
+                        }
+                        for o in items
+                    ]
+                    return self._send(
+                        200,
+                        {
+                            "kind": "PartialObjectMetadataList",
+                            "apiVersion": "meta.k8s.io/v1",
+                            "metadata": meta,
+                            "items": items,
+                        },
+                    )
+                items = [{k: v for k, v in o.items() if k not in {"kind", "apiVersion"}} for o in items]
                 self._send(200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": meta, "items": items})
 
             def _log(self, ns: str, pod: str, query: dict[str, str]) -> None:

@@ -98,6 +98,22 @@ def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(
     assert any("Secret: not readable" in n for n in gathered.notes) and gathered.errors == []
 
 
+def test_metadata_only_secrets_still_count_as_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(SCENARIOS / "missing-secret-config.yaml").resolve()
+    with KubeStub(list(scenario.kube_objects)) as stub:
+        monkeypatch.setenv("KUBERNETES_BASE_URL", stub.url)
+        ctx = build_alert_context(
+            platform="slack", channel="C0", text=scenario.alert.text or "", received_at=scenario.alert.at
+        )
+        result = EksScanner(load_config(), "eks").run(ctx, Budget.of(15))
+    missing = [f.title for f in result.findings if f.id.startswith("eks:secret-missing:")]
+    assert missing == [
+        "Secret orders/orders-db-credentials-v2 does not exist but is referenced by "
+        "Deployment orders/orders-api"
+    ]
+    assert result.findings[0].cause_hint is CauseCategory.BAD_CONFIG
+
+
 def test_lists_are_capped_and_the_cap_is_noted(cluster: KubeStub) -> None:
     api = connect(
         base_url_env="X",
