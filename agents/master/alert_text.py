@@ -73,7 +73,7 @@ _MARKUP = re.compile(
 )
 _FIRING = re.compile(
     rf"\[(FIRING|RESOLVED)(?::\s*\d+)?\]\s*(?P<name>[A-Za-z][A-Za-z0-9_:.\-]*)"
-    rf"(?:\s*\((?P<cluster>{_NAME})\))?(?:\s*[-–:]?\s*(?P<ref>{_NAME}/{_NAME}))?",
+    rf"(?:\s*\((?P<cluster>{_NAME})\))?(?:\s*[-\u2013:]?\s*(?P<ref>{_NAME}/{_NAME}))?",
     re.IGNORECASE,
 )
 _KV_KEYS = {
@@ -119,9 +119,13 @@ _EC2_HOST = re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.[a-z0-9\-.]*inter
 _SEVERITY_WORD = re.compile(r"\[(critical|warning|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
 # Words that follow "service", "pod" ... in prose and are not names.
 _STOP = frozenset(
-    "is are was were be been has have had the a an in on at for to of and or not no down up it its this that "
-    "with from by as all any some every which who restarted restarts failing failed crashing crashed "
-    "unavailable degraded healthy unhealthy errors error level name names".split()
+    {
+        *("is", "are", "was", "were", "be", "been", "has", "have", "had", "the", "a", "an", "in", "on", "at"),
+        *("for", "to", "of", "and", "or", "not", "no", "down", "up", "it", "its", "this", "that", "with"),
+        *("from", "by", "as", "all", "any", "some", "every", "which", "who", "restarted", "restarts"),
+        *("failing", "failed", "crashing", "crashed", "unavailable", "degraded", "healthy", "unhealthy"),
+        *("errors", "error", "level", "name", "names"),
+    }
 )
 _KINDS = {
     "pod": "pod",

@@ -239,7 +239,8 @@ def _unknown(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[A
         summary += f" Strongest signal: {_sentence(strongest[0].title)}"
     changes = trigger_candidates(findings, ctx)
     if changes:
-        summary += f" Changed before the alert ({_ago(ctx, changes[0].finding)}): {_sentence(changes[0].finding.title)}"
+        change = changes[0].finding
+        summary += f" Changed before the alert ({_ago(ctx, change)}): {_sentence(change.title)}"
     if not results:
         summary = "No source answered in time, so nothing could be checked."
     return Decision(Cause(category=CauseCategory.UNKNOWN, summary=summary, confidence=0.1))

@@ -10,6 +10,7 @@ Every post sets `allowed_mentions: {parse: []}`: nothing we post can ping anyone
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -81,11 +82,19 @@ class DiscordPlatform:
 
     name = "discord"
 
-    def __init__(self, token: str, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 10.0,
-                 backoff: Backoff | None = None, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 10.0,
+        backoff: Backoff | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+            base_url=self.base_url,
             headers={"Authorization": f"Bot {token}", "User-Agent": USER_AGENT},
             timeout=timeout,
             transport=transport,
@@ -99,8 +108,14 @@ class DiscordPlatform:
     def close(self) -> None:
         self._http.close()
 
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 json: dict[str, Any] | None = None) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> Any:
         what = f"discord {method} {path}"
         attempt = 0
         while True:
@@ -127,14 +142,22 @@ class DiscordPlatform:
                 continue
             if response.status_code >= 400:
                 message = body.get("message") if isinstance(body, dict) else None
-                code = body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), int) else None
+                code = (
+                    body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), int) else None
+                )
                 detail = f"HTTP {response.status_code}" + (f" {message}" if message else "")
                 detail += f" (code {code})" if code is not None else ""
                 raise DiscordApiError(f"{what}: {detail}", status=response.status_code, code=code)
             return body
 
-    def post(self, channel: str, text: str, *, thread_id: str | None = None,
-             blocks: list[dict[str, Any]] | None = None) -> str:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
         """Post `text` (Block Kit `blocks` are Slack's and ignored here) in `channel`, or in the thread
         of message `thread_id`, starting that thread when it does not exist yet."""
         target = channel if thread_id is None else self._thread_channel(channel, thread_id, text)
@@ -145,10 +168,14 @@ class DiscordPlatform:
     def _thread_channel(self, channel: str, thread_id: str, text: str) -> str:
         if thread_id == channel or thread_id in self._threads:
             return thread_id
-        name = " ".join(text.split())[:90].strip("*_`~ ") or "investigation"
+        first_line = next((line for line in text.splitlines() if line.strip()), "")
+        name = " ".join(re.sub(r"[*_`~\\|]", "", first_line).split())[:90] or "investigation"
         try:
-            created = self._request("POST", f"/channels/{channel}/messages/{thread_id}/threads",
-                                    json={"name": name, "auto_archive_duration": 1440})
+            created = self._request(
+                "POST",
+                f"/channels/{channel}/messages/{thread_id}/threads",
+                json={"name": name, "auto_archive_duration": 1440},
+            )
             thread = str(created.get("id") or thread_id) if isinstance(created, dict) else thread_id
         except DiscordApiError as e:
             if e.code != THREAD_ALREADY_EXISTS and e.status != 404:
@@ -157,8 +184,15 @@ class DiscordPlatform:
         self._threads.add(thread)
         return thread
 
-    def history(self, channel: str, *, oldest: datetime | None = None, latest: datetime | None = None,
-                limit: int = 200, cursor: str | None = None) -> HistoryPage:
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: datetime | None = None,
+        latest: datetime | None = None,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> HistoryPage:
         """Newest first. `cursor` is the snowflake to continue before (the last page's oldest id)."""
         page = max(1, min(limit, MAX_PAGE))
         params: dict[str, Any] = {"limit": page}
@@ -176,20 +210,29 @@ class DiscordPlatform:
         more = len(raw) >= page and not reached_oldest and bool(messages)
         return HistoryPage(messages=tuple(messages), next_cursor=messages[-1].id if more else None)
 
-    def replies(self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None) -> HistoryPage:
+    def replies(
+        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
+    ) -> HistoryPage:
         """Oldest first; the thread's copy of its parent is left out. No thread yet: an empty page."""
         page = max(1, min(limit, MAX_PAGE))
         try:
-            raw = self._request("GET", f"/channels/{thread_id}/messages",
-                                params={"limit": page, "after": cursor or "0"}) or []
+            raw = (
+                self._request(
+                    "GET", f"/channels/{thread_id}/messages", params={"limit": page, "after": cursor or "0"}
+                )
+                or []
+            )
         except DiscordApiError as e:
             if e.status == 404:
                 return HistoryPage()
             raise
-        messages = [m for item in raw if (m := self._message(thread_id, item, thread_id)) and m.id != thread_id]
+        messages = [
+            m for item in raw if (m := self._message(thread_id, item, thread_id)) and m.id != thread_id
+        ]
         messages.sort(key=lambda m: int(m.id))
-        return HistoryPage(messages=tuple(messages),
-                           next_cursor=messages[-1].id if len(raw) >= page and messages else None)
+        return HistoryPage(
+            messages=tuple(messages), next_cursor=messages[-1].id if len(raw) >= page and messages else None
+        )
 
     def user_name(self, user_id: str) -> str:
         if user_id not in self._users:

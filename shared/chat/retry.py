@@ -84,13 +84,25 @@ class RateLimitRetry(RetryHandler):
         wait = retry_after(response.headers)
         return 1.0 if wait is None else wait
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         wait = self._wait(response)
         return wait is not None and wait <= self.backoff.max_retry_after
 
-    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
-                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
         state.next_attempt_requested = True
         self.sleep((self._wait(response) or 0.0) + random.uniform(0.0, 0.1))
         state.increment_current_attempt()
@@ -102,8 +114,14 @@ class ServerErrorRetry(RetryHandler):
     def __init__(self, backoff: Backoff) -> None:
         super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         return response is not None and response.status_code in RETRYABLE_STATUS
 
 
@@ -112,6 +130,7 @@ def slack_retry_handlers(backoff: Backoff) -> list[RetryHandler]:
     return [
         RateLimitRetry(backoff),
         ServerErrorRetry(backoff),
-        ConnectionErrorRetryHandler(max_retry_count=backoff.max_retries,
-                                    interval_calculator=_BackoffCalculator(backoff)),
+        ConnectionErrorRetryHandler(
+            max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff)
+        ),
     ]

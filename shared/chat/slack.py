@@ -59,11 +59,18 @@ class SlackPlatform:
 
     name = "slack"
 
-    def __init__(self, token: str, base_url: str | None = None, *, timeout: float = 10.0,
-                 backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.base_url = _with_slash(base_url or DEFAULT_BASE_URL)
         self._client = WebClient(
             token=token,
-            base_url=_with_slash(base_url or DEFAULT_BASE_URL),
+            base_url=self.base_url,
             timeout=max(1, round(timeout)),
             retry_handlers=slack_retry_handlers(backoff or Backoff()),
         )
@@ -74,32 +81,70 @@ class SlackPlatform:
         try:
             response = call(**{k: v for k, v in kwargs.items() if v is not None})
         except SlackApiError as e:
-            code = e.response.get("error") if e.response is not None and isinstance(e.response.data, dict) else None
+            code = (
+                e.response.get("error")
+                if e.response is not None and isinstance(e.response.data, dict)
+                else None
+            )
             status = e.response.status_code if e.response is not None else "?"
             raise SourceError(f"slack {method}: {code or f'HTTP {status}'}") from e
         except Exception as e:  # urllib errors, timeouts: say what failed, never the request
             raise SourceError(f"slack {method}: {type(e).__name__}: {e}") from e
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    def post(self, channel: str, text: str, *, thread_id: str | None = None,
-             blocks: list[dict[str, Any]] | None = None) -> str:
-        data = self._call("chat.postMessage", self._client.chat_postMessage, channel=channel, text=text,
-                          thread_ts=thread_id, blocks=blocks, unfurl_links=False, unfurl_media=False)
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
+        data = self._call(
+            "chat.postMessage",
+            self._client.chat_postMessage,
+            channel=channel,
+            text=text,
+            thread_ts=thread_id,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return str(data.get("ts", ""))
 
-    def history(self, channel: str, *, oldest: datetime | None = None, latest: datetime | None = None,
-                limit: int = 200, cursor: str | None = None) -> HistoryPage:
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: datetime | None = None,
+        latest: datetime | None = None,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> HistoryPage:
         data = self._call(
-            "conversations.history", self._client.conversations_history, channel=channel,
-            oldest=ts_of(oldest) if oldest else None, latest=ts_of(latest) if latest else None,
-            limit=max(1, min(limit, MAX_PAGE)), cursor=cursor, inclusive=True,
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel,
+            oldest=ts_of(oldest) if oldest else None,
+            latest=ts_of(latest) if latest else None,
+            limit=max(1, min(limit, MAX_PAGE)),
+            cursor=cursor,
+            inclusive=True,
         )
         messages = tuple(m for raw in data.get("messages", []) if (m := self._message(channel, raw)))
         return HistoryPage(messages=messages, next_cursor=_next_cursor(data))
 
-    def replies(self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None) -> HistoryPage:
-        data = self._call("conversations.replies", self._client.conversations_replies, channel=channel,
-                          ts=thread_id, limit=max(1, min(limit, MAX_PAGE)), cursor=cursor)
+    def replies(
+        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
+    ) -> HistoryPage:
+        data = self._call(
+            "conversations.replies",
+            self._client.conversations_replies,
+            channel=channel,
+            ts=thread_id,
+            limit=max(1, min(limit, MAX_PAGE)),
+            cursor=cursor,
+        )
         messages = tuple(
             m for raw in data.get("messages", []) if (m := self._message(channel, raw)) and m.id != thread_id
         )
@@ -113,8 +158,13 @@ class SlackPlatform:
                 logger.debug("user=<%s>, error=<%s> | could not resolve the user", user_id, e)
                 return user_id
             profile = user.get("profile") or {}
-            self._users[user_id] = (profile.get("display_name") or profile.get("real_name")
-                                    or user.get("real_name") or user.get("name") or user_id)
+            self._users[user_id] = (
+                profile.get("display_name")
+                or profile.get("real_name")
+                or user.get("real_name")
+                or user.get("name")
+                or user_id
+            )
         return self._users[user_id]
 
     def channel_name(self, channel_id: str) -> str:
@@ -129,8 +179,9 @@ class SlackPlatform:
 
     def permalink(self, channel: str, message_id: str) -> str:
         try:
-            data = self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel,
-                              message_ts=message_id)
+            data = self._call(
+                "chat.getPermalink", self._client.chat_getPermalink, channel=channel, message_ts=message_id
+            )
             if data.get("permalink"):
                 return str(data["permalink"])
         except SourceError as e:

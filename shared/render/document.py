@@ -31,8 +31,11 @@ MAX_CHANGES = 5
 MAX_TIMELINE = 12
 LINKS_PER_FINDING = 2
 SEVERITY_TAG = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
-RISK_TAG = {RiskClass.SAFE: "🟢 safe:", RiskClass.NEEDS_APPROVAL: "🟡 needs approval:",
-            RiskClass.FORBIDDEN: "⛔ forbidden, do not:"}
+RISK_TAG = {
+    RiskClass.SAFE: "🟢 safe:",
+    RiskClass.NEEDS_APPROVAL: "🟡 needs approval:",
+    RiskClass.FORBIDDEN: "⛔ forbidden, do not:",
+}
 
 Style = Literal["text", "bold", "code", "link"]
 
@@ -96,9 +99,19 @@ def _broken(report: IncidentReport) -> Iterable[Line]:
     alert = [b("Alert:"), t(" " + one_line(h.alert_name or "an alert", 120))]
     if h.severity is not None:
         alert.append(t(f" ({h.severity.value})"))
-    where = [f"{k} {one_line(v, 100)}" for k, v in (
-        ("namespace", h.namespace), ("workload", h.workload), ("pod", h.pod), ("container", h.container),
-        ("service", h.service), ("node", h.node), ("cluster", h.cluster)) if v]
+    where = [
+        f"{k} {one_line(v, 100)}"
+        for k, v in (
+            ("namespace", h.namespace),
+            ("workload", h.workload),
+            ("pod", h.pod),
+            ("container", h.container),
+            ("service", h.service),
+            ("node", h.node),
+            ("cluster", h.cluster),
+        )
+        if v
+    ]
     if where:
         alert.append(t(" on " + ", ".join(where)))
     yield tuple(alert)
@@ -163,8 +176,11 @@ def _ago(ctx: AlertContext, at: datetime | None) -> str:
 def _changes(report: IncidentReport) -> Iterable[Line]:
     ctx = report.alert
     cited = set(report.cause.evidence)
-    changes = [f for f in report.findings if f.change not in (None, Trigger.NONE)
-               and (f.id in cited or f.relevance >= SHOWN_RELEVANCE)]
+    changes = [
+        f
+        for f in report.findings
+        if f.change not in (None, Trigger.NONE) and (f.id in cited or f.relevance >= SHOWN_RELEVANCE)
+    ]
     changes.sort(key=lambda f: (f.id not in cited, -(f.first_seen or ctx.anchor).timestamp()))
     if not changes:
         yield (t("No change was found in the investigation window."),)
@@ -201,7 +217,9 @@ def _agents(report: IncidentReport) -> Iterable[Line]:
 
 def footer(report: IncidentReport) -> Line:
     tel = report.telemetry
-    text = (f"model {tel.model} · tokens {tel.input_tokens} in / {tel.output_tokens} out · "
-            f"${tel.cost_usd:.4f} · {tel.elapsed_ms / 1000:.1f} s · {tel.narrative} · "
-            f"investigation {report.investigation_id}")
+    text = (
+        f"model {tel.model} · tokens {tel.input_tokens} in / {tel.output_tokens} out · "
+        f"${tel.cost_usd:.4f} · {tel.elapsed_ms / 1000:.1f} s · {tel.narrative} · "
+        f"investigation {report.investigation_id}"
+    )
     return (t(text),)

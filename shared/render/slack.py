@@ -46,7 +46,7 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _header(title: str) -> dict[str, Any]:
-    text = slack_plain(" ".join(title.split()))
+    text = slack_plain(" ".join(title.split())) or "Incident report"
     if size(text) > MAX_HEADER:
         text = text[: MAX_HEADER - 2].rstrip() + "…"
         while size(text) > MAX_HEADER:
@@ -62,7 +62,9 @@ def _blocks(doc: Document) -> list[tuple[dict[str, Any], str]]:
         lines = [heading, *format_lines(section.lines, SLACK, LINE_LIMIT)]
         for chunk in pack(lines, MAX_SECTION):
             blocks.append((_section(chunk), chunk))
-    elements = [{"type": "mrkdwn", "text": piece} for piece in format_line(doc.footer, SLACK, MAX_SECTION)][:10]
+    elements = [{"type": "mrkdwn", "text": piece} for piece in format_line(doc.footer, SLACK, MAX_SECTION)][
+        :10
+    ]
     blocks.append(({"type": "divider"}, ""))
     blocks.append(({"type": "context", "elements": elements}, "\n".join(e["text"] for e in elements)))
     return blocks

@@ -44,28 +44,39 @@ def _join(lines: list[Line], fmt: Formatter, footer: Line | None = None) -> str:
     return "\n".join([*kept, *tail])
 
 
-def render_investigating(ctx: AlertContext, agent_ids: Sequence[str], deadline_s: float, *,
-                         platform: str | None = None) -> str:
+def render_investigating(
+    ctx: AlertContext, agent_ids: Sequence[str], deadline_s: float, *, platform: str | None = None
+) -> str:
     """The notice posted at once: what is being investigated, by whom, and by when."""
     fmt = _formatter(platform or platform_of(ctx))
     h = ctx.hints
     what = h.alert_name or "this alert"
     target = "/".join(v for v in (h.namespace, h.workload or h.service or h.pod) if v) or h.node or ""
-    head: Line = (t(":mag: " if (platform or platform_of(ctx)) == "slack" else "🔍 "), b("Investigating"),
-                  t(" " + one_line(what, 120) + (f" on {one_line(target, 160)}" if target else "")))
+    head: Line = (
+        t(":mag: " if (platform or platform_of(ctx)) == "slack" else "🔍 "),
+        b("Investigating"),
+        t(" " + one_line(what, 120) + (f" on {one_line(target, 160)}" if target else "")),
+    )
     agents = ", ".join(agent_ids) if agent_ids else "no scanner (none is enabled)"
     body: Line = (t(f"Asking {agents}; the report follows within {round(deadline_s)} s."),)
     footer: Line = (t(f"investigation {ctx.investigation_id}"),)
     return _join([head, body], fmt, footer)
 
 
-def render_update(late: AgentResult, report: IncidentReport, *, previous: IncidentReport | None = None,
-                  platform: str | None = None) -> str:
+def render_update(
+    late: AgentResult,
+    report: IncidentReport,
+    *,
+    previous: IncidentReport | None = None,
+    platform: str | None = None,
+) -> str:
     """A late agent's result as a thread update, and whether it changes the likely cause."""
     fmt = _formatter(platform or platform_of(report.alert))
     status = late.status.value.replace("_", " ")
-    head: Line = (b(f"Late result from {late.agent}"),
-                  t(f": {status}, {late.duration_ms / 1000:.1f} s, {len(late.findings)} finding(s)"))
+    head: Line = (
+        b(f"Late result from {late.agent}"),
+        t(f": {status}, {late.duration_ms / 1000:.1f} s, {len(late.findings)} finding(s)"),
+    )
     lines: list[Line] = [head]
     if late.status in (AgentStatus.ERROR, AgentStatus.TIMEOUT) and late.errors:
         lines.append((t("error: " + one_line(late.errors[0], 300)),))
@@ -84,12 +95,25 @@ def render_update(late: AgentResult, report: IncidentReport, *, previous: Incide
     cause = report.cause
     words = CATEGORY_WORDS[cause.category]
     if previous is not None and previous.cause.category is not cause.category:
-        lines.append((b("Likely cause updated:"), t(f" {words} (was {CATEGORY_WORDS[previous.cause.category]}), "
-                                                      f"confidence {round(cause.confidence * 100)}%")))
+        lines.append(
+            (
+                b("Likely cause updated:"),
+                t(
+                    f" {words} (was {CATEGORY_WORDS[previous.cause.category]}), "
+                    f"confidence {round(cause.confidence * 100)}%"
+                ),
+            )
+        )
         lines.append((t(cause.summary),))
     elif previous is not None and previous.cause.evidence != cause.evidence:
-        lines.append((t(f"The likely cause is unchanged ({words}), now with more evidence; "
-                        f"confidence {round(cause.confidence * 100)}%."),))
+        lines.append(
+            (
+                t(
+                    f"The likely cause is unchanged ({words}), now with more evidence; "
+                    f"confidence {round(cause.confidence * 100)}%."
+                ),
+            )
+        )
     else:
         lines.append((t(f"The likely cause is unchanged: {words}."),))
     return _join(lines, fmt)

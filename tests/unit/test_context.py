@@ -31,7 +31,12 @@ def test_slack_alertmanager_message_gives_every_hint() -> None:
 
     assert h.alert_name == "KubePodCrashLooping"
     assert h.cluster == "prod-eks"
-    assert (h.namespace, h.pod, h.container, h.workload) == ("shop", "checkout-7d9f8c6b5-x2k4p", "app", "checkout")
+    assert (h.namespace, h.pod, h.container, h.workload) == (
+        "shop",
+        "checkout-7d9f8c6b5-x2k4p",
+        "app",
+        "checkout",
+    )
     assert h.severity is Severity.CRITICAL
 
 
@@ -39,7 +44,11 @@ def test_title_form_with_namespace_and_pod_after_the_alert_name() -> None:
     h = ctx_of("[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p").hints
 
     assert (h.alert_name, h.namespace, h.pod, h.workload) == (
-        "KubePodCrashLooping", "shop", "checkout-7d9f8c6b5-x2k4p", "checkout")
+        "KubePodCrashLooping",
+        "shop",
+        "checkout-7d9f8c6b5-x2k4p",
+        "checkout",
+    )
 
 
 def test_slack_markup_is_stripped_and_channel_links_are_kept_as_extra_channels() -> None:
@@ -55,8 +64,11 @@ def test_slack_markup_is_stripped_and_channel_links_are_kept_as_extra_channels()
 
 
 def test_discord_mentions_and_key_value_with_quotes() -> None:
-    h = ctx_of('<@!123456789012345678> alert HighLatency service="payments-api" cluster: prod-eks '
-               "severity: warning", platform="discord", channel="1100000000000000001").hints
+    h = ctx_of(
+        '<@!123456789012345678> alert HighLatency service="payments-api" cluster: prod-eks severity: warning',
+        platform="discord",
+        channel="1100000000000000001",
+    ).hints
 
     assert (h.service, h.cluster, h.severity) == ("payments-api", "prod-eks", Severity.WARNING)
 
@@ -69,8 +81,11 @@ def test_discord_mentions_and_key_value_with_quotes() -> None:
         ("service payments-api returns 503", "service", "payments-api"),
         ("svc/payments-api has no endpoints", "service", "payments-api"),
         ("node ip-10-0-3-17.ec2.internal NotReady", "node", "ip-10-0-3-17.ec2.internal"),
-        ("errors in /aws/containerinsights/prod-eks/application since 21:00", "log_groups",
-         ("/aws/containerinsights/prod-eks/application",)),
+        (
+            "errors in /aws/containerinsights/prod-eks/application since 21:00",
+            "log_groups",
+            ("/aws/containerinsights/prod-eks/application",),
+        ),
         ("pods crashing in cluster prod-eks", "cluster", "prod-eks"),
         ("[critical] checkout down", "severity", Severity.CRITICAL),
     ],
@@ -87,27 +102,55 @@ def test_prose_words_after_kinds_are_not_taken_for_names() -> None:
 
 def test_alertmanager_labels_win_over_text_and_annotations() -> None:
     ctx = build_alert_context(
-        platform=Platform.ALERTMANAGER, channel="C0ALERTS", received_at=T, starts_at=T - timedelta(minutes=4),
+        platform=Platform.ALERTMANAGER,
+        channel="C0ALERTS",
+        received_at=T,
+        starts_at=T - timedelta(minutes=4),
         text="namespace=wrong",
-        labels={"alertname": "HighErrorRate", "namespace": "payments", "service": "payments-api",
-                "severity": "critical", "job": "kubernetes-pods", "instance": "ip-10-0-1-42.ec2.internal:8080",
-                "log_group": "/aws/containerinsights/prod-eks/application"},
-        annotations={"summary": "payments-api 5xx ratio above 5% in namespace other",
-                     "log_groups": "/aws/rds/instance/payments-db/postgresql"},
-        generator_url="http://prometheus:9090/graph?g0.expr=x", cluster_default="prod-eks", region="eu-west-1",
+        labels={
+            "alertname": "HighErrorRate",
+            "namespace": "payments",
+            "service": "payments-api",
+            "severity": "critical",
+            "job": "kubernetes-pods",
+            "instance": "ip-10-0-1-42.ec2.internal:8080",
+            "log_group": "/aws/containerinsights/prod-eks/application",
+        },
+        annotations={
+            "summary": "payments-api 5xx ratio above 5% in namespace other",
+            "log_groups": "/aws/rds/instance/payments-db/postgresql",
+        },
+        generator_url="http://prometheus:9090/graph?g0.expr=x",
+        cluster_default="prod-eks",
+        region="eu-west-1",
     )
     h = ctx.hints
 
     assert (h.alert_name, h.namespace, h.service, h.severity) == (
-        "HighErrorRate", "payments", "payments-api", Severity.CRITICAL)
+        "HighErrorRate",
+        "payments",
+        "payments-api",
+        Severity.CRITICAL,
+    )
     assert h.node == "ip-10-0-1-42.ec2.internal"
-    assert h.log_groups == ("/aws/containerinsights/prod-eks/application", "/aws/rds/instance/payments-db/postgresql")
-    assert (h.cluster, h.region, h.generator_url) == ("prod-eks", "eu-west-1", "http://prometheus:9090/graph?g0.expr=x")
+    assert h.log_groups == (
+        "/aws/containerinsights/prod-eks/application",
+        "/aws/rds/instance/payments-db/postgresql",
+    )
+    assert (h.cluster, h.region, h.generator_url) == (
+        "prod-eks",
+        "eu-west-1",
+        "http://prometheus:9090/graph?g0.expr=x",
+    )
 
 
 def test_workload_comes_from_the_pod_label_when_absent() -> None:
-    ctx = build_alert_context(platform="alertmanager", channel="C1", received_at=T,
-                              labels={"alertname": "KubePodNotReady", "namespace": "data", "pod": "kafka-2"})
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C1",
+        received_at=T,
+        labels={"alertname": "KubePodNotReady", "namespace": "data", "pod": "kafka-2"},
+    )
     assert ctx.hints.workload == "kafka"
 
 
@@ -129,8 +172,9 @@ def test_workload_of_pod(pod: str, workload: str | None) -> None:
 
 def test_window_reaches_back_from_the_alert_start_to_just_after_receipt() -> None:
     started = T - timedelta(minutes=4)
-    ctx = build_alert_context(platform="alertmanager", channel="C1", received_at=T, starts_at=started,
-                              window_minutes=30)
+    ctx = build_alert_context(
+        platform="alertmanager", channel="C1", received_at=T, starts_at=started, window_minutes=30
+    )
 
     assert ctx.anchor == started
     assert ctx.window_start == started - timedelta(minutes=30)
@@ -155,8 +199,9 @@ def test_investigation_id_is_stable_per_thread_and_distinct_across_threads() -> 
 
 def test_alerts_without_a_thread_are_told_apart_by_labels_and_start() -> None:
     def am(name: str, start: datetime) -> str:
-        return build_alert_context(platform="alertmanager", channel="C1", received_at=T, starts_at=start,
-                                   labels={"alertname": name}).investigation_id
+        return build_alert_context(
+            platform="alertmanager", channel="C1", received_at=T, starts_at=start, labels={"alertname": name}
+        ).investigation_id
 
     assert am("A", T) == am("A", T)
     assert am("A", T) != am("B", T)
@@ -171,8 +216,11 @@ def test_operator_notes_and_long_text_are_kept_within_the_contract() -> None:
 
 
 def test_importing_the_context_builder_stays_light() -> None:
-    code = ("import sys, agents.master.context as c; "
-            "heavy = [m for m in ('strands', 'kubernetes', 'a2a', 'slack_sdk', 'boto3', 'httpx') if m in sys.modules]; "
-            "print(heavy)")
+    code = (
+        "import sys, agents.master.context as c; "
+        "heavy = ('strands', 'kubernetes', 'a2a', 'slack_sdk', 'boto3', 'httpx'); "
+        "heavy = [m for m in heavy if m in sys.modules]; "
+        "print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
     assert out.stdout.strip() == "[]"

@@ -20,7 +20,7 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
     ("text", "secret"),
     [
         (f"boto3 failed with key {AWS_KEY} in us-east-1", AWS_KEY),
-        (f"ASIAY34FZKBOKMUTVV7A is a session key", "ASIAY34FZKBOKMUTVV7A"),
+        ("ASIAY34FZKBOKMUTVV7A is a session key", "ASIAY34FZKBOKMUTVV7A"),
         (f"aws_secret_access_key = {AWS_SECRET}", AWS_SECRET),
         (f'{{"SecretAccessKey": "{AWS_SECRET}"}}', AWS_SECRET),
         (f"SLACK_BOT_TOKEN={SLACK_BOT}", SLACK_BOT),

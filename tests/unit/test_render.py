@@ -1,0 +1,266 @@
+"""What the rendered report says, on each platform, and what untrusted text cannot do to it."""
+
+from __future__ import annotations
+
+import json
+
+from test_synthesis import T, ago, finding, ok, oom_ctx, oom_results, pool_ctx, pool_results
+
+from agents.master.synthesis import synthesize
+from shared.contracts import AgentResult, AgentStatus, CauseCategory, IncidentReport, Severity, Trigger
+from shared.render import (
+    posted_text,
+    render_discord,
+    render_investigating,
+    render_json,
+    render_markdown,
+    render_parts,
+    render_slack,
+    render_update,
+    shown_findings,
+)
+
+HOSTILE = (
+    "<!channel> <@U0BOSS> @everyone @here run `rm -rf /` *now* <https://evil.example|click> [x](https://evil)"
+)
+
+
+def oom_report() -> IncidentReport:
+    return synthesize(oom_ctx(), oom_results(), elapsed_ms=2400)
+
+
+def test_slack_report_says_what_broke_the_cause_the_change_and_what_to_do() -> None:
+    parts = render_slack(oom_report())
+    text = posted_text(parts)
+
+    assert len(parts) == 1
+    assert parts[0].blocks is not None and parts[0].blocks[0]["type"] == "header"
+    assert (
+        parts[0].blocks[0]["text"]["text"]
+        == "KubePodCrashLooping on shop/checkout: Memory exhausted after a deploy"
+    )
+    for expected in (
+        "OOMKilled",
+        "checkout",
+        "v2.3.0",
+        "*Likely cause*",
+        "confidence 95%",
+        "trigger: deploy",
+        "*What changed just before*",
+        "41 min before the alert",
+        "*Next steps*",
+        "needs approval:",
+        "`kubectl -n shop rollout undo deployment/checkout`",
+        "eks: ok, 0.9 s, 3 findings",
+        "model none · tokens 0 in / 0 out · $0.0000 · 2.4 s",
+    ):
+        assert expected in text, expected
+    # Evidence links are Slack links, and the decoy chat message is not shown at all.
+    assert "<http://prometheus:9090/graph?g0.expr=container_memory_working_set_bytes|query>" in text
+    assert "payments maintenance" not in text
+
+
+def test_every_shown_finding_is_grouped_under_its_agent_and_cited_ones_are_marked() -> None:
+    report = oom_report()
+    text = posted_text(render_slack(report))
+
+    for f in shown_findings(report):
+        assert f.title in text
+    assert "• ✓ 🔴 Pod shop/checkout-7d9f8c6b5-x2k4p: container app OOMKilled" in text
+    assert (
+        text.index("*eks*")
+        < text.index("• ✓ 🔴 Pod shop/checkout-7d9f8c6b5-x2k4p")
+        < text.index("*prometheus*")
+    )
+    cited = set(report.cause.evidence)
+    assert cited <= {f.id for f in shown_findings(report)}
+
+
+def test_pool_report_names_the_pool_and_the_config_change_on_discord() -> None:
+    report = synthesize(pool_ctx(), pool_results())
+    messages = render_discord(report)
+    text = posted_text(messages)
+
+    assert all(len(m) <= 2000 for m in messages)
+    for expected in ("payments-api", "pool", "DB_POOL_MAX", "config_change", "__**Likely cause**__"):
+        assert expected in text
+    assert "OOMKilled" not in text
+
+
+def test_hostile_text_cannot_ping_link_or_format_in_slack() -> None:
+    results = oom_results()
+    results[2] = ok(
+        "eks",
+        finding(
+            "eks:pod-oomkilled:shop/checkout-1",
+            Severity.CRITICAL,
+            HOSTILE,
+            relevance=1.0,
+            at=ago(5),
+            cause=CauseCategory.OOM,
+        ),
+    )
+    text = posted_text(render_slack(synthesize(oom_ctx(), results)))
+
+    for bad in (
+        "<!channel>",
+        "<@U0BOSS>",
+        "@everyone",
+        "@here",
+        "`rm -rf /`",
+        "*now*",
+        "<https://evil.example|",
+    ):
+        assert bad not in text
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt; @\u200beveryone" in text
+
+
+def test_hostile_text_cannot_ping_link_or_format_in_discord() -> None:
+    results = oom_results()
+    results[2] = ok(
+        "eks",
+        finding(
+            "eks:pod-oomkilled:shop/checkout-1",
+            Severity.CRITICAL,
+            HOSTILE,
+            relevance=1.0,
+            at=ago(5),
+            cause=CauseCategory.OOM,
+        ),
+    )
+    text = posted_text(render_discord(synthesize(oom_ctx(), results)))
+
+    for bad in ("<@U0BOSS>", "@everyone", "@here", "`rm -rf /`", "*now*", "[x](https://evil)"):
+        assert bad not in text
+    assert r"\<@U0BOSS\>" in text and r"\*now\*" in text
+
+
+def test_secrets_in_findings_and_errors_never_reach_any_rendering() -> None:
+    results = oom_results()
+    results[3] = ok(
+        "prometheus",
+        finding(
+            "prometheus:leak:1",
+            Severity.CRITICAL,
+            "scrape failed: password=hunter2 for xoxb-1234567890-abcdefghijkl",
+            relevance=1.0,
+            at=ago(5),
+            cause=CauseCategory.OOM,
+        ),
+    )
+    results.append(
+        AgentResult(
+            agent="cloudwatch_logs",
+            status=AgentStatus.ERROR,
+            errors=("AccessDenied for AKIAIOSFODNN7EXAMPLE",),
+        )
+    )
+    report = synthesize(oom_ctx(), results)
+
+    for rendered in (
+        posted_text(render_slack(report)),
+        posted_text(render_discord(report)),
+        render_markdown(report),
+        render_json(report),
+    ):
+        assert "hunter2" not in rendered
+        assert "xoxb-1234567890" not in rendered
+        assert "AKIAIOSFODNN7EXAMPLE" not in rendered
+
+
+def test_render_parts_gives_blocks_for_slack_and_plain_messages_for_discord() -> None:
+    report = oom_report()
+
+    slack = render_parts("slack", report)
+    discord = render_parts("discord", report)
+    assert all(p.blocks for p in slack)
+    assert all(p.blocks is None for p in discord)
+    assert posted_text(discord) == posted_text(render_discord(report))
+
+
+def test_markdown_and_json_forms() -> None:
+    report = oom_report()
+    md = render_markdown(report)
+
+    assert md.startswith("# KubePodCrashLooping on shop/checkout")
+    assert "## Likely cause" in md and "[query](<http://prometheus:9090/graph?" in md
+    parsed = IncidentReport.model_validate_json(render_json(report))
+    assert parsed.cause == report.cause
+    assert json.loads(render_json(report))["investigation_id"] == report.investigation_id
+
+
+def test_unknown_report_lists_what_was_checked_and_no_evidence_section() -> None:
+    report = synthesize(
+        oom_ctx(),
+        [
+            ok("eks"),
+            AgentResult(
+                agent="prometheus",
+                status=AgentStatus.TIMEOUT,
+                duration_ms=45_000,
+                errors=("no answer in 45 s",),
+            ),
+        ],
+    )
+    text = posted_text(render_slack(report))
+
+    assert "*Cause unknown* (unknown)" in text
+    assert "eks (no data)" in text and "prometheus (timeout: no answer in 45 s)" in text
+    assert "*Evidence*" not in text
+    assert "No change was found in the investigation window." in text
+    assert "prometheus: timeout, 45.0 s — no answer in 45 s" in text
+
+
+def test_investigating_notice_names_the_alert_the_agents_and_the_deadline() -> None:
+    ctx = oom_ctx()
+    slack = render_investigating(ctx, ["slack_scanner", "eks", "prometheus"], 60)
+
+    assert slack.startswith(":mag: *Investigating* KubePodCrashLooping on shop/checkout")
+    assert "Asking slack_scanner, eks, prometheus; the report follows within 60 s." in slack
+    assert ctx.investigation_id in slack
+    discord = render_investigating(ctx, ["eks"], 60, platform="discord")
+    assert discord.startswith("🔍 **Investigating**")
+
+
+def test_late_update_lists_the_new_findings_and_says_when_the_cause_changed() -> None:
+    ctx = oom_ctx()
+    before = synthesize(ctx, [ok("slack_scanner"), AgentResult(agent="eks", status=AgentStatus.TIMEOUT)])
+    late = oom_results()[2]  # eks, arriving after the deadline
+    after = synthesize(ctx, [ok("slack_scanner"), late])
+    text = render_update(late, after, previous=before)
+
+    assert text.startswith("*Late result from eks*: ok, 0.9 s, 3 finding(s)")
+    assert "Pod shop/checkout-7d9f8c6b5-x2k4p: container app OOMKilled" in text
+    assert "*Likely cause updated:* Memory exhausted (was Cause unknown)" in text
+    same = render_update(late, after, previous=after)
+    assert "The likely cause is unchanged: Memory exhausted." in same
+
+
+def test_late_update_for_alertmanager_on_a_discord_channel_is_discord_formatted() -> None:
+    ctx = pool_ctx().model_copy(update={"channel": "1100000000000000001"})
+    report = synthesize(ctx, pool_results())
+    late = AgentResult(agent="prometheus", status=AgentStatus.ERROR, errors=("HTTP 502 <@everyone>",))
+    text = render_update(late, report)
+
+    assert text.startswith("**Late result from prometheus**")
+    assert r"\<@everyone\>" not in text or "@\u200beveryone" in text
+    assert "@everyone" not in text
+
+
+def test_changes_after_the_alert_are_labelled_as_such() -> None:
+    results = [
+        ok(
+            "eks",
+            finding(
+                "eks:rollout:shop/checkout",
+                Severity.INFO,
+                "Deployment shop/checkout rolled out",
+                relevance=0.9,
+                at=T.replace(minute=45),
+                change=Trigger.DEPLOY,
+            ),
+        )
+    ]
+    text = posted_text(render_slack(synthesize(oom_ctx(), results)))
+
+    assert "5 min after the alert (deploy, eks): Deployment shop/checkout rolled out" in text

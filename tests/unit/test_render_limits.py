@@ -1,0 +1,215 @@
+"""Property tests: for any report (long, many findings, any unicode) no message exceeds its platform's
+limits, and every finding that should be shown appears somewhere across the messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.contracts import (
+    AgentResult,
+    AgentRun,
+    AgentStatus,
+    AlertContext,
+    Cause,
+    CauseCategory,
+    Evidence,
+    EvidenceKind,
+    Finding,
+    Hints,
+    IncidentReport,
+    NextStep,
+    Platform,
+    RiskClass,
+    Severity,
+    Telemetry,
+    TimelineEntry,
+    Trigger,
+)
+from shared.render import posted_text, render_discord, render_investigating, render_slack, render_update
+from shared.render.document import shown_findings
+from shared.render.escape import markdown_escape, slack_escape
+from shared.render.layout import size
+
+T = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
+PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text that stresses escaping and lengths: markup, mentions, emoji (2 UTF-16 units), CJK, newlines;
+# and long text made cheaply by repeating a drawn piece (generating 20,000 random characters is slow).
+pieces = st.sampled_from(
+    [
+        "<!channel>",
+        "@here",
+        "&",
+        "<@U1>",
+        "*",
+        "_",
+        "`",
+        "~",
+        "|",
+        ">",
+        "#",
+        "\n",
+        "🔥",
+        "漢字",
+        "é",
+        " ",
+        "word",
+        "https://x.example/a?b=c",
+        "[a](b)",
+        "\\",
+        "token=abc",
+    ]
+)
+raw_text = st.lists(st.one_of(pieces, st.text(max_size=8)), max_size=12).map("".join)
+repeated = st.builds(lambda s, n: ((s or "z") * n)[:20_000], raw_text, st.integers(1, 2000))
+long_text = st.one_of(raw_text, repeated)
+
+
+def bounded(strategy: st.SearchStrategy[str], low: int, high: int) -> st.SearchStrategy[str]:
+    return strategy.map(lambda s: (s or "x")[:high]).filter(lambda s: len(s) >= low)
+
+
+titles = bounded(long_text, 1, 300)
+urls = st.one_of(
+    st.none(),
+    st.just("https://console.aws.amazon.com/cloudwatch/home#logsV2:logs-insights$3FqueryDetail$3D~(end~0)"),
+    raw_text.map(lambda s: "https://prom.example/graph?g0.expr=" + s),
+    st.just("https://x.example/" + "a" * 3000),
+)
+evidence = st.builds(
+    Evidence, kind=st.sampled_from(EvidenceKind), reference=bounded(raw_text, 1, 4000), url=urls
+)
+slugs = st.from_regex(r"[a-z0-9\-]{1,40}", fullmatch=True)
+
+
+@st.composite
+def findings(draw: st.DrawFn) -> list[Finding]:
+    agents = draw(
+        st.lists(
+            st.sampled_from(["eks", "prometheus", "cloudwatch_logs", "slack_scanner"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
+    out = []
+    for i in range(draw(st.integers(0, 30))):
+        out.append(
+            Finding(
+                id=f"{agents[i % len(agents)]}:{draw(slugs)}:{i}",
+                agent=agents[i % len(agents)],
+                severity=draw(st.sampled_from(Severity)),
+                title=draw(titles),
+                detail=draw(st.just("") | long_text),
+                evidence=tuple(draw(st.lists(evidence, max_size=2))),
+                cause_hint=draw(st.none() | st.sampled_from(CauseCategory)),
+                change=draw(st.none() | st.sampled_from(Trigger)),
+                relevance=draw(st.floats(0, 1)),
+                first_seen=T - timedelta(minutes=draw(st.integers(-30, 600))),
+            )
+        )
+    return out
+
+
+@st.composite
+def reports(draw: st.DrawFn) -> IncidentReport:
+    all_findings = draw(findings())
+    cited = (
+        draw(st.lists(st.sampled_from(all_findings), max_size=15, unique_by=lambda f: f.id))
+        if all_findings
+        else []
+    )
+    hints = Hints(
+        alert_name=draw(bounded(raw_text, 1, 500)),
+        namespace=draw(st.none() | bounded(raw_text, 1, 300)),
+        workload=draw(st.none() | bounded(raw_text, 1, 300)),
+        severity=draw(st.none() | st.sampled_from(Severity)),
+    )
+    ctx = AlertContext(
+        investigation_id="slack-0123456789abcdef",
+        platform=Platform.SLACK,
+        channel="C0ALERTS",
+        received_at=T,
+        window_start=T - timedelta(hours=1),
+        window_end=T + timedelta(minutes=2),
+        hints=hints,
+        annotations={"summary": draw(long_text)},
+    )
+    return IncidentReport(
+        investigation_id=ctx.investigation_id,
+        alert=ctx,
+        title=draw(bounded(raw_text, 1, 600)),
+        cause=Cause(
+            category=draw(st.sampled_from(CauseCategory)),
+            trigger=draw(st.sampled_from(Trigger)),
+            summary=draw(long_text),
+            confidence=draw(st.floats(0, 1)),
+            evidence=tuple(f.id for f in cited),
+        ),
+        timeline=tuple(
+            TimelineEntry(at=T - timedelta(minutes=i), text=draw(long_text), agent="eks")
+            for i in range(draw(st.integers(0, 30)))
+        ),
+        findings=tuple(all_findings),
+        next_steps=tuple(
+            NextStep(
+                text=draw(long_text),
+                risk=draw(st.sampled_from(RiskClass)),
+                command=draw(st.none() | raw_text),
+            )
+            for _ in range(draw(st.integers(0, 10)))
+        ),
+        agents=tuple(
+            AgentRun(
+                name=f"agent_{i}",
+                status=draw(st.sampled_from(AgentStatus)),
+                errors=tuple(draw(st.lists(long_text, max_size=2))),
+            )
+            for i in range(draw(st.integers(0, 8)))
+        ),
+        telemetry=Telemetry(model=draw(bounded(raw_text, 1, 200)), input_tokens=draw(st.integers(0, 10**9))),
+    )
+
+
+@PROPERTY
+@given(reports())
+def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: IncidentReport) -> None:
+    parts = render_slack(report)
+    messages = render_discord(report)
+
+    assert parts and messages
+    for part in parts:
+        assert part.blocks is not None and 1 <= len(part.blocks) <= 50
+        assert size(part.text) <= 40_000
+        for block in part.blocks:
+            if block["type"] == "header":
+                assert 1 <= size(block["text"]["text"]) <= 150
+            elif block["type"] == "section":
+                assert 1 <= size(block["text"]["text"]) <= 3000
+            elif block["type"] == "context":
+                assert 1 <= len(block["elements"]) <= 10
+                assert all(size(e["text"]) <= 3000 for e in block["elements"])
+    assert all(1 <= size(m) <= 2000 for m in messages)
+
+    slack, discord = posted_text(parts), posted_text(messages)
+    shown = shown_findings(report)
+    assert {f.id for f in shown} >= set(report.cause.evidence)
+    for finding in shown:
+        assert slack_escape(finding.title) in slack
+        assert markdown_escape(finding.title) in discord
+
+
+@settings(PROPERTY, max_examples=10)
+@given(reports(), st.sampled_from(["slack", "discord"]))
+def test_notices_and_updates_fit_one_message(report: IncidentReport, platform: str) -> None:
+    late = AgentResult(agent="eks", status=AgentStatus.OK, findings=report.findings[:40])
+    previous = report.model_copy(
+        update={"cause": report.cause.model_copy(update={"category": CauseCategory.UNKNOWN})}
+    )
+
+    assert size(render_update(late, report, previous=previous, platform=platform)) <= 2000
+    notice = render_investigating(report.alert, [f"agent_{i}" for i in range(50)], 60, platform=platform)
+    assert size(notice) <= 2000
