@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
-from shared.contracts import CauseCategory, Finding, Severity
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 PRESSURES = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "PID"}
+
+
+def _infrastructure(analysis: Analysis, since: datetime | None) -> Trigger | None:
+    """A node condition that turned bad inside the window is an infrastructure change."""
+    return Trigger.INFRASTRUCTURE if since is not None and since >= analysis.scope.window_start else None
 
 
 def _relevance(analysis: Analysis, node: str, hosting: dict[str, list[str]]) -> float:
@@ -51,6 +58,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.NODE_FAILURE,
+                    change=_infrastructure(analysis, since),
                     relevance=relevance,
                     first_seen=since,
                 )
@@ -78,6 +86,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.NODE_FAILURE,
+                    change=_infrastructure(analysis, since),
                     relevance=relevance,
                     first_seen=since,
                 )

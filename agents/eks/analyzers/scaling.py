@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
-from shared.contracts import CauseCategory, Finding, Severity
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 
 def _metrics_text(hpa: dict[str, Any]) -> str:
@@ -47,6 +47,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
         evidence_text = "; ".join(
             f"{t}={c.get('status')} {c.get('reason', '')}: {c.get('message', '')}" for t, c in conds.items()
         )
+        # Reaching the ceiling inside the window says load grew: a traffic change.
+        scaled = o.ts(st.get("lastScaleTime")) or o.ts(limited.get("lastTransitionTime"))
         at_max = maximum > 0 and current >= maximum and desired >= maximum
         if at_max or (limited.get("status") == "True" and limited.get("reason") == "TooManyReplicas"):
             reason = f"; ScalingLimited: {limited.get('reason')}" if limited.get("status") == "True" else ""
@@ -68,6 +70,7 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
+                    change=Trigger.TRAFFIC if scaled and scaled >= analysis.scope.window_start else None,
                     relevance=relevance,
                     first_seen=o.ts(limited.get("lastTransitionTime")),
                 )
