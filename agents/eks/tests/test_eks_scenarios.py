@@ -151,7 +151,9 @@ def test_no_strong_finding_points_elsewhere(
                 assert finding.cause_hint is resolved.expected.category, (agent, finding.title)
 
 
-def test_changes_found_match_the_expected_trigger(played: tuple[ResolvedScenario, dict[str, list[Finding]]]) -> None:
+def test_changes_found_match_the_expected_trigger(
+    played: tuple[ResolvedScenario, dict[str, list[Finding]]],
+) -> None:
     """Where the cluster holds the decisive evidence, it also shows the change that set it off."""
     resolved, findings = played
     trigger = resolved.expected.trigger
