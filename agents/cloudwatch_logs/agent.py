@@ -99,6 +99,7 @@ class CloudWatchLogsScanner(Scanner):
         windows = windows_for(scope)
         fetched = fetch_window(reader, [g.name for g in search.groups], windows, budget)
         deploys = deploy_times(fetched.markers, signatures)
+        own = frozenset(g.name for g in search.groups if g.own)
         findings = error_findings(
             fetched.error_lines,
             windows=windows,
@@ -107,9 +108,15 @@ class CloudWatchLogsScanner(Scanner):
             region=region,
             deploys=deploys,
             baseline_complete=fetched.baseline_complete,
+            own_groups=own,
         )
         findings += marker_findings(
-            fetched.markers, scope=scope, signatures=signatures, region=region, windows=windows
+            fetched.markers,
+            scope=scope,
+            signatures=signatures,
+            region=region,
+            windows=windows,
+            own_groups=own,
         )
         chosen = ", ".join(f"{g.name} ({g.reason})" for g in search.groups)
         notes = [f"Read {len(search.groups)} log group(s) in {region}: {chosen}.", *fetched.notes]

@@ -126,8 +126,10 @@ def error_findings(
     deploys: list[datetime] | None = None,
     baseline_complete: bool = True,
     max_findings: int = 8,
+    own_groups: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """One finding per error template seen in the recent window, ranked, at most `max_findings`."""
+    """One finding per error template seen in the recent window, ranked, at most `max_findings`.
+    Lines from `own_groups` (groups that belong to the alert's target) count as relevant."""
     errors = [
         e for e in events if windows.baseline_start <= e.at <= windows.end and ERROR_RE.search(e.message)
     ]
@@ -153,9 +155,10 @@ def error_findings(
             region=region,
             deploys=deploys or [],
             baseline_complete=baseline_complete,
+            own_groups=own_groups,
         )
         candidates.append(finding)
-    candidates.sort(key=lambda f: (-f.severity.rank, -f.relevance, f.id))
+    candidates.sort(key=lambda f: (-f.severity.rank * f.relevance, f.cause_hint is None, -f.relevance, f.id))
     return candidates[:max_findings]
 
 
@@ -169,6 +172,7 @@ def _error_finding(
     region: str,
     deploys: list[datetime],
     baseline_complete: bool,
+    own_groups: frozenset[str],
 ) -> Finding:
     assert st.first_event is not None and st.last_event is not None and st.first is not None
     recent_rate = st.recent / windows.recent_minutes
@@ -189,6 +193,8 @@ def _error_finding(
     where = st.wheres.most_common(1)[0][0]
     relevance = max(scope.text_relevance(w) for w in st.wheres)
     relevance = max(relevance, scope.text_relevance(st.first_event.message))
+    if any(group in own_groups for group in st.groups):
+        relevance = max(relevance, 0.9)
     if category is not None and spike and st.recent >= 5:
         severity = Severity.CRITICAL
     elif spike or (category is not None and (new or relevance >= 0.9)):

@@ -25,6 +25,9 @@ class ScoredGroup:
     score: float
     reason: str
     stored_bytes: int = 0
+    # The group belongs to the alert's own target (named by it, its Lambda, its name): every line
+    # in it is about the alert, whatever the stream is called.
+    own: bool = False
 
 
 def lookups(scope: Scope, configured: list[str] | tuple[str, ...]) -> list[Lookup]:
@@ -78,6 +81,12 @@ def score_group(name: str, scope: Scope, configured: list[str] | tuple[str, ...]
     return 0.0, "unrelated"
 
 
+def _own(name: str, scope: Scope) -> bool:
+    lowered = name.lower()
+    names = [n.lower() for n in scope.names if not (scope.pod and n == scope.pod)]
+    return name in scope.log_groups or any(n in lowered for n in names)
+
+
 def select_groups(
     found: dict[str, int], scope: Scope, configured: list[str] | tuple[str, ...], max_groups: int
 ) -> list[ScoredGroup]:
@@ -86,6 +95,6 @@ def select_groups(
     for name, stored in found.items():
         score, reason = score_group(name, scope, configured)
         if score > 0:
-            scored.append(ScoredGroup(name, score, reason, stored))
+            scored.append(ScoredGroup(name, score, reason, stored, own=_own(name, scope)))
     scored.sort(key=lambda g: (-g.score, g.name))
     return scored[:max_groups]

@@ -33,6 +33,7 @@ def marker_findings(
     region: str,
     windows: Windows,
     max_findings: int = 5,
+    own_groups: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Changes the logs record (config reloads, releases starting), closest before the alert first."""
     marked = [(e, m) for e in events if MARKER_RE.search(e.message) and (m := signatures.marker(e.message))]
@@ -59,9 +60,10 @@ def marker_findings(
         else:
             what = f"Release {version} started" if version else "Release started"
         title = f"{what} in {where}, {ago(scope, event.at)}"
-        relevance = max(scope.text_relevance(where), scope.text_relevance(event.message)) * scope.proximity(
-            event.at
-        )
+        target = 0.9 if event.log_group in own_groups else 0.0
+        relevance = max(
+            target, scope.text_relevance(where), scope.text_relevance(event.message)
+        ) * scope.proximity(event.at)
         query = template_query(longest_literal(templates[cid]))
         url = insights_console_url(region, [event.log_group], query, windows.baseline_start, windows.end)
         findings.append(

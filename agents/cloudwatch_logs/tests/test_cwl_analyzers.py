@@ -139,3 +139,28 @@ def test_container_insights_stream_names_become_namespace_and_pod() -> None:
     )
     assert where_of(LogEvent(NOW, "x", GROUP, fluent_bit)) == "shop/checkout-7d9f8c6b5-x2k4p"
     assert where_of(LogEvent(NOW, "x", "/aws/lambda/fn", "2026/11/22/[$LATEST]abc")) == "/aws/lambda/fn"
+
+
+def test_lines_in_a_group_the_alert_names_are_relevant_whatever_the_stream() -> None:
+    named = "/platform/billing-exports"
+    evts = events(
+        "[ERROR] AccessDenied when calling the PutObject operation",
+        start=10,
+        every_s=15,
+        count=20,
+        stream="2026/11/22/[$LATEST]5f1c2d3e",
+        group=named,
+    )
+    the_scope = scope(workload="invoice-exporter", log_groups=(named,))
+    windows = windows_for(the_scope)
+    plain = error_findings(evts, windows=windows, scope=the_scope, signatures=SIG, region="us-east-1")
+    owned = error_findings(
+        evts,
+        windows=windows,
+        scope=the_scope,
+        signatures=SIG,
+        region="us-east-1",
+        own_groups=frozenset({named}),
+    )
+    assert plain[0].relevance < 0.5 and owned[0].relevance >= 0.9
+    assert owned[0].severity is Severity.CRITICAL and owned[0].cause_hint is CauseCategory.PERMISSION_DENIED

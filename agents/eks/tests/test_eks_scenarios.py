@@ -59,7 +59,9 @@ def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
 
 
 def log_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
-    chosen = {g.name for g in select_groups({g.name: 0 for g in resolved.log_groups}, scope, [], 5)}
+    selected = select_groups({g.name: 0 for g in resolved.log_groups}, scope, [], 5)
+    chosen = {g.name for g in selected}
+    own = frozenset(g.name for g in selected if g.own)
     events = [
         LogEvent(e.timestamp, e.message, g.name, s.name)
         for g in resolved.log_groups
@@ -76,9 +78,10 @@ def log_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
         signatures=signatures,
         region=resolved.region,
         deploys=deploy_times(events, signatures),
+        own_groups=own,
     )
     return found + marker_findings(
-        events, scope=scope, signatures=signatures, region=resolved.region, windows=windows
+        events, scope=scope, signatures=signatures, region=resolved.region, windows=windows, own_groups=own
     )
 
 
