@@ -1,9 +1,12 @@
 """The local HTTP edge: Starlette around the same core Lambda runs; jobs run as background tasks.
 
+In the master's process (the investigation runs as a task on the server's loop):
+
     app = create_app(settings=IntakeSettings.from_config(cfg), dispatcher=LocalDispatcher(investigate),
                      chat_for=lambda name: platform_from_env(name, cfg))
-    uvicorn.run(app, host="127.0.0.1", port=8080)
+    with ThreadedServer(app) as server: ...          # or uvicorn.run(app, host="127.0.0.1", port=8080)
 
+As its own process, handing off to the master over A2A: `python -m lambda_adapter.server --port 8080`.
 `app.state.intake` is the core, `app.state.jobs` the scheduler (`await app.state.jobs.drain()`
 waits for the jobs in flight, which tests use instead of sleeping).
 """
@@ -156,3 +159,31 @@ class ThreadedServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m lambda_adapter.server [--port 8080]`: the intake as its own process, handing
+    investigations to the master over A2A (its local port, or AgentCore when its ARN is set)."""
+    import argparse
+
+    import uvicorn
+
+    from lambda_adapter.master import a2a_dispatcher
+    from shared.config import load_config
+
+    parser = argparse.ArgumentParser(description="Serve the sre-on-call intake on loopback.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument(
+        "--config", default=None, help="config.yaml (default: $SRE_ON_CALL_CONFIG or the project's)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = load_config(args.config)
+    app = app_from_env(config, dispatcher=a2a_dispatcher(config))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
