@@ -1,0 +1,39 @@
+"""The two scanners' findings through the master's synthesis and the Slack renderer, in process:
+for every project scenario the posted report names the expected cause, carries the facts the
+scenario requires, leaves the decoys out, and cites both scanners where they hold the evidence.
+(`sre-on-call eval` plays the same scenarios through the whole system.)"""
+
+from __future__ import annotations
+
+import pytest
+from test_eks_scenarios import FILES, context_of, eks_findings, log_findings
+
+from agents.eks.scope import scope_from_context
+from agents.master.synthesis import synthesize
+from shared.contracts import AgentResult, AgentStatus
+from shared.render import posted_text, render_parts
+from shared.sandbox.scenario import load_scenario
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_report_from_eks_and_logs_alone(path: object) -> None:
+    resolved = load_scenario(path).resolve()  # type: ignore[arg-type]
+    ctx = context_of(resolved)
+    scope = scope_from_context(ctx)
+    results = [
+        AgentResult(
+            agent=agent, status=AgentStatus.OK if found else AgentStatus.NO_DATA, findings=tuple(found)
+        )
+        for agent, found in (
+            ("eks", eks_findings(resolved, scope)),
+            ("cloudwatch_logs", log_findings(resolved, scope)),
+        )
+    ]
+    report = synthesize(ctx, results)
+    text = posted_text(render_parts("slack", report)).lower()
+    expected = resolved.expected
+    assert report.cause.category is expected.category, report.cause.summary
+    assert [m for m in expected.must_mention if m.lower() not in text] == []
+    assert [m for m in expected.must_not_mention if m.lower() in text] == []
+    cited = {finding_id.split(":")[0] for finding_id in report.cause.evidence}
+    assert set(expected.evidence_from) & {"eks", "cloudwatch_logs"} <= cited
