@@ -32,6 +32,8 @@ def make_tools(scanner: Any) -> list[Any]:
             namespace=namespace or None,
             workload=workload or None,
             pod=pod or None,
+            cluster=scanner.source.cluster,  # the configured cluster, for EKS-by-name access
+            region=scanner.config.sources.aws.region,
         )
 
     def findings_for(scope: Scope) -> dict[str, Any]:
