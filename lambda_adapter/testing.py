@@ -1,30 +1,18 @@
-"""Helpers for tests, the benchmark and the demo: signing like Slack and Discord do, an in-memory
-chat platform, a dispatcher that records, a scheduler that runs jobs on the spot.
-
-Nothing here is used by the intake at run time.
+"""Sending like the platforms do, for tests, the benchmark, `scripts/send_test_alert.py` and the
+demo: Slack and Discord signatures, a test Ed25519 key, synthetic Slack, Discord and Alertmanager
+payloads. Nothing here is used by the intake at run time (in-process fakes: `fakes.py`).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lambda_adapter.core import Intake
-from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
-from lambda_adapter.jobs import InvestigateJob, ReplyJob
-from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.verify import slack_signature
-from lambda_adapter.webhook import WebhookRequest, WebhookResponse
-from lambda_adapter.worker import Worker
-from shared.chat.base import ChatMessage, HistoryPage
-from shared.contracts import AlertContext
 
 
 def slack_headers(secret: str, body: bytes, timestamp: int | str, **extra: str) -> dict[str, str]:
@@ -60,240 +48,8 @@ def discord_headers(signing_key_hex: str, body: bytes, timestamp: int | str) -> 
     }
 
 
-@dataclass
-class RecordingDispatcher:
-    """Records every context; fails the first `fail_times` dispatches (a master that is down)."""
-
-    fail_times: int = 0
-    contexts: list[AlertContext] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def dispatch(self, ctx: AlertContext) -> None:
-        with self._lock:
-            if self.fail_times > 0:
-                self.fail_times -= 1
-                raise ConnectionError("the master is unreachable")
-            self.contexts.append(ctx)
-
-
-@dataclass
-class Posted:
-    channel: str
-    text: str
-    thread_id: str | None
-    id: str
-
-
-class MemoryChat:
-    """A `ChatPlatform` in memory: seeded messages, and everything posted recorded in `posted`."""
-
-    def __init__(self, name: str = "slack", messages: Mapping[str, list[ChatMessage]] | None = None) -> None:
-        self.name = name
-        self.messages: dict[str, list[ChatMessage]] = {k: list(v) for k, v in (messages or {}).items()}
-        self.posted: list[Posted] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(
-        self, channel: str, message_id: str, text: str, *, bot: bool = True, at: datetime | None = None
-    ) -> None:
-        when = at or datetime.now(UTC)
-        self.messages.setdefault(channel, []).append(
-            ChatMessage(id=message_id, channel=channel, text=text, bot=bot, at=when)
-        )
-
-    def post(
-        self,
-        channel: str,
-        text: str,
-        *,
-        thread_id: str | None = None,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> str:
-        with self._lock:
-            number = next(self._ids)
-            message_id = f"{1_800_000_000 + number}.000100" if self.name == "slack" else str(10**18 + number)
-            self.posted.append(Posted(channel, text, thread_id, message_id))
-        return message_id
-
-    def history(
-        self,
-        channel: str,
-        *,
-        oldest: datetime | None = None,
-        latest: datetime | None = None,
-        limit: int = 200,
-        cursor: str | None = None,
-    ) -> HistoryPage:
-        found = [
-            m
-            for m in self.messages.get(channel, [])
-            if (oldest is None or m.at >= oldest) and (latest is None or m.at <= latest)
-        ]
-        found.sort(key=lambda m: m.at, reverse=True)
-        return HistoryPage(messages=tuple(found[:limit]))
-
-    def replies(
-        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
-    ) -> HistoryPage:
-        found = [m for m in self.messages.get(channel, []) if m.thread_id == thread_id]
-        return HistoryPage(messages=tuple(sorted(found, key=lambda m: m.at)[:limit]))
-
-    def user_name(self, user_id: str) -> str:
-        return user_id
-
-    def channel_name(self, channel_id: str) -> str:
-        return channel_id
-
-    def permalink(self, channel: str, message_id: str) -> str:
-        return f"https://chat.example/{channel}/{message_id}"
-
-    def texts(self, channel: str | None = None) -> list[str]:
-        return [p.text for p in self.posted if channel is None or p.channel == channel]
-
-
-@dataclass
-class InlineJobs:
-    """A `Scheduler` that runs each job at once with `run` (a `Worker.run`), or only keeps it when
-    `run` is None; `fail_times` submissions fail first (a Lambda that cannot self-invoke)."""
-
-    run: Callable[[InvestigateJob | ReplyJob], Any] | None = None
-    fail_times: int = 0
-    submitted: list[InvestigateJob | ReplyJob] = field(default_factory=list)
-
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
-        if self.fail_times > 0:
-            self.fail_times -= 1
-            raise ConnectionError("cannot hand the job off")
-        self.submitted.append(job)
-        if self.run is not None:
-            self.run(job)
-
-
 TEST_SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEST_ALERTMANAGER_TOKEN = "test-alertmanager-token"
-
-
-@dataclass
-class FakeClock:
-    now: float = 1_712_345_645.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Harness:
-    """The whole intake in one process: core, dedup, worker, in-memory Slack and Discord, a
-    recording dispatcher; jobs run inline (as if the background task ran at once)."""
-
-    def __init__(
-        self,
-        settings: IntakeSettings | None = None,
-        *,
-        dedup: DedupStore | None = None,
-        clock: FakeClock | None = None,
-        dispatcher: RecordingDispatcher | None = None,
-        llm: Callable[[str], str | None] | None = None,
-        run_jobs: bool = True,
-    ) -> None:
-        self.signing_key, public_key = discord_keypair()
-        self.settings = settings or IntakeSettings(
-            secrets=Secrets(
-                slack_signing_secret=TEST_SLACK_SECRET,
-                discord_public_key=public_key,
-                alertmanager_token=TEST_ALERTMANAGER_TOKEN,
-            ),
-            alertmanager_channel="C0LAN2Q65",
-        )
-        self.clock = clock or FakeClock()
-        self.dedup = dedup if dedup is not None else InMemoryDedupStore()
-        self.dispatcher = dispatcher or RecordingDispatcher()
-        self.chats = {"slack": MemoryChat("slack"), "discord": MemoryChat("discord")}
-        self.responder = RecordingResponder()
-        self.worker = Worker(
-            settings=self.settings,
-            dedup=self.dedup,
-            dispatcher=self.dispatcher,
-            chat_for=self.chats.__getitem__,
-            responder=self.responder,
-            llm=llm,
-            clock=self.clock,
-            thread_wait_seconds=0.0,
-            sleep=lambda _s: None,
-        )
-        self.jobs = InlineJobs(run=self.worker.run if run_jobs else None)
-        self.intake = Intake(
-            settings=self.settings,
-            dedup=self.dedup,
-            scheduler=self.jobs,
-            clock=self.clock,
-            llm_enabled=llm is not None,
-        )
-
-    @property
-    def slack_chat(self) -> MemoryChat:
-        return self.chats["slack"]
-
-    @property
-    def discord_chat(self) -> MemoryChat:
-        return self.chats["discord"]
-
-    @property
-    def started(self) -> list[AlertContext]:
-        return self.dispatcher.contexts
-
-    def request(
-        self,
-        path: str,
-        body: bytes,
-        headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | None = None,
-        method: str = "POST",
-    ) -> WebhookResponse:
-        return self.intake.handle_webhook(
-            WebhookRequest.build(method, path, body=body, headers=headers or {}, query=query)
-        )
-
-    def slack(
-        self,
-        payload: Mapping[str, Any] | bytes,
-        *,
-        path: str = "/slack/events",
-        timestamp: float | None = None,
-        **extra: str,
-    ) -> WebhookResponse:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        stamp = int(self.clock() if timestamp is None else timestamp)
-        return self.request(path, body, slack_headers(TEST_SLACK_SECRET, body, stamp, **extra))
-
-    def discord(self, payload: Mapping[str, Any] | bytes) -> WebhookResponse:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        return self.request(
-            "/discord/interactions", body, discord_headers(self.signing_key, body, int(self.clock()))
-        )
-
-    def alertmanager(
-        self,
-        payload: Mapping[str, Any] | bytes,
-        query: Mapping[str, str] | None = None,
-        token: str = TEST_ALERTMANAGER_TOKEN,
-    ) -> WebhookResponse:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
-        return self.request("/alertmanager", body, headers, query)
-
-
-@dataclass
-class RecordingResponder:
-    """An `InteractionResponder` that records what would complete each Discord interaction."""
-
-    completed: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def complete(self, application_id: str, token: str, text: str) -> None:
-        self.completed.append((application_id, token, text))
 
 
 # ---------------------------------------------------------------------- synthetic alert payloads

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_adapter.core import route_path
-from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, Harness, discord_headers, slack_headers
+from lambda_adapter.fakes import Harness
+from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, discord_headers, slack_headers
 from lambda_adapter.webhook import Headers, WebhookRequest
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"

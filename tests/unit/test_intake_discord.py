@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lambda_adapter.testing import Harness, discord_headers
+from lambda_adapter.fakes import Harness
+from lambda_adapter.testing import discord_headers
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 CHANNEL = "1226150000000000777"

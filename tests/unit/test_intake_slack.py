@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from lambda_adapter.testing import Harness
+from lambda_adapter.fakes import Harness
 from lambda_adapter.worker import HAND_OFF_FAILED
 from shared.errors import ConfigError
 
