@@ -16,7 +16,8 @@ from shared.errors import BadRequest
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Schemas are built on first use: a Slack-only deployment never builds the Discord models.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 M = TypeVar("M", bound=Payload)
