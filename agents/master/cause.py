@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.master.ranking import (
+    AGREEMENT_SHARE,
     FITS,
     MIN_CATEGORY_SCORE,
+    MIN_CITED,
     MIN_SUPPORT,
     CategoryScore,
     TriggerCandidate,
@@ -20,6 +22,7 @@ from agents.master.ranking import (
     same_change,
     score,
     seen_at,
+    support,
     supports,
     trigger_candidates,
 )
@@ -101,10 +104,11 @@ def _explained(
     evidence: list[str] = []
     for agent in top.agents:
         own = sorted(
-            (f for f in findings if f.agent == agent and supports(f, category)),
-            key=lambda f: (-score(f, ctx), f.id),
+            (f for f in findings if f.agent == agent and supports(f, category) and f.relevance >= MIN_CITED),
+            key=lambda f: (-support(f, ctx), f.id),
         )
-        evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if score(f, ctx) >= 0.5 * score(own[0], ctx))
+        floor = max(0.5 * support(own[0], ctx), AGREEMENT_SHARE * support(top.best, ctx))
+        evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if support(f, ctx) >= floor)
     trigger = _trigger(ctx, findings, category)
     change = trigger[0].finding if trigger else None
     evidence.extend(c.finding.id for c in trigger if c.finding.id not in evidence)
@@ -114,9 +118,12 @@ def _explained(
     if others:
         summary += f" Also seen by {_join(others)}."
     if change is not None and change.change is not None:
-        summary += (
-            f" It began after {CHANGE_WORDS[change.change]} {_ago(ctx, change)}: {_sentence(change.title)}"
-        )
+        kind, ago = CHANGE_WORDS[change.change], _ago(ctx, change)
+        # One finding may report both the symptom and the change (an HPA at max under a surge).
+        if change.id == top.best.id:
+            summary += f" It began with {kind} {ago}."
+        else:
+            summary += f" It began after {kind} {ago}: {_sentence(change.title)}"
     return Decision(
         Cause(
             category=category,
@@ -146,7 +153,12 @@ def _trigger(
     chosen = [best]
     agents = {best.finding.agent}
     for candidate in candidates[1:]:
-        if candidate.finding.agent not in agents and same_change(best, candidate):
+        if (
+            candidate.finding.agent not in agents
+            and candidate.finding.relevance >= MIN_CITED
+            and candidate.score >= 0.5 * best.score
+            and same_change(best, candidate)
+        ):
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
@@ -199,7 +211,7 @@ def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | No
 
 def _not_before(finding: Finding, change: TriggerCandidate) -> bool:
     at = seen_at(finding)
-    return at is None or at >= change.at
+    return at is None or change.at is None or at >= change.at
 
 
 def _no_issue(

@@ -18,7 +18,11 @@ from datetime import datetime, timedelta
 from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
 
 MIN_SUPPORT = 0.3  # relevance a finding needs to support a cause or be a trigger
-MIN_CATEGORY_SCORE = 0.3
+MIN_CITED = 0.4  # relevance a supporting finding needs to be cited and to count its agent as agreeing
+MIN_CATEGORY_SCORE = 0.2
+# An agent agrees with a cause (and is cited) when its best finding for it weighs at least this share
+# of the cause's strongest finding: a faint echo in a noisy source is not agreement.
+AGREEMENT_SHARE = 0.25
 SEVERITY_WEIGHT = {Severity.CRITICAL: 1.0, Severity.WARNING: 0.7, Severity.INFO: 0.35}
 # Categories that explain less than a specific one: chosen only when nothing specific competes.
 GENERIC_FACTOR = {CauseCategory.BAD_DEPLOY: 0.8, CauseCategory.DEPENDENCY_FAILURE: 0.9}
@@ -123,6 +127,12 @@ def score(finding: Finding, ctx: AlertContext) -> float:
     return SEVERITY_WEIGHT[finding.severity] * finding.relevance * time_factor(finding, ctx)
 
 
+def support(finding: Finding, ctx: AlertContext) -> float:
+    """How much a finding weighs for its cause hint: like `score`, but relevance squared, so that a
+    pile of half-relevant findings cannot add up to one that names the alert's own workload."""
+    return SEVERITY_WEIGHT[finding.severity] * finding.relevance**2 * time_factor(finding, ctx)
+
+
 def supports(finding: Finding, category: CauseCategory) -> bool:
     return finding.cause_hint is category and finding.relevance >= MIN_SUPPORT
 
@@ -131,34 +141,40 @@ def supports(finding: Finding, category: CauseCategory) -> bool:
 class CategoryScore:
     category: CauseCategory
     score: float
-    agents: tuple[str, ...]  # agents with a supporting finding, strongest first
+    agents: tuple[str, ...]  # agents with a citable supporting finding, strongest first
     best: Finding
 
 
 def category_scores(
     findings: Sequence[Finding], ctx: AlertContext, fitting_triggers: Iterable[Trigger] = ()
 ) -> list[CategoryScore]:
-    """Categories with support, best first. Each agent adds its best finding's score, and up to two
-    more findings add a fifth of it each; a fitting trigger before the alert adds 15%."""
+    """Categories with support, best first. Each agent adds its best finding's `support`, and up to
+    two more findings add a fifth of theirs each; a fitting trigger before the alert adds 15%."""
     per_agent: dict[CauseCategory, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    citable: dict[CauseCategory, dict[str, float]] = defaultdict(dict)
     best: dict[CauseCategory, tuple[float, Finding]] = {}
     # In id order, and replaced only by a strictly better score: ties go to the smallest id.
     for finding in sorted(findings, key=lambda f: f.id):
         hint = finding.cause_hint
         if hint is None or hint in NOT_A_CAUSE or not supports(finding, hint):
             continue
-        value = score(finding, ctx)
+        value = support(finding, ctx)
         per_agent[hint][finding.agent].append(value)
+        if finding.relevance < MIN_CITED:
+            continue  # it adds weight, but a cause is stated only from findings that can be cited
+        citable[hint][finding.agent] = max(value, citable[hint].get(finding.agent, 0.0))
         if hint not in best or value > best[hint][0]:
             best[hint] = (value, finding)
     triggers = set(fitting_triggers)
     out = []
     for category, agents in per_agent.items():
+        if category not in best:
+            continue
         total = 0.0
-        strengths = []
-        for agent, values in agents.items():
+        floor = AGREEMENT_SHARE * best[category][0]
+        strengths = [(v, a) for a, v in citable[category].items() if v >= floor]
+        for values in agents.values():
             values.sort(reverse=True)
-            strengths.append((values[0], agent))
             total += values[0] + sum(0.2 * v for v in values[1:3])
         total *= GENERIC_FACTOR.get(category, 1.0)
         if any(category in FITS[t] for t in triggers):
@@ -172,8 +188,12 @@ def category_scores(
 @dataclass(frozen=True)
 class TriggerCandidate:
     finding: Finding
-    at: datetime
+    at: datetime | None  # None: the source saw the change but not when (a selector that matches nothing)
     score: float
+
+
+UNDATED_PROXIMITY = 0.5  # an undated change may be old: it counts, but less than a recent dated one
+MIN_UNDATED_RELEVANCE = 0.6
 
 
 def change_proximity(minutes: float) -> float:
@@ -185,27 +205,37 @@ def trigger_candidates(
     findings: Sequence[Finding], ctx: AlertContext, category: CauseCategory | None = None
 ) -> list[TriggerCandidate]:
     """Changes that could have set the alert off, best first: before the anchor (a 2 min allowance
-    for clock skew), inside the window, relevant; weighted by closeness and fit with `category`."""
+    for clock skew), inside the window, relevant; weighted by closeness and fit with `category`.
+    A change without a time counts only when highly relevant, and at half weight."""
     out = []
     for finding in findings:
         if finding.change is None or finding.change is Trigger.NONE or finding.relevance < MIN_SUPPORT:
             continue
         at = seen_at(finding)
-        if at is None or at < ctx.window_start or at > ctx.anchor + timedelta(minutes=2):
+        if at is None:
+            if finding.relevance < MIN_UNDATED_RELEVANCE:
+                continue
+            proximity = UNDATED_PROXIMITY
+        elif at < ctx.window_start or at > ctx.anchor + timedelta(minutes=2):
             continue
+        else:
+            proximity = change_proximity(max(0.0, minutes_before(ctx, at)))
         fit = 1.0
         if category is not None and category not in NOT_A_CAUSE:
             fit = 1.0 if category in FITS[finding.change] else 0.35
-        value = finding.relevance * change_proximity(max(0.0, minutes_before(ctx, at))) * fit
-        out.append(TriggerCandidate(finding, at, round(value, 6)))
-    # Equal scores: the closer change first, then the id for determinism.
-    out.sort(key=lambda c: (-c.score, -c.at.timestamp(), c.finding.id))
+        out.append(TriggerCandidate(finding, at, round(finding.relevance * proximity * fit, 6)))
+    # Equal scores: the closer change first (undated last), then the id for determinism.
+    out.sort(key=lambda c: (-c.score, -(c.at.timestamp() if c.at else 0.0), c.finding.id))
     return out
 
 
 def same_change(a: TriggerCandidate, b: TriggerCandidate) -> bool:
     """Two findings describe one change (a chat announcement and the rollout it announced)."""
-    return a.finding.change is b.finding.change and abs((a.at - b.at).total_seconds()) <= 15 * 60
+    if a.finding.change is not b.finding.change:
+        return False
+    if a.at is None or b.at is None:
+        return a.at is None and b.at is None
+    return abs((a.at - b.at).total_seconds()) <= 15 * 60
 
 
 def rank_findings(

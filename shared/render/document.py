@@ -142,19 +142,34 @@ def _evidence(report: IncidentReport) -> Iterable[Line]:
         for finding in findings:
             mark = "✓ " if finding.id in cited else ""
             yield (t(f"• {mark}{SEVERITY_TAG[finding.severity]} "), t(finding.title))
-            if finding.id in cited and finding.detail.strip():
-                yield (t("    " + one_line(finding.detail.strip().splitlines()[0], 200)),)
+            if finding.id in cited and (detail := _detail_line(finding.detail)):
+                yield (t("    " + detail),)
             yield from _links(finding.evidence)
+
+
+def _detail_line(detail: str) -> str:
+    """The first informative line of a detail: a line ending in `:` introduces the next one."""
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:
+        first = f"{first} {lines[1]}"
+    return one_line(first, 200)
 
 
 def _links(evidence: Iterable[Evidence]) -> Iterable[Line]:
     shown = 0
+    urls: set[str] = set()
     for item in evidence:
         if shown >= LINKS_PER_FINDING:
             return
         kind = item.kind.value.replace("_", " ")
         url = safe_url(item.url) or safe_url(item.reference)
+        if url is not None and url in urls:
+            continue  # one query link backs several log lines: show it once
         if url is not None:
+            urls.add(url)
             label = kind if item.reference.startswith("http") else f"{kind}: {one_line(item.reference, 60)}"
             yield (t("    ↳ "), Span(label, "link", url))
         elif item.reference:
@@ -173,6 +188,11 @@ def _ago(ctx: AlertContext, at: datetime | None) -> str:
     return "at the alert" if minutes == 0 else f"{-minutes} min after the alert"
 
 
+def _when(finding: Finding) -> datetime | None:
+    times = [e.at for e in finding.evidence if e.at is not None]
+    return finding.first_seen or (min(times) if times else finding.last_seen)
+
+
 def _changes(report: IncidentReport) -> Iterable[Line]:
     ctx = report.alert
     cited = set(report.cause.evidence)
@@ -181,13 +201,13 @@ def _changes(report: IncidentReport) -> Iterable[Line]:
         for f in report.findings
         if f.change not in (None, Trigger.NONE) and (f.id in cited or f.relevance >= SHOWN_RELEVANCE)
     ]
-    changes.sort(key=lambda f: (f.id not in cited, -(f.first_seen or ctx.anchor).timestamp()))
+    changes.sort(key=lambda f: (f.id not in cited, -(_when(f) or ctx.anchor).timestamp()))
     if not changes:
         yield (t("No change was found in the investigation window."),)
         return
     for finding in changes[:MAX_CHANGES]:
         kind = finding.change.value if finding.change else "change"
-        yield (t(f"• {_ago(ctx, finding.first_seen)} ({kind}, {finding.agent}): "), t(finding.title))
+        yield (t(f"• {_ago(ctx, _when(finding))} ({kind}, {finding.agent}): "), t(finding.title))
 
 
 def _timeline(report: IncidentReport) -> Iterable[Line]:

@@ -16,8 +16,10 @@ from shared.redact import redact
 ZWSP = "\u200b"
 _BROADCAST = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _URL_OK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
-# Markdown characters that format or link in Discord and CommonMark.
-_MD_ALWAYS = re.compile(r"([\\*~`|\[\]<>])")
+# Markdown characters that format, link or mention in Discord and CommonMark. `>` quotes only at a
+# line start, `|` and `~` only doubled (spoiler, strike), so they are left alone elsewhere.
+_MD_ALWAYS = re.compile(r"([\\*`\[\]<])")
+_MD_DOUBLED = re.compile(r"(\|\||~~)")
 _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_LINE_START = re.compile(r"(?m)^(\s*)([#>\-+]|\d+\.)")
 
@@ -45,6 +47,7 @@ def markdown_escape(text: str) -> str:
     mention; `_` only where it could start or end emphasis (`DB_POOL_MAX` stays readable)."""
     text = redact(text)
     text = _MD_ALWAYS.sub(r"\\\1", text)
+    text = _MD_DOUBLED.sub(lambda m: "\\" + m.group(1)[0] + "\\" + m.group(1)[1], text)
     text = _MD_UNDERSCORE.sub(r"\\_", text)
     text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return _no_broadcast(text)

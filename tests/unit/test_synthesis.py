@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -627,3 +628,29 @@ def test_synthesis_is_deterministic_whatever_the_arrival_order(order: slice) -> 
     assert [f.id for f in other.findings] == [f.id for f in base.findings]
     assert other.timeline == base.timeline
     assert other.next_steps == base.next_steps
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hundreds_of_weak_random_findings_change_neither_the_cause_nor_the_trigger(seed: int) -> None:
+    rng = random.Random(seed)
+    categories = [*CauseCategory, *[None] * 5]
+    by_agent = {r.agent: list(r.findings) for r in oom_results()}
+    for agent in ("eks", "prometheus", "cloudwatch_logs", "slack_scanner", "discord_scanner"):
+        by_agent.setdefault(agent, []).extend(
+            finding(
+                f"{agent}:noise:{i}",
+                rng.choice([C, W, INFO]),
+                f"noise {i}",
+                relevance=rng.random() * 0.45,
+                at=ago(rng.randint(-10, 600)),
+                cause=rng.choice(categories),
+                change=rng.choice([*[None] * 8, Trigger.DEPLOY, Trigger.CONFIG_CHANGE]),
+            )
+            for i in range(150)
+        )
+    report = synthesize(oom_ctx(), [ok(agent, *found) for agent, found in by_agent.items()])
+
+    assert report.cause.category is CauseCategory.OOM
+    assert report.cause.trigger is Trigger.DEPLOY
+    assert "v2.3.0" in report.cause.summary and "noise" not in report.cause.summary
+    assert sum(":noise:" in fid for fid in report.cause.evidence) <= 1
