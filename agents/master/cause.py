@@ -42,6 +42,12 @@ from shared.render.words import CHANGE_WORDS
 
 FAILED = (AgentStatus.ERROR, AgentStatus.TIMEOUT)
 MIN_TRIGGER_SCORE = 0.1
+BOOSTING_CHANGE = 0.5  # relevance of a change that makes the causes it fits more likely
+# A warning or critical finding at least this relevant is a live problem: the alert is not noise.
+# A heartbeat, test or resolved alert names no workload, so scanners rate everything middling (0.5);
+# only a finding tied to something specific then overrules what the alert says about itself.
+PROBLEM_RELEVANCE = 0.4
+PROBLEM_RELEVANCE_IF_NOISE = 0.8
 EVIDENCE_PER_AGENT = 3
 _HEARTBEATS = frozenset(
     {
@@ -69,20 +75,24 @@ class Decision:
 
 def decide(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult]) -> Decision:
     failed = sum(1 for r in results if r.status in FAILED)
-    relevant_changes = {
-        c.finding.change for c in trigger_candidates(findings, ctx) if c.finding.relevance >= 0.5
+    boosting = {
+        c.finding.change
+        for c in trigger_candidates(findings, ctx)
+        if c.finding.relevance >= BOOSTING_CHANGE and c.finding.change is not None
     }
-    categories = category_scores(findings, ctx, (t for t in relevant_changes if t is not None))
+    categories = category_scores(findings, ctx, boosting)
 
+    noise = noise_reason(ctx)
+    bar = PROBLEM_RELEVANCE_IF_NOISE if noise else PROBLEM_RELEVANCE
     problems = [
         f
         for f in findings
         if f.severity is not Severity.INFO
-        and f.relevance >= 0.4
+        and f.relevance >= bar
         and f.cause_hint is not CauseCategory.NO_ISSUE
     ]
     if not problems:
-        healthy = _no_issue(ctx, findings, results, failed)
+        healthy = _no_issue(noise, findings, results, failed)
         if healthy is not None:
             return healthy
 
@@ -215,9 +225,9 @@ def _not_before(finding: Finding, change: TriggerCandidate) -> bool:
 
 
 def _no_issue(
-    ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult], failed: int
+    noise: str | None, findings: Sequence[Finding], results: Sequence[AgentResult], failed: int
 ) -> Decision | None:
-    reason = noise_reason(ctx)
+    reason = noise
     healthy = sorted(
         (f for f in findings if f.cause_hint is CauseCategory.NO_ISSUE and f.relevance >= MIN_SUPPORT),
         key=lambda f: (-f.relevance, f.id),
@@ -230,7 +240,7 @@ def _no_issue(
     per_agent: dict[str, str] = {}
     for f in healthy:
         per_agent.setdefault(f.agent, f.id)
-    conf = (0.8 if noise_reason(ctx) else 0.6) - 0.05 * min(failed, 3)
+    conf = (0.8 if noise else 0.6) - 0.05 * min(failed, 3)
     summary = f"No issue: {reason}, and no source found a problem. Checked: {checked(results)}."
     return Decision(
         Cause(

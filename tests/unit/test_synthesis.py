@@ -548,6 +548,31 @@ def test_a_heartbeat_alert_with_healthy_sources_is_no_issue() -> None:
     assert report.cause.confidence >= 0.7
 
 
+def test_a_heartbeat_stays_no_issue_despite_cluster_noise_that_names_nothing_specific() -> None:
+    ctx = build_alert_context(
+        platform="alertmanager", channel="C0ALERTS", received_at=T, labels={"alertname": "Watchdog"}
+    )
+    # With no target in the alert, scanners rate what they see middling (0.5).
+    results = [
+        ok(
+            "eks",
+            finding(
+                "eks:pod-restarts:batch/report-28391-x7k2p",
+                W,
+                "Pod batch/report-28391-x7k2p restarted 3 times",
+                relevance=0.5,
+                at=ago(20),
+                cause=CauseCategory.OOM,
+            ),
+        ),
+        ok("prometheus"),
+    ]
+    report = synthesize(ctx, results)
+
+    assert report.cause.category is CauseCategory.NO_ISSUE
+    assert "Checked: eks (ok: 1 finding, 1 pointing at a cause), prometheus (no data)" in report.cause.summary
+
+
 def test_a_resolved_alert_with_only_healthy_findings_is_no_issue_but_a_live_problem_is_not() -> None:
     ctx = build_alert_context(
         platform="slack",
