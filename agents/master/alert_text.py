@@ -71,6 +71,11 @@ _MARKUP = re.compile(
     r"|<t:\d+(?::[A-Za-z])?>"  # Discord timestamps
     r"|:[a-z0-9_+\-]+:"  # emoji shortcodes
 )
+# Alertmanager's default title lists the common label values, unnamed: `(app prod-eks shop <pod> critical)`.
+_LABEL_VALUES = re.compile(
+    r"\[(?:FIRING|RESOLVED)(?::\s*\d+)?\]\s*[A-Za-z][A-Za-z0-9_:.\-]*\s*\(([^()\n]{1,300})\)", re.I
+)
+_SEVERITIES = frozenset({"critical", "warning", "info", "error", "page"})
 _FIRING = re.compile(
     rf"\[(FIRING|RESOLVED)(?::\s*\d+)?\]\s*(?P<name>[A-Za-z][A-Za-z0-9_:.\-]*)"
     rf"(?:\s*\((?P<cluster>{_NAME})\))?(?:\s*[-\u2013:]?\s*(?P<ref>{_NAME}/{_NAME}))?",
@@ -79,7 +84,6 @@ _FIRING = re.compile(
 _KV_KEYS = {
     "alertname": "alert_name",
     "alert_name": "alert_name",
-    "alert": "alert_name",
     "namespace": "namespace",
     "ns": "namespace",
     "exported_namespace": "namespace",
@@ -180,9 +184,18 @@ def parse_alert_text(text: str) -> TextHints:
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
         put("alert_name", firing.group("name"))
-        put("cluster", firing.group("cluster"))
+        single = firing.group("cluster")
+        if single and (single.lower() in _SEVERITIES or looks_like_pod(single)):
+            single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
+        put("cluster", single)
         if firing.group("ref"):
             _put_ns_ref(put, firing.group("ref"))
+    values = _LABEL_VALUES.search(clean)
+    if values and firing and not found.get("cluster"):
+        # Unnamed values: only a pod name and a severity are recognisable by their shape.
+        for value in values.group(1).split():
+            put("pod", value if looks_like_pod(value) else None)
+            put("severity", value if value.lower() in _SEVERITIES else None)
 
     for match in _KV.finditer(clean):
         field = _KV_KEYS[match.group("key").lower()]

@@ -40,6 +40,38 @@ def test_slack_alertmanager_message_gives_every_hint() -> None:
     assert h.severity is Severity.CRITICAL
 
 
+def test_alertmanager_default_slack_template() -> None:
+    h = ctx_of(
+        "*[FIRING:1] KubePodCrashLooping (app prod-eks shop checkout-7d9f8c6b5-x2k4p critical)*\n"
+        "*Alert:* Pod is crash looping. - `critical`\n"
+        '*Description:* Pod shop/checkout-7d9f8c6b5-x2k4p (app) is in waiting state (reason: "CrashLoopBackOff").\n'
+        "*Details:*\n"
+        "  • *alertname:* `KubePodCrashLooping`\n"
+        "  • *cluster:* `prod-eks`\n"
+        "  • *namespace:* `shop`\n"
+    ).hints
+
+    assert (h.alert_name, h.cluster, h.namespace, h.pod, h.container, h.severity) == (
+        "KubePodCrashLooping",
+        "prod-eks",
+        "shop",
+        "checkout-7d9f8c6b5-x2k4p",
+        "app",
+        Severity.CRITICAL,
+    )
+
+
+def test_unnamed_label_values_in_the_title_give_only_what_their_shape_shows() -> None:
+    h = ctx_of("[FIRING:2] HighErrorRate (payments checkout-7d9f8c6b5-x2k4p warning)").hints
+    assert (h.pod, h.severity, h.namespace, h.cluster) == (
+        "checkout-7d9f8c6b5-x2k4p",
+        Severity.WARNING,
+        None,
+        None,
+    )
+    assert ctx_of("[FIRING:1] HighErrorRate (critical)").hints.cluster is None
+
+
 def test_title_form_with_namespace_and_pod_after_the_alert_name() -> None:
     h = ctx_of("[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p").hints
 
