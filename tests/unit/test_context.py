@@ -44,7 +44,8 @@ def test_alertmanager_default_slack_template() -> None:
     h = ctx_of(
         "*[FIRING:1] KubePodCrashLooping (app prod-eks shop checkout-7d9f8c6b5-x2k4p critical)*\n"
         "*Alert:* Pod is crash looping. - `critical`\n"
-        '*Description:* Pod shop/checkout-7d9f8c6b5-x2k4p (app) is in waiting state (reason: "CrashLoopBackOff").\n'
+        "*Description:* Pod shop/checkout-7d9f8c6b5-x2k4p (app) is in waiting state "
+        '(reason: "CrashLoopBackOff").\n'
         "*Details:*\n"
         "  • *alertname:* `KubePodCrashLooping`\n"
         "  • *cluster:* `prod-eks`\n"
