@@ -32,16 +32,21 @@ def _formatter(name: str) -> Formatter:
     return DISCORD if name == "discord" else SLACK
 
 
-def _join(lines: list[Line], fmt: Formatter, footer: Line | None = None) -> str:
-    """Lines joined, dropping whole lines from the end (and saying how many) to stay in the limit."""
-    rendered = format_lines(lines, fmt, MAX_UPDATE - 200)
-    tail = format_lines([footer], fmt, 200) if footer else []
+def _join(body: list[Line], fmt: Formatter, tail: list[Line] | None = None) -> str:
+    """One message: the `tail` (what must be said, at most half the message) after as much of the
+    `body` as fits, whole lines dropped from its end with a note saying how many."""
+    half = MAX_UPDATE // 2
+    closing = format_lines(tail or [], fmt, half)
+    while closing and size("\n".join(closing)) > half:
+        closing.pop()
+    budget = MAX_UPDATE - 80 - size("\n".join(closing))
+    rendered = format_lines(body, fmt, budget)
     kept = list(rendered)
-    while kept and size("\n".join([*kept, *tail])) > MAX_UPDATE - 60:
+    while kept and size("\n".join(kept)) > budget:
         kept.pop()
     if len(kept) < len(rendered):
         kept.append(fmt.text(f"… {len(rendered) - len(kept)} more line(s) in the full report"))
-    return "\n".join([*kept, *tail])
+    return "\n".join([*kept, *closing])
 
 
 def render_investigating(
@@ -60,7 +65,7 @@ def render_investigating(
     agents = ", ".join(agent_ids) if agent_ids else "no scanner (none is enabled)"
     body: Line = (t(f"Asking {agents}; the report follows within {round(deadline_s)} s."),)
     footer: Line = (t(f"investigation {ctx.investigation_id}"),)
-    return _join([head, body], fmt, footer)
+    return _join([head, body], fmt, [footer])
 
 
 def render_update(
@@ -94,8 +99,9 @@ def render_update(
         lines.append((t(f"… and {len(findings) - UPDATE_FINDINGS} more"),))
     cause = report.cause
     words = CATEGORY_WORDS[cause.category]
+    closing: list[Line] = []
     if previous is not None and previous.cause.category is not cause.category:
-        lines.append(
+        closing.append(
             (
                 b("Likely cause updated:"),
                 t(
@@ -104,9 +110,9 @@ def render_update(
                 ),
             )
         )
-        lines.append((t(cause.summary),))
+        closing.append((t(cause.summary),))
     elif previous is not None and previous.cause.evidence != cause.evidence:
-        lines.append(
+        closing.append(
             (
                 t(
                     f"The likely cause is unchanged ({words}), now with more evidence; "
@@ -115,5 +121,5 @@ def render_update(
             )
         )
     else:
-        lines.append((t(f"The likely cause is unchanged: {words}."),))
-    return _join(lines, fmt)
+        closing.append((t(f"The likely cause is unchanged: {words}."),))
+    return _join(lines, fmt, closing)

@@ -267,3 +267,18 @@ def test_changes_after_the_alert_are_labelled_as_such() -> None:
     text = posted_text(render_slack(synthesize(oom_ctx(), results)))
 
     assert "5 min after the alert (deploy, eks): Deployment shop/checkout rolled out" in text
+
+
+def test_a_long_late_update_drops_findings_but_never_the_cause_line() -> None:
+    ctx = oom_ctx()
+    before = synthesize(ctx, [AgentResult(agent="eks", status=AgentStatus.TIMEOUT)])
+    many = [
+        finding(f"eks:warn:{i}", Severity.WARNING, f"warning {i} " + "w" * 280, relevance=0.9, at=ago(5))
+        for i in range(40)
+    ]
+    late = ok("eks", *oom_results()[2].findings, *many)
+    text = render_update(late, synthesize(ctx, [late]), previous=before, platform="discord")
+
+    assert len(text) <= 2000
+    assert "more line(s) in the full report" in text
+    assert "**Likely cause updated:** Memory exhausted (was Cause unknown)" in text
