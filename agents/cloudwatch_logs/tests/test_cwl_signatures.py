@@ -54,6 +54,13 @@ LINES = [
     ("TypeError: Cannot read properties of undefined (reading 'id')", C.BAD_DEPLOY),
     ("POST /v1/checkout 500 31ms", C.BAD_DEPLOY),
     ("KeyError: 'DATABASE_URL'", C.BAD_CONFIG),
+    ("container app is CPU throttled 87% of periods", C.CPU_SATURATION),
+    ('Failed to pull image "repo/cart:v1.9.1": not found', C.IMAGE_PULL),
+    ("Readiness probe failed: HTTP probe failed with statuscode: 404", C.PROBE_FAILURE),
+    ("0/4 nodes are available: 3 Insufficient cpu.", C.UNSCHEDULABLE),
+    ('MountVolume.SetUp failed for volume "data": mount failed: exit status 32', C.STORAGE_FAILURE),
+    ("Kubelet stopped posting node status.", C.NODE_FAILURE),
+    ("the desired replica count is more than the maximum replica count", C.SCALING_LIMIT),
     ("missing required environment variable STRIPE_KEY", C.BAD_CONFIG),
 ]
 
