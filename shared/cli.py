@@ -61,7 +61,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sre-on-call", description="Parallel, deadline-bounded on-call investigator.")
+    parser = argparse.ArgumentParser(
+        prog="sre-on-call", description="Parallel, deadline-bounded on-call investigator."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     commands = parser.add_subparsers(dest="command", required=True)
 

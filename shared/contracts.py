@@ -37,8 +37,20 @@ class Severity(StrEnum):
         if not text:
             return default
         word = text.strip().lower()
-        if word in {"critical", "crit", "p1", "p0", "sev1", "sev0", "page", "emergency", "fatal", "high",
-                    "error", "disaster"}:
+        if word in {
+            "critical",
+            "crit",
+            "p1",
+            "p0",
+            "sev1",
+            "sev0",
+            "page",
+            "emergency",
+            "fatal",
+            "high",
+            "error",
+            "disaster",
+        }:
             return cls.CRITICAL
         if word in {"warning", "warn", "p2", "p3", "sev2", "sev3", "medium", "average", "major", "minor"}:
             return cls.WARNING

@@ -26,7 +26,9 @@ DESCRIPTION = (
     "Orchestrates an on-call investigation: fans the alert out to every scanner in parallel, "
     "posts a deadline-bounded incident report in the alert's thread, and late results as updates."
 )
-SKILLS = [("investigate", "Investigate an alert", "Run a full investigation of one alert and post the report.")]
+SKILLS = [
+    ("investigate", "Investigate an alert", "Run a full investigation of one alert and post the report.")
+]
 
 
 def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
@@ -20,7 +20,7 @@ from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
-from shared.render import posted_text, render_investigating, render_update, render_parts
+from shared.render import posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,14 @@ class Investigator:
     config: AppConfig
     client: A2AClient
     chat_for: Callable[[str], ChatPlatform]
-    archive: Archive = NoArchive()
+    archive: Archive = field(default_factory=NoArchive)
 
-    async def investigate(self, ctx: AlertContext, *, background: set[asyncio.Task[None]] | None = None,
-                          ) -> IncidentReport:
+    async def investigate(
+        self,
+        ctx: AlertContext,
+        *,
+        background: set[asyncio.Task[None]] | None = None,
+    ) -> IncidentReport:
         """Post the notice, fan out, post the report by the deadline and return it. Late results
         are posted by a follow-up task (kept in `background` when given, else awaited)."""
         started = time.monotonic()
@@ -78,26 +82,39 @@ class Investigator:
         try:
             message_id = await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
         except Exception as e:
-            logger.warning("investigation=<%s>, error=<%s> | could not post the notice", ctx.investigation_id, e)
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not post the notice", ctx.investigation_id, e
+            )
             return ctx.thread_id
         # With no alert message to reply to (Alertmanager), the notice starts the thread.
         return ctx.thread_id or message_id
 
-    async def _post_report(self, chat: ChatPlatform, ctx: AlertContext, thread: str | None,
-                           report: IncidentReport) -> IncidentReport:
+    async def _post_report(
+        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport
+    ) -> IncidentReport:
         parts = render_parts(chat.name, report)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:
-                await asyncio.to_thread(chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks)
+                await asyncio.to_thread(
+                    chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
+                )
             except Exception as e:
-                logger.error("investigation=<%s>, error=<%s> | could not post the report",
-                             ctx.investigation_id, e)
+                logger.error(
+                    "investigation=<%s>, error=<%s> | could not post the report", ctx.investigation_id, e
+                )
                 break
         return report
 
-    async def _post_late(self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, fanout: FanOut,
-                         results: dict[str, AgentResult], report: IncidentReport) -> None:
+    async def _post_late(
+        self,
+        chat: ChatPlatform,
+        ctx: AlertContext,
+        thread: str | None,
+        fanout: FanOut,
+        results: dict[str, AgentResult],
+        report: IncidentReport,
+    ) -> None:
         async for late in fanout.late_results():
             results[late.agent] = late
             updated = synthesize(ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms)
@@ -105,8 +122,9 @@ class Investigator:
             try:
                 await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
             except Exception as e:
-                logger.warning("investigation=<%s>, error=<%s> | could not post a late update",
-                               ctx.investigation_id, e)
+                logger.warning(
+                    "investigation=<%s>, error=<%s> | could not post a late update", ctx.investigation_id, e
+                )
             report = updated.model_copy(update={"posted_text": report.posted_text})
             self._archive(report)
 

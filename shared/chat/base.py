@@ -40,18 +40,32 @@ class ChatPlatform(Protocol):
 
     name: str  # "slack" | "discord"
 
-    def post(self, channel: str, text: str, *, thread_id: str | None = None,
-             blocks: list[dict[str, Any]] | None = None) -> str:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
         """Post a message (in `thread_id`'s thread when given); return the new message's id."""
         ...
 
-    def history(self, channel: str, *, oldest: datetime | None = None, latest: datetime | None = None,
-                limit: int = 200, cursor: str | None = None) -> HistoryPage:
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: datetime | None = None,
+        latest: datetime | None = None,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> HistoryPage:
         """One page of channel history between `oldest` and `latest`, newest first."""
         ...
 
-    def replies(self, channel: str, thread_id: str, *, limit: int = 200,
-                cursor: str | None = None) -> HistoryPage:
+    def replies(
+        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
+    ) -> HistoryPage:
         """One page of a thread's replies, oldest first (the parent excluded)."""
         ...
 

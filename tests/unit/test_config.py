@@ -20,7 +20,13 @@ def shipped() -> dict:
 def test_shipped_config_is_valid_and_lists_the_five_scanners() -> None:
     config = load_config(ROOT / "config.yaml")
     assert config.master_id == "master"
-    assert set(config.scanners()) == {"slack_scanner", "discord_scanner", "cloudwatch_logs", "eks", "prometheus"}
+    assert set(config.scanners()) == {
+        "slack_scanner",
+        "discord_scanner",
+        "cloudwatch_logs",
+        "eks",
+        "prometheus",
+    }
     assert config.defaults.deadline_seconds == 60
 
 

@@ -1,0 +1,86 @@
+"""Serve any agent in config.yaml as an A2A server: `python -m agents.serve <agent_id>`.
+
+A scanner's folder gives `build(config, agent_id) -> Scanner`; the master's gives
+`build(config) -> handler`. Both are served by the same factory (`shared.a2a.build_agent_app`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from agents.base import Budget, Scanner
+from shared.a2a import AgentCardSpec, build_agent_app
+from shared.config import AppConfig, load_config
+from shared.contracts import AlertContext
+from shared.errors import BadRequest, ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def scanner_handler(config: AppConfig, agent_id: str, scanner: Scanner) -> Any:
+    async def handle(data: dict[str, Any]) -> dict[str, Any]:
+        if "alert" not in data:
+            raise BadRequest("the request carries no 'alert' (an AlertContext)")
+        try:
+            ctx = AlertContext.model_validate(data["alert"])
+            budget = float(data.get("budget_seconds") or config.budget_for(agent_id))
+        except (ValueError, TypeError) as e:
+            raise BadRequest(f"bad investigation request: {e}") from e
+        # Scanners use synchronous clients (boto3, kubernetes, slack_sdk): one thread per request.
+        result = await asyncio.to_thread(scanner.run, ctx, Budget.of(budget))
+        return {"result": result.model_dump(mode="json")}
+
+    return handle
+
+
+def build_app_for(config: AppConfig, agent_id: str, url: str = "") -> Any:
+    if agent_id not in config.agents:
+        raise ConfigError(f"agent {agent_id!r} is not in config.yaml (known: {', '.join(config.agents)})")
+    settings = config.agents[agent_id]
+    module = importlib.import_module(f"agents.{agent_id}.agent")
+    url = url or f"http://127.0.0.1:{settings.port}/"
+    if settings.role == "master":
+        handle = module.build(config)
+        skills = list(getattr(module, "SKILLS", []))
+        description = settings.description or module.DESCRIPTION
+    else:
+        scanner: Scanner = module.build(config, agent_id)
+        handle = scanner_handler(config, agent_id, scanner)
+        description = settings.description or scanner.description
+        skills = [(skill, skill, f"{skill} skill of {agent_id}") for skill in settings.skills]
+    card = AgentCardSpec(name=agent_id, description=description, url=url, skills=skills)
+    return build_agent_app(card, handle)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m agents.serve")
+    parser.add_argument("agent")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--config", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("SRE_LOG_LEVEL", "WARNING"),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    config = load_config(args.config)
+    port = args.port or config.agents[args.agent].port
+    app = build_app_for(
+        config, args.agent, url=os.environ.get("AGENTCORE_RUNTIME_URL", f"http://{args.host}:{port}/")
+    )
+    uvicorn.run(app, host=args.host, port=port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Scripted scanner agents served for real over loopback: known latency, failure, or silence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from agents.master.context import build_alert_context
+from lambda_adapter.server import ThreadedServer
+from shared.a2a import A2AClient, AgentCardSpec, HttpTransport, build_agent_app
+from shared.contracts import AgentResult, AgentStatus, AlertContext, Finding, Platform, Severity
+
+
+@dataclass(frozen=True)
+class Script:
+    latency: float = 0.0
+    fail: str | None = None  # raise this message
+    hang: bool = False  # never answer (until the test ends)
+
+
+def scripted_app(agent_id: str, script: Script, release: threading.Event):  # type: ignore[no-untyped-def]
+    async def handle(data: dict) -> dict:  # type: ignore[type-arg]
+        AlertContext.model_validate(data["alert"])
+        if script.hang:
+            while not release.is_set():
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(script.latency)
+        if script.fail:
+            raise RuntimeError(script.fail)
+        finding = Finding(
+            id=f"{agent_id}:scripted",
+            agent=agent_id,
+            severity=Severity.WARNING,
+            title=f"{agent_id} saw something",
+        )
+        result = AgentResult(
+            agent=agent_id, status=AgentStatus.OK, findings=(finding,), duration_ms=int(script.latency * 1000)
+        )
+        return {"result": result.model_dump(mode="json")}
+
+    card = AgentCardSpec(
+        name=agent_id,
+        description=f"scripted {agent_id}",
+        url="http://127.0.0.1/",
+        skills=[("scan", "scan", "scripted scan")],
+    )
+    return build_agent_app(card, handle)
+
+
+@contextlib.contextmanager
+def serve_scripted(scripts: dict[str, Script]) -> Iterator[A2AClient]:
+    """Each script as a real uvicorn A2A server; yields a client wired to them."""
+    release = threading.Event()
+    servers: dict[str, ThreadedServer] = {}
+    try:
+        for agent_id, script in scripts.items():
+            server = ThreadedServer(scripted_app(agent_id, script, release))
+            server._server.config.timeout_graceful_shutdown = 1  # hung handlers must not block stop
+            servers[agent_id] = server.start()
+        yield A2AClient({agent_id: HttpTransport(s.url) for agent_id, s in servers.items()})
+    finally:
+        release.set()
+        for server in servers.values():
+            server.stop()
+
+
+def alert() -> AlertContext:
+    return build_alert_context(
+        platform=Platform.SLACK,
+        channel="C0ALERTS",
+        text="[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p",
+        received_at=datetime.now(UTC),
+    )
