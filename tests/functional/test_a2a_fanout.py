@@ -71,7 +71,7 @@ async def test_streaming_and_protocol_errors() -> None:
             assert '"kind":"artifact-update"' in stream.text.replace(" ", "")
             unknown = (await http.post(f"{base}/", json={**body, "method": "nope/x"})).json()
             assert unknown["error"]["code"] == -32601
-        with pytest.raises(TransportError, match=r"carries no 'alert'"):
+        with pytest.raises(TransportError, match=r"task failed: KeyError"):
             await client.send("a", {"not": "an alert"}, timeout=5)
         with pytest.raises(TransportError, match="no transport"):
             await client.send("missing", {}, timeout=1)
