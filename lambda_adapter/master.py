@@ -120,4 +120,7 @@ def a2a_dispatcher(
 
         region = env.get("AWS_REGION") or config.sources.aws.region
         return MasterDispatcher(agentcore_send(arn, client_factory(region_name=region)))
-    return MasterDispatcher(http_send(f"http://127.0.0.1:{master.port}/"))
+    # The sandbox runs agents on free ports and says where in $SRE_AGENT_URLS (shared.a2a reads it too).
+    overrides = json.loads(env.get("SRE_AGENT_URLS") or "{}")
+    url = overrides.get(config.master_id) or f"http://127.0.0.1:{master.port}"
+    return MasterDispatcher(http_send(f"{url.rstrip('/')}/"))
