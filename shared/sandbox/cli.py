@@ -25,7 +25,9 @@ def sandbox_up(args: argparse.Namespace) -> int:
             sandbox.load(load_scenario(args.scenario))
         args.state.parent.mkdir(parents=True, exist_ok=True)
         args.state.write_text(sandbox.state_json(), encoding="utf-8")
-        sys.stdout.write(sandbox.state_json() + "\nsandbox up; Ctrl-C or `sre-on-call sandbox down` stops it\n")
+        sys.stdout.write(
+            sandbox.state_json() + "\nsandbox up; Ctrl-C or `sre-on-call sandbox down` stops it\n"
+        )
         sys.stdout.flush()
         try:
             while not stop.wait(0.5):

@@ -26,8 +26,10 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     with Sandbox(config) as sandbox:
         agents = sandbox.agents.urls if sandbox.agents else {}
-        _out(f"sandbox up in {sandbox.start_seconds:.1f}s: moto, Prometheus, Kubernetes/Slack/Discord stand-ins, "
-             f"intake, {len(agents)} agents ({', '.join(agents)})")
+        _out(
+            f"sandbox up in {sandbox.start_seconds:.1f}s: moto, Prometheus, Kubernetes/Slack/Discord stand-ins, "
+            f"intake, {len(agents)} agents ({', '.join(agents)})"
+        )
         resolved = sandbox.load(chosen)
         played = sandbox.play(resolved)
         report = played.report
@@ -38,9 +40,13 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
         _out("─" * 74)
         for run in report.agents:
             errors = f"  ({'; '.join(run.errors)[:120]})" if run.errors else ""
-            _out(f"  {run.name:<16} {run.status.value:<8} {run.duration_ms:>6} ms  {run.findings} findings{errors}")
-        _out(f"\ncause: {report.cause.category.value} (trigger: {report.cause.trigger.value}, "
-             f"confidence {report.cause.confidence:.2f})")
+            _out(
+                f"  {run.name:<16} {run.status.value:<8} {run.duration_ms:>6} ms  {run.findings} findings{errors}"
+            )
+        _out(
+            f"\ncause: {report.cause.category.value} (trigger: {report.cause.trigger.value}, "
+            f"confidence {report.cause.confidence:.2f})"
+        )
         if keep:
             _out(f"\nsandbox kept running; Ctrl-C to stop. {sandbox.describe()}")
             try:

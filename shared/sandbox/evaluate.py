@@ -20,7 +20,9 @@ def _check_agents(scenarios: list[Scenario], config: AppConfig) -> None:
     for scenario in scenarios:
         unknown = [a for a in scenario.expected.evidence_from if a not in config.agents]
         if unknown:
-            raise ScenarioError(f"{scenario.id}: expected.evidence_from names agents not in config.yaml: {unknown}")
+            raise ScenarioError(
+                f"{scenario.id}: expected.evidence_from names agents not in config.yaml: {unknown}"
+            )
 
 
 def play_all(scenarios: list[Scenario], config: AppConfig) -> tuple[list[dict[str, Any]], float]:
@@ -31,7 +33,9 @@ def play_all(scenarios: list[Scenario], config: AppConfig) -> tuple[list[dict[st
             try:
                 played = sandbox.play(sandbox.load(scenario))
             except SreOnCallError as e:
-                rows.append(failed_run(scenario.id, scenario.expected, str(e), round(time.monotonic() - started, 3)))
+                rows.append(
+                    failed_run(scenario.id, scenario.expected, str(e), round(time.monotonic() - started, 3))
+                )
             else:
                 rows.append(score(scenario.id, scenario.expected, played.report, played.seconds))
             _print_row(rows[-1])
@@ -43,14 +47,19 @@ def _print_row(row: dict[str, Any]) -> None:
     problems = []
     if row["category_got"] != row["category_expected"]:
         problems.append(f"category {row['category_got']} != {row['category_expected']}")
-    for key, label in (("missing_mentions", "missing"), ("forbidden_found", "forbidden"),
-                       ("missing_evidence_from", "uncited")):
+    for key, label in (
+        ("missing_mentions", "missing"),
+        ("forbidden_found", "forbidden"),
+        ("missing_evidence_from", "uncited"),
+    ):
         if row[key]:
             problems.append(f"{label}: {', '.join(row[key])}")
     if row.get("error"):
         problems.append(row["error"][:160])
-    sys.stdout.write(f"{verdict}  {row['id']:<34} {row['category_expected']:<26} {row['seconds']:>6.2f}s  "
-                     f"{'; '.join(problems)}\n")
+    sys.stdout.write(
+        f"{verdict}  {row['id']:<34} {row['category_expected']:<26} {row['seconds']:>6.2f}s  "
+        f"{'; '.join(problems)}\n"
+    )
     sys.stdout.flush()
 
 

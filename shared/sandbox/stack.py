@@ -120,20 +120,22 @@ class Sandbox:
     def _environment(self, urls: dict[str, str]) -> dict[str, str]:
         sources, s = self.config.sources, self.secrets
         env = aws_env(self.moto.url, self.region)
-        env.update({
-            sources.prometheus.url_env: f"http://127.0.0.1:{self.prometheus_port}",
-            sources.eks.base_url_env: urls["kube"],
-            "KUBERNETES_TOKEN": s.kube_token,
-            sources.slack.base_url_env: f"{urls['slack']}/api/",
-            sources.slack.bot_token_env: s.slack_token,
-            sources.slack.signing_secret_env: s.slack_signing_secret,
-            sources.discord.base_url_env: f"{urls['discord']}/api/v10",
-            sources.discord.bot_token_env: s.discord_token,
-            sources.discord.public_key_env: s.discord_public_key,
-            self.config.intake.alertmanager_token_env: s.alertmanager_token,
-            self.config.intake.dedup_table_env: DEDUP_TABLE,
-            "SRE_ARCHIVE_DIR": str(self.archive_dir),
-        })
+        env.update(
+            {
+                sources.prometheus.url_env: f"http://127.0.0.1:{self.prometheus_port}",
+                sources.eks.base_url_env: urls["kube"],
+                "KUBERNETES_TOKEN": s.kube_token,
+                sources.slack.base_url_env: f"{urls['slack']}/api/",
+                sources.slack.bot_token_env: s.slack_token,
+                sources.slack.signing_secret_env: s.slack_signing_secret,
+                sources.discord.base_url_env: f"{urls['discord']}/api/v10",
+                sources.discord.bot_token_env: s.discord_token,
+                sources.discord.public_key_env: s.discord_public_key,
+                self.config.intake.alertmanager_token_env: s.alertmanager_token,
+                self.config.intake.dedup_table_env: DEDUP_TABLE,
+                "SRE_ARCHIVE_DIR": str(self.archive_dir),
+            }
+        )
         return env
 
     def _apply_env(self) -> None:
