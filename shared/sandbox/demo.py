@@ -27,7 +27,7 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
     with Sandbox(config) as sandbox:
         agents = sandbox.agents.urls if sandbox.agents else {}
         _out(
-            f"sandbox up in {sandbox.start_seconds:.1f}s: moto, Prometheus, Kubernetes/Slack/Discord stand-ins, "
+            f"sandbox up in {sandbox.start_seconds:.1f}s: moto, Kubernetes/Slack/Discord stand-ins, "
             f"intake, {len(agents)} agents ({', '.join(agents)})"
         )
         resolved = sandbox.load(chosen)
@@ -41,7 +41,8 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
         for run in report.agents:
             errors = f"  ({'; '.join(run.errors)[:120]})" if run.errors else ""
             _out(
-                f"  {run.name:<16} {run.status.value:<8} {run.duration_ms:>6} ms  {run.findings} findings{errors}"
+                f"  {run.name:<16} {run.status.value:<8} {run.duration_ms:>6} ms  "
+                f"{run.findings} findings{errors}"
             )
         _out(
             f"\ncause: {report.cause.category.value} (trigger: {report.cause.trigger.value}, "
