@@ -1,0 +1,1 @@
+"""The Prometheus scanner agent (see `agent.py` for its card)."""

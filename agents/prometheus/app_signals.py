@@ -1,0 +1,333 @@
+"""Findings from the application's own metrics: request rate, error ratio, latency, connection pools,
+queues, versions (image and build info) and the `up` gauges of its neighbours. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from agents.prometheus.changepoint import detect_change, first_crossing
+from agents.prometheus.client import Series
+from agents.prometheus.common import Frame, fmt_number, fmt_pct, fmt_rate, fmt_seconds, hhmm, values_at
+from agents.prometheus.readings import Readings
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+SPIKE_FACTOR = 1.8
+ERROR_RATIO = 0.05
+LATENCY_FACTOR = 2.0
+QUEUE_FACTOR = 2.0
+RELEVANT = 0.9
+
+
+def _name(frame: Frame) -> str:
+    return frame.subject.name or frame.subject.namespace or "the workload"
+
+
+def _where(frame: Frame) -> tuple[str, ...]:
+    s = frame.subject
+    return (f"{s.namespace}/{s.name}",) if s.namespace and s.name else ()
+
+
+def _slug(frame: Frame) -> str:
+    return f"{frame.subject.namespace or '-'}/{frame.subject.name or '-'}"
+
+
+def requests(readings: Readings, frame: Frame) -> list[Finding]:
+    series = readings.get("requests")
+    if not series or not series[0].points:
+        return []
+    change = detect_change(series[0].points)
+    if change is None or not change.rising:
+        return []
+    factor = change.factor()
+    if factor is not None and factor < SPIKE_FACTOR:
+        return []
+    times = f"{factor:.1f}x" if factor else "from zero"
+    return [
+        frame.finding(
+            f"request-rate-surge:{_slug(frame)}",
+            severity=Severity.WARNING,
+            title=(
+                f"{_name(frame)} request rate rose {times}: {fmt_rate(change.before)} to "
+                f"{fmt_rate(change.after)} from {hhmm(change.onset)}"
+            ),
+            detail=f"A {change.kind} in the request rate, to a load not seen earlier in the window.",
+            resources=_where(frame),
+            first_seen=change.onset,
+            last_seen=series[0].points[-1][0],
+            evidence=(
+                frame.evidence(
+                    readings.expr("requests"),
+                    f"{fmt_rate(change.before)} before {hhmm(change.onset)}, {fmt_rate(change.after)} after",
+                    change.onset,
+                ),
+            ),
+            cause_hint=CauseCategory.TRAFFIC_SPIKE,
+            change=Trigger.TRAFFIC,
+            relevance=RELEVANT,
+        )
+    ]
+
+
+def errors(readings: Readings, frame: Frame) -> list[Finding]:
+    series = readings.get("errors")
+    if not series or len(series[0].points) < 3:
+        return []
+    points = series[0].points
+    since = frame.ctx.anchor - frame.window / 12
+    recent = values_at(series[0], since) or [v for _, v in points[-3:]]
+    now = sum(recent) / len(recent)
+    change = detect_change(points, min_relative=0.5)
+    if now < ERROR_RATIO and not (change and change.rising and change.after >= 0.02):
+        return []
+    onset = change.onset if change and change.rising else first_crossing(points, ERROR_RATIO) or points[0][0]
+    before = change.before if change and change.rising else None
+    rose = (
+        f"rose from {fmt_pct(before)} to {fmt_pct(now)} at {hhmm(onset)}"
+        if before is not None
+        else f"is {fmt_pct(now)} since {hhmm(onset)}"
+    )
+    return [
+        frame.finding(
+            f"error-ratio:{_slug(frame)}",
+            severity=Severity.CRITICAL if now >= 2 * ERROR_RATIO else Severity.WARNING,
+            title=f"{_name(frame)} 5xx error ratio {rose}",
+            resources=_where(frame),
+            first_seen=onset,
+            last_seen=points[-1][0],
+            evidence=(frame.evidence(readings.expr("errors"), f"error ratio {fmt_pct(now)} now", onset),),
+            relevance=RELEVANT,
+        )
+    ]
+
+
+def latency(readings: Readings, frame: Frame) -> list[Finding]:
+    series = readings.get("latency_p99")
+    if not series or not series[0].points:
+        return []
+    change = detect_change(series[0].points)
+    factor = change.factor() if change else None
+    if change is None or not change.rising or (factor is not None and factor < LATENCY_FACTOR):
+        return []
+    return [
+        frame.finding(
+            f"latency-p99:{_slug(frame)}",
+            severity=Severity.WARNING,
+            title=(
+                f"{_name(frame)} p99 latency rose from {fmt_seconds(change.before)} to "
+                f"{fmt_seconds(change.after)} at {hhmm(change.onset)}"
+            ),
+            resources=_where(frame),
+            first_seen=change.onset,
+            last_seen=series[0].points[-1][0],
+            evidence=(
+                frame.evidence(
+                    readings.expr("latency_p99"), f"p99 {fmt_seconds(change.after)}", change.onset
+                ),
+            ),
+            relevance=RELEVANT,
+        )
+    ]
+
+
+def _pool_name(labels: dict[str, str], family: str) -> str:
+    return labels.get("pool") or labels.get("name") or family
+
+
+def pools(readings: Readings, frame: Frame) -> list[Finding]:
+    families = sorted({k.split(":")[1] for k in readings.keys("pool:")})
+    findings = []
+    for family in families:
+        roles = {role: readings.get(f"pool:{family}:{role}") for role in ("active", "max", "pending")}
+        by_pool: dict[str, dict[str, Series]] = defaultdict(dict)
+        for role, series_list in roles.items():
+            for s in series_list:
+                by_pool[_pool_name(s.labels, family)][role] = s
+        for pool, got in sorted(by_pool.items()):
+            findings.extend(_pool_findings(readings, frame, family, pool, got))
+    return findings
+
+
+def _pool_findings(
+    readings: Readings, frame: Frame, family: str, pool: str, got: dict[str, Series]
+) -> list[Finding]:
+    active, top, pending = got.get("active"), got.get("max"), got.get("pending")
+    exhausted_since: datetime | None = None
+    if active and top and pending:
+        limits = dict(top.points)
+        waits = dict(pending.points)
+        marks = [
+            (t, 1.0 if v >= limits.get(t, float("inf")) and waits.get(t, 0) > 0 else 0.0)
+            for t, v in active.points
+        ]
+        exhausted_since = first_crossing(marks, 1.0)
+    name = f"{_name(frame)} {pool}"
+    findings: list[Finding] = []
+    key = lambda role: readings.expr(f"pool:{family}:{role}")  # noqa: E731
+    if exhausted_since is not None and active and top and pending:
+        findings.append(
+            frame.finding(
+                f"pool-exhausted:{_slug(frame)}/{pool}",
+                severity=Severity.CRITICAL,
+                title=(
+                    f"{name} pool exhausted: {fmt_number(active.values[-1])} of {fmt_number(top.values[-1])} "
+                    f"connections active, {fmt_number(round(pending.values[-1]))} waiting "
+                    f"since {hhmm(exhausted_since)}"
+                ),
+                detail=f"{family}: active has equalled the maximum with requests waiting for a connection.",
+                resources=_where(frame),
+                first_seen=exhausted_since,
+                last_seen=active.points[-1][0],
+                evidence=(
+                    frame.evidence(key("active"), f"active {fmt_number(active.values[-1])}", exhausted_since),
+                    frame.evidence(key("max"), f"max {fmt_number(top.values[-1])}", exhausted_since),
+                    frame.evidence(
+                        key("pending"), f"pending {fmt_number(round(pending.values[-1]))}", exhausted_since
+                    ),
+                ),
+                cause_hint=CauseCategory.RESOURCE_POOL_EXHAUSTION,
+                relevance=RELEVANT,
+            )
+        )
+    if top is not None:
+        lowered = detect_change(top.points)
+        if lowered is not None and lowered.kind == "step" and lowered.after <= 0.7 * lowered.before:
+            findings.append(
+                frame.finding(
+                    f"pool-max-lowered:{_slug(frame)}/{pool}",
+                    severity=Severity.CRITICAL if exhausted_since else Severity.WARNING,
+                    title=(
+                        f"{name} maximum pool size lowered from {fmt_number(round(lowered.before))} to "
+                        f"{fmt_number(round(lowered.after))} at {hhmm(lowered.onset)}"
+                    ),
+                    detail="A configuration change: the pool's maximum dropped in one step.",
+                    resources=_where(frame),
+                    first_seen=lowered.onset,
+                    last_seen=top.points[-1][0],
+                    evidence=(
+                        frame.evidence(
+                            key("max"),
+                            f"{fmt_number(round(lowered.before))} -> {fmt_number(round(lowered.after))}",
+                            lowered.onset,
+                        ),
+                    ),
+                    cause_hint=CauseCategory.RESOURCE_POOL_EXHAUSTION if exhausted_since else None,
+                    change=Trigger.CONFIG_CHANGE,
+                    relevance=RELEVANT,
+                )
+            )
+    return findings
+
+
+def queues(readings: Readings, frame: Frame) -> list[Finding]:
+    findings = []
+    for key in readings.keys("queue:"):
+        metric = key.split(":", 1)[1]
+        for series in readings.get(key)[:3]:
+            change = detect_change(series.points)
+            factor = change.factor() if change else None
+            if change is None or not change.rising or (factor is not None and factor < QUEUE_FACTOR):
+                continue
+            label = series.labels.get("queue") or series.labels.get("name") or metric
+            findings.append(
+                frame.finding(
+                    f"queue-growing:{_slug(frame)}/{label}",
+                    severity=Severity.WARNING,
+                    title=(
+                        f"{_name(frame)} queue {label} grew from {fmt_number(round(change.before))} to "
+                        f"{fmt_number(round(change.after))} from {hhmm(change.onset)}"
+                    ),
+                    resources=_where(frame),
+                    first_seen=change.onset,
+                    last_seen=series.points[-1][0],
+                    evidence=(frame.evidence(readings.expr(key), f"{metric} {change.kind}", change.onset),),
+                    relevance=0.8,
+                )
+            )
+    return findings
+
+
+def _new_value(
+    series_list: list[Series], label: str, frame: Frame
+) -> tuple[str, str | None, datetime] | None:
+    """(new, previous, since) when a label value appeared during the window while another existed."""
+    if len(series_list) < 2:
+        return None
+    ordered = sorted((s for s in series_list if s.points), key=lambda s: s.points[0][0])
+    first_start = ordered[0].points[0][0]
+    newest = ordered[-1]
+    start = newest.points[0][0]
+    if start - first_start < timedelta(minutes=2):
+        return None
+    previous = ordered[-2].labels.get(label)
+    return newest.labels.get(label, "?"), previous, start
+
+
+def versions(readings: Readings, frame: Frame) -> list[Finding]:
+    findings = []
+    images: dict[str, list[Series]] = defaultdict(list)
+    for s in readings.get("images"):
+        images[s.labels.get("container", "")].append(s)
+    sources = [
+        (f"image of {_name(frame)} ({c})", "image", "images", lst) for c, lst in sorted(images.items())
+    ]
+    build = readings.get("build_info")
+    if build:
+        label = next((k for k in build[0].labels if k != "__name__"), "version")
+        sources.append((f"{_name(frame)} version", label, "build_info", build))
+    for what, label, key, series_list in sources:
+        found = _new_value(series_list, label, frame)
+        if found is None:
+            continue
+        new, previous, since = found
+        was = f" (was {previous})" if previous else ""
+        findings.append(
+            frame.finding(
+                f"version-change:{_slug(frame)}/{key}",
+                severity=Severity.INFO,
+                title=f"New {what}: {new} from {hhmm(since)}{was}",
+                detail="A rollout: series with the new value appear from this time.",
+                resources=_where(frame),
+                first_seen=since,
+                last_seen=since,
+                evidence=(
+                    frame.evidence(readings.expr(key), f"{label}={new} first seen {hhmm(since)}", since),
+                ),
+                change=Trigger.DEPLOY,
+                relevance=0.85,
+            )
+        )
+        break  # one rollout finding: the image and the build info describe the same change
+    return findings
+
+
+def neighbours_down(readings: Readings, frame: Frame) -> list[Finding]:
+    """`up` / `*_up` gauges in the namespace that went from up to down in the window."""
+    own = set(frame.subject.services)
+    findings = []
+    for series in readings.get("up"):
+        if len(series.points) < 4 or series.values[-1] >= 1 or max(series.values) < 1:
+            continue
+        labels = series.labels
+        metric = labels.get("__name__", "up")
+        target = labels.get("service") or labels.get("job") or metric
+        down_since = first_crossing(series.points, 0.0, above=False) or series.points[-1][0]
+        itself = target in own
+        findings.append(
+            frame.finding(
+                f"target-down:{frame.subject.namespace or '-'}/{target}/{metric}",
+                severity=Severity.CRITICAL,
+                title=f"{metric} of {frame.subject.namespace}/{target} dropped to 0 at {hhmm(down_since)}"
+                + ("" if itself else f" (a dependency of {_name(frame)}'s namespace)"),
+                resources=(f"{frame.subject.namespace}/{target}",),
+                first_seen=down_since,
+                last_seen=series.points[-1][0],
+                evidence=(
+                    frame.evidence(readings.expr("up"), f"{metric}{{job/service={target}}} == 0", down_since),
+                ),
+                cause_hint=None if itself else CauseCategory.DEPENDENCY_FAILURE,
+                change=None if itself else Trigger.DEPENDENCY,
+                relevance=RELEVANT if itself else 0.75,
+            )
+        )
+    return findings

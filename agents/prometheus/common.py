@@ -1,0 +1,121 @@
+"""What every Prometheus analyzer shares: the frame of one investigation, evidence with its PromQL and
+graph link, and numbers written with their units."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from agents.prometheus.client import Series
+from agents.prometheus.promql import Subject, graph_link
+from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding
+
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One investigation as the analyzers see it."""
+
+    ctx: AlertContext
+    subject: Subject
+    base_url: str
+    agent: str = "prometheus"
+
+    @property
+    def window(self) -> timedelta:
+        return self.ctx.window_end - self.ctx.window_start
+
+    def evidence(self, expr: str, excerpt: str, at: datetime | None = None) -> Evidence:
+        return Evidence(
+            kind=EvidenceKind.METRIC,
+            reference=expr[:4000],
+            excerpt=excerpt,
+            at=at,
+            url=graph_link(self.base_url, expr, self.window) if self.base_url else None,
+        )
+
+    def finding(self, slug: str, **fields: Any) -> Finding:
+        return Finding(id=f"{self.agent}:{slug_of(slug)}", agent=self.agent, **fields)
+
+
+def slug_of(text: str) -> str:
+    return _SLUG_UNSAFE.sub("-", text).strip("-")[:180] or "x"
+
+
+def where(labels: dict[str, str]) -> str:
+    """`shop/checkout-7d9f8c6b5-x2k4p (app)` from container labels."""
+    pod = labels.get("pod", "")
+    base = (
+        f"{labels['namespace']}/{pod}"
+        if labels.get("namespace") and pod
+        else pod or labels.get("namespace", "")
+    )
+    return f"{base} ({labels['container']})" if labels.get("container") else base
+
+
+def resource(labels: dict[str, str]) -> str:
+    if labels.get("pod"):
+        return f"{labels.get('namespace', '')}/Pod/{labels['pod']}".lstrip("/")
+    return "/".join(v for v in (labels.get("namespace"), labels.get("service")) if v)
+
+
+def hhmm(at: datetime) -> str:
+    return at.strftime("%H:%M UTC")
+
+
+def ago(ctx: AlertContext, at: datetime) -> str:
+    minutes = round((ctx.anchor - at).total_seconds() / 60)
+    if minutes >= 0:
+        return f"{minutes} min before the alert"
+    return f"{-minutes} min after the alert started"
+
+
+def fmt_bytes(value: float) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(value) >= size:
+            return f"{value / size:.3g} {unit}".replace(".0 ", " ")
+    return f"{value:.0f} B"
+
+
+def fmt_pct(ratio: float) -> str:
+    percent = ratio * 100
+    if percent == 0:
+        return "0%"
+    if abs(percent) < 1:
+        return f"{percent:.2f}%"
+    return f"{percent:.3g}%" if abs(percent) < 100 else f"{percent:.0f}%"
+
+
+def fmt_seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2g} s"
+
+
+def fmt_number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.3g}"
+
+
+def fmt_rate(value: float) -> str:
+    return f"{fmt_number(round(value, 2) if value < 10 else round(value))} req/s"
+
+
+def key_of(labels: dict[str, str], names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(labels.get(n, "") for n in names)
+
+
+def by_key(series: Iterable[Series], names: Iterable[str]) -> dict[tuple[str, ...], Series]:
+    names = tuple(names)
+    return {key_of(s.labels, names): s for s in series}
+
+
+def peak(series: Series) -> tuple[datetime, float] | None:
+    return max(series.points, key=lambda p: p[1]) if series.points else None
+
+
+def values_at(series: Series, since: datetime) -> list[float]:
+    return [v for t, v in series.points if t >= since]

@@ -1,0 +1,157 @@
+"""Where to look in Prometheus for one alert, as label matchers, and the PromQL of every signal.
+
+Nothing here talks to a server. `Subject.from_context` turns the alert's hints into the matchers the
+bounded `/api/v1/series` look-ups use; the builders return the exact PromQL each finding cites.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from shared.contracts import AlertContext
+
+_LABEL_VALUE_UNSAFE = re.compile(r'["\\\n]')
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal."""
+    return (
+        '"' + _LABEL_VALUE_UNSAFE.sub(lambda m: {"\n": "\\n"}.get(m.group(), "\\" + m.group()), value) + '"'
+    )
+
+
+def regex_escape(value: str) -> str:
+    return re.sub(r"([.\\+*?\[^\]$(){}=!<>|:\-/])", r"\\\1", value)
+
+
+def matcher(**labels: str) -> str:
+    """`namespace="shop",pod=~"checkout-.*"`: keys ending in `__re` become regex matchers."""
+    parts = []
+    for key, value in labels.items():
+        if key.endswith("__re"):
+            parts.append(f"{key[:-4]}=~{quote(value)}")
+        else:
+            parts.append(f"{key}={quote(value)}")
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the alert is about, as Prometheus labels see it."""
+
+    namespace: str | None = None
+    workload: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    service: str | None = None
+    node: str | None = None
+
+    @classmethod
+    def from_context(cls, ctx: AlertContext) -> Subject:
+        hints, labels = ctx.hints, ctx.labels
+        return cls(
+            namespace=hints.namespace or labels.get("namespace"),
+            workload=hints.workload,
+            pod=hints.pod or labels.get("pod"),
+            container=hints.container or labels.get("container"),
+            service=hints.service or labels.get("service"),
+            node=hints.node,
+        )
+
+    @property
+    def name(self) -> str | None:
+        """The workload's name for titles: workload, else service, else pod."""
+        return self.workload or self.service or self.pod
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Names an application's own metrics may carry in `service`, `job` or `app`."""
+        return tuple(dict.fromkeys(n for n in (self.service, self.workload) if n))
+
+    def pod_regex(self) -> str | None:
+        """The pods of the workload (Deployment `name-<rs hash>-<id>`, StatefulSet `name-<n>`,
+        DaemonSet/Job `name-<id>`), plus the alert's own pod when it is named."""
+        options = []
+        if self.workload:
+            w = regex_escape(self.workload)
+            options.append(f"{w}-([a-z0-9]{{5,10}}-)?[a-z0-9]{{5}}|{w}-[0-9]+")
+        if self.pod:
+            options.append(regex_escape(self.pod))
+        return "|".join(options) or None
+
+    def pod_selector(self) -> str | None:
+        """Label matchers for the workload's containers (cAdvisor and kube-state-metrics series)."""
+        pods = self.pod_regex()
+        if pods is None:
+            return None
+        labels = {"pod__re": pods}
+        if self.namespace:
+            labels = {"namespace": self.namespace, **labels}
+        return matcher(**labels)
+
+    def app_selectors(self) -> list[str]:
+        """Label matchers for the application's own metrics (request counters, pools, queues)."""
+        out = []
+        for name in self.services:
+            for label in ("service", "job", "app"):
+                labels = {label: name}
+                if self.namespace:
+                    labels = {"namespace": self.namespace, **labels}
+                out.append(matcher(**labels))
+        return out
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in vars(self).items() if v]
+        return ", ".join(parts) or "nothing specific"
+
+
+def with_matchers(selector: str, *extra: str) -> str:
+    return ",".join(part for part in (selector, *extra) if part)
+
+
+def range_input(window: timedelta) -> str:
+    minutes = max(1, round(window.total_seconds() / 60))
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def graph_link(base_url: str, expr: str, window: timedelta) -> str:
+    """The Prometheus UI graph of `expr` over the window (`/graph?g0.expr=...&g0.range_input=1h`)."""
+    query = urlencode({"g0.expr": expr, "g0.tab": "0", "g0.range_input": range_input(window)})
+    return f"{base_url.rstrip('/')}/graph?{query}"
+
+
+def expr_from_generator_url(url: str | None) -> str | None:
+    """The PromQL of an Alertmanager alert's `generatorURL` (`.../graph?g0.expr=...`)."""
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url).query).get("g0.expr")
+    return values[0].strip() if values and values[0].strip() else None
+
+
+_COMPARISON = re.compile(r"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+def split_threshold(expr: str) -> tuple[str, str, float] | None:
+    """`(lhs, op, threshold)` when `expr` ends in a top-level comparison with a number, such as
+    `sum(rate(x[5m])) / sum(rate(y[5m])) > 0.05`; None otherwise."""
+    match = _COMPARISON.search(expr)
+    if match is None:
+        return None
+    lhs = expr[: match.start()].rstrip()
+    depth = 0
+    for char in lhs:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+    if depth != 0 or not lhs or lhs.endswith(("=", "!", "<", ">")):
+        return None
+    return lhs, match.group(1), float(match.group(2))
+
+
+def is_constant(expr: str) -> bool:
+    """True for heartbeat expressions such as `vector(1)` that hold whatever the data."""
+    return re.fullmatch(r"\s*\(?\s*vector\(\s*[-+]?\d+(\.\d+)?\s*\)\s*\)?\s*", expr) is not None

@@ -1,0 +1,395 @@
+"""Findings from the workload's resources: memory and CPU against their limits, restarts, the HPA,
+volumes, node disks and node conditions. Pure: `Readings` in, `Finding`s out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from agents.prometheus.changepoint import detect_change, first_crossing, linear_eta
+from agents.prometheus.client import Series
+from agents.prometheus.common import (
+    Frame,
+    by_key,
+    fmt_bytes,
+    fmt_number,
+    fmt_pct,
+    hhmm,
+    peak,
+    resource,
+    values_at,
+    where,
+)
+from agents.prometheus.readings import Readings
+from shared.contracts import CauseCategory, Finding, Severity
+
+CONTAINER = ("namespace", "pod", "container")
+MEMORY_NEAR_LIMIT = 0.9
+THROTTLED = 0.25
+CPU_NEAR_LIMIT = 0.9
+VOLUME_WARN = 0.85
+VOLUME_FULL = 0.9
+NODE_FS_FREE = 0.1
+RELEVANT = 0.9
+
+
+def _slug(labels: dict[str, str]) -> str:
+    return "/".join(labels.get(k, "") for k in CONTAINER)
+
+
+def _worst_per_container(rows: list[tuple[float, Series, dict[str, str]]]) -> list[tuple[float, Series, int]]:
+    """The worst pod of each (namespace, container), with how many pods qualified."""
+    groups: dict[tuple[str, str], list[tuple[float, Series]]] = defaultdict(list)
+    for score, series, labels in rows:
+        groups[(labels.get("namespace", ""), labels.get("container", ""))].append((score, series))
+    out = []
+    for _, members in sorted(groups.items()):
+        members.sort(key=lambda m: (-m[0], m[1].labels.get("pod", "")))
+        out.append((members[0][0], members[0][1], len(members)))
+    return out
+
+
+def memory(readings: Readings, frame: Frame) -> list[Finding]:
+    usage = readings.get("memory")
+    limits = by_key(readings.get("memory_limit"), CONTAINER)
+    rows = []
+    for series in usage:
+        top = peak(series)
+        limit = limits.get(tuple(series.labels.get(k, "") for k in CONTAINER))
+        if top is None:
+            continue
+        ratio = top[1] / limit.values[-1] if limit and limit.values and limit.values[-1] > 0 else 0.0
+        rows.append((ratio, series, series.labels))
+    findings = []
+    for ratio, series, pods in _worst_per_container(rows):
+        labels = series.labels
+        limit_series = limits.get(tuple(labels.get(k, "") for k in CONTAINER))
+        top = peak(series)
+        assert top is not None
+        change = detect_change(series.points)
+        grew = ""
+        if change is not None and change.rising:
+            grew = f" It grew from {fmt_bytes(change.before)} from {hhmm(change.onset)} ({change.kind})."
+        if limit_series is not None and ratio >= MEMORY_NEAR_LIMIT:
+            cap = limit_series.values[-1]
+            onset = next((t for t, v in series.points if v >= MEMORY_NEAR_LIMIT * cap), top[0])
+            expr = f"{readings.expr('memory')} / on ({', '.join(CONTAINER)}) {readings.expr('memory_limit')}"
+            findings.append(
+                frame.finding(
+                    f"memory-near-limit:{_slug(labels)}",
+                    severity=Severity.CRITICAL if ratio >= 0.95 else Severity.WARNING,
+                    title=(
+                        f"Memory of {where(labels)} reached {fmt_bytes(top[1])} of its {fmt_bytes(cap)} "
+                        f"limit ({fmt_pct(ratio)}) at {hhmm(top[0])}"
+                    ),
+                    detail=(
+                        f"Working set above {fmt_pct(MEMORY_NEAR_LIMIT)} of the memory limit "
+                        f"from {hhmm(onset)}; "
+                        f"{pods} pod(s) of this container peaked highest here.{grew} A container at its "
+                        "memory limit is OOMKilled by the kernel."
+                    ),
+                    resources=(resource(labels),),
+                    first_seen=onset,
+                    last_seen=series.points[-1][0],
+                    evidence=(
+                        frame.evidence(
+                            expr,
+                            f"peak {fmt_bytes(top[1])} at {hhmm(top[0])} vs limit {fmt_bytes(cap)}",
+                            top[0],
+                        ),
+                    ),
+                    cause_hint=CauseCategory.OOM,
+                    relevance=RELEVANT,
+                )
+            )
+        elif change is not None and change.rising and change.delta >= 0.5 * max(change.before, 1.0):
+            findings.append(
+                frame.finding(
+                    f"memory-growth:{_slug(labels)}",
+                    severity=Severity.WARNING,
+                    title=(
+                        f"Memory of {where(labels)} grew from {fmt_bytes(change.before)} to "
+                        f"{fmt_bytes(change.after)} from {hhmm(change.onset)}"
+                        + (f" ({fmt_pct(ratio)} of its limit)" if ratio else " (no memory limit set)")
+                    ),
+                    resources=(resource(labels),),
+                    first_seen=change.onset,
+                    last_seen=series.points[-1][0],
+                    evidence=(
+                        frame.evidence(
+                            readings.expr("memory"), f"{change.kind} from {hhmm(change.onset)}", change.onset
+                        ),
+                    ),
+                    relevance=0.7,
+                )
+            )
+    return findings
+
+
+def oomkilled(readings: Readings, frame: Frame) -> list[Finding]:
+    rows = [(s.values[-1], s, s.labels) for s in readings.get("oomkilled") if s.values and max(s.values) >= 1]
+    findings = []
+    for _, series, pods in _worst_per_container(rows):
+        labels = series.labels
+        first = next(t for t, v in series.points if v >= 1)
+        findings.append(
+            frame.finding(
+                f"oomkilled:{_slug(labels)}",
+                severity=Severity.CRITICAL,
+                title=f"{where(labels)} was last terminated with reason OOMKilled ({pods} pod(s))",
+                resources=(resource(labels),),
+                first_seen=first,
+                last_seen=series.points[-1][0],
+                evidence=(
+                    frame.evidence(readings.expr("oomkilled"), "last_terminated_reason=OOMKilled", first),
+                ),
+                cause_hint=CauseCategory.OOM,
+                relevance=RELEVANT,
+            )
+        )
+    return findings
+
+
+def restarts(readings: Readings, frame: Frame) -> list[Finding]:
+    rows = []
+    for series in readings.get("restarts"):
+        increase, first = 0.0, None
+        for (_, before), (t, after) in zip(series.points, series.points[1:], strict=False):
+            if after > before:
+                increase += after - before
+                first = first or t
+        if increase >= 1 and first is not None:
+            rows.append((increase, series, series.labels))
+    findings = []
+    for increase, series, pods in _worst_per_container(rows):
+        labels = series.labels
+        first = next(t for (_, a), (t, b) in zip(series.points, series.points[1:], strict=False) if b > a)
+        findings.append(
+            frame.finding(
+                f"restarts:{_slug(labels)}",
+                severity=Severity.CRITICAL if increase >= 3 else Severity.WARNING,
+                title=f"{where(labels)} restarted {fmt_number(round(increase))} times since {hhmm(first)}"
+                + (f" ({pods} pods restarting)" if pods > 1 else ""),
+                resources=(resource(labels),),
+                first_seen=first,
+                last_seen=series.points[-1][0],
+                evidence=(
+                    frame.evidence(
+                        readings.expr("restarts"), f"+{fmt_number(round(increase))} restarts", first
+                    ),
+                ),
+                relevance=RELEVANT,
+            )
+        )
+    return findings
+
+
+def cpu(readings: Readings, frame: Frame) -> list[Finding]:
+    usage = by_key(readings.get("cpu"), CONTAINER)
+    limits = by_key(readings.get("cpu_limit"), CONTAINER)
+    since = frame.ctx.anchor - (frame.window / 6)
+    rows = []
+    for series in readings.get("throttling"):
+        recent = values_at(series, since) or series.values[-3:]
+        if recent:
+            rows.append((sum(recent) / len(recent), series, series.labels))
+    findings = []
+    for ratio, series, pods in _worst_per_container(rows):
+        labels = series.labels
+        key = tuple(labels.get(k, "") for k in CONTAINER)
+        used, limit = usage.get(key), limits.get(key)
+        used_recent = values_at(used, since) if used else []
+        load = ""
+        saturated = False
+        if used_recent and limit and limit.values and limit.values[-1] > 0:
+            share = (sum(used_recent) / len(used_recent)) / limit.values[-1]
+            saturated = share >= CPU_NEAR_LIMIT
+            cores = limit.values[-1]
+            load = f"; using {fmt_number(round(share * cores, 2))} of its {fmt_number(cores)} core limit"
+        if ratio < THROTTLED and not saturated:
+            continue
+        change = detect_change(series.points)
+        onset = (
+            change.onset if change is not None and change.rising else first_crossing(series.points, THROTTLED)
+        )
+        was = (
+            f" (was {fmt_pct(change.before)} before {hhmm(change.onset)})" if change and change.rising else ""
+        )
+        findings.append(
+            frame.finding(
+                f"cpu-throttled:{_slug(labels)}",
+                severity=Severity.CRITICAL if ratio >= 0.5 else Severity.WARNING,
+                title=f"CPU of {where(labels)} throttled in {fmt_pct(ratio)} of CFS periods{was}{load}",
+                detail=f"{pods} pod(s) of this container throttled; the CFS quota (the CPU limit) caps it.",
+                resources=(resource(labels),),
+                first_seen=onset,
+                last_seen=series.points[-1][0],
+                evidence=(
+                    frame.evidence(readings.expr("throttling"), f"throttled ratio {fmt_pct(ratio)}", onset),
+                ),
+                cause_hint=CauseCategory.CPU_SATURATION,
+                relevance=RELEVANT,
+            )
+        )
+    return findings
+
+
+def hpa(readings: Readings, frame: Frame) -> list[Finding]:
+    names = ("namespace", "horizontalpodautoscaler")
+    maxima = by_key(readings.get("hpa_max"), names)
+    desired = by_key(readings.get("hpa_desired"), names)
+    findings = []
+    for current in readings.get("hpa_current"):
+        key = tuple(current.labels.get(n, "") for n in names)
+        top = maxima.get(key)
+        if top is None or not top.values or not current.values:
+            continue
+        limit = top.values[-1]
+        at_max = [(t, v - limit) for t, v in current.points]
+        since = first_crossing(at_max, 0.0)
+        if since is None or len([1 for t, _ in at_max if t >= since]) < 3:
+            continue
+        want = desired.get(key)
+        wanted = (
+            f", desired {fmt_number(want.values[-1])}"
+            if want and want.values and want.values[-1] > limit
+            else ""
+        )
+        change = detect_change(current.points)
+        grew = (
+            f" Replicas rose from {fmt_number(round(change.before))} from {hhmm(change.onset)}."
+            if change and change.rising
+            else ""
+        )
+        findings.append(
+            frame.finding(
+                f"hpa-at-max:{key[0]}/{key[1]}",
+                severity=Severity.CRITICAL,
+                title=(
+                    f"HPA {key[0]}/{key[1]} at its maximum: {fmt_number(current.values[-1])} of "
+                    f"{fmt_number(limit)} replicas since {hhmm(since)}{wanted}"
+                ),
+                detail=f"The autoscaler cannot add replicas beyond maxReplicas={fmt_number(limit)}.{grew}",
+                resources=(f"{key[0]}/HorizontalPodAutoscaler/{key[1]}",),
+                first_seen=since,
+                last_seen=current.points[-1][0],
+                evidence=(
+                    frame.evidence(
+                        f"{readings.expr('hpa_current')} >= on (namespace, horizontalpodautoscaler) "
+                        f"{readings.expr('hpa_max')}",
+                        f"current {fmt_number(current.values[-1])}, max {fmt_number(limit)}",
+                        since,
+                    ),
+                ),
+                cause_hint=CauseCategory.SCALING_LIMIT,
+                relevance=0.85,
+            )
+        )
+    return findings
+
+
+def volumes(readings: Readings, frame: Frame) -> list[Finding]:
+    names = ("namespace", "persistentvolumeclaim")
+    capacity = by_key(readings.get("volume_capacity"), names)
+    findings = []
+    for used in readings.get("volume_used"):
+        key = tuple(used.labels.get(n, "") for n in names)
+        cap = capacity.get(key)
+        if cap is None or not cap.values or cap.values[-1] <= 0 or not used.values:
+            continue
+        size = cap.values[-1]
+        ratios = [(t, v / size) for t, v in used.points]
+        ratio = ratios[-1][1]
+        if ratio < VOLUME_WARN:
+            continue
+        recent = [p for p in ratios if p[0] >= ratios[-1][0] - frame.window / 2]
+        eta = linear_eta(recent, 1.0)
+        full_in = (
+            f", full in ~{max(1, round(eta / 60))} min at the current rate"
+            if eta is not None and eta < 6 * 3600
+            else ""
+        )
+        urgent = ratio >= 0.95 or (ratio >= VOLUME_FULL and eta is not None and eta < 3600)
+        names_ = [n for n in (frame.subject.workload, frame.subject.service) if n]
+        related = any(n in key[1] for n in names_)
+        onset = first_crossing(ratios, VOLUME_WARN) or ratios[0][0]
+        findings.append(
+            frame.finding(
+                f"volume-filling:{key[0]}/{key[1]}",
+                severity=Severity.CRITICAL if urgent else Severity.WARNING,
+                title=(
+                    f"Volume {key[0]}/{key[1]} is {fmt_pct(ratio)} full ({fmt_bytes(used.values[-1])} of "
+                    f"{fmt_bytes(size)}){full_in}"
+                ),
+                resources=(f"{key[0]}/PersistentVolumeClaim/{key[1]}",),
+                first_seen=onset,
+                last_seen=ratios[-1][0],
+                evidence=(
+                    frame.evidence(
+                        f"{readings.expr('volume_used')} / {readings.expr('volume_capacity')}",
+                        f"{fmt_pct(ratio)} used",
+                        ratios[-1][0],
+                    ),
+                ),
+                cause_hint=CauseCategory.DISK_FULL if ratio >= VOLUME_FULL else None,
+                relevance=RELEVANT if related else 0.6,
+            )
+        )
+    return findings
+
+
+def node_disks(readings: Readings, frame: Frame) -> list[Finding]:
+    findings = []
+    for free in readings.get("node_fs_free"):
+        if not free.values or free.values[-1] > NODE_FS_FREE:
+            continue
+        labels = free.labels
+        below = first_crossing(free.points, NODE_FS_FREE, above=False) or free.points[0][0]
+        findings.append(
+            frame.finding(
+                f"node-disk:{labels.get('instance', '')}{labels.get('mountpoint', '')}",
+                severity=Severity.CRITICAL if free.values[-1] <= 0.05 else Severity.WARNING,
+                title=f"Filesystem {labels.get('mountpoint', '?')} on {labels.get('instance', '?')} has only "
+                f"{fmt_pct(free.values[-1])} free",
+                resources=(f"Node/{labels.get('instance', '').split(':')[0]}",),
+                first_seen=below,
+                last_seen=free.points[-1][0],
+                evidence=(
+                    frame.evidence(readings.expr("node_fs_free"), f"{fmt_pct(free.values[-1])} free", below),
+                ),
+                cause_hint=CauseCategory.DISK_FULL,
+                relevance=0.6,
+            )
+        )
+    return findings
+
+
+def nodes(readings: Readings, frame: Frame) -> list[Finding]:
+    findings = []
+    for series in readings.get("node_conditions"):
+        node, condition = series.labels.get("node", "?"), series.labels.get("condition", "?")
+        if not series.values:
+            continue
+        bad_now = series.values[-1] < 1 if condition == "Ready" else series.values[-1] >= 1
+        if not bad_now:
+            continue
+        onset: datetime | None = (
+            first_crossing(series.points, 0.0, above=False)
+            if condition == "Ready"
+            else first_crossing(series.points, 1.0)
+        )
+        state = "NotReady" if condition == "Ready" else f"{condition}=True"
+        findings.append(
+            frame.finding(
+                f"node-condition:{node}/{condition}",
+                severity=Severity.CRITICAL if condition == "Ready" else Severity.WARNING,
+                title=f"Node {node} is {state}" + (f" since {hhmm(onset)}" if onset else ""),
+                resources=(f"Node/{node}",),
+                first_seen=onset,
+                last_seen=series.points[-1][0],
+                evidence=(frame.evidence(readings.expr("node_conditions"), state, onset),),
+                cause_hint=CauseCategory.NODE_FAILURE,
+                relevance=0.6,
+            )
+        )
+    return findings

@@ -1,0 +1,346 @@
+"""Fetchers over an injected `PrometheusClient`, and the read-only Strands tools built on them.
+
+`PrometheusReader` does every remote call of a scan: bounded series look-ups (discovery), the signal
+queries of a plan (a few at a time, each within the budget), and the alert's own expression. The
+tools give a model the same reads, with capped answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from strands import tool
+
+from agents.base import Budget
+from agents.prometheus.analyzers import AlertEvaluation
+from agents.prometheus.changepoint import detect_change
+from agents.prometheus.client import PrometheusClient, Rule, Series
+from agents.prometheus.promql import expr_from_generator_url, graph_link, split_threshold
+from agents.prometheus.readings import Readings
+from agents.prometheus.signals import Discovery, series_selector
+from shared.errors import SourceError
+
+logger = logging.getLogger(__name__)
+
+MAX_POINTS = 240  # points per range query: a 1 h window at 15 s
+MIN_STEP_S = 15
+CALL_TIMEOUT_S = 10.0
+WORKERS = 4
+RATE_WINDOW = timedelta(minutes=5)  # the [5m] of the signal queries
+_IGNORED_ALERT_LABELS = frozenset({"alertname", "severity", "prometheus", "alertstate", "__name__"})
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    @property
+    def step(self) -> timedelta:
+        seconds = (self.end - self.start).total_seconds() / MAX_POINTS
+        return timedelta(seconds=max(MIN_STEP_S, MIN_STEP_S * round(seconds / MIN_STEP_S)))
+
+
+class PrometheusReader:
+    """Every read of one scan, bounded by `budget`: calls stop when it runs out."""
+
+    def __init__(self, client: PrometheusClient, budget: Budget, window: Window) -> None:
+        self.client = client
+        self.budget = budget
+        self.window = window
+
+    def _timeout(self) -> float:
+        if self.budget.expired():
+            raise SourceError("prometheus: the scan's time budget ran out")
+        return min(CALL_TIMEOUT_S, self.budget.fraction(0.6, floor=0.5))
+
+    def discover(
+        self, lookups: list[tuple[str, str, list[str]]], discovery: Discovery | None = None, limit: int = 500
+    ) -> Discovery:
+        """Run the series look-ups (kind, name regex, matchers); a failed look-up is noted, and
+        only when every one fails is the source taken to be down."""
+        discovery = discovery or Discovery()
+        failures: list[SourceError] = []
+
+        def one(lookup: tuple[str, str, list[str]]) -> tuple[str, str, list[dict[str, str]]]:
+            kind, names, matchers = lookup
+            selectors = [series_selector(names, m) for m in matchers]
+            found = self.client.series(
+                selectors, self.window.start, self.window.end, limit=limit, timeout=self._timeout()
+            )
+            return kind, matchers[0], found
+
+        for outcome in self._parallel(one, lookups):
+            discovery.lookups += 1
+            if isinstance(outcome, SourceError):
+                failures.append(outcome)
+                continue
+            kind, matcher, found = outcome
+            if len(found) >= limit:
+                discovery.truncated.append(kind)
+            discovery.add(kind, matcher, found)
+        if lookups and len(failures) == len(lookups):
+            raise failures[0]
+        return discovery
+
+    def read(self, plan: dict[str, str]) -> Readings:
+        """Run every query of `plan` over the window; failures become `errors`, not exceptions."""
+        readings = Readings(exprs=dict(plan))
+        keys = list(plan)
+        outcomes = self._parallel(lambda key: self.range(plan[key]), keys)
+        for key, outcome in zip(keys, outcomes, strict=True):
+            if isinstance(outcome, SourceError):
+                readings.errors.append(f"{key}: {outcome}")
+            else:
+                readings.series[key] = outcome
+        return readings
+
+    def range(self, expr: str) -> list[Series]:
+        series = self.client.query_range(
+            expr, self.window.start, self.window.end, self.window.step, timeout=self._timeout()
+        )
+        if "rate(" in expr or "increase(" in expr:
+            series = [_without_warmup(s, self.window.start + self.window.step) for s in series]
+        return series
+
+    def _parallel(self, call: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        def guarded(item: Any) -> Any:
+            try:
+                return call(item)
+            except SourceError as e:
+                return e
+
+        if len(items) <= 1:
+            return [guarded(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+            return list(pool.map(guarded, items))
+
+    def alert_rule(self, alert_name: str, labels: dict[str, str]) -> Rule | None:
+        """The alerting rule named `alert_name`; with several, the one whose labels agree with the alert's."""
+        candidates = [
+            rule
+            for group in self.client.rules("alert", timeout=self._timeout())
+            for rule in group.rules
+            if rule.type == "alerting" and rule.name == alert_name
+        ]
+
+        def agreement(rule: Rule) -> int:
+            return sum(1 for k, v in rule.labels.items() if labels.get(k) == v) - sum(
+                1 for k, v in rule.labels.items() if k in labels and labels[k] != v
+            )
+
+        return max(candidates, key=agreement) if candidates else None
+
+    def evaluate_alert(
+        self, alert_name: str, generator_url: str | None, labels: dict[str, str]
+    ) -> AlertEvaluation | None:
+        """The alert's expression (from its generatorURL, else the rules API) over the window, kept
+        to the series that agree with the alert's own labels."""
+        expr, source = expr_from_generator_url(generator_url), "generatorURL"
+        if expr is None:
+            rule = self.alert_rule(alert_name, labels)
+            if rule is None:
+                return None
+            expr, source = rule.query, "rules API"
+        series = _agreeing(self.range(expr), labels)
+        split = split_threshold(expr)
+        values: list[Series] = []
+        if split is not None:
+            try:
+                values = _agreeing(self.range(split[0]), labels)
+            except SourceError as e:
+                logger.debug("expr=<%s>, error=<%s> | could not evaluate the left-hand side", split[0], e)
+        return AlertEvaluation(
+            alert_name=alert_name,
+            expr=expr,
+            source=source,
+            series=series,
+            step=self.window.step,
+            values=values,
+            op=split[1] if split else None,
+            threshold=split[2] if split else None,
+        )
+
+
+def _without_warmup(series: Series, started: datetime) -> Series:
+    """A series that begins inside the window (new pods, a new label value) has rate() points
+    computed over less than the rate window for its first minutes: they read low and would look
+    like a ramp. Drop them."""
+    if not series.points or series.points[0][0] <= started:
+        return series
+    warm = series.points[0][0] + RATE_WINDOW
+    return Series(series.labels, tuple(p for p in series.points if p[0] >= warm))
+
+
+def _agreeing(series: list[Series], labels: dict[str, str]) -> list[Series]:
+    wanted = {k: v for k, v in labels.items() if k not in _IGNORED_ALERT_LABELS}
+    return [s for s in series if all(s.labels.get(k, v) == v for k, v in wanted.items())]
+
+
+def _compact(series: list[Series], max_series: int = 10, max_points: int = 30) -> list[dict[str, Any]]:
+    out = []
+    for s in series[:max_series]:
+        stride = max(1, len(s.points) // max_points)
+        out.append(
+            {
+                "labels": s.labels,
+                "points": [[t.strftime("%H:%M:%S"), round(v, 6)] for t, v in s.points[::stride]],
+            }
+        )
+    return out
+
+
+def make_tools(client_for: Callable[[], PrometheusClient]) -> list[Any]:
+    """Read-only Strands tools over the client `client_for()` returns; every answer is capped."""
+
+    def window(minutes: int) -> Window:
+        end = datetime.now(UTC)
+        return Window(end - timedelta(minutes=max(1, min(minutes, 24 * 60))), end)
+
+    def guarded(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return {"status": "ok", **call()}
+        except SourceError as e:
+            return {"status": "error", "error": str(e)}
+
+    @tool
+    def prometheus_query(expr: str) -> dict:
+        """Evaluate a PromQL expression now (an instant query). Use it for current values, e.g.
+        `kube_pod_container_resource_limits{namespace="shop",resource="memory"}`. Returns at most 20
+        series with their labels and value.
+
+        Args:
+            expr: the PromQL expression.
+        """
+        client = client_for()
+        return guarded(
+            lambda: {
+                "result": [
+                    {"labels": s.metric, "value": s.value[1] if s.value else None}
+                    for s in client.query(expr)[:20]
+                ]
+            }
+        )
+
+    @tool
+    def prometheus_query_range(expr: str, minutes: int = 60) -> dict:
+        """Evaluate a PromQL expression over the last `minutes` (at most 24 h) and report, per
+        series (at most 10, 30 points each), the points and the change-point: whether it stepped or
+        ramped, when (onset, UTC), and the level before and after. Includes the Prometheus graph link.
+
+        Args:
+            expr: the PromQL expression, e.g. `sum(rate(http_requests_total{service="checkout"}[5m]))`.
+            minutes: how far back to look, in minutes.
+        """
+        w = window(minutes)
+
+        def run() -> dict[str, Any]:
+            client = client_for()
+            series = client.query_range(expr, w.start, w.end, w.step)
+            changes = []
+            for s in series[:10]:
+                change = detect_change(s.points)
+                changes.append(
+                    None
+                    if change is None
+                    else {
+                        "kind": change.kind,
+                        "onset": change.onset.isoformat(),
+                        "before": round(change.before, 6),
+                        "after": round(change.after, 6),
+                    }
+                )
+            return {
+                "series": _compact(series),
+                "changes": changes,
+                "graph": graph_link(client.base_url, expr, w.end - w.start),
+            }
+
+        return guarded(run)
+
+    @tool
+    def prometheus_series(match: str, minutes: int = 60) -> dict:
+        """List the label sets of series matching a selector seen in the last `minutes` (at most
+        100), to find which metrics and labels exist, e.g. `{namespace="shop",pod=~"checkout-.*"}`.
+
+        Args:
+            match: a series selector with at least one non-empty matcher.
+            minutes: how far back to look, in minutes.
+        """
+        w = window(minutes)
+        return guarded(lambda: {"series": client_for().series([match], w.start, w.end, limit=100)})
+
+    @tool
+    def prometheus_alert_rules(alert_name: str = "") -> dict:
+        """The alerting rules Prometheus evaluates (name, expression, for, labels, state); only those
+        named `alert_name` when given. At most 30 rules.
+
+        Args:
+            alert_name: an alert name such as "HighErrorRate", or empty for all.
+        """
+
+        def run() -> dict[str, Any]:
+            rules = [
+                r
+                for g in client_for().rules("alert")
+                for r in g.rules
+                if not alert_name or r.name == alert_name
+            ]
+            return {
+                "rules": [
+                    {
+                        "name": r.name,
+                        "expr": r.query,
+                        "for_seconds": r.duration,
+                        "labels": r.labels,
+                        "state": r.state,
+                    }
+                    for r in rules[:30]
+                ]
+            }
+
+        return guarded(run)
+
+    @tool
+    def prometheus_firing_alerts() -> dict:
+        """Alerts Prometheus currently has pending or firing (at most 50), with labels and since when."""
+        return guarded(
+            lambda: {
+                "alerts": [
+                    {
+                        "labels": a.labels,
+                        "state": a.state,
+                        "active_at": a.activeAt.isoformat() if a.activeAt else None,
+                    }
+                    for a in client_for().alerts()[:50]
+                ]
+            }
+        )
+
+    @tool
+    def prometheus_target_health() -> dict:
+        """Scrape targets that are not up (at most 50), with their last error: a down exporter
+        means missing data, not necessarily a down service."""
+        return guarded(
+            lambda: {
+                "unhealthy": [
+                    {"labels": t.labels, "health": t.health, "error": t.lastError}
+                    for t in client_for().targets()
+                    if t.health != "up"
+                ][:50]
+            }
+        )
+
+    return [
+        prometheus_query,
+        prometheus_query_range,
+        prometheus_series,
+        prometheus_alert_rules,
+        prometheus_firing_alerts,
+        prometheus_target_health,
+    ]
