@@ -43,6 +43,9 @@ eval: install system-deps
 bench: install system-deps
 	mkdir -p build
 	$(BIN)/python scripts/bench_fanout.py --json build/bench_fanout.json
+	$(BIN)/python scripts/bench_intake.py --json build/bench_intake.json
+	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
+	@if [ -f scripts/bench_prompt.py ]; then $(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json; fi
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
 
 clean:
