@@ -69,6 +69,7 @@ def _best_step(values: Sequence[float]) -> tuple[float, int]:
         left_n, right_n = k, n - k
         left_sum, right_sum = prefix[k], prefix[n] - prefix[k]
         sse = (prefix_sq[k] - left_sum**2 / left_n) + (prefix_sq[n] - prefix_sq[k] - right_sum**2 / right_n)
+        sse = max(0.0, sse)  # rounding can take an exact fit a hair below zero
         if sse < best[0] - 1e-12:
             best = (sse, k)
     return best
@@ -131,8 +132,12 @@ def detect_change(points: Sequence[Point], *, min_relative: float = MIN_RELATIVE
     scale = max(abs(mean), spread)
     floor = (1e-6 * scale) ** 2 * n  # synthetic series fit exactly; keep the logarithm finite
 
-    step_sse, k_step = _best_step(values)
-    ramp_sse, k_ramp, level, slope = _best_ramp(times, values)
+    # Fitted on values centred at their mean: prefix sums of squares of raw byte counts (1e8 and
+    # up) would lose the differences between candidate splits to rounding.
+    centred = [v - mean for v in values]
+    step_sse, k_step = _best_step(centred)
+    ramp_sse, k_ramp, level, slope = _best_ramp(times, centred)
+    level += mean
     scores = {
         "flat": _bic(sse_flat, n, 1, floor),
         "step": _bic(step_sse, n, 3, floor) if k_step > 0 else math.inf,

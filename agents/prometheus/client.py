@@ -264,7 +264,11 @@ def _multi(form: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def client_from_env(
-    source: PrometheusSource, env: Mapping[str, str] = os.environ, *, timeout: float = 10.0
+    source: PrometheusSource,
+    env: Mapping[str, str] = os.environ,
+    *,
+    timeout: float = 10.0,
+    transport: httpx.BaseTransport | None = None,
 ) -> PrometheusClient:
     """The client `config.sources.prometheus` describes: URL, then SigV4 (when `amp_region` is set),
     bearer or basic auth from the environment variables it names. Missing settings are a
@@ -286,4 +290,4 @@ def client_from_env(
         if not user:
             raise ConfigError(f"{source.basic_auth_user_env} is not set: the Prometheus user is needed")
         auth = httpx.BasicAuth(user, password)
-    return PrometheusClient(url, auth=auth, timeout=timeout)
+    return PrometheusClient(url, auth=auth, timeout=timeout, transport=transport)

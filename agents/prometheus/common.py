@@ -35,7 +35,7 @@ class Frame:
             reference=expr[:4000],
             excerpt=excerpt,
             at=at,
-            url=graph_link(self.base_url, expr, self.window) if self.base_url else None,
+            url=graph_link(self.base_url, expr, self.window, self.ctx.window_end) if self.base_url else None,
         )
 
     def finding(self, slug: str, **fields: Any) -> Finding:
@@ -86,7 +86,7 @@ def fmt_pct(ratio: float) -> str:
     if percent == 0:
         return "0%"
     if abs(percent) < 1:
-        return f"{percent:.2f}%"
+        return f"{percent:.2g}%"
     return f"{percent:.3g}%" if abs(percent) < 100 else f"{percent:.0f}%"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shared.contracts import AlertContext
@@ -117,9 +117,14 @@ def range_input(window: timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
-def graph_link(base_url: str, expr: str, window: timedelta) -> str:
-    """The Prometheus UI graph of `expr` over the window (`/graph?g0.expr=...&g0.range_input=1h`)."""
-    query = urlencode({"g0.expr": expr, "g0.tab": "0", "g0.range_input": range_input(window)})
+def graph_link(base_url: str, expr: str, window: timedelta, end: datetime | None = None) -> str:
+    """The Prometheus UI graph of `expr` over the window (`/graph?g0.expr=...&g0.range_input=1h`),
+    ending at `end` (UTC) when given so that the link still shows the incident later."""
+    params = {"g0.expr": expr, "g0.tab": "0", "g0.range_input": range_input(window)}
+    if end is not None:
+        params["g0.end_input"] = end.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        params["g0.moment_input"] = params["g0.end_input"]
+    query = urlencode(params)
     return f"{base_url.rstrip('/')}/graph?{query}"
 
 

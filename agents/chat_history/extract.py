@@ -1,0 +1,199 @@
+"""What a chat message says, in the few shapes an investigation cares about. Pure.
+
+- a deploy announcement: "Deploying checkout v2.3.0 to prod", "checkout v2.3.0 rollout complete",
+  "rolled back orders-api to v5.3.2", "migrated the orders DB";
+- a config change: "lowered payments-api DB_POOL_MAX from 40 to 8 ... config pushed",
+  "set LOG_LEVEL=debug on checkout", "feature flag new-pricing enabled";
+- a traffic change: "marketing email blast went out to 2M users", "flash sale is live";
+- an alert firing or resolving (`[FIRING:1] Name`, "Name fired again");
+- a symptom report: "customers report slow card payments", "anyone seeing 502s on checkout?";
+- a resolution in a thread: "fixed by rolling back", "root cause: ...".
+
+Future plans ("reminder: maintenance tonight") are not changes. Text is untrusted: it is only
+matched, never acted on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    DEPLOY = "deploy"
+    CONFIG = "config"
+    TRAFFIC = "traffic"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    SYMPTOM = "symptom"
+    REPLY = "reply"  # a thread reply that announces nothing itself
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: Kind
+    service: str | None = None
+    version: str | None = None
+    key: str | None = None
+    old: str | None = None
+    new: str | None = None
+    phrase: str = ""  # the words that matched, for titles
+
+
+_DEPLOY = re.compile(
+    r"\b(deploy(?:ing|ed|s)?|roll(?:ed|ing)?[ -]?out|rollout|releas(?:e|ed|ing)|shipp?(?:ed|ing)|"
+    r"promot(?:ed|ing)|upgrad(?:e|ed|ing)|roll(?:ed|ing)?[ -]?back|rollback|revert(?:ed|ing)?|"
+    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?)\b",
+    re.IGNORECASE,
+)
+# Not a time (22:00), an IP address (10.0.3.17) or a ratio (2.5x).
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?!\.?\d)(?![A-Za-z_])")
+_NAME = r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*"
+_IMAGE = re.compile(rf"\b(?P<svc>{_NAME}):(?P<ver>v?\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z.]+)?)\b")
+_KEY = r"(?P<key>[A-Z][A-Z0-9_]{2,}|[a-z][a-z0-9_\-]*(?:\.[a-z0-9_\-]+){1,6})"
+_VALUE = r"[\"'`]?(?P<{}>[\w.%/\-]+?)[\"'`]?"
+_CONFIG_VERB = (
+    r"(?i:lowered|raised|increased|decreased|reduced|bumped|changed|set|updated|tuned|dropped|cut|"
+    r"doubled|halved|capped|limited|moved|switched)"
+)
+_CONFIG = re.compile(
+    rf"\b{_CONFIG_VERB}\s+(?:the\s+)?(?:(?P<svc>{_NAME})(?:'s)?\s+)?{_KEY}"
+    rf"(?:\s+(?:from\s+{_VALUE.format('old')}\s+)?to\s+{_VALUE.format('new')})(?=[\s,.;:!)]|$)",
+)
+_ASSIGN = re.compile(rf"\b(?P<key>[A-Z][A-Z0-9_]{{2,}})\s*=\s*{_VALUE.format('new')}(?=[\s,.;:!)]|$)")
+_FLAG = re.compile(
+    r"\b(?:feature[ -]?flag|flag|toggle)\s+[\"'`]?(?P<key>[\w.\-]+)[\"'`]?\s+(?:is\s+|was\s+|now\s+)?"
+    r"(?P<new>enabled|disabled|turned on|turned off|on|off|rolled out(?: to \d+%)?)",
+    re.IGNORECASE,
+)
+_CONFIG_WORDS = re.compile(
+    r"\b(config(?:uration)?\s+(?:pushed|change[ds]?|updated|reloaded|applied)|configmap|env(?:ironment)? var"
+    r"|helm values|terraform apply(?:ed)?)\b",
+    re.IGNORECASE,
+)
+_TRAFFIC = re.compile(
+    r"\b(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|launch(?:ed)?|"
+    r"load test|traffic|tv ad|black friday|went viral)\b",
+    re.IGNORECASE,
+)
+_HAPPENING = re.compile(
+    r"\b(went out|is live|are live|just (?:sent|launched|started|went)|started|kicked off|launched|sent|"
+    r"surg(?:e|ing)|spik(?:e|ing)|x\d+|\d+x)\b",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(
+    r"\b(reminder|tonight|tomorrow|next (?:week|month)|scheduled|will (?:deploy|roll|release|ship|migrate)"
+    r"|planned|upcoming|later today|going to|plan to)\b",
+    re.IGNORECASE,
+)
+_FIRING = re.compile(
+    r"\[(?P<state>FIRING|RESOLVED)(?::\s*\d+)?\]\s*(?P<name>[A-Za-z][\w:.\-]*)", re.IGNORECASE
+)
+_SYMPTOM = re.compile(
+    r"\b(slow(?:ness)?|timeouts?|timing out|timed out|errors?|erroring|failing|fails|failed|down|outage|"
+    r"unavailable|5\d\ds?|5xxs?|can'?t|cannot|unable|broken|not loading|latency|laggy|stuck|hanging|"
+    r"degraded|spinning)\b",
+    re.IGNORECASE,
+)
+_REPORTER = re.compile(
+    r"(\b(customers?|users?|clients?|merchants?|people|support|tickets?|complain\w*|report\w*)\b"
+    r"|anyone (?:else )?(?:seeing|see|getting|noticed?)|is it just me|\?\s*$)",
+    re.IGNORECASE,
+)
+_RESOLUTION = re.compile(
+    r"\b(resolved|fixed|mitigated|root[ -]cause|caused by|was due to|because of|rolled back|reverted|"
+    r"restarted|scaled (?:up|out)|bumped|increased|recovered|back to normal|postmortem)\b",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    {
+        *("to", "the", "a", "an", "prod", "production", "staging", "dev", "new", "version", "of", "for"),
+        *("in", "on", "is", "was", "and", "with", "from", "release", "build", "image", "tag", "hotfix"),
+        *("complete", "completed", "done", "finished", "started", "deploy", "deploying", "rollout", "we"),
+        *("i", "just", "now", "back", "it", "this", "that", "all", "canary", "v"),
+    }
+)
+
+
+def _service_near(text: str, start: int, end: int) -> str | None:
+    """The service a version or verb at [start, end) belongs to: the name just before it, else just after."""
+    before = re.findall(rf"({_NAME})[\s:@]*$", text[:start].rstrip(" :@"))
+    for candidate in reversed(before[-1:]):
+        if candidate.lower() not in _STOP:
+            return candidate
+    after = re.match(rf"\s+(?:the\s+)?({_NAME})", text[end:])
+    if after and after.group(1).lower() not in _STOP:
+        return after.group(1)
+    return None
+
+
+def deploy_of(text: str) -> Mention | None:
+    verb = _DEPLOY.search(text)
+    if verb is None:
+        return None
+    image = _IMAGE.search(text)
+    if image:
+        return Mention(Kind.DEPLOY, image.group("svc"), image.group("ver"), phrase=verb.group(0))
+    version = _VERSION.search(text)
+    service = _service_near(text, version.start(), version.end()) if version else None
+    if service is None:
+        after = re.match(rf"\s+(?:the\s+)?({_NAME})", text[verb.end() :])
+        if after and after.group(1).lower() not in _STOP:
+            service = after.group(1)
+    return Mention(Kind.DEPLOY, service, version.group(0) if version else None, phrase=verb.group(0))
+
+
+def config_of(text: str) -> Mention | None:
+    match = _CONFIG.search(text)
+    if match:
+        return Mention(
+            Kind.CONFIG,
+            match.group("svc"),
+            key=match.group("key"),
+            old=match.group("old"),
+            new=match.group("new"),
+            phrase=match.group(0),
+        )
+    flag = _FLAG.search(text)
+    if flag:
+        return Mention(
+            Kind.CONFIG, key=flag.group("key"), new=flag.group("new").lower(), phrase=flag.group(0)
+        )
+    assign = _ASSIGN.search(text)
+    if assign and (_CONFIG_WORDS.search(text) or re.search(r"\b(set|changed|updated)\b", text, re.I)):
+        return Mention(Kind.CONFIG, key=assign.group("key"), new=assign.group("new"), phrase=assign.group(0))
+    words = _CONFIG_WORDS.search(text)
+    if words:
+        return Mention(Kind.CONFIG, phrase=words.group(0))
+    return None
+
+
+def classify(text: str, *, bot: bool) -> list[Mention]:
+    """Everything `text` announces or reports. Bots count for firings and for changes that carry
+    concrete facts (a version, a key); their other chatter is noise."""
+    out: list[Mention] = []
+    firing = _FIRING.search(text)
+    if firing:
+        state = Kind.RESOLVED if firing.group("state").upper() == "RESOLVED" else Kind.FIRING
+        out.append(Mention(state, key=firing.group("name"), phrase=firing.group(0)))
+        return out  # an alert notification is not also a change or a symptom report
+    if _FUTURE.search(text):
+        return out
+    config = config_of(text)
+    deploy = deploy_of(text)
+    if deploy and (deploy.version or not config):
+        if deploy.version or not bot:
+            out.append(deploy)
+    elif config and (config.key or not bot):
+        out.append(config)
+    if not out and not bot and _TRAFFIC.search(text) and _HAPPENING.search(text):
+        out.append(Mention(Kind.TRAFFIC, phrase=_TRAFFIC.search(text).group(0)))  # type: ignore[union-attr]
+    if not out and not bot and _SYMPTOM.search(text) and _REPORTER.search(text):
+        out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0)))  # type: ignore[union-attr]
+    return out
+
+
+def resolution_in(text: str) -> bool:
+    """A thread reply that says how an earlier firing ended."""
+    return _RESOLUTION.search(text) is not None

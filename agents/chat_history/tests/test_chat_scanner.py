@@ -1,0 +1,270 @@
+"""The chat scanners over an in-memory platform: which channels are read, pagination and limits,
+threads, what is found and how relevant it is, and what is skipped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from agents.base import Budget
+from agents.chat_history.reader import Limits
+from agents.chat_history.tests.memory_chat import NOW, MemoryChat
+from agents.discord_scanner.agent import DiscordScanner
+from agents.master.context import build_alert_context
+from agents.slack_scanner.agent import SlackScanner
+from shared.config import AppConfig, load_config
+from shared.contracts import AgentStatus, AlertContext, Finding, Severity, Trigger
+
+ALERT_TEXT = (
+    "<@U0SREBOT> :red_circle: [FIRING:1] KubePodCrashLooping (prod-eks)\n"
+    "Pod shop/checkout-7d9f8c6b5-x2k4p (app) is in waiting state. severity=critical namespace=shop"
+)
+
+
+def config(slack: list[str] = (), discord: list[str] = ()) -> AppConfig:  # type: ignore[assignment]
+    base = load_config()
+    sources = base.sources.model_copy(
+        update={
+            "slack": base.sources.slack.model_copy(update={"channels": list(slack)}),
+            "discord": base.sources.discord.model_copy(update={"channels": list(discord)}),
+        }
+    )
+    return base.model_copy(update={"sources": sources})
+
+
+def alert(
+    text: str = ALERT_TEXT, *, channel: str = "C0ALERTS", platform: str = "slack", **kw: Any
+) -> AlertContext:
+    return build_alert_context(
+        platform=platform, channel=channel, text=text, received_at=NOW - timedelta(minutes=2), **kw
+    )
+
+
+def scan(
+    chat: MemoryChat,
+    ctx: AlertContext,
+    cfg: AppConfig | None = None,
+    limits: Limits | None = None,
+    cls: type = SlackScanner,
+    agent: str = "slack_scanner",
+) -> tuple[AgentStatus, list[Finding], Any]:
+    scanner = cls(cfg or config(), agent, platform=chat, limits=limits)
+    result = scanner.run(ctx, Budget.of(5))
+    return result.status, list(result.findings), result
+
+
+def by_kind(findings: list[Finding], kind: str) -> list[Finding]:
+    return [f for f in findings if f.id.split(":")[1] == kind]
+
+
+def oom_channel() -> MemoryChat:
+    chat = MemoryChat(users={"U0DEPLOY": "deploy-bot-human", "U0ANA": "ana"})
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (180, "U0ANA", "reminder: payments maintenance window tonight 22:00"),
+        (41, "U0DEPLOY", "Deploying checkout v2.3.0 to prod (PR #481: cache product images in memory)"),
+        (39, "U0DEPLOY", "checkout v2.3.0 rollout complete"),
+        (25, "U0ANA", "deployed billing-worker v1.8.2"),
+        (2, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p"),
+    )
+    return chat
+
+
+def test_a_deploy_of_the_alerts_workload_is_one_relevant_change_with_permalinks() -> None:
+    status, findings, _ = scan(oom_channel(), alert())
+    assert status is AgentStatus.OK
+    deploy = by_kind(findings, "deploy")
+    relevant = [f for f in deploy if "checkout" in f.title]
+    assert len(relevant) == 1
+    f = relevant[0]
+    assert f.id == "slack_scanner:deploy:checkout/v2.3.0"
+    assert f.change is Trigger.DEPLOY and f.relevance >= 0.85 and f.severity is Severity.WARNING
+    assert "checkout v2.3.0" in f.title and "20:19 UTC" in f.title and "#alerts-prod" in f.title
+    assert f.first_seen == NOW - timedelta(minutes=41) and f.last_seen == NOW - timedelta(minutes=39)
+    assert [e.url for e in f.evidence] == [
+        "https://example.slack.com/archives/C0ALERTS/p"
+        + f"{(NOW - timedelta(minutes=m)).timestamp():.6f}".replace(".", "")
+        for m in (41, 39)
+    ]
+
+
+def test_decoys_stay_out_or_low() -> None:
+    _, findings, _ = scan(oom_channel(), alert())
+    assert not any("maintenance" in f.title for f in findings)  # a plan for tonight, outside the window
+    other = [f for f in findings if "billing-worker" in f.title]
+    assert len(other) == 1 and other[0].relevance < 0.3 and other[0].severity is Severity.INFO
+    assert not by_kind(findings, "earlier-firing")  # the alert's own notification is not an earlier firing
+
+
+def noise(count: int, *, from_minutes: float, every: float) -> list[tuple[int, str, str, dict[str, Any]]]:
+    return [
+        (from_minutes - i * every, "U0ANA", f"status update {i}", {"id": f"n{i:04d}"}) for i in range(count)
+    ]  # type: ignore[misc]
+
+
+def test_history_is_paged_with_the_cursor_and_ids_do_not_depend_on_paging() -> None:
+    chat = oom_channel()
+    chat.add("C0ALERTS", "alerts-prod", *noise(450, from_minutes=40, every=0.05))
+    _, paged, _ = scan(chat, alert(), limits=Limits(page_size=100, pages_per_channel=10))
+    cursors = [args[4] for call, args in chat.calls if call == "history"]
+    assert cursors == [None, "100", "200", "300", "400"]
+    _, whole, _ = scan(oom_channel(), alert())
+    assert {f.id for f in paged} == {f.id for f in whole}
+
+
+def test_a_page_limit_cuts_the_read_and_says_so() -> None:
+    chat = oom_channel()
+    chat.add("C0ALERTS", "alerts-prod", *noise(300, from_minutes=30, every=0.01))
+    _, findings, result = scan(chat, alert(), limits=Limits(page_size=100, pages_per_channel=2))
+    assert not [f for f in by_kind(findings, "deploy") if "checkout" in f.title]  # older than two pages
+    assert any("page or time limit" in n for n in result.notes)
+
+
+def test_earlier_firings_and_how_their_thread_says_they_ended() -> None:
+    chat = oom_channel()
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (200, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-6b8d5f4c9-q8m2n", {"reply_count": 2}),
+    )
+    parent = chat.messages["C0ALERTS"][-1].id
+    chat.reply("C0ALERTS", parent, 190, "U0ANA", "looking")
+    chat.reply("C0ALERTS", parent, 170, "U0ANA", "fixed by raising the checkout memory limit to 512Mi")
+    _, findings, _ = scan(chat, alert())
+    earlier = by_kind(findings, "earlier-firing")
+    assert len(earlier) == 1
+    assert earlier[0].title.startswith(
+        "KubePodCrashLooping fired before: 1 time(s) in the last 3 h, latest at 17:40 UTC"
+    )
+    assert "fixed by raising the checkout memory limit to 512Mi" in earlier[0].title
+    assert ("replies", ("C0ALERTS", parent)) in chat.calls
+
+
+def test_symptom_reports_by_people_are_found_with_their_author() -> None:
+    chat = MemoryChat(users={"U0SUP": "sam"})
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (20, "U0SUP", "a few customers report slow card payments, anyone seeing this?"),
+    )
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0ALERTS",
+        received_at=NOW - timedelta(minutes=3),
+        labels={"alertname": "HighErrorRate", "namespace": "payments", "service": "payments-api"},
+    )
+    _, findings, _ = scan(chat, ctx)
+    symptom = by_kind(findings, "symptom")[0]
+    assert symptom.title.startswith(
+        "sam reported in #alerts-prod at 20:40 UTC: “a few customers report slow card"
+    )
+    assert symptom.relevance >= 0.5 and symptom.change is None
+
+
+def test_config_announcement_with_key_and_values() -> None:
+    chat = MemoryChat()
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (
+            50,
+            "U0DBA",
+            "lowered payments-api DB_POOL_MAX from 40 to 8 to stay under the RDS limit, config pushed",
+        ),
+    )
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0ALERTS",
+        received_at=NOW - timedelta(minutes=3),
+        labels={"alertname": "HighErrorRate", "namespace": "payments", "service": "payments-api"},
+    )
+    _, findings, _ = scan(chat, ctx)
+    config_change = by_kind(findings, "config")[0]
+    assert config_change.id == "slack_scanner:config:payments-api/DB_POOL_MAX"
+    assert "payments-api DB_POOL_MAX from 40 to 8 at 20:10 UTC" in config_change.title
+    assert config_change.change is Trigger.CONFIG_CHANGE and config_change.relevance >= 0.85
+
+
+def test_channels_are_the_alerts_own_and_configured_ones_never_invented() -> None:
+    chat = oom_channel()
+    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    chat.add("C0RANDOM", "random", (30, "U0ANA", "Deploying checkout v9.9.9"))
+    text = ALERT_TEXT + " see <#C0DEPLOYS|deploys> and <#C0RANDOM|random>"
+    _, findings, _ = scan(chat, alert(text), cfg=config(slack=["C0DEPLOYS"]))
+    read = {args[0] for call, args in chat.calls if call == "history"}
+    assert read == {"C0ALERTS", "C0DEPLOYS"}
+    assert not any("v9.9.9" in f.title for f in findings)
+
+
+def test_an_unreadable_channel_is_an_error_and_the_others_still_count() -> None:
+    chat = oom_channel()
+    chat.channels["C0DEPLOYS"] = "deploys"
+    chat.forbidden.add("C0DEPLOYS")
+    status, findings, result = scan(chat, alert(), cfg=config(slack=["C0DEPLOYS"]))
+    assert status is AgentStatus.OK and by_kind(findings, "deploy")
+    assert result.errors == ("slack channel C0DEPLOYS: slack conversations.history: not_in_channel",)
+
+
+def test_user_names_and_permalinks_are_resolved_once() -> None:
+    chat = oom_channel()
+    scan(chat, alert())
+    names = [args for call, args in chat.calls if call == "user_name"]
+    assert len(names) == len(set(names))
+
+
+def test_the_alert_message_itself_is_skipped() -> None:
+    chat = MemoryChat()
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (2, "U0ONCALL", "Deploying checkout v2.3.0 broke things? [help]", {"id": "1.5"}),
+    )
+    status, findings, _ = scan(chat, alert(thread_id="1.5"))
+    assert status is AgentStatus.NO_DATA and findings == []
+
+
+def test_a_discord_scanner_for_a_slack_alert_with_no_discord_channels_is_quick_no_data() -> None:
+    scanner = DiscordScanner(config(), "discord_scanner")  # no platform: creating one would fail
+    result = scanner.run(alert(), Budget.of(5))
+    assert result.status is AgentStatus.NO_DATA and not result.errors
+    assert "alert is on slack" in result.notes[0]
+
+
+def test_a_discord_scanner_reads_a_numeric_alertmanager_channel() -> None:
+    chat = MemoryChat(name="discord")
+    chat.add(
+        "1100000000000000001", "incidents", (20, "200000000000000001", "Deploying orders-api v5.4.0 to prod")
+    )
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="1100000000000000001",
+        received_at=NOW - timedelta(minutes=2),
+        labels={"alertname": "HighErrorRate", "namespace": "orders", "service": "orders-api"},
+    )
+    status, findings, _ = scan(chat, ctx, cls=DiscordScanner, agent="discord_scanner")
+    assert status is AgentStatus.OK
+    assert findings[0].id == "discord_scanner:deploy:orders-api/v5.4.0" and findings[0].relevance >= 0.85
+
+
+def test_snapshot_reports_whether_each_channel_is_readable() -> None:
+    chat = oom_channel()
+    chat.channels["C0DEPLOYS"] = "deploys"
+    chat.forbidden.add("C0DEPLOYS")
+    scanner = SlackScanner(config(slack=["C0DEPLOYS"]), "slack_scanner", platform=chat)
+    result = scanner.run(alert().model_copy(update={"mode": "snapshot"}), Budget.of(5))
+    titles = sorted(f.title for f in result.findings)
+    assert titles[0].startswith("#alerts-prod is readable, last message")
+    assert titles[1].startswith("#deploys cannot be read")
+
+
+def test_tools_read_configured_channels_only() -> None:
+    chat = oom_channel()
+    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1"))
+    scanner = SlackScanner(config(slack=["C0DEPLOYS"]), "slack_scanner", platform=chat)
+    tools = {t.tool_name: t for t in scanner.tools()}
+    assert set(tools) == {"slack_list_channels", "slack_read_channel", "slack_read_thread"}
+    refused = tools["slack_read_channel"](channel="C0ALERTS")
+    assert refused["status"] == "error" and "not in the configured" in refused["error"]
+    listed = tools["slack_list_channels"]()
+    assert listed["channels"] == [{"id": "C0DEPLOYS", "name": "deploys"}]

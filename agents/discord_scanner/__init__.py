@@ -1,0 +1,1 @@
+"""The Discord scanner agent (see `agent.py` for its card)."""

@@ -1,0 +1,105 @@
+"""Matchers from the alert's hints, the discovery look-ups and plan, and PromQL helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from agents.master.context import build_alert_context
+from agents.prometheus.promql import (
+    Subject,
+    expr_from_generator_url,
+    is_constant,
+    quote,
+    split_threshold,
+)
+from agents.prometheus.signals import Discovery, build_plan, lookups, node_lookups
+
+NOW = datetime(2026, 3, 4, 21, 0, tzinfo=UTC)
+
+
+def subject(**labels: str) -> Subject:
+    ctx = build_alert_context(
+        platform="alertmanager", channel="C0", labels={"alertname": "X", **labels}, received_at=NOW
+    )
+    return Subject.from_context(ctx)
+
+
+def test_the_pod_regex_matches_the_workloads_pods_only() -> None:
+    pods = re.compile(subject(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p").pod_regex() or "")
+    for name in ("checkout-7d9f8c6b5-x2k4p", "checkout-6b8d5f4c9-q8m2n", "checkout-0", "checkout-x7k2p"):
+        assert pods.fullmatch(name), name
+    for name in ("checkout-worker-7d9f8c6b5-x2k4p", "frontend-5c4b9d7f6-q8m2n", "checkoutx-0"):
+        assert not pods.fullmatch(name), name
+
+
+def test_lookups_are_bounded_and_scoped_by_namespace() -> None:
+    planned = lookups(subject(namespace="payments", service="payments-api"))
+    assert [kind for kind, _, _ in planned] == ["app", "hpa", "volume", "up"]
+    assert all('namespace="payments"' in m for _, _, matchers in planned for m in matchers)
+    assert lookups(Subject()) == []
+    assert [k for k, _, _ in node_lookups(["ip-10-0-3-17.ec2.internal"])] == ["node", "node_instance"]
+
+
+def test_the_plan_asks_only_for_signals_whose_metrics_exist() -> None:
+    s = subject(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p")
+    discovery = Discovery()
+    pod = {"namespace": "shop", "pod": "checkout-7d9f8c6b5-x2k4p", "container": "app"}
+    discovery.add("pod", "m", [{"__name__": "container_memory_working_set_bytes", **pod}])
+    discovery.add(
+        "app",
+        "m",
+        [
+            {"__name__": "http_requests_total", "namespace": "shop", "service": "checkout", "code": "200"},
+            {
+                "__name__": "http_request_duration_seconds_bucket",
+                "namespace": "shop",
+                "service": "checkout",
+                "le": "1",
+            },
+            {
+                "__name__": "hikaricp_connections_active",
+                "namespace": "shop",
+                "service": "checkout",
+                "pool": "p",
+            },
+            {"__name__": "hikaricp_connections_max", "namespace": "shop", "service": "checkout", "pool": "p"},
+        ],
+    )
+    plan = build_plan(discovery, s)
+    assert set(plan) == {
+        "memory",
+        "requests",
+        "errors",
+        "latency_p99",
+        "pool:hikaricp_connections:active",
+        "pool:hikaricp_connections:max",
+    }
+    assert plan["errors"] == (
+        'sum(rate(http_requests_total{namespace="shop",service="checkout",code=~"5.."}[5m]))'
+        ' / sum(rate(http_requests_total{namespace="shop",service="checkout"}[5m]))'
+    )
+    assert plan["latency_p99"].startswith("histogram_quantile(0.99, sum by (le) (rate(http_request_duration")
+    assert 'container!="POD"' in plan["memory"]
+
+
+def test_alert_expressions_from_generator_urls_and_thresholds() -> None:
+    url = (
+        "http://prometheus:9090/graph?g0.expr=sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D"
+        "%29%29+%2F+sum%28rate%28http_requests_total%5B5m%5D%29%29+%3E+0.05&g0.tab=1"
+    )
+    expr = expr_from_generator_url(url)
+    assert (
+        expr == 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05'
+    )
+    assert split_threshold(expr) == (
+        'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))',
+        ">",
+        0.05,
+    )
+    assert split_threshold('up{job="a"} == bool 0') == ('up{job="a"}', "==", 0.0)
+    assert split_threshold('rate(x{a=~"b>1"}[5m])') is None
+    assert split_threshold("a > b") is None
+    assert expr_from_generator_url("http://x/graph?g0.tab=1") is None
+    assert is_constant("vector(1)") and not is_constant("vector(1) and on() up == 0")
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'

@@ -1,0 +1,1 @@
+"""The Slack scanner agent (see `agent.py` for its card)."""
