@@ -63,6 +63,8 @@ class Scanner(ABC):
 
     description: str = ""
     system_prompt: str = ""
+    # A Strands model to use instead of the configured provider (tests inject a scripted one).
+    llm_model: Any = None
 
     def __init__(self, config: AppConfig, agent_id: str) -> None:
         self.config = config
@@ -107,7 +109,16 @@ class Scanner(ABC):
             status = AgentStatus.ERROR
         else:
             status = AgentStatus.NO_DATA
-        return self._result(status, outcome, started)
+        result = self._result(status, outcome, started)
+        if ctx.mode == "investigate" and self.uses_model():
+            # The LLM tier keeps these findings and falls back to them on any model failure.
+            from agents.llm.scanner_agent import enhance
+
+            result = enhance(self, ctx, budget, result, model=self.llm_model)
+        return result
+
+    def uses_model(self) -> bool:
+        return self.llm_model is not None or self.config.model_for(self.agent_id).provider != "none"
 
     def _result(self, status: AgentStatus, outcome: ScanOutcome, started: float) -> AgentResult:
         return AgentResult(
