@@ -45,7 +45,10 @@ def run(scanner: ProbeScanner, model: ScriptedModel, seconds: float = 20.0):  # 
 def test_a_tool_loop_finds_evidence_the_analyzers_missed(tmp_path: Path) -> None:
     scanner = ProbeScanner(probe_config(), LOG, write_skills(tmp_path))
     model = ScriptedModel(
-        [ToolCall("search_logs", {"pattern": "hikari"}), Output({"findings": [pool_finding()], "summary": "pool"})]
+        [
+            ToolCall("search_logs", {"pattern": "hikari"}),
+            Output({"findings": [pool_finding()], "summary": "pool"}),
+        ]
     )
     result = run(scanner, model)
 
@@ -61,7 +64,11 @@ def test_a_tool_loop_finds_evidence_the_analyzers_missed(tmp_path: Path) -> None
     second = json.dumps(model.requests[1].messages)
     assert "HikariPool-1" in second and "<data-" in second
     # Usage of both model calls, priced from config.
-    assert (result.usage.model, result.usage.input_tokens, result.usage.output_tokens) == ("scripted-model", 200, 40)
+    assert (result.usage.model, result.usage.input_tokens, result.usage.output_tokens) == (
+        "scripted-model",
+        200,
+        40,
+    )
     assert result.usage.cost_usd == pytest.approx((200 * 1.0 + 40 * 5.0) / 1e6)
 
 
@@ -70,14 +77,19 @@ def test_structured_findings_are_checked_against_what_the_model_saw(tmp_path: Pa
     invented = pool_finding(
         slug="disk",
         title="Disk full on orders",
-        evidence=[{"kind": "log_line", "reference": "/app/orders/web-1", "excerpt": "No space left on device"}],
+        evidence=[
+            {"kind": "log_line", "reference": "/app/orders/web-1", "excerpt": "No space left on device"}
+        ],
     )
     odd_hint = pool_finding(slug="timeouts", title="Upstream timeouts", cause_hint="database_meltdown")
     odd_hint["evidence"] = [
         {"kind": "log_line", "reference": "/app/orders/web-1", "excerpt": "GET /orders 500 upstream timeout"}
     ]
     model = ScriptedModel(
-        [ToolCall("search_logs", {"pattern": "pool"}), Output({"findings": [invented, odd_hint, pool_finding()]})]
+        [
+            ToolCall("search_logs", {"pattern": "pool"}),
+            Output({"findings": [invented, odd_hint, pool_finding()]}),
+        ]
     )
     result = run(scanner, model)
 
@@ -192,7 +204,9 @@ def test_an_injected_instruction_in_a_log_line_changes_nothing(tmp_path: Path) -
     carrying = [text for text in results if "ignore previous instructions" in text]
     assert carrying and all(t.startswith("<data-") and t.rstrip().endswith(">") for t in carrying)
     assert all(t.count("</data-") == 1 for t in carrying)
-    assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]  # the key "evidence" was never seen
+    assert [f.id for f in result.findings] == [
+        f"{AGENT}:errors:/app/orders"
+    ]  # the key "evidence" was never seen
 
 
 def test_planted_secrets_never_reach_the_model_or_the_result(tmp_path: Path) -> None:
@@ -230,7 +244,9 @@ def test_provider_none_leaves_the_deterministic_scan_alone(tmp_path: Path) -> No
 def test_an_mcp_server_that_fails_to_start_is_reported_and_the_agent_still_runs(tmp_path: Path) -> None:
     config = probe_config(mcp_servers=[{"name": "ops", "command": str(tmp_path / "no-such-server")}])
     scanner = ProbeScanner(config, LOG, write_skills(tmp_path))
-    model = ScriptedModel([ToolCall("search_logs", {"pattern": "hikari"}), Output({"findings": [pool_finding()]})])
+    model = ScriptedModel(
+        [ToolCall("search_logs", {"pattern": "hikari"}), Output({"findings": [pool_finding()]})]
+    )
     result = run(scanner, model)
     assert any(e.startswith("MCP server ops unavailable") for e in result.errors)
     assert f"{AGENT}:llm-db-pool-exhausted" in [f.id for f in result.findings]
