@@ -19,13 +19,20 @@ LOG_GROUP = "/app/orders"
 PRICES = {"scripted-model": {"input": 1.0, "output": 5.0}}
 
 
-def probe_config(*, max_tool_cycles: int = 4, skills: list[str] | None = None, **agent: Any) -> AppConfig:
-    """A config with the master and the probe scanner, whose model is `openai` (never called:
-    tests inject the model) so the LLM tier is on."""
+def probe_config(
+    *,
+    max_tool_cycles: int = 4,
+    skills: list[str] | None = None,
+    model: dict[str, Any] | None = None,
+    prices: dict[str, Any] | None = None,
+    **agent: Any,
+) -> AppConfig:
+    """A config with the master and the probe scanner, whose model is `openai` (unit tests inject
+    a scripted model instead; `model` overrides the settings) so the LLM tier is on."""
     return parse_config(
         {
             "defaults": {"model": {"provider": "none"}, "deadline_seconds": 60},
-            "prices": PRICES,
+            "prices": prices if prices is not None else PRICES,
             "agents": {
                 "master": {"role": "master", "port": 9100, "runtime_arn_env": "M_ARN"},
                 AGENT: {
@@ -37,6 +44,7 @@ def probe_config(*, max_tool_cycles: int = 4, skills: list[str] | None = None, *
                         "model_id": "scripted-model",
                         "base_url": "http://127.0.0.1:9/v1",
                         "max_tool_cycles": max_tool_cycles,
+                        **(model or {}),
                     },
                     **agent,
                 },

@@ -239,14 +239,3 @@ def test_provider_none_leaves_the_deterministic_scan_alone(tmp_path: Path) -> No
     result = scanner.run(probe_context(), Budget.of(5))
     assert result.usage.model == "none" and result.notes == ("read 4 lines of /app/orders",)
     assert result.findings[0].evidence[0].excerpt == LOG[1]
-
-
-def test_an_mcp_server_that_fails_to_start_is_reported_and_the_agent_still_runs(tmp_path: Path) -> None:
-    config = probe_config(mcp_servers=[{"name": "ops", "command": str(tmp_path / "no-such-server")}])
-    scanner = ProbeScanner(config, LOG, write_skills(tmp_path))
-    model = ScriptedModel(
-        [ToolCall("search_logs", {"pattern": "hikari"}), Output({"findings": [pool_finding()]})]
-    )
-    result = run(scanner, model)
-    assert any(e.startswith("MCP server ops unavailable") for e in result.errors)
-    assert f"{AGENT}:llm-db-pool-exhausted" in [f.id for f in result.findings]
