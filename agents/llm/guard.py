@@ -1,24 +1,20 @@
-"""Bounds on a scanner agent's tool loop, and the wall clock around a model session.
+"""Bounds on a scanner agent's tool loop, and what its tools show the model.
 
 `ToolGuard` is a Strands hook provider. It counts tool cycles (one model turn's batch of tool
 calls) and refuses tools once `max_tool_cycles` have run or when the deadline is near, so the model
 still has time for its final answer. It also rewrites every tool result on its way to the model:
 secrets masked, size capped, fenced as untrusted data. It records what the tools returned, so the
 findings the model reports can be checked against what it actually saw.
-
-`run_bounded` runs a blocking model session on a daemon thread and gives up at the deadline: the
-report never waits for a slow model (the abandoned session is cancelled and winds down alone).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from strands.hooks import AfterToolCallEvent, BeforeToolCallEvent, BeforeToolsEvent, HookRegistry
 
@@ -26,8 +22,6 @@ from agents.llm.untrusted import clip, fence
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 TOOL_RESULT_CHARS = 12_000  # per tool result: ~3k tokens, so a chatty tool cannot flood the context
 
@@ -103,29 +97,3 @@ def _as_text(block: Any) -> str | None:
     if "json" in block:
         return json.dumps(block["json"], default=str)
     return None
-
-
-class ModelTimeout(TimeoutError):
-    """The model session did not finish before its deadline."""
-
-
-def run_bounded(fn: Callable[[], T], timeout_s: float, *, on_timeout: Callable[[], None] | None = None) -> T:
-    """`fn()` on a daemon thread; its result, its exception, or `ModelTimeout` after `timeout_s`."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # handed to the caller, who decides
-            box["error"] = e
-
-    thread = threading.Thread(target=target, name="llm-session", daemon=True)
-    thread.start()
-    thread.join(max(0.0, timeout_s))
-    if thread.is_alive():
-        if on_timeout is not None:
-            on_timeout()
-        raise ModelTimeout(f"the model did not answer within {timeout_s:.1f}s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]

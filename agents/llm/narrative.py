@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.llm.bounded import run_bounded
 from agents.llm.findings import VOCABULARY, cause_of
-from agents.llm.guard import run_bounded
 from agents.llm.pricing import usage_of
 from agents.llm.providers import build_model, model_id_of
 from agents.llm.untrusted import DATA_RULES, alert_brief, clip, fence, findings_block, new_nonce
@@ -175,7 +175,7 @@ def narrate(
     try:
         model = model if model is not None else build_model(cfg, max_tokens=min(cfg.max_tokens, MAX_TOKENS))
         model_id = _model_id(model, cfg)
-        answer = run_bounded(lambda: _ask(model, report, holder), budget)
+        answer = run_bounded(lambda: _ask(model, report, holder), budget, on_timeout=lambda: _cancel(holder))
     except Exception as e:
         logger.warning(
             "investigation=<%s>, error=<%s> | narrative failed, deterministic text kept",
@@ -195,6 +195,21 @@ def narrate(
         )
     logger.info("investigation=<%s>, seconds=<%.1f> | narrative accepted", report.investigation_id, elapsed)
     return apply(report, verdict.cause, usage)
+
+
+def narrative_reserve_s(config: AppConfig) -> float:
+    """Seconds the master should keep free before its deadline for the narrative: 0 without a
+    model, else the model's timeout (at most 10 s) plus the posting reserve."""
+    cfg = config.model_for(config.master_id)
+    if cfg.provider == "none":
+        return 0.0
+    return min(cfg.timeout_seconds, 10.0) + POST_RESERVE_S
+
+
+def _cancel(holder: dict[str, Any]) -> None:
+    agent = holder.get("agent")
+    if agent is not None:
+        agent.cancel()
 
 
 def _ask(model: Any, report: IncidentReport, holder: dict[str, Any]) -> Narrative:

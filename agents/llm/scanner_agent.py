@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agents.llm.bounded import run_bounded
 from agents.llm.findings import VOCABULARY, Corpus, ScannerFindings, known_texts, to_findings
-from agents.llm.guard import ToolGuard, run_bounded
+from agents.llm.guard import ToolGuard
 from agents.llm.mcp import McpTools, open_mcp
 from agents.llm.pricing import usage_of
 from agents.llm.providers import build_model, model_id_of

@@ -239,3 +239,14 @@ def test_provider_none_leaves_the_deterministic_scan_alone(tmp_path: Path) -> No
     result = scanner.run(probe_context(), Budget.of(5))
     assert result.usage.model == "none" and result.notes == ("read 4 lines of /app/orders",)
     assert result.findings[0].evidence[0].excerpt == LOG[1]
+
+
+def test_tools_are_refused_near_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reserve the whole session for the final answer: every tool call is then "too close".
+    monkeypatch.setattr(scanner_agent, "tool_reserve_s", lambda seconds: seconds + 1)
+    scanner = ProbeScanner(probe_config(), LOG, write_skills(tmp_path))
+    model = ScriptedModel([ToolCall("search_logs", {"pattern": "hikari"}), Output({"findings": []})])
+    result = run(scanner, model)
+    assert scanner.tool_calls == []
+    assert "investigation deadline" in json.dumps(model.requests[1].messages)
+    assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"] and not result.errors
