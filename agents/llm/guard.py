@@ -35,6 +35,9 @@ class ToolGuard:
     reserve_s: float  # refuse tools when less than this is left: the final answer needs it
     nonce: str
     exempt: frozenset[str] = frozenset()  # the structured-output tool: always allowed, not counted
+    # Tools whose output is our own text (the `skills` tool reads our SKILL.md files): not fenced as
+    # untrusted data, since the model is meant to follow it.
+    trusted: frozenset[str] = frozenset()
     result_chars: int = TOOL_RESULT_CHARS
     clock: Callable[[], float] = time.monotonic
     cycles: int = 0
@@ -83,6 +86,9 @@ class ToolGuard:
             if text is None:  # images and documents carry no text a scanner tool would need
                 continue
             text = clip(redact(text), self.result_chars)
+            if name in self.trusted:
+                cleaned.append({"text": text})
+                continue
             self.seen.append(text)
             cleaned.append({"text": fence(text, f"tool-{name}", self.nonce)})
         result["content"] = cleaned or [{"text": fence("(empty result)", f"tool-{name}", self.nonce)}]

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 FINISH_RESERVE_S = 0.5  # left for building and returning the result after the model
 MIN_SESSION_S = 3.0  # below this a model session cannot do anything useful
 FINDINGS_CHARS = 8_000  # the deterministic findings shown to the model (~2k tokens)
+SKILLS_TOOL = "skills"  # the tool Strands' AgentSkills registers
 EXTRA_TURNS = 3  # model turns beyond the tool cycles: the final answer and a forced retry
 
 
@@ -100,6 +101,7 @@ class Session:
             reserve_s=tool_reserve_s(seconds),
             nonce=self.nonce,
             exempt=frozenset({ScannerFindings.__name__}),
+            trusted=frozenset({SKILLS_TOOL}),
         )
         self.cancel_event = threading.Event()
         self.agent: Any = None

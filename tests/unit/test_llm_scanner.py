@@ -163,7 +163,9 @@ def test_only_the_enabled_skills_are_offered(tmp_path: Path) -> None:
     run(scanner, model)
     prompt = model.requests[0].system_prompt or ""
     assert "log-triage" in prompt and "secret-ops" not in prompt
-    assert "Triage the orders log" in json.dumps(model.requests[1].messages)  # the skill body was read
+    skill_result = json.dumps(model.requests[1].messages[-1])
+    assert "Triage the orders log" in skill_result  # the skill body was read...
+    assert "<data-" not in skill_result  # ...as our own instructions, not as untrusted data
 
 
 def test_an_injected_instruction_in_a_log_line_changes_nothing(tmp_path: Path) -> None:
