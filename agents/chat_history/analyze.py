@@ -273,7 +273,11 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text)
         if analysis.subject.names_subject(item.text) or analysis.subject.names_alert(item.text):
             relevance = 0.8
-        elif relevance <= 0.35 and analysis.ctx.anchor - item.message.at <= timedelta(minutes=30):
+        elif (
+            analysis.subject.known
+            and relevance <= 0.35
+            and analysis.ctx.anchor - item.message.at <= timedelta(minutes=30)
+        ):
             relevance = 0.4  # unnamed, but reported in the half hour before the alert
         reports.append((relevance, item))
     reports.sort(key=lambda r: (-r[0], r[1].message.at))

@@ -93,7 +93,7 @@ _FIRING = re.compile(
 _SYMPTOM = re.compile(
     r"\b(slow(?:ness)?|timeouts?|timing out|timed out|errors?|erroring|failing|fails|failed|down|outage|"
     r"unavailable|5\d\ds?|5xxs?|can'?t|cannot|unable|broken|not loading|latency|laggy|stuck|hanging|"
-    r"degraded|spinning)\b",
+    r"degraded|spinning|vanish\w*|disappear\w*|missing)\b",
     re.IGNORECASE,
 )
 _REPORTER = re.compile(
@@ -182,6 +182,8 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
         return out
     config = config_of(text)
     deploy = deploy_of(text)
+    if deploy is not None and deploy.service is None and deploy.version is None:
+        deploy = None  # "down for its OS upgrade": a verb alone says nothing that can be checked
     if deploy and (deploy.version or not config):
         if deploy.version or not bot:
             out.append(deploy)

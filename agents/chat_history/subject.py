@@ -15,7 +15,7 @@ from shared.contracts import AlertContext
 # Relevance of a message by what it names.
 NAMES_SUBJECT = 0.9
 NAMES_NAMESPACE = 0.55
-NAMES_NOTHING = 0.35  # a change that names no service at all ("config pushed")
+NAMES_NOTHING = 0.25  # a change that names no service at all ("config pushed"): context, never a trigger
 NAMES_OTHER = 0.15  # a change that names some other service
 UNKNOWN_SUBJECT = 0.3  # the alert itself names nothing (a heartbeat, a vague page)
 

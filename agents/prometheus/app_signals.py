@@ -16,6 +16,7 @@ SPIKE_FACTOR = 1.8
 ERROR_RATIO = 0.05
 LATENCY_FACTOR = 2.0
 QUEUE_FACTOR = 2.0
+MIN_EXHAUSTED_POINTS = 3  # a pool at its maximum for one sample is busy, not exhausted
 RELEVANT = 0.9
 
 
@@ -153,38 +154,45 @@ def _pool_findings(
 ) -> list[Finding]:
     active, top, pending = got.get("active"), got.get("max"), got.get("pending")
     exhausted_since: datetime | None = None
-    if active and top and pending:
+    if active and top:
         limits = dict(top.points)
-        waits = dict(pending.points)
+        waits = dict(pending.points) if pending else {}
         marks = [
-            (t, 1.0 if v >= limits.get(t, float("inf")) and waits.get(t, 0) > 0 else 0.0)
+            (t, 1.0 if v >= limits.get(t, float("inf")) and (not pending or waits.get(t, 0) > 0) else 0.0)
             for t, v in active.points
         ]
-        exhausted_since = first_crossing(marks, 1.0)
+        since = first_crossing(marks, 1.0)
+        if since is not None and sum(1 for t, _ in marks if t >= since) >= MIN_EXHAUSTED_POINTS:
+            exhausted_since = since
     name = f"{_name(frame)} {pool}"
+    unit = "threads" if "thread" in family else "connections"
     findings: list[Finding] = []
     key = lambda role: readings.expr(f"pool:{family}:{role}")  # noqa: E731
-    if exhausted_since is not None and active and top and pending:
+    if exhausted_since is not None and active and top:
+        waiting = f", {fmt_number(round(pending.values[-1]))} waiting" if pending else ""
+        evidence = [
+            frame.evidence(key("active"), f"in use {fmt_number(active.values[-1])}", exhausted_since),
+            frame.evidence(key("max"), f"max {fmt_number(top.values[-1])}", exhausted_since),
+        ]
+        if pending:
+            evidence.append(
+                frame.evidence(
+                    key("pending"), f"waiting {fmt_number(round(pending.values[-1]))}", exhausted_since
+                )
+            )
         findings.append(
             frame.finding(
                 f"pool-exhausted:{_slug(frame)}/{pool}",
                 severity=Severity.CRITICAL,
                 title=(
                     f"{name} pool exhausted: {fmt_number(active.values[-1])} of {fmt_number(top.values[-1])} "
-                    f"connections active, {fmt_number(round(pending.values[-1]))} waiting "
-                    f"since {hhmm(exhausted_since)}"
+                    f"{unit} in use{waiting} since {hhmm(exhausted_since)}"
                 ),
-                detail=f"{family}: active has equalled the maximum with requests waiting for a connection.",
+                detail=f"{family}: every one of the pool's {unit} in use since {hhmm(exhausted_since)}.",
                 resources=_where(frame),
                 first_seen=exhausted_since,
                 last_seen=active.points[-1][0],
-                evidence=(
-                    frame.evidence(key("active"), f"active {fmt_number(active.values[-1])}", exhausted_since),
-                    frame.evidence(key("max"), f"max {fmt_number(top.values[-1])}", exhausted_since),
-                    frame.evidence(
-                        key("pending"), f"pending {fmt_number(round(pending.values[-1]))}", exhausted_since
-                    ),
-                ),
+                evidence=tuple(evidence),
                 cause_hint=CauseCategory.RESOURCE_POOL_EXHAUSTION,
                 relevance=RELEVANT,
             )
@@ -280,6 +288,8 @@ def versions(readings: Readings, frame: Frame) -> list[Finding]:
         if found is None:
             continue
         new, previous, since = found
+        if label == "image":  # the registry host says nothing a person needs here
+            new, previous = new.rsplit("/", 1)[-1], previous.rsplit("/", 1)[-1] if previous else None
         was = f" (was {previous})" if previous else ""
         findings.append(
             frame.finding(
@@ -318,7 +328,7 @@ def neighbours_down(readings: Readings, frame: Frame) -> list[Finding]:
                 f"target-down:{frame.subject.namespace or '-'}/{target}/{metric}",
                 severity=Severity.CRITICAL,
                 title=f"{metric} of {frame.subject.namespace}/{target} dropped to 0 at {hhmm(down_since)}"
-                + ("" if itself else f" (a dependency of {_name(frame)}'s namespace)"),
+                + ("" if itself else f" (a dependency in {_name(frame)}'s namespace)"),
                 resources=(f"{frame.subject.namespace}/{target}",),
                 first_seen=down_since,
                 last_seen=series.points[-1][0],

@@ -26,6 +26,7 @@ MIN_POINTS = 8
 MIN_SEGMENT = 3  # samples on each side of a step: a single outlier is not a step
 MIN_RELATIVE = 0.2  # a change under 20% of the baseline (or of the range) is not reported
 MIN_NOISE_RATIO = 4.0  # the change must be this many residual standard deviations
+TRANSITION = 0.05  # a sample this far (share of the step) from the baseline is already moving
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,15 @@ def detect_change(points: Sequence[Point], *, min_relative: float = MIN_RELATIVE
         # Medians: the few samples a rate() window smears across the step do not shift the levels.
         before = statistics.median(values[:k_step])
         after = statistics.median(values[k_step:])
-        change = Change("step", clean[k_step][0], k_step, before, after)
+        # The best split sits mid-transition when a rate() window smears the step over minutes:
+        # the onset is where the series first left its baseline on the way.
+        baseline = values[:k_step]
+        spread = statistics.median(abs(v - before) for v in baseline)
+        moved = max(TRANSITION * abs(after - before), 3 * spread)
+        onset = k_step
+        while onset > 0 and abs(values[onset - 1] - before) >= moved:
+            onset -= 1
+        change = Change("step", clean[onset][0], onset, before, after)
         residual = math.sqrt(step_sse / n)
     else:
         before = level

@@ -75,9 +75,12 @@ def ago(ctx: AlertContext, at: datetime) -> str:
 
 
 def fmt_bytes(value: float) -> str:
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+    """`512 MiB`, `1018 MiB`, `47.5 GiB`: three significant digits, never an exponent."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(value) >= size:
-            return f"{value / size:.3g} {unit}".replace(".0 ", " ")
+            scaled = value / size
+            text = f"{scaled:.0f}" if abs(scaled) >= 100 else f"{scaled:.3g}"
+            return f"{text} {unit}"
     return f"{value:.0f} B"
 
 

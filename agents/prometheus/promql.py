@@ -24,7 +24,8 @@ def quote(value: str) -> str:
 
 
 def regex_escape(value: str) -> str:
-    return re.sub(r"([.\\+*?\[^\]$(){}=!<>|:\-/])", r"\\\1", value)
+    """Escape RE2 metacharacters (names keep their dashes readable)."""
+    return re.sub(r"([.\\+*?\[^\]$(){}|])", r"\\\1", value)
 
 
 def matcher(**labels: str) -> str:
@@ -48,6 +49,7 @@ class Subject:
     container: str | None = None
     service: str | None = None
     node: str | None = None
+    volume: str | None = None  # a PersistentVolumeClaim the alert names
 
     @classmethod
     def from_context(cls, ctx: AlertContext) -> Subject:
@@ -59,6 +61,7 @@ class Subject:
             container=hints.container or labels.get("container"),
             service=hints.service or labels.get("service"),
             node=hints.node,
+            volume=labels.get("persistentvolumeclaim"),
         )
 
     @property
@@ -75,8 +78,10 @@ class Subject:
         """The pods of the workload (Deployment `name-<rs hash>-<id>`, StatefulSet `name-<n>`,
         DaemonSet/Job `name-<id>`), plus the alert's own pod when it is named."""
         options = []
-        if self.workload:
-            w = regex_escape(self.workload)
+        # Without a workload, the service usually shares its Deployment's name.
+        owner = self.workload or self.service
+        if owner:
+            w = regex_escape(owner)
             options.append(f"{w}-([a-z0-9]{{5,10}}-)?[a-z0-9]{{5}}|{w}-[0-9]+")
         if self.pod:
             options.append(regex_escape(self.pod))

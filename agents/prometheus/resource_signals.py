@@ -311,7 +311,7 @@ def volumes(readings: Readings, frame: Frame) -> list[Finding]:
         )
         urgent = ratio >= 0.95 or (ratio >= VOLUME_FULL and eta is not None and eta < 3600)
         names_ = [n for n in (frame.subject.workload, frame.subject.service) if n]
-        related = any(n in key[1] for n in names_)
+        related = key[1] == frame.subject.volume or any(n in key[1] for n in names_)
         onset = first_crossing(ratios, VOLUME_WARN) or ratios[0][0]
         findings.append(
             frame.finding(

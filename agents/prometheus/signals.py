@@ -21,7 +21,7 @@ POD_METRICS = (
     "|kube_pod_container_status_restarts_total|kube_pod_container_status_last_terminated_reason"
     "|kube_pod_container_info|kube_pod_info"
 )
-APP_METRICS = ".*(request|http|grpc).*|.*(_pool_|hikaricp_|_queue_).*|.+_build_info"
+APP_METRICS = ".*(request|http|grpc).*|.*(_pool_|hikaricp_|_queue_|tomcat_threads_).*|.+_build_info"
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
@@ -58,6 +58,11 @@ _ROLES = {
     "waiting": "pending",
     "waiters": "pending",
     "queued": "pending",
+}
+# Pools whose metric names do not follow `<family>_<role>`: Micrometer's Tomcat thread pool.
+KNOWN_POOLS = {
+    "tomcat_threads_busy_threads": ("tomcat_threads", "active"),
+    "tomcat_threads_config_max_threads": ("tomcat_threads", "max"),
 }
 _QUEUE = re.compile(r"_queue_.*(depth|size|length|messages|items|backlog|lag)$|_queue_(depth|size|length)")
 
@@ -214,10 +219,13 @@ def _plan_app(plan: dict[str, str], discovery: Discovery) -> None:
     families: dict[str, dict[str, str]] = defaultdict(dict)
     for name in sorted(names):
         match = _POOL_ROLE.match(name)
-        if match and ("pool" in name or name.startswith("hikaricp_")):
+        if name in KNOWN_POOLS:
+            family, role = KNOWN_POOLS[name]
+            families[family].setdefault(role, name)
+        elif match and ("pool" in name or name.startswith("hikaricp_")):
             families[match.group("family")].setdefault(_ROLES[match.group("role")], name)
     for family, roles in sorted(families.items())[:3]:
-        if "active" not in roles and "pending" not in roles:
+        if "active" not in roles or "max" not in roles:
             continue
         for role, name in roles.items():
             sel = _app_selector(discovery, name) or ""

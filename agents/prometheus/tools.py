@@ -32,6 +32,7 @@ MIN_STEP_S = 15
 CALL_TIMEOUT_S = 10.0
 WORKERS = 4
 RATE_WINDOW = timedelta(minutes=5)  # the [5m] of the signal queries
+ABSOLUTE_RATES = frozenset({"requests", "cpu"})  # plan keys whose warm-up reads falsely low
 _IGNORED_ALERT_LABELS = frozenset({"alertname", "severity", "prometheus", "alertstate", "__name__"})
 
 
@@ -92,7 +93,7 @@ class PrometheusReader:
         """Run every query of `plan` over the window; failures become `errors`, not exceptions."""
         readings = Readings(exprs=dict(plan))
         keys = list(plan)
-        outcomes = self._parallel(lambda key: self.range(plan[key]), keys)
+        outcomes = self._parallel(lambda key: self.range(plan[key], warmup=key in ABSOLUTE_RATES), keys)
         for key, outcome in zip(keys, outcomes, strict=True):
             if isinstance(outcome, SourceError):
                 readings.errors.append(f"{key}: {outcome}")
@@ -100,12 +101,14 @@ class PrometheusReader:
                 readings.series[key] = outcome
         return readings
 
-    def range(self, expr: str) -> list[Series]:
+    def range(self, expr: str, *, warmup: bool = False) -> list[Series]:
+        """`expr` over the window; with `warmup`, the first rate window of each series that begins
+        inside the window is dropped (see `_without_warmup`)."""
         series = self.client.query_range(
             expr, self.window.start, self.window.end, self.window.step, timeout=self._timeout()
         )
-        if "rate(" in expr or "increase(" in expr:
-            series = [_without_warmup(s, self.window.start + self.window.step) for s in series]
+        if warmup:
+            series = [_without_warmup(s, self.window.start) for s in series]
         return series
 
     def _parallel(self, call: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -167,11 +170,12 @@ class PrometheusReader:
         )
 
 
-def _without_warmup(series: Series, started: datetime) -> Series:
-    """A series that begins inside the window (new pods, a new label value) has rate() points
-    computed over less than the rate window for its first minutes: they read low and would look
-    like a ramp. Drop them."""
-    if not series.points or series.points[0][0] <= started:
+def _without_warmup(series: Series, window_start: datetime) -> Series:
+    """rate() divides by the whole rate window, so while a counter's data is younger than that
+    window the rate reads low and climbs for five minutes: a false surge. Absolute rates (requests
+    per second, CPU cores) drop those points; ratios of two rates (errors, throttling) do not need to,
+    both sides being low alike, and for them the first point can be the onset."""
+    if not series.points or series.points[0][0] <= window_start:
         return series
     warm = series.points[0][0] + RATE_WINDOW
     return Series(series.labels, tuple(p for p in series.points if p[0] >= warm))

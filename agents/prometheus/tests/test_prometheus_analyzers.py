@@ -171,7 +171,7 @@ def test_pool_exhausted_after_its_maximum_was_lowered() -> None:
     exhausted = only(found, "pool-exhausted")
     assert exhausted.cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION
     assert (
-        "HikariPool-1 pool exhausted: 8 of 8 connections active, 37 waiting since 20:48 UTC"
+        "HikariPool-1 pool exhausted: 8 of 8 connections in use, 37 waiting since 20:48 UTC"
         in exhausted.title
     )
     lowered = only(found, "pool-max-lowered")
@@ -191,7 +191,7 @@ def test_errors_starting_at_a_rollout_with_no_resource_signal_point_at_the_relea
     )
     rollout = only(found, "version-change")
     assert rollout.change is Trigger.DEPLOY and "checkout:v2.3.0" in rollout.title
-    assert "(was shop/checkout:v2.2.4)" in rollout.title
+    assert "(was checkout:v2.2.4)" in rollout.title
     errors = only(found, "error-ratio")
     assert errors.cause_hint is CauseCategory.BAD_DEPLOY
     assert "rose from 0.1% to 22% at 20:50 UTC" in errors.title

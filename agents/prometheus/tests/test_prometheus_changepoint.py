@@ -58,6 +58,15 @@ def test_a_single_outlier_is_not_a_step() -> None:
     assert detect_change(series(values)) is None
 
 
+def test_a_step_smeared_by_a_rate_window_starts_where_it_leaves_the_baseline() -> None:
+    # rate(x[5m]) over a step at sample 80: a 10-sample ramp from 100 to 400, then flat.
+    values = [100.0] * 80 + [100.0 + 30 * i for i in range(1, 11)] + [400.0] * 30
+    change = detect_change(series(values))
+    assert change is not None and change.kind == "step"
+    assert change.onset == T0 + STEP * 80
+    assert (change.before, change.after) == (100.0, 400.0)
+
+
 def test_a_noisy_step_is_still_found() -> None:
     rng = random.Random(11)
     values = [0.01 + abs(rng.gauss(0, 0.003)) for _ in range(90)] + [
