@@ -72,7 +72,7 @@ def _bedrock(cfg: ModelConfig, model_id: str, max_tokens: int) -> Any:
     client_config = Config(
         connect_timeout=min(10.0, cfg.timeout_seconds),
         read_timeout=cfg.timeout_seconds,
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},  # no retry: fall back at once
     )
     return BedrockModel(
         model_id=model_id,

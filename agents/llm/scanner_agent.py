@@ -52,8 +52,7 @@ def enhance(
     started = time.monotonic()
     cfg = scanner.config.model_for(scanner.agent_id)
     try:
-        model_id = getattr(model, "config", {}).get("model_id") if model is not None else None
-        model_id = model_id or model_id_of(cfg)
+        model_id = _configured_id(model) or model_id_of(cfg)
         session_s = budget.remaining() - FINISH_RESERVE_S
         if session_s < MIN_SESSION_S:
             return _merge(result, started, notes=[f"model skipped: only {max(0.0, session_s):.1f}s left"])
@@ -63,16 +62,25 @@ def enhance(
         return _fallback(result, started, e, TokenUsage())
     try:
         answer = run_bounded(session.run, session_s, on_timeout=session.cancel)
+        taken = (f.id for f in result.findings)
+        findings, notes = to_findings(scanner.agent_id, answer, session.corpus(), taken)
     except Exception as e:
         logger.warning("agent=<%s>, error=<%s> | model session failed", scanner.agent_id, type(e).__name__)
         return _fallback(result, started, e, session.usage(), session.side_notes(), session.mcp_errors())
-    findings, notes = to_findings(scanner.agent_id, answer, session.corpus(), (f.id for f in result.findings))
     notes = [*session.side_notes(), *notes]
     summary = redact(answer.summary.strip())[:500]
     notes.append(f"model {model_id} added {len(findings)} finding(s)" + (f": {summary}" if summary else ""))
     return _merge(
         result, started, findings=findings, notes=notes, errors=session.mcp_errors(), usage=session.usage()
     )
+
+
+def _configured_id(model: Any | None) -> str | None:
+    """The model id an injected model reports, if any."""
+    try:
+        return str(model.get_config().get("model_id")) if model is not None else None
+    except Exception:
+        return None
 
 
 class Session:
