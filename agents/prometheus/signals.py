@@ -21,7 +21,7 @@ POD_METRICS = (
     "|kube_pod_container_status_restarts_total|kube_pod_container_status_last_terminated_reason"
     "|kube_pod_container_info|kube_pod_info"
 )
-APP_METRICS = ".*(request|http|grpc).*|.*(_pool_|hikaricp_|_queue_|tomcat_threads_).*|.+_build_info"
+APP_METRICS = ".*(request|http|grpc|queue).*|.*(_pool_|hikaricp_|tomcat_threads_).*|.+_build_info"
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
@@ -64,7 +64,7 @@ KNOWN_POOLS = {
     "tomcat_threads_busy_threads": ("tomcat_threads", "active"),
     "tomcat_threads_config_max_threads": ("tomcat_threads", "max"),
 }
-_QUEUE = re.compile(r"_queue_.*(depth|size|length|messages|items|backlog|lag)$|_queue_(depth|size|length)")
+_QUEUE = re.compile(r"(?:^|_)queue(?:_[a-z0-9]+)*_(?:depth|size|length|messages|items|backlog|lag)$")
 
 
 @dataclass
