@@ -1,0 +1,119 @@
+"""The Slack and Discord scanners through the official clients (slack_sdk's WebClient inside
+`SlackPlatform`, httpx inside `DiscordPlatform`) against the sandbox's Slack and Discord stand-ins on
+loopback: pagination, threads, names and permalinks over the real wire format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from agents.base import Budget
+from agents.discord_scanner.agent import DiscordScanner
+from agents.master.context import build_alert_context
+from agents.slack_scanner.agent import SlackScanner
+from shared.chat.discord import DiscordPlatform
+from shared.chat.slack import SlackPlatform
+from shared.config import load_config
+from shared.contracts import AgentStatus, Trigger
+
+chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
+pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
+from shared.sandbox.http import ServedApp  # noqa: E402
+
+pytestmark = pytest.mark.functional
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+SLACK_TOKEN = "xoxb-sandbox-0123456789abcdef"
+DISCORD_TOKEN = "sandbox.discord-token-for-tests"
+GUILD = "1000000000000000000"
+
+
+def ago(minutes: float) -> datetime:
+    return NOW - timedelta(minutes=minutes)
+
+
+def channel_messages() -> list[Any]:
+    noise = [chat.FakeMessage(ago(58 - i * 0.1), "U0ANA", f"status update {i}") for i in range(250)]
+    earlier = chat.FakeMessage(
+        ago(200),
+        "U0ALERTBOT",
+        "[FIRING:1] KubePodCrashLooping shop/checkout-6b8d5f4c9-q8m2n",
+        bot=True,
+        replies=[
+            chat.FakeMessage(ago(190), "U0ANA", "looking"),
+            chat.FakeMessage(ago(170), "U0ANA", "fixed by raising the checkout memory limit to 512Mi"),
+        ],
+    )
+    return [
+        earlier,
+        chat.FakeMessage(ago(180), "U0ANA", "reminder: payments maintenance window tonight 22:00"),
+        *noise,
+        chat.FakeMessage(ago(41), "U0DEPLOY", "Deploying checkout v2.3.0 to prod (PR #481)"),
+        chat.FakeMessage(ago(39), "U0DEPLOY", "checkout v2.3.0 rollout complete"),
+        chat.FakeMessage(
+            ago(2), "U0ALERTBOT", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p", bot=True
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def slack_url() -> Iterator[str]:
+    fake = chat.FakeSlackApi(
+        [chat.FakeChannel("C0ALERTS", "alerts-prod", channel_messages())], token=SLACK_TOKEN
+    )
+    with ServedApp(fake.app) as served:
+        yield served.url
+
+
+@pytest.fixture(scope="module")
+def discord_url() -> Iterator[str]:
+    fake = chat.FakeDiscordApi(
+        [chat.FakeChannel("1100000000000000001", "incidents", channel_messages())],
+        token=DISCORD_TOKEN,
+        guild_id=GUILD,
+    )
+    with ServedApp(fake.app) as served:
+        yield served.url
+
+
+def check(result: Any, agent: str) -> None:
+    assert result.status is AgentStatus.OK, (result.errors, result.notes)
+    deploy = next(f for f in result.findings if f.id == f"{agent}:deploy:checkout/v2.3.0")
+    assert deploy.change is Trigger.DEPLOY and deploy.relevance >= 0.85
+    assert len(deploy.evidence) == 2 and all(e.url for e in deploy.evidence)
+    earlier = next(f for f in result.findings if f.id == f"{agent}:earlier-firing:KubePodCrashLooping")
+    assert "fixed by raising the checkout memory limit to 512Mi" in earlier.title
+    assert not any("maintenance" in f.title for f in result.findings)
+
+
+def test_slack_scanner_through_the_web_client(slack_url: str) -> None:
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        received_at=ago(2),
+        text="[FIRING:1] KubePodCrashLooping (prod-eks) shop/checkout-7d9f8c6b5-x2k4p",
+    )
+    platform = SlackPlatform(SLACK_TOKEN, f"{slack_url}/api/")
+    result = SlackScanner(load_config(), "slack_scanner", platform=platform).run(ctx, Budget.of(15))
+    check(result, "slack_scanner")
+    deploy = next(f for f in result.findings if f.id == "slack_scanner:deploy:checkout/v2.3.0")
+    assert "C0ALERTS" in (deploy.evidence[0].url or "")
+
+
+def test_discord_scanner_through_the_rest_client(discord_url: str) -> None:
+    ctx = build_alert_context(
+        platform="discord",
+        channel="1100000000000000001",
+        received_at=ago(2),
+        text="[FIRING:1] KubePodCrashLooping (prod-eks) shop/checkout-7d9f8c6b5-x2k4p",
+    )
+    platform = DiscordPlatform(DISCORD_TOKEN, f"{discord_url}/api/v10")
+    result = DiscordScanner(load_config(), "discord_scanner", platform=platform).run(ctx, Budget.of(15))
+    check(result, "discord_scanner")
+    deploy = next(f for f in result.findings if f.id == "discord_scanner:deploy:checkout/v2.3.0")
+    assert (deploy.evidence[0].url or "").startswith(
+        f"https://discord.com/channels/{GUILD}/1100000000000000001/"
+    )

@@ -1,0 +1,93 @@
+"""Every project scenario's chat history through the Slack and Discord stand-ins and the official
+clients: the announced change that is the scenario's trigger is found and relevant, decoys stay
+low, and nothing errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.base import Budget
+from agents.discord_scanner.agent import DiscordScanner
+from agents.master.context import build_alert_context
+from agents.slack_scanner.agent import SlackScanner
+from shared.chat.discord import DiscordPlatform
+from shared.chat.slack import SlackPlatform
+from shared.config import load_config
+from shared.contracts import AgentStatus, AlertContext
+from shared.sandbox.resolved import ResolvedScenario
+from shared.sandbox.scenario import load_scenario
+
+chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
+pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
+from shared.sandbox.http import ServedApp  # noqa: E402
+
+pytestmark = pytest.mark.functional
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+FILES = sorted(SCENARIOS.glob("*.yaml"))
+TOKEN = "sandbox-token-for-tests"
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[dict[str, tuple[Any, str]]]:
+    slack = chat.FakeSlackApi([], token=TOKEN)
+    discord = chat.FakeDiscordApi([], token=TOKEN, guild_id="1000000000000000000")
+    with ServedApp(slack.app) as s, ServedApp(discord.app) as d:
+        yield {"slack": (slack, f"{s.url}/api/"), "discord": (discord, f"{d.url}/api/v10")}
+
+
+def context_of(resolved: ResolvedScenario) -> AlertContext:
+    alert = resolved.alert
+    first: Any = alert.alerts[0] if alert.alerts else None
+    return build_alert_context(
+        platform=alert.platform,
+        channel=alert.channel,
+        text=alert.text or "",
+        labels=first.labels if first else None,
+        annotations=first.annotations if first else None,
+        received_at=alert.at,
+        starts_at=first.starts_at if first else None,
+        generator_url=(first.generator_url or None) if first else None,
+    )
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario_chat_history(path: Path, fakes: dict[str, tuple[Any, str]]) -> None:
+    resolved = load_scenario(path).resolve()
+    ctx = context_of(resolved)
+    config = load_config()
+    slack, slack_url = fakes["slack"]
+    discord, discord_url = fakes["discord"]
+    slack.load(chat.as_channels(resolved.slack_channels))
+    discord.load(chat.as_channels(resolved.discord_channels))
+    results = {
+        "slack_scanner": SlackScanner(config, "slack_scanner", platform=SlackPlatform(TOKEN, slack_url)),
+        "discord_scanner": DiscordScanner(
+            config, "discord_scanner", platform=DiscordPlatform(TOKEN, discord_url)
+        ),
+    }
+    findings = []
+    for agent, scanner in results.items():
+        result = scanner.run(ctx, Budget.of(15))
+        assert result.status is not AgentStatus.ERROR, result.errors
+        findings.extend(result.findings)
+        expected = resolved.expected
+        if agent in expected.evidence_from and expected.trigger is not None:
+            triggers = [f for f in result.findings if f.change is expected.trigger and f.relevance >= 0.5]
+            assert triggers, [(f.id, f.change, f.relevance) for f in result.findings]
+            assert all(e.url for f in triggers for e in f.evidence)
+    relevant = [f for f in findings if f.relevance >= 0.5]
+    assert not [f.title for f in relevant if "maintenance" in f.title.lower()]
+    names = set(_subject_names(ctx))
+    for f in findings:  # a change that names another service than the alert's is never a candidate trigger
+        if names and f.change is not None and f.resources and not set(f.resources) & names:
+            assert f.relevance < 0.3, f.title
+
+
+def _subject_names(ctx: AlertContext) -> list[str]:
+    h = ctx.hints
+    return [n for n in (h.workload, h.service, h.pod, ctx.labels.get("persistentvolumeclaim")) if n]
