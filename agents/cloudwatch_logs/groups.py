@@ -38,6 +38,10 @@ def lookups(scope: Scope, configured: list[str] | tuple[str, ...]) -> list[Looku
     if scope.cluster:
         found.append(Lookup(prefix=f"/aws/containerinsights/{scope.cluster}/"))
         found.append(Lookup(prefix=f"/aws/eks/{scope.cluster}/"))
+    elif scope.has_target:
+        # A Kubernetes alert that does not name its cluster: its pods' logs are in some cluster's
+        # Container Insights group.
+        found.append(Lookup(prefix="/aws/containerinsights/"))
     for name in scope.names:
         if scope.pod and name == scope.pod:
             continue  # a pod name is matched inside streams, not group names
@@ -63,6 +67,10 @@ def score_group(name: str, scope: Scope, configured: list[str] | tuple[str, ...]
         return 0.95, "the Lambda function the alert names"
     if name in configured:
         return 0.9, "configured in sources.cloudwatch_logs.log_groups"
+    if lowered.startswith("/aws/containerinsights/") and not scope.cluster:
+        if lowered.endswith("/application") and scope.has_target:
+            return 0.75, "Container Insights application logs (the alert names no cluster)"
+        return 0.0, "Container Insights logs of a cluster the alert does not name"
     if scope.cluster and lowered.startswith(f"/aws/containerinsights/{scope.cluster.lower()}/"):
         kind = lowered.rsplit("/", 1)[-1]
         if kind == "application":

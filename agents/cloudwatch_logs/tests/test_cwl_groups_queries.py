@@ -63,6 +63,19 @@ def test_lambda_function_named_by_the_alert_scores_high() -> None:
     assert score >= 0.95 and "Lambda" in reason
 
 
+def test_kubernetes_alert_without_a_cluster_reads_container_insights_application_groups() -> None:
+    the_scope = scope(namespace="payments", workload="payments-api")
+    assert "prefix /aws/containerinsights/" in [lookup.describe() for lookup in lookups(the_scope, [])]
+    found = {
+        CI: 0,
+        "/aws/containerinsights/prod-eks/performance": 0,
+        "/aws/rds/instance/payments-db/postgresql": 0,
+    }
+    chosen = select_groups(found, the_scope, [], 5)
+    assert [g.name for g in chosen] == [CI, "/aws/rds/instance/payments-db/postgresql"]
+    assert select_groups({CI: 0}, scope(), [], 5) == []  # no target at all: no guessing
+
+
 def test_no_hint_means_no_guessing() -> None:
     assert lookups(scope(), []) == []
     assert select_groups({"/aws/lambda/anything": 0, "/app/x": 0}, scope(), [], 5) == []
