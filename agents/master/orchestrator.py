@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.synthesis import synthesize
@@ -60,12 +61,15 @@ class Investigator:
             self.client,
             ctx,
             {agent_id: self.config.budget_for(agent_id) for agent_id in scanners},
-            deadline_s=defaults.deadline_seconds,
+            # With a model, the narrative needs its slice of the deadline after the harvest.
+            deadline_s=defaults.deadline_seconds - narrative_reserve_s(self.config),
             cutoff_s=defaults.late_cutoff_seconds,
         )
         harvested = await fanout.harvest()
         results = dict(harvested)
         report = synthesize(ctx, list(results.values()), elapsed_ms=_ms_since(started))
+        left = defaults.deadline_seconds - (time.monotonic() - started)
+        report = await asyncio.to_thread(narrate, self.config, report, seconds=left)
         report = await self._post_report(chat, ctx, thread, report)
         self._archive(report)
 
@@ -118,6 +122,8 @@ class Investigator:
         async for late in fanout.late_results():
             results[late.agent] = late
             updated = synthesize(ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms)
+            if report.telemetry.narrative == "model narrative":  # keep the model's grounded cause
+                updated = updated.model_copy(update={"cause": report.cause})
             text = render_update(late, updated, previous=report)
             try:
                 await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
