@@ -26,7 +26,8 @@ from shared.contracts import IncidentReport
 from shared.errors import SreOnCallError
 from shared.sandbox.agents import AgentProcesses
 from shared.sandbox.aws import MotoServer, aws_env, create_bucket, create_dedup_table, seed_cloudwatch_logs
-from shared.sandbox.chat import FakeDiscordApi, FakeSlackApi
+from shared.sandbox.discord_api import FakeDiscordApi
+from shared.sandbox.slack_api import FakeSlackApi
 from shared.sandbox.http import ServedApp
 from shared.sandbox.kube import FakeKubeApi
 from shared.sandbox.procs import free_port
