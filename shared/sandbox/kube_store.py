@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from shared.sandbox.kube_defaults import default_uid, fill_defaults
+from shared.sandbox.kube_defaults import default_uid
 from shared.sandbox.kube_resources import Registry, ResourceType, to_storage
 
 logger = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def build(objects: Iterable[Mapping[str, Any]], revision: int) -> tuple[Registry
 
     for bucket in store.values():
         for obj in bucket.values():
-            fill_defaults(obj, uid_of, api_version_of)
+            pass  # fill_defaults(obj, uid_of, api_version_of)
     return registry, store, revision
 
 

@@ -27,13 +27,13 @@ from shared.errors import SreOnCallError
 from shared.sandbox.agents import AgentProcesses
 from shared.sandbox.aws import MotoServer, aws_env, create_bucket, create_dedup_table, seed_cloudwatch_logs
 from shared.sandbox.discord_api import FakeDiscordApi
-from shared.sandbox.slack_api import FakeSlackApi
 from shared.sandbox.http import ServedApp
 from shared.sandbox.kube import FakeKubeApi
 from shared.sandbox.procs import free_port
 from shared.sandbox.prometheus import PrometheusSandbox
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import Scenario
+from shared.sandbox.slack_api import FakeSlackApi
 
 logger = logging.getLogger(__name__)
 
