@@ -51,6 +51,10 @@ _DEPLOY = re.compile(
 _VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?!\.?\d)(?![A-Za-z_])")
 _NAME = r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*"
 _IMAGE = re.compile(rf"\b(?P<svc>{_NAME}):(?P<ver>v?\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z.]+)?)\b")
+# A message that opens with a service and its version is a release note, whatever verb follows.
+_RELEASE_NOTE = re.compile(
+    rf"^\W*(?P<svc>{_NAME})\s+(?P<ver>v\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?)(?![\w.])"
+)
 _KEY = r"(?P<key>[A-Z][A-Z0-9_]{2,}|[a-z][a-z0-9_\-]*(?:\.[a-z0-9_\-]+){1,6})"
 _VALUE = r"[\"'`]?(?P<{}>[\w.%/\-]+?)[\"'`]?"
 _CONFIG_VERB = (
@@ -130,6 +134,11 @@ def _service_near(text: str, start: int, end: int) -> str | None:
 
 def deploy_of(text: str) -> Mention | None:
     verb = _DEPLOY.search(text)
+    note = _RELEASE_NOTE.match(text)
+    if note and note.group("svc").lower() not in _STOP:
+        # "orders-api v5.4.0 going out", "feature-extractor v2.0.0: bumped CPU to 2 cores"
+        phrase = verb.group(0) if verb else "release"
+        return Mention(Kind.DEPLOY, note.group("svc"), note.group("ver"), phrase=phrase)
     if verb is None:
         return None
     image = _IMAGE.search(text)

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from agents.prometheus.promql import Subject, matcher, regex_escape, with_matchers
+from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
 # Metric names each look-up may return.
 POD_METRICS = (
@@ -122,8 +122,8 @@ def node_lookups(nodes: list[str]) -> list[tuple[str, str, list[str]]]:
         return []
     names = "|".join(regex_escape(n) for n in sorted(set(nodes))[:10])
     return [
-        ("node", NODE_METRICS, [f'node=~"{names}"']),
-        ("node_instance", NODE_METRICS, [f'instance=~"({names})(:[0-9]+)?"']),
+        ("node", NODE_METRICS, [matcher(node__re=names)]),
+        ("node_instance", NODE_METRICS, [matcher(instance__re=f"({names})(:[0-9]+)?")]),
     ]
 
 
@@ -262,7 +262,7 @@ def _plan_infra(plan: dict[str, str], discovery: Discovery, subject: Subject) ->
         ups = discovery.names("up")
         if ups:
             names = "|".join(regex_escape(n) for n in sorted(ups))
-            plan["up"] = f'min by (__name__, job, service) ({{__name__=~"{names}",{ns}}})'
+            plan["up"] = f"min by (__name__, job, service) ({{__name__=~{quote(names)},{ns}}})"
     filesystems = {"node_filesystem_avail_bytes", "node_filesystem_size_bytes"}
     if "kube_node_status_condition" in discovery.names("node"):
         conditions = with_matchers(discovery.selectors["node"], 'status="true"')

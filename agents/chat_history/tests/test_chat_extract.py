@@ -25,6 +25,12 @@ def one(text: str, *, bot: bool = False) -> Mention:
             "v4.1.0",
         ),
         ("Released billing-worker 1.8.2.", "billing-worker", "1.8.2"),
+        (
+            "orders-api v5.4.0 going out (PR #1290: read DB password from the v2 secret)",
+            "orders-api",
+            "v5.4.0",
+        ),
+        ("feature-extractor v2.0.0: bumped CPU to 2 cores per pod", "feature-extractor", "v2.0.0"),
     ],
 )
 def test_deploy_announcements_name_service_and_version(text: str, service: str, version: str) -> None:

@@ -32,12 +32,24 @@ SCENARIO = {
         "prometheus": {
             "series": [
                 {
+                    "labels": {
+                        "__name__": "kube_node_status_condition",
+                        "node": "ip-10-0-3-17.ec2.internal",
+                        "condition": "DiskPressure",
+                        "status": "true",
+                    },
+                    "samples": [
+                        {"from": "now-60m", "to": "now-10m", "value": 0},
+                        {"from": "now-10m", "to": "now", "value": 1},
+                    ],
+                },
+                {
                     "labels": {"__name__": "queue_depth", "namespace": "jobs", "service": "worker"},
                     "samples": [
                         {"from": "now-60m", "to": "now-20m", "value": 10},
                         {"from": "now-20m", "to": "now", "value": 90},
                     ],
-                }
+                },
             ],
             "rules": (
                 "groups:\n  - name: g\n    rules:\n"
@@ -110,6 +122,20 @@ def test_a_rule_found_by_name_is_evaluated_with_its_breach_start(prometheus_url:
     assert "now 90 > 50" in expr.title
     queue = next(f for f in result.findings if f.id.startswith("prometheus:queue-growing:"))
     assert "grew from 10 to 90" in queue.title
+
+
+def test_a_node_named_with_dots_is_looked_up_by_a_valid_matcher(prometheus_url: str) -> None:
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0",
+        received_at=datetime.now(UTC),
+        labels={"alertname": "KubeNodeDiskPressure", "node": "ip-10-0-3-17.ec2.internal"},
+    )
+    result = scanner(prometheus_url).run(ctx, Budget.of(10))
+    assert not result.errors
+    node = next(f for f in result.findings if f.id.startswith("prometheus:node-condition:"))
+    assert node.title.startswith("Node ip-10-0-3-17.ec2.internal is DiskPressure=True since")
+    assert node.cause_hint is CauseCategory.NODE_FAILURE
 
 
 def test_an_unreachable_server_is_an_error_with_the_reason() -> None:
