@@ -186,7 +186,7 @@ def build(objects: Iterable[Mapping[str, Any]], revision: int) -> tuple[Registry
 
     for bucket in store.values():
         for obj in bucket.values():
-            pass  # fill_defaults(obj, uid_of, api_version_of)
+            fill_defaults(obj, uid_of, api_version_of)
     return registry, store, revision
 
 
