@@ -76,6 +76,13 @@ _CONFIG_WORDS = re.compile(
     r"|helm values|terraform apply(?:ed)?)\b",
     re.IGNORECASE,
 )
+# Access and security changes: "tightened the invoices bucket policy", "rotated the API key".
+_POLICY = re.compile(
+    r"\b(tightened|loosened|restricted|locked down|rotated|revoked|granted|removed|changed|updated|"
+    r"replaced|renewed)\b[^.;\n]{0,60}?\b(bucket policy|policy|permissions?|iam|role|security group|"
+    r"network ?policy|firewall|acl|certificates?|cert|secrets?|credentials?|password|api key|token)\b",
+    re.IGNORECASE,
+)
 _TRAFFIC = re.compile(
     r"\b(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|launch(?:ed)?|"
     r"load test|traffic|tv ad|black friday|went viral)\b",
@@ -172,7 +179,7 @@ def config_of(text: str) -> Mention | None:
     assign = _ASSIGN.search(text)
     if assign and (_CONFIG_WORDS.search(text) or re.search(r"\b(set|changed|updated)\b", text, re.I)):
         return Mention(Kind.CONFIG, key=assign.group("key"), new=assign.group("new"), phrase=assign.group(0))
-    words = _CONFIG_WORDS.search(text)
+    words = _CONFIG_WORDS.search(text) or _POLICY.search(text)
     if words:
         return Mention(Kind.CONFIG, phrase=words.group(0))
     return None

@@ -47,6 +47,12 @@ def test_config_changes_carry_key_and_values() -> None:
     assert (m.service, m.key, m.old, m.new) == ("quotes-api", "server.tomcat.threads.max", "200", "20")
     m = one("feature flag new-pricing enabled for everyone")
     assert (m.kind, m.key, m.new) == (Kind.CONFIG, "new-pricing", "enabled")
+    m = one("tightened the invoices-export bucket policy: deny s3:PutObject unless aws:SourceVpce matches")
+    assert (m.kind, m.key) == (
+        Kind.CONFIG,
+        None,
+    ) and m.phrase == "tightened the invoices-export bucket policy"
+    assert classify("rolled the new CoreDNS config to staging only, prod untouched", bot=False) == []
     m = one("set LOG_LEVEL=debug on checkout, configmap updated")
     assert (m.key, m.new) == ("LOG_LEVEL", "debug")
 
