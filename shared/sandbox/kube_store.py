@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from shared.sandbox.kube_defaults import default_uid
+from shared.sandbox.kube_defaults import default_uid, fill_defaults
 from shared.sandbox.kube_resources import Registry, ResourceType, to_storage
 
 logger = logging.getLogger(__name__)
