@@ -67,7 +67,7 @@ class ServedApp:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True
+            target=self._serve, args=(self._server, sock), name=self.name, daemon=True
         )
         self._thread.start()
         self.url = f"http://{self.host}:{port}"
@@ -78,6 +78,12 @@ class ServedApp:
             raise
         logger.debug("name=<%s>, url=<%s> | serving", self.name, self.url)
         return self.url
+
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        try:
+            server.run(sockets=[sock])
+        except SystemExit as e:  # uvicorn exits this way when the app's startup fails
+            logger.warning("name=<%s>, code=<%s> | uvicorn exited", self.name, e.code)
 
     def _wait_ready(self, port: int) -> None:
         deadline = time.monotonic() + self.start_timeout

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -388,3 +389,31 @@ def test_discovery_names_each_resource_and_its_scope(url: str) -> None:
         "StatefulSet",
         "DaemonSet",
     }
+
+
+def test_served_app_restarts_and_frees_its_port() -> None:
+    served = ServedApp(FakeKubeApi(OBJECTS, LOGS).app)
+    first = served.start()
+    assert served.start() == first  # already running: same server
+    assert client.VersionApi(api_client(first, None)).get_code().minor == "31"
+    served.stop()
+    served.stop()  # twice is fine
+    with pytest.raises(Exception):  # noqa: B017 - any connection error: nothing listens any more
+        httpx.get(f"{first}/version", timeout=1)
+    second = served.start()
+    try:
+        assert httpx.get(f"{second}/version", timeout=1).json()["major"] == "1"
+    finally:
+        served.stop()
+
+
+def test_served_app_reports_an_app_that_cannot_start() -> None:
+    async def broken(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": "no"})
+
+    served = ServedApp(broken, start_timeout=5)
+    with pytest.raises(RuntimeError, match="uvicorn exited"):
+        served.start()
+    assert not served.running
