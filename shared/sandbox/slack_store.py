@@ -157,7 +157,8 @@ class Workspace:
         return {
             "id": user_id,
             "team_id": TEAM_ID,
-            "name": (name or user_id).lower().replace(" ", "."),
+            # The handle; a user the scenario names nowhere keeps their id rather than an invented one.
+            "name": name.lower().replace(" ", ".") if name else user_id,
             "deleted": False,
             "real_name": name,
             "tz": "Etc/UTC",
