@@ -21,8 +21,9 @@ from agents.prometheus.analyzers import analyze, analyze_alert
 from agents.prometheus.client import PrometheusClient, client_from_env
 from agents.prometheus.common import Frame, hhmm
 from agents.prometheus.promql import Subject
+from agents.prometheus.reader import PrometheusReader, Window
 from agents.prometheus.signals import build_plan, lookups, node_lookups, nodes_of
-from agents.prometheus.tools import PrometheusReader, Window, make_tools
+from agents.prometheus.tools import make_tools
 from shared.config import AppConfig
 from shared.contracts import AlertContext, CauseCategory, Evidence, EvidenceKind, Finding, Severity
 from shared.errors import ConfigError, SourceError

@@ -1,10 +1,10 @@
 """The Prometheus analyzers: fetched series in, `Finding`s out. Pure and deterministic.
 
-`analyze` runs every signal analyzer (`resource_signals`, `app_signals`), then applies the rules that
-need more than one signal: a surge that drove an HPA to its maximum is the trigger, not the cause;
-errors that begin at a rollout with no resource explanation point at the release; restarts of a
-container at its memory limit are OOM kills. `analyze_alert` states when the alert's own expression
-began to hold.
+`analyze` runs every signal analyzer (`resource_signals`, `infra_signals`, `app_signals`,
+`pool_signals`), then applies the rules that need more than one signal: a surge that drove an HPA
+to its maximum is the trigger, not the cause; errors that begin at a rollout with no resource
+explanation point at the release; restarts of a container at its memory limit are OOM kills.
+`analyze_alert` states when the alert's own expression began to hold.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.prometheus import app_signals, resource_signals
+from agents.prometheus import app_signals, infra_signals, pool_signals, resource_signals
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame, fmt_number, hhmm
 from agents.prometheus.promql import is_constant
@@ -24,15 +24,15 @@ ANALYZERS = (
     resource_signals.oomkilled,
     resource_signals.restarts,
     resource_signals.cpu,
-    resource_signals.hpa,
-    resource_signals.volumes,
-    resource_signals.node_disks,
-    resource_signals.nodes,
+    infra_signals.hpa,
+    infra_signals.volumes,
+    infra_signals.node_disks,
+    infra_signals.nodes,
     app_signals.requests,
     app_signals.errors,
     app_signals.latency,
-    app_signals.pools,
-    app_signals.queues,
+    pool_signals.pools,
+    pool_signals.queues,
     app_signals.versions,
     app_signals.neighbours_down,
 )

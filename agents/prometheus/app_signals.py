@@ -8,29 +8,13 @@ from datetime import datetime, timedelta
 
 from agents.prometheus.changepoint import detect_change, first_crossing
 from agents.prometheus.client import Series
-from agents.prometheus.common import Frame, fmt_number, fmt_pct, fmt_rate, fmt_seconds, hhmm, values_at
+from agents.prometheus.common import RELEVANT, Frame, fmt_pct, fmt_rate, fmt_seconds, hhmm, values_at
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 SPIKE_FACTOR = 1.8
 ERROR_RATIO = 0.05
 LATENCY_FACTOR = 2.0
-QUEUE_FACTOR = 2.0
-MIN_EXHAUSTED_POINTS = 3  # a pool at its maximum for one sample is busy, not exhausted
-RELEVANT = 0.9
-
-
-def _name(frame: Frame) -> str:
-    return frame.subject.name or frame.subject.namespace or "the workload"
-
-
-def _where(frame: Frame) -> tuple[str, ...]:
-    s = frame.subject
-    return (f"{s.namespace}/{s.name}",) if s.namespace and s.name else ()
-
-
-def _slug(frame: Frame) -> str:
-    return f"{frame.subject.namespace or '-'}/{frame.subject.name or '-'}"
 
 
 def requests(readings: Readings, frame: Frame) -> list[Finding]:
@@ -46,14 +30,14 @@ def requests(readings: Readings, frame: Frame) -> list[Finding]:
     times = f"{factor:.1f}x" if factor else "from zero"
     return [
         frame.finding(
-            f"request-rate-surge:{_slug(frame)}",
+            f"request-rate-surge:{frame.workload_slug}",
             severity=Severity.WARNING,
             title=(
-                f"{_name(frame)} request rate rose {times}: {fmt_rate(change.before)} to "
+                f"{frame.name} request rate rose {times}: {fmt_rate(change.before)} to "
                 f"{fmt_rate(change.after)} from {hhmm(change.onset)}"
             ),
             detail=f"A {change.kind} in the request rate, to a load not seen earlier in the window.",
-            resources=_where(frame),
+            resources=frame.workload_resources,
             first_seen=change.onset,
             last_seen=series[0].points[-1][0],
             evidence=(
@@ -90,10 +74,10 @@ def errors(readings: Readings, frame: Frame) -> list[Finding]:
     )
     return [
         frame.finding(
-            f"error-ratio:{_slug(frame)}",
+            f"error-ratio:{frame.workload_slug}",
             severity=Severity.CRITICAL if now >= 2 * ERROR_RATIO else Severity.WARNING,
-            title=f"{_name(frame)} 5xx error ratio {rose}",
-            resources=_where(frame),
+            title=f"{frame.name} 5xx error ratio {rose}",
+            resources=frame.workload_resources,
             first_seen=onset,
             last_seen=points[-1][0],
             evidence=(frame.evidence(readings.expr("errors"), f"error ratio {fmt_pct(now)} now", onset),),
@@ -112,13 +96,13 @@ def latency(readings: Readings, frame: Frame) -> list[Finding]:
         return []
     return [
         frame.finding(
-            f"latency-p99:{_slug(frame)}",
+            f"latency-p99:{frame.workload_slug}",
             severity=Severity.WARNING,
             title=(
-                f"{_name(frame)} p99 latency rose from {fmt_seconds(change.before)} to "
+                f"{frame.name} p99 latency rose from {fmt_seconds(change.before)} to "
                 f"{fmt_seconds(change.after)} at {hhmm(change.onset)}"
             ),
-            resources=_where(frame),
+            resources=frame.workload_resources,
             first_seen=change.onset,
             last_seen=series[0].points[-1][0],
             evidence=(
@@ -129,130 +113,6 @@ def latency(readings: Readings, frame: Frame) -> list[Finding]:
             relevance=RELEVANT,
         )
     ]
-
-
-def _pool_name(labels: dict[str, str], family: str) -> str:
-    return labels.get("pool") or labels.get("name") or family
-
-
-def pools(readings: Readings, frame: Frame) -> list[Finding]:
-    families = sorted({k.split(":")[1] for k in readings.keys("pool:")})
-    findings = []
-    for family in families:
-        roles = {role: readings.get(f"pool:{family}:{role}") for role in ("active", "max", "pending")}
-        by_pool: dict[str, dict[str, Series]] = defaultdict(dict)
-        for role, series_list in roles.items():
-            for s in series_list:
-                by_pool[_pool_name(s.labels, family)][role] = s
-        for pool, got in sorted(by_pool.items()):
-            findings.extend(_pool_findings(readings, frame, family, pool, got))
-    return findings
-
-
-def _pool_findings(
-    readings: Readings, frame: Frame, family: str, pool: str, got: dict[str, Series]
-) -> list[Finding]:
-    active, top, pending = got.get("active"), got.get("max"), got.get("pending")
-    exhausted_since: datetime | None = None
-    if active and top:
-        limits = dict(top.points)
-        waits = dict(pending.points) if pending else {}
-        marks = [
-            (t, 1.0 if v >= limits.get(t, float("inf")) and (not pending or waits.get(t, 0) > 0) else 0.0)
-            for t, v in active.points
-        ]
-        since = first_crossing(marks, 1.0)
-        if since is not None and sum(1 for t, _ in marks if t >= since) >= MIN_EXHAUSTED_POINTS:
-            exhausted_since = since
-    name = f"{_name(frame)} {pool}"
-    unit = "threads" if "thread" in family else "connections"
-    findings: list[Finding] = []
-    key = lambda role: readings.expr(f"pool:{family}:{role}")  # noqa: E731
-    if exhausted_since is not None and active and top:
-        waiting = f", {fmt_number(round(pending.values[-1]))} waiting" if pending else ""
-        evidence = [
-            frame.evidence(key("active"), f"in use {fmt_number(active.values[-1])}", exhausted_since),
-            frame.evidence(key("max"), f"max {fmt_number(top.values[-1])}", exhausted_since),
-        ]
-        if pending:
-            evidence.append(
-                frame.evidence(
-                    key("pending"), f"waiting {fmt_number(round(pending.values[-1]))}", exhausted_since
-                )
-            )
-        findings.append(
-            frame.finding(
-                f"pool-exhausted:{_slug(frame)}/{pool}",
-                severity=Severity.CRITICAL,
-                title=(
-                    f"{name} pool exhausted: {fmt_number(active.values[-1])} of {fmt_number(top.values[-1])} "
-                    f"{unit} in use{waiting} since {hhmm(exhausted_since)}"
-                ),
-                detail=f"{family}: every one of the pool's {unit} in use since {hhmm(exhausted_since)}.",
-                resources=_where(frame),
-                first_seen=exhausted_since,
-                last_seen=active.points[-1][0],
-                evidence=tuple(evidence),
-                cause_hint=CauseCategory.RESOURCE_POOL_EXHAUSTION,
-                relevance=RELEVANT,
-            )
-        )
-    if top is not None:
-        lowered = detect_change(top.points)
-        if lowered is not None and lowered.kind == "step" and lowered.after <= 0.7 * lowered.before:
-            findings.append(
-                frame.finding(
-                    f"pool-max-lowered:{_slug(frame)}/{pool}",
-                    severity=Severity.CRITICAL if exhausted_since else Severity.WARNING,
-                    title=(
-                        f"{name} maximum pool size lowered from {fmt_number(round(lowered.before))} to "
-                        f"{fmt_number(round(lowered.after))} at {hhmm(lowered.onset)}"
-                    ),
-                    detail="A configuration change: the pool's maximum dropped in one step.",
-                    resources=_where(frame),
-                    first_seen=lowered.onset,
-                    last_seen=top.points[-1][0],
-                    evidence=(
-                        frame.evidence(
-                            key("max"),
-                            f"{fmt_number(round(lowered.before))} -> {fmt_number(round(lowered.after))}",
-                            lowered.onset,
-                        ),
-                    ),
-                    cause_hint=CauseCategory.RESOURCE_POOL_EXHAUSTION if exhausted_since else None,
-                    change=Trigger.CONFIG_CHANGE,
-                    relevance=RELEVANT,
-                )
-            )
-    return findings
-
-
-def queues(readings: Readings, frame: Frame) -> list[Finding]:
-    findings = []
-    for key in readings.keys("queue:"):
-        metric = key.split(":", 1)[1]
-        for series in readings.get(key)[:3]:
-            change = detect_change(series.points)
-            factor = change.factor() if change else None
-            if change is None or not change.rising or (factor is not None and factor < QUEUE_FACTOR):
-                continue
-            label = series.labels.get("queue") or series.labels.get("name") or metric
-            findings.append(
-                frame.finding(
-                    f"queue-growing:{_slug(frame)}/{label}",
-                    severity=Severity.WARNING,
-                    title=(
-                        f"{_name(frame)} queue {label} grew from {fmt_number(round(change.before))} to "
-                        f"{fmt_number(round(change.after))} from {hhmm(change.onset)}"
-                    ),
-                    resources=_where(frame),
-                    first_seen=change.onset,
-                    last_seen=series.points[-1][0],
-                    evidence=(frame.evidence(readings.expr(key), f"{metric} {change.kind}", change.onset),),
-                    relevance=0.8,
-                )
-            )
-    return findings
 
 
 def _new_value(
@@ -276,13 +136,11 @@ def versions(readings: Readings, frame: Frame) -> list[Finding]:
     images: dict[str, list[Series]] = defaultdict(list)
     for s in readings.get("images"):
         images[s.labels.get("container", "")].append(s)
-    sources = [
-        (f"image of {_name(frame)} ({c})", "image", "images", lst) for c, lst in sorted(images.items())
-    ]
+    sources = [(f"image of {frame.name} ({c})", "image", "images", lst) for c, lst in sorted(images.items())]
     build = readings.get("build_info")
     if build:
         label = next((k for k in build[0].labels if k != "__name__"), "version")
-        sources.append((f"{_name(frame)} version", label, "build_info", build))
+        sources.append((f"{frame.name} version", label, "build_info", build))
     for what, label, key, series_list in sources:
         found = _new_value(series_list, label, frame)
         if found is None:
@@ -293,11 +151,11 @@ def versions(readings: Readings, frame: Frame) -> list[Finding]:
         was = f" (was {previous})" if previous else ""
         findings.append(
             frame.finding(
-                f"version-change:{_slug(frame)}/{key}",
+                f"version-change:{frame.workload_slug}/{key}",
                 severity=Severity.INFO,
                 title=f"New {what}: {new} from {hhmm(since)}{was}",
                 detail="A rollout: series with the new value appear from this time.",
-                resources=_where(frame),
+                resources=frame.workload_resources,
                 first_seen=since,
                 last_seen=since,
                 evidence=(
@@ -328,7 +186,7 @@ def neighbours_down(readings: Readings, frame: Frame) -> list[Finding]:
                 f"target-down:{frame.subject.namespace or '-'}/{target}/{metric}",
                 severity=Severity.CRITICAL,
                 title=f"{metric} of {frame.subject.namespace}/{target} dropped to 0 at {hhmm(down_since)}"
-                + ("" if itself else f" (a dependency in {_name(frame)}'s namespace)"),
+                + ("" if itself else f" (a dependency in {frame.name}'s namespace)"),
                 resources=(f"{frame.subject.namespace}/{target}",),
                 first_seen=down_since,
                 last_seen=series.points[-1][0],

@@ -13,6 +13,8 @@ from agents.prometheus.client import Series
 from agents.prometheus.promql import Subject, graph_link
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding
 
+# Relevance of a finding about the alert's own workload (its pods, its service, its HPA).
+RELEVANT = 0.9
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
 
 
@@ -37,6 +39,20 @@ class Frame:
             at=at,
             url=graph_link(self.base_url, expr, self.window, self.ctx.window_end) if self.base_url else None,
         )
+
+    @property
+    def name(self) -> str:
+        """The workload's name for titles."""
+        return self.subject.name or self.subject.namespace or "the workload"
+
+    @property
+    def workload_slug(self) -> str:
+        return f"{self.subject.namespace or '-'}/{self.subject.name or '-'}"
+
+    @property
+    def workload_resources(self) -> tuple[str, ...]:
+        s = self.subject
+        return (f"{s.namespace}/{s.name}",) if s.namespace and s.name else ()
 
     def finding(self, slug: str, **fields: Any) -> Finding:
         return Finding(id=f"{self.agent}:{slug_of(slug)}", agent=self.agent, **fields)
