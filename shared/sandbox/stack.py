@@ -254,6 +254,10 @@ class Sandbox:
         return {
             "moto": self.moto.url,
             "prometheus": f"http://127.0.0.1:{self.prometheus_port}",
+            "stand_ins": {
+                name: served.url
+                for name, served in zip(("kubernetes", "slack", "discord"), self._served, strict=False)
+            },
             "agents": self.agents.urls if self.agents else {},
             "intake": self.intake.url if self.intake else "",
             "workdir": str(self.workdir),
@@ -261,7 +265,8 @@ class Sandbox:
         }
 
     def state_json(self) -> str:
-        return json.dumps({**self.describe(), "pid": os.getpid()}, indent=2)
+        pids = [p.pid for p in self.agents.procs.values()] if self.agents else []
+        return json.dumps({**self.describe(), "pid": os.getpid(), "agent_pids": pids}, indent=2)
 
 
 @dataclass(frozen=True)

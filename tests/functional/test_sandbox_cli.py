@@ -1,0 +1,71 @@
+"""`sre-on-call sandbox up|down`: the sandbox starts, says where it runs, and stops leaving nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.json"
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "sandbox",
+            "up",
+            "--state",
+            str(state),
+            "--scenario",
+            str(ROOT / "examples/scenarios/oom-after-deploy.yaml"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert up.poll() is None, up.stderr.read().decode() if up.stderr else ""
+            assert time.monotonic() < deadline, "sandbox did not come up"
+            time.sleep(0.2)
+        info = json.loads(state.read_text())
+        assert httpx.get(f"{info['agents']['eks']}/ping").json()["status"] == "Healthy"
+        anonymous = httpx.get(f"{info['stand_ins']['kubernetes']}/api/v1/namespaces/shop/pods")
+        assert anonymous.status_code == 401  # the stand-in wants the sandbox's bearer token
+        assert "token" not in state.read_text().lower().replace("kubernetes_token", "")
+        query = httpx.get(
+            f"{info['prometheus']}/api/v1/query", params={"query": "kube_pod_container_resource_limits"}
+        )
+        assert query.json()["data"]["result"], "the scenario's series are backfilled"
+        down = subprocess.run(
+            [sys.executable, "-m", "shared.cli", "sandbox", "down", "--state", str(state)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert down.returncode == 0, down.stderr
+        assert up.wait(timeout=30) == 0
+        assert not state.exists()
+        assert not any(alive(pid) for pid in info["agent_pids"])
+    finally:
+        if up.poll() is None:
+            up.kill()
