@@ -229,6 +229,11 @@ def _agents(report: IncidentReport) -> Iterable[Line]:
         text = f"• {run.name}: {run.status.value.replace('_', ' ')}, {run.duration_ms / 1000:.1f} s"
         if run.status is AgentStatus.OK:
             text += f", {run.findings} finding{'s' if run.findings != 1 else ''}"
+        usage = run.usage
+        if usage.model != "none":  # a model-free agent costs nothing: the footer already says so
+            text += (
+                f" · {usage.model} {usage.input_tokens}/{usage.output_tokens} tokens ${usage.cost_usd:.4f}"
+            )
         line = [t(text)]
         if run.errors:
             line.append(t(" — " + one_line(run.errors[0], 200)))
@@ -242,4 +247,6 @@ def footer(report: IncidentReport) -> Line:
         f"${tel.cost_usd:.4f} · {tel.elapsed_ms / 1000:.1f} s · {tel.narrative} · "
         f"investigation {report.investigation_id}"
     )
+    if tel.narrative_rejected:
+        text += f" · {tel.narrative_rejected} model narrative(s) rejected"
     return (t(text),)

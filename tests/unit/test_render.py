@@ -284,3 +284,26 @@ def test_a_long_late_update_drops_findings_but_never_the_cause_line() -> None:
     assert "more line(s) in the full report" in text
     assert "*Likely cause updated:* Memory exhausted (was Cause unknown)" in text
     assert text.startswith("*Late result from eks*: ok, 0.9 s, 43 finding(s)")
+
+
+def test_agent_lines_show_each_agents_model_tokens_and_cost() -> None:
+    from datetime import UTC, datetime
+
+    from agents.master.context import build_alert_context
+    from agents.master.synthesis import synthesize
+    from shared.contracts import AgentResult, AgentStatus, Platform, TokenUsage
+    from shared.render import render_markdown
+
+    ctx = build_alert_context(
+        platform=Platform.SLACK, channel="C1", text="[FIRING:1] HighErrorRate", received_at=datetime.now(UTC)
+    )
+    usage = TokenUsage(
+        model="us.anthropic.claude-haiku-4-5", input_tokens=1200, output_tokens=300, cost_usd=0.0027
+    )
+    results = [
+        AgentResult(agent="eks", status=AgentStatus.NO_DATA, usage=usage),
+        AgentResult(agent="prometheus", status=AgentStatus.NO_DATA),
+    ]
+    text = render_markdown(synthesize(ctx, results))
+    assert "us.anthropic.claude-haiku-4-5 1200/300 tokens $0.0027" in text
+    assert "tokens 1200 in / 300 out" in text  # the footer's totals
