@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from shared.sandbox.alert_context import alert_context_of
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
@@ -35,7 +37,6 @@ from agents.eks.collect import affected_pods
 from agents.eks.scope import scope_from_context
 from agents.eks.state import ClusterState
 from agents.llm.narrative import PROMPT_TOKENS, prompt_size
-from agents.master.context import build_alert_context
 from agents.master.synthesis import synthesize
 from shared.contracts import AgentResult, AgentStatus, AlertContext, Finding, IncidentReport
 from shared.sandbox.resolved import ResolvedScenario
@@ -45,20 +46,7 @@ TARGET_TOKENS = 8_000
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def context_of(resolved: ResolvedScenario) -> AlertContext:
-    alert = resolved.alert
-    first: Any = alert.alerts[0] if alert.alerts else None
-    return build_alert_context(
-        platform=alert.platform,
-        channel=alert.channel,
-        text=alert.text or "",
-        labels=first.labels if first else None,
-        annotations=first.annotations if first else None,
-        received_at=alert.at,
-        starts_at=first.starts_at if first else None,
-        cluster_default=resolved.context.cluster,
-        region=resolved.region,
-    )
+context_of = alert_context_of
 
 
 def eks_findings(resolved: ResolvedScenario, ctx: AlertContext) -> list[Finding]:

@@ -12,13 +12,12 @@ import pytest
 
 from agents.base import Budget
 from agents.discord_scanner.agent import DiscordScanner
-from agents.master.context import build_alert_context
 from agents.slack_scanner.agent import SlackScanner
 from shared.chat.discord import DiscordPlatform
 from shared.chat.slack import SlackPlatform
 from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext
-from shared.sandbox.resolved import ResolvedScenario
+from shared.sandbox.alert_context import alert_context_of
 from shared.sandbox.scenario import load_scenario
 
 chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
@@ -40,19 +39,7 @@ def fakes() -> Iterator[dict[str, tuple[Any, str]]]:
         yield {"slack": (slack, f"{s.url}/api/"), "discord": (discord, f"{d.url}/api/v10")}
 
 
-def context_of(resolved: ResolvedScenario) -> AlertContext:
-    alert = resolved.alert
-    first: Any = alert.alerts[0] if alert.alerts else None
-    return build_alert_context(
-        platform=alert.platform,
-        channel=alert.channel,
-        text=alert.text or "",
-        labels=first.labels if first else None,
-        annotations=first.annotations if first else None,
-        received_at=alert.at,
-        starts_at=first.starts_at if first else None,
-        generator_url=(first.generator_url or None) if first else None,
-    )
+context_of = alert_context_of
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

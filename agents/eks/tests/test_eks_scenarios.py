@@ -7,8 +7,6 @@ pod logs it would fetch (`affected_pods`), the log scanner only the groups it wo
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from eks_builders import SCENARIOS
 
@@ -21,8 +19,8 @@ from agents.eks.analyzers import analyze
 from agents.eks.collect import affected_pods
 from agents.eks.scope import Scope, scope_from_context
 from agents.eks.state import ClusterState
-from agents.master.context import build_alert_context
-from shared.contracts import AlertContext, Finding
+from shared.contracts import Finding
+from shared.sandbox.alert_context import alert_context_of
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import load_scenario
 
@@ -31,20 +29,7 @@ MINE = {"eks", "cloudwatch_logs"}
 FILES = [p for p in sorted(SCENARIOS.glob("*.yaml")) if MINE & set(load_scenario(p).expected.evidence_from)]
 
 
-def context_of(resolved: ResolvedScenario) -> AlertContext:
-    alert = resolved.alert
-    first: Any = alert.alerts[0] if alert.alerts else None
-    return build_alert_context(
-        platform=alert.platform,
-        channel=alert.channel,
-        text=alert.text or "",
-        labels=first.labels if first else None,
-        annotations=first.annotations if first else None,
-        received_at=alert.at,
-        starts_at=first.starts_at if first else None,
-        cluster_default=resolved.context.cluster,
-        region=resolved.region,
-    )
+context_of = alert_context_of
 
 
 def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:

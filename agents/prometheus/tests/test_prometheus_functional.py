@@ -8,16 +8,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agents.base import Budget
-from agents.master.context import build_alert_context
 from agents.prometheus.agent import PrometheusScanner
 from agents.prometheus.client import PrometheusClient
 from shared.config import load_config
-from shared.contracts import AgentStatus, AlertContext, CauseCategory, Finding
+from shared.contracts import AgentStatus, CauseCategory, Finding
+from shared.sandbox.alert_context import alert_context_of
 from shared.sandbox.prometheus import PrometheusSandbox
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import load_scenario
@@ -40,20 +39,7 @@ DECOYS = {
 }
 
 
-def context_of(resolved: ResolvedScenario) -> AlertContext:
-    alert = resolved.alert
-    first: Any = alert.alerts[0] if alert.alerts else None
-    return build_alert_context(
-        platform=alert.platform,
-        channel=alert.channel,
-        text=alert.text or "",
-        labels=first.labels if first else None,
-        annotations=first.annotations if first else None,
-        received_at=alert.at,
-        starts_at=first.starts_at if first else None,
-        generator_url=(first.generator_url or None) if first else None,
-        cluster_default=resolved.context.cluster,
-    )
+context_of = alert_context_of
 
 
 @pytest.fixture(scope="module", params=[p.stem for p in WITH_SERIES])
