@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,12 @@ from pathlib import Path
 
 import httpx
 
+from shared.a2a.client import ENV_AGENT_URLS
 from shared.config import AppConfig
 from shared.errors import SreOnCallError
+from shared.sandbox.procs import free_port
 
 logger = logging.getLogger(__name__)
-
-ENV_AGENT_URLS = "SRE_AGENT_URLS"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class AgentProcesses:
