@@ -10,6 +10,7 @@ signed webhook and waits for the report.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -86,6 +87,7 @@ class Sandbox:
         self.alertmanager: Any = None
         self.agents: AgentProcesses | None = None
         self.intake: Any = None
+        self.intake_app: Any = None
         self.env: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
         self.start_seconds = 0.0
@@ -163,8 +165,18 @@ class Sandbox:
         from lambda_adapter.server import ThreadedServer, app_from_env
 
         env = {**os.environ, **(self.agents.env if self.agents else {})}
-        app = app_from_env(self.config, dispatcher=a2a_dispatcher(self.config, env))
-        return ThreadedServer(app).start()
+        self.intake_app = app_from_env(self.config, dispatcher=a2a_dispatcher(self.config, env))
+        return ThreadedServer(self.intake_app).start()
+
+    def _apply_context(self, resolved: ResolvedScenario) -> None:
+        """What a real deployment knows from its config (the scenario's `context`): the cluster and
+        region the intake puts into every AlertContext."""
+        worker = self.intake_app.state.worker
+        worker.settings = dataclasses.replace(
+            worker.settings,
+            cluster_default=resolved.context.cluster or self.config.sources.eks.cluster,
+            region=resolved.region or self.config.sources.aws.region,
+        )
 
     def stop(self) -> None:
         for step in (self._stop_alertmanager, self._stop_prometheus):
@@ -211,6 +223,7 @@ class Sandbox:
         self.kube.load(list(resolved.kube_objects), dict(resolved.pod_logs))
         self.slack.load(resolved.slack_channels)
         self.discord.load(resolved.discord_channels)
+        self._apply_context(resolved)
         self._stop_prometheus()
         self.prometheus = PrometheusSandbox(resolved, self.workdir / "scenario", port=self.prometheus_port)
         shutil.rmtree(self.workdir / "scenario" / "prometheus", ignore_errors=True)
