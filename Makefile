@@ -38,7 +38,8 @@ test: install system-deps lint typecheck
 	$(BIN)/pytest
 
 eval: install system-deps
-	$(BIN)/sre-on-call eval examples/scenarios --json build/eval.json
+	$(BIN)/sre-on-call eval examples/scenarios --json build/eval.json; status=$$?; \
+	  $(BIN)/python scripts/eval_table.py build/eval.json; exit $$status
 
 bench: install system-deps
 	mkdir -p build
