@@ -18,7 +18,7 @@ import httpx
 from shared.a2a.client import ENV_AGENT_URLS
 from shared.config import AppConfig
 from shared.errors import SreOnCallError
-from shared.sandbox.procs import free_port
+from shared.sandbox.procs import die_with_parent, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class AgentProcesses:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() reaches any children
+                preexec_fn=die_with_parent,
             )
             log.close()
         try:

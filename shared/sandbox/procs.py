@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +26,19 @@ from shared.errors import SourceError
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec: on Linux, ask for SIGTERM when the sandbox process dies, even by
+    SIGKILL, so no server outlives it. Elsewhere a no-op (stop() and atexit still clean up)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -133,6 +148,7 @@ class ManagedProcess:
                 cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,  # own process group: Ctrl-C in a terminal does not race us
+                preexec_fn=die_with_parent,
             )
         _register(self)
         logger.debug("process=<%s>, pid=<%d> | started", self.name, self._proc.pid)

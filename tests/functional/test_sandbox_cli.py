@@ -68,4 +68,42 @@ def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
         assert not any(alive(pid) for pid in info["agent_pids"])
     finally:
         if up.poll() is None:
-            up.kill()
+            up.terminate()  # the sandbox stops its children on SIGTERM
+            try:
+                up.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                up.kill()
+
+
+def test_a_killed_sandbox_takes_its_servers_with_it(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.json"
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "sandbox",
+            "up",
+            "--state",
+            str(state),
+            "--scenario",
+            str(ROOT / "examples/scenarios/db-pool-exhausted.yaml"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert up.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        pids = json.loads(state.read_text())["agent_pids"]
+        assert pids and all(alive(pid) for pid in pids)
+    finally:
+        up.kill()  # no chance to clean up: the children must notice on their own
+        up.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
