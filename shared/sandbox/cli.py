@@ -13,16 +13,17 @@ import time
 from shared.config import load_config
 from shared.errors import SreOnCallError
 from shared.sandbox.scenario import load_scenario
-from shared.sandbox.stack import Sandbox
+from shared.sandbox.stack import Sandbox, with_scenario_channels
 
 
 def sandbox_up(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(config) as sandbox:
-        if args.scenario:
-            sandbox.load(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario) if args.scenario else None
+    with Sandbox(with_scenario_channels(config, [scenario] if scenario else [])) as sandbox:
+        if scenario:
+            sandbox.load(scenario)
         args.state.parent.mkdir(parents=True, exist_ok=True)
         args.state.write_text(sandbox.state_json(), encoding="utf-8")
         sys.stdout.write(

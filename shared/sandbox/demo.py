@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shared.config import PROJECT_ROOT, load_config
 from shared.sandbox.scenario import load_scenario
-from shared.sandbox.stack import Sandbox
+from shared.sandbox.stack import Sandbox, with_scenario_channels
 
 DEFAULT_SCENARIO = PROJECT_ROOT / "examples" / "scenarios" / "oom-after-deploy.yaml"
 
@@ -24,7 +24,7 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
     chosen = load_scenario(scenario or DEFAULT_SCENARIO)
     _out(f"scenario: {chosen.id}: {chosen.title}")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    with Sandbox(config) as sandbox:
+    with Sandbox(with_scenario_channels(config, [chosen])) as sandbox:
         agents = sandbox.agents.urls if sandbox.agents else {}
         _out(
             f"sandbox up in {sandbox.start_seconds:.1f}s: moto, Kubernetes/Slack/Discord stand-ins, "

@@ -13,7 +13,7 @@ from shared.config import AppConfig, load_config
 from shared.errors import ScenarioError, SreOnCallError
 from shared.sandbox.scenario import Scenario, load_scenarios
 from shared.sandbox.scoring import failed_run, score, summary
-from shared.sandbox.stack import Sandbox
+from shared.sandbox.stack import Sandbox, with_scenario_channels
 
 
 def _check_agents(scenarios: list[Scenario], config: AppConfig) -> None:
@@ -27,7 +27,7 @@ def _check_agents(scenarios: list[Scenario], config: AppConfig) -> None:
 
 def play_all(scenarios: list[Scenario], config: AppConfig) -> tuple[list[dict[str, Any]], float]:
     rows = []
-    with Sandbox(config) as sandbox:
+    with Sandbox(with_scenario_channels(config, scenarios)) as sandbox:
         for scenario in scenarios:
             started = time.monotonic()
             try:

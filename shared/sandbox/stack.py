@@ -18,11 +18,14 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.config import AppConfig
+import yaml
+
+from shared.config import ENV_CONFIG_PATH, AppConfig
 from shared.contracts import IncidentReport
 from shared.errors import SreOnCallError
 from shared.sandbox.agents import AgentProcesses
@@ -69,6 +72,26 @@ class SandboxSecrets:
             alertmanager_token=secrets.token_urlsafe(18),
             kube_token=secrets.token_urlsafe(18),
         )
+
+
+def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> AppConfig:
+    """The config a team would write for these scenarios: every chat channel a scenario holds is a
+    channel the bot is in and the chat scanners may read (SCENARIOS.md: "the bot is a member of
+    every channel listed here")."""
+    slack = list(config.sources.slack.channels)
+    discord = list(config.sources.discord.channels)
+    for scenario in scenarios:
+        if scenario.sources.slack:
+            slack += [c.id for c in scenario.sources.slack.channels if c.id not in slack]
+        if scenario.sources.discord:
+            discord += [c.id for c in scenario.sources.discord.channels if c.id not in discord]
+    sources = config.sources.model_copy(
+        update={
+            "slack": config.sources.slack.model_copy(update={"channels": slack}),
+            "discord": config.sources.discord.model_copy(update={"channels": discord}),
+        }
+    )
+    return config.model_copy(update={"sources": sources})
 
 
 class Sandbox:
@@ -137,9 +160,19 @@ class Sandbox:
                 self.config.intake.alertmanager_token_env: s.alertmanager_token,
                 self.config.intake.dedup_table_env: DEDUP_TABLE,
                 "SRE_ARCHIVE_DIR": str(self.archive_dir),
+                ENV_CONFIG_PATH: str(self._write_config()),
             }
         )
         return env
+
+    def _write_config(self) -> Path:
+        """The agent processes read the sandbox's own copy of the config (with its channels)."""
+        path = self.workdir / "config.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            yaml.safe_dump(self.config.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
+        )
+        return path
 
     def _apply_env(self) -> None:
         # The intake runs in this process and reads its settings from the environment.
