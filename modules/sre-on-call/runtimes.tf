@@ -1,0 +1,113 @@
+# One AgentCore runtime per agent enabled in config.yaml. Every agent serves A2A on port 9000
+# (the port AgentCore proxies to); the container picks its agent from AGENT_ID.
+#
+# Peers: the master calls every scanner, so its environment holds each scanner's runtime ARN under
+# the variable name config.yaml gives (runtime_arn_env). Scanners only answer, so they need no
+# peer ARNs; keeping them in their own for_each and the master in a resource created after them
+# is what avoids a dependency cycle.
+
+locals {
+  runtime_names = {
+    for id, agent in local.enabled_agents : id => replace("${var.name_prefix}_${id}", "-", "_")
+  }
+
+  # Environment shared by every runtime (no secret values: only names and ARNs).
+  runtime_common_env = merge(
+    {
+      AWS_REGION          = data.aws_region.current.region
+      SRE_ARCHIVE_BUCKET  = aws_s3_bucket.archive.bucket
+      SRE_ARCHIVE_KMS_KEY = aws_kms_key.main.arn
+    },
+    { for name in local.secret_env_names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn },
+  )
+
+  uses_vpc = anytrue([for agent in local.enabled_agents : agent.network == "vpc"])
+}
+
+resource "aws_bedrockagentcore_agent_runtime" "scanner" {
+  for_each = local.scanner_agents
+
+  agent_runtime_name = local.runtime_names[each.key]
+  description        = substr(coalesce(each.value.description, each.key), 0, 4096)
+  role_arn           = aws_iam_role.scanner.arn
+
+  agent_runtime_artifact {
+    container_configuration {
+      container_uri = "${aws_ecr_repository.agent[each.key].repository_url}:${var.image_tag}"
+    }
+  }
+
+  network_configuration {
+    network_mode = upper(each.value.network)
+
+    dynamic "network_mode_config" {
+      for_each = each.value.network == "vpc" ? [1] : []
+      content {
+        subnets         = var.vpc_subnet_ids
+        security_groups = var.vpc_security_group_ids
+      }
+    }
+  }
+
+  protocol_configuration {
+    server_protocol = "A2A"
+  }
+
+  environment_variables = merge(local.runtime_common_env, { AGENT_ID = each.key })
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = each.value.network != "vpc" || (length(var.vpc_subnet_ids) > 0 && length(var.vpc_security_group_ids) > 0)
+      error_message = "Agent ${each.key} has network: vpc in config.yaml: set vpc_subnet_ids and vpc_security_group_ids."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.scanner]
+}
+
+resource "aws_bedrockagentcore_agent_runtime" "master" {
+  agent_runtime_name = local.runtime_names[local.master_id]
+  description        = substr(coalesce(local.master.description, local.master_id), 0, 4096)
+  role_arn           = aws_iam_role.master.arn
+
+  agent_runtime_artifact {
+    container_configuration {
+      container_uri = "${aws_ecr_repository.agent[local.master_id].repository_url}:${var.image_tag}"
+    }
+  }
+
+  network_configuration {
+    network_mode = upper(local.master.network)
+
+    dynamic "network_mode_config" {
+      for_each = local.master.network == "vpc" ? [1] : []
+      content {
+        subnets         = var.vpc_subnet_ids
+        security_groups = var.vpc_security_group_ids
+      }
+    }
+  }
+
+  protocol_configuration {
+    server_protocol = "A2A"
+  }
+
+  environment_variables = merge(
+    local.runtime_common_env,
+    { AGENT_ID = local.master_id },
+    { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
+  )
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.master.network != "vpc" || (length(var.vpc_subnet_ids) > 0 && length(var.vpc_security_group_ids) > 0)
+      error_message = "The master has network: vpc in config.yaml: set vpc_subnet_ids and vpc_security_group_ids."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.master]
+}
