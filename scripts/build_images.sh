@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build the one Dockerfile for every agent enabled in config.yaml (linux/arm64, as AgentCore
+# requires) and push each to its ECR repository <registry>/<name_prefix>/<agent_id>:<tag>.
+#
+#   scripts/build_images.sh <tag> [--prefix sre-on-call] [--region us-east-1] [--no-push]
+#
+# The agent list comes from config.yaml (never repeated here). Needs docker buildx and, unless
+# --no-push, the AWS CLI with credentials for the target account.
+set -euo pipefail
+
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+[[ $# -ge 1 ]] || usage
+TAG=$1; shift
+PREFIX=sre-on-call
+REGION=${AWS_REGION:-us-east-1}
+PUSH=1
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --prefix) PREFIX=$2; shift 2 ;;
+    --region) REGION=$2; shift 2 ;;
+    --no-push) PUSH=0; shift ;;
+    *) usage ;;
+  esac
+done
+[[ $TAG != latest ]] || { echo "ECR tags are immutable: use a commit id, not 'latest'" >&2; exit 2; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+[[ -x $PYTHON ]] || PYTHON=python3
+
+# Enabled agents, with the same defaults as shared/config.py (enabled: true).
+mapfile -t AGENTS < <("$PYTHON" - "$ROOT/config.yaml" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+for agent_id, agent in config["agents"].items():
+    if agent.get("enabled", True):
+        print(agent_id)
+PY
+)
+[[ ${#AGENTS[@]} -gt 0 ]] || { echo "no enabled agent in config.yaml" >&2; exit 1; }
+
+if [[ $PUSH == 1 ]]; then
+  ACCOUNT=$(aws sts get-caller-identity --query Account --output text)
+  REGISTRY="$ACCOUNT.dkr.ecr.$REGION.amazonaws.com"
+  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
+  OUTPUT=--push
+else
+  REGISTRY=local
+  OUTPUT=--load
+fi
+
+for agent in "${AGENTS[@]}"; do
+  image="$REGISTRY/$PREFIX/$agent:$TAG"
+  echo "building $agent -> $image"
+  docker buildx build --platform linux/arm64 \
+    -f "$ROOT/deploy/Dockerfile" --build-arg "AGENT_ID=$agent" \
+    -t "$image" $OUTPUT "$ROOT"
+done
+echo "built ${#AGENTS[@]} images with tag $TAG"
