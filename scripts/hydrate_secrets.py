@@ -47,8 +47,12 @@ def hydrate(client: Any, arns: Mapping[str, str], values: Mapping[str, str]) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arns", required=True, type=Path, help="JSON {ENV_NAME: secret ARN} (terraform output)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--arns", required=True, type=Path, help="JSON {ENV_NAME: secret ARN} (terraform output)"
+    )
     parser.add_argument("--stdin", action="store_true", help="read NAME=value lines from standard input")
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     args = parser.parse_args(argv)

@@ -77,7 +77,9 @@ def register(app_id: str, guild_id: str | None, token: str, client: httpx.Client
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--app-id", required=True, help="Discord application id")
     parser.add_argument("--guild-id", default=None, help="register in one guild instead of globally")
     parser.add_argument("--token-env", default="DISCORD_BOT_TOKEN", help="env var holding the bot token")
