@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test lint typecheck unit eval bench clean
+.PHONY: install system-deps demo test lint typecheck unit eval bench clean tf-check checkov
 
 install: $(VENV)/.installed
 
@@ -34,8 +34,24 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install system-deps lint typecheck
+test: install system-deps lint typecheck tf-check checkov
 	$(BIN)/pytest
+
+# Terraform formatting (no init: providers cannot be downloaded everywhere).
+TERRAFORM := $(or $(shell command -v terraform 2>/dev/null),/usr/local/bin/terraform)
+tf-check:
+	@if [ -x "$(TERRAFORM)" ]; then \
+	  $(TERRAFORM) fmt -check -recursive modules examples && echo "tf-check: terraform fmt clean"; \
+	else echo "tf-check: terraform not installed, skipping terraform fmt"; fi
+
+# checkov lives in its own venv: its pins conflict with the project's dependencies.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q checkov
+
+checkov: $(CHECKOV_VENV)/bin/checkov
+	$(CHECKOV_VENV)/bin/checkov -d modules/ --framework terraform --quiet --compact --skip-download
 
 eval: install system-deps
 	$(BIN)/sre-on-call eval examples/scenarios --json build/eval.json; status=$$?; \
@@ -50,4 +66,4 @@ bench: install system-deps
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .ruff_cache

@@ -1,0 +1,151 @@
+"""Deployment artefacts: the agent Dockerfile, the Slack manifest, Discord commands, secret hydration."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import hydrate_secrets  # noqa: E402
+import register_discord_commands as discord_cmds  # noqa: E402
+
+from lambda_adapter.core import ROUTES  # noqa: E402
+
+MINIMAL_SLACK_SCOPES = {
+    "app_mentions:read",
+    "chat:write",
+    "channels:history",
+    "groups:history",
+    "reactions:read",
+    "users:read",
+    "commands",
+}
+
+
+def final_stage(dockerfile: str) -> list[str]:
+    lines = [line.strip() for line in dockerfile.splitlines() if line.strip() and not line.startswith("#")]
+    last_from = max(i for i, line in enumerate(lines) if line.startswith("FROM"))
+    return lines[last_from:]
+
+
+def test_dockerfile_runs_any_agent_as_non_root_arm64_with_a_ping_healthcheck() -> None:
+    text = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    stage = final_stage(text)
+    assert "--platform=linux/arm64" in stage[0]
+    users = [line.split()[1] for line in stage if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0", "0:0")
+    health = " ".join(line for line in text.splitlines() if "HEALTHCHECK" in line or "CMD [" in line)
+    assert "HEALTHCHECK" in health and re.search(r"127\.0\.0\.1:9000/ping", text)
+    cmd = next(line for line in reversed(stage) if line.startswith("CMD "))
+    assert "python -m agents.serve" in cmd and '"$AGENT_ID"' in cmd
+    assert "--host 0.0.0.0" in cmd and "--port 9000" in cmd
+    assert any(line.startswith("ARG AGENT_ID") for line in stage)
+
+
+def slack_manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "deploy" / "slack-app-manifest.yaml").read_text(encoding="utf-8"))
+
+
+def test_slack_manifest_asks_for_exactly_the_minimal_scopes_each_justified() -> None:
+    scopes = slack_manifest()["oauth_config"]["scopes"]["bot"]
+    assert set(scopes) == MINIMAL_SLACK_SCOPES and len(scopes) == len(MINIMAL_SLACK_SCOPES)
+    assert "user" not in slack_manifest()["oauth_config"]["scopes"]
+    lines = (ROOT / "deploy" / "slack-app-manifest.yaml").read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().lstrip("- ") in MINIMAL_SLACK_SCOPES and line.strip().startswith("- "):
+            assert lines[i - 1].strip().startswith("#"), f"scope {line.strip()} has no reason"
+
+
+def test_slack_manifest_urls_and_events_reach_the_intake_routes() -> None:
+    manifest = slack_manifest()
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/sre-snapshot"
+    events = manifest["settings"]["event_subscriptions"]
+    for url in (command["url"], events["request_url"]):
+        assert url.startswith("INTAKE_URL/") and url.removeprefix("INTAKE_URL") in ROUTES
+    assert {"app_mention", "reaction_added"} <= set(events["bot_events"])
+
+
+def test_discord_dry_run_prints_the_three_commands_and_sends_nothing() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "register_discord_commands.py"),
+            "--app-id",
+            "42",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    first, _, body = done.stdout.partition("\n")
+    assert first == "PUT https://discord.com/api/v10/applications/42/commands"
+    commands = json.loads(body)
+    assert {(c["type"], c["name"]) for c in commands} == {
+        (1, "sre-snapshot"),
+        (1, "investigate"),
+        (3, "Investigate"),
+    }
+    message = next(c for c in commands if c["type"] == 3)
+    assert "description" not in message  # Discord rejects a description on message commands
+
+
+def test_discord_register_puts_the_set_with_the_bot_token() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=json.loads(request.content))
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        response = discord_cmds.register("42", "7", "bot-token-value", client)
+    assert response.status_code == 200
+    (request,) = seen
+    assert request.method == "PUT"
+    assert str(request.url) == "https://discord.com/api/v10/applications/42/guilds/7/commands"
+    assert request.headers["authorization"] == "Bot bot-token-value"
+    assert json.loads(request.content) == discord_cmds.commands()
+
+
+def test_discord_register_without_a_token_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    assert discord_cmds.main(["--app-id", "42"]) == 2
+
+
+class FakeSecrets:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+
+    def put_secret_value(self, **kwargs: str) -> dict[str, str]:
+        self.calls.append(kwargs)
+        return {"ARN": kwargs["SecretId"]}
+
+
+def test_hydrate_stores_values_from_stdin_without_printing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arns = {"SLACK_BOT_TOKEN": "arn:secret:bot", "SLACK_SIGNING_SECRET": "arn:secret:sign"}
+    arns_file = tmp_path / "arns.json"
+    arns_file.write_text(json.dumps({"sensitive": False, "type": "map", "value": arns}), encoding="utf-8")
+    fake = FakeSecrets()
+    import boto3
+
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: fake)
+    monkeypatch.setattr(sys, "stdin", iter(["# comment\n", "SLACK_BOT_TOKEN=xoxb-s3cr3t=value\n", "\n"]))
+    assert hydrate_secrets.main(["--arns", str(arns_file), "--stdin"]) == 0
+    assert fake.calls == [{"SecretId": "arn:secret:bot", "SecretString": "xoxb-s3cr3t=value"}]
+    out = capsys.readouterr()
+    assert "s3cr3t" not in out.out + out.err
+    assert "stored  SLACK_BOT_TOKEN" in out.out and "skipped SLACK_SIGNING_SECRET" in out.out
