@@ -20,6 +20,7 @@ from shared.a2a import AgentCardSpec, build_agent_app
 from shared.config import AppConfig, load_config
 from shared.contracts import AlertContext
 from shared.errors import BadRequest, ConfigError
+from shared.secrets import hydrate_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     config = load_config(args.config)
+    hydrate_secrets(config)
     port = args.port or config.agents[args.agent].port
     app = build_app_for(
         config, args.agent, url=os.environ.get("AGENTCORE_RUNTIME_URL", f"http://{args.host}:{port}/")

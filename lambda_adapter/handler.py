@@ -145,7 +145,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     global _runtime
     if _runtime is None:
         from shared.config import load_config
+        from shared.secrets import hydrate_secrets
 
         logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
-        _runtime = Runtime(load_config())
+        config = load_config()
+        hydrate_secrets(config)
+        _runtime = Runtime(config)
     return _runtime.handle(event, context)
