@@ -19,6 +19,7 @@ from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext
 from shared.sandbox.alert_context import alert_context_of
 from shared.sandbox.scenario import load_scenario
+from shared.sandbox.stack import with_scenario_channels
 
 chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
 pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
@@ -46,7 +47,8 @@ context_of = alert_context_of
 def test_scenario_chat_history(path: Path, fakes: dict[str, tuple[Any, str]]) -> None:
     resolved = load_scenario(path).resolve()
     ctx = context_of(resolved)
-    config = load_config()
+    # the bot is in every channel the scenario holds, as the sandbox configures it
+    config = with_scenario_channels(load_config(), [load_scenario(path)])
     slack, slack_url = fakes["slack"]
     discord, discord_url = fakes["discord"]
     slack.load(chat.as_channels(resolved.slack_channels))
