@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,31 +23,33 @@ def alive(pid: int) -> bool:
     return True
 
 
+def sandbox_up(state: Path, scenario: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start `sre-on-call sandbox up` and wait (bounded) for its state file."""
+    argv = [
+        sys.executable,
+        "-m",
+        "shared.cli",
+        "sandbox",
+        "up",
+        "--state",
+        str(state),
+        "--scenario",
+        str(ROOT / "examples/scenarios" / f"{scenario}.yaml"),
+    ]
+    up = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not state.exists():
+        if up.poll() is not None or time.monotonic() > deadline:
+            up.kill()
+            raise AssertionError(f"sandbox did not come up: {up.stderr.read().decode() if up.stderr else ''}")
+        time.sleep(0.2)
+    return up, json.loads(state.read_text())
+
+
 def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
     state = tmp_path / "sandbox.json"
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared.cli",
-            "sandbox",
-            "up",
-            "--state",
-            str(state),
-            "--scenario",
-            str(ROOT / "examples/scenarios/oom-after-deploy.yaml"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    up, info = sandbox_up(state, "oom-after-deploy")
     try:
-        deadline = time.monotonic() + 60
-        while not state.exists():
-            assert up.poll() is None, up.stderr.read().decode() if up.stderr else ""
-            assert time.monotonic() < deadline, "sandbox did not come up"
-            time.sleep(0.2)
-        info = json.loads(state.read_text())
         assert httpx.get(f"{info['agents']['eks']}/ping").json()["status"] == "Healthy"
         anonymous = httpx.get(f"{info['stand_ins']['kubernetes']}/api/v1/namespaces/shop/pods")
         assert anonymous.status_code == 401  # the stand-in wants the sandbox's bearer token
@@ -76,29 +79,9 @@ def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
 
 
 def test_a_killed_sandbox_takes_its_servers_with_it(tmp_path: Path) -> None:
-    state = tmp_path / "sandbox.json"
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared.cli",
-            "sandbox",
-            "up",
-            "--state",
-            str(state),
-            "--scenario",
-            str(ROOT / "examples/scenarios/db-pool-exhausted.yaml"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    up, info = sandbox_up(tmp_path / "sandbox.json", "db-pool-exhausted")
+    pids = info["agent_pids"]
     try:
-        deadline = time.monotonic() + 60
-        while not state.exists():
-            assert up.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
-        pids = json.loads(state.read_text())["agent_pids"]
         assert pids and all(alive(pid) for pid in pids)
     finally:
         up.kill()  # no chance to clean up: the children must notice on their own
