@@ -14,6 +14,14 @@ import hashlib
 import hmac
 
 WINDOW_SECONDS = 300
+ED25519_SIGNATURE_BYTES = 64
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _is_hex(value: str | None, size: int) -> bool:
+    """True when `value` is exactly `size` bytes written as hex digits (either case, nothing else:
+    `bytes.fromhex` alone would also accept spaces between bytes)."""
+    return value is not None and len(value) == 2 * size and set(value) <= _HEX_DIGITS
 
 
 def _fresh(timestamp: str | None, now: float, window: float) -> str | None:
@@ -59,7 +67,7 @@ def verify_discord(
     """True when `signature_hex` (X-Signature-Ed25519) signs `timestamp + body` under the app's
     public key, and the timestamp (X-Signature-Timestamp) is fresh."""
     stamp = _fresh(timestamp, now, window)
-    if not public_key_hex or not signature_hex or stamp is None:
+    if not public_key_hex or not _is_hex(signature_hex, ED25519_SIGNATURE_BYTES) or stamp is None:
         return False
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey

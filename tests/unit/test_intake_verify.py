@@ -106,10 +106,23 @@ def test_discord_changed_timestamp_fails(body: bytes, stamp: int, other: str) ->
 @settings(max_examples=60)
 @given(body=bodies, stamp=timestamps, position=st.integers(min_value=0, max_value=127), data=st.data())
 def test_discord_changed_signature_fails(body: bytes, stamp: int, position: int, data: st.DataObject) -> None:
+    """Any one-character change that is not a mere change of hex case alters the signature bytes."""
     signature = discord_headers(SEED, body, stamp)["x-signature-ed25519"]
-    replacement = data.draw(st.characters(codec="utf-8").filter(lambda c: c != signature[position]))
+    replacement = data.draw(st.characters(codec="utf-8").filter(lambda c: c.lower() != signature[position]))
     tampered = signature[:position] + replacement + signature[position + 1 :]
     assert not _discord_ok(body, str(stamp), tampered)
+
+
+def test_discord_signature_hex_is_case_blind_but_strict() -> None:
+    """Upper-case hex names the same 64 signature bytes, so it verifies; padding does not."""
+    body = b'{"type":1}'
+    signature = discord_headers(SEED, body, NOW)["x-signature-ed25519"]
+    assert _discord_ok(body, str(NOW), signature.upper())
+    spaced = " ".join(signature[i : i + 2] for i in range(0, len(signature), 2))
+    assert bytes.fromhex(spaced) == bytes.fromhex(signature)
+    assert not _discord_ok(body, str(NOW), spaced)
+    assert not _discord_ok(body, str(NOW), signature + "00")
+    assert not _discord_ok(body, str(NOW), signature[:-2])
 
 
 def test_discord_stale_timestamp_and_wrong_key_fail() -> None:
