@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agents.master.archive import archive_from_env
+from agents.master.metrics import metrics_from_env
 from agents.master.orchestrator import Investigator
 from shared.a2a import client_from_config
 from shared.chat import platform_from_env
@@ -38,6 +39,7 @@ def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, A
         client=client_from_config(config),
         chat_for=lambda name: platform_from_env(name, config),
         archive=archive_from_env(os.environ),
+        metrics=metrics_from_env(os.environ),
     )
     background: set[asyncio.Task[None]] = set()
 

@@ -6,14 +6,16 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.contracts import IncidentReport
 
 logger = logging.getLogger(__name__)
 
 ENV_ARCHIVE_DIR = "SRE_ARCHIVE_DIR"
-ENV_TRACE_BUCKET = "SRE_TRACE_BUCKET"
+# Set by the Terraform module on every runtime (runtimes.tf): the trace bucket and its KMS key.
+ENV_ARCHIVE_BUCKET = "SRE_ARCHIVE_BUCKET"
+ENV_ARCHIVE_KMS_KEY = "SRE_ARCHIVE_KMS_KEY"
 
 
 class Archive(Protocol):
@@ -37,21 +39,36 @@ class FolderArchive:
 
 
 class S3Archive:
-    def __init__(self, bucket: str, prefix: str = "reports/") -> None:
+    """Reports as JSON under `reports/YYYY/MM/DD/<investigation>.json`, encrypted with the stack's
+    KMS key when one is given (the bucket's default encrypts too; naming the key makes a write to a
+    misconfigured bucket fail loudly instead of landing under another key)."""
+
+    def __init__(
+        self, bucket: str, *, kms_key: str = "", prefix: str = "reports/", client: Any = None
+    ) -> None:
         self.bucket = bucket
+        self.kms_key = kms_key
         self.prefix = prefix
+        self._client = client
 
     def store(self, report: IncidentReport) -> str:
-        import boto3  # deferred: only deployed masters archive to S3
-
         key = f"{self.prefix}{report.created_at:%Y/%m/%d}/{report.investigation_id}.json"
-        boto3.client("s3").put_object(
+        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key} if self.kms_key else {}
+        self._s3().put_object(
             Bucket=self.bucket,
             Key=key,
             Body=report.model_dump_json().encode(),
             ContentType="application/json",
+            **encryption,
         )
         return f"s3://{self.bucket}/{key}"
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            import boto3  # deferred: only deployed masters archive to S3
+
+            self._client = boto3.client("s3")
+        return self._client
 
 
 class NoArchive:
@@ -60,8 +77,8 @@ class NoArchive:
 
 
 def archive_from_env(env: Mapping[str, str] = os.environ) -> Archive:
-    if env.get(ENV_TRACE_BUCKET):
-        return S3Archive(env[ENV_TRACE_BUCKET])
+    if env.get(ENV_ARCHIVE_BUCKET):
+        return S3Archive(env[ENV_ARCHIVE_BUCKET], kms_key=env.get(ENV_ARCHIVE_KMS_KEY, ""))
     if env.get(ENV_ARCHIVE_DIR):
         return FolderArchive(Path(env[ENV_ARCHIVE_DIR]))
     return NoArchive()

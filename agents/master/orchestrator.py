@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
+from agents.master.metrics import Metrics, NoMetrics
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
@@ -42,6 +43,7 @@ class Investigator:
     client: A2AClient
     chat_for: Callable[[str], ChatPlatform]
     archive: Archive = field(default_factory=NoArchive)
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     async def investigate(
         self,
@@ -70,7 +72,8 @@ class Investigator:
         report = synthesize(ctx, list(results.values()), elapsed_ms=_ms_since(started))
         left = defaults.deadline_seconds - (time.monotonic() - started)
         report = await asyncio.to_thread(narrate, self.config, report, seconds=left)
-        report = await self._post_report(chat, ctx, thread, report)
+        report, posted = await self._post_report(chat, ctx, thread, report)
+        await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
         follow_up = asyncio.create_task(self._post_late(chat, ctx, thread, fanout, results, report))
@@ -95,7 +98,8 @@ class Investigator:
 
     async def _post_report(
         self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport
-    ) -> IncidentReport:
+    ) -> tuple[IncidentReport, bool]:
+        """The report with the text that was posted, and whether every part reached the thread."""
         parts = render_parts(chat.name, report)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
@@ -107,8 +111,8 @@ class Investigator:
                 logger.error(
                     "investigation=<%s>, error=<%s> | could not post the report", ctx.investigation_id, e
                 )
-                break
-        return report
+                return report, False
+        return report, True
 
     async def _post_late(
         self,

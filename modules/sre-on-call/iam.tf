@@ -174,6 +174,16 @@ data "aws_iam_policy_document" "master" {
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.archive.arn}/*"]
   }
+  statement {
+    sid       = "InvestigationMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"] # PutMetricData has no resource type; the namespace condition scopes it
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [local.metrics_namespace]
+    }
+  }
 }
 
 resource "aws_iam_role" "master" {

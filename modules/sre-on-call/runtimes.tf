@@ -96,7 +96,7 @@ resource "aws_bedrockagentcore_agent_runtime" "master" {
 
   environment_variables = merge(
     local.runtime_common_env,
-    { AGENT_ID = local.master_id },
+    { AGENT_ID = local.master_id, SRE_METRICS_NAMESPACE = local.metrics_namespace },
     { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
   )
 

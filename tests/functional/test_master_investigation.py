@@ -9,7 +9,7 @@ import pytest
 from agents.master.orchestrator import Investigator
 from lambda_adapter.fakes import MemoryChat
 from shared.config import load_config
-from shared.contracts import AgentStatus
+from shared.contracts import AgentStatus, IncidentReport
 from tests.support.scripted_agents import Script, alert, serve_scripted
 
 pytestmark = pytest.mark.anyio
@@ -60,3 +60,43 @@ async def test_report_is_posted_by_the_deadline_and_the_late_result_follows_in_t
     assert report_parts, "the report was posted"
     updates = [p for p in rest if p.text not in report.posted_text]
     assert len(updates) == 1 and "slow" in updates[0].text  # the late result, posted as an update
+
+
+class ThreadRefusesReports(MemoryChat):
+    """Chat that takes the notice, then fails (e.g. the bot was removed from the channel)."""
+
+    def post(self, channel, text, *, thread_id=None, blocks=None):  # type: ignore[no-untyped-def]
+        if self.posted:
+            raise ConnectionError("channel_not_found")
+        return super().post(channel, text, thread_id=thread_id, blocks=blocks)
+
+
+class RecordedMetrics:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[IncidentReport, bool]] = []
+
+    def record(self, report: IncidentReport, *, posted: bool) -> None:
+        self.recorded.append((report, posted))
+
+
+@pytest.mark.parametrize(
+    ("chat", "posted"), [(MemoryChat("slack"), True), (ThreadRefusesReports("slack"), False)]
+)
+async def test_each_investigation_is_counted_with_whether_its_report_reached_the_thread(
+    chat: MemoryChat, posted: bool
+) -> None:
+    scripts = {"quick": Script(latency=0.05), "broken": Script(fail="AccessDenied")}
+    config = config_with(deadline=1.0, cutoff=1.0, scanners=list(scripts))
+    metrics = RecordedMetrics()
+    with serve_scripted(scripts) as client:
+        investigator = Investigator(
+            config=config, client=client, chat_for=lambda _name: chat, metrics=metrics
+        )
+        report = await investigator.investigate(alert())
+    [(recorded, was_posted)] = metrics.recorded
+    assert was_posted is posted
+    assert recorded.investigation_id == report.investigation_id
+    assert {run.name: run.status for run in recorded.agents} == {
+        "quick": AgentStatus.OK,
+        "broken": AgentStatus.ERROR,
+    }

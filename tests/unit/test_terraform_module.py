@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -141,3 +142,32 @@ def test_dedup_table_and_intake_match_the_lambda_adapter() -> None:
     assert "local.dedup_table_env" in env and "_SECRET_ARN" in env
     url = resources[("aws_lambda_function_url", "intake")]
     assert unquote(url["authorization_type"]) == "NONE"
+
+
+# Read by libraries, not by our code.
+LIBRARY_ENV = {"AWS_REGION"}
+
+
+def test_every_environment_variable_the_module_sets_is_read_by_the_code_it_deploys() -> None:
+    """A renamed variable on one side only would deploy a master that silently stops archiving."""
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for package in ("shared", "agents", "lambda_adapter")
+        for path in (ROOT / package).rglob("*.py")
+        if "tests" not in path.parts
+    ) + (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    env_files = [MODULE / "runtimes.tf", MODULE / "lambda.tf"]
+    literal_names = {
+        name
+        for path in env_files
+        for name in re.findall(
+            r"\b([A-Z][A-Z0-9_]{2,})\s*=(?!=)", re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8"))
+        )
+    }
+    assert {"AGENT_ID", "SRE_ARCHIVE_BUCKET", "SRE_ARCHIVE_KMS_KEY", "SRE_METRICS_NAMESPACE"} <= literal_names
+    unread = {
+        name
+        for name in literal_names - LIBRARY_ENV
+        if f'"{name}"' not in source and f'"${name}"' not in source
+    }
+    assert not unread, f"set by the module but read nowhere: {sorted(unread)}"
