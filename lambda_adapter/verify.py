@@ -12,13 +12,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+from typing import TypeGuard
 
 WINDOW_SECONDS = 300
 ED25519_SIGNATURE_BYTES = 64
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
-def _is_hex(value: str | None, size: int) -> bool:
+def _is_hex(value: str | None, size: int) -> TypeGuard[str]:
     """True when `value` is exactly `size` bytes written as hex digits (either case, nothing else:
     `bytes.fromhex` alone would also accept spaces between bytes)."""
     return value is not None and len(value) == 2 * size and set(value) <= _HEX_DIGITS
