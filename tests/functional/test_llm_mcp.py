@@ -95,6 +95,11 @@ def test_a_streamable_http_mcp_server_with_a_tool_filter(tmp_path: Path) -> None
     assert f"{AGENT}:llm-pool-shrunk" in [f.id for f in result.findings]
 
 
+# strands' MCPClient.start() cleans up after a failed start by creating a coroutine on a loop that
+# is no longer running; the warning is the library's, raised inside its own start().
+@pytest.mark.filterwarnings(
+    "ignore:coroutine 'MCPClient.stop.<locals>._set_close_event' was never awaited:RuntimeWarning"
+)
 def test_an_mcp_server_that_fails_to_start_is_reported_and_the_agent_still_runs(tmp_path: Path) -> None:
     missing = {"name": "ops", "command": str(tmp_path / "no-such-server")}
     scanner = ProbeScanner(probe_config(mcp_servers=[missing]), LOG, write_skills(tmp_path))
