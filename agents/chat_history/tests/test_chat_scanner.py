@@ -3,6 +3,7 @@ threads, what is found and how relevant it is, and what is skipped."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -268,3 +269,11 @@ def test_tools_read_configured_channels_only() -> None:
     assert refused["status"] == "error" and "not in the configured" in refused["error"]
     listed = tools["slack_list_channels"]()
     assert listed["channels"] == [{"id": "C0DEPLOYS", "name": "deploys"}]
+
+
+def test_each_chat_scanners_prompt_names_exactly_its_own_tools() -> None:
+    for scanner_class, other in ((SlackScanner, "discord"), (DiscordScanner, "slack")):
+        scanner = scanner_class(config(), f"{scanner_class.platform_name}_scanner", platform=MemoryChat())
+        named = set(re.findall(r"`(\w+)`", scanner.system_prompt))
+        assert named == {t.tool_name for t in scanner.tools()}
+        assert other not in scanner.system_prompt.lower() and other not in scanner.description.lower()
