@@ -62,8 +62,7 @@ bench: install system-deps
 	$(BIN)/python scripts/bench_fanout.py --json build/bench_fanout.json
 	$(BIN)/python scripts/bench_intake.py --json build/bench_intake.json
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
-	@if [ -f scripts/bench_prompt.py ]; then $(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json; fi
-	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
+	$(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .ruff_cache
