@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from shared.config import PROJECT_ROOT, load_config
+from shared.render.terminal import as_seen
 from shared.sandbox.scenario import load_scenario
 from shared.sandbox.stack import Sandbox, with_scenario_channels
 
@@ -36,7 +37,7 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
         _out(f"alert delivered: {played.delivery}")
         _out(f"report posted {played.seconds:.2f}s after the webhook reached the intake\n")
         _out("─" * 30 + " thread reply " + "─" * 30)
-        _out(report.posted_text)
+        _out(as_seen(report.posted_text))
         _out("─" * 74)
         for run in report.agents:
             errors = f"  ({'; '.join(run.errors)[:120]})" if run.errors else ""
