@@ -20,6 +20,7 @@ from shared.a2a import AgentCardSpec, build_agent_app
 from shared.config import AppConfig, load_config
 from shared.contracts import AlertContext
 from shared.errors import BadRequest, ConfigError
+from shared.logsetup import configure_logging
 from shared.secrets import hydrate_secrets
 
 logger = logging.getLogger(__name__)
@@ -69,12 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--config", default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("SRE_LOG_LEVEL", "WARNING"),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     config = load_config(args.config)
+    configure_logging(os.environ.get("SRE_LOG_LEVEL", "WARNING"), config)
     hydrate_secrets(config)
     port = args.port or config.agents[args.agent].port
     app = build_app_for(

@@ -145,10 +145,12 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     global _runtime
     if _runtime is None:
         from shared.config import load_config
+        from shared.logsetup import install_scrubber
         from shared.secrets import hydrate_secrets
 
         logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
         config = load_config()
+        install_scrubber(config)  # on the handler the Lambda runtime installed
         hydrate_secrets(config)
         _runtime = Runtime(config)
     return _runtime.handle(event, context)

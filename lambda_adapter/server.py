@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lambda_adapter.master import a2a_dispatcher
     from shared.config import load_config
+    from shared.logsetup import configure_logging
 
     parser = argparse.ArgumentParser(description="Serve the sre-on-call intake on loopback.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -178,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         "--config", default=None, help="config.yaml (default: $SRE_ON_CALL_CONFIG or the project's)"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = load_config(args.config)
+    configure_logging(logging.INFO, config)
     app = app_from_env(config, dispatcher=a2a_dispatcher(config))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shared.errors import SreOnCallError
+from shared.logsetup import configure_logging, default_config
 
 
 def _config_check(args: argparse.Namespace) -> int:
@@ -115,11 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(logging.INFO if args.verbose else logging.WARNING, default_config())
     try:
         return int(args.handler(args))
     except SreOnCallError as e:
