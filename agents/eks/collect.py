@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agents.base import Budget
 from agents.eks import objects as o
 from agents.eks.objects import Obj
-from agents.eks.reader import KubeReader
+from agents.eks.reader import RESOURCES, KubeReader
 from agents.eks.scope import Scope, workload_of_pod
 from agents.eks.state import ClusterState
 from shared.errors import SourceError
@@ -101,6 +101,8 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
             )
     kinds = NAMESPACED if namespace else CLUSTER_WIDE
     state = ClusterState(namespaces=[namespace] if namespace else None)
+    # What is not listed was not read: no analyzer may take its absence as a fact.
+    state.incomplete.update(k for k in RESOURCES if k not in kinds and k != "Node")
     gathered = Gathered(state, notes)
     jobs: list[tuple[str, str | None]] = [
         (k, namespace) for k in kinds if not (k == "Pod" and prefetched and not namespace)

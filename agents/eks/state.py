@@ -15,7 +15,8 @@ class ClusterState:
     objects: dict[str, list[Obj]] = field(default_factory=dict)
     # "namespace/pod/container" or ".../previous" -> log tail text
     logs: dict[str, str] = field(default_factory=dict)
-    # kinds whose listing hit its limit (or failed): absence there proves nothing
+    # kinds whose listing hit its limit, failed, or was never made (ConfigMaps, Secrets and
+    # Services in a cluster-wide scan): absence there proves nothing
     incomplete: set[str] = field(default_factory=set)
     namespaces: list[str] | None = None
 
@@ -44,4 +45,5 @@ class ClusterState:
         return EventIndex.of(self.events)
 
     def complete(self, kind: str) -> bool:
+        """Whether every object of `kind` in scope was read, so that absence means absence."""
         return kind not in self.incomplete

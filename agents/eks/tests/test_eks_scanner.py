@@ -12,7 +12,9 @@ from eks_builders import SCENARIOS
 from kube_stub import KubeStub
 
 from agents.base import Budget
+from agents.cloudwatch_logs.signatures import load_signatures
 from agents.eks.agent import EksScanner
+from agents.eks.analyzers import analyze
 from agents.eks.auth import connect
 from agents.eks.collect import Limits, gather
 from agents.eks.reader import KubeReader
@@ -72,6 +74,27 @@ def test_no_hint_lists_cluster_wide_without_configmaps_secrets_or_services(clust
     assert result.status is AgentStatus.OK
     assert not any(p in r for r in cluster.requests for p in ("/secrets", "/configmaps", "/services"))
     assert any(f.cause_hint is CauseCategory.OOM for f in result.findings)
+
+
+def test_cluster_wide_scan_never_calls_an_unlisted_configmap_missing() -> None:
+    # The ConfigMap exists, but a scan with no namespace does not list ConfigMaps or Secrets.
+    scenario = load_scenario(SCENARIOS / "db-pool-exhausted.yaml").resolve()
+    with KubeStub(list(scenario.kube_objects)) as stub:
+        reader = KubeReader(
+            connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        )
+        now = scenario.alert.at
+        gathered = gather(
+            reader, Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now), Budget.of(10)
+        )
+    state = gathered.state
+    assert state.namespaces is None and state.kind("Deployment")
+    assert not state.complete("ConfigMap") and not state.complete("Secret") and not state.complete("Service")
+    findings, _ = analyze(
+        state, Scope(anchor=now, window_start=now - timedelta(hours=1), window_end=now), load_signatures()
+    )
+    assert not [f.title for f in findings if "does not exist" in f.title]
+    assert all(f.cause_hint is not CauseCategory.BAD_CONFIG for f in findings)
 
 
 def test_wrong_token_is_an_error_with_the_reason(cluster: KubeStub, monkeypatch: pytest.MonkeyPatch) -> None:
