@@ -8,8 +8,9 @@ Routes:
   GET  /healthz                liveness
 
 Verification comes first: a bad or stale signature is answered 401 before the body is parsed.
-A malformed body gets 400 with the reason; a failed hand-off 503 (the sender retries, and the
-dedup claims were released so the retry investigates). `handle_webhook` never raises.
+A malformed body gets 400 with the reason; a failed hand-off or a dedup store that fails mid-way
+503 (the sender retries, and the dedup claims were released so the retry investigates).
+`handle_webhook` never raises.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes
 from lambda_adapter.dedup import DedupStore
-from lambda_adapter.dispatch import HandOffError
+from lambda_adapter.dispatch import Retryable
 from lambda_adapter.gate import Gate
 from lambda_adapter.jobs import AlertInputs, Scheduler, received
 from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
@@ -77,7 +78,7 @@ class Intake:
         except BadRequest as e:
             logger.info("path=<%s>, reason=<%s> | bad request", path, e)
             return WebhookResponse.error(400, str(e)[:500])
-        except HandOffError as e:
+        except Retryable as e:
             return WebhookResponse.error(503, f"{e}; send it again")
         except Exception as e:
             logger.exception("path=<%s>, error=<%s> | the intake failed", path, type(e).__name__)

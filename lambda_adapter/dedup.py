@@ -11,6 +11,7 @@ collapse. When the hand-off fails, the claims are released so the sender's retry
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -72,8 +73,9 @@ class DedupStore(Protocol):
         """The record under `key`, claim expired or not (None when there is none)."""
         ...
 
-    def release(self, key: str) -> None:
-        """Forget `key`, so the next delivery claims it."""
+    def release(self, key: str, *, owner: str | None = None) -> None:
+        """Forget `key`, so the next delivery claims it; with `owner`, only while the record under
+        it belongs to that investigation (a claim whose answer was lost may or may not be ours)."""
         ...
 
 
@@ -101,9 +103,11 @@ class InMemoryDedupStore:
         with self._lock:
             return self._items.get(key)
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, *, owner: str | None = None) -> None:
         with self._lock:
-            self._items.pop(key, None)
+            held = self._items.get(key)
+            if held is not None and (owner is None or held.investigation_id == owner):
+                del self._items[key]
 
 
 class DynamoDedupStore:
@@ -144,8 +148,18 @@ class DynamoDedupStore:
         plain = {name: value.get("S", value.get("N")) for name, value in item.items()}
         return Record.from_item(plain, expires_at=float(plain.get("expires_at") or 0))
 
-    def release(self, key: str) -> None:
-        self._client.delete_item(TableName=self.table, Key={"pk": {"S": key}})
+    def release(self, key: str, *, owner: str | None = None) -> None:
+        if owner is None:
+            self._client.delete_item(TableName=self.table, Key={"pk": {"S": key}})
+            return
+        # Another delivery holds it (or nothing does): not ours to release.
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+            self._client.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": key}},
+                ConditionExpression="investigation_id = :owner",
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
 
     @staticmethod
     def _item(key: str, record: Record, expires_at: float) -> dict[str, dict[str, str]]:
@@ -159,11 +173,12 @@ def _num(value: float) -> str:
     return f"{value:.3f}"
 
 
-def release_all(store: DedupStore, keys: Iterable[str]) -> None:
-    """Release every key, logging (not raising) what could not be released."""
+def release_all(store: DedupStore, keys: Iterable[str], *, owner: str | None = None) -> None:
+    """Release every key (only those `owner` holds, when given), logging (not raising) what could
+    not be released."""
     for key in keys:
         try:
-            store.release(key)
+            store.release(key, owner=owner)
         except Exception as e:
             logger.error("key=<%s>, error=<%s> | could not release a dedup claim", key, type(e).__name__)
 

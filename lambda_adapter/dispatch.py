@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class HandOffError(SreOnCallError):
+class Retryable(SreOnCallError):
+    """The delivery could not be taken now. Whatever it claimed was released, so the sender's retry
+    is processed afresh; answered with 503."""
+
+
+class HandOffError(Retryable):
     """The investigation could not be handed to the master (answered with 503: send it again)."""
 
 

@@ -3,23 +3,29 @@
 In order: the delivery (a retry or a duplicate delivery is dropped silently), the subject (the
 same message, alert group or re-posted text already has an investigation: at most one line in its
 thread), the storm (another alert about the same service started one within the window: join
-its thread). Whatever claims were won are released if the hand-off fails, so a retry investigates.
+its thread). Whatever claims were won are released if the hand-off or the store fails, so a retry
+investigates.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lambda_adapter import keys
 from lambda_adapter.dedup import DedupStore, Record, release_all
-from lambda_adapter.dispatch import HandOffError
+from lambda_adapter.dispatch import HandOffError, Retryable
 from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob, Scheduler
 from lambda_adapter.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
+
+
+class DedupUnavailable(Retryable):
+    """The dedup store failed while a delivery was being decided (503: send it again)."""
 
 
 class Outcome(StrEnum):
@@ -51,14 +57,21 @@ class Gate:
     scheduler: Scheduler
     clock: Callable[[], float]
 
-    def first_delivery(self, delivery_key: str | None) -> bool:
-        """Claim a delivery; False for a retry or duplicate of one already taken."""
+    def first_delivery(self, delivery_key: str | None, owner: str | None = None) -> bool:
+        """Claim a delivery; False for a retry or duplicate of one already taken. A store that
+        fails raises `DedupUnavailable` (503: the sender retries), the claim released if it was
+        written after all."""
         if delivery_key is None:
             return True
-        record = Record(investigation_id="-")
-        claim = self.dedup.claim(
-            delivery_key, record, ttl_seconds=self.settings.delivery_seconds, now=self.clock()
-        )
+        owner = owner or f"delivery-{uuid.uuid4().hex}"
+        try:
+            claim = self.dedup.claim(
+                delivery_key, Record(owner), ttl_seconds=self.settings.delivery_seconds, now=self.clock()
+            )
+        except Exception as e:
+            release_all(self.dedup, (delivery_key,), owner=owner)
+            logger.error("key=<%s>, error=<%s> | dedup store failed", delivery_key, type(e).__name__)
+            raise DedupUnavailable(f"the dedup store failed ({type(e).__name__})") from e
         return claim.won
 
     def submit(self, job: InvestigateJob | ReplyJob, claims: tuple[str, ...] = ()) -> None:
@@ -73,15 +86,48 @@ class Gate:
             raise HandOffError(f"could not hand off the {job.kind} job") from e
 
     def admit(self, candidate: Candidate) -> Outcome:
-        job, alert = candidate.job, candidate.job.alert
-        if not self.first_delivery(candidate.delivery_key):
+        """Decide and hand off. Whatever goes wrong after the delivery is claimed (the store
+        times out on a later claim, the hand-off fails) releases every claim this delivery won,
+        the delivery's own included, and raises a `Retryable` (503): the sender's retry is
+        processed afresh instead of being dropped as a duplicate."""
+        owner = candidate.job.alert.investigation_id
+        if not self.first_delivery(candidate.delivery_key, owner):
             logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
             return Outcome.DUPLICATE_DELIVERY
-        delivery = (candidate.delivery_key,) if candidate.delivery_key else ()
+        won: list[str] = [candidate.delivery_key] if candidate.delivery_key else []
+        try:
+            return self._admit(candidate, won)
+        except Exception as e:
+            # Every claim written under this delivery's investigation id is ours, including one
+            # whose answer was lost (a timeout after the write); nobody else's is touched.
+            release_all(self.dedup, won)
+            release_all(self.dedup, self._all_keys(candidate), owner=owner)
+            if isinstance(e, Retryable):
+                raise
+            logger.error(
+                "investigation=<%s>, error=<%s> | dedup store failed, claims released",
+                owner,
+                type(e).__name__,
+            )
+            raise DedupUnavailable(f"the dedup store failed ({type(e).__name__})") from e
+
+    def _all_keys(self, candidate: Candidate) -> tuple[str, ...]:
+        alert = candidate.job.alert
+        storm = (
+            (keys.storm(candidate.job.chat, alert.channel, candidate.storm_group),)
+            if candidate.storm_group is not None
+            else ()
+        )
+        return (*candidate.subject_keys, *storm)
+
+    def _admit(self, candidate: Candidate, won: list[str]) -> Outcome:
+        """`won` starts with the delivery key and grows with each claim taken."""
+        job, alert = candidate.job, candidate.job.alert
+        delivery = tuple(won)
         now = self.clock()
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
 
-        won: list[str] = []
+        subjects: list[str] = []
         for key in candidate.subject_keys:
             claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
             if not claim.won and self._orphaned(claim.existing):
@@ -89,9 +135,11 @@ class Gate:
                 self.dedup.release(key)
                 claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
             if claim.won:
+                subjects.append(key)
                 won.append(key)
                 continue
-            release_all(self.dedup, won)
+            release_all(self.dedup, subjects)
+            del won[len(delivery) :]
             note = candidate.duplicate_reply or (candidate.repost_note if key.startswith("repost:") else None)
             if note and claim.existing is not None:
                 self._note_in_thread(key, claim.existing, note, job.chat, claims=delivery)
@@ -100,7 +148,7 @@ class Gate:
 
         if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
             storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
-            lead_key = won[0] if won else storm_key
+            lead_key = subjects[0] if subjects else storm_key
             storm = self.dedup.claim(
                 storm_key,
                 Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
@@ -108,13 +156,14 @@ class Gate:
                 now=now,
             )
             if not storm.won and storm.existing is not None:
-                self._join(storm_key, storm.existing, won, candidate, claims=(*delivery, *won))
+                self._join(storm_key, storm.existing, subjects, candidate, claims=tuple(won))
                 return Outcome.JOINED
             if storm.won:
+                subjects.append(storm_key)
                 won.append(storm_key)
 
-        claims = (*delivery, *won)
-        self.submit(job.model_copy(update={"claims": claims, "records": tuple(won)}), claims)
+        claims = tuple(won)
+        self.submit(job.model_copy(update={"claims": claims, "records": tuple(subjects)}), claims)
         logger.info(
             "investigation=<%s>, platform=<%s> | investigation accepted",
             alert.investigation_id,

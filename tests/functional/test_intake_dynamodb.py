@@ -130,3 +130,40 @@ def test_resolved_finds_the_thread_in_dynamodb(store: DynamoDedupStore) -> None:
     root, update = h.slack_chat.posted
     assert update.thread_id == root.id and update.text.startswith("Resolved")
     assert len(h.started) == 1
+
+
+class TimesOutAfterWriting:
+    """A DynamoDB client whose first put of a `msg:` key is written but answered with a timeout."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.failed: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ReadTimeoutError
+
+        answer = self._client.put_item(**kwargs)
+        key = kwargs["Item"]["pk"]["S"]
+        if key.startswith("msg:") and not self.failed:
+            self.failed.append(key)
+            raise ReadTimeoutError(endpoint_url="http://dynamodb")
+        return answer
+
+
+def test_a_timeout_after_a_written_claim_is_503_and_the_slack_retry_investigates_once(
+    store: DynamoDedupStore, moto_url: str
+) -> None:
+    """DynamoDB writes the message claim but the answer is lost (read timeout): the claim carries
+    this delivery's investigation id, so it and the delivery claim are released and the retry runs."""
+    client = TimesOutAfterWriting(_client(moto_url))
+    h = Harness(dedup=DynamoDedupStore(client, store.table))
+    failed = client.failed
+    body = (EVENTS / "slack_bot_alert_message.json").read_bytes()
+    assert h.slack(body).status == 503 and failed
+    assert store.get(failed[0]) is None  # ours, released
+    answers = [h.slack(body, x_slack_retry_num=str(n)) for n in (1, 2)]
+    assert [json.loads(a.body)["outcome"] for a in answers] == ["started", "duplicate_delivery"]
+    assert len(h.started) == 1

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
+from lambda_adapter.dedup import Claim, InMemoryDedupStore, Record
 from lambda_adapter.fakes import Harness
 from lambda_adapter.worker import HAND_OFF_FAILED
 from shared.errors import ConfigError
@@ -374,4 +375,74 @@ def test_a_missing_chat_token_does_not_leave_the_alert_claimed() -> None:
     h.slack(body)
     assert h.started == []
     h.slack(body, x_slack_retry_num="1")  # the next delivery, once the token is there
+    assert len(h.started) == 1
+
+
+class FlakyStore:
+    """A dedup store over `inner` whose claims of keys starting with `prefix` fail `times` times;
+    with `written`, the claim is stored before the error (a timeout that lost the answer)."""
+
+    def __init__(
+        self, prefix: str, times: int = 1, *, written: bool = False, inner: InMemoryDedupStore | None = None
+    ) -> None:
+        self.inner = inner or InMemoryDedupStore()
+        self.prefix, self.times, self.written = prefix, times, written
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        if key.startswith(self.prefix) and self.times > 0:
+            self.times -= 1
+            if self.written:
+                self.inner.claim(key, record, ttl_seconds=ttl_seconds, now=now)
+            raise TimeoutError("dynamodb read timeout")
+        return self.inner.claim(key, record, ttl_seconds=ttl_seconds, now=now)
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        self.inner.update(key, record, now=now)
+
+    def get(self, key: str) -> Record | None:
+        return self.inner.get(key)
+
+    def release(self, key: str, *, owner: str | None = None) -> None:
+        self.inner.release(key, owner=owner)
+
+
+@pytest.mark.parametrize("written", [False, True], ids=["not-written", "written-then-timed-out"])
+@pytest.mark.parametrize("failing", ["msg:", "repost:", "storm:"])
+def test_a_store_failure_after_the_delivery_claim_is_503_and_slacks_retry_investigates_once(
+    failing: str, written: bool
+) -> None:
+    h = Harness(dedup=FlakyStore(failing, written=written))
+    body = raw("slack_bot_alert_message.json")
+    first = h.slack(body)
+    assert first.status == 503
+    assert "dedup store failed" in json.loads(first.body)["error"]
+    assert h.started == []
+    retries = [h.slack(body, x_slack_retry_num=str(n), x_slack_retry_reason="http_error") for n in (1, 2)]
+    assert [r.status for r in retries] == [200, 200]
+    assert [json.loads(r.body)["outcome"] for r in retries] == ["started", "duplicate_delivery"]
+    assert len(h.started) == 1 and "KubePodCrashLooping" in h.started[0].text
+    assert h.slack_chat.posted == []  # no "already investigating" note for our own lost claim
+
+
+def test_a_store_failure_on_the_delivery_claim_itself_is_503_then_retried() -> None:
+    h = Harness(dedup=FlakyStore("delivery:", written=True))
+    body = raw("slack_app_mention.json")
+    assert h.slack(body).status == 503
+    assert json.loads(h.slack(body, x_slack_retry_num="1").body)["outcome"] == "started"
+    assert len(h.started) == 1
+
+
+def test_a_lost_claim_answer_never_releases_another_deliverys_claim() -> None:
+    """The key whose claim timed out is released only if it holds this delivery's investigation:
+    a concurrent delivery that really owns it keeps it (no second investigation)."""
+    flaky = FlakyStore("msg:", times=0)
+    h = Harness(dedup=flaky)
+    h.slack(raw("slack_bot_alert_message.json"))  # investigated: its message key is held
+    assert len(h.started) == 1
+    h.clock.advance(30)
+    flaky.times = 1  # the table now times out on a message claim (and the write did not happen)
+    assert h.slack(raw("slack_reaction_added.json")).status == 503
+    h.clock.advance(1)
+    answer = h.slack(raw("slack_reaction_added.json"), x_slack_retry_num="1")
+    assert json.loads(answer.body)["outcome"] == "duplicate"
     assert len(h.started) == 1
