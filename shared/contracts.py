@@ -242,6 +242,9 @@ class AgentResult(Contract):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Why the agent's model was abandoned (throttled, timed out, failed) and its deterministic
+    # result stands alone; None when no model was used or the model answered.
+    model_fallback: str | None = Field(default=None, max_length=500)
 
 
 class Cause(Contract):
@@ -274,6 +277,7 @@ class AgentRun(Contract):
     findings: int = Field(default=0, ge=0)
     errors: tuple[str, ...] = ()
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    model_fallback: str | None = Field(default=None, max_length=500)
 
 
 class Telemetry(Contract):

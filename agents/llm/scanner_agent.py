@@ -5,8 +5,9 @@ Per request: a fresh Strands `Agent` (one Agent cannot serve concurrent requests
 system prompt with its deterministic findings as fenced data, the skills enabled for it in config
 (`AgentSkills`), its tools plus its MCP servers' read-only tools, a `ToolGuard` bounding the loop,
 and structured output into `ScannerFindings`. The session runs against the agent's own budget;
-on a model error, throttle or timeout the deterministic result is returned with a note and an
-`errors` entry (`model fallback: ...`), its status unchanged.
+on a model error, throttle or timeout the deterministic result is returned with its status
+unchanged and the reason in `AgentResult.model_fallback`, which the report shows on the agent's
+line next to any source error.
 """
 
 from __future__ import annotations
@@ -245,14 +246,14 @@ def _fallback(
     notes: Sequence[str] = (),
     errors: Sequence[str] = (),
 ) -> AgentResult:
-    reason = describe(error)
     return _merge(
         result,
         started,
         notes=[*notes, "model unavailable; deterministic findings only"],
-        errors=[*errors, f"model fallback: {reason}"],
+        errors=errors,
         usage=usage,
         keep_status=True,
+        model_fallback=describe(error),
     )
 
 
@@ -265,6 +266,7 @@ def _merge(
     errors: Sequence[str] = (),
     usage: TokenUsage | None = None,
     keep_status: bool = False,
+    model_fallback: str | None = None,
 ) -> AgentResult:
     all_findings = (*redact_all(result.findings), *findings)
     status = result.status
@@ -277,6 +279,7 @@ def _merge(
             "notes": (*result.notes, *notes),
             "errors": (*result.errors, *errors),
             "usage": usage or result.usage,
+            "model_fallback": model_fallback,
             "duration_ms": result.duration_ms + int((time.monotonic() - started) * 1000),
         }
     )

@@ -138,6 +138,7 @@ def agent_run(result: AgentResult) -> AgentRun:
         findings=len(result.findings),
         errors=tuple(redact(e)[:500] for e in result.errors),
         usage=result.usage,
+        model_fallback=redact(result.model_fallback)[:500] if result.model_fallback else None,
     )
 
 

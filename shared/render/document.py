@@ -234,9 +234,19 @@ def _agents(report: IncidentReport) -> Iterable[Line]:
             text += (
                 f" · {usage.model} {usage.input_tokens}/{usage.output_tokens} tokens ${usage.cost_usd:.4f}"
             )
-        line = [t(text)]
+        # A model fallback is said first and never displaces a source error: both change how far
+        # the reader can trust this agent's findings.
+        problems = []
+        if run.model_fallback:
+            problems.append(
+                "model fallback, deterministic findings only: " + one_line(run.model_fallback, 160)
+            )
         if run.errors:
-            line.append(t(" — " + one_line(run.errors[0], 200)))
+            more = f" (+{len(run.errors) - 1} more)" if len(run.errors) > 1 else ""
+            problems.append(one_line(run.errors[0], 200) + more)
+        line = [t(text)]
+        if problems:
+            line.append(t(" — " + "; ".join(problems)))
         yield tuple(line)
 
 

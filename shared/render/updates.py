@@ -85,6 +85,10 @@ def render_update(
     lines: list[Line] = [head]
     if late.status in (AgentStatus.ERROR, AgentStatus.TIMEOUT) and late.errors:
         lines.append((t("error: " + one_line(late.errors[0], 300)),))
+    if late.model_fallback:
+        lines.append(
+            (t("model fallback, deterministic findings only: " + one_line(late.model_fallback, 300)),)
+        )
     ranked = {f.id: i for i, f in enumerate(report.findings)}
     cited = set(report.cause.evidence)
     findings = sorted(late.findings, key=lambda f: (f.id not in cited, ranked.get(f.id, len(ranked)), f.id))

@@ -169,4 +169,4 @@ def test_a_429_from_the_server_falls_back_at_once(serve: Any, tmp_path: Path) ->
 
     assert len(stub.requests) == 1  # no client retries: the deadline matters more
     assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]
-    assert result.errors[-1].startswith("model fallback: ModelThrottledException")
+    assert (result.model_fallback or "").startswith("ModelThrottledException")

@@ -121,6 +121,7 @@ results = st.builds(
     usage=usages,
     errors=tuples(text),
     notes=tuples(text),
+    model_fallback=st.none() | st.text(max_size=500),
 )
 causes = st.builds(
     Cause,
@@ -142,6 +143,7 @@ runs = st.builds(
     findings=counts,
     errors=tuples(text),
     usage=usages,
+    model_fallback=st.none() | st.text(max_size=500),
 )
 telemetry = st.builds(
     Telemetry,

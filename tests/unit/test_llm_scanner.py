@@ -11,7 +11,16 @@ from strands.types.exceptions import ModelThrottledException
 
 from agents.base import Budget
 from agents.llm import scanner_agent
+from agents.master.synthesis import synthesize
 from shared.contracts import AgentStatus, CauseCategory
+from shared.render import (
+    posted_text,
+    render_discord,
+    render_json,
+    render_markdown,
+    render_slack,
+    render_update,
+)
 from tests.support.llm_scanner import AGENT, ProbeScanner, probe_config, probe_context, write_skills
 from tests.support.scripted_model import Output, Raise, ScriptedModel, Text, ToolCall
 
@@ -107,9 +116,10 @@ def test_a_throttled_model_falls_back_to_the_deterministic_result(tmp_path: Path
     result = run(scanner, model)
 
     assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]
-    assert result.status is AgentStatus.OK
-    assert any(e.startswith("model fallback: ModelThrottledException") for e in result.errors)
-    assert "ThrottlingException" in result.errors[-1]
+    assert result.status is AgentStatus.OK and not result.errors
+    assert result.model_fallback is not None
+    assert result.model_fallback.startswith("ModelThrottledException")
+    assert "ThrottlingException" in result.model_fallback
     assert any("deterministic findings only" in n for n in result.notes)
 
 
@@ -117,7 +127,35 @@ def test_fallback_keeps_a_no_data_status(tmp_path: Path) -> None:
     scanner = ProbeScanner(probe_config(), ["INFO all good"], write_skills(tmp_path))
     result = run(scanner, ScriptedModel([Raise(RuntimeError("connection refused"))]))
     assert result.status is AgentStatus.NO_DATA and result.findings == ()
-    assert result.errors == ("model fallback: RuntimeError: connection refused",)
+    assert result.model_fallback == "RuntimeError: connection refused" and not result.errors
+
+
+class PartlyFailingScanner(ProbeScanner):
+    """Reads its log, but one of its sources refused access."""
+
+    def collect(self, ctx, budget):  # type: ignore[no-untyped-def]
+        outcome = super().collect(ctx, budget)
+        outcome.errors.append("log group /app/payments: AccessDeniedException")
+        return outcome
+
+
+def test_a_throttled_model_and_a_source_error_both_show_on_the_agent_line(tmp_path: Path) -> None:
+    scanner = PartlyFailingScanner(probe_config(), LOG, write_skills(tmp_path))
+    throttled = ScriptedModel([Raise(ModelThrottledException("ThrottlingException: Rate exceeded"))])
+    result = run(scanner, throttled)
+    report = synthesize(probe_context(), [result])
+
+    markdown = render_markdown(report)
+    slack = posted_text(render_slack(report))
+    discord = "\n".join(render_discord(report))
+    for text in (markdown, slack, discord):
+        line = next(x for x in text.splitlines() if f"{AGENT}:" in x and " s" in x and "finding" in x)
+        assert "model fallback" in line and "ModelThrottledException" in line, line
+        assert "AccessDeniedException" in line, line
+    (run_json,) = json.loads(render_json(report))["agents"]
+    assert run_json["model_fallback"].startswith("ModelThrottledException")
+    assert run_json["errors"] == ["log group /app/payments: AccessDeniedException"]
+    assert "model fallback" in render_update(result, report)  # the same result arriving late
 
 
 def test_a_slow_model_is_abandoned_at_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +176,7 @@ def test_a_slow_model_is_abandoned_at_the_deadline(tmp_path: Path, monkeypatch: 
     result = run(scanner, Slow([Text("late")]), seconds=1.0)
     assert _time.monotonic() - started < 1.5
     assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]
-    assert any(e.startswith("model fallback: ModelTimeout") for e in result.errors)
+    assert (result.model_fallback or "").startswith("ModelTimeout")
 
 
 def test_tool_cycles_are_bounded(tmp_path: Path) -> None:
