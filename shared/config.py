@@ -136,6 +136,11 @@ class PrometheusSource(Strict):
     basic_auth_user_env: str | None = None
     basic_auth_password_env: str | None = None
     amp_region: str | None = Field(default=None, description="set for Amazon Managed Prometheus (SigV4)")
+    ui_url_env: str | None = Field(
+        default=None,
+        description="env var holding the base URL of a Prometheus UI for graph links (`<url>/graph?...`); "
+        "links use the query URL when unset. Set it for Amazon Managed Prometheus, which has no UI.",
+    )
 
 
 class Sources(Strict):

@@ -64,7 +64,7 @@ class PrometheusScanner(Scanner):
         client = self.client()
         subject = Subject.from_context(ctx)
         reader = PrometheusReader(client, budget, Window(ctx.window_start, ctx.window_end))
-        frame = Frame(ctx, subject, client.base_url, self.agent_id)
+        frame = Frame(ctx, subject, client.ui_url, self.agent_id)
         outcome = ScanOutcome()
 
         discovery = reader.discover(lookups(subject))
@@ -103,7 +103,7 @@ class PrometheusScanner(Scanner):
         timeout = min(10.0, budget.fraction(0.5))
         alerts = [a for a in client.alerts(timeout=timeout) if a.state == "firing"]
         targets = client.targets(timeout=timeout)
-        frame = Frame(ctx, Subject(), client.base_url, self.agent_id)
+        frame = Frame(ctx, Subject(), client.ui_url, self.agent_id)
         findings: list[Finding] = []
         for alert in sorted(alerts, key=lambda a: (a.labels.get("alertname", ""), sorted(a.labels.items())))[
             :30
@@ -125,7 +125,7 @@ class PrometheusScanner(Scanner):
                             reference=f'ALERTS{{alertname="{name}"}}',
                             excerpt=f"value {alert.value}",
                             at=alert.activeAt,
-                            url=f"{client.base_url}/alerts",
+                            url=f"{client.ui_url}/alerts",
                         ),
                     ),
                     cause_hint=CauseCategory.NO_ISSUE
@@ -148,7 +148,7 @@ class PrometheusScanner(Scanner):
                             kind=EvidenceKind.QUERY,
                             reference=f'up{{instance="{instance}"}}',
                             excerpt=target.lastError[:500],
-                            url=f"{client.base_url}/targets",
+                            url=f"{client.ui_url}/targets",
                         ),
                     ),
                     relevance=0.5,

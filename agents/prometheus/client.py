@@ -154,7 +154,8 @@ class SigV4Auth(httpx.Auth):
 
 class PrometheusClient:
     """The read-only Prometheus HTTP API. `base_url` is the server root (or an AMP workspace URL
-    ending in `/workspaces/<id>`); `/api/v1/...` is appended."""
+    ending in `/workspaces/<id>`); `/api/v1/...` is appended. `ui_url` is where a person opens the
+    graphs (`ui_url/graph?...`): the base URL unless given, since an AMP workspace serves no UI."""
 
     def __init__(
         self,
@@ -163,8 +164,10 @@ class PrometheusClient:
         auth: httpx.Auth | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        ui_url: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.ui_url = (ui_url or "").strip().rstrip("/") or self.base_url
         self._http = httpx.Client(
             base_url=self.base_url, auth=auth, timeout=timeout, transport=transport, follow_redirects=True
         )
@@ -271,8 +274,9 @@ def client_from_env(
     transport: httpx.BaseTransport | None = None,
 ) -> PrometheusClient:
     """The client `config.sources.prometheus` describes: URL, then SigV4 (when `amp_region` is set),
-    bearer or basic auth from the environment variables it names. Missing settings are a
-    `ConfigError` naming the variable, never a value."""
+    bearer or basic auth from the environment variables it names, and the UI URL for links (from
+    `ui_url_env`, when set and not empty). Missing settings are a `ConfigError` naming the variable,
+    never a value."""
     url = (env.get(source.url_env) or "").strip()
     if not url:
         raise ConfigError(f"{source.url_env} is not set: the Prometheus base URL is needed")
@@ -290,4 +294,5 @@ def client_from_env(
         if not user:
             raise ConfigError(f"{source.basic_auth_user_env} is not set: the Prometheus user is needed")
         auth = httpx.BasicAuth(user, password)
-    return PrometheusClient(url, auth=auth, timeout=timeout, transport=transport)
+    ui_url = env.get(source.ui_url_env) if source.ui_url_env else None
+    return PrometheusClient(url, auth=auth, timeout=timeout, transport=transport, ui_url=ui_url)

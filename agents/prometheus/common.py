@@ -24,7 +24,7 @@ class Frame:
 
     ctx: AlertContext
     subject: Subject
-    base_url: str
+    ui_url: str  # where graph links point: a Prometheus UI (the query URL unless configured)
     agent: str = "prometheus"
 
     @property
@@ -37,7 +37,7 @@ class Frame:
             reference=expr[:4000],
             excerpt=excerpt,
             at=at,
-            url=graph_link(self.base_url, expr, self.window, self.ctx.window_end) if self.base_url else None,
+            url=graph_link(self.ui_url, expr, self.window, self.ctx.window_end) if self.ui_url else None,
         )
 
     @property

@@ -92,7 +92,7 @@ def make_tools(client_for: Callable[[], PrometheusClient]) -> list[Any]:
             return {
                 "series": _compact(series),
                 "changes": changes,
-                "graph": graph_link(client.base_url, expr, w.end - w.start),
+                "graph": graph_link(client.ui_url, expr, w.end - w.start),
             }
 
         return guarded(run)

@@ -12,8 +12,8 @@ import pytest
 from agents.base import Budget
 from agents.master.context import build_alert_context
 from agents.prometheus.agent import PrometheusScanner
-from agents.prometheus.client import PrometheusClient
-from shared.config import load_config
+from agents.prometheus.client import PrometheusClient, client_from_env
+from shared.config import PrometheusSource, load_config
 from shared.contracts import AgentStatus, CauseCategory
 from shared.sandbox.procs import free_port
 from shared.sandbox.prometheus import PrometheusSandbox
@@ -122,6 +122,32 @@ def test_a_rule_found_by_name_is_evaluated_with_its_breach_start(prometheus_url:
     assert "now 90 > 50" in expr.title
     queue = next(f for f in result.findings if f.id.startswith("prometheus:queue-growing:"))
     assert "grew from 10 to 90" in queue.title
+
+
+def test_links_open_the_configured_ui_while_queries_go_to_the_query_url(prometheus_url: str) -> None:
+    """Amazon Managed Prometheus serves no UI: with `ui_url_env` set, every link a person clicks opens
+    that UI, while the queries still go to the query URL."""
+    ui = "https://prometheus-ui.example.com/"
+    source = PrometheusSource(ui_url_env="PROMETHEUS_UI_URL")
+    client = client_from_env(source, {"PROMETHEUS_URL": prometheus_url, "PROMETHEUS_UI_URL": ui}, timeout=3)
+    now = datetime.now(UTC)
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0",
+        received_at=now,
+        starts_at=now - timedelta(minutes=15),
+        labels={"alertname": "QueueBacklog", "namespace": "jobs", "service": "worker"},
+    )
+    scanner = PrometheusScanner(load_config(), "prometheus", client)
+    result = scanner.run(ctx, Budget.of(10))
+    assert result.status is AgentStatus.OK and result.findings
+    links = [e.url for f in result.findings for e in f.evidence if e.url]
+    assert links and all(link.startswith(f"{ui}graph?g0.expr=") for link in links), links
+    tools = {t.tool_name: t for t in scanner.tools()}
+    ranged = tools["prometheus_query_range"](expr='queue_depth{service="worker"}', minutes=60)
+    assert ranged["status"] == "ok" and ranged["graph"].startswith(f"{ui}graph?g0.expr=queue_depth")
+    unset = client_from_env(source, {"PROMETHEUS_URL": prometheus_url, "PROMETHEUS_UI_URL": " "})
+    assert unset.ui_url == prometheus_url.rstrip("/")
 
 
 def test_a_node_named_with_dots_is_looked_up_by_a_valid_matcher(prometheus_url: str) -> None:
