@@ -13,11 +13,12 @@ from shared.logsetup import configure_logging, default_config
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from shared.config import load_config
+    from shared.config import config_path, load_config
 
-    config = load_config(args.file)
+    file = config_path(args.file)
+    config = load_config(file)
     scanners = ", ".join(config.scanners()) or "none"
-    print(f"{args.file or 'config.yaml'}: ok (master: {config.master_id}; enabled scanners: {scanners})")
+    print(f"{file}: ok (master: {config.master_id}; enabled scanners: {scanners})")
     return 0
 
 
@@ -71,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="validate config.yaml or print its JSON Schema")
     config_actions = config.add_subparsers(dest="action", required=True)
     check = config_actions.add_parser("check", help="validate a config file")
-    check.add_argument("file", nargs="?", type=Path, help="default: $SRE_ON_CALL_CONFIG or ./config.yaml")
+    check.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="default: $SRE_ON_CALL_CONFIG, else ./config.yaml, else the example shipped with the package",
+    )
     check.set_defaults(handler=_config_check)
     schema = config_actions.add_parser("schema", help="print the JSON Schema of config.yaml")
     schema.set_defaults(handler=_config_schema)

@@ -19,6 +19,7 @@ from shared.errors import ConfigError
 ENV_CONFIG_PATH = "SRE_ON_CALL_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
+AGENTS_DIR = PROJECT_ROOT / "agents"
 AGENT_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -39,6 +40,29 @@ class ModelConfig(Strict):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_tool_cycles: int = Field(default=6, ge=1, le=50)
+
+
+class ModelOverride(Strict):
+    """An agent's `model:` section: each field it sets replaces that field of `defaults.model`, the
+    others are inherited (the same field-by-field merge the Terraform module does). `null` or an
+    absent key means "inherit"."""
+
+    provider: ProviderName | None = None
+    model_id: str | None = None
+    region: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_tokens: int | None = Field(default=None, gt=0, le=64_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    max_tool_cycles: int | None = Field(default=None, ge=1, le=50)
+
+
+def merge_model(defaults: ModelConfig, override: ModelOverride | None) -> ModelConfig:
+    """`defaults` with every field `override` sets replaced: the one rule for an agent's model."""
+    if override is None:
+        return defaults
+    return defaults.model_copy(update=override.model_dump(exclude_none=True))
 
 
 class Defaults(Strict):
@@ -86,7 +110,7 @@ class AgentConfig(Strict):
     runtime_arn_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
     skills: list[str] = []
     mcp_servers: list[McpServer] = []
-    model: ModelConfig | None = None
+    model: ModelOverride | None = None
     budget_seconds: float | None = Field(default=None, gt=0, le=900)
     network: Literal["public", "vpc"] = "public"
 
@@ -198,7 +222,8 @@ class AppConfig(Strict):
         }
 
     def model_for(self, agent_id: str) -> ModelConfig:
-        return self.agents[agent_id].model or self.defaults.model
+        """The agent's model: `defaults.model`, field by field overridden by the agent's `model:`."""
+        return merge_model(self.defaults.model, self.agents[agent_id].model)
 
     def budget_for(self, agent_id: str) -> float:
         budget = self.agents[agent_id].budget_seconds or self.defaults.agent_budget_seconds
@@ -223,13 +248,30 @@ def parse_config(data: Any, *, source: str = "config") -> AppConfig:
 
 
 def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The file to read: `path`, else `$SRE_ON_CALL_CONFIG`, else `./config.yaml` in the working
+    directory, else the example config shipped with the package."""
     if path is not None:
         return Path(path)
-    return Path(os.environ.get(ENV_CONFIG_PATH) or DEFAULT_CONFIG_PATH)
+    if os.environ.get(ENV_CONFIG_PATH):
+        return Path(os.environ[ENV_CONFIG_PATH])
+    here = Path.cwd() / "config.yaml"
+    return here if here.is_file() else DEFAULT_CONFIG_PATH
+
+
+def check_agent_folders(config: AppConfig, *, source: str = "config") -> None:
+    """Every agent id must name a folder `agents/<id>/` with an `agent.py`: a typo (`promethues`)
+    is rejected here, naming the key, instead of failing later when the agent is served."""
+    known = sorted(p.parent.name for p in AGENTS_DIR.glob("*/agent.py"))
+    for agent_id in config.agents:
+        if not (AGENTS_DIR / agent_id / "agent.py").is_file():
+            raise ConfigError(
+                f"{source}: agents.{agent_id}: no agent folder agents/{agent_id}/ with an agent.py "
+                f"(agents with a folder: {', '.join(known) or 'none'})"
+            )
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
-    """Load and validate `config.yaml` (or `$SRE_ON_CALL_CONFIG`, or the path given)."""
+    """Load and validate the config file `config_path(path)` names; every agent must have its folder."""
     file = config_path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -239,7 +281,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{file}: not valid YAML: {e}") from e
-    return parse_config(data, source=str(file))
+    config = parse_config(data, source=str(file))
+    check_agent_folders(config, source=str(file))
+    return config
 
 
 def config_json_schema() -> str:

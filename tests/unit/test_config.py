@@ -94,3 +94,77 @@ def test_config_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[
     assert schema["additionalProperties"] is False
     assert "agents" in schema["properties"]
     assert AppConfig.model_json_schema()["required"] == ["agents"]
+
+
+def test_config_check_with_no_file_reads_config_yaml_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = shipped()
+    data["agents"]["eks"]["enabled"] = False  # this file, not the shipped one, must be the one read
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.delenv("SRE_ON_CALL_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tmp_path / 'config.yaml'}: ok")
+    assert "eks" not in out.split("enabled scanners:")[1]
+    assert "eks" not in load_config().scanners()
+
+
+def test_config_check_says_which_file_it_read_when_none_is_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SRE_ON_CALL_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["config", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{ROOT / 'config.yaml'}: ok")
+
+    elsewhere = tmp_path / "team.yaml"
+    elsewhere.write_text(yaml.safe_dump(shipped()))
+    monkeypatch.setenv("SRE_ON_CALL_CONFIG", str(elsewhere))
+    assert main(["config", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{elsewhere}: ok")
+
+
+def test_an_agent_without_its_folder_is_rejected_by_the_check_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = shipped()
+    data["agents"]["promethues"] = data["agents"].pop("prometheus")  # a typo in the agent id
+    typo = tmp_path / "config.yaml"
+    typo.write_text(yaml.safe_dump(data))
+
+    assert main(["config", "check", str(typo)]) == 2
+    err = capsys.readouterr().err
+    assert "agents.promethues" in err and "agents/promethues/" in err
+    assert "prometheus" in err  # the folders that do exist, so the typo is easy to spot
+    with pytest.raises(ConfigError, match=r"agents\.promethues"):
+        load_config(typo)  # what `serve` loads: it stops here, not on an import error
+
+
+def test_an_agent_model_override_is_merged_field_by_field_with_the_defaults() -> None:
+    data = shipped()
+    data["defaults"]["model"] = {"provider": "bedrock", "model_id": "base-model", "region": "eu-west-1"}
+    data["agents"]["eks"]["model"] = {"model_id": "bigger-model"}
+    data["agents"]["prometheus"]["model"] = {"provider": "openai", "base_url": "http://127.0.0.1:8000/v1"}
+    config = parse_config(data)
+
+    eks = config.model_for("eks")  # sets only model_id: still bedrock, in the default region
+    assert (eks.provider, eks.model_id, eks.region) == ("bedrock", "bigger-model", "eu-west-1")
+    prom = config.model_for("prometheus")
+    assert (prom.provider, prom.base_url, prom.model_id) == (
+        "openai",
+        "http://127.0.0.1:8000/v1",
+        "base-model",
+    )
+    assert config.model_for("slack_scanner") == config.defaults.model  # no override: the defaults
+    # The merge survives a dump and reload (unset override fields stay unset, not "none").
+    assert parse_config(config.model_dump(mode="json")).model_for("eks") == eks
+
+
+def test_a_bad_model_override_field_names_its_key() -> None:
+    data = shipped()
+    data["agents"]["eks"]["model"] = {"max_tokens": 0}
+    with pytest.raises(ConfigError, match=r"agents\.eks\.model\.max_tokens"):
+        parse_config(data)
