@@ -4,7 +4,7 @@ Card: for an alert, evaluates its expression (from the Alertmanager `generatorUR
 by alert name) over the investigation window and says when it began to breach; finds the workload's
 series with bounded `/api/v1/series` look-ups from the hints (namespace, pod, workload, service,
 node) and reads the standard signals: memory working set against its limit, CPU against its limit
-and the CFS throttling ratio, restarts, request rate, 5xx ratio and p99 latency, HPA replicas
+and the CFS throttling ratio, restarts, request rate, 5xx ratio and p50/p95/p99 latency, HPA replicas
 against max, node conditions, volume and node disk usage, connection pools and queues, image and
 build versions, and the `up` gauges of its neighbours. A change-point (step or ramp) gives each
 move its onset and size against the baseline. Every finding carries its PromQL and a graph link.

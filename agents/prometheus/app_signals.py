@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from agents.prometheus.changepoint import detect_change, first_crossing
+from agents.prometheus.changepoint import Change, detect_change, first_crossing
 from agents.prometheus.client import Series
 from agents.prometheus.common import RELEVANT, Frame, fmt_pct, fmt_rate, fmt_seconds, hhmm, values_at
 from agents.prometheus.readings import Readings
@@ -15,6 +15,7 @@ from shared.contracts import CauseCategory, Finding, Severity, Trigger
 SPIKE_FACTOR = 1.8
 ERROR_RATIO = 0.05
 LATENCY_FACTOR = 2.0
+QUANTILES = ("p99", "p95", "p50")  # highest first: the tail moves first and most
 
 
 def requests(readings: Readings, frame: Frame) -> list[Finding]:
@@ -87,28 +88,49 @@ def errors(readings: Readings, frame: Frame) -> list[Finding]:
 
 
 def latency(readings: Readings, frame: Frame) -> list[Finding]:
-    series = readings.get("latency_p99")
-    if not series or not series[0].points:
+    """One finding when a latency quantile rose at least `LATENCY_FACTOR`-fold, led by the highest
+    quantile that did, naming the others that moved: p50 rising too means every request slowed,
+    not only the tail."""
+    rose: dict[str, tuple[Change, Series]] = {}
+    for quantile in QUANTILES:
+        found = readings.get(f"latency_{quantile}")
+        if not found or not found[0].points:
+            continue
+        change = detect_change(found[0].points)
+        factor = change.factor() if change else None
+        if change is None or not change.rising or (factor is not None and factor < LATENCY_FACTOR):
+            continue
+        rose[quantile] = (change, found[0])
+    if not rose:
         return []
-    change = detect_change(series[0].points)
-    factor = change.factor() if change else None
-    if change is None or not change.rising or (factor is not None and factor < LATENCY_FACTOR):
-        return []
+    lead = next(q for q in QUANTILES if q in rose)
+    change, series = rose[lead]
+    others = [
+        f"{q} {fmt_seconds(c.before)} to {fmt_seconds(c.after)}" for q, (c, _) in rose.items() if q != lead
+    ]
+    whole = "p50" in rose and lead != "p50"
     return [
         frame.finding(
-            f"latency-p99:{frame.workload_slug}",
+            f"latency-{lead}:{frame.workload_slug}",
             severity=Severity.WARNING,
             title=(
-                f"{frame.name} p99 latency rose from {fmt_seconds(change.before)} to "
+                f"{frame.name} {lead} latency rose from {fmt_seconds(change.before)} to "
                 f"{fmt_seconds(change.after)} at {hhmm(change.onset)}"
+                + (f" ({', '.join(others)})" if others else "")
+            ),
+            detail=(
+                "The median rose too: every request is slower, not only the tail."
+                if whole
+                else f"Only the tail ({', '.join(rose)}) slowed; the median held."
+                if readings.get("latency_p50") and "p50" not in rose
+                else ""
             ),
             resources=frame.workload_resources,
             first_seen=change.onset,
-            last_seen=series[0].points[-1][0],
-            evidence=(
-                frame.evidence(
-                    readings.expr("latency_p99"), f"p99 {fmt_seconds(change.after)}", change.onset
-                ),
+            last_seen=series.points[-1][0],
+            evidence=tuple(
+                frame.evidence(readings.expr(f"latency_{q}"), f"{q} {fmt_seconds(c.after)}", c.onset)
+                for q, (c, _) in rose.items()
             ),
             relevance=RELEVANT,
         )

@@ -181,6 +181,71 @@ def restarts(readings: Readings, frame: Frame) -> list[Finding]:
 
 
 def cpu(readings: Readings, frame: Frame) -> list[Finding]:
+    """CFS throttling, with the usage against the limit; and a container at its CPU limit where no
+    throttling series exist (cAdvisor without the CFS metrics, or a scrape that drops them)."""
+    with_throttling = {
+        (s.labels.get("namespace", ""), s.labels.get("container", "")) for s in readings.get("throttling")
+    }
+    return _cpu_throttled(readings, frame) + _cpu_at_limit(readings, frame, with_throttling)
+
+
+def _cpu_at_limit(readings: Readings, frame: Frame, skip: set[tuple[str, str]]) -> list[Finding]:
+    limits = by_key(readings.get("cpu_limit"), CONTAINER)
+    since = frame.ctx.anchor - (frame.window / 6)
+    rows = []
+    for series in readings.get("cpu"):
+        labels = series.labels
+        if (labels.get("namespace", ""), labels.get("container", "")) in skip:
+            continue
+        limit = limits.get(tuple(labels.get(k, "") for k in CONTAINER))
+        recent = values_at(series, since) or series.values[-3:]
+        if not recent or limit is None or not limit.values or limit.values[-1] <= 0:
+            continue
+        share = (sum(recent) / len(recent)) / limit.values[-1]
+        if share >= CPU_NEAR_LIMIT:
+            rows.append((share, series, labels))
+    findings = []
+    for share, series, pods in _worst_per_container(rows):
+        labels = series.labels
+        cores = limits[tuple(labels.get(k, "") for k in CONTAINER)].values[-1]
+        change = detect_change(series.points)
+        rising = change is not None and change.rising
+        onset = (
+            change.onset
+            if change is not None and rising
+            else first_crossing(series.points, CPU_NEAR_LIMIT * cores) or series.points[0][0]
+        )
+        was = (
+            f" (was {fmt_number(round(change.before, 2))} before {hhmm(change.onset)})"
+            if change and rising
+            else ""
+        )
+        expr = f"{readings.expr('cpu')} / on ({', '.join(CONTAINER)}) {readings.expr('cpu_limit')}"
+        findings.append(
+            frame.finding(
+                f"cpu-at-limit:{_slug(labels)}",
+                severity=Severity.CRITICAL if share >= 0.98 else Severity.WARNING,
+                title=(
+                    f"CPU of {where(labels)} at {fmt_pct(share)} of its limit: "
+                    f"{fmt_number(round(share * cores, 2))} of {fmt_number(cores)} core(s){was}"
+                ),
+                detail=(
+                    f"{pods} pod(s) of this container above {fmt_pct(CPU_NEAR_LIMIT)} of the CPU limit; "
+                    "no CFS throttling series were found, but a container at its limit is throttled by the "
+                    "kernel's CFS quota."
+                ),
+                resources=(resource(labels),),
+                first_seen=onset,
+                last_seen=series.points[-1][0],
+                evidence=(frame.evidence(expr, f"{fmt_pct(share)} of {fmt_number(cores)} core(s)", onset),),
+                cause_hint=CauseCategory.CPU_SATURATION,
+                relevance=RELEVANT,
+            )
+        )
+    return findings
+
+
+def _cpu_throttled(readings: Readings, frame: Frame) -> list[Finding]:
     usage = by_key(readings.get("cpu"), CONTAINER)
     limits = by_key(readings.get("cpu_limit"), CONTAINER)
     since = frame.ctx.anchor - (frame.window / 6)

@@ -215,7 +215,8 @@ def _plan_app(plan: dict[str, str], discovery: Discovery) -> None:
     if histograms:
         name = histograms[0]
         sel = _app_selector(discovery, name) or ""
-        plan["latency_p99"] = f"histogram_quantile(0.99, sum by (le) (rate({name}{{{sel}}}[{RATE}])))"
+        for key, quantile in (("latency_p50", 0.5), ("latency_p95", 0.95), ("latency_p99", 0.99)):
+            plan[key] = f"histogram_quantile({quantile}, sum by (le) (rate({name}{{{sel}}}[{RATE}])))"
     families: dict[str, dict[str, str]] = defaultdict(dict)
     for name in sorted(names):
         match = _POOL_ROLE.match(name)

@@ -106,6 +106,68 @@ def test_cfs_throttling_is_cpu_saturation_with_the_before_level() -> None:
     assert "using 0.99 of its 1 core limit" in cpu.title
 
 
+def test_cpu_at_its_limit_without_throttling_series_is_still_cpu_saturation() -> None:
+    other = {**POD, "pod": "checkout-7d9f8c6b5-m9t7c"}
+    found = analyze(
+        readings(
+            cpu=[line(POD, steps(0.4, 1.96, 80)), line(other, [0.5] * POINTS)],
+            cpu_limit=[line(POD, [2.0] * POINTS), line(other, [2.0] * POINTS)],
+        ),
+        frame(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p"),
+    )
+    cpu = only(found, "cpu-at-limit")
+    assert cpu.cause_hint is CauseCategory.CPU_SATURATION and cpu.severity is Severity.CRITICAL
+    assert cpu.title == (
+        "CPU of shop/checkout-7d9f8c6b5-x2k4p (app) at 98% of its limit: 1.96 of 2 core(s)"
+        " (was 0.4 before 20:40 UTC)"
+    )
+    assert cpu.first_seen == NOW - STEP * 39  # the first sample at the new level
+    assert cpu.evidence[0].reference == "expr_of_cpu / on (namespace, pod, container) expr_of_cpu_limit"
+
+
+def test_cpu_under_its_limit_or_with_throttling_series_gives_no_at_limit_finding() -> None:
+    calm = readings(cpu=[line(POD, [1.2] * POINTS)], cpu_limit=[line(POD, [2.0] * POINTS)])
+    assert analyze(calm, frame(namespace="shop")) == []
+    throttled = analyze(
+        readings(
+            throttling=[line(POD, steps(0.02, 0.64, 80))],
+            cpu=[line(POD, steps(0.3, 0.99, 80))],
+            cpu_limit=[line(POD, [1.0] * POINTS)],
+        ),
+        frame(namespace="shop"),
+    )
+    assert [f.id.split(":")[1] for f in throttled] == ["cpu-throttled"]  # one finding, not two
+
+
+def test_latency_names_every_quantile_that_rose_led_by_the_highest() -> None:
+    tail_only = analyze(
+        readings(
+            latency_p50=[line({}, [0.04] * POINTS)],
+            latency_p95=[line({}, steps(0.09, 0.9, 80))],
+            latency_p99=[line({}, steps(0.12, 2.1, 80))],
+        ),
+        frame(namespace="shop", service="checkout"),
+    )
+    latency = only(tail_only, "latency-p99")
+    assert (
+        latency.title == "checkout p99 latency rose from 120 ms to 2.1 s at 20:40 UTC (p95 90 ms to 900 ms)"
+    )
+    assert latency.detail == "Only the tail (p99, p95) slowed; the median held."
+    assert [e.reference for e in latency.evidence] == ["expr_of_latency_p99", "expr_of_latency_p95"]
+    everything = analyze(
+        readings(
+            latency_p50=[line({}, steps(0.04, 0.4, 80))],
+            latency_p95=[line({}, steps(0.09, 0.9, 80))],
+        ),
+        frame(namespace="shop", service="checkout"),
+    )
+    latency = only(everything, "latency-p95")
+    assert latency.title.endswith("(p50 40 ms to 400 ms)")
+    assert latency.detail == "The median rose too: every request is slower, not only the tail."
+    flat = readings(latency_p99=[line({}, [0.12] * 60 + [0.2] * 60)])
+    assert analyze(flat, frame(namespace="shop", service="checkout")) == []
+
+
 def test_hpa_at_max_under_a_surge_is_the_scaling_limit_and_the_surge_its_trigger() -> None:
     hpa = {"namespace": "shop", "horizontalpodautoscaler": "checkout"}
     found = analyze(

@@ -73,6 +73,8 @@ def test_the_plan_asks_only_for_signals_whose_metrics_exist() -> None:
         "memory",
         "requests",
         "errors",
+        "latency_p50",
+        "latency_p95",
         "latency_p99",
         "pool:hikaricp_connections:active",
         "pool:hikaricp_connections:max",
