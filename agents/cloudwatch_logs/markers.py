@@ -1,28 +1,67 @@
 """Changes the logs record (config reloads with their settings, releases starting with their
-version), closest before the alert first. Events in, `Finding`s out."""
+version), closest before the alert first. Events in, `Finding`s out.
+
+A process starting with its version is a release only when that version is new: the first start
+line of a workload in the window, or one whose version differs from the workload's earlier line.
+A restart (an OOM kill, a crash) logs the same version again, and says so often enough
+(`starting (restart 2)`): neither is a deploy."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 
 from agents.cloudwatch_logs.analyzers import AGENT, Windows, ago, digest, longest_literal, slug, where_of
 from agents.cloudwatch_logs.queries import MARKER_RE, insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.cloudwatch_logs.signatures import Signatures, settings_in, version_in
+from agents.cloudwatch_logs.signatures import Marker, Signatures, settings_in, version_in
 from agents.cloudwatch_logs.templates import TemplateMiner
-from agents.eks.scope import Scope
+from agents.eks.scope import Scope, workload_of_pod
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity, Trigger
+
+_RESTART = re.compile(r"\brestart(s|ed|ing)?\b|\bre-started\b|\brecover(ed|ing) from\b", re.IGNORECASE)
+
+
+def _source(event: LogEvent) -> str:
+    """The workload a line comes from (its pod's controller), so a restarted or rescheduled pod
+    of the same release compares with its siblings."""
+    where = where_of(event)
+    if where == event.log_group:
+        return where
+    ns, _, pod = where.partition("/")
+    return f"{event.log_group}|{ns}/{workload_of_pod(pod) or pod}"
+
+
+def _changes(events: list[LogEvent], signatures: Signatures) -> list[tuple[LogEvent, Marker]]:
+    """The marker lines that record a change: every config reload, and the starts that are
+    releases (see the module docstring), oldest first."""
+    changes: list[tuple[LogEvent, Marker]] = []
+    versions: dict[str, str] = {}
+    for event in sorted(events, key=lambda e: e.at):
+        if not MARKER_RE.search(event.message):
+            continue
+        marker = signatures.marker(event.message)
+        if marker is None:
+            continue
+        if marker.change is not Trigger.DEPLOY:
+            changes.append((event, marker))
+            continue
+        key, version = _source(event), version_in(event.message)
+        earlier = versions.get(key)
+        if version:
+            versions[key] = version
+        if _RESTART.search(event.message):
+            continue
+        if earlier is not None and (version is None or version == earlier):
+            continue  # the same release starting again
+        changes.append((event, marker))
+    return changes
 
 
 def deploy_times(events: list[LogEvent], signatures: Signatures) -> list[datetime]:
-    """When releases started, per the logs (deploy markers)."""
-    times = []
-    for event in events:
-        marker = signatures.marker(event.message)
-        if marker is not None and marker.change is Trigger.DEPLOY:
-            times.append(event.at)
-    return sorted(times)
+    """When releases started, per the logs (new versions starting; restarts are not releases)."""
+    return [e.at for e, m in _changes(events, signatures) if m.change is Trigger.DEPLOY]
 
 
 def marker_findings(
@@ -36,22 +75,24 @@ def marker_findings(
     own_groups: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Changes the logs record (config reloads, releases starting), closest before the alert first."""
-    marked = [(e, m) for e in events if MARKER_RE.search(e.message) and (m := signatures.marker(e.message))]
+    marked = _changes(events, signatures)
     if not marked:
         return []
     miner = TemplateMiner()
     ids = miner.assign(e.message for e, _ in marked)
-    firsts: dict[int, tuple[LogEvent, Trigger]] = {}
+    chosen: dict[int, tuple[LogEvent, Trigger]] = {}
     counts: Counter[int] = Counter()
     for cid, (event, marker) in zip(ids, marked, strict=True):
         if cid < 0:
             continue
         counts[cid] += 1
-        if cid not in firsts or event.at < firsts[cid][0].at:
-            firsts[cid] = (event, marker.change)
+        # A reload is told by its first line; of several releases, the latest is the change.
+        latest = marker.change is Trigger.DEPLOY
+        if cid not in chosen or (event.at > chosen[cid][0].at if latest else event.at < chosen[cid][0].at):
+            chosen[cid] = (event, marker.change)
     templates = {c.id: c.template for c in miner.clusters()}
     findings = []
-    for cid, (event, change) in firsts.items():
+    for cid, (event, change) in chosen.items():
         where = where_of(event)
         settings = settings_in(event.message)
         version = version_in(event.message)

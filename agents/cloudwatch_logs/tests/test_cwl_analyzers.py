@@ -131,6 +131,50 @@ def test_change_markers_are_ranked_by_closeness_before_the_alert() -> None:
     assert release.first_seen == NOW - timedelta(minutes=20)  # the first start, not the restarts
 
 
+def releases(evts: list[LogEvent]) -> list[str]:
+    the_scope = scope(workload="ledger-worker")
+    found = marker_findings(
+        evts, scope=the_scope, signatures=SIG, region="us-east-1", windows=windows_for(the_scope)
+    )
+    return [f.title for f in found if f.change is Trigger.DEPLOY]
+
+
+def test_a_restart_logging_the_same_version_is_not_a_release() -> None:
+    pod = "ledger-worker-5f6a7b8c9-d3f5g_ledger_worker"
+    evts = events("INFO  ledger-worker v3.9.2 starting (restart 1)", start=34, every_s=1, count=1, stream=pod)
+    evts += events("INFO  ledger-worker v3.9.2 starting (restart 2)", start=6, every_s=1, count=1, stream=pod)
+    assert releases(evts) == [] and deploy_times(evts, SIG) == []
+    # Rescheduled to a new pod of the same ReplicaSet, same version, no restart word: still no release.
+    evts = events("INFO  ledger-worker v3.9.2 starting", start=40, every_s=1, count=1, stream=pod)
+    evts += events(
+        "INFO  ledger-worker v3.9.2 starting",
+        start=8,
+        every_s=1,
+        count=1,
+        stream="ledger-worker-5f6a7b8c9-zz9x8_ledger_worker",
+    )
+    assert len(releases(evts)) == 1 and deploy_times(evts, SIG) == [NOW - timedelta(minutes=40)]
+
+
+def test_a_new_version_starting_is_a_release() -> None:
+    evts = events(
+        "INFO  ledger-worker v3.9.2 starting",
+        start=50,
+        every_s=1,
+        count=1,
+        stream="ledger-worker-5f6a7b8c9-d3f5g_ledger_worker",
+    )
+    evts += events(
+        "INFO  ledger-worker v3.10.0 starting",
+        start=12,
+        every_s=1,
+        count=1,
+        stream="ledger-worker-7a8b9c0d1-k2l3m_ledger_worker",
+    )
+    assert [t.split(" in ")[0] for t in releases(evts)] == ["Release v3.10.0 started"]
+    assert NOW - timedelta(minutes=12) in deploy_times(evts, SIG)
+
+
 def test_container_insights_stream_names_become_namespace_and_pod() -> None:
     fluent_bit = (
         "ip-10-0-1-42.ec2.internal-application.var.log.containers.checkout-7d9f8c6b5-x2k4p_shop_app-"
