@@ -11,6 +11,10 @@ from shared.contracts import Finding, Severity
 
 GroupKey = tuple[str | None, str, str, str, str | None, str]
 
+# One failure seen at two moments: kubelet reports ErrImagePull on a failed pull and
+# ImagePullBackOff while it waits to retry, so pods of one Deployment alternate between them.
+_SAME_FAILURE = {"ErrImagePull": "image-pull", "ImagePullBackOff": "image-pull"}
+
 
 def analyze_pods(analysis: Analysis) -> list[Finding]:
     """One finding per (workload, problem, container, reason), naming the most relevant pod."""
@@ -20,20 +24,25 @@ def analyze_pods(analysis: Analysis) -> list[Finding]:
         kind, workload = analysis.workload_of(pod)
         totals[(o.namespace(pod), kind, workload)] += 1
         for problem in pod_problems(pod, analysis):
+            reason = problem.terminated_reason or problem.reason
             key = (
                 o.namespace(pod),
                 kind,
                 workload,
                 problem.kind,
                 problem.container,
-                problem.terminated_reason or problem.reason,
+                _SAME_FAILURE.get(reason, reason),
             )
             groups.setdefault(key, []).append(problem)
+    # Groups that differ only by reason get the reason in their id, so none replaces another.
+    shared = Counter(key[:5] for key in groups)
     findings = []
     for key, problems in groups.items():
         ns, kind, workload = key[0], key[1], key[2]
         problems.sort(key=lambda p: (-analysis.pod_relevance(p.pod), o.name(p.pod)))
-        findings.append(_finding(key, problems, totals[(ns, kind, workload)], analysis))
+        findings.append(
+            _finding(key, problems, totals[(ns, kind, workload)], analysis, by_reason=shared[key[:5]] > 1)
+        )
     return findings
 
 
@@ -96,8 +105,10 @@ def _title(p: PodProblem, pod_ref: str, others: str) -> str:
     return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}"
 
 
-def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: Analysis) -> Finding:
-    ns, kind, workload, problem_kind, container, _ = key
+def _finding(
+    key: GroupKey, problems: list[PodProblem], total: int, analysis: Analysis, *, by_reason: bool = False
+) -> Finding:
+    ns, kind, workload, problem_kind, container, reason = key
     first = problems[0]
     pod_ref = f"{ns}/{o.name(first.pod)}"
     others = f" ({len(problems)}/{total} pods of {kind} {ns}/{workload})" if kind != "Pod" else ""
@@ -132,7 +143,9 @@ def _finding(key: GroupKey, problems: list[PodProblem], total: int, analysis: An
     ]
     if first.message:
         detail_lines.append(f"Message: {first.message[:1000]}")
-    subject = f"{ns}/{workload}" + (f"/{container}" if container else "")
+    subject = (
+        f"{ns}/{workload}" + (f"/{container}" if container else "") + (f"/{reason}" if by_reason else "")
+    )
     return make_finding(
         f"pod-{problem_kind}",
         subject,

@@ -99,6 +99,49 @@ def test_liveness_probe_kills_become_probe_failure() -> None:
     assert finding.cause_hint is CauseCategory.PROBE_FAILURE
 
 
+def test_pods_of_one_deployment_between_pull_retries_are_one_finding_counting_all() -> None:
+    cart = ("ReplicaSet", "cart-5f6d7c8b9")
+    backing_off = pod(
+        "cart-5f6d7c8b9-h2j4k",
+        phase="Pending",
+        owner=cart,
+        statuses=[waiting("ImagePullBackOff", 'Back-off pulling image "repo/cart:v1.9.1"')],
+    )
+    pulling = pod(
+        "cart-5f6d7c8b9-q8w7e",
+        phase="Pending",
+        owner=cart,
+        statuses=[waiting("ErrImagePull", "rpc error: code = NotFound desc = repo/cart:v1.9.1: not found")],
+    )
+    [finding] = by_prefix(run([backing_off, pulling]), "eks:pod-image-pull:")
+    assert "(2/2 pods of Deployment shop/cart)" in finding.title
+    assert {r.rsplit("/", 1)[-1] for r in finding.resources} >= {
+        "cart-5f6d7c8b9-h2j4k",
+        "cart-5f6d7c8b9-q8w7e",
+    }
+
+
+def test_crash_loops_with_different_exit_reasons_are_both_reported() -> None:
+    def crashing(name: str, reason: str, code: int) -> dict:
+        last = {"reason": reason, "exitCode": code, "startedAt": at(3), "finishedAt": at(2)}
+        return pod(name, owner=RS, labels=HASH, statuses=[waiting("CrashLoopBackOff", restarts=5, last=last)])
+
+    findings = by_prefix(
+        run(
+            [
+                crashing("checkout-7d9f8c6b5-x2k4p", "Error", 1),
+                crashing("checkout-7d9f8c6b5-b7n3m", "StartError", 128),
+            ]
+        ),
+        "eks:pod-crashloop:",
+    )
+    assert sorted(f.title.split(" last terminated ")[1].split(" (")[0] for f in findings) == [
+        "Error",
+        "StartError",
+    ]
+    assert all("(1/2 pods of Deployment shop/checkout)" in f.title for f in findings)
+
+
 def test_image_pull_names_the_image_and_the_registry_answer() -> None:
     pulling = pod(
         "cart-5f6d7c8b9-h2j4k",
