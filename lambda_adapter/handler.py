@@ -30,6 +30,14 @@ from shared.errors import BadRequest
 logger = logging.getLogger(__name__)
 
 JOB_KEY = "sre_on_call_job"
+# The self-invocation is in the ack path (Slack waits 3 s; an Event invoke answers in tens of ms):
+# fail fast and answer 503 so the sender retries. A retried invoke may queue the job twice; the
+# worker's run key makes the second copy a no-op.
+SELF_INVOKE_TIMEOUTS: dict[str, Any] = {
+    "connect_timeout": 1,
+    "read_timeout": 1,
+    "retries": {"max_attempts": 2, "mode": "standard"},
+}
 
 
 class SelfInvoke:
@@ -56,8 +64,9 @@ class SelfInvoke:
                 self._client = self._client_factory()
             else:
                 import boto3
+                from botocore.config import Config
 
-                self._client = boto3.client("lambda")
+                self._client = boto3.client("lambda", config=Config(**SELF_INVOKE_TIMEOUTS))
         return self._client
 
 
@@ -94,11 +103,14 @@ class Runtime:
                 dispatcher=self._dispatcher or master_dispatcher(self.config),
                 chat_for=self._chat_for or _chat_for(self.config),
                 responder=DiscordInteractionResponder(self.settings.discord_api_base),
+                raise_failures=True,
             )
         return self._worker
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
         if isinstance(event, dict) and JOB_KEY in event:
+            # A job that fails raises (after releasing its claims): the failed asynchronous
+            # invocation goes to the dead-letter queue and the Errors alarm sees it.
             job = JOB_ADAPTER.validate_python(event[JOB_KEY])
             return {"ok": self.worker().run(job)}
         arn = getattr(context, "invoked_function_arn", None)

@@ -65,6 +65,11 @@ def storm(platform: str, channel: str, group: str) -> str:
     return f"storm:{platform}:{channel}:{_digest(group, 16)}"
 
 
+def job_run(investigation_id: str) -> str:
+    """Held while (and after) a job of this investigation runs: a redriven job does not run twice."""
+    return f"run:{investigation_id}"
+
+
 def investigation_id(platform: str, subject_key: str, now: float) -> str:
     """Stable for one claim of one subject, different for a later claim of the same subject."""
     return f"{platform}-{_digest(f'{subject_key}@{now:.6f}', 20)}"

@@ -1,6 +1,9 @@
 """Runs a job after the ack: read the alert message, start the thread, build the `AlertContext`,
-hand it to the master; or post one line in a thread. Never raises: a job that fails releases its
-dedup claims (the next delivery of the alert investigates) and says so in the thread.
+hand it to the master; or post one line in a thread. A job that fails releases its dedup claims
+(the next delivery of the alert investigates) and says so in the thread; then it returns False,
+or, with `raise_failures` (Lambda, where the failed invocation goes to the dead-letter queue and
+the Errors alarm), raises `JobError`. A job that runs again (a redrive, an async retry) first
+takes its claims back, and stops if another delivery took them meanwhile: never two investigations.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder
 from lambda_adapter.jobs import InteractionRef, InvestigateJob, ReplyJob
-from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.settings import ALERT_GROUP_SECONDS, SNAPSHOT_WINDOW_SECONDS, IntakeSettings
 from shared.chat.base import ChatMessage, ChatPlatform
 from shared.contracts import AlertContext
+from shared.errors import SreOnCallError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,10 @@ HAND_OFF_FAILED = (
 
 class JobFailed(Exception):
     """A step of a job failed; the message is the one line posted for people."""
+
+
+class JobError(SreOnCallError):
+    """A job could not do its work (its claims were released, people told): an outage to alarm on."""
 
 
 def build_context(job: InvestigateJob, settings: IntakeSettings) -> AlertContext:
@@ -70,6 +78,8 @@ class Worker:
     # How long a reply waits for a thread another job is still creating.
     thread_wait_seconds: float = 10.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    # Lambda: raise `JobError` on a failure, so the invocation fails (dead-letter queue, alarm).
+    raise_failures: bool = False
 
     def run(self, job: InvestigateJob | ReplyJob) -> bool:
         """Run one job; True when it did what it was for."""
@@ -77,9 +87,53 @@ class Worker:
             if isinstance(job, InvestigateJob):
                 return self._investigate(job)
             return self._reply(job)
+        except JobError:
+            if self.raise_failures:
+                raise
+            return False
         except Exception as e:  # a job runs detached: nothing above it would see the error
             logger.exception("job=<%s>, error=<%s> | job failed", job.kind, type(e).__name__)
+            if self.raise_failures:
+                raise JobError(f"the {job.kind} job failed: {type(e).__name__}") from e
             return False
+
+    def _hold(self, job: InvestigateJob) -> InvestigateJob | None:
+        """The job, holding its run and its claims; None when it must not run: it ran already (a
+        redrive of a job that worked), or another delivery took the alert after a failed run
+        released it. A failed run releases the run key with the claims, so a retry proceeds."""
+        alert = job.alert
+        record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
+        now = self.clock()
+        run_key = keys.job_run(alert.investigation_id)
+        ttl = max((self._ttl(key) for key in job.claims), default=self.settings.delivery_seconds)
+        if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
+            logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
+            return None
+        taken = [run_key]
+        for key in job.claims:
+            claim = self.dedup.claim(key, record, ttl_seconds=self._ttl(key), now=now)
+            if claim.won:
+                taken.append(key)
+            elif claim.existing is None or claim.existing.investigation_id != alert.investigation_id:
+                release_all(self.dedup, taken)
+                logger.info(
+                    "investigation=<%s>, key=<%s> | another delivery holds the alert now; not run again",
+                    alert.investigation_id,
+                    key,
+                )
+                return None
+        return job.model_copy(update={"claims": (*job.claims, run_key)})
+
+    def _ttl(self, key: str) -> float:
+        if key.startswith("delivery:"):
+            return self.settings.delivery_seconds
+        if key.startswith("am-group:"):
+            return ALERT_GROUP_SECONDS
+        if key.startswith("storm:"):
+            return self.settings.storm_window_seconds
+        if key.startswith("snapshot:"):
+            return SNAPSHOT_WINDOW_SECONDS
+        return self.settings.dedup_window_seconds
 
     # ------------------------------------------------------------------------------ investigate
 
@@ -87,6 +141,10 @@ class Worker:
         alert = job.alert
         thread = alert.thread_id
         chat: ChatPlatform | None = None
+        held = self._hold(job)
+        if held is None:
+            return True
+        job = held
         try:
             chat = self.chat_for(job.chat)
             if job.recheck:
@@ -142,7 +200,11 @@ class Worker:
                 type(e).__name__,
             )
             self._say(chat, alert.channel, thread, note, job.interaction)
-            return False
+            if isinstance(e, JobFailed):
+                return False
+            raise JobError(
+                f"investigation {alert.investigation_id} was not handed off: {type(e).__name__}"
+            ) from e
         logger.info(
             "investigation=<%s>, platform=<%s>, mode=<%s> | investigation handed to the master",
             ctx.investigation_id,

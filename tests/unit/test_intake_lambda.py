@@ -7,17 +7,19 @@ import base64
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lambda_adapter.dedup import InMemoryDedupStore
-from lambda_adapter.fakes import FakeClock, MemoryChat, RecordingDispatcher
+from lambda_adapter.fakes import FakeClock, Harness, MemoryChat, RecordingDispatcher
 from lambda_adapter.handler import JOB_KEY, Runtime, SelfInvoke
 from lambda_adapter.lambda_events import event_response, request_from_event
 from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, discord_keypair
 from lambda_adapter.webhook import WebhookResponse
+from lambda_adapter.worker import HAND_OFF_FAILED, JobError
 from shared.config import load_config
 from shared.errors import BadRequest
 
@@ -165,3 +167,41 @@ def test_handler_module_imports_no_heavy_dependency() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_master_outage_fails_the_invoked_copy_and_a_redrive_investigates_once(runtime: Any) -> None:
+    """With no Lambda retries, a job that swallowed its failure would never reach the dead-letter
+    queue or the Errors alarm: it raises, after releasing its claims and saying so in the thread."""
+    rt, fake, dispatcher, chat = runtime
+    rt.handle(envelope("lambda_function_url.json"), Context())
+    [(_function, job)] = fake.queued
+    dispatcher.fail_times = 1
+    with pytest.raises(JobError, match="not handed off"):
+        rt.handle(job, Context())
+    assert dispatcher.contexts == []
+    assert [p.text for p in chat.posted] == [HAND_OFF_FAILED]
+    assert rt.handle(job, Context()) == {"ok": True}  # redriven from the dead-letter queue
+    assert len(dispatcher.contexts) == 1
+    assert rt.handle(job, Context()) == {"ok": True}  # redriven once too often: nothing new
+    assert len(dispatcher.contexts) == 1
+
+
+def test_a_redriven_job_does_not_start_a_second_investigation_after_a_new_delivery() -> None:
+    h = Harness(run_jobs=False)
+    h.worker.raise_failures = True
+    ts = "1712345600.000100"
+    h.slack_chat.add(
+        "C0LAN2Q65", ts, "[FIRING:1] KubePodCrashLooping shop", at=datetime.fromtimestamp(1712345600, UTC)
+    )
+    reaction = json.loads((EVENTS / "slack_reaction_added.json").read_text())
+    h.slack(reaction)
+    [failed] = h.jobs.submitted
+    h.dispatcher.fail_times = 1
+    with pytest.raises(JobError):
+        h.worker.run(failed)
+    h.clock.advance(60)
+    h.slack(reaction | {"event_id": "Ev0AGAIN01"})  # someone reacts again: a new delivery
+    assert h.worker.run(h.jobs.submitted[-1]) is True
+    assert len(h.started) == 1
+    assert h.worker.run(failed) is True  # the old job, redriven late
+    assert len(h.started) == 1
