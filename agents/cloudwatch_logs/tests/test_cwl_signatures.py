@@ -77,6 +77,37 @@ def test_lines_without_a_cause_match_nothing() -> None:
         assert signatures.match(line) is None
 
 
+STATUS_LINES = [
+    ('10.0.4.7 - - "GET /api/orders HTTP/1.1" 403 153 "-" "okhttp"', C.PERMISSION_DENIED),
+    ("GET /v1/cart 401 4ms", C.PERMISSION_DENIED),
+    ('{"level":"warn","status":401,"msg":"token rejected"}', C.PERMISSION_DENIED),
+    ("s3 GetObject returned 403", C.PERMISSION_DENIED),
+    ("call to stripe failed: status_code=429", C.RATE_LIMITED),
+    ('10.0.4.7 - - "POST /v1/pay HTTP/1.1" 429 0 "-" "-"', C.RATE_LIMITED),
+    ("s3 PutObject retry after 503 SlowDown", C.RATE_LIMITED),
+]
+
+
+@pytest.mark.parametrize(("line", "category"), STATUS_LINES, ids=[t[:30] for t, _ in STATUS_LINES])
+def test_status_codes_with_http_context_give_their_cause(line: str, category: C) -> None:
+    signature = load_signatures().match(line)
+    assert signature is not None and signature.category is category
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "order 403: record not found",
+        "user 401 logged in from 10.0.1.9",
+        "processed 429 items in batch 7",
+        "retry after 429ms backoff",
+        "gc slowdown detected in worker 3",
+    ],
+)
+def test_bare_numbers_and_lowercase_slowdown_are_no_cause(line: str) -> None:
+    assert load_signatures().match(line) is None
+
+
 def test_code_regressions_are_marked_as_needing_a_rollout() -> None:
     assert load_signatures().match("java.lang.NullPointerException").after_deploy  # type: ignore[union-attr]
 
