@@ -69,6 +69,31 @@ resource "aws_lambda_function_url" "intake" {
   authorization_type = "NONE"
 }
 
+# A NONE function URL still needs the function's resource policy to let anyone call it: the URL
+# itself (InvokeFunctionUrl, only while the URL's auth type is NONE) and, for function URLs created
+# since October 2025, the function behind it (InvokeFunction, only when the call arrives through
+# the URL: a direct Invoke by anyone else stays denied, so nobody can start an investigation
+# without passing the handler's signature check). The provider also adds statements of its own on
+# creation (FunctionURLAllowPublicAccess, FunctionURLAllowInvokeAction), untracked in state; these
+# are declared here with other ids so the grant is owned, planned and reviewed like the rest.
+resource "aws_lambda_permission" "intake_url_public" {
+  #checkov:skip=CKV_AWS_301:The intake is the public webhook receiver of Slack, Discord and Alertmanager, which cannot sign SigV4; the grant is limited to the NONE function URL and every request is authenticated in the handler (see CKV_AWS_258 above).
+  statement_id           = "WebhooksViaFunctionUrl"
+  action                 = "lambda:InvokeFunctionUrl"
+  function_name          = aws_lambda_function.intake.function_name
+  principal              = "*"
+  function_url_auth_type = "NONE"
+}
+
+resource "aws_lambda_permission" "intake_url_invoke" {
+  #checkov:skip=CKV_AWS_301:Needed by every function URL created since October 2025; invoked_via_function_url limits it to calls arriving through the URL above, never a direct Invoke.
+  statement_id             = "InvokeOnlyViaFunctionUrl"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.intake.function_name
+  principal                = "*"
+  invoked_via_function_url = true
+}
+
 resource "aws_lambda_function_event_invoke_config" "intake" {
   function_name = aws_lambda_function.intake.function_name
   # No retries: a retried investigation would post a second report in the thread.

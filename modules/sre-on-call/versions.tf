@@ -5,8 +5,9 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # aws_bedrockagentcore_agent_runtime first shipped in hashicorp/aws 6.18.0.
-      version = ">= 6.18, < 7.0"
+      # aws_bedrockagentcore_agent_runtime shipped in 6.18.0; aws_lambda_permission's
+      # invoked_via_function_url (the function URL's InvokeFunction grant) in 6.28.0.
+      version = ">= 6.28, < 7.0"
     }
   }
 }

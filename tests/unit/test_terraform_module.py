@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from terraform_hcl import MODULE, ROOT, blocks, locals_of, parse, unquote
+from terraform_hcl import EXAMPLE, MODULE, ROOT, blocks, locals_of, parse, unquote
 
 from shared.config import load_config
 
@@ -125,7 +125,10 @@ def test_vpc_agents_require_subnets_and_security_groups() -> None:
 
 def test_provider_version_has_the_agentcore_runtime_resource() -> None:
     versions = parse(MODULE)["versions.tf"]["terraform"][0]["required_providers"][0]["aws"]
-    assert unquote(versions["version"]).startswith(">= 6.18")
+    # 6.28: aws_lambda_permission.invoked_via_function_url (the function URL's InvokeFunction grant).
+    assert unquote(versions["version"]).startswith(">= 6.28")
+    example = parse(EXAMPLE)["main.tf"]["terraform"][0]["required_providers"][0]["aws"]
+    assert unquote(example["version"]) == unquote(versions["version"])
 
 
 def test_dedup_table_and_intake_match_the_lambda_adapter() -> None:
@@ -142,6 +145,36 @@ def test_dedup_table_and_intake_match_the_lambda_adapter() -> None:
     assert "local.dedup_table_env" in env and "_SECRET_ARN" in env
     url = resources[("aws_lambda_function_url", "intake")]
     assert unquote(url["authorization_type"]) == "NONE"
+
+
+def test_the_public_function_url_is_granted_in_the_functions_resource_policy() -> None:
+    """A NONE function URL answers 403 unless the resource policy lets anyone call the URL and,
+    for URLs created since October 2025, invoke the function through it (and only through it)."""
+    resources = blocks(parse(MODULE), "resource")
+    grants = {
+        name: {key: unquote(value) for key, value in body.items() if not key.startswith("__")}
+        for (kind, name), body in resources.items()
+        if kind == "aws_lambda_permission"
+    }
+    for grant in grants.values():
+        assert grant["function_name"] == "${aws_lambda_function.intake.function_name}"
+        assert "qualifier" not in grant  # the URL is on the unqualified function
+    by_action = {grant["action"]: grant for grant in grants.values()}
+    assert set(by_action) == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+
+    url = by_action["lambda:InvokeFunctionUrl"]
+    assert url["principal"] == "*" and url["function_url_auth_type"] == "NONE"
+
+    invoke = by_action["lambda:InvokeFunction"]
+    # Without this condition anyone could invoke the function directly, past the signature checks.
+    assert invoke["principal"] == "*" and invoke["invoked_via_function_url"] is True
+    assert "function_url_auth_type" not in invoke  # AWS rejects it on lambda:InvokeFunction
+
+    # The provider adds these ids itself when it creates the URL: reusing one is a 409 on apply.
+    assert not {grant.get("statement_id") for grant in grants.values()} & {
+        "FunctionURLAllowPublicAccess",
+        "FunctionURLAllowInvokeAction",
+    }
 
 
 # Read by libraries, not by our code.
