@@ -167,6 +167,43 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _duplicate_key(node: yaml.Node, path: tuple[str, ...] = ()) -> str | None:
+    """The key path of the first key repeated in one mapping (YAML forbids it; PyYAML keeps the
+    last silently), e.g. `sources.slack.channels.0.messages`; None when there is none."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[tuple[str, str]] = set()
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    return ".".join((*path, name))
+                seen.add((key.tag, key.value))
+            found = _duplicate_key(value, (*path, name))
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _duplicate_key(item, (*path, str(index)))
+            if found:
+                return found
+    return None
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """Parse one YAML document, rejecting a repeated key with `<source>: <key path>: duplicate key`."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        duplicate = _duplicate_key(node)
+        if duplicate:
+            raise ScenarioError(f"{source}: {duplicate}: duplicate key")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(part) for part in error["loc"] if part not in {"function-after[_check()]"})
     kind = error["type"]
@@ -200,7 +237,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read: {e.strerror or e}") from e
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = _load_yaml(text, str(path))
     except yaml.YAMLError as e:
         raise ScenarioError(f"{path}: not valid YAML: {e}") from e
     scenario = parse_scenario(data, str(path))

@@ -142,12 +142,22 @@ class KubernetesSource(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> KubernetesSource:
+        seen: dict[tuple[str, str, str, str], int] = {}
         for index, obj in enumerate(self.objects):
             metadata = obj.get("metadata")
             if not obj.get("apiVersion") or not obj.get("kind"):
                 raise ValueError(f"objects.{index}: needs apiVersion and kind")
             if not isinstance(metadata, dict) or not metadata.get("name"):
                 raise ValueError(f"objects.{index}: needs metadata.name")
+            namespace = str(metadata.get("namespace") or "")
+            identity = (str(obj["apiVersion"]), str(obj["kind"]), namespace, str(metadata["name"]))
+            if identity in seen:
+                where = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+                raise ValueError(
+                    f"objects.{index}: duplicate object {obj['apiVersion']} {obj['kind']} {where} "
+                    f"(also objects.{seen[identity]})"
+                )
+            seen[identity] = index
         for key in self.pod_logs:
             if not _POD_LOG_KEY.match(key):
                 raise ValueError(f"pod_logs key {key!r} is not namespace/pod/container[/previous]")

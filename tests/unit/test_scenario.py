@@ -217,3 +217,67 @@ def test_shipped_test_scenario_resolves() -> None:
         (NOW - timedelta(minutes=2), "ERROR boom"),
         (NOW - timedelta(minutes=1), "ERROR boom"),
     ]
+
+
+DUPLICATE_NESTED = """\
+id: dup-nested
+title: t
+alert: {platform: slack, channel: C1, at: now-2m, text: hello}
+sources:
+  slack:
+    channels:
+      - id: C1
+        name: alerts
+        messages:
+          - {at: now-9m, user: U1, text: first}
+          - at: now-8m
+            user: U1
+            text: second
+            text: the second text silently replaced the first
+expected: {category: oom}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "key_path"),
+    [
+        (DUPLICATE_NESTED, "sources.slack.channels.0.messages.1.text"),
+        (
+            "id: dup-top\ntitle: t\nalert: {platform: slack, channel: C1, at: now-2m, text: hi}\n"
+            "expected: {category: oom}\nexpected: {category: cpu_saturation}\n",
+            "expected",
+        ),
+    ],
+)
+def test_a_repeated_yaml_key_is_an_error_naming_file_and_key_path(
+    tmp_path: Path, text: str, key_path: str
+) -> None:
+    path = tmp_path / f"{text.split(chr(10), 1)[0].removeprefix('id: ')}.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == f"{path}: {key_path}: duplicate key"
+
+
+def test_the_same_key_in_sibling_mappings_is_not_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "dup-nested.yaml"
+    path.write_text(
+        DUPLICATE_NESTED.replace("            text: the second text silently replaced the first\n", "")
+    )
+    assert load_scenario(path).sources.slack is not None
+
+
+def test_the_same_kubernetes_object_twice_is_an_error(tmp_path: Path) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api-1", "namespace": "shop"}}
+    other_namespace = {**pod, "metadata": {"name": "api-1", "namespace": "web"}}
+    other_kind = {**pod, "apiVersion": "apps/v1", "kind": "Deployment"}
+    fine = minimal(sources={"kubernetes": {"objects": [pod, other_namespace, other_kind]}})
+    assert len(load_scenario(write(tmp_path, fine)).sources.kubernetes.objects) == 3  # type: ignore[union-attr]
+    twice = minimal(
+        sources={"kubernetes": {"objects": [pod, other_kind, dict(pod, status={"phase": "Running"})]}}
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, twice))
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'oom.yaml'}: sources.kubernetes")
+    assert "objects.2: duplicate object v1 Pod shop/api-1 (also objects.0)" in message
