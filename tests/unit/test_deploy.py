@@ -149,3 +149,55 @@ def test_hydrate_stores_values_from_stdin_without_printing_them(
     out = capsys.readouterr()
     assert "s3cr3t" not in out.out + out.err
     assert "stored  SLACK_BOT_TOKEN" in out.out and "skipped SLACK_SIGNING_SECRET" in out.out
+
+
+BUILD_IMAGES = ROOT / "scripts" / "build_images.sh"
+
+
+def test_build_images_script_parses_and_builds_the_one_dockerfile_for_arm64() -> None:
+    subprocess.run(["bash", "-n", str(BUILD_IMAGES)], check=True, timeout=30)
+    text = BUILD_IMAGES.read_text(encoding="utf-8")
+    assert "--platform linux/arm64" in text
+    assert set(re.findall(r"-f\s+(\S+)", text)) == {'"$ROOT/deploy/Dockerfile"'}
+    dockerfiles = [p.relative_to(ROOT) for p in ROOT.glob("**/Dockerfile*")]
+    ours = [p.as_posix() for p in dockerfiles if not any(s.startswith(".") or s == "build" for s in p.parts)]
+    assert ours == ["deploy/Dockerfile"]
+
+
+def test_build_images_builds_each_enabled_agent_once(tmp_path: Path) -> None:
+    """--no-push with a stand-in `docker` that records its arguments: no daemon, no AWS."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    done = subprocess.run(
+        ["bash", str(BUILD_IMAGES), "abc123", "--no-push", "--prefix", "team-sre"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": f"{fake.parent}:/usr/bin:/bin", "PYTHON": sys.executable, "HOME": str(tmp_path)},
+        check=True,
+    )
+    builds = calls.read_text(encoding="utf-8").splitlines()
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    enabled = [aid for aid, agent in config["agents"].items() if agent.get("enabled", True)]
+    assert [re.search(r"AGENT_ID=(\S+)", b).group(1) for b in builds] == enabled  # type: ignore[union-attr]
+    for build, agent_id in zip(builds, enabled, strict=True):
+        assert build.startswith("buildx build --platform linux/arm64 ")
+        assert f"-t local/team-sre/{agent_id}:abc123 --load" in build
+    assert f"built {len(enabled)} images with tag abc123" in done.stdout
+
+
+def test_build_images_refuses_the_latest_tag() -> None:
+    done = subprocess.run(
+        ["bash", str(BUILD_IMAGES), "latest", "--no-push"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2 and "immutable" in done.stderr
+
+
+def test_makefile_pins_checkov() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    (version,) = re.findall(r"^CHECKOV_VERSION := (\S+)$", makefile, flags=re.M)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert "pip install -q checkov==$(CHECKOV_VERSION)" in makefile
