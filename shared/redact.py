@@ -1,8 +1,11 @@
-"""Mask secrets in text before it reaches a report, a log line or an archive.
+"""Mask secrets in text before it reaches a model, a report, a log line or an archive.
 
 Alert, log and chat text is untrusted and sometimes carries credentials (a connection string in
 a stack trace, a token pasted into a channel). Every renderer passes each untrusted string through
-`redact`. It is pattern based, errs on the side of masking, and is idempotent.
+`redact`, the LLM tier redacts evidence and tool results before a model sees them, and the log
+scrubber (`shared.logsetup`) applies the same function to every log line: there is one list of
+patterns, here. It is pattern based, errs on the side of masking credentials while leaving
+ordinary operational text (ids, hashes, pod names, URLs) alone, and is idempotent.
 """
 
 from __future__ import annotations
@@ -16,29 +19,66 @@ _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
     r"(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|[\s\S]*)"
 )
-_URL_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^/\s:@<>|]+):([^/\s@<>|]+)@")
+_URL_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^/\s:@<>|]*):([^/\s@<>|]+)@")
 _WEBHOOK_URL = re.compile(
     r"https://(?:hooks\.slack\.com/(?:services|workflows|triggers)|(?:canary\.|ptb\.)?discord(?:app)?\.com/api/"
     r"(?:v\d+/)?webhooks)/[A-Za-z0-9_/\-]+"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 _BEARER = re.compile(r"(?i)\b(bearer)(\s+)([A-Za-z0-9._~+/=\-]{8,})")
+# `\\?` before a quote: the same text inside a JSON string (a tool result, a JSON log line).
 _AUTHORIZATION = re.compile(
-    r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bot|token|bearer)?\s*)([^\s\"',;]+)"
+    r"(?i)\b((?:proxy-)?authorization(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?(?:basic|bot|token|bearer)?\s*)"
+    r"([^\s\"',;\\]+)"
 )
 _SLACK_TOKEN = re.compile(r"\bx(?:ox[abposre]|app)-[A-Za-z0-9\-]{8,}")
 # A Discord bot token is base64(user id) . base64(timestamp) . HMAC; the first part decodes to
 # digits, so it starts with M, N or O.
 _DISCORD_TOKEN = re.compile(r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6,7}\.[A-Za-z0-9_\-]{27,40}\b")
 _GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b")
+_GITLAB_TOKEN = re.compile(
+    r"\bgl(?:pat|dt|ptt|rt|cbt|soat|ffct|oas|imt|agent)-[A-Za-z0-9_\-]{20,}(?:\.[A-Za-z0-9_\-]+)*"
+)
+# OpenAI (`sk-` + 48, `sk-proj-`, `sk-svcacct-`, `sk-admin-`) and Anthropic (`sk-ant-`) keys. A bare
+# `sk-` needs 32+ letters and digits without a dash, so `sk-worker-7d9f8c6b5-x2k4p` stays.
+_SK_KEY = re.compile(
+    r"\bsk-(?:(?:proj|svcacct|admin|ant)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{32,})(?![A-Za-z0-9_\-])"
+)
 _AWS_ACCESS_KEY = re.compile(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b")
 _AWS_SECRET = re.compile(
-    r"(?i)((?:aws_?)?secret_?(?:access_?)?key(?:_id)?[\"']?\s*[:=]\s*[\"']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+    r"(?i)((?:aws_?)?secret_?(?:access_?)?key(?:_id)?(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([A-Za-z0-9/+=]{40})"
+    r"(?![A-Za-z0-9/+=])"
 )
-# `password=...`, `DB_PASSWORD: ...`, `"api_key": "..."`, `?token=...` : keep the name, mask the value.
-_KEY_VALUE = re.compile(
-    r"(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|secret|token|api_?key|apikey|private_?key)"
-    r"[A-Za-z0-9_.\-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;<>|)\]}]+)"
+# A secret access key with no name before it: 40 base64 characters, only when an access key id
+# (AKIA/ASIA, masked or not) is a few words away or a word like `secret` or `key` just before it.
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)(?:[A-Z0-9]{16}\b|\[REDACTED\])")
+_BASE64_40 = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_WORD = re.compile(r"[^\s,;:\"'(){}<>|]+")
+_NEAR_WORDS = 4  # at most this many words between an access key id and its secret
+_SECRET_WORD_BEFORE = re.compile(r"(?i)\b(?:secret|key|credentials?)\b(?:\W+[\w\-]+){0,2}?[^\w/+=]+$")
+
+# Names whose value is a credential: `password=...`, `DB_PASSWORD: ...`, `"api_key": "..."`,
+# `?token=...`, `x-api-key: ...`. `pass` and `pwd` count only as a whole segment of the name
+# (`DB_PASS`, `pwd`), not inside a word (`bypass`, `passed`).
+_SECRET_NAME = (
+    r"(?:password|passwd|passphrase|secret|token|api[_\-]?key|apikey|private[_\-]?key|access[_\-]?key"
+    r"|credentials?)"
+)
+_SHORT_NAME = r"(?:pass|pwd)"
+_KEY = (
+    rf"[A-Za-z0-9_.\-]*{_SECRET_NAME}[A-Za-z0-9_.\-]*"
+    rf"|(?:[A-Za-z0-9_.\-]*[_.\-])?{_SHORT_NAME}(?:[_.\-][A-Za-z0-9_.\-]*)?(?![A-Za-z0-9])"
+)
+# A quoted value is masked whole (`password: "correct horse battery"`, also JSON-escaped inside a
+# JSON string); an unquoted one up to the first space or delimiter.
+_QUOTED = r"\\\"(?:[^\"\\\n]|\\[^\"\n])*\\\"|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
+_VALUE = rf"({_QUOTED}|(?:\\?[\"'])?[^\s\"'\\&,;<>|)\]}}]+)"
+_KEY_VALUE = re.compile(rf"(?i)\b({_KEY})((?:\\?[\"'])?\s*[:=]\s*){_VALUE}")
+# Command-line flags with the value after a space: `--password hunter2`, `--api-key "a b"`.
+_FLAG_VALUE = re.compile(
+    rf"(?i)(?<![A-Za-z0-9_\-])(--(?:[A-Za-z0-9\-]*{_SECRET_NAME}[A-Za-z0-9\-]*"
+    rf"|(?:[A-Za-z0-9]+-)*{_SHORT_NAME}(?:-[A-Za-z0-9]+)*)(?![A-Za-z0-9\-=]))"
+    rf"(\s+)({_QUOTED}|[^\s\-\"'\\][^\s]*)"
 )
 
 
@@ -55,9 +95,40 @@ def redact(text: str) -> str:
     out = _SLACK_TOKEN.sub(MASK, out)
     out = _DISCORD_TOKEN.sub(MASK, out)
     out = _GITHUB_TOKEN.sub(MASK, out)
+    out = _GITLAB_TOKEN.sub(MASK, out)
+    out = _SK_KEY.sub(MASK, out)
+    out = _unnamed_aws_secrets(out)
     out = _AWS_ACCESS_KEY.sub(lambda m: m.group(1)[:4] + MASK, out)
     out = _AWS_SECRET.sub(lambda m: m.group(1) + MASK, out)
-    return _KEY_VALUE.sub(_mask_value, out)
+    out = _FLAG_VALUE.sub(_mask_named, out)
+    return _KEY_VALUE.sub(_mask_named, out)
+
+
+def _looks_random(token: str) -> bool:
+    """Mixed case with a digit or `/`/`+`: a secret key, not a lowercase hex digest or a word."""
+    return (
+        any(c.isupper() for c in token)
+        and any(c.islower() for c in token)
+        and any(c.isdigit() or c in "/+" for c in token)
+    )
+
+
+def _unnamed_aws_secrets(text: str) -> str:
+    candidates = [m for m in _BASE64_40.finditer(text) if _looks_random(m.group(0))]
+    if not candidates:
+        return text
+    key_ids = [m.span() for m in _AWS_KEY_ID.finditer(text)]
+    out, last = [], 0
+    for m in candidates:
+        start, end = m.span()
+        near_key = any(
+            len(_WORD.findall(text[k_end:start] if k_end <= start else text[end:k_start])) <= _NEAR_WORDS
+            for k_start, k_end in key_ids
+        )
+        if near_key or _SECRET_WORD_BEFORE.search(text[max(0, start - 80) : start]):
+            out += [text[last:start], MASK]
+            last = end
+    return "".join(out) + text[last:]
 
 
 # Keys that merely name or count secrets (`secretName`, `max_tokens`, `token_ttl`) keep their value.
@@ -72,3 +143,17 @@ def _mask_value(match: re.Match[str]) -> str:
     if value.startswith("[REDACTED") or _NOT_A_SECRET_KEY.search(key):
         return match.group(0)
     return match.group(1) + MASK
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    """`name<sep>value` with the value masked; a quoted value keeps its quotes."""
+    key, sep, value = match.group(1), match.group(2), match.group(3)
+    quote = '\\"' if value.startswith('\\"') else value[0] if value[0] in "\"'" else ""
+    closed = bool(quote) and len(value) >= 2 * len(quote) and value.endswith(quote)
+    inner = value[len(quote) : -len(quote)] if closed else value[len(quote) :]
+    name = key.lower().lstrip("-")
+    if not inner or inner.startswith("[REDACTED") or _NOT_A_SECRET_KEY.search(name):
+        return match.group(0)
+    if re.search(r"(^|[_.\-])pwd$", name) and inner.startswith(("/", "~")):
+        return match.group(0)  # the shell's working directory, not a password
+    return f"{key}{sep}{quote}{MASK}{quote if closed else ''}"

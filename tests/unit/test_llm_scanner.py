@@ -249,25 +249,38 @@ def test_an_injected_instruction_in_a_log_line_changes_nothing(tmp_path: Path) -
     ]  # the key "evidence" was never seen
 
 
-def test_planted_secrets_never_reach_the_model_or_the_result(tmp_path: Path) -> None:
-    secrets = ["AKIAIOSFODNN7EXAMPLE", "xoxb-123456789012-abcdefghijkl", "hunter2hunter2"]
+def test_planted_secrets_never_reach_the_model_the_result_or_the_report(tmp_path: Path) -> None:
+    secrets = [
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "xoxb-123456789012-abcdefghijkl",
+        "hunter2hunter2",
+        "horse battery",
+        "glpat-Ab3dEf6hIj9kLm2nOp5q",
+        "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+    ]
     lines = [
-        f"ERROR auth failed for key {secrets[0]}",
-        f"WARN slack token {secrets[1]} rejected",
-        f"ERROR db password={secrets[2]} wrong",
+        f"ERROR auth failed for key id {secrets[0]} secret {secrets[1]}",
+        f"WARN slack token {secrets[2]} rejected",
+        f"ERROR db password={secrets[3]} wrong",
+        f'ERROR config password: "correct {secrets[4]}" rejected',
+        f"ERROR git clone with {secrets[5]} failed: 401",
+        f"ERROR openai call with {secrets[6]} failed: 429",
     ]
     scanner = ProbeScanner(probe_config(), lines, write_skills(tmp_path))
     model = ScriptedModel([ToolCall("search_logs", {"pattern": "e"}), Output({"findings": []})])
-    ctx_text = f"DbAuthFailing: password={secrets[2]}"
+    ctx_text = f"DbAuthFailing: password={secrets[3]}"
     scanner.llm_model = model
     result = scanner.run(probe_context(ctx_text), Budget.of(20))
+    report = synthesize(probe_context(ctx_text), [result])
 
     sent = model.sent()
-    dumped = result.model_dump_json()
+    shown = [result.model_dump_json(), render_markdown(report), render_json(report)]
+    shown.append(posted_text(render_slack(report)))
     for secret in secrets:
         assert secret not in sent
-        assert secret not in dumped
-    assert "AKIA[REDACTED]" in sent  # the line itself still reaches the model, masked
+        assert all(secret not in text for text in shown)
+    assert "AKIA[REDACTED] secret [REDACTED]" in sent  # the line itself still reaches the model, masked
 
 
 def test_provider_none_leaves_the_deterministic_scan_alone(tmp_path: Path) -> None:

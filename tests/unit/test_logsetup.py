@@ -77,6 +77,18 @@ def test_credentials_recognised_by_pattern_are_masked_without_configuration(capt
     assert "hunter2pass" not in captured.getvalue()
 
 
+def test_the_scrubber_masks_what_report_redaction_masks(captured: io.StringIO) -> None:
+    # One list of patterns: a credential shape redaction learns is scrubbed from logs too.
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    log = logging.getLogger("botocore.credentials")
+    log.warning("found key id AKIAIOSFODNN7EXAMPLE secret %s in env", secret)
+    log.warning('retrying with password: "correct horse battery" and glpat-Ab3dEf6hIj9kLm2nOp5q')
+    text = captured.getvalue()
+    for leaked in (secret, "horse battery", "glpat-Ab3d", "AKIAIOSFODNN7EXAMPLE"):
+        assert leaked not in text
+    assert "found key id AKIA[REDACTED] secret [REDACTED] in env" in text
+
+
 def test_short_values_are_not_treated_as_secrets() -> None:
     scrubber = SecretScrubber(["TINY"], {"TINY": "on"})
     assert scrubber.scrub("turn it on") == "turn it on"
