@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.chat.text import discord_message_text, slack_message_text
 from shared.errors import BadRequest
 
 
@@ -58,31 +59,7 @@ class SlackEvent(Payload):
 
     def full_text(self) -> str:
         """The text a person sees: the message text plus what bots put in attachments and blocks."""
-        parts = [self.text]
-        for attachment in self.attachments:
-            for key in ("pretext", "title", "text", "fallback"):
-                value = attachment.get(key)
-                if isinstance(value, str) and value and value not in parts:
-                    parts.append(value)
-            for item in attachment.get("fields") or []:
-                if isinstance(item, dict):
-                    parts.append(f"{item.get('title', '')}: {item.get('value', '')}")
-        for block in self.blocks:
-            parts.extend(_block_texts(block))
-        return "\n".join(p for p in parts if p).strip()
-
-
-def _block_texts(block: Any) -> list[str]:
-    if not isinstance(block, dict) or block.get("type") == "rich_text":
-        return []  # rich_text repeats the message text
-    found = []
-    text = block.get("text")
-    if isinstance(text, dict) and isinstance(text.get("text"), str):
-        found.append(text["text"])
-    for element in list(block.get("fields") or []) + list(block.get("elements") or []):
-        if isinstance(element, dict) and isinstance(element.get("text"), str):
-            found.append(element["text"])
-    return found
+        return slack_message_text(self.text, self.attachments, self.blocks)
 
 
 class SlackAuthorization(Payload):
@@ -140,15 +117,7 @@ class DiscordMessage(Payload):
 
     def full_text(self) -> str:
         """Content plus embed titles, descriptions and fields (where alert bots put the alert)."""
-        parts = [self.content]
-        for embed in self.embeds:
-            for key in ("title", "description"):
-                if isinstance(embed.get(key), str):
-                    parts.append(embed[key])
-            for item in embed.get("fields") or []:
-                if isinstance(item, dict):
-                    parts.append(f"{item.get('name', '')}: {item.get('value', '')}")
-        return "\n".join(p for p in parts if p).strip()
+        return discord_message_text(self.content, self.embeds)
 
 
 class DiscordResolved(Payload):

@@ -26,7 +26,7 @@ from lambda_adapter.testing import (
 )
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from lambda_adapter.worker import Worker
-from shared.chat.base import ChatMessage, HistoryPage
+from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
 from shared.contracts import AlertContext
 
 
@@ -65,11 +65,19 @@ class MemoryChat:
         self._lock = threading.Lock()
 
     def add(
-        self, channel: str, message_id: str, text: str, *, bot: bool = True, at: datetime | None = None
+        self,
+        channel: str,
+        message_id: str,
+        text: str,
+        *,
+        bot: bool = True,
+        at: datetime | None = None,
+        thread_id: str | None = None,
     ) -> None:
+        """Seed a message; with `thread_id`, a reply in that thread (not in the channel's history)."""
         when = at or datetime.now(UTC)
         self.messages.setdefault(channel, []).append(
-            ChatMessage(id=message_id, channel=channel, text=text, bot=bot, at=when)
+            ChatMessage(id=message_id, channel=channel, text=text, bot=bot, at=when, thread_id=thread_id)
         )
 
     def post(
@@ -98,7 +106,9 @@ class MemoryChat:
         found = [
             m
             for m in self.messages.get(channel, [])
-            if (oldest is None or m.at >= oldest) and (latest is None or m.at <= latest)
+            if m.thread_id is None
+            and (oldest is None or m.at >= oldest)
+            and (latest is None or m.at <= latest)
         ]
         found.sort(key=lambda m: m.at, reverse=True)
         return HistoryPage(messages=tuple(found[:limit]))
@@ -106,7 +116,10 @@ class MemoryChat:
     def replies(
         self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
     ) -> HistoryPage:
-        found = [m for m in self.messages.get(channel, []) if m.thread_id == thread_id]
+        # As Slack does, a reply's id stands for its whole thread.
+        reply = next((m for m in self.messages.get(channel, []) if m.id == thread_id and m.thread_id), None)
+        root = reply.thread_id if reply is not None else thread_id
+        found = [m for m in self.messages.get(channel, []) if m.thread_id == root]
         return HistoryPage(messages=tuple(sorted(found, key=lambda m: m.at)[:limit]))
 
     def user_name(self, user_id: str) -> str:
@@ -114,6 +127,9 @@ class MemoryChat:
 
     def channel_name(self, channel_id: str) -> str:
         return channel_id
+
+    def channel_id(self, channel: str) -> str:
+        return channel.lstrip("#")
 
     def permalink(self, channel: str, message_id: str) -> str:
         return f"https://chat.example/{channel}/{message_id}"
@@ -164,6 +180,7 @@ class Harness:
         dispatcher: RecordingDispatcher | None = None,
         llm: Callable[[str], str | None] | None = None,
         run_jobs: bool = True,
+        chats: Mapping[str, ChatPlatform] | None = None,
     ) -> None:
         self.signing_key, public_key = discord_keypair()
         self.settings = settings or IntakeSettings(
@@ -178,12 +195,14 @@ class Harness:
         self.dedup = dedup if dedup is not None else InMemoryDedupStore()
         self.dispatcher = dispatcher or RecordingDispatcher()
         self.chats = {"slack": MemoryChat("slack"), "discord": MemoryChat("discord")}
+        # `chats`: real clients (against a fake API) used instead of the in-memory ones.
+        self.clients: dict[str, ChatPlatform] = {**self.chats, **(chats or {})}
         self.responder = RecordingResponder()
         self.worker = Worker(
             settings=self.settings,
             dedup=self.dedup,
             dispatcher=self.dispatcher,
-            chat_for=self.chats.__getitem__,
+            chat_for=self.clients.__getitem__,
             responder=self.responder,
             llm=llm,
             clock=self.clock,

@@ -161,8 +161,9 @@ class Worker:
                 message = find_message(chat, alert.channel, job.fetch_message)
                 if message is None:
                     raise JobFailed("I could not read that message, so I did not start an investigation.")
-                thread = message.id
-                job = _with_alert(job, text=_message_text(chat.name, message), thread_id=message.id)
+                # A reply's report goes to its thread (Slack threads do not nest).
+                thread = message.thread_id or message.id
+                job = _with_alert(job, text=_message_text(chat.name, message), thread_id=thread)
             elif job.latest_alert:
                 message = self._latest_alert(chat, alert.channel)
                 if message is None:
@@ -327,7 +328,9 @@ def thread_of(store: DedupStore, key: str) -> str | None:
 
 
 def find_message(chat: ChatPlatform, channel: str, message_id: str) -> ChatMessage | None:
-    """One message of a channel's history, by id (a Slack ts carries its time; look around it)."""
+    """One message of a channel, by id (a Slack ts carries its time; look around it). A reply inside
+    a thread is not in the channel's history: then it is looked for among the thread's replies
+    (Slack answers `conversations.replies` for a reply's ts with its whole thread)."""
     at = _ts_time(message_id)
     if at is not None:
         page = chat.history(
@@ -335,7 +338,10 @@ def find_message(chat: ChatPlatform, channel: str, message_id: str) -> ChatMessa
         )
     else:
         page = chat.history(channel, limit=100)
-    return next((m for m in page.messages if m.id == message_id), None)
+    found = next((m for m in page.messages if m.id == message_id), None)
+    if found is None:
+        found = next((m for m in chat.replies(channel, message_id).messages if m.id == message_id), None)
+    return found
 
 
 def _ts_time(message_id: str) -> datetime | None:

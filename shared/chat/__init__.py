@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
-from shared.config import AppConfig
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:  # the intake's cold start imports shared.chat.text; config loads on use
+    from shared.config import AppConfig
 
 __all__ = ["ChatMessage", "ChatPlatform", "HistoryPage", "platform_from_env"]
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.chat.base import ChatMessage, HistoryPage
 from shared.chat.retry import RETRYABLE_STATUS, Backoff, retry_after
+from shared.chat.text import discord_message_text
 from shared.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class _Message(BaseModel):
     type: int = 0
     author: _Author | None = None
     content: str = ""
+    embeds: list[Any] = []
     timestamp: datetime | None = None
     webhook_id: str | None = None
     thread: dict[str, Any] | None = None
@@ -278,7 +280,8 @@ class DiscordPlatform:
             user=author.id if author else m.webhook_id,
             user_name=(author.global_name or author.username or None) if author else None,
             bot=bool(author and author.bot) or m.webhook_id is not None,
-            text=m.content,
+            # Alert bots and webhooks put the alert in embeds, often with no content at all.
+            text=discord_message_text(m.content, m.embeds),
             at=m.timestamp or snowflake_time(m.id),
             thread_id=thread_id,
             reply_count=int((m.thread or {}).get("message_count") or 0),

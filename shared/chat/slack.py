@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from shared.chat.base import ChatMessage, HistoryPage
 from shared.chat.retry import Backoff, slack_retry_handlers
+from shared.chat.text import slack_message_text
 from shared.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class _Message(BaseModel):
     subtype: str | None = None
     username: str | None = None
     text: str = ""
+    attachments: list[Any] = []
+    blocks: list[Any] = []
     thread_ts: str | None = None
     reply_count: int = 0
 
@@ -145,8 +148,10 @@ class SlackPlatform:
             limit=max(1, min(limit, MAX_PAGE)),
             cursor=cursor,
         )
+        # The thread's parent comes first and has no parent itself; with a reply's ts Slack answers
+        # with that reply's whole thread, so the reply is among the messages kept.
         messages = tuple(
-            m for raw in data.get("messages", []) if (m := self._message(channel, raw)) and m.id != thread_id
+            m for raw in data.get("messages", []) if (m := self._message(channel, raw)) and m.thread_id
         )
         return HistoryPage(messages=messages, next_cursor=_next_cursor(data))
 
@@ -202,7 +207,8 @@ class SlackPlatform:
             user=m.user or m.bot_id,
             user_name=m.username,
             bot=m.bot_id is not None or m.subtype == "bot_message",
-            text=m.text,
+            # Alert bots often leave `text` empty and put the alert in attachments or blocks.
+            text=slack_message_text(m.text, m.attachments, m.blocks),
             at=at,
             thread_id=m.thread_ts if m.thread_ts and m.thread_ts != m.ts else None,
             reply_count=m.reply_count,

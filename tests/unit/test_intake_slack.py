@@ -13,10 +13,14 @@ import pytest
 
 from lambda_adapter.dedup import Claim, InMemoryDedupStore, Record
 from lambda_adapter.fakes import Harness
+from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.testing import TEST_SLACK_SECRET
 from lambda_adapter.worker import HAND_OFF_FAILED
+from shared.config import load_config
 from shared.errors import ConfigError
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
+ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = "C0LAN2Q65"
 ALERT_TS = "1712345600.000100"
 ALERT_TEXT = "[FIRING:1] KubePodCrashLooping shop (checkout critical) pod=checkout-7d9f-x2k4p"
@@ -446,3 +450,25 @@ def test_a_lost_claim_answer_never_releases_another_deliverys_claim() -> None:
     answer = h.slack(raw("slack_reaction_added.json"), x_slack_retry_num="1")
     assert json.loads(answer.body)["outcome"] == "duplicate"
     assert len(h.started) == 1
+
+
+def test_the_trigger_reaction_comes_from_config() -> None:
+    config = load_config(ROOT / "config.yaml")
+    config = config.model_copy(
+        update={"intake": config.intake.model_copy(update={"trigger_reaction": ":fire:"})}
+    )
+    settings = IntakeSettings.from_config(config, environ={"SLACK_SIGNING_SECRET": TEST_SLACK_SECRET})
+    h = Harness(settings)
+    seed_alert(h)
+    default = event("slack_reaction_added.json")  # :rotating_light:, the default, is not the trigger here
+    assert json.loads(h.slack(default).body)["outcome"] == "ignored"
+    fire = event("slack_reaction_added.json") | {"event_id": "Ev0FIRE001"}
+    fire["event"] = fire["event"] | {"reaction": "fire"}
+    assert json.loads(h.slack(fire).body)["outcome"] == "started"
+    [ctx] = h.started
+    assert ctx.text == ALERT_TEXT
+    # A person told how to ask for an investigation is told the configured reaction.
+    hello = event("slack_app_mention.json") | {"event_id": "Ev0HELLO01"}
+    hello["event"] = hello["event"] | {"text": "<@U0LAN0Z89> hi", "ts": "1712345660.000100"}
+    h.slack(hello)
+    assert ":fire:" in h.slack_chat.posted[-1].text
