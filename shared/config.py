@@ -92,13 +92,30 @@ class McpServer(Strict):
     args: list[str] = []
     env: dict[str, str] = {}
     url: str | None = None
+    # Streamable HTTP only: header name -> the env var holding its value (`Authorization:
+    # OPS_MCP_AUTHORIZATION`, the variable holding `Bearer ...`): no secret is written here.
+    headers_env: dict[str, str] = {}
     tool_filters: list[str] = []
     startup_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("headers_env")
+    @classmethod
+    def _header_env_names(cls, headers: dict[str, str]) -> dict[str, str]:
+        for header, env in headers.items():
+            if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", header):
+                raise ValueError(f"{header!r} is not an HTTP header name")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+                raise ValueError(
+                    f"{header}: give the name of the environment variable holding the value, not the value"
+                )
+        return headers
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServer:
         if (self.command is None) == (self.url is None):
             raise ValueError("give exactly one of command (stdio) or url (streamable HTTP)")
+        if self.headers_env and self.url is None:
+            raise ValueError("headers_env applies only to a url (streamable HTTP) server")
         return self
 
 

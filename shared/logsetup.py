@@ -30,7 +30,13 @@ def secret_names(config: AppConfig) -> list[str]:
     prometheus = config.sources.prometheus
     optional = [prometheus.bearer_token_env, prometheus.basic_auth_password_env]
     models = [config.model_for(agent_id).api_key_env for agent_id in config.agents]
-    names = [*secret_env_names(config), *optional, *models, *_PROCESS_SECRETS]
+    mcp_headers = [
+        env
+        for agent in config.agents.values()
+        for server in agent.mcp_servers
+        for env in server.headers_env.values()
+    ]
+    names = [*secret_env_names(config), *optional, *models, *mcp_headers, *_PROCESS_SECRETS]
     return list(dict.fromkeys(name for name in names if name))
 
 

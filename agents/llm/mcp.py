@@ -1,9 +1,11 @@
 """MCP servers of an agent's config entry (`agents.<id>.mcp_servers`) as Strands tools.
 
 Each server is started for one model session (stdio: a child process; `url`: streamable HTTP) and
-stopped after it. A server that fails to start is reported in the result and the agent runs with
-the rest. Only read-only tools are offered: `tool_filters` lists the tools allowed (exact names);
-without it, tools whose names say they change something (create, delete, exec ...) are dropped.
+stopped after it. An HTTP server's headers (`headers_env`: header name -> env var) are read from
+the environment when it starts, so a bearer token never sits in config.yaml. A server that fails to
+start is reported in the result and the agent runs with the rest. Only read-only tools are offered:
+`tool_filters` lists the tools allowed (exact names); without it, tools whose names say they change
+something (create, delete, exec ...) are dropped.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import logging
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.config import McpServer
+from shared.errors import ConfigError
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,16 @@ def server_env(server: McpServer) -> dict[str, str] | None:
     return env
 
 
+def server_headers(server: McpServer, environ: Mapping[str, str] = os.environ) -> dict[str, str] | None:
+    """The HTTP headers for `server`, each value read from the env var config names for it."""
+    if not server.headers_env:
+        return None
+    missing = [env for env in server.headers_env.values() if not environ.get(env)]
+    if missing:
+        raise ConfigError(f"env var {', '.join(missing)} for its headers is not set")
+    return {header: environ[env] for header, env in server.headers_env.items()}
+
+
 def is_read_only(tool: Any) -> bool:
     return not WRITE_VERBS.search(str(getattr(getattr(tool, "mcp_tool", None), "name", "") or tool.tool_name))
 
@@ -76,7 +89,13 @@ def client_for(server: McpServer, startup_timeout_s: float) -> Any:
     filters: Any = {"allowed": allowed} if allowed else {"rejected": [is_read_only_rejector]}
     timeout = max(1, math.ceil(startup_timeout_s))
     if server.url:
-        return MCPClient(url=server.url, startup_timeout=timeout, tool_filters=filters, prefix=server.name)
+        return MCPClient(
+            url=server.url,
+            headers=server_headers(server),
+            startup_timeout=timeout,
+            tool_filters=filters,
+            prefix=server.name,
+        )
     from mcp import StdioServerParameters, stdio_client
 
     params = StdioServerParameters(

@@ -5,6 +5,7 @@ and the agent still runs."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,82 @@ def test_a_streamable_http_mcp_server_with_a_tool_filter(tmp_path: Path) -> None
     assert "ops_get_deploys" in model.requests[0].tool_names
     assert "ops_delete_pod" not in model.requests[0].tool_names
     assert f"{AGENT}:llm-pool-shrunk" in [f.id for f in result.findings]
+
+
+TOKEN = "mcp-bearer-0f9e8d7c6b5a4"
+
+
+def requiring_bearer(app: Any, seen: list[str]) -> Any:
+    """`app` behind a check of `Authorization: Bearer TOKEN`: 401 without it."""
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            auth = dict(scope["headers"]).get(b"authorization", b"").decode()
+            seen.append(auth)
+            if auth != f"Bearer {TOKEN}":
+                await send({"type": "http.response.start", "status": 401, "headers": []})
+                await send({"type": "http.response.body", "body": b"unauthorized"})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+@pytest.fixture
+def bearer_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """A streamable-HTTP MCP server on loopback that wants a bearer token: its URL, and the
+    Authorization headers it received."""
+    sys.path.insert(0, str(tmp_path))
+    (tmp_path / "ops_bearer_server.py").write_text(SERVER, encoding="utf-8")
+    seen: list[str] = []
+    try:
+        import ops_bearer_server  # type: ignore[import-not-found]
+
+        with ThreadedServer(requiring_bearer(ops_bearer_server.app(), seen)) as server:
+            yield f"{server.url}/mcp", seen
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("ops_bearer_server", None)
+
+
+def test_an_http_mcp_server_gets_its_bearer_header_from_the_environment(
+    tmp_path: Path, bearer_server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = bearer_server
+    monkeypatch.setenv("OPS_MCP_AUTHORIZATION", f"Bearer {TOKEN}")
+    servers = [{"name": "ops", "url": url, "headers_env": {"Authorization": "OPS_MCP_AUTHORIZATION"}}]
+    result, model = run_with(tmp_path, servers)
+
+    assert seen and all(h == f"Bearer {TOKEN}" for h in seen)
+    assert "ops_get_deploys" in model.requests[0].tool_names
+    assert f"{AGENT}:llm-pool-shrunk" in [f.id for f in result.findings]
+    assert not result.errors and TOKEN not in result.model_dump_json()
+
+
+@pytest.mark.filterwarnings(
+    "ignore:coroutine 'MCPClient.stop.<locals>._set_close_event' was never awaited:RuntimeWarning"
+)
+def test_without_its_header_the_server_is_reported_and_the_agent_still_runs(
+    tmp_path: Path, bearer_server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = bearer_server
+    monkeypatch.delenv("OPS_MCP_AUTHORIZATION", raising=False)
+    unset = [{"name": "ops", "url": url, "headers_env": {"Authorization": "OPS_MCP_AUTHORIZATION"}}]
+    scanner = ProbeScanner(probe_config(mcp_servers=unset), LOG, write_skills(tmp_path))
+    scanner.llm_model = ScriptedModel([Output({"findings": []})])
+    result = scanner.run(probe_context(), Budget.of(20))
+
+    assert result.errors == (
+        "MCP server ops unavailable: ConfigError: env var OPS_MCP_AUTHORIZATION for its headers is not set",
+    )
+    assert not seen  # nothing was sent without the header
+    assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]
+
+    monkeypatch.setenv("OPS_MCP_AUTHORIZATION", "Bearer wrong-token")
+    scanner.llm_model = ScriptedModel([Output({"findings": []})])
+    result = scanner.run(probe_context(), Budget.of(20))
+    assert len(result.errors) == 1 and result.errors[0].startswith("MCP server ops unavailable")
+    assert seen and "wrong-token" not in result.errors[0]
 
 
 # strands' MCPClient.start() cleans up after a failed start by creating a coroutine on a loop that
