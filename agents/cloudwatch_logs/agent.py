@@ -97,7 +97,7 @@ class CloudWatchLogsScanner(Scanner):
                 errors=search.errors,
             )
         windows = windows_for(scope)
-        fetched = fetch_window(reader, [g.name for g in search.groups], windows, budget)
+        fetched = fetch_window(reader, [g.name for g in search.groups], windows, budget, signatures)
         deploys = deploy_times(fetched.markers, signatures)
         own = frozenset(g.name for g in search.groups if g.own)
         findings = error_findings(

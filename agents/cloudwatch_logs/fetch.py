@@ -9,17 +9,18 @@ from datetime import timedelta
 
 from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import AGENT, Windows
+from agents.cloudwatch_logs.fallback import filter_patterns
 from agents.cloudwatch_logs.groups import ScoredGroup, lookups, select_groups
 from agents.cloudwatch_logs.queries import (
     ERROR_RE,
     MARKER_RE,
     error_count_query,
     errors_query,
-    fallback_pattern,
     insights_console_url,
     markers_query,
 )
 from agents.cloudwatch_logs.reader import LogEvent, LogsReader, QueryResult, row_to_event
+from agents.cloudwatch_logs.signatures import Signatures, load_signatures
 from agents.eks.scope import Scope
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity
 from shared.errors import SourceError
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 ERROR_LIMIT = 2000  # rows per window (Insights allows 10,000; this keeps a scan to seconds)
 MARKER_LIMIT = 300
-FALLBACK_EVENTS = 1000  # per group and window
+FALLBACK_EVENTS = 1000  # per group and window, shared by the fallback's filter patterns
 
 
 @dataclass
@@ -74,8 +75,15 @@ def find_groups(
     return search
 
 
-def fetch_window(reader: LogsReader, groups: list[str], windows: Windows, budget: Budget) -> Fetched:
-    """Error lines of the recent and baseline windows and the window's change markers."""
+def fetch_window(
+    reader: LogsReader,
+    groups: list[str],
+    windows: Windows,
+    budget: Budget,
+    signatures: Signatures | None = None,
+) -> Fetched:
+    """Error lines of the recent and baseline windows and the window's change markers.
+    `signatures` (the built-in file when None) shape the fallback's filter patterns."""
     specs = [
         (errors_query(ERROR_LIMIT), groups, windows.recent_start, windows.end, ERROR_LIMIT),
         (errors_query(ERROR_LIMIT), groups, windows.baseline_start, windows.recent_start, ERROR_LIMIT),
@@ -88,7 +96,7 @@ def fetch_window(reader: LogsReader, groups: list[str], windows: Windows, budget
         fetched.notes.append(
             f"Logs Insights failed ({reasons}); read the groups with filter_log_events instead."
         )
-        return _fallback(reader, groups, windows, budget, fetched)
+        return _fallback(reader, groups, windows, budget, fetched, signatures or load_signatures())
     recent, baseline, markers = results
     fetched.error_lines = _events(recent, groups) + _events(baseline, groups)
     fetched.markers = [e for e in _events(markers, groups) if MARKER_RE.search(e.message)]
@@ -113,34 +121,49 @@ def _events(result: QueryResult, groups: list[str]) -> list[LogEvent]:
 
 
 def _fallback(
-    reader: LogsReader, groups: list[str], windows: Windows, budget: Budget, fetched: Fetched
+    reader: LogsReader,
+    groups: list[str],
+    windows: Windows,
+    budget: Budget,
+    fetched: Fetched,
+    signatures: Signatures,
 ) -> Fetched:
-    pattern = fallback_pattern()
+    patterns = filter_patterns(signatures)
+    per_pattern = max(200, FALLBACK_EVENTS // len(patterns))
     for group in groups:
         for start, end, is_baseline in (
             (windows.recent_start, windows.end, False),
             (windows.baseline_start, windows.recent_start, True),
         ):
-            if budget.remaining() < 1.5:
-                fetched.notes.append("Budget spent before every group was read.")
-                fetched.baseline_complete = False
-                return fetched
-            try:
-                events, truncated = reader.filter_events(
-                    budget, group, start, end, pattern=pattern, max_events=FALLBACK_EVENTS
-                )
-            except SourceError as e:
-                fetched.problems.append(str(e))
-                continue
-            if truncated:
+            seen: set[tuple[object, str, str]] = set()
+            capped = 0
+            for pattern in patterns:
+                if budget.remaining() < 1.5:
+                    fetched.notes.append("Budget spent before every group was read.")
+                    fetched.baseline_complete = False
+                    return fetched
+                try:
+                    events, truncated = reader.filter_events(
+                        budget, group, start, end, pattern=pattern, max_events=per_pattern
+                    )
+                except SourceError as e:
+                    fetched.problems.append(str(e))
+                    continue
+                capped += truncated
+                # A line holding terms of two patterns comes back twice.
+                fresh = [e for e in events if (e.at, e.stream, e.message) not in seen]
+                seen.update((e.at, e.stream, e.message) for e in fresh)
+                fetched.error_lines += [
+                    e for e in fresh if ERROR_RE.search(e.message) or signatures.match(e.message)
+                ]
+                fetched.markers += [e for e in fresh if MARKER_RE.search(e.message)]
+            if capped:
                 fetched.notes.append(
-                    f"{group}: read the first {FALLBACK_EVENTS} events of the "
-                    f"{'baseline' if is_baseline else 'recent'} window only."
+                    f"{group}: {capped} of {len(patterns)} filter patterns hit their {per_pattern}-event "
+                    f"cap in the {'baseline' if is_baseline else 'recent'} window; counts are lower bounds."
                 )
                 if is_baseline:
                     fetched.baseline_complete = False
-            fetched.error_lines += [e for e in events if ERROR_RE.search(e.message)]
-            fetched.markers += [e for e in events if MARKER_RE.search(e.message)]
     return fetched
 
 

@@ -54,44 +54,6 @@ def template_query(literal: str, limit: int = 100) -> str:
     return f'{FIELDS}\n| filter @message like "{escaped}"\n| sort @timestamp desc\n| limit {limit}'
 
 
-# Filter-pattern OR terms for `filter_log_events` (the fallback). Real CloudWatch matches `?term`
-# case-sensitively, hence the spellings; moto ignores such patterns and returns every event, which
-# the local regexes then sort out.
-FALLBACK_TERMS = (
-    "ERROR",
-    "Error",
-    "error",
-    "Exception",
-    "exception",
-    "FATAL",
-    "fatal",
-    "panic",
-    "WARN",
-    "failed",
-    "Failed",
-    "refused",
-    "denied",
-    "Denied",
-    "Forbidden",
-    "timeout",
-    "Timeout",
-    "Throttl",
-    "throttl",
-    "OutOfMemory",
-    "reloaded",
-    "started",
-    "Started",
-    "starting",
-    "Starting",
-    "version",
-    "deploy",
-)
-
-
-def fallback_pattern() -> str:
-    return " ".join(f"?{term}" for term in FALLBACK_TERMS)
-
-
 # ---------------------------------------------------------------- console deep links
 
 

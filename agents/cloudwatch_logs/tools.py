@@ -98,15 +98,16 @@ def make_tools(scanner: Any) -> list[Any]:
         scope = scope_for(max(20, minutes))
         windows = windows_for(scope)
         budget = Budget.of(_TOOL_BUDGET_S)
+        signatures = load_signatures(resolve_user_file(scanner.source.signatures_file))
         try:
-            fetched = fetch_window(reader(), list(log_groups)[:10], windows, budget)
+            fetched = fetch_window(reader(), list(log_groups)[:10], windows, budget, signatures)
         except SourceError as e:
             return {"status": "error", "error": str(e)}
         findings = error_findings(
             fetched.error_lines,
             windows=windows,
             scope=scope,
-            signatures=load_signatures(resolve_user_file(scanner.source.signatures_file)),
+            signatures=signatures,
             region=scope.region or "us-east-1",
             baseline_complete=fetched.baseline_complete,
             max_findings=15,

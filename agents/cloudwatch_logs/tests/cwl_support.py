@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,6 +98,11 @@ class ScriptedLogs:
         self._record("filter_log_events", kwargs)
         start, end = kwargs["startTime"], kwargs["endTime"]
         inside = [e for e in self.events if start <= e["timestamp"] < end]
+        # CloudWatch's OR of quoted terms: case-sensitive, anywhere in the message.
+        pattern = kwargs.get("filterPattern", "")
+        terms = [q or bare for q, bare in re.findall(r'\?"([^"]*)"|\?(\S+)', pattern)]
+        if terms:
+            inside = [e for e in inside if any(t in e["message"] for t in terms)]
         offset = int(kwargs.get("nextToken", "0"))
         page = inside[offset : offset + kwargs["limit"]]
         token = str(offset + len(page)) if offset + len(page) < len(inside) else None
