@@ -1,8 +1,14 @@
 """Deadline-bounded fan-out: every scanner at once, a result for each by the deadline.
 
-`harvest()` returns by the deadline with every agent present (arrived results as they are, a
-failed call as `error`, the rest as `timeout`); `late_results()` then yields what arrives after
-the deadline until the cutoff, and cancels what is left.
+Every clock here runs from `started`, the moment the investigation began (not the moment the
+fan-out was reached). Each agent is sent its own budget and is waited for until that budget or the
+deadline, whichever comes first: `harvest()` returns as soon as every agent has answered or run
+past its budget, and by the deadline at the latest, with every agent present (arrived results as
+they are, a failed call as `error`, the rest as `timeout`).
+
+A call that missed its budget is not cancelled: its answer may still arrive, until the cutoff.
+`late_results()` yields the result of every agent the harvest did not have, whether it arrived
+while the report was being written and posted or arrives later, then cancels what is left.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from shared.errors import TransportError
 
 logger = logging.getLogger(__name__)
 
+# An agent answers when its budget runs out; its answer still has to travel back. The master
+# waits this much past an agent's budget (never past the deadline) before calling it timed out.
+BUDGET_GRACE_S = 0.5
+
 
 class FanOut:
     def __init__(
@@ -28,24 +38,42 @@ class FanOut:
         *,
         deadline_s: float,
         cutoff_s: float,
+        started: float | None = None,
     ) -> None:
+        """`agents` maps each agent to its budget in seconds; `deadline_s` and `cutoff_s` count
+        from `started` (a `time.monotonic()` value; the first `harvest()` call when None)."""
         self.client = client
         self.ctx = ctx
-        self.budgets = dict(agents)
         self.deadline_s = deadline_s
         self.cutoff_s = max(cutoff_s, deadline_s)
-        self._started = 0.0
+        self.budgets = {agent_id: min(budget, deadline_s) for agent_id, budget in agents.items()}
+        self._started = started
         self._tasks: dict[str, asyncio.Task[AgentResult]] = {}
+        self._harvested: set[str] = set()  # agents whose own answer (or failure) the harvest returned
+
+    def _wait_until(self, agent_id: str) -> float:
+        """When the master stops waiting for `agent_id` in the harvest."""
+        budget = self.budgets[agent_id]
+        if budget >= self.deadline_s:
+            return self.started + self.deadline_s
+        return self.started + min(budget + BUDGET_GRACE_S, self.deadline_s)
+
+    @property
+    def started(self) -> float:
+        if self._started is None:
+            self._started = time.monotonic()
+        return self._started
 
     def _elapsed_ms(self) -> int:
-        return int((time.monotonic() - self._started) * 1000)
+        return int((time.monotonic() - self.started) * 1000)
 
     async def _call(self, agent_id: str, budget: float) -> AgentResult:
         payload = {"alert": self.ctx.model_dump(mode="json"), "budget_seconds": budget}
         try:
             # The call itself may run until the cutoff: a late answer is still posted as an update.
+            timeout = max(0.1, self.started + self.cutoff_s - time.monotonic()) + 1.0
             answer = await self.client.send(
-                agent_id, payload, timeout=self.cutoff_s + 1.0, investigation_id=self.ctx.investigation_id
+                agent_id, payload, timeout=timeout, investigation_id=self.ctx.investigation_id
             )
             return AgentResult.model_validate(answer["result"])
         except asyncio.CancelledError:
@@ -60,26 +88,47 @@ class FanOut:
             agent=agent_id, status=AgentStatus.ERROR, duration_ms=self._elapsed_ms(), errors=(reason,)
         )
 
-    async def harvest(self) -> dict[str, AgentResult]:
-        self._started = time.monotonic()
+    def start(self) -> None:
+        """Send every request now (idempotent); `harvest()` calls it."""
+        if self._tasks:
+            return
         self._tasks = {
-            agent_id: asyncio.create_task(
-                self._call(agent_id, min(budget, self.deadline_s)), name=f"scan-{agent_id}"
-            )
+            agent_id: asyncio.create_task(self._call(agent_id, budget), name=f"scan-{agent_id}")
             for agent_id, budget in self.budgets.items()
         }
-        if self._tasks:
-            await asyncio.wait(self._tasks.values(), timeout=self.deadline_s)
+
+    async def harvest(self) -> dict[str, AgentResult]:
+        self.start()
+        deadline = self.started + self.deadline_s
+        while True:
+            now = time.monotonic()
+            waiting = {
+                task: self._wait_until(agent_id)
+                for agent_id, task in self._tasks.items()
+                if not task.done() and now < self._wait_until(agent_id)
+            }
+            if not waiting or now >= deadline:
+                break
+            # Wake at the first answer, or when the next budget runs out.
+            wake = min(min(waiting.values()), deadline)
+            await asyncio.wait(waiting, timeout=max(0.0, wake - now), return_when=asyncio.FIRST_COMPLETED)
         results: dict[str, AgentResult] = {}
         for agent_id, task in self._tasks.items():
             if task.done():
                 results[agent_id] = task.result()
+                self._harvested.add(agent_id)
             else:
+                budget = self.budgets[agent_id]
+                missed = (
+                    f"its {budget:g} s budget"
+                    if budget < self.deadline_s
+                    else f"the {self.deadline_s:g} s deadline"
+                )
                 results[agent_id] = AgentResult(
                     agent=agent_id,
                     status=AgentStatus.TIMEOUT,
-                    duration_ms=int(self.deadline_s * 1000),
-                    errors=(f"no answer within the {self.deadline_s:g} s deadline",),
+                    duration_ms=int((self._wait_until(agent_id) - self.started) * 1000),
+                    errors=(f"no answer within {missed}",),
                 )
         return results
 
@@ -88,16 +137,21 @@ class FanOut:
         return [agent_id for agent_id, task in self._tasks.items() if not task.done()]
 
     async def late_results(self) -> AsyncIterator[AgentResult]:
-        pending = {task: agent_id for agent_id, task in self._tasks.items() if not task.done()}
-        cutoff = self._started + self.cutoff_s
+        """Every result the harvest did not return, as it arrives (at once for those that arrived
+        since), until the cutoff; then whatever is still running is cancelled."""
+        pending = {
+            task: agent_id for agent_id, task in self._tasks.items() if agent_id not in self._harvested
+        }
+        cutoff = self.started + self.cutoff_s
         try:
             while pending:
                 remaining = cutoff - time.monotonic()
                 if remaining <= 0:
                     break
                 done, _ = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                for task in sorted(done, key=lambda t: pending[t]):
                     agent_id = pending.pop(task)
+                    self._harvested.add(agent_id)
                     result = task.result()
                     logger.info("agent=<%s>, status=<%s> | late result", agent_id, result.status)
                     yield result

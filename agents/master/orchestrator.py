@@ -1,4 +1,5 @@
-"""One investigation, end to end: notice, fan-out, report by the deadline, late updates, archive.
+"""One investigation, end to end: fan-out with the notice posted meanwhile, report by the deadline,
+late updates, archive.
 
 The fan-out is plain code, not a model deciding to call tools: every enabled scanner is asked at
 once, the report is posted by the deadline with whatever has arrived, and what arrives later is
@@ -12,14 +13,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.metrics import Metrics, NoMetrics
+from agents.master.narration import Narration, master_model_name
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
+from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
 from shared.render import posted_text, render_investigating, render_parts, render_update
@@ -35,6 +39,9 @@ def reply_platform(ctx: AlertContext) -> str:
     return ctx.platform.value
 
 
+Update = Callable[[AgentResult, IncidentReport, str], None]
+
+
 @dataclass
 class Investigator:
     """Runs investigations for one master process. Stateless between investigations."""
@@ -44,39 +51,51 @@ class Investigator:
     chat_for: Callable[[str], ChatPlatform]
     archive: Archive = field(default_factory=NoArchive)
     metrics: Metrics = field(default_factory=NoMetrics)
+    # The master's model for the narrative; None builds the one config.yaml names (tests inject one).
+    narrator_model: Any | None = None
 
     async def investigate(
         self,
         ctx: AlertContext,
         *,
         background: set[asyncio.Task[None]] | None = None,
+        on_update: Update | None = None,
     ) -> IncidentReport:
-        """Post the notice, fan out, post the report by the deadline and return it. Late results
-        are posted by a follow-up task (kept in `background` when given, else awaited)."""
+        """Fan out, post the notice meanwhile, post the report by the deadline and return it. Late
+        results are posted by a follow-up task (kept in `background` when given, else awaited),
+        which calls `on_update(late_result, updated_report, posted_text)` after each update."""
+        # Every clock runs from here: nothing the chat platform does may push the report late.
         started = time.monotonic()
         defaults = self.config.defaults
+        deadline_s = defaults.deadline_seconds
+        deadline_at = started + deadline_s
+        cutoff_at = started + max(defaults.late_cutoff_seconds, deadline_s)
         scanners = self.config.scanners()
         chat = self.chat_for(reply_platform(ctx))
-        thread = await self._post_notice(chat, ctx, list(scanners))
 
         fanout = FanOut(
             self.client,
             ctx,
             {agent_id: self.config.budget_for(agent_id) for agent_id in scanners},
             # With a model, the narrative needs its slice of the deadline after the harvest.
-            deadline_s=defaults.deadline_seconds - narrative_reserve_s(self.config),
-            cutoff_s=defaults.late_cutoff_seconds,
+            deadline_s=deadline_s - narrative_reserve_s(self.config),
+            cutoff_s=cutoff_at - started,
+            started=started,
         )
-        harvested = await fanout.harvest()
-        results = dict(harvested)
-        report = synthesize(ctx, list(results.values()), elapsed_ms=_ms_since(started))
-        left = defaults.deadline_seconds - (time.monotonic() - started)
-        report = await asyncio.to_thread(narrate, self.config, report, seconds=left)
-        report, posted = await self._post_report(chat, ctx, thread, report)
+        fanout.start()
+        notice = asyncio.create_task(self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at))
+        results = dict(await fanout.harvest())
+        report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
+        thread = await self._thread(ctx, notice, deadline_at)
+        report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
         await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
-        follow_up = asyncio.create_task(self._post_late(chat, ctx, thread, fanout, results, report))
+        follow_up = asyncio.create_task(
+            self._post_late(
+                chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at
+            )
+        )
         if background is None:
             await follow_up
         else:
@@ -84,35 +103,80 @@ class Investigator:
             follow_up.add_done_callback(background.discard)
         return report
 
-    async def _post_notice(self, chat: ChatPlatform, ctx: AlertContext, agents: list[str]) -> str | None:
-        notice = render_investigating(ctx, agents, self.config.defaults.deadline_seconds)
+    async def _post_notice(
+        self, chat: ChatPlatform, ctx: AlertContext, agents: list[str], deadline_s: float, deadline_at: float
+    ) -> str | None:
+        """Post "investigating"; its retries end by the deadline (after it, the report says more)."""
+        notice = render_investigating(ctx, agents, deadline_s)
         try:
-            message_id = await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
+            with retry_deadline(deadline_at):
+                return await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
         except Exception as e:
             logger.warning(
                 "investigation=<%s>, error=<%s> | could not post the notice", ctx.investigation_id, e
             )
+            return None
+
+    async def _thread(
+        self, ctx: AlertContext, notice: asyncio.Task[str | None], deadline_at: float
+    ) -> str | None:
+        """The thread the report goes to: the alert's, else the one the notice started (None: the
+        report starts its own). The notice is waited for until the deadline, never after."""
+        if not notice.done():
+            await asyncio.wait({notice}, timeout=max(0.0, deadline_at - time.monotonic()))
+        if ctx.thread_id:
             return ctx.thread_id
-        # With no alert message to reply to (Alertmanager), the notice starts the thread.
-        return ctx.thread_id or message_id
+        return notice.result() if notice.done() else None
+
+    async def _narrate(
+        self, report: IncidentReport, deadline_at: float
+    ) -> tuple[IncidentReport, Narration | None]:
+        """The report with the master's narrative when a model is configured, and what it added."""
+        cfg = self.config.model_for(self.config.master_id)
+        if self.narrator_model is None and cfg.provider == "none":
+            return report, None
+        began = time.monotonic()
+        narrated = await asyncio.to_thread(
+            narrate, self.config, report, seconds=deadline_at - began, model=self.narrator_model
+        )
+        narration = Narration.between(
+            report,
+            narrated,
+            agent=self.config.master_id,
+            model=master_model_name(cfg, self.narrator_model),
+            seconds=time.monotonic() - began,
+        )
+        return narration.apply(report), narration
 
     async def _post_report(
-        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport
-    ) -> tuple[IncidentReport, bool]:
-        """The report with the text that was posted, and whether every part reached the thread."""
+        self,
+        chat: ChatPlatform,
+        ctx: AlertContext,
+        thread: str | None,
+        report: IncidentReport,
+        started: float,
+        until: float,
+    ) -> tuple[IncidentReport, str | None, bool]:
+        """The report with its total time and the text that was posted, the thread it is in, and
+        whether every part reached the thread."""
+        # The total covers everything up to the post itself: harvest, narrative and rendering.
+        telemetry = report.telemetry.model_copy(update={"elapsed_ms": _ms_since(started)})
+        report = report.model_copy(update={"telemetry": telemetry})
         parts = render_parts(chat.name, report)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:
-                await asyncio.to_thread(
-                    chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
-                )
+                with retry_deadline(until):
+                    message_id = await asyncio.to_thread(
+                        chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
+                    )
             except Exception as e:
                 logger.error(
                     "investigation=<%s>, error=<%s> | could not post the report", ctx.investigation_id, e
                 )
-                return report, False
-        return report, True
+                return report, thread, False
+            thread = thread or message_id or None  # with no thread yet, the report starts one
+        return report, thread, True
 
     async def _post_late(
         self,
@@ -122,21 +186,29 @@ class Investigator:
         fanout: FanOut,
         results: dict[str, AgentResult],
         report: IncidentReport,
+        narration: Narration | None,
+        notice: asyncio.Task[str | None],
+        on_update: Update | None,
+        until: float,
     ) -> None:
         async for late in fanout.late_results():
             results[late.agent] = late
             updated = synthesize(ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms)
-            if report.telemetry.narrative == "model narrative":  # keep the model's grounded cause
-                updated = updated.model_copy(update={"cause": report.cause})
+            if narration is not None:
+                updated = narration.apply(updated)
             text = render_update(late, updated, previous=report)
             try:
-                await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
+                with retry_deadline(until):
+                    await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
             except Exception as e:
                 logger.warning(
                     "investigation=<%s>, error=<%s> | could not post a late update", ctx.investigation_id, e
                 )
             report = updated.model_copy(update={"posted_text": report.posted_text})
             self._archive(report)
+            if on_update is not None:
+                on_update(late, report, text)
+        await notice  # a notice still in flight (slow chat API) finishes before the investigation does
 
     def _archive(self, report: IncidentReport) -> None:
         try:

@@ -4,13 +4,19 @@ Both platforms answer 429 with how long to wait (`Retry-After`, Discord also `re
 JSON body); we wait that long when it is within `max_retry_after`, and give up at once otherwise:
 an investigation has a deadline and a minute-long back-off would miss it. Server errors (5xx) and
 connection errors are retried with exponential back-off and jitter, capped.
+
+Where a deadline applies (the "investigating" notice must not outlive the investigation's
+deadline), the caller sets it with `retry_deadline(at)`: within that block, and in the threads
+`asyncio.to_thread` starts from it, a retry is made only when its wait ends before `at`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,6 +30,25 @@ from slack_sdk.http_retry.state import RetryState
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
+_deadline: ContextVar[float | None] = ContextVar("chat_retry_deadline", default=None)
+
+
+@contextlib.contextmanager
+def retry_deadline(at: float | None) -> Iterator[None]:
+    """Chat calls made in this block retry only while the retry's wait ends before `at` (a
+    `time.monotonic()` value); None lifts the bound."""
+    token = _deadline.set(at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def may_wait(seconds: float) -> bool:
+    """Whether waiting `seconds` before a retry still ends before the current `retry_deadline`."""
+    at = _deadline.get()
+    return at is None or time.monotonic() + seconds < at
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -36,7 +61,11 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """The wait before retry number `attempt + 1`: exponential, capped, with 50-100% jitter."""
-        return min(self.cap, self.base * 2**attempt) * random.uniform(0.5, 1.0)
+        return self.longest(attempt) * random.uniform(0.5, 1.0)
+
+    def longest(self, attempt: int) -> float:
+        """The longest `delay(attempt)` can be."""
+        return min(self.cap, self.base * 2**attempt)
 
 
 def retry_after(headers: Mapping[str, Any], body: Any = None) -> float | None:
@@ -93,7 +122,7 @@ class RateLimitRetry(RetryHandler):
         error: Exception | None = None,
     ) -> bool:
         wait = self._wait(response)
-        return wait is not None and wait <= self.backoff.max_retry_after
+        return wait is not None and wait <= self.backoff.max_retry_after and may_wait(wait + 0.1)
 
     def prepare_for_next_attempt(
         self,
@@ -113,6 +142,7 @@ class ServerErrorRetry(RetryHandler):
 
     def __init__(self, backoff: Backoff) -> None:
         super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
+        self.backoff = backoff
 
     def _can_retry(
         self,
@@ -122,7 +152,31 @@ class ServerErrorRetry(RetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code in RETRYABLE_STATUS
+        return (
+            response is not None
+            and response.status_code in RETRYABLE_STATUS
+            and may_wait(self.backoff.longest(state.current_attempt))
+        )
+
+
+class ConnectionRetry(ConnectionErrorRetryHandler):
+    """slack_sdk's retry on connection resets, within the current `retry_deadline`."""
+
+    def __init__(self, backoff: Backoff) -> None:
+        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
+        self.backoff = backoff
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return super()._can_retry(state=state, request=request, response=response, error=error) and may_wait(
+            self.backoff.longest(state.current_attempt)
+        )
 
 
 def slack_retry_handlers(backoff: Backoff) -> list[RetryHandler]:
@@ -130,7 +184,5 @@ def slack_retry_handlers(backoff: Backoff) -> list[RetryHandler]:
     return [
         RateLimitRetry(backoff),
         ServerErrorRetry(backoff),
-        ConnectionErrorRetryHandler(
-            max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff)
-        ),
+        ConnectionRetry(backoff),
     ]
