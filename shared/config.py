@@ -130,6 +130,10 @@ class AgentConfig(Strict):
     model: ModelOverride | None = None
     budget_seconds: float | None = Field(default=None, gt=0, le=900)
     network: Literal["public", "vpc"] = "public"
+    secrets: list[str] = Field(
+        default=[],
+        description="deployed, the only secrets (env var names from sources) this agent's role may read",
+    )
 
     @field_validator("skills")
     @classmethod
