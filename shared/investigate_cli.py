@@ -1,14 +1,16 @@
 """`sre-on-call investigate`: one investigation against whatever the environment configures.
 
 Scanners are reached as config.yaml says (local ports, or AgentCore runtime ARNs from the env);
-the chat platform comes from the env (tokens, base URLs). The report is printed, and posted in the
-channel unless `--no-post`.
+the chat platform comes from the env (tokens, base URLs). The report is printed when it is posted,
+by the deadline, and each late result is printed as it arrives (until the cutoff); everything is
+posted in the channel unless `--no-post`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from shared.a2a import client_from_config
 from shared.chat import platform_from_env
 from shared.chat.base import ChatPlatform, HistoryPage
 from shared.config import load_config
-from shared.contracts import IncidentReport, Platform
+from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.render import render_discord, render_json, render_markdown, render_slack
 
 
@@ -81,6 +83,31 @@ def run_investigate(args: argparse.Namespace) -> int:
         region=config.sources.aws.region,
     )
     investigator = Investigator(config=config, client=client_from_config(config), chat_for=chat_for)
-    report = asyncio.run(investigator.investigate(ctx))
-    print(format_report(report, args.format))
+    asyncio.run(investigate_and_print(investigator, ctx, args.format))
     return 0
+
+
+async def investigate_and_print(investigator: Investigator, ctx: AlertContext, fmt: str) -> IncidentReport:
+    """Print the report as soon as it is posted (by the deadline), then each late update as it
+    arrives, until every agent has answered or the cutoff; return the last version of the report."""
+    background: set[asyncio.Task[None]] = set()
+    latest: list[IncidentReport] = []
+
+    def print_update(late: AgentResult, report: IncidentReport, text: str) -> None:
+        latest.append(report)
+        if fmt == "json":
+            print(render_json(report), flush=True)
+        else:
+            print(f"\n--- late result from {late.agent} ---\n{text}", flush=True)
+
+    report = await investigator.investigate(ctx, background=background, on_update=print_update)
+    print(format_report(report, fmt), flush=True)
+    waiting = [run.name for run in report.agents if run.status is AgentStatus.TIMEOUT]
+    if background and waiting:
+        print(
+            f"waiting for late results from {', '.join(waiting)} (Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+    await asyncio.gather(*background)
+    return latest[-1] if latest else report
