@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.errors import ConfigError
 
@@ -155,7 +163,21 @@ class DiscordSource(Strict):
     bot_token_env: str = "DISCORD_BOT_TOKEN"
     public_key_env: str = "DISCORD_PUBLIC_KEY"
     base_url_env: str = "DISCORD_API_BASE_URL"
-    channels: list[str] = []
+    guild_id: str | None = Field(
+        default=None, pattern=r"^\d+$", description="the server (guild) whose channel names may be used"
+    )
+    channels: list[str] = Field(default=[], description="channel ids; names too when guild_id is set")
+
+    @field_validator("channels")
+    @classmethod
+    def _names_need_a_guild(cls, channels: list[str], info: ValidationInfo) -> list[str]:
+        names = [c for c in channels if not c.strip().isdigit()]
+        if names and not info.data.get("guild_id"):
+            raise ValueError(
+                f"{names[0]!r} is a channel name, and Discord reads channels only by id: give its numeric "
+                "id (Developer Mode, then Copy Channel ID), or set guild_id so names can be resolved"
+            )
+        return channels
 
 
 class AwsSource(Strict):

@@ -52,6 +52,9 @@ class PrintOnly:
     def channel_name(self, channel_id: str) -> str:
         return channel_id
 
+    def channel_id(self, channel: str) -> str:
+        return channel.lstrip("#")
+
     def permalink(self, channel: str, message_id: str) -> str:
         return ""
 

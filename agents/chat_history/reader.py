@@ -41,6 +41,7 @@ class HistoryReader:
         self._channels: dict[str, str] = {}
         self._links: dict[tuple[str, str], str] = {}
         self.threads_read = 0
+        self.threads_skipped = 0  # threads not read: past the thread limit or the budget
 
     def channel(self, channel: str, oldest: datetime, latest: datetime) -> ChannelRead:
         """Top-level messages of `channel` between `oldest` and `latest`, following the cursor."""
@@ -70,6 +71,7 @@ class HistoryReader:
     def thread(self, channel: str, thread_id: str) -> list[ChatMessage]:
         """Replies to `thread_id` (oldest first), within the thread and page limits; [] past them."""
         if self.threads_read >= self.limits.threads or self.budget.expired():
+            self.threads_skipped += 1
             return []
         self.threads_read += 1
         replies: list[ChatMessage] = []

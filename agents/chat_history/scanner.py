@@ -3,11 +3,13 @@
 Only the transport differs between Slack and Discord: a subclass names its platform and supplies
 `clean` (its markup) and `noise` (its bots' chatter). Channels are the alert's own (when it is on
 this platform) and those in config; a channel the alert text names counts only if config lists it.
-Nothing a model or a message says can add a channel.
+Nothing a model or a message says can add a channel. Config may name channels (`#deploys`): the
+history APIs take only ids, so names are resolved through the platform (which caches them).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +21,7 @@ from agents.chat_history.reader import HistoryReader, Limits
 from agents.chat_history.subject import ChatSubject
 from shared.chat.base import ChatMessage, ChatPlatform
 from shared.config import AppConfig
-from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Platform, Severity
+from shared.contracts import AgentResult, AlertContext, Evidence, EvidenceKind, Finding, Platform, Severity
 from shared.errors import ConfigError, SourceError
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class ChatScanner(Scanner):
         super().__init__(config, agent_id)
         self._platform = platform
         self.limits = limits or Limits()
+        self.alert: AlertContext | None = None  # set on the copy that runs one investigation
 
     # -- what differs per platform -------------------------------------------------------------
     def clean(self, text: str) -> str:
@@ -78,8 +81,9 @@ class ChatScanner(Scanner):
         return False
 
     def configured_channels(self) -> list[str]:
+        """The channels config lists, as written there: ids, or names such as `#deploys`."""
         source = getattr(self.config.sources, self.platform_name)
-        return [c.lstrip("#") for c in source.channels]
+        return [c.strip() for c in source.channels if c.strip()]
 
     # -- shared --------------------------------------------------------------------------------
     def platform(self) -> ChatPlatform:
@@ -92,15 +96,41 @@ class ChatScanner(Scanner):
                 raise SourceError(str(e)) from e
         return self._platform
 
+    def run(self, ctx: AlertContext, budget: Budget) -> AgentResult:
+        """Runs on a copy bound to the alert, so the model's tools (LLM mode) can read the alert's
+        own channel too; the platform client built on the way is kept for the next run."""
+        bound = copy.copy(self)
+        bound.alert = ctx
+        try:
+            return Scanner.run(bound, ctx, budget)
+        finally:
+            self._platform = self._platform or bound._platform
+
     def channels(self, ctx: AlertContext | None) -> list[str]:
-        configured = self.configured_channels()
+        """The ids of the channels to read (see `resolve_channels`)."""
+        return self.resolve_channels(ctx)[0]
+
+    def resolve_channels(self, ctx: AlertContext | None) -> tuple[list[str], list[str]]:
+        """(channel ids, problems): the alert's own channel when it is on this platform, then the
+        configured ones, names resolved to ids. A name that cannot be resolved is a problem, not a
+        channel; nothing else is read."""
         own = [ctx.channel] if ctx is not None and platform_of(ctx) == self.platform_name else []
-        named = [c for c in (ctx.hints.extra_channels if ctx else ()) if c in configured]
-        return list(dict.fromkeys([*own, *configured, *named]))
+        wanted = list(dict.fromkeys([*own, *self.configured_channels()]))
+        if not wanted:
+            return [], []
+        platform = self.platform()
+        ids: list[str] = []
+        problems: list[str] = []
+        for channel in wanted:
+            try:
+                ids.append(platform.channel_id(channel))
+            except SourceError as e:
+                problems.append(f"{self.platform_name} channel {channel}: {e}")
+        return list(dict.fromkeys(ids)), problems
 
     def collect(self, ctx: AlertContext, budget: Budget) -> ScanOutcome:
-        channels = self.channels(ctx)
-        if not channels:
+        channels, problems = self.resolve_channels(ctx)
+        if not channels and not problems:
             return ScanOutcome(
                 notes=[
                     f"No {self.platform_name} channel to read: the alert is on {platform_of(ctx)} and "
@@ -109,7 +139,7 @@ class ChatScanner(Scanner):
             )
         reader = HistoryReader(self.platform(), budget, self.limits)
         oldest = ctx.window_start - EARLIER_LOOKBACK
-        outcome = ScanOutcome()
+        outcome = ScanOutcome(errors=problems)
         items: list[Item] = []
         read_counts = []
         for channel in channels:
@@ -129,6 +159,11 @@ class ChatScanner(Scanner):
             f"Read {', '.join(read_counts) or 'no channel'} from {_hhmm(oldest)} to {_hhmm(ctx.window_end)}, "
             f"{reader.threads_read} thread(s); looked for {', '.join(subject.names) or 'no named workload'}."
         )
+        if reader.threads_skipped:
+            outcome.notes.append(
+                f"Thread replies of {reader.threads_skipped} more message(s) not read: at most "
+                f"{self.limits.threads} threads a scan (newest first), within the time budget."
+            )
         return outcome
 
     def _thread_items(self, reader: HistoryReader, found: list[Item]) -> list[Item]:
@@ -145,11 +180,11 @@ class ChatScanner(Scanner):
 
     def snapshot(self, ctx: AlertContext, budget: Budget) -> ScanOutcome:
         """Whether each channel this scanner would read can be read, and when it last spoke."""
-        channels = self.channels(ctx)
-        if not channels:
+        channels, problems = self.resolve_channels(ctx)
+        if not channels and not problems:
             return ScanOutcome(notes=[f"No {self.platform_name} channels configured."])
         platform = self.platform()
-        outcome = ScanOutcome()
+        outcome = ScanOutcome(errors=problems)
         now = datetime.now(UTC)
         for channel in channels:
             if budget.expired():

@@ -33,7 +33,7 @@ def platform_from_env(name: str, config: AppConfig, env: Mapping[str, str] = os.
 
         dsource = config.sources.discord
         base_url = env.get(dsource.base_url_env) or DEFAULT_BASE_URL
-        return DiscordPlatform(_token(env, dsource.bot_token_env, name), base_url)
+        return DiscordPlatform(_token(env, dsource.bot_token_env, name), base_url, guild_id=dsource.guild_id)
     raise ConfigError(f"unknown chat platform {name!r} (slack or discord)")
 
 

@@ -77,6 +77,11 @@ class ChatPlatform(Protocol):
         """Name of a channel (cached); the id itself when it cannot be resolved."""
         ...
 
+    def channel_id(self, channel: str) -> str:
+        """The id of a channel given by id or by name (`#deploys`), which reading needs: the APIs
+        accept only ids. Cached; a name that cannot be resolved raises `SourceError`."""
+        ...
+
     def permalink(self, channel: str, message_id: str) -> str:
         """A link a person can click to open the message."""
         ...

@@ -33,6 +33,7 @@ MAX_CONTENT = 2000
 SUPPRESS_EMBEDS = 1 << 2
 THREAD_ALREADY_EXISTS = 160004
 THREAD_STARTER_MESSAGE = 21  # message type of a thread's copy of its parent
+TEXT_CHANNEL_TYPES = frozenset({0, 5})  # GUILD_TEXT, GUILD_ANNOUNCEMENT: channels with a history
 USER_AGENT = "DiscordBot (https://github.com/sre-on-call/sre-on-call, 0.1)"
 
 
@@ -93,8 +94,11 @@ class DiscordPlatform:
         backoff: Backoff | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        guild_id: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.guild_id = guild_id
+        self._ids: dict[str, str] | None = None  # channel name -> id in the guild, once listed
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bot {token}", "User-Agent": USER_AGENT},
@@ -257,6 +261,34 @@ class DiscordPlatform:
         except SourceError as e:
             logger.debug("channel=<%s>, error=<%s> | could not resolve the channel", channel_id, e)
             return channel_id
+
+    def channel_id(self, channel: str) -> str:
+        """The id of `channel`, given as an id (a snowflake, returned as is) or a name (`#deploys` or
+        `deploys`). Channel endpoints accept only ids; a name is looked up among the text channels of
+        the configured guild (`GET /guilds/{guild}/channels`, once per client). Without a guild, or
+        for a name the guild does not have, a `SourceError` says so."""
+        channel = channel.strip()
+        if channel.isdigit():
+            return channel
+        name = channel.lstrip("#").lower()
+        if not self.guild_id:
+            raise SourceError(
+                f"discord channel #{name}: Discord reads channels by id; configure the channel's numeric id, "
+                "or sources.discord.guild_id so names can be resolved"
+            )
+        if self._ids is None:
+            listed = self._request("GET", f"/guilds/{self.guild_id}/channels") or []
+            self._ids = {
+                str(c["name"]).lower(): str(c["id"])
+                for c in listed
+                if isinstance(c, dict)
+                and c.get("type") in TEXT_CHANNEL_TYPES
+                and c.get("name")
+                and c.get("id")
+            }
+        if name not in self._ids:
+            raise SourceError(f"discord guild {self.guild_id}: no text channel named #{name}")
+        return self._ids[name]
 
     def permalink(self, channel: str, message_id: str) -> str:
         try:

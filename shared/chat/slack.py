@@ -8,6 +8,7 @@ and Slack's error code; the token never appears in an error or a log line.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 MAX_PAGE = 999  # conversations.history / replies accept at most 999 per page
+LIST_PAGE = 200  # conversations.list page size (Slack recommends at most 200)
+MAX_LIST_PAGES = 10  # conversations.list pages read to resolve channel names: 2,000 channels
+# Channel ids: C (public), G (private, legacy), D (direct message). Names are lowercase, so never match.
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 
 
 class _Message(BaseModel):
@@ -79,6 +84,8 @@ class SlackPlatform:
         )
         self._users: dict[str, str] = {}
         self._channels: dict[str, str] = {}
+        self._ids: dict[str, str] | None = None  # channel name -> id, once listed
+        self._ids_complete = False
 
     def _call(self, method: str, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         try:
@@ -181,6 +188,46 @@ class SlackPlatform:
                 return channel_id
             self._channels[channel_id] = (info.get("channel") or {}).get("name") or channel_id
         return self._channels[channel_id]
+
+    def channel_id(self, channel: str) -> str:
+        """The id of `channel`, given as an id (returned as is) or a name (`#deploys` or `deploys`).
+        conversations.history and the other read methods accept only ids. Names are found with
+        conversations.list (public and private channels, archived ones left out), following the
+        cursor for at most `MAX_LIST_PAGES` pages, once per client; an unknown name is a
+        `SourceError` saying so."""
+        channel = channel.strip()
+        if _CHANNEL_ID.fullmatch(channel):
+            return channel
+        name = channel.lstrip("#").lower()
+        if self._ids is None:
+            self._ids, self._ids_complete = self._list_channels()
+        if name in self._ids:
+            return self._ids[name]
+        scope = f"the {len(self._ids)} channels listed" + (
+            "" if self._ids_complete else f" (the first {MAX_LIST_PAGES} pages)"
+        )
+        raise SourceError(f"slack conversations.list: no channel named #{name} among {scope}")
+
+    def _list_channels(self) -> tuple[dict[str, str], bool]:
+        ids: dict[str, str] = {}
+        cursor: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            data = self._call(
+                "conversations.list",
+                self._client.conversations_list,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=LIST_PAGE,
+                cursor=cursor,
+            )
+            for raw in data.get("channels") or []:
+                if isinstance(raw, dict) and raw.get("id") and raw.get("name"):
+                    ids.setdefault(str(raw["name"]).lower(), str(raw["id"]))
+                    self._channels.setdefault(str(raw["id"]), str(raw["name"]))
+            cursor = _next_cursor(data)
+            if not cursor:
+                return ids, True
+        return ids, False
 
     def permalink(self, channel: str, message_id: str) -> str:
         try:

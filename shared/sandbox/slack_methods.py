@@ -124,8 +124,11 @@ class SlackMethods:
             "reactions.add": self.reaction_add,
         }
 
-    def _channel(self, args: Args) -> SlackChannel:
-        channel = self.ws.channel(_str(args, "channel"))
+    def _channel(self, args: Args, *, by_name: bool = False) -> SlackChannel:
+        """The channel an id names. Only chat.postMessage also takes a name (`#deploys`), as Slack's
+        does: conversations.history, replies, info and the rest answer `channel_not_found` to a name."""
+        key = _str(args, "channel")
+        channel = self.ws.channel(key) if by_name else self.ws.channels.get(key)
         if channel is None:
             raise SlackError("channel_not_found")
         return channel
@@ -245,7 +248,7 @@ class SlackMethods:
         }
 
     def post_message(self, args: Args) -> dict[str, Any]:
-        channel = self._channel(args)
+        channel = self._channel(args, by_name=True)
         text, blocks = _str(args, "text"), _blocks(args)
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")

@@ -99,6 +99,17 @@ class MemoryChat:
     def channel_name(self, channel_id: str) -> str:
         return self.channels.get(channel_id, channel_id)
 
+    def channel_id(self, channel: str) -> str:
+        """An id as is; a name (`#deploys`) looked up, as conversations.list would."""
+        if channel in self.channels:
+            return channel
+        self.calls.append(("channel_id", channel))
+        name = channel.lstrip("#")
+        found = next((cid for cid, n in self.channels.items() if n == name), None)
+        if found is None:
+            raise SourceError(f"{self.name} conversations.list: no channel named #{name}")
+        return found
+
     def permalink(self, channel: str, message_id: str) -> str:
         self.calls.append(("permalink", message_id))
         return f"https://example.slack.com/archives/{channel}/p{message_id.replace('.', '')}"

@@ -18,6 +18,7 @@ from shared.chat.discord import DiscordPlatform
 from shared.chat.slack import SlackPlatform
 from shared.config import load_config
 from shared.contracts import AgentStatus, Trigger
+from shared.errors import SourceError
 
 chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
 pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
@@ -116,4 +117,101 @@ def test_discord_scanner_through_the_rest_client(discord_url: str) -> None:
     deploy = next(f for f in result.findings if f.id == "discord_scanner:deploy:checkout/v2.3.0")
     assert (deploy.evidence[0].url or "").startswith(
         f"https://discord.com/channels/{GUILD}/1100000000000000001/"
+    )
+
+
+def deploys_elsewhere() -> list[Any]:
+    """#alerts-prod with the alert only; the deploy announced in #deploys, listed after 230 other
+    channels (a second conversations.list page)."""
+    alert = chat.FakeMessage(
+        ago(2), "U0ALERTBOT", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p", bot=True
+    )
+    fillers = [chat.FakeChannel(f"C1FILL{i:03d}", f"team-{i:03d}", []) for i in range(230)]
+    deploys = chat.FakeChannel(
+        "C9DEPLOYS",
+        "deploys",
+        [chat.FakeMessage(ago(41), "U0DEPLOY", "Deploying checkout v2.3.0 to prod (PR #481)")],
+    )
+    return [chat.FakeChannel("C0ALERTS", "alerts-prod", [alert]), *fillers, deploys]
+
+
+def with_channels(slack: list[str] = (), **discord: Any) -> Any:  # type: ignore[assignment]
+    base = load_config()
+    sources = base.sources.model_copy(
+        update={
+            "slack": base.sources.slack.model_copy(update={"channels": list(slack)}),
+            "discord": base.sources.discord.model_copy(update=discord),
+        }
+    )
+    return base.model_copy(update={"sources": sources})
+
+
+def test_a_configured_slack_channel_name_is_read_by_its_id_found_with_conversations_list() -> None:
+    fake = chat.FakeSlackApi(deploys_elsewhere(), token=SLACK_TOKEN)
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        received_at=ago(2),
+        text="[FIRING:1] KubePodCrashLooping (prod-eks) shop/checkout-7d9f8c6b5-x2k4p",
+    )
+    with ServedApp(fake.app) as served:
+        platform = SlackPlatform(SLACK_TOKEN, f"{served.url}/api/")
+        with pytest.raises(SourceError, match=r"conversations\.history: channel_not_found"):
+            platform.history("deploys")  # as real Slack answers: history takes ids only
+        scanner = SlackScanner(with_channels(slack=["#deploys"]), "slack_scanner", platform=platform)
+        first = scanner.run(ctx, Budget.of(15))
+        second = scanner.run(ctx, Budget.of(15))
+    for result in (first, second):
+        assert result.status is AgentStatus.OK and not result.errors, (result.errors, result.notes)
+        deploy = next(f for f in result.findings if f.id == "slack_scanner:deploy:checkout/v2.3.0")
+        assert "#deploys" in deploy.title and "/archives/C9DEPLOYS/" in (deploy.evidence[0].url or "")
+    # 232 channels at 200 a page: two pages, once; the second scan asks nothing more.
+    assert list(fake.calls).count("conversations.list") == 2
+
+
+def test_a_slack_channel_name_nobody_has_is_an_error_saying_so_and_the_rest_is_read() -> None:
+    fake = chat.FakeSlackApi(deploys_elsewhere(), token=SLACK_TOKEN)
+    ctx = build_alert_context(
+        platform="slack", channel="C0ALERTS", received_at=ago(2), text="[FIRING:1] KubePodCrashLooping"
+    )
+    with ServedApp(fake.app) as served:
+        platform = SlackPlatform(SLACK_TOKEN, f"{served.url}/api/")
+        cfg = with_channels(slack=["#deploys", "#releases"])
+        result = SlackScanner(cfg, "slack_scanner", platform=platform).run(ctx, Budget.of(15))
+    assert result.errors == (
+        "slack channel #releases: slack conversations.list: no channel named #releases among the 232 "
+        "channels listed",
+    )
+    assert any(f.id == "slack_scanner:deploy:checkout/v2.3.0" for f in result.findings)
+
+
+def test_a_discord_channel_name_is_resolved_in_the_configured_guild() -> None:
+    incidents = chat.FakeChannel(
+        "1100000000000000001",
+        "incidents",
+        [chat.FakeMessage(ago(2), "U0ALERTBOT", "[FIRING:1] KubePodCrashLooping shop/checkout", bot=True)],
+    )
+    deploys = chat.FakeChannel(
+        "1100000000000000002",
+        "deploys",
+        [chat.FakeMessage(ago(41), "U0DEPLOY", "Deploying checkout v2.3.0 to prod (PR #481)")],
+    )
+    fake = chat.FakeDiscordApi([incidents, deploys], token=DISCORD_TOKEN, guild_id=GUILD)
+    ctx = build_alert_context(
+        platform="discord",
+        channel="1100000000000000001",
+        received_at=ago(2),
+        text="[FIRING:1] KubePodCrashLooping (prod-eks) shop/checkout-7d9f8c6b5-x2k4p",
+    )
+    cfg = with_channels(guild_id=GUILD, channels=["#deploys"])
+    with ServedApp(fake.app) as served:
+        platform = DiscordPlatform(DISCORD_TOKEN, f"{served.url}/api/v10", guild_id=GUILD)
+        result = DiscordScanner(cfg, "discord_scanner", platform=platform).run(ctx, Budget.of(15))
+        unguilded = DiscordPlatform(DISCORD_TOKEN, f"{served.url}/api/v10")
+        with pytest.raises(SourceError, match="Discord reads channels by id"):
+            unguilded.channel_id("#deploys")
+    assert result.status is AgentStatus.OK and not result.errors, result.errors
+    deploy = next(f for f in result.findings if f.id == "discord_scanner:deploy:checkout/v2.3.0")
+    assert (deploy.evidence[0].url or "").startswith(
+        f"https://discord.com/channels/{GUILD}/1100000000000000002/"
     )

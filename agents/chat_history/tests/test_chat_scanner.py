@@ -3,9 +3,14 @@ threads, what is found and how relevant it is, and what is skipped."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from agents.base import Budget
 from agents.chat_history.reader import Limits
@@ -13,8 +18,9 @@ from agents.chat_history.tests.memory_chat import NOW, MemoryChat
 from agents.discord_scanner.agent import DiscordScanner
 from agents.master.context import build_alert_context
 from agents.slack_scanner.agent import SlackScanner
-from shared.config import AppConfig, load_config
+from shared.config import DEFAULT_CONFIG_PATH, AppConfig, load_config
 from shared.contracts import AgentStatus, AlertContext, Finding, Severity, Trigger
+from shared.errors import ConfigError
 
 ALERT_TEXT = (
     "<@U0SREBOT> :red_circle: [FIRING:1] KubePodCrashLooping (prod-eks)\n"
@@ -209,9 +215,47 @@ def test_an_unreadable_channel_is_an_error_and_the_others_still_count() -> None:
 
 def test_user_names_and_permalinks_are_resolved_once() -> None:
     chat = oom_channel()
-    scan(chat, alert())
-    names = [args for call, args in chat.calls if call == "user_name"]
-    assert len(names) == len(set(names))
+    # ana announces two things (two findings name her) and her thread reply is cited twice: as a
+    # rollback and as how the earlier firing ended.
+    chat.add(
+        "C0ALERTS",
+        "alerts-prod",
+        (50, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-6b8d5f4c9-q8m2n", {"reply_count": 1}),
+    )
+    chat.reply(
+        "C0ALERTS", chat.messages["C0ALERTS"][-1].id, 45, "U0ANA", "fixed by rolling back checkout to v2.2.9"
+    )
+    reply = chat.threads[("C0ALERTS", chat.messages["C0ALERTS"][-1].id)][0]
+    _, findings, _ = scan(chat, alert())
+    by_ana = [f for f in findings if "ana" in f.title]
+    cited_reply = [f for f in findings if any(reply.text in (e.excerpt or "") for e in f.evidence)]
+    assert len(by_ana) >= 2 and len(cited_reply) == 2, [f.title for f in findings]
+    names = Counter(args for call, args in chat.calls if call == "user_name")
+    assert names == {"U0ANA": 1, "U0DEPLOY": 1}
+    links = Counter(args for call, args in chat.calls if call == "permalink")
+    assert links[reply.id] == 1 and set(links.values()) == {1}
+    cited = {e.url for f in findings for e in f.evidence}
+    assert len(links) == len(cited)  # a link only for what a finding cites
+
+
+def test_threads_past_the_limit_are_not_read_and_the_notes_say_so() -> None:
+    chat = oom_channel()
+    for i in range(11):
+        chat.add(
+            "C0ALERTS",
+            "alerts-prod",
+            (50 - i, "U0ANA", f"anyone seeing checkout errors? ({i})", {"id": f"p{i:02d}", "reply_count": 1}),
+        )
+        chat.reply("C0ALERTS", f"p{i:02d}", 49 - i, "U0BOB", "same here")
+    _, _, result = scan(chat, alert(), limits=Limits(threads=8))
+    read = [args[1] for call, args in chat.calls if call == "replies"]
+    assert read == [f"p{i:02d}" for i in range(10, 2, -1)]  # the 8 newest, newest first
+    assert any(
+        n == "Thread replies of 3 more message(s) not read: at most 8 threads a scan (newest first), "
+        "within the time budget."
+        for n in result.notes
+    ), result.notes
+    assert "8 thread(s)" in result.notes[-2]
 
 
 def test_the_alert_message_itself_is_skipped() -> None:
@@ -266,7 +310,7 @@ def test_tools_read_configured_channels_only() -> None:
     tools = {t.tool_name: t for t in scanner.tools()}
     assert set(tools) == {"slack_list_channels", "slack_read_channel", "slack_read_thread"}
     refused = tools["slack_read_channel"](channel="C0ALERTS")
-    assert refused["status"] == "error" and "not in the configured" in refused["error"]
+    assert refused["status"] == "error" and "not one this slack scanner may read" in refused["error"]
     listed = tools["slack_list_channels"]()
     assert listed["channels"] == [{"id": "C0DEPLOYS", "name": "deploys"}]
 
@@ -277,3 +321,62 @@ def test_each_chat_scanners_prompt_names_exactly_its_own_tools() -> None:
         named = set(re.findall(r"`(\w+)`", scanner.system_prompt))
         assert named == {t.tool_name for t in scanner.tools()}
         assert other not in scanner.system_prompt.lower() and other not in scanner.description.lower()
+
+
+def test_configured_channel_names_are_read_by_their_ids() -> None:
+    chat = oom_channel()
+    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    _, findings, result = scan(chat, alert(), cfg=config(slack=["#deploys"]))
+    assert {args[0] for call, args in chat.calls if call == "history"} == {"C0ALERTS", "C0DEPLOYS"}
+    assert any("v2.3.1" in f.title and "#deploys" in f.title for f in findings)
+    assert not result.errors
+
+
+def test_in_model_mode_the_tools_read_the_alerts_own_channel() -> None:
+    from tests.support.scripted_model import Output, ScriptedModel, ToolCall
+
+    chat = oom_channel()
+    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    model = ScriptedModel(
+        [
+            ToolCall("slack_list_channels"),
+            ToolCall("slack_read_channel", {"channel": "C0ALERTS", "minutes": 60}),
+            ToolCall("slack_read_channel", {"channel": "#random"}),
+            Output({"findings": []}),
+        ]
+    )
+    scanner = SlackScanner(config(slack=["#deploys"]), "slack_scanner", platform=chat)
+    scanner.llm_model = model
+    result = scanner.run(alert(), Budget.of(20))
+    assert result.status is AgentStatus.OK
+    listed, read, refused = (json.dumps(r.messages[-1]) for r in model.requests[1:4])
+    assert '\\"id\\": \\"C0ALERTS\\"' in listed and '\\"id\\": \\"C0DEPLOYS\\"' in listed
+    assert '{\\"status\\": \\"ok\\"' in read  # the alert's own channel: read, not refused
+    assert "not one this slack scanner may read" in refused
+    # Outside an investigation there is no alert: only the configured channels.
+    assert [
+        c["id"] for c in {t.tool_name: t for t in scanner.tools()}["slack_list_channels"]()["channels"]
+    ] == ["C0DEPLOYS"]
+
+
+def test_discord_channel_names_need_a_guild_in_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: []",
+            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: ['#deploys']",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"sources\.discord\.channels: .*'#deploys' is a channel name"):
+        load_config(path)
+    path.write_text(
+        text.replace(
+            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: []",
+            "    public_key_env: DISCORD_PUBLIC_KEY\n    guild_id: '1000000000000000000'\n"
+            "    channels: ['#deploys', '1100000000000000002']",
+        ),
+        encoding="utf-8",
+    )
+    assert load_config(path).sources.discord.channels == ["#deploys", "1100000000000000002"]
