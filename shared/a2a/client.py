@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -31,7 +32,7 @@ from a2a.types import (
 )
 
 from shared.config import AppConfig
-from shared.errors import TransportError
+from shared.errors import ConfigError, TransportError
 
 ENV_AGENT_URLS = "SRE_AGENT_URLS"  # JSON {"agent_id": "http://host:port"}: overrides config ports
 
@@ -180,14 +181,48 @@ class A2AClient:
         return parse_response(body)
 
 
+RUNTIME_ARN = re.compile(
+    r"^arn:aws(?:-[a-z]+)*:bedrock-agentcore:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:runtime/[A-Za-z][A-Za-z0-9_-]*$"
+)
+
+
+def runtime_region(arn: str, variable: str) -> str:
+    """The region of an AgentCore runtime ARN; a `ConfigError` naming `variable` when it is not one."""
+    match = RUNTIME_ARN.fullmatch(arn.strip())
+    if match is None:
+        raise ConfigError(
+            f"{variable}: {arn[:200]!r} is not an AgentCore runtime ARN "
+            "(arn:aws:bedrock-agentcore:<region>:<account>:runtime/<runtime id>)"
+        )
+    return match.group("region")
+
+
+def agent_urls(env: Mapping[str, str]) -> dict[str, str]:
+    """`$SRE_AGENT_URLS`: a JSON object of agent id to base URL; a `ConfigError` when it is not."""
+    raw = env.get(ENV_AGENT_URLS) or "{}"
+    try:
+        urls = json.loads(raw)
+    except ValueError as e:
+        raise ConfigError(f"{ENV_AGENT_URLS} is not JSON: {e}") from e
+    if not isinstance(urls, dict) or not all(isinstance(v, str) and v for v in urls.values()):
+        raise ConfigError(
+            f'{ENV_AGENT_URLS} must be a JSON object of agent id to URL ({{"eks": "http://..."}})'
+        )
+    return urls
+
+
 def transport_for(config: AppConfig, agent_id: str, env: Mapping[str, str] = os.environ) -> Transport:
-    overrides = json.loads(env.get(ENV_AGENT_URLS) or "{}")
+    """`$SRE_AGENT_URLS`'s URL for the agent, else AgentCore when the env var its
+    `runtime_arn_env` names holds a runtime ARN, else `http://127.0.0.1:<port>` from config."""
+    overrides = agent_urls(env)
     if agent_id in overrides:
         return HttpTransport(overrides[agent_id])
-    arn = env.get(config.agents[agent_id].runtime_arn_env)
+    variable = config.agents[agent_id].runtime_arn_env
+    arn = (env.get(variable) or "").strip()
     if arn:
-        region = arn.split(":")[3] or config.sources.aws.region
-        return AgentCoreTransport(arn, region, env.get("SRE_AGENTCORE_ENDPOINT_URL") or None)
+        return AgentCoreTransport(
+            arn, runtime_region(arn, variable), env.get("SRE_AGENTCORE_ENDPOINT_URL") or None
+        )
     return HttpTransport(f"http://127.0.0.1:{config.agents[agent_id].port}")
 
 
