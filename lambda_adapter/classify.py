@@ -137,11 +137,17 @@ CHATTER_REPLY = (
     "or write `investigate` and what is wrong."
 )
 THANKS_REPLY = "You're welcome. Mention me in an alert's thread any time you want another look."
+RESOLVED_REPLY = (
+    "Noted: resolved, so I am not starting an investigation. To look into what happened, "
+    "mention me in the alert's thread or write `investigate` and what to look at."
+)
 _THANKS = re.compile(r"\b(thanks?|thx|ty|tysm|cheers|appreciate)\b|🙏|:pray:", re.IGNORECASE)
 
 
 def chatter_reply(text: str, *, reaction: str) -> str:
-    """The one line posted in the thread when a message addressed to the bot is chatter."""
+    """The one line posted in the thread when a message addressed to the bot is not investigated."""
+    if _RESOLVED.search(text.strip()):
+        return RESOLVED_REPLY
     if _THANKS.search(text):
         return THANKS_REPLY
     return CHATTER_REPLY.format(reaction=reaction)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lambda_adapter.classify import LlmClassifier
 from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore, dynamo_store_from_env
 from lambda_adapter.dispatch import Dispatcher, HandOffError
@@ -81,13 +82,22 @@ class Runtime:
         scheduler: SelfInvoke | None = None,
         dispatcher: Dispatcher | None = None,
         chat_for: Any = None,
+        llm: LlmClassifier | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.settings = IntakeSettings.from_config(config)
         self.dedup = dedup if dedup is not None else _dedup_from_env(config)
         self.scheduler = scheduler or SelfInvoke()
-        self.intake = Intake(settings=self.settings, dedup=self.dedup, scheduler=self.scheduler, clock=clock)
+        # Only whether a model tier exists is known here; the model is built in the job's copy.
+        self._llm = llm if llm is not None else _classifier(config)
+        self.intake = Intake(
+            settings=self.settings,
+            dedup=self.dedup,
+            scheduler=self.scheduler,
+            clock=clock,
+            llm_enabled=self._llm is not None,
+        )
         self._dispatcher = dispatcher
         self._chat_for = chat_for
         self._worker: Any = None
@@ -103,6 +113,7 @@ class Runtime:
                 dispatcher=self._dispatcher or master_dispatcher(self.config),
                 chat_for=self._chat_for or _chat_for(self.config),
                 responder=DiscordInteractionResponder(self.settings.discord_api_base),
+                llm=self._llm,
                 raise_failures=True,
             )
         return self._worker
@@ -134,6 +145,14 @@ def _dedup_from_env(config: Any) -> DedupStore:
         return InMemoryDedupStore()
     endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
     return dynamo_store_from_env(table, os.environ.get("AWS_REGION") or config.sources.aws.region, endpoint)
+
+
+def _classifier(config: Any) -> LlmClassifier | None:
+    if config.intake.classifier_model.provider == "none":
+        return None  # no import of the model code at all: the common case stays light
+    from lambda_adapter.model_tier import classifier_from_config
+
+    return classifier_from_config(config)
 
 
 def _chat_for(config: Any) -> Any:

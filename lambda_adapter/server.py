@@ -96,13 +96,21 @@ def create_app(
     return app
 
 
-def app_from_env(config: Any, *, dispatcher: Dispatcher, chat_for: ChatFor | None = None) -> Starlette:
+def app_from_env(
+    config: Any,
+    *,
+    dispatcher: Dispatcher,
+    chat_for: ChatFor | None = None,
+    llm: LlmClassifier | None = None,
+) -> Starlette:
     """The app as the sandbox runs it: settings and secrets from `config` and the environment,
     chat from `shared.chat.platform_from_env`, dedup in DynamoDB when `intake.dedup_table_env`
-    names a table (with `AWS_ENDPOINT_URL`, e.g. the sandbox's moto), else in memory."""
+    names a table (with `AWS_ENDPOINT_URL`, e.g. the sandbox's moto), else in memory; the model
+    tier from `intake.classifier_model` (none: heuristics only) unless `llm` is given."""
     import os
 
     from lambda_adapter.dedup import dynamo_store_from_env
+    from lambda_adapter.model_tier import classifier_from_config
 
     settings = IntakeSettings.from_config(config)
     if chat_for is None:
@@ -116,7 +124,13 @@ def app_from_env(config: Any, *, dispatcher: Dispatcher, chat_for: ChatFor | Non
     if table:
         endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
         dedup = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
-    return create_app(settings=settings, dispatcher=dispatcher, chat_for=chat_for, dedup=dedup)
+    return create_app(
+        settings=settings,
+        dispatcher=dispatcher,
+        chat_for=chat_for,
+        dedup=dedup,
+        llm=llm if llm is not None else classifier_from_config(config),
+    )
 
 
 class ThreadedServer:

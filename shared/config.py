@@ -228,6 +228,9 @@ class IntakeConfig(Strict):
     # Where Alertmanager alerts are reported when the webhook URL names no `?channel=`.
     alertmanager_channel: str | None = None
     alertmanager_platform: Literal["slack", "discord"] = "slack"
+    # The optional model tier for messages the heuristics are unsure about (provider none:
+    # heuristics only). Its own small model: it runs before every unsure investigation starts.
+    classifier_model: ModelConfig = ModelConfig()
 
 
 class AppConfig(Strict):
