@@ -3,7 +3,9 @@
 - a deploy announcement: "Deploying checkout v2.3.0 to prod", "checkout v2.3.0 rollout complete",
   "rolled back orders-api to v5.3.2", "migrated the orders DB";
 - a config change: "lowered payments-api DB_POOL_MAX from 40 to 8 ... config pushed",
-  "set LOG_LEVEL=debug on checkout", "feature flag new-pricing enabled";
+  "set LOG_LEVEL=debug on checkout", "feature flag new-pricing enabled", and where something now
+  lives: "migrated smtp-relay to the mail-infra chart; service is now smtp-gateway.mail.svc",
+  "switched the orders-db endpoint to orders-db-2.internal", "updated the payments DNS record";
 - a traffic change: "marketing email blast went out to 2M users", "flash sale is live";
 - an alert firing or resolving (`[FIRING:1] Name`, "Name fired again");
 - a symptom report: "customers report slow card payments", "anyone seeing 502s on checkout?";
@@ -81,6 +83,32 @@ _POLICY = re.compile(
     r"\b(tightened|loosened|restricted|locked down|rotated|revoked|granted|removed|changed|updated|"
     r"replaced|renewed)\b[^.;\n]{0,60}?\b(bucket policy|policy|permissions?|iam|role|security group|"
     r"network ?policy|firewall|acl|certificates?|cert|secrets?|credentials?|password|api key|token)\b",
+    re.IGNORECASE,
+)
+# Where a service, host or endpoint lives: "migrated smtp-relay ...; service is now smtp-gateway.mail.svc".
+_MOVE_VERB = (
+    r"(?i:migrat(?:ed|ing)|mov(?:ed|ing)|renam(?:ed|ing)|switch(?:ed|ing)|re-?point(?:ed|ing)|cut over|"
+    r"chang(?:ed|ing)|updat(?:ed|ing)|rotat(?:ed|ing)|replac(?:ed|ing))"
+)
+_ENDPOINT = (
+    r"(?i:dns(?: records?| names?)?|cname|a records?|endpoints?|host ?names?|hosts?|urls?|addresse?s?|"
+    r"services?|domains?|ingress(?:es)?|routes?|connection strings?|config(?:uration)?|config ?maps?)"
+)
+_HOSTISH = r"[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)+(?::\d+)?|[a-z][a-z0-9]*(?:-[a-z0-9]+)+"
+_MOVED = re.compile(
+    rf"\b{_MOVE_VERB}\s+(?:the\s+)?(?:(?P<svc>{_NAME})(?:'s)?\s+)?(?P<key>{_ENDPOINT})\b"
+    rf"(?:\s+(?:of|for)\s+(?P<svc2>{_HOSTISH}))?(?:\s+from\s+(?P<old>{_HOSTISH}))?"
+    rf"(?:\s+to\s+(?:the\s+)?(?P<new>{_HOSTISH}))?"
+)
+_NOW_AT = re.compile(
+    rf"(?:\b(?P<key>{_ENDPOINT})\s+)?\b(?:is now|(?:now )?(?:points?|resolves?) to|now lives at|"
+    rf"(?:was |is )?(?:renamed|moved) to)\s+(?P<new>{_HOSTISH})(?![\w\-])",
+    re.IGNORECASE,
+)
+_MOVED_SUBJECT = re.compile(rf"\b{_MOVE_VERB}\s+(?:the\s+)?(?P<svc>{_NAME})\b")
+_NOT_PROD = re.compile(
+    r"\b(?:staging only|only (?:in|to) staging|dev only|not (?:in )?prod"
+    r"|prod(?:uction)? (?:untouched|unaffected))\b",
     re.IGNORECASE,
 )
 _TRAFFIC = re.compile(
@@ -179,9 +207,39 @@ def config_of(text: str) -> Mention | None:
     assign = _ASSIGN.search(text)
     if assign and (_CONFIG_WORDS.search(text) or re.search(r"\b(set|changed|updated)\b", text, re.I)):
         return Mention(Kind.CONFIG, key=assign.group("key"), new=assign.group("new"), phrase=assign.group(0))
+    moved = _moved(text)
+    if moved is not None:
+        return moved
     words = _CONFIG_WORDS.search(text) or _POLICY.search(text)
     if words:
         return Mention(Kind.CONFIG, phrase=words.group(0))
+    return None
+
+
+def _moved(text: str) -> Mention | None:
+    """A service, host or endpoint that now lives elsewhere (renamed, migrated, re-pointed)."""
+    if _NOT_PROD.search(text):
+        return None
+    now_at = _NOW_AT.search(text)
+    if now_at and re.search(rf"\b{_MOVE_VERB}\b|\bnow\b", text):
+        subject = _MOVED_SUBJECT.search(text)
+        service = subject.group("svc") if subject and subject.group("svc").lower() not in _STOP else None
+        if service is None and now_at.group("key") is None:
+            service = _service_near(text, now_at.start(), now_at.start())  # "search now points to ..."
+        key = (now_at.group("key") or "endpoint").lower()
+        return Mention(Kind.CONFIG, service, key=key, new=now_at.group("new"), phrase=now_at.group(0))
+    moved = _MOVED.search(text)
+    if moved:
+        service = moved.group("svc2") or moved.group("svc")
+        service = service if service and service.lower() not in _STOP else None
+        return Mention(
+            Kind.CONFIG,
+            service,
+            key=moved.group("key").lower(),
+            old=moved.group("old"),
+            new=moved.group("new"),
+            phrase=moved.group(0),
+        )
     return None
 
 

@@ -78,3 +78,48 @@ def test_alert_notifications_symptoms_and_traffic() -> None:
     assert one("marketing email blast went out to 2M users").kind is Kind.TRAFFIC
     assert classify("the errors dashboard looks nice", bot=False) == []
     assert classify("customers report slow checkout", bot=True) == []  # bots do not report symptoms
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "key", "new"),
+    [
+        (
+            "migrated smtp-relay to the mail-infra chart; service is now smtp-gateway.mail.svc",
+            "smtp-relay",
+            "service",
+            "smtp-gateway.mail.svc",
+        ),
+        (
+            "switched the orders-db endpoint to orders-db-2.internal",
+            "orders-db",
+            "endpoint",
+            "orders-db-2.internal",
+        ),
+        (
+            "changed the CNAME of api.example.com to edge-2.example.net",
+            "api.example.com",
+            "cname",
+            "edge-2.example.net",
+        ),
+        ("moved the redis host to redis-2.cache.svc", "redis", "host", "redis-2.cache.svc"),
+        (
+            "search now points to search-v2.search.svc after the migration",
+            "search",
+            "endpoint",
+            "search-v2.search.svc",
+        ),
+        ("updated the payments DNS record", "payments", "dns record", None),
+    ],
+)
+def test_where_a_service_now_lives_is_a_config_change(
+    text: str, service: str, key: str, new: str | None
+) -> None:
+    m = one(text)
+    assert (m.kind, m.service, m.key, m.new) == (Kind.CONFIG, service, key, new)
+
+
+def test_endpoint_changes_outside_prod_or_in_the_future_are_not_changes() -> None:
+    assert (
+        classify("switched the orders-db endpoint to orders-db-2.internal in staging only", bot=False) == []
+    )
+    assert classify("we will migrate smtp-relay tomorrow; the service is now smtp-gateway", bot=False) == []
