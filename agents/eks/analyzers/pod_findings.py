@@ -63,7 +63,7 @@ def _pull_error(message: str) -> str:
     return short(message.rsplit(": ", 1)[-1] if ": " in message else message, 120)
 
 
-def _title(p: PodProblem, pod_ref: str, others: str) -> str:
+def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> str:
     """The facts first: reason, pod and container, the numbers; the group size; then the message."""
     where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "") + others
     image = f", image {o.image_ref(p.image)}" if p.image else ""
@@ -82,7 +82,8 @@ def _title(p: PodProblem, pod_ref: str, others: str) -> str:
         )
     if p.kind == "restarts":
         return (
-            f"Restart burst: {where} restarted {p.restarts} times, "
+            f"Restart burst: {where} restarted {p.recent_restarts} times in the last {window} "
+            f"({p.restarts} since it started), "
             f"last {p.terminated_reason or 'terminated'} "
             f"({exit_text(p.exit_code)}){image}"
         )
@@ -103,6 +104,11 @@ def _title(p: PodProblem, pod_ref: str, others: str) -> str:
         probe = f": {short(p.message, 140)}" if p.message else " (no probe failure event)"
         return f"Running but not Ready: {where}{probe}"
     return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}"
+
+
+def _window(analysis: Analysis) -> str:
+    minutes = round((analysis.scope.window_end - analysis.scope.window_start).total_seconds() / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
 def _finding(
@@ -150,7 +156,7 @@ def _finding(
         f"pod-{problem_kind}",
         subject,
         severity=severity,
-        title=_title(first, pod_ref, others),
+        title=_title(first, pod_ref, others, _window(analysis)),
         detail="\n".join(detail_lines),
         resources=[o.path("Pod", p.pod) for p in problems[:10]]
         + ([f"{ns}/{kind}/{workload}"] if kind != "Pod" else []),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.objects import Obj
@@ -37,7 +38,7 @@ EXIT_MEANING = {
     143: "SIGTERM",
     255: "exit status out of range",
 }
-RESTART_BURST = 3
+RESTART_BURST = 3  # restarts inside the investigation window (see `recent_restarts`)
 STUCK_CREATING = timedelta(minutes=3)
 STUCK_PENDING = timedelta(minutes=10)
 
@@ -56,6 +57,7 @@ class PodProblem:
     terminated_reason: str | None = None
     image: str | None = None
     restarts: int = 0
+    recent_restarts: int = 0  # of those, inside the investigation window
     first: datetime | None = None
     last: datetime | None = None
     state_text: str = ""
@@ -85,3 +87,30 @@ def first_time(events: list[Obj]) -> datetime | None:
 def last_time(events: list[Obj]) -> datetime | None:
     times = [t for e in events if (t := o.event_time(e))]
     return max(times) if times else None
+
+
+def recent_restarts(pod: Obj, cs: dict[str, Any], events: list[Obj], since: datetime) -> int:
+    """How many of a container's restarts fall after `since`, as far as the API tells.
+
+    `restartCount` is cumulative over the pod's life: nine restarts over nine days are no burst.
+    All of them are recent when the pod itself is; otherwise the kubelet's `Started` / `Killing`
+    events for the container (first seen after `since`, so every start is a restart) count them,
+    and a last termination after `since` is at least one."""
+    total = int(cs.get("restartCount") or 0)
+    created = o.created(pod)
+    if created is not None and created >= since:
+        return total
+    finished = o.ts(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+    known = 1 if finished is not None and finished >= since else 0
+    name = str(cs.get("name", ""))
+    for event in events:
+        first = o.event_first_time(event)
+        message = str(event.get("message", ""))
+        if (
+            event.get("reason") in {"Started", "Killing"}
+            and first is not None
+            and first >= since
+            and (f"container {name}" in message or f"container {name}" == message)
+        ):
+            known = max(known, o.event_count(event))
+    return min(total, known)

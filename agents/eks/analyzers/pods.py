@@ -22,6 +22,7 @@ from agents.eks.analyzers.pod_problem import (
     exit_text,
     first_time,
     last_time,
+    recent_restarts,
 )
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Severity
@@ -76,7 +77,7 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
 
     statuses = [*(st.get("initContainerStatuses") or []), *(st.get("containerStatuses") or [])]
     for cs in statuses:
-        problem = _container_problem(pod, cs, phase, warnings, unhealthy, liveness_failed, images, analysis)
+        problem = _container_problem(pod, cs, phase, events, unhealthy, liveness_failed, images, analysis)
         if problem is not None:
             problems.append(problem)
     if not statuses and phase == "Pending":
@@ -102,13 +103,14 @@ def _container_problem(
     pod: Obj,
     cs: dict[str, Any],
     phase: str,
-    warnings: list[Obj],
+    events: list[Obj],
     unhealthy: list[Obj],
     liveness_failed: bool,
     images: dict[str, str],
     analysis: Analysis,
 ) -> PodProblem | None:
     name = str(cs.get("name", ""))
+    warnings = [e for e in events if e.get("type") == "Warning"]
     state = cs.get("state") or {}
     waiting = state.get("waiting") or {}
     last = (cs.get("lastState") or {}).get("terminated") or {}
@@ -177,6 +179,8 @@ def _container_problem(
         return stuck_creating(pod, warnings, analysis, images, base)
     if state.get("running") is not None or phase == "Running":
         recent = finished is not None and finished >= analysis.scope.window_start
+        recent_count = recent_restarts(pod, cs, events, analysis.scope.window_start)
+        burst = recent_count >= RESTART_BURST
         if last.get("reason") == "OOMKilled" and recent:
             return PodProblem(
                 pod,
@@ -186,18 +190,19 @@ def _container_problem(
                 exit_code=last.get("exitCode"),
                 terminated_reason="OOMKilled",
                 cause=CauseCategory.OOM,
-                severity=Severity.CRITICAL if restarts >= RESTART_BURST else Severity.WARNING,
+                severity=Severity.CRITICAL if burst else Severity.WARNING,
                 first=o.ts(last.get("startedAt")),
                 last=finished,
                 **base,
             )
-        if restarts >= RESTART_BURST and recent:
+        if burst:
             treason, code = last.get("reason"), last.get("exitCode")
             return PodProblem(
                 pod,
                 "restarts",
                 "Restarting",
                 last.get("message", ""),
+                recent_restarts=recent_count,
                 severity=Severity.WARNING,
                 cause=_exit_cause(treason, code, liveness_failed),
                 exit_code=code,

@@ -268,13 +268,37 @@ def test_running_but_not_ready_quotes_the_failing_readiness_probe() -> None:
     assert "Readiness probe failed" in finding.title and "404" in finding.title
 
 
-def test_restart_burst_with_recent_oom_while_running() -> None:
+def test_restart_burst_counts_restarts_inside_the_window_of_a_young_pod() -> None:
     restarted = pod(
         "api-5d4c3b2a1-qwert",
+        created=40,
         statuses=[running(restarts=5, last={"reason": "Error", "exitCode": 143, "finishedAt": at(8)})],
     )
     [finding] = by_prefix(run([restarted]), "eks:pod-restarts:")
-    assert "restarted 5 times" in finding.title and "exit code 143" in finding.title
+    assert "restarted 5 times in the last 60 min" in finding.title and "exit code 143" in finding.title
+
+
+def test_restarts_spread_over_days_are_no_burst() -> None:
+    # Nine days old, five restarts in all, one of them 8 min ago: a rate of one, not a burst.
+    restarted = pod(
+        "api-5d4c3b2a1-qwert",
+        created=9 * 24 * 60,
+        statuses=[running(restarts=5, last={"reason": "Error", "exitCode": 143, "finishedAt": at(8)})],
+    )
+    assert by_prefix(run([restarted]), "eks:pod-restarts:") == []
+
+
+def test_restart_burst_of_an_old_pod_is_told_by_the_kubelet_start_events() -> None:
+    restarted = pod(
+        "api-5d4c3b2a1-qwert",
+        created=9 * 24 * 60,
+        statuses=[running(restarts=7, last={"reason": "Error", "exitCode": 1, "finishedAt": at(3)})],
+    )
+    starts = event(
+        "Pod", "api-5d4c3b2a1-qwert", "Started", "Started container app", type_="Normal", count=4, first=25
+    )
+    [finding] = by_prefix(run([restarted, starts]), "eks:pod-restarts:")
+    assert "restarted 4 times in the last 60 min (7 since it started)" in finding.title
 
 
 def test_old_restarts_and_healthy_pods_are_not_findings() -> None:
