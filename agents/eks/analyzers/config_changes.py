@@ -68,10 +68,22 @@ def change_time(obj: Obj) -> tuple[datetime | None, str]:
     return max(candidates, key=lambda c: c[0])
 
 
+def _secret_keys(obj: Obj) -> list[str]:
+    """The key names of a Secret, from its managedFields: Secrets are read as metadata only, so
+    their data (and its values) never reach the scanner."""
+    keys: set[str] = set()
+    for entry in o.meta(obj).get("managedFields") or []:
+        fields = (entry.get("fieldsV1") or {}) if isinstance(entry, dict) else {}
+        for section in ("f:data", "f:stringData"):
+            keys.update(k.removeprefix("f:") for k in (fields.get(section) or {}) if k.startswith("f:"))
+    return sorted(keys)
+
+
 def _settings(obj: Obj, kind: str) -> str:
-    data = obj.get("data") or {}
     if kind == "Secret":
-        return "keys " + ", ".join(sorted(data)[:6]) if data else ""
+        keys = _secret_keys(obj)
+        return "keys " + ", ".join(keys[:6]) if keys else ""
+    data = obj.get("data") or {}
     short_items = [
         f"{k}={v}" for k, v in sorted(data.items()) if isinstance(v, str) and "\n" not in v and len(v) <= 40
     ]

@@ -194,11 +194,14 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
         if owner and owner[0] == "Deployment":
             by_owner.setdefault((o.namespace(rs), owner[1]), []).append(rs)
     findings, notes = [], []
+    unread: list[str] = []
     for dep in analysis.state.kind("Deployment"):
         ns, name = o.namespace(dep), o.name(dep)
         relevance = analysis.relevance(ns, name)
         history = sorted(by_owner.get((ns, name), []), key=_revision, reverse=True)
         if not history:
+            if relevance >= 0.6 or not analysis.scope.has_target:
+                unread.append(f"{ns}/{name}")
             continue
         current, previous = history[0], (history[1] if len(history) > 1 else None)
         revision = _revision(current)
@@ -261,6 +264,17 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
                 first_seen=at,
                 last_seen=at,
             )
+        )
+    if unread:
+        why = (
+            "the ReplicaSet list was incomplete"
+            if not analysis.state.complete("ReplicaSet")
+            else "none was found"
+        )
+        more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+        notes.append(
+            f"No ReplicaSet of Deployment {', '.join(unread[:5])}{more} was read ({why}): "
+            "whether it rolled out recently is unknown."
         )
     findings.sort(key=lambda f: (-f.relevance, f.id))
     return findings, notes

@@ -66,6 +66,22 @@ def test_pruned_history_says_so() -> None:
     assert any("pruned" in note for note in notes)
 
 
+def test_a_deployment_whose_replicasets_were_not_read_is_a_note_not_silence() -> None:
+    from agents.cloudwatch_logs.signatures import load_signatures
+    from agents.eks.analyzers import analyze
+    from agents.eks.state import ClusterState
+
+    state = ClusterState.of([DEPLOYMENT])
+    state.incomplete.add("ReplicaSet")  # the list was capped or refused
+    findings, notes = analyze(state, scope(workload="checkout"), load_signatures())
+    assert by_prefix(findings, "eks:rollout:") == []
+    assert any(
+        "No ReplicaSet of Deployment shop/checkout was read (the ReplicaSet list was incomplete)" in n
+        and "unknown" in n
+        for n in notes
+    )
+
+
 def test_rollback_time_comes_from_the_scale_up_from_zero() -> None:
     reused = replicaset("checkout-6b8d5f4c9", 15, 60 * 24 * 9, "repo/checkout:v2.2.4")
     bad = replicaset("checkout-7d9f8c6b5", 14, 60, "repo/checkout:v2.3.0")
@@ -172,13 +188,29 @@ def test_configmap_without_a_recent_time_is_not_a_change() -> None:
 
 
 def test_secret_change_shows_keys_never_values_and_a_missing_secret_is_bad_config() -> None:
-    secret = obj("Secret", "db", "payments", api="v1", creationTimestamp=at(20))
-    secret["data"] = {"password": "aHVudGVyMg=="}
+    # As the reader returns a Secret: metadata only (PartialObjectMetadata), no data.
+    secret = obj(
+        "Secret",
+        "db",
+        "payments",
+        api="v1",
+        creationTimestamp=at(60 * 24 * 30),
+        managedFields=[
+            {
+                "manager": "kubectl-edit",
+                "operation": "Update",
+                "time": at(20),
+                "fieldsV1": {"f:data": {"f:password": {}}},
+            }
+        ],
+    )
+    del secret["spec"], secret["status"]
     present = uses(
         env=[{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]
     )
     [finding] = by_prefix(run([present, secret]), "eks:secret-changed:")
-    assert "keys password" in finding.title and "aHVudGVy" not in finding.title + finding.detail
+    assert "keys password" in finding.title and "18 min before the alert" in finding.title
+    assert finding.change is Trigger.CONFIG_CHANGE and "kubectl-edit" in finding.detail
     missing = uses(env=[{"name": "X", "valueFrom": {"secretKeyRef": {"name": "gone", "key": "k"}}}])
     [finding] = by_prefix(run([missing]), "eks:secret-missing:")
     assert finding.cause_hint is CauseCategory.BAD_CONFIG and "payments/gone" in finding.title
