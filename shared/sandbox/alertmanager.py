@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -79,6 +80,7 @@ class AlertmanagerSandbox:
         self.start_timeout = start_timeout
         self.url = ""
         self.process: ManagedProcess | None = None
+        self.ready_at = 0.0  # time.time() once it answers /-/ready
 
     def _write_config(self) -> Path:
         webhook: dict[str, Any] = {"url": self.webhook_url, "send_resolved": True, "max_alerts": 0}
@@ -127,6 +129,7 @@ class AlertmanagerSandbox:
             cwd=self.workdir,
             timeout=self.start_timeout,
         )
+        self.ready_at = time.time()
         logger.info("url=<%s> | alertmanager ready", self.url)
         return self
 

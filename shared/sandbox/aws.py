@@ -182,11 +182,51 @@ def create_bucket(endpoint: str, name: str, region: str = "us-east-1") -> None:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
-def put_secrets(endpoint: str, secrets: Mapping[str, str], region: str = "us-east-1") -> None:
-    """Store each name -> value in Secrets Manager (created, or given a new version)."""
+def put_secrets(endpoint: str, secrets: Mapping[str, str], region: str = "us-east-1") -> dict[str, str]:
+    """Store each name -> value in Secrets Manager (created, or given a new version); the ARN of
+    each secret by name."""
     manager = client("secretsmanager", endpoint, region)
+    arns = {}
     for name, value in secrets.items():
         try:
-            manager.create_secret(Name=name, SecretString=value)
+            arns[name] = manager.create_secret(Name=name, SecretString=value)["ARN"]
         except manager.exceptions.ResourceExistsException:
-            manager.put_secret_value(SecretId=name, SecretString=value)
+            arns[name] = manager.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+    return arns
+
+
+def delete_log_groups(endpoint: str, region: str = "us-east-1") -> int:
+    """Delete every log group (a new scenario's logs replace the last one's); how many."""
+    logs = client("logs", endpoint, region)
+    names = [
+        group["logGroupName"]
+        for page in logs.get_paginator("describe_log_groups").paginate()
+        for group in page.get("logGroups", [])
+    ]
+    for name in names:
+        logs.delete_log_group(logGroupName=name)
+    return len(names)
+
+
+def empty_bucket(endpoint: str, bucket: str, region: str = "us-east-1") -> None:
+    """Delete every object in `bucket`."""
+    s3 = client("s3", endpoint, region)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def list_objects(endpoint: str, bucket: str, prefix: str = "", region: str = "us-east-1") -> list[str]:
+    """The keys in `bucket` under `prefix`, in key order."""
+    s3 = client("s3", endpoint, region)
+    return sorted(
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    )
+
+
+def get_object_text(endpoint: str, bucket: str, key: str, region: str = "us-east-1") -> str:
+    s3 = client("s3", endpoint, region)
+    return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))

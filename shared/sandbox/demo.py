@@ -32,9 +32,10 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
             f"intake, {len(agents)} agents ({', '.join(agents)})"
         )
         resolved = sandbox.load(chosen)
+        _out(f"scenario loaded; Prometheus backfilled and ready in {sandbox.prometheus_ready_seconds:.1f}s")
         played = sandbox.play(resolved)
         report = played.report
-        _out(f"alert delivered: {played.delivery}")
+        _out(f"alert delivered: {played.delivery.detail}")
         _out(f"report posted {played.seconds:.2f}s after the webhook reached the intake\n")
         _out("─" * 30 + " thread reply " + "─" * 30)
         _out(as_seen(report.posted_text))

@@ -82,6 +82,12 @@ class FakeDiscordApi:
                 self.guild.add_channel(FakeChannel(channel, channel))
             return str(self.guild.add(channel, FakeMessage(at, user, text, bot)))
 
+    def message_json(self, channel: str, message_id: str) -> dict[str, Any] | None:
+        """A message as the API returns it (what an interaction's `resolved.messages` carries)."""
+        with self.guild.lock:
+            message = self.guild.find(channel, message_id)
+            return self.guild.message_json(message) if message else None
+
     def expect_interaction(self, token: str, channel_id: str) -> None:
         """Say which channel the interaction with `token` came from, so its replies appear there."""
         with self.guild.lock:

@@ -68,15 +68,16 @@ def _retention_days(series: tuple[ResolvedSeries, ...], now: datetime) -> int:
 
 
 class PrometheusSandbox:
-    """Backfill, configure, start and (always) stop a Prometheus for one resolved scenario.
+    """Backfill, configure, start and (always) stop a Prometheus for one resolved scenario
+    (`resolved` None: an empty Prometheus, no series and no rules).
 
-    `url` is `http://127.0.0.1:<port>` once started. With `alertmanager_url`, firing alerts of
-    the scenario's rules are sent there.
+    `url` is `http://127.0.0.1:<port>` once started; `ready_seconds` how long the backfill and the
+    start took. With `alertmanager_url`, firing alerts of the scenario's rules are sent there.
     """
 
     def __init__(
         self,
-        resolved: ResolvedScenario,
+        resolved: ResolvedScenario | None,
         workdir: Path,
         *,
         alertmanager_url: str | None = None,
@@ -92,6 +93,7 @@ class PrometheusSandbox:
         self.port = port
         self.url = ""
         self.process: ManagedProcess | None = None
+        self.ready_seconds = 0.0
 
     @property
     def data_dir(self) -> Path:
@@ -104,11 +106,12 @@ class PrometheusSandbox:
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
-        series = self.resolved.prometheus.series if self.resolved.prometheus else ()
+        prom = self.resolved.prometheus if self.resolved else None
+        series = prom.series if prom else ()
         if series:
             self._backfill(series)
         config = self._write_config()
-        retention = _retention_days(series, self.resolved.now)
+        retention = _retention_days(series, self.resolved.now) if self.resolved else 15
         self.process, self.url = start_http_server(
             "prometheus",
             lambda port: [
@@ -125,11 +128,12 @@ class PrometheusSandbox:
             timeout=self.start_timeout,
             port=self.port,
         )
+        self.ready_seconds = time.monotonic() - started
         logger.info(
             "url=<%s>, series=<%d>, seconds=<%.2f> | prometheus ready",
             self.url,
             len(series),
-            time.monotonic() - started,
+            self.ready_seconds,
         )
         return self
 
@@ -162,7 +166,7 @@ class PrometheusSandbox:
             "global": {"evaluation_interval": self.evaluation_interval, "scrape_interval": "15s"},
             "scrape_configs": [],
         }
-        prom = self.resolved.prometheus
+        prom = self.resolved.prometheus if self.resolved else None
         if prom is not None and prom.rules:
             rules = self.workdir / "rules.yml"
             rules.write_text(prom.rules, encoding="utf-8")

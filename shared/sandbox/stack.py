@@ -2,9 +2,11 @@
 
 Started once: the moto server (CloudWatch Logs, DynamoDB, S3, Secrets Manager), the Kubernetes,
 Slack and Discord stand-ins, every agent in config.yaml as its own process, and the intake (the
-same handler code Lambda runs) on loopback. Per scenario (`load`): the data is replaced in place,
-Prometheus (and Alertmanager) restart on the same ports, and `play` sends the alert in as a
-signed webhook and waits for the report.
+same handler code Lambda runs) on loopback. As deployed, the chat tokens and signing secrets live
+in Secrets Manager (each process gets `<NAME>_SECRET_ARN` and reads its secrets at start) and the
+master archives every report to the S3 bucket. Per scenario (`load`): the data is replaced in
+place, Prometheus (and Alertmanager) restart on the same ports, and `play` sends the alert in as a
+signed webhook and waits for the report in the bucket.
 """
 
 from __future__ import annotations
@@ -25,25 +27,53 @@ from typing import Any
 
 import yaml
 
+from agents.master.archive import ENV_ARCHIVE_BUCKET
 from shared.config import ENV_CONFIG_PATH, AppConfig
 from shared.contracts import IncidentReport
 from shared.errors import SreOnCallError
 from shared.sandbox.agents import AgentProcesses
-from shared.sandbox.aws import MotoServer, aws_env, create_bucket, create_dedup_table, seed_cloudwatch_logs
+from shared.sandbox.aws import (
+    MotoServer,
+    aws_env,
+    client,
+    create_bucket,
+    create_dedup_table,
+    delete_log_groups,
+    empty_bucket,
+    put_secrets,
+    seed_cloudwatch_logs,
+)
+from shared.sandbox.deliver import Delivery
 from shared.sandbox.discord_api import FakeDiscordApi
 from shared.sandbox.http import ServedApp
+from shared.sandbox.intake_clock import IntakeClock
 from shared.sandbox.kube import FakeKubeApi
 from shared.sandbox.procs import free_port
 from shared.sandbox.prometheus import PrometheusSandbox
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import Scenario
 from shared.sandbox.slack_api import FakeSlackApi
+from shared.secrets import SUFFIX as SECRET_ARN_SUFFIX
+from shared.secrets import hydrate_secrets, secret_env_names
 
 logger = logging.getLogger(__name__)
 
 DEDUP_TABLE = "sre-on-call-dedup"
 TRACE_BUCKET = "sre-on-call-traces"
+REPORTS_PREFIX = "reports/"  # where the master's S3 archive puts reports
+SECRET_PREFIX = "sre-on-call-sandbox/"
 DISCORD_GUILD = "1000000000000000000"
+# Served on threads of the sandbox process itself, so they have its pid.
+IN_PROCESS = ("moto", "kubernetes", "slack", "discord", "intake")
+
+
+class ReportTimeout(SreOnCallError):
+    """No report was posted in time; `seconds` is how long was waited from the webhook reaching
+    the intake (or the whole timeout when it never did)."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -95,7 +125,12 @@ def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> 
 
 
 class Sandbox:
-    def __init__(self, config: AppConfig, workdir: Path | None = None) -> None:
+    """`use_alertmanager=False`: Alertmanager scenarios send their webhook directly even where the
+    real Alertmanager is installed (what happens on a machine without it)."""
+
+    def __init__(
+        self, config: AppConfig, workdir: Path | None = None, *, use_alertmanager: bool = True
+    ) -> None:
         self.config = config
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="sre-on-call-sandbox-"))
@@ -111,14 +146,15 @@ class Sandbox:
         self.agents: AgentProcesses | None = None
         self.intake: Any = None
         self.intake_app: Any = None
+        self.intake_clock: IntakeClock | None = None
+        self.use_alertmanager = use_alertmanager
         self.env: dict[str, str] = {}
+        self.secret_arns: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
+        self._s3_client: Any = None
         self.start_seconds = 0.0
+        self.prometheus_ready_seconds = 0.0
         self.region = config.sources.aws.region
-
-    @property
-    def archive_dir(self) -> Path:
-        return self.workdir / "reports"
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,11 +167,13 @@ class Sandbox:
                 served = ServedApp(fake.app)
                 urls[name] = served.start()
                 self._served.append(served)
+            self._create_aws()
             self.env = self._environment(urls)
             self._apply_env()
-            self._reset_aws()
             self.agents = AgentProcesses(self.config, self.env, self.workdir / "logs")
             self.agents.start()
+            # The intake runs in this process: it reads its secrets as the deployed Lambda does.
+            hydrate_secrets(self.config)
             self.intake = self._start_intake()
         except BaseException:
             self.stop()
@@ -143,26 +181,36 @@ class Sandbox:
         self.start_seconds = time.monotonic() - started
         return self
 
+    def _secret_values(self) -> dict[str, str]:
+        """The value of each env var config.yaml names as a secret."""
+        sources, intake, s = self.config.sources, self.config.intake, self.secrets
+        values = {
+            sources.slack.bot_token_env: s.slack_token,
+            sources.slack.signing_secret_env: s.slack_signing_secret,
+            sources.discord.bot_token_env: s.discord_token,
+            sources.discord.public_key_env: s.discord_public_key,
+            intake.alertmanager_token_env: s.alertmanager_token,
+        }
+        return {name: values[name] for name in secret_env_names(self.config)}
+
     def _environment(self, urls: dict[str, str]) -> dict[str, str]:
+        """What every process gets. Secrets are not in it: only where to read them
+        (`<NAME>_SECRET_ARN`), as the Terraform module sets them."""
         sources, s = self.config.sources, self.secrets
         env = aws_env(self.moto.url, self.region)
         env.update(
             {
-                sources.prometheus.url_env: f"http://127.0.0.1:{self.prometheus_port}",
                 sources.eks.base_url_env: urls["kube"],
                 "KUBERNETES_TOKEN": s.kube_token,
                 sources.slack.base_url_env: f"{urls['slack']}/api/",
-                sources.slack.bot_token_env: s.slack_token,
-                sources.slack.signing_secret_env: s.slack_signing_secret,
                 sources.discord.base_url_env: f"{urls['discord']}/api/v10",
-                sources.discord.bot_token_env: s.discord_token,
-                sources.discord.public_key_env: s.discord_public_key,
-                self.config.intake.alertmanager_token_env: s.alertmanager_token,
                 self.config.intake.dedup_table_env: DEDUP_TABLE,
-                "SRE_ARCHIVE_DIR": str(self.archive_dir),
+                ENV_ARCHIVE_BUCKET: TRACE_BUCKET,
                 ENV_CONFIG_PATH: str(self._write_config()),
             }
         )
+        env[sources.prometheus.url_env] = f"http://127.0.0.1:{self.prometheus_port}"
+        env.update({f"{name}{SECRET_ARN_SUFFIX}": arn for name, arn in self.secret_arns.items()})
         return env
 
     def _write_config(self) -> Path:
@@ -175,7 +223,12 @@ class Sandbox:
         return path
 
     def _apply_env(self) -> None:
-        # The intake runs in this process and reads its settings from the environment.
+        # The intake runs in this process and reads its settings from the environment. A secret
+        # already set here (a real token in the user's shell) must not reach the sandbox's
+        # processes, and would stop them reading the sandbox's own from Secrets Manager.
+        for key in self.secret_arns:
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ.pop(key, None)
         for key, value in self.env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
@@ -188,10 +241,29 @@ class Sandbox:
                 os.environ[key] = value
         self._saved_env.clear()
 
-    def _reset_aws(self) -> None:
-        self.moto.reset()
+    def _create_aws(self) -> None:
+        """The dedup table, the archive bucket and the secrets (moto starts empty)."""
         create_dedup_table(self.moto.url, DEDUP_TABLE, self.region)
         create_bucket(self.moto.url, TRACE_BUCKET, self.region)
+        stored = put_secrets(
+            self.moto.url,
+            {f"{SECRET_PREFIX}{name}": value for name, value in self._secret_values().items()},
+            self.region,
+        )
+        self.secret_arns = {name.removeprefix(SECRET_PREFIX): arn for name, arn in stored.items()}
+
+    def _clear_aws(self) -> None:
+        """Forget the last scenario: its logs, its reports and its dedup records. The secrets
+        stay (every process read them at start, from the ARNs it was given)."""
+        delete_log_groups(self.moto.url, self.region)
+        empty_bucket(self.moto.url, TRACE_BUCKET, self.region)
+        client("dynamodb", self.moto.url, self.region).delete_table(TableName=DEDUP_TABLE)
+        create_dedup_table(self.moto.url, DEDUP_TABLE, self.region)
+
+    def _s3(self) -> Any:
+        if self._s3_client is None:
+            self._s3_client = client("s3", self.moto.url, self.region)
+        return self._s3_client
 
     def _start_intake(self) -> Any:
         from lambda_adapter.master import a2a_dispatcher
@@ -199,7 +271,8 @@ class Sandbox:
 
         env = {**os.environ, **(self.agents.env if self.agents else {})}
         self.intake_app = app_from_env(self.config, dispatcher=a2a_dispatcher(self.config, env))
-        return ThreadedServer(self.intake_app).start()
+        self.intake_clock = IntakeClock(self.intake_app)
+        return ThreadedServer(self.intake_clock).start()
 
     def _apply_context(self, resolved: ResolvedScenario) -> None:
         """What a real deployment knows from its config (the scenario's `context`): the cluster and
@@ -225,6 +298,7 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 served.stop()
         self._served.clear()
+        self._s3_client = None
         self.moto.stop()
         self._restore_env()
         if self._own_workdir:
@@ -251,45 +325,79 @@ class Sandbox:
     def load(self, scenario: Scenario) -> ResolvedScenario:
         """Replace every source's data with the scenario's, its times relative to now."""
         resolved = scenario.resolve()
-        self._reset_aws()
+        self._stop_alertmanager()  # the last scenario's alerts must not reach this one's intake
+        self._clear_aws()
         seed_cloudwatch_logs(self.moto.url, resolved)
         self.kube.load(list(resolved.kube_objects), dict(resolved.pod_logs))
         self.slack.load(resolved.slack_channels)
         self.discord.load(resolved.discord_channels)
         self._apply_context(resolved)
-        self._stop_prometheus()
-        self.prometheus = PrometheusSandbox(resolved, self.workdir / "scenario", port=self.prometheus_port)
-        shutil.rmtree(self.workdir / "scenario" / "prometheus", ignore_errors=True)
-        self.prometheus.start()
-        shutil.rmtree(self.archive_dir, ignore_errors=True)
-        self.archive_dir.mkdir(parents=True)
+        self._start_prometheus(resolved)
         return resolved
 
+    def start_empty_prometheus(self) -> None:
+        """Prometheus with no series (`sandbox up` without a scenario still serves its URL)."""
+        self._start_prometheus(None)
+
+    def _start_prometheus(self, resolved: ResolvedScenario | None) -> None:
+        self._stop_prometheus()
+        shutil.rmtree(self.workdir / "scenario" / "prometheus", ignore_errors=True)
+        self.prometheus = PrometheusSandbox(resolved, self.workdir / "scenario", port=self.prometheus_port)
+        self.prometheus.start()
+        self.prometheus_ready_seconds = self.prometheus.ready_seconds
+
     def play(self, resolved: ResolvedScenario, timeout: float | None = None) -> Played:
-        """Send the scenario's alert into the intake as its platform would and wait for the report."""
+        """Send the scenario's alert into the intake as its platform would and wait for the report.
+
+        `seconds` runs from the webhook reaching the intake (for Alertmanager scenarios, after
+        Alertmanager has started and sent it) to the last part of the report being posted.
+        Raises ReportTimeout when the webhook or the report does not come within `timeout` s.
+        """
         from shared.sandbox.deliver import deliver
 
+        assert self.intake_clock is not None, "start the sandbox first"
         timeout = timeout or self.config.defaults.deadline_seconds + 30
-        started = time.monotonic()
-        how = deliver(self, resolved)
-        report = self._wait_report(started + timeout)
-        seconds = self._report_posted_after(report, started)
-        return Played(report=report, seconds=seconds, delivery=how)
+        before = self.intake_clock.count
+        delivery = deliver(self, resolved)
+        receipt = self.intake_clock.wait_after(before, timeout)
+        if receipt is None:
+            raise ReportTimeout(
+                f"the alert's webhook did not reach the intake within {timeout:.0f}s", timeout
+            )
+        report = self._wait_report(time.monotonic() + timeout - (time.time() - receipt.at))
+        if report is None:
+            raise ReportTimeout(
+                f"no report was posted within {timeout:.0f}s of the webhook reaching the intake "
+                f"(agent logs: {self.workdir / 'logs'})",
+                timeout,
+            )
+        seconds = self._report_posted_after(report, receipt.at)
+        return Played(report=report, seconds=seconds, delivery=delivery, received_at=receipt.at)
 
-    def _wait_report(self, deadline: float) -> IncidentReport:
+    def archived_reports(self) -> list[str]:
+        """Keys of the reports in the archive bucket, in key order."""
+        answer = self._s3().list_objects_v2(Bucket=TRACE_BUCKET, Prefix=REPORTS_PREFIX)
+        return sorted(item["Key"] for item in answer.get("Contents", []))
+
+    def archived_report(self, key: str) -> IncidentReport:
+        body = self._s3().get_object(Bucket=TRACE_BUCKET, Key=key)["Body"].read()
+        return IncidentReport.model_validate_json(body)
+
+    def _wait_report(self, deadline: float) -> IncidentReport | None:
+        """The first report the master archives to the bucket; None at the deadline."""
         while time.monotonic() < deadline:
-            reports = sorted(self.archive_dir.glob("*.json"))
-            if reports:
-                return IncidentReport.model_validate_json(reports[0].read_text(encoding="utf-8"))
+            keys = self.archived_reports()
+            if keys:
+                return self.archived_report(keys[0])
             time.sleep(0.05)
-        raise SreOnCallError(f"no report was posted in time (agent logs: {self.workdir / 'logs'})")
+        return None
 
-    def _report_posted_after(self, report: IncidentReport, started: float) -> float:
-        """Seconds from the webhook to the last part of the report appearing in the chat."""
+    def _report_posted_after(self, report: IncidentReport, received_at: float) -> float:
+        """Seconds from the webhook reaching the intake (wall time) to the last part of the report
+        appearing in the chat."""
         chat = self.discord if report.posted_text and self._posted_on(self.discord, report) else self.slack
         times = [p.time for p in chat.posts if p.text and p.text in report.posted_text]
-        wall_started = time.time() - (time.monotonic() - started)
-        return round(max(times) - wall_started, 3) if times else round(time.monotonic() - started, 3)
+        return round((max(times) if times else time.time()) - received_at, 3)
 
     @staticmethod
     def _posted_on(chat: Any, report: IncidentReport) -> bool:
@@ -299,7 +407,7 @@ class Sandbox:
         """Where everything runs (no secrets)."""
         return {
             "moto": self.moto.url,
-            "prometheus": f"http://127.0.0.1:{self.prometheus_port}",
+            "prometheus": self.prometheus.url if self.prometheus and self.prometheus.process else None,
             "stand_ins": {
                 name: served.url
                 for name, served in zip(("kubernetes", "slack", "discord"), self._served, strict=False)
@@ -308,15 +416,38 @@ class Sandbox:
             "intake": self.intake.url if self.intake else "",
             "workdir": str(self.workdir),
             "start_seconds": round(self.start_seconds, 2),
+            "prometheus_ready_seconds": round(self.prometheus_ready_seconds, 2),
+            "archive": f"s3://{TRACE_BUCKET}/{REPORTS_PREFIX}",
         }
 
+    def child_pids(self) -> dict[str, int]:
+        """Every process the sandbox started, by name (moto, the stand-ins and the intake are
+        threads of this process, not children)."""
+        children: dict[str, int] = {}
+        for name, server in (("prometheus", self.prometheus), ("alertmanager", self.alertmanager)):
+            process = server.process if server is not None else None
+            if process is not None and process.pid is not None:
+                children[name] = process.pid
+        if self.agents:
+            children.update({f"agent {agent}": proc.pid for agent, proc in self.agents.procs.items()})
+        return children
+
     def state_json(self) -> str:
-        pids = [p.pid for p in self.agents.procs.values()] if self.agents else []
-        return json.dumps({**self.describe(), "pid": os.getpid(), "agent_pids": pids}, indent=2)
+        children = self.child_pids()
+        agent_pids = [pid for name, pid in children.items() if name.startswith("agent ")]
+        state = {
+            **self.describe(),
+            "pid": os.getpid(),
+            "in_process": list(IN_PROCESS),
+            "children": children,
+            "agent_pids": agent_pids,
+        }
+        return json.dumps(state, indent=2)
 
 
 @dataclass(frozen=True)
 class Played:
     report: IncidentReport
-    seconds: float
-    delivery: str
+    seconds: float  # from `received_at` to the report's last part being posted
+    delivery: Delivery
+    received_at: float = 0.0  # time.time() when the webhook reached the intake

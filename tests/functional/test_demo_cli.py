@@ -50,6 +50,8 @@ def test_the_demo_prints_the_thread_reply_as_a_reader_sees_it_and_each_agents_ti
     assert demo.returncode == 0, demo.stderr[-2000:]
     out = demo.stdout
     assert "scenario: oom-after-deploy" in out and "thread reply" in out
+    assert "Prometheus backfilled and ready in" in out
+    assert "report posted" in out and "after the webhook reached the intake" in out
     reply = out.split("thread reply", 1)[1]
     assert "v2.2.4 -> v2.3.0" in reply and "&gt;" not in reply  # the reader's text, not the wire's
     for agent in SCANNERS:
