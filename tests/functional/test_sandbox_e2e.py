@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shared.cli import main
+from shared.sandbox.alertmanager import alertmanager_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 # One per platform, and one whose deploy was announced in another channel the bot is in.
@@ -56,9 +57,20 @@ def test_eval_plays_one_scenario_per_platform_end_to_end(
         }
         cited = set(report["cause"]["evidence"])
         assert cited <= {f["id"] for f in report["findings"]}  # the cause cites real findings
+        assert row["prometheus_ready_seconds"] > 0  # each scenario's backfill and start, timed
+    # db-pool-exhausted comes through Alertmanager where it is installed, the others are direct
+    deliveries = {row["id"]: row["delivery"] for row in result["scenarios"]}
+    expected_path = "alertmanager" if alertmanager_binary() else "direct"
+    assert deliveries == {
+        name: expected_path if name == "db-pool-exhausted" else "direct" for name in SCENARIOS
+    }
     assert result["summary"]["total"] == len(SCENARIOS)
     assert result["summary"]["pass_rate"] == result["summary"]["passed"] / len(SCENARIOS)
     assert result["summary"]["p95_seconds"] >= result["summary"]["p50_seconds"] > 0
+    assert result["summary"]["sandbox_start_seconds"] > 0
+    assert result["summary"]["sandbox_ready_seconds"] > result["summary"]["sandbox_start_seconds"]
+    assert result["summary"]["prometheus_ready_max_seconds"] > 0
+    assert (result["summary"]["timed_out"], result["summary"]["errored"]) == (0, 0)
     assert "passed" in printed and "sandbox start" in printed
     assert code == (0 if result["summary"]["passed"] == len(SCENARIOS) else 1)
     # the shipped scenarios pass: a regression here is a regression of the product
