@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--scenario", type=Path, default=None)
     sandbox.add_argument("--config", type=Path, default=None)
     sandbox.add_argument("--state", type=Path, default=Path("build/sandbox.json"))
+    sandbox.add_argument(
+        "--timeout", type=float, default=30.0, help="down: seconds to wait for every process to stop"
+    )
     sandbox.set_defaults(handler=_sandbox)
 
     demo = commands.add_parser("demo", help="play a scenario through the whole system on the sandbox")

@@ -1,9 +1,11 @@
-"""`sre-on-call sandbox up|down`: the sandbox starts, says where it runs, and stops leaving nothing."""
+"""`sre-on-call sandbox up|down`: the sandbox starts, says where it runs and which processes it
+started, and stops leaving none of them (on `down` and on Ctrl-C); `down` says when it could not."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,32 +14,25 @@ from typing import Any
 
 import httpx
 
+from shared.sandbox.cli import alive
+
 ROOT = Path(__file__).resolve().parents[2]
+SCANNERS = {"slack_scanner", "discord_scanner", "cloudwatch_logs", "eks", "prometheus"}
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def sandbox_up(state: Path, scenario: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def sandbox_up(state: Path, scenario: str | None) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start `sre-on-call sandbox up` and wait (bounded) for its state file."""
-    argv = [
-        sys.executable,
-        "-m",
-        "shared.cli",
-        "sandbox",
-        "up",
-        "--state",
-        str(state),
-        "--scenario",
-        str(ROOT / "examples/scenarios" / f"{scenario}.yaml"),
-    ]
-    up = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    argv = [sys.executable, "-m", "shared.cli", "sandbox", "up", "--state", str(state)]
+    if scenario:
+        argv += ["--scenario", str(ROOT / "examples/scenarios" / f"{scenario}.yaml")]
+    up = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 90
     while not state.exists():
         if up.poll() is not None or time.monotonic() > deadline:
             up.kill()
@@ -46,10 +41,33 @@ def sandbox_up(state: Path, scenario: str) -> tuple[subprocess.Popen[bytes], dic
     return up, json.loads(state.read_text())
 
 
+def every_pid(info: dict[str, Any]) -> dict[str, int]:
+    return {"sandbox": info["pid"], **info["children"]}
+
+
+def wait_gone(pids: dict[str, int], timeout: float = 15) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {name: p for name, p in pids.items() if alive(p)}
+
+
+def stop(up: subprocess.Popen[bytes]) -> None:
+    if up.poll() is None:
+        up.terminate()  # the sandbox stops its children on SIGTERM
+        try:
+            up.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            up.kill()
+
+
 def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
     state = tmp_path / "sandbox.json"
     up, info = sandbox_up(state, "oom-after-deploy")
     try:
+        children = info["children"]
+        assert {f"agent {a}" for a in {"master", *SCANNERS}} | {"prometheus"} <= set(children)
+        assert all(alive(p) for p in every_pid(info).values())
         assert httpx.get(f"{info['agents']['eks']}/ping").json()["status"] == "Healthy"
         anonymous = httpx.get(f"{info['stand_ins']['kubernetes']}/api/v1/namespaces/shop/pods")
         assert anonymous.status_code == 401  # the stand-in wants the sandbox's bearer token
@@ -66,27 +84,61 @@ def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
             timeout=60,
         )
         assert down.returncode == 0, down.stderr
+        assert "sandbox stopped" in down.stdout
         assert up.wait(timeout=30) == 0
         assert not state.exists()
-        assert not any(alive(pid) for pid in info["agent_pids"])
+        assert wait_gone(every_pid(info), timeout=1) == {}  # down returned only once all were gone
     finally:
-        if up.poll() is None:
-            up.terminate()  # the sandbox stops its children on SIGTERM
-            try:
-                up.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                up.kill()
+        stop(up)
+
+
+def test_ctrl_c_on_sandbox_up_without_a_scenario_stops_every_process(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.json"
+    up, info = sandbox_up(state, None)
+    try:
+        # no scenario: Prometheus still serves where the state file says, empty
+        query = httpx.get(f"{info['prometheus']}/api/v1/query", params={"query": "up"})
+        assert query.json() == {"status": "success", "data": {"resultType": "vector", "result": []}}
+        assert "prometheus" in info["children"]
+        os.killpg(up.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+        assert up.wait(timeout=30) == 0
+        assert not state.exists()
+        assert wait_gone(every_pid(info)) == {}
+    finally:
+        stop(up)
+
+
+def test_down_exits_non_zero_and_names_what_is_still_running(tmp_path: Path) -> None:
+    ignores_sigterm = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+        "time.sleep(60)"
+    )
+    stubborn = subprocess.Popen([sys.executable, "-c", ignores_sigterm], stdout=subprocess.PIPE, text=True)
+    try:
+        assert stubborn.stdout is not None and stubborn.stdout.readline() == "ready\n"
+        state = tmp_path / "sandbox.json"
+        state.write_text(json.dumps({"pid": stubborn.pid, "children": {}}))
+        down = subprocess.run(
+            [sys.executable, "-m", "shared.cli", "sandbox", "down", "--state", str(state), "--timeout", "1"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert down.returncode == 1
+        assert f"still running: {stubborn.pid} (sandbox)" in down.stderr
+        assert "sandbox stopped" not in down.stdout
+    finally:
+        stubborn.kill()
+        stubborn.wait()
 
 
 def test_a_killed_sandbox_takes_its_servers_with_it(tmp_path: Path) -> None:
     up, info = sandbox_up(tmp_path / "sandbox.json", "db-pool-exhausted")
-    pids = info["agent_pids"]
+    children = info["children"]
     try:
-        assert pids and all(alive(pid) for pid in pids)
+        assert children and all(alive(pid) for pid in children.values())
     finally:
         up.kill()  # no chance to clean up: the children must notice on their own
         up.wait(timeout=10)
-    deadline = time.monotonic() + 15
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in pids)
+    assert wait_gone(children) == {}
