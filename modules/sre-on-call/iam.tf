@@ -1,5 +1,6 @@
-# Least privilege: three roles (intake, master, scanners). Observed systems are read-only; the
-# only invoke rights are on this stack's runtimes and the models config.yaml names.
+# Least privilege: one role per agent and one for the intake. Observed systems are read-only;
+# each agent may read only the secrets config.yaml lists for it and invoke only its own model;
+# the only invoke rights are on this stack's runtimes.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -9,17 +10,6 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
-
-  # A cross-region inference profile (us./eu./apac./global.) routes to the foundation model in
-  # several regions, so both the profile and the underlying model are granted.
-  bedrock_model_arns = flatten([
-    for id in local.bedrock_model_ids : [
-      "arn:${local.partition}:bedrock:${local.region}:${local.account_id}:inference-profile/${id}",
-      "arn:${local.partition}:bedrock:*::foundation-model/${replace(id, "/^(us|eu|apac|global)\\./", "")}",
-    ]
-  ])
-
-  secret_arns = [for secret in aws_secretsmanager_secret.this : secret.arn]
 }
 
 # ---------------------------------------------------------------- trust policies
@@ -49,18 +39,13 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
-# ---------------------------------------------------------------- shared by both runtime roles
+# ---------------------------------------------------------------- shared by every runtime role
 
 data "aws_iam_policy_document" "runtime_base" {
   statement {
     sid       = "EcrToken"
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"] # the action has no resource type
-  }
-  statement {
-    sid       = "EcrPull"
-    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [for repo in aws_ecr_repository.agent : repo.arn]
   }
   statement {
     sid       = "OwnLogs"
@@ -83,21 +68,38 @@ data "aws_iam_policy_document" "runtime_base" {
     }
   }
   statement {
-    sid       = "Secrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = local.secret_arns
-  }
-  statement {
     sid       = "KeyUse"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
   }
+}
+
+# ---------------------------------------------------------------- each agent's own
+# Its image, the secrets its `secrets:` list names in config.yaml, the model config.yaml resolves
+# for it: a scanner cannot read the signing secret, nor call a model another agent is given.
+
+data "aws_iam_policy_document" "agent_own" {
+  for_each = local.enabled_agents
+
+  statement {
+    sid       = "OwnImage"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [aws_ecr_repository.agent[each.key].arn]
+  }
   dynamic "statement" {
-    for_each = length(local.bedrock_model_arns) > 0 ? [1] : []
+    for_each = length(local.agent_secret_env_names[each.key]) > 0 ? [1] : []
     content {
-      sid       = "ConfiguredModels"
+      sid       = "OwnSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for name in local.agent_secret_env_names[each.key] : aws_secretsmanager_secret.this[name].arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = contains(keys(local.bedrock_grants), each.key) ? [1] : []
+    content {
+      sid       = "OwnModel"
       actions   = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-      resources = local.bedrock_model_arns
+      resources = local.bedrock_grants[each.key]
     }
   }
 }
@@ -105,7 +107,12 @@ data "aws_iam_policy_document" "runtime_base" {
 # ---------------------------------------------------------------- scanners: read-only observers
 
 data "aws_iam_policy_document" "scanner" {
-  source_policy_documents = [data.aws_iam_policy_document.runtime_base.json]
+  for_each = local.scanner_agents
+
+  source_policy_documents = [
+    data.aws_iam_policy_document.runtime_base.json,
+    data.aws_iam_policy_document.agent_own[each.key].json,
+  ]
 
   statement {
     sid = "LogsRead"
@@ -145,21 +152,35 @@ data "aws_iam_policy_document" "scanner" {
 }
 
 resource "aws_iam_role" "scanner" {
-  name               = "${var.name_prefix}-scanner"
+  for_each = local.scanner_agents
+
+  name               = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   assume_role_policy = data.aws_iam_policy_document.agentcore_assume.json
   tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length("${var.name_prefix}-${each.key}") <= 64
+      error_message = "IAM role names have at most 64 characters: shorten name_prefix or the agent id ${each.key}."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "scanner" {
+  for_each = local.scanner_agents
+
   name   = "scanner"
-  role   = aws_iam_role.scanner.id
-  policy = data.aws_iam_policy_document.scanner.json
+  role   = aws_iam_role.scanner[each.key].id
+  policy = data.aws_iam_policy_document.scanner[each.key].json
 }
 
 # ---------------------------------------------------------------- master: fans out, archives
 
 data "aws_iam_policy_document" "master" {
-  source_policy_documents = [data.aws_iam_policy_document.runtime_base.json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.runtime_base.json,
+    data.aws_iam_policy_document.agent_own[local.master_id].json,
+  ]
 
   dynamic "statement" {
     for_each = length(aws_bedrockagentcore_agent_runtime.scanner) > 0 ? [1] : []
@@ -190,6 +211,17 @@ resource "aws_iam_role" "master" {
   name               = "${var.name_prefix}-master"
   assume_role_policy = data.aws_iam_policy_document.agentcore_assume.json
   tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(setintersection(local.agent_secret_env_names[local.master_id], local.chat_bot_token_env_names)) > 0
+      error_message = "The master posts the reports: list a chat bot token (${join(", ", local.chat_bot_token_env_names)}) under agents.${local.master_id}.secrets in config.yaml."
+    }
+    precondition {
+      condition     = length(local.undeclared_agent_secrets) == 0
+      error_message = "agents.<id>.secrets may name only the secrets config.yaml declares (${join(", ", local.declared_secret_env_names)}); unknown: ${jsonencode(local.undeclared_agent_secrets)}."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "master" {
@@ -229,7 +261,7 @@ data "aws_iam_policy_document" "intake" {
   statement {
     sid       = "Secrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = local.secret_arns
+    resources = [for name in local.intake_secret_env_names : aws_secretsmanager_secret.this[name].arn]
   }
   statement {
     sid       = "DeadLetters"

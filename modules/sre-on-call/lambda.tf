@@ -45,7 +45,7 @@ resource "aws_lambda_function" "intake" {
         (local.dedup_table_env)        = aws_dynamodb_table.dedup.name
         (local.master.runtime_arn_env) = aws_bedrockagentcore_agent_runtime.master.agent_runtime_arn
       },
-      { for name in local.secret_env_names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn },
+      { for name in local.intake_secret_env_names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn },
     )
   }
 

@@ -1,10 +1,15 @@
-# Everything Terraform knows about the agents comes from config.yaml: the list is never repeated here.
+# Everything the module derives from config.yaml: the agents, their models, their secrets.
 # This file reads only var.config_path so that tests can evaluate it on its own.
 
 locals {
   config = yamldecode(file(var.config_path))
 
+  # ModelConfig's defaults in shared/config.py, under whatever defaults.model sets.
+  model_defaults = merge({ provider = "none", model_id = null, region = null }, try(local.config.defaults.model, {}))
+
   # Defaults mirror shared/config.py (AgentConfig): role scanner, enabled true, network public.
+  # An agent's `model:` overrides defaults.model field by field, a null field inheriting
+  # (shared/config.py merge_model, the one rule; tests/unit/test_terraform_models.py compares).
   agents = {
     for id, agent in local.config.agents : id => {
       role            = try(agent.role, "scanner")
@@ -12,7 +17,8 @@ locals {
       runtime_arn_env = agent.runtime_arn_env
       network         = try(agent.network, "public")
       description     = try(agent.description, "")
-      model           = merge(local.config.defaults.model, try(agent.model, {}))
+      model           = merge(local.model_defaults, try({ for k, v in agent.model : k => v if v != null }, {}))
+      secrets         = toset(try(coalesce(agent.secrets, []), []))
     }
   }
 
@@ -23,18 +29,60 @@ locals {
   master_id      = one([for id, agent in local.enabled_agents : id if agent.role == "master"])
   master         = local.enabled_agents[local.master_id]
 
-  # Bedrock models the runtimes may invoke: only those configured with provider bedrock.
-  bedrock_model_ids = distinct([
-    for agent in local.enabled_agents : agent.model.model_id if agent.model.provider == "bedrock"
-  ])
+  # ---------------------------------------------------------------- models
+  # The model each agent calls, resolved as agents/llm/providers.py does (model_id_of): "none" for
+  # provider none, else model_id, else for bedrock Claude Haiku 4.5 through the inference profile
+  # of the region's geography (us. or eu., global. elsewhere). region null means the runtime's own.
+  bedrock_default_model = "anthropic.claude-haiku-4-5-20251001-v1:0"
+  agent_models = {
+    for id, agent in local.enabled_agents : id => {
+      provider = agent.model.provider
+      region   = try(coalesce(agent.model.region), null)
+      model_id = (
+        agent.model.provider == "none" ? "none" :
+        try(coalesce(agent.model.model_id), null) != null ? agent.model.model_id :
+        agent.model.provider != "bedrock" ? null :
+        format("%s.%s",
+          contains(["us", "eu"], split("-", coalesce(agent.model.region, "us-east-1"))[0])
+          ? split("-", coalesce(agent.model.region, "us-east-1"))[0] : "global",
+          local.bedrock_default_model,
+        )
+      )
+    }
+  }
+  bedrock_agents = { for id, model in local.agent_models : id => model if model.provider == "bedrock" }
 
-  # Names of the environment variables that hold secrets, from config.sources / config.intake.
-  secret_env_names = toset([
-    local.config.sources.slack.bot_token_env,
-    local.config.sources.slack.signing_secret_env,
-    local.config.sources.discord.bot_token_env,
-    local.config.sources.discord.public_key_env,
-    local.config.intake.alertmanager_token_env,
+  # ---------------------------------------------------------------- secrets
+  # Names of the environment variables that hold secrets (config.sources / config.intake, with the
+  # defaults of shared/config.py). The intake verifies Slack, Discord and Alertmanager requests and
+  # acknowledges in the chats; the bot tokens are what the master posts reports with.
+  slack_bot_token_env      = try(local.config.sources.slack.bot_token_env, "SLACK_BOT_TOKEN")
+  discord_bot_token_env    = try(local.config.sources.discord.bot_token_env, "DISCORD_BOT_TOKEN")
+  chat_bot_token_env_names = toset([local.slack_bot_token_env, local.discord_bot_token_env])
+  intake_secret_env_names = toset([
+    local.slack_bot_token_env,
+    try(local.config.sources.slack.signing_secret_env, "SLACK_SIGNING_SECRET"),
+    local.discord_bot_token_env,
+    try(local.config.sources.discord.public_key_env, "DISCORD_PUBLIC_KEY"),
+    try(local.config.intake.alertmanager_token_env, "ALERTMANAGER_WEBHOOK_TOKEN"),
   ])
-  dedup_table_env = local.config.intake.dedup_table_env
+  # Prometheus credentials, when sources.prometheus names them.
+  prometheus_secret_env_names = toset(compact([
+    try(local.config.sources.prometheus.bearer_token_env, null),
+    try(local.config.sources.prometheus.basic_auth_user_env, null),
+    try(local.config.sources.prometheus.basic_auth_password_env, null),
+  ]))
+  declared_secret_env_names = setunion(local.intake_secret_env_names, local.prometheus_secret_env_names)
+
+  # Each agent reads only the secrets its `secrets:` list names (config.yaml): its role may read
+  # those and its runtime gets their ARNs, nothing else.
+  agent_secret_env_names = { for id, agent in local.enabled_agents : id => agent.secrets }
+  undeclared_agent_secrets = {
+    for id, names in local.agent_secret_env_names : id => setsubtract(names, local.declared_secret_env_names)
+    if length(setsubtract(names, local.declared_secret_env_names)) > 0
+  }
+
+  # One Secrets Manager container per secret something reads.
+  secret_env_names = setunion(local.intake_secret_env_names, values(local.agent_secret_env_names)...)
+  dedup_table_env  = try(local.config.intake.dedup_table_env, "SRE_DEDUP_TABLE")
 }

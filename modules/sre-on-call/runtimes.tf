@@ -12,14 +12,18 @@ locals {
   }
 
   # Environment shared by every runtime (no secret values: only names and ARNs).
-  runtime_common_env = merge(
-    {
-      AWS_REGION          = data.aws_region.current.region
-      SRE_ARCHIVE_BUCKET  = aws_s3_bucket.archive.bucket
-      SRE_ARCHIVE_KMS_KEY = aws_kms_key.main.arn
-    },
-    { for name in local.secret_env_names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn },
-  )
+  runtime_common_env = {
+    AWS_REGION          = data.aws_region.current.region
+    SRE_ARCHIVE_BUCKET  = aws_s3_bucket.archive.bucket
+    SRE_ARCHIVE_KMS_KEY = aws_kms_key.main.arn
+  }
+
+  # Each agent's own secrets, by the ARN shared/secrets.py hydrates `<NAME>` from at cold start.
+  runtime_secret_env = {
+    for id, names in local.agent_secret_env_names : id => {
+      for name in names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn
+    }
+  }
 
   uses_vpc = anytrue([for agent in local.enabled_agents : agent.network == "vpc"])
 }
@@ -29,7 +33,7 @@ resource "aws_bedrockagentcore_agent_runtime" "scanner" {
 
   agent_runtime_name = local.runtime_names[each.key]
   description        = substr(coalesce(each.value.description, each.key), 0, 4096)
-  role_arn           = aws_iam_role.scanner.arn
+  role_arn           = aws_iam_role.scanner[each.key].arn
 
   agent_runtime_artifact {
     container_configuration {
@@ -53,7 +57,7 @@ resource "aws_bedrockagentcore_agent_runtime" "scanner" {
     server_protocol = "A2A"
   }
 
-  environment_variables = merge(local.runtime_common_env, { AGENT_ID = each.key })
+  environment_variables = merge(local.runtime_common_env, local.runtime_secret_env[each.key], { AGENT_ID = each.key })
 
   tags = var.tags
 
@@ -96,6 +100,7 @@ resource "aws_bedrockagentcore_agent_runtime" "master" {
 
   environment_variables = merge(
     local.runtime_common_env,
+    local.runtime_secret_env[local.master_id],
     { AGENT_ID = local.master_id, SRE_METRICS_NAMESPACE = local.metrics_namespace },
     { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
   )

@@ -1,5 +1,6 @@
 # Containers only: values are written out of band with scripts/hydrate_secrets.py, so they never
-# appear in Terraform state or plans. One secret per env var name config.yaml declares.
+# appear in Terraform state or plans. One secret per env var name config.yaml declares that the
+# intake or an agent (its `secrets:` list) reads.
 
 resource "aws_secretsmanager_secret" "this" {
   #checkov:skip=CKV2_AWS_57:Slack/Discord tokens and the Alertmanager token are issued by third parties; they are rotated by re-running scripts/hydrate_secrets.py, no rotation Lambda can mint them.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,12 @@ import hcl2
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "modules" / "sre-on-call"
 EXAMPLE = ROOT / "examples" / "complete"
+TERRAFORM = shutil.which("terraform")
+
+# What iam.tf reads from data sources, for evaluating the module's locals without a provider.
+STUB_ACCOUNT = (
+    'locals {\n  region     = "us-east-1"\n  account_id = "123456789012"\n  partition  = "aws"\n}\n'
+)
 
 
 def unquote(value: Any) -> Any:
@@ -53,3 +62,26 @@ def var_references(directory: Path) -> set[str]:
         text = re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8"))
         names.update(re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)", text))
     return names
+
+
+def console(expression: str, config_path: Path, work: Path, files: tuple[str, ...] = ("locals.tf",)) -> Any:
+    """`jsonencode(expression)` evaluated by `terraform console` over the module's real `files` (no
+    providers, no init), the data-source values stubbed; the decoded JSON."""
+    assert TERRAFORM is not None
+    work.mkdir(parents=True)
+    for name in files:
+        shutil.copy(MODULE / name, work / name)
+    (work / "variables.tf").write_text('variable "config_path" {\n  type = string\n}\n', encoding="utf-8")
+    if "locals.tf" in files and len(files) > 1:
+        (work / "stub_account.tf").write_text(STUB_ACCOUNT, encoding="utf-8")
+    done = subprocess.run(
+        [TERRAFORM, "console", f"-var=config_path={config_path}"],
+        input=f"jsonencode({expression})\n",
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=30,
+        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "HOME": str(work)},
+        check=True,
+    )
+    return json.loads(json.loads(done.stdout.strip().splitlines()[-1]))
