@@ -2,11 +2,14 @@
 
 1. a base URL override (`$KUBERNETES_BASE_URL`, named by `sources.eks.base_url_env`; optional bearer
    token in `$KUBERNETES_TOKEN`): the sandbox's fake API server, or `kubectl proxy`;
-2. in-cluster (`$KUBERNETES_SERVICE_HOST`, the service-account token);
-3. EKS by cluster name: `eks.describe_cluster` for the endpoint and CA, and a `k8s-aws-v1.` token
-   (an STS `GetCallerIdentity` URL presigned with the header `x-k8s-aws-id: <cluster>`), the CA kept
-   in memory, never written to disk;
-4. a kubeconfig (`$KUBECONFIG` or `~/.kube/config`).
+2. EKS by cluster name, when one is named (alert hint or `sources.eks.cluster`): an explicit name
+   wins over wherever the scanner happens to run. `eks.describe_cluster` for the endpoint and CA,
+   and a `k8s-aws-v1.` token (an STS `GetCallerIdentity` URL presigned with the header
+   `x-k8s-aws-id: <cluster>`), the CA kept in memory, never written to disk;
+3. in-cluster (`$KUBERNETES_SERVICE_HOST`, the service-account token);
+4. a kubeconfig (`$KUBECONFIG` or `~/.kube/config`). The client library writes inline CA and client
+   key data to temp files; they go into a private folder removed before `connect` returns, the CA
+   kept in memory and the client certificate loaded into the TLS context.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import ssl
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +102,39 @@ def _eks_client(cluster: str, region: str, session: Any | None = None) -> tuple[
     return k8s.ApiClient(cfg), endpoint
 
 
+def _kubeconfig_client(path: str) -> k8s.ApiClient:
+    """A client from a kubeconfig whose inline CA and client certificate never outlive this call on
+    disk: the CA is kept as data, the certificate and key loaded into an `SSLContext`."""
+    from kubernetes import config as kube_config
+
+    cfg = k8s.Configuration()
+    context: ssl.SSLContext | None = None
+    with tempfile.TemporaryDirectory(prefix="sre-on-call-kube-") as folder:
+        try:
+            kube_config.load_kube_config(config_file=path, client_configuration=cfg, temp_file_path=folder)
+            written = {str(p) for p in Path(folder).iterdir()}
+            if cfg.ssl_ca_cert in written:
+                cfg.ca_cert_data = Path(cfg.ssl_ca_cert).read_text(encoding="ascii")
+                cfg.ssl_ca_cert = None
+            if cfg.cert_file and cfg.key_file and {cfg.cert_file, cfg.key_file} & written:
+                context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+                context.load_cert_chain(cfg.cert_file, cfg.key_file)
+                cfg.cert_file = cfg.key_file = None
+        except (kube_config.ConfigException, OSError, ValueError, ssl.SSLError) as e:
+            raise SourceError(f"kubeconfig {path}: {e}") from e
+    api = k8s.ApiClient(cfg)
+    if context is not None:
+        if not cfg.verify_ssl:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        # The client library passes certificates to urllib3 as file paths only: hand its pool
+        # the context that already holds them.
+        pool = api.rest_client.pool_manager
+        pool.connection_pool_kw["ssl_context"] = context
+        pool.clear()
+    return api
+
+
 def connect(
     *,
     base_url_env: str,
@@ -113,6 +151,9 @@ def connect(
     base_url = env.get(base_url_env)
     if base_url:
         return Connection(_base_url_client(base_url, env.get(TOKEN_ENV)), "base URL override", base_url)
+    if cluster:
+        api, endpoint = _eks_client(cluster, region, session)
+        return Connection(api, f"EKS cluster {cluster} ({region})", endpoint)
     if env.get("KUBERNETES_SERVICE_HOST"):
         cfg = k8s.Configuration()
         try:
@@ -120,19 +161,10 @@ def connect(
         except kube_config.ConfigException as e:
             raise SourceError(f"in-cluster config: {e}") from e
         return Connection(k8s.ApiClient(cfg), "in-cluster service account", cfg.host)
-    if cluster:
-        api, endpoint = _eks_client(cluster, region, session)
-        return Connection(api, f"EKS cluster {cluster} ({region})", endpoint)
     kubeconfig = env.get(kubeconfig_env) or str(Path.home() / ".kube" / "config")
     if Path(kubeconfig.split(os.pathsep)[0]).is_file():
-        cfg = k8s.Configuration()
-        try:
-            kube_config.load_kube_config(
-                config_file=kubeconfig.split(os.pathsep)[0], client_configuration=cfg
-            )
-        except (kube_config.ConfigException, OSError) as e:
-            raise SourceError(f"kubeconfig {kubeconfig}: {e}") from e
-        return Connection(k8s.ApiClient(cfg), f"kubeconfig {kubeconfig}", cfg.host)
+        api = _kubeconfig_client(kubeconfig.split(os.pathsep)[0])
+        return Connection(api, f"kubeconfig {kubeconfig}", api.configuration.host)
     raise SourceError(
         f"no way to reach a cluster: set {base_url_env}, run in-cluster, name the EKS cluster "
         f"(alert hint or sources.eks.cluster), or provide a kubeconfig"

@@ -147,6 +147,101 @@ def test_kubeconfig_is_used_when_nothing_else_applies(tmp_path: Path) -> None:
     assert conn.method.startswith("kubeconfig") and len(items) == 1
 
 
+def _issue(name: str, issuer: tuple | None = None, *, ca: bool = False, ip: str | None = None) -> tuple:
+    """A key and certificate for `name`, signed by `issuer` (key, cert), or self-signed."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    signer_key, signer_cert = issuer or (key, None)
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(signer_cert.subject if signer_cert else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ip:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+    return key, builder.sign(signer_key, hashes.SHA256())
+
+
+def _pem(key: object, cert: object) -> tuple[bytes, bytes]:
+    from cryptography.hazmat.primitives import serialization
+
+    key_pem = key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)  # type: ignore[attr-defined]
+
+
+def test_kubeconfig_client_certificate_works_and_leaves_no_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+    import tempfile
+
+    ca = _issue("test-ca", ca=True)
+    server_key, server_cert = _pem(*_issue("127.0.0.1", ca, ip="127.0.0.1"))
+    client_key, client_cert = _pem(*_issue("sre-on-call", ca))
+    ca_pem = _pem(*ca)[1]
+    (tmp_path / "server.pem").write_bytes(server_cert + server_key)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(tmp_path / "server.pem")
+    tls.load_verify_locations(cadata=ca_pem.decode())
+    tls.verify_mode = ssl.CERT_REQUIRED  # no client certificate, no answer
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    with KubeStub([POD], tls=tls) as stub:
+        kubeconfig = tmp_path / "config"
+        kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+            f"clusters: [{{name: c, cluster: {{server: '{stub.url}', "
+            f"certificate-authority-data: {b64(ca_pem)}}}}}]\n"
+            f"users: [{{name: u, user: {{client-certificate-data: {b64(client_cert)}, "
+            f"client-key-data: {b64(client_key)}}}}}]\n"
+            "contexts: [{name: test, context: {cluster: c, user: u}}]\n"
+        )
+        conn = connect(
+            base_url_env="B", kubeconfig_env="KUBECONFIG", cluster=None, region="r",
+            env={"KUBECONFIG": str(kubeconfig)},
+        )  # fmt: skip
+        assert list(scratch.iterdir()) == []  # the CA and the client key are not on disk
+        items, _ = KubeReader(conn.api).list("Pod", Budget.of(5), namespace="x")
+        again, _ = KubeReader(conn.api).list("Pod", Budget.of(5), namespace="x")
+    assert conn.method.startswith("kubeconfig") and len(items) == len(again) == 1
+    assert list(scratch.iterdir()) == []
+
+
+def test_an_explicit_cluster_name_wins_over_running_in_cluster(aws: None) -> None:
+    conn = connect(
+        base_url_env="B",
+        kubeconfig_env="K",
+        cluster="prod-eks",
+        region="us-east-1",
+        env={"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"},
+        session=EksSession(),
+    )
+    assert conn.method == "EKS cluster prod-eks (us-east-1)"
+
+
 def test_no_way_to_reach_a_cluster_says_what_to_set(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="KUBERNETES_BASE_URL"):
         connect(
