@@ -19,10 +19,8 @@ from shared.chat.slack import SlackPlatform
 from shared.config import load_config
 from shared.contracts import AgentStatus, Trigger
 from shared.errors import SourceError
-
-chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
-pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
-from shared.sandbox.http import ServedApp  # noqa: E402
+from shared.sandbox import chat
+from shared.sandbox.http import ServedApp
 
 pytestmark = pytest.mark.functional
 

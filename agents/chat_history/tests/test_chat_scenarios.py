@@ -16,14 +16,12 @@ from agents.slack_scanner.agent import SlackScanner
 from shared.chat.discord import DiscordPlatform
 from shared.chat.slack import SlackPlatform
 from shared.config import load_config
-from shared.contracts import AgentStatus, AlertContext
+from shared.contracts import AgentStatus, AlertContext, Finding
+from shared.sandbox import chat
 from shared.sandbox.alert_context import alert_context_of
+from shared.sandbox.http import ServedApp
 from shared.sandbox.scenario import load_scenario
 from shared.sandbox.stack import with_scenario_channels
-
-chat = pytest.importorskip("shared.sandbox.chat", reason="the sandbox's chat stand-ins are not there yet")
-pytest.importorskip("shared.sandbox.slack_api", reason="the sandbox's Slack stand-in is not there yet")
-from shared.sandbox.http import ServedApp  # noqa: E402
 
 pytestmark = pytest.mark.functional
 
@@ -59,7 +57,7 @@ def test_scenario_chat_history(path: Path, fakes: dict[str, tuple[Any, str]]) ->
             config, "discord_scanner", platform=DiscordPlatform(TOKEN, discord_url)
         ),
     }
-    findings = []
+    findings: list[Finding] = []
     for agent, scanner in results.items():
         result = scanner.run(ctx, Budget.of(15))
         assert result.status is not AgentStatus.ERROR, result.errors

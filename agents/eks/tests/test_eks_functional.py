@@ -15,14 +15,11 @@ from agents.base import Budget
 from agents.eks.agent import EksScanner
 from shared.config import load_config
 from shared.contracts import AgentStatus
+from shared.sandbox import http, kube
 from shared.sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.functional
 
-kube = pytest.importorskip(
-    "shared.sandbox.kube", reason="the sandbox's fake Kubernetes API is not in this tree"
-)
-http = pytest.importorskip("shared.sandbox.http")
 
 CLUSTER_SCENARIOS = [
     p for p in sorted(SCENARIOS.glob("*.yaml")) if "eks" in load_scenario(p).expected.evidence_from
