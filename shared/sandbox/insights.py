@@ -380,6 +380,9 @@ def _sort(rows: list[Row], keys: tuple[tuple[str, bool], ...]) -> list[Row]:
     for name, descending in reversed(keys):
         present = [r for r in result if r.get(name) is not None]
         missing = [r for r in result if r.get(name) is None]
+        # Equal values ("01" and "1" are both the number 1) keep their input order, ascending and
+        # descending alike: list.sort is stable with reverse=True too. Insights documents no
+        # tie order; this one is deterministic, so `sort ... | limit` always picks the same rows.
         present.sort(key=lambda r: _natural_key(r[name]), reverse=descending)
         result = present + missing  # rows without the field come last either way
     return result

@@ -166,6 +166,27 @@ def test_sort_is_natural_numbers_after_text() -> None:
     assert messages(rows) == ["B", "a9", "a10", "9", "10"]
 
 
+# The ascending example of the `sort` page (CWL_QuerySyntax-Sort): non-numbers by Unicode chunks,
+# digit runs by length then value, then the number values.
+DOCUMENTED_ASCENDING = [
+    "!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh",
+    "0", "01", "1", "2", "3",
+]  # fmt: skip
+
+
+def test_sort_reproduces_the_documented_example_and_ties_keep_input_order() -> None:
+    shuffled = ["3", "A", "01", "@_", "5A", "#", "1", "111A", "0", "a12345hfh", "*%04", "2345_", "!:", "@"]
+    shuffled += ["A9876fghj", "0#", "2"]
+    records = [rec(i, m) for i, m in enumerate(shuffled)]
+    assert messages(run_insights("fields @message | sort @message asc", records)) == DOCUMENTED_ASCENDING
+    # descending is the reverse, except that "01" and "1" (both the number 1) stay in input order
+    descending = messages(run_insights("fields @message | sort @message desc", records))
+    assert descending == ["3", "2", "01", "1", "0", *reversed(DOCUMENTED_ASCENDING[:12])]
+    swapped = [rec(i, m) for i, m in enumerate(["1", "2", "01"])]
+    assert messages(run_insights("fields @message | sort @message asc", swapped)) == ["1", "01", "2"]
+    assert messages(run_insights("fields @message | sort @message desc", swapped)) == ["2", "1", "01"]
+
+
 def test_limit_parameter_and_statistics() -> None:
     result = execute_insights("fields @message | filter @message like /ERROR/", EVENTS, limit=2)
     assert len(result.rows) == 2
