@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from shared.chat.retry import Backoff
+from shared.chat.retry import Backoff, retry_deadline
 from shared.chat.slack import SlackPlatform
 from shared.errors import SourceError
 
@@ -260,3 +260,21 @@ def test_an_unreachable_server_is_a_source_error_after_retries() -> None:
 
     with pytest.raises(SourceError, match=r"slack chat\.postMessage"):
         chat.post("C0ALERTS", "x")
+
+
+def test_retries_end_by_the_deadline_the_caller_sets(api: FakeSlackApi) -> None:
+    # A 3 s Retry-After is within the bound, but not within the 1 s left before the deadline.
+    api.on("chat.postMessage", Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"}))
+    started = time.monotonic()
+
+    with retry_deadline(started + 1.0), pytest.raises(SourceError, match="ratelimited"):
+        slack(api).post("C0ALERTS", "investigating")
+    assert time.monotonic() - started < 1.0
+    assert len(api.calls("chat.postMessage")) == 1
+
+    api.on("chat.postMessage", Reply(503, "busy"))
+    slow_backoff = Backoff(base=2.0, cap=2.0, max_retries=2, max_retry_after=5.0)
+    started = time.monotonic()
+    with retry_deadline(started + 1.0), pytest.raises(SourceError):
+        slack(api, slow_backoff).post("C0ALERTS", "investigating")
+    assert time.monotonic() - started < 1.0  # no 1-2 s back-off started past the deadline

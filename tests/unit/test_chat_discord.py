@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from shared.chat.discord import DiscordPlatform, snowflake_at, snowflake_time
-from shared.chat.retry import Backoff
+from shared.chat.retry import Backoff, retry_deadline
 from shared.errors import SourceError
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -256,3 +257,27 @@ def test_snowflakes_and_times_convert_both_ways() -> None:
     assert snowflake_time("175928847299117063") == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
     at = datetime(2026, 11, 22, 21, 40, 5, tzinfo=UTC)
     assert snowflake_time(snowflake_at(at)) == at
+
+
+def test_retries_end_by_the_deadline_the_caller_sets() -> None:
+    fake = FakeDiscord()
+    fake.on("POST", f"/channels/{CHANNEL}/messages", httpx.Response(429, json={"retry_after": 3.0}))
+    with retry_deadline(time.monotonic() + 1.0), pytest.raises(SourceError, match="HTTP 429"):
+        fake.platform().post(CHANNEL, "investigating")
+    assert fake.sleeps == [] and len(fake.requests) == 1
+
+    fake = FakeDiscord()
+    fake.on("POST", f"/channels/{CHANNEL}/messages", httpx.Response(503))
+    with retry_deadline(time.monotonic() + 0.1), pytest.raises(SourceError, match="HTTP 503"):
+        fake.platform().post(CHANNEL, "investigating")  # a 0.5 s back-off would end past it
+    assert fake.sleeps == []
+
+    fake = FakeDiscord()  # no deadline: the same rate limit is waited out
+    fake.on(
+        "POST",
+        f"/channels/{CHANNEL}/messages",
+        httpx.Response(429, json={"retry_after": 3.0}),
+        httpx.Response(200, json={"id": "1300000000000000004"}),
+    )
+    assert fake.platform().post(CHANNEL, "report") == "1300000000000000004"
+    assert fake.sleeps == [3.0]
