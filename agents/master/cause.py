@@ -32,6 +32,7 @@ from shared.contracts import (
     AlertContext,
     Cause,
     CauseCategory,
+    EvidenceKind,
     Finding,
     Severity,
     Trigger,
@@ -65,6 +66,16 @@ _TEST_TEXT = re.compile(
     r"(?i)\b(this is (?:only )?a test|test (?:alert|notification|message|page)|\[test\]|please ignore)"
 )
 _RESOLVED_TEXT = re.compile(r"\[RESOLVED(?::\s*\d+)?\]", re.IGNORECASE)
+# A change that names what the cause's own evidence names (someone announced smtp-relay moved; the
+# errors are lookups of smtp-relay) is relevant whatever the alert named: it counts this much.
+NAMED_BY_THE_EVIDENCE = 0.6
+# A client failing to verify a server's certificate: the certificate of what it calls.
+_REMOTE_CERT = re.compile(
+    r"failed to verify certificate|certificate verify failed|unable to verify the first certificate"
+    r"|PKIX path validation failed|certificate has expired",
+    re.IGNORECASE,
+)
+_URL_HOST = re.compile(r"\b(?:https|wss|grpcs)?://(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})")
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,7 @@ def _explained(
         )
         floor = max(0.5 * support(own[0], ctx), AGREEMENT_SHARE * support(top.best, ctx))
         evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if support(f, ctx) >= floor)
-    trigger = _trigger(ctx, findings, category)
+    trigger = _trigger(ctx, _linked_to(findings, evidence), category)
     change = trigger[0].finding if trigger else None
     evidence.extend(c.finding.id for c in trigger if c.finding.id not in evidence)
     conf = confidence(top, runner_up, trigger_fits=change is not None, failed_agents=failed)
@@ -127,17 +138,26 @@ def _explained(
     others = [a for a in top.agents if a != top.best.agent]
     if others:
         summary += f" Also seen by {_join(others)}."
+    implied = Trigger.NONE
     if change is not None and change.change is not None:
         kind, ago = CHANGE_WORDS[change.change], _ago(ctx, change)
-        # One finding may report both the symptom and the change (an HPA at max under a surge).
+        said = next((c.finding for c in trigger[1:] if _announced(c.finding)), None)
+        # One finding may report both the symptom and the change (an HPA at max under a surge);
+        # then what someone announced says what the change was.
         if change.id == top.best.id:
-            summary += f" It began with {kind} {ago}."
+            summary += f" It began with {kind} {ago}" + (f": {_sentence(said.title)}" if said else ".")
         else:
             summary += f" It began after {kind} {ago}: {_sentence(change.title)}"
+    elif category is CauseCategory.CERTIFICATE_EXPIRED and (host := _remote_certificate(findings, evidence)):
+        implied = Trigger.DEPENDENCY
+        summary += (
+            f" It began when the certificate of {host}, a dependency, expired or became invalid: "
+            "calls to it fail TLS verification."
+        )
     return Decision(
         Cause(
             category=category,
-            trigger=change.change if change and change.change else Trigger.NONE,
+            trigger=change.change if change and change.change else implied,
             summary=summary,
             confidence=conf,
             evidence=tuple(dict.fromkeys(evidence)),
@@ -166,12 +186,53 @@ def _trigger(
         if (
             candidate.finding.agent not in agents
             and candidate.finding.relevance >= MIN_CITED
-            and candidate.score >= 0.5 * best.score
+            # What someone announced says what the change was: cited even when it weighs less.
+            and (candidate.score >= 0.5 * best.score or _announced(candidate.finding))
             and same_change(best, candidate)
         ):
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
+
+
+def _announced(finding: Finding) -> bool:
+    """A change a person announced in chat (rather than one a source observed)."""
+    return any(e.kind is EvidenceKind.CHAT_MESSAGE for e in finding.evidence)
+
+
+def _linked_to(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
+    """`findings`, with each weakly relevant change that names a service or host the cited evidence
+    names counted as relevant (`NAMED_BY_THE_EVIDENCE`): the alert named the workload that failed,
+    the change named what it failed to reach."""
+    ids = set(cited)
+    text = " ".join(
+        " ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]) for f in findings if f.id in ids
+    )
+    out = []
+    for f in findings:
+        names = [r for r in f.resources if len(r) >= 4 and "/" not in r]
+        if (
+            f.change not in (None, Trigger.NONE)
+            and f.id not in ids
+            and f.relevance < NAMED_BY_THE_EVIDENCE
+            and any(re.search(rf"(?<![\w\-]){re.escape(n)}(?![\w\-])", text, re.IGNORECASE) for n in names)
+        ):
+            f = f.model_copy(update={"relevance": NAMED_BY_THE_EVIDENCE})
+        out.append(f)
+    return out
+
+
+def _remote_certificate(findings: Sequence[Finding], cited: Sequence[str]) -> str | None:
+    """The host whose certificate the cited log lines fail to verify (a dependency's), if any."""
+    ids = set(cited)
+    for f in findings:
+        if f.id not in ids:
+            continue
+        for text in (e.excerpt for e in f.evidence if e.kind is EvidenceKind.LOG_LINE):
+            host = _URL_HOST.search(text)
+            if host and _REMOTE_CERT.search(text):
+                return host.group("host")
+    return None
 
 
 def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | None:
