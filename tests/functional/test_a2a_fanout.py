@@ -75,3 +75,28 @@ async def test_streaming_and_protocol_errors() -> None:
             await client.send("a", {"not": "an alert"}, timeout=5)
         with pytest.raises(TransportError, match="no transport"):
             await client.send("missing", {}, timeout=1)
+
+
+async def test_a_result_that_arrives_before_late_results_is_asked_for_is_still_yielded() -> None:
+    # The report takes a while to write and post; `slow` answers meanwhile.
+    with serve_scripted({"quick": Script(), "slow": Script(latency=0.8)}) as client:
+        fanout = FanOut(client, alert(), {"quick": 10.0, "slow": 10.0}, deadline_s=0.4, cutoff_s=5.0)
+        results = await fanout.harvest()
+        assert results["slow"].status is AgentStatus.TIMEOUT
+        await asyncio.sleep(1.0)  # stands for rendering and a slow post
+        assert fanout.pending == []
+        started = time.monotonic()
+        late = [r async for r in fanout.late_results()]
+        assert [(r.agent, r.status) for r in late] == [("slow", AgentStatus.OK)]
+        assert time.monotonic() - started < 0.5  # at once, not at the cutoff
+
+
+async def test_the_deadline_counts_from_the_investigation_start_not_the_harvest() -> None:
+    with serve_scripted({"hung": Script(hang=True)}) as client:
+        started = time.monotonic()
+        fanout = FanOut(client, alert(), {"hung": 10.0}, deadline_s=1.0, cutoff_s=1.0, started=started)
+        await asyncio.sleep(0.6)  # e.g. a slow chat API before the harvest is reached
+        results = await fanout.harvest()
+        assert time.monotonic() - started < 1.0 + 0.3
+        assert results["hung"].status is AgentStatus.TIMEOUT
+        await fanout.cancel()
