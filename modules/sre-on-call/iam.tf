@@ -263,6 +263,14 @@ data "aws_iam_policy_document" "intake" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [for name in local.intake_secret_env_names : aws_secretsmanager_secret.this[name].arn]
   }
+  dynamic "statement" {
+    for_each = contains(keys(local.bedrock_grants), local.intake_model_key) ? [1] : []
+    content {
+      sid       = "ClassifierModel"
+      actions   = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+      resources = local.bedrock_grants[local.intake_model_key]
+    }
+  }
   statement {
     sid       = "DeadLetters"
     actions   = ["sqs:SendMessage"]

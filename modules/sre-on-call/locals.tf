@@ -30,27 +30,39 @@ locals {
   master         = local.enabled_agents[local.master_id]
 
   # ---------------------------------------------------------------- models
-  # The model each agent calls, resolved as agents/llm/providers.py does (model_id_of): "none" for
+  # The model each agent calls, and the intake's optional classifier (intake.classifier_model, a
+  # whole model: no merge), resolved as agents/llm/providers.py does (model_id_of): "none" for
   # provider none, else model_id, else for bedrock Claude Haiku 4.5 through the inference profile
   # of the region's geography (us. or eu., global. elsewhere). region null means the runtime's own.
   bedrock_default_model = "anthropic.claude-haiku-4-5-20251001-v1:0"
-  agent_models = {
-    for id, agent in local.enabled_agents : id => {
-      provider = agent.model.provider
-      region   = try(coalesce(agent.model.region), null)
+  intake_model_key      = "intake-classifier" # never an agent id: those are snake_case
+  model_configs = merge(
+    { for id, agent in local.enabled_agents : id => agent.model },
+    {
+      (local.intake_model_key) = merge(
+        { provider = "none", model_id = null, region = null },
+        try({ for k, v in local.config.intake.classifier_model : k => v if v != null }, {}),
+      )
+    },
+  )
+  resolved_models = {
+    for key, model in local.model_configs : key => {
+      provider = model.provider
+      region   = try(coalesce(model.region), null)
       model_id = (
-        agent.model.provider == "none" ? "none" :
-        try(coalesce(agent.model.model_id), null) != null ? agent.model.model_id :
-        agent.model.provider != "bedrock" ? null :
+        model.provider == "none" ? "none" :
+        try(coalesce(model.model_id), null) != null ? model.model_id :
+        model.provider != "bedrock" ? null :
         format("%s.%s",
-          contains(["us", "eu"], split("-", coalesce(agent.model.region, "us-east-1"))[0])
-          ? split("-", coalesce(agent.model.region, "us-east-1"))[0] : "global",
+          contains(["us", "eu"], split("-", coalesce(model.region, "us-east-1"))[0])
+          ? split("-", coalesce(model.region, "us-east-1"))[0] : "global",
           local.bedrock_default_model,
         )
       )
     }
   }
-  bedrock_agents = { for id, model in local.agent_models : id => model if model.provider == "bedrock" }
+  agent_models   = { for id in keys(local.enabled_agents) : id => local.resolved_models[id] }
+  bedrock_models = { for key, model in local.resolved_models : key => model if model.provider == "bedrock" }
 
   # ---------------------------------------------------------------- secrets
   # Names of the environment variables that hold secrets (config.sources / config.intake, with the

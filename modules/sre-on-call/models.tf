@@ -1,6 +1,7 @@
-# What each agent's role may invoke on Bedrock: exactly the model config.yaml resolves for that
-# agent (local.agent_models, the rule of shared/config.py and agents/llm/providers.py), in the
-# region its calls go to: the model's `region`, else the runtime's own (AWS_REGION).
+# What each agent's role (and the intake's, for its classifier) may invoke on Bedrock: exactly the
+# model config.yaml resolves for it (local.resolved_models, the rule of shared/config.py and
+# agents/llm/providers.py), in the region its calls go to: the model's `region`, else the
+# runtime's own (AWS_REGION).
 
 locals {
   # Cross-region inference profile ids start with their geography.
@@ -11,14 +12,14 @@ locals {
     "au" = "ap-southeast-", "ca" = "ca-", "global" = "",
   }
 
-  bedrock_call_regions = { for id, model in local.bedrock_agents : id => coalesce(model.region, local.region) }
+  bedrock_call_regions = { for id, model in local.bedrock_models : id => coalesce(model.region, local.region) }
 
   # A profile routes to the foundation model in several regions, so both the profile (where it is
   # called) and the model (in any region; a global profile's model ARN has no region) are granted;
   # a plain model id is granted where called; an ARN (application inference profile, provisioned
   # throughput) as given.
   bedrock_grants = {
-    for id, model in local.bedrock_agents : id => (
+    for id, model in local.bedrock_models : id => (
       startswith(model.model_id, "arn:") ? [model.model_id] :
       can(regex(local.inference_profile_prefix, model.model_id)) ? concat(
         [
@@ -34,7 +35,7 @@ locals {
   # Agents calling a geography's profile from a region outside it (a us. profile from eu-west-1):
   # Bedrock refuses those calls, and the agent falls back to its deterministic findings.
   bedrock_profile_mismatches = {
-    for id, model in local.bedrock_agents : id => "${model.model_id} from ${local.bedrock_call_regions[id]}"
+    for id, model in local.bedrock_models : id => "${model.model_id} from ${local.bedrock_call_regions[id]}"
     if can(regex(local.inference_profile_prefix, model.model_id)) && !startswith(
       local.bedrock_call_regions[id],
       local.profile_geography_regions[regex(local.inference_profile_prefix, model.model_id)[0]],

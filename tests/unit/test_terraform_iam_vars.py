@@ -81,7 +81,11 @@ def test_invoke_rights_name_only_this_stacks_runtimes() -> None:
                 assert "aws_bedrockagentcore_agent_runtime." in resources, name
                 assert '"*"' not in resources
             if any(a.startswith("bedrock:Invoke") for a in actions):
-                assert statement["resources"] == "${local.bedrock_grants[each.key]}", name
+                # each agent its own model; the intake its classifier's
+                assert statement["resources"] in (
+                    "${local.bedrock_grants[each.key]}",
+                    "${local.bedrock_grants[local.intake_model_key]}",
+                ), name
     intake = {unquote(s.get("sid", "")): s for s in by_doc["intake"]}
     assert intake["SelfInvokeAsync"]["actions"] == ['"lambda:InvokeFunction"']
     assert "local.intake_function_name" in intake["SelfInvokeAsync"]["resources"][0]

@@ -12,7 +12,7 @@ import yaml
 from terraform_hcl import MODULE, ROOT, TERRAFORM, blocks, console, parse
 
 from agents.llm.providers import model_id_of
-from shared.config import parse_config
+from shared.config import ModelConfig, parse_config
 from shared.errors import ConfigError
 
 pytestmark = pytest.mark.skipif(TERRAFORM is None, reason="terraform binary not installed")
@@ -49,23 +49,33 @@ CONFIGS = {
         cloudwatch_logs={"provider": "openai", "model_id": "qwen3", "base_url": "http://vllm:8000/v1"},
     ),
     "tokyo_global_profile": config({"provider": "bedrock", "region": "ap-northeast-1"}),
+    "intake_classifier_on_bedrock": {
+        **config({"provider": "none"}),
+        "intake": {**REAL["intake"], "classifier_model": {"provider": "bedrock", "region": "eu-west-1"}},
+    },
 }
+INTAKE = "intake-classifier"  # local.intake_model_key
 
 
 def python_models(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the deployed code resolves for each enabled agent."""
+    """What the deployed code resolves for each enabled agent, and for the intake's classifier."""
     cfg = parse_config(data)
     resolved = {}
     for agent_id, agent in cfg.agents.items():
         if not agent.enabled:
             continue
         model = cfg.model_for(agent_id)
-        try:
-            model_id: str | None = model_id_of(model)
-        except ConfigError:
-            model_id = None
-        resolved[agent_id] = {"provider": model.provider, "model_id": model_id, "region": model.region}
+        resolved[agent_id] = resolve(model)
+    resolved[INTAKE] = resolve(cfg.intake.classifier_model)  # lambda_adapter/model_tier.py
     return resolved
+
+
+def resolve(model: ModelConfig) -> dict[str, Any]:
+    try:
+        model_id: str | None = model_id_of(model)
+    except ConfigError:  # openai/ollama without a model_id: nothing to grant
+        model_id = None
+    return {"provider": model.provider, "model_id": model_id, "region": model.region}
 
 
 def terraform(data: dict[str, Any], tmp_path: Path, expression: str) -> Any:
@@ -78,7 +88,7 @@ def terraform(data: dict[str, Any], tmp_path: Path, expression: str) -> Any:
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_terraform_resolves_each_agents_model_as_the_code_does(name: str, tmp_path: Path) -> None:
     data = CONFIGS[name]
-    assert terraform(data, tmp_path, "local.agent_models") == python_models(data)
+    assert terraform(data, tmp_path, "local.resolved_models") == python_models(data)
 
 
 def test_an_agent_in_eu_west_1_is_granted_the_eu_profile_there(tmp_path: Path) -> None:
@@ -97,6 +107,7 @@ def test_only_bedrock_agents_are_granted_a_model(tmp_path: Path) -> None:
     data = CONFIGS["provider_none"]
     grants = terraform(data, tmp_path, "local.bedrock_grants")
     bedrock = {aid for aid, m in python_models(data).items() if m["provider"] == "bedrock"}
+    assert INTAKE not in bedrock  # its classifier is off (provider none)
     assert set(grants) == bedrock and "prometheus" not in grants and "cloudwatch_logs" not in grants
     assert terraform(REAL, tmp_path / "real", "local.bedrock_grants") == {}  # provider none everywhere
 
@@ -174,3 +185,17 @@ def test_each_role_may_invoke_only_its_own_agents_model() -> None:
     # The shared base grants no model and no secret.
     base = str(data[("aws_iam_policy_document", "runtime_base")])
     assert "bedrock:" not in base and "secretsmanager:" not in base
+
+
+def test_the_intake_may_invoke_its_classifier_model_only(tmp_path: Path) -> None:
+    data = CONFIGS["intake_classifier_on_bedrock"]
+    grants = terraform(data, tmp_path, "local.bedrock_grants")
+    assert grants == {
+        INTAKE: [
+            f"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.{HAIKU}",
+            f"arn:aws:bedrock:*::foundation-model/{HAIKU}",
+        ]
+    }
+    intake = blocks(parse(MODULE), "data")[("aws_iam_policy_document", "intake")]
+    (model,) = [d['"statement"']["content"][0] for d in intake["dynamic"]]
+    assert model["resources"] == "${local.bedrock_grants[local.intake_model_key]}"
