@@ -1,5 +1,8 @@
 """The master's narrative: one model call over the ranked findings, checked before it is used.
 
+A second call is made only when the first answers in prose instead of the structured tool: the
+model is then asked once more with the tool forced (see `_ask`).
+
 The prompt holds the alert, the agents' status, the deterministic decision and the ranked
 findings compacted to a fixed budget (`PROMPT_TOKENS`): titles, details and evidence excerpts are
 clipped and findings past the budget are counted, not sent, so the prompt does not grow with log
@@ -226,7 +229,11 @@ def _ask(model: Any, report: IncidentReport, holder: dict[str, Any]) -> Narrativ
         description="incident narrative",
     )
     holder["agent"] = agent
-    # One call; a second turn only when the model answers in prose and must be asked for the tool.
+    # Usually one model call. turns=2 allows exactly one more, which Strands makes only when the
+    # first answer is prose instead of the Narrative tool: it asks again with the tool forced. Small
+    # local models (Ollama, vLLM) often need that; with turns=1 their narrative would be lost. Both
+    # calls run inside the same bounded time (`run_bounded`) and both are counted in the footer;
+    # a second prose answer keeps the deterministic text.
     result = agent(user_prompt(report, nonce), structured_output_model=Narrative, limits={"turns": 2})
     if result.structured_output is None:
         raise ValueError(f"no structured answer (stopped: {result.stop_reason})")

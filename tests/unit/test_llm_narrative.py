@@ -170,6 +170,13 @@ def test_a_prose_answer_gets_one_retry_for_the_structured_form() -> None:
     assert out.cause.summary == f"OOM [{OOM}]" and len(model.requests) == 2
 
 
+def test_a_model_that_keeps_answering_in_prose_is_asked_at_most_twice() -> None:
+    answer = {"category": "oom", "summary": f"OOM [{OOM}]", "evidence": [OOM]}
+    base, out, model = ask(turns=[Text("It is OOM."), Text("Really, OOM."), Output(answer)])
+    assert len(model.requests) == 2
+    assert out.cause == base.cause and out.telemetry.narrative.startswith("deterministic")
+
+
 def test_no_time_left_means_no_model_call() -> None:
     base, out, model = ask({"category": "oom", "summary": "x", "evidence": [OOM]}, seconds=0.5)
     assert model.requests == [] and out.cause == base.cause
