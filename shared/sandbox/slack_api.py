@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from shared.sandbox.chat_base import Failures, FakeChannel, FakeMessage, Post, PostLog, as_channels
 from shared.sandbox.slack_methods import Args, SlackError, SlackMethods
-from shared.sandbox.slack_store import Workspace, ts_text
+from shared.sandbox.slack_store import Workspace, ts_micros, ts_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +62,31 @@ class FakeSlackApi:
         self._posts.clear()
         self._failures.clear()
 
-    def add_message(self, channel: str, at: datetime, user: str, text: str, *, bot: bool = False) -> str:
-        """Put a message in `channel` (created when new) as if `user` had posted it at `at`; its
-        ts. A message already there with the same user, text and time is not added twice."""
+    def add_message(
+        self,
+        channel: str,
+        at: datetime,
+        user: str,
+        text: str,
+        *,
+        bot: bool = False,
+        attachments: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Put a message in `channel` (created when new) as if `user` had posted it at `at`, with
+        legacy `attachments` (an Alertmanager notification's text is empty: the alert is in them),
+        in the thread of `thread_ts` when given; its ts. A message already there with the same user,
+        text and time is not added twice."""
         ws = self.workspace
         with ws.lock:
             found = ws.channel(channel) or ws.add_channel(FakeChannel(channel, channel))
             same = ws.find_same(found.id, at, user, text)
-            us = same if same is not None else ws.add(found.id, FakeMessage(at, user, text, bot))
+            if same is not None:
+                return ts_text(same)
+            parent = ws.root_of(found, ts_micros(thread_ts)) if thread_ts else None
+            us = ws.add(found.id, FakeMessage(at, user, text, bot), parent=parent)
+            if attachments:
+                found.messages[us].attachments = [dict(a) for a in attachments]
         return ts_text(us)
 
     @property

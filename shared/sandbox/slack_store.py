@@ -49,6 +49,8 @@ class SlackMessage:
     bot: bool = False
     blocks: list[dict[str, Any]] | None = None
     parent: int | None = None  # the thread's parent ts (µs) when this is a reply
+    # Legacy attachments, as Alertmanager's Slack notifications carry the alert (with an empty text).
+    attachments: list[dict[str, Any]] | None = None
     replies: list[int] = field(default_factory=list)  # sorted
     edited: tuple[str, int] | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
@@ -189,6 +191,8 @@ class Workspace:
             body["bot_profile"] = {"id": bot_id, "name": name, "app_id": body["app_id"], "team_id": TEAM_ID}
         if message.blocks:
             body["blocks"] = message.blocks
+        if message.attachments:
+            body["attachments"] = message.attachments
         if message.edited is not None:
             body["edited"] = {"user": message.edited[0], "ts": ts_text(message.edited[1])}
         if message.parent is not None:

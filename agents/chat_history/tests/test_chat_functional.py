@@ -4,8 +4,10 @@ loopback: pagination, threads, names and permalinks over the real wire format.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +15,14 @@ import pytest
 from agents.base import Budget
 from agents.discord_scanner.agent import DiscordScanner
 from agents.master.context import build_alert_context
+from agents.master.synthesis import synthesize
 from agents.slack_scanner.agent import SlackScanner
 from shared.chat.discord import DiscordPlatform
 from shared.chat.slack import SlackPlatform
 from shared.config import load_config
 from shared.contracts import AgentStatus, Trigger
 from shared.errors import SourceError
+from shared.render.markdown import render_markdown
 from shared.sandbox import chat
 from shared.sandbox.http import ServedApp
 
@@ -28,6 +32,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 SLACK_TOKEN = "xoxb-sandbox-0123456789abcdef"
 DISCORD_TOKEN = "sandbox.discord-token-for-tests"
 GUILD = "1000000000000000000"
+EVENTS = Path(__file__).resolve().parents[3] / "tests" / "events"
 
 
 def ago(minutes: float) -> datetime:
@@ -213,3 +218,46 @@ def test_a_discord_channel_name_is_resolved_in_the_configured_guild() -> None:
     assert (deploy.evidence[0].url or "").startswith(
         f"https://discord.com/channels/{GUILD}/1100000000000000002/"
     )
+
+
+def test_an_earlier_alertmanager_notification_and_its_fix_reach_the_report() -> None:
+    """Alertmanager's Slack notification has an empty text: the alert is in its attachments. An
+    earlier firing posted that way, and the thread reply saying what fixed it, reach the report."""
+    canonical = json.loads((EVENTS / "slack_bot_alert_message.json").read_text(encoding="utf-8"))
+    attachments = canonical["event"]["attachments"]
+    fake = chat.FakeSlackApi(
+        [chat.FakeChannel("C0ALERTS", "alerts-prod", [chat.FakeMessage(ago(30), "U0ANA", "lunch?")])],
+        users={"U0ANA": "ana"},
+        token=SLACK_TOKEN,
+    )
+    earlier = fake.add_message("C0ALERTS", ago(200), "U0ALERTMGR", "", bot=True, attachments=attachments)
+    fake.add_message("C0ALERTS", ago(190), "U0ANA", "looking", thread_ts=earlier)
+    fake.add_message(
+        "C0ALERTS",
+        ago(170),
+        "U0ANA",
+        "fixed by raising the checkout memory limit to 512Mi",
+        thread_ts=earlier,
+    )
+    alert = fake.add_message("C0ALERTS", ago(2), "U0ALERTMGR", "", bot=True, attachments=attachments)
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        thread_id=alert,
+        received_at=ago(2),
+        text=attachments[0]["fallback"] + "\n" + attachments[0]["text"],
+    )
+    with ServedApp(fake.app) as served:
+        platform = SlackPlatform(SLACK_TOKEN, f"{served.url}/api/")
+        history = platform.history("C0ALERTS", limit=10)
+        result = SlackScanner(load_config(), "slack_scanner", platform=platform).run(ctx, Budget.of(15))
+    # Read back as a person sees it: the empty text, then the attachment.
+    notice = next(m for m in history.messages if m.id == earlier)
+    assert notice.bot and notice.text.startswith("[FIRING:1] KubePodCrashLooping shop (checkout critical)")
+    firing = next(f for f in result.findings if f.id == "slack_scanner:earlier-firing:KubePodCrashLooping")
+    assert firing.title.startswith("KubePodCrashLooping fired before: 1 time(s) in the last 3 h, latest at ")
+    assert "the thread says: “fixed by raising the checkout memory limit to 512Mi”" in firing.title
+    assert any(f"/p{earlier.replace('.', '')}" in (e.url or "") for e in firing.evidence)
+    posted = render_markdown(synthesize(ctx, [result]))
+    assert "KubePodCrashLooping fired before" in posted
+    assert "fixed by raising the checkout memory limit to 512Mi" in posted
