@@ -16,11 +16,9 @@ import dataclasses
 import json
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +50,12 @@ from shared.sandbox.procs import free_port
 from shared.sandbox.prometheus import PrometheusSandbox
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import Scenario
+from shared.sandbox.settings import SandboxSecrets, secret_values, with_scenario_channels
 from shared.sandbox.slack_api import FakeSlackApi
 from shared.secrets import SUFFIX as SECRET_ARN_SUFFIX
-from shared.secrets import hydrate_secrets, secret_env_names
+from shared.secrets import hydrate_secrets
+
+__all__ = ["Played", "ReportTimeout", "Sandbox", "SandboxSecrets", "with_scenario_channels"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,54 +75,6 @@ class ReportTimeout(SreOnCallError):
     def __init__(self, message: str, seconds: float) -> None:
         super().__init__(message)
         self.seconds = seconds
-
-
-@dataclass(frozen=True)
-class SandboxSecrets:
-    """Made fresh for every sandbox; never printed."""
-
-    slack_token: str
-    slack_signing_secret: str
-    discord_token: str
-    discord_signing_key: str  # Ed25519 seed, hex
-    discord_public_key: str
-    alertmanager_token: str
-    kube_token: str
-
-    @classmethod
-    def generate(cls) -> SandboxSecrets:
-        from nacl.signing import SigningKey
-
-        key = SigningKey.generate()
-        return cls(
-            slack_token=f"xoxb-sandbox-{secrets.token_hex(12)}",
-            slack_signing_secret=secrets.token_hex(16),
-            discord_token=f"sandbox.{secrets.token_urlsafe(24)}",
-            discord_signing_key=key.encode().hex(),
-            discord_public_key=key.verify_key.encode().hex(),
-            alertmanager_token=secrets.token_urlsafe(18),
-            kube_token=secrets.token_urlsafe(18),
-        )
-
-
-def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> AppConfig:
-    """The config a team would write for these scenarios: every chat channel a scenario holds is a
-    channel the bot is in and the chat scanners may read (SCENARIOS.md: "the bot is a member of
-    every channel listed here")."""
-    slack = list(config.sources.slack.channels)
-    discord = list(config.sources.discord.channels)
-    for scenario in scenarios:
-        if scenario.sources.slack:
-            slack += [c.id for c in scenario.sources.slack.channels if c.id not in slack]
-        if scenario.sources.discord:
-            discord += [c.id for c in scenario.sources.discord.channels if c.id not in discord]
-    sources = config.sources.model_copy(
-        update={
-            "slack": config.sources.slack.model_copy(update={"channels": slack}),
-            "discord": config.sources.discord.model_copy(update={"channels": discord}),
-        }
-    )
-    return config.model_copy(update={"sources": sources})
 
 
 class Sandbox:
@@ -181,18 +134,6 @@ class Sandbox:
         self.start_seconds = time.monotonic() - started
         return self
 
-    def _secret_values(self) -> dict[str, str]:
-        """The value of each env var config.yaml names as a secret."""
-        sources, intake, s = self.config.sources, self.config.intake, self.secrets
-        values = {
-            sources.slack.bot_token_env: s.slack_token,
-            sources.slack.signing_secret_env: s.slack_signing_secret,
-            sources.discord.bot_token_env: s.discord_token,
-            sources.discord.public_key_env: s.discord_public_key,
-            intake.alertmanager_token_env: s.alertmanager_token,
-        }
-        return {name: values[name] for name in secret_env_names(self.config)}
-
     def _environment(self, urls: dict[str, str]) -> dict[str, str]:
         """What every process gets. Secrets are not in it: only where to read them
         (`<NAME>_SECRET_ARN`), as the Terraform module sets them."""
@@ -247,7 +188,10 @@ class Sandbox:
         create_bucket(self.moto.url, TRACE_BUCKET, self.region)
         stored = put_secrets(
             self.moto.url,
-            {f"{SECRET_PREFIX}{name}": value for name, value in self._secret_values().items()},
+            {
+                f"{SECRET_PREFIX}{name}": value
+                for name, value in secret_values(self.config, self.secrets).items()
+            },
             self.region,
         )
         self.secret_arns = {name.removeprefix(SECRET_PREFIX): arn for name, arn in stored.items()}

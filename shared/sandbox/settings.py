@@ -1,0 +1,74 @@
+"""What a sandbox is configured with: fresh secrets, the config a team would write for the
+scenarios it plays, and which env var holds which secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.config import AppConfig
+from shared.sandbox.scenario import Scenario
+from shared.secrets import secret_env_names
+
+
+@dataclass(frozen=True)
+class SandboxSecrets:
+    """Made fresh for every sandbox; never printed."""
+
+    slack_token: str
+    slack_signing_secret: str
+    discord_token: str
+    discord_signing_key: str  # Ed25519 seed, hex
+    discord_public_key: str
+    alertmanager_token: str
+    kube_token: str
+
+    @classmethod
+    def generate(cls) -> SandboxSecrets:
+        from nacl.signing import SigningKey
+
+        key = SigningKey.generate()
+        return cls(
+            slack_token=f"xoxb-sandbox-{secrets.token_hex(12)}",
+            slack_signing_secret=secrets.token_hex(16),
+            discord_token=f"sandbox.{secrets.token_urlsafe(24)}",
+            discord_signing_key=key.encode().hex(),
+            discord_public_key=key.verify_key.encode().hex(),
+            alertmanager_token=secrets.token_urlsafe(18),
+            kube_token=secrets.token_urlsafe(18),
+        )
+
+
+def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> AppConfig:
+    """The config a team would write for these scenarios: every chat channel a scenario holds is a
+    channel the bot is in and the chat scanners may read (SCENARIOS.md: "the bot is a member of
+    every channel listed here")."""
+    slack = list(config.sources.slack.channels)
+    discord = list(config.sources.discord.channels)
+    for scenario in scenarios:
+        if scenario.sources.slack:
+            slack += [c.id for c in scenario.sources.slack.channels if c.id not in slack]
+        if scenario.sources.discord:
+            discord += [c.id for c in scenario.sources.discord.channels if c.id not in discord]
+    sources = config.sources.model_copy(
+        update={
+            "slack": config.sources.slack.model_copy(update={"channels": slack}),
+            "discord": config.sources.discord.model_copy(update={"channels": discord}),
+        }
+    )
+    return config.model_copy(update={"sources": sources})
+
+
+def secret_values(config: AppConfig, made: SandboxSecrets) -> dict[str, str]:
+    """The value of each env var config.yaml names as a secret (what the sandbox stores in its
+    Secrets Manager)."""
+    sources, intake = config.sources, config.intake
+    values = {
+        sources.slack.bot_token_env: made.slack_token,
+        sources.slack.signing_secret_env: made.slack_signing_secret,
+        sources.discord.bot_token_env: made.discord_token,
+        sources.discord.public_key_env: made.discord_public_key,
+        intake.alertmanager_token_env: made.alertmanager_token,
+    }
+    return {name: values[name] for name in secret_env_names(config)}
