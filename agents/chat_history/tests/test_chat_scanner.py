@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from agents.base import Budget
 from agents.chat_history.reader import Limits
@@ -360,23 +361,14 @@ def test_in_model_mode_the_tools_read_the_alerts_own_channel() -> None:
 
 
 def test_discord_channel_names_need_a_guild_in_config(tmp_path: Path) -> None:
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     path = tmp_path / "config.yaml"
-    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: []",
-            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: ['#deploys']",
-        ),
-        encoding="utf-8",
-    )
+    raw["sources"]["discord"]["channels"] = ["#deploys"]
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sources\.discord\.channels: .*'#deploys' is a channel name"):
         load_config(path)
-    path.write_text(
-        text.replace(
-            "    public_key_env: DISCORD_PUBLIC_KEY\n    channels: []",
-            "    public_key_env: DISCORD_PUBLIC_KEY\n    guild_id: '1000000000000000000'\n"
-            "    channels: ['#deploys', '1100000000000000002']",
-        ),
-        encoding="utf-8",
+    raw["sources"]["discord"].update(
+        guild_id="1000000000000000000", channels=["#deploys", "1100000000000000002"]
     )
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     assert load_config(path).sources.discord.channels == ["#deploys", "1100000000000000002"]
