@@ -63,6 +63,16 @@ def _pull_error(message: str) -> str:
     return short(message.rsplit(": ", 1)[-1] if ": " in message else message, 120)
 
 
+def _runtime_error(message: str) -> str:
+    """The container runtime's own words at the end of its wrapped error: `failed to create
+    containerd task: ... unable to start container process: exec: "/app": ... no such file or
+    directory: unknown` -> `exec: "/app": ... no such file or directory`."""
+    for marker in ("container process: ", "OCI runtime create failed: "):
+        if marker in message:
+            return message.rsplit(marker, 1)[1].removesuffix(": unknown")
+    return message
+
+
 def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> str:
     """The facts first: reason, pod and container, the numbers; the group size; then the message."""
     where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "") + others
@@ -92,7 +102,7 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
             f"{p.reason}: {where} cannot pull image {o.image_ref(p.image or '?')}: {_pull_error(p.message)}"
         )
     if p.kind in {"config-error", "create-error"}:
-        return f"{p.reason}: {where}: {short(p.message, 140)}"
+        return f"{p.reason}: {where}: {short(_runtime_error(p.message), 140)}"
     if p.kind == "pending":
         return f"Pending ({p.reason}): {where}: {short(p.message.split('. preemption:')[0], 150)}"
     if p.kind in {"volume", "sandbox"}:

@@ -190,6 +190,18 @@ def test_create_container_error_is_bad_config() -> None:
     assert finding.cause_hint is CauseCategory.BAD_CONFIG and "/app/run" in finding.title
 
 
+def test_create_container_error_title_keeps_the_runtime_answer_of_a_long_wrapped_error() -> None:
+    message = (
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        'runc create failed: unable to start container process: exec: "/usr/local/bin/billing-worker": '
+        "stat /usr/local/bin/billing-worker: no such file or directory: unknown"
+    )
+    broken = pod("worker-5d4c3b2a1-zxcvb", statuses=[waiting("CreateContainerError", message)])
+    [finding] = by_prefix(run([broken]), "eks:pod-create-error:")
+    assert "stat /usr/local/bin/billing-worker: no such file or directory" in finding.title
+    assert "containerd task" not in finding.title and message in finding.detail
+
+
 def test_pending_pod_quotes_the_scheduler_and_escalates_when_stuck() -> None:
     message = (
         "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No victims."
