@@ -41,6 +41,11 @@ LINES = [
         'pods is forbidden: User "system:serviceaccount:shop:default" cannot list resource',
         C.PERMISSION_DENIED,
     ),
+    ('FATAL:  password authentication failed for user "orders_app"', C.PERMISSION_DENIED),
+    (
+        "ERROR 1045 (28000): Access denied for user 'app'@'10.0.3.7' (using password: YES)",
+        C.PERMISSION_DENIED,
+    ),
     ("x509: certificate has expired or is not yet valid", C.CERTIFICATE_EXPIRED),
     ("javax.net.ssl.SSLHandshakeException: PKIX path validation failed", C.CERTIFICATE_EXPIRED),
     ("dial tcp: lookup db.internal on 172.20.0.10:53: no such host", C.NETWORK_FAILURE),
