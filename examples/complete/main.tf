@@ -43,6 +43,18 @@ variable "vpc_security_group_ids" {
   default     = []
 }
 
+variable "config_path" {
+  description = "The sre-on-call config.yaml the stack is built from, relative to this directory (the file scripts/build_lambda.py packs into the intake zip)."
+  type        = string
+  default     = "../../config.yaml"
+}
+
+variable "lambda_package_path" {
+  description = "The intake Lambda zip scripts/build_lambda.py builds, relative to this directory (the default is its default output)."
+  type        = string
+  default     = "../../build/lambda.zip"
+}
+
 variable "alarm_email" {
   description = "E-mail address that receives the stack's alarms (empty: none)."
   type        = string
@@ -52,9 +64,9 @@ variable "alarm_email" {
 module "sre_on_call" {
   source = "../../modules/sre-on-call"
 
-  config_path            = "${path.root}/../../config.yaml"
+  config_path            = var.config_path
   image_tag              = var.image_tag
-  lambda_package_path    = "${path.root}/../../build/lambda.zip"
+  lambda_package_path    = var.lambda_package_path
   vpc_subnet_ids         = var.vpc_subnet_ids
   vpc_security_group_ids = var.vpc_security_group_ids
   alarm_email            = var.alarm_email
