@@ -6,7 +6,8 @@
 locals {
   # Cross-region inference profile ids start with their geography.
   inference_profile_prefix = "^(us|us-gov|eu|apac|jp|au|ca|global)\\."
-  # The regions whose callers may use each geography's profiles (global: any).
+  # The region names each geography's profiles may be called from, by prefix (global: any). The
+  # prefixes are lenient (ap-northeast- also covers Seoul): the check below warns, it never blocks.
   profile_geography_regions = {
     "us" = "us-", "us-gov" = "us-gov-", "eu" = "eu-", "apac" = "ap-", "jp" = "ap-northeast-",
     "au" = "ap-southeast-", "ca" = "ca-", "global" = "",
