@@ -91,6 +91,27 @@ class LocalDispatcher:
         self._running.add(future)
         future.add_done_callback(self._running.discard)
 
+    def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+        """Run `investigate(ctx)` on the loop and wait for it: the text of the report it returns."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise HandOffError("the local dispatcher has no running event loop")
+        async def run() -> Any:
+            return await self._investigate(ctx)
+
+        future = asyncio.run_coroutine_threadsafe(run(), loop)
+        try:
+            report = future.result(timeout=timeout_s)
+        except concurrent.futures.TimeoutError as e:
+            future.cancel()
+            raise HandOffError(f"no report within {timeout_s:g} s") from e
+        except Exception as e:
+            raise HandOffError(f"the investigation failed: {type(e).__name__}") from e
+        text = getattr(report, "posted_text", None)
+        if not text:
+            raise HandOffError("the investigation returned no report text")
+        return str(text)
+
     async def _run(self, ctx: AlertContext) -> None:
         try:
             await self._investigate(ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shared.errors import SreOnCallError
 
@@ -31,6 +31,19 @@ class HandOffError(Retryable):
 class Dispatcher(Protocol):
     def dispatch(self, ctx: AlertContext) -> None:
         """Start the investigation of `ctx` (without waiting for its report). Raises on failure."""
+        ...
+
+
+@runtime_checkable
+class ReportingDispatcher(Protocol):
+    """A dispatcher that can also run an investigation to its end and give back the report's text:
+    for a snapshot the bot cannot post in the channel, which goes back through Slack's response_url."""
+
+    def dispatch(self, ctx: AlertContext) -> None: ...
+
+    def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+        """Run the investigation of `ctx` and return the text of its report (the master's own posts
+        may fail meanwhile). Raises `HandOffError` on failure or after `timeout_s`."""
         ...
 
 

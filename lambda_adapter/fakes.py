@@ -28,6 +28,7 @@ from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from lambda_adapter.worker import Worker
 from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
 from shared.contracts import AlertContext
+from shared.errors import SourceError
 
 
 @dataclass
@@ -45,6 +46,21 @@ class RecordingDispatcher:
                 raise ConnectionError("the master is unreachable")
             self.contexts.append(ctx)
 
+    def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+        """As if the master ran the investigation to its end: records it, returns a report text."""
+        self.dispatch(ctx)
+        return f"*Snapshot* {ctx.investigation_id}: cluster, logs, alerts and chat looked at."
+
+
+@dataclass
+class RecordingPoster:
+    """A `ResponseUrlPoster` that records what was posted to which Slack response_url."""
+
+    posted: list[tuple[str, str]] = field(default_factory=list)
+
+    def post(self, url: str, text: str) -> None:
+        self.posted.append((url, text))
+
 
 @dataclass
 class Posted:
@@ -61,6 +77,8 @@ class MemoryChat:
         self.name = name
         self.messages: dict[str, list[ChatMessage]] = {k: list(v) for k, v in (messages or {}).items()}
         self.posted: list[Posted] = []
+        # A Slack error code every post fails with (`not_in_channel`: the bot is not a member).
+        self.refuse: str | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -88,6 +106,8 @@ class MemoryChat:
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
+        if self.refuse:
+            raise SourceError(f"{self.name} chat.postMessage: {self.refuse}")
         with self._lock:
             number = next(self._ids)
             message_id = f"{1_800_000_000 + number}.000100" if self.name == "slack" else str(10**18 + number)
@@ -198,6 +218,7 @@ class Harness:
         # `chats`: real clients (against a fake API) used instead of the in-memory ones.
         self.clients: dict[str, ChatPlatform] = {**self.chats, **(chats or {})}
         self.responder = RecordingResponder()
+        self.poster = RecordingPoster()
         self.worker = Worker(
             settings=self.settings,
             dedup=self.dedup,
@@ -208,6 +229,7 @@ class Harness:
             clock=self.clock,
             thread_wait_seconds=0.0,
             sleep=lambda _s: None,
+            response_poster=self.poster,
         )
         self.jobs = InlineJobs(run=self.worker.run if run_jobs else None)
         self.intake = Intake(

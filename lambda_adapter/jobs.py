@@ -59,6 +59,8 @@ class InvestigateJob(JobModel):
     root_text: str | None = None
     # The verdict was unsure and a model tier exists: ask it before investigating.
     recheck: bool = False
+    # Slack slash command: where the snapshot goes when the bot cannot post in the channel.
+    response_url: str | None = Field(default=None, repr=False)
     # Released if the hand-off fails, so the next delivery investigates.
     claims: tuple[str, ...] = ()
     # Records that learn the thread id once it is known.

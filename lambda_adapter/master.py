@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 Send = Callable[[bytes, str], bytes]  # (JSON-RPC request, session id) -> JSON-RPC response
 
 
-def envelope(ctx: AlertContext) -> bytes:
-    """The JSON-RPC 2.0 `message/send` request (A2A protocol 0.3) for one investigation."""
+def envelope(ctx: AlertContext, *, blocking: bool = False) -> bytes:
+    """The JSON-RPC 2.0 `message/send` request (A2A protocol 0.3) for one investigation; blocking,
+    the answer is the completed task with the report."""
     request = {
         "jsonrpc": "2.0",
         "id": f"intake-{ctx.investigation_id}",
@@ -37,7 +38,7 @@ def envelope(ctx: AlertContext) -> bytes:
                 "messageId": str(uuid.uuid4()),
                 "parts": [{"kind": "data", "data": {"alert": ctx.model_dump(mode="json")}}],
             },
-            "configuration": {"blocking": False},
+            "configuration": {"blocking": blocking},
         },
     }
     return json.dumps(request).encode("utf-8")
@@ -49,20 +50,40 @@ def session_id(ctx: AlertContext) -> str:
 
 
 class MasterDispatcher:
-    def __init__(self, send: Send) -> None:
+    """`send` hands off without waiting; `wait_send` (when given) waits for the report."""
+
+    def __init__(self, send: Send, wait_send: Send | None = None) -> None:
         self._send = send
+        self._wait_send = wait_send
 
     def dispatch(self, ctx: AlertContext) -> None:
-        raw = self._send(envelope(ctx), session_id(ctx))
-        try:
-            answer = json.loads(raw)
-        except ValueError as e:
-            raise HandOffError("the master answered something that is not JSON") from e
-        error = answer.get("error") if isinstance(answer, dict) else None
-        if error is not None or not isinstance(answer, dict) or "result" not in answer:
-            message = error.get("message") if isinstance(error, dict) else "no result"
-            raise HandOffError(f"the master refused the investigation: {message}")
+        _result(self._send(envelope(ctx), session_id(ctx)))
         logger.info("investigation=<%s> | handed to the master", ctx.investigation_id)
+
+    def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+        """Blocking `message/send`: the completed task's report text (its `posted_text`)."""
+        if self._wait_send is None:
+            raise HandOffError("this dispatcher cannot wait for a report")
+        result = _result(self._wait_send(envelope(ctx, blocking=True), session_id(ctx)))
+        for artifact in result.get("artifacts") or []:
+            for part in artifact.get("parts") or []:
+                report = (part.get("data") or {}).get("report") if part.get("kind") == "data" else None
+                if isinstance(report, dict) and report.get("posted_text"):
+                    return str(report["posted_text"])
+        state = (result.get("status") or {}).get("state")
+        raise HandOffError(f"the master's task ended {state or 'without a state'} and no report")
+
+
+def _result(raw: bytes) -> dict[str, Any]:
+    try:
+        answer = json.loads(raw)
+    except ValueError as e:
+        raise HandOffError("the master answered something that is not JSON") from e
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if error is not None or not isinstance(answer, dict) or not isinstance(answer.get("result"), dict):
+        message = error.get("message") if isinstance(error, dict) else "no result"
+        raise HandOffError(f"the master refused the investigation: {message}")
+    return answer["result"]  # type: ignore[no-any-return]
 
 
 def agentcore_send(runtime_arn: str, client: Any) -> Send:
@@ -107,6 +128,7 @@ def a2a_dispatcher(
     environment, else its local A2A port on 127.0.0.1."""
     env = os.environ if environ is None else environ
     master = config.agents[config.master_id]
+    wait_s = config.defaults.snapshot_deadline_seconds + 30
     arn = env.get(master.runtime_arn_env)
     if arn:
         if client_factory is None:
@@ -114,13 +136,17 @@ def a2a_dispatcher(
             from botocore.config import Config
 
             def client_factory(**kwargs: Any) -> Any:
+                # Long enough for a snapshot's blocking call; a hand-off answers in milliseconds.
                 return boto3.client(
-                    "bedrock-agentcore", config=Config(read_timeout=30, retries={"max_attempts": 2}), **kwargs
+                    "bedrock-agentcore",
+                    config=Config(read_timeout=wait_s, retries={"max_attempts": 2}),
+                    **kwargs,
                 )
 
         region = env.get("AWS_REGION") or config.sources.aws.region
-        return MasterDispatcher(agentcore_send(arn, client_factory(region_name=region)))
+        send = agentcore_send(arn, client_factory(region_name=region))
+        return MasterDispatcher(send, wait_send=send)
     # The sandbox runs agents on free ports and says where in $SRE_AGENT_URLS (shared.a2a reads it too).
     overrides = json.loads(env.get("SRE_AGENT_URLS") or "{}")
-    url = overrides.get(config.master_id) or f"http://127.0.0.1:{master.port}"
-    return MasterDispatcher(http_send(f"{url.rstrip('/')}/"))
+    url = f"{(overrides.get(config.master_id) or f'http://127.0.0.1:{master.port}').rstrip('/')}/"
+    return MasterDispatcher(http_send(url), wait_send=http_send(url, timeout=wait_s))

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from shared.config import AppConfig
 
 DEFAULT_DISCORD_API = "https://discord.com/api/v10"
+# Slack's response_url for a slash command; anything else is not followed (it came signed, but
+# the intake posts a report there).
+SLACK_RESPONSE_URL_PREFIX = "https://hooks.slack.com/"
 # A second /sre-snapshot in the same channel within this many seconds joins the first.
 SNAPSHOT_WINDOW_SECONDS = 30
 # An Alertmanager group holds its investigation until it resolves (or this long at most).
@@ -43,6 +46,9 @@ class IntakeSettings:
     cluster_default: str | None = None
     region: str | None = None
     discord_api_base: str = DEFAULT_DISCORD_API
+    # The master posts a snapshot by then (`defaults.snapshot_deadline_seconds`).
+    snapshot_deadline_seconds: float = 25.0
+    response_url_prefix: str = SLACK_RESPONSE_URL_PREFIX
 
     @property
     def delivery_seconds(self) -> float:
@@ -67,4 +73,5 @@ class IntakeSettings:
             cluster_default=sources.eks.cluster,
             region=sources.aws.region,
             discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
+            snapshot_deadline_seconds=config.defaults.snapshot_deadline_seconds,
         )

@@ -40,8 +40,13 @@ ALREADY = "I am already investigating this alert in this thread; I will not star
 REPOSTED = "The same alert was posted again in the channel; it is covered by this investigation."
 SNAPSHOT_ACK = (
     "Taking a snapshot of the estate (cluster, logs, alerts, chat); "
-    "the report follows in this channel within 30 s."
+    "the report follows in this channel within {seconds} s."
 )
+SNAPSHOT_ROOT = (
+    ":camera_with_flash: Snapshot of the estate, requested by {who}: the report follows in this thread."
+)
+# Slack's response_url takes the snapshot, by then past the deadline, when the bot cannot post.
+SNAPSHOT_MARGIN_SECONDS = 5
 SNAPSHOT_BUSY = "A snapshot of this channel is already on its way."
 _AUTO_SUBTYPES = (None, "bot_message")
 
@@ -211,7 +216,16 @@ def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     alert = intake.new_alert(
         Platform.SLACK, command.channel_id, subject, text=command.text.strip(), mode="snapshot"
     )
-    job = InvestigateJob(alert=alert, chat="slack", addressed=True)
+    response_url = command.response_url or ""
+    job = InvestigateJob(
+        alert=alert,
+        chat="slack",
+        addressed=True,
+        # The bot starts the snapshot's thread: when it cannot post in this channel, the snapshot
+        # goes back through the command's response_url instead (see `Worker`).
+        root_text=SNAPSHOT_ROOT.format(who=f"<@{command.user_id}>" if command.user_id else "someone"),
+        response_url=response_url if response_url.startswith(intake.settings.response_url_prefix) else None,
+    )
     delivery = keys.delivery("slack-command", command.trigger_id) if command.trigger_id else None
     outcome = intake.gate.admit(
         Candidate(
@@ -219,5 +233,8 @@ def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
         )
     )
     if outcome is Outcome.STARTED:
-        return WebhookResponse.json(200, {"response_type": "in_channel", "text": SNAPSHOT_ACK})
+        seconds = round(intake.settings.snapshot_deadline_seconds) + SNAPSHOT_MARGIN_SECONDS
+        return WebhookResponse.json(
+            200, {"response_type": "in_channel", "text": SNAPSHOT_ACK.format(seconds=seconds)}
+        )
     return WebhookResponse.json(200, {"response_type": "ephemeral", "text": SNAPSHOT_BUSY})

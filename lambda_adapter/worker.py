@@ -17,14 +17,14 @@ from datetime import UTC, datetime, timedelta
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
 from lambda_adapter.dedup import DedupStore, Record, release_all
-from lambda_adapter.dispatch import Dispatcher
+from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
-from lambda_adapter.followup import InteractionResponder
+from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
 from lambda_adapter.jobs import InteractionRef, InvestigateJob, ReplyJob
 from lambda_adapter.settings import ALERT_GROUP_SECONDS, SNAPSHOT_WINDOW_SECONDS, IntakeSettings
 from shared.chat.base import ChatMessage, ChatPlatform
 from shared.contracts import AlertContext
-from shared.errors import SreOnCallError
+from shared.errors import SourceError, SreOnCallError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,17 @@ LATEST_ALERT_SCAN = 25
 HAND_OFF_FAILED = (
     "I could not start the investigation of this alert; send it again (or react again) to retry."
 )
+NOT_IN_CHANNEL_HINT = (
+    "_I am not a member of this channel, so this came back through your command: "
+    "`/invite` me to get reports in threads here._"
+)
+NOT_IN_CHANNEL = "I cannot post in this channel. `/invite` me here, then run the command again."
+# Slack's codes for "the bot cannot post there": then a snapshot goes back through response_url.
+CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+
+
+def cannot_post(error: SourceError) -> bool:
+    return any(code in str(error) for code in CANNOT_POST)
 
 
 class JobFailed(Exception):
@@ -80,6 +91,7 @@ class Worker:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     # Lambda: raise `JobError` on a failure, so the invocation fails (dead-letter queue, alarm).
     raise_failures: bool = False
+    response_poster: ResponseUrlPoster = field(default_factory=SlackResponseUrl)
 
     def run(self, job: InvestigateJob | ReplyJob) -> bool:
         """Run one job; True when it did what it was for."""
@@ -186,7 +198,12 @@ class Worker:
                     update={"claims": (*job.claims, claim.key), "records": (*job.records, claim.key)}
                 )
             elif job.root_text:
-                thread = chat.post(alert.channel, job.root_text)
+                try:
+                    thread = chat.post(alert.channel, job.root_text)
+                except SourceError as e:
+                    if job.response_url is None or not cannot_post(e):
+                        raise
+                    return self._report_to_response_url(job, job.response_url)
                 job = _with_alert(job, thread_id=thread)
                 job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
@@ -215,6 +232,22 @@ class Worker:
         where = "in this thread" if thread else "in this channel"
         noun = "snapshot" if alert.mode == "snapshot" else "investigation"
         self._complete(job.interaction, f"Started the {noun}; the report follows {where}.")
+        return True
+
+    def _report_to_response_url(self, job: InvestigateJob, url: str) -> bool:
+        """The bot cannot post in this channel: run the snapshot to its end and post its report
+        through the slash command's response_url, with how to let the bot in."""
+        ctx = build_context(job, self.settings)
+        if not isinstance(self.dispatcher, ReportingDispatcher):
+            self.response_poster.post(url, NOT_IN_CHANNEL)
+            release_all(self.dedup, job.claims)
+            return False
+        logger.info(
+            "investigation=<%s> | the bot cannot post in the channel; the report goes to the response_url",
+            ctx.investigation_id,
+        )
+        text = self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30)
+        self.response_poster.post(url, f"{text}\n\n{NOT_IN_CHANNEL_HINT}")
         return True
 
     def _claim_root(self, job: InvestigateJob, platform: str, thread: str) -> InvestigateJob:

@@ -79,6 +79,8 @@ class Defaults(Strict):
     late_cutoff_seconds: float = Field(default=180.0, gt=0, le=3600)
     agent_budget_seconds: float = Field(default=45.0, gt=0, le=900)
     investigation_window_minutes: int = Field(default=60, gt=0, le=24 * 60)
+    # /sre-snapshot: the snapshot is posted by then (the slash command's ack promises 30 s).
+    snapshot_deadline_seconds: float = Field(default=25.0, gt=0, le=900)
 
     @model_validator(mode="after")
     def _cutoff_after_deadline(self) -> Defaults:
@@ -274,6 +276,18 @@ class AppConfig(Strict):
     def budget_for(self, agent_id: str) -> float:
         budget = self.agents[agent_id].budget_seconds or self.defaults.agent_budget_seconds
         return min(budget, self.defaults.deadline_seconds)
+
+    def for_mode(self, mode: str) -> AppConfig:
+        """The configuration a run of `mode` works under: a snapshot's deadline (and so every
+        scanner's budget) is `snapshot_deadline_seconds`; an investigation's is unchanged."""
+        if mode != "snapshot":
+            return self
+        d = self.defaults
+        deadline = d.snapshot_deadline_seconds
+        defaults = d.model_copy(
+            update={"deadline_seconds": deadline, "late_cutoff_seconds": max(d.late_cutoff_seconds, deadline)}
+        )
+        return self.model_copy(update={"defaults": defaults})
 
 
 def _format_error(error: ValidationError) -> str:

@@ -7,6 +7,7 @@ report by the deadline in the alert's thread, and posts late results as updates.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -42,12 +43,20 @@ def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, A
         metrics=metrics_from_env(os.environ),
     )
     background: set[asyncio.Task[None]] = set()
+    for_context = by_mode(investigator)
 
     async def handle(data: dict[str, Any]) -> dict[str, Any]:
         if "alert" not in data:
             raise BadRequest("the request carries no 'alert' (an AlertContext)")
         ctx = AlertContext.model_validate(data["alert"])
-        report = await investigator.investigate(ctx, background=background)
+        report = await for_context(ctx).investigate(ctx, background=background)
         return {"report": report.model_dump(mode="json")}
 
     return handle
+
+
+def by_mode(investigator: Investigator) -> Callable[[AlertContext], Investigator]:
+    """The investigator for a context: a snapshot runs under `config.for_mode("snapshot")` (its own,
+    shorter deadline: Slack's user was promised the snapshot within 30 s), the rest as configured."""
+    snapshot = dataclasses.replace(investigator, config=investigator.config.for_mode("snapshot"))
+    return lambda ctx: snapshot if ctx.mode == "snapshot" else investigator

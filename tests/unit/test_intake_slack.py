@@ -320,7 +320,9 @@ def test_snapshot_command_acks_in_channel_and_starts_a_snapshot() -> None:
     ack = json.loads(answer.body)
     assert ack["response_type"] == "in_channel" and "30 s" in ack["text"]
     [ctx] = h.started
-    assert ctx.mode == "snapshot" and ctx.channel == CHANNEL and ctx.thread_id is None
+    [root] = h.slack_chat.posted  # the bot starts the snapshot's thread; the report goes there
+    assert ctx.mode == "snapshot" and ctx.channel == CHANNEL and ctx.thread_id == root.id
+    assert "Snapshot" in root.text
 
 
 def test_a_second_snapshot_in_the_window_joins_the_first() -> None:
@@ -472,3 +474,22 @@ def test_the_trigger_reaction_comes_from_config() -> None:
     hello["event"] = hello["event"] | {"text": "<@U0LAN0Z89> hi", "ts": "1712345660.000100"}
     h.slack(hello)
     assert ":fire:" in h.slack_chat.posted[-1].text
+
+
+def test_a_snapshot_in_a_channel_the_bot_is_not_in_comes_back_through_the_response_url() -> None:
+    h = Harness()
+    h.slack_chat.refuse = "not_in_channel"
+    answer = h.slack(raw("slack_slash_snapshot.form"), path="/slack/commands")
+    assert answer.status == 200
+    [ctx] = h.started
+    assert ctx.mode == "snapshot"
+    [(url, text)] = h.poster.posted
+    assert url.startswith("https://hooks.slack.com/commands/")
+    assert ctx.investigation_id in text and "/invite" in text
+
+
+def test_a_response_url_that_is_not_slacks_is_never_followed() -> None:
+    h = Harness()
+    h.slack_chat.refuse = "not_in_channel"
+    h.slack(_command(response_url="http://169.254.169.254/latest/meta-data"), path="/slack/commands")
+    assert h.poster.posted == [] and h.started == []
