@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import AGENT, Windows
@@ -19,7 +20,7 @@ from agents.cloudwatch_logs.queries import (
     insights_console_url,
     markers_query,
 )
-from agents.cloudwatch_logs.reader import LogEvent, LogsReader, QueryResult, row_to_event
+from agents.cloudwatch_logs.reader import LogEvent, LogGroupInfo, LogsReader, QueryResult, row_to_event
 from agents.cloudwatch_logs.signatures import Signatures, load_signatures
 from agents.eks.scope import Scope
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity
@@ -168,15 +169,28 @@ def _fallback(
 
 
 def snapshot_findings(
-    reader: LogsReader, region: str, scope: Scope, budget: Budget, top: int = 8
+    reader: LogsReader,
+    region: str,
+    scope: Scope,
+    budget: Budget,
+    top: int = 8,
+    metrics: Any | None = None,
 ) -> tuple[list[Finding], list[str], list[str]]:
-    """The largest log groups by stored bytes, with their error lines of the last 15 minutes."""
+    """The log groups ingesting the most in the last hour (CloudWatch's `AWS/Logs IncomingBytes`,
+    through `metrics`, a CloudWatch client, by default one beside the logs client), with their
+    error lines of the last 15 minutes. When the metric cannot be read, the largest groups by
+    stored bytes instead, and a note says so."""
     groups, truncated = reader.list_groups(budget, max_groups=150)
-    notes = [
-        f"Listed {len(groups)} log groups{' (first 150 only)' if truncated else ''}; ingestion rates "
-        "need CloudWatch metrics (IncomingBytes), so groups are ranked by stored bytes."
-    ]
-    groups.sort(key=lambda g: (-g.stored_bytes, g.name))
+    listed = f"Listed {len(groups)} log groups{' (first 150 only)' if truncated else ''}"
+    if metrics is None:
+        metrics = metrics_client_for(reader.client)
+    ingested, why_not = ingestion_bytes(metrics, [g.name for g in groups], scope.window_end, budget)
+    if ingested is not None:
+        notes = [f"{listed}; ranked by bytes ingested in the last hour (CloudWatch IncomingBytes)."]
+        groups.sort(key=lambda g: (-ingested.get(g.name, 0.0), -g.stored_bytes, g.name))
+    else:
+        notes = [f"{listed}; ranked by stored bytes: ingestion (IncomingBytes) unavailable: {why_not}."]
+        groups.sort(key=lambda g: (-g.stored_bytes, g.name))
     chosen = groups[:top]
     if not chosen:
         return [], [*notes, f"No log groups in {region}."], []
@@ -204,7 +218,7 @@ def snapshot_findings(
                 id=f"{AGENT}:snapshot:{group.name.strip('/') or 'group'}"[:200],
                 agent=AGENT,
                 severity=Severity.WARNING if (n or 0) >= 100 else Severity.INFO,
-                title=f"Log group {group.name}: {group.stored_bytes / 2**20:.1f} MiB stored, {errors_text}",
+                title=f"Log group {group.name}: {_volume(group, ingested)}, {errors_text}",
                 resources=(group.name,),
                 evidence=(
                     Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=error_count_query(), url=url),
@@ -213,3 +227,88 @@ def snapshot_findings(
             )
         )
     return findings, notes, errors
+
+
+INGESTION_WINDOW = timedelta(hours=1)
+METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
+
+
+def _volume(group: LogGroupInfo, ingested: dict[str, float] | None) -> str:
+    stored = f"{group.stored_bytes / 2**20:.1f} MiB stored"
+    if ingested is None:
+        return stored
+    return f"{ingested.get(group.name, 0.0) / 2**20:.1f} MiB ingested in the last hour ({stored})"
+
+
+def ingestion_bytes(
+    metrics: Any | None, names: list[str], end: datetime, budget: Budget
+) -> tuple[dict[str, float] | None, str]:
+    """Bytes each group ingested in the hour before `end`: `AWS/Logs IncomingBytes` (Sum), one
+    GetMetricData call per 500 groups. None with the reason when it cannot be read (no client, no
+    permission, no datapoint for any group, the budget nearly spent)."""
+    if metrics is None:
+        return None, "no CloudWatch metrics client"
+    if not names:
+        return {}, ""
+    if budget.remaining() < 3.0:
+        return None, "budget nearly spent"
+    ids = {f"g{i}": name for i, name in enumerate(names)}
+    totals: dict[str, float] = {}
+    try:
+        for first in range(0, len(names), METRIC_QUERIES_PER_CALL):
+            batch = list(ids.items())[first : first + METRIC_QUERIES_PER_CALL]
+            answer = metrics.get_metric_data(
+                MetricDataQueries=[_incoming_bytes(query_id, name) for query_id, name in batch],
+                StartTime=end - INGESTION_WINDOW,
+                EndTime=end,
+            )
+            for series in answer.get("MetricDataResults", []):
+                name = ids.get(series.get("Id", ""))
+                if name is not None:
+                    totals[name] = totals.get(name, 0.0) + float(sum(series.get("Values") or []))
+    except Exception as e:  # AccessDenied, throttling, a timeout: rank by what describe gave
+        return None, _reason(e)
+    if not any(totals.values()):
+        return None, "no IncomingBytes datapoint for any group in the last hour"
+    return totals, ""
+
+
+def _incoming_bytes(query_id: str, name: str) -> dict[str, Any]:
+    metric = {
+        "Namespace": "AWS/Logs",
+        "MetricName": "IncomingBytes",
+        "Dimensions": [{"Name": "LogGroupName", "Value": name}],
+    }
+    period = int(INGESTION_WINDOW.total_seconds())
+    return {
+        "Id": query_id,
+        "MetricStat": {"Metric": metric, "Period": period, "Stat": "Sum"},
+        "ReturnData": True,
+    }
+
+
+def _reason(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"GetMetricData: {code or type(error).__name__}"
+
+
+def metrics_client_for(logs_client: Any) -> Any | None:
+    """A CloudWatch client beside `logs_client`: the same region, and its endpoint when that is
+    not AWS's own (the sandbox's moto serves both); a client that answers GetMetricData itself
+    (a test double) is used as it is. None when neither applies."""
+    if hasattr(logs_client, "get_metric_data"):
+        return logs_client
+    meta = getattr(logs_client, "meta", None)
+    if meta is None:
+        return None
+    import boto3
+    from botocore.config import Config
+
+    endpoint = getattr(meta, "endpoint_url", None) or ""
+    return boto3.client(
+        "cloudwatch",
+        region_name=meta.region_name,
+        endpoint_url=None if "amazonaws.com" in endpoint else endpoint or None,
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
+    )
