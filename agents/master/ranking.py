@@ -107,9 +107,16 @@ def minutes_before(ctx: AlertContext, at: datetime) -> float:
     return (ctx.anchor - at).total_seconds() / 60
 
 
+# Closeness to the alert: full weight for what began in the `CLOSE_MINUTES` before it (or just
+# after), tapering to `HOUR_FACTOR` at an hour before, then halving over the next two hours.
+CLOSE_MINUTES = 15
+HOUR_FACTOR = 0.85
+
+
 def time_factor(finding: Finding, ctx: AlertContext) -> float:
-    """1.0 for a symptom seen in the hour before the alert; less when it began long before, ended
-    before the window, or only began well after the alert."""
+    """How close to the alert a finding's observation began: 1.0 from `CLOSE_MINUTES` before the
+    alert to 10 minutes after it, tapering linearly to `HOUR_FACTOR` an hour before, and less when
+    it began long before, ended before the window, or only began well after the alert."""
     at = seen_at(finding)
     if at is None:
         return 0.85
@@ -118,9 +125,11 @@ def time_factor(finding: Finding, ctx: AlertContext) -> float:
     before = minutes_before(ctx, at)
     if before < -10:
         return 0.6
-    if before <= 60:
+    if before <= CLOSE_MINUTES:
         return 1.0
-    return max(0.5, 1.0 / (1.0 + (before - 60) / 120))
+    if before <= 60:
+        return 1.0 - (1.0 - HOUR_FACTOR) * (before - CLOSE_MINUTES) / (60 - CLOSE_MINUTES)
+    return max(0.5, HOUR_FACTOR / (1.0 + (before - 60) / 120))
 
 
 def score(finding: Finding, ctx: AlertContext) -> float:

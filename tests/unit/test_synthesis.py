@@ -679,3 +679,43 @@ def test_hundreds_of_weak_random_findings_change_neither_the_cause_nor_the_trigg
     assert report.cause.trigger is Trigger.DEPLOY
     assert "v2.3.0" in report.cause.summary and "noise" not in report.cause.summary
     assert sum(":noise:" in fid for fid in report.cause.evidence) <= 1
+
+
+def test_what_began_just_before_the_alert_outranks_the_same_thing_from_an_hour_ago() -> None:
+    # Two findings alike in every way but when they began: 3 and 55 minutes before the alert.
+    ctx = oom_ctx()
+    recent = finding("eks:recent", W, "Pods OOMKilled", relevance=0.8, at=ago(3), cause=CauseCategory.OOM)
+    older = finding(
+        "prometheus:older",
+        W,
+        "Connections saturated",
+        relevance=0.8,
+        at=ago(55),
+        cause=CauseCategory.NETWORK_FAILURE,
+    )
+    for results in (
+        [ok("eks", recent), ok("prometheus", older)],
+        [ok("prometheus", older), ok("eks", recent)],
+    ):
+        report = synthesize(ctx, results)
+        assert report.cause.category is CauseCategory.OOM
+        assert [f.id for f in report.findings] == ["eks:recent", "prometheus:older"]
+
+    # Swapped times, swapped verdict: closeness alone decides it.
+    recent_net = older.model_copy(update={"first_seen": ago(3), "last_seen": ago(3)})
+    older_oom = recent.model_copy(update={"first_seen": ago(55), "last_seen": ago(55)})
+    report = synthesize(ctx, [ok("eks", older_oom), ok("prometheus", recent_net)])
+    assert report.cause.category is CauseCategory.NETWORK_FAILURE
+    assert report.findings[0].id == "prometheus:older"
+
+
+def test_closeness_is_graded_within_the_hour_and_flat_right_around_the_alert() -> None:
+    from agents.master.ranking import time_factor
+
+    ctx = oom_ctx()
+
+    def factor(minutes: float) -> float:
+        return time_factor(finding("eks:x", W, "x", relevance=0.5, at=ago(minutes)), ctx)
+
+    assert factor(1) == factor(14) == 1.0  # the minutes right before the alert are all "now"
+    assert 1.0 > factor(30) > factor(45) > factor(59) >= 0.85
