@@ -96,6 +96,7 @@ class LocalDispatcher:
         loop = self._loop
         if loop is None or loop.is_closed():
             raise HandOffError("the local dispatcher has no running event loop")
+
         async def run() -> Any:
             return await self._investigate(ctx)
 

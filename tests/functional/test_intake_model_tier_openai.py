@@ -32,7 +32,8 @@ NOW = 1_712_345_645.0
 def text_stream(text: str) -> list[str]:
     def chunk(delta: dict[str, Any] | None, finish: str | None = None) -> str:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-        body: dict[str, Any] = {"id": "c1", "object": "chat.completion.chunk", "model": "m", "choices": choices}
+        body: dict[str, Any] = {"id": "c1", "object": "chat.completion.chunk", "model": "m"}
+        body["choices"] = choices
         if delta is None:
             body["usage"] = {"prompt_tokens": 40, "completion_tokens": 1, "total_tokens": 41}
         return f"data: {json.dumps(body)}\n\n"

@@ -7,7 +7,6 @@ channel, the same snapshot comes back through the command's response_url."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path

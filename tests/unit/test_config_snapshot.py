@@ -18,7 +18,7 @@ def with_defaults(**defaults: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("value", [0, -5, "soon", 901])
 def test_a_bad_snapshot_deadline_is_refused_naming_the_key(value: object) -> None:
-    with pytest.raises(ConfigError, match="defaults.snapshot_deadline_seconds"):
+    with pytest.raises(ConfigError, match=r"defaults\.snapshot_deadline_seconds"):
         parse_config(with_defaults(snapshot_deadline_seconds=value))
 
 
