@@ -233,8 +233,10 @@ def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
         )
     )
     if outcome is Outcome.STARTED:
+        # Only for the person who asked: the channel sees the bot's snapshot thread (named after
+        # them), or the snapshot itself through response_url.
         seconds = round(intake.settings.snapshot_deadline_seconds) + SNAPSHOT_MARGIN_SECONDS
         return WebhookResponse.json(
-            200, {"response_type": "in_channel", "text": SNAPSHOT_ACK.format(seconds=seconds)}
+            200, {"response_type": "ephemeral", "text": SNAPSHOT_ACK.format(seconds=seconds)}
         )
     return WebhookResponse.json(200, {"response_type": "ephemeral", "text": SNAPSHOT_BUSY})

@@ -123,7 +123,7 @@ def test_the_snapshot_reaches_the_channel_with_the_agents_findings_by_its_deadli
     answer = send(url, command("https://hooks.slack.com/commands/T0/1/x"))
     acked = time.monotonic() - started
     assert answer.status_code == 200 and acked < 1.0
-    assert answer.json()["response_type"] == "in_channel"
+    assert answer.json()["response_type"] == "ephemeral"  # the channel sees the bot's thread
 
     def report() -> str | None:
         return next((p.text for p in chat.posted if "cluster saw something" in p.text), None)

@@ -313,12 +313,12 @@ def _command(**changes: str) -> bytes:
     return urlencode(fields).encode()
 
 
-def test_snapshot_command_acks_in_channel_and_starts_a_snapshot() -> None:
+def test_snapshot_command_acks_the_asker_and_starts_a_snapshot_thread_in_the_channel() -> None:
     h = Harness()
     answer = h.slack(raw("slack_slash_snapshot.form"), path="/slack/commands")
     assert answer.status == 200
     ack = json.loads(answer.body)
-    assert ack["response_type"] == "in_channel" and "30 s" in ack["text"]
+    assert ack["response_type"] == "ephemeral" and "30 s" in ack["text"]
     [ctx] = h.started
     [root] = h.slack_chat.posted  # the bot starts the snapshot's thread; the report goes there
     assert ctx.mode == "snapshot" and ctx.channel == CHANNEL and ctx.thread_id == root.id
