@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from shared.redact import redact
 from shared.render.document import Line, Span
 
 
@@ -58,7 +59,8 @@ def _atoms(span: Span, fmt: Formatter, limit: int) -> list[str]:
     if span.style == "link":  # too long to keep as a link: its label alone still says what it was
         return _atoms(Span(span.text), fmt, limit)
     width = max(1, (limit - 8) // (2 * fmt.expansion))  # 2x: a UTF-16 surrogate pair per character
-    return [fmt.span(Span(piece, span.style)) for piece in split_raw(span.text, width) if piece]
+    # Redact the whole text before cutting it: a secret cut in two would escape redaction.
+    return [fmt.span(Span(piece, span.style)) for piece in split_raw(redact(span.text), width) if piece]
 
 
 def format_line(line: Line, fmt: Formatter, limit: int) -> list[str]:

@@ -1,9 +1,10 @@
 """The report as Slack messages: Block Kit blocks plus a text that says the same thing.
 
 Slack's limits (api.slack.com/reference/block-kit): 50 blocks per message, 3000 characters per
-section text, 150 per header, 40000 per message text. A report that does not fit one message is
-split across several, in order; the `text` of each message is its blocks' mrkdwn joined, so the
-notification, the fallback and `posted_text` all carry the full content.
+section text, 150 per header, 10 elements per context block, 40000 per message text. A report that
+does not fit one message is split across several, in order; the `text` of each message is its
+blocks' mrkdwn joined, so the notification, the fallback and `posted_text` all carry the full
+content.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.render.layout import Formatter, format_line, format_lines, pack, siz
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
 MAX_TEXT = 40_000
 # Headroom under each limit: a line plus its heading must fit a section.
 LINE_LIMIT = MAX_SECTION - 200
@@ -62,11 +64,13 @@ def _blocks(doc: Document) -> list[tuple[dict[str, Any], str]]:
         lines = [heading, *format_lines(section.lines, SLACK, LINE_LIMIT)]
         for chunk in pack(lines, MAX_SECTION):
             blocks.append((_section(chunk), chunk))
-    elements = [{"type": "mrkdwn", "text": piece} for piece in format_line(doc.footer, SLACK, MAX_SECTION)][
-        :10
-    ]
+    # A context block holds at most 10 elements: a footer longer than that goes on in sections.
+    pieces = format_line(doc.footer, SLACK, MAX_SECTION)
+    elements = [{"type": "mrkdwn", "text": piece} for piece in pieces[:MAX_CONTEXT_ELEMENTS]]
     blocks.append(({"type": "divider"}, ""))
     blocks.append(({"type": "context", "elements": elements}, "\n".join(e["text"] for e in elements)))
+    for chunk in pack(pieces[MAX_CONTEXT_ELEMENTS:], MAX_SECTION):
+        blocks.append((_section(chunk), chunk))
     return blocks
 
 

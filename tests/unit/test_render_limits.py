@@ -28,10 +28,13 @@ from shared.contracts import (
     TimelineEntry,
     Trigger,
 )
+from shared.redact import redact
 from shared.render import posted_text, render_discord, render_investigating, render_slack, render_update
-from shared.render.document import shown_findings
-from shared.render.escape import markdown_escape, slack_escape
-from shared.render.layout import size
+from shared.render.discord import DISCORD
+from shared.render.document import MAX_TIMELINE, Span, build_document, shown_findings
+from shared.render.escape import markdown_escape, one_line, slack_escape
+from shared.render.layout import format_line, size
+from shared.render.slack import SLACK
 
 T = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -200,6 +203,70 @@ def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: 
     for finding in shown:
         assert slack_escape(finding.title) in slack
         assert markdown_escape(finding.title) in discord
+
+    # Nothing the document holds is lost to splitting, in any section or the footer.
+    doc = build_document(report)
+    lines = [line for section in doc.sections for line in section.lines] + [doc.footer]
+    for fmt, text in ((SLACK, slack), (DISCORD, discord)):
+        posted = skeleton(text)
+        for line in lines:
+            for span in line:
+                said = fmt.text(span.text) if span.style == "link" else fmt.span(span)
+                assert skeleton(said, span.text) in posted, span.text[:80]
+    # Which is what the engineer reads: the cause, each next step, the timeline, each agent's error.
+    for escape, text in ((slack_escape, slack), (markdown_escape, discord)):
+        posted = skeleton(text)
+        assert skeleton(escape(report.cause.summary), report.cause.summary) in posted
+        for step in report.next_steps:
+            assert skeleton(escape(step.text), step.text) in posted
+        for entry in report.timeline[-MAX_TIMELINE:]:
+            assert skeleton(escape(one_line(entry.text, 300)), entry.text) in posted
+        for run in report.agents:
+            assert skeleton(escape(run.name)) in posted
+            if run.errors:
+                assert skeleton(escape(one_line(run.errors[0], 200)), run.errors[0]) in posted
+
+
+def skeleton(text: str, raw: str = "") -> str:
+    """The letters and digits of `text`: what escaping, splitting and joining leave as they are.
+    Text holding something redaction masks (`raw`) is masked whole before it is cut, so its
+    pieces may be masked again: only the empty skeleton is promised for it."""
+    if "token" in raw.lower() or redact(raw) != raw:
+        return ""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def test_a_secret_where_a_long_line_is_cut_is_still_redacted() -> None:
+    # The key sits exactly where the line is cut into pieces: cut first, it escaped redaction.
+    text = "x" * 295 + "/AKIAIOSFODNN7EXAMPLE/" + "y" * 3000
+    line = (Span(text),)
+    for fmt, limit in ((SLACK, 3000), (DISCORD, 1900)):
+        posted = "\n".join(format_line(line, fmt, limit))
+        assert "IOSFODNN7EXAMPLE" not in posted.replace("\n", "")
+        assert "REDACTED" in posted
+
+
+def test_a_footer_too_long_for_one_context_block_is_posted_whole() -> None:
+    report = IncidentReport(
+        investigation_id="slack-0123456789abcdef",
+        alert=AlertContext(
+            investigation_id="slack-0123456789abcdef",
+            platform=Platform.SLACK,
+            channel="C0ALERTS",
+            received_at=T,
+            window_start=T - timedelta(hours=1),
+            window_end=T,
+        ),
+        title="Alert",
+        cause=Cause(category=CauseCategory.UNKNOWN, summary="nothing found", confidence=0.1),
+        telemetry=Telemetry(model=" ".join(f"model{i}" for i in range(6000)) + " LASTMODEL"),
+    )
+    parts = render_slack(report)
+    for part in parts:
+        assert part.blocks is not None
+        assert all(len(b["elements"]) <= 10 for b in part.blocks if b["type"] == "context")
+    assert "model5999 LASTMODEL" in posted_text(parts)
+    assert "investigation slack-0123456789abcdef" in posted_text(parts)
 
 
 @settings(PROPERTY, max_examples=10)
