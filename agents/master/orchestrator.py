@@ -84,10 +84,15 @@ class Investigator:
         )
         fanout.start()
         notice = asyncio.create_task(self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at))
-        results = dict(await fanout.harvest())
-        report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
-        thread = await self._thread(ctx, notice, deadline_at)
-        report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
+        try:
+            results = dict(await fanout.harvest())
+            report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
+            thread = await self._thread(ctx, notice, deadline_at)
+            report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
+        except BaseException:  # cancelled or failed: leave no call running until the cutoff
+            notice.cancel()
+            await fanout.cancel()
+            raise
         await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
