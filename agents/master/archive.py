@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared.contracts import IncidentReport
+from shared.render.markdown import render_json
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class FolderArchive:
         target = self.folder / f"{report.investigation_id}.json"
         partial = target.with_suffix(".json.part")
         # Written then renamed, so a reader polling the folder never sees half a report.
-        partial.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        # Evidence holds raw log and chat text: the archive gets the same redaction as a posted report.
+        partial.write_text(render_json(report), encoding="utf-8")
         partial.replace(target)
         return str(target)
 
@@ -57,7 +59,7 @@ class S3Archive:
         self._s3().put_object(
             Bucket=self.bucket,
             Key=key,
-            Body=report.model_dump_json().encode(),
+            Body=render_json(report).encode(),
             ContentType="application/json",
             **encryption,
         )

@@ -76,3 +76,40 @@ def test_a_local_run_archives_to_a_folder_and_nothing_is_half_written(tmp_path: 
 
 def test_with_no_destination_nothing_is_archived() -> None:
     assert isinstance(archive_from_env({}), NoArchive)
+
+
+def test_archived_reports_are_redacted_like_posted_ones(tmp_path: Path) -> None:
+    """Evidence carries raw log text: a password a service logged must not land in the archive."""
+    from shared.contracts import AgentResult, AgentStatus, Evidence, EvidenceKind, Finding, Severity
+
+    leaked = "postgres://app:hunter2-s3cr3t@db.shop:5432/orders"
+    finding = Finding(
+        id="cloudwatch_logs:conn-refused",
+        agent="cloudwatch_logs",
+        severity=Severity.CRITICAL,
+        title="Connection refused to the orders database",
+        detail=f"dial {leaked}: connection refused",
+        evidence=(Evidence(kind=EvidenceKind.LOG_LINE, reference="/aws/app", excerpt=f"ERROR {leaked}"),),
+    )
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        thread_id="1795383600.000100",
+        received_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
+        text="[FIRING:1] KubePodCrashLooping namespace=shop",
+    )
+    report = synthesize(
+        ctx, [AgentResult(agent="cloudwatch_logs", status=AgentStatus.OK, findings=(finding,))]
+    )
+    assert "hunter2-s3cr3t" in report.model_dump_json()  # the in-memory report still holds it
+
+    stored = Path(FolderArchive(tmp_path).store(report)).read_text()
+    assert "hunter2-s3cr3t" not in stored
+    assert IncidentReport.model_validate_json(stored).investigation_id == report.investigation_id
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="archive")
+        S3Archive("archive", client=s3).store(report)
+        key = s3.list_objects_v2(Bucket="archive")["Contents"][0]["Key"]
+        assert "hunter2-s3cr3t" not in s3.get_object(Bucket="archive", Key=key)["Body"].read().decode()
