@@ -27,8 +27,6 @@ _MIN_SECRET_LENGTH = 8
 
 def secret_names(config: AppConfig) -> list[str]:
     """Every env var whose value must never be logged: config's secrets, its optional credentials."""
-    prometheus = config.sources.prometheus
-    optional = [prometheus.bearer_token_env, prometheus.basic_auth_password_env]
     models = [config.model_for(agent_id).api_key_env for agent_id in config.agents]
     mcp_headers = [
         env
@@ -36,7 +34,7 @@ def secret_names(config: AppConfig) -> list[str]:
         for server in agent.mcp_servers
         for env in server.headers_env.values()
     ]
-    names = [*secret_env_names(config), *optional, *models, *mcp_headers, *_PROCESS_SECRETS]
+    names = [*secret_env_names(config), *models, *mcp_headers, *_PROCESS_SECRETS]
     return list(dict.fromkeys(name for name in names if name))
 
 

@@ -28,8 +28,12 @@ def secret_env_names(config: AppConfig) -> list[str]:
         sources.discord.bot_token_env,
         sources.discord.public_key_env,
         intake.alertmanager_token_env,
+        # Prometheus credentials, when config names them (the module stores and grants these too).
+        sources.prometheus.bearer_token_env,
+        sources.prometheus.basic_auth_user_env,
+        sources.prometheus.basic_auth_password_env,
     ]
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _fetch_with_boto3(arn: str) -> str:

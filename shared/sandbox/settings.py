@@ -71,4 +71,5 @@ def secret_values(config: AppConfig, made: SandboxSecrets) -> dict[str, str]:
         sources.discord.public_key_env: made.discord_public_key,
         intake.alertmanager_token_env: made.alertmanager_token,
     }
-    return {name: values[name] for name in secret_env_names(config)}
+    # The sandbox's Prometheus takes no credentials: a config naming some hydrates only the chat ones.
+    return {name: values[name] for name in secret_env_names(config) if name in values}

@@ -51,5 +51,23 @@ def test_terraform_provisions_a_secret_for_every_name_hydrated() -> None:
         "sources.discord.bot_token_env",
         "sources.discord.public_key_env",
         "intake.alertmanager_token_env",
+        "sources.prometheus.bearer_token_env",
+        "sources.prometheus.basic_auth_password_env",
     ):
         assert f"local.config.{key}" in locals_tf
+
+
+def test_prometheus_credentials_named_in_config_are_hydrated(tmp_path) -> None:
+    """A deployed Prometheus scanner gets its bearer token from Secrets Manager like the chat tokens."""
+    import yaml
+
+    from shared.config import DEFAULT_CONFIG_PATH
+
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    raw["sources"]["prometheus"]["bearer_token_env"] = "AMP_BEARER_TOKEN"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    env = {"AMP_BEARER_TOKEN_SECRET_ARN": ARN}
+    filled = hydrate_secrets(load_config(path), env, lambda arn: "bearer-from-secrets-manager")
+    assert filled == ["AMP_BEARER_TOKEN"]
+    assert env["AMP_BEARER_TOKEN"] == "bearer-from-secrets-manager"
