@@ -33,15 +33,22 @@ def render_markdown(report: IncidentReport) -> str:
 
 
 def render_json(report: IncidentReport) -> str:
-    """The report's JSON with every string value redacted (ids and enum values are unaffected)."""
-    return json.dumps(_redacted(report.model_dump(mode="json")), indent=2, ensure_ascii=False)
+    """The report's JSON with every string value redacted except the report's own identifiers.
+
+    A finding id such as `eks:secret-missing:shop/db-password` names a resource, not a credential;
+    masking it would break the id pattern and the cause's references to it, so the JSON would no
+    longer parse back into an `IncidentReport`.
+    """
+    identifiers = {report.investigation_id, *(f.id for f in report.findings)}
+    dumped = report.model_dump(mode="json")
+    return json.dumps(_redacted(dumped, identifiers), indent=2, ensure_ascii=False)
 
 
-def _redacted(value: Any) -> Any:
+def _redacted(value: Any, identifiers: set[str]) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return value if value in identifiers else redact(value)
     if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
+        return {k: _redacted(v, identifiers) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redacted(v) for v in value]
+        return [_redacted(v, identifiers) for v in value]
     return value

@@ -171,6 +171,33 @@ def test_secrets_in_findings_and_errors_never_reach_any_rendering() -> None:
         assert "AKIAIOSFODNN7EXAMPLE" not in rendered
 
 
+def test_json_keeps_finding_ids_that_name_secrets_while_masking_their_values() -> None:
+    # A missing Secret's finding id names it ("secret-missing:<name>"), which the text scrubber
+    # would read as a credential; the archived JSON must still parse and cite the same finding.
+    results = [
+        ok(
+            "eks",
+            finding(
+                "eks:secret-missing:shop/db-credentials",
+                Severity.CRITICAL,
+                "Secret shop/db-credentials is missing",
+                detail="mounted by checkout; last value was password=hunter2",
+                relevance=1.0,
+                at=ago(5),
+                cause=CauseCategory.BAD_CONFIG,
+            ),
+        )
+    ]
+    report = synthesize(oom_ctx(), results)
+    assert "eks:secret-missing:shop/db-credentials" in report.cause.evidence
+
+    parsed = IncidentReport.model_validate_json(render_json(report))
+
+    assert parsed.cause.evidence == report.cause.evidence
+    kept = parsed.finding("eks:secret-missing:shop/db-credentials")
+    assert kept is not None and "hunter2" not in kept.detail and "[REDACTED]" in kept.detail
+
+
 def test_render_parts_gives_blocks_for_slack_and_plain_messages_for_discord() -> None:
     report = oom_report()
 
