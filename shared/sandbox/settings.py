@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.config import AppConfig
+from shared.sandbox.chat_base import FakeChannel
+from shared.sandbox.resolved import ResolvedChannel
 from shared.sandbox.scenario import Scenario
 from shared.secrets import secret_env_names
 
@@ -58,6 +60,21 @@ def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> 
         }
     )
     return config.model_copy(update={"sources": sources})
+
+
+def quiet_channels(configured: Iterable[str], held: Iterable[ResolvedChannel]) -> list[FakeChannel]:
+    """Empty channels for the ids the config lists that this scenario holds no messages for.
+
+    A team's config names channels that a given incident never touches: on the real platform
+    those exist and are quiet (the scanner reports no data), they do not vanish (an error).
+    Entries given by name (`#deploys`) are left out: the platform resolves those, not the config.
+    """
+    held_ids = {channel.id for channel in held}
+    return [
+        FakeChannel(id=ref, name=f"quiet-{ref.lower()}")
+        for ref in configured
+        if ref not in held_ids and not ref.startswith("#")
+    ]
 
 
 def secret_values(config: AppConfig, made: SandboxSecrets) -> dict[str, str]:

@@ -50,7 +50,12 @@ from shared.sandbox.procs import free_port
 from shared.sandbox.prometheus import PrometheusSandbox
 from shared.sandbox.resolved import ResolvedScenario
 from shared.sandbox.scenario import Scenario
-from shared.sandbox.settings import SandboxSecrets, secret_values, with_scenario_channels
+from shared.sandbox.settings import (
+    SandboxSecrets,
+    quiet_channels,
+    secret_values,
+    with_scenario_channels,
+)
 from shared.sandbox.slack_api import FakeSlackApi
 from shared.secrets import SUFFIX as SECRET_ARN_SUFFIX
 from shared.secrets import hydrate_secrets
@@ -273,8 +278,16 @@ class Sandbox:
         self._clear_aws()
         seed_cloudwatch_logs(self.moto.url, resolved)
         self.kube.load(list(resolved.kube_objects), dict(resolved.pod_logs))
-        self.slack.load(resolved.slack_channels)
-        self.discord.load(resolved.discord_channels)
+        sources = self.config.sources
+        self.slack.load(
+            [*resolved.slack_channels, *quiet_channels(sources.slack.channels, resolved.slack_channels)]
+        )
+        self.discord.load(
+            [
+                *resolved.discord_channels,
+                *quiet_channels(sources.discord.channels, resolved.discord_channels),
+            ]
+        )
         self._apply_context(resolved)
         self._start_prometheus(resolved)
         return resolved

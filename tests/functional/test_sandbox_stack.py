@@ -61,6 +61,16 @@ TO_DISCORD = scenario(
     },
 )
 
+SLACK_ONLY = parse_scenario(
+    {
+        "id": "slack-only",
+        "title": "t",
+        "alert": {"at": "now-1m", "platform": "slack", "channel": "C0ALERTS", "text": AMBIGUOUS},
+        "sources": {"slack": {"channels": [{"id": "C0ALERTS", "name": "alerts", "messages": []}]}},
+        "expected": {"category": "unknown"},
+    }
+)
+
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
@@ -142,6 +152,16 @@ def test_without_alertmanager_the_webhook_is_sent_directly_and_says_so(sandbox: 
     assert played.delivery.path == "direct" and "sent directly" in played.delivery.detail
     assert sandbox.alertmanager is None or sandbox.alertmanager.process is None
     assert posted_on(sandbox.discord, played.report)
+
+
+def test_a_configured_channel_the_scenario_does_not_hold_is_quiet_not_missing(sandbox: Sandbox) -> None:
+    # The eval's config lists every scenario's channels; for a Slack-only incident the Discord
+    # channel exists and is quiet, as it would be on Discord: no data, not a 404 error.
+    assert DISCORD_CHANNEL in sandbox.config.sources.discord.channels
+    played = sandbox.play(sandbox.load(SLACK_ONLY))
+    statuses = {run.name: run.status.value for run in played.report.agents}
+    assert statuses["discord_scanner"] == "no_data"
+    assert statuses["slack_scanner"] in ("ok", "no_data")
 
 
 def test_every_process_reads_its_secrets_from_secrets_manager(sandbox: Sandbox) -> None:
