@@ -19,7 +19,7 @@ ChatName = Literal["slack", "discord"]
 
 
 class JobModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class InteractionRef(JobModel):
@@ -84,7 +84,8 @@ class ReplyJob(JobModel):
 
 
 Job = Annotated[InvestigateJob | ReplyJob, Field(discriminator="kind")]
-JOB_ADAPTER: TypeAdapter[InvestigateJob | ReplyJob] = TypeAdapter(Job)
+# Built on first use: the ack path never reads a job, so a cold start need not build its schema.
+JOB_ADAPTER: TypeAdapter[InvestigateJob | ReplyJob] = TypeAdapter(Job, config=ConfigDict(defer_build=True))
 
 
 class Scheduler(Protocol):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 class ChatMessage(BaseModel):
     """A message as read from a channel or thread, normalised across platforms."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str  # Slack `ts`, Discord snowflake
     channel: str
@@ -29,7 +29,7 @@ class ChatMessage(BaseModel):
 
 
 class HistoryPage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     messages: tuple[ChatMessage, ...] = ()
     next_cursor: str | None = None  # None when there is nothing more
