@@ -9,20 +9,29 @@
 
 The dependencies are the intake's subset of pyproject.toml's (same version ranges), plus
 strands-agents when `intake.classifier_model` names a model. Wheels only, for
-manylinux2014_aarch64: nothing is compiled, so any machine with pip can build the zip. The zip's
-entries are sorted and time-stamped 1980-01-01, so an unchanged build has an unchanged hash and
-Terraform leaves the function alone.
+manylinux2014_aarch64: nothing is built from source, so any machine with pip can build the zip.
+
+Every module is shipped with its bytecode, compiled by an interpreter of the runtime's version
+(`python3.12` on PATH; this interpreter for `--host`) as unchecked-hash .pyc files: Lambda's
+/var/task is read-only, so without them every cold start compiles pydantic, botocore and the
+project from source again, and the zip's fixed timestamps would invalidate mtime-checked ones.
+Without such an interpreter the zip ships sources only and says so. The zip's entries are sorted
+and time-stamped 1980-01-01 (and the bytecode built with a fixed hash seed), so an unchanged
+build has an unchanged hash and Terraform leaves the function alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +50,8 @@ CLASSIFIER_EXTRAS = {"bedrock": "", "openai": "[openai]", "ollama": "[ollama]"}
 PACKAGES = ("lambda_adapter", "shared", "agents")
 SKIPPED_PARTS = {"tests", "__pycache__"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Where Lambda unpacks the zip: the path tracebacks show for the bundled modules.
+TASK_ROOT = "/var/task"
 
 
 def normalized(name: str) -> str:
@@ -102,6 +113,38 @@ def installed_files(site: Path) -> Iterator[tuple[Path, str]]:
             yield path, relative.as_posix()
 
 
+def runtime_python(*, host: bool) -> str | None:
+    """An interpreter whose bytecode the function's runtime loads, or None when there is none."""
+    if host:
+        return sys.executable
+    candidate = shutil.which(f"python{PYTHON_VERSION}")
+    if candidate is None:
+        return None
+    probe = subprocess.run(
+        [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return candidate if probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION else None
+
+
+def bytecode_files(entries: list[tuple[Path, str]], python: str, stage: Path) -> list[tuple[Path, str]]:
+    """Unchecked-hash .pyc files for every module in `entries`, compiled by `python` into `stage`."""
+    for path, name in entries:
+        if name.endswith(".py"):
+            target = stage / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    command += ["-s", str(stage), "-p", TASK_ROOT, str(stage)]
+    # Fixed hash seed: marshalled frozensets come out in the same order on every build.
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL)
+    return [
+        (path, path.relative_to(stage).as_posix()) for path in sorted(stage.rglob("*.pyc")) if path.is_file()
+    ]
+
+
 def write_zip(output: Path, entries: list[tuple[Path, str]]) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -115,11 +158,19 @@ def write_zip(output: Path, entries: list[tuple[Path, str]]) -> None:
 def build(output: Path, config_path: Path, *, host: bool = False) -> int:
     reqs = requirements(config_path)
     with tempfile.TemporaryDirectory(prefix="sre-on-call-lambda-") as tmp:
-        site = Path(tmp)
+        site, stage = Path(tmp) / "site", Path(tmp) / "bytecode"
         subprocess.run(pip_command(site, reqs, host=host), check=True)
         entries = [*installed_files(site), *project_files(), (config_path, "config.yaml")]
-        names = [name for _, name in entries]
-        clashes = {name for name in names if names.count(name) > 1}
+        python = runtime_python(host=host)
+        if python is None:
+            print(
+                f"no python{PYTHON_VERSION} on PATH: the zip ships sources only, and every cold "
+                "start compiles them",
+                file=sys.stderr,
+            )
+        else:
+            entries += bytecode_files(entries, python, stage)
+        clashes = {name for name, count in Counter(name for _, name in entries).items() if count > 1}
         if clashes:
             raise SystemExit(f"a dependency ships files the project also ships: {sorted(clashes)[:5]}")
         write_zip(output, entries)

@@ -6,6 +6,7 @@ import ast
 import hashlib
 import importlib.metadata
 import json
+import marshal
 import subprocess
 import sys
 import time
@@ -216,6 +217,49 @@ def test_a_host_build_answers_slacks_url_verification_from_the_zip_alone(tmp_pat
     )
     response = json.loads(answer.stdout.strip().splitlines()[-1])
     assert response["statusCode"] == 200 and "c-42" in response["body"]
+
+    # Lambda cannot write bytecode into /var/task: every module comes compiled, never re-checked.
+    with zipfile.ZipFile(output) as archive:
+        names = set(archive.namelist())
+        tag = sys.implementation.cache_tag
+        for module in ("lambda_adapter/handler", "shared/contracts", "pydantic/main", "botocore/client"):
+            folder, _, stem = module.rpartition("/")
+            pyc = f"{folder}/__pycache__/{stem}.{tag}.pyc"
+            assert pyc in names, pyc
+            assert int.from_bytes(archive.read(pyc)[4:8], "little") == PYC_UNCHECKED_HASH
+
+
+PYC_UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
+
+
+def test_bytecode_is_compiled_unchecked_and_identical_on_every_build(tmp_path: Path) -> None:
+    entries = [e for e in build_lambda.project_files() if e[1].startswith("shared/render/")]
+    entries.append((ROOT / "config.yaml", "config.yaml"))
+    builds = []
+    for run in ("a", "b"):
+        compiled = build_lambda.bytecode_files(entries, sys.executable, tmp_path / run)
+        builds.append({name: path.read_bytes() for path, name in compiled})
+    sources = [name for _, name in entries if name.endswith(".py")]
+    tag = sys.implementation.cache_tag
+    expected = {f"{n.rpartition('/')[0]}/__pycache__/{n.rpartition('/')[2][:-3]}.{tag}.pyc" for n in sources}
+    assert set(builds[0]) == expected
+    assert all(int.from_bytes(data[4:8], "little") == PYC_UNCHECKED_HASH for data in builds[0].values())
+    assert builds[0] == builds[1]
+    # tracebacks name the file where Lambda unpacks it
+    code = marshal.loads(builds[0][f"shared/render/__pycache__/markdown.{tag}.pyc"][16:])
+    assert code.co_filename == f"{build_lambda.TASK_ROOT}/shared/render/markdown.py"
+
+
+def test_without_an_interpreter_of_the_runtimes_version_no_bytecode_is_promised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert build_lambda.runtime_python(host=False) is None
+    wrong = tmp_path / f"python{build_lambda.PYTHON_VERSION}"
+    wrong.write_text("#!/bin/sh\necho 3.11\n", encoding="utf-8")
+    wrong.chmod(0o755)
+    assert build_lambda.runtime_python(host=False) is None  # a shim answering another version
+    assert build_lambda.runtime_python(host=True) == sys.executable
 
 
 def test_an_unchanged_build_is_byte_for_byte_the_same(tmp_path: Path) -> None:
