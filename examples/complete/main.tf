@@ -61,6 +61,12 @@ variable "alarm_email" {
   default     = ""
 }
 
+variable "agent_environment" {
+  description = "Where each scanner's source is, by agent id (plain settings, never secrets)."
+  type        = map(map(string))
+  default     = {}
+}
+
 module "sre_on_call" {
   source = "../../modules/sre-on-call"
 
@@ -70,6 +76,7 @@ module "sre_on_call" {
   vpc_subnet_ids         = var.vpc_subnet_ids
   vpc_security_group_ids = var.vpc_security_group_ids
   alarm_email            = var.alarm_email
+  agent_environment      = var.agent_environment
 }
 
 output "intake_url" {

@@ -25,6 +25,18 @@ locals {
     }
   }
 
+  # What the module itself sets in each runtime; var.agent_environment may add to it, never
+  # override. The master's part names the scanners' ARNs, so it is a local of its own (no cycle).
+  scanner_own_env = {
+    for id in keys(local.scanner_agents) : id => merge(local.runtime_common_env, local.runtime_secret_env[id], { AGENT_ID = id })
+  }
+  master_own_env = merge(
+    local.runtime_common_env,
+    local.runtime_secret_env[local.master_id],
+    { AGENT_ID = local.master_id, SRE_METRICS_NAMESPACE = local.metrics_namespace },
+    { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
+  )
+
   uses_vpc = anytrue([for agent in local.enabled_agents : agent.network == "vpc"])
 }
 
@@ -57,7 +69,7 @@ resource "aws_bedrockagentcore_agent_runtime" "scanner" {
     server_protocol = "A2A"
   }
 
-  environment_variables = merge(local.runtime_common_env, local.runtime_secret_env[each.key], { AGENT_ID = each.key })
+  environment_variables = merge(local.agent_extra_env[each.key], local.scanner_own_env[each.key])
 
   tags = var.tags
 
@@ -65,6 +77,10 @@ resource "aws_bedrockagentcore_agent_runtime" "scanner" {
     precondition {
       condition     = each.value.network != "vpc" || (length(var.vpc_subnet_ids) > 0 && length(var.vpc_security_group_ids) > 0)
       error_message = "Agent ${each.key} has network: vpc in config.yaml: set vpc_subnet_ids and vpc_security_group_ids."
+    }
+    precondition {
+      condition     = length(setintersection(keys(local.agent_extra_env[each.key]), keys(local.scanner_own_env[each.key]))) == 0
+      error_message = "agent_environment.${each.key} sets names the module sets itself: ${join(", ", setintersection(keys(local.agent_extra_env[each.key]), keys(local.scanner_own_env[each.key])))}."
     }
   }
 
@@ -98,12 +114,7 @@ resource "aws_bedrockagentcore_agent_runtime" "master" {
     server_protocol = "A2A"
   }
 
-  environment_variables = merge(
-    local.runtime_common_env,
-    local.runtime_secret_env[local.master_id],
-    { AGENT_ID = local.master_id, SRE_METRICS_NAMESPACE = local.metrics_namespace },
-    { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
-  )
+  environment_variables = merge(local.agent_extra_env[local.master_id], local.master_own_env)
 
   tags = var.tags
 
@@ -111,6 +122,18 @@ resource "aws_bedrockagentcore_agent_runtime" "master" {
     precondition {
       condition     = local.master.network != "vpc" || (length(var.vpc_subnet_ids) > 0 && length(var.vpc_security_group_ids) > 0)
       error_message = "The master has network: vpc in config.yaml: set vpc_subnet_ids and vpc_security_group_ids."
+    }
+    precondition {
+      condition     = length(setintersection(keys(local.agent_extra_env[local.master_id]), keys(local.master_own_env))) == 0
+      error_message = "agent_environment.${local.master_id} sets names the module sets itself: ${join(", ", setintersection(keys(local.agent_extra_env[local.master_id]), keys(local.master_own_env)))}."
+    }
+    precondition {
+      condition     = length(local.agent_environment_unknown_ids) == 0
+      error_message = "agent_environment names agents config.yaml does not list: ${join(", ", local.agent_environment_unknown_ids)}."
+    }
+    precondition {
+      condition     = length(local.agent_environment_secret_names) == 0
+      error_message = "agent_environment holds names config.yaml declares as secrets (${join(", ", local.agent_environment_secret_names)}): store them with scripts/hydrate_secrets.py instead."
     }
   }
 

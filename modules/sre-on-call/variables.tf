@@ -110,3 +110,18 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "agent_environment" {
+  description = "Plain settings per agent id, added to that agent's runtime environment: where its source is (e.g. prometheus = { PROMETHEUS_URL = \"https://prometheus.internal:9090\" }, eks = { KUBERNETES_BASE_URL = ... }). Never secrets: names config.yaml declares as secrets are refused (store those with scripts/hydrate_secrets.py), as are names the module sets itself."
+  type        = map(map(string))
+  default     = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for id, env in var.agent_environment : [
+        for name in keys(env) : can(regex("^[A-Z_][A-Z0-9_]*$", name)) && !endswith(name, "_SECRET_ARN")
+      ]
+    ]))
+    error_message = "agent_environment names must be environment variable names (^[A-Z_][A-Z0-9_]*$) not ending in _SECRET_ARN (the module sets those)."
+  }
+}

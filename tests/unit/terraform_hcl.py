@@ -64,14 +64,32 @@ def var_references(directory: Path) -> set[str]:
     return names
 
 
-def console(expression: str, config_path: Path, work: Path, files: tuple[str, ...] = ("locals.tf",)) -> Any:
+def variable_block(name: str) -> str:
+    """The module's own declaration of variable `name` (type, default, validations), verbatim."""
+    text = (MODULE / "variables.tf").read_text(encoding="utf-8")
+    match = re.search(rf'^variable "{name}" \{{.*?^\}}\n', text, re.S | re.M)
+    assert match, name
+    return match.group(0)
+
+
+def console(
+    expression: str,
+    config_path: Path,
+    work: Path,
+    files: tuple[str, ...] = ("locals.tf",),
+    variables: dict[str, Any] | None = None,
+) -> Any:
     """`jsonencode(expression)` evaluated by `terraform console` over the module's real `files` (no
-    providers, no init), the data-source values stubbed; the decoded JSON."""
+    providers, no init), the data-source values stubbed; the decoded JSON. `variables`: values of
+    other module variables, declared as the module declares them (their validations run)."""
     assert TERRAFORM is not None
     work.mkdir(parents=True)
     for name in files:
         shutil.copy(MODULE / name, work / name)
-    (work / "variables.tf").write_text('variable "config_path" {\n  type = string\n}\n', encoding="utf-8")
+    declarations = ['variable "config_path" {\n  type = string\n}\n']
+    declarations += [variable_block(name) for name in variables or {}]
+    (work / "variables.tf").write_text("\n".join(declarations), encoding="utf-8")
+    (work / "terraform.tfvars.json").write_text(json.dumps(variables or {}), encoding="utf-8")
     if "locals.tf" in files and len(files) > 1:
         (work / "stub_account.tf").write_text(STUB_ACCOUNT, encoding="utf-8")
     done = subprocess.run(

@@ -57,7 +57,9 @@ def test_runtimes_are_one_for_each_over_enabled_scanners_plus_the_master() -> No
 
 def test_master_environment_holds_each_scanner_arn_under_its_configured_name() -> None:
     master = blocks(parse(MODULE), "resource")[("aws_bedrockagentcore_agent_runtime", "master")]
-    env = master["environment_variables"]
+    assert "local.master_own_env" in master["environment_variables"]
+    (runtime_env,) = parse(MODULE)["runtimes.tf"]["locals"]
+    env = runtime_env["master_own_env"]
     assert "agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn" in env
     assert "local.scanner_agents" in env
 

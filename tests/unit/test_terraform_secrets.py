@@ -112,10 +112,12 @@ def test_roles_and_environments_follow_the_per_agent_lists() -> None:
         assert resources[(kind, "scanner")]["for_each"] == "${local.scanner_agents}"
     scanner_rt = resources[("aws_bedrockagentcore_agent_runtime", "scanner")]
     assert scanner_rt["role_arn"] == "${aws_iam_role.scanner[each.key].arn}"
-    assert "local.runtime_secret_env[each.key]" in scanner_rt["environment_variables"]
-    master_rt = resources[("aws_bedrockagentcore_agent_runtime", "master")]
-    assert "local.runtime_secret_env[local.master_id]" in master_rt["environment_variables"]
     (runtime_env,) = parse(MODULE)["runtimes.tf"]["locals"]
+    assert "local.scanner_own_env[each.key]" in scanner_rt["environment_variables"]
+    assert "local.runtime_secret_env[id]" in runtime_env["scanner_own_env"]
+    master_rt = resources[("aws_bedrockagentcore_agent_runtime", "master")]
+    assert "local.master_own_env" in master_rt["environment_variables"]
+    assert "local.runtime_secret_env[local.master_id]" in runtime_env["master_own_env"]
     assert "_SECRET_ARN" not in str(runtime_env["runtime_common_env"])
     assert "local.agent_secret_env_names" in runtime_env["runtime_secret_env"]
 
