@@ -130,7 +130,10 @@ class CloudWatchLogsScanner(Scanner):
     def snapshot(self, ctx: AlertContext, budget: Budget) -> ScanOutcome:
         scope = self.scope(ctx)
         region = self.region(scope)
-        findings, notes, errors = snapshot_findings(self.reader(region), region, scope, budget)
+        signatures = load_signatures(resolve_user_file(self.source.signatures_file))
+        findings, notes, errors = snapshot_findings(
+            self.reader(region), region, scope, budget, signatures=signatures
+        )
         return ScanOutcome(findings=findings, notes=notes, errors=errors)
 
     def tools(self) -> list[Any]:

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.cloudwatch_logs.queries import ERROR_RE, insights_console_url, template_query
+from agents.cloudwatch_logs.queries import insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
 from agents.cloudwatch_logs.signatures import Signatures, excerpt
 from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner
@@ -131,7 +131,9 @@ def error_findings(
     """One finding per error template seen in the recent window, ranked, at most `max_findings`.
     Lines from `own_groups` (groups that belong to the alert's target) count as relevant."""
     errors = [
-        e for e in events if windows.baseline_start <= e.at <= windows.end and ERROR_RE.search(e.message)
+        e
+        for e in events
+        if windows.baseline_start <= e.at <= windows.end and signatures.is_error_line(e.message)
     ]
     if not errors:
         return []

@@ -15,7 +15,7 @@ import re
 from itertools import product
 from typing import Any
 
-from agents.cloudwatch_logs.queries import ERROR_WORDS, MARKER_WORDS
+from agents.cloudwatch_logs.queries import ERROR_RE, ERROR_WORDS, MARKER_WORDS
 from agents.cloudwatch_logs.signatures import Signatures
 
 try:  # Python 3.11+
@@ -29,9 +29,11 @@ MAX_PATTERN = 1024  # FilterLogEvents' filterPattern limit
 _EXPANSIONS = 8  # at most this many spellings of one alternative
 # Terms that would match most lines of a busy group (access logs, JSON with a status field):
 # reading them would spend the event cap on healthy lines. The local regexes still apply.
+# The last three open signature patterns whose lines also hold an error word (HikariPool logs
+# every start and stat line; nginx and Kubernetes lines name upstreams and ConfigMaps all day).
 _TOO_COMMON = {
     "http/", "status", "time", "limit", "code", "request", "response", "returned", "version",
-    "ready", "is up",
+    "ready", "is up", "hikaripool", "upstream", "configmap",
 }  # fmt: skip
 # ERROR_WORDS' `\s5\d\d\s` has no literal to spell; these are the 5xx codes services answer.
 _SERVER_ERRORS = ("500", "502", "503", "504")
@@ -134,6 +136,24 @@ def filter_terms(signatures: Signatures) -> list[str]:
         for term in literal_terms(regex):
             if len(term) >= 3 and term.lower() not in _TOO_COMMON:
                 candidates |= _spelled(term)
+    kept: list[str] = []
+    for term in sorted(candidates, key=lambda t: (len(t), t)):
+        if not any(shorter in term for shorter in kept):
+            kept.append(term)
+    return kept
+
+
+def signature_terms(signatures: Signatures) -> list[str]:
+    """What the Insights error filter adds to ERROR_WORDS so that the signatures' lines are read:
+    for each signature, literal strings one of which every line it matches holds (lower case, the
+    query ignores case), less those ERROR_WORDS already selects and those too short or common to
+    filter on (as for the patterns below); shortest first, none containing another."""
+    candidates: set[str] = set()
+    for signature in signatures.signatures:
+        for term in _alternatives(list(sre_parse.parse(signature.regex.pattern))):
+            term = term.strip().lower()
+            if len(term) >= 3 and term not in _TOO_COMMON and not ERROR_RE.search(term):
+                candidates.add(term)
     kept: list[str] = []
     for term in sorted(candidates, key=lambda t: (len(t), t)):
         if not any(shorter in term for shorter in kept):

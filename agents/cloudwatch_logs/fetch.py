@@ -10,10 +10,9 @@ from typing import Any
 
 from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import AGENT, Windows
-from agents.cloudwatch_logs.fallback import filter_patterns
+from agents.cloudwatch_logs.fallback import filter_patterns, signature_terms
 from agents.cloudwatch_logs.groups import ScoredGroup, lookups, select_groups
 from agents.cloudwatch_logs.queries import (
-    ERROR_RE,
     MARKER_RE,
     error_count_query,
     errors_query,
@@ -84,10 +83,13 @@ def fetch_window(
     signatures: Signatures | None = None,
 ) -> Fetched:
     """Error lines of the recent and baseline windows and the window's change markers.
-    `signatures` (the built-in file when None) shape the fallback's filter patterns."""
+    `signatures` (the built-in file when None) widen the error filter with their own words and
+    shape the fallback's filter patterns."""
+    signatures = signatures or load_signatures()
+    errors = errors_query(ERROR_LIMIT, signature_terms(signatures))
     specs = [
-        (errors_query(ERROR_LIMIT), groups, windows.recent_start, windows.end, ERROR_LIMIT),
-        (errors_query(ERROR_LIMIT), groups, windows.baseline_start, windows.recent_start, ERROR_LIMIT),
+        (errors, groups, windows.recent_start, windows.end, ERROR_LIMIT),
+        (errors, groups, windows.baseline_start, windows.recent_start, ERROR_LIMIT),
         (markers_query(MARKER_LIMIT), groups, windows.baseline_start, windows.end, MARKER_LIMIT),
     ]
     fetched = Fetched()
@@ -97,7 +99,7 @@ def fetch_window(
         fetched.notes.append(
             f"Logs Insights failed ({reasons}); read the groups with filter_log_events instead."
         )
-        return _fallback(reader, groups, windows, budget, fetched, signatures or load_signatures())
+        return _fallback(reader, groups, windows, budget, fetched, signatures)
     recent, baseline, markers = results
     fetched.error_lines = _events(recent, groups) + _events(baseline, groups)
     fetched.markers = [e for e in _events(markers, groups) if MARKER_RE.search(e.message)]
@@ -154,9 +156,7 @@ def _fallback(
                 # A line holding terms of two patterns comes back twice.
                 fresh = [e for e in events if (e.at, e.stream, e.message) not in seen]
                 seen.update((e.at, e.stream, e.message) for e in fresh)
-                fetched.error_lines += [
-                    e for e in fresh if ERROR_RE.search(e.message) or signatures.match(e.message)
-                ]
+                fetched.error_lines += [e for e in fresh if signatures.is_error_line(e.message)]
                 fetched.markers += [e for e in fresh if MARKER_RE.search(e.message)]
             if capped:
                 fetched.notes.append(
@@ -175,6 +175,7 @@ def snapshot_findings(
     budget: Budget,
     top: int = 8,
     metrics: Any | None = None,
+    signatures: Signatures | None = None,
 ) -> tuple[list[Finding], list[str], list[str]]:
     """The log groups ingesting the most in the last hour (CloudWatch's `AWS/Logs IncomingBytes`,
     through `metrics`, a CloudWatch client, by default one beside the logs client), with their
@@ -196,11 +197,12 @@ def snapshot_findings(
         return [], [*notes, f"No log groups in {region}."], []
     end = scope.window_end
     start = end - timedelta(minutes=15)
+    count_query = error_count_query(signature_terms(signatures or load_signatures()))
     counts: dict[str, int] = {}
     errors: list[str] = []
     results = reader.wait(
         budget,
-        reader.start_queries(budget, [(error_count_query(), [g.name for g in chosen], start, end, 100)]),
+        reader.start_queries(budget, [(count_query, [g.name for g in chosen], start, end, 100)]),
     )
     for row in results[0].rows:
         name = row.get("@log", "").split(":", 1)[-1]
@@ -212,7 +214,7 @@ def snapshot_findings(
     for group in chosen:
         n = counts.get(group.name)
         errors_text = f"{n} error lines in the last 15 min" if n is not None else "error count unknown"
-        url = insights_console_url(region, [group.name], error_count_query(), start, end)
+        url = insights_console_url(region, [group.name], count_query, start, end)
         findings.append(
             Finding(
                 id=f"{AGENT}:snapshot:{group.name.strip('/') or 'group'}"[:200],
@@ -220,9 +222,7 @@ def snapshot_findings(
                 severity=Severity.WARNING if (n or 0) >= 100 else Severity.INFO,
                 title=f"Log group {group.name}: {_volume(group, ingested)}, {errors_text}",
                 resources=(group.name,),
-                evidence=(
-                    Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=error_count_query(), url=url),
-                ),
+                evidence=(Evidence(kind=EvidenceKind.QUERY, reference=url, excerpt=count_query, url=url),),
                 relevance=0.5,
             )
         )

@@ -8,6 +8,7 @@ so results are re-checked locally whatever engine answered.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -33,9 +34,23 @@ MARKER_RE = re.compile(MARKER_WORDS, re.IGNORECASE)
 FIELDS = "fields @timestamp, @message, @logStream, @log"
 
 
-def errors_query(limit: int) -> str:
+def error_regex(extra_terms: Iterable[str] = ()) -> str:
+    """ERROR_WORDS plus literal `extra_terms` (the signatures' own words), as one Insights regex."""
+    return "|".join([ERROR_WORDS, *(_regex_literal(term) for term in extra_terms)])
+
+
+def _regex_literal(term: str) -> str:
+    """`term` matched literally; a status code only after a space, `:`, `=` or a quote and not
+    inside a longer number (`429`, not `14:29` or `1429ms`). Insights ends a regex at `/`."""
+    if term.isdigit():
+        return rf"[\s:=\"]{term}\b"
+    return re.sub(r"([\\.^$*+?()\[\]{}|/])", r"\\\1", term)
+
+
+def errors_query(limit: int, extra_terms: Iterable[str] = ()) -> str:
     """Recent error-looking lines, newest first."""
-    return f"{FIELDS}\n| filter @message like /(?i)({ERROR_WORDS})/\n| sort @timestamp desc\n| limit {limit}"
+    regex = error_regex(extra_terms)
+    return f"{FIELDS}\n| filter @message like /(?i)({regex})/\n| sort @timestamp desc\n| limit {limit}"
 
 
 def markers_query(limit: int) -> str:
@@ -43,9 +58,9 @@ def markers_query(limit: int) -> str:
     return f"{FIELDS}\n| filter @message like /(?i)({MARKER_WORDS})/\n| sort @timestamp desc\n| limit {limit}"
 
 
-def error_count_query() -> str:
+def error_count_query(extra_terms: Iterable[str] = ()) -> str:
     """Error lines per log group (for the snapshot)."""
-    return f"filter @message like /(?i)({ERROR_WORDS})/\n| stats count(*) as errors by @log"
+    return f"filter @message like /(?i)({error_regex(extra_terms)})/\n| stats count(*) as errors by @log"
 
 
 def template_query(literal: str, limit: int = 100) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agents.cloudwatch_logs.queries import ERROR_RE
 from shared.contracts import CauseCategory, Trigger
 from shared.errors import ConfigError
 
@@ -90,6 +91,11 @@ class Signatures:
 
     def match(self, message: str) -> Signature | None:
         return next((s for s in self.signatures if s.regex.search(message)), None)
+
+    def is_error_line(self, message: str) -> bool:
+        """Generic error words, or a signature's pattern: a line no error word names (`nil
+        pointer dereference`, `NXDOMAIN`) still counts when a signature knows what it means."""
+        return bool(ERROR_RE.search(message)) or self.match(message) is not None
 
     def marker(self, message: str) -> Marker | None:
         return next((m for m in self.markers if m.regex.search(message)), None)

@@ -115,7 +115,7 @@ def make_tools(scanner: Any) -> list[Any]:
         return {
             "status": "ok",
             "container": container,
-            "error_lines": error_lines(text, 10),
+            "error_lines": error_lines(text, scanner.signatures(), 10),
             "log": text[-16_000:],
         }
 

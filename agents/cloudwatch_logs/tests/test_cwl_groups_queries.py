@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cwl_support import NOW, scope
 
+from agents.cloudwatch_logs.fallback import signature_terms
 from agents.cloudwatch_logs.groups import lookups, score_group, select_groups
 from agents.cloudwatch_logs.queries import (
     ERROR_RE,
@@ -17,6 +19,7 @@ from agents.cloudwatch_logs.queries import (
     markers_query,
     template_query,
 )
+from agents.cloudwatch_logs.signatures import load_signatures
 from shared.sandbox.insights import LogRecord, run_insights
 
 CI = "/aws/containerinsights/prod-eks/application"
@@ -144,3 +147,55 @@ def test_console_links_are_region_aware_and_escaped() -> None:
         "us-east-1", CI, NOW.replace(hour=20), NOW, stream="s/1", filter_pattern="ERROR"
     )
     assert "log-group/$252Faws$252Fcontainerinsights" in events and "filterPattern$3DERROR" in events
+
+
+# Lines that say what broke in words ERROR_WORDS does not use: a signature knows each of them.
+SIGNATURE_ONLY_LINES = {
+    "dns": "dial tcp: lookup ledger-db.payments.svc.cluster.local: NXDOMAIN",
+    "code-regression": "goroutine 1 [running]: invalid memory address or nil pointer dereference",
+    "disk-full": "write /var/lib/postgresql/data/base/16384: ENOSPC",
+    "throttled": 'POST /orders 429 12ms upstream="payments"',
+    "network": "connect to 10.0.3.17:5432: no route to host",
+    "pool-exhausted": "sqlalchemy: QueuePool limit of size 5 overflow 10 reached",
+}
+
+
+def test_the_error_query_reads_the_lines_only_a_signature_recognises() -> None:
+    signatures = load_signatures()
+    for signature_id, line in SIGNATURE_ONLY_LINES.items():
+        assert not ERROR_RE.search(line), line  # the generic words alone would drop it ...
+        matched = signatures.match(line)
+        assert matched is not None and matched.id == signature_id, line  # ... a signature explains it
+    healthy = ["INFO GET /healthz 200 2ms", "HikariPool-1 - Start completed.", "t=14:29:01 took 1429ms"]
+    messages = [*SIGNATURE_ONLY_LINES.values(), *healthy]
+    terms = signature_terms(signatures)
+
+    selected = {r["@message"] for r in run_insights(errors_query(100, terms), records(messages))}
+    counted = run_insights(error_count_query(terms), records(messages))
+
+    assert selected == set(SIGNATURE_ONLY_LINES.values())
+    assert counted[0]["errors"] == str(len(SIGNATURE_ONLY_LINES))
+    assert {m for m in messages if signatures.is_error_line(m)} == selected  # the local twin agrees
+    assert not run_insights(errors_query(100), records(list(SIGNATURE_ONLY_LINES.values())))
+
+
+def test_a_teams_own_signature_widens_the_error_query(tmp_path: Path) -> None:
+    own = tmp_path / "signatures.yaml"
+    own.write_text(
+        "signatures:\n  - id: ledger-drift\n    category: bad_deploy\n"
+        "    patterns: ['ledger balance drift of \\d+']\n",
+        encoding="utf-8",
+    )
+    line = "ledger balance drift of 42 cents on account 7"
+    assert not ERROR_RE.search(line)
+    terms = signature_terms(load_signatures(str(own)))
+    assert "ledger balance drift of" in terms
+    assert [r["@message"] for r in run_insights(errors_query(10, terms), records([line, "INFO ok"]))] == [
+        line
+    ]
+
+
+def test_the_widened_query_stays_within_insights_limits() -> None:
+    query = errors_query(2000, signature_terms(load_signatures()))
+    assert len(query) < 10_000  # StartQuery's queryString limit
+    assert "| filter @message like /(?i)(" in query

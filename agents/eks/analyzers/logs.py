@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.cloudwatch_logs.queries import ERROR_RE
 from agents.cloudwatch_logs.signatures import Signature, Signatures, excerpt
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, short
@@ -14,9 +13,10 @@ from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Sev
 MAX_ERROR_LINES = 5
 
 
-def error_lines(text: str, limit: int = MAX_ERROR_LINES) -> list[str]:
-    """The last `limit` error-looking lines of a log tail, in order."""
-    lines = [line.rstrip() for line in text.splitlines() if line.strip() and ERROR_RE.search(line)]
+def error_lines(text: str, signatures: Signatures, limit: int = MAX_ERROR_LINES) -> list[str]:
+    """The last `limit` error-looking lines of a log tail, in order (error words, or a signature's
+    pattern)."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip() and signatures.is_error_line(line)]
     return lines[-limit:]
 
 
@@ -69,7 +69,7 @@ def read_tails(analysis: Analysis, signatures: Signatures, rolled_out: set[str])
         if len(parts) < 3:
             continue
         ns, pod_name, container = parts[0], parts[1], parts[2]
-        lines = error_lines(text)
+        lines = error_lines(text, signatures)
         if not lines:
             continue
         pod = pods.get((ns, pod_name))
