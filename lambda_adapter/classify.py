@@ -139,7 +139,7 @@ CHATTER_REPLY = (
 THANKS_REPLY = "You're welcome. Mention me in an alert's thread any time you want another look."
 RESOLVED_REPLY = (
     "Noted: resolved, so I am not starting an investigation. To look into what happened, "
-    "mention me in the alert's thread or write `investigate` and what to look at."
+    "mention me with `investigate` and what to look at."
 )
 _THANKS = re.compile(r"\b(thanks?|thx|ty|tysm|cheers|appreciate)\b|🙏|:pray:", re.IGNORECASE)
 

@@ -151,7 +151,8 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
     verdict = classify(note)
     parent = event.thread_ts if event.in_thread else None
     if parent:
-        if verdict.kind is Kind.CHATTER and note:  # "thanks!" under a report
+        # "thanks!" under a report, "resolved" under the alert: a reply, not another investigation.
+        if verdict.kind in (Kind.CHATTER, Kind.RESOLVED) and note:
             return _chatter(intake, event.channel, delivery, note, thread=parent)
         subject = keys.message("slack", event.channel, parent)
         notes = (note,) if note else ()

@@ -223,6 +223,24 @@ def test_thanks_in_a_report_thread_is_not_a_new_investigation() -> None:
     assert posted.thread_id == ALERT_TS
 
 
+def test_resolved_in_an_alerts_thread_is_noted_and_investigate_still_works() -> None:
+    h = Harness()
+    seed_alert(h)
+    payload = event("slack_app_mention_thread.json")
+    payload["event"]["text"] = "<@U0LAN0Z89> resolved: rolled back v2.3.1"
+    h.slack(payload)
+    assert h.started == []
+    [posted] = h.slack_chat.posted
+    assert posted.thread_id == ALERT_TS and posted.text.startswith("Noted: resolved")
+
+    asked = event("slack_app_mention_thread.json")
+    asked["event_id"], asked["event"]["ts"] = "Ev0ASKED001", "1712345699.000900"
+    asked["event"]["text"] = "<@U0LAN0Z89> resolved, but investigate why it fired"
+    h.slack(asked)
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS and ctx.operator_notes == ("resolved, but investigate why it fired",)
+
+
 def test_unsure_mention_is_investigated_fail_open() -> None:
     h = Harness()
     payload = event("slack_app_mention.json")
