@@ -23,8 +23,11 @@ DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 
 
 def default_bedrock_model(region: str | None) -> str:
-    """`us.`/`eu.` inference profiles for those regions, the `global.` profile elsewhere."""
-    prefix = (region or "us-east-1").split("-", 1)[0]
+    """`us.`/`eu.` inference profiles for those regions, the `global.` profile elsewhere. No region
+    means the one the client will call (AWS_REGION, as in an AgentCore runtime, else
+    AWS_DEFAULT_REGION), as the Terraform module resolves it when granting the model."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    prefix = region.split("-", 1)[0]
     return f"{prefix if prefix in ('us', 'eu') else 'global'}.{HAIKU_45}"
 
 

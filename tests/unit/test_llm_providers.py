@@ -15,6 +15,20 @@ def test_none_builds_no_model() -> None:
     assert build_model(ModelConfig()) is None and model_id_of(ModelConfig()) == "none"
 
 
+def test_without_a_region_the_profile_follows_the_region_the_client_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An AgentCore runtime in Frankfurt with `region: null`: boto3 calls eu-central-1, so must the id.
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    cfg = ModelConfig(provider="bedrock")
+    assert model_id_of(cfg) == "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert build_model(cfg).client.meta.region_name == "eu-central-1"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-1")
+    assert model_id_of(cfg) == "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
 @pytest.mark.parametrize(
     ("region", "expected"),
     [

@@ -4,8 +4,10 @@ evaluated by `terraform console`) against shared/config.py's `model_for` and age
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -58,7 +60,13 @@ INTAKE = "intake-classifier"  # local.intake_model_key
 
 
 def python_models(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the deployed code resolves for each enabled agent, and for the intake's classifier."""
+    """What the deployed code resolves for each enabled agent, and for the intake's classifier,
+    in a runtime whose AWS_REGION is the stub account's region (us-east-1)."""
+    with mock.patch.dict(os.environ, {"AWS_REGION": "us-east-1"}):
+        return _python_models(data)
+
+
+def _python_models(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     cfg = parse_config(data)
     resolved = {}
     for agent_id, agent in cfg.agents.items():
