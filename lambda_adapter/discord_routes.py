@@ -3,7 +3,10 @@
 delivers channel messages only over the Gateway websocket, which a webhook intake cannot hold).
 
 Commands are answered at once with a deferred response (type 5, "thinking..."); the job then
-completes it with a line saying where the report will appear.
+completes it with a line saying where the report will appear. `/sre-snapshot` starts with the bot's
+own message in the channel (the snapshot's thread); when the bot cannot post there, the snapshot
+itself comes back through the interaction's webhook instead (see `Worker`), as Slack's does
+through the slash command's response_url.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ PONG = {"type": 1}
 DEFERRED = {"type": 5}
 EPHEMERAL = 64
 TEXT_OPTIONS = ("alert", "text", "message")
+# Discord shows a mention without pinging anyone: every post sets `allowed_mentions: {parse: []}`.
+SNAPSHOT_ROOT = (
+    "\N{CAMERA WITH FLASH} Snapshot of the estate, requested by {who}: the report follows in this thread."
+)
 
 
 def _message(text: str) -> dict[str, Any]:
@@ -132,7 +139,16 @@ def _snapshot(intake: Intake, interaction: DiscordInteraction, channel: str) -> 
     data = interaction.data
     scope = (data.option("scope") or data.option("text") or "") if data else ""
     alert = intake.new_alert(Platform.DISCORD, channel, subject, text=scope.strip(), mode="snapshot")
-    job = InvestigateJob(alert=alert, chat="discord", addressed=True, interaction=_ref(interaction))
+    who = f"<@{interaction.user_id}>" if interaction.user_id else "someone"
+    job = InvestigateJob(
+        alert=alert,
+        chat="discord",
+        addressed=True,
+        # The bot starts the snapshot's thread: when it cannot post in this channel, the snapshot
+        # goes back through the interaction's webhook instead (see `Worker`).
+        root_text=SNAPSHOT_ROOT.format(who=who),
+        interaction=_ref(interaction),
+    )
     outcome = intake.gate.admit(
         Candidate(
             job=job,

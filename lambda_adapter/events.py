@@ -147,6 +147,16 @@ class DiscordInteraction(Payload):
     data: DiscordCommandData | None = None
     channel_id: str | None = None
     guild_id: str | None = None
+    # Who ran the command: `member.user` in a guild, `user` in a DM (anything else is ignored).
+    member: Any = None
+    user: Any = None
+
+    @property
+    def user_id(self) -> str | None:
+        member = self.member if isinstance(self.member, dict) else {}
+        who = member.get("user") if isinstance(member.get("user"), dict) else self.user
+        found = who.get("id") if isinstance(who, dict) else None
+        return found if isinstance(found, str) and found.isdigit() else None
 
 
 # ----------------------------------------------------------------------------------- Alertmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,8 +77,9 @@ class MemoryChat:
         self.name = name
         self.messages: dict[str, list[ChatMessage]] = {k: list(v) for k, v in (messages or {}).items()}
         self.posted: list[Posted] = []
-        # A Slack error code every post fails with (`not_in_channel`: the bot is not a member).
-        self.refuse: str | None = None
+        # An error every post fails with: a Slack error code (`not_in_channel`: the bot is not a
+        # member), or Discord's JSON error code (`50001`: Missing Access) as Discord answers it.
+        self.refuse: str | int | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -106,6 +107,15 @@ class MemoryChat:
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
+        if isinstance(self.refuse, int):
+            from shared.chat.discord import DiscordApiError
+
+            status = 404 if self.refuse == 10003 else 403
+            raise DiscordApiError(
+                f"discord POST /channels/{channel}/messages: HTTP {status} (code {self.refuse})",
+                status=status,
+                code=self.refuse,
+            )
         if self.refuse:
             raise SourceError(f"{self.name} chat.postMessage: {self.refuse}")
         with self._lock:
@@ -298,6 +308,11 @@ class RecordingResponder:
     """An `InteractionResponder` that records what would complete each Discord interaction."""
 
     completed: list[tuple[str, str, str]] = field(default_factory=list)
+    # (application id, token, messages) of each report delivered through an interaction.
+    delivered: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     def complete(self, application_id: str, token: str, text: str) -> None:
         self.completed.append((application_id, token, text))
+
+    def deliver(self, application_id: str, token: str, messages: Sequence[str]) -> None:
+        self.delivered.append((application_id, token, list(messages)))

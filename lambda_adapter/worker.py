@@ -38,11 +38,25 @@ NOT_IN_CHANNEL_HINT = (
     "`/invite` me to get reports in threads here._"
 )
 NOT_IN_CHANNEL = "I cannot post in this channel. `/invite` me here, then run the command again."
+DISCORD_NOT_IN_CHANNEL_HINT = (
+    "-# I cannot post in this channel, so this came back through your command: give my role "
+    "View Channel, Send Messages and Send Messages in Threads here to get reports in threads."
+)
+DISCORD_NOT_IN_CHANNEL = (
+    "I cannot post in this channel. Give my role View Channel, Send Messages and Send Messages "
+    "in Threads here, then run the command again."
+)
 # Slack's codes for "the bot cannot post there": then a snapshot goes back through response_url.
 CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+# Discord's: Unknown Channel, Missing Access, Missing Permissions, archived thread. Then a
+# snapshot goes back through the interaction's webhook.
+DISCORD_CANNOT_POST = (10003, 50001, 50013, 50083)
 
 
 def cannot_post(error: SourceError) -> bool:
+    code = getattr(error, "code", None)  # `DiscordApiError`'s JSON error code
+    if isinstance(code, int):
+        return code in DISCORD_CANNOT_POST
     return any(code in str(error) for code in CANNOT_POST)
 
 
@@ -201,9 +215,13 @@ class Worker:
                 try:
                     thread = chat.post(alert.channel, job.root_text)
                 except SourceError as e:
-                    if job.response_url is None or not cannot_post(e):
+                    if not cannot_post(e):
                         raise
-                    return self._report_to_response_url(job, job.response_url)
+                    if job.response_url is not None:
+                        return self._report_to_response_url(job, job.response_url)
+                    if job.chat == "discord" and job.interaction is not None and self.responder is not None:
+                        return self._report_to_interaction(job, job.interaction, self.responder)
+                    raise
                 job = _with_alert(job, thread_id=thread)
                 job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
@@ -248,6 +266,28 @@ class Worker:
         )
         text = self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30)
         self.response_poster.post(url, f"{text}\n\n{NOT_IN_CHANNEL_HINT}")
+        return True
+
+    def _report_to_interaction(
+        self, job: InvestigateJob, interaction: InteractionRef, responder: InteractionResponder
+    ) -> bool:
+        """The bot cannot post in this Discord channel: run the snapshot to its end and deliver its
+        report through the interaction's webhook (the deferred reply, then follow-ups, each within
+        Discord's 2000 characters), with how to let the bot in."""
+        ctx = build_context(job, self.settings)
+        if not isinstance(self.dispatcher, ReportingDispatcher):
+            self._complete(interaction, DISCORD_NOT_IN_CHANNEL)
+            release_all(self.dedup, job.claims)
+            return False
+        logger.info(
+            "investigation=<%s> | the bot cannot post in the channel; the report goes to the interaction",
+            ctx.investigation_id,
+        )
+        text = self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30)
+        from shared.render.discord import split_messages
+
+        messages = split_messages(f"{text}\n\n{DISCORD_NOT_IN_CHANNEL_HINT}")
+        responder.deliver(interaction.application_id, interaction.token, messages)
         return True
 
     def _claim_root(self, job: InvestigateJob, platform: str, thread: str) -> InvestigateJob:

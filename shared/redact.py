@@ -24,6 +24,9 @@ _WEBHOOK_URL = re.compile(
     r"https://(?:hooks\.slack\.com/(?:services|workflows|triggers)|(?:canary\.|ptb\.)?discord(?:app)?\.com/api/"
     r"(?:v\d+/)?webhooks)/[A-Za-z0-9_/\-]+"
 )
+# The token in a Discord webhook or interaction path on any host (a configured API base, a proxy,
+# the sandbox): `/webhooks/{id}/{token}`, `/interactions/{id}/{token}/callback`. The id is kept.
+_WEBHOOK_TOKEN_PATH = re.compile(r"(/(?:webhooks|interactions)/\d{5,}/)[A-Za-z0-9_.\-]{20,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 _BEARER = re.compile(r"(?i)\b(bearer)(\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # `\\?` before a quote: the same text inside a JSON string (a tool result, a JSON log line).
@@ -88,6 +91,7 @@ def redact(text: str) -> str:
         return text
     out = _PRIVATE_KEY.sub("[REDACTED PRIVATE KEY]", text)
     out = _WEBHOOK_URL.sub(MASK, out)
+    out = _WEBHOOK_TOKEN_PATH.sub(lambda m: m.group(1) + MASK, out)
     out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", out)
     out = _JWT.sub(MASK, out)
     out = _AUTHORIZATION.sub(_mask_value, out)

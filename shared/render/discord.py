@@ -10,7 +10,7 @@ from __future__ import annotations
 from shared.contracts import IncidentReport
 from shared.render.document import Document, build_document
 from shared.render.escape import code_text, markdown_escape
-from shared.render.layout import Formatter, format_line, format_lines, size
+from shared.render.layout import Formatter, format_line, format_lines, pack, size, split_raw
 
 MAX_MESSAGE = 2000
 LINE_LIMIT = MAX_MESSAGE - 100
@@ -53,3 +53,20 @@ def render_discord(report: IncidentReport) -> list[str]:
     if current:
         messages.append("\n".join(current))
     return messages
+
+
+def split_messages(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Text already rendered for Discord (a report's `posted_text`: its messages joined by blank
+    lines, perhaps with a note after it) as messages of at most `limit` each: cut between
+    paragraphs where possible, else between lines, else inside a line at a space."""
+    pieces: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if size(paragraph) <= limit:
+            pieces.append(paragraph)
+            continue
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            # Half the limit in characters: a UTF-16 surrogate pair per character at worst.
+            lines.extend([line] if size(line) <= limit else split_raw(line, limit // 2))
+        pieces.extend(pack(lines, limit))
+    return [m for m in pack(pieces, limit, sep="\n\n") if m.strip()]

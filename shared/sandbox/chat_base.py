@@ -110,27 +110,41 @@ class Failure:
     status: int
     retry_after: float | None
     error: str | None
+    code: int = 0  # Discord's JSON error code (50001 Missing Access, 10003 Unknown Channel ...)
 
 
 class Failures:
     """Failures to answer instead of the real thing: `plan("chat.postMessage", 429, 1.0)` makes
-    the next matching request fail once. Patterns are fnmatch-style ("*" matches any)."""
+    the next matching request fail once; `times=None`, every matching request until `clear()`
+    (a bot that may not post in a channel). Patterns are fnmatch-style ("*" matches any)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._planned: list[tuple[str, Failure]] = []
+        self._planned: list[tuple[str, Failure, bool]] = []  # (pattern, failure, lasts)
 
     def plan(
-        self, pattern: str, status: int, retry_after: float | None, error: str | None, times: int = 1
+        self,
+        pattern: str,
+        status: int,
+        retry_after: float | None,
+        error: str | None,
+        times: int | None = 1,
+        *,
+        code: int = 0,
     ) -> None:
+        failure = Failure(status, retry_after, error, code)
         with self._lock:
-            self._planned.extend((pattern, Failure(status, retry_after, error)) for _ in range(times))
+            if times is None:
+                self._planned.append((pattern, failure, True))
+            else:
+                self._planned.extend((pattern, failure, False) for _ in range(times))
 
     def take(self, name: str) -> Failure | None:
         with self._lock:
-            for i, (pattern, failure) in enumerate(self._planned):
+            for i, (pattern, failure, lasts) in enumerate(self._planned):
                 if fnmatch.fnmatchcase(name, pattern):
-                    del self._planned[i]
+                    if not lasts:
+                        del self._planned[i]
                     return failure
         return None
 

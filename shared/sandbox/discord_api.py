@@ -8,7 +8,8 @@ slash-command reply completes (`POST /webhooks/{app}/{token}`, `PATCH .../messag
 `POST /interactions/{id}/{token}/callback`; these need no bot token, as on Discord). Everything
 else needs `Authorization: Bot <token>`. Errors have Discord's shape (`{"message", "code"}`,
 `Invalid Form Body` with `errors`); posts are recorded (`.posts`, `wait_for_post`), and
-`fail_next` injects a 429 (`retry_after` in the body, `Retry-After` header) or a 5xx.
+`fail_next` injects a 429 (`retry_after` in the body, `Retry-After` header), a 5xx, or any
+Discord error (`403 {"message": "Missing Access", "code": 50001}`), once or until `load`.
 """
 
 from __future__ import annotations
@@ -110,12 +111,16 @@ class FakeDiscordApi:
         status: int = 429,
         retry_after: float = 1.0,
         error: str | None = None,
-        times: int = 1,
+        times: int | None = 1,
+        code: int = 0,
     ) -> None:
         """Answer the next `times` requests matching `route` (fnmatch over "METHOD /path" below
         /api/v10, e.g. "POST /channels/*/messages") with `status`: 429 as Discord's rate limit,
-        anything else as `{"message": error, "code": 0}`."""
-        self._failures.plan(route, status, retry_after, error, times)
+        anything else as `{"message": error, "code": code}`. `times=None`: every matching request
+        until `load`, e.g. a bot that may not post in the guild's channels:
+        `fail_next("POST /channels/*/messages", 403, error="Missing Access", code=50001, times=None)`
+        (the interaction webhooks are other routes, and still answer)."""
+        self._failures.plan(route, status, retry_after, error, times, code=code)
 
     async def _handle(self, request: Request) -> Response:
         path = "/api/" + request.path_params["rest"].strip("/")
@@ -138,7 +143,7 @@ class FakeDiscordApi:
         _, pattern, handler, public = route
         failure = self._failures.take(name)
         if failure is not None:
-            return _failure(failure.status, failure.retry_after, failure.error)
+            return _failure(failure.status, failure.retry_after, failure.error, failure.code)
         if not public and not self._authorised(request):
             return _error(401, "401: Unauthorized")
         params = pattern.match(path).groupdict()  # type: ignore[union-attr]
@@ -159,9 +164,9 @@ def _error(status: int, message: str, code: int = 0) -> JSONResponse:
     return JSONResponse({"message": message, "code": code}, status)
 
 
-def _failure(status: int, retry_after: float | None, error: str | None) -> JSONResponse:
+def _failure(status: int, retry_after: float | None, error: str | None, code: int = 0) -> JSONResponse:
     if status != 429:
-        return _error(status, error or f"{status}: Server Error")
+        return _error(status, error or f"{status}: Server Error", code)
     wait = 1.0 if retry_after is None else max(0.0, retry_after)
     headers = {
         "Retry-After": str(math.ceil(wait)),

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.chat.discord import DiscordPlatform
+from shared.chat.discord import DiscordApiError, DiscordPlatform
 from shared.chat.retry import Backoff
 from shared.sandbox.chat import FakeChannel, FakeDiscordApi, FakeMessage
 from shared.sandbox.http import ServedApp
@@ -273,6 +273,30 @@ def test_an_injected_rate_limit_has_discords_body_and_headers(discord: Discord) 
     assert limited.json() == {"message": "You are being rate limited.", "retry_after": 0.25, "global": False}
     assert limited.headers["Retry-After"] == "1" and limited.headers["X-RateLimit-Scope"] == "user"
     assert discord.post(f"/channels/{INCIDENTS}/messages", {"content": "x"}).status_code == 200
+
+
+def test_channel_posts_refused_until_reloaded_while_the_interaction_webhooks_answer(
+    discord: Discord,
+) -> None:
+    """A bot without access to the guild's channels: every channel post is answered as Discord
+    does, and the interaction's webhook still delivers (it needs no channel permission)."""
+    discord.api.fail_next("POST /channels/*/messages", 403, error="Missing Access", code=50001, times=None)
+    for _ in range(3):
+        refused = discord.post(f"/channels/{INCIDENTS}/messages", {"content": "report"})
+        assert (refused.status_code, refused.json()) == (403, {"message": "Missing Access", "code": 50001})
+    platform = DiscordPlatform(TOKEN, discord.base, backoff=Backoff(max_retries=2), sleep=lambda _s: None)
+    with pytest.raises(DiscordApiError) as raised:
+        platform.post(INCIDENTS, "report")
+    assert (raised.value.status, raised.value.code) == (403, 50001)
+    discord.api.expect_interaction("interaction-token", INCIDENTS)
+    webhook = f"{discord.base}/webhooks/1000000000000000001/interaction-token"
+    assert httpx.patch(f"{webhook}/messages/@original", json={"content": "part 1"}).status_code == 200
+    assert httpx.post(webhook, json={"content": "part 2"}).status_code == 200
+    too_long = httpx.post(webhook, json={"content": "x" * 2001})
+    assert too_long.status_code == 400 and too_long.json()["code"] == 50035
+    assert [(p.channel, p.text) for p in discord.api.posts] == [(INCIDENTS, "part 1"), (INCIDENTS, "part 2")]
+    discord.api.load(CHANNELS)
+    assert discord.post(f"/channels/{INCIDENTS}/messages", {"content": "report"}).status_code == 200
 
 
 def test_the_projects_discord_platform_reads_and_posts_through_it(discord: Discord) -> None:

@@ -20,6 +20,8 @@ class Script:
     latency: float = 0.0
     fail: str | None = None  # raise this message
     hang: bool = False  # never answer (until the test ends)
+    # More findings, with long titles (long reports: several chat messages).
+    extra_findings: int = 0
 
 
 def scripted_app(agent_id: str, script: Script, release: threading.Event):  # type: ignore[no-untyped-def]
@@ -37,8 +39,20 @@ def scripted_app(agent_id: str, script: Script, release: threading.Event):  # ty
             severity=Severity.WARNING,
             title=f"{agent_id} saw something",
         )
+        extra = tuple(
+            Finding(
+                id=f"{agent_id}:scripted-{i}",
+                agent=agent_id,
+                severity=Severity.WARNING,
+                title=f"{agent_id} saw more ({i}): " + "checkout pods restarting after the deploy " * 6,
+            )
+            for i in range(1, script.extra_findings + 1)
+        )
         result = AgentResult(
-            agent=agent_id, status=AgentStatus.OK, findings=(finding,), duration_ms=int(script.latency * 1000)
+            agent=agent_id,
+            status=AgentStatus.OK,
+            findings=(finding, *extra),
+            duration_ms=int(script.latency * 1000),
         )
         return {"result": result.model_dump(mode="json")}
 

@@ -7,11 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lambda_adapter.fakes import Harness
+import pytest
+
+from lambda_adapter.dispatch import CallableDispatcher
+from lambda_adapter.fakes import Harness, RecordingDispatcher
 from lambda_adapter.testing import discord_headers
+from shared.contracts import AlertContext
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 CHANNEL = "1226150000000000777"
+USER = "1226150000000000042"
+APP = "1226161212004192356"
+MISSING_ACCESS, UNKNOWN_CHANNEL, MISSING_PERMISSIONS = 50001, 10003, 50013
 
 
 def event(name: str) -> dict[str, Any]:
@@ -120,3 +127,77 @@ def test_unknown_command_is_answered_ephemerally() -> None:
     body = json.loads(h.discord(payload).body)
     assert body["type"] == 4 and body["data"]["flags"] == 64
     assert h.started == []
+
+
+# ------------------------------------------------------------------ /sre-snapshot: who may post
+
+
+def test_the_snapshot_starts_with_the_bots_message_and_the_report_follows_in_its_thread() -> None:
+    h = Harness()
+    h.discord(raw("discord_sre_snapshot.json"))
+    [root] = h.discord_chat.posted
+    assert root.channel == CHANNEL and root.thread_id is None
+    assert "Snapshot" in root.text and f"<@{USER}>" in root.text  # named, never pinged
+    [ctx] = h.started
+    assert ctx.thread_id == root.id  # the master's notice and report go in its thread
+    assert h.responder.delivered == []
+    [(_app, _token, text)] = h.responder.completed
+    assert "Started the snapshot" in text
+
+
+@pytest.mark.parametrize("code", [MISSING_ACCESS, UNKNOWN_CHANNEL, MISSING_PERMISSIONS])
+def test_a_snapshot_the_bot_cannot_post_comes_back_through_the_interaction(code: int) -> None:
+    h = Harness()
+    h.discord_chat.refuse = code
+    answer = h.discord(raw("discord_sre_snapshot.json"))
+    assert json.loads(answer.body) == {"type": 5}
+    [ctx] = h.started
+    assert ctx.mode == "snapshot" and ctx.channel == CHANNEL and ctx.thread_id is None
+    [(app, token, messages)] = h.responder.delivered
+    assert app == APP and token == event("discord_sre_snapshot.json")["token"]
+    assert ctx.investigation_id in messages[0]  # the report replaces "thinking..."
+    assert "View Channel" in messages[-1] and "Send Messages" in messages[-1]
+    assert h.responder.completed == [] and h.discord_chat.posted == []
+
+
+def test_a_long_snapshot_comes_back_through_the_interaction_in_messages_discord_takes() -> None:
+    lines = [f"- finding {i:03d}: checkout pod restarted " + "x" * 60 for i in range(120)]
+    report = "**Snapshot of the estate**\n" + "\n".join(lines)
+
+    class LongReports(RecordingDispatcher):
+        def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+            self.dispatch(ctx)
+            return report
+
+    h = Harness(dispatcher=LongReports())
+    h.discord_chat.refuse = MISSING_ACCESS
+    h.discord(raw("discord_sre_snapshot.json"))
+    [(_app, _token, messages)] = h.responder.delivered
+    assert len(messages) > 3 and all(1 <= len(m) <= 2000 for m in messages)
+    delivered = "\n".join(messages)
+    assert all(line in delivered for line in lines)  # nothing lost, no line cut
+    assert delivered.index("finding 000") < delivered.index("finding 119") < delivered.index("View Channel")
+
+
+def test_without_a_dispatcher_that_waits_the_interaction_says_how_to_let_the_bot_in() -> None:
+    h = Harness()
+    started: list[AlertContext] = []
+    h.worker.dispatcher = CallableDispatcher(started.append)  # hands off, cannot wait for a report
+    h.discord_chat.refuse = MISSING_ACCESS
+    h.discord(raw("discord_sre_snapshot.json"))
+    assert started == [] and h.responder.delivered == []
+    [(_app, _token, text)] = h.responder.completed
+    assert "cannot post in this channel" in text and "View Channel" in text
+    h.discord_chat.refuse = None  # let in: the next snapshot is not held back by the first's claim
+    again = event("discord_sre_snapshot.json") | {"id": "1226166433333333333"}
+    assert json.loads(h.discord(again).body) == {"type": 5}
+    assert len(started) == 1
+
+
+def test_a_post_failing_for_another_reason_is_a_failed_hand_off_not_a_fallback() -> None:
+    h = Harness()
+    h.discord_chat.refuse = 50035  # Invalid Form Body: nothing the person can fix by letting us in
+    h.discord(raw("discord_sre_snapshot.json"))
+    assert h.started == [] and h.responder.delivered == []
+    [(_app, _token, text)] = h.responder.completed
+    assert "could not start" in text

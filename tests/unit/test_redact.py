@@ -43,6 +43,17 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
         ("postgres://app:Sup3rS3cret@db.internal:5432/payments", "Sup3rS3cret"),
         ("https://deploy:ghp_0123456789abcdef0123456789abcdef0123@github.com/org/repo", "ghp_0123"),
         ("webhook https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXXXXXX"),
+        # A Discord interaction's token, on a configured API base that is not discord.com.
+        (
+            "HTTP Request: PATCH http://127.0.0.1:8081/api/v10/webhooks/1226161212004192356/"
+            'aW50ZXJhY3Rpb246MTIyNjE2NjQyMjIyMjIyMjIyMjpzbmFwc2hvdC10b2tlbg/messages/@original "200 OK"',
+            "aW50ZXJhY3Rpb246MTIy",
+        ),
+        (
+            "POST http://proxy.internal/api/v10/interactions/1226166422222222222/"
+            "aW50ZXJhY3Rpb246MTIyNjE2NjQyMjIyMjIyMjIyMjpzbmFwc2hvdC10b2tlbg/callback",
+            "aW50ZXJhY3Rpb246MTIy",
+        ),
     ],
 )
 def test_credentials_are_masked(text: str, secret: str) -> None:

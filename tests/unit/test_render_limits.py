@@ -30,7 +30,7 @@ from shared.contracts import (
 )
 from shared.redact import redact
 from shared.render import posted_text, render_discord, render_investigating, render_slack, render_update
-from shared.render.discord import DISCORD
+from shared.render.discord import DISCORD, split_messages
 from shared.render.document import MAX_TIMELINE, Span, build_document, shown_findings
 from shared.render.escape import markdown_escape, one_line, slack_escape
 from shared.render.layout import format_line, size
@@ -225,6 +225,19 @@ def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: 
             assert skeleton(escape(run.name)) in posted
             if run.errors:
                 assert skeleton(escape(one_line(run.errors[0], 200)), run.errors[0]) in posted
+
+
+@PROPERTY
+@given(reports(), st.sampled_from(["", "-# a note after the report", "x" * 2500]))
+def test_a_posted_discord_report_splits_again_into_messages_discord_takes(
+    report: IncidentReport, note: str
+) -> None:
+    """What comes back through a Discord interaction: the report as posted (its messages joined),
+    a note after it, cut again within 2000 per message, nothing lost or reordered."""
+    text = posted_text(render_discord(report)) + (f"\n\n{note}" if note else "")
+    messages = split_messages(text)
+    assert messages and all(1 <= size(m) <= 2000 for m in messages)
+    assert skeleton("".join(messages)) == skeleton(text)
 
 
 def skeleton(text: str, raw: str = "") -> str:
