@@ -253,41 +253,56 @@ class Worker:
         return True
 
     def _report_to_response_url(self, job: InvestigateJob, url: str) -> bool:
-        """The bot cannot post in this channel: run the snapshot to its end and post its report
-        through the slash command's response_url, with how to let the bot in."""
-        ctx = build_context(job, self.settings)
-        if not isinstance(self.dispatcher, ReportingDispatcher):
-            self.response_poster.post(url, NOT_IN_CHANNEL)
-            release_all(self.dedup, job.claims)
-            return False
-        logger.info(
-            "investigation=<%s> | the bot cannot post in the channel; the report goes to the response_url",
-            ctx.investigation_id,
+        """The bot cannot post in this channel: the snapshot's report goes through the slash
+        command's response_url, with how to let the bot in."""
+        return self._report_out_of_channel(
+            job,
+            route="response_url",
+            refuse=lambda: self.response_poster.post(url, NOT_IN_CHANNEL),
+            deliver=lambda text: self.response_poster.post(url, f"{text}\n\n{NOT_IN_CHANNEL_HINT}"),
         )
-        text = self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30)
-        self.response_poster.post(url, f"{text}\n\n{NOT_IN_CHANNEL_HINT}")
-        return True
 
     def _report_to_interaction(
         self, job: InvestigateJob, interaction: InteractionRef, responder: InteractionResponder
     ) -> bool:
-        """The bot cannot post in this Discord channel: run the snapshot to its end and deliver its
-        report through the interaction's webhook (the deferred reply, then follow-ups, each within
-        Discord's 2000 characters), with how to let the bot in."""
+        """The bot cannot post in this Discord channel: the snapshot's report goes through the
+        interaction's webhook (the deferred reply, then follow-ups, each within Discord's 2000
+        characters), with how to let the bot in."""
+
+        def deliver(text: str) -> None:
+            from shared.render.discord import split_messages
+
+            messages = split_messages(f"{text}\n\n{DISCORD_NOT_IN_CHANNEL_HINT}")
+            responder.deliver(interaction.application_id, interaction.token, messages)
+
+        return self._report_out_of_channel(
+            job,
+            route="interaction",
+            refuse=lambda: self._complete(interaction, DISCORD_NOT_IN_CHANNEL),
+            deliver=deliver,
+        )
+
+    def _report_out_of_channel(
+        self,
+        job: InvestigateJob,
+        *,
+        route: str,
+        refuse: Callable[[], object],
+        deliver: Callable[[str], object],
+    ) -> bool:
+        """Run the snapshot to its end and hand its report text to `deliver`; without a
+        dispatcher that can wait for reports, `refuse` says so and the claims are released."""
         ctx = build_context(job, self.settings)
         if not isinstance(self.dispatcher, ReportingDispatcher):
-            self._complete(interaction, DISCORD_NOT_IN_CHANNEL)
+            refuse()
             release_all(self.dedup, job.claims)
             return False
         logger.info(
-            "investigation=<%s> | the bot cannot post in the channel; the report goes to the interaction",
+            "investigation=<%s>, route=<%s> | the bot cannot post in the channel; the report goes there",
             ctx.investigation_id,
+            route,
         )
-        text = self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30)
-        from shared.render.discord import split_messages
-
-        messages = split_messages(f"{text}\n\n{DISCORD_NOT_IN_CHANNEL_HINT}")
-        responder.deliver(interaction.application_id, interaction.token, messages)
+        deliver(self.dispatcher.report(ctx, timeout_s=self.settings.snapshot_deadline_seconds + 30))
         return True
 
     def _claim_root(self, job: InvestigateJob, platform: str, thread: str) -> InvestigateJob:

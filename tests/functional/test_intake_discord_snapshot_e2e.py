@@ -200,4 +200,4 @@ def test_a_snapshot_the_bot_may_not_post_comes_back_through_the_interaction(
     ]
     assert ours and not any(TOKEN in line for line in ours)  # never logged by us, even unscrubbed
     assert TOKEN not in caplog.text  # nor by a library (httpx logs each request's URL)
-    assert "cannot post in the channel; the report goes to the interaction" in caplog.text
+    assert "route=<interaction> | the bot cannot post in the channel" in caplog.text
