@@ -12,6 +12,7 @@ general) terms first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -143,7 +144,8 @@ def filter_terms(signatures: Signatures) -> list[str]:
     return kept
 
 
-def signature_terms(signatures: Signatures) -> list[str]:
+@lru_cache(maxsize=8)  # per signature set: the same for every investigation of a scanner
+def signature_terms(signatures: Signatures) -> tuple[str, ...]:
     """What the Insights error filter adds to ERROR_WORDS so that the signatures' lines are read:
     for each signature, literal strings one of which every line it matches holds (lower case, the
     query ignores case), less those ERROR_WORDS already selects and those too short or common to
@@ -158,7 +160,7 @@ def signature_terms(signatures: Signatures) -> list[str]:
     for term in sorted(candidates, key=lambda t: (len(t), t)):
         if not any(shorter in term for shorter in kept):
             kept.append(term)
-    return kept
+    return tuple(kept)
 
 
 def filter_patterns(signatures: Signatures, max_length: int = MAX_PATTERN) -> list[str]:
