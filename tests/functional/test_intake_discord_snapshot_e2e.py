@@ -28,13 +28,13 @@ from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.testing import discord_headers, discord_keypair
 from shared.chat.discord import DiscordPlatform
 from shared.chat.retry import Backoff
-from shared.config import AppConfig, load_config
+from shared.config import AppConfig
 from shared.contracts import AlertContext
 from shared.logsetup import SecretScrubber
 from shared.sandbox.chat import FakeChannel, FakeDiscordApi
 from shared.sandbox.chat_base import Post
 from shared.sandbox.http import ServedApp
-from tests.support.scripted_agents import Script, serve_scripted
+from tests.support.scripted_agents import Script, scripted_config, serve_scripted
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -51,16 +51,7 @@ CHANNEL, APP, TOKEN = INTERACTION["channel_id"], INTERACTION["application_id"], 
 
 
 def config() -> AppConfig:
-    """The project's config with the scripted scanners; investigations keep their 60 s deadline."""
-    base = load_config()
-    agents = {k: v for k, v in base.agents.items() if v.role == "master"}
-    scanner = next(v for v in base.agents.values() if v.role == "scanner")
-    for offset, name in enumerate(SCRIPTS):
-        agents[name] = scanner.model_copy(update={"port": 19110 + offset, "budget_seconds": None})
-    defaults = base.defaults.model_copy(
-        update={"deadline_seconds": 60.0, "snapshot_deadline_seconds": SNAPSHOT_DEADLINE}
-    )
-    return base.model_copy(update={"agents": agents, "defaults": defaults})
+    return scripted_config(SCRIPTS, base_port=19110, snapshot_deadline=SNAPSHOT_DEADLINE)
 
 
 @dataclass

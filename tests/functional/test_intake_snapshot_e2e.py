@@ -27,9 +27,9 @@ from lambda_adapter.fakes import MemoryChat
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.testing import TEST_SLACK_SECRET, slack_headers
-from shared.config import AppConfig, load_config
+from shared.config import AppConfig
 from shared.contracts import AlertContext
-from tests.support.scripted_agents import Script, serve_scripted
+from tests.support.scripted_agents import Script, scripted_config, serve_scripted
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -47,16 +47,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def config() -> AppConfig:
-    """The project's config with the scripted scanners; investigations keep their 60 s deadline."""
-    base = load_config()
-    agents = {k: v for k, v in base.agents.items() if v.role == "master"}
-    scanner = next(v for v in base.agents.values() if v.role == "scanner")
-    for offset, name in enumerate(SCRIPTS):
-        agents[name] = scanner.model_copy(update={"port": 19100 + offset, "budget_seconds": None})
-    defaults = base.defaults.model_copy(
-        update={"deadline_seconds": 60.0, "snapshot_deadline_seconds": SNAPSHOT_DEADLINE}
-    )
-    return base.model_copy(update={"agents": agents, "defaults": defaults})
+    return scripted_config(SCRIPTS, base_port=19100, snapshot_deadline=SNAPSHOT_DEADLINE)
 
 
 class ResponseUrl:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from agents.master.context import build_alert_context
 from lambda_adapter.server import ThreadedServer
 from shared.a2a import A2AClient, AgentCardSpec, HttpTransport, build_agent_app
+from shared.config import AppConfig, load_config
 from shared.contracts import AgentResult, AgentStatus, AlertContext, Finding, Platform, Severity
 
 
@@ -89,3 +90,17 @@ def alert() -> AlertContext:
         text="[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p",
         received_at=datetime.now(UTC),
     )
+
+
+def scripted_config(scripts: dict[str, Script], *, base_port: int, snapshot_deadline: float) -> AppConfig:
+    """The project's config with `scripts` as its scanners (ports from `base_port`, no budgets);
+    investigations keep a 60 s deadline, snapshots get `snapshot_deadline`."""
+    base = load_config()
+    agents = {k: v for k, v in base.agents.items() if v.role == "master"}
+    scanner = next(v for v in base.agents.values() if v.role == "scanner")
+    for offset, name in enumerate(scripts):
+        agents[name] = scanner.model_copy(update={"port": base_port + offset, "budget_seconds": None})
+    defaults = base.defaults.model_copy(
+        update={"deadline_seconds": 60.0, "snapshot_deadline_seconds": snapshot_deadline}
+    )
+    return base.model_copy(update={"agents": agents, "defaults": defaults})
