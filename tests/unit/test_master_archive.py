@@ -12,12 +12,20 @@ from moto import mock_aws
 from agents.master.archive import FolderArchive, NoArchive, S3Archive, archive_from_env
 from agents.master.context import build_alert_context
 from agents.master.synthesis import synthesize
-from shared.contracts import IncidentReport
+from shared.contracts import (
+    AgentResult,
+    AgentStatus,
+    Evidence,
+    EvidenceKind,
+    Finding,
+    IncidentReport,
+    Severity,
+)
 
 REGION = "us-east-1"
 
 
-def a_report() -> IncidentReport:
+def a_report(*results: AgentResult) -> IncidentReport:
     ctx = build_alert_context(
         platform="slack",
         channel="C0ALERTS",
@@ -25,7 +33,7 @@ def a_report() -> IncidentReport:
         received_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
         text="[FIRING:1] KubePodCrashLooping namespace=shop",
     )
-    return synthesize(ctx, [])
+    return synthesize(ctx, list(results))
 
 
 def test_a_deployed_master_archives_to_the_module_bucket_under_its_kms_key(monkeypatch) -> None:
@@ -80,7 +88,6 @@ def test_with_no_destination_nothing_is_archived() -> None:
 
 def test_archived_reports_are_redacted_like_posted_ones(tmp_path: Path) -> None:
     """Evidence carries raw log text: a password a service logged must not land in the archive."""
-    from shared.contracts import AgentResult, AgentStatus, Evidence, EvidenceKind, Finding, Severity
 
     leaked = "postgres://app:hunter2-s3cr3t@db.shop:5432/orders"
     finding = Finding(
@@ -91,16 +98,7 @@ def test_archived_reports_are_redacted_like_posted_ones(tmp_path: Path) -> None:
         detail=f"dial {leaked}: connection refused",
         evidence=(Evidence(kind=EvidenceKind.LOG_LINE, reference="/aws/app", excerpt=f"ERROR {leaked}"),),
     )
-    ctx = build_alert_context(
-        platform="slack",
-        channel="C0ALERTS",
-        thread_id="1795383600.000100",
-        received_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
-        text="[FIRING:1] KubePodCrashLooping namespace=shop",
-    )
-    report = synthesize(
-        ctx, [AgentResult(agent="cloudwatch_logs", status=AgentStatus.OK, findings=(finding,))]
-    )
+    report = a_report(AgentResult(agent="cloudwatch_logs", status=AgentStatus.OK, findings=(finding,)))
     assert "hunter2-s3cr3t" in report.model_dump_json()  # the in-memory report still holds it
 
     stored = Path(FolderArchive(tmp_path).store(report)).read_text()
