@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agents.base import Budget, Scanner
+from agents.common.base import Budget, Scanner
+from agents.llm.scanner_agent import run_scanner
 from shared.a2a import AgentCardSpec, build_agent_app
 from shared.config import AppConfig, load_config
 from shared.contracts import AlertContext
@@ -36,7 +37,7 @@ def scanner_handler(config: AppConfig, agent_id: str, scanner: Scanner) -> Any:
         except (ValueError, TypeError) as e:
             raise BadRequest(f"bad investigation request: {e}") from e
         # Scanners use synchronous clients (boto3, kubernetes, slack_sdk): one thread per request.
-        result = await asyncio.to_thread(scanner.run, ctx, Budget.of(budget))
+        result = await asyncio.to_thread(run_scanner, scanner, ctx, Budget.of(budget))
         return {"result": result.model_dump(mode="json")}
 
     return handle

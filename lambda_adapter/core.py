@@ -102,7 +102,7 @@ class Intake:
     def storm_of(self, alert: AlertInputs) -> tuple[str | None, str]:
         """The storm group of `alert` (None: never grouped) and the line it adds when it joins one.
         Hints come from the same extraction the master uses (`build_alert_context`)."""
-        from agents.master.context import build_alert_context
+        from shared.alerts.context import build_alert_context
 
         hints = build_alert_context(
             platform=alert.platform,

@@ -69,7 +69,7 @@ class JobError(SreOnCallError):
 
 
 def build_context(job: InvestigateJob, settings: IntakeSettings) -> AlertContext:
-    from agents.master.context import build_alert_context
+    from shared.alerts.context import build_alert_context
 
     alert = job.alert
     ctx = build_alert_context(

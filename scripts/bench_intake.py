@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lambda_adapter.background import LocalDispatcher  # noqa: E402
-from lambda_adapter.fakes import MemoryChat  # noqa: E402
 from lambda_adapter.server import ThreadedServer, create_app  # noqa: E402
 from lambda_adapter.settings import IntakeSettings, Secrets  # noqa: E402
-from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, slack_headers  # noqa: E402
+from sandbox.intake_fakes import MemoryChat  # noqa: E402
+from sandbox.signing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, slack_headers  # noqa: E402
 from shared.contracts import AlertContext  # noqa: E402
 
 CHANNEL = "C0BENCH001"

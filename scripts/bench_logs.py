@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.cloudwatch_logs.templates import TemplateMiner
+from agents.common.templates import TemplateMiner
 
 # ---------------------------------------------------------------- the labelled generator
 

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import yaml
 
 from agents.llm.narrative import PROMPT_TOKENS, prompt_size
+from sandbox.scenario import Scenario, parse_scenario
+from sandbox.stack import Sandbox, with_scenario_channels
 from shared.config import load_config
-from shared.sandbox.scenario import Scenario, parse_scenario
-from shared.sandbox.stack import Sandbox, with_scenario_channels
 
 TARGET_TOKENS = 8_000
 GROWTH_TOLERANCE = 0.10  # of the 1x prompt

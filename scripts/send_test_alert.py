@@ -11,7 +11,7 @@ Secrets are read from environment variables (named by flags), never from the com
         --url ... --channel 1234567890
 
 Discord signs with the application's private key, which only Discord holds: the `discord` kind works
-against an intake whose DISCORD_PUBLIC_KEY is the sandbox's own test key (see lambda_adapter.testing).
+against an intake whose DISCORD_PUBLIC_KEY is the sandbox's own test key (see sandbox.signing).
 Prints the HTTP status and the intake's answer; exits 0 on a 2xx.
 """
 
@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lambda_adapter.testing import (
+from sandbox.signing import (
     alertmanager_webhook,
     discord_headers,
     discord_investigate_interaction,

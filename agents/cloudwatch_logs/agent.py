@@ -13,14 +13,14 @@ import logging
 import os
 from typing import Any
 
-from agents.base import Budget, Scanner, ScanOutcome
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import GroupSearch, fetch_window, find_groups, snapshot_findings
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogsReader
-from agents.cloudwatch_logs.signatures import load_signatures, resolve_user_file
 from agents.cloudwatch_logs.tools import make_tools
-from agents.eks.scope import Scope, scope_from_context
+from agents.common.base import Budget, Scanner, ScanOutcome
+from agents.common.scope import Scope, scope_from_context
+from agents.common.signatures import load_signatures, resolve_user_file
 from shared.config import AppConfig
 from shared.contracts import AlertContext
 

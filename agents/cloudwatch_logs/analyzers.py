@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from agents.cloudwatch_logs.queries import insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.cloudwatch_logs.signatures import Signatures, excerpt
-from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner
-from agents.eks.scope import Scope
+from agents.common.scope import Scope
+from agents.common.signatures import Signatures, excerpt
+from agents.common.templates import WILDCARD, TemplateMiner
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 
 AGENT = "cloudwatch_logs"

@@ -17,7 +17,7 @@ from itertools import product
 from typing import Any
 
 from agents.cloudwatch_logs.queries import ERROR_RE, ERROR_WORDS, MARKER_WORDS
-from agents.cloudwatch_logs.signatures import Signatures
+from agents.common.signatures import Signatures
 
 try:  # Python 3.11+
     from re import _constants as sre_constants  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import AGENT, Windows
 from agents.cloudwatch_logs.fallback import filter_patterns, signature_terms
 from agents.cloudwatch_logs.groups import ScoredGroup, lookups, select_groups
@@ -20,8 +19,9 @@ from agents.cloudwatch_logs.queries import (
     markers_query,
 )
 from agents.cloudwatch_logs.reader import LogEvent, LogGroupInfo, LogsReader, QueryResult, row_to_event
-from agents.cloudwatch_logs.signatures import Signatures, load_signatures
-from agents.eks.scope import Scope
+from agents.common.base import Budget
+from agents.common.scope import Scope
+from agents.common.signatures import Signatures, load_signatures
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity
 from shared.errors import SourceError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.eks.scope import Scope
+from agents.common.scope import Scope
 
 
 @dataclass(frozen=True)

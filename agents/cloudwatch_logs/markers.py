@@ -15,9 +15,9 @@ from datetime import datetime
 from agents.cloudwatch_logs.analyzers import AGENT, Windows, ago, digest, longest_literal, slug, where_of
 from agents.cloudwatch_logs.queries import MARKER_RE, insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.cloudwatch_logs.signatures import Marker, Signatures, settings_in, version_in
-from agents.cloudwatch_logs.templates import TemplateMiner
-from agents.eks.scope import Scope, workload_of_pod
+from agents.common.scope import Scope, workload_of_pod
+from agents.common.signatures import Marker, Signatures, settings_in, version_in
+from agents.common.templates import TemplateMiner
 from shared.contracts import Evidence, EvidenceKind, Finding, Severity, Trigger
 
 _RESTART = re.compile(r"\brestart(s|ed|ing)?\b|\bre-started\b|\brecover(ed|ing) from\b", re.IGNORECASE)

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from agents.base import Budget
+from agents.common.base import Budget
 from shared.errors import SourceError
 from shared.timeutil import parse_time
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from strands import tool
 
-from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import fetch_window, find_groups
 from agents.cloudwatch_logs.reader import LogsReader
-from agents.cloudwatch_logs.signatures import load_signatures, resolve_user_file
-from agents.eks.scope import Scope
+from agents.common.base import Budget
+from agents.common.scope import Scope
+from agents.common.signatures import load_signatures, resolve_user_file
 from shared.errors import SourceError
 
 _TOOL_BUDGET_S = 20.0

@@ -1,6 +1,6 @@
 """Discord-specific reading of messages: its markup, and its system and bot chatter.
 
-The analysis itself is shared with Slack (`agents.chat_history.analyze`); what differs is how a
+The analysis itself is shared with Slack (`agents.common.chat_history.analyze`); what differs is how a
 Discord message is written (`<@123>`, `<@&role>`, `<#123>`, `<:emoji:123>`, `<t:1700000000:R>`,
 `**bold**`, `||spoilers||`, code blocks) and which messages are noise.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from agents.chat_history.analyze import analyze
-from agents.master.alert_text import clean_chat_text
+from agents.common.chat_history.analyze import analyze
+from shared.alerts.alert_text import clean_chat_text
 from shared.chat.base import ChatMessage
 
 __all__ = ["analyze", "clean", "is_noise"]

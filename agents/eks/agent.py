@@ -14,15 +14,15 @@ import logging
 import time
 from typing import Any
 
-from agents.base import Budget, Scanner, ScanOutcome
-from agents.cloudwatch_logs.signatures import Signatures, load_signatures, resolve_user_file
+from agents.common.base import Budget, Scanner, ScanOutcome
+from agents.common.scope import Scope, scope_from_context
+from agents.common.signatures import Signatures, load_signatures, resolve_user_file
 from agents.eks.analyzers import Analysis, analyze
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.auth import Connection, connect
 from agents.eks.collect import gather
 from agents.eks.reader import KubeReader
-from agents.eks.scope import Scope, scope_from_context
 from agents.eks.state import ClusterState
 from agents.eks.tools import make_tools
 from shared.config import AppConfig

@@ -12,11 +12,11 @@ import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from agents.base import Budget
+from agents.common.base import Budget
+from agents.common.scope import Scope, workload_of_pod
 from agents.eks import objects as o
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader
-from agents.eks.scope import Scope, workload_of_pod
 from agents.eks.state import ClusterState
 from shared.errors import SourceError
 

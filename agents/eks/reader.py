@@ -13,7 +13,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.eks.objects import Obj
 from shared.errors import SourceError
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from strands import tool
 
-from agents.base import Budget
+from agents.common.base import Budget
+from agents.common.scope import Scope
 from agents.eks import objects as o
 from agents.eks.analyzers import analyze
 from agents.eks.analyzers.logs import error_lines
 from agents.eks.collect import Limits, gather
-from agents.eks.scope import Scope
 from shared.errors import SourceError
 
 _TOOL_BUDGET_S = 20.0

@@ -30,7 +30,7 @@ from shared.contracts import AgentResult, AgentStatus, AlertContext, TokenUsage
 from shared.redact import redact
 
 if TYPE_CHECKING:
-    from agents.base import Budget, Scanner
+    from agents.common.base import Budget, Scanner
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,15 @@ EXTRA_TURNS = 3  # model turns beyond the tool cycles: the final answer and a fo
 def tool_reserve_s(session_s: float) -> float:
     """Tools are refused once less than this is left: the final answer needs the time."""
     return max(2.0, 0.25 * session_s)
+
+
+def run_scanner(scanner: Scanner, ctx: AlertContext, budget: Budget) -> AgentResult:
+    """The scanner's deterministic scan and, when a model is configured for it, the LLM tier over it
+    (which keeps those findings and falls back to them on any model failure)."""
+    result = scanner.run(ctx, budget)
+    if ctx.mode == "investigate" and scanner.uses_model():
+        result = enhance(scanner, ctx, budget, result, model=scanner.llm_model)
+    return result
 
 
 def enhance(

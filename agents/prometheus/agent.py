@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents.base import Budget, Scanner, ScanOutcome
+from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.prometheus.analyzers import analyze, analyze_alert
 from agents.prometheus.client import PrometheusClient, client_from_env
 from agents.prometheus.common import Frame, hhmm

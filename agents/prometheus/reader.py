@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.prometheus.analyzers import AlertEvaluation
 from agents.prometheus.client import PrometheusClient, Rule, Series
 from agents.prometheus.promql import expr_from_generator_url, split_threshold

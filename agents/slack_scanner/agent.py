@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.base import Scanner
-from agents.chat_history.scanner import ChatScanner, chat_scanner_texts
+from agents.common.base import Scanner
+from agents.common.chat_history.scanner import ChatScanner, chat_scanner_texts
 from agents.slack_scanner.analyzers import clean, is_noise
 from agents.slack_scanner.tools import tools_for
 from shared.chat.base import ChatMessage

@@ -1,6 +1,6 @@
 """Slack-specific reading of messages: its markup, and its bots' chatter that is never evidence.
 
-The analysis itself is shared with Discord (`agents.chat_history.analyze`); what differs is how a
+The analysis itself is shared with Discord (`agents.common.chat_history.analyze`); what differs is how a
 Slack message is written (`<@U..>`, `<#C..|name>`, `<url|text>`, `:emoji:`, `&amp;`) and which
 system and bot messages are noise.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from agents.chat_history.analyze import analyze
-from agents.master.alert_text import clean_chat_text
+from agents.common.chat_history.analyze import analyze
+from shared.alerts.alert_text import clean_chat_text
 from shared.chat.base import ChatMessage
 
 __all__ = ["analyze", "clean", "is_noise"]

@@ -45,7 +45,11 @@ def alive(pid: int) -> bool:
 
 def test_the_demo_prints_the_thread_reply_as_a_reader_sees_it_and_each_agents_time() -> None:
     demo = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "sre_on_call.cli", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert demo.returncode == 0, demo.stderr[-2000:]
     out = demo.stdout
@@ -63,7 +67,7 @@ def test_the_demo_prints_the_thread_reply_as_a_reader_sees_it_and_each_agents_ti
 
 def test_ctrl_c_on_a_kept_demo_stops_every_process() -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "demo", "--keep"],
+        [sys.executable, "-m", "sre_on_call.cli", "demo", "--keep"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

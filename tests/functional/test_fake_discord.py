@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.chat import FakeChannel, FakeDiscordApi, FakeMessage
+from sandbox.http import ServedApp
 from shared.chat.discord import DiscordApiError, DiscordPlatform
 from shared.chat.retry import Backoff
-from shared.sandbox.chat import FakeChannel, FakeDiscordApi, FakeMessage
-from shared.sandbox.http import ServedApp
 
 pytestmark = pytest.mark.functional
 

@@ -13,8 +13,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from shared.sandbox.http import ServedApp
-from shared.sandbox.kube import FakeKubeApi
+from sandbox.http import ServedApp
+from sandbox.kube import FakeKubeApi
 
 pytestmark = pytest.mark.functional
 

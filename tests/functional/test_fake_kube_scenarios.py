@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from shared.sandbox.http import ServedApp
-from shared.sandbox.kube import FakeKubeApi
-from shared.sandbox.scenario import load_scenario
+from sandbox.http import ServedApp
+from sandbox.kube import FakeKubeApi
+from sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.functional
 

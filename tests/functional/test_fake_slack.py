@@ -15,10 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from sandbox.chat import FakeChannel, FakeMessage, FakeSlackApi
+from sandbox.http import ServedApp
 from shared.chat.retry import Backoff
 from shared.chat.slack import SlackPlatform
-from shared.sandbox.chat import FakeChannel, FakeMessage, FakeSlackApi
-from shared.sandbox.http import ServedApp
 
 pytestmark = pytest.mark.functional
 

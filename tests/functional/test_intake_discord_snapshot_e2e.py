@@ -25,15 +25,15 @@ from agents.master.orchestrator import Investigator
 from lambda_adapter.background import LocalDispatcher
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
-from lambda_adapter.testing import discord_headers, discord_keypair
+from sandbox.chat import FakeChannel, FakeDiscordApi
+from sandbox.chat_base import Post
+from sandbox.http import ServedApp
+from sandbox.signing import discord_headers, discord_keypair
 from shared.chat.discord import DiscordPlatform
 from shared.chat.retry import Backoff
 from shared.config import AppConfig
 from shared.contracts import AlertContext
 from shared.logsetup import SecretScrubber
-from shared.sandbox.chat import FakeChannel, FakeDiscordApi
-from shared.sandbox.chat_base import Post
-from shared.sandbox.http import ServedApp
 from tests.support.scripted_agents import Script, scripted_config, serve_scripted
 
 pytestmark = pytest.mark.functional

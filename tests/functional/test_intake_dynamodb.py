@@ -18,7 +18,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from lambda_adapter.dedup import DynamoDedupStore, Record, dynamo_store_from_env
-from lambda_adapter.fakes import Harness
+from sandbox.intake_fakes import Harness
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"

@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from lambda_adapter.dedup import InMemoryDedupStore
-from lambda_adapter.fakes import FakeClock, MemoryChat, RecordingDispatcher
 from lambda_adapter.handler import JOB_KEY, Runtime, SelfInvoke
 from lambda_adapter.server import ThreadedServer
-from lambda_adapter.testing import TEST_SLACK_SECRET, slack_headers
+from sandbox.intake_fakes import FakeClock, MemoryChat, RecordingDispatcher
+from sandbox.signing import TEST_SLACK_SECRET, slack_headers
 from shared.config import load_config
 
 pytestmark = pytest.mark.functional

@@ -24,13 +24,13 @@ from moto.server import ThreadedMotoServer
 from lambda_adapter import keys
 from lambda_adapter.background import LocalDispatcher
 from lambda_adapter.dedup import DynamoDedupStore, dynamo_store_from_env
-from lambda_adapter.fakes import MemoryChat
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
+from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
+from sandbox.intake_fakes import MemoryChat
+from sandbox.prometheus import PROMETHEUS_BIN, PrometheusSandbox
+from sandbox.scenario import parse_scenario
 from shared.contracts import AlertContext
-from shared.sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
-from shared.sandbox.prometheus import PROMETHEUS_BIN, PrometheusSandbox
-from shared.sandbox.scenario import parse_scenario
 
 pytestmark = [
     pytest.mark.functional,

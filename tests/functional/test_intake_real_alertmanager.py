@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from lambda_adapter.background import LocalDispatcher
-from lambda_adapter.fakes import MemoryChat
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
+from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
+from sandbox.intake_fakes import MemoryChat
 from shared.contracts import AlertContext
-from shared.sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
 from shared.timeutil import rfc3339
 
 pytestmark = [

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from lambda_adapter.dedup import InMemoryDedupStore
-from lambda_adapter.fakes import FakeClock, MemoryChat, RecordingDispatcher
 from lambda_adapter.handler import Runtime, SelfInvoke
-from lambda_adapter.testing import TEST_SLACK_SECRET
+from sandbox.intake_fakes import FakeClock, MemoryChat, RecordingDispatcher
+from sandbox.signing import TEST_SLACK_SECRET
 from shared.config import load_config
 
 pytestmark = pytest.mark.functional

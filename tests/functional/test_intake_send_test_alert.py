@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from lambda_adapter.background import LocalDispatcher
-from lambda_adapter.fakes import MemoryChat, RecordingResponder
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
-from lambda_adapter.testing import discord_keypair
+from sandbox.intake_fakes import MemoryChat, RecordingResponder
+from sandbox.signing import discord_keypair
 from shared.contracts import AlertContext
 
 pytestmark = pytest.mark.functional

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from lambda_adapter.background import BackgroundJobs, LocalDispatcher
-from lambda_adapter.fakes import MemoryChat
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
-from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, slack_headers
+from sandbox.intake_fakes import MemoryChat
+from sandbox.signing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, slack_headers
 from shared.contracts import AlertContext
 
 pytestmark = pytest.mark.functional

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lambda_adapter.fakes import Harness
+from sandbox.intake_fakes import Harness
 from shared.chat.slack import SlackPlatform
 from tests.functional.test_chat_slack import TOKEN, FakeSlackApi, Reply, api
 

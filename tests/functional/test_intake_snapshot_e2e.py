@@ -23,10 +23,10 @@ from starlette.routing import Route
 from agents.master.agent import by_mode
 from agents.master.orchestrator import Investigator
 from lambda_adapter.background import LocalDispatcher
-from lambda_adapter.fakes import MemoryChat
 from lambda_adapter.server import ThreadedServer, create_app
 from lambda_adapter.settings import IntakeSettings, Secrets
-from lambda_adapter.testing import TEST_SLACK_SECRET, slack_headers
+from sandbox.intake_fakes import MemoryChat
+from sandbox.signing import TEST_SLACK_SECRET, slack_headers
 from shared.config import AppConfig
 from shared.contracts import AlertContext
 from tests.support.scripted_agents import Script, scripted_config, serve_scripted

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.cli import main
 from shared.config import load_config
+from sre_on_call.cli import main
 from tests.support.scripted_agents import Script, serve_scripted
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agents.base import Budget
+from agents.common.base import Budget
 from lambda_adapter.server import ThreadedServer
 from tests.support.llm_scanner import AGENT, ProbeScanner, probe_config, probe_context, write_skills
 

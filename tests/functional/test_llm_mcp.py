@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.base import Budget
+from agents.common.base import Budget
+from agents.llm.scanner_agent import run_scanner
 from lambda_adapter.server import ThreadedServer
 from tests.support.llm_scanner import AGENT, ProbeScanner, probe_config, probe_context, write_skills
 from tests.support.scripted_model import Output, ScriptedModel, ToolCall
@@ -63,7 +64,7 @@ def run_with(tmp_path: Path, servers: list[dict[str, Any]]) -> tuple[Any, Script
     scanner.llm_model = ScriptedModel(
         [ToolCall("ops_get_deploys", {"service": "orders"}), Output({"findings": [deploy_finding()]})]
     )
-    return scanner.run(probe_context(), Budget.of(30)), scanner.llm_model
+    return run_scanner(scanner, probe_context(), Budget.of(30)), scanner.llm_model
 
 
 def test_a_stdio_mcp_server_offers_only_its_read_only_tools(tmp_path: Path) -> None:
@@ -157,7 +158,7 @@ def test_without_its_header_the_server_is_reported_and_the_agent_still_runs(
     unset = [{"name": "ops", "url": url, "headers_env": {"Authorization": "OPS_MCP_AUTHORIZATION"}}]
     scanner = ProbeScanner(probe_config(mcp_servers=unset), LOG, write_skills(tmp_path))
     scanner.llm_model = ScriptedModel([Output({"findings": []})])
-    result = scanner.run(probe_context(), Budget.of(20))
+    result = run_scanner(scanner, probe_context(), Budget.of(20))
 
     assert result.errors == (
         "MCP server ops unavailable: ConfigError: env var OPS_MCP_AUTHORIZATION for its headers is not set",
@@ -167,7 +168,7 @@ def test_without_its_header_the_server_is_reported_and_the_agent_still_runs(
 
     monkeypatch.setenv("OPS_MCP_AUTHORIZATION", "Bearer wrong-token")
     scanner.llm_model = ScriptedModel([Output({"findings": []})])
-    result = scanner.run(probe_context(), Budget.of(20))
+    result = run_scanner(scanner, probe_context(), Budget.of(20))
     assert len(result.errors) == 1 and result.errors[0].startswith("MCP server ops unavailable")
     assert seen and "wrong-token" not in result.errors[0]
 
@@ -191,7 +192,7 @@ def test_an_mcp_server_that_fails_to_start_is_reported_and_the_agent_still_runs(
     scanner.llm_model = ScriptedModel(
         [ToolCall("search_logs", {"pattern": "timeout"}), Output({"findings": [pool]})]
     )
-    result = scanner.run(probe_context(), Budget.of(20))
+    result = run_scanner(scanner, probe_context(), Budget.of(20))
 
     assert any(e.startswith("MCP server ops unavailable") for e in result.errors)
     assert f"{AGENT}:llm-timeouts" in [f.id for f in result.findings]

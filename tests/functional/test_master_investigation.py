@@ -7,7 +7,7 @@ import time
 import pytest
 
 from agents.master.orchestrator import Investigator
-from lambda_adapter.fakes import MemoryChat
+from sandbox.intake_fakes import MemoryChat
 from shared.config import load_config
 from shared.contracts import AgentStatus, IncidentReport
 from tests.support.scripted_agents import Script, alert, serve_scripted

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary, scenario_alerts
+from sandbox.scenario import load_scenario
 from shared.errors import SourceError
-from shared.sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary, scenario_alerts
-from shared.sandbox.scenario import load_scenario
 
 pytestmark = [
     pytest.mark.functional,

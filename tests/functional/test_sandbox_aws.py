@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from shared.sandbox.aws import (
+from sandbox.aws import (
     MotoServer,
     client,
     create_bucket,
@@ -18,8 +18,8 @@ from shared.sandbox.aws import (
     put_secrets,
     seed_cloudwatch_logs,
 )
-from shared.sandbox.resolved import ResolvedScenario
-from shared.sandbox.scenario import load_scenario
+from sandbox.resolved import ResolvedScenario
+from sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.functional
 ROOT = Path(__file__).resolve().parents[2]

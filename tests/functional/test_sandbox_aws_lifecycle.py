@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.sandbox.aws import MotoServer, client
+from sandbox.aws import MotoServer, client
 
 pytestmark = pytest.mark.functional
 

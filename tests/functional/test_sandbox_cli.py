@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from shared.sandbox.cli import alive
+from sandbox.cli import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNERS = {"slack_scanner", "discord_scanner", "cloudwatch_logs", "eks", "prometheus"}
@@ -22,7 +22,7 @@ SCANNERS = {"slack_scanner", "discord_scanner", "cloudwatch_logs", "eks", "prome
 
 def sandbox_up(state: Path, scenario: str | None) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start `sre-on-call sandbox up` and wait (bounded) for its state file."""
-    argv = [sys.executable, "-m", "shared.cli", "sandbox", "up", "--state", str(state)]
+    argv = [sys.executable, "-m", "sre_on_call.cli", "sandbox", "up", "--state", str(state)]
     if scenario:
         argv += ["--scenario", str(ROOT / "examples/scenarios" / f"{scenario}.yaml")]
     up = subprocess.Popen(
@@ -77,7 +77,7 @@ def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
         )
         assert query.json()["data"]["result"], "the scenario's series are backfilled"
         down = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "sandbox", "down", "--state", str(state)],
+            [sys.executable, "-m", "sre_on_call.cli", "sandbox", "down", "--state", str(state)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -119,7 +119,17 @@ def test_down_exits_non_zero_and_names_what_is_still_running(tmp_path: Path) -> 
         state = tmp_path / "sandbox.json"
         state.write_text(json.dumps({"pid": stubborn.pid, "children": {}}))
         down = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "sandbox", "down", "--state", str(state), "--timeout", "1"],
+            [
+                sys.executable,
+                "-m",
+                "sre_on_call.cli",
+                "sandbox",
+                "down",
+                "--state",
+                str(state),
+                "--timeout",
+                "1",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

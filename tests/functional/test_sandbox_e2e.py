@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli import main
-from shared.sandbox.alertmanager import alertmanager_binary
+from sandbox.alertmanager import alertmanager_binary
+from sre_on_call.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 # One per platform, and one whose deploy was announced in another channel the bot is in.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.procs import ManagedProcess, free_port, start_http_server, wait_http_ok
 from shared.errors import SourceError
-from shared.sandbox.procs import ManagedProcess, free_port, start_http_server, wait_http_ok
 
 pytestmark = pytest.mark.functional
 

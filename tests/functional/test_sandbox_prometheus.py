@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.prometheus import PrometheusSandbox, openmetrics_text
+from sandbox.resolved import ResolvedScenario
+from sandbox.scenario import load_scenario, parse_scenario
 from shared.errors import SourceError
-from shared.sandbox.prometheus import PrometheusSandbox, openmetrics_text
-from shared.sandbox.resolved import ResolvedScenario
-from shared.sandbox.scenario import load_scenario, parse_scenario
 
 pytestmark = pytest.mark.functional
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,11 +15,11 @@ import boto3
 import pytest
 from slack_sdk import WebClient
 
+from sandbox.alertmanager import alertmanager_binary
+from sandbox.scenario import Scenario, parse_scenario
+from sandbox.stack import TRACE_BUCKET, Sandbox, with_scenario_channels
 from shared.config import load_config
 from shared.contracts import IncidentReport
-from shared.sandbox.alertmanager import alertmanager_binary
-from shared.sandbox.scenario import Scenario, parse_scenario
-from shared.sandbox.stack import TRACE_BUCKET, Sandbox, with_scenario_channels
 
 pytestmark = pytest.mark.functional
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from strands import tool
 
-from agents.base import Budget, Scanner, ScanOutcome
-from agents.master.context import build_alert_context
+from agents.common.base import Budget, Scanner, ScanOutcome
+from shared.alerts.context import build_alert_context
 from shared.config import AppConfig, parse_config
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity
 

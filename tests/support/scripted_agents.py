@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from agents.master.context import build_alert_context
 from lambda_adapter.server import ThreadedServer
 from shared.a2a import A2AClient, AgentCardSpec, HttpTransport, build_agent_app
+from shared.alerts.context import build_alert_context
 from shared.config import AppConfig, load_config
 from shared.contracts import AgentResult, AgentStatus, AlertContext, Finding, Platform, Severity
 

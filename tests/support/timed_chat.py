@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_adapter.fakes import MemoryChat, Posted
+from sandbox.intake_fakes import MemoryChat, Posted
 
 
 @dataclass(frozen=True)

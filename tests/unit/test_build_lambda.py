@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_lambda
 
-from lambda_adapter.testing import TEST_SLACK_SECRET, slack_headers
+from sandbox.signing import TEST_SLACK_SECRET, slack_headers
 
 SCRIPT = ROOT / "scripts" / "build_lambda.py"
 FIRST_PARTY = ("lambda_adapter", "shared", "agents")
@@ -29,8 +29,8 @@ FIRST_PARTY = ("lambda_adapter", "shared", "agents")
 # dependency (strands-agents) the script adds only when intake.classifier_model names a model.
 NOT_IN_THE_LAMBDA_PATH = {
     "lambda_adapter.server",
-    "lambda_adapter.testing",
-    "lambda_adapter.fakes",
+    "sandbox.signing",
+    "sandbox.intake_fakes",
     "lambda_adapter.model_tier",
 }
 

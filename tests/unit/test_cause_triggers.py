@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.master.context import build_alert_context
 from agents.master.synthesis import synthesize
+from shared.alerts.context import build_alert_context
 from shared.contracts import (
     AgentResult,
     AgentStatus,

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.cli import main
 from shared.config import AppConfig, load_config, parse_config
 from shared.errors import ConfigError
+from sre_on_call.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.master.context import build_alert_context, workload_of_pod
+from shared.alerts.context import build_alert_context, workload_of_pod
 from shared.contracts import Platform, Severity
 
 T = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
@@ -250,7 +250,7 @@ def test_operator_notes_and_long_text_are_kept_within_the_contract() -> None:
 
 def test_importing_the_context_builder_stays_light() -> None:
     code = (
-        "import sys, agents.master.context as c; "
+        "import sys, shared.alerts.context as c; "
         "heavy = ('strands', 'kubernetes', 'a2a', 'slack_sdk', 'boto3', 'httpx'); "
         "heavy = [m for m in heavy if m in sys.modules]; "
         "print(heavy)"

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.deliver import Delivery
+from sandbox.evaluate import run_eval
+from sandbox.stack import Played, ReportTimeout
 from shared.contracts import AlertContext, Cause, CauseCategory, IncidentReport, Platform
-from shared.sandbox.deliver import Delivery
-from shared.sandbox.evaluate import run_eval
-from shared.sandbox.stack import Played, ReportTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["cpu-throttling", "db-pool-exhausted", "oom-after-deploy", "watchdog-noise"]

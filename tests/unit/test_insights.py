@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.sandbox.insights import LogRecord, execute_insights, run_insights
-from shared.sandbox.insights_parser import InsightsSyntaxError
+from sandbox.insights import LogRecord, execute_insights, run_insights
+from sandbox.insights_parser import InsightsSyntaxError
 
 T0 = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
 

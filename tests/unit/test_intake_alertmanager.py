@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambda_adapter.fakes import Harness
+from sandbox.intake_fakes import Harness
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 FIRING = json.loads((EVENTS / "alertmanager_firing.json").read_text())

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from lambda_adapter.background import LocalDispatcher
 from lambda_adapter.server import app_from_env
-from lambda_adapter.testing import TEST_SLACK_SECRET, slack_headers
+from sandbox.signing import TEST_SLACK_SECRET, slack_headers
 from shared.config import load_config
 from shared.contracts import AlertContext
 

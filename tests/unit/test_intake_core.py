@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_adapter.core import route_path
-from lambda_adapter.fakes import Harness
-from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, discord_headers, slack_headers
 from lambda_adapter.webhook import Headers, WebhookRequest
+from sandbox.intake_fakes import Harness
+from sandbox.signing import TEST_ALERTMANAGER_TOKEN, discord_headers, slack_headers
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 PATHS = ["/slack/events", "/slack/commands", "/discord/interactions", "/alertmanager", "/healthz", "/", "/x"]

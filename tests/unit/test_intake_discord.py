@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from lambda_adapter.dispatch import CallableDispatcher
-from lambda_adapter.fakes import Harness, RecordingDispatcher
-from lambda_adapter.testing import discord_headers
+from sandbox.intake_fakes import Harness, RecordingDispatcher
+from sandbox.signing import discord_headers
 from shared.contracts import AlertContext
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"

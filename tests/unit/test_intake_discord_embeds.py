@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from lambda_adapter.fakes import Harness
+from sandbox.intake_fakes import Harness
 from tests.unit.test_chat_discord import FakeDiscord
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"

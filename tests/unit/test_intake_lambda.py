@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from lambda_adapter.dedup import InMemoryDedupStore
-from lambda_adapter.fakes import FakeClock, Harness, MemoryChat, RecordingDispatcher
 from lambda_adapter.handler import JOB_KEY, Runtime, SelfInvoke
 from lambda_adapter.lambda_events import event_response, request_from_event
-from lambda_adapter.testing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, discord_keypair
 from lambda_adapter.webhook import WebhookResponse
 from lambda_adapter.worker import HAND_OFF_FAILED, JobError
+from sandbox.intake_fakes import FakeClock, Harness, MemoryChat, RecordingDispatcher
+from sandbox.signing import TEST_ALERTMANAGER_TOKEN, TEST_SLACK_SECRET, discord_keypair
 from shared.config import load_config
 from shared.errors import BadRequest
 

@@ -11,8 +11,8 @@ from typing import Any
 from strands.types.exceptions import ModelThrottledException
 
 from lambda_adapter.classify import RESOLVED_REPLY
-from lambda_adapter.fakes import Harness
 from lambda_adapter.model_tier import classifier_from_config, model_classifier, parse_answer
+from sandbox.intake_fakes import Harness
 from shared.config import ModelConfig, load_config
 from tests.support.scripted_model import Raise, ScriptedModel, Text
 

@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from lambda_adapter.dedup import Claim, InMemoryDedupStore, Record
-from lambda_adapter.fakes import Harness
 from lambda_adapter.settings import IntakeSettings
-from lambda_adapter.testing import TEST_SLACK_SECRET
 from lambda_adapter.worker import HAND_OFF_FAILED
+from sandbox.intake_fakes import Harness
+from sandbox.signing import TEST_SLACK_SECRET
 from shared.config import load_config
 from shared.errors import ConfigError
 

@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
-from lambda_adapter.testing import discord_headers, discord_keypair, slack_headers
 from lambda_adapter.verify import verify_bearer_or_basic, verify_discord, verify_slack
+from sandbox.signing import discord_headers, discord_keypair, slack_headers
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_712_345_645

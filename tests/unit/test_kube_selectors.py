@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.sandbox.kube_selectors import (
+from sandbox.kube_selectors import (
     SelectorError,
     check_fields,
     field_value,

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from strands.types.exceptions import ModelThrottledException
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.llm import scanner_agent
+from agents.llm.scanner_agent import run_scanner
 from agents.master.synthesis import synthesize
 from shared.contracts import AgentStatus, CauseCategory
 from shared.render import (
@@ -48,7 +49,7 @@ def pool_finding(**overrides: object) -> dict[str, object]:
 
 def run(scanner: ProbeScanner, model: ScriptedModel, seconds: float = 20.0):  # type: ignore[no-untyped-def]
     scanner.llm_model = model
-    return scanner.run(probe_context(), Budget.of(seconds))
+    return run_scanner(scanner, probe_context(), Budget.of(seconds))
 
 
 def test_a_tool_loop_finds_evidence_the_analyzers_missed(tmp_path: Path) -> None:
@@ -271,7 +272,7 @@ def test_planted_secrets_never_reach_the_model_the_result_or_the_report(tmp_path
     model = ScriptedModel([ToolCall("search_logs", {"pattern": "e"}), Output({"findings": []})])
     ctx_text = f"DbAuthFailing: password={secrets[3]}"
     scanner.llm_model = model
-    result = scanner.run(probe_context(ctx_text), Budget.of(20))
+    result = run_scanner(scanner, probe_context(ctx_text), Budget.of(20))
     report = synthesize(probe_context(ctx_text), [result])
 
     sent = model.sent()
@@ -289,7 +290,7 @@ def test_provider_none_leaves_the_deterministic_scan_alone(tmp_path: Path) -> No
     config = probe_config().model_dump()
     config["agents"][AGENT]["model"] = None
     scanner = ProbeScanner(parse_config(config), LOG, write_skills(tmp_path))
-    result = scanner.run(probe_context(), Budget.of(5))
+    result = run_scanner(scanner, probe_context(), Budget.of(5))
     assert result.usage.model == "none" and result.notes == ("read 4 lines of /app/orders",)
     assert result.findings[0].evidence[0].excerpt == LOG[1]
 

@@ -10,8 +10,8 @@ import boto3
 from moto import mock_aws
 
 from agents.master.archive import FolderArchive, NoArchive, S3Archive, archive_from_env
-from agents.master.context import build_alert_context
 from agents.master.synthesis import synthesize
+from shared.alerts.context import build_alert_context
 from shared.contracts import (
     AgentResult,
     AgentStatus,

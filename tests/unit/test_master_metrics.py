@@ -8,9 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agents.master.context import build_alert_context
 from agents.master.metrics import CloudWatchMetrics, NoMetrics, datapoints, metrics_from_env
 from agents.master.synthesis import synthesize
+from shared.alerts.context import build_alert_context
 from shared.contracts import AgentResult, AgentStatus, IncidentReport
 
 REGION = "us-east-1"

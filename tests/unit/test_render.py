@@ -316,8 +316,8 @@ def test_a_long_late_update_drops_findings_but_never_the_cause_line() -> None:
 def test_agent_lines_show_each_agents_model_tokens_and_cost() -> None:
     from datetime import UTC, datetime
 
-    from agents.master.context import build_alert_context
     from agents.master.synthesis import synthesize
+    from shared.alerts.context import build_alert_context
     from shared.contracts import AgentResult, AgentStatus, Platform, TokenUsage
     from shared.render import render_markdown
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
+from sandbox.scenario import load_scenario, load_scenarios, parse_scenario
 from shared.contracts import CauseCategory, Platform
 from shared.errors import ScenarioError
-from shared.sandbox.scenario import load_scenario, load_scenarios, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "scenarios"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.sandbox.resolved import fingerprint, resolve_times_deep
-from shared.sandbox.scenario import load_scenario, parse_scenario
+from sandbox.resolved import fingerprint, resolve_times_deep
+from sandbox.scenario import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from sandbox.scenario import Expected
+from sandbox.scoring import failed_run, percentile, score, summary
 from shared.contracts import AlertContext, Cause, CauseCategory, Finding, IncidentReport, Platform, Severity
-from shared.sandbox.scenario import Expected
-from shared.sandbox.scoring import failed_run, percentile, score, summary
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 EXPECTED = Expected.model_validate(

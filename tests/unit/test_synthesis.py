@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.master.context import build_alert_context
 from agents.master.synthesis import synthesize
+from shared.alerts.context import build_alert_context
 from shared.contracts import (
     AgentResult,
     AgentStatus,

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.eks.scope import Scope
+from agents.common.scope import Scope
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 GROUP = "/aws/containerinsights/prod-eks/application"

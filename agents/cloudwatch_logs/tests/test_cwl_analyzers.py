@@ -9,7 +9,7 @@ from cwl_support import GROUP, NOW, events, scope
 from agents.cloudwatch_logs.analyzers import error_findings, where_of, windows_for
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.common.signatures import load_signatures
 from shared.contracts import CauseCategory, EvidenceKind, Severity, Trigger
 
 SIG = load_signatures()

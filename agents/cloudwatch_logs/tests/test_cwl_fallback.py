@@ -9,13 +9,13 @@ from pathlib import Path
 from cwl_support import GROUP, ScriptedLogs, client_error, events, scope
 from test_cwl_scanner import context, scanner
 
-from agents.base import Budget
 from agents.cloudwatch_logs.analyzers import windows_for
 from agents.cloudwatch_logs.fallback import MAX_PATTERN, filter_patterns, matches
 from agents.cloudwatch_logs.fetch import fetch_window
 from agents.cloudwatch_logs.queries import MARKER_RE
 from agents.cloudwatch_logs.reader import LogsReader
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.common.base import Budget
+from agents.common.signatures import load_signatures
 from shared.contracts import AgentStatus, CauseCategory, Trigger
 
 # One line a real service writes for each built-in signature, in its usual spelling (lower case

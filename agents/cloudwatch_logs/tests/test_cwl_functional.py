@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.base import Budget
 from agents.cloudwatch_logs.agent import CloudWatchLogsScanner
-from agents.master.context import build_alert_context
+from agents.common.base import Budget
+from sandbox.aws import MotoServer, client, seed_cloudwatch_logs
+from sandbox.scenario import load_scenario
+from shared.alerts.context import build_alert_context
 from shared.config import load_config
 from shared.contracts import AgentStatus, CauseCategory, EvidenceKind, Trigger
-from shared.sandbox.aws import MotoServer, client, seed_cloudwatch_logs
-from shared.sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.functional
 

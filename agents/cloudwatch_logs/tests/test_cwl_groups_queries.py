@@ -19,8 +19,8 @@ from agents.cloudwatch_logs.queries import (
     markers_query,
     template_query,
 )
-from agents.cloudwatch_logs.signatures import load_signatures
-from shared.sandbox.insights import LogRecord, run_insights
+from agents.common.signatures import load_signatures
+from sandbox.insights import LogRecord, run_insights
 
 CI = "/aws/containerinsights/prod-eks/application"
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cwl_support import GROUP, HIKARI_LINE, NOW, ScriptedLogs, client_error, events, rows_of
 
-from agents.base import Budget
 from agents.cloudwatch_logs.agent import CloudWatchLogsScanner
 from agents.cloudwatch_logs.reader import LogsReader, parse_insights_time
+from agents.common.base import Budget
 from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext, CauseCategory, Hints, Platform, Trigger
 from shared.errors import SourceError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cloudwatch_logs.signatures import excerpt, load_signatures, settings_in, version_in
+from agents.common.signatures import excerpt, load_signatures, settings_in, version_in
 from shared.contracts import CauseCategory as C
 from shared.contracts import Trigger
 from shared.errors import ConfigError

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.cloudwatch_logs.templates import WILDCARD, TemplateMiner, mask
+from agents.common.templates import WILDCARD, TemplateMiner, mask
 
 T0 = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ from botocore.config import Config
 from cwl_support import NOW, ScriptedLogs, client_error
 from moto.server import ThreadedMotoServer
 
-from agents.base import Budget
 from agents.cloudwatch_logs.agent import CloudWatchLogsScanner
+from agents.common.base import Budget
 from shared.config import load_config
 from shared.contracts import AgentResult, AlertContext, Platform
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agents.chat_history.extract import Kind, classify
+from agents.common.chat_history.extract import Kind, classify
 from agents.discord_scanner.agent import DiscordScanner, build
 from agents.discord_scanner.analyzers import clean, is_noise
 from shared.chat.base import ChatMessage

@@ -6,7 +6,8 @@ and notes (what could not be told, e.g. pruned rollout history).
 
 from __future__ import annotations
 
-from agents.cloudwatch_logs.signatures import Signatures
+from agents.common.scope import Scope
+from agents.common.signatures import Signatures
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.events import analyze_events
@@ -23,7 +24,6 @@ from agents.eks.analyzers.workloads import (
     analyze_replicasets,
     analyze_sets,
 )
-from agents.eks.scope import Scope
 from agents.eks.state import ClusterState
 from shared.contracts import Finding
 

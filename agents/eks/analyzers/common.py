@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from agents.common.scope import Scope
 from agents.eks import objects as o
 from agents.eks.objects import EventIndex, Obj
-from agents.eks.scope import Scope
 from agents.eks.state import ClusterState
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
 

@@ -3,7 +3,7 @@ analyzers did not already report."""
 
 from __future__ import annotations
 
-from agents.cloudwatch_logs.templates import mask
+from agents.common.templates import mask
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, short
 from agents.eks.analyzers.workloads import failed_create_cause

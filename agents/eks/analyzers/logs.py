@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.cloudwatch_logs.signatures import Signature, Signatures, excerpt
+from agents.common.signatures import Signature, Signatures, excerpt
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, short
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity

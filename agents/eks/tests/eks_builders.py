@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.common.scope import Scope
+from agents.common.signatures import load_signatures
 from agents.eks.analyzers import analyze
 from agents.eks.analyzers.common import Analysis
-from agents.eks.scope import Scope
 from agents.eks.state import ClusterState
 from shared.contracts import Finding
 

@@ -12,7 +12,7 @@ import pytest
 from kube_stub import KubeStub
 from moto import mock_aws
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.eks.auth import TOKEN_PREFIX, connect, eks_token
 from agents.eks.reader import KubeReader
 from shared.errors import SourceError

@@ -56,7 +56,7 @@ def test_a_rollout_long_ago_is_not_a_change() -> None:
 
 def test_pruned_history_says_so() -> None:
     only = replicaset("checkout-7d9f8c6b5", 14, 30, "repo/checkout:v2.3.0")
-    from agents.cloudwatch_logs.signatures import load_signatures
+    from agents.common.signatures import load_signatures
     from agents.eks.analyzers import analyze
     from agents.eks.state import ClusterState
 
@@ -67,7 +67,7 @@ def test_pruned_history_says_so() -> None:
 
 
 def test_a_deployment_whose_replicasets_were_not_read_is_a_note_not_silence() -> None:
-    from agents.cloudwatch_logs.signatures import load_signatures
+    from agents.common.signatures import load_signatures
     from agents.eks.analyzers import analyze
     from agents.eks.state import ClusterState
 

@@ -11,12 +11,12 @@ import pytest
 from eks_builders import SCENARIOS
 from test_eks_scenarios import context_of
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.eks.agent import EksScanner
+from sandbox import http, kube
+from sandbox.scenario import load_scenario
 from shared.config import load_config
 from shared.contracts import AgentStatus
-from shared.sandbox import http, kube
-from shared.sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.functional
 

@@ -182,7 +182,7 @@ def test_service_with_only_unready_endpoints() -> None:
 
 
 def test_selector_check_is_skipped_when_the_pod_list_was_cut() -> None:
-    from agents.cloudwatch_logs.signatures import load_signatures
+    from agents.common.signatures import load_signatures
     from agents.eks.analyzers import analyze
     from agents.eks.state import ClusterState
 

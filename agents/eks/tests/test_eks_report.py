@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from test_eks_scenarios import FILES, context_of, eks_findings, log_findings
 
-from agents.eks.scope import scope_from_context
+from agents.common.scope import scope_from_context
 from agents.master.synthesis import synthesize
+from sandbox.scenario import load_scenario
 from shared.contracts import AgentResult, AgentStatus
 from shared.render import posted_text, render_parts
-from shared.sandbox.scenario import load_scenario
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])

@@ -11,19 +11,19 @@ import pytest
 from eks_builders import SCENARIOS
 from kube_stub import KubeStub
 
-from agents.base import Budget
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.common.base import Budget
+from agents.common.scope import Scope
+from agents.common.signatures import load_signatures
 from agents.eks.agent import EksScanner
 from agents.eks.analyzers import analyze
 from agents.eks.auth import connect
 from agents.eks.collect import Limits, gather
 from agents.eks.reader import KubeReader
-from agents.eks.scope import Scope
-from agents.master.context import build_alert_context
+from sandbox.scenario import load_scenario
+from shared.alerts.context import build_alert_context
 from shared.config import load_config
 from shared.contracts import AgentStatus, AlertContext, CauseCategory, Trigger
 from shared.errors import SourceError
-from shared.sandbox.scenario import load_scenario
 
 OOM = load_scenario(SCENARIOS / "oom-after-deploy.yaml").resolve(datetime.now(UTC).replace(microsecond=0))
 

@@ -14,15 +14,15 @@ from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.groups import select_groups
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogEvent
-from agents.cloudwatch_logs.signatures import load_signatures
+from agents.common.scope import Scope, scope_from_context
+from agents.common.signatures import load_signatures
 from agents.eks.analyzers import analyze
 from agents.eks.collect import affected_pods
-from agents.eks.scope import Scope, scope_from_context
 from agents.eks.state import ClusterState
+from sandbox.alert_context import alert_context_of
+from sandbox.resolved import ResolvedScenario
+from sandbox.scenario import load_scenario
 from shared.contracts import Finding
-from shared.sandbox.alert_context import alert_context_of
-from shared.sandbox.resolved import ResolvedScenario
-from shared.sandbox.scenario import load_scenario
 
 MINE = {"eks", "cloudwatch_logs"}
 # The scenarios whose decisive evidence is (at least partly) in the cluster or the logs.

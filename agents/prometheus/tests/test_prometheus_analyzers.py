@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.master.context import build_alert_context
 from agents.prometheus.analyzers import AlertEvaluation, analyze, analyze_alert
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame
 from agents.prometheus.promql import Subject
 from agents.prometheus.readings import Readings
+from shared.alerts.context import build_alert_context
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 NOW = datetime(2026, 3, 4, 21, 0, tzinfo=UTC)

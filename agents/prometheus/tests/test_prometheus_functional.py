@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from agents.base import Budget
+from agents.common.base import Budget
 from agents.prometheus.agent import PrometheusScanner
 from agents.prometheus.client import PrometheusClient
+from sandbox.alert_context import alert_context_of
+from sandbox.prometheus import PrometheusSandbox
+from sandbox.resolved import ResolvedScenario
+from sandbox.scenario import load_scenario
 from shared.config import load_config
 from shared.contracts import AgentStatus, CauseCategory, Finding
-from shared.sandbox.alert_context import alert_context_of
-from shared.sandbox.prometheus import PrometheusSandbox
-from shared.sandbox.resolved import ResolvedScenario
-from shared.sandbox.scenario import load_scenario
 
 pytestmark = [
     pytest.mark.functional,

@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.base import Budget
-from agents.master.context import build_alert_context
+from agents.common.base import Budget
 from agents.prometheus.agent import PrometheusScanner
 from agents.prometheus.client import PrometheusClient, client_from_env
+from sandbox.procs import free_port
+from sandbox.prometheus import PrometheusSandbox
+from sandbox.scenario import parse_scenario
+from shared.alerts.context import build_alert_context
 from shared.config import PrometheusSource, load_config
 from shared.contracts import AgentStatus, CauseCategory
-from shared.sandbox.procs import free_port
-from shared.sandbox.prometheus import PrometheusSandbox
-from shared.sandbox.scenario import parse_scenario
 
 pytestmark = [
     pytest.mark.functional,

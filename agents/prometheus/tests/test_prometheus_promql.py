@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from agents.master.context import build_alert_context
 from agents.prometheus.promql import (
     Subject,
     expr_from_generator_url,
@@ -14,6 +13,7 @@ from agents.prometheus.promql import (
     split_threshold,
 )
 from agents.prometheus.signals import Discovery, build_plan, lookups, node_lookups
+from shared.alerts.context import build_alert_context
 
 NOW = datetime(2026, 3, 4, 21, 0, tzinfo=UTC)
 

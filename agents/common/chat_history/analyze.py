@@ -1,0 +1,300 @@
+"""Chat messages in, `Finding`s out: announced changes, earlier firings of the alert and how they ended,
+and people reporting symptoms. Deterministic: ids come from what a message says (service and version,
+config key) or from the message's own id, never from the order things were read in.
+
+Names and permalinks come through a `Resolver` (the scan's `HistoryReader`, or a dict in tests).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
+from agents.common.chat_history.subject import ChatSubject
+from shared.chat.base import ChatMessage
+from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity, Trigger
+from shared.redact import redact
+
+EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are the alert itself
+MAX_SYMPTOMS = 5
+MAX_EXCERPT = 400
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
+
+
+class Resolver(Protocol):
+    def user_name(self, message: ChatMessage) -> str: ...
+    def channel_name(self, channel: str) -> str: ...
+    def permalink(self, message: ChatMessage) -> str: ...
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message with what it says; `parent` is the thread it replied in, if any."""
+
+    message: ChatMessage
+    text: str
+    mention: Mention
+    parent: ChatMessage | None = None
+
+
+def items_of(
+    messages: Iterable[ChatMessage],
+    clean: Callable[[str], str],
+    noise: Callable[[ChatMessage, str], bool],
+    parent: ChatMessage | None = None,
+) -> list[Item]:
+    out: list[Item] = []
+    for message in messages:
+        text = clean(message.text)
+        if not text.strip() or noise(message, text):
+            continue
+        mentions = classify(text, bot=message.bot)
+        if not mentions and parent is not None:
+            # A reply that only says how it ended ("fixed by restarting the consumer") still counts.
+            mentions = [Mention(Kind.REPLY)]
+        out.extend(Item(message, text, mention, parent) for mention in mentions)
+    return out
+
+
+def slug(text: str) -> str:
+    return _SLUG_UNSAFE.sub("-", text).strip("-")[:150] or "x"
+
+
+def _hhmm(at: datetime) -> str:
+    return at.strftime("%H:%M UTC")
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(redact(text).split())
+    return flat if len(flat) <= MAX_EXCERPT else flat[: MAX_EXCERPT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    ctx: AlertContext
+    subject: ChatSubject
+    agent: str
+    resolver: Resolver
+
+    def evidence(self, item: Item) -> Evidence:
+        link = self.resolver.permalink(item.message)
+        return Evidence(
+            kind=EvidenceKind.CHAT_MESSAGE,
+            reference=link,
+            url=link,
+            excerpt=_quote(item.message.text),
+            at=item.message.at,
+        )
+
+    def where(self, item: Item) -> str:
+        return f"#{self.resolver.channel_name(item.message.channel)}"
+
+    def who(self, item: Item) -> str:
+        return self.resolver.user_name(item.message)
+
+    def finding(self, key: str, **fields: Any) -> Finding:
+        return Finding(id=f"{self.agent}:{slug(key)}", agent=self.agent, **fields)
+
+
+def analyze(items: list[Item], analysis: Analysis) -> list[Finding]:
+    ctx = analysis.ctx
+    inside = [
+        i for i in items if ctx.window_start <= i.message.at <= ctx.window_end and not _is_alert(i, ctx)
+    ]
+    findings = (
+        _deploys(inside, analysis)
+        + _configs(inside, analysis)
+        + _traffic(inside, analysis)
+        + _earlier_firings(items, analysis)
+        + _symptoms(inside, analysis)
+    )
+    return sorted(findings, key=lambda f: (-f.severity.rank, -f.relevance, f.id))
+
+
+def _is_alert(item: Item, ctx: AlertContext) -> bool:
+    """The alert message itself, and what bots posted after it (notices, this very report)."""
+    m = item.message
+    return m.id == ctx.thread_id or (m.bot and m.at >= ctx.anchor - timedelta(minutes=1))
+
+
+def _severity(relevance: float) -> Severity:
+    return Severity.WARNING if relevance >= 0.5 else Severity.INFO
+
+
+def _deploys(items: list[Item], analysis: Analysis) -> list[Finding]:
+    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in items:
+        m = item.mention
+        if m.kind is Kind.DEPLOY:
+            groups[(m.service or "-", m.version or item.message.id)].append(item)
+    out = []
+    for (service, version), group in sorted(groups.items()):
+        first, last = group[0], group[-1]
+        relevance = max(analysis.subject.relevance(i.text, i.mention.service) for i in group)
+        what = " ".join(p for p in (first.mention.service, first.mention.version) if p) or "a release"
+        verb = first.mention.phrase.lower()
+        done = f", {last.mention.phrase.lower()} {_hhmm(last.message.at)}" if len(group) > 1 else ""
+        out.append(
+            analysis.finding(
+                f"deploy:{service}/{version}",
+                severity=_severity(relevance),
+                title=(
+                    f"Deploy announced: {what} ({verb} at {_hhmm(first.message.at)}{done}; "
+                    f"{analysis.where(first)}, {analysis.who(first)})"
+                ),
+                detail=" / ".join(_quote(i.text) for i in group[:3]),
+                resources=(service,) if service != "-" else (),
+                first_seen=first.message.at,
+                last_seen=last.message.at,
+                evidence=tuple(analysis.evidence(i) for i in group[:3]),
+                change=Trigger.DEPLOY,
+                relevance=relevance,
+            )
+        )
+    return out
+
+
+def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
+    out = []
+    for item in items:
+        m = item.mention
+        if m.kind is not Kind.CONFIG:
+            continue
+        relevance = analysis.subject.relevance(item.text, m.service)
+        if m.key and m.new:
+            change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
+            what = f"{m.service + ' ' if m.service else ''}{change}"
+        else:
+            what = f"“{_quote(item.text)[:120]}”"
+        out.append(
+            analysis.finding(
+                f"config:{m.service or '-'}/{m.key or item.message.id}",
+                severity=_severity(relevance),
+                title=(
+                    f"Config change announced: {what} at {_hhmm(item.message.at)} "
+                    f"({analysis.where(item)}, {analysis.who(item)})"
+                ),
+                detail=_quote(item.text),
+                resources=(m.service,) if m.service else (),
+                first_seen=item.message.at,
+                last_seen=item.message.at,
+                evidence=(analysis.evidence(item),),
+                change=Trigger.CONFIG_CHANGE,
+                relevance=relevance,
+            )
+        )
+    return out
+
+
+def _traffic(items: list[Item], analysis: Analysis) -> list[Finding]:
+    out = []
+    for item in items:
+        if item.mention.kind is not Kind.TRAFFIC:
+            continue
+        # A surge reaches every service behind the front door: unnamed, it is still plausible.
+        relevance = max(analysis.subject.relevance(item.text), 0.5 if analysis.subject.known else 0.3)
+        out.append(
+            analysis.finding(
+                f"traffic:{item.message.channel}/{item.message.id}",
+                severity=_severity(relevance),
+                title=(
+                    f"Traffic change announced at {_hhmm(item.message.at)} ({analysis.where(item)}, "
+                    f"{analysis.who(item)}): “{_quote(item.text)[:140]}”"
+                ),
+                first_seen=item.message.at,
+                last_seen=item.message.at,
+                evidence=(analysis.evidence(item),),
+                change=Trigger.TRAFFIC,
+                relevance=min(relevance, 0.7),
+            )
+        )
+    return out
+
+
+def _earlier_firings(items: list[Item], analysis: Analysis) -> list[Finding]:
+    name = analysis.subject.alert_name
+    if not name:
+        return []
+    cutoff = analysis.ctx.anchor - EARLIER_GAP
+    firings = [
+        i
+        for i in items
+        if i.parent is None
+        and i.mention.kind is Kind.FIRING
+        and (i.mention.key or "").lower() == name.lower()
+        and i.message.at < cutoff
+    ]
+    if not firings:
+        return []
+    resolved = [
+        i
+        for i in items
+        if i.parent is None
+        and i.mention.kind is Kind.RESOLVED
+        and (i.mention.key or "").lower() == name.lower()
+        and i.message.at < analysis.ctx.anchor
+    ]
+    replies = [i for i in items if i.parent is not None and any(i.parent.id == f.message.id for f in firings)]
+    how = [r for r in replies if resolution_in(r.text)]
+    latest = firings[-1]
+    hours = max(1, round((analysis.ctx.anchor - firings[0].message.at).total_seconds() / 3600))
+    ended = ""
+    if how:
+        ended = f"; the thread says: “{_quote(how[-1].text)[:160]}”"
+    elif resolved:
+        ended = f"; resolved at {_hhmm(resolved[-1].message.at)}"
+    return [
+        analysis.finding(
+            f"earlier-firing:{name}",
+            severity=Severity.INFO,
+            title=(
+                f"{name} fired before: {len(firings)} time(s) in the last {hours} h, latest at "
+                f"{_hhmm(latest.message.at)} in {analysis.where(latest)}{ended}"
+            ),
+            detail="\n".join(_quote(r.text) for r in how[-3:]),
+            first_seen=firings[0].message.at,
+            last_seen=latest.message.at,
+            evidence=tuple(analysis.evidence(i) for i in [*firings[-2:], *how[-2:], *resolved[-1:]]),
+            relevance=0.6,
+        )
+    ]
+
+
+def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
+    reports = []
+    for item in items:
+        if item.mention.kind is not Kind.SYMPTOM:
+            continue
+        relevance = analysis.subject.relevance(item.text)
+        if analysis.subject.names_subject(item.text) or analysis.subject.names_alert(item.text):
+            relevance = 0.8
+        elif (
+            analysis.subject.known
+            and relevance <= 0.35
+            and analysis.ctx.anchor - item.message.at <= timedelta(minutes=30)
+        ):
+            relevance = 0.4  # unnamed, but reported in the half hour before the alert
+        reports.append((relevance, item))
+    reports.sort(key=lambda r: (-r[0], r[1].message.at))
+    out = []
+    for relevance, item in reports[:MAX_SYMPTOMS]:
+        out.append(
+            analysis.finding(
+                f"symptom:{item.message.channel}/{item.message.id}",
+                severity=_severity(relevance),
+                title=(
+                    f"{analysis.who(item)} reported in {analysis.where(item)} at {_hhmm(item.message.at)}: "
+                    f"“{_quote(item.text)[:160]}”"
+                ),
+                first_seen=item.message.at,
+                last_seen=item.message.at,
+                evidence=(analysis.evidence(item),),
+                relevance=min(relevance, 0.8),
+            )
+        )
+    return out

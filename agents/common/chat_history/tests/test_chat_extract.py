@@ -1,0 +1,125 @@
+"""What a chat message announces or reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.common.chat_history.extract import Kind, Mention, classify
+
+
+def one(text: str, *, bot: bool = False) -> Mention:
+    found = classify(text, bot=bot)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "version"),
+    [
+        ("Deploying checkout v2.3.0 to prod (PR #481: cache product images in memory)", "checkout", "v2.3.0"),
+        ("checkout v2.3.0 rollout complete", "checkout", "v2.3.0"),
+        ("rolled back orders-api to v5.3.2", "orders-api", "v5.3.2"),
+        (
+            "ArgoCD synced: deployed 123456789012.dkr.ecr.us-east-1.amazonaws.com/search-api:v4.1.0",
+            "search-api",
+            "v4.1.0",
+        ),
+        ("Released billing-worker 1.8.2.", "billing-worker", "1.8.2"),
+        (
+            "orders-api v5.4.0 going out (PR #1290: read DB password from the v2 secret)",
+            "orders-api",
+            "v5.4.0",
+        ),
+        ("feature-extractor v2.0.0: bumped CPU to 2 cores per pod", "feature-extractor", "v2.0.0"),
+    ],
+)
+def test_deploy_announcements_name_service_and_version(text: str, service: str, version: str) -> None:
+    mention = one(text)
+    assert (mention.kind, mention.service, mention.version) == (Kind.DEPLOY, service, version)
+
+
+def test_config_changes_carry_key_and_values() -> None:
+    m = one(
+        "lowered payments-api DB_POOL_MAX from 40 to 8 to stay under the RDS connection limit, config pushed"
+    )
+    assert (m.kind, m.service, m.key, m.old, m.new) == (Kind.CONFIG, "payments-api", "DB_POOL_MAX", "40", "8")
+    m = one("Bumped quotes-api server.tomcat.threads.max from 200 to 20 to save memory; config pushed")
+    assert (m.service, m.key, m.old, m.new) == ("quotes-api", "server.tomcat.threads.max", "200", "20")
+    m = one("feature flag new-pricing enabled for everyone")
+    assert (m.kind, m.key, m.new) == (Kind.CONFIG, "new-pricing", "enabled")
+    m = one("tightened the invoices-export bucket policy: deny s3:PutObject unless aws:SourceVpce matches")
+    assert (m.kind, m.key) == (
+        Kind.CONFIG,
+        None,
+    ) and m.phrase == "tightened the invoices-export bucket policy"
+    assert classify("rolled the new CoreDNS config to staging only, prod untouched", bot=False) == []
+    m = one("set LOG_LEVEL=debug on checkout, configmap updated")
+    assert (m.key, m.new) == ("LOG_LEVEL", "debug")
+
+
+def test_plans_chatter_and_plain_bot_posts_are_not_changes() -> None:
+    for text in (
+        "reminder: payments maintenance window tonight 22:00",
+        "we will deploy checkout v2.4.0 tomorrow morning",
+        "lunch anyone?",
+    ):
+        assert classify(text, bot=False) == [], text
+    assert classify("Build #812 deployed to the preview environment", bot=True) == []
+    upgrade = one("upgraded node 10.0.3.17 at 22:00 for patching")
+    assert upgrade.version is None  # an IP address and a time are not versions
+
+
+def test_alert_notifications_symptoms_and_traffic() -> None:
+    firing = one("[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p", bot=True)
+    assert (firing.kind, firing.key) == (Kind.FIRING, "KubePodCrashLooping")
+    assert one("[RESOLVED] KubePodCrashLooping shop/checkout", bot=True).kind is Kind.RESOLVED
+    assert one("a few customers report slow card payments, anyone seeing this?").kind is Kind.SYMPTOM
+    assert one("anyone else getting 502s from search?").kind is Kind.SYMPTOM
+    assert one("marketing email blast went out to 2M users").kind is Kind.TRAFFIC
+    assert classify("the errors dashboard looks nice", bot=False) == []
+    assert classify("customers report slow checkout", bot=True) == []  # bots do not report symptoms
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "key", "new"),
+    [
+        (
+            "migrated smtp-relay to the mail-infra chart; service is now smtp-gateway.mail.svc",
+            "smtp-relay",
+            "service",
+            "smtp-gateway.mail.svc",
+        ),
+        (
+            "switched the orders-db endpoint to orders-db-2.internal",
+            "orders-db",
+            "endpoint",
+            "orders-db-2.internal",
+        ),
+        (
+            "changed the CNAME of api.example.com to edge-2.example.net",
+            "api.example.com",
+            "cname",
+            "edge-2.example.net",
+        ),
+        ("moved the redis host to redis-2.cache.svc", "redis", "host", "redis-2.cache.svc"),
+        (
+            "search now points to search-v2.search.svc after the migration",
+            "search",
+            "endpoint",
+            "search-v2.search.svc",
+        ),
+        ("updated the payments DNS record", "payments", "dns record", None),
+    ],
+)
+def test_where_a_service_now_lives_is_a_config_change(
+    text: str, service: str, key: str, new: str | None
+) -> None:
+    m = one(text)
+    assert (m.kind, m.service, m.key, m.new) == (Kind.CONFIG, service, key, new)
+
+
+def test_endpoint_changes_outside_prod_or_in_the_future_are_not_changes() -> None:
+    assert (
+        classify("switched the orders-db endpoint to orders-db-2.internal in staging only", bot=False) == []
+    )
+    assert classify("we will migrate smtp-relay tomorrow; the service is now smtp-gateway", bot=False) == []

@@ -1,0 +1,1 @@
+"""The master agent: context, fan-out, ranking and synthesis, orchestration, archive."""

@@ -1,0 +1,318 @@
+"""In-process stand-ins for tests and the benchmark: an in-memory chat platform, a dispatcher and an
+interaction responder that record, a scheduler that runs jobs on the spot, a settable clock, and
+`Harness`, the whole intake wired from them. Nothing here is used by the intake at run time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambda_adapter.core import Intake
+from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
+from lambda_adapter.jobs import InvestigateJob, ReplyJob
+from lambda_adapter.settings import IntakeSettings, Secrets
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from lambda_adapter.worker import Worker
+from sandbox.signing import (
+    TEST_ALERTMANAGER_TOKEN,
+    TEST_SLACK_SECRET,
+    discord_headers,
+    discord_keypair,
+    slack_headers,
+)
+from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
+from shared.contracts import AlertContext
+from shared.errors import SourceError
+
+
+@dataclass
+class RecordingDispatcher:
+    """Records every context; fails the first `fail_times` dispatches (a master that is down)."""
+
+    fail_times: int = 0
+    contexts: list[AlertContext] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def dispatch(self, ctx: AlertContext) -> None:
+        with self._lock:
+            if self.fail_times > 0:
+                self.fail_times -= 1
+                raise ConnectionError("the master is unreachable")
+            self.contexts.append(ctx)
+
+    def report(self, ctx: AlertContext, *, timeout_s: float) -> str:
+        """As if the master ran the investigation to its end: records it, returns a report text."""
+        self.dispatch(ctx)
+        return f"*Snapshot* {ctx.investigation_id}: cluster, logs, alerts and chat looked at."
+
+
+@dataclass
+class RecordingPoster:
+    """A `ResponseUrlPoster` that records what was posted to which Slack response_url."""
+
+    posted: list[tuple[str, str]] = field(default_factory=list)
+
+    def post(self, url: str, text: str) -> None:
+        self.posted.append((url, text))
+
+
+@dataclass
+class Posted:
+    channel: str
+    text: str
+    thread_id: str | None
+    id: str
+
+
+class MemoryChat:
+    """A `ChatPlatform` in memory: seeded messages, and everything posted recorded in `posted`."""
+
+    def __init__(self, name: str = "slack", messages: Mapping[str, list[ChatMessage]] | None = None) -> None:
+        self.name = name
+        self.messages: dict[str, list[ChatMessage]] = {k: list(v) for k, v in (messages or {}).items()}
+        self.posted: list[Posted] = []
+        # An error every post fails with: a Slack error code (`not_in_channel`: the bot is not a
+        # member), or Discord's JSON error code (`50001`: Missing Access) as Discord answers it.
+        self.refuse: str | int | None = None
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        channel: str,
+        message_id: str,
+        text: str,
+        *,
+        bot: bool = True,
+        at: datetime | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        """Seed a message; with `thread_id`, a reply in that thread (not in the channel's history)."""
+        when = at or datetime.now(UTC)
+        self.messages.setdefault(channel, []).append(
+            ChatMessage(id=message_id, channel=channel, text=text, bot=bot, at=when, thread_id=thread_id)
+        )
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
+        if isinstance(self.refuse, int):
+            from shared.chat.discord import DiscordApiError
+
+            status = 404 if self.refuse == 10003 else 403
+            raise DiscordApiError(
+                f"discord POST /channels/{channel}/messages: HTTP {status} (code {self.refuse})",
+                status=status,
+                code=self.refuse,
+            )
+        if self.refuse:
+            raise SourceError(f"{self.name} chat.postMessage: {self.refuse}")
+        with self._lock:
+            number = next(self._ids)
+            message_id = f"{1_800_000_000 + number}.000100" if self.name == "slack" else str(10**18 + number)
+            self.posted.append(Posted(channel, text, thread_id, message_id))
+        return message_id
+
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: datetime | None = None,
+        latest: datetime | None = None,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        found = [
+            m
+            for m in self.messages.get(channel, [])
+            if m.thread_id is None
+            and (oldest is None or m.at >= oldest)
+            and (latest is None or m.at <= latest)
+        ]
+        found.sort(key=lambda m: m.at, reverse=True)
+        return HistoryPage(messages=tuple(found[:limit]))
+
+    def replies(
+        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
+    ) -> HistoryPage:
+        # As Slack does, a reply's id stands for its whole thread.
+        reply = next((m for m in self.messages.get(channel, []) if m.id == thread_id and m.thread_id), None)
+        root = reply.thread_id if reply is not None else thread_id
+        found = [m for m in self.messages.get(channel, []) if m.thread_id == root]
+        return HistoryPage(messages=tuple(sorted(found, key=lambda m: m.at)[:limit]))
+
+    def user_name(self, user_id: str) -> str:
+        return user_id
+
+    def channel_name(self, channel_id: str) -> str:
+        return channel_id
+
+    def channel_id(self, channel: str) -> str:
+        return channel.lstrip("#")
+
+    def permalink(self, channel: str, message_id: str) -> str:
+        return f"https://chat.example/{channel}/{message_id}"
+
+    def texts(self, channel: str | None = None) -> list[str]:
+        return [p.text for p in self.posted if channel is None or p.channel == channel]
+
+
+@dataclass
+class InlineJobs:
+    """A `Scheduler` that runs each job at once with `run` (a `Worker.run`), or only keeps it when
+    `run` is None; `fail_times` submissions fail first (a Lambda that cannot self-invoke)."""
+
+    run: Callable[[InvestigateJob | ReplyJob], Any] | None = None
+    fail_times: int = 0
+    submitted: list[InvestigateJob | ReplyJob] = field(default_factory=list)
+
+    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise ConnectionError("cannot hand the job off")
+        self.submitted.append(job)
+        if self.run is not None:
+            self.run(job)
+
+
+@dataclass
+class FakeClock:
+    now: float = 1_712_345_645.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Harness:
+    """The whole intake in one process: core, dedup, worker, in-memory Slack and Discord, a
+    recording dispatcher; jobs run inline (as if the background task ran at once)."""
+
+    def __init__(
+        self,
+        settings: IntakeSettings | None = None,
+        *,
+        dedup: DedupStore | None = None,
+        clock: FakeClock | None = None,
+        dispatcher: RecordingDispatcher | None = None,
+        llm: Callable[[str], str | None] | None = None,
+        run_jobs: bool = True,
+        chats: Mapping[str, ChatPlatform] | None = None,
+    ) -> None:
+        self.signing_key, public_key = discord_keypair()
+        self.settings = settings or IntakeSettings(
+            secrets=Secrets(
+                slack_signing_secret=TEST_SLACK_SECRET,
+                discord_public_key=public_key,
+                alertmanager_token=TEST_ALERTMANAGER_TOKEN,
+            ),
+            alertmanager_channel="C0LAN2Q65",
+        )
+        self.clock = clock or FakeClock()
+        self.dedup = dedup if dedup is not None else InMemoryDedupStore()
+        self.dispatcher = dispatcher or RecordingDispatcher()
+        self.chats = {"slack": MemoryChat("slack"), "discord": MemoryChat("discord")}
+        # `chats`: real clients (against a fake API) used instead of the in-memory ones.
+        self.clients: dict[str, ChatPlatform] = {**self.chats, **(chats or {})}
+        self.responder = RecordingResponder()
+        self.poster = RecordingPoster()
+        self.worker = Worker(
+            settings=self.settings,
+            dedup=self.dedup,
+            dispatcher=self.dispatcher,
+            chat_for=self.clients.__getitem__,
+            responder=self.responder,
+            llm=llm,
+            clock=self.clock,
+            thread_wait_seconds=0.0,
+            sleep=lambda _s: None,
+            response_poster=self.poster,
+        )
+        self.jobs = InlineJobs(run=self.worker.run if run_jobs else None)
+        self.intake = Intake(
+            settings=self.settings,
+            dedup=self.dedup,
+            scheduler=self.jobs,
+            clock=self.clock,
+            llm_enabled=llm is not None,
+        )
+
+    @property
+    def slack_chat(self) -> MemoryChat:
+        return self.chats["slack"]
+
+    @property
+    def discord_chat(self) -> MemoryChat:
+        return self.chats["discord"]
+
+    @property
+    def started(self) -> list[AlertContext]:
+        return self.dispatcher.contexts
+
+    def request(
+        self,
+        path: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        method: str = "POST",
+    ) -> WebhookResponse:
+        return self.intake.handle_webhook(
+            WebhookRequest.build(method, path, body=body, headers=headers or {}, query=query)
+        )
+
+    def slack(
+        self,
+        payload: Mapping[str, Any] | bytes,
+        *,
+        path: str = "/slack/events",
+        timestamp: float | None = None,
+        **extra: str,
+    ) -> WebhookResponse:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        stamp = int(self.clock() if timestamp is None else timestamp)
+        return self.request(path, body, slack_headers(TEST_SLACK_SECRET, body, stamp, **extra))
+
+    def discord(self, payload: Mapping[str, Any] | bytes) -> WebhookResponse:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.request(
+            "/discord/interactions", body, discord_headers(self.signing_key, body, int(self.clock()))
+        )
+
+    def alertmanager(
+        self,
+        payload: Mapping[str, Any] | bytes,
+        query: Mapping[str, str] | None = None,
+        token: str = TEST_ALERTMANAGER_TOKEN,
+    ) -> WebhookResponse:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+        return self.request("/alertmanager", body, headers, query)
+
+
+@dataclass
+class RecordingResponder:
+    """An `InteractionResponder` that records what would complete each Discord interaction."""
+
+    completed: list[tuple[str, str, str]] = field(default_factory=list)
+    # (application id, token, messages) of each report delivered through an interaction.
+    delivered: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+    def complete(self, application_id: str, token: str, text: str) -> None:
+        self.completed.append((application_id, token, text))
+
+    def deliver(self, application_id: str, token: str, messages: Sequence[str]) -> None:
+        self.delivered.append((application_id, token, list(messages)))

@@ -1,0 +1,92 @@
+"""What a sandbox is configured with: fresh secrets, the config a team would write for the
+scenarios it plays, and which env var holds which secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sandbox.chat_base import FakeChannel
+from sandbox.resolved import ResolvedChannel
+from sandbox.scenario import Scenario
+from shared.config import AppConfig
+from shared.secrets import secret_env_names
+
+
+@dataclass(frozen=True)
+class SandboxSecrets:
+    """Made fresh for every sandbox; never printed."""
+
+    slack_token: str
+    slack_signing_secret: str
+    discord_token: str
+    discord_signing_key: str  # Ed25519 seed, hex
+    discord_public_key: str
+    alertmanager_token: str
+    kube_token: str
+
+    @classmethod
+    def generate(cls) -> SandboxSecrets:
+        from nacl.signing import SigningKey
+
+        key = SigningKey.generate()
+        return cls(
+            slack_token=f"xoxb-sandbox-{secrets.token_hex(12)}",
+            slack_signing_secret=secrets.token_hex(16),
+            discord_token=f"sandbox.{secrets.token_urlsafe(24)}",
+            discord_signing_key=key.encode().hex(),
+            discord_public_key=key.verify_key.encode().hex(),
+            alertmanager_token=secrets.token_urlsafe(18),
+            kube_token=secrets.token_urlsafe(18),
+        )
+
+
+def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> AppConfig:
+    """The config a team would write for these scenarios: every chat channel a scenario holds is a
+    channel the bot is in and the chat scanners may read (SCENARIOS.md: "the bot is a member of
+    every channel listed here")."""
+    slack = list(config.sources.slack.channels)
+    discord = list(config.sources.discord.channels)
+    for scenario in scenarios:
+        if scenario.sources.slack:
+            slack += [c.id for c in scenario.sources.slack.channels if c.id not in slack]
+        if scenario.sources.discord:
+            discord += [c.id for c in scenario.sources.discord.channels if c.id not in discord]
+    sources = config.sources.model_copy(
+        update={
+            "slack": config.sources.slack.model_copy(update={"channels": slack}),
+            "discord": config.sources.discord.model_copy(update={"channels": discord}),
+        }
+    )
+    return config.model_copy(update={"sources": sources})
+
+
+def quiet_channels(configured: Iterable[str], held: Iterable[ResolvedChannel]) -> list[FakeChannel]:
+    """Empty channels for the ids the config lists that this scenario holds no messages for.
+
+    A team's config names channels that a given incident never touches: on the real platform
+    those exist and are quiet (the scanner reports no data), they do not vanish (an error).
+    Entries given by name (`#deploys`) are left out: the platform resolves those, not the config.
+    """
+    held_ids = {channel.id for channel in held}
+    return [
+        FakeChannel(id=ref, name=f"quiet-{ref.lower()}")
+        for ref in configured
+        if ref not in held_ids and not ref.startswith("#")
+    ]
+
+
+def secret_values(config: AppConfig, made: SandboxSecrets) -> dict[str, str]:
+    """The value of each env var config.yaml names as a secret (what the sandbox stores in its
+    Secrets Manager)."""
+    sources, intake = config.sources, config.intake
+    values = {
+        sources.slack.bot_token_env: made.slack_token,
+        sources.slack.signing_secret_env: made.slack_signing_secret,
+        sources.discord.bot_token_env: made.discord_token,
+        sources.discord.public_key_env: made.discord_public_key,
+        intake.alertmanager_token_env: made.alertmanager_token,
+    }
+    # The sandbox's Prometheus takes no credentials: a config naming some hydrates only the chat ones.
+    return {name: values[name] for name in secret_env_names(config) if name in values}

@@ -1,0 +1,204 @@
+"""From an alert as it arrived (chat text, Alertmanager labels) to the `AlertContext` every agent sees.
+
+Pure and import-light: the intake builds contexts on the hot path of a webhook. Labels win over
+what the text says, the text wins over configured defaults. The text is untrusted: it only ever
+narrows where the scanners look, it never makes anything act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from shared.alerts.alert_text import TextHints, parse_alert_text, workload_of_pod
+from shared.contracts import AlertContext, Hints, Platform, Severity
+
+__all__ = ["build_alert_context", "investigation_id_for", "workload_of_pod"]
+
+# Where an alert's start or a report's trigger may lag the webhook: clocks differ by a little.
+WINDOW_MARGIN = timedelta(minutes=2)
+MAX_TEXT = 20_000
+
+_LABEL_KEYS: dict[str, tuple[str, ...]] = {
+    "alert_name": ("alertname", "alert_name"),
+    "namespace": ("namespace", "kubernetes_namespace", "k8s_namespace", "exported_namespace"),
+    "pod": ("pod", "pod_name", "kubernetes_pod_name", "exported_pod"),
+    "container": ("container", "container_name"),
+    "workload": (
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "workload",
+        "job_name",
+        "app_kubernetes_io_name",
+        "app",
+    ),
+    "service": ("service", "service_name", "svc"),
+    "node": ("node", "nodename", "kubernetes_node", "node_name"),
+    "cluster": ("cluster", "cluster_name", "eks_cluster", "k8s_cluster"),
+    "region": ("region", "aws_region"),
+    "severity": ("severity", "priority", "level"),
+}
+_LOG_GROUP_KEYS = ("log_group", "log_groups", "loggroup", "log_group_name", "aws_log_group", "logs")
+# Prometheus `job` often names a scrape job, not a service.
+_INFRA_JOBS = (
+    "kubernetes-",
+    "kube-state-metrics",
+    "node-exporter",
+    "prometheus",
+    "apiserver",
+    "kubelet",
+    "cadvisor",
+    "coredns",
+    "alertmanager",
+)
+_HOST_NODE = re.compile(r"^(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9\-.]+)?)(?::\d+)?$")
+
+
+def investigation_id_for(
+    platform: Platform | str, channel: str, thread_id: str | None, fingerprint: str = ""
+) -> str:
+    """A stable id: the same alert thread always gets the same investigation id."""
+    name = Platform(platform).value
+    digest = hashlib.sha256(f"{name}\x1f{channel}\x1f{thread_id or ''}\x1f{fingerprint}".encode()).hexdigest()
+    return f"{name}-{digest[:20]}"
+
+
+def build_alert_context(
+    *,
+    platform: Platform | str,
+    channel: str,
+    text: str = "",
+    thread_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    received_at: datetime,
+    starts_at: datetime | None = None,
+    generator_url: str | None = None,
+    window_minutes: int = 60,
+    cluster_default: str | None = None,
+    region: str | None = None,
+    investigation_id: str | None = None,
+    operator_notes: Iterable[str] = (),
+) -> AlertContext:
+    """The context of one alert: hints from labels, then text and annotations, then defaults;
+    a window reaching `window_minutes` back from the alert's start; a deterministic id."""
+    labels = {str(k): str(v) for k, v in (labels or {}).items() if v is not None}
+    annotations = {str(k): str(v) for k, v in (annotations or {}).items() if v is not None}
+    received_at = _aware(received_at)
+    started = _aware(starts_at) if starts_at is not None else None
+
+    hints = _hints(labels, annotations, text, generator_url, cluster_default, region)
+    anchor = min(started, received_at) if started is not None else received_at
+    window_start = anchor - timedelta(minutes=max(1, window_minutes))
+    fingerprint = "" if thread_id else _fingerprint(labels, started, text)
+    return AlertContext(
+        investigation_id=investigation_id or investigation_id_for(platform, channel, thread_id, fingerprint),
+        platform=Platform(platform),
+        channel=channel,
+        thread_id=thread_id,
+        text=text[:MAX_TEXT],
+        labels=labels,
+        annotations=annotations,
+        received_at=received_at,
+        alert_started_at=started,
+        window_start=window_start,
+        window_end=received_at + WINDOW_MARGIN,
+        hints=hints,
+        operator_notes=tuple(n[:MAX_TEXT] for n in operator_notes if n and n.strip()),
+    )
+
+
+def _hints(
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    text: str,
+    generator_url: str | None,
+    cluster_default: str | None,
+    region: str | None,
+) -> Hints:
+    lowered = {k.lower(): v.strip() for k, v in labels.items() if v and v.strip()}
+    from_text = parse_alert_text(text)
+    # Annotations (summary, description) are prose like the chat text, but less specific than it.
+    from_notes = parse_alert_text("\n".join(v for k, v in annotations.items() if k not in {"runbook_url"}))
+
+    def pick(field: str) -> str | None:
+        return _label(lowered, field) or _text_field(from_text, field) or _text_field(from_notes, field)
+
+    pod = pick("pod")
+    workload = pick("workload") or (workload_of_pod(pod) if pod else None)
+    service = pick("service") or _service_from_job(lowered.get("job"))
+    node = pick("node") or _node_from_instance(lowered, pick("alert_name"))
+    severity_text = pick("severity")
+    log_groups = _log_groups(lowered, {k.lower(): v for k, v in annotations.items()}, from_text, from_notes)
+    return Hints(
+        cluster=pick("cluster") or cluster_default,
+        region=_label(lowered, "region") or region,
+        namespace=pick("namespace"),
+        workload=workload,
+        pod=pod,
+        container=pick("container"),
+        service=service if service != workload else None,
+        node=node,
+        log_groups=log_groups,
+        alert_name=pick("alert_name"),
+        severity=Severity.parse(severity_text),
+        generator_url=generator_url or None,
+        extra_channels=from_text.channels,
+    )
+
+
+def _label(labels: dict[str, str], field: str) -> str | None:
+    return next((labels[k] for k in _LABEL_KEYS[field] if labels.get(k)), None)
+
+
+def _text_field(hints: TextHints, field: str) -> str | None:
+    value = getattr(hints, field)
+    return value if isinstance(value, str) and value else None
+
+
+def _service_from_job(job: str | None) -> str | None:
+    if not job or job.startswith(_INFRA_JOBS) or "/" in job:
+        return None
+    return job
+
+
+def _node_from_instance(labels: dict[str, str], alert_name: str | None) -> str | None:
+    """`instance` names a node for node-level alerts, or when it is an EC2 private host name."""
+    instance = labels.get("instance")
+    if not instance:
+        return None
+    match = _HOST_NODE.match(instance)
+    if match:
+        return match.group(1)
+    if alert_name and alert_name.lower().startswith(("node", "kubenode")):
+        return instance.rsplit(":", 1)[0]
+    return None
+
+
+def _log_groups(labels: dict[str, str], annotations: dict[str, str], *texts: TextHints) -> tuple[str, ...]:
+    found: list[str] = []
+    for source in (labels, annotations):
+        for key in _LOG_GROUP_KEYS:
+            for value in re.split(r"[,\s]+", source.get(key, "")):
+                if value.startswith("/") or value.startswith("arn:aws:logs:"):
+                    found.append(value)
+    for hints in texts:
+        found.extend(hints.log_groups)
+    return tuple(dict.fromkeys(found))
+
+
+def _fingerprint(labels: dict[str, str], started: datetime | None, text: str) -> str:
+    """Tells apart alerts that have no thread (Alertmanager): their labels and start, else text."""
+    parts = [f"{k}={labels[k]}" for k in sorted(labels)]
+    if started is not None:
+        parts.append(started.isoformat())
+    if not parts:
+        parts.append(text)
+    return "\x1e".join(parts)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

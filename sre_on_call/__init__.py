@@ -1,0 +1,1 @@
+"""The `sre-on-call` command line: the top layer."""

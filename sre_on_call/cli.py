@@ -1,0 +1,139 @@
+"""The `sre-on-call` command. Heavy imports happen inside each subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from shared.errors import SreOnCallError
+from shared.logsetup import configure_logging, default_config
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from shared.config import config_path, load_config
+
+    file = config_path(args.file)
+    config = load_config(file)
+    scanners = ", ".join(config.scanners()) or "none"
+    print(f"{file}: ok (master: {config.master_id}; enabled scanners: {scanners})")
+    return 0
+
+
+def _config_schema(args: argparse.Namespace) -> int:
+    from shared.config import config_json_schema
+
+    print(config_json_schema())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from agents.serve import main as serve_main
+
+    argv = [args.agent, "--host", args.host]
+    if args.port:
+        argv += ["--port", str(args.port)]
+    return serve_main(argv) or 0
+
+
+def _investigate(args: argparse.Namespace) -> int:
+    from sre_on_call.investigate import run_investigate
+
+    return run_investigate(args)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.cli import sandbox_down, sandbox_up
+
+    return sandbox_up(args) if args.action == "up" else sandbox_down(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sandbox.demo import run_demo
+
+    return run_demo(scenario=args.scenario, keep=args.keep, config_file=args.config)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from sandbox.evaluate import run_eval
+
+    return run_eval(args.paths, json_path=args.json, config_file=args.config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sre-on-call", description="Parallel, deadline-bounded on-call investigator."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    config = commands.add_parser("config", help="validate config.yaml or print its JSON Schema")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    check = config_actions.add_parser("check", help="validate a config file")
+    check.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="default: $SRE_ON_CALL_CONFIG, else ./config.yaml, else the example shipped with the package",
+    )
+    check.set_defaults(handler=_config_check)
+    schema = config_actions.add_parser("schema", help="print the JSON Schema of config.yaml")
+    schema.set_defaults(handler=_config_schema)
+
+    serve = commands.add_parser("serve", help="serve one agent from config.yaml as an A2A server")
+    serve.add_argument("agent")
+    serve.add_argument("--port", type=int, default=0, help="default: the agent's port in config.yaml")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.set_defaults(handler=_serve)
+
+    investigate = commands.add_parser("investigate", help="run one investigation and print the report")
+    investigate.add_argument("--platform", choices=["slack", "discord", "alertmanager"], default="slack")
+    investigate.add_argument("--channel", required=True)
+    investigate.add_argument("--text", required=True)
+    investigate.add_argument("--thread", default=None, help="message id to reply under")
+    investigate.add_argument("--format", choices=["markdown", "json", "slack", "discord"], default="markdown")
+    investigate.add_argument("--no-post", action="store_true", help="print only; do not post to the channel")
+    investigate.add_argument("--config", type=Path, default=None)
+    investigate.set_defaults(handler=_investigate)
+
+    sandbox = commands.add_parser("sandbox", help="start or stop the embedded sandbox")
+    sandbox.add_argument("action", choices=["up", "down"])
+    sandbox.add_argument("--scenario", type=Path, default=None)
+    sandbox.add_argument("--config", type=Path, default=None)
+    sandbox.add_argument("--state", type=Path, default=Path("build/sandbox.json"))
+    sandbox.add_argument(
+        "--timeout", type=float, default=30.0, help="down: seconds to wait for every process to stop"
+    )
+    sandbox.set_defaults(handler=_sandbox)
+
+    demo = commands.add_parser("demo", help="play a scenario through the whole system on the sandbox")
+    demo.add_argument("--scenario", type=Path, default=None, help="default: the shipped oom-after-deploy")
+    demo.add_argument("--keep", action="store_true", help="keep the sandbox running until Ctrl-C")
+    demo.add_argument("--config", type=Path, default=None)
+    demo.set_defaults(handler=_demo)
+
+    evaluate = commands.add_parser("eval", help="score scenarios (SCENARIOS.md contract)")
+    evaluate.add_argument("paths", nargs="+", type=Path)
+    evaluate.add_argument("--json", type=Path, default=None)
+    evaluate.add_argument("--config", type=Path, default=None)
+    evaluate.set_defaults(handler=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(logging.INFO if args.verbose else logging.WARNING, default_config())
+    try:
+        return int(args.handler(args))
+    except SreOnCallError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
