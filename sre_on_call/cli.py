@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from shared.errors import SreOnCallError
 from shared.logsetup import configure_logging, default_config
@@ -44,21 +46,34 @@ def _investigate(args: argparse.Namespace) -> int:
     return run_investigate(args)
 
 
+def _sandbox_module(name: str) -> Any:
+    """A module of the embedded sandbox, which ships as an extra (moto and the stand-ins are not part
+    of the product): a clear error when it is not installed."""
+    try:
+        return importlib.import_module(f"sandbox.{name}")
+    except ModuleNotFoundError as e:
+        if e.name and (e.name == "sandbox" or e.name.startswith("sandbox.") or e.name == "moto"):
+            raise SreOnCallError(
+                f"the embedded sandbox is not installed ({e.name} is missing): "
+                "pip install 'sre-on-call[sandbox]', or run make install in a clone"
+            ) from e
+        raise
+
+
 def _sandbox(args: argparse.Namespace) -> int:
-    from sandbox.cli import sandbox_down, sandbox_up
+    cli = _sandbox_module("cli")
+    sandbox_down, sandbox_up = cli.sandbox_down, cli.sandbox_up
 
     return sandbox_up(args) if args.action == "up" else sandbox_down(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sandbox.demo import run_demo
-
+    run_demo = _sandbox_module("demo").run_demo
     return run_demo(scenario=args.scenario, keep=args.keep, config_file=args.config)
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from sandbox.evaluate import run_eval
-
+    run_eval = _sandbox_module("evaluate").run_eval
     return run_eval(args.paths, json_path=args.json, config_file=args.config)
 
 

@@ -1,7 +1,11 @@
-"""One A2A client, two transports: local HTTP, and AgentCore's `invoke_agent_runtime`.
+"""The one A2A client, for every caller (the intake to the master, the master to the scanners), two
+transports: local HTTP, and AgentCore's `invoke_agent_runtime`.
 
-The same JSON-RPC `message/send` envelope travels either way; the payload is a DataPart and the
-answer's DataPart artifact is what `send` returns.
+The same JSON-RPC 2.0 `message/send` envelope (A2A protocol 0.3) travels either way; the payload is
+a DataPart and the answer's DataPart artifact is what `send` returns. The envelope is plain data, so
+the intake's cold start never loads the a2a SDK (`shared.a2a.server` is the one module that does;
+tests check the envelope against the SDK's own models). One rule routes (`transport_for`) and one
+names sessions (`session_id`) for every caller.
 """
 
 from __future__ import annotations
@@ -12,86 +16,82 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
-from a2a.types import (
-    DataPart,
-    JSONRPCErrorResponse,
-    Message,
-    MessageSendConfiguration,
-    MessageSendParams,
-    Part,
-    Role,
-    SendMessageRequest,
-    SendMessageResponse,
-    Task,
-    TaskState,
-    TextPart,
-)
 
 from shared.config import AppConfig
 from shared.errors import ConfigError, TransportError
 
 ENV_AGENT_URLS = "SRE_AGENT_URLS"  # JSON {"agent_id": "http://host:port"}: overrides config ports
+_ENDED_BADLY = ("failed", "rejected", "canceled")
+_STILL_RUNNING = ("submitted", "working")
 
 
 def envelope(data: dict[str, Any], *, blocking: bool = True) -> dict[str, Any]:
     """The JSON-RPC request carrying `data` as a DataPart."""
-    request = SendMessageRequest(
-        id=str(uuid.uuid4()),
-        params=MessageSendParams(
-            message=Message(
-                message_id=str(uuid.uuid4()), role=Role.user, parts=[Part(root=DataPart(data=data))]
-            ),
-            configuration=MessageSendConfiguration(
-                blocking=blocking, accepted_output_modes=["application/json"]
-            ),
-        ),
-    )
-    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {
+        "jsonrpc": "2.0",
+        "id": str(uuid.uuid4()),
+        "method": "message/send",
+        "params": {
+            "message": {
+                "kind": "message",
+                "role": "user",
+                "messageId": str(uuid.uuid4()),
+                "parts": [{"kind": "data", "data": data}],
+            },
+            "configuration": {"blocking": blocking, "acceptedOutputModes": ["application/json"]},
+        },
+    }
 
 
 def parse_response(body: Any) -> dict[str, Any]:
     """The artifact DataPart of a completed task; `{}` for a task accepted without waiting."""
-    try:
-        response = SendMessageResponse.model_validate(body)
-    except Exception as e:
-        raise TransportError(f"not a JSON-RPC message/send response: {e}") from e
-    root = response.root
-    if isinstance(root, JSONRPCErrorResponse):
-        raise TransportError(f"JSON-RPC error {root.error.code}: {root.error.message}")
-    result = root.result
-    if not isinstance(result, Task):
+    if not isinstance(body, dict) or body.get("jsonrpc") != "2.0" or ("result" in body) == ("error" in body):
+        raise TransportError("not a JSON-RPC message/send response")
+    error = body.get("error")
+    if error is not None:
+        error = error if isinstance(error, dict) else {}
+        raise TransportError(f"JSON-RPC error {error.get('code')}: {error.get('message') or 'no message'}")
+    task = body["result"]
+    if not isinstance(task, dict) or task.get("kind") != "task":
         raise TransportError("the agent answered with a message, not a task")
-    state = result.status.state
-    if state in (TaskState.failed, TaskState.rejected, TaskState.canceled):
-        raise TransportError(f"task {state.value}: {_status_text(result) or 'no reason given'}")
-    for artifact in result.artifacts or []:
-        for part in artifact.parts:
-            if isinstance(part.root, DataPart):
-                return part.root.data
-    if state in (TaskState.submitted, TaskState.working):
+    status = task.get("status") if isinstance(task.get("status"), dict) else {}
+    state = str(status.get("state") or "unknown")
+    if state in _ENDED_BADLY:
+        raise TransportError(f"task {state}: {_status_text(status) or 'no reason given'}")
+    for artifact in task.get("artifacts") or []:
+        for part in (artifact or {}).get("parts") or []:
+            if isinstance(part, dict) and part.get("kind") == "data" and isinstance(part.get("data"), dict):
+                return part["data"]  # type: ignore[no-any-return]
+    if state in _STILL_RUNNING:
         return {}
-    raise TransportError(f"task {state.value} without a DataPart artifact")
+    raise TransportError(f"task {state} without a DataPart artifact")
 
 
-def _status_text(task: Task) -> str:
-    message = task.status.message
-    parts = message.parts if message else []
-    return " ".join(p.root.text for p in parts if isinstance(p.root, TextPart))
+def _status_text(status: dict[str, Any]) -> str:
+    message = status.get("message") if isinstance(status.get("message"), dict) else {}
+    parts = message.get("parts") or []
+    return " ".join(str(p.get("text")) for p in parts if isinstance(p, dict) and p.get("kind") == "text")
 
 
 def session_id(investigation_id: str, agent_id: str) -> str:
-    """AgentCore wants 33-256 characters, one session per investigation and agent."""
-    digest = hashlib.sha256(f"{investigation_id}/{agent_id}".encode()).hexdigest()
-    return f"sre-{agent_id}-{digest}"[:100]
+    """One session per investigation and agent. AgentCore wants 33-256 characters; the investigation
+    id stays readable in it (logs, traces) and a digest keeps it unique and long enough."""
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", f"{investigation_id}-{agent_id}")[:180]
+    digest = hashlib.sha256(f"{investigation_id}/{agent_id}".encode()).hexdigest()[:32]
+    return f"{readable}-{digest}"
 
 
 class Transport(Protocol):
     async def post(self, body: dict[str, Any], *, timeout: float, session: str) -> Any:
         """Send the JSON-RPC body; return the decoded JSON answer."""
+        ...
+
+    def post_sync(self, body: dict[str, Any], *, timeout: float, session: str) -> Any:
+        """The same, for synchronous callers (the intake's hand-off)."""
         ...
 
 
@@ -114,7 +114,17 @@ class HttpTransport:
         try:
             answer = await self._client().post(f"{self.base_url}/", json=body, timeout=timeout)
         except httpx.HTTPError as e:
-            raise TransportError(f"{self.base_url}: {type(e).__name__}: {e}") from e
+            raise TransportError(f"{self.base_url} is unreachable: {type(e).__name__}: {e}") from e
+        return self._decoded(answer)
+
+    def post_sync(self, body: dict[str, Any], *, timeout: float, session: str) -> Any:
+        try:
+            answer = httpx.post(f"{self.base_url}/", json=body, timeout=timeout, trust_env=False)
+        except httpx.HTTPError as e:
+            raise TransportError(f"{self.base_url} is unreachable: {type(e).__name__}: {e}") from e
+        return self._decoded(answer)
+
+    def _decoded(self, answer: httpx.Response) -> Any:
         if answer.status_code != 200:
             raise TransportError(f"{self.base_url}: HTTP {answer.status_code}")
         try:
@@ -123,24 +133,37 @@ class HttpTransport:
             raise TransportError(f"{self.base_url}: answer is not JSON") from e
 
 
+ClientFactory = Callable[..., Any]  # (region_name=..., endpoint_url=..., config=...) -> a boto3 client
+
+
 class AgentCoreTransport:
-    def __init__(self, runtime_arn: str, region: str, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime_arn: str,
+        region: str,
+        endpoint_url: str | None = None,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
         self.runtime_arn = runtime_arn
         self.region = region
         self.endpoint_url = endpoint_url
+        self.client_factory = client_factory
 
     async def post(self, body: dict[str, Any], *, timeout: float, session: str) -> Any:
         return await asyncio.wait_for(asyncio.to_thread(self._invoke, body, session, timeout), timeout)
+
+    def post_sync(self, body: dict[str, Any], *, timeout: float, session: str) -> Any:
+        return self._invoke(body, session, timeout)
 
     def _invoke(self, body: dict[str, Any], session: str, timeout: float) -> Any:
         import boto3
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ClientError
 
-        client = boto3.client(
-            "bedrock-agentcore",
+        factory = self.client_factory or (lambda **kwargs: boto3.client("bedrock-agentcore", **kwargs))
+        client = factory(
             region_name=self.region,
-            endpoint_url=self.endpoint_url,
+            **({"endpoint_url": self.endpoint_url} if self.endpoint_url else {}),
             config=Config(read_timeout=max(1, int(timeout)), retries={"max_attempts": 2}),
         )
         try:
@@ -173,12 +196,31 @@ class A2AClient:
         investigation_id: str = "",
         blocking: bool = True,
     ) -> dict[str, Any]:
-        transport = self.transports.get(agent_id)
-        if transport is None:
-            raise TransportError(f"no transport for agent {agent_id!r}")
+        transport = self._transport(agent_id)
         session = session_id(investigation_id or str(uuid.uuid4()), agent_id)
         body = await transport.post(envelope(data, blocking=blocking), timeout=timeout, session=session)
         return parse_response(body)
+
+    def send_sync(
+        self,
+        agent_id: str,
+        data: dict[str, Any],
+        *,
+        timeout: float,
+        investigation_id: str = "",
+        blocking: bool = True,
+    ) -> dict[str, Any]:
+        """`send` for synchronous callers, with the same envelope, session and routing."""
+        transport = self._transport(agent_id)
+        session = session_id(investigation_id or str(uuid.uuid4()), agent_id)
+        body = transport.post_sync(envelope(data, blocking=blocking), timeout=timeout, session=session)
+        return parse_response(body)
+
+    def _transport(self, agent_id: str) -> Transport:
+        transport = self.transports.get(agent_id)
+        if transport is None:
+            raise TransportError(f"no transport for agent {agent_id!r}")
+        return transport
 
 
 RUNTIME_ARN = re.compile(
@@ -211,7 +253,12 @@ def agent_urls(env: Mapping[str, str]) -> dict[str, str]:
     return urls
 
 
-def transport_for(config: AppConfig, agent_id: str, env: Mapping[str, str] = os.environ) -> Transport:
+def transport_for(
+    config: AppConfig,
+    agent_id: str,
+    env: Mapping[str, str] = os.environ,
+    client_factory: ClientFactory | None = None,
+) -> Transport:
     """`$SRE_AGENT_URLS`'s URL for the agent, else AgentCore when the env var its
     `runtime_arn_env` names holds a runtime ARN, else `http://127.0.0.1:<port>` from config."""
     overrides = agent_urls(env)
@@ -221,12 +268,16 @@ def transport_for(config: AppConfig, agent_id: str, env: Mapping[str, str] = os.
     arn = (env.get(variable) or "").strip()
     if arn:
         return AgentCoreTransport(
-            arn, runtime_region(arn, variable), env.get("SRE_AGENTCORE_ENDPOINT_URL") or None
+            arn, runtime_region(arn, variable), env.get("SRE_AGENTCORE_ENDPOINT_URL") or None, client_factory
         )
     return HttpTransport(f"http://127.0.0.1:{config.agents[agent_id].port}")
 
 
-def client_from_config(config: AppConfig, env: Mapping[str, str] = os.environ) -> A2AClient:
+def client_from_config(
+    config: AppConfig, env: Mapping[str, str] = os.environ, client_factory: ClientFactory | None = None
+) -> A2AClient:
     """Per agent: `$SRE_AGENT_URLS` override, else AgentCore when its runtime ARN env var is set,
     else `http://127.0.0.1:<port>` from config.yaml."""
-    return A2AClient({agent_id: transport_for(config, agent_id, env) for agent_id in config.agents})
+    return A2AClient(
+        {agent_id: transport_for(config, agent_id, env, client_factory) for agent_id in config.agents}
+    )
