@@ -1,7 +1,8 @@
 """Serve any agent in config.yaml as an A2A server: `python -m agents.serve <agent_id>`.
 
-A scanner's folder gives `build(config, agent_id) -> Scanner`; the master's gives
-`build(config) -> handler`. Both are served by the same factory (`shared.a2a.build_agent_app`).
+A scanner is an instance of a declared kind (`shared.plugins`), whose `build(config, agent_id)`
+gives the `Scanner`; the master's folder gives `build(config) -> handler`. Both are served by the
+same factory (`shared.a2a.build_agent_app`), with the LLM tier over the scanner when configured.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.config import AppConfig, load_config
 from shared.contracts import AlertContext
 from shared.errors import BadRequest, ConfigError
 from shared.logsetup import configure_logging
+from shared.plugins import load_kind
 from shared.secrets import hydrate_secrets
 
 logger = logging.getLogger(__name__)
@@ -47,17 +49,19 @@ def build_app_for(config: AppConfig, agent_id: str, url: str = "") -> Any:
     if agent_id not in config.agents:
         raise ConfigError(f"agent {agent_id!r} is not in config.yaml (known: {', '.join(config.agents)})")
     settings = config.agents[agent_id]
-    module = importlib.import_module(f"agents.{agent_id}.agent")
     url = url or f"http://127.0.0.1:{settings.port}/"
     if settings.role == "master":
+        module = importlib.import_module("agents.master.agent")
         handle = module.build(config)
         skills = list(getattr(module, "SKILLS", []))
         description = settings.description or module.DESCRIPTION
     else:
-        scanner: Scanner = module.build(config, agent_id)
+        kind = load_kind(config.kind_of(agent_id))
+        scanner: Scanner = kind.builder()(config, agent_id)
         handle = scanner_handler(config, agent_id, scanner)
-        description = settings.description or scanner.description
-        skills = [(skill, skill, f"{skill} skill of {agent_id}") for skill in settings.skills]
+        description = settings.description or scanner.description or kind.description
+        names = settings.skills or list(kind.default_skills)
+        skills = [(skill, skill, f"{skill} skill of {agent_id}") for skill in names]
     card = AgentCardSpec(name=agent_id, description=description, url=url, skills=skills)
     return build_agent_app(card, handle)
 

@@ -27,7 +27,6 @@ from shared.errors import ConfigError
 ENV_CONFIG_PATH = "SRE_ON_CALL_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
-AGENTS_DIR = PROJECT_ROOT / "agents"
 AGENT_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -131,6 +130,15 @@ class McpServer(Strict):
 
 class AgentConfig(Strict):
     role: Literal["master", "scanner"] = "scanner"
+    kind: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="the scanner kind this agent is an instance of (shared.plugins); default: its id",
+    )
+    source: dict[str, Any] | None = Field(
+        default=None,
+        description="this instance's source settings (the kind's model); default: sources.<the kind's key>",
+    )
     enabled: bool = True
     description: str = ""
     port: int = Field(ge=1024, le=65535)
@@ -213,6 +221,11 @@ class PrometheusSource(Strict):
 
 
 class Sources(Strict):
+    """The global source sections. A kind declared outside this repository may add its own section
+    (validated by that kind's model when an instance uses it)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
     slack: SlackSource = SlackSource()
     discord: DiscordSource = DiscordSource()
     aws: AwsSource = AwsSource()
@@ -269,6 +282,28 @@ class AppConfig(Strict):
             if agent.role == "scanner" and (agent.enabled or not enabled_only)
         }
 
+    def kind_of(self, agent_id: str) -> str:
+        """The scanner kind of an agent: its `kind`, else its id."""
+        return self.agents[agent_id].kind or agent_id
+
+    def source_for(self, agent_id: str) -> BaseModel:
+        """The agent's source settings, validated by its kind's model: its own `source:`, else the
+        global `sources.<the kind's key>`, else the model's defaults."""
+        from shared.plugins import load_kind
+
+        kind = load_kind(self.kind_of(agent_id))
+        own = self.agents[agent_id].source
+        if own is None and kind.source_key is not None:
+            shared_section = getattr(self.sources, kind.source_key, None)
+            if isinstance(shared_section, kind.source):
+                return shared_section
+            own = shared_section
+        try:
+            return kind.source.model_validate(own or {})
+        except ValidationError as e:
+            where = f"agents.{agent_id}.source" if self.agents[agent_id].source is not None else "sources"
+            raise ConfigError(f"{where}: {_format_error(e)}") from e
+
     def model_for(self, agent_id: str) -> ModelConfig:
         """The agent's model: `defaults.model`, field by field overridden by the agent's `model:`."""
         return merge_model(self.defaults.model, self.agents[agent_id].model)
@@ -318,20 +353,22 @@ def config_path(path: str | os.PathLike[str] | None = None) -> Path:
     return here if here.is_file() else DEFAULT_CONFIG_PATH
 
 
-def check_agent_folders(config: AppConfig, *, source: str = "config") -> None:
-    """Every agent id must name a folder `agents/<id>/` with an `agent.py`: a typo (`promethues`)
-    is rejected here, naming the key, instead of failing later when the agent is served."""
-    known = sorted(p.parent.name for p in AGENTS_DIR.glob("*/agent.py"))
-    for agent_id in config.agents:
-        if not (AGENTS_DIR / agent_id / "agent.py").is_file():
-            raise ConfigError(
-                f"{source}: agents.{agent_id}: no agent folder agents/{agent_id}/ with an agent.py "
-                f"(agents with a folder: {', '.join(known) or 'none'})"
-            )
+def check_agent_kinds(config: AppConfig, *, source: str = "config") -> None:
+    """Every scanner must be an instance of a kind that can be found (`shared.plugins`), with
+    source settings its kind accepts: a typo (`promethues`) is rejected here, naming the key,
+    instead of failing later when the agent is served."""
+    from shared.plugins import load_kind
+
+    for agent_id in config.scanners(enabled_only=False):
+        try:
+            load_kind(config.kind_of(agent_id))
+            config.source_for(agent_id)
+        except ConfigError as e:
+            raise ConfigError(f"{source}: agents.{agent_id}: {e}") from e
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
-    """Load and validate the config file `config_path(path)` names; every agent must have its folder."""
+    """Load and validate the config file `config_path(path)` names; every scanner's kind must be found."""
     file = config_path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -342,7 +379,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
     except yaml.YAMLError as e:
         raise ConfigError(f"{file}: not valid YAML: {e}") from e
     config = parse_config(data, source=str(file))
-    check_agent_folders(config, source=str(file))
+    check_agent_kinds(config, source=str(file))
     return config
 
 

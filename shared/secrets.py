@@ -13,6 +13,7 @@ from collections.abc import Callable, MutableMapping
 
 from shared.config import AppConfig
 from shared.errors import ConfigError
+from shared.plugins import load_kind
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,9 @@ SUFFIX = "_SECRET_ARN"
 
 
 def secret_env_names(config: AppConfig) -> list[str]:
-    """The env vars config.yaml says hold secrets."""
+    """The env vars config.yaml says hold secrets: the intake's and the master's (signing secret,
+    public key, webhook token, the bot tokens it posts with), and those each scanner instance's kind
+    declares among its source settings (`ScannerKind.secret_fields`)."""
     sources, intake = config.sources, config.intake
     names = [
         sources.slack.bot_token_env,
@@ -28,11 +31,13 @@ def secret_env_names(config: AppConfig) -> list[str]:
         sources.discord.bot_token_env,
         sources.discord.public_key_env,
         intake.alertmanager_token_env,
-        # Prometheus credentials, when config names them (the module stores and grants these too).
-        sources.prometheus.bearer_token_env,
-        sources.prometheus.basic_auth_user_env,
-        sources.prometheus.basic_auth_password_env,
     ]
+    for agent_id in config.scanners(enabled_only=False):
+        try:
+            kind = load_kind(config.kind_of(agent_id))
+            names += kind.secret_env_names(config.source_for(agent_id))
+        except ConfigError:
+            continue  # a kind not installed here (the intake's zip): its own process fails loudly
     return list(dict.fromkeys(name for name in names if name))
 
 

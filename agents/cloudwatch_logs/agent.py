@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import GroupSearch, fetch_window, find_groups, snapshot_findings
@@ -21,7 +21,7 @@ from agents.cloudwatch_logs.tools import make_tools
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.scope import Scope, scope_from_context
 from agents.common.signatures import load_signatures, resolve_user_file
-from shared.config import AppConfig
+from shared.config import AppConfig, CloudWatchLogsSource
 from shared.contracts import AlertContext
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class CloudWatchLogsScanner(Scanner):
 
     def __init__(self, config: AppConfig, agent_id: str, client: Any | None = None) -> None:
         super().__init__(config, agent_id)
-        self.source = config.sources.cloudwatch_logs
+        self.source = cast(CloudWatchLogsSource, config.source_for(agent_id))
         self._client = client
         self._readers: dict[str, LogsReader] = {}
 

@@ -91,6 +91,10 @@ class Scanner(ABC):
         """A picture of the estate for `/sre-snapshot`; by default the same as `collect`."""
         return self.collect(ctx, budget)
 
+    def for_alert(self, ctx: AlertContext) -> Scanner:
+        """The scanner as it runs one investigation; a kind may bind per-alert state on a copy."""
+        return self
+
     def tools(self) -> list[Any]:
         """Strands tools (read-only) the LLM mode may call; the analyzers' own fetchers."""
         return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.scope import Scope, scope_from_context
@@ -25,7 +25,7 @@ from agents.eks.collect import gather
 from agents.eks.reader import KubeReader
 from agents.eks.state import ClusterState
 from agents.eks.tools import make_tools
-from shared.config import AppConfig
+from shared.config import AppConfig, EksSource
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class EksScanner(Scanner):
 
     def __init__(self, config: AppConfig, agent_id: str, api: Any | None = None) -> None:
         super().__init__(config, agent_id)
-        self.source = config.sources.eks
+        self.source = cast(EksSource, config.source_for(agent_id))
         self._api = api
         self._connections: dict[str | None, tuple[float, Connection]] = {}
 

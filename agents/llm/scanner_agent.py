@@ -49,6 +49,7 @@ def tool_reserve_s(session_s: float) -> float:
 def run_scanner(scanner: Scanner, ctx: AlertContext, budget: Budget) -> AgentResult:
     """The scanner's deterministic scan and, when a model is configured for it, the LLM tier over it
     (which keeps those findings and falls back to them on any model failure)."""
+    scanner = scanner.for_alert(ctx)
     result = scanner.run(ctx, budget)
     if ctx.mode == "investigate" and scanner.uses_model():
         result = enhance(scanner, ctx, budget, result, model=scanner.llm_model)

@@ -14,7 +14,7 @@ Works with any Prometheus HTTP API: plain, bearer, basic auth, or Amazon Managed
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.prometheus.analyzers import analyze, analyze_alert
@@ -24,7 +24,7 @@ from agents.prometheus.promql import Subject
 from agents.prometheus.reader import PrometheusReader, Window
 from agents.prometheus.signals import build_plan, lookups, node_lookups, nodes_of
 from agents.prometheus.tools import make_tools
-from shared.config import AppConfig
+from shared.config import AppConfig, PrometheusSource
 from shared.contracts import AlertContext, CauseCategory, Evidence, EvidenceKind, Finding, Severity
 from shared.errors import ConfigError, SourceError
 
@@ -55,7 +55,7 @@ class PrometheusScanner(Scanner):
     def client(self) -> PrometheusClient:
         if self._client is None:
             try:
-                self._client = client_from_env(self.config.sources.prometheus)
+                self._client = client_from_env(cast(PrometheusSource, self.config.source_for(self.agent_id)))
             except ConfigError as e:
                 raise SourceError(str(e)) from e
         return self._client

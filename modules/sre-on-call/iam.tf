@@ -114,40 +114,15 @@ data "aws_iam_policy_document" "scanner" {
     data.aws_iam_policy_document.agent_own[each.key].json,
   ]
 
-  statement {
-    sid = "LogsRead"
-    actions = [
-      "logs:StartQuery", "logs:FilterLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-      "logs:DescribeQueries", "logs:GetQueryResults",
-    ]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
-  }
-  statement {
-    sid       = "LogsStopQuery"
-    actions   = ["logs:StopQuery"]
-    resources = ["*"] # StopQuery takes a query id, not a resource ARN
-  }
-  statement {
-    sid       = "EksDescribe"
-    actions   = ["eks:DescribeCluster"]
-    resources = ["arn:${local.partition}:eks:${local.region}:${local.account_id}:cluster/*"]
-  }
-  statement {
-    sid       = "PrometheusRead"
-    actions   = ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"]
-    resources = ["arn:${local.partition}:aps:${local.region}:${local.account_id}:workspace/*"]
-  }
-  statement {
-    sid = "MetricsRead"
-    actions = [
-      "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics",
-    ]
-    resources = ["*"] # metric reads have no resource type
-  }
-  statement {
-    sid       = "AlarmsRead"
-    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"]
-    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
+  # Only the actions of this agent's kind (kinds.tf): the Slack scanner, which reads untrusted chat
+  # text with a model, gets no AWS read at all.
+  dynamic "statement" {
+    for_each = local.scanner_iam[each.key]
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
   }
 }
 
@@ -159,6 +134,10 @@ resource "aws_iam_role" "scanner" {
   tags               = var.tags
 
   lifecycle {
+    precondition {
+      condition     = !contains(local.unknown_kind_agents, each.key)
+      error_message = "agents.${each.key}: its kind ${local.scanner_kind_of[each.key]} is not in the scanner kinds file (scanner_kinds_path); export it with python -m shared.plugins."
+    }
     precondition {
       condition     = length("${var.name_prefix}-${each.key}") <= 64
       error_message = "IAM role names have at most 64 characters: shorten name_prefix or the agent id ${each.key}."

@@ -13,6 +13,7 @@ locals {
   agents = {
     for id, agent in local.config.agents : id => {
       role            = try(agent.role, "scanner")
+      kind            = try(coalesce(agent.kind, id), id) # shared/config.py AppConfig.kind_of
       enabled         = try(agent.enabled, true)
       runtime_arn_env = agent.runtime_arn_env
       network         = try(agent.network, "public")

@@ -125,3 +125,9 @@ variable "agent_environment" {
     error_message = "agent_environment names must be environment variable names (^[A-Z_][A-Z0-9_]*$) not ending in _SECRET_ARN (the module sets those)."
   }
 }
+
+variable "scanner_kinds_path" {
+  description = "JSON of the scanner kinds' declarations (`python -m shared.plugins > kinds.json`), for kinds that live outside this repository; default: the module's scanner_kinds.json (the shipped kinds)."
+  type        = string
+  default     = null
+}

@@ -14,24 +14,31 @@ from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
 from shared.errors import ConfigError
 
 if TYPE_CHECKING:  # the intake's cold start imports shared.chat.text; config loads on use
+    from pydantic import BaseModel
+
     from shared.config import AppConfig
 
 __all__ = ["ChatMessage", "ChatPlatform", "HistoryPage", "platform_from_env"]
 
 
-def platform_from_env(name: str, config: AppConfig, env: Mapping[str, str] = os.environ) -> ChatPlatform:
+def platform_from_env(
+    name: str, config: AppConfig, env: Mapping[str, str] = os.environ, source: BaseModel | None = None
+) -> ChatPlatform:
     """The `name` ("slack" or "discord") client, with the token from `config.sources.<name>.bot_token_env`
     and the base URL from `base_url_env` when set. A missing token is a `ConfigError` naming the
-    variable (never a value)."""
+    variable (never a value). `source` is a scanner instance's own settings (`AppConfig.source_for`);
+    by default the global `sources.<name>`."""
+    from shared.config import DiscordSource, SlackSource
+
     if name == "slack":
         from shared.chat.slack import SlackPlatform
 
-        source = config.sources.slack
+        source = source if isinstance(source, SlackSource) else config.sources.slack
         return SlackPlatform(_token(env, source.bot_token_env, name), env.get(source.base_url_env) or None)
     if name == "discord":
         from shared.chat.discord import DEFAULT_BASE_URL, DiscordPlatform
 
-        dsource = config.sources.discord
+        dsource = source if isinstance(source, DiscordSource) else config.sources.discord
         base_url = env.get(dsource.base_url_env) or DEFAULT_BASE_URL
         return DiscordPlatform(_token(env, dsource.bot_token_env, name), base_url, guild_id=dsource.guild_id)
     raise ConfigError(f"unknown chat platform {name!r} (slack or discord)")

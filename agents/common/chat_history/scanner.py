@@ -69,7 +69,8 @@ class ChatScanner(Scanner):
         limits: Limits | None = None,
     ) -> None:
         super().__init__(config, agent_id)
-        self._platform = platform
+        # One client for every copy `for_alert` makes (a shallow copy shares this dict).
+        self._clients: dict[str, ChatPlatform] = {"platform": platform} if platform is not None else {}
         self.limits = limits or Limits()
         self.alert: AlertContext | None = None  # set on the copy that runs one investigation
 
@@ -82,29 +83,31 @@ class ChatScanner(Scanner):
 
     def configured_channels(self) -> list[str]:
         """The channels config lists, as written there: ids, or names such as `#deploys`."""
-        source = getattr(self.config.sources, self.platform_name)
-        return [c.strip() for c in source.channels if c.strip()]
+        source = self.config.source_for(self.agent_id)
+        return [c.strip() for c in getattr(source, "channels", []) if c.strip()]
 
     # -- shared --------------------------------------------------------------------------------
     def platform(self) -> ChatPlatform:
-        if self._platform is None:
+        if "platform" not in self._clients:
             from shared.chat import platform_from_env
 
             try:
-                self._platform = platform_from_env(self.platform_name, self.config)
+                self._clients["platform"] = platform_from_env(
+                    self.platform_name, self.config, source=self.config.source_for(self.agent_id)
+                )
             except ConfigError as e:
                 raise SourceError(str(e)) from e
-        return self._platform
+        return self._clients["platform"]
 
-    def run(self, ctx: AlertContext, budget: Budget) -> AgentResult:
-        """Runs on a copy bound to the alert, so the model's tools (LLM mode) can read the alert's
-        own channel too; the platform client built on the way is kept for the next run."""
+    def for_alert(self, ctx: AlertContext) -> ChatScanner:
+        """A copy bound to the alert, so the model's tools (LLM mode) can read the alert's own channel
+        too; the platform client is shared with the original and kept for the next run."""
         bound = copy.copy(self)
         bound.alert = ctx
-        try:
-            return Scanner.run(bound, ctx, budget)
-        finally:
-            self._platform = self._platform or bound._platform
+        return bound
+
+    def run(self, ctx: AlertContext, budget: Budget) -> AgentResult:
+        return Scanner.run(self.for_alert(ctx), ctx, budget)
 
     def channels(self, ctx: AlertContext | None) -> list[str]:
         """The ids of the channels to read (see `resolve_channels`)."""

@@ -32,7 +32,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 SLACK_TOKEN = "xoxb-sandbox-0123456789abcdef"
 DISCORD_TOKEN = "sandbox.discord-token-for-tests"
 GUILD = "1000000000000000000"
-EVENTS = Path(__file__).resolve().parents[3] / "tests" / "events"
+EVENTS = Path(__file__).resolve().parents[4] / "tests" / "events"
 
 
 def ago(minutes: float) -> datetime:

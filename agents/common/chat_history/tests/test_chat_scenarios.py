@@ -25,7 +25,7 @@ from shared.contracts import AgentStatus, AlertContext, Finding
 
 pytestmark = pytest.mark.functional
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[4] / "examples" / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 TOKEN = "sandbox-token-for-tests"
 
