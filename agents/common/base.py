@@ -54,9 +54,6 @@ class ScanOutcome:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # Set when the source answered but held nothing relevant, so the status is `no_data`
-    # even though a note explains what was checked.
-    checked: bool = True
 
 
 class Scanner(ABC):

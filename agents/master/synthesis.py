@@ -17,7 +17,6 @@ from shared.contracts import (
     AgentResult,
     AgentRun,
     AlertContext,
-    CauseCategory,
     Finding,
     IncidentReport,
     Telemetry,
@@ -153,7 +152,3 @@ def telemetry(results: Sequence[AgentResult], elapsed_ms: int) -> Telemetry:
         cost_usd=round(sum(r.usage.cost_usd for r in results), 6),
         elapsed_ms=max(0, elapsed_ms),
     )
-
-
-def is_explained(report: IncidentReport) -> bool:
-    return report.cause.category not in (CauseCategory.UNKNOWN, CauseCategory.NO_ISSUE)
