@@ -57,6 +57,7 @@ from sandbox.slack_api import FakeSlackApi
 from shared.config import ENV_CONFIG_PATH, AppConfig
 from shared.contracts import IncidentReport
 from shared.errors import SreOnCallError
+from shared.plugins import load_kind
 from shared.secrets import SUFFIX as SECRET_ARN_SUFFIX
 from shared.secrets import hydrate_secrets
 
@@ -156,7 +157,27 @@ class Sandbox:
             }
         )
         env[sources.prometheus.url_env] = f"http://127.0.0.1:{self.prometheus_port}"
+        env.update(self._stand_in_environment(urls))
         env.update({f"{name}{SECRET_ARN_SUFFIX}": arn for name, arn in self.secret_arns.items()})
+        return env
+
+    def _stand_in_environment(self, urls: dict[str, str]) -> dict[str, str]:
+        """Every scanner instance is pointed at the stand-in its kind declares, through the env var
+        its own source settings name (a second Prometheus instance reads `STAGING_PROMETHEUS_URL`)."""
+        where = {
+            "prometheus": ("url_env", f"http://127.0.0.1:{self.prometheus_port}"),
+            "kubernetes": ("base_url_env", urls["kube"]),
+            "slack": ("base_url_env", f"{urls['slack']}/api/"),
+            "discord": ("base_url_env", f"{urls['discord']}/api/v10"),
+        }
+        env: dict[str, str] = {}
+        for agent_id in self.config.scanners():
+            kind = load_kind(self.config.kind_of(agent_id))
+            if kind.stand_in in where:
+                field, url = where[kind.stand_in]
+                name = getattr(self.config.source_for(agent_id), field, None)
+                if isinstance(name, str) and name:
+                    env[name] = url
         return env
 
     def _write_config(self) -> Path:
