@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,7 +58,8 @@ def platform_of(ctx: AlertContext) -> str:
 
 
 class ChatScanner(Scanner):
-    """Reads one platform's history for an alert. Subclasses set `platform_name`, `clean`, `noise`."""
+    """Reads one platform's history for an alert. A platform's scanner is `chat_scanner(...)`: its
+    name and title, and how its messages are cleaned (`clean`) and which are chatter (`noise`)."""
 
     platform_name: str = ""
 
@@ -85,6 +87,12 @@ class ChatScanner(Scanner):
         """The channels config lists, as written there: ids, or names such as `#deploys`."""
         source = self.config.source_for(self.agent_id)
         return [c.strip() for c in getattr(source, "channels", []) if c.strip()]
+
+    def tools(self) -> list[Any]:
+        """`<platform>_list_channels`, `<platform>_read_channel`, `<platform>_read_thread` (read-only)."""
+        from agents.common.chat_history.tools import make_tools
+
+        return make_tools(self)
 
     # -- shared --------------------------------------------------------------------------------
     def platform(self) -> ChatPlatform:
@@ -230,11 +238,30 @@ class ChatScanner(Scanner):
             relevance=0.5,
         )
 
-    def tools(self) -> list[Any]:
-        from agents.common.chat_history.tools import make_tools
-
-        return make_tools(self)
-
 
 def _hhmm(at: datetime) -> str:
     return at.strftime("%H:%M UTC")
+
+
+def chat_scanner(
+    name: str,
+    title: str,
+    clean: Callable[[str], str],
+    noise: Callable[[ChatMessage, str], bool],
+    module: str,
+) -> type[ChatScanner]:
+    """The scanner class of one chat platform: the reading is shared, what differs is named here.
+    `module` is the kind's own (its folder holds the skills)."""
+    description, system_prompt = chat_scanner_texts(title, tool_prefix=name)
+    return type(
+        f"{title}Scanner",
+        (ChatScanner,),
+        {
+            "platform_name": name,
+            "description": description,
+            "system_prompt": system_prompt,
+            "clean": lambda self, text: clean(text),
+            "noise": lambda self, message, text: noise(message, text),
+            "__module__": module,
+        },
+    )
