@@ -58,7 +58,7 @@ def parse_response(body: Any) -> dict[str, Any]:
     task = body["result"]
     if not isinstance(task, dict) or task.get("kind") != "task":
         raise TransportError("the agent answered with a message, not a task")
-    status = task.get("status") if isinstance(task.get("status"), dict) else {}
+    status: dict[str, Any] = task["status"] if isinstance(task.get("status"), dict) else {}
     state = str(status.get("state") or "unknown")
     if state in _ENDED_BADLY:
         raise TransportError(f"task {state}: {_status_text(status) or 'no reason given'}")
@@ -72,7 +72,7 @@ def parse_response(body: Any) -> dict[str, Any]:
 
 
 def _status_text(status: dict[str, Any]) -> str:
-    message = status.get("message") if isinstance(status.get("message"), dict) else {}
+    message: dict[str, Any] = status["message"] if isinstance(status.get("message"), dict) else {}
     parts = message.get("parts") or []
     return " ".join(str(p.get("text")) for p in parts if isinstance(p, dict) and p.get("kind") == "text")
 

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agents.common.base import Budget
+from agents.llm.scanner_agent import run_scanner
 from lambda_adapter.server import ThreadedServer
 from tests.support.llm_scanner import AGENT, ProbeScanner, probe_config, probe_context, write_skills
 
@@ -41,7 +42,7 @@ def test_a_throttled_bedrock_call_falls_back_without_retrying(
             model={"provider": "bedrock", "model_id": None, "region": "us-east-1", "base_url": server.url}
         )
         scanner = ProbeScanner(config, ["ERROR GET /orders 500 upstream timeout"], write_skills(tmp_path))
-        result = scanner.run(probe_context(), Budget.of(20))
+        result = run_scanner(scanner, probe_context(), Budget.of(20))
 
     assert len(seen) == 1 and "us.anthropic.claude-haiku-4-5" in seen[0]
     assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]

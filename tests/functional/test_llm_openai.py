@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agents.common.base import Budget
+from agents.llm.scanner_agent import run_scanner
 from lambda_adapter.server import ThreadedServer
 from shared.contracts import AgentStatus, CauseCategory
 from tests.support.llm_scanner import AGENT, ProbeScanner, probe_config, probe_context, write_skills
@@ -129,7 +130,7 @@ def test_openai_provider_runs_the_tool_loop_over_http(
         ]
     )
     scanner = scanner_for(serve(stub), tmp_path)
-    result = scanner.run(probe_context(), Budget.of(20))
+    result = run_scanner(scanner, probe_context(), Budget.of(20))
 
     assert scanner.tool_calls == ["search_logs:hikari"]
     assert result.status is AgentStatus.OK and not result.errors
@@ -165,7 +166,7 @@ def test_a_429_from_the_server_falls_back_at_once(serve: Any, tmp_path: Path) ->
     )
     stub = Stub([limited])
     scanner = scanner_for(serve(stub), tmp_path)
-    result = scanner.run(probe_context(), Budget.of(20))
+    result = run_scanner(scanner, probe_context(), Budget.of(20))
 
     assert len(stub.requests) == 1  # no client retries: the deadline matters more
     assert [f.id for f in result.findings] == [f"{AGENT}:errors:/app/orders"]

@@ -37,7 +37,9 @@ def test_the_envelope_is_a_valid_message_send_request_carrying_the_data() -> Non
 def _answer(state: TaskState, *, data: dict[str, object] | None = None, why: str = "") -> object:
     status = TaskStatus(
         state=state,
-        message=Message(message_id="m", role=Role.agent, parts=[Part(root=TextPart(text=why))]) if why else None,
+        message=Message(message_id="m", role=Role.agent, parts=[Part(root=TextPart(text=why))])
+        if why
+        else None,
     )
     artifacts = [Artifact(artifact_id="a", parts=[Part(root=DataPart(data=data))])] if data else None
     task = Task(id="t", context_id="c", status=status, artifacts=artifacts)
