@@ -77,11 +77,21 @@ def _eval(args: argparse.Namespace) -> int:
     return run_eval(args.paths, json_path=args.json, config_file=args.config)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sre-on-call")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sre-on-call", description="Parallel, deadline-bounded on-call investigator."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     config = commands.add_parser("config", help="validate config.yaml or print its JSON Schema")
@@ -103,7 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(handler=_serve)
 
-    investigate = commands.add_parser("investigate", help="run one investigation and print the report")
+    investigate = commands.add_parser(
+        "investigate",
+        help="run one investigation and print the report",
+        description="Run one investigation of an alert text against the configured agents (or a "
+        "running sandbox) and print the report when it is posted, then any late result.",
+        epilog="examples:\n"
+        "  sre-on-call sandbox up &        # then, in another shell:\n"
+        "  sre-on-call investigate --channel C0ALERTS --no-post \\\n"
+        "      --text '[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p'\n"
+        "  sre-on-call investigate --channel C0ALERTS --format json --deadline 20 --text 'checkout 502s'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     investigate.add_argument("--platform", choices=["slack", "discord", "alertmanager"], default="slack")
     investigate.add_argument("--channel", required=True)
     investigate.add_argument("--text", required=True)
@@ -111,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     investigate.add_argument("--format", choices=["markdown", "json", "slack", "discord"], default="markdown")
     investigate.add_argument("--no-post", action="store_true", help="print only; do not post to the channel")
     investigate.add_argument("--config", type=Path, default=None)
+    investigate.add_argument(
+        "--sandbox",
+        type=Path,
+        default=None,
+        metavar="STATE",
+        help="a running sandbox's state file (default: build/sandbox.json when it exists)",
+    )
+    investigate.add_argument(
+        "--deadline", type=float, default=None, help="seconds until the report; no waiting for late results"
+    )
     investigate.set_defaults(handler=_investigate)
 
     sandbox = commands.add_parser("sandbox", help="start or stop the embedded sandbox")

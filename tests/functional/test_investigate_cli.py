@@ -102,3 +102,70 @@ def test_investigate_prints_the_report_at_the_deadline_then_each_late_result_as_
     assert "prometheus: timeout" in report
     assert "prometheus saw something" in out.getvalue()[len(report) :]
     assert finished - started < 30  # done once every agent has answered, not at the cutoff
+
+
+def test_with_no_agent_reachable_investigate_fails_fast_saying_how_to_start_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no build/sandbox.json here
+    urls = {name: "http://127.0.0.1:9" for name in load_config(ROOT / "config.yaml").scanners()}
+    monkeypatch.setenv("SRE_AGENT_URLS", json.dumps(urls))
+    started = time.monotonic()
+    code = main(
+        [
+            "investigate",
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--channel",
+            "C0ALERTS",
+            "--no-post",
+            "--text",
+            ALERT,
+        ]
+    )
+    assert code == 2
+    assert time.monotonic() - started < 30  # not the 60 s deadline, nor the 180 s cutoff
+    err = capsys.readouterr().err
+    assert "no agent is reachable" in err and "sre-on-call sandbox up" in err
+
+
+def test_a_running_sandbox_is_found_by_its_state_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SRE_AGENT_URLS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    scanners = list(load_config(ROOT / "config.yaml").scanners())
+    with serve_scripted({name: Script(latency=0.01) for name in scanners}) as client:
+        urls = {name: transport.base_url for name, transport in client.transports.items()}  # type: ignore[attr-defined]
+        workdir = tmp_path / "sandbox-work"
+        workdir.mkdir()
+        (workdir / "config.yaml").write_text((ROOT / "config.yaml").read_text(encoding="utf-8"))
+        (tmp_path / "build").mkdir()
+        (tmp_path / "build" / "sandbox.json").write_text(
+            json.dumps({"agents": urls, "workdir": str(workdir), "intake": "http://127.0.0.1:1"})
+        )
+        code = main(
+            [
+                "investigate",
+                "--channel",
+                "C0ALERTS",
+                "--no-post",
+                "--format",
+                "json",
+                "--deadline",
+                "10",
+                "--text",
+                ALERT,
+            ]
+        )
+    assert code == 0
+    out, err = capsys.readouterr()
+    statuses = {run["name"]: run["status"] for run in json.loads(out)["agents"]}
+    assert statuses == dict.fromkeys(scanners, "ok")
+    assert "using the sandbox" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("sre-on-call ")
