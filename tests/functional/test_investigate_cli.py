@@ -162,7 +162,7 @@ def test_a_running_sandbox_is_found_by_its_state_file(
     out, err = capsys.readouterr()
     statuses = {run["name"]: run["status"] for run in json.loads(out)["agents"]}
     assert statuses == dict.fromkeys(scanners, "ok")
-    assert "using the sandbox" in err
+    assert "using the running sandbox" in err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
