@@ -5,6 +5,7 @@ Errors name the key and the problem: `agents.eks.port: Input should be a valid i
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -142,7 +143,12 @@ class AgentConfig(Strict):
     enabled: bool = True
     description: str = ""
     port: int = Field(ge=1024, le=65535)
-    runtime_arn_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    runtime_arn_env: str = Field(
+        default="",
+        pattern=r"^([A-Z][A-Z0-9_]*)?$",
+        description="the env var holding its AgentCore runtime ARN when deployed; "
+        "default SRE_<AGENT ID>_RUNTIME_ARN (a local-only agent needs none)",
+    )
     skills: list[str] = []
     mcp_servers: list[McpServer] = []
     model: ModelOverride | None = None
@@ -248,12 +254,32 @@ class IntakeConfig(Strict):
     classifier_model: ModelConfig = ModelConfig()
 
 
+def runtime_arn_env_of(agent_id: str) -> str:
+    """The default name of the env var holding an agent's AgentCore runtime ARN."""
+    return f"SRE_{agent_id.upper()}_RUNTIME_ARN"
+
+
 class AppConfig(Strict):
     defaults: Defaults = Defaults()
     prices: dict[str, Price] = {}
     agents: dict[str, AgentConfig]
     sources: Sources = Sources()
     intake: IntakeConfig = IntakeConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_runtime_arn_env(cls, data: Any) -> Any:
+        """An agent without `runtime_arn_env` gets `SRE_<AGENT ID>_RUNTIME_ARN` (the module's rule too)."""
+        agents = data.get("agents") if isinstance(data, dict) else None
+        if not isinstance(agents, dict):
+            return data
+        filled = {
+            agent_id: {**agent, "runtime_arn_env": runtime_arn_env_of(str(agent_id))}
+            if isinstance(agent, dict) and not agent.get("runtime_arn_env")
+            else agent
+            for agent_id, agent in agents.items()
+        }
+        return {**data, "agents": filled}
 
     @model_validator(mode="after")
     def _agents_consistent(self) -> AppConfig:
@@ -329,8 +355,35 @@ def _format_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{where}: {item['msg']}")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden" and item["loc"]:
+            close = difflib.get_close_matches(str(item["loc"][-1]), _known_keys(item["loc"][:-1]), n=1)
+            message += f" (did you mean {close[0]!r}?)" if close else ""
+        lines.append(f"{where}: {message}")
     return "; ".join(lines)
+
+
+def _known_keys(parent: tuple[Any, ...]) -> list[str]:
+    """The keys the model at `parent` (a location in the config) accepts."""
+    model: Any = AppConfig
+    for part in parent:
+        if isinstance(part, int) or model is None:
+            return []
+        field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        if field is None:  # a mapping's key (an agent id): `model` is already its values' model
+            continue
+        model = _model_of(field.annotation)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_config(data: Any, *, source: str = "config") -> AppConfig:

@@ -15,7 +15,7 @@ locals {
       role            = try(agent.role, "scanner")
       kind            = try(coalesce(agent.kind, id), id) # shared/config.py AppConfig.kind_of
       enabled         = try(agent.enabled, true)
-      runtime_arn_env = agent.runtime_arn_env
+      runtime_arn_env = coalesce(try(agent.runtime_arn_env, ""), "SRE_${upper(id)}_RUNTIME_ARN") # config.py runtime_arn_env_of
       network         = try(agent.network, "public")
       description     = try(agent.description, "")
       model           = merge(local.model_defaults, try({ for k, v in agent.model : k => v if v != null }, {}))

@@ -168,3 +168,20 @@ def test_a_bad_model_override_field_names_its_key() -> None:
     data["agents"]["eks"]["model"] = {"max_tokens": 0}
     with pytest.raises(ConfigError, match=r"agents\.eks\.model\.max_tokens"):
         parse_config(data)
+
+
+def test_a_misspelt_key_is_answered_with_the_key_it_resembles() -> None:
+    data = shipped()
+    data["agents"]["eks"]["budget_secnds"] = 3
+    data["defaults"]["model"]["modle_id"] = "x"
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    assert "agents.eks.budget_secnds" in str(raised.value)
+    assert "did you mean 'budget_seconds'?" in str(raised.value)
+    assert "did you mean 'model_id'?" in str(raised.value)
+
+
+def test_a_local_only_agent_needs_no_runtime_arn_variable() -> None:
+    data = shipped()
+    del data["agents"]["eks"]["runtime_arn_env"]
+    assert parse_config(data).agents["eks"].runtime_arn_env == "SRE_EKS_RUNTIME_ARN"

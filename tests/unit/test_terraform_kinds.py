@@ -75,3 +75,17 @@ def test_a_second_instance_gets_its_kinds_actions_and_an_unknown_kind_is_caught(
     found = evaluate(tmp_path, config)
     assert found["iam"]["prometheus_staging"] == found["iam"]["prometheus"]
     assert found["unknown"] == ["pagerduty"]
+
+
+@needs_terraform
+def test_an_agent_without_runtime_arn_env_gets_the_same_default_name_as_in_python(tmp_path: Path) -> None:
+    from terraform_hcl import console
+
+    from shared.config import parse_config
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    del config["agents"]["eks"]["runtime_arn_env"]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    found = console("local.agents.eks.runtime_arn_env", path, tmp_path / "tf")
+    assert found == parse_config(config).agents["eks"].runtime_arn_env == "SRE_EKS_RUNTIME_ARN"
