@@ -19,6 +19,7 @@ from agents.chat_history.subject import ChatSubject
 from shared.chat.base import ChatMessage
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity, Trigger
 from shared.redact import redact
+from shared.relevance import Relevance
 
 EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are the alert itself
 MAX_SYMPTOMS = 5
@@ -123,7 +124,7 @@ def _is_alert(item: Item, ctx: AlertContext) -> bool:
 
 
 def _severity(relevance: float) -> Severity:
-    return Severity.WARNING if relevance >= 0.5 else Severity.INFO
+    return Severity.WARNING if relevance >= Relevance.UNSURE else Severity.INFO
 
 
 def _deploys(items: list[Item], analysis: Analysis) -> list[Finding]:
@@ -275,10 +276,10 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
             relevance = 0.8
         elif (
             analysis.subject.known
-            and relevance <= 0.35
+            and relevance < Relevance.CITABLE
             and analysis.ctx.anchor - item.message.at <= timedelta(minutes=30)
         ):
-            relevance = 0.4  # unnamed, but reported in the half hour before the alert
+            relevance = Relevance.CITABLE  # unnamed, but reported in the half hour before the alert
         reports.append((relevance, item))
     reports.sort(key=lambda r: (-r[0], r[1].message.at))
     out = []
