@@ -164,28 +164,34 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
     out = []
     for item in items:
         m = item.mention
-        if m.kind is not Kind.CONFIG:
+        if m.kind not in (Kind.CONFIG, Kind.INFRA):
             continue
         relevance = analysis.subject.relevance(item.text, m.service)
-        if m.key and m.new:
+        if m.verbatim:
+            what = f"“{_quote(item.text)[:160]}”"
+        elif m.key and m.new:
             change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
             what = f"{m.service + ' ' if m.service else ''}{change}"
         else:
             what = f"“{_quote(item.text)[:120]}”"
+        infra = m.kind is Kind.INFRA
+        key = f"{m.key}/{item.message.id}" if m.verbatim else (m.key or item.message.id)
+        named = (m.service, m.thing, f"Namespace/{m.namespace}" if m.namespace else None)
+        resources = tuple(dict.fromkeys(n for n in named if n))
         out.append(
             analysis.finding(
-                f"config:{m.service or '-'}/{m.key or item.message.id}",
+                f"config:{m.service or '-'}/{key}",
                 severity=_severity(relevance),
                 title=(
-                    f"Config change announced: {what} at {_hhmm(item.message.at)} "
-                    f"({analysis.where(item)}, {analysis.who(item)})"
+                    f"{'Infrastructure' if infra else 'Config'} change announced: {what} at "
+                    f"{_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})"
                 ),
                 detail=_quote(item.text),
-                resources=(m.service,) if m.service else (),
+                resources=resources,
                 first_seen=item.message.at,
                 last_seen=item.message.at,
                 evidence=(analysis.evidence(item),),
-                change=Trigger.CONFIG_CHANGE,
+                change=Trigger.INFRASTRUCTURE if infra else Trigger.CONFIG_CHANGE,
                 relevance=relevance,
             )
         )
