@@ -15,6 +15,7 @@ from agents.common.scope import Scope
 from agents.common.signatures import Signatures, excerpt
 from agents.common.templates import WILDCARD, TemplateMiner
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
+from shared.relevance import Relevance
 
 AGENT = "cloudwatch_logs"
 ONSET_SLACK = timedelta(minutes=10)
@@ -196,10 +197,10 @@ def _error_finding(
     relevance = max(scope.text_relevance(w) for w in st.wheres)
     relevance = max(relevance, scope.text_relevance(st.first_event.message))
     if any(group in own_groups for group in st.groups):
-        relevance = max(relevance, 0.9)
+        relevance = max(relevance, Relevance.DIRECT)
     if category is not None and spike and st.recent >= 5:
         severity = Severity.CRITICAL
-    elif spike or (category is not None and (new or relevance >= 0.9)):
+    elif spike or (category is not None and (new or relevance >= Relevance.DIRECT)):
         severity = Severity.WARNING
     else:
         severity = Severity.INFO  # steady background errors elsewhere: there before the alert

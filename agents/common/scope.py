@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.contracts import AlertContext
+from shared.relevance import Relevance
 
 # Pod names of the common controllers: Deployment `<name>-<rs hash>-<5>`, DaemonSet / Job
 # `<name>-<5>`, StatefulSet `<name>-<ordinal>`.
@@ -100,32 +101,32 @@ class Scope:
         """How tied an object is to the alert: 1.0 the pod itself, 0.95 its workload, 0.6 the same
         namespace, 0.2 elsewhere; 0.5 when the alert names no target at all."""
         if not self.has_target:
-            return 0.5
+            return Relevance.UNSURE
         same_ns = self.namespace is None or namespace is None or namespace == self.namespace
         if name and same_ns:
             if self.pod and name == self.pod:
-                return 1.0
+                return Relevance.ITSELF
             if self.matches_name(name):
                 return 0.95
         if self.node and name == self.node:
-            return 0.9
+            return Relevance.DIRECT
         if self.namespace and namespace == self.namespace:
-            return 0.6
-        return 0.2
+            return Relevance.NEAR
+        return Relevance.ELSEWHERE
 
     def text_relevance(self, text: str) -> float:
         """Relevance of free text (a log stream name, a message) by the names it mentions."""
         if not self.has_target:
-            return 0.5
+            return Relevance.UNSURE
         lowered = text.lower()
         if self.pod and self.pod.lower() in lowered:
-            return 1.0
+            return Relevance.ITSELF
         if any(n.lower() in lowered for n in (self.workload, self.service, *self.extra_terms) if n):
-            return 0.9
+            return Relevance.DIRECT
         if self.namespace and re.search(
             rf"(^|[_/\s.]){re.escape(self.namespace.lower())}([_/\s.]|$)", lowered
         ):
-            return 0.6
+            return Relevance.NEAR
         return 0.25
 
     def proximity(self, at: datetime | None) -> float:

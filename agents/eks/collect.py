@@ -19,6 +19,7 @@ from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader
 from agents.eks.state import ClusterState
 from shared.errors import SourceError
+from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
@@ -198,10 +199,10 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
         relevance = scope.relevance(o.namespace(pod), o.name(pod))
         if scope.workload and workload_of_pod(o.name(pod)) == scope.workload:
             relevance = max(relevance, 0.95)
-        if scope.has_target and relevance < 0.6:
+        if scope.has_target and relevance < Relevance.NEAR:
             continue
         if not bad:
-            if relevance >= 0.9 and statuses and o.status(pod).get("phase") == "Running":
+            if relevance >= Relevance.DIRECT and statuses and o.status(pod).get("phase") == "Running":
                 created = str(o.meta(pod).get("creationTimestamp", ""))
                 healthy_in_scope.append((created, o.name(pod), pod, [(str(statuses[0].get("name")), 0)]))
             continue

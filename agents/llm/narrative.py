@@ -29,11 +29,11 @@ from agents.llm.findings import VOCABULARY, cause_of
 from agents.llm.pricing import usage_of
 from agents.llm.providers import build_model, model_id_of
 from agents.llm.untrusted import DATA_RULES, alert_brief, clip, fence, findings_block, new_nonce
-from agents.master.next_steps import next_steps
+from shared.causes import label
 from shared.config import AppConfig
 from shared.contracts import Cause, CauseCategory, Finding, IncidentReport, TokenUsage
+from shared.next_steps import next_steps
 from shared.redact import redact
-from shared.render.words import CATEGORY_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def apply(report: IncidentReport, cause: Cause, usage: TokenUsage) -> IncidentRe
     update: dict[str, Any] = {"cause": cause, "telemetry": _telemetry(report, usage, "model narrative", 0)}
     old = report.cause.category
     if cause.category is not old:
-        update["title"] = report.title.replace(CATEGORY_WORDS[old], CATEGORY_WORDS[cause.category])
+        update["title"] = report.title.replace(label(old), label(cause.category))
         change = _change_finding(report.findings, report.cause)
         update["next_steps"] = next_steps(cause.category, cause.trigger, report.alert.hints, change)
     return report.model_copy(update=update)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from agents.master.ranking import (
     AGREEMENT_SHARE,
-    FITS,
     MIN_CATEGORY_SCORE,
     MIN_CITED,
     MIN_SUPPORT,
@@ -26,6 +25,7 @@ from agents.master.ranking import (
     supports,
     trigger_candidates,
 )
+from shared.causes import CAUSES, change_words, fits, label
 from shared.contracts import (
     AgentResult,
     AgentStatus,
@@ -38,17 +38,16 @@ from shared.contracts import (
     Trigger,
 )
 from shared.redact import redact
-from shared.render.words import CATEGORY_WORDS as LABELS
-from shared.render.words import CHANGE_WORDS
+from shared.relevance import Relevance
 
 FAILED = (AgentStatus.ERROR, AgentStatus.TIMEOUT)
 MIN_TRIGGER_SCORE = 0.1
-BOOSTING_CHANGE = 0.5  # relevance of a change that makes the causes it fits more likely
+BOOSTING_CHANGE = Relevance.UNSURE  # relevance of a change that makes the causes it fits more likely
 # A warning or critical finding at least this relevant is a live problem: the alert is not noise.
 # A heartbeat, test or resolved alert names no workload, so scanners rate everything middling (0.5);
 # only a finding tied to something specific then overrules what the alert says about itself.
-PROBLEM_RELEVANCE = 0.4
-PROBLEM_RELEVANCE_IF_NOISE = 0.8
+PROBLEM_RELEVANCE = Relevance.CITABLE
+PROBLEM_RELEVANCE_IF_NOISE = Relevance.LINKED
 EVIDENCE_PER_AGENT = 3
 _HEARTBEATS = frozenset(
     {
@@ -68,13 +67,7 @@ _TEST_TEXT = re.compile(
 _RESOLVED_TEXT = re.compile(r"\[RESOLVED(?::\s*\d+)?\]", re.IGNORECASE)
 # A change that names what the cause's own evidence names (someone announced smtp-relay moved; the
 # errors are lookups of smtp-relay) is relevant whatever the alert named: it counts this much.
-NAMED_BY_THE_EVIDENCE = 0.6
-# A client failing to verify a server's certificate: the certificate of what it calls.
-_REMOTE_CERT = re.compile(
-    r"failed to verify certificate|certificate verify failed|unable to verify the first certificate"
-    r"|PKIX path validation failed|certificate has expired",
-    re.IGNORECASE,
-)
+NAMED_BY_THE_EVIDENCE = Relevance.NEAR
 _URL_HOST = re.compile(r"\b(?:https|wss|grpcs)?://(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})")
 
 
@@ -134,13 +127,13 @@ def _explained(
     change = trigger[0].finding if trigger else None
     evidence.extend(c.finding.id for c in trigger if c.finding.id not in evidence)
     conf = confidence(top, runner_up, trigger_fits=change is not None, failed_agents=failed)
-    summary = f"{LABELS[category]}: {_sentence(top.best.title)}"
+    summary = f"{label(category)}: {_sentence(top.best.title)}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:
         summary += f" Also seen by {_join(others)}."
     implied = Trigger.NONE
     if change is not None and change.change is not None:
-        kind, ago = CHANGE_WORDS[change.change], _ago(ctx, change)
+        kind, ago = change_words(change.change), _ago(ctx, change)
         said = next((c.finding for c in trigger[1:] if _announced(c.finding)), None)
         # One finding may report both the symptom and the change (an HPA at max under a surge);
         # then what someone announced says what the change was.
@@ -148,12 +141,9 @@ def _explained(
             summary += f" It began with {kind} {ago}" + (f": {_sentence(said.title)}" if said else ".")
         else:
             summary += f" It began after {kind} {ago}: {_sentence(change.title)}"
-    elif category is CauseCategory.CERTIFICATE_EXPIRED and (host := _remote_certificate(findings, evidence)):
+    elif (remote := _remote_host(category, findings, evidence)) is not None:
         implied = Trigger.DEPENDENCY
-        summary += (
-            f" It began when the certificate of {host}, a dependency, expired or became invalid: "
-            "calls to it fail TLS verification."
-        )
+        summary += " " + remote
     return Decision(
         Cause(
             category=category,
@@ -173,9 +163,7 @@ def _trigger(
     candidates = [
         c
         for c in trigger_candidates(findings, ctx, category)
-        if c.score >= MIN_TRIGGER_SCORE
-        and c.finding.change is not None
-        and category in FITS[c.finding.change]
+        if c.score >= MIN_TRIGGER_SCORE and c.finding.change is not None and fits(c.finding.change, category)
     ]
     if not candidates:
         return []
@@ -222,16 +210,20 @@ def _linked_to(findings: Sequence[Finding], cited: Sequence[str]) -> list[Findin
     return out
 
 
-def _remote_certificate(findings: Sequence[Finding], cited: Sequence[str]) -> str | None:
-    """The host whose certificate the cited log lines fail to verify (a dependency's), if any."""
+def _remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str]) -> str | None:
+    """When the category's remote sign (`shared.causes`) shows in a cited log line with the host it
+    calls, the sentence that names that host as the dependency whose failure set the cause off."""
+    sign = CAUSES[category].remote
+    if sign is None:
+        return None
     ids = set(cited)
     for f in findings:
         if f.id not in ids:
             continue
         for text in (e.excerpt for e in f.evidence if e.kind is EvidenceKind.LOG_LINE):
             host = _URL_HOST.search(text)
-            if host and _REMOTE_CERT.search(text):
-                return host.group("host")
+            if host and sign.pattern.search(text):
+                return sign.sentence.format(host=host.group("host"))
     return None
 
 
@@ -240,7 +232,7 @@ def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | No
     deploys = [
         c
         for c in trigger_candidates(findings, ctx, CauseCategory.BAD_DEPLOY)
-        if c.finding.change is Trigger.DEPLOY and c.finding.relevance >= 0.5
+        if c.finding.change is Trigger.DEPLOY and c.finding.relevance >= Relevance.UNSURE
     ]
     if not deploys:
         return None
@@ -250,7 +242,7 @@ def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | No
         for f in findings
         if f.change is None
         and f.severity is not Severity.INFO
-        and f.relevance >= 0.5
+        and f.relevance >= Relevance.UNSURE
         and _not_before(f, rollout)
     ]
     if not symptoms:
@@ -263,7 +255,7 @@ def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | No
     evidence = [f.id for f in per_agent.values()] + [c.finding.id for c in same]
     lead = symptoms[0]
     summary = (
-        f"{LABELS[CauseCategory.BAD_DEPLOY]}: {_sentence(lead.title)} It began after a deploy "
+        f"{label(CauseCategory.BAD_DEPLOY)}: {_sentence(lead.title)} It began after a deploy "
         f"{_ago(ctx, rollout.finding)}: {_sentence(rollout.finding.title)} No resource or config "
         "explanation was found."
     )

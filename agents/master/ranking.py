@@ -5,7 +5,7 @@ Scanners emit many low-relevance findings; the rules here keep that noise from w
 - each agent contributes its single best finding to a category (plus a small, bounded bonus for
   more), so a chatty scanner cannot outvote the others, and agreement across sources wins;
 - a change can be the trigger only if it happened before the alert, inside the window, and is
-  relevant; the closest one that fits the cause is preferred.
+  relevant; the closest one that fits the cause (`shared.causes`) is preferred.
 """
 
 from __future__ import annotations
@@ -15,84 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.causes import NOT_A_CAUSE, fits, specificity
 from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
-MIN_SUPPORT = 0.3  # relevance a finding needs to support a cause or be a trigger
-MIN_CITED = 0.4  # relevance a supporting finding needs to be cited and to count its agent as agreeing
+# Relevance a finding needs to support a cause or be a trigger; to be cited, and count its agent as agreeing.
+MIN_SUPPORT = Relevance.SUPPORTING
+MIN_CITED = Relevance.CITABLE
 MIN_CATEGORY_SCORE = 0.2
 # An agent agrees with a cause (and is cited) when its best finding for it weighs at least this share
 # of the cause's strongest finding: a faint echo in a noisy source is not agreement.
 AGREEMENT_SHARE = 0.25
 SEVERITY_WEIGHT = {Severity.CRITICAL: 1.0, Severity.WARNING: 0.7, Severity.INFO: 0.35}
-# Categories that explain less than a specific one: chosen only when nothing specific competes.
-GENERIC_FACTOR = {CauseCategory.BAD_DEPLOY: 0.8, CauseCategory.DEPENDENCY_FAILURE: 0.9}
-NOT_A_CAUSE = frozenset({CauseCategory.UNKNOWN, CauseCategory.NO_ISSUE})
-# A trigger "fits" a cause when that kind of change commonly produces it.
-FITS: dict[Trigger, frozenset[CauseCategory]] = {
-    Trigger.DEPLOY: frozenset(
-        {
-            CauseCategory.OOM,
-            CauseCategory.BAD_DEPLOY,
-            CauseCategory.BAD_CONFIG,
-            CauseCategory.IMAGE_PULL,
-            CauseCategory.PROBE_FAILURE,
-            CauseCategory.CPU_SATURATION,
-            CauseCategory.PERMISSION_DENIED,
-            CauseCategory.RESOURCE_POOL_EXHAUSTION,
-            CauseCategory.UNSCHEDULABLE,
-            CauseCategory.NETWORK_FAILURE,
-            CauseCategory.DEPENDENCY_FAILURE,
-            CauseCategory.DISK_FULL,
-        }
-    ),
-    Trigger.CONFIG_CHANGE: frozenset(
-        {
-            CauseCategory.BAD_CONFIG,
-            CauseCategory.RESOURCE_POOL_EXHAUSTION,
-            CauseCategory.PERMISSION_DENIED,
-            CauseCategory.NETWORK_FAILURE,
-            CauseCategory.PROBE_FAILURE,
-            CauseCategory.OOM,
-            CauseCategory.CPU_SATURATION,
-            CauseCategory.SCALING_LIMIT,
-            CauseCategory.RATE_LIMITED,
-            CauseCategory.CERTIFICATE_EXPIRED,
-            CauseCategory.DEPENDENCY_FAILURE,
-            CauseCategory.UNSCHEDULABLE,
-        }
-    ),
-    Trigger.TRAFFIC: frozenset(
-        {
-            CauseCategory.TRAFFIC_SPIKE,
-            CauseCategory.SCALING_LIMIT,
-            CauseCategory.CPU_SATURATION,
-            CauseCategory.RESOURCE_POOL_EXHAUSTION,
-            CauseCategory.RATE_LIMITED,
-            CauseCategory.OOM,
-            CauseCategory.DEPENDENCY_FAILURE,
-        }
-    ),
-    Trigger.DEPENDENCY: frozenset(
-        {
-            CauseCategory.DEPENDENCY_FAILURE,
-            CauseCategory.NETWORK_FAILURE,
-            CauseCategory.RATE_LIMITED,
-            CauseCategory.RESOURCE_POOL_EXHAUSTION,
-            CauseCategory.CERTIFICATE_EXPIRED,
-        }
-    ),
-    Trigger.INFRASTRUCTURE: frozenset(
-        {
-            CauseCategory.NODE_FAILURE,
-            CauseCategory.DISK_FULL,
-            CauseCategory.STORAGE_FAILURE,
-            CauseCategory.UNSCHEDULABLE,
-            CauseCategory.NETWORK_FAILURE,
-            CauseCategory.PERMISSION_DENIED,
-            CauseCategory.CERTIFICATE_EXPIRED,
-        }
-    ),
-}
 
 
 def seen_at(finding: Finding) -> datetime | None:
@@ -185,8 +119,8 @@ def category_scores(
         for values in agents.values():
             values.sort(reverse=True)
             total += values[0] + sum(0.2 * v for v in values[1:3])
-        total *= GENERIC_FACTOR.get(category, 1.0)
-        if any(category in FITS[t] for t in triggers):
+        total *= specificity(category)
+        if any(fits(t, category) for t in triggers):
             total *= 1.15
         ordered = tuple(a for _, a in sorted(strengths, key=lambda s: (-s[0], s[1])))
         out.append(CategoryScore(category, round(total, 6), ordered, best[category][1]))
@@ -202,7 +136,7 @@ class TriggerCandidate:
 
 
 UNDATED_PROXIMITY = 0.5  # an undated change may be old: it counts, but less than a recent dated one
-MIN_UNDATED_RELEVANCE = 0.6
+MIN_UNDATED_RELEVANCE = Relevance.NEAR
 
 
 def change_proximity(minutes: float) -> float:
@@ -231,7 +165,7 @@ def trigger_candidates(
             proximity = change_proximity(max(0.0, minutes_before(ctx, at)))
         fit = 1.0
         if category is not None and category not in NOT_A_CAUSE:
-            fit = 1.0 if category in FITS[finding.change] else 0.35
+            fit = 1.0 if fits(finding.change, category) else 0.35
         out.append(TriggerCandidate(finding, at, round(finding.relevance * proximity * fit, 6)))
     # Equal scores: the closer change first (undated last), then the id for determinism.
     out.sort(key=lambda c: (-c.score, -(c.at.timestamp() if c.at else 0.0), c.finding.id))

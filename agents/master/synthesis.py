@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from agents.master.cause import CHANGE_WORDS, LABELS, Decision, decide
-from agents.master.next_steps import next_steps
+from agents.master.cause import Decision, decide
 from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
+from shared.causes import change_words, label
 from shared.contracts import (
     AgentResult,
     AgentRun,
@@ -23,6 +23,7 @@ from shared.contracts import (
     TimelineEntry,
     Trigger,
 )
+from shared.next_steps import next_steps
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -85,9 +86,9 @@ def report_title(ctx: AlertContext, decision: Decision) -> str:
     alert = ctx.hints.alert_name or "Alert"
     target = target_of(ctx)
     title = f"{alert} on {target}" if target else alert
-    title += f": {LABELS[cause.category]}"
+    title += f": {label(cause.category)}"
     if cause.trigger is not Trigger.NONE:
-        title += f" after {CHANGE_WORDS[cause.trigger]}"
+        title += f" after {change_words(cause.trigger)}"
     return redact(title)[:300]
 
 

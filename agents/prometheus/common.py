@@ -12,9 +12,10 @@ from typing import Any
 from agents.prometheus.client import Series
 from agents.prometheus.promql import Subject, graph_link
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding
+from shared.relevance import Relevance
 
 # Relevance of a finding about the alert's own workload (its pods, its service, its HPA).
-RELEVANT = 0.9
+RELEVANT = Relevance.DIRECT
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from shared.causes import label
 from shared.contracts import (
     AgentStatus,
     AlertContext,
@@ -22,10 +23,10 @@ from shared.contracts import (
     Severity,
     Trigger,
 )
+from shared.relevance import Relevance
 from shared.render.escape import one_line, safe_url
-from shared.render.words import CATEGORY_WORDS
 
-SHOWN_RELEVANCE = 0.5  # uncited findings below this are not shown
+SHOWN_RELEVANCE = Relevance.UNSURE  # uncited findings below this are not shown
 MAX_UNCITED = 6
 MAX_CHANGES = 5
 MAX_TIMELINE = 12
@@ -124,7 +125,7 @@ def _broken(report: IncidentReport) -> Iterable[Line]:
 
 def _cause(report: IncidentReport) -> Iterable[Line]:
     cause = report.cause
-    head = [b(CATEGORY_WORDS[cause.category]), t(f" ({cause.category.value})")]
+    head = [b(label(cause.category)), t(f" ({cause.category.value})")]
     if cause.trigger is not Trigger.NONE:
         head.append(t(f" · trigger: {cause.trigger.value}"))
     head.append(t(f" · confidence {round(cause.confidence * 100)}%"))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.causes import label
 from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.render.discord import DISCORD
 from shared.render.document import SEVERITY_TAG, Line, Span, b, t
 from shared.render.escape import one_line, safe_url
 from shared.render.layout import Formatter, format_lines, size
 from shared.render.slack import SLACK
-from shared.render.words import CATEGORY_WORDS
 
 MAX_UPDATE = 2000  # Discord's message limit, the tighter of the two
 UPDATE_FINDINGS = 5
@@ -102,14 +102,14 @@ def render_update(
     if len(findings) > UPDATE_FINDINGS:
         lines.append((t(f"… and {len(findings) - UPDATE_FINDINGS} more"),))
     cause = report.cause
-    words = CATEGORY_WORDS[cause.category]
+    words = label(cause.category)
     closing: list[Line] = []
     if previous is not None and previous.cause.category is not cause.category:
         closing.append(
             (
                 b("Likely cause updated:"),
                 t(
-                    f" {words} (was {CATEGORY_WORDS[previous.cause.category]}), "
+                    f" {words} (was {label(previous.cause.category)}), "
                     f"confidence {round(cause.confidence * 100)}%"
                 ),
             )

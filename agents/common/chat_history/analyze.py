@@ -19,6 +19,7 @@ from agents.common.chat_history.subject import ChatSubject
 from shared.chat.base import ChatMessage
 from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity, Trigger
 from shared.redact import redact
+from shared.relevance import Relevance
 
 EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are the alert itself
 MAX_SYMPTOMS = 5
@@ -123,7 +124,7 @@ def _is_alert(item: Item, ctx: AlertContext) -> bool:
 
 
 def _severity(relevance: float) -> Severity:
-    return Severity.WARNING if relevance >= 0.5 else Severity.INFO
+    return Severity.WARNING if relevance >= Relevance.UNSURE else Severity.INFO
 
 
 def _deploys(items: list[Item], analysis: Analysis) -> list[Finding]:
@@ -163,28 +164,34 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
     out = []
     for item in items:
         m = item.mention
-        if m.kind is not Kind.CONFIG:
+        if m.kind not in (Kind.CONFIG, Kind.INFRA):
             continue
         relevance = analysis.subject.relevance(item.text, m.service)
-        if m.key and m.new:
+        if m.verbatim:
+            what = f"“{_quote(item.text)[:160]}”"
+        elif m.key and m.new:
             change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
             what = f"{m.service + ' ' if m.service else ''}{change}"
         else:
             what = f"“{_quote(item.text)[:120]}”"
+        infra = m.kind is Kind.INFRA
+        key = f"{m.key}/{item.message.id}" if m.verbatim else (m.key or item.message.id)
+        named = (m.service, m.thing, f"Namespace/{m.namespace}" if m.namespace else None)
+        resources = tuple(dict.fromkeys(n for n in named if n))
         out.append(
             analysis.finding(
-                f"config:{m.service or '-'}/{m.key or item.message.id}",
+                f"config:{m.service or '-'}/{key}",
                 severity=_severity(relevance),
                 title=(
-                    f"Config change announced: {what} at {_hhmm(item.message.at)} "
-                    f"({analysis.where(item)}, {analysis.who(item)})"
+                    f"{'Infrastructure' if infra else 'Config'} change announced: {what} at "
+                    f"{_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})"
                 ),
                 detail=_quote(item.text),
-                resources=(m.service,) if m.service else (),
+                resources=resources,
                 first_seen=item.message.at,
                 last_seen=item.message.at,
                 evidence=(analysis.evidence(item),),
-                change=Trigger.CONFIG_CHANGE,
+                change=Trigger.INFRASTRUCTURE if infra else Trigger.CONFIG_CHANGE,
                 relevance=relevance,
             )
         )
@@ -275,10 +282,10 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
             relevance = 0.8
         elif (
             analysis.subject.known
-            and relevance <= 0.35
+            and relevance < Relevance.CITABLE
             and analysis.ctx.anchor - item.message.at <= timedelta(minutes=30)
         ):
-            relevance = 0.4  # unnamed, but reported in the half hour before the alert
+            relevance = Relevance.CITABLE  # unnamed, but reported in the half hour before the alert
         reports.append((relevance, item))
     reports.sort(key=lambda r: (-r[0], r[1].message.at))
     out = []

@@ -6,6 +6,9 @@
   "set LOG_LEVEL=debug on checkout", "feature flag new-pricing enabled", and where something now
   lives: "migrated smtp-relay to the mail-infra chart; service is now smtp-gateway.mail.svc",
   "switched the orders-db endpoint to orders-db-2.internal", "updated the payments DNS record";
+- a change made by hand, pasted as a command or said in words (`kubectl scale statefulset
+  orders-pg --replicas=0`, "lowered payments-worker's memory limit to 256Mi", "applied a default-deny
+  NetworkPolicy", "changed the general node group"): see `commands`;
 - a traffic change: "marketing email blast went out to 2M users", "flash sale is live";
 - an alert firing or resolving (`[FIRING:1] Name`, "Name fired again");
 - a symptom report: "customers report slow card payments", "anyone seeing 502s on checkout?";
@@ -21,10 +24,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agents.common.chat_history.commands import Touch, manual_change_of
+
 
 class Kind(StrEnum):
     DEPLOY = "deploy"
     CONFIG = "config"
+    INFRA = "infra"  # a change to what workloads run on: nodes, node groups, the cluster
     TRAFFIC = "traffic"
     FIRING = "firing"
     RESOLVED = "resolved"
@@ -41,6 +47,9 @@ class Mention:
     old: str | None = None
     new: str | None = None
     phrase: str = ""  # the words that matched, for titles
+    namespace: str | None = None  # the namespace the change names, when it names one
+    verbatim: bool = False  # a change made by hand: the message itself says best what it was
+    thing: str | None = None  # another object a change names (a bucket, a secret), not a workload
 
 
 _DEPLOY = re.compile(
@@ -255,6 +264,21 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
     if _FUTURE.search(text):
         return out
     config = config_of(text)
+    if not (config and config.key and config.new) and not _NOT_PROD.search(text):
+        manual = manual_change_of(text)
+        if manual is not None and manual.touch is Touch.DEPLOY:
+            return [Mention(Kind.DEPLOY, manual.service, phrase=manual.phrase, namespace=manual.namespace)]
+        if manual is not None:
+            kind = Kind.INFRA if manual.touch is Touch.INFRA else Kind.CONFIG
+            config = Mention(
+                kind,
+                manual.service,
+                key=manual.key,
+                phrase=manual.phrase,
+                namespace=manual.namespace,
+                verbatim=True,
+                thing=manual.thing,
+            )
     deploy = deploy_of(text)
     if deploy is not None and deploy.service is None and deploy.version is None:
         deploy = None  # "down for its OS upgrade": a verb alone says nothing that can be checked

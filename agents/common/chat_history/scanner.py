@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # How far before the window earlier firings of the same alert are looked for.
 EARLIER_LOOKBACK = timedelta(hours=6)
-_THREAD_WORTHY = frozenset({Kind.DEPLOY, Kind.CONFIG, Kind.FIRING, Kind.SYMPTOM, Kind.TRAFFIC})
+_THREAD_WORTHY = frozenset({Kind.DEPLOY, Kind.CONFIG, Kind.INFRA, Kind.FIRING, Kind.SYMPTOM, Kind.TRAFFIC})
 
 # The card and the model's instructions, the same for every platform but for its name and tools.
 _DESCRIPTION = (

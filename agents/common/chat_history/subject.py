@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 
 from shared.contracts import AlertContext
+from shared.relevance import Relevance
 
 # Relevance of a message by what it names.
-NAMES_SUBJECT = 0.9
+NAMES_SUBJECT = Relevance.DIRECT
 NAMES_NAMESPACE = 0.55
 NAMES_NOTHING = 0.25  # a change that names no service at all ("config pushed"): context, never a trigger
 NAMES_OTHER = 0.15  # a change that names some other service
-UNKNOWN_SUBJECT = 0.3  # the alert itself names nothing (a heartbeat, a vague page)
+UNKNOWN_SUBJECT = Relevance.SUPPORTING  # the alert itself names nothing (a heartbeat, a vague page)
 
 
 def _word(name: str) -> re.Pattern[str]:

@@ -9,6 +9,7 @@ from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, 
 from agents.eks.analyzers.workloads import failed_create_cause
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
+from shared.relevance import Relevance
 
 REASON_CAUSE: dict[str, CauseCategory] = {
     "FailedScheduling": CauseCategory.UNSCHEDULABLE,
@@ -68,7 +69,7 @@ def analyze_events(analysis: Analysis, covered: set[str]) -> list[Finding]:
             make_finding(
                 f"events-{reason.lower() or 'warning'}",
                 f"{ns or 'cluster'}/{kind}/{names[0]}",
-                severity=Severity.WARNING if relevance >= 0.6 and count >= 3 else Severity.INFO,
+                severity=Severity.WARNING if relevance >= Relevance.NEAR and count >= 3 else Severity.INFO,
                 title=f"{count} Warning {reason} event(s) on {where}: "
                 f"{short(str(first.get('message', '')), 150)}",
                 detail=f"Template: {template}\nObjects: {', '.join(names[:10])}",

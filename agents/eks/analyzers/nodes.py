@@ -7,6 +7,7 @@ from datetime import datetime
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 PRESSURES = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "PID"}
 
@@ -72,7 +73,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     f"node-{what.lower()}-pressure",
                     name,
-                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"Node {name} under {what} pressure "
                     f"({cond_type}: {cond.get('message') or cond.get('reason', '')})"
                     f" since {ago(analysis.scope, since)}{pods_text}",

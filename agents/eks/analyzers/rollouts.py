@@ -12,6 +12,7 @@ from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence
 from agents.eks.objects import Obj
 from shared.contracts import Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 LOOKBACK = timedelta(hours=24)
 REVISION = "deployment.kubernetes.io/revision"
@@ -200,7 +201,7 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
         relevance = analysis.relevance(ns, name)
         history = sorted(by_owner.get((ns, name), []), key=_revision, reverse=True)
         if not history:
-            if relevance >= 0.6 or not analysis.scope.has_target:
+            if relevance >= Relevance.NEAR or not analysis.scope.has_target:
                 unread.append(f"{ns}/{name}")
             continue
         current, previous = history[0], (history[1] if len(history) > 1 else None)
@@ -254,7 +255,9 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
             make_finding(
                 "rollout",
                 f"{ref}/rev{revision}",
-                severity=Severity.WARNING if relevance >= 0.9 and proximity >= 0.5 else Severity.INFO,
+                severity=Severity.WARNING
+                if relevance >= Relevance.DIRECT and proximity >= 0.5
+                else Severity.INFO,
                 title=title,
                 detail=detail,
                 resources=[o.path("Deployment", dep), o.path("ReplicaSet", current)],

@@ -9,6 +9,7 @@ from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evid
 from agents.eks.analyzers.config_changes import change_time
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 
 def _addresses(endpoints: Obj) -> tuple[int, int]:
@@ -61,7 +62,7 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "service-selects-no-pod",
                     f"{ns}/{name}",
-                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
                     f"{len(ns_pods)} pods in {ns}"
                     + (f"; its pods carry {near}" if near else "")
@@ -92,7 +93,7 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "service-no-endpoints",
                     f"{ns}/{name}",
-                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"Service {ns}/{name} has no ready endpoints: {not_ready} address(es) not ready, "
                     f"{len(selected)} selected pod(s) failing readiness (selector {selector_text})",
                     resources=[o.path("Service", svc), *(o.path("Pod", p) for p in selected[:3])],

@@ -8,6 +8,7 @@ from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 
 def failed_create_cause(message: str) -> CauseCategory:
@@ -221,7 +222,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         st = o.status(job)
         at = o.ts(failed.get("lastTransitionTime"))
         relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
-        if at is not None and at < analysis.scope.window_start and relevance < 0.6:
+        if at is not None and at < analysis.scope.window_start and relevance < Relevance.NEAR:
             continue  # an unrelated Job that failed before the window is old news
         findings.append(
             make_finding(

@@ -48,10 +48,8 @@ def test_config_changes_carry_key_and_values() -> None:
     m = one("feature flag new-pricing enabled for everyone")
     assert (m.kind, m.key, m.new) == (Kind.CONFIG, "new-pricing", "enabled")
     m = one("tightened the invoices-export bucket policy: deny s3:PutObject unless aws:SourceVpce matches")
-    assert (m.kind, m.key) == (
-        Kind.CONFIG,
-        None,
-    ) and m.phrase == "tightened the invoices-export bucket policy"
+    assert (m.kind, m.key, m.thing) == (Kind.CONFIG, "bucket policy", "invoices-export")
+    assert m.phrase == "tightened the invoices-export bucket policy"
     assert classify("rolled the new CoreDNS config to staging only, prod untouched", bot=False) == []
     m = one("set LOG_LEVEL=debug on checkout, configmap updated")
     assert (m.key, m.new) == ("LOG_LEVEL", "debug")

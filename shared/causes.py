@@ -1,0 +1,354 @@
+"""The cause vocabulary, defined once.
+
+For each cause category: the words a report uses for it, the kinds of change that commonly
+produce it (a change can be the trigger of a cause only if it fits), how generic it is, and the
+next steps it suggests. For each kind of change: its words and the steps that check or undo it.
+Ranking, synthesis, every renderer and the next steps read these tables; nothing else names a
+category in words or repeats which change fits which cause.
+
+Steps are suggested, never executed: `safe` steps only read; `needs-approval` steps change the
+system; `forbidden` steps are listed where people are tempted to take them and should not.
+`{ns}`, `{workload}`, `{pod}`, `{container}`, `{node}` and `{change}` are filled in by
+`shared.next_steps`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.contracts import CauseCategory, RiskClass, Trigger
+
+C, T = CauseCategory, Trigger
+SAFE, APPROVE, FORBID = RiskClass.SAFE, RiskClass.NEEDS_APPROVAL, RiskClass.FORBIDDEN
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    risk: RiskClass = SAFE
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteSign:
+    """Log lines that show the target failing because of something it calls: the named host is a
+    dependency, and its failure (not a change to the target) set the cause off."""
+
+    pattern: re.Pattern[str]
+    sentence: str  # `{host}` is the remote host named in the same line
+
+
+@dataclass(frozen=True)
+class CauseKind:
+    label: str  # how the report names the category ("Memory exhausted")
+    triggers: frozenset[Trigger]  # kinds of change that commonly produce it
+    steps: tuple[Step, ...]
+    # A generic cause (a regression from a release, "a dependency is failing") explains less than
+    # a specific one: its score is multiplied by this, so it wins only when nothing specific competes.
+    specificity: float = 1.0
+    # `no_issue` and `unknown` are verdicts about the evidence, not causes: nothing supports them.
+    is_cause: bool = True
+    remote: RemoteSign | None = None
+
+
+@dataclass(frozen=True)
+class ChangeKind:
+    words: str  # "a deploy", as in "Memory exhausted after a deploy"
+    steps: tuple[Step, ...]
+
+
+def _kinds(*triggers: Trigger) -> frozenset[Trigger]:
+    return frozenset(triggers)
+
+
+_SCALE_OUT = Step(
+    "Scale {workload} out", APPROVE, "kubectl -n {ns} scale deployment/{workload} --replicas=<n>"
+)
+
+CAUSES: dict[CauseCategory, CauseKind] = {
+    C.OOM: CauseKind(
+        "Memory exhausted",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.TRAFFIC),
+        (
+            Step(
+                "Read the crashed container's last log lines",
+                SAFE,
+                "kubectl -n {ns} logs {pod} -c {container} --previous",
+            ),
+            Step(
+                "Compare memory use with the container's limit",
+                SAFE,
+                "kubectl -n {ns} top pod {pod} --containers",
+            ),
+            Step("Raise the memory limit of {workload}, or fix what grows the heap, and roll out", APPROVE),
+        ),
+    ),
+    C.CPU_SATURATION: CauseKind(
+        "CPU saturated",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.TRAFFIC),
+        (
+            Step("Check CPU use and throttling per container", SAFE, "kubectl -n {ns} top pod --containers"),
+            _SCALE_OUT,
+            Step("Raise the CPU limit (or remove it) for {workload}", APPROVE),
+        ),
+    ),
+    C.DISK_FULL: CauseKind(
+        "Disk full",
+        _kinds(T.DEPLOY, T.INFRASTRUCTURE),
+        (
+            Step("See which volume or node disk is full", SAFE, "kubectl describe node {node}"),
+            Step("Expand the volume (PVC resize) or add node storage", APPROVE),
+            Step("Deleting data or log files on the volume without a backup", FORBID),
+        ),
+    ),
+    C.BAD_CONFIG: CauseKind(
+        "Bad configuration",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE),
+        (
+            Step(
+                "Compare the workload's env, ConfigMaps and Secret references with the last good revision",
+                SAFE,
+                "kubectl -n {ns} get deployment {workload} -o yaml",
+            ),
+            Step("Revert the configuration to the last good version", APPROVE),
+            Step("Pasting Secret values into chat or tickets while debugging", FORBID),
+        ),
+    ),
+    C.IMAGE_PULL: CauseKind(
+        "Image cannot be pulled",
+        _kinds(T.DEPLOY),
+        (
+            Step("Read the pull error in the pod's events", SAFE, "kubectl -n {ns} describe pod {pod}"),
+            Step("Check the image tag exists and the node role may pull it", SAFE),
+            Step(
+                "Roll back to the previous image",
+                APPROVE,
+                "kubectl -n {ns} rollout undo deployment/{workload}",
+            ),
+        ),
+    ),
+    C.BAD_DEPLOY: CauseKind(
+        "Regression from a release",
+        _kinds(T.DEPLOY),
+        (
+            Step(
+                "See what changed between the last two revisions",
+                SAFE,
+                "kubectl -n {ns} rollout history deployment/{workload}",
+            ),
+            Step(
+                "Roll back {workload} to the previous revision",
+                APPROVE,
+                "kubectl -n {ns} rollout undo deployment/{workload}",
+            ),
+        ),
+        specificity=0.8,
+    ),
+    C.PROBE_FAILURE: CauseKind(
+        "Health probes failing",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE),
+        (
+            Step("Read the probe failures in the pod's events", SAFE, "kubectl -n {ns} describe pod {pod}"),
+            Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
+        ),
+    ),
+    C.UNSCHEDULABLE: CauseKind(
+        "Pods cannot be scheduled",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.INFRASTRUCTURE),
+        (
+            Step("Read the FailedScheduling reason", SAFE, "kubectl -n {ns} describe pod {pod}"),
+            Step(
+                "Check node capacity and the namespace quota", SAFE, "kubectl -n {ns} describe resourcequota"
+            ),
+            Step("Add capacity (node group) or relax selectors, affinity or requests", APPROVE),
+        ),
+    ),
+    C.NODE_FAILURE: CauseKind(
+        "Node failure",
+        _kinds(T.INFRASTRUCTURE),
+        (
+            Step("Read the node's conditions and events", SAFE, "kubectl describe node {node}"),
+            Step("Cordon and drain the node", APPROVE, "kubectl drain {node} --ignore-daemonsets"),
+            Step("Force-deleting pods that hold volumes (--force --grace-period=0)", FORBID),
+        ),
+    ),
+    C.SCALING_LIMIT: CauseKind(
+        "Autoscaling at its limit",
+        _kinds(T.CONFIG_CHANGE, T.TRAFFIC),
+        (
+            Step(
+                "Check the autoscaler's current, desired and maximum replicas",
+                SAFE,
+                "kubectl -n {ns} describe hpa {workload}",
+            ),
+            Step("Raise the autoscaler's maximum (within cluster capacity)", APPROVE),
+        ),
+    ),
+    C.DEPENDENCY_FAILURE: CauseKind(
+        "A dependency is failing",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.TRAFFIC, T.DEPENDENCY),
+        (
+            Step("Check the dependency's health and its own alerts", SAFE),
+            Step("Check the service endpoints the workload calls", SAFE, "kubectl -n {ns} get endpoints"),
+            Step("Fail over to a replica or degrade gracefully (feature flag, circuit breaker)", APPROVE),
+        ),
+        specificity=0.9,
+    ),
+    C.RESOURCE_POOL_EXHAUSTION: CauseKind(
+        "Connection or thread pool exhausted",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.TRAFFIC, T.DEPENDENCY),
+        (
+            Step("Check the pool's active, idle and pending connections and the server's limit", SAFE),
+            Step("Raise the pool size within the database's connection limit", APPROVE),
+            Step(
+                "Restart {workload} to release leaked connections",
+                APPROVE,
+                "kubectl -n {ns} rollout restart deployment/{workload}",
+            ),
+        ),
+    ),
+    C.RATE_LIMITED: CauseKind(
+        "Rate limited",
+        _kinds(T.CONFIG_CHANGE, T.TRAFFIC, T.DEPENDENCY),
+        (
+            Step("Check throttling metrics and the service quota", SAFE),
+            Step("Request a quota increase or reduce concurrency with backoff", APPROVE),
+        ),
+    ),
+    C.PERMISSION_DENIED: CauseKind(
+        "Permission denied",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.INFRASTRUCTURE),
+        (
+            Step(
+                "Find the denied action and principal (CloudTrail, RBAC)",
+                SAFE,
+                "kubectl auth can-i --list -n {ns}",
+            ),
+            Step("Grant the one missing permission", APPROVE),
+            Step("Granting wildcard or cluster-admin permissions to get past the error", FORBID),
+        ),
+    ),
+    C.NETWORK_FAILURE: CauseKind(
+        "Network failure",
+        _kinds(T.DEPLOY, T.CONFIG_CHANGE, T.DEPENDENCY, T.INFRASTRUCTURE),
+        (
+            Step(
+                "Check the service has endpoints and no NetworkPolicy blocks it",
+                SAFE,
+                "kubectl -n {ns} get endpoints,networkpolicy",
+            ),
+            Step("Check cluster DNS", SAFE, "kubectl -n kube-system get pods -l k8s-app=kube-dns"),
+            Step("Revert the network policy or DNS change", APPROVE),
+        ),
+    ),
+    C.CERTIFICATE_EXPIRED: CauseKind(
+        "Certificate expired or invalid",
+        _kinds(T.CONFIG_CHANGE, T.DEPENDENCY, T.INFRASTRUCTURE),
+        (
+            Step("Check the certificate's validity dates", SAFE),
+            Step("Renew or rotate the certificate", APPROVE),
+            Step("Disabling TLS verification to work around it", FORBID),
+        ),
+        # A client failing to verify a server's certificate: the certificate of what it calls.
+        remote=RemoteSign(
+            re.compile(
+                r"failed to verify certificate|certificate verify failed"
+                r"|unable to verify the first certificate|PKIX path validation failed"
+                r"|certificate has expired",
+                re.IGNORECASE,
+            ),
+            "It began when the certificate of {host}, a dependency, expired or became invalid: "
+            "calls to it fail TLS verification.",
+        ),
+    ),
+    C.STORAGE_FAILURE: CauseKind(
+        "Storage failure",
+        _kinds(T.INFRASTRUCTURE),
+        (
+            Step("Read the volume's events", SAFE, "kubectl -n {ns} describe pvc"),
+            Step("Fix the storage class, attachment or CSI driver", APPROVE),
+            Step("Deleting the PVC or PV to force re-provisioning (loses data)", FORBID),
+        ),
+    ),
+    C.TRAFFIC_SPIKE: CauseKind(
+        "Traffic spike",
+        _kinds(T.TRAFFIC),
+        (
+            Step("See where the extra traffic comes from (clients, routes)", SAFE),
+            _SCALE_OUT,
+            Step("Turn on rate limiting for the heaviest clients", APPROVE),
+        ),
+    ),
+    C.NO_ISSUE: CauseKind(
+        "No issue",
+        _kinds(),
+        (
+            Step("Confirm the alert is a test, a heartbeat or already resolved: nothing to fix", SAFE),
+            Step("Silence or tune the alert if it keeps firing on a healthy workload", APPROVE),
+        ),
+        is_cause=False,
+    ),
+    C.UNKNOWN: CauseKind(
+        "Cause unknown",
+        _kinds(),
+        (
+            Step("Retry or check the sources that failed or timed out", SAFE),
+            Step(
+                "Read recent warning events in the namespace",
+                SAFE,
+                "kubectl -n {ns} get events --field-selector type=Warning --sort-by=.lastTimestamp",
+            ),
+            Step("Escalate to the service owner with this thread", SAFE),
+        ),
+        is_cause=False,
+    ),
+}
+
+CHANGES: dict[Trigger, ChangeKind] = {
+    T.DEPLOY: ChangeKind(
+        "a deploy",
+        (
+            Step(
+                "See what the rollout changed", SAFE, "kubectl -n {ns} rollout history deployment/{workload}"
+            ),
+            Step(
+                "Roll back {workload} to the previous revision",
+                APPROVE,
+                "kubectl -n {ns} rollout undo deployment/{workload}",
+            ),
+        ),
+    ),
+    T.CONFIG_CHANGE: ChangeKind(
+        "a config change", (Step("Revert the configuration change: {change}", APPROVE),)
+    ),
+    T.TRAFFIC: ChangeKind("a traffic surge", (_SCALE_OUT,)),
+    T.DEPENDENCY: ChangeKind(
+        "a dependency change", (Step("Check the status of the dependency that changed: {change}", SAFE),)
+    ),
+    T.INFRASTRUCTURE: ChangeKind(
+        "an infrastructure change", (Step("Check the infrastructure change: {change}", SAFE),)
+    ),
+    T.NONE: ChangeKind("no change", ()),
+}
+
+NOT_A_CAUSE = frozenset(c for c, kind in CAUSES.items() if not kind.is_cause)
+
+
+def label(category: CauseCategory) -> str:
+    """How the report names `category`: `Memory exhausted`."""
+    return CAUSES[category].label
+
+
+def change_words(trigger: Trigger) -> str:
+    """How the report names a kind of change: `a deploy`."""
+    return CHANGES[trigger].words
+
+
+def fits(trigger: Trigger, category: CauseCategory) -> bool:
+    """Whether that kind of change commonly produces that cause (so it can be its trigger)."""
+    return trigger in CAUSES[category].triggers
+
+
+def specificity(category: CauseCategory) -> float:
+    return CAUSES[category].specificity

@@ -1,0 +1,55 @@
+"""Suggested next steps for a cause and its trigger, from the vocabulary table (`shared.causes`),
+each with its risk class. Suggested, never executed.
+
+Commands are filled in from the alert's hints only when a hint is a plain Kubernetes name: the
+hints come from untrusted text and a suggested command must never carry someone else's payload.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.causes import CAUSES, CHANGES
+from shared.contracts import CauseCategory, Finding, Hints, NextStep, RiskClass, Trigger
+
+SAFE, APPROVE, FORBID = RiskClass.SAFE, RiskClass.NEEDS_APPROVAL, RiskClass.FORBIDDEN
+MAX_STEPS = 8
+_K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-.]{0,251}[a-z0-9])?$")
+
+
+def _name(value: str | None, placeholder: str) -> str:
+    return value if value and _K8S_NAME.match(value) else placeholder
+
+
+def next_steps(
+    category: CauseCategory, trigger: Trigger, hints: Hints, change: Finding | None = None
+) -> tuple[NextStep, ...]:
+    """Steps for the cause and the trigger: safe first, then needs-approval, then forbidden."""
+    fill = {
+        "ns": _name(hints.namespace, "<namespace>"),
+        "workload": _name(hints.workload or hints.service, "<workload>"),
+        "pod": _name(hints.pod, "<pod>"),
+        "container": _name(hints.container, "<container>"),
+        "node": _name(hints.node, "<node>"),
+        "change": change.title if change is not None else "the change just before the alert",
+    }
+    steps: list[NextStep] = []
+    seen: set[str] = set()
+    # Reading steps specific to the cause come first; among changes, undoing the trigger does.
+    by_trigger = CHANGES[trigger].steps
+    ordered = (
+        *(s for s in CAUSES[category].steps if s.risk is SAFE),
+        *by_trigger,
+        *(s for s in CAUSES[category].steps if s.risk is not SAFE),
+    )
+    for step in ordered:
+        text = step.text.format(**fill)
+        command = step.command.format(**fill) if step.command else None
+        key = command or text.lower()
+        if key in seen or text.lower() in seen:
+            continue
+        seen.update({key, text.lower()})
+        steps.append(NextStep(text=text, risk=step.risk, command=command))
+    order = {SAFE: 0, APPROVE: 1, FORBID: 2}
+    steps.sort(key=lambda s: order[s.risk])
+    return tuple(steps[:MAX_STEPS])
