@@ -1,44 +1,103 @@
-"""A fast log template miner: mask the variable parts of each message, then merge look-alikes.
+"""A fast log template miner: mask the variable parts of each message, then group the masked forms.
 
-Two stages, both cheap:
+Three stages:
 
-1. One regex pass replaces every token that holds a digit (numbers, durations, IPs, ports, UUIDs,
-   hashes, pod-name suffixes, versions, timestamps) and every UUID / long hex id by `<*>`. Most
-   repeated messages become byte-identical here, and a dict lookup maps them to their cluster.
-2. Only a masked form never seen before goes through a Drain-like merge: among the clusters with
-   the same token count and the same first literal token, the most similar one (share of equal
-   positions >= `similarity`) absorbs it, with the differing positions widened to `<*>`. This
-   catches variables without digits (user names, table names, quoted object names).
+1. A memo keyed by the message with every ASCII digit turned into `0` (one C-level `translate`):
+   messages that differ only in their digits mask to the same form, so most lines cost a translate
+   and a dict lookup and never reach the regexes.
+2. Masking, once per memo key: dates spelled with month or day names, numbers with their unit
+   (`30 ms`, `1.2 KB`, `<1 sec`), and every token holding a digit (numbers, IPs, ports, UUIDs,
+   hashes, pod-name suffixes, timestamps) become `<*>`. A word whose digits are a short suffix of
+   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. A list of variables joined
+   by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses right
+   after a value (`1190 bytes (1.16 KB) sent`) is an annotation of it and dropped.
+3. Grouping of the masked forms. A form joins a template that already covers it (`<*>` where they
+   differ); otherwise it starts its own. Templates that differ in one position only are siblings;
+   they merge into one template with `<*>` there only when that position looks variable: one of
+   them already has a variable there, or it holds many distinct words, or mostly words seen once
+   (user names, table names). A handful of words each seen many times (`Resumed` / `Paused` /
+   `Stopped`, `HTTPS` / `SOCKS5`) is an enumeration of constants: those stay separate templates.
+   Merges are decided at the end of each `assign` call, with the counts of the whole batch, and
+   the ids it returns already follow them.
 
-The miner keeps per cluster a count, first/last time and one exemplar, nothing per line, so
-memory stays bounded by the number of distinct masked forms.
+Memory is bounded by the number of templates: per template a count, first/last time, exemplars and
+a few index entries; the memo of masked forms is capped and cleared when full; nothing per line.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from itertools import islice
+from operator import itemgetter, methodcaller
 
 WILDCARD = "<*>"
 
-# A token is a run of [\w.:-] holding a digit, masked whole: `10.0.3.17:5432`, `30012ms`, `v2.3.0`,
-# `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha. The lookbehind starts matches only at a token's first
-# character and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even
-# on long words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps
-# its key (`total=<*>`).
-_MASK = re.compile(r"(?<![\w.:\-])[A-Za-z_.:\-]*+\d[\w.:\-]*+")
-_SPACES = re.compile(r"\s+")
 _MAX_MESSAGE = 2_000  # longer messages are clipped before mining: the head carries the template
+_MAX_TOKENS = 200  # and the template keeps at most this many tokens (the longest line is capped)
+
+_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+)
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|MON|TUE|WED|THU|FRI|SAT|SUN)"
+_CLOCK = r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?"
+# Dates with a month or day name, as a whole (`Sun Jul 17 15:09:52 2005`, `Jul 17, 2005`,
+# `17/Jul/2005:15:09:52 +0000`, `Mon, 17 Jul 2005`): a name next to digits is part of the date.
+_DATE = re.compile(
+    rf"(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
+    rf"{_MONTH}[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:\s+{_CLOCK})?"
+    rf"(?:\s+[A-Z]{{2,5}}(?=\s+\d{{4}}))?(?:\s+\d{{4}}(?![\d:]))?"
+    rf"|\d{{1,2}}[ /-]{_MONTH}[a-z]*[ /-]\d{{2,4}}(?:[ :T]{_CLOCK})?(?:\s+[+-]\d{{4}})?"
+    rf"|{_DAY}[a-z]*,?(?=\s+\d{{1,2}}[ /-]?(?:{_MONTH}|:))"
+    rf")(?![\w])"
+)
+_UNIT = (
+    r"(?:[KMGTP]i?B|B|bytes|[mµun]s|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?)"
+    r"(?![\w.:\-])"
+)
+# A name whose digits are a short suffix (`SOCKS5`, `IPv6`, `eth0`, `log4j`), standing alone as a
+# word (not inside a path or a compound: `/rand6/`, `~amd64~`): a constant, kept.
+_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}[0-9]{1,2}[A-Za-z]{0,3}(?=[.,:;]?(?:[\s\"')\]}]|$))"
+_KEPT = re.compile(_NAME)
+# A variable: a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of [\w.:-] holding a
+# digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha;
+# every such run but a kept name. The lookbehind starts matches only at a token's first character
+# and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even on long
+# words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps its key
+# (`total=<*>`).
+_MASK = re.compile(
+    rf"(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
+    rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
+)
+# Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
+# right after another (`1190 bytes (1.16 KB)`) only restates it.
+_LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
+_EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
+_ANNOTATION = re.compile(r"(<\*>\S* )\(<\*>\)(?=[\s,.;:]|$)")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+# The memo key: the message with every ASCII digit as `0` (a C-level pass, no regex).
+_TO_BYTES = methodcaller("encode", "utf-8", "surrogatepass")
+_ZERO_DIGITS = methodcaller("translate", bytes.maketrans(b"123456789", b"000000000"))
+_CLIP = itemgetter(slice(0, _MAX_MESSAGE))
+
+# Sibling templates (equal but for one position) merge when that position holds at least
+# `_MANY_VALUES` distinct words, or at least `_FEW_VALUES` of which half or more were seen once.
+_MANY_VALUES = 6
+_FEW_VALUES = 3
 
 
 def mask(message: str) -> str:
-    """The masked form of one message (whitespace collapsed, variable tokens as `<*>`)."""
-    return _SPACES.sub(" ", _MASK.sub(WILDCARD, message[:_MAX_MESSAGE])).strip()
+    """The masked form of one message (whitespace collapsed, variables as `<*>`)."""
+    text = _DATE.sub(WILDCARD, message[:_MAX_MESSAGE])
+    text = _LIST.sub(WILDCARD, _MASK.sub(WILDCARD, text))
+    text = _EMPTY.sub("(<*>)", text)
+    text = _ANNOTATION.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass(slots=True)
@@ -61,45 +120,68 @@ class Cluster:
 
 _MAX_SOURCES = 20
 _CHUNK = 1024
-_MAX_CACHED_FORMS = 100_000  # bounds the memo of masked forms when every line is unique
+_MAX_CACHED_FORMS = 100_000  # bounds each memo (keys, masked forms) when every line is unique
+_PER_FORM = -2  # memo value: this key's messages keep names with digits (`SOCKS5`), see `_named`
+_MAX_NAMES = 1_000  # per such key
 
 
 class TemplateMiner:
-    """Clusters messages into templates. Feed with `observe` / `assign`, read with `clusters()`."""
+    """Clusters messages into templates. Feed with `observe` / `assign`, read with `clusters()`.
 
-    def __init__(self, similarity: float = 0.6, max_clusters: int = 5_000) -> None:
-        self.similarity = similarity
+    Ids stay valid across calls; when a later call merges a template into another, `clusters()`
+    lists only the merged one (its id is the oldest of them) and later calls return that id."""
+
+    def __init__(self, max_clusters: int = 5_000) -> None:
         self.max_clusters = max_clusters
-        self._by_masked: dict[str, int] = {}
-        self._buckets: dict[tuple[int, str], list[Cluster]] = {}
+        self._by_key: dict[bytes, int] = {}  # memo: digit-blind message -> cluster id
+        self._by_form: dict[str, int] = {}  # masked form -> cluster id
+        # memo key whose form keeps names with digits -> (the names' slices, names -> cluster id)
+        self._named: dict[bytes, tuple[Callable[[str], object], dict[object, int]]] = {}
         self._clusters: list[Cluster] = []
+        self._parent: list[int] = []  # union-find over cluster ids: merged -> kept
+        # (token count, first token or <*>) -> ids of the templates starting with it
+        self._by_start: dict[tuple[int, str], list[int]] = {}
+        self._siblings: dict[int, list[int]] = {}  # hash of a template with one hole -> ids
+        self._dirty: list[int] = []  # templates new or changed since the last merge pass
         self.overflow = 0  # messages not clustered because max_clusters was reached
+
+    # ------------------------------------------------------------------ feeding
 
     def assign(self, messages: Iterable[str]) -> list[int]:
         """Cluster `messages`; returns each one's cluster id (-1 when dropped). Counts and the
         first exemplar are kept; times and sources are not (see `observe`).
 
-        The per-line work is C-level (regex sub, dict lookups, counting over a chunk): Python code
-        runs only for a masked form not seen before."""
+        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk):
+        Python code runs only for a memo key not seen before."""
         ids: list[int] = []
-        cache = self._by_masked
-        masker = partial(_MASK.sub, WILDCARD)
+        memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
-            masked = list(map(masker, map(_clip, chunk)))
-            if len(cache) + len(chunk) > _MAX_CACHED_FORMS:
-                cache.clear()  # a memo only: the clusters stay, a form seen again is re-placed
-            for form in dict.fromkeys(masked):
-                if form not in cache:
-                    cluster = self._place(form, chunk[masked.index(form)])
-                    cache[form] = -1 if cluster is None else cluster.id
-            chunk_ids = list(map(cache.__getitem__, masked))
+            clipped = list(map(_CLIP, chunk))
+            keys = list(map(_ZERO_DIGITS, map(_TO_BYTES, clipped)))
+            if len(memo) + len(chunk) > _MAX_CACHED_FORMS:
+                memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
+                self._named.clear()
+            for key in dict.fromkeys(keys):
+                if key not in memo:
+                    at = keys.index(key)
+                    memo[key] = self._place(key, clipped[at], chunk[at])
+            chunk_ids = list(map(memo.__getitem__, keys))
+            if _PER_FORM in chunk_ids:
+                for i, cid in enumerate(chunk_ids):
+                    if cid == _PER_FORM:
+                        chunk_ids[i] = self._place_named(keys[i], clipped[i], chunk[i])
             for cid, n in Counter(chunk_ids).items():
                 if cid == -1:
                     self.overflow += n
                 else:
-                    self._clusters[cid].count += n
+                    self._clusters[self._find(cid)].count += n
             ids.extend(chunk_ids)
+        if self._dirty:
+            self._merge_siblings()
+            roots = [self._find(cid) for cid in range(len(self._clusters))]
+            roots.append(-1)  # roots[-1]: a dropped message stays dropped
+            ids = list(map(roots.__getitem__, ids))
         return ids
 
     def observe(self, events: Iterable[tuple[str, datetime | None, str | None]]) -> None:
@@ -125,49 +207,229 @@ class TemplateMiner:
     def add(self, message: str, at: datetime | None = None, source: str | None = None) -> Cluster | None:
         """Cluster one message (see `observe`); returns its cluster, or None once full."""
         self.observe([(message, at, source)])
-        cid = self._by_masked.get(_MASK.sub(WILDCARD, _clip(message)), -1)
-        return self._clusters[cid] if cid >= 0 else None
+        cid = self._by_form.get(mask(message), -1)
+        return self._clusters[self._find(cid)] if cid >= 0 else None
 
     def clusters(self) -> list[Cluster]:
         """Every cluster, the largest first (ties by first appearance)."""
-        return sorted(self._clusters, key=lambda c: (-c.count, c.id))
+        kept = [c for c in self._clusters if self._parent[c.id] == c.id]
+        return sorted(kept, key=lambda c: (-c.count, c.id))
 
-    def _place(self, masked: str, message: str) -> Cluster | None:
-        # Whitespace is normalised only here, for a form not seen before: the hot path keys the
-        # cache on the raw masked text, and a spacing variant simply lands on the same cluster.
-        tokens = masked.split() or [""]
-        key = (len(tokens), next((t for t in tokens if t != WILDCARD), ""))
-        bucket = self._buckets.setdefault(key, [])
+    # ------------------------------------------------------------------ placing a new form
+
+    def _place(self, key: bytes, clipped: str, message: str) -> int:
+        """The cluster of a memo key not seen before (through its first message)."""
+        form = mask(clipped)
+        cid = self._cluster_of(form, message)
+        if not _DIGIT.search(form):
+            return cid
+        # The form keeps names with digits (`SOCKS5`): messages with this key share the form only
+        # when those names are the same. Masking does not depend on the value of a digit, so the
+        # names sit at the same offsets in every message with this key.
+        spans = [slice(*m.span()) for m in _KEPT.finditer(clipped)]
+        if spans:
+            names: Callable[[str], object] = itemgetter(*spans)
+            self._named[key] = (names, {names(clipped): cid})
+        return _PER_FORM
+
+    def _place_named(self, key: bytes, clipped: str, message: str) -> int:
+        named = self._named.get(key)
+        if named is None:  # digits kept outside a name (not expected): mask each message
+            return self._cluster_of(mask(clipped), message)
+        names, by_names = named
+        found = names(clipped)
+        cid = by_names.get(found)
+        if cid is None:
+            cid = self._cluster_of(mask(clipped), message)
+            if len(by_names) < _MAX_NAMES:
+                by_names[found] = cid
+        return cid
+
+    def _cluster_of(self, form: str, message: str) -> int:
+        cid = self._by_form.get(form)
+        if cid is None:
+            cid = self._match_or_new(form.split()[:_MAX_TOKENS] or [""], message)
+            if len(self._by_form) >= _MAX_CACHED_FORMS:
+                self._by_form.clear()
+            self._by_form[form] = cid
+        return cid
+
+    def _match_or_new(self, tokens: list[str], message: str) -> int:
+        """The most specific template covering `tokens`, else a new one (-1 once full)."""
+        n = len(tokens)
         best: Cluster | None = None
-        best_score = self.similarity
-        for candidate in bucket:
-            score = _similarity(candidate.tokens, tokens)
-            if score >= best_score:
-                best, best_score = candidate, score
+        best_literals = -1
+        for start in (tokens[0], WILDCARD) if tokens[0] != WILDCARD else (WILDCARD,):
+            for cid in self._by_start.get((n, start), ()):
+                cluster = self._clusters[cid]
+                if _covers(cluster.tokens, tokens):
+                    literals = n - cluster.tokens.count(WILDCARD)
+                    if literals > best_literals:
+                        best, best_literals = cluster, literals
         if best is not None:
-            best.tokens = [a if a == b else WILDCARD for a, b in zip(best.tokens, tokens, strict=True)]
-            return best
+            return best.id
         if len(self._clusters) >= self.max_clusters:
-            return None
+            return -1
         cluster = Cluster(id=len(self._clusters), tokens=tokens, exemplar=message, last_exemplar=message)
         self._clusters.append(cluster)
-        bucket.append(cluster)
-        return cluster
+        self._parent.append(cluster.id)
+        self._index(cluster)
+        self._dirty.append(cluster.id)
+        return cluster.id
+
+    def _index(self, cluster: Cluster) -> None:
+        tokens = cluster.tokens
+        self._by_start.setdefault((len(tokens), tokens[0]), []).append(cluster.id)
+        for hole in _holes(tokens):
+            self._siblings.setdefault(hole, []).append(cluster.id)
+
+    def _unindex(self, cluster: Cluster) -> None:
+        tokens = cluster.tokens
+        self._by_start[(len(tokens), tokens[0])].remove(cluster.id)
+        for hole in _holes(tokens):
+            ids = self._siblings.get(hole)
+            if ids is not None and cluster.id in ids:
+                ids.remove(cluster.id)
+                if not ids:
+                    del self._siblings[hole]
+
+    # ------------------------------------------------------------------ merging siblings
+
+    def _merge_siblings(self) -> None:
+        """Merge the templates that differ in one position only, where that position is variable."""
+        work, self._dirty = self._dirty, []
+        while work:
+            cid = work.pop()
+            if self._parent[cid] != cid:
+                continue
+            tokens = self._clusters[cid].tokens
+            for position, hole in enumerate(_holes(tokens)):
+                group = [
+                    other
+                    for other in self._siblings.get(hole, ())
+                    if _same_but(self._clusters[other].tokens, tokens, position)
+                ]
+                if len(group) > 1 and _variable([self._clusters[i] for i in group], position):
+                    work.append(self._merge(group, position))
+                    break
+
+    def _merge(self, group: list[int], position: int) -> int:
+        members = sorted((self._clusters[i] for i in group), key=lambda c: c.id)
+        kept = members[0]
+        for cluster in members:
+            self._unindex(cluster)
+        tokens = list(kept.tokens)
+        tokens[position] = _generalize([c.tokens[position] for c in members])
+        kept.tokens = tokens
+        for other in members[1:]:
+            self._parent[other.id] = kept.id
+            kept.count += other.count
+            if other.first_seen is not None and (
+                kept.first_seen is None or other.first_seen < kept.first_seen
+            ):
+                kept.first_seen, kept.exemplar = other.first_seen, other.exemplar
+            if other.last_seen is not None and (kept.last_seen is None or other.last_seen >= kept.last_seen):
+                kept.last_seen, kept.last_exemplar = other.last_seen, other.last_exemplar
+            for source, n in other.sources.items():
+                if source in kept.sources or len(kept.sources) < _MAX_SOURCES:
+                    kept.sources[source] = kept.sources.get(source, 0) + n
+        self._index(kept)
+        return kept.id
+
+    def _find(self, cid: int) -> int:
+        parent = self._parent
+        while parent[cid] != cid:
+            parent[cid] = parent[parent[cid]]
+            cid = parent[cid]
+        return cid
 
 
-def _clip(message: str) -> str:
-    return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE]
+def _enough_context(template: list[str]) -> bool:
+    """Whether a template keeps enough literal tokens to stand for other forms than its own: at
+    least two and a third of them (`<*>` alone would swallow every one-word message)."""
+    literals = len(template) - template.count(WILDCARD)
+    return literals >= 2 and 3 * literals >= len(template)
 
 
-def _similarity(template: list[str], tokens: list[str]) -> float:
-    """Share of the new message's literal tokens that the template holds at the same position.
-
-    Wildcards on either side count for nothing: masked positions say nothing about whether two
-    messages share a template, and counting them lets short messages with few literals merge."""
-    literals = same = 0
+def _covers(template: list[str], tokens: list[str]) -> bool:
+    if template == tokens:
+        return True
+    if not _enough_context(template):
+        return False
     for a, b in zip(template, tokens, strict=True):
-        if b != WILDCARD:
-            literals += 1
-            if a == b:
-                same += 1
-    return same / literals if literals else 1.0
+        if a != b and a != WILDCARD and not (_keyed(a) and b.startswith(a[:-3])):
+            return False
+    return True
+
+
+def _keyed(token: str) -> bool:
+    """`key=<*>` / `key:<*>`: a key whose value varies."""
+    return token.endswith(WILDCARD) and token[-4:-3] in ("=", ":")
+
+
+_KEY = re.compile(r"[^=:]+[=:]")
+
+
+def _generalize(values: list[str]) -> str:
+    """The token standing for `values` at a merged position: `key=<*>` when they all share that
+    key (`rhost=` in `rhost=10.0.0.1` and `rhost=db.example.org`), else `<*>`."""
+    key = _KEY.match(values[0])
+    if key and all(v.startswith(key.group()) for v in values):
+        return key.group() + WILDCARD
+    return WILDCARD
+
+
+def _holes(tokens: list[str]) -> list[int]:
+    """One hash per position: of the template with that position left out."""
+    n = len(tokens)
+    prefix = [hash(n)]
+    for token in tokens:
+        prefix.append(hash((prefix[-1], token)))
+    suffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = hash((tokens[i], suffix[i + 1]))
+    return [hash((i, prefix[i], suffix[i + 1])) for i in range(n)]
+
+
+def _same_but(a: list[str], b: list[str], position: int) -> bool:
+    return len(a) == len(b) and a[:position] == b[:position] and a[position + 1 :] == b[position + 1 :]
+
+
+def _variable(group: list[Cluster], position: int) -> bool:
+    """Whether the words the sibling templates hold at `position` look like values of a variable.
+
+    Only when enough of the template stays: at least two literal tokens and a third of them (a
+    one- or two-word message is all constant, `normal` / `warning` / `running`)."""
+    tokens = list(group[0].tokens)
+    tokens[position] = WILDCARD
+    if not _enough_context(tokens):
+        return False
+    counts = Counter[str]()
+    for cluster in group:
+        counts[cluster.tokens[position]] += cluster.count
+    if any(WILDCARD in value for value in counts):
+        return True  # one of them is a number, an id...: the others are values too
+    if len(counts) >= _MANY_VALUES:
+        return True
+    if position > 0 and tokens[position - 1].lower().strip(":=") in _NAMING:
+        return True  # `user alice`, `for host db`: a word named by the one before it
+    if all(_IDENTIFIER.search(value.strip(_EDGES)) for value in counts):
+        return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
+    once = sum(1 for n in counts.values() if n <= 1)
+    return len(counts) >= _FEW_VALUES and 2 * once >= len(counts)
+
+
+# Nouns that name what the next word is (`user root`, `table orders`): that word is a value.
+_NAMING = frozenset(
+    {
+        *("user", "username", "login", "account", "group", "role", "host", "hostname", "node"),
+        *("server", "instance", "table", "database", "db", "bucket", "queue", "topic", "file"),
+        *("filename", "path", "dir", "directory", "device", "interface", "service", "pod"),
+        *("container", "namespace", "cluster", "domain", "key", "cache", "job", "worker", "task"),
+        *("thread", "class", "method", "module", "handler", "region", "zone", "index", "stream"),
+        *("partition", "endpoint", "channel"),
+    }
+)
+# A name rather than a word: dotted, a path, joined with `_` / `-`, or PascalCase.
+_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[A-Z][a-z]+[A-Z]")
+_EDGES = "\"'()[]{}<>,;.:!?"
