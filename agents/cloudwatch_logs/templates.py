@@ -67,10 +67,11 @@ _KEPT = re.compile(_NAME)
 # every such run but a kept name. The lookbehind starts matches only at a token's first character
 # and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even on long
 # words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps its key
-# (`total=<*>`).
+# (`total=<*>`). A word of eight hex letters or more (`ffffffff`, `deadbeef`) is a value too.
 _MASK = re.compile(
     rf"(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
     rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
+    r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
 )
 # Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
 # right after another (`1190 bytes (1.16 KB)`) only restates it.
@@ -141,7 +142,9 @@ class TemplateMiner:
         self._parent: list[int] = []  # union-find over cluster ids: merged -> kept
         # (token count, first token or <*>) -> ids of the templates starting with it
         self._by_start: dict[tuple[int, str], list[int]] = {}
-        self._siblings: dict[int, list[int]] = {}  # hash of a template with one hole -> ids
+        self._siblings: dict[int, list[int]] = {}  # hash of a template with holes -> ids
+        self._holes: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # id -> its holes' hashes
+        self._covering: dict[int, bool] = {}  # id -> whether its template may cover other forms
         self._dirty: list[int] = []  # templates new or changed since the last merge pass
         self.overflow = 0  # messages not clustered because max_clusters was reached
 
@@ -157,15 +160,15 @@ class TemplateMiner:
         memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
-            clipped = list(map(_CLIP, chunk))
+            clipped = list(map(_CLIP, chunk)) if max(map(len, chunk)) > _MAX_MESSAGE else chunk
             keys = list(map(_ZERO_DIGITS, map(_TO_BYTES, clipped)))
             if len(memo) + len(chunk) > _MAX_CACHED_FORMS:
                 memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
                 self._named.clear()
-            for key in dict.fromkeys(keys):
-                if key not in memo:
-                    at = keys.index(key)
-                    memo[key] = self._place(key, clipped[at], chunk[at])
+            if missing := set(keys).difference(memo):
+                for at, key in enumerate(keys):
+                    if key in missing and key not in memo:
+                        memo[key] = self._place(key, clipped[at], chunk[at])
             chunk_ids = list(map(memo.__getitem__, keys))
             if _PER_FORM in chunk_ids:
                 for i, cid in enumerate(chunk_ids):
@@ -262,7 +265,7 @@ class TemplateMiner:
         for start in (tokens[0], WILDCARD) if tokens[0] != WILDCARD else (WILDCARD,):
             for cid in self._by_start.get((n, start), ()):
                 cluster = self._clusters[cid]
-                if _covers(cluster.tokens, tokens):
+                if cluster.tokens == tokens or (self._covering[cid] and _covers(cluster.tokens, tokens)):
                     literals = n - cluster.tokens.count(WILDCARD)
                     if literals > best_literals:
                         best, best_literals = cluster, literals
@@ -280,13 +283,15 @@ class TemplateMiner:
     def _index(self, cluster: Cluster) -> None:
         tokens = cluster.tokens
         self._by_start.setdefault((len(tokens), tokens[0]), []).append(cluster.id)
-        for hole in _holes(tokens):
+        holes = self._holes[cluster.id] = _holes(tokens)
+        for _, hole in holes:
             self._siblings.setdefault(hole, []).append(cluster.id)
+        self._covering[cluster.id] = _enough_context(tokens)
 
     def _unindex(self, cluster: Cluster) -> None:
         tokens = cluster.tokens
         self._by_start[(len(tokens), tokens[0])].remove(cluster.id)
-        for hole in _holes(tokens):
+        for _, hole in self._holes.pop(cluster.id):
             ids = self._siblings.get(hole)
             if ids is not None and cluster.id in ids:
                 ids.remove(cluster.id)
@@ -296,40 +301,42 @@ class TemplateMiner:
     # ------------------------------------------------------------------ merging siblings
 
     def _merge_siblings(self) -> None:
-        """Merge the templates that differ in one position only, where that position is variable."""
+        """Merge the templates that differ in one position only (or two, both holding names),
+        where those positions are variable."""
         work, self._dirty = self._dirty, []
+        clusters = self._clusters
         while work:
             cid = work.pop()
             if self._parent[cid] != cid:
                 continue
-            tokens = self._clusters[cid].tokens
-            for position, hole in enumerate(_holes(tokens)):
+            tokens = clusters[cid].tokens
+            for positions, hole in self._holes[cid]:
                 group = [
-                    other
+                    clusters[other]
                     for other in self._siblings.get(hole, ())
-                    if _same_but(self._clusters[other].tokens, tokens, position)
+                    if _same_but(clusters[other].tokens, tokens, positions)
                 ]
-                if len(group) > 1 and _variable([self._clusters[i] for i in group], position):
-                    work.append(self._merge(group, position))
+                if len(group) > 1 and _variable(group, positions):
+                    work.append(self._merge(group, positions))
                     break
 
-    def _merge(self, group: list[int], position: int) -> int:
-        members = sorted((self._clusters[i] for i in group), key=lambda c: c.id)
+    def _merge(self, group: list[Cluster], positions: tuple[int, ...]) -> int:
+        members = sorted(group, key=lambda c: c.id)
         kept = members[0]
         for cluster in members:
             self._unindex(cluster)
         tokens = list(kept.tokens)
-        tokens[position] = _generalize([c.tokens[position] for c in members])
+        for position in positions:
+            tokens[position] = _generalize([c.tokens[position] for c in members])
         kept.tokens = tokens
         for other in members[1:]:
             self._parent[other.id] = kept.id
             kept.count += other.count
-            if other.first_seen is not None and (
-                kept.first_seen is None or other.first_seen < kept.first_seen
-            ):
-                kept.first_seen, kept.exemplar = other.first_seen, other.exemplar
-            if other.last_seen is not None and (kept.last_seen is None or other.last_seen >= kept.last_seen):
-                kept.last_seen, kept.last_exemplar = other.last_seen, other.last_exemplar
+            first, last = other.first_seen, other.last_seen
+            if first is not None and (kept.first_seen is None or first < kept.first_seen):
+                kept.first_seen, kept.exemplar = first, other.exemplar
+            if last is not None and (kept.last_seen is None or last >= kept.last_seen):
+                kept.last_seen, kept.last_exemplar = last, other.last_exemplar
             for source, n in other.sources.items():
                 if source in kept.sources or len(kept.sources) < _MAX_SOURCES:
                     kept.sources[source] = kept.sources.get(source, 0) + n
@@ -345,17 +352,17 @@ class TemplateMiner:
 
 
 def _enough_context(template: list[str]) -> bool:
-    """Whether a template keeps enough literal tokens to stand for other forms than its own: at
-    least two and a third of them (`<*>` alone would swallow every one-word message)."""
-    literals = len(template) - template.count(WILDCARD)
+    """Whether a template keeps enough literal tokens (a letter outside `<*>`: `(command`,
+    `mask=<*>`, not `<*>)`) to stand for other forms than its own: at least two and a third of
+    them (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
+    literals = sum(1 for token in template if _LETTER.search(token.replace(WILDCARD, "")))
     return literals >= 2 and 3 * literals >= len(template)
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _covers(template: list[str], tokens: list[str]) -> bool:
-    if template == tokens:
-        return True
-    if not _enough_context(template):
-        return False
     for a, b in zip(template, tokens, strict=True):
         if a != b and a != WILDCARD and not (_keyed(a) and b.startswith(a[:-3])):
             return False
@@ -379,8 +386,9 @@ def _generalize(values: list[str]) -> str:
     return WILDCARD
 
 
-def _holes(tokens: list[str]) -> list[int]:
-    """One hash per position: of the template with that position left out."""
+def _holes(tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
+    """Per position, the hash of the template with that position left out; and per pair of
+    positions holding names (`tag="AudioMix",` `name=audioserver`), with both left out."""
     n = len(tokens)
     prefix = [hash(n)]
     for token in tokens:
@@ -388,22 +396,58 @@ def _holes(tokens: list[str]) -> list[int]:
     suffix = [0] * (n + 1)
     for i in range(n - 1, -1, -1):
         suffix[i] = hash((tokens[i], suffix[i + 1]))
-    return [hash((i, prefix[i], suffix[i + 1])) for i in range(n)]
+    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, prefix[i], suffix[i + 1]))) for i in range(n)]
+    names = [i for i in range(n) if _is_name(tokens, i)][:_MAX_NAMED_POSITIONS]
+    for a, i in enumerate(names):
+        for j in names[a + 1 :]:
+            holes.append(((i, j), hash((i, j, prefix[i], tuple(tokens[i + 1 : j]), suffix[j + 1]))))
+    return holes
 
 
-def _same_but(a: list[str], b: list[str], position: int) -> bool:
-    return len(a) == len(b) and a[:position] == b[:position] and a[position + 1 :] == b[position + 1 :]
+_MAX_NAMED_POSITIONS = 8
 
 
-def _variable(group: list[Cluster], position: int) -> bool:
-    """Whether the words the sibling templates hold at `position` look like values of a variable.
+def _is_name(tokens: list[str], i: int) -> bool:
+    """Whether the token at `i` is a name rather than a word (or follows a naming noun)."""
+    token = tokens[i]
+    if WILDCARD in token:
+        return False
+    if _IDENTIFIER.search(_value(token)):
+        return True
+    return i > 0 and tokens[i - 1].lower().strip(":=") in _NAMING
 
-    Only when enough of the template stays: at least two literal tokens and a third of them (a
-    one- or two-word message is all constant, `normal` / `warning` / `running`)."""
+
+def _value(token: str) -> str:
+    """The value of a `key=value` token, without the quotes and brackets around it."""
+    key = _KEY.match(token)
+    return (token[key.end() :] if key else token).strip(_EDGES)
+
+
+def _same_but(a: list[str], b: list[str], positions: tuple[int, ...]) -> bool:
+    if len(a) != len(b):
+        return False
+    start = 0
+    for position in positions:
+        if a[start:position] != b[start:position]:
+            return False
+        start = position + 1
+    return a[start:] == b[start:]
+
+
+def _variable(group: list[Cluster], positions: tuple[int, ...]) -> bool:
+    """Whether the words the sibling templates hold at `positions` look like values of variables.
+
+    Only when enough of the template stays (see `_enough_context`: a one- or two-word message is
+    all constant, `normal` / `warning` / `running`)."""
     tokens = list(group[0].tokens)
-    tokens[position] = WILDCARD
+    for position in positions:
+        tokens[position] = WILDCARD
     if not _enough_context(tokens):
         return False
+    return all(_variable_at(group, tokens, position) for position in positions)
+
+
+def _variable_at(group: list[Cluster], tokens: list[str], position: int) -> bool:
     counts = Counter[str]()
     for cluster in group:
         counts[cluster.tokens[position]] += cluster.count
@@ -413,7 +457,7 @@ def _variable(group: list[Cluster], position: int) -> bool:
         return True
     if position > 0 and tokens[position - 1].lower().strip(":=") in _NAMING:
         return True  # `user alice`, `for host db`: a word named by the one before it
-    if all(_IDENTIFIER.search(value.strip(_EDGES)) for value in counts):
+    if all(_IDENTIFIER.search(_value(value)) for value in counts):
         return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
     once = sum(1 for n in counts.values() if n <= 1)
     return len(counts) >= _FEW_VALUES and 2 * once >= len(counts)
