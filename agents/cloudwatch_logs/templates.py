@@ -37,7 +37,10 @@ from operator import itemgetter, methodcaller
 WILDCARD = "<*>"
 
 _MAX_MESSAGE = 2_000  # longer messages are clipped before mining: the head carries the template
-_MAX_TOKENS = 200  # and the template keeps at most this many tokens (the longest line is capped)
+# A template line is capped at this many characters: the tokens past it are left out (the rest of
+# the message no longer tells templates apart) and the template ends with `…`.
+_MAX_TEMPLATE = 500
+_CUT = "…"
 
 _MONTH = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
@@ -55,7 +58,7 @@ _DATE = re.compile(
     rf")(?![\w])"
 )
 _UNIT = (
-    r"(?:[KMGTP]i?B|B|bytes|[mµun]s|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?)"
+    r"(?:[KMGTP]i?B|B|[mµun]s|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?)"
     r"(?![\w.:\-])"
 )
 # A name whose digits are a short suffix (`SOCKS5`, `IPv6`, `eth0`, `log4j`), standing alone as a
@@ -74,10 +77,10 @@ _MASK = re.compile(
     r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
 )
 # Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
-# right after another (`1190 bytes (1.16 KB)`) only restates it.
+# right after another, or after it and its unit (`1190 bytes (1.16 KB)`), only restates it.
 _LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
 _EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
-_ANNOTATION = re.compile(r"(<\*>\S* )\(<\*>\)(?=[\s,.;:]|$)")
+_ANNOTATION = re.compile(r"(<\*>\S*(?: [^\W\d]+)? )\(<\*>\)(?=[\s,.;:]|$)")
 _SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 
@@ -124,6 +127,7 @@ _CHUNK = 1024
 _MAX_CACHED_FORMS = 100_000  # bounds each memo (keys, masked forms) when every line is unique
 _PER_FORM = -2  # memo value: this key's messages keep names with digits (`SOCKS5`), see `_named`
 _MAX_NAMES = 1_000  # per such key
+_EARLY_MERGE = 256  # new templates in a batch before an early merge pass (see `_merge_siblings`)
 
 
 class TemplateMiner:
@@ -138,14 +142,15 @@ class TemplateMiner:
         self._by_form: dict[str, int] = {}  # masked form -> cluster id
         # memo key whose form keeps names with digits -> (the names' slices, names -> cluster id)
         self._named: dict[bytes, tuple[Callable[[str], object], dict[object, int]]] = {}
-        self._clusters: list[Cluster] = []
-        self._parent: list[int] = []  # union-find over cluster ids: merged -> kept
+        self._clusters: dict[int, Cluster] = {}  # the live templates (not merged into another)
+        self._parent: list[int] = []  # union-find over every id given out: merged -> kept
         # (token count, first token or <*>) -> ids of the templates starting with it
         self._by_start: dict[tuple[int, str], list[int]] = {}
         self._siblings: dict[int, list[int]] = {}  # hash of a template with holes -> ids
         self._holes: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # id -> its holes' hashes
         self._covering: dict[int, bool] = {}  # id -> whether its template may cover other forms
-        self._dirty: list[int] = []  # templates new or changed since the last merge pass
+        self._dirty: list[int] = []  # templates new or changed since the last final merge pass
+        self._early_at = _EARLY_MERGE  # an early merge pass runs when this many are dirty
         self.overflow = 0  # messages not clustered because max_clusters was reached
 
     # ------------------------------------------------------------------ feeding
@@ -180,9 +185,11 @@ class TemplateMiner:
                 else:
                     self._clusters[self._find(cid)].count += n
             ids.extend(chunk_ids)
+            if len(self._dirty) >= self._early_at:
+                self._merge_siblings(final=False)
         if self._dirty:
-            self._merge_siblings()
-            roots = [self._find(cid) for cid in range(len(self._clusters))]
+            self._merge_siblings(final=True)
+            roots = [self._find(cid) for cid in range(len(self._parent))]
             roots.append(-1)  # roots[-1]: a dropped message stays dropped
             ids = list(map(roots.__getitem__, ids))
         return ids
@@ -215,8 +222,7 @@ class TemplateMiner:
 
     def clusters(self) -> list[Cluster]:
         """Every cluster, the largest first (ties by first appearance)."""
-        kept = [c for c in self._clusters if self._parent[c.id] == c.id]
-        return sorted(kept, key=lambda c: (-c.count, c.id))
+        return sorted(self._clusters.values(), key=lambda c: (-c.count, c.id))
 
     # ------------------------------------------------------------------ placing a new form
 
@@ -251,7 +257,7 @@ class TemplateMiner:
     def _cluster_of(self, form: str, message: str) -> int:
         cid = self._by_form.get(form)
         if cid is None:
-            cid = self._match_or_new(form.split()[:_MAX_TOKENS] or [""], message)
+            cid = self._match_or_new(_capped(form), message)
             if len(self._by_form) >= _MAX_CACHED_FORMS:
                 self._by_form.clear()
             self._by_form[form] = cid
@@ -273,8 +279,8 @@ class TemplateMiner:
             return best.id
         if len(self._clusters) >= self.max_clusters:
             return -1
-        cluster = Cluster(id=len(self._clusters), tokens=tokens, exemplar=message, last_exemplar=message)
-        self._clusters.append(cluster)
+        cluster = Cluster(id=len(self._parent), tokens=tokens, exemplar=message, last_exemplar=message)
+        self._clusters[cluster.id] = cluster
         self._parent.append(cluster.id)
         self._index(cluster)
         self._dirty.append(cluster.id)
@@ -300,14 +306,22 @@ class TemplateMiner:
 
     # ------------------------------------------------------------------ merging siblings
 
-    def _merge_siblings(self) -> None:
+    def _merge_siblings(self, final: bool) -> None:
         """Merge the templates that differ in one position only (or two, both holding names),
-        where those positions are variable."""
-        work, self._dirty = self._dirty, []
+        where those positions are variable.
+
+        The final pass, at the end of a batch, applies every rule. An early pass, when a batch
+        brings many new templates (a thousand user names), applies those that do not depend on
+        counts: early in a batch, an enumeration can look like words seen once."""
         clusters = self._clusters
+        if final:
+            work, self._dirty = self._dirty, []
+            self._early_at = _EARLY_MERGE
+        else:
+            work = list(self._dirty)
         while work:
             cid = work.pop()
-            if self._parent[cid] != cid:
+            if cid not in clusters:
                 continue
             tokens = clusters[cid].tokens
             for positions, hole in self._holes[cid]:
@@ -316,9 +330,15 @@ class TemplateMiner:
                     for other in self._siblings.get(hole, ())
                     if _same_but(clusters[other].tokens, tokens, positions)
                 ]
-                if len(group) > 1 and _variable(group, positions):
-                    work.append(self._merge(group, positions))
+                if len(group) > 1 and _variable(group, positions, final):
+                    kept = self._merge(group, positions)
+                    work.append(kept)
+                    if not final:
+                        self._dirty.append(kept)
                     break
+        if not final:
+            self._dirty = [cid for cid in dict.fromkeys(self._dirty) if cid in clusters]
+            self._early_at = max(_EARLY_MERGE, 2 * len(self._dirty))
 
     def _merge(self, group: list[Cluster], positions: tuple[int, ...]) -> int:
         members = sorted(group, key=lambda c: c.id)
@@ -331,6 +351,7 @@ class TemplateMiner:
         kept.tokens = tokens
         for other in members[1:]:
             self._parent[other.id] = kept.id
+            del self._clusters[other.id]
             kept.count += other.count
             first, last = other.first_seen, other.last_seen
             if first is not None and (kept.first_seen is None or first < kept.first_seen):
@@ -349,6 +370,14 @@ class TemplateMiner:
             parent[cid] = parent[parent[cid]]
             cid = parent[cid]
         return cid
+
+
+def _capped(form: str) -> list[str]:
+    """The tokens of a masked form, cut after `_MAX_TEMPLATE` characters."""
+    if len(form) <= _MAX_TEMPLATE:
+        return form.split() or [""]
+    cut = form.rfind(" ", 0, _MAX_TEMPLATE)
+    return [*form[: cut if cut > 0 else _MAX_TEMPLATE].split(), _CUT]
 
 
 def _enough_context(template: list[str]) -> bool:
@@ -434,7 +463,7 @@ def _same_but(a: list[str], b: list[str], positions: tuple[int, ...]) -> bool:
     return a[start:] == b[start:]
 
 
-def _variable(group: list[Cluster], positions: tuple[int, ...]) -> bool:
+def _variable(group: list[Cluster], positions: tuple[int, ...], final: bool = True) -> bool:
     """Whether the words the sibling templates hold at `positions` look like values of variables.
 
     Only when enough of the template stays (see `_enough_context`: a one- or two-word message is
@@ -444,10 +473,10 @@ def _variable(group: list[Cluster], positions: tuple[int, ...]) -> bool:
         tokens[position] = WILDCARD
     if not _enough_context(tokens):
         return False
-    return all(_variable_at(group, tokens, position) for position in positions)
+    return all(_variable_at(group, tokens, position, final) for position in positions)
 
 
-def _variable_at(group: list[Cluster], tokens: list[str], position: int) -> bool:
+def _variable_at(group: list[Cluster], tokens: list[str], position: int, final: bool) -> bool:
     counts = Counter[str]()
     for cluster in group:
         counts[cluster.tokens[position]] += cluster.count
@@ -459,6 +488,8 @@ def _variable_at(group: list[Cluster], tokens: list[str], position: int) -> bool
         return True  # `user alice`, `for host db`: a word named by the one before it
     if all(_IDENTIFIER.search(_value(value)) for value in counts):
         return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
+    if not final:
+        return False
     once = sum(1 for n in counts.values() if n <= 1)
     return len(counts) >= _FEW_VALUES and 2 * once >= len(counts)
 
