@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter, methodcaller
+from typing import Any
 
 WILDCARD = "<*>"
 
@@ -151,6 +152,7 @@ class TemplateMiner:
         self._covering: dict[int, bool] = {}  # id -> whether its template may cover other forms
         self._dirty: list[int] = []  # templates new or changed since the last final merge pass
         self._early_at = _EARLY_MERGE  # an early merge pass runs when this many are dirty
+        self._merges = 0  # merges since the memos were last brought up to date
         self.overflow = 0  # messages not clustered because max_clusters was reached
 
     # ------------------------------------------------------------------ feeding
@@ -189,9 +191,16 @@ class TemplateMiner:
                 self._merge_siblings(final=False)
         if self._dirty:
             self._merge_siblings(final=True)
+        if self._merges:
+            # Ids handed out before a merge (in this batch, or in the memos) now name the kept one.
             roots = [self._find(cid) for cid in range(len(self._parent))]
             roots.append(-1)  # roots[-1]: a dropped message stays dropped
             ids = list(map(roots.__getitem__, ids))
+            _follow(self._by_key, roots)
+            _follow(self._by_form, roots)
+            for _, by_names in self._named.values():
+                _follow(by_names, roots)
+            self._merges = 0
         return ids
 
     def observe(self, events: Iterable[tuple[str, datetime | None, str | None]]) -> None:
@@ -297,6 +306,7 @@ class TemplateMiner:
     def _unindex(self, cluster: Cluster) -> None:
         tokens = cluster.tokens
         self._by_start[(len(tokens), tokens[0])].remove(cluster.id)
+        del self._covering[cluster.id]
         for _, hole in self._holes.pop(cluster.id):
             ids = self._siblings.get(hole)
             if ids is not None and cluster.id in ids:
@@ -341,6 +351,7 @@ class TemplateMiner:
             self._early_at = max(_EARLY_MERGE, 2 * len(self._dirty))
 
     def _merge(self, group: list[Cluster], positions: tuple[int, ...]) -> int:
+        self._merges += 1
         members = sorted(group, key=lambda c: c.id)
         kept = members[0]
         for cluster in members:
@@ -370,6 +381,13 @@ class TemplateMiner:
             parent[cid] = parent[parent[cid]]
             cid = parent[cid]
         return cid
+
+
+def _follow(memo: dict[Any, int], roots: list[int]) -> None:
+    """Point the memo's ids at the templates they were merged into (`roots[-1]` is -1)."""
+    for key, cid in memo.items():
+        if cid >= 0:
+            memo[key] = roots[cid]
 
 
 def _capped(form: str) -> list[str]:

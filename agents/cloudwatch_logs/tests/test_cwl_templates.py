@@ -210,6 +210,16 @@ def test_merges_carry_over_calls_and_ids_follow_them() -> None:
     assert cluster.template == "WARN user <*> failed login from <*>"
 
 
+def test_a_message_seen_before_a_merge_gets_the_merged_id_after_it() -> None:
+    miner = TemplateMiner()
+    [alice] = miner.assign(["WARN login for alice failed from 10.0.0.1"])
+    [bob] = miner.assign(["WARN login for bob failed from 10.0.0.2"])
+    miner.assign([f"WARN login for {u} failed from 10.0.0.3" for u in ["carol", "dave"]])
+    assert [c.id for c in miner.clusters()] == [alice]
+    assert miner.assign(["WARN login for bob failed from 10.0.0.9"]) == [alice] != [bob]
+    assert miner.clusters()[0].count == 5
+
+
 def test_the_template_line_is_capped() -> None:
     line = "ERROR " + " ".join(f"word{chr(97 + i % 26)}x" for i in range(600))
     miner, _ = _groups([line])
