@@ -1,44 +1,108 @@
-"""A fast log template miner: mask the variable parts of each message, then merge look-alikes.
+"""A fast log template miner: mask the variable parts of each message, then group the masked forms.
 
-Two stages, both cheap:
+Three stages:
 
-1. One regex pass replaces every token that holds a digit (numbers, durations, IPs, ports, UUIDs,
-   hashes, pod-name suffixes, versions, timestamps) and every UUID / long hex id by `<*>`. Most
-   repeated messages become byte-identical here, and a dict lookup maps them to their cluster.
-2. Only a masked form never seen before goes through a Drain-like merge: among the clusters with
-   the same token count and the same first literal token, the most similar one (share of equal
-   positions >= `similarity`) absorbs it, with the differing positions widened to `<*>`. This
-   catches variables without digits (user names, table names, quoted object names).
+1. A memo keyed by the message with every ASCII digit turned into `0` (one C-level `translate`):
+   messages that differ only in their digits mask to the same form, so most lines cost a translate
+   and a dict lookup and never reach the regexes.
+2. Masking, once per memo key: dates spelled with month or day names, numbers with their unit
+   (`30 ms`, `1.2 KB`, `<1 sec`), and every token holding a digit (numbers, IPs, ports, UUIDs,
+   hashes, pod-name suffixes, timestamps) become `<*>`. A word whose digits are a short suffix of
+   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. A list of variables joined
+   by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses right
+   after a value (`1190 bytes (1.16 KB) sent`) is an annotation of it and dropped.
+3. Grouping of the masked forms. A form joins a template that already covers it (`<*>` where they
+   differ); otherwise it starts its own. Templates that differ in one position only are siblings;
+   they merge into one template with `<*>` there only when that position looks variable: one of
+   them already has a variable there, or it holds many distinct words, or mostly words seen once
+   (user names, table names). A handful of words each seen many times (`Resumed` / `Paused` /
+   `Stopped`, `HTTPS` / `SOCKS5`) is an enumeration of constants: those stay separate templates.
+   Merges are decided at the end of each `assign` call, with the counts of the whole batch, and
+   the ids it returns already follow them.
 
-The miner keeps per cluster a count, first/last time and one exemplar, nothing per line, so
-memory stays bounded by the number of distinct masked forms.
+Memory is bounded by the number of templates: per template a count, first/last time, exemplars and
+a few index entries; the memo of masked forms is capped and cleared when full; nothing per line.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from itertools import islice
+from operator import itemgetter, methodcaller
+from typing import Any
 
 WILDCARD = "<*>"
 
-# A token is a run of [\w.:-] holding a digit, masked whole: `10.0.3.17:5432`, `30012ms`, `v2.3.0`,
-# `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha. The lookbehind starts matches only at a token's first
-# character and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even
-# on long words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps
-# its key (`total=<*>`).
-_MASK = re.compile(r"(?<![\w.:\-])[A-Za-z_.:\-]*+\d[\w.:\-]*+")
-_SPACES = re.compile(r"\s+")
 _MAX_MESSAGE = 2_000  # longer messages are clipped before mining: the head carries the template
+# A template line is capped at this many characters: the tokens past it are left out (the rest of
+# the message no longer tells templates apart) and the template ends with `…`.
+_MAX_TEMPLATE = 500
+_CUT = "…"
+
+_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+)
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|MON|TUE|WED|THU|FRI|SAT|SUN)"
+_CLOCK = r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?"
+# Dates with a month or day name, as a whole (`Sun Jul 17 15:09:52 2005`, `Jul 17, 2005`,
+# `17/Jul/2005:15:09:52 +0000`, `Mon, 17 Jul 2005`): a name next to digits is part of the date.
+_DATE = re.compile(
+    rf"(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
+    rf"{_MONTH}[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:\s+{_CLOCK})?"
+    rf"(?:\s+[A-Z]{{2,5}}(?=\s+\d{{4}}))?(?:\s+\d{{4}}(?![\d:]))?"
+    rf"|\d{{1,2}}[ /-]{_MONTH}[a-z]*[ /-]\d{{2,4}}(?:[ :T]{_CLOCK})?(?:\s+[+-]\d{{4}})?"
+    rf"|{_DAY}[a-z]*,?(?=\s+\d{{1,2}}[ /-]?(?:{_MONTH}|:))"
+    rf")(?![\w])"
+)
+_UNIT = (
+    r"(?:[KMGTP]i?B|B|[mµun]s|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?)"
+    r"(?![\w.:\-])"
+)
+# A name whose digits are a short suffix (`SOCKS5`, `IPv6`, `eth0`, `log4j`), standing alone as a
+# word (not inside a path or a compound: `/rand6/`, `~amd64~`): a constant, kept.
+_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}[0-9]{1,2}[A-Za-z]{0,3}(?=[.,:;]?(?:[\s\"')\]}]|$))"
+_KEPT = re.compile(_NAME)
+# A variable: a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of [\w.:-] holding a
+# digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha;
+# every such run but a kept name. The lookbehind starts matches only at a token's first character
+# and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even on long
+# words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps its key
+# (`total=<*>`). A word of eight hex letters or more (`ffffffff`, `deadbeef`) is a value too.
+_MASK = re.compile(
+    rf"(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
+    rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
+    r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
+)
+# Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
+# right after another, or after it and its unit (`1190 bytes (1.16 KB)`), only restates it.
+_LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
+_EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
+_ANNOTATION = re.compile(r"(<\*>\S*(?: [^\W\d]+)? )\(<\*>\)(?=[\s,.;:]|$)")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+# The memo key: the message with every ASCII digit as `0` (a C-level pass, no regex).
+_TO_BYTES = methodcaller("encode", "utf-8", "surrogatepass")
+_ZERO_DIGITS = methodcaller("translate", bytes.maketrans(b"123456789", b"000000000"))
+_CLIP = itemgetter(slice(0, _MAX_MESSAGE))
+
+# Sibling templates (equal but for one position) merge when that position holds at least
+# `_MANY_VALUES` distinct words, or at least `_FEW_VALUES` of which half or more were seen once.
+_MANY_VALUES = 6
+_FEW_VALUES = 3
 
 
 def mask(message: str) -> str:
-    """The masked form of one message (whitespace collapsed, variable tokens as `<*>`)."""
-    return _SPACES.sub(" ", _MASK.sub(WILDCARD, message[:_MAX_MESSAGE])).strip()
+    """The masked form of one message (whitespace collapsed, variables as `<*>`)."""
+    text = _DATE.sub(WILDCARD, message[:_MAX_MESSAGE])
+    text = _LIST.sub(WILDCARD, _MASK.sub(WILDCARD, text))
+    text = _EMPTY.sub("(<*>)", text)
+    text = _ANNOTATION.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass(slots=True)
@@ -61,45 +125,82 @@ class Cluster:
 
 _MAX_SOURCES = 20
 _CHUNK = 1024
-_MAX_CACHED_FORMS = 100_000  # bounds the memo of masked forms when every line is unique
+_MAX_CACHED_FORMS = 100_000  # bounds each memo (keys, masked forms) when every line is unique
+_PER_FORM = -2  # memo value: this key's messages keep names with digits (`SOCKS5`), see `_named`
+_MAX_NAMES = 1_000  # per such key
+_EARLY_MERGE = 256  # new templates in a batch before an early merge pass (see `_merge_siblings`)
 
 
 class TemplateMiner:
-    """Clusters messages into templates. Feed with `observe` / `assign`, read with `clusters()`."""
+    """Clusters messages into templates. Feed with `observe` / `assign`, read with `clusters()`.
 
-    def __init__(self, similarity: float = 0.6, max_clusters: int = 5_000) -> None:
-        self.similarity = similarity
+    Ids stay valid across calls; when a later call merges a template into another, `clusters()`
+    lists only the merged one (its id is the oldest of them) and later calls return that id."""
+
+    def __init__(self, max_clusters: int = 5_000) -> None:
         self.max_clusters = max_clusters
-        self._by_masked: dict[str, int] = {}
-        self._buckets: dict[tuple[int, str], list[Cluster]] = {}
-        self._clusters: list[Cluster] = []
+        self._by_key: dict[bytes, int] = {}  # memo: digit-blind message -> cluster id
+        self._by_form: dict[str, int] = {}  # masked form -> cluster id
+        # memo key whose form keeps names with digits -> (the names' slices, names -> cluster id)
+        self._named: dict[bytes, tuple[Callable[[str], object], dict[object, int]]] = {}
+        self._clusters: dict[int, Cluster] = {}  # the live templates (not merged into another)
+        self._parent: list[int] = []  # union-find over every id given out: merged -> kept
+        # (token count, first token or <*>) -> ids of the templates starting with it
+        self._by_start: dict[tuple[int, str], list[int]] = {}
+        self._siblings: dict[int, list[int]] = {}  # hash of a template with holes -> ids
+        self._holes: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # id -> its holes' hashes
+        self._covering: dict[int, bool] = {}  # id -> whether its template may cover other forms
+        self._dirty: list[int] = []  # templates new or changed since the last final merge pass
+        self._early_at = _EARLY_MERGE  # an early merge pass runs when this many are dirty
+        self._merges = 0  # merges since the memos were last brought up to date
         self.overflow = 0  # messages not clustered because max_clusters was reached
+
+    # ------------------------------------------------------------------ feeding
 
     def assign(self, messages: Iterable[str]) -> list[int]:
         """Cluster `messages`; returns each one's cluster id (-1 when dropped). Counts and the
         first exemplar are kept; times and sources are not (see `observe`).
 
-        The per-line work is C-level (regex sub, dict lookups, counting over a chunk): Python code
-        runs only for a masked form not seen before."""
+        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk):
+        Python code runs only for a memo key not seen before."""
         ids: list[int] = []
-        cache = self._by_masked
-        masker = partial(_MASK.sub, WILDCARD)
+        memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
-            masked = list(map(masker, map(_clip, chunk)))
-            if len(cache) + len(chunk) > _MAX_CACHED_FORMS:
-                cache.clear()  # a memo only: the clusters stay, a form seen again is re-placed
-            for form in dict.fromkeys(masked):
-                if form not in cache:
-                    cluster = self._place(form, chunk[masked.index(form)])
-                    cache[form] = -1 if cluster is None else cluster.id
-            chunk_ids = list(map(cache.__getitem__, masked))
+            clipped = list(map(_CLIP, chunk)) if max(map(len, chunk)) > _MAX_MESSAGE else chunk
+            keys = list(map(_ZERO_DIGITS, map(_TO_BYTES, clipped)))
+            if len(memo) + len(chunk) > _MAX_CACHED_FORMS:
+                memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
+                self._named.clear()
+            if missing := set(keys).difference(memo):
+                for at, key in enumerate(keys):
+                    if key in missing and key not in memo:
+                        memo[key] = self._place(key, clipped[at], chunk[at])
+            chunk_ids = list(map(memo.__getitem__, keys))
+            if _PER_FORM in chunk_ids:
+                for i, cid in enumerate(chunk_ids):
+                    if cid == _PER_FORM:
+                        chunk_ids[i] = self._place_named(keys[i], clipped[i], chunk[i])
             for cid, n in Counter(chunk_ids).items():
                 if cid == -1:
                     self.overflow += n
                 else:
-                    self._clusters[cid].count += n
+                    self._clusters[self._find(cid)].count += n
             ids.extend(chunk_ids)
+            if len(self._dirty) >= self._early_at:
+                self._merge_siblings(final=False)
+        if self._dirty:
+            self._merge_siblings(final=True)
+        if self._merges:
+            # Ids handed out before a merge (in this batch, or in the memos) now name the kept one.
+            roots = [self._find(cid) for cid in range(len(self._parent))]
+            roots.append(-1)  # roots[-1]: a dropped message stays dropped
+            ids = list(map(roots.__getitem__, ids))
+            _follow(self._by_key, roots)
+            _follow(self._by_form, roots)
+            for _, by_names in self._named.values():
+                _follow(by_names, roots)
+            self._merges = 0
         return ids
 
     def observe(self, events: Iterable[tuple[str, datetime | None, str | None]]) -> None:
@@ -125,49 +226,303 @@ class TemplateMiner:
     def add(self, message: str, at: datetime | None = None, source: str | None = None) -> Cluster | None:
         """Cluster one message (see `observe`); returns its cluster, or None once full."""
         self.observe([(message, at, source)])
-        cid = self._by_masked.get(_MASK.sub(WILDCARD, _clip(message)), -1)
-        return self._clusters[cid] if cid >= 0 else None
+        cid = self._by_form.get(mask(message), -1)
+        return self._clusters[self._find(cid)] if cid >= 0 else None
 
     def clusters(self) -> list[Cluster]:
         """Every cluster, the largest first (ties by first appearance)."""
-        return sorted(self._clusters, key=lambda c: (-c.count, c.id))
+        return sorted(self._clusters.values(), key=lambda c: (-c.count, c.id))
 
-    def _place(self, masked: str, message: str) -> Cluster | None:
-        # Whitespace is normalised only here, for a form not seen before: the hot path keys the
-        # cache on the raw masked text, and a spacing variant simply lands on the same cluster.
-        tokens = masked.split() or [""]
-        key = (len(tokens), next((t for t in tokens if t != WILDCARD), ""))
-        bucket = self._buckets.setdefault(key, [])
+    # ------------------------------------------------------------------ placing a new form
+
+    def _place(self, key: bytes, clipped: str, message: str) -> int:
+        """The cluster of a memo key not seen before (through its first message)."""
+        form = mask(clipped)
+        cid = self._cluster_of(form, message)
+        if not _DIGIT.search(form):
+            return cid
+        # The form keeps names with digits (`SOCKS5`): messages with this key share the form only
+        # when those names are the same. Masking does not depend on the value of a digit, so the
+        # names sit at the same offsets in every message with this key.
+        spans = [slice(*m.span()) for m in _KEPT.finditer(clipped)]
+        if spans:
+            names: Callable[[str], object] = itemgetter(*spans)
+            self._named[key] = (names, {names(clipped): cid})
+        return _PER_FORM
+
+    def _place_named(self, key: bytes, clipped: str, message: str) -> int:
+        named = self._named.get(key)
+        if named is None:  # digits kept outside a name (not expected): mask each message
+            return self._cluster_of(mask(clipped), message)
+        names, by_names = named
+        found = names(clipped)
+        cid = by_names.get(found)
+        if cid is None:
+            cid = self._cluster_of(mask(clipped), message)
+            if len(by_names) < _MAX_NAMES:
+                by_names[found] = cid
+        return cid
+
+    def _cluster_of(self, form: str, message: str) -> int:
+        cid = self._by_form.get(form)
+        if cid is None:
+            cid = self._match_or_new(_capped(form), message)
+            if len(self._by_form) >= _MAX_CACHED_FORMS:
+                self._by_form.clear()
+            self._by_form[form] = cid
+        return cid
+
+    def _match_or_new(self, tokens: list[str], message: str) -> int:
+        """The most specific template covering `tokens`, else a new one (-1 once full)."""
+        n = len(tokens)
         best: Cluster | None = None
-        best_score = self.similarity
-        for candidate in bucket:
-            score = _similarity(candidate.tokens, tokens)
-            if score >= best_score:
-                best, best_score = candidate, score
+        best_literals = -1
+        for start in (tokens[0], WILDCARD) if tokens[0] != WILDCARD else (WILDCARD,):
+            for cid in self._by_start.get((n, start), ()):
+                cluster = self._clusters[cid]
+                if cluster.tokens == tokens or (self._covering[cid] and _covers(cluster.tokens, tokens)):
+                    literals = n - cluster.tokens.count(WILDCARD)
+                    if literals > best_literals:
+                        best, best_literals = cluster, literals
         if best is not None:
-            best.tokens = [a if a == b else WILDCARD for a, b in zip(best.tokens, tokens, strict=True)]
-            return best
+            return best.id
         if len(self._clusters) >= self.max_clusters:
-            return None
-        cluster = Cluster(id=len(self._clusters), tokens=tokens, exemplar=message, last_exemplar=message)
-        self._clusters.append(cluster)
-        bucket.append(cluster)
-        return cluster
+            return -1
+        cluster = Cluster(id=len(self._parent), tokens=tokens, exemplar=message, last_exemplar=message)
+        self._clusters[cluster.id] = cluster
+        self._parent.append(cluster.id)
+        self._index(cluster)
+        self._dirty.append(cluster.id)
+        return cluster.id
+
+    def _index(self, cluster: Cluster) -> None:
+        tokens = cluster.tokens
+        self._by_start.setdefault((len(tokens), tokens[0]), []).append(cluster.id)
+        holes = self._holes[cluster.id] = _holes(tokens)
+        for _, hole in holes:
+            self._siblings.setdefault(hole, []).append(cluster.id)
+        self._covering[cluster.id] = _enough_context(tokens)
+
+    def _unindex(self, cluster: Cluster) -> None:
+        tokens = cluster.tokens
+        self._by_start[(len(tokens), tokens[0])].remove(cluster.id)
+        del self._covering[cluster.id]
+        for _, hole in self._holes.pop(cluster.id):
+            ids = self._siblings.get(hole)
+            if ids is not None and cluster.id in ids:
+                ids.remove(cluster.id)
+                if not ids:
+                    del self._siblings[hole]
+
+    # ------------------------------------------------------------------ merging siblings
+
+    def _merge_siblings(self, final: bool) -> None:
+        """Merge the templates that differ in one position only (or two, both holding names),
+        where those positions are variable.
+
+        The final pass, at the end of a batch, applies every rule. An early pass, when a batch
+        brings many new templates (a thousand user names), applies those that do not depend on
+        counts: early in a batch, an enumeration can look like words seen once."""
+        clusters = self._clusters
+        if final:
+            work, self._dirty = self._dirty, []
+            self._early_at = _EARLY_MERGE
+        else:
+            work = list(self._dirty)
+        while work:
+            cid = work.pop()
+            if cid not in clusters:
+                continue
+            tokens = clusters[cid].tokens
+            for positions, hole in self._holes[cid]:
+                group = [
+                    clusters[other]
+                    for other in self._siblings.get(hole, ())
+                    if _same_but(clusters[other].tokens, tokens, positions)
+                ]
+                if len(group) > 1 and _variable(group, positions, final):
+                    kept = self._merge(group, positions)
+                    work.append(kept)
+                    if not final:
+                        self._dirty.append(kept)
+                    break
+        if not final:
+            self._dirty = [cid for cid in dict.fromkeys(self._dirty) if cid in clusters]
+            self._early_at = max(_EARLY_MERGE, 2 * len(self._dirty))
+
+    def _merge(self, group: list[Cluster], positions: tuple[int, ...]) -> int:
+        self._merges += 1
+        members = sorted(group, key=lambda c: c.id)
+        kept = members[0]
+        for cluster in members:
+            self._unindex(cluster)
+        tokens = list(kept.tokens)
+        for position in positions:
+            tokens[position] = _generalize([c.tokens[position] for c in members])
+        kept.tokens = tokens
+        for other in members[1:]:
+            self._parent[other.id] = kept.id
+            del self._clusters[other.id]
+            kept.count += other.count
+            first, last = other.first_seen, other.last_seen
+            if first is not None and (kept.first_seen is None or first < kept.first_seen):
+                kept.first_seen, kept.exemplar = first, other.exemplar
+            if last is not None and (kept.last_seen is None or last >= kept.last_seen):
+                kept.last_seen, kept.last_exemplar = last, other.last_exemplar
+            for source, n in other.sources.items():
+                if source in kept.sources or len(kept.sources) < _MAX_SOURCES:
+                    kept.sources[source] = kept.sources.get(source, 0) + n
+        self._index(kept)
+        return kept.id
+
+    def _find(self, cid: int) -> int:
+        parent = self._parent
+        while parent[cid] != cid:
+            parent[cid] = parent[parent[cid]]
+            cid = parent[cid]
+        return cid
 
 
-def _clip(message: str) -> str:
-    return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE]
+def _follow(memo: dict[Any, int], roots: list[int]) -> None:
+    """Point the memo's ids at the templates they were merged into (`roots[-1]` is -1)."""
+    for key, cid in memo.items():
+        if cid >= 0:
+            memo[key] = roots[cid]
 
 
-def _similarity(template: list[str], tokens: list[str]) -> float:
-    """Share of the new message's literal tokens that the template holds at the same position.
+def _capped(form: str) -> list[str]:
+    """The tokens of a masked form, cut after `_MAX_TEMPLATE` characters."""
+    if len(form) <= _MAX_TEMPLATE:
+        return form.split() or [""]
+    cut = form.rfind(" ", 0, _MAX_TEMPLATE)
+    return [*form[: cut if cut > 0 else _MAX_TEMPLATE].split(), _CUT]
 
-    Wildcards on either side count for nothing: masked positions say nothing about whether two
-    messages share a template, and counting them lets short messages with few literals merge."""
-    literals = same = 0
+
+def _enough_context(template: list[str]) -> bool:
+    """Whether a template keeps enough literal tokens (a letter outside `<*>`: `(command`,
+    `mask=<*>`, not `<*>)`) to stand for other forms than its own: at least two and a third of
+    them (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
+    literals = sum(1 for token in template if _LETTER.search(token.replace(WILDCARD, "")))
+    return literals >= 2 and 3 * literals >= len(template)
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _covers(template: list[str], tokens: list[str]) -> bool:
     for a, b in zip(template, tokens, strict=True):
-        if b != WILDCARD:
-            literals += 1
-            if a == b:
-                same += 1
-    return same / literals if literals else 1.0
+        if a != b and a != WILDCARD and not (_keyed(a) and b.startswith(a[:-3])):
+            return False
+    return True
+
+
+def _keyed(token: str) -> bool:
+    """`key=<*>` / `key:<*>`: a key whose value varies."""
+    return token.endswith(WILDCARD) and token[-4:-3] in ("=", ":")
+
+
+_KEY = re.compile(r"[^=:]+[=:]")
+
+
+def _generalize(values: list[str]) -> str:
+    """The token standing for `values` at a merged position: `key=<*>` when they all share that
+    key (`rhost=` in `rhost=10.0.0.1` and `rhost=db.example.org`), else `<*>`."""
+    key = _KEY.match(values[0])
+    if key and all(v.startswith(key.group()) for v in values):
+        return key.group() + WILDCARD
+    return WILDCARD
+
+
+def _holes(tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
+    """Per position, the hash of the template with that position left out; and per pair of
+    positions holding names (`tag="AudioMix",` `name=audioserver`), with both left out."""
+    n = len(tokens)
+    prefix = [hash(n)]
+    for token in tokens:
+        prefix.append(hash((prefix[-1], token)))
+    suffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = hash((tokens[i], suffix[i + 1]))
+    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, prefix[i], suffix[i + 1]))) for i in range(n)]
+    names = [i for i in range(n) if _is_name(tokens, i)][:_MAX_NAMED_POSITIONS]
+    for a, i in enumerate(names):
+        for j in names[a + 1 :]:
+            holes.append(((i, j), hash((i, j, prefix[i], tuple(tokens[i + 1 : j]), suffix[j + 1]))))
+    return holes
+
+
+_MAX_NAMED_POSITIONS = 8
+
+
+def _is_name(tokens: list[str], i: int) -> bool:
+    """Whether the token at `i` is a name rather than a word (or follows a naming noun)."""
+    token = tokens[i]
+    if WILDCARD in token:
+        return False
+    if _IDENTIFIER.search(_value(token)):
+        return True
+    return i > 0 and tokens[i - 1].lower().strip(":=") in _NAMING
+
+
+def _value(token: str) -> str:
+    """The value of a `key=value` token, without the quotes and brackets around it."""
+    key = _KEY.match(token)
+    return (token[key.end() :] if key else token).strip(_EDGES)
+
+
+def _same_but(a: list[str], b: list[str], positions: tuple[int, ...]) -> bool:
+    if len(a) != len(b):
+        return False
+    start = 0
+    for position in positions:
+        if a[start:position] != b[start:position]:
+            return False
+        start = position + 1
+    return a[start:] == b[start:]
+
+
+def _variable(group: list[Cluster], positions: tuple[int, ...], final: bool = True) -> bool:
+    """Whether the words the sibling templates hold at `positions` look like values of variables.
+
+    Only when enough of the template stays (see `_enough_context`: a one- or two-word message is
+    all constant, `normal` / `warning` / `running`)."""
+    tokens = list(group[0].tokens)
+    for position in positions:
+        tokens[position] = WILDCARD
+    if not _enough_context(tokens):
+        return False
+    return all(_variable_at(group, tokens, position, final) for position in positions)
+
+
+def _variable_at(group: list[Cluster], tokens: list[str], position: int, final: bool) -> bool:
+    counts = Counter[str]()
+    for cluster in group:
+        counts[cluster.tokens[position]] += cluster.count
+    if any(WILDCARD in value for value in counts):
+        return True  # one of them is a number, an id...: the others are values too
+    if len(counts) >= _MANY_VALUES:
+        return True
+    if position > 0 and tokens[position - 1].lower().strip(":=") in _NAMING:
+        return True  # `user alice`, `for host db`: a word named by the one before it
+    if all(_IDENTIFIER.search(_value(value)) for value in counts):
+        return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
+    if not final:
+        return False
+    once = sum(1 for n in counts.values() if n <= 1)
+    return len(counts) >= _FEW_VALUES and 2 * once >= len(counts)
+
+
+# Nouns that name what the next word is (`user root`, `table orders`): that word is a value.
+_NAMING = frozenset(
+    {
+        *("user", "username", "login", "account", "group", "role", "host", "hostname", "node"),
+        *("server", "instance", "table", "database", "db", "bucket", "queue", "topic", "file"),
+        *("filename", "path", "dir", "directory", "device", "interface", "service", "pod"),
+        *("container", "namespace", "cluster", "domain", "key", "cache", "job", "worker", "task"),
+        *("thread", "class", "method", "module", "handler", "region", "zone", "index", "stream"),
+        *("partition", "endpoint", "channel"),
+    }
+)
+# A name rather than a word: dotted, a path, joined with `_` / `-`, or PascalCase.
+_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[A-Z][a-z]+[A-Z]")
+_EDGES = "\"'()[]{}<>,;.:!?"

@@ -208,3 +208,14 @@ def test_lines_in_a_group_the_alert_names_are_relevant_whatever_the_stream() -> 
     )
     assert plain[0].relevance < 0.5 and owned[0].relevance >= 0.9
     assert owned[0].severity is Severity.CRITICAL and owned[0].cause_hint is CauseCategory.PERMISSION_DENIED
+
+
+def test_an_error_differing_from_the_baseline_in_one_constant_word_is_new() -> None:
+    # The same sentence with another outcome word is another error: it is new in the recent
+    # window, not "steady" under the baseline's template.
+    rejected = "ERROR payment processor rejected the charge: card"
+    evts = events(f"{rejected} Declined", start=58, every_s=60, count=30)
+    evts += events(f"{rejected} Expired", start=12, every_s=15, count=40)
+    [finding] = findings_for(evts, workload="api")
+    assert "Expired" in finding.title and "new, first seen" in finding.title
+    assert "Template: ERROR payment processor rejected the charge: card Expired" in finding.detail
