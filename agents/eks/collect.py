@@ -145,6 +145,7 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
         if not (k == "Pod" and prefetched and not namespace)
     ]
     jobs += [ListJob(k) for k in ONCE]
+    state.cluster_wide.update(ONCE)
     # Nodes' events (drains, spot interruptions, kubelet restarts) live outside the alert's namespace.
     jobs.append(ListJob("Event", None, "involvedObject.kind=Node", limits.node_events))
     if prefetched is not None and not namespace:

@@ -22,6 +22,8 @@ class ClusterState:
     # (kind, namespace, name) read by name outside the listed namespaces (a webhook's Service):
     # found, they are among `objects`; not found, they do not exist
     looked_up: set[tuple[str, str, str]] = field(default_factory=set)
+    # namespaced kinds listed across all namespaces even when `namespaces` is set (Gateways)
+    cluster_wide: set[str] = field(default_factory=set)
 
     @classmethod
     def of(
@@ -60,7 +62,12 @@ class ClusterState:
             return True
         if not self.complete(kind):
             return False
-        return namespace is None or self.namespaces is None or namespace in self.namespaces
+        return (
+            namespace is None
+            or self.namespaces is None
+            or kind in self.cluster_wide
+            or namespace in self.namespaces
+        )
 
     def _names(self, kind: str) -> list[tuple[str | None, str]]:
         return [
