@@ -215,7 +215,11 @@ def analyze_replicasets(analysis: Analysis) -> list[Finding]:
 def analyze_jobs(analysis: Analysis) -> list[Finding]:
     """Failed Jobs with why their pods failed, and Jobs suspended with pods still to run."""
     findings = []
-    for job in analysis.state.kind("Job"):
+    # Newest first: a CronJob's Jobs share one finding id, and its newest run is the one to show.
+    newest_first = sorted(
+        analysis.state.kind("Job"), key=lambda j: str(o.meta(j).get("creationTimestamp", "")), reverse=True
+    )
+    for job in newest_first:
         ns, name = o.namespace(job), o.name(job)
         owner = o.owner(job)
         parent = owner[1] if owner and owner[0] == "CronJob" else None
