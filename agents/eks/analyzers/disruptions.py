@@ -5,7 +5,7 @@ Cluster Autoscaler scale-down, as their taints and Node events show."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
@@ -98,15 +98,23 @@ def _nodes(analysis: Analysis) -> list[Finding]:
         what = taint[1] if taint else f"{first.get('reason')}" if first else "drain"
         if first is not None and not taint:
             what = f"{first.get('reason')}: {short(str(first.get('message', '')), 110)}"
+        # The alert's pods created after the interruption are the ones it evicted, rescheduled.
+        replaced = sorted(
+            o.name(p)
+            for p in analysis.in_scope_pods()
+            if at is not None
+            and (created := o.created(p)) is not None
+            and created >= at - timedelta(minutes=1)
+            and o.spec(p).get("nodeName") != name
+        )
+        affected = name in hosting or bool(replaced)
         relevance = (
-            0.9
-            if name in hosting or analysis.scope.node == name
-            else 0.6
-            if analysis.scope.has_target
-            else 0.5
+            0.9 if affected or analysis.scope.node == name else 0.6 if analysis.scope.has_target else 0.5
         )
         if name in hosting:
             where = f"; hosts {', '.join(sorted(hosting[name])[:3])}"
+        elif replaced:
+            where = f"; the alert's pods were recreated after it: {', '.join(replaced[:3])}"
         else:
             where = "" if node else " (the node is gone)"
         title = f"Node {name} {'interrupted' if interruptions or taint else 'drain blocked'}: {what}"
@@ -128,7 +136,7 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "node-interrupted" if interruptions or taint else "node-drain-blocked",
                 name,
-                severity=Severity.CRITICAL if name in hosting else Severity.WARNING,
+                severity=Severity.CRITICAL if affected else Severity.WARNING,
                 title=title + where,
                 resources=[f"Node/{name}"],
                 evidence=evidence,

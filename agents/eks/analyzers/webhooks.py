@@ -87,8 +87,9 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
         ]
     )
     if any(analysis.relevance(o.involved(e)[1], o.involved(e)[2]) >= 0.6 for e in rejected):
-        # The alert's objects cannot be created because of this webhook: it is their cause.
-        relevance = max(relevance, 0.95)
+        # The alert's objects cannot be created because of this webhook: it is their cause, and
+        # ranks just above the rejections it explains.
+        relevance = min(1.0, max(relevance, 0.95) + 0.02)
     rules = ", ".join(
         f"{'/'.join(r.get('operations') or [])} {','.join(r.get('resources') or [])}"
         for r in hook.get("rules") or []
