@@ -111,13 +111,14 @@ def analyze_cronjobs(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "cronjob-suspended",
                     ref,
-                    severity=severity if relevance >= 0.6 else Severity.INFO,
+                    severity=Severity.WARNING if relevance >= 0.9 else Severity.INFO,
                     title=f"CronJob {ref} is suspended (spec.suspend=true): no Job is created on its "
                     f"schedule '{schedule}'; {runs}",
                     resources=[path],
                     evidence=[object_evidence("CronJob", cron, f"spec.suspend: true; {runs}", last_run)],
                     cause=CauseCategory.BAD_CONFIG,
-                    relevance=relevance,
+                    # Suspending is deliberate more often than not: a cause only for the CronJob alerted on.
+                    relevance=relevance if relevance >= 0.9 else relevance * 0.5,
                 )
             )
         deadline = spec.get("startingDeadlineSeconds")

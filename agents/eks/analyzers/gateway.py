@@ -8,9 +8,9 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
-from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, service_problem
+from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
-from shared.contracts import CauseCategory, Finding, Severity
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 GROUP = "gateway.networking.k8s.io"
 # Route condition reasons saying a reference does not resolve to a backend that exists.
@@ -231,6 +231,7 @@ def _routes(analysis: Analysis) -> list[Finding]:
                 continue
             problem = service_problem(analysis, ref)
             if problem:
+                changed = recent_change(analysis, [("HTTPRoute", route), ("Service", problem[1])])
                 own.append(
                     make_finding(
                         "httproute-backend-missing"
@@ -238,8 +239,10 @@ def _routes(analysis: Analysis) -> list[Finding]:
                         else "httproute-backend-port",
                         f"{ns}/{name}/{ref.namespace}/{ref.name}",
                         severity=severity,
+                        change=Trigger.CONFIG_CHANGE if changed else None,
+                        first_seen=changed[0] if changed else None,
                         title=f"HTTPRoute {ns}/{name} sends traffic to Service {ref.text}, "
-                        f"which {problem[0]}",
+                        f"which {problem[0]}" + (f"; the {changed[1]}" if changed else ""),
                         resources=[path, f"{ref.namespace}/Service/{ref.name}"],
                         evidence=[object_evidence("HTTPRoute", route, f"backendRefs: {ref.text}")],
                         cause=CauseCategory.NETWORK_FAILURE,

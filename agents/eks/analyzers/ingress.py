@@ -7,9 +7,9 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
-from agents.eks.analyzers.refs import ServiceRef, backend_relevance, service_problem
+from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
-from shared.contracts import CauseCategory, Finding, Severity
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_CLASS = "kubernetes.io/ingress.class"
@@ -57,13 +57,18 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         for (service, port), (problem, *wheres) in problems.items():
             ref = ServiceRef(ns, service, port)
             missing = problem == "does not exist"
+            target = find(analysis, "Service", ns, service)
+            changed = recent_change(analysis, [("Ingress", ingress), ("Service", target)])
             findings.append(
                 make_finding(
                     "ingress-backend-missing" if missing else "ingress-backend-port",
                     f"{ns}/{name}/{service}",
                     severity=severity,
+                    change=Trigger.CONFIG_CHANGE if changed else None,
+                    first_seen=changed[0] if changed else None,
                     title=f"Ingress {ns}/{name} routes {', '.join(wheres[:3])} to Service {ref.text}, which "
-                    f"{problem}: those requests get 503s from the ingress controller",
+                    f"{problem}: those requests get 503s from the ingress controller"
+                    + (f"; the {changed[1]}" if changed else ""),
                     resources=[path, f"{ns}/Service/{service}"],
                     evidence=[
                         object_evidence(

@@ -4,9 +4,11 @@ read, telling "does not exist" from "was not read", and the relevance of the wor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.common import Analysis, ago
+from agents.eks.analyzers.config_changes import change_time
 from agents.eks.objects import Obj
 
 
@@ -65,3 +67,16 @@ def backend_relevance(analysis: Analysis, ref: ServiceRef) -> float:
             if o.namespace(pod) == ref.namespace and o.selector_matches(selector, o.labels(pod)):
                 relevance = max(relevance, analysis.pod_relevance(pod))
     return relevance
+
+
+def recent_change(analysis: Analysis, objects: list[tuple[str, Obj | None]]) -> tuple[datetime, str] | None:
+    """The newest change inside the window among `objects` ((kind, object) pairs), worded:
+    `the Service shop/checkout changed 11 min before the alert`."""
+    found: list[tuple[datetime, str]] = []
+    for kind, obj in objects:
+        if obj is None:
+            continue
+        at, _ = change_time(obj)
+        if at is not None and at >= analysis.scope.window_start:
+            found.append((at, f"{kind} {o.namespace(obj)}/{o.name(obj)} changed {ago(analysis.scope, at)}"))
+    return max(found, key=lambda f: f[0]) if found else None
