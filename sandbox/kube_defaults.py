@@ -170,6 +170,51 @@ def _node(obj: dict[str, Any]) -> None:
             info.setdefault(key, "")
 
 
+def _pdb(obj: dict[str, Any]) -> None:
+    status = _dict(obj, "status")
+    for key in ("currentHealthy", "desiredHealthy", "disruptionsAllowed", "expectedPods"):
+        status.setdefault(key, 0)
+
+
+def _webhooks(obj: dict[str, Any]) -> None:
+    # The server's defaults for admissionregistration.k8s.io/v1 (sideEffects and
+    # admissionReviewVersions are required at creation; a scenario may leave them out).
+    for hook in obj.get("webhooks") or []:
+        if not isinstance(hook, dict):
+            continue
+        hook.setdefault("admissionReviewVersions", ["v1"])
+        hook.setdefault("sideEffects", "None")
+        hook.setdefault("failurePolicy", "Fail")
+        hook.setdefault("matchPolicy", "Equivalent")
+        hook.setdefault("timeoutSeconds", 10)
+        hook.setdefault("namespaceSelector", {})
+        hook.setdefault("objectSelector", {})
+        _dict(hook, "clientConfig")
+        service = hook["clientConfig"].get("service")
+        if isinstance(service, dict):
+            service.setdefault("port", 443)
+
+
+def _storageclass(obj: dict[str, Any]) -> None:
+    obj.setdefault("reclaimPolicy", "Delete")
+    obj.setdefault("volumeBindingMode", "Immediate")
+    if not obj.get("provisioner"):
+        _warn(obj, "provisioner")
+
+
+def _ingress(obj: dict[str, Any]) -> None:
+    for rule in _dict(obj, "spec").get("rules") or []:
+        for path in ((rule or {}).get("http") or {}).get("paths") or []:
+            if isinstance(path, dict):
+                path.setdefault("pathType", "ImplementationSpecific")
+
+
+def _persistentvolume(obj: dict[str, Any]) -> None:
+    spec = _dict(obj, "spec")
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    _dict(obj, "status").setdefault("phase", "Available")
+
+
 def _warn(obj: Mapping[str, Any], field: str) -> None:
     meta = obj.get("metadata") or {}
     logger.warning(
@@ -192,4 +237,10 @@ _FILLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "HorizontalPodAutoscaler": _hpa,
     "Event": _event,
     "Node": _node,
+    "PodDisruptionBudget": _pdb,
+    "ValidatingWebhookConfiguration": _webhooks,
+    "MutatingWebhookConfiguration": _webhooks,
+    "StorageClass": _storageclass,
+    "Ingress": _ingress,
+    "PersistentVolume": _persistentvolume,
 }

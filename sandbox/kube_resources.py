@@ -85,8 +85,40 @@ STANDARD: tuple[ResourceType, ...] = (
     _r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "pdb"),
     _r("networking.k8s.io", "v1", "Ingress", "ingresses", "ing"),
     _r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "netpol"),
+    _r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     _r("storage.k8s.io", "v1", "StorageClass", "storageclasses", "sc", namespaced=False),
+    _r("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", namespaced=False),
+    _r(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        namespaced=False,
+    ),
+    _r(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        namespaced=False,
+    ),
+)
+
+# Custom resources a cluster serves once their CRDs are installed: the whole group appears as soon
+# as a scenario holds one object of it (a Gateway without HTTPRoutes still lists routes, empty);
+# without any, the group is absent and its paths answer 404, as on a cluster without the CRDs.
+KNOWN_CRDS: tuple[ResourceType, ...] = tuple(
+    ResourceType(g, v, k, p, namespaced, builtin=False)
+    for g, v, k, p, namespaced in (
+        ("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", False),
+        ("gateway.networking.k8s.io", "v1", "Gateway", "gateways", True),
+        ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", True),
+        ("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes", True),
+        ("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", True),
+        ("karpenter.sh", "v1", "NodeClaim", "nodeclaims", False),
+        ("karpenter.sh", "v1", "NodePool", "nodepools", False),
+    )
 )
 
 # The version a group's discovery names as preferred (autoscaling serves v2 and v1).
@@ -126,10 +158,15 @@ class Registry:
     def for_objects(cls, objects: Iterable[dict[str, Any]]) -> Registry:
         """Standard types, plus a type per custom (group, version, kind) seen in `objects`."""
         known = {(t.group, t.kind) for t in STANDARD}
+        crds = {(t.group, t.kind): t for t in KNOWN_CRDS}
         custom: dict[tuple[str, str, str], bool] = {}
+        installed: set[str] = set()
         for obj in objects:
             group, version = split_api_version(str(obj.get("apiVersion") or ""))
             kind = str(obj.get("kind") or "")
+            if (group, kind) in crds and crds[(group, kind)].version == version:
+                installed.add(group)
+                continue
             if not kind or not version or (group, kind) in known or (group == "" and kind in _CORE_KINDS):
                 continue
             namespaced = bool((obj.get("metadata") or {}).get("namespace"))
@@ -139,7 +176,7 @@ class Registry:
             ResourceType(g, v, k, guess_plural(k), namespaced, builtin=False)
             for (g, v, k), namespaced in sorted(custom.items())
         ]
-        return cls(extra)
+        return cls([*(t for t in KNOWN_CRDS if t.group in installed), *extra])
 
     def find(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._by_path.get((group, version, plural))

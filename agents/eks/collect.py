@@ -2,8 +2,12 @@
 
 Scope: the alert's namespace; with only a pod or workload name, the namespace is found from a
 cluster-wide pod list; with no hint at all, cluster-wide lists (no ConfigMaps, Secrets or
-Services). Lists run four at a time, each capped (`limit`), and stop at the budget. Then the log
-tails (current and previous container) of at most three affected pods.
+Services). Cluster-scoped kinds (nodes, volumes, storage and ingress classes, admission webhooks,
+Gateway API classes), Gateways and ReferenceGrants of every namespace, and the Nodes' events are
+listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
+cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
+skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
+(at most four), and the log tails (current and previous container) of at most three affected pods.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from agents.common.base import Budget
 from agents.common.scope import Scope, workload_of_pod
 from agents.eks import objects as o
 from agents.eks.objects import Obj
-from agents.eks.reader import RESOURCES, KubeReader
+from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
 from shared.errors import SourceError
 from shared.relevance import Relevance
@@ -37,6 +41,11 @@ NAMESPACED = (
     "PersistentVolumeClaim",
     "ConfigMap",
     "Secret",
+    "CronJob",
+    "PodDisruptionBudget",
+    "Ingress",
+    "NetworkPolicy",
+    "HTTPRoute",
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -48,7 +57,23 @@ CLUSTER_WIDE = (
     "Job",
     "HorizontalPodAutoscaler",
     "PersistentVolumeClaim",
+    "CronJob",
+    "PodDisruptionBudget",
 )
+# Listed once whatever the scope: cluster-scoped, or (Gateways, ReferenceGrants) living in other
+# namespaces than the routes and backends that use them.
+ONCE = (
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "GatewayClass",
+    "Gateway",
+    "ReferenceGrant",
+)
+WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 
 
 @dataclass(frozen=True)
@@ -61,7 +86,17 @@ class Limits:
     log_containers: int = 2
     tail_lines: int = 100
     log_bytes: int = 64_000
-    workers: int = 4
+    webhook_services: int = 4
+    node_events: int = 200
+    workers: int = 6
+
+
+@dataclass(frozen=True)
+class ListJob:
+    kind: str
+    namespace: str | None = None
+    field_selector: str | None = None
+    limit: int | None = None
 
 
 @dataclass
@@ -103,45 +138,98 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
     kinds = NAMESPACED if namespace else CLUSTER_WIDE
     state = ClusterState(namespaces=[namespace] if namespace else None)
     # What is not listed was not read: no analyzer may take its absence as a fact.
-    state.incomplete.update(k for k in RESOURCES if k not in kinds and k != "Node")
+    state.incomplete.update(k for k in RESOURCES if k not in kinds and k not in ONCE)
     gathered = Gathered(state, notes)
-    jobs: list[tuple[str, str | None]] = [
-        (k, namespace) for k in kinds if not (k == "Pod" and prefetched and not namespace)
+    jobs = [
+        ListJob(k, namespace, "type=Warning" if k == "Event" and not namespace else None)
+        for k in kinds
+        if not (k == "Pod" and prefetched and not namespace)
     ]
-    jobs.append(("Node", None))
+    jobs += [ListJob(k) for k in ONCE]
+    state.cluster_wide.update(ONCE)
+    # Nodes' events (drains, spot interruptions, kubelet restarts) live outside the alert's namespace.
+    jobs.append(ListJob("Event", None, "involvedObject.kind=Node", limits.node_events))
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
+    _dedupe_events(state)
     if not namespace:
-        state.objects["Event"] = [e for e in state.kind("Event") if e.get("type") == "Warning"]
+        state.objects["Event"] = [
+            e for e in state.kind("Event") if e.get("type") == "Warning" or o.involved(e)[0] == "Node"
+        ]
         gathered.notes.append(
             "No namespace in the alert: listed cluster-wide (without ConfigMaps, Secrets and "
             "Services), each list capped."
         )
+    _fetch_webhook_backends(reader, budget, limits, gathered)
     _fetch_logs(reader, scope, budget, limits, gathered)
     return gathered
 
 
+def _dedupe_events(state: ClusterState) -> None:
+    """The namespace's events and the Nodes' events overlap when the alert is about `default`."""
+    unique: dict[tuple[str | None, str], Obj] = {}
+    for event in state.kind("Event"):
+        unique.setdefault((o.namespace(event), o.name(event)), event)
+    if state.kind("Event"):
+        state.objects["Event"] = list(unique.values())
+
+
+def webhook_services(state: ClusterState) -> list[tuple[str, str]]:
+    """(namespace, name) of the Services behind admission webhooks that fail closed."""
+    found: list[tuple[str, str]] = []
+    for kind in WEBHOOK_KINDS:
+        for config in state.kind(kind):
+            for hook in config.get("webhooks") or []:
+                service = ((hook or {}).get("clientConfig") or {}).get("service") or {}
+                if (hook.get("failurePolicy") or "Fail") != "Fail" or not service.get("name"):
+                    continue
+                key = (str(service.get("namespace") or "default"), str(service["name"]))
+                if key not in found:
+                    found.append(key)
+    return found
+
+
+def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, gathered: Gathered) -> None:
+    """The Service and Endpoints of each fail-closed webhook outside the listed namespace, by name:
+    when they are missing or have no ready address, every request the webhook matches fails."""
+    state = gathered.state
+    listed = set(state.namespaces or [])
+    for ns, name in webhook_services(state)[: limits.webhook_services]:
+        if ns in listed or budget.remaining() < 1.0:
+            continue
+        try:
+            service = reader.get("Service", budget, ns, name)
+            endpoints = reader.get("Endpoints", budget, ns, name) if service is not None else None
+        except SourceError as e:
+            gathered.notes.append(f"Webhook Service {ns}/{name}: not read ({e}).")
+            continue
+        state.looked_up.add(("Service", ns, name))
+        for kind, found in (("Service", service), ("Endpoints", endpoints)):
+            if found is not None:
+                state.objects.setdefault(kind, []).append(found)
+
+
 def _run_lists(
-    reader: KubeReader, jobs: list[tuple[str, str | None]], budget: Budget, limits: Limits, gathered: Gathered
+    reader: KubeReader, jobs: list[ListJob], budget: Budget, limits: Limits, gathered: Gathered
 ) -> None:
     state = gathered.state
     unreachable: list[str] = []
+    not_served: dict[str, list[str]] = {}
     pool = ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="eks-list")
     try:
         futures: dict[Future[tuple[list[Obj], bool]], str] = {}
-        for kind, ns in jobs:
-            field_selector = "type=Warning" if kind == "Event" and ns is None else None
+        for job in jobs:
             futures[
                 pool.submit(
                     reader.list,
-                    kind,
+                    job.kind,
                     budget,
-                    namespace=ns,
-                    limit=_limit(kind, limits),
-                    field_selector=field_selector,
+                    namespace=job.namespace,
+                    limit=job.limit or _limit(job.kind, limits),
+                    field_selector=job.field_selector,
                 )
-            ] = kind
+            ] = job.kind
         pending = set(futures)
         while pending and not budget.expired():
             done, pending = wait(
@@ -151,6 +239,10 @@ def _run_lists(
                 kind = futures[future]
                 try:
                     items, truncated = future.result()
+                except NotServed as e:
+                    group = e.resource.api.rsplit("/", 1)[0] if "/" in e.resource.api else "core"
+                    not_served.setdefault(group, []).append(kind)
+                    continue
                 except SourceError as e:
                     state.incomplete.add(kind)
                     text = str(e)
@@ -176,6 +268,9 @@ def _run_lists(
             )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    for group, kinds in sorted(not_served.items()):
+        listed = ", ".join(sorted(kinds))
+        gathered.notes.append(f"{group} not served by this cluster (not installed): {listed} not read.")
     if unreachable and len(unreachable) == len(jobs):
         raise SourceError(unreachable[0])
     gathered.errors.extend(dict.fromkeys(unreachable))

@@ -27,6 +27,11 @@ class Resource:
     plural: str
     namespaced: bool = True
 
+    @property
+    def api(self) -> str:
+        """`gateway.networking.k8s.io/v1`, `v1`: how notes name the group a cluster may not serve."""
+        return self.group_path.removeprefix("/apis/").removeprefix("/api/")
+
 
 RESOURCES = {
     r.kind: r
@@ -45,8 +50,41 @@ RESOURCES = {
         Resource("DaemonSet", "/apis/apps/v1", "daemonsets"),
         Resource("Job", "/apis/batch/v1", "jobs"),
         Resource("HorizontalPodAutoscaler", "/apis/autoscaling/v2", "horizontalpodautoscalers"),
+        Resource("CronJob", "/apis/batch/v1", "cronjobs"),
+        Resource("PodDisruptionBudget", "/apis/policy/v1", "poddisruptionbudgets"),
+        Resource("PersistentVolume", "/api/v1", "persistentvolumes", namespaced=False),
+        Resource("StorageClass", "/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+        Resource("Ingress", "/apis/networking.k8s.io/v1", "ingresses"),
+        Resource("IngressClass", "/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
+        Resource("NetworkPolicy", "/apis/networking.k8s.io/v1", "networkpolicies"),
+        Resource(
+            "ValidatingWebhookConfiguration",
+            "/apis/admissionregistration.k8s.io/v1",
+            "validatingwebhookconfigurations",
+            namespaced=False,
+        ),
+        Resource(
+            "MutatingWebhookConfiguration",
+            "/apis/admissionregistration.k8s.io/v1",
+            "mutatingwebhookconfigurations",
+            namespaced=False,
+        ),
+        # Gateway API: CRDs, absent from many clusters (a 404 is noted, not an error)
+        Resource("GatewayClass", "/apis/gateway.networking.k8s.io/v1", "gatewayclasses", namespaced=False),
+        Resource("Gateway", "/apis/gateway.networking.k8s.io/v1", "gateways"),
+        Resource("HTTPRoute", "/apis/gateway.networking.k8s.io/v1", "httproutes"),
+        Resource("ReferenceGrant", "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants"),
     )
 }
+
+
+class NotServed(SourceError):
+    """The cluster does not serve this kind's API group/version (an uninstalled CRD, an old API)."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(f"Kubernetes: {resource.api} {resource.plural} not served by this cluster")
+        self.resource = resource
+
 
 # Secrets are listed as metadata only (the API strips data for this media type); any data a server
 # sends anyway is dropped before the object goes further.
@@ -95,7 +133,8 @@ class KubeReader:
         field_selector: str | None = None,
     ) -> tuple[list[Obj], bool]:
         """Objects of `kind` (in `namespace`, or cluster-wide), at most `limit`; the bool says the
-        list was cut at that bound. Raises SourceError with the API's reason on 401/403/5xx."""
+        list was cut at that bound. Raises NotServed on 404 (the API group is not installed) and
+        SourceError with the API's reason on 401/403/5xx."""
         resource = RESOURCES[kind]
         if resource.namespaced and namespace:
             path = f"{resource.group_path}/namespaces/{quote(namespace, safe='')}/{resource.plural}"
@@ -110,7 +149,7 @@ class KubeReader:
             path, budget, query, accept=_METADATA_ONLY if kind == "Secret" else "application/json"
         )
         if status == 404:
-            return [], False  # the API group is not served (e.g. no autoscaling/v2): nothing to list
+            raise NotServed(resource)
         if status >= 400:
             raise SourceError(
                 f"Kubernetes list {kind}{' in ' + namespace if namespace else ''}: HTTP {status} "
@@ -127,6 +166,27 @@ class KubeReader:
             items = [i for i in items if (i.get("metadata") or {}).get("namespace") in (None, namespace)]
         truncated = bool((data.get("metadata") or {}).get("continue")) or len(items) > limit
         return items[:limit], truncated
+
+    def get(self, kind: str, budget: Budget, namespace: str | None, name: str) -> Obj | None:
+        """One object by name; None when it does not exist (404). Raises SourceError otherwise."""
+        resource = RESOURCES[kind]
+        base = resource.group_path
+        if resource.namespaced and namespace:
+            base = f"{base}/namespaces/{quote(namespace, safe='')}"
+        status, body = self._get(f"{base}/{resource.plural}/{quote(name, safe='')}", budget)
+        if status == 404:
+            return None
+        if status >= 400:
+            where = f"{namespace}/{name}" if namespace else name
+            raise SourceError(f"Kubernetes get {kind} {where}: HTTP {status} {_reason(body)}")
+        item = json.loads(body or b"{}")
+        if not isinstance(item, dict):
+            return None
+        item["kind"] = kind
+        if kind == "Secret":
+            item.pop("data", None)
+            item.pop("stringData", None)
+        return item
 
     def pod_log(
         self,

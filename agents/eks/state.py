@@ -19,6 +19,11 @@ class ClusterState:
     # Services in a cluster-wide scan): absence there proves nothing
     incomplete: set[str] = field(default_factory=set)
     namespaces: list[str] | None = None
+    # (kind, namespace, name) read by name outside the listed namespaces (a webhook's Service):
+    # found, they are among `objects`; not found, they do not exist
+    looked_up: set[tuple[str, str, str]] = field(default_factory=set)
+    # namespaced kinds listed across all namespaces even when `namespaces` is set (Gateways)
+    cluster_wide: set[str] = field(default_factory=set)
 
     @classmethod
     def of(
@@ -47,3 +52,25 @@ class ClusterState:
     def complete(self, kind: str) -> bool:
         """Whether every object of `kind` in scope was read, so that absence means absence."""
         return kind not in self.incomplete
+
+    def known_absent(self, kind: str, namespace: str | None, name: str) -> bool:
+        """True when `kind` `namespace/name` was read for and is not there: its namespace (or the
+        cluster, for cluster-scoped kinds) was listed in full, or it was looked up by name."""
+        if any(o_ns == namespace and o_name == name for o_ns, o_name in self._names(kind)):
+            return False
+        if (kind, namespace or "", name) in self.looked_up:
+            return True
+        if not self.complete(kind):
+            return False
+        return (
+            namespace is None
+            or self.namespaces is None
+            or kind in self.cluster_wide
+            or namespace in self.namespaces
+        )
+
+    def _names(self, kind: str) -> list[tuple[str | None, str]]:
+        return [
+            ((obj.get("metadata") or {}).get("namespace"), str((obj.get("metadata") or {}).get("name", "")))
+            for obj in self.kind(kind)
+        ]

@@ -10,14 +10,22 @@ from agents.common.scope import Scope
 from agents.common.signatures import Signatures
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
+from agents.eks.analyzers.cronjobs import analyze_cronjobs
+from agents.eks.analyzers.disruptions import analyze_disruptions
 from agents.eks.analyzers.events import analyze_events
+from agents.eks.analyzers.gateway import analyze_gateway_api
+from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
+from agents.eks.analyzers.netpol import analyze_network_policies
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
+from agents.eks.analyzers.pod_refs import analyze_pod_refs
 from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
 from agents.eks.analyzers.storage import analyze_pvcs
+from agents.eks.analyzers.volumes import analyze_volumes
+from agents.eks.analyzers.webhooks import analyze_webhooks
 from agents.eks.analyzers.workloads import (
     analyze_deployments,
     analyze_jobs,
@@ -44,6 +52,14 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_hpas(analysis)
     findings += analyze_pvcs(analysis)
     findings += analyze_services(analysis)
+    findings += analyze_cronjobs(analysis)
+    findings += analyze_disruptions(analysis)
+    findings += analyze_ingresses(analysis)
+    findings += analyze_gateway_api(analysis)
+    findings += analyze_volumes(analysis)
+    findings += analyze_webhooks(analysis)
+    findings += analyze_network_policies(analysis)
+    findings += analyze_pod_refs(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts
     findings += analyze_scaling(analysis)

@@ -30,6 +30,17 @@ REASON_CAUSE: dict[str, CauseCategory] = {
     "ErrImagePull": CauseCategory.IMAGE_PULL,
     "FailedGetResourceMetric": CauseCategory.SCALING_LIMIT,
     "FailedComputeMetricsReplicas": CauseCategory.SCALING_LIMIT,
+    "FailedPostStartHook": CauseCategory.BAD_CONFIG,
+    "FailedPreStopHook": CauseCategory.BAD_CONFIG,
+    "SyncLoadBalancerFailed": CauseCategory.NETWORK_FAILURE,
+    "FailedBuildModel": CauseCategory.BAD_CONFIG,  # AWS Load Balancer Controller
+    "FailedDeployModel": CauseCategory.NETWORK_FAILURE,
+    "InvalidSchedule": CauseCategory.BAD_CONFIG,
+    "ExternalProvisioning": CauseCategory.STORAGE_FAILURE,
+    "VolumeFailedDelete": CauseCategory.STORAGE_FAILURE,
+    "FailedDetachVolume": CauseCategory.STORAGE_FAILURE,
+    "SpotInterrupted": CauseCategory.NODE_FAILURE,
+    "SpotInterruption": CauseCategory.NODE_FAILURE,
 }
 
 

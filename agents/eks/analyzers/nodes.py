@@ -1,15 +1,34 @@
-"""Nodes: NotReady, memory / disk / PID pressure, network unavailable, cordoned."""
+"""Nodes: NotReady, memory / disk / PID pressure, network unavailable, the problem conditions
+node-problem-detector and the EKS node monitoring agent set (KernelDeadlock, ReadonlyFilesystem,
+...=True; StorageReady, NetworkingReady, ...=False), cordoned."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
+from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
 
 PRESSURES = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "PID"}
+KUBELET_CONDITIONS = {"Ready", "NetworkUnavailable", *PRESSURES}
+
+
+def problem_conditions(node: Obj) -> list[dict[str, Any]]:
+    """Conditions other agents add to a node that report a problem: node-problem-detector's are
+    True on a problem (KernelDeadlock, ReadonlyFilesystem, FrequentKubeletRestart), the EKS node
+    monitoring agent's `...Ready` ones are False on a problem (StorageReady, KernelReady)."""
+    found = []
+    for kind, cond in o.conditions(node).items():
+        if kind in KUBELET_CONDITIONS:
+            continue
+        bad = "False" if kind.endswith("Ready") else "True"
+        if cond.get("status") == bad:
+            found.append(cond)
+    return found
 
 
 def _infrastructure(analysis: Analysis, since: datetime | None) -> Trigger | None:
@@ -108,6 +127,27 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     cause=CauseCategory.NETWORK_FAILURE,
                     relevance=relevance,
                     first_seen=o.ts(network.get("lastTransitionTime")),
+                )
+            )
+        for cond in problem_conditions(node):
+            since = o.ts(cond.get("lastTransitionTime"))
+            text = (
+                f"{cond.get('type')}={cond.get('status')} {cond.get('reason', '')}: {cond.get('message', '')}"
+            )
+            findings.append(
+                make_finding(
+                    "node-condition",
+                    f"{name}/{cond.get('type')}",
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    title=f"Node {name} reports {cond.get('type')}={cond.get('status')} "
+                    f"({cond.get('reason') or ''}: {str(cond.get('message') or '')[:100]}) "
+                    f"since {ago(analysis.scope, since)}{pods_text}",
+                    resources=[o.path("Node", node)],
+                    evidence=[object_evidence("Node", node, text, since)],
+                    cause=CauseCategory.NODE_FAILURE,
+                    change=_infrastructure(analysis, since),
+                    relevance=relevance,
+                    first_seen=since,
                 )
             )
         if o.spec(node).get("unschedulable"):

@@ -63,15 +63,18 @@ def stuck_creating(
 
 
 def evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
-    message = str(st.get("message", ""))
+    evictions = [e for e in events if e.get("reason") in {"Evicted", "Killing"}]
+    # The kubelet's Evicted event names the resource when the pod's status only says "Evicted".
+    message = str(st.get("message", "")) or best_message(evictions, "resource") or best_message(evictions, "")
     lowered = message.lower()
     if "exceeds the total limit" in lowered or "exceeded its local ephemeral storage limit" in lowered:
         cause = CauseCategory.DISK_FULL
     elif "the node was low on resource" in lowered or "pressure" in lowered:
-        cause = CauseCategory.NODE_FAILURE
+        cause = CauseCategory.NODE_FAILURE  # the node's pressure, whichever pod was picked
+    elif "taint" in lowered or "terminat" in lowered:
+        cause = CauseCategory.NODE_FAILURE  # evicted by a NoExecute taint: the node is going away
     else:
         cause = None
-    evictions = [e for e in events if e.get("reason") in {"Evicted", "Killing"}]
     return PodProblem(
         pod,
         "evicted",

@@ -1,11 +1,12 @@
 """Workload controllers: Deployments (ready below desired, ProgressDeadlineExceeded, rollout in
 progress), StatefulSets and DaemonSets (ready below desired), ReplicaSets that cannot create pods
-(quota, admission), failed Jobs."""
+(quota, admission), failed Jobs (with why their pods failed) and suspended ones."""
 
 from __future__ import annotations
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.job_pods import job_failure
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
@@ -20,6 +21,8 @@ def failed_create_cause(message: str) -> CauseCategory:
         return CauseCategory.BAD_CONFIG
     if "is forbidden" in lowered and ("rbac" in lowered or "cannot create" in lowered):
         return CauseCategory.PERMISSION_DENIED
+    if "failed calling webhook" in lowered:
+        return CauseCategory.DEPENDENCY_FAILURE  # the webhook's backend did not answer: see webhooks
     return CauseCategory.BAD_CONFIG  # admission webhooks, PodSecurity, invalid spec
 
 
@@ -211,40 +214,76 @@ def analyze_replicasets(analysis: Analysis) -> list[Finding]:
 
 
 def analyze_jobs(analysis: Analysis) -> list[Finding]:
+    """Failed Jobs with why their pods failed, and Jobs suspended with pods still to run."""
     findings = []
-    for job in analysis.state.kind("Job"):
-        failed = o.conditions(job).get("Failed", {})
-        if failed.get("status") != "True":
-            continue
+    # Newest first: a CronJob's Jobs share one finding id, and its newest run is the one to show.
+    newest_first = sorted(
+        analysis.state.kind("Job"), key=lambda j: str(o.meta(j).get("creationTimestamp", "")), reverse=True
+    )
+    for job in newest_first:
         ns, name = o.namespace(job), o.name(job)
         owner = o.owner(job)
         parent = owner[1] if owner and owner[0] == "CronJob" else None
+        relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
+        if o.spec(job).get("suspend") and o.conditions(job).get("Complete", {}).get("status") != "True":
+            findings.append(_suspended_job(job, relevance))
+        failed = o.conditions(job).get("Failed", {})
+        if failed.get("status") != "True":
+            continue
         st = o.status(job)
         at = o.ts(failed.get("lastTransitionTime"))
-        relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
         if at is not None and at < analysis.scope.window_start and relevance < Relevance.NEAR:
             continue  # an unrelated Job that failed before the window is old news
+        why = job_failure(analysis, job)
         findings.append(
             make_finding(
                 "job-failed",
                 f"{ns}/{parent or name}",
-                severity=Severity.WARNING,
+                severity=Severity.CRITICAL if why and why.cause and relevance >= 0.9 else Severity.WARNING,
                 title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: "
                 f"{failed.get('reason', 'Failed')}"
-                f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)",
-                resources=[o.path("Job", job)],
+                f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)"
+                + (f"; {why.text}" if why else ""),
+                resources=[o.path("Job", job), *(f"{ns}/Pod/{p}" for p in (why.pods[:3] if why else []))],
                 evidence=[
                     object_evidence(
                         "Job",
                         job,
                         f"Failed=True {failed.get('reason')}: {failed.get('message', '')}; "
-                        f"failed={st.get('failed', 0)}, succeeded={st.get('succeeded', 0)}",
+                        f"failed={st.get('failed', 0)}, succeeded={st.get('succeeded', 0)}"
+                        + (f"; {why.text}" if why else ""),
                         at,
                     )
                 ],
+                cause=why.cause if why else None,
                 relevance=relevance,
                 first_seen=o.ts(st.get("startTime")),
                 last_seen=at,
             )
         )
     return findings
+
+
+def _suspended_job(job: Obj, relevance: float) -> Finding:
+    ns, name = o.namespace(job), o.name(job)
+    suspended = o.conditions(job).get("Suspended", {})
+    since = o.ts(suspended.get("lastTransitionTime"))
+    return make_finding(
+        "job-suspended",
+        f"{ns}/{name}",
+        severity=Severity.WARNING if relevance >= 0.6 else Severity.INFO,
+        title=f"Job {ns}/{name} is suspended (spec.suspend=true): it runs no pods "
+        f"({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} completions)",
+        resources=[o.path("Job", job)],
+        evidence=[
+            object_evidence(
+                "Job",
+                job,
+                f"spec.suspend=true; Suspended={suspended.get('status', '?')} {suspended.get('reason', '')}",
+                since,
+            )
+        ],
+        cause=CauseCategory.BAD_CONFIG,
+        relevance=relevance,
+        first_seen=since,
+    )

@@ -30,7 +30,16 @@ PLURALS = {
     "daemonsets": "DaemonSet",
     "jobs": "Job",
     "horizontalpodautoscalers": "HorizontalPodAutoscaler",
-}
+    "cronjobs": "CronJob",
+    "poddisruptionbudgets": "PodDisruptionBudget",
+    "persistentvolumes": "PersistentVolume",
+    "storageclasses": "StorageClass",
+    "ingresses": "Ingress",
+    "ingressclasses": "IngressClass",
+    "networkpolicies": "NetworkPolicy",
+    "validatingwebhookconfigurations": "ValidatingWebhookConfiguration",
+    "mutatingwebhookconfigurations": "MutatingWebhookConfiguration",
+}  # no Gateway API: its paths answer 404, as on a cluster without the CRDs
 _PATH = re.compile(
     r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)"
     r"(?:/(?P<name>[^/]+)/(?P<sub>log))?$"
@@ -83,6 +92,9 @@ class KubeStub:
                 selector = query.get("fieldSelector", "")
                 if selector.startswith("type="):
                     items = [o for o in items if o.get("type") == selector.split("=", 1)[1]]
+                if selector.startswith("involvedObject.kind="):
+                    wanted = selector.split("=", 1)[1]
+                    items = [o for o in items if (o.get("involvedObject") or {}).get("kind") == wanted]
                 if selector.startswith("metadata.name="):
                     items = [o for o in items if o["metadata"]["name"] == selector.split("=", 1)[1]]
                 limit = int(query.get("limit", "0") or 0)

@@ -57,7 +57,23 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
     assert any(f.id.endswith("/previous") and "OutOfMemoryError" in f.title for f in result.findings)
     assert "base URL override" in result.notes[0]
     lists = [r for r in cluster.requests if "/log" not in r]
-    assert all("limit=" in r for r in lists) and all("/namespaces/shop/" in r or "/nodes" in r for r in lists)
+    assert all("limit=" in r for r in lists)
+    # Namespaced kinds are listed in the alert's namespace; across namespaces only what is
+    # cluster-scoped or lives elsewhere by design (Gateways, ReferenceGrants, the Nodes' events).
+    elsewhere = {r.split("?")[0].rsplit("/", 1)[-1] for r in lists if "/namespaces/shop/" not in r}
+    assert elsewhere == {
+        "nodes",
+        "persistentvolumes",
+        "storageclasses",
+        "ingressclasses",
+        "validatingwebhookconfigurations",
+        "mutatingwebhookconfigurations",
+        "gatewayclasses",
+        "gateways",
+        "referencegrants",
+        "events",
+    }
+    assert any("/events?" in r and "involvedObject.kind%3DNode" in r for r in lists)
     logs = [r for r in cluster.requests if "/log" in r]
     assert logs and all("tailLines=100" in r and "limitBytes=" in r for r in logs)
 
@@ -119,6 +135,17 @@ def test_secrets_refused_by_rbac_are_a_note_and_skip_the_missing_check(
         gathered = gather(reader, scope, Budget.of(10))
     assert "Secret" in gathered.state.incomplete
     assert any("Secret: not readable" in n for n in gathered.notes) and gathered.errors == []
+
+
+def test_kinds_refused_or_not_installed_are_notes_and_the_scan_goes_on(cluster: KubeStub) -> None:
+    cluster.forbidden = {"NetworkPolicy", "ValidatingWebhookConfiguration"}
+    result = EksScanner(load_config(), "eks").run(alert(OOM.alert.text or ""), Budget.of(15))
+    assert result.status is AgentStatus.OK and not result.errors
+    assert result.findings[0].cause_hint is CauseCategory.OOM
+    assert any("NetworkPolicy: not readable" in n for n in result.notes)
+    assert any("ValidatingWebhookConfiguration: not readable" in n for n in result.notes)
+    [gateway_note] = [n for n in result.notes if "gateway.networking.k8s.io not served" in n]
+    assert all(kind in gateway_note for kind in ("GatewayClass", "HTTPRoute", "ReferenceGrant"))
 
 
 def test_metadata_only_secrets_still_count_as_present(monkeypatch: pytest.MonkeyPatch) -> None:

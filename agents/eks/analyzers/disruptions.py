@@ -1,0 +1,208 @@
+"""Voluntary and involuntary disruptions: PodDisruptionBudgets that allow no eviction (and the
+drains they block), and nodes being taken away: spot interruptions, scheduled maintenance and
+rebalance recommendations (aws-node-termination-handler), Karpenter disruption and interruption,
+Cluster Autoscaler scale-down, as their taints and Node events show."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+# Taint key prefix -> what it says about the node.
+_NTH = "aws-node-termination-handler/"
+TAINTS = {
+    _NTH + "spot-itn": "spot interruption notice (node termination handler)",
+    _NTH + "scheduled-maintenance": "scheduled EC2 maintenance (node termination handler)",
+    _NTH + "rebalance-recommendation": "EC2 rebalance recommendation (node termination handler)",
+    _NTH + "asg-lifecycle-termination": "ASG termination (node termination handler)",
+    _NTH: "drained by the node termination handler",
+    "karpenter.sh/disrupted": "being disrupted by Karpenter",
+    "karpenter.sh/disruption": "being disrupted by Karpenter",
+    "ToBeDeletedByClusterAutoscaler": "being removed by Cluster Autoscaler (scale-down)",
+    "node.kubernetes.io/out-of-service": "marked out of service",
+    "eks.amazonaws.com/nodegroup-update": "being replaced by a managed node group update",
+}
+# Node event reasons (NTH, Karpenter, Cluster Autoscaler, the node lifecycle controller).
+INTERRUPTIONS = {
+    "SpotInterruption",
+    "SpotInterrupted",
+    "ScheduledEvent",
+    "RebalanceRecommendation",
+    "ASGLifecycle",
+    "CordonAndDrain",
+    "InstanceTerminating",
+    "InstanceStopping",
+    "TerminatingOnInterruption",
+    "Disrupting",
+    "DisruptionTerminating",
+    "ScaleDown",
+    "RemovingNode",
+    "DeletingNode",
+}
+DRAIN_FAILURES = {"FailedDraining", "DisruptionBlocked", "CordonAndDrainError", "ScaleDownFailed"}
+
+
+def _interruption_taint(node: Obj) -> tuple[str, str] | None:
+    for taint in o.spec(node).get("taints") or []:
+        key = str(taint.get("key", ""))
+        for prefix, meaning in TAINTS.items():
+            if key.startswith(prefix):
+                return key, meaning
+    return None
+
+
+def analyze_disruptions(analysis: Analysis) -> list[Finding]:
+    return _nodes(analysis) + _budgets(analysis)
+
+
+def _hosted(analysis: Analysis) -> dict[str, list[str]]:
+    hosting: dict[str, list[str]] = {}
+    for pod in analysis.in_scope_pods():
+        node = o.spec(pod).get("nodeName")
+        if node:
+            hosting.setdefault(node, []).append(o.name(pod))
+    return hosting
+
+
+def _nodes(analysis: Analysis) -> list[Finding]:
+    """One finding per node being taken away, from its taint or its events (a node already gone is
+    known only by its events)."""
+    hosting = _hosted(analysis)
+    nodes = {o.name(n): n for n in analysis.state.kind("Node")}
+    names = set(nodes)
+    for event in analysis.state.events:
+        kind, _, name = o.involved(event)
+        if kind == "Node" and event.get("reason") in INTERRUPTIONS | DRAIN_FAILURES:
+            names.add(name)
+    findings = []
+    for name in sorted(names):
+        node = nodes.get(name)
+        taint = _interruption_taint(node) if node else None
+        events = [
+            e
+            for e in analysis.events.about("Node", None, name)
+            + analysis.events.about("Node", "default", name)
+            if e.get("reason") in INTERRUPTIONS | DRAIN_FAILURES
+        ]
+        recent = [e for e in events if (t := o.event_time(e)) is None or t >= analysis.scope.window_start]
+        if not taint and not recent:
+            continue
+        interruptions = [e for e in recent if e.get("reason") in INTERRUPTIONS]
+        blocked = [e for e in recent if e.get("reason") in DRAIN_FAILURES]
+        first = interruptions[-1] if interruptions else None
+        at: datetime | None = o.event_first_time(first) if first else None
+        what = taint[1] if taint else f"{first.get('reason')}" if first else "drain"
+        if first is not None and not taint:
+            what = f"{first.get('reason')}: {short(str(first.get('message', '')), 110)}"
+        # The alert's pods created after the interruption are the ones it evicted, rescheduled.
+        replaced = sorted(
+            o.name(p)
+            for p in analysis.in_scope_pods()
+            if at is not None
+            and (created := o.created(p)) is not None
+            and created >= at - timedelta(minutes=1)
+            and o.spec(p).get("nodeName") != name
+        )
+        affected = name in hosting or bool(replaced)
+        relevance = (
+            0.9 if affected or analysis.scope.node == name else 0.6 if analysis.scope.has_target else 0.5
+        )
+        if name in hosting:
+            where = f"; hosts {', '.join(sorted(hosting[name])[:3])}"
+        elif replaced:
+            where = f"; the alert's pods were recreated after it: {', '.join(replaced[:3])}"
+        else:
+            where = "" if node else " (the node is gone)"
+        title = f"Node {name} {'interrupted' if interruptions or taint else 'drain blocked'}: {what}"
+        if at is not None:
+            title += f" {ago(analysis.scope, at)}"
+        if blocked:
+            title += f"; drain blocked: {short(str(blocked[0].get('message', '')), 100)}"
+        evidence = [event_evidence(e) for e in (interruptions[:2] + blocked[:1])]
+        if node is not None and taint:
+            evidence.insert(
+                0,
+                object_evidence(
+                    "Node",
+                    node,
+                    f"taint {taint[0]}; unschedulable={o.spec(node).get('unschedulable', False)}",
+                ),
+            )
+        findings.append(
+            make_finding(
+                "node-interrupted" if interruptions or taint else "node-drain-blocked",
+                name,
+                severity=Severity.CRITICAL if affected else Severity.WARNING,
+                title=title + where,
+                resources=[f"Node/{name}"],
+                evidence=evidence,
+                cause=CauseCategory.NODE_FAILURE,
+                change=Trigger.INFRASTRUCTURE,
+                relevance=relevance,
+                first_seen=at,
+            )
+        )
+    return findings
+
+
+def _budgets(analysis: Analysis) -> list[Finding]:
+    findings = []
+    for pdb in analysis.state.kind("PodDisruptionBudget"):
+        st = o.status(pdb)
+        expected = int(st.get("expectedPods") or 0)
+        if expected == 0 or int(st.get("disruptionsAllowed") or 0) > 0:
+            continue
+        ns, name = o.namespace(pdb), o.name(pdb)
+        selector = o.spec(pdb).get("selector") or {}
+        pods = [
+            p
+            for p in analysis.state.pods
+            if o.namespace(p) == ns and o.label_selector_matches(selector, o.labels(p))
+        ]
+        relevance = max([analysis.relevance(ns, name), *(analysis.pod_relevance(p) for p in pods)])
+        healthy, desired = int(st.get("currentHealthy") or 0), int(st.get("desiredHealthy") or 0)
+        spec = o.spec(pdb)
+        rule = (
+            f"minAvailable {spec['minAvailable']}"
+            if "minAvailable" in spec
+            else f"maxUnavailable {spec.get('maxUnavailable')}"
+        )
+        blocked = [
+            e
+            for e in analysis.state.events
+            if "disruption budget" in str(e.get("message", "")).lower() and name in str(e.get("message", ""))
+        ] + [e for e in analysis.state.events if e.get("reason") in DRAIN_FAILURES]
+        # Healthy pods and still no disruption allowed: the budget itself forbids every eviction.
+        by_design = healthy >= expected
+        why = (
+            f"{rule} with {expected} pod(s): no eviction is ever allowed"
+            if by_design
+            else f"only {healthy}/{expected} pods healthy ({desired} required by {rule})"
+        )
+        findings.append(
+            make_finding(
+                "pdb-no-disruption",
+                f"{ns}/{name}",
+                severity=Severity.WARNING if by_design or blocked else Severity.INFO,
+                title=f"PodDisruptionBudget {ns}/{name} allows no disruption: {why}"
+                + ("; node drains are blocked" if blocked else ""),
+                resources=[o.path("PodDisruptionBudget", pdb), *(o.path("Pod", p) for p in pods[:3])],
+                evidence=[
+                    object_evidence(
+                        "PodDisruptionBudget",
+                        pdb,
+                        f"{rule}; currentHealthy={healthy}, desiredHealthy={desired}, "
+                        f"expectedPods={expected}, disruptionsAllowed=0",
+                    ),
+                    *(event_evidence(e) for e in blocked[:2]),
+                ],
+                # By design it is a misconfiguration; otherwise the pods' own health is the cause.
+                cause=CauseCategory.BAD_CONFIG if by_design else None,
+                relevance=relevance if by_design or blocked else relevance * 0.7,
+            )
+        )
+    return findings

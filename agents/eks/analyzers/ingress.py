@@ -1,0 +1,145 @@
+"""Ingresses: a backend Service or port that does not exist, an IngressClass that does not exist
+(or none set while no class is the default), a TLS Secret that does not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
+from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
+LEGACY_CLASS = "kubernetes.io/ingress.class"
+
+
+def _backends(ingress: Obj) -> list[tuple[str, dict[str, Any]]]:
+    """(where, backend) of every rule path and the default backend."""
+    spec = o.spec(ingress)
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(spec.get("defaultBackend"), dict):
+        found.append(("default backend", spec["defaultBackend"]))
+    for rule in spec.get("rules") or []:
+        host = (rule or {}).get("host") or "*"
+        for path in ((rule or {}).get("http") or {}).get("paths") or []:
+            if isinstance(path, dict) and isinstance(path.get("backend"), dict):
+                found.append((f"{host}{path.get('path') or '/'}", path["backend"]))
+    return found
+
+
+def _service_ref(ns: str, backend: dict[str, Any]) -> ServiceRef | None:
+    service = backend.get("service")
+    if not isinstance(service, dict) or not service.get("name"):
+        return None  # a resource backend (e.g. a bucket), not a Service
+    port = service.get("port") or {}
+    return ServiceRef(ns, str(service["name"]), port.get("number") or port.get("name"))
+
+
+def analyze_ingresses(analysis: Analysis) -> list[Finding]:
+    state = analysis.state
+    classes = {o.name(c): c for c in state.kind("IngressClass")}
+    defaults = [n for n, c in classes.items() if o.annotations_of(c).get(DEFAULT_CLASS) == "true"]
+    findings: list[Finding] = []
+    for ingress in state.kind("Ingress"):
+        ns, name = o.namespace(ingress) or "default", o.name(ingress)
+        refs = [(where, ref) for where, b in _backends(ingress) if (ref := _service_ref(ns, b))]
+        relevance = max([analysis.relevance(ns, name), *(backend_relevance(analysis, r) for _, r in refs)])
+        severity = Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING
+        path = o.path("Ingress", ingress)
+        warnings = analysis.events.about("Ingress", ns, name, warning_only=True)
+        problems: dict[tuple[str, int | str | None], list[str]] = {}
+        for where, ref in refs:
+            unroutable = service_problem(analysis, ref)
+            if unroutable:
+                problems.setdefault((ref.name, ref.port), [unroutable[0]]).append(where)
+        for (service, port), (problem, *wheres) in problems.items():
+            ref = ServiceRef(ns, service, port)
+            missing = problem == "does not exist"
+            target = find(analysis, "Service", ns, service)
+            changed = recent_change(analysis, [("Ingress", ingress), ("Service", target)])
+            findings.append(
+                make_finding(
+                    "ingress-backend-missing" if missing else "ingress-backend-port",
+                    f"{ns}/{name}/{service}",
+                    severity=severity,
+                    change=Trigger.CONFIG_CHANGE if changed else None,
+                    first_seen=changed[0] if changed else None,
+                    title=f"Ingress {ns}/{name} routes {', '.join(wheres[:3])} to Service {ref.text}, which "
+                    f"{problem}: those requests get 503s from the ingress controller"
+                    + (f"; the {changed[1]}" if changed else ""),
+                    resources=[path, f"{ns}/Service/{service}"],
+                    evidence=[
+                        object_evidence(
+                            "Ingress", ingress, f"backend service {service} port {port} ({', '.join(wheres)})"
+                        ),
+                        *(event_evidence(e) for e in warnings[:2]),
+                    ],
+                    cause=CauseCategory.NETWORK_FAILURE,
+                    relevance=relevance,
+                )
+            )
+        class_name = o.spec(ingress).get("ingressClassName")
+        legacy = o.annotations_of(ingress).get(LEGACY_CLASS)
+        # A cluster listing no IngressClass at all is more likely a partial picture than the cause.
+        class_severity, class_relevance = (
+            (severity, relevance) if classes else (Severity.WARNING, relevance * 0.7)
+        )
+        if state.complete("IngressClass"):
+            if class_name and class_name not in classes:
+                known = ", ".join(sorted(classes)) or "none"
+                findings.append(
+                    make_finding(
+                        "ingress-class-missing",
+                        f"{ns}/{name}",
+                        severity=class_severity,
+                        title=f"Ingress {ns}/{name} names IngressClass {class_name}, which does not exist "
+                        f"(classes: {known}): no controller serves it",
+                        resources=[path],
+                        evidence=[
+                            object_evidence("Ingress", ingress, f"spec.ingressClassName: {class_name}")
+                        ],
+                        cause=CauseCategory.BAD_CONFIG,
+                        relevance=class_relevance,
+                    )
+                )
+            elif not class_name and not legacy and not defaults:
+                known = ", ".join(sorted(classes)) or "none exists"
+                findings.append(
+                    make_finding(
+                        "ingress-class-unset",
+                        f"{ns}/{name}",
+                        severity=class_severity,
+                        title=f"Ingress {ns}/{name} sets no ingressClassName and no IngressClass is the "
+                        f"default ({known}): no controller serves it",
+                        resources=[path],
+                        evidence=[
+                            object_evidence(
+                                "Ingress", ingress, f"no spec.ingressClassName, no {LEGACY_CLASS} annotation"
+                            )
+                        ],
+                        cause=CauseCategory.BAD_CONFIG,
+                        relevance=class_relevance,
+                    )
+                )
+        for tls in o.spec(ingress).get("tls") or []:
+            secret = (tls or {}).get("secretName")
+            if secret and state.known_absent("Secret", ns, secret):
+                hosts = ", ".join((tls or {}).get("hosts") or []) or "its hosts"
+                findings.append(
+                    make_finding(
+                        "ingress-tls-secret-missing",
+                        f"{ns}/{name}/{secret}",
+                        severity=severity,
+                        title=f"Ingress {ns}/{name}: TLS Secret {ns}/{secret} for {hosts} does not exist: "
+                        "the controller serves its default certificate instead",
+                        resources=[path, f"{ns}/Secret/{secret}"],
+                        evidence=[
+                            object_evidence("Ingress", ingress, f"spec.tls: secretName {secret} ({hosts})")
+                        ],
+                        cause=CauseCategory.BAD_CONFIG,
+                        relevance=relevance,
+                    )
+                )
+    return findings

@@ -1,0 +1,269 @@
+"""NetworkPolicies that select the alert's pods and deny the traffic their errors show: DNS
+(port 53 to kube-dns), or the dependency their logs time out on; policies that deny all ingress to
+them; and policies whose podSelector selects nothing.
+
+Only what the policies prove is claimed: a peer this analyzer cannot evaluate (an ipBlock for a
+host name, a namespaceSelector on labels other than the name) counts as allowing the traffic."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence, short
+from agents.eks.analyzers.config_changes import change_time
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+DNS_ERROR = re.compile(
+    r"temporary failure in name resolution|no such host|NXDOMAIN|EAI_AGAIN|could not resolve host"
+    r"|name or service not known|UnknownHostException|lookup \S+ on \S+:53",
+    re.IGNORECASE,
+)
+TIMEOUT = re.compile(
+    r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout", re.IGNORECASE
+)
+HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?):(?P<port>\d{2,5})\b")
+PG_PORT = re.compile(r'server at "(?P<host>[^"]+)".*?port (?P<port>\d{2,5})')
+NAME_LABEL = "kubernetes.io/metadata.name"
+DNS_LABELS = {"k8s-app": "kube-dns"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where traffic goes: a port, and the pods (namespace, labels) or address behind it."""
+
+    port: int
+    protocols: tuple[str, ...]
+    namespace: str | None = None  # None: outside the cluster
+    labels: dict[str, str] | None = None
+    ip: str | None = None
+    text: str = ""
+
+
+def _types(policy: Obj) -> list[str]:
+    spec = o.spec(policy)
+    return spec.get("policyTypes") or (["Ingress"] + (["Egress"] if spec.get("egress") else []))
+
+
+def _selects(policy: Obj, pod: Obj) -> bool:
+    selector = o.spec(policy).get("podSelector") or {}
+    if o.namespace(policy) != o.namespace(pod):
+        return False
+    return not selector or o.label_selector_matches(selector, o.labels(pod))
+
+
+def _namespace_matches(selector: dict[str, Any], namespace: str | None) -> bool | None:
+    """Whether a namespaceSelector selects `namespace`; None when it cannot be told without
+    reading Namespace labels (only the automatic name label is known)."""
+    if not selector:
+        return True
+    if namespace is None:
+        return False
+    keys = set(selector.get("matchLabels") or {}) | {
+        e.get("key") for e in selector.get("matchExpressions") or []
+    }
+    if keys - {NAME_LABEL}:
+        return None
+    return o.label_selector_matches(selector, {NAME_LABEL: namespace})
+
+
+def _peer_allows(peer: dict[str, Any], policy_ns: str | None, target: Target) -> bool:
+    if "ipBlock" in peer:
+        block = peer.get("ipBlock") or {}
+        try:
+            network = ipaddress.ip_network(str(block.get("cidr", "")), strict=False)
+        except ValueError:
+            return True
+        if network.prefixlen == 0:
+            return True
+        if target.ip is None:
+            return target.namespace is None  # an external host name: the block may well cover it
+        try:
+            address = ipaddress.ip_address(target.ip)
+        except ValueError:
+            return True
+        excluded = any(
+            address in ipaddress.ip_network(str(c), strict=False) for c in block.get("except") or []
+        )
+        return address in network and not excluded
+    if target.namespace is None:
+        return False  # pod and namespace selectors select pods, not addresses outside the cluster
+    ns_selector, pod_selector = peer.get("namespaceSelector"), peer.get("podSelector")
+    if ns_selector is None:
+        ns_ok: bool | None = target.namespace == policy_ns
+    else:
+        ns_ok = _namespace_matches(ns_selector, target.namespace)
+    if ns_ok is False:
+        return False
+    if pod_selector and target.labels is not None:
+        return o.label_selector_matches(pod_selector, target.labels)
+    return True
+
+
+def _port_allows(port: dict[str, Any], target: Target) -> bool:
+    if str(port.get("protocol") or "TCP") not in target.protocols:
+        return False
+    number = port.get("port")
+    if number is None:
+        return True
+    if not str(number).isdigit():
+        return True  # a named port: which number it is depends on the pod, assume it matches
+    end = port.get("endPort")
+    return int(number) == target.port or (end is not None and int(number) <= target.port <= int(end))
+
+
+def _rule_allows(rule: dict[str, Any], policy_ns: str | None, target: Target, peers_key: str) -> bool:
+    ports = rule.get("ports") or []
+    if ports and not any(_port_allows(p, target) for p in ports):
+        return False
+    peers = rule.get(peers_key) or []
+    return not peers or any(_peer_allows(p, policy_ns, target) for p in peers)
+
+
+def egress_allowed(policies: list[Obj], target: Target) -> bool:
+    """Whether the union of the Egress policies selecting a pod lets it reach `target`."""
+    return any(
+        _rule_allows(rule, o.namespace(p), target, "to")
+        for p in policies
+        for rule in o.spec(p).get("egress") or []
+    )
+
+
+def _log_lines(analysis: Analysis, pods: list[Obj]) -> list[str]:
+    lines = []
+    for pod in pods:
+        prefix = f"{o.namespace(pod)}/{o.name(pod)}/"
+        for key, text in analysis.state.logs.items():
+            if key.startswith(prefix):
+                lines += text.splitlines()[-200:]
+    return lines
+
+
+def _dependency_target(analysis: Analysis, ns: str | None, host: str, port: int) -> Target:
+    try:
+        ipaddress.ip_address(host)
+        return Target(port, ("TCP",), None, None, host, f"{host}:{port}")
+    except ValueError:
+        pass
+    parts = host.split(".")
+    svc_ns = parts[1] if len(parts) > 1 and (len(parts) == 2 or parts[2] == "svc") else ns
+    for svc in analysis.state.kind("Service"):
+        if o.name(svc) == parts[0] and o.namespace(svc) == svc_ns and (len(parts) <= 2 or parts[2] == "svc"):
+            selector = o.spec(svc).get("selector") or None
+            return Target(
+                port, ("TCP",), svc_ns, dict(selector) if selector else None, None, f"{host}:{port}"
+            )
+    if len(parts) == 1 or (len(parts) > 2 and parts[2] == "svc"):
+        return Target(port, ("TCP",), svc_ns, None, None, f"{host}:{port}")  # in-cluster, pods unknown
+    return Target(port, ("TCP",), None, None, None, f"{host}:{port}")
+
+
+def _timeouts(analysis: Analysis, ns: str | None, lines: list[str]) -> list[tuple[Target, str]]:
+    found: dict[tuple[str, int], tuple[Target, str]] = {}
+    for line in lines:
+        if not TIMEOUT.search(line) or DNS_ERROR.search(line):
+            continue
+        for match in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]:
+            host, port = match.group("host"), int(match.group("port"))
+            if port > 65535 or re.fullmatch(r"\d{1,2}", host):
+                continue  # a clock (12:30), not a host
+            if (host, port) not in found:
+                found[(host, port)] = (_dependency_target(analysis, ns, host, port), line.strip())
+    return list(found.values())[:3]
+
+
+def analyze_network_policies(analysis: Analysis) -> list[Finding]:
+    policies = analysis.state.kind("NetworkPolicy")
+    if not policies:
+        return []
+    findings = _selecting_nothing(analysis, policies)
+    pods = analysis.in_scope_pods()
+    if not pods:
+        return findings
+    pod = pods[0]
+    ns = o.namespace(pod)
+    selecting = [p for p in policies if _selects(p, pod)]
+    egress = [p for p in selecting if "Egress" in _types(p)]
+    lines = _log_lines(analysis, pods)
+    workload = analysis.workload_of(pod)[1]
+    if egress:
+        dns = Target(53, ("UDP", "TCP"), "kube-system", DNS_LABELS, None, "kube-dns:53")
+        if not egress_allowed(egress, dns):
+            shown = next((line.strip() for line in lines if DNS_ERROR.search(line)), "")
+            findings.append(
+                _denial(
+                    analysis, "dns", egress, pod, workload, "DNS (port 53 to kube-system/kube-dns)", shown
+                )
+            )
+        for target, line in _timeouts(analysis, ns, lines):
+            if not egress_allowed(egress, target):
+                findings.append(
+                    _denial(analysis, "egress", egress, pod, workload, f"egress to {target.text}", line)
+                )
+    ingress = [p for p in selecting if "Ingress" in _types(p)]
+    if ingress and not any(o.spec(p).get("ingress") for p in ingress):
+        findings.append(
+            _denial(
+                analysis, "ingress", ingress, pod, workload, "all ingress (no policy has an ingress rule)", ""
+            )
+        )
+    return findings
+
+
+def _denial(
+    analysis: Analysis, what: str, policies: list[Obj], pod: Obj, workload: str, traffic: str, shown: str
+) -> Finding:
+    ns = o.namespace(pod)
+    names = ", ".join(o.name(p) for p in policies[:3])
+    changed = [t for p in policies if (t := change_time(p)[0]) is not None]
+    newest = max(changed) if changed else None
+    recent = newest is not None and newest >= analysis.scope.window_start
+    selectors = "; ".join(
+        f"{o.name(p)}: podSelector {o.spec(p).get('podSelector') or '{} (all pods)'}, policyTypes {_types(p)}"
+        for p in policies[:3]
+    )
+    return make_finding(
+        f"networkpolicy-denies-{what}",
+        f"{ns}/{workload}",
+        severity=Severity.CRITICAL if shown or recent else Severity.WARNING,
+        title=f"NetworkPolicy {ns}/{names} selects the {workload} pods and denies {traffic}"
+        + (f": their logs show '{short(shown, 110)}'" if shown else "")
+        + (f"; the policy changed {ago(analysis.scope, newest)}" if recent else ""),
+        resources=[*(o.path("NetworkPolicy", p) for p in policies[:3]), o.path("Pod", pod)],
+        evidence=[object_evidence("NetworkPolicy", p, selectors, change_time(p)[0]) for p in policies[:2]],
+        cause=CauseCategory.NETWORK_FAILURE,
+        change=Trigger.CONFIG_CHANGE if recent else None,
+        relevance=analysis.pod_relevance(pod) if shown or recent else analysis.pod_relevance(pod) * 0.8,
+        first_seen=newest,
+    )
+
+
+def _selecting_nothing(analysis: Analysis, policies: list[Obj]) -> list[Finding]:
+    state = analysis.state
+    if not state.complete("Pod"):
+        return []
+    findings = []
+    for policy in policies:
+        ns, selector = o.namespace(policy), o.spec(policy).get("podSelector") or {}
+        if not selector or (state.namespaces is not None and ns not in state.namespaces):
+            continue
+        if any(o.namespace(p) == ns and o.label_selector_matches(selector, o.labels(p)) for p in state.pods):
+            continue
+        findings.append(
+            make_finding(
+                "networkpolicy-selects-nothing",
+                f"{ns}/{o.name(policy)}",
+                severity=Severity.INFO,
+                title=f"NetworkPolicy {ns}/{o.name(policy)} selects no pod (podSelector {selector}): "
+                "it protects nothing",
+                resources=[o.path("NetworkPolicy", policy)],
+                evidence=[object_evidence("NetworkPolicy", policy, f"podSelector: {selector}")],
+                cause=CauseCategory.BAD_CONFIG,
+                relevance=analysis.relevance(ns, o.name(policy)) * 0.5,
+            )
+        )
+    return findings

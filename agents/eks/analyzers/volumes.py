@@ -1,0 +1,173 @@
+"""PersistentVolumes (Released or Failed; pinned by node affinity to where no node runs) and
+StorageClasses (a claim names one that does not exist, or names none while none is the default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.storage import PENDING_GRACE
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity
+
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+def _claim_users(analysis: Analysis) -> dict[tuple[str | None, str], list[Obj]]:
+    users: dict[tuple[str | None, str], list[Obj]] = {}
+    for pod in analysis.state.pods:
+        for volume in o.spec(pod).get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim:
+                users.setdefault((o.namespace(pod), claim), []).append(pod)
+    return users
+
+
+def _claim_relevance(analysis: Analysis, ns: str | None, claim: str, users: list[Obj]) -> float:
+    return max([analysis.relevance(ns, claim), *(analysis.pod_relevance(p) for p in users)])
+
+
+def _term_matches(term: dict[str, Any], labels: dict[str, str]) -> bool:
+    for expr in term.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), set(expr.get("values") or [])
+        value = labels.get(key)
+        if (
+            (op == "In" and value not in values)
+            or (op == "NotIn" and value in values)
+            or (op == "Exists" and value is None)
+            or (op == "DoesNotExist" and value is not None)
+        ):
+            return False
+    return True
+
+
+def _affinity_text(terms: list[dict[str, Any]]) -> str:
+    return " or ".join(
+        ", ".join(
+            f"{e.get('key')} {e.get('operator')} {','.join(e.get('values') or [])}"
+            for e in t.get("matchExpressions") or []
+        )
+        for t in terms
+    )
+
+
+def analyze_volumes(analysis: Analysis) -> list[Finding]:
+    return _persistent_volumes(analysis) + _storage_classes(analysis)
+
+
+def _persistent_volumes(analysis: Analysis) -> list[Finding]:
+    state = analysis.state
+    users = _claim_users(analysis)
+    nodes = [
+        n for n in state.kind("Node") if o.condition_true(n, "Ready") and not o.spec(n).get("unschedulable")
+    ]
+    findings = []
+    for pv in state.kind("PersistentVolume"):
+        name = o.name(pv)
+        spec, phase = o.spec(pv), o.status(pv).get("phase")
+        claim = spec.get("claimRef") or {}
+        claim_ns, claim_name = claim.get("namespace"), str(claim.get("name", ""))
+        claim_pods = users.get((claim_ns, claim_name), [])
+        relevance = _claim_relevance(analysis, claim_ns, claim_name, claim_pods) if claim_name else 0.3
+        bound_to = f" (claim {claim_ns}/{claim_name})" if claim_name else ""
+        if phase in {"Released", "Failed"}:
+            message = o.status(pv).get("message") or o.status(pv).get("reason") or ""
+            why = (
+                f"its claim was deleted and reclaimPolicy {spec.get('persistentVolumeReclaimPolicy')} "
+                "keeps it: no new claim can bind it until claimRef is cleared"
+                if phase == "Released"
+                else f"reclamation failed: {short(str(message), 120)}"
+            )
+            findings.append(
+                make_finding(
+                    f"pv-{phase.lower()}",
+                    name,
+                    severity=Severity.CRITICAL
+                    if phase == "Failed" and relevance >= 0.9
+                    else Severity.WARNING,
+                    title=f"PersistentVolume {name} {phase}{bound_to}: {why}",
+                    resources=[o.path("PersistentVolume", pv)],
+                    evidence=[
+                        object_evidence(
+                            "PersistentVolume",
+                            pv,
+                            f"phase={phase}, reclaimPolicy={spec.get('persistentVolumeReclaimPolicy')}, "
+                            f"storageClassName={spec.get('storageClassName')}; {message}",
+                        )
+                    ],
+                    cause=CauseCategory.STORAGE_FAILURE,
+                    relevance=relevance if claim_name else 0.3,
+                )
+            )
+        terms = (((spec.get("nodeAffinity") or {}).get("required") or {}).get("nodeSelectorTerms")) or []
+        pinned_away = terms and not any(_term_matches(t, o.labels(n)) for t in terms for n in nodes)
+        if pinned_away and state.complete("Node") and state.kind("Node") and claim_pods:
+            zones = sorted({o.labels(n).get("topology.kubernetes.io/zone", "?") for n in nodes})
+            findings.append(
+                make_finding(
+                    "pv-node-affinity-conflict",
+                    name,
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    title=f"PersistentVolume {name}{bound_to} can only be used on nodes with "
+                    f"{_affinity_text(terms)}, and no Ready schedulable node matches (nodes are in "
+                    f"{', '.join(zones)}): pod {o.name(claim_pods[0])} cannot be scheduled",
+                    resources=[
+                        o.path("PersistentVolume", pv),
+                        *(o.path("Pod", p) for p in claim_pods[:2]),
+                    ],
+                    evidence=[
+                        object_evidence("PersistentVolume", pv, f"nodeAffinity: {_affinity_text(terms)}")
+                    ],
+                    cause=CauseCategory.STORAGE_FAILURE,
+                    relevance=relevance,
+                )
+            )
+    return findings
+
+
+def _storage_classes(analysis: Analysis) -> list[Finding]:
+    state = analysis.state
+    if not state.complete("StorageClass"):
+        return []
+    classes = {o.name(c): c for c in state.kind("StorageClass")}
+    defaults = [n for n, c in classes.items() if o.annotations_of(c).get(DEFAULT_CLASS) == "true"]
+    users = _claim_users(analysis)
+    findings = []
+    for pvc in state.kind("PersistentVolumeClaim"):
+        if o.status(pvc).get("phase") == "Bound":
+            continue
+        ns, name = o.namespace(pvc), o.name(pvc)
+        wanted = o.spec(pvc).get("storageClassName")
+        known = ", ".join(sorted(classes)) or "none"
+        if wanted and wanted not in classes:
+            problem = f"names StorageClass {wanted}, which does not exist (classes: {known})"
+        elif wanted is None and not defaults and not o.spec(pvc).get("volumeName"):
+            problem = f"names no StorageClass and none is the default (classes: {known})"
+        else:
+            continue
+        pods = users.get((ns, name), [])
+        events = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ProvisioningFailed")
+        created = o.created(pvc)
+        if not events and created is not None and analysis.scope.window_end - created < PENDING_GRACE:
+            continue
+        # A cluster listing no StorageClass at all is more likely a partial picture than the cause.
+        sure = bool(classes) or bool(events)
+        relevance = _claim_relevance(analysis, ns, name, pods)
+        findings.append(
+            make_finding(
+                "pvc-storageclass-missing",
+                f"{ns}/{name}",
+                severity=Severity.CRITICAL if sure else Severity.WARNING,
+                title=f"PersistentVolumeClaim {ns}/{name} {problem}: no volume can be provisioned"
+                + (f"; pod {o.name(pods[0])} waits for it" if pods else ""),
+                resources=[o.path("PersistentVolumeClaim", pvc), *(o.path("Pod", p) for p in pods[:2])],
+                evidence=[
+                    object_evidence("PersistentVolumeClaim", pvc, f"storageClassName: {wanted}"),
+                    *(event_evidence(e) for e in events[:1]),
+                ],
+                cause=CauseCategory.STORAGE_FAILURE,
+                relevance=relevance if sure else relevance * 0.7,
+            )
+        )
+    return findings

@@ -1,0 +1,120 @@
+"""Admission webhooks that fail closed (failurePolicy Fail) while their Service does not exist or
+has no ready backend: every request they match is rejected by the API server, so pods, rollouts
+and updates fail with `failed calling webhook`. The failure is the webhook backend's, not the
+workload's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
+from agents.eks.analyzers.refs import find
+from agents.eks.objects import Obj
+from shared.contracts import CauseCategory, Finding, Severity
+
+KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+
+
+def _addresses(endpoints: Obj | None) -> tuple[int, list[str]]:
+    """Ready addresses, and the pods behind the not-ready ones."""
+    ready, not_ready = 0, []
+    for subset in (endpoints or {}).get("subsets") or []:
+        ready += len(subset.get("addresses") or [])
+        for address in subset.get("notReadyAddresses") or []:
+            not_ready.append(str((address.get("targetRef") or {}).get("name") or address.get("ip", "?")))
+    return ready, not_ready
+
+
+def _rejections(analysis: Analysis, hook: str, service: str) -> list[Obj]:
+    """Warning events whose message says a call to this webhook failed."""
+    found = []
+    for event in analysis.state.events:
+        message = str(event.get("message", ""))
+        if (
+            event.get("type") == "Warning"
+            and "webhook" in message
+            and (f'"{hook}"' in message or service in message)
+        ):
+            found.append(event)
+    return found
+
+
+def _backend_state(analysis: Analysis, ns: str, name: str) -> str | None:
+    """What is wrong with the webhook's Service, or None (fine, or not read)."""
+    state = analysis.state
+    service = find(analysis, "Service", ns, name)
+    if service is None:
+        return f"its Service {ns}/{name} does not exist" if state.known_absent("Service", ns, name) else None
+    endpoints = find(analysis, "Endpoints", ns, name)
+    if endpoints is None and not state.known_absent("Endpoints", ns, name):
+        return None
+    ready, not_ready = _addresses(endpoints)
+    if ready:
+        return None
+    pods = f" ({len(not_ready)} not ready: {', '.join(not_ready[:3])})" if not_ready else " (no backend pod)"
+    return f"its Service {ns}/{name} has no ready endpoints{pods}"
+
+
+def analyze_webhooks(analysis: Analysis) -> list[Finding]:
+    findings = []
+    for kind in KINDS:
+        for config in analysis.state.kind(kind):
+            for hook in config.get("webhooks") or []:
+                finding = _webhook(analysis, kind, config, hook)
+                if finding:
+                    findings.append(finding)
+    return findings
+
+
+def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -> Finding | None:
+    service = (hook.get("clientConfig") or {}).get("service") or {}
+    policy = hook.get("failurePolicy") or "Fail"
+    if policy != "Fail" or not service.get("name"):
+        return None
+    ns, name = str(service.get("namespace") or "default"), str(service["name"])
+    problem = _backend_state(analysis, ns, name)
+    if problem is None:
+        return None
+    hook_name = str(hook.get("name", ""))
+    rejected = _rejections(analysis, hook_name, name)
+    affected = sorted({f"{o.involved(e)[0]} {o.involved(e)[1]}/{o.involved(e)[2]}" for e in rejected})
+    relevance = max(
+        [
+            0.5,
+            analysis.relevance(ns, name),
+            *(analysis.relevance(o.involved(e)[1], o.involved(e)[2]) for e in rejected),
+        ]
+    )
+    if any(analysis.relevance(o.involved(e)[1], o.involved(e)[2]) >= 0.6 for e in rejected):
+        # The alert's objects cannot be created because of this webhook: it is their cause, and
+        # ranks just above the rejections it explains.
+        relevance = min(1.0, max(relevance, 0.95) + 0.02)
+    rules = ", ".join(
+        f"{'/'.join(r.get('operations') or [])} {','.join(r.get('resources') or [])}"
+        for r in hook.get("rules") or []
+    )
+    return make_finding(
+        "webhook-backend-down",
+        f"{o.name(config)}/{hook_name}",
+        severity=Severity.CRITICAL if rejected else Severity.WARNING,
+        title=f"{kind} {o.name(config)}: webhook {hook_name} fails closed (failurePolicy Fail) and {problem}"
+        + (
+            f": the API server rejects {rules or 'what it matches'}, e.g. {affected[0]}"
+            if affected
+            else f": every request it matches ({rules or 'its rules'}) is rejected"
+        ),
+        resources=[o.path(kind, config), f"{ns}/Service/{name}"],
+        evidence=[
+            object_evidence(
+                kind,
+                config,
+                f"webhook {hook_name}: service {ns}/{name}, failurePolicy {policy}, rules {rules}",
+            ),
+            *(event_evidence(e) for e in rejected[:2]),
+        ],
+        cause=CauseCategory.DEPENDENCY_FAILURE,
+        relevance=relevance,
+        first_seen=min((t for e in rejected if (t := o.event_first_time(e))), default=None),
+        last_seen=max((t for e in rejected if (t := o.event_time(e))), default=None),
+    )
