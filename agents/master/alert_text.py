@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agents.master.alert_labels import PLACEHOLDERS, text_labels, title_values
+
 Put = Callable[[str, str | None], None]
 
 _DEPLOYMENT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-.]*?)-(?P<h>[a-z0-9]{4,10})-(?P<s>[a-z0-9]{5})$")
@@ -58,6 +60,8 @@ class TextHints:
     resolved: bool = False
     log_groups: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # Labels the text writes out by name (`namespace: shop`, ` - alertname = High 5xx rate`).
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 _NAME = r"[a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?"
@@ -70,10 +74,6 @@ _MARKUP = re.compile(
     r"|<a?:[A-Za-z0-9_]+:\d+>"  # Discord custom emoji
     r"|<t:\d+(?::[A-Za-z])?>"  # Discord timestamps
     r"|:[a-z0-9_+\-]+:"  # emoji shortcodes
-)
-# Alertmanager's default title lists the common label values, unnamed: `(app prod-eks shop <pod> critical)`.
-_LABEL_VALUES = re.compile(
-    r"\[(?:FIRING|RESOLVED)(?::\s*\d+)?\]\s*[A-Za-z][A-Za-z0-9_:.\-]*\s*\(([^()\n]{1,300})\)", re.I
 )
 _SEVERITIES = frozenset({"critical", "warning", "info", "error", "page"})
 _FIRING = re.compile(
@@ -165,6 +165,8 @@ def clean_chat_text(text: str) -> tuple[str, tuple[str, ...]]:
     out = _MARKUP.sub(" ", out)
     out = html.unescape(out)
     out = re.sub(r"[*`~]", "", out)
+    for placeholder in PLACEHOLDERS:
+        out = out.replace(placeholder, "")
     return out, tuple(dict.fromkeys(channels))
 
 
@@ -183,19 +185,18 @@ def parse_alert_text(text: str) -> TextHints:
     firing = _FIRING.search(clean)
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
-        put("alert_name", firing.group("name"))
         single = firing.group("cluster")
         if single and (single.lower() in _SEVERITIES or looks_like_pod(single)):
             single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
         put("cluster", single)
         if firing.group("ref"):
             _put_ns_ref(put, firing.group("ref"))
-    values = _LABEL_VALUES.search(clean)
-    if values and firing and not found.get("cluster"):
-        # Unnamed values: only a pod name and a severity are recognisable by their shape.
-        for value in values.group(1).split():
-            put("pod", value if looks_like_pod(value) else None)
-            put("severity", value if value.lower() in _SEVERITIES else None)
+        # The title's values are unnamed: only their shape (and sort order) tells what they are.
+        title = title_values(clean, looks_like_pod)
+        put("alert_name", title.alert_name)
+        put("namespace", title.namespace)
+        put("pod", title.pod)
+        put("severity", title.severity)
 
     for match in _KV.finditer(clean):
         field = _KV_KEYS[match.group("key").lower()]
@@ -233,6 +234,7 @@ def parse_alert_text(text: str) -> TextHints:
         resolved=resolved,
         log_groups=tuple(dict.fromkeys(m.group(1) for m in _LOG_GROUP.finditer(clean))),
         channels=channels,
+        labels=tuple(text_labels(text).items()),
     )
 
 
