@@ -35,8 +35,30 @@ PLACEHOLDERS = ("[no preview available]",)
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 _LINE = re.compile(
-    r"^\s*(?:[-*\u2022\u25cf\u25aa\u25e6\u00b7>]+\s*)?[*_]{0,2}"
-    r"(?P<key>[A-Za-z][A-Za-z0-9_.\-/ ]{0,40}?)[*_]{0,2}\s*(?:=|:)[*_]{0,2}[ \t]*(?P<value>\S.*?)\s*$"
+    r"^\s*(?:[-*\u2022\u25cf\u25aa\u25e6\u00b7>]+\s*)?[*_]{0,2}[\"']?"
+    r"(?P<key>[A-Za-z][A-Za-z0-9_.\-/ ]{0,40}?)[\"']?[*_]{0,2}\s*(?:=|:)[*_]{0,2}[ \t]*(?P<value>\S.*?)\s*$"
+)
+# Where a tool puts the name of what fired (and the application) in its own headline.
+_TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (field, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+    for field, pattern in (
+        # AWS Chatbot: `CloudWatch Alarm | checkout-alb-5xx | us-east-1 | Account: 1234`
+        ("alertname", r"CloudWatch Alarm \| (?P<v>[^|\n]+?) \|"),
+        # CloudWatch's SNS subject, as SNS-to-Slack Lambdas repeat it: `ALARM: "name" in US East`
+        ("alertname", r"\b(?:ALARM|INSUFFICIENT_DATA): \"(?P<v>[^\"\n]+)\""),
+        # Datadog: `[P1] [Triggered on {host:a}] High error rate on checkout`
+        (
+            "alertname",
+            r"\[(?:Triggered|Re-Triggered|Warn|Alert|No Data)(?: on \{[^}\n]*\})?\]\s*(?P<v>[^\n\[]+)",
+        ),
+        # PagerDuty and Opsgenie: `#1234: High error rate on checkout`, `[#1234] ...`
+        ("alertname", r"(?:^|[\s>|])(?:\[#\d+\]|#\d+:)\s*(?P<v>[^\n]+)"),
+        # Uptime Kuma: `[checkout-api] [🔴 Down] Request failed with status code 502`
+        ("monitor", r"^\s*\[(?P<v>[^\]\n]{1,80})\]\s*\[[^\]\n]{0,4}\s*Down\]"),
+        # Sentry: the footer `CHECKOUT-API-1A via Checkout errors`: project short id, then the rule
+        ("sentry_project", r"\b(?P<v>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-[0-9A-Z]{1,6} via \S"),
+        ("alertname", r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9A-Z]{1,6} via (?P<v>[^\n|]+)"),
+    )
 )
 _TABLE = re.compile(
     r"^\s*[\u2022\u25cf\u25aa\u25e6\-*]\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s+`(?P<value>[^`]+)`\s*$"
@@ -68,7 +90,7 @@ def normalise_key(key: str) -> str:
 
 
 def _value(raw: str) -> str:
-    value = raw.strip().strip("`*_\"'").strip()
+    value = raw.strip().rstrip(",;").strip("`*_\"'").strip()
     return value.rstrip(",;")
 
 
@@ -96,6 +118,18 @@ def text_labels(text: str) -> dict[str, str]:
             key = tag.group("key").lower()
             if key in TAG_KEYS:
                 found.setdefault(key, _value(tag.group("value")))
+    # A headline names what fired where no line does.
+    for key, pattern in _TOOL_TITLES:
+        match = pattern.search(prepared)
+        if match and key not in found:
+            value = _value(match.group("v"))
+            if key == "monitor":
+                found["alertname"] = found.get("alertname") or value
+                found.setdefault("service", value)
+            elif key == "sentry_project":
+                found.setdefault("service", value.lower())
+            elif value:
+                found.setdefault(key, value)
     return found
 
 

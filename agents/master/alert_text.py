@@ -120,7 +120,23 @@ _LOG_GROUP = re.compile(
     r"(?<![\w/])(/aws/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-]|/ecs/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-])"
 )
 _EC2_HOST = re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.[a-z0-9\-.]*internal\b")
-_SEVERITY_WORD = re.compile(r"\[(critical|warning|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
+_SEVERITY_WORD = re.compile(r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
+# People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
+_SUBJECT = re.compile(
+    r"^\s*(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
+    r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went)\s+(?:\w+\s+)?"
+    r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
+    r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NOT_SUBJECTS = frozenset(
+    {
+        *("it", "this", "that", "everything", "something", "nothing", "prod", "production", "staging"),
+        *("dev", "site", "website", "stuff", "what", "who", "which", "there", "here", "latency", "cpu"),
+        *("memory", "disk", "error", "errors", "traffic", "alert", "alarm", "app", "service", "api"),
+        *("system", "cluster", "node", "pod", "pods", "server", "servers", "we", "i", "you", "they"),
+    }
+)
 # Words that follow "service", "pod" ... in prose and are not names.
 _STOP = frozenset(
     {
@@ -213,6 +229,9 @@ def parse_alert_text(text: str) -> TextHints:
 
     for match in _REF.finditer(clean):
         _put_ref(put, match)
+    subject = _SUBJECT.search(clean)
+    if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
+        put("service", subject.group("name").lower())
 
     host = _EC2_HOST.search(clean)
     put("node", host.group(0) if host else None)
