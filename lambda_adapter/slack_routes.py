@@ -27,7 +27,7 @@ from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InvestigateJob, ReplyJob
 from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_slack
-from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -70,6 +70,7 @@ def _ok(outcome: Outcome) -> WebhookResponse:
 
 def events(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     _verified(intake, request)
+    require_media_type(request, "application/json")
     envelope = parse_slack_envelope(request.body)
     if envelope.type == "url_verification":
         if not envelope.challenge:
@@ -227,6 +228,7 @@ def _reaction(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcom
 
 def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     _verified(intake, request)
+    require_media_type(request, "application/x-www-form-urlencoded")
     command = parse_slash_command(request.body)
     if command.command.strip() != SNAPSHOT_COMMAND:
         return WebhookResponse.json(
