@@ -54,7 +54,12 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern, flags in (
         ("alertmanager", r"\[FIRING(:\d+)?\]|\bFIRING\b", re.IGNORECASE),
         ("grafana", r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/", 0),
-        ("datadog", r"\[Triggered\]|\bTriggered on\b|app\.datadoghq\.(com|eu)|\[P[1-5]\] \[Triggered", 0),
+        (
+            "datadog",
+            r"\[(Triggered|Re-Triggered|Warn|No Data)( on \{[^}\n]*\})?\]|\bTriggered on\b"
+            r"|app\.datadoghq\.(com|eu)",
+            0,
+        ),
         (
             "pagerduty",
             r"pagerduty\.com/incidents|\bIncident #\d+|\b(triggered|acknowledged) incident\b",

@@ -64,6 +64,8 @@ _TABLE = re.compile(
     r"^\s*[\u2022\u25cf\u25aa\u25e6\-*]\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s+`(?P<value>[^`]+)`\s*$"
 )
 _TAG = re.compile(r"(?<![\w/.:-])(?P<key>[a-z_][a-z0-9_.]*):(?P<value>[A-Za-z0-9][A-Za-z0-9_.\-/]*)")
+_KEY_ALONE = re.compile(r"^\s*[*_]{0,2}(?P<key>[A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_]{0,2}\s*:\s*[*_]{0,2}\s*$")
+_TRAILING_URL = re.compile(r"(?<=\S)\s+https?://\S+$")
 _INLINE_PAIR = re.compile(r"\s[A-Za-z_][A-Za-z0-9_.]*\s?[=:]\s?\S")
 _NOT_KEYS = frozenset({"http", "https", "mailto", "note", "ps", "re", "fyi", "eta"})
 _CAMEL = re.compile(r"^[A-Z][A-Za-z0-9_:]*(?:[a-z0-9_][A-Z]|[A-Z]{2})[A-Za-z0-9_:]*$")
@@ -90,7 +92,9 @@ def normalise_key(key: str) -> str:
 
 
 def _value(raw: str) -> str:
-    value = raw.strip().rstrip(",;").strip("`*_\"'").strip()
+    # A Slack link reads `label url` once its markup is gone: the label is the value.
+    value = _TRAILING_URL.sub("", raw.strip())
+    value = value.rstrip(",;").strip("`*_\"'").strip()
     return value.rstrip(",;")
 
 
@@ -100,9 +104,14 @@ def text_labels(text: str) -> dict[str, str]:
         return {}
     prepared = html.unescape(_SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text))
     found: dict[str, str] = {}
-    for line in prepared.splitlines():
+    lines = prepared.splitlines()
+    for at, line in enumerate(lines):
         if not line.strip() or line.strip() in PLACEHOLDERS:
             continue
+        alone = _KEY_ALONE.match(line)
+        if alone and at + 1 < len(lines) and lines[at + 1].strip() and not _LINE.match(lines[at + 1]):
+            # Slack section fields and Discord embed fields: `*Condition name:*` then the value below.
+            line = f"{alone.group('key')}: {lines[at + 1].strip()}"
         table = _TABLE.match(line)
         match = table or _LINE.match(line)
         if match:

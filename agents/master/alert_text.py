@@ -112,7 +112,7 @@ _KV = re.compile(
     re.IGNORECASE,
 )
 _REF = re.compile(
-    rf"\b(?P<kind>pods?|deployments?|deploy|statefulsets?|sts|daemonsets?|ds|services?|svc|nodes?|containers?"
+    rf"(?<![-\w])(?P<kind>pods?|deployments?|deploy|statefulsets?|sts|daemonsets?|ds|services?|svc|nodes?|containers?"
     rf"|namespaces?)(?:/|\s+)(?P<first>{_NAME})(?:/(?P<second>{_NAME}))?(?:\s*\((?P<paren>{_NAME})\))?",
     re.IGNORECASE,
 )
@@ -120,7 +120,9 @@ _LOG_GROUP = re.compile(
     r"(?<![\w/])(/aws/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-]|/ecs/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-])"
 )
 _EC2_HOST = re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.[a-z0-9\-.]*internal\b")
-_SEVERITY_WORD = re.compile(r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
+_SEVERITY_WORD = re.compile(
+    r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])(?: on [^\]\n]*)?\]", re.IGNORECASE
+)
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
 _SUBJECT = re.compile(
     r"^\s*(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
@@ -144,7 +146,8 @@ _STOP = frozenset(
         *("for", "to", "of", "and", "or", "not", "no", "down", "up", "it", "its", "this", "that", "with"),
         *("from", "by", "as", "all", "any", "some", "every", "which", "who", "restarted", "restarts"),
         *("failing", "failed", "crashing", "crashed", "unavailable", "degraded", "healthy", "unhealthy"),
-        *("errors", "error", "level", "name", "names"),
+        *("errors", "error", "level", "name", "names", "memory", "cpu", "latency", "health", "account"),
+        *("mesh", "owner", "owners", "team", "teams", "desk", "now", "again", "still", "https", "http"),
     }
 )
 _KINDS = {

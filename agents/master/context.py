@@ -147,7 +147,7 @@ def _hints(
     def pick(field: str) -> str | None:
         for source in sources:
             found = _label(source, field) if isinstance(source, dict) else _text_field(source, field)
-            if found:
+            if found and _usable(field, found):
                 return found
         return None
 
@@ -200,8 +200,9 @@ def _usable(field: str, value: str) -> bool:
     if field in ("service", "workload"):
         return not looks_like_exporter(value)
     if field == "pod":
-        owner = workload_of_pod(value)
-        return owner is None or not looks_like_exporter(owner)
+        # `...-node-exporter-x7k2p` (a DaemonSet's pod) reads as a Deployment's `-exporter-x7k2p` too.
+        owners = (workload_of_pod(value), value.rsplit("-", 1)[0])
+        return not any(owner and looks_like_exporter(owner) for owner in owners)
     return True
 
 
