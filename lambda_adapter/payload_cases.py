@@ -82,7 +82,10 @@ class Scored:
         return [
             (name, value)
             for name, value in self.fields.items()
-            if value is not None and name not in hints and name not in extra and name != "service"
+            if value is not None
+            and name not in hints
+            and name not in extra
+            and name not in ("service", "service_label")
         ] + (
             [("service", self.fields["service_label"] or "")]
             if self.fields.get("service_label") and "service" not in hints and "service" not in extra
