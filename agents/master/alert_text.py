@@ -125,7 +125,8 @@ _SEVERITY_WORD = re.compile(
 )
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
 _SUBJECT = re.compile(
-    r"^\s*(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
+    r"^\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
     r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went)\s+(?:\w+\s+)?"
     r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
     r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving)\b",
