@@ -101,8 +101,9 @@ def test_a_plain_text_message_is_answered_with_a_completed_task(
         assert data["result"]["agent"] == agent_id and data["result"]["status"] == "error"
 
 
-def test_a_plain_text_stream_ends_completed(config: AppConfig, serve: Any) -> None:
-    url = serve(scanner_id(config))
+@pytest.mark.parametrize("agent", ["master", "scanner"])
+def test_a_plain_text_stream_ends_completed(config: AppConfig, serve: Any, agent: str) -> None:
+    url = serve(config.master_id if agent == "master" else scanner_id(config))
 
     events = stream(url, message({"kind": "text", "text": ALERT}))
 
