@@ -125,6 +125,13 @@ _STATE = re.compile(
     re.IGNORECASE,
 )
 _STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)
+# What makes a question (or a thank-you) about a problem: "why is checkout slow?" is investigated.
+_PROBLEM = re.compile(
+    r"\b(why|slow|slowness|lag\w*|hang\w*|stuck|weird|odd|spik\w*|latency|error\w*|fail\w*|broke\w*|"
+    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still)\b",
+    re.IGNORECASE,
+)
+_THANKS_FIRST = re.compile(r"^\W*(thanks?|thank you|thx|ty|tysm|cheers|much appreciated)\b", re.IGNORECASE)
 _CHATTER = re.compile(
     rf"^\W*(({_CHATTER_WORDS})\W*)+(there|bot|buddy|friend|team|all|everyone|folks|guys|y.all)?\W*$",
     re.IGNORECASE,
@@ -153,8 +160,11 @@ def classify(text: str) -> Verdict:
             return Verdict(Kind.STATUS, "asked about the state of things")
     if marker is not None:
         return Verdict(Kind.ALERT, f"alert marker: {marker}")
-    if len(stripped) <= 200 and stripped.endswith("?"):
-        return Verdict(Kind.CHATTER, "a question about nothing to investigate")
+    if len(stripped) <= 200 and not _PROBLEM.search(stripped):
+        if stripped.endswith("?"):
+            return Verdict(Kind.CHATTER, "a question about nothing to investigate")
+        if _THANKS_FIRST.match(stripped):
+            return Verdict(Kind.CHATTER, "thanks")
     return Verdict(Kind.UNSURE, "no alert marker")
 
 

@@ -44,6 +44,7 @@ CHATTER = [
     "fyi https://grafana.example.com/d/abc123/checkout?orgId=1",
     "FYI: checkout dashboard https://grafana.example.com/d/abc123/checkout",
     "is it everything a river should be?",
+    "thanks for the report, that was the config change",
     "",
 ]
 HELP = ["help", "what can you do?", "How do I use you?", "?"]
@@ -58,6 +59,8 @@ STATUS = [
     "what's going on with payments?",
 ]
 UNSURE = [
+    "why is checkout so slow?",
+    "is the orders consumer stuck?",
     "checkout feels slow for some users",
     "can someone look at the orders service",
     "Deployed payments v2.3.1 to production",
