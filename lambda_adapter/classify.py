@@ -45,9 +45,16 @@ LlmClassifier = Callable[[str], str | None]
 _FORCE = re.compile(r"\binvestigat(e|ion)\b", re.IGNORECASE)
 _RESOLVED = re.compile(
     r"\[RESOLVED\b|^\s*(:white_check_mark:|:large_green_circle:|✅)?\s*RESOLVED\b|\[Recovered\]"
-    r"|^\s*\[[^\]\n]{1,80}\]\s*\[(✅|🟢|:white_check_mark:)?\s*Up\]",
+    r"|^\s*\[[^\]\n]{1,80}\]\s*\[(✅|🟢|:white_check_mark:)?\s*Up\]"
+    # A headline that opens with a green check: the tools' "back to normal".
+    r"|\A\s*(:white_check_mark:|:large_green_circle:|:heavy_check_mark:|✅|🟢|✔)"
+    # CloudWatch back to OK: notify-slack's fields, the SNS subject, the alarm's JSON.
+    r"|^\W*Current State\W*OK\b|^\W*OK: \"[^\"\n]+\" in |\"NewStateValue\"\s*:\s*\"OK\""
+    r"|\bStatus\W{0,3}resolved\b|\balert (closed|resolved)\b",
     re.IGNORECASE | re.MULTILINE,
 )
+# Still firing, whatever else the message says ("[FIRING:1, RESOLVED:1]", Grafana's two sections).
+_FIRING_NOW = re.compile(r"\[FIRING\b|\*\*Firing\*\*|\bStatus\W{0,3}firing\b|\bCurrent State\W*ALARM\b", re.I)
 
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, flags))
@@ -67,7 +74,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "cloudwatch",
-            r"\bALARM: \"|console\.aws\.amazon\.com/cloudwatch|\bIn alarm\b|state changed to ALARM",
+            r"\bALARM: \"|console\.aws\.amazon\.com/cloudwatch|\bIn alarm\b|state changed to ALARM"
+            r"|\bAWS Health Event\b|\bGuardDuty Finding\b",
             0,
         ),
         ("emoji", r":(red_circle|rotating_light|fire|warning|x|boom|sos|bangbang|alert):|[🔴🚨🔥⚠❌💥🆘]", 0),
@@ -145,7 +153,7 @@ def classify(text: str) -> Verdict:
         return Verdict(Kind.ALERT, "asked to investigate", forced=True)
     if not stripped:
         return Verdict(Kind.CHATTER, "bare mention")
-    if _RESOLVED.search(stripped):
+    if _RESOLVED.search(stripped) and not _FIRING_NOW.search(stripped):
         return Verdict(Kind.RESOLVED, "resolved notice")
     if len(stripped) <= 120 and _HELP.match(stripped):
         return Verdict(Kind.HELP, "asked for help")

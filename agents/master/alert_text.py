@@ -219,6 +219,9 @@ def parse_alert_text(text: str) -> TextHints:
         put("severity", title.severity)
 
     for match in _KV.finditer(clean):
+        before = clean[max(0, match.start() - 30) : match.start()]
+        if match.group("key")[0].isupper() and re.search(r"(^|\s)[A-Z][a-z]+ $", before):
+            continue  # the end of a longer field name: `Affected Service: EC2`
         field = _KV_KEYS[match.group("key").lower()]
         value = match.group("value").strip(".:/")
         if field == "instance":

@@ -109,6 +109,14 @@ def test_the_word_investigate_forces_it(text: str) -> None:
 def test_resolved_notices_are_not_new_alerts() -> None:
     assert classify("[RESOLVED] KubePodCrashLooping (shop checkout)").kind is Kind.RESOLVED
     assert classify(":white_check_mark: RESOLVED: checkout 5xx").kind is Kind.RESOLVED
+    assert (
+        classify("AWS CloudWatch notification - Example\nOld State: ALARM\nCurrent State: OK").kind
+        is Kind.RESOLVED
+    )
+    assert classify('OK: "checkout-5xx" in US East (N. Virginia)').kind is Kind.RESOLVED
+    assert classify("✅ Your service checkout-api is up. ✅").kind is Kind.RESOLVED
+    assert classify("[FIRING:1, RESOLVED:1] HighErrorRate (checkout)").kind is Kind.ALERT
+    assert classify("**Firing**\nLabels: ...\n**Resolved**\nLabels: ...").kind is Kind.ALERT
 
 
 def test_a_long_message_that_starts_with_hello_is_not_chatter() -> None:
