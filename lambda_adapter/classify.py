@@ -50,7 +50,7 @@ _RESOLVED = re.compile(
     r"|\A\s*(:white_check_mark:|:large_green_circle:|:heavy_check_mark:|✅|🟢|✔)"
     # CloudWatch back to OK: notify-slack's fields, the SNS subject, the alarm's JSON.
     r"|^\W*Current State\W*OK\b|^\W*OK: \"[^\"\n]+\" in |\"NewStateValue\"\s*:\s*\"OK\""
-    r"|\bStatus\W{0,3}resolved\b|\balert (closed|resolved)\b",
+    r"|\bStatus\W{0,3}resolved\b|\balert (closed|resolved)\b|^\W*\[OK\]|\bMonitor is UP\b",
     re.IGNORECASE | re.MULTILINE,
 )
 # Still firing, whatever else the message says ("[FIRING:1, RESOLVED:1]", Grafana's two sections).

@@ -53,6 +53,11 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         # PagerDuty and Opsgenie: `#1234: High error rate on checkout`, `[#1234] ...`
         ("alertname", r"(?:^|[\s>|])(?:\[#\d+\]|#\d+:)\s*(?P<v>[^\n]+)"),
+        # Grafana legacy alerting: `[Alerting] High CPU alert`; Zabbix: `Problem: High CPU utilization`
+        ("alertname", r"^\W*\[Alerting\]\s*(?P<v>[^\n]+)"),
+        ("alertname", r"^\W*Problem: (?P<v>[^\n]+)"),
+        # UptimeRobot: `Monitor is DOWN: checkout-api ( https://... ) - Reason: ...`
+        ("monitor", r"Monitor is DOWN: (?P<v>[^(\n]+?)\s*(?:\(|\s-\s|$)"),
         # Uptime Kuma: `[checkout-api] [🔴 Down] Request failed with status code 502`
         ("monitor", r"^\s*\[(?P<v>[^\]\n]{1,80})\]\s*\[[^\]\n]{0,4}\s*Down\]"),
         # Sentry: the footer `CHECKOUT-API-1A via Checkout errors`: project short id, then the rule
@@ -68,7 +73,11 @@ _KEY_ALONE = re.compile(r"^\s*[*_]{0,2}(?P<key>[A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_]
 _TRAILING_URL = re.compile(r"(?<=\S)\s+https?://\S+$")
 _INLINE_PAIR = re.compile(r"\s[A-Za-z_][A-Za-z0-9_.]*\s?[=:]\s?\S")
 _NOT_KEYS = frozenset({"http", "https", "mailto", "note", "ps", "re", "fyi", "eta"})
-_CAMEL = re.compile(r"^[A-Z][A-Za-z0-9_:]*(?:[a-z0-9_][A-Z]|[A-Z]{2})[A-Za-z0-9_:]*$")
+_CAMEL = re.compile(
+    r"^[A-Z][A-Za-z0-9_:]*(?:[a-z0-9_][A-Z]|[A-Z]{2})[A-Za-z0-9_:]*$"  # KubePodCrashLooping, HTTPErrors
+    r"|^[a-z][a-z0-9]*[A-Z][A-Za-z0-9_:]*$"  # etcdMembersDown
+)
+_CAPITALISED = re.compile(r"^[A-Z][a-z0-9_:]+$")  # Watchdog
 _DNS = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$")
 _TITLE = re.compile(
     r"\[(?:FIRING|RESOLVED)(?::\s*\d+)?(?:,\s*RESOLVED:\s*\d+)?\]\s*(?P<group>[^()\n\[\]]*)"
@@ -168,8 +177,9 @@ def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     common = [v for v in (match.group("common") or "").split() if v]
     values = group + common
     name = next((v for v in values if _CAMEL.match(v)), None)
-    if name is None and len(group) == 1 and not common and not _plain(group[0], is_pod):
-        name = group[0]
+    if name is None and len(group) == 1 and (_CAPITALISED.match(group[0]) or not common):
+        # One grouped value: the alert's name when it is capitalised (no Kubernetes name is).
+        name = group[0] if not _plain(group[0], is_pod) else None
     pod = next((v for v in values if is_pod(v)), None)
     severity = next((v for v in values if v.lower() in _SEVERITIES), None)
     namespace = None

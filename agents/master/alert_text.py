@@ -138,6 +138,7 @@ _NOT_SUBJECTS = frozenset(
         *("dev", "site", "website", "stuff", "what", "who", "which", "there", "here", "latency", "cpu"),
         *("memory", "disk", "error", "errors", "traffic", "alert", "alarm", "app", "service", "api"),
         *("system", "cluster", "node", "pod", "pods", "server", "servers", "we", "i", "you", "they"),
+        *("monitor", "check", "probe", "job", "build", "pipeline", "deploy", "deployment", "website"),
     }
 )
 # Words that follow "service", "pod" ... in prose and are not names.

@@ -340,3 +340,17 @@ def test_exported_labels_win_over_the_scrape_targets() -> None:
         }
     ).hints
     assert (h.namespace, h.service) == ("shop", "checkout")
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("[FIRING:1] Watchdog (monitoring/kube-prometheus-stack-prometheus none)", "Watchdog"),
+        ("[FIRING:1] etcdMembersDown (etcd kube-system critical)", "etcdMembersDown"),
+        ("[FIRING:2] KubeHpaMaxedOut (http kube-state-metrics shop warning)", "KubeHpaMaxedOut"),
+        ("[FIRING:1] Apps High 5xx rate (checkout shop critical)", None),  # Grafana: folder + name
+        ("[FIRING:1] shop (kube-state-metrics warning)", None),
+    ],
+)
+def test_the_alert_name_in_a_title_is_told_by_its_shape(title: str, name: str | None) -> None:
+    assert ctx_of(title).hints.alert_name == name
