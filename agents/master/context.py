@@ -162,9 +162,9 @@ def _hints(
 
     pod = pick("pod")
     workload = pick("workload") or (workload_of_pod(pod) if pod else None)
-    job = next(
-        (_service_from_job(s.get("job")) for s in sources if isinstance(s, dict) and s.get("job")), None
-    )
+    # A scrape job names the application unless it is an exporter's (Pushgateway: `exported_job`).
+    jobs = (s.get("exported_job") or s.get("job") for s in sources if isinstance(s, dict))
+    job = next((found for j in jobs if j and (found := _service_from_job(j))), None)
     service = pick("service") or job
     node = pick("node") or next(
         (n for s in sources if isinstance(s, dict) and (n := _node_from_instance(s, pick("alert_name")))),
