@@ -13,14 +13,15 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.common.base import Budget, Scanner
 from agents.llm.scanner_agent import run_scanner
 from shared.a2a import AgentCardSpec, build_agent_app
 from shared.config import AppConfig, load_config
-from shared.contracts import AlertContext
+from shared.contracts import AlertContext, Platform
 from shared.errors import BadRequest, ConfigError
 from shared.logsetup import configure_logging
 from shared.plugins import load_kind
@@ -45,6 +46,25 @@ def scanner_handler(config: AppConfig, agent_id: str, scanner: Scanner) -> Any:
     return handle
 
 
+def text_request(config: AppConfig) -> Callable[[str], dict[str, Any]]:
+    """A plain text A2A message as a request: the text is the alert (every agent reads the same
+    context from it as from a chat message); the report goes back to the caller only."""
+
+    def from_text(text: str) -> dict[str, Any]:
+        from shared.alerts.context import build_alert_context
+
+        ctx = build_alert_context(
+            platform=Platform.A2A,
+            channel="a2a",
+            text=text,
+            received_at=datetime.now(UTC),
+            window_minutes=config.defaults.investigation_window_minutes,
+        )
+        return {"alert": ctx.model_dump(mode="json")}
+
+    return from_text
+
+
 def build_app_for(config: AppConfig, agent_id: str, url: str = "") -> Any:
     if agent_id not in config.agents:
         raise ConfigError(f"agent {agent_id!r} is not in config.yaml (known: {', '.join(config.agents)})")
@@ -63,7 +83,7 @@ def build_app_for(config: AppConfig, agent_id: str, url: str = "") -> Any:
         names = settings.skills or list(kind.default_skills)
         skills = [(skill, skill, f"{skill} skill of {agent_id}") for skill in names]
     card = AgentCardSpec(name=agent_id, description=description, url=url, skills=skills)
-    return build_agent_app(card, handle)
+    return build_agent_app(card, handle, from_text=text_request(config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

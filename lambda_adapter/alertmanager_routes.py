@@ -20,7 +20,7 @@ from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob
 from lambda_adapter.settings import ALERT_GROUP_SECONDS
 from lambda_adapter.storm import storm_note
 from lambda_adapter.verify import verify_bearer_or_basic
-from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -37,6 +37,7 @@ def webhook(intake: Intake, request: WebhookRequest) -> WebhookResponse:
         request.headers.get("authorization"), intake.settings.secrets.alertmanager_token
     ):
         raise Unauthorized("missing or wrong Alertmanager credentials")
+    require_media_type(request, "application/json")
     payload = parse_alertmanager(request.body)
     chat, channel = _destination(intake, request)
     delivery = keys.delivery_body("alertmanager", request.body)

@@ -3,7 +3,10 @@
 - The word `investigate` forces an investigation.
 - Alert markers (`[FIRING`, `:red_circle:`, `ALERT`, severity words, Alertmanager, Grafana,
   Datadog, PagerDuty and CloudWatch formats, dashboard and runbook links) make it an alert.
-- Greetings, thanks, "how are you" and the like, with nothing else of substance, are chatter.
+- Greetings, thanks, "how are you" and the like (emoji included), with nothing else of substance,
+  are chatter; so is a link shared "fyi", and a question that is about nothing in the estate.
+- "help" or "what can you do?" asks for the help; a question about the state of things ("is prod
+  ok?", "status?", "how is checkout doing?") asks for a snapshot, not an investigation.
 - Anything else is unsure. When someone addressed the bot, unsure means investigate (fail open):
   a needless investigation costs seconds, a missed alert costs an outage. A bot message nobody
   addressed to us needs a positive verdict, or every deploy notice would start an investigation.
@@ -25,6 +28,8 @@ class Kind(StrEnum):
     CHATTER = "chatter"
     RESOLVED = "resolved"
     UNSURE = "unsure"
+    HELP = "help"
+    STATUS = "status"
 
 
 @dataclass(frozen=True)
@@ -39,15 +44,29 @@ LlmClassifier = Callable[[str], str | None]
 
 _FORCE = re.compile(r"\binvestigat(e|ion)\b", re.IGNORECASE)
 _RESOLVED = re.compile(
-    r"\[RESOLVED\b|^\s*(:white_check_mark:|:large_green_circle:|✅)?\s*RESOLVED\b", re.IGNORECASE
+    r"\[RESOLVED\b|^\s*(:white_check_mark:|:large_green_circle:|✅)?\s*RESOLVED\b|\[Recovered\]"
+    r"|^\s*\[[^\]\n]{1,80}\]\s*\[(✅|🟢|:white_check_mark:)?\s*Up\]"
+    # A headline that opens with a green check: the tools' "back to normal".
+    r"|\A\s*(:white_check_mark:|:large_green_circle:|:heavy_check_mark:|✅|🟢|✔)"
+    # CloudWatch back to OK: notify-slack's fields, the SNS subject, the alarm's JSON.
+    r"|^\W*Current State\W*OK\b|^\W*OK: \"[^\"\n]+\" in |\"NewStateValue\"\s*:\s*\"OK\""
+    r"|\bStatus\W{0,3}resolved\b|\balert (closed|resolved)\b|^\W*\[OK\]|\bMonitor is UP\b",
+    re.IGNORECASE | re.MULTILINE,
 )
+# Still firing, whatever else the message says ("[FIRING:1, RESOLVED:1]", Grafana's two sections).
+_FIRING_NOW = re.compile(r"\[FIRING\b|\*\*Firing\*\*|\bStatus\W{0,3}firing\b|\bCurrent State\W*ALARM\b", re.I)
 
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, flags))
     for name, pattern, flags in (
         ("alertmanager", r"\[FIRING(:\d+)?\]|\bFIRING\b", re.IGNORECASE),
         ("grafana", r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/", 0),
-        ("datadog", r"\[Triggered\]|\bTriggered on\b|app\.datadoghq\.(com|eu)|\[P[1-5]\] \[Triggered", 0),
+        (
+            "datadog",
+            r"\[(Triggered|Re-Triggered|Warn|No Data)( on \{[^}\n]*\})?\]|\bTriggered on\b"
+            r"|app\.datadoghq\.(com|eu)",
+            0,
+        ),
         (
             "pagerduty",
             r"pagerduty\.com/incidents|\bIncident #\d+|\b(triggered|acknowledged) incident\b",
@@ -55,7 +74,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "cloudwatch",
-            r"\bALARM: \"|console\.aws\.amazon\.com/cloudwatch|\bIn alarm\b|state changed to ALARM",
+            r"\bALARM: \"|console\.aws\.amazon\.com/cloudwatch|\bIn alarm\b|state changed to ALARM"
+            r"|\bAWS Health Event\b|\bGuardDuty Finding\b",
             0,
         ),
         ("emoji", r":(red_circle|rotating_light|fire|warning|x|boom|sos|bangbang|alert):|[🔴🚨🔥⚠❌💥🆘]", 0),
@@ -68,7 +88,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("labels", r"\b(alertname|severity|namespace|instance|job|service|pod)\s*[=:]\s*\S", re.IGNORECASE),
         (
             "symptom",
-            r"\b(oomkilled|crashloopbackoff|imagepullbackoff|5\d\d errors?|5xx|errors|exceptions|error rate|"
+            r"\b(oomkilled|crashloopbackoff|imagepullbackoff|5\d\d(s| errors?)?|5xx|errors|exceptions|"
+            r"error rate|throwing|timing out|crash\w*|spik(e|es|ing)|"
             r"high latency|"
             r"p9[59] latency|timeouts?|unreachable|unhealthy|outage|degraded|is down|went down|"
             r"failing|failed|exhausted|throttl\w+|disk (is )?full|out of memory)\b",
@@ -87,9 +108,38 @@ _CHATTER_WORDS = (
     r"hi|hello|hey|heya|hiya|yo|howdy|sup|good (morning|afternoon|evening|night)|morning|gm|"
     r"thanks?( you)?( so much| a lot)?|thx|ty|tysm|cheers|much appreciated|appreciate it|"
     r"nice|cool|great|awesome|perfect|ok(ay)?|k|kk|got it|lol|haha|sure|yes|no|yep|nope|"
-    r"how are (you|u)( doing)?|how('s| is) it going|what'?s up|who are you|what can you do|"
-    r"are you (there|alive|awake)|ping|test(ing)?|bye|good ?bye|see (you|ya)|gn|:wave:|👋|🙏|👍|:\+1:|:pray:"
+    r"how are (you|u)( doing)?|how('s| is) it going|what'?s up|who are you|"
+    r"are you (there|alive|awake)|ping|test(ing)?|bye|good ?bye|see (you|ya)|gn|👋|🙏|👍"
 )
+_SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
+_HELP = re.compile(
+    r"^\W*(help|usage|commands|\?+|what (can|do) you do|what are you for|how do (i|we) use (you|this)|"
+    r"how does (this|it) work|what is this bot|what do you (know|support))\W*$",
+    re.IGNORECASE,
+)
+# Markers a tool writes, as opposed to words a person may use in passing.
+_STRONG = frozenset({"alertmanager", "grafana", "datadog", "pagerduty", "cloudwatch", "labels"})
+_FYI = re.compile(
+    r"^\W*(fyi|fwiw|for reference|for context|for your info\w*|heads[ -]up|sharing|ref)\b", re.I
+)
+_LINK = re.compile(r"https?://\S+")
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(is|are|was|were|how|how's|what's|whats|what|any|anything|everything|all|do we have)\b",
+    re.IGNORECASE,
+)
+_STATE = re.compile(
+    r"\b(ok|okay|fine|good|healthy|health|up|down|status|state|working|broken|alive|green|red|well|"
+    r"doing|going on|happening|wrong|on fire|burning|alerts?|incidents?|issues|problems|stable|sitrep)\b",
+    re.IGNORECASE,
+)
+_STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)
+# What makes a question (or a thank-you) about a problem: "why is checkout slow?" is investigated.
+_PROBLEM = re.compile(
+    r"\b(why|slow|slowness|lag\w*|hang\w*|stuck|weird|odd|spik\w*|latency|error\w*|fail\w*|broke\w*|"
+    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still)\b",
+    re.IGNORECASE,
+)
+_THANKS_FIRST = re.compile(r"^\W*(thanks?|thank you|thx|ty|tysm|cheers|much appreciated)\b", re.IGNORECASE)
 _CHATTER = re.compile(
     rf"^\W*(({_CHATTER_WORDS})\W*)+(there|bot|buddy|friend|team|all|everyone|folks|guys|y.all)?\W*$",
     re.IGNORECASE,
@@ -103,14 +153,31 @@ def classify(text: str) -> Verdict:
         return Verdict(Kind.ALERT, "asked to investigate", forced=True)
     if not stripped:
         return Verdict(Kind.CHATTER, "bare mention")
-    if _RESOLVED.search(stripped):
+    if _RESOLVED.search(stripped) and not _FIRING_NOW.search(stripped):
         return Verdict(Kind.RESOLVED, "resolved notice")
-    for name, pattern in _MARKERS:
-        if pattern.search(stripped):
-            return Verdict(Kind.ALERT, f"alert marker: {name}")
-    if len(stripped) <= 80 and _CHATTER.match(stripped):
+    if len(stripped) <= 120 and _HELP.match(stripped):
+        return Verdict(Kind.HELP, "asked for help")
+    words = _SHORTCODE.sub(" ", stripped).strip()
+    if len(stripped) <= 80 and (not words or _CHATTER.match(words)):
         return Verdict(Kind.CHATTER, "greeting or thanks")
+    marker = next((name for name, pattern in _MARKERS if pattern.search(stripped)), None)
+    if marker not in _STRONG:
+        if _FYI.match(stripped) and _LINK.search(stripped):
+            return Verdict(Kind.CHATTER, "a link shared for reference")
+        if len(stripped) <= 120 and (_STATUS_ONLY.match(stripped) or _status_question(stripped)):
+            return Verdict(Kind.STATUS, "asked about the state of things")
+    if marker is not None:
+        return Verdict(Kind.ALERT, f"alert marker: {marker}")
+    if len(stripped) <= 200 and not _PROBLEM.search(stripped):
+        if stripped.endswith("?"):
+            return Verdict(Kind.CHATTER, "a question about nothing to investigate")
+        if _THANKS_FIRST.match(stripped):
+            return Verdict(Kind.CHATTER, "thanks")
     return Verdict(Kind.UNSURE, "no alert marker")
+
+
+def _status_question(text: str) -> bool:
+    return bool(_QUESTION.search(text) and _STATE.search(text))
 
 
 def should_investigate(
@@ -132,6 +199,15 @@ def should_investigate(
     return Verdict(Kind.CHATTER, "unsure and not addressed to us")
 
 
+HELP_REPLY = (
+    "I investigate alerts: mention me in an alert's thread or react to it with :{reaction}:, and I "
+    "reply with what is broken, the likely cause and the evidence. Ask me `is prod ok?` (or run "
+    "`/sre-snapshot`) for a snapshot of the estate, or write `investigate` and what is wrong."
+)
+FYI_REPLY = (
+    "Thanks, noted. I start an investigation only when asked: mention me with `investigate` "
+    "and what to look at."
+)
 CHATTER_REPLY = (
     "Hi! I investigate alerts: mention me in an alert's thread, react to it with :{reaction}:, "
     "or write `investigate` and what is wrong."
@@ -146,8 +222,13 @@ _THANKS = re.compile(r"\b(thanks?|thx|ty|tysm|cheers|appreciate)\b|🙏|:pray:",
 
 def chatter_reply(text: str, *, reaction: str) -> str:
     """The one line posted in the thread when a message addressed to the bot is not investigated."""
-    if _RESOLVED.search(text.strip()):
+    verdict = classify(text)
+    if verdict.kind is Kind.RESOLVED:
         return RESOLVED_REPLY
+    if verdict.kind is Kind.HELP:
+        return HELP_REPLY.format(reaction=reaction)
     if _THANKS.search(text):
         return THANKS_REPLY
+    if _FYI.match(text.strip()):
+        return FYI_REPLY
     return CHATTER_REPLY.format(reaction=reaction)

@@ -8,8 +8,9 @@ Routes:
   GET  /healthz                liveness
 
 Verification comes first: a bad or stale signature is answered 401 before the body is parsed.
-A malformed body gets 400 with the reason; a failed hand-off or a dedup store that fails mid-way
-503 (the sender retries, and the dedup claims were released so the retry investigates).
+A body of another Content-Type than the route reads gets 415, a malformed one 400, each with the
+reason; a failed hand-off or a dedup store that fails mid-way 503 (the sender retries, and the dedup
+claims were released so the retry investigates).
 `handle_webhook` never raises.
 """
 
@@ -30,7 +31,7 @@ from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
 from lambda_adapter.storm import storm_group, storm_note
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from shared.contracts import Platform
-from shared.errors import BadRequest, Unauthorized
+from shared.errors import BadRequest, Unauthorized, UnsupportedMediaType
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class Intake:
         except Unauthorized as e:
             logger.warning("path=<%s>, reason=<%s> | request refused", path, e)
             return WebhookResponse.error(401, "unauthorized")
+        except UnsupportedMediaType as e:
+            logger.info("path=<%s>, reason=<%s> | wrong content type", path, e)
+            return WebhookResponse.error(415, str(e)[:500])
         except BadRequest as e:
             logger.info("path=<%s>, reason=<%s> | bad request", path, e)
             return WebhookResponse.error(400, str(e)[:500])

@@ -26,7 +26,7 @@ from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InteractionRef, InvestigateJob
 from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_discord
-from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -59,6 +59,7 @@ def interactions(intake: Intake, request: WebhookRequest) -> WebhookResponse:
         now=intake.clock(),
     ):
         raise Unauthorized("invalid or stale Discord signature")
+    require_media_type(request, "application/json")
     interaction = parse_discord_interaction(request.body)
     if interaction.type == PING:
         return WebhookResponse.json(200, PONG)
@@ -82,7 +83,11 @@ def _answer(outcome: Outcome, busy: str) -> WebhookResponse:
     return WebhookResponse.json(200, _message(busy))
 
 
-def _ref(interaction: DiscordInteraction) -> InteractionRef:
+def _ref(interaction: DiscordInteraction) -> InteractionRef | None:
+    """Where the deferred answer is completed; an interaction without an application id (Discord
+    always sends one, some fixtures do not) gets no follow-up."""
+    if not interaction.application_id:
+        return None
     return InteractionRef(application_id=interaction.application_id, token=interaction.token)
 
 

@@ -2,7 +2,8 @@
 
 What starts an investigation:
 - a bot's alert message in a channel the app is in (`message`, needs a positive verdict);
-- an `app_mention` at the top level (the message is the alert; chatter gets a one-line reply);
+- an `app_mention` at the top level (the message is the alert; chatter and "help" get a one-line
+  reply, a question about the state of things ("is prod ok?") a snapshot in its thread);
 - an `app_mention` inside a thread (the thread's parent is the alert, the mention an operator note);
 - the trigger reaction (`intake.trigger_reaction`) on a message.
 Our own messages never trigger anything: the reports mention severities too.
@@ -26,7 +27,7 @@ from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InvestigateJob, ReplyJob
 from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_slack
-from lambda_adapter.webhook import WebhookRequest, WebhookResponse
+from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -69,6 +70,7 @@ def _ok(outcome: Outcome) -> WebhookResponse:
 
 def events(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     _verified(intake, request)
+    require_media_type(request, "application/json")
     envelope = parse_slack_envelope(request.body)
     if envelope.type == "url_verification":
         if not envelope.challenge:
@@ -152,7 +154,7 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
     parent = event.thread_ts if event.in_thread else None
     if parent:
         # "thanks!" under a report, "resolved" under the alert: a reply, not another investigation.
-        if verdict.kind in (Kind.CHATTER, Kind.RESOLVED) and note:
+        if verdict.kind in (Kind.CHATTER, Kind.RESOLVED, Kind.HELP) and note:
             return _chatter(intake, event.channel, delivery, note, thread=parent)
         subject = keys.message("slack", event.channel, parent)
         notes = (note,) if note else ()
@@ -169,11 +171,29 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
                 duplicate_reply=ALREADY,
             )
         )
+    if verdict.kind is Kind.STATUS:
+        return _status(intake, event.channel, event.ts, delivery, note)
     recheck = verdict.kind is Kind.UNSURE and intake.llm_enabled
     if not recheck and should_investigate(verdict, addressed=True).kind is not Kind.ALERT:
         return _chatter(intake, event.channel, delivery, note, thread=event.ts)
     text = plain_slack_text(event.full_text())
     return _alert_message(intake, event.channel, event.ts, delivery, text, addressed=True, recheck=recheck)
+
+
+def _status(intake: Intake, channel: str, ts: str, delivery: str | None, question: str) -> Outcome:
+    """ "Is prod ok?": a snapshot of the estate, answered in the question's thread."""
+    subject = keys.snapshot("slack", channel)
+    alert = intake.new_alert(Platform.SLACK, channel, subject, text=question, thread_id=ts, mode="snapshot")
+    job = InvestigateJob(alert=alert, chat="slack", addressed=True)
+    return intake.gate.admit(
+        Candidate(
+            job=job,
+            subject_keys=(subject,),
+            subject_ttl=SNAPSHOT_WINDOW_SECONDS,
+            delivery_key=delivery,
+            duplicate_reply=SNAPSHOT_BUSY,
+        )
+    )
 
 
 def _chatter(intake: Intake, channel: str, delivery: str | None, note: str, *, thread: str) -> Outcome:
@@ -208,6 +228,7 @@ def _reaction(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcom
 
 def commands(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     _verified(intake, request)
+    require_media_type(request, "application/x-www-form-urlencoded")
     command = parse_slash_command(request.body)
     if command.command.strip() != SNAPSHOT_COMMAND:
         return WebhookResponse.json(

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.errors import UnsupportedMediaType
+
 
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only headers. A repeated header keeps its values joined by ", "."""
@@ -62,6 +64,18 @@ class WebhookRequest:
     ) -> WebhookRequest:
         raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         return cls(method.upper(), path or "/", raw, Headers(headers), dict(query or {}))
+
+
+def require_media_type(request: WebhookRequest, *accepted: str) -> None:
+    """Refuse a body declared as another type than the route reads (a signed JSON body sent as
+    `text/plain` is not processed). A request that declares no type is read as the route expects."""
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media and media not in accepted:
+        raise UnsupportedMediaType(
+            f"Content-Type {media[:60]!r} is not accepted on {request.path[:60]}: "
+            f"send {' or '.join(accepted)}"
+        )
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,8 @@ class Harness:
     ) -> WebhookResponse:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         stamp = int(self.clock() if timestamp is None else timestamp)
+        if path.endswith("/commands"):
+            extra.setdefault("content_type", "application/x-www-form-urlencoded")
         return self.request(path, body, slack_headers(TEST_SLACK_SECRET, body, stamp, **extra))
 
     def discord(self, payload: Mapping[str, Any] | bytes) -> WebhookResponse:

@@ -99,6 +99,8 @@ class Platform(StrEnum):
     SLACK = "slack"
     DISCORD = "discord"
     ALERTMANAGER = "alertmanager"
+    # A plain text message sent straight to an agent over A2A: the answer goes back to the caller.
+    A2A = "a2a"
 
 
 class AgentStatus(StrEnum):

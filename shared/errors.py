@@ -29,3 +29,7 @@ class BadRequest(SreOnCallError):
 
 class Unauthorized(SreOnCallError):
     """A signature or token did not verify (answered with 401)."""
+
+
+class UnsupportedMediaType(SreOnCallError):
+    """A request's Content-Type is not the one its route reads (answered with 415)."""

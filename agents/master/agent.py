@@ -18,8 +18,9 @@ from agents.master.metrics import metrics_from_env
 from agents.master.orchestrator import Investigator
 from shared.a2a import client_from_config
 from shared.chat import platform_from_env
+from shared.chat.nowhere import NowhereChat
 from shared.config import AppConfig
-from shared.contracts import AlertContext
+from shared.contracts import AlertContext, Platform
 from shared.errors import BadRequest
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, A
         if "alert" not in data:
             raise BadRequest("the request carries no 'alert' (an AlertContext)")
         ctx = AlertContext.model_validate(data["alert"])
-        report = await for_context(ctx).investigate(ctx, background=background)
+        investigator = for_context(ctx)
+        if ctx.platform is Platform.A2A:
+            # Asked over A2A in plain text: the report is the answer, posted in no channel.
+            investigator = dataclasses.replace(investigator, chat_for=lambda _name: NowhereChat())
+        report = await investigator.investigate(ctx, background=background)
         return {"report": report.model_dump(mode="json")}
 
     return handle

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.alerts.alert_labels import PLACEHOLDERS, text_labels, title_values
+
 Put = Callable[[str, str | None], None]
 
 _DEPLOYMENT_POD = re.compile(r"^(?P<w>[a-z0-9][a-z0-9\-.]*?)-(?P<h>[a-z0-9]{4,10})-(?P<s>[a-z0-9]{5})$")
@@ -58,6 +60,8 @@ class TextHints:
     resolved: bool = False
     log_groups: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # Labels the text writes out by name (`namespace: shop`, ` - alertname = High 5xx rate`).
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 _NAME = r"[a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?"
@@ -70,10 +74,6 @@ _MARKUP = re.compile(
     r"|<a?:[A-Za-z0-9_]+:\d+>"  # Discord custom emoji
     r"|<t:\d+(?::[A-Za-z])?>"  # Discord timestamps
     r"|:[a-z0-9_+\-]+:"  # emoji shortcodes
-)
-# Alertmanager's default title lists the common label values, unnamed: `(app prod-eks shop <pod> critical)`.
-_LABEL_VALUES = re.compile(
-    r"\[(?:FIRING|RESOLVED)(?::\s*\d+)?\]\s*[A-Za-z][A-Za-z0-9_:.\-]*\s*\(([^()\n]{1,300})\)", re.I
 )
 _SEVERITIES = frozenset({"critical", "warning", "info", "error", "page"})
 _FIRING = re.compile(
@@ -112,7 +112,7 @@ _KV = re.compile(
     re.IGNORECASE,
 )
 _REF = re.compile(
-    rf"\b(?P<kind>pods?|deployments?|deploy|statefulsets?|sts|daemonsets?|ds|services?|svc|nodes?|containers?"
+    rf"(?<![-\w])(?P<kind>pods?|deployments?|deploy|statefulsets?|sts|daemonsets?|ds|services?|svc|nodes?|containers?"
     rf"|namespaces?)(?:/|\s+)(?P<first>{_NAME})(?:/(?P<second>{_NAME}))?(?:\s*\((?P<paren>{_NAME})\))?",
     re.IGNORECASE,
 )
@@ -120,7 +120,27 @@ _LOG_GROUP = re.compile(
     r"(?<![\w/])(/aws/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-]|/ecs/[A-Za-z0-9_.#/\-]+[A-Za-z0-9_\-])"
 )
 _EC2_HOST = re.compile(r"\bip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.[a-z0-9\-.]*internal\b")
-_SEVERITY_WORD = re.compile(r"\[(critical|warning|info|p[0-4]|sev[0-4])\]", re.IGNORECASE)
+_SEVERITY_WORD = re.compile(
+    r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])(?: on [^\]\n]*)?\]", re.IGNORECASE
+)
+# People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
+_SUBJECT = re.compile(
+    r"^\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
+    r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went)\s+(?:\w+\s+)?"
+    r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
+    r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NOT_SUBJECTS = frozenset(
+    {
+        *("it", "this", "that", "everything", "something", "nothing", "prod", "production", "staging"),
+        *("dev", "site", "website", "stuff", "what", "who", "which", "there", "here", "latency", "cpu"),
+        *("memory", "disk", "error", "errors", "traffic", "alert", "alarm", "app", "service", "api"),
+        *("system", "cluster", "node", "pod", "pods", "server", "servers", "we", "i", "you", "they"),
+        *("monitor", "check", "probe", "job", "build", "pipeline", "deploy", "deployment", "website"),
+    }
+)
 # Words that follow "service", "pod" ... in prose and are not names.
 _STOP = frozenset(
     {
@@ -128,7 +148,8 @@ _STOP = frozenset(
         *("for", "to", "of", "and", "or", "not", "no", "down", "up", "it", "its", "this", "that", "with"),
         *("from", "by", "as", "all", "any", "some", "every", "which", "who", "restarted", "restarts"),
         *("failing", "failed", "crashing", "crashed", "unavailable", "degraded", "healthy", "unhealthy"),
-        *("errors", "error", "level", "name", "names"),
+        *("errors", "error", "level", "name", "names", "memory", "cpu", "latency", "health", "account"),
+        *("mesh", "owner", "owners", "team", "teams", "desk", "now", "again", "still", "https", "http"),
     }
 )
 _KINDS = {
@@ -165,6 +186,8 @@ def clean_chat_text(text: str) -> tuple[str, tuple[str, ...]]:
     out = _MARKUP.sub(" ", out)
     out = html.unescape(out)
     out = re.sub(r"[*`~]", "", out)
+    for placeholder in PLACEHOLDERS:
+        out = out.replace(placeholder, "")
     return out, tuple(dict.fromkeys(channels))
 
 
@@ -183,21 +206,23 @@ def parse_alert_text(text: str) -> TextHints:
     firing = _FIRING.search(clean)
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
-        put("alert_name", firing.group("name"))
         single = firing.group("cluster")
         if single and (single.lower() in _SEVERITIES or looks_like_pod(single)):
             single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
         put("cluster", single)
         if firing.group("ref"):
             _put_ns_ref(put, firing.group("ref"))
-    values = _LABEL_VALUES.search(clean)
-    if values and firing and not found.get("cluster"):
-        # Unnamed values: only a pod name and a severity are recognisable by their shape.
-        for value in values.group(1).split():
-            put("pod", value if looks_like_pod(value) else None)
-            put("severity", value if value.lower() in _SEVERITIES else None)
+        # The title's values are unnamed: only their shape (and sort order) tells what they are.
+        title = title_values(clean, looks_like_pod)
+        put("alert_name", title.alert_name)
+        put("namespace", title.namespace)
+        put("pod", title.pod)
+        put("severity", title.severity)
 
     for match in _KV.finditer(clean):
+        before = clean[max(0, match.start() - 30) : match.start()]
+        if match.group("key")[0].isupper() and re.search(r"(^|\s)[A-Z][a-z]+ $", before):
+            continue  # the end of a longer field name: `Affected Service: EC2`
         field = _KV_KEYS[match.group("key").lower()]
         value = match.group("value").strip(".:/")
         if field == "instance":
@@ -212,6 +237,9 @@ def parse_alert_text(text: str) -> TextHints:
 
     for match in _REF.finditer(clean):
         _put_ref(put, match)
+    subject = _SUBJECT.search(clean)
+    if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
+        put("service", subject.group("name").lower())
 
     host = _EC2_HOST.search(clean)
     put("node", host.group(0) if host else None)
@@ -233,6 +261,7 @@ def parse_alert_text(text: str) -> TextHints:
         resolved=resolved,
         log_groups=tuple(dict.fromkeys(m.group(1) for m in _LOG_GROUP.finditer(clean))),
         channels=channels,
+        labels=tuple(text_labels(text).items()),
     )
 
 

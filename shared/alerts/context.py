@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from shared.alerts.alert_labels import looks_like_exporter
 from shared.alerts.alert_text import TextHints, parse_alert_text, workload_of_pod
 from shared.contracts import AlertContext, Hints, Platform, Severity
 
@@ -21,39 +22,65 @@ __all__ = ["build_alert_context", "investigation_id_for", "workload_of_pod"]
 WINDOW_MARGIN = timedelta(minutes=2)
 MAX_TEXT = 20_000
 
+# Label keys per field, most specific first. `exported_*` is the application's own value where the
+# scrape target's label took the plain name (Prometheus `honor_labels: false`). Keys are normalised
+# as `alert_labels.normalise_key` does, so the same table reads labels and text (`Alarm Name: ...`).
 _LABEL_KEYS: dict[str, tuple[str, ...]] = {
-    "alert_name": ("alertname", "alert_name"),
-    "namespace": ("namespace", "kubernetes_namespace", "k8s_namespace", "exported_namespace"),
-    "pod": ("pod", "pod_name", "kubernetes_pod_name", "exported_pod"),
-    "container": ("container", "container_name"),
+    "alert_name": (
+        "alertname",
+        "alert_name",
+        "alarm_name",
+        "alarmname",
+        "monitor_name",
+        "rule_name",
+        "alert_rule",
+        "condition_name",
+    ),
+    "namespace": (
+        "exported_namespace",
+        "namespace",
+        "kubernetes_namespace",
+        "k8s_namespace",
+        "kube_namespace",
+        "k8s_namespace_name",
+        "namespace_name",
+    ),
+    "pod": ("exported_pod", "pod", "pod_name", "kubernetes_pod_name", "kube_pod_name", "k8s_pod_name"),
+    "container": ("exported_container", "container", "container_name", "kube_container_name"),
     "workload": (
         "deployment",
         "statefulset",
         "daemonset",
         "workload",
         "job_name",
+        "kube_deployment",
+        "kube_statefulset",
+        "kube_daemonset",
+        "k8s_deployment_name",
+        "deployment_name",
         "app_kubernetes_io_name",
         "app",
     ),
-    "service": ("service", "service_name", "svc"),
-    "node": ("node", "nodename", "kubernetes_node", "node_name"),
-    "cluster": ("cluster", "cluster_name", "eks_cluster", "k8s_cluster"),
+    "service": ("exported_service", "service", "service_name", "svc", "kube_service"),
+    "node": (
+        "node",
+        "nodename",
+        "kubernetes_node",
+        "node_name",
+        "kube_node",
+        "k8s_node_name",
+        "host",
+        "hostname",
+    ),
+    "cluster": ("cluster", "cluster_name", "eks_cluster", "k8s_cluster", "kube_cluster_name"),
     "region": ("region", "aws_region"),
-    "severity": ("severity", "priority", "level"),
+    "severity": ("severity", "priority", "level", "urgency"),
 }
 _LOG_GROUP_KEYS = ("log_group", "log_groups", "loggroup", "log_group_name", "aws_log_group", "logs")
 # Prometheus `job` often names a scrape job, not a service.
-_INFRA_JOBS = (
-    "kubernetes-",
-    "kube-state-metrics",
-    "node-exporter",
-    "prometheus",
-    "apiserver",
-    "kubelet",
-    "cadvisor",
-    "coredns",
-    "alertmanager",
-)
+_INFRA_JOBS = ("kubernetes-", "kube-state-metrics", "node-exporter", "prometheus", "apiserver", "kubelet")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,252}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$")
 _HOST_NODE = re.compile(r"^(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9\-.]+)?)(?::\d+)?$")
 
 
@@ -123,14 +150,26 @@ def _hints(
     from_text = parse_alert_text(text)
     # Annotations (summary, description) are prose like the chat text, but less specific than it.
     from_notes = parse_alert_text("\n".join(v for k, v in annotations.items() if k not in {"runbook_url"}))
+    # Labels, then labels the text writes out, then what its prose says, then the annotations'.
+    sources = (lowered, dict(from_text.labels), from_text, dict(from_notes.labels), from_notes)
 
     def pick(field: str) -> str | None:
-        return _label(lowered, field) or _text_field(from_text, field) or _text_field(from_notes, field)
+        for source in sources:
+            found = _label(source, field) if isinstance(source, dict) else _text_field(source, field)
+            if found and _usable(field, found):
+                return found
+        return None
 
     pod = pick("pod")
     workload = pick("workload") or (workload_of_pod(pod) if pod else None)
-    service = pick("service") or _service_from_job(lowered.get("job"))
-    node = pick("node") or _node_from_instance(lowered, pick("alert_name"))
+    # A scrape job names the application unless it is an exporter's (Pushgateway: `exported_job`).
+    jobs = (s.get("exported_job") or s.get("job") for s in sources if isinstance(s, dict))
+    job = next((found for j in jobs if j and (found := _service_from_job(j))), None)
+    service = pick("service") or job
+    node = pick("node") or next(
+        (n for s in sources if isinstance(s, dict) and (n := _node_from_instance(s, pick("alert_name")))),
+        None,
+    )
     severity_text = pick("severity")
     log_groups = _log_groups(lowered, {k.lower(): v for k, v in annotations.items()}, from_text, from_notes)
     return Hints(
@@ -151,7 +190,29 @@ def _hints(
 
 
 def _label(labels: dict[str, str], field: str) -> str | None:
-    return next((labels[k] for k in _LABEL_KEYS[field] if labels.get(k)), None)
+    return next((labels[k] for k in _LABEL_KEYS[field] if labels.get(k) and _usable(field, labels[k])), None)
+
+
+def _usable(field: str, value: str) -> bool:
+    """Whether a label value can name this field: a Kubernetes name where one is expected, and
+    not an exporter's name where the application is meant (`service=...-kube-state-metrics`)."""
+    if field == "alert_name":
+        return len(value) <= 150 and "\n" not in value and "://" not in value
+    if field == "severity":
+        return Severity.parse(value) is not None
+    if field == "region":
+        return True
+    if not _NAME.match(value):
+        return False
+    if field == "namespace":
+        return bool(_DNS_LABEL.match(value))
+    if field in ("service", "workload"):
+        return not looks_like_exporter(value)
+    if field == "pod":
+        # `...-node-exporter-x7k2p` (a DaemonSet's pod) reads as a Deployment's `-exporter-x7k2p` too.
+        owners = (workload_of_pod(value), value.rsplit("-", 1)[0])
+        return not any(owner and looks_like_exporter(owner) for owner in owners)
+    return True
 
 
 def _text_field(hints: TextHints, field: str) -> str | None:
@@ -160,7 +221,7 @@ def _text_field(hints: TextHints, field: str) -> str | None:
 
 
 def _service_from_job(job: str | None) -> str | None:
-    if not job or job.startswith(_INFRA_JOBS) or "/" in job:
+    if not job or job.startswith(_INFRA_JOBS) or not _NAME.match(job) or looks_like_exporter(job):
         return None
     return job
 

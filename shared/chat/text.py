@@ -11,38 +11,52 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-_ATTACHMENT_KEYS = ("pretext", "title", "text", "fallback")
+_ATTACHMENT_KEYS = ("pretext", "author_name", "title", "text", "fallback", "footer")
+# What Slack (or a sender) puts where a message has no text of its own: never alert text.
+PLACEHOLDERS = frozenset({"[no preview available]", "This content can't be displayed."})
 
 
 def slack_message_text(text: str, attachments: Iterable[Any] = (), blocks: Iterable[Any] = ()) -> str:
-    """`text`, then each attachment's pretext, title, text, fallback and fields, then the blocks'
-    texts; a part already shown (a fallback repeating the title, blocks repeating `text`) once."""
-    parts = [text] if text else []
+    """`text`, then the blocks' texts, then each attachment's pretext, title, text, fields, blocks
+    (Robusta and Uptime Kuma build attachments from blocks) and fallback; a part already shown (a
+    fallback repeating the title, blocks repeating `text`) once, and Slack's placeholders never."""
+    parts: list[str] = []
+    _add(parts, text)
+    for block in blocks:
+        for found in _block_texts(block):
+            _add(parts, found)
     for attachment in attachments:
         if not isinstance(attachment, dict):
             continue
-        for key in _ATTACHMENT_KEYS:
+        for key in _ATTACHMENT_KEYS[:-2]:
             _add(parts, attachment.get(key))
         for field in attachment.get("fields") or []:
             if isinstance(field, dict):
                 _add(parts, _field(field.get("title"), field.get("value")))
-    for block in blocks:
-        for found in _block_texts(block):
-            _add(parts, found)
+        for block in attachment.get("blocks") or []:
+            for found in _block_texts(block):
+                _add(parts, found)
+        for key in _ATTACHMENT_KEYS[-2:]:
+            _add(parts, attachment.get(key))
     return "\n".join(parts).strip()
 
 
 def discord_message_text(content: str, embeds: Iterable[Any] = ()) -> str:
-    """`content`, then each embed's title, description and fields (name: value)."""
-    parts = [content] if content else []
+    """`content`, then each embed's author, title, description, fields (name: value) and footer."""
+    parts: list[str] = []
+    _add(parts, content)
     for embed in embeds:
         if not isinstance(embed, dict):
             continue
+        author = embed.get("author")
+        _add(parts, author.get("name") if isinstance(author, dict) else None)
         for key in ("title", "description"):
             _add(parts, embed.get(key))
         for field in embed.get("fields") or []:
             if isinstance(field, dict):
                 _add(parts, _field(field.get("name"), field.get("value")))
+        footer = embed.get("footer")
+        _add(parts, footer.get("text") if isinstance(footer, dict) else None)
     return "\n".join(parts).strip()
 
 
@@ -55,7 +69,7 @@ def _field(name: Any, value: Any) -> str | None:
 
 
 def _add(parts: list[str], value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or value.strip() in PLACEHOLDERS:
         return
     folded = " ".join(value.split())
     if any(folded in " ".join(part.split()) for part in parts):
@@ -71,6 +85,9 @@ def _block_texts(block: Any) -> list[str]:
     if isinstance(text, dict) and isinstance(text.get("text"), str):
         found.append(text["text"])
     for element in list(block.get("fields") or []) + list(block.get("elements") or []):
-        if isinstance(element, dict) and isinstance(element.get("text"), str):
-            found.append(element["text"])
+        if not isinstance(element, dict) or element.get("type") in ("button", "image"):
+            continue  # a button's label ("Silence", "Investigate") is not the alert
+        inner = element.get("text")
+        if isinstance(inner, str):
+            found.append(inner)
     return found

@@ -63,11 +63,11 @@ def test_alertmanager_default_slack_template() -> None:
 
 
 def test_unnamed_label_values_in_the_title_give_only_what_their_shape_shows() -> None:
-    h = ctx_of("[FIRING:2] HighErrorRate (payments checkout-7d9f8c6b5-x2k4p warning)").hints
+    h = ctx_of("[FIRING:2] HighErrorRate (checkout checkout-7d9f8c6b5-x2k4p warning)").hints
     assert (h.pod, h.severity, h.namespace, h.cluster) == (
         "checkout-7d9f8c6b5-x2k4p",
         Severity.WARNING,
-        None,
+        None,  # `container` (named like the workload) sorts just before `pod`, not a namespace
         None,
     )
     assert ctx_of("[FIRING:1] HighErrorRate (critical)").hints.cluster is None
@@ -257,3 +257,100 @@ def test_importing_the_context_builder_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
     assert out.stdout.strip() == "[]"
+
+
+KSM_LABELS = (
+    "checkout http 10.42.1.17:8080 kube-state-metrics {pod} monitoring/kube-prometheus-stack-prometheus "
+    "CrashLoopBackOff kube-prometheus-stack-kube-state-metrics warning 9b2c6d0e-5f3a-4d1b-8e7f-2a4c6e8b0d13"
+)
+POD = "checkout-7d9f8c6b5-x2k4p"
+
+
+def test_alertmanager_title_grouped_by_namespace_as_kube_prometheus_does() -> None:
+    h = ctx_of(f"[FIRING:1] shop (KubePodCrashLooping {KSM_LABELS.format(pod=POD)})").hints
+
+    assert (h.alert_name, h.namespace, h.pod, h.workload, h.severity) == (
+        "KubePodCrashLooping",
+        "shop",
+        POD,
+        "checkout",
+        Severity.WARNING,
+    )
+    assert h.service is None  # the exporter's service label is not the application
+
+
+def test_alertmanager_title_grouped_by_alertname_cluster_service() -> None:
+    text = (
+        "[FIRING:1] KubePodCrashLooping prod-eks checkout "
+        f"(checkout http 10.42.1.17:8080 kube-state-metrics shop {POD} warning)"
+    )
+    h = ctx_of(text).hints
+
+    assert (h.alert_name, h.namespace, h.pod, h.severity) == (
+        "KubePodCrashLooping",
+        "shop",
+        POD,
+        Severity.WARNING,
+    )
+
+
+def test_grafana_labels_section_keeps_alert_names_with_spaces() -> None:
+    h = ctx_of(
+        "[FIRING:1] Apps High 5xx rate (checkout shop critical)\n**Firing**\n\nValue: B=7.2\nLabels:\n"
+        " - alertname = High 5xx rate\n - grafana_folder = Apps\n - namespace = shop\n - service = checkout\n"
+        " - severity = critical\nAnnotations:\n - summary = 5xx above 5% for 5m\n"
+    ).hints
+
+    assert (h.alert_name, h.namespace, h.service, h.severity) == (
+        "High 5xx rate",
+        "shop",
+        "checkout",
+        Severity.CRITICAL,
+    )
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {
+            "alertname": "KubePodNotReady",
+            "job": "kube-state-metrics",
+            "service": "kube-prometheus-stack-kube-state-metrics",
+        },
+        {
+            "alertname": "NodeFilesystemSpaceFillingUp",
+            "job": "node-exporter",
+            "service": "prometheus-node-exporter",
+        },
+        {"alertname": "TargetDown", "job": "blackbox-exporter", "container": "blackbox-exporter"},
+    ],
+)
+def test_exporter_labels_are_not_the_application(labels: dict[str, str]) -> None:
+    h = ctx_of(labels=labels).hints
+    assert h.service is None and h.workload is None
+
+
+def test_exported_labels_win_over_the_scrape_targets() -> None:
+    h = ctx_of(
+        labels={
+            "namespace": "monitoring",
+            "exported_namespace": "shop",
+            "service": "pushgateway",
+            "exported_service": "checkout",
+        }
+    ).hints
+    assert (h.namespace, h.service) == ("shop", "checkout")
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("[FIRING:1] Watchdog (monitoring/kube-prometheus-stack-prometheus none)", "Watchdog"),
+        ("[FIRING:1] etcdMembersDown (etcd kube-system critical)", "etcdMembersDown"),
+        ("[FIRING:2] KubeHpaMaxedOut (http kube-state-metrics shop warning)", "KubeHpaMaxedOut"),
+        ("[FIRING:1] Apps High 5xx rate (checkout shop critical)", None),  # Grafana: folder + name
+        ("[FIRING:1] shop (kube-state-metrics warning)", None),
+    ],
+)
+def test_the_alert_name_in_a_title_is_told_by_its_shape(title: str, name: str | None) -> None:
+    assert ctx_of(title).hints.alert_name == name

@@ -36,11 +36,31 @@ CHATTER = [
     "ok",
     "cool, thanks",
     "who are you?",
-    "what can you do?",
     ":wave:",
+    "hey :wave:",
+    "Hi there! 👋",
+    "good morning :sunny:",
+    "thanks! :pray: :tada:",
+    "fyi https://grafana.example.com/d/abc123/checkout?orgId=1",
+    "FYI: checkout dashboard https://grafana.example.com/d/abc123/checkout",
+    "is it everything a river should be?",
+    "thanks for the report, that was the config change",
     "",
 ]
+HELP = ["help", "what can you do?", "How do I use you?", "?"]
+STATUS = [
+    "is prod ok?",
+    "status?",
+    "status",
+    "how is checkout doing?",
+    "is everything healthy",
+    "any alerts right now?",
+    "is checkout down?",
+    "what's going on with payments?",
+]
 UNSURE = [
+    "why is checkout so slow?",
+    "is the orders consumer stuck?",
     "checkout feels slow for some users",
     "can someone look at the orders service",
     "Deployed payments v2.3.1 to production",
@@ -56,6 +76,21 @@ def test_alerts(text: str) -> None:
 @pytest.mark.parametrize("text", CHATTER)
 def test_chatter(text: str) -> None:
     assert classify(text).kind is Kind.CHATTER, text
+
+
+@pytest.mark.parametrize("text", HELP)
+def test_help(text: str) -> None:
+    assert classify(text).kind is Kind.HELP, text
+
+
+@pytest.mark.parametrize("text", STATUS)
+def test_questions_about_the_state_of_things_ask_for_a_snapshot(text: str) -> None:
+    assert classify(text).kind is Kind.STATUS, text
+
+
+def test_a_question_that_carries_an_alert_is_still_an_alert() -> None:
+    assert classify("[FIRING:1] KubePodCrashLooping (shop) is this ok?").kind is Kind.ALERT
+    assert classify("why is checkout throwing 502s since the deploy?").kind is Kind.ALERT
 
 
 @pytest.mark.parametrize("text", UNSURE)
@@ -74,6 +109,14 @@ def test_the_word_investigate_forces_it(text: str) -> None:
 def test_resolved_notices_are_not_new_alerts() -> None:
     assert classify("[RESOLVED] KubePodCrashLooping (shop checkout)").kind is Kind.RESOLVED
     assert classify(":white_check_mark: RESOLVED: checkout 5xx").kind is Kind.RESOLVED
+    assert (
+        classify("AWS CloudWatch notification - Example\nOld State: ALARM\nCurrent State: OK").kind
+        is Kind.RESOLVED
+    )
+    assert classify('OK: "checkout-5xx" in US East (N. Virginia)').kind is Kind.RESOLVED
+    assert classify("✅ Your service checkout-api is up. ✅").kind is Kind.RESOLVED
+    assert classify("[FIRING:1, RESOLVED:1] HighErrorRate (checkout)").kind is Kind.ALERT
+    assert classify("**Firing**\nLabels: ...\n**Resolved**\nLabels: ...").kind is Kind.ALERT
 
 
 def test_a_long_message_that_starts_with_hello_is_not_chatter() -> None:
@@ -103,5 +146,7 @@ def test_model_tier_decides_unsure_and_its_failure_fails_open() -> None:
 
 def test_chatter_replies_are_one_line() -> None:
     assert "welcome" in chatter_reply("thanks!", reaction="rotating_light")
+    assert chatter_reply("what can you do?", reaction="rotating_light").startswith("I investigate alerts")
+    assert "noted" in chatter_reply("fyi https://grafana.example.com/d/x", reaction="rotating_light")
     hello = chatter_reply("hi", reaction="rotating_light")
     assert ":rotating_light:" in hello and "\n" not in hello

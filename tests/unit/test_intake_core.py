@@ -223,3 +223,42 @@ def test_canonical_payloads_are_all_accepted() -> None:
         assert h.discord((EVENTS / name).read_bytes()).status == 200, name
     for name in ("alertmanager_firing.json", "alertmanager_resolved.json"):
         assert h.alertmanager((EVENTS / name).read_bytes()).status == 200, name
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "sent_as"),
+    [
+        ("/slack/events", (EVENTS / "slack_app_mention.json").read_bytes(), "text/plain"),
+        ("/slack/commands", (EVENTS / "slack_slash_snapshot.form").read_bytes(), "application/json"),
+        ("/alertmanager", (EVENTS / "alertmanager_firing.json").read_bytes(), "text/plain; charset=utf-8"),
+        (
+            "/discord/interactions",
+            (EVENTS / "discord_ping.json").read_bytes(),
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+def test_a_signed_body_of_the_wrong_content_type_is_415_with_the_reason(
+    route: str, body: bytes, sent_as: str
+) -> None:
+    h = Harness()
+    stamp = int(h.clock())
+    if route.startswith("/slack"):
+        headers = slack_headers("8f742231b10e8888abcd99yyyzzz85a5", body, stamp)
+    elif route == "/alertmanager":
+        headers = {"authorization": f"Bearer {TEST_ALERTMANAGER_TOKEN}"}
+    else:
+        headers = discord_headers(h.signing_key, body, stamp)
+    headers["content-type"] = sent_as
+    answer = h.request(route, body, headers, query={"channel": "C0LAN2Q65"})
+
+    assert answer.status == 415
+    assert sent_as.split(";")[0] in json.loads(answer.body)["error"]
+    assert h.started == [] and h.jobs.submitted == []
+
+
+def test_a_discord_ping_without_application_id_is_answered() -> None:
+    # discord-interactions-js's own PING fixture carries no application_id.
+    body = b'{"id": "787053080478613555", "token": "ThisIsATokenFromDiscord", "type": 1, "version": 1}'
+    answer = Harness().discord(body)
+    assert answer.status == 200 and json.loads(answer.body) == {"type": 1}

@@ -511,3 +511,38 @@ def test_a_response_url_that_is_not_slacks_is_never_followed() -> None:
     h.slack_chat.refuse = "not_in_channel"
     h.slack(_command(response_url="http://169.254.169.254/latest/meta-data"), path="/slack/commands")
     assert h.poster.posted == [] and h.started == []
+
+
+def _mention(text: str, ts: str = "1712345650.000300") -> dict[str, Any]:
+    payload = event("slack_app_mention.json")
+    payload["event"].update(text=f"<@U0LAN0Z89> {text}", ts=ts, event_ts=ts)
+    payload["event"].pop("thread_ts", None)
+    payload["event_id"] = f"Ev{ts.replace('.', '')}"
+    return payload
+
+
+def test_a_question_about_the_state_of_things_gets_a_snapshot_in_its_thread() -> None:
+    h = Harness()
+    answer = h.slack(_mention("is prod ok?"))
+
+    assert json.loads(answer.body)["outcome"] == "started"
+    [ctx] = h.started
+    assert ctx.mode == "snapshot" and ctx.thread_id == "1712345650.000300"
+    # Asked again while it runs: one snapshot per channel, the second asker is told so.
+    h.slack(_mention("status?", ts="1712345651.000300"))
+    assert len(h.started) == 1
+
+
+def test_help_and_fyi_get_one_line_in_their_thread_and_no_investigation() -> None:
+    h = Harness()
+    h.slack(_mention("what can you do?"))
+    h.slack(
+        _mention(
+            "fyi <https://grafana.example.com/d/abc/checkout|checkout dashboard>", ts="1712345652.000300"
+        )
+    )
+
+    assert h.started == []
+    [help_reply, fyi_reply] = h.slack_chat.posted
+    assert help_reply.text.startswith("I investigate alerts") and help_reply.thread_id == "1712345650.000300"
+    assert "noted" in fyi_reply.text and fyi_reply.thread_id == "1712345652.000300"
