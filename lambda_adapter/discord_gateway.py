@@ -220,6 +220,12 @@ class Listener:
         for channel, mark in marks.items():
             try:
                 messages = await self.history.after(channel, mark)
+            except httpx.HTTPStatusError as e:
+                level = logging.INFO if e.response.status_code == 404 else logging.WARNING
+                logger.log(
+                    level, "channel=<%s>, status=<%d> | history not read", channel, e.response.status_code
+                )
+                continue
             except httpx.HTTPError as e:
                 logger.warning(
                     "channel=<%s>, error=<%s> | history not read; next reconnect reads it",
