@@ -52,6 +52,8 @@ RETRY_MAX_SECONDS = 60.0
 # A failed hand-off is tried again this many times at most (then the cold-start window covers it).
 RETRY_ATTEMPTS = 8
 RECENT = 2000
+# Announcement, public and private threads.
+THREAD_TYPES = (10, 11, 12)
 
 
 def intents_for(alert_channels: Iterable[str]) -> int:
@@ -154,6 +156,21 @@ class History:
             return body if isinstance(body, list) else []
         raise httpx.HTTPError(f"GET {path}: still rate limited")
 
+    async def thread_of(self, channel: str) -> dict[str, Any] | None:
+        """`{"parent_id", "from_message"}` when `channel` is a thread, else None. Raises
+        `httpx.HTTPError` when Discord does not answer."""
+        response = await self._http.get(f"/channels/{channel}")
+        response.raise_for_status()
+        body = response.json()
+        if not isinstance(body, dict) or body.get("type") not in THREAD_TYPES or not body.get("parent_id"):
+            return None
+        parent = str(body["parent_id"])
+        # A thread started from a message has that message's id (in the parent channel).
+        starter = await self._http.get(f"/channels/{parent}/messages/{channel}")
+        if starter.status_code not in (200, 404):
+            starter.raise_for_status()
+        return {"parent_id": parent, "from_message": starter.status_code == 200}
+
     async def close(self) -> None:
         await self._http.aclose()
 
@@ -181,6 +198,8 @@ class Listener:
     # One hand-off at a time, in arrival order; the ids handed in lately (a catch-up skips them).
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT))
+    # Channel id -> the thread it is (None: not a thread), read once.
+    _threads: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -248,6 +267,7 @@ class Listener:
             "message": message,
             "bot_user_id": bot,
             "alert_channel": channel in self.alert_channels,
+            "thread": await self._thread(channel, message, bot),
             "via": via,
         }
         async with self._turn:
@@ -273,6 +293,18 @@ class Listener:
             via,
             answer.get("outcome"),
         )
+
+    async def _thread(self, channel: str, message: dict[str, Any], bot: str) -> dict[str, Any] | None:
+        """For a message that mentions the bot outside the alert channels: the thread it is in."""
+        if channel in self.alert_channels or not _mentions(message, bot):
+            return None
+        if channel not in self._threads:
+            try:
+                self._threads[channel] = await self.history.thread_of(channel)
+            except httpx.HTTPError as e:
+                logger.warning("channel=<%s>, error=<%s> | channel not read", channel, type(e).__name__)
+                return None
+        return self._threads[channel]
 
     def _retry_later(self, message: dict[str, Any], via: str, attempt: int) -> None:
         if attempt + 1 >= RETRY_ATTEMPTS:
@@ -300,6 +332,14 @@ class Listener:
             if remaining <= 0:
                 raise TimeoutError("catch-up still running")
             await asyncio.wait({*self._catch_ups, *self._retries}, timeout=remaining)
+
+
+def _mentions(message: dict[str, Any], bot: str) -> bool:
+    mentioned = message.get("mentions") or []
+    if any(isinstance(m, dict) and str(m.get("id")) == bot for m in mentioned):
+        return True
+    content = str(message.get("content") or "")
+    return f"<@{bot}>" in content or f"<@!{bot}>" in content
 
 
 def gateway_bot(token: str, *, intents: int, rest_url: str | None) -> Any:

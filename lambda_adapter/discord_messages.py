@@ -47,6 +47,7 @@ DELIVERY_SOURCE = "discord-message"
 # member joined, pins ...).
 DEFAULT, REPLY = 0, 19
 REPOSTED = "The same alert was posted again in the channel; it is covered by this investigation."
+ALREADY = "I am already investigating this alert in this thread; I will not start a second investigation."
 _SNOWFLAKE = re.compile(r"^\d{1,20}$")
 
 
@@ -86,13 +87,22 @@ class ChannelMessage(Payload):
         return discord_message_text(content.strip(), self.embeds)
 
 
+class ThreadOf(Payload):
+    """The message was written in a thread: its parent channel, and whether the thread was started
+    from a message of that channel (the thread's id is then that message's id)."""
+
+    parent_id: str = Field(pattern=_SNOWFLAKE.pattern)
+    from_message: bool = False
+
+
 class MessageDelivery(Payload):
-    """What the listener hands in: the message, who the bot is, and whether the channel is one of
-    the configured alert channels (the listener's config says so)."""
+    """What the listener hands in: the message, who the bot is, whether the channel is one of
+    the configured alert channels (the listener's config says so), and the thread it is in."""
 
     message: ChannelMessage
     bot_user_id: str = Field(pattern=_SNOWFLAKE.pattern)
     alert_channel: bool = False
+    thread: ThreadOf | None = None
     via: str = "gateway"  # gateway | history
 
 
@@ -126,13 +136,19 @@ def handle(intake: Intake, delivery: MessageDelivery) -> Outcome:
         return Outcome.IGNORED  # a person talking in a channel: people address the bot by mention
     text = message.text(bot)
     verdict = classify(text)
+    delivery_key = keys.delivery(DELIVERY_SOURCE, message.id)
+    thread = delivery.thread
+    if addressed and thread is not None and thread.from_message:
+        # In the thread of a message: that message is the alert, this one a note about it.
+        if verdict.kind in (Kind.CHATTER, Kind.RESOLVED) and text:
+            return _chatter(intake, message, delivery_key, text, in_thread=True)
+        return _thread_mention(intake, message, thread.parent_id, delivery_key, text)
     recheck = verdict.kind is Kind.UNSURE and intake.llm_enabled
     decided = should_investigate(verdict, addressed=addressed)
-    delivery_key = keys.delivery(DELIVERY_SOURCE, message.id)
     if not recheck and decided.kind is not Kind.ALERT:
         if not addressed:
             return Outcome.IGNORED
-        return _chatter(intake, message, delivery_key, text)
+        return _chatter(intake, message, delivery_key, text, in_thread=thread is not None)
     logger.info(
         "message=<%s>, channel=<%s>, via=<%s>, addressed=<%s>, verdict=<%s> | discord message taken",
         message.id,
@@ -141,16 +157,34 @@ def handle(intake: Intake, delivery: MessageDelivery) -> Outcome:
         addressed,
         verdict.reason,
     )
-    return _alert_message(intake, message, delivery_key, text, addressed=addressed, recheck=recheck)
+    return _alert_message(
+        intake,
+        message,
+        delivery_key,
+        text,
+        addressed=addressed,
+        recheck=recheck,
+        in_thread=thread is not None,
+    )
 
 
 def _alert_message(
-    intake: Intake, message: ChannelMessage, delivery: str, text: str, *, addressed: bool, recheck: bool
+    intake: Intake,
+    message: ChannelMessage,
+    delivery: str,
+    text: str,
+    *,
+    addressed: bool,
+    recheck: bool,
+    in_thread: bool = False,
 ) -> Outcome:
     channel = message.channel_id
     subject = keys.message("discord", channel, message.id)
     repost = keys.repost("discord", channel, text)
-    alert = intake.new_alert(Platform.DISCORD, channel, subject, text=text, thread_id=message.id)
+    # Inside a thread the report goes to that thread (Discord threads do not nest).
+    alert = intake.new_alert(
+        Platform.DISCORD, channel, subject, text=text, thread_id=None if in_thread else message.id
+    )
     job = InvestigateJob(alert=alert, chat="discord", addressed=addressed, recheck=recheck)
     group, join_note = intake.storm_of(alert)
     return intake.gate.admit(
@@ -166,12 +200,37 @@ def _alert_message(
     )
 
 
-def _chatter(intake: Intake, message: ChannelMessage, delivery: str, note: str) -> Outcome:
+def _thread_mention(
+    intake: Intake, message: ChannelMessage, parent: str, delivery: str, note: str
+) -> Outcome:
+    """A mention in the thread of message M of `parent`: investigate M (read back from the channel)
+    with the mention as an operator note; when M is already under investigation, one line in the
+    thread says so."""
+    starter = message.channel_id  # a thread started from a message has that message's id
+    subject = keys.message("discord", parent, starter)
+    notes = (note,) if note else ()
+    alert = intake.new_alert(Platform.DISCORD, parent, subject, thread_id=starter, operator_notes=notes)
+    job = InvestigateJob(alert=alert, chat="discord", addressed=True, fetch_message=starter)
+    return intake.gate.admit(
+        Candidate(
+            job=job,
+            subject_keys=(subject,),
+            subject_ttl=intake.settings.dedup_window_seconds,
+            delivery_key=delivery,
+            duplicate_reply=ALREADY,
+        )
+    )
+
+
+def _chatter(
+    intake: Intake, message: ChannelMessage, delivery: str, note: str, *, in_thread: bool = False
+) -> Outcome:
     if not intake.gate.first_delivery(delivery):
         return Outcome.DUPLICATE_DELIVERY
     reply = chatter_reply(note, reaction=intake.settings.trigger_reaction)
+    thread = None if in_thread else message.id  # in a thread: answer in it
     intake.gate.submit(
-        ReplyJob(chat="discord", channel=message.channel_id, text=reply, thread_id=message.id),
+        ReplyJob(chat="discord", channel=message.channel_id, text=reply, thread_id=thread),
         claims=(delivery,),
     )
     return Outcome.REPLIED

@@ -42,15 +42,21 @@ GRAFANA_EMBED = {
 
 
 class World:
-    def __init__(self, alert_channels: frozenset[str]) -> None:
+    """`real_chat`: the intake reads and posts through the real Discord client against the
+    stand-in (else into an in-memory chat)."""
+
+    def __init__(self, alert_channels: frozenset[str], *, real_chat: bool = False) -> None:
         self.api = FakeDiscordApi([FakeChannel(ALERTS, "alerts"), FakeChannel(RANDOM, "random")], token=TOKEN)
         self.gateway = FakeDiscordGateway(self.api, heartbeat_interval_ms=200)
         self.served = ServedApp(self.gateway.app)
         self.url = self.served.start() + "/api/v10"
-        self.harness = Harness()
+        self.harness = Harness(chats={"discord": self.bot_client()} if real_chat else None)
         self.listener = ListenerThread(
             self.harness.intake, token=TOKEN, rest_url=self.url, alert_channels=alert_channels
         )
+
+    def bot_client(self) -> DiscordPlatform:
+        return DiscordPlatform(TOKEN, self.url, timeout=5)
 
     @property
     def started(self) -> list[object]:
@@ -121,8 +127,9 @@ def test_a_person_who_mentions_the_bot_starts_an_investigation_anywhere(world: W
 def test_people_without_a_mention_and_the_bots_own_reports_are_ignored(world: World) -> None:
     world.gateway.post_message(ALERTS, content="[FIRING:1] is this still happening? outage?", author=PERSON)
     world.webhook(RANDOM, AM_TEXT)  # an alert source, but not in an alert channel, not addressed
-    own = DiscordPlatform(TOKEN, world.url.removesuffix("/api/v10") + "/api/v10", timeout=5)
-    own.post(ALERTS, "**[FIRING:1] KubePodCrashLooping**: report of the investigation (critical)")
+    world.bot_client().post(
+        ALERTS, "**[FIRING:1] KubePodCrashLooping**: report of the investigation (critical)"
+    )
     world.handled(3)
     assert world.started == []
     # The bot's own post came over the Gateway too, and was decided (and dropped) by the intake.
@@ -187,3 +194,48 @@ def test_without_alert_channels_the_listener_asks_no_privileged_intent() -> None
         assert "KubePodCrashLooping" in ctx.text
     finally:
         world.close()
+
+
+@pytest.fixture
+def real_world() -> Iterator[World]:
+    made = World(frozenset({ALERTS}), real_chat=True)
+    made.listener.start()
+    yield made
+    made.close()
+
+
+def test_a_mention_in_the_thread_of_an_alert_under_investigation_says_so_there(real_world: World) -> None:
+    world = real_world
+    alert = world.webhook(ALERTS, AM_TEXT)
+    world.handled(1)
+    [ctx] = world.started
+    assert ctx.thread_id == alert
+    # Someone opens the alert's thread and asks the bot there.
+    world.bot_client().post(ALERTS, "thread about the alert", thread_id=alert)  # our own: ignored
+    world.gateway.post_message(
+        alert, content=f"<@{BOT}> payments deployed at 10:02, related?", author=PERSON, mentions=[BOT]
+    )
+    world.handled(3)
+    assert len(world.started) == 1
+    note = world.api.wait_for_post(lambda p: "already investigating" in p.text, timeout=10)
+    assert note is not None and note.channel == alert  # in the alert's thread
+
+
+def test_a_mention_in_the_thread_of_a_message_investigates_that_message_with_the_note(
+    real_world: World,
+) -> None:
+    world = real_world
+    text = "checkout p99 latency is 4s since 10:05 and customers see timeouts"
+    starter = world.gateway.post_message(ALERTS, content=text, author=PERSON)
+    world.bot_client().post(ALERTS, "looking", thread_id=starter)  # a thread from that message
+    world.gateway.post_message(
+        starter,
+        content=f"<@{BOT}> can you look? started after the redis upgrade",
+        author=PERSON,
+        mentions=[BOT],
+    )
+    world.handled(3)
+    [ctx] = world.started
+    assert ctx.channel == ALERTS and ctx.thread_id == starter
+    assert ctx.text == text
+    assert ctx.operator_notes == ("can you look? started after the redis upgrade",)
