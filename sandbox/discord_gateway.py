@@ -5,10 +5,11 @@ Serve `.app` (it also serves the REST stand-in, so one base URL is both, as on D
 limit; `/gateway` is the websocket. Over it: HELLO (op 10) with the heartbeat interval,
 HEARTBEAT (op 1) answered with HEARTBEAT_ACK (op 11), IDENTIFY (op 2: a wrong token closes 4004,
 MESSAGE_CONTENT when not allowed closes 4014) answered by the READY dispatch, dispatches (op 0)
-with sequence numbers, RESUME (op 6: the dispatches after the client's `seq` replayed, then
-RESUMED) or INVALID_SESSION (op 9, `d: false`) when the session cannot be resumed. Frames are
-zlib-stream (one deflate stream per connection, each frame flushed with Z_SYNC_FLUSH) when the
-client asks `compress=zlib-stream`, JSON text otherwise.
+with sequence numbers (a guild's only to its shard, `(guild_id >> 22) % shards`), RESUME (op 6:
+the dispatches after the client's `seq` replayed, then RESUMED) or INVALID_SESSION (op 9,
+`d: false`) when the session cannot be resumed. Frames are zlib-stream (one deflate stream per
+connection, each frame flushed with Z_SYNC_FLUSH) when the client asks `compress=zlib-stream`,
+JSON text otherwise.
 
 Messages: `post_message` puts one in a channel as a person, a bot or a webhook would (embeds,
 mentions) and dispatches MESSAGE_CREATE to every session whose intents include GUILD_MESSAGES,
@@ -18,7 +19,7 @@ RESUME replays what was sent while it was disconnected.
 
 For tests: `drop()` closes every connection (4000: resumable), `invalidate_sessions()` makes the
 next RESUME fail, `offline()` holds new connections before HELLO until `online()`, and
-`redeliver(message_id)` dispatches a message again (a duplicate delivery).
+`redeliver(channel, message_id)` dispatches a message again (a duplicate delivery).
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class _Session:
     connection: _Connection | None = None
     resumable: bool = True
 
+    def serves(self, guild_id: str) -> bool:
+        """A guild's events go to one shard: `(guild_id >> 22) % shard_count`."""
+        shard_id, count = self.shard[:2] if len(self.shard) >= 2 else (0, 1)
+        return count <= 1 or (int(guild_id) >> 22) % count == shard_id
+
     def dispatch(self, name: str, data: dict[str, Any]) -> None:
         self.seq += 1
         self.events.append((self.seq, name, data))
@@ -117,12 +123,17 @@ class FakeDiscordGateway:
         token: str | None = None,
         heartbeat_interval_ms: int = 41_250,
         allow_message_content: bool = True,
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         self.api = api
         self.guild = api.guild
         self.token = token if token is not None else api.token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.allow_message_content = allow_message_content
+        self.shards = shards
+        self.max_concurrency = max_concurrency
+        self.identified_shards: list[list[int]] = []
         self._lock = threading.RLock()
         self._sessions: dict[str, _Session] = {}
         self._online = threading.Event()
@@ -237,7 +248,7 @@ class FakeDiscordGateway:
         own = message.author == self.guild.bot_user
         with self._lock:
             for session in self._sessions.values():
-                if not session.intents & GUILD_MESSAGES:
+                if not session.intents & GUILD_MESSAGES or not session.serves(self.guild.guild_id):
                     continue
                 data = body
                 if not session.intents & MESSAGE_CONTENT and not (mentioned or own):
@@ -262,12 +273,12 @@ class FakeDiscordGateway:
         return JSONResponse(
             {
                 "url": self._ws_url(request),
-                "shards": 1,
+                "shards": self.shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 14_400_000,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
         )
@@ -334,6 +345,7 @@ class FakeDiscordGateway:
         session = _Session(uuid.uuid4().hex, intents, shard)
         with self._lock:
             self.identified += 1
+            self.identified_shards.append(list(shard))
             self.last_intents = intents
             self._sessions[session.id] = session
             session.connection = connection

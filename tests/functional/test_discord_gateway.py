@@ -45,9 +45,11 @@ class World:
     """`real_chat`: the intake reads and posts through the real Discord client against the
     stand-in (else into an in-memory chat)."""
 
-    def __init__(self, alert_channels: frozenset[str], *, real_chat: bool = False) -> None:
+    def __init__(self, alert_channels: frozenset[str], *, real_chat: bool = False, shards: int = 1) -> None:
         self.api = FakeDiscordApi([FakeChannel(ALERTS, "alerts"), FakeChannel(RANDOM, "random")], token=TOKEN)
-        self.gateway = FakeDiscordGateway(self.api, heartbeat_interval_ms=200)
+        self.gateway = FakeDiscordGateway(
+            self.api, heartbeat_interval_ms=200, shards=shards, max_concurrency=shards
+        )
         self.served = ServedApp(self.gateway.app)
         self.url = self.served.start() + "/api/v10"
         self.harness = Harness(chats={"discord": self.bot_client()} if real_chat else None)
@@ -239,3 +241,17 @@ def test_a_mention_in_the_thread_of_a_message_investigates_that_message_with_the
     assert ctx.channel == ALERTS and ctx.thread_id == starter
     assert ctx.text == text
     assert ctx.operator_notes == ("can you look? started after the redis upgrade",)
+
+
+def test_the_shard_count_discord_recommends_is_used_and_each_guild_is_served_once() -> None:
+    world = World(frozenset({ALERTS}), shards=2)
+    try:
+        world.listener.start()
+        wait_for(lambda: world.gateway.connected == 2, 15)
+        assert sorted(world.gateway.identified_shards) == [[0, 2], [1, 2]]
+        world.webhook(ALERTS, AM_TEXT)
+        world.handled(1)
+        world.listener.settle()
+        assert len(world.started) == 1 and world.listener.listener.handled == 1
+    finally:
+        world.close()
