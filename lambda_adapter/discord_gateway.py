@@ -191,7 +191,8 @@ class Listener:
     # Per channel: the id of the newest message handed to the intake.
     cursors: dict[str, int] = field(default_factory=dict)
     watched: set[str] = field(default_factory=set)
-    handled: int = 0
+    handled: int = 0  # messages the intake decided
+    seen: int = 0  # Gateway dispatches of messages considered (handed in or passed over)
     _catch_ups: set[asyncio.Task[None]] = field(default_factory=set)
     _retries: set[asyncio.Task[None]] = field(default_factory=set)
     _started_at: float | None = None
@@ -258,9 +259,22 @@ class Listener:
                 await self.take(message, via="history")
 
     async def take(self, message: dict[str, Any], *, via: str, attempt: int = 0) -> None:
+        try:
+            await self._take(message, via=via, attempt=attempt)
+        finally:
+            if attempt == 0 and via == "gateway":
+                self.seen += 1
+
+    async def _take(self, message: dict[str, Any], *, via: str, attempt: int) -> None:
         bot = self.bot_user_id
         channel = str(message.get("channel_id") or "")
         if bot is None or not channel or not str(message.get("id", "")).isdigit():
+            return
+        author = message.get("author") if isinstance(message.get("author"), dict) else {}
+        if str(author.get("id")) == bot or not (channel in self.alert_channels or _mentions(message, bot)):
+            # GUILD_MESSAGES brings every message the bot can see: only the alert channels' and
+            # those that mention the bot can start anything (the intake decides which do).
+            self.cursors[channel] = max(self.cursors.get(channel, 0), int(message["id"]))
             return
         message_id = str(message["id"])
         delivery = {
@@ -318,9 +332,9 @@ class Listener:
 
         async def again() -> None:
             await asyncio.sleep(delay)
-            await self.take(message, via=via, attempt=attempt + 1)
+            await self._take(message, via=via, attempt=attempt + 1)
 
-        task = asyncio.get_running_loop().create_task(again())
+        task = asyncio.get_running_loop().create_task(again())  # `seen` counts the first try only
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
