@@ -3,8 +3,10 @@
 Discord delivers channel messages to a bot only over its Gateway websocket, never to the
 interactions URL. This process holds that connection (hikari: heartbeats, RESUME after a drop, a
 fresh IDENTIFY when the session is invalid, exponential back-off between attempts, the identify
-rate limits and shard count that `GET /gateway/bot` gives) and hands every message to the intake's
-core (`lambda_adapter.discord_messages`), which decides as it does for Slack.
+rate limits and shard count that `GET /gateway/bot` gives) and hands every message of an alert
+channel, and every message that mentions the bot, to the intake's core
+(`lambda_adapter.discord_messages`), which decides as it does for Slack. Its own messages and the
+rest of the server's chat are passed over here (GUILD_MESSAGES brings them all).
 
 Least intents: GUILD_MESSAGES, plus MESSAGE_CONTENT only when alert channels are configured (a
 message that mentions the bot carries its content without it). No cache, no typed events: the raw
