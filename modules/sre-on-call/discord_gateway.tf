@@ -202,6 +202,7 @@ resource "aws_ecs_task_definition" "discord_gateway" {
       [
         { name = "SRE_INTAKE_FUNCTION", value = aws_lambda_function.intake.function_name },
         { name = "LOG_LEVEL", value = "INFO" },
+        { name = "AWS_REGION", value = local.region },
       ],
       [for name in local.discord_gateway_secret_env_names : { name = "${name}_SECRET_ARN", value = aws_secretsmanager_secret.this[name].arn }],
     )
