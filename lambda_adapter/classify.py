@@ -146,8 +146,10 @@ _CHATTER = re.compile(
 )
 
 
-def classify(text: str) -> Verdict:
-    """The deterministic verdict for a message's plain text (Slack markup already removed)."""
+def classify(text: str, *, in_thread: bool = False) -> Verdict:
+    """The deterministic verdict for a message's plain text (Slack markup already removed). In a
+    thread the thread's message is the subject, so a question there ("payments deployed at 10:02,
+    related?") is about it, not about nothing: it stays unsure and is taken as a note."""
     stripped = text.strip()
     if _FORCE.search(stripped):
         return Verdict(Kind.ALERT, "asked to investigate", forced=True)
@@ -169,7 +171,7 @@ def classify(text: str) -> Verdict:
     if marker is not None:
         return Verdict(Kind.ALERT, f"alert marker: {marker}")
     if len(stripped) <= 200 and not _PROBLEM.search(stripped):
-        if stripped.endswith("?"):
+        if stripped.endswith("?") and not in_thread:
             return Verdict(Kind.CHATTER, "a question about nothing to investigate")
         if _THANKS_FIRST.match(stripped):
             return Verdict(Kind.CHATTER, "thanks")

@@ -1,7 +1,9 @@
 """The Lambda edge: HTTP event in, the core's answer out; jobs leave by asynchronous self-invocation.
 
-Two kinds of invocation reach `lambda_handler`:
+Three kinds of invocation reach `lambda_handler`:
 - an HTTP event (function URL, API Gateway v1/v2): verified, decided and acknowledged by the core;
+- a Discord channel message from the Gateway listener (`{"sre_on_call_discord_message": {...}}`,
+  a direct invocation its IAM role may make): decided by the same core (`discord_messages`);
   the work left is sent to this same function with `InvocationType="Event"` (no waiting);
 - that self-invocation (`{"sre_on_call_job": {...}}`): the worker runs the job and hands the
   `AlertContext` to the master (A2A, or `invoke_agent_runtime` on AgentCore).
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lambda_adapter import discord_messages
 from lambda_adapter.classify import LlmClassifier
 from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore, dynamo_store_from_env
@@ -127,6 +130,9 @@ class Runtime:
         arn = getattr(context, "invoked_function_arn", None)
         if arn:
             self.scheduler.function_name = arn
+        if isinstance(event, dict) and discord_messages.EVENT_KEY in event:
+            # A Discord channel message from the Gateway listener (an IAM-authenticated invoke).
+            return discord_messages.accept(self.intake, event[discord_messages.EVENT_KEY])
         if not is_http_event(event):
             return event_response(WebhookResponse.error(400, "not an HTTP event"))
         try:

@@ -150,8 +150,8 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
     if not event.ts or not event.channel:
         return Outcome.IGNORED
     note = plain_slack_text(event.text)
-    verdict = classify(note)
     parent = event.thread_ts if event.in_thread else None
+    verdict = classify(note, in_thread=parent is not None)
     if parent:
         # "thanks!" under a report, "resolved" under the alert: a reply, not another investigation.
         if verdict.kind in (Kind.CHATTER, Kind.RESOLVED, Kind.HELP) and note:

@@ -4,8 +4,9 @@ same bearer token, where the binary is not installed or the sandbox is told not 
 
 SCENARIOS.md: in Slack and Discord scenarios the bot is addressed. A Slack alert reaches the intake
 as an `app_mention` (the mention is added to the text when the scenario's text lacks it, as the
-real message would carry it); a Discord alert through the "Investigate" message command on the
-alert message (Discord delivers plain channel messages only over the Gateway)."""
+real message would carry it). A Discord alert is posted in its channel by the alerting bot and
+reaches the intake over the Gateway (the stand-in dispatches MESSAGE_CREATE to the sandbox's
+listener); without the listener, through the "Investigate" message command on the alert message."""
 
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ MESSAGE_COMMAND = 3  # application command type of a message's context-menu acti
 
 @dataclass(frozen=True)
 class Delivery:
-    """How the alert went in: `path` is `alertmanager` (through the real Alertmanager) or
-    `direct` (the webhook posted by the sandbox itself); `detail` says it in words."""
+    """How the alert went in: `path` is `alertmanager` (through the real Alertmanager), `gateway`
+    (a channel message over the Discord Gateway) or `direct` (the webhook posted by the sandbox
+    itself); `detail` says it in words."""
 
-    path: Literal["alertmanager", "direct"]
+    path: Literal["alertmanager", "direct", "gateway"]
     detail: str
 
 
@@ -47,6 +49,8 @@ def deliver(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
     if platform == "slack":
         return _slack(sandbox, resolved)
     if platform == "discord":
+        if sandbox.discord_listener is not None:
+            return _discord_gateway(sandbox, resolved)
         return _discord(sandbox, resolved)
     return _alertmanager(sandbox, resolved)
 
@@ -104,6 +108,25 @@ def _slack(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
     stamp = str(int(time.time()))
     _post(sandbox, "/slack/events", body, slack_headers(sandbox.secrets.slack_signing_secret, body, stamp))
     return Delivery("direct", "signed Slack app_mention event")
+
+
+def _discord_gateway(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
+    """The alerting bot posts the alert in its channel, mentioning our bot; the Gateway stand-in
+    dispatches MESSAGE_CREATE and the listener hands it to the intake."""
+    alert = resolved.alert
+    bot = sandbox.discord.guild.bot_user
+    mention = f"<@{bot}>"
+    text = alert.text or ""
+    sandbox.discord_gateway.post_message(
+        alert.channel,
+        content=text if mention in text else f"{mention} {text}",
+        author=DISCORD_ALERT_BOT,
+        author_name="alerts",
+        bot=True,
+        mentions=[bot],
+        at=alert.at,
+    )
+    return Delivery("gateway", "the alerting bot's message in the channel, over the Discord Gateway")
 
 
 def _discord(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:

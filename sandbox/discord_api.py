@@ -55,7 +55,9 @@ class FakeDiscordApi:
         self.guild = Guild(guild_id, bot_user, bot_name)
         self._posts = PostLog()
         self._failures = Failures()
-        self._routes = DiscordRoutes(self.guild, self._posts.add)
+        # Called with every post as it is recorded (the Gateway stand-in dispatches the bot's own).
+        self.post_listeners: list[Callable[[Post], None]] = []
+        self._routes = DiscordRoutes(self.guild, self._record)
         self.calls: deque[str] = deque(maxlen=5000)  # "METHOD /path" under /api/v10, latest last
         self.load(channels, users)
         self.app = Starlette(
@@ -63,6 +65,11 @@ class FakeDiscordApi:
                 Route("/api/{rest:path}", self._handle, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
             ]
         )
+
+    def _record(self, post: Post) -> None:
+        self._posts.add(post)
+        for listener in list(self.post_listeners):
+            listener(post)
 
     @property
     def guild_id(self) -> str:

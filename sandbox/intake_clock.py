@@ -43,6 +43,12 @@ class IntakeClock:
                 self._arrived.notify_all()
         await self.app(scope, receive, send)
 
+    def note(self, path: str) -> None:
+        """An alert that reached the intake another way (the Gateway listener's hand-off)."""
+        with self._arrived:
+            self._receipts.append(Receipt(path, time.time()))
+            self._arrived.notify_all()
+
     @property
     def count(self) -> int:
         """How many webhooks have arrived so far (pass it to `wait_after`)."""

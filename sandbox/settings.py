@@ -3,6 +3,7 @@ scenarios it plays, and which env var holds which secret."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from sandbox.resolved import ResolvedChannel
 from sandbox.scenario import Scenario
 from shared.config import AppConfig
 from shared.secrets import secret_env_names
+
+# The Discord stand-in's bot user (FakeDiscordApi's default).
+DISCORD_BOT_USER = "1000000000000000001"
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,19 @@ class SandboxSecrets:
         return cls(
             slack_token=f"xoxb-sandbox-{secrets.token_hex(12)}",
             slack_signing_secret=secrets.token_hex(16),
-            discord_token=f"sandbox.{secrets.token_urlsafe(24)}",
+            discord_token=discord_token(),
             discord_signing_key=key.encode().hex(),
             discord_public_key=key.verify_key.encode().hex(),
             alertmanager_token=secrets.token_urlsafe(18),
             kube_token=secrets.token_urlsafe(18),
         )
+
+
+def discord_token(bot_user: str = DISCORD_BOT_USER) -> str:
+    """A bot token of Discord's shape: the bot's id in base64, then two random parts (the Gateway
+    client reads the bot's id from the first)."""
+    first = base64.b64encode(bot_user.encode()).decode().rstrip("=")
+    return f"{first}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(24)}"
 
 
 def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> AppConfig:
@@ -59,7 +70,18 @@ def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> 
             "discord": config.sources.discord.model_copy(update={"channels": discord}),
         }
     )
-    return config.model_copy(update={"sources": sources})
+    # A Discord alert is posted in its channel by the team's alerting bot: that channel is one of
+    # the Gateway listener's alert channels.
+    gateway = config.intake.discord_gateway
+    alert_channels = list(gateway.alert_channels)
+    for scenario in scenarios:
+        channel = scenario.alert.channel
+        if scenario.alert.platform == "discord" and channel.isdigit() and channel not in alert_channels:
+            alert_channels.append(channel)
+    if alert_channels != list(gateway.alert_channels):
+        gateway = gateway.model_copy(update={"enabled": True, "alert_channels": alert_channels})
+    intake = config.intake.model_copy(update={"discord_gateway": gateway})
+    return config.model_copy(update={"sources": sources, "intake": intake})
 
 
 def quiet_channels(configured: Iterable[str], held: Iterable[ResolvedChannel]) -> list[FakeChannel]:

@@ -40,6 +40,7 @@ from sandbox.aws import (
 )
 from sandbox.deliver import Delivery
 from sandbox.discord_api import FakeDiscordApi
+from sandbox.discord_gateway import FakeDiscordGateway
 from sandbox.http import ServedApp
 from sandbox.intake_clock import IntakeClock
 from sandbox.kube import FakeKubeApi
@@ -71,7 +72,7 @@ REPORTS_PREFIX = "reports/"  # where the master's S3 archive puts reports
 SECRET_PREFIX = "sre-on-call-sandbox/"
 DISCORD_GUILD = "1000000000000000000"
 # Served on threads of the sandbox process itself, so they have its pid.
-IN_PROCESS = ("moto", "kubernetes", "slack", "discord", "intake")
+IN_PROCESS = ("moto", "kubernetes", "slack", "discord", "intake", "discord-gateway")
 
 
 class ReportTimeout(SreOnCallError):
@@ -98,6 +99,9 @@ class Sandbox:
         self.kube = FakeKubeApi(token=self.secrets.kube_token)
         self.slack = FakeSlackApi(token=self.secrets.slack_token)
         self.discord = FakeDiscordApi(token=self.secrets.discord_token, guild_id=DISCORD_GUILD)
+        # Served in its place: the same REST API plus `GET /gateway/bot` and the Gateway websocket.
+        self.discord_gateway = FakeDiscordGateway(self.discord)
+        self.discord_listener: Any = None
         self._served: list[ServedApp] = []
         self.prometheus_port = free_port()
         self.prometheus: PrometheusSandbox | None = None
@@ -122,8 +126,12 @@ class Sandbox:
         try:
             self.moto.start()
             urls = {}
-            for name, fake in (("kube", self.kube), ("slack", self.slack), ("discord", self.discord)):
-                served = ServedApp(fake.app)
+            for name, app in (
+                ("kube", self.kube.app),
+                ("slack", self.slack.app),
+                ("discord", self.discord_gateway.app),
+            ):
+                served = ServedApp(app)
                 urls[name] = served.start()
                 self._served.append(served)
             self._create_aws()
@@ -134,6 +142,7 @@ class Sandbox:
             # The intake runs in this process: it reads its secrets as the deployed Lambda does.
             hydrate_secrets(self.config)
             self.intake = self._start_intake()
+            self.discord_listener = self._start_discord_listener(urls["discord"])
         except BaseException:
             self.stop()
             raise
@@ -244,6 +253,25 @@ class Sandbox:
         self.intake_clock = IntakeClock(self.intake_app)
         return ThreadedServer(self.intake_clock).start()
 
+    def _start_discord_listener(self, discord_url: str) -> Any:
+        """The Gateway listener (`sre-on-call discord-gateway`) on a thread of this process, handing
+        messages to the intake's core here, as the deployed one invokes the intake function."""
+        gateway = self.config.intake.discord_gateway
+        if not gateway.enabled:
+            return None
+        from sandbox.discord_listener import ListenerThread
+
+        clock = self.intake_clock
+        assert clock is not None
+        return ListenerThread(
+            self.intake_app.state.intake,
+            token=self.secrets.discord_token,
+            rest_url=f"{discord_url}/api/v10",
+            alert_channels=frozenset(gateway.alert_channels),
+            lookback_seconds=float(self.config.intake.dedup_window_seconds),
+            on_receive=lambda delivery: _note_alert(clock, delivery),
+        ).start()
+
     def _apply_context(self, resolved: ResolvedScenario) -> None:
         """What a real deployment knows from its config (the scenario's `context`): the cluster and
         region the intake puts into every AlertContext."""
@@ -257,6 +285,10 @@ class Sandbox:
     def stop(self) -> None:
         for step in (self._stop_alertmanager, self._stop_prometheus):
             step()
+        if self.discord_listener is not None:
+            with contextlib.suppress(Exception):
+                self.discord_listener.stop()
+            self.discord_listener = None
         if self.intake is not None:
             with contextlib.suppress(Exception):
                 self.intake.stop()
@@ -421,6 +453,14 @@ class Sandbox:
             "agent_pids": agent_pids,
         }
         return json.dumps(state, indent=2)
+
+
+def _note_alert(clock: IntakeClock, delivery: dict[str, Any]) -> None:
+    """A message the listener hands in reached the intake (our own reports come back over the
+    Gateway too: those are not alerts)."""
+    author = (delivery.get("message") or {}).get("author") or {}
+    if author.get("id") != delivery.get("bot_user_id"):
+        clock.note("/discord/gateway")
 
 
 @dataclass(frozen=True)

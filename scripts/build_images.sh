@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the one Dockerfile for every agent enabled in config.yaml (linux/arm64, as AgentCore
-# requires) and push each to its ECR repository <registry>/<name_prefix>/<agent_id>:<tag>.
+# requires) and push each to its ECR repository <registry>/<name_prefix>/<agent_id>:<tag>; with
+# intake.discord_gateway.enabled, also <name_prefix>/discord-gateway for the Gateway listener.
 #
 #   scripts/build_images.sh <tag> [--prefix sre-on-call] [--region us-east-1] [--no-push]
 #
@@ -36,6 +37,9 @@ config = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
 for agent_id, agent in config["agents"].items():
     if agent.get("enabled", True):
         print(agent_id)
+# The Discord Gateway listener runs the same image (its task's command: sre-on-call discord-gateway).
+if ((config.get("intake") or {}).get("discord_gateway") or {}).get("enabled"):
+    print("discord-gateway")
 PY
 )
 [[ ${#AGENTS[@]} -gt 0 ]] || { echo "no enabled agent in config.yaml" >&2; exit 1; }

@@ -240,6 +240,27 @@ class Sources(Strict):
     prometheus: PrometheusSource = PrometheusSource()
 
 
+class DiscordGatewayConfig(Strict):
+    """`sre-on-call discord-gateway`: the Gateway listener that brings Discord channel messages in."""
+
+    enabled: bool = Field(
+        default=False, description="run the Gateway listener (deployed: its always-on container)"
+    )
+    alert_channels: list[str] = Field(
+        default=[],
+        description="channel ids whose webhook and bot posts are alerts; elsewhere, and for people, "
+        "only a message that mentions the bot counts",
+    )
+
+    @field_validator("alert_channels")
+    @classmethod
+    def _numeric_ids(cls, channels: list[str]) -> list[str]:
+        for channel in channels:
+            if not channel.strip().isdigit():
+                raise ValueError(f"{channel!r} is not a channel id: Discord channel ids are numbers")
+        return [c.strip() for c in channels]
+
+
 class IntakeConfig(Strict):
     trigger_reaction: str = "rotating_light"
     dedup_table_env: str = "SRE_DEDUP_TABLE"
@@ -252,6 +273,7 @@ class IntakeConfig(Strict):
     # The optional model tier for messages the heuristics are unsure about (provider none:
     # heuristics only). Its own small model: it runs before every unsure investigation starts.
     classifier_model: ModelConfig = ModelConfig()
+    discord_gateway: DiscordGatewayConfig = DiscordGatewayConfig()
 
 
 def runtime_arn_env_of(agent_id: str) -> str:

@@ -40,6 +40,17 @@ def _serve(args: argparse.Namespace) -> int:
     return serve_main(argv) or 0
 
 
+def _discord_gateway(args: argparse.Namespace) -> int:
+    from lambda_adapter.discord_gateway import main as gateway_main
+
+    argv = []
+    if args.config:
+        argv += ["--config", str(args.config)]
+    if args.intake_function:
+        argv += ["--intake-function", args.intake_function]
+    return gateway_main(argv)
+
+
 def _investigate(args: argparse.Namespace) -> int:
     from sre_on_call.investigate import run_investigate
 
@@ -112,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="default: the agent's port in config.yaml")
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(handler=_serve)
+
+    gateway = commands.add_parser(
+        "discord-gateway",
+        help="hold the Discord Gateway connection and hand channel messages to the intake",
+    )
+    gateway.add_argument("--config", type=Path, default=None)
+    gateway.add_argument(
+        "--intake-function",
+        default=None,
+        help="the intake Lambda to invoke (default $SRE_INTAKE_FUNCTION; none: the intake in this process)",
+    )
+    gateway.set_defaults(handler=_discord_gateway)
 
     investigate = commands.add_parser(
         "investigate",

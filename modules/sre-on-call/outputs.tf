@@ -50,3 +50,13 @@ output "alarm_topic_arn" {
   description = "ARN of the SNS topic the alarms publish to."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "discord_gateway_repository_url" {
+  description = "ECR repository of the Discord Gateway listener's image (null unless intake.discord_gateway.enabled): push the agents' image there too (scripts/build_images.sh)."
+  value       = one(aws_ecr_repository.discord_gateway[*].repository_url)
+}
+
+output "discord_gateway_service" {
+  description = "The Discord Gateway listener's ECS service (null unless intake.discord_gateway.enabled)."
+  value       = one(aws_ecs_service.discord_gateway[*].name)
+}

@@ -131,3 +131,20 @@ variable "scanner_kinds_path" {
   type        = string
   default     = null
 }
+
+variable "discord_gateway_subnet_ids" {
+  description = "Subnets of the Discord Gateway listener's task (created when config.yaml sets intake.discord_gateway.enabled). They need a route out to Discord (a NAT gateway, or a public subnet with discord_gateway_assign_public_ip); nothing connects in."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.discord_gateway_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+    error_message = "discord_gateway_subnet_ids must be subnet ids (subnet-xxxxxxxx)."
+  }
+}
+
+variable "discord_gateway_assign_public_ip" {
+  description = "Give the listener's task a public IP (public subnets without a NAT gateway). Its security group still admits no inbound traffic."
+  type        = bool
+  default     = false
+}

@@ -119,13 +119,17 @@ def test_a_slack_alert_that_reads_like_chatter_is_investigated_as_the_bot_was_me
     assert IncidentReport.model_validate_json(body) == played.report
 
 
-def test_a_discord_alert_that_reads_like_chatter_is_investigated_through_the_message_action(
+def test_a_discord_alert_that_reads_like_chatter_is_investigated_as_a_message_that_mentions_the_bot(
     sandbox: Sandbox,
 ) -> None:
+    """Posted in its channel by the alerting bot, it reaches the intake over the Gateway."""
     played = sandbox.play(sandbox.load(DISCORD))
     assert played.report.posted_text and posted_on(sandbox.discord, played.report)
     assert played.report.alert.text == AMBIGUOUS
-    assert "Investigate action" in played.delivery.detail
+    assert played.delivery.path == "gateway"
+    assert played.report.alert.thread_id is not None
+    posted = sandbox.discord.message_json(played.report.alert.channel, played.report.alert.thread_id)
+    assert posted is not None and posted["content"] == f"<@{sandbox.discord.guild.bot_user}> {AMBIGUOUS}"
 
 
 def test_alertmanager_reports_go_to_the_channels_platform_timed_from_the_webhook(sandbox: Sandbox) -> None:

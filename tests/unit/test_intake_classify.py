@@ -150,3 +150,10 @@ def test_chatter_replies_are_one_line() -> None:
     assert "noted" in chatter_reply("fyi https://grafana.example.com/d/x", reaction="rotating_light")
     hello = chatter_reply("hi", reaction="rotating_light")
     assert ":rotating_light:" in hello and "\n" not in hello
+
+
+def test_a_question_in_an_alerts_thread_is_about_that_alert_not_about_nothing() -> None:
+    question = "payments deployed at 10:02, related?"
+    assert classify(question).kind is Kind.CHATTER  # in a channel: nothing to investigate
+    assert classify(question, in_thread=True).kind is Kind.UNSURE  # in the thread: a note on the alert
+    assert classify("thanks!", in_thread=True).kind is Kind.CHATTER

@@ -161,7 +161,7 @@ def test_handler_module_imports_no_heavy_dependency() -> None:
     code = (
         "import sys, lambda_adapter.handler; "
         "print(sorted(m for m in ('boto3', 'botocore', 'strands', 'kubernetes', 'a2a', 'nacl', 'httpx', "
-        "'slack_sdk', 'starlette', 'moto') if m in sys.modules))"
+        "'slack_sdk', 'starlette', 'moto', 'hikari', 'aiohttp') if m in sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT

@@ -121,7 +121,8 @@ def test_roles_and_environments_follow_the_per_agent_lists() -> None:
     assert "_SECRET_ARN" not in str(runtime_env["runtime_common_env"])
     assert "local.agent_secret_env_names" in runtime_env["runtime_secret_env"]
 
-    # No other statement reads secrets: each agent's OwnSecrets, and the intake's fixed set.
+    # No other statement reads secrets: each agent's OwnSecrets, the intake's fixed set, and the
+    # Discord Gateway listener's bot token.
     readers = []
     for (kind, name), body in data.items():
         if kind != "aws_iam_policy_document":
@@ -132,7 +133,13 @@ def test_roles_and_environments_follow_the_per_agent_lists() -> None:
         for statement in statements:
             if any("secretsmanager:" in action for action in statement["actions"]):
                 readers.append((name, unquote(statement["sid"]), statement["resources"]))
-    assert sorted(r[:2] for r in readers) == [("agent_own", "OwnSecrets"), ("intake", "Secrets")]
+    assert sorted(r[:2] for r in readers) == [
+        ("agent_own", "OwnSecrets"),
+        ("discord_gateway_task", "BotToken"),
+        ("intake", "Secrets"),
+    ]
+    listener = next(r for r in readers if r[0] == "discord_gateway_task")
+    assert "local.discord_gateway_secret_env_names" in str(listener[2])
     intake = next(r for r in readers if r[0] == "intake")
     assert "local.intake_secret_env_names" in str(intake[2])
     lambda_env = resources[("aws_lambda_function", "intake")]["environment"][0]["variables"]
