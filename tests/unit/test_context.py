@@ -354,3 +354,25 @@ def test_exported_labels_win_over_the_scrape_targets() -> None:
 )
 def test_the_alert_name_in_a_title_is_told_by_its_shape(title: str, name: str | None) -> None:
     assert ctx_of(title).hints.alert_name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("can you check why payments is returning 503?", "service", "payments"),
+        ("seeing lots of 504s from cart-service since 10:40", "service", "cart-service"),
+        ("hey team, anyone else seeing checkout failures?", "service", "checkout"),
+        ("is the checkout service down?", "service", "checkout"),
+        ("checkout-api pods are crashlooping in staging", "workload", "checkout-api"),
+        ("redis in shop namespace is OOMing", "namespace", "shop"),
+    ],
+)
+def test_a_persons_words_name_the_application(text: str, field: str, value: str) -> None:
+    assert getattr(ctx_of(text).hints, field) == value
+
+
+def test_loose_prose_is_not_read_in_a_tools_message() -> None:
+    h = ctx_of(
+        "Alarm Name: checkout-alb-5xx\nAlarm Description: 5xx from the checkout target group above 5%"
+    ).hints
+    assert h.alert_name == "checkout-alb-5xx" and h.service is None

@@ -45,6 +45,10 @@ CHATTER = [
     "FYI: checkout dashboard https://grafana.example.com/d/abc123/checkout",
     "is it everything a river should be?",
     "thanks for the report, that was the config change",
+    "👀",
+    "+1",
+    "ok thanks, looking",
+    "fyi the payments deploy is rolling out now",
     "",
 ]
 HELP = ["help", "what can you do?", "How do I use you?", "?"]
