@@ -68,6 +68,10 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _TABLE = re.compile(
     r"^\s*[\u2022\u25cf\u25aa\u25e6\-*]\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s+`(?P<value>[^`]+)`\s*$"
 )
+# Tables: markdown pipe rows (`| namespace | shop |`), and rows aligned with spaces in a code
+# block (`namespace    shop`, Robusta's Discord tables) for the keys that name where to look.
+_PIPE_ROW = re.compile(r"^\s*\|?\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\|\s*(?P<value>[^|]+?)\s*\|?\s*$")
+_SPACED_ROW = re.compile(r"^\s*(?P<key>[a-z_][a-z0-9_]*)\s{2,}(?P<value>\S+)\s*$")
 _TAG = re.compile(r"(?<![\w/.:-])(?P<key>[a-z_][a-z0-9_.]*):(?P<value>[A-Za-z0-9][A-Za-z0-9_.\-/]*)")
 _KEY_ALONE = re.compile(r"^\s*[*_]{0,2}(?P<key>[A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_]{0,2}\s*:\s*[*_]{0,2}\s*$")
 _TRAILING_URL = re.compile(r"(?<=\S)\s+https?://\S+$")
@@ -121,8 +125,10 @@ def text_labels(text: str) -> dict[str, str]:
         if alone and at + 1 < len(lines) and lines[at + 1].strip() and not _LINE.match(lines[at + 1]):
             # Slack section fields and Discord embed fields: `*Condition name:*` then the value below.
             line = f"{alone.group('key')}: {lines[at + 1].strip()}"
-        table = _TABLE.match(line)
-        match = table or _LINE.match(line)
+        row = _SPACED_ROW.match(line)
+        if row and row.group("key") not in TAG_KEYS | {"alertname", "severity", "instance", "job"}:
+            row = None
+        match = _TABLE.match(line) or _LINE.match(line) or _PIPE_ROW.match(line) or row
         if match:
             key = normalise_key(match.group("key"))
             value = _value(match.group("value"))

@@ -376,3 +376,10 @@ def test_loose_prose_is_not_read_in_a_tools_message() -> None:
         "Alarm Name: checkout-alb-5xx\nAlarm Description: 5xx from the checkout target group above 5%"
     ).hints
     assert h.alert_name == "checkout-alb-5xx" and h.service is None
+
+
+def test_label_tables_in_pipes_or_aligned_columns_are_read() -> None:
+    piped = ctx_of("| alertname | KubePodCrashLooping |\n| namespace | shop |\n| severity | warning |").hints
+    aligned = ctx_of("```\nalertname   KubePodCrashLooping\nnamespace   shop\nseverity    warning\n```").hints
+    for h in (piped, aligned):
+        assert (h.alert_name, h.namespace, h.severity) == ("KubePodCrashLooping", "shop", Severity.WARNING)
