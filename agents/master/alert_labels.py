@@ -173,9 +173,9 @@ def looks_like_exporter(value: str) -> bool:
 
 def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     """The alert name (a CamelCase value, else the group's only value), a pod (by its generated
-    suffix), the severity, and the namespace: the group's only value when the alert name is not
-    grouped (kube-prometheus groups by namespace), else the value sorted just before the pod
-    (`namespace` < `pod`, and nothing between them on most pod alerts)."""
+    suffix), the severity, and the namespace: the value sorted just before the pod (`namespace` <
+    `pod`, and nothing between them on most pod alerts), else the group's only value when the
+    alert name is not grouped (kube-prometheus groups by namespace)."""
     match = _TITLE.search(text or "")
     if not match:
         return TitleValues()
@@ -189,15 +189,15 @@ def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     pod = next((v for v in values if is_pod(v)), None)
     severity = next((v for v in values if v.lower() in _SEVERITIES), None)
     namespace = None
-    if common and len(group) == 1 and name not in group and _plain(group[0], is_pod):
-        namespace = group[0]
-    elif pod is not None:
+    if pod is not None:
         same = common if pod in common else group
         at = same.index(pod)
         before = same[at - 1] if at > 0 else ""
         # `container` sorts before `pod` too, and is mostly named like the pod's workload.
         if before and _plain(before, is_pod) and not pod.startswith(before + "-"):
             namespace = before
+    if namespace is None and common and len(group) == 1 and name not in group and _plain(group[0], is_pod):
+        namespace = group[0]
     return TitleValues(alert_name=name, namespace=namespace, pod=pod, severity=severity)
 
 

@@ -383,3 +383,8 @@ def test_label_tables_in_pipes_or_aligned_columns_are_read() -> None:
     aligned = ctx_of("```\nalertname   KubePodCrashLooping\nnamespace   shop\nseverity    warning\n```").hints
     for h in (piped, aligned):
         assert (h.alert_name, h.namespace, h.severity) == ("KubePodCrashLooping", "shop", Severity.WARNING)
+
+
+def test_a_title_grouped_by_cluster_takes_the_namespace_sorted_before_the_pod() -> None:
+    text = f"[FIRING:1] prod-eks (KubePodCrashLooping checkout http kube-state-metrics shop {POD} warning)"
+    assert ctx_of(text).hints.namespace == "shop"
