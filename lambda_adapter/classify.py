@@ -60,7 +60,11 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, flags))
     for name, pattern, flags in (
         ("alertmanager", r"\[FIRING(:\d+)?\]|\bFIRING\b", re.IGNORECASE),
-        ("grafana", r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/", 0),
+        (
+            "grafana",
+            r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/|/alert-groups/I",
+            0,
+        ),
         (
             "datadog",
             r"\[(Triggered|Re-Triggered|Warn|No Data)( on \{[^}\n]*\})?\]|\bTriggered on\b"

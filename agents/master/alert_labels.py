@@ -53,6 +53,8 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         # PagerDuty and Opsgenie: `#1234: High error rate on checkout`, `[#1234] ...`
         ("alertname", r"(?:^|[\s>|])(?:\[#\d+\]|#\d+:)\s*(?P<v>[^\n]+)"),
+        # Grafana OnCall: `#7 High 5xx rate via Grafana Alerting` (the title links to the alert group)
+        ("alertname", r"(?:^|[*\s])#\d+ (?P<v>[^\n*]+?)\*?\s+via\s+[A-Z]"),
         # Grafana legacy alerting: `[Alerting] High CPU alert`; Zabbix: `Problem: High CPU utilization`
         ("alertname", r"^\W*\[Alerting\]\s*(?P<v>[^\n]+)"),
         ("alertname", r"^\W*Problem: (?P<v>[^\n]+)"),
