@@ -6,7 +6,11 @@ Recognised shapes, most specific first:
   parens, `namespace/pod` or `namespace/workload`);
 - `key=value` and `key: value` pairs (`namespace=shop`, `severity: critical`, `cluster="prod-eks"`);
 - `pod shop/checkout-7d9f8c6b5-x2k4p (app)`, `deployment/checkout`, `service payments-api`,
-  `node ip-10-0-3-17.ec2.internal`, `/aws/...` log group names.
+  `node ip-10-0-3-17.ec2.internal`, `/aws/...` log group names;
+- people's words: "checkout is throwing 502s", and, in a message no tool wrote, "504s from
+  cart-service", "the checkout service", "checkout-api pods", "in shop namespace".
+Labels a tool writes out (sections, fields, tables, tags) and the unnamed values of Alertmanager's
+title are read by `alert_labels`.
 Chat markup (Slack `<@U..>`, `<url|text>`, `<#C..|name>`; Discord `<@..>`, `<#..>`) is stripped first.
 """
 
@@ -264,7 +268,8 @@ def parse_alert_text(text: str) -> TextHints:
     subject = _SUBJECT.search(clean)
     if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
         put("service", subject.group("name").lower())
-    if not firing and not text_labels(text):
+    labels = text_labels(text)
+    if not firing and not labels:
         _people_prose(put, clean)
 
     host = _EC2_HOST.search(clean)
@@ -287,7 +292,7 @@ def parse_alert_text(text: str) -> TextHints:
         resolved=resolved,
         log_groups=tuple(dict.fromkeys(m.group(1) for m in _LOG_GROUP.finditer(clean))),
         channels=channels,
-        labels=tuple(text_labels(text).items()),
+        labels=tuple(labels.items()),
     )
 
 
