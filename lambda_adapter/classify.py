@@ -130,7 +130,7 @@ _FYI = re.compile(
 )
 _LINK = re.compile(r"https?://\S+")
 _QUESTION = re.compile(
-    r"\?\s*$|^\W*(is|are|was|were|how|how's|what's|whats|what|any|anything|everything|all|do we have)\b",
+    r"\?\s*$|^\W*(is|are|was|were|how|how's|what's|whats|what|any|anything|do we have)\b",
     re.IGNORECASE,
 )
 _STATE = re.compile(

@@ -95,6 +95,7 @@ def test_questions_about_the_state_of_things_ask_for_a_snapshot(text: str) -> No
 def test_a_question_that_carries_an_alert_is_still_an_alert() -> None:
     assert classify("[FIRING:1] KubePodCrashLooping (shop) is this ok?").kind is Kind.ALERT
     assert classify("why is checkout throwing 502s since the deploy?").kind is Kind.ALERT
+    assert classify("everything is down").kind is Kind.ALERT
 
 
 @pytest.mark.parametrize("text", UNSURE)
