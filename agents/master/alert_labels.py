@@ -63,8 +63,16 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # Uptime Kuma: `[checkout-api] [🔴 Down] Request failed with status code 502`
         ("monitor", r"^\s*\[(?P<v>[^\]\n]{1,80})\]\s*\[[^\]\n]{0,4}\s*Down\]"),
         # Sentry: the footer `CHECKOUT-API-1A via Checkout errors`: project short id, then the rule
-        ("sentry_project", r"\b(?P<v>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-[0-9A-Z]{1,6} via \S"),
-        ("alertname", r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9A-Z]{1,6} via (?P<v>[^\n|]+)"),
+        # (or `CHECKOUT-API-1A | 5 Apr | via Checkout errors` in the block layout)
+        # (the short id is upper case: these two patterns are case-sensitive)
+        (
+            "sentry_project",
+            r"(?-i:\b(?P<v>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-[0-9A-Z]{1,6}\b[^\n]{0,60}?\bvia \S)",
+        ),
+        (
+            "alertname",
+            r"(?-i:\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9A-Z]{1,6}\b[^\n]{0,60}?\bvia (?P<v>[^\n|]+))",
+        ),
     )
 )
 _TABLE = re.compile(

@@ -388,3 +388,13 @@ def test_label_tables_in_pipes_or_aligned_columns_are_read() -> None:
 def test_a_title_grouped_by_cluster_takes_the_namespace_sorted_before_the_pod() -> None:
     text = f"[FIRING:1] prod-eks (KubePodCrashLooping checkout http kube-state-metrics shop {POD} warning)"
     assert ctx_of(text).hints.namespace == "shop"
+
+
+@pytest.mark.parametrize(
+    "footer", ["CHECKOUT-API-1A via Checkout errors", "CHECKOUT-API-1A | Apr 5 | via Checkout errors"]
+)
+def test_a_sentry_footer_names_the_project_and_the_rule(footer: str) -> None:
+    h = ctx_of(f"ZeroDivisionError: division by zero\n{footer}").hints
+    assert (h.service, h.alert_name) == ("checkout-api", "Checkout errors")
+    # Lower case is no short id: a URL path with `via` after it names nothing.
+    assert ctx_of("see grafana-oncall-app/alert-groups/IW7A8 via Kubernetes").hints.service is None
