@@ -546,3 +546,13 @@ def test_help_and_fyi_get_one_line_in_their_thread_and_no_investigation() -> Non
     [help_reply, fyi_reply] = h.slack_chat.posted
     assert help_reply.text.startswith("I investigate alerts") and help_reply.thread_id == "1712345650.000300"
     assert "noted" in fyi_reply.text and fyi_reply.thread_id == "1712345652.000300"
+
+
+def test_an_attachment_built_from_blocks_reaches_the_master_without_slacks_placeholder() -> None:
+    h = Harness()
+    body = (EVENTS / "corpus" / "RB01_robusta_prometheus_alert.payload.json").read_bytes()
+    h.slack(body)
+
+    [ctx] = h.started
+    assert "[no preview available]" not in ctx.text
+    assert "● namespace `shop`" in ctx.text and ctx.hints.namespace == "shop"
