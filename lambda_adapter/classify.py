@@ -139,10 +139,12 @@ _STATE = re.compile(
     re.IGNORECASE,
 )
 _STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)
-# What makes a question (or a thank-you) about a problem: "why is checkout slow?" is investigated.
+# What makes a question (or a thank-you) about a problem, or a request: "why is checkout slow?",
+# "can you look at the orders service?" are investigated.
 _PROBLEM = re.compile(
     r"\b(why|slow|slowness|lag\w*|hang\w*|stuck|weird|odd|spik\w*|latency|error\w*|fail\w*|broke\w*|"
-    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still)\b",
+    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still|"
+    r"look|check|dig|debug|triage|diagnose|figure out)\b",
     re.IGNORECASE,
 )
 _THANKS_FIRST = re.compile(r"^\W*(thanks?|thank you|thx|ty|tysm|cheers|much appreciated)\b", re.IGNORECASE)

@@ -65,6 +65,7 @@ STATUS = [
 UNSURE = [
     "why is checkout so slow?",
     "is the orders consumer stuck?",
+    "can you look at the orders service?",
     "checkout feels slow for some users",
     "can someone look at the orders service",
     "Deployed payments v2.3.1 to production",
