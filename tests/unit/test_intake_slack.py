@@ -556,3 +556,14 @@ def test_an_attachment_built_from_blocks_reaches_the_master_without_slacks_place
     [ctx] = h.started
     assert "[no preview available]" not in ctx.text
     assert "● namespace `shop`" in ctx.text and ctx.hints.namespace == "shop"
+
+
+def test_a_mention_with_an_alerts_permalink_investigates_the_linked_message() -> None:
+    h = Harness()
+    seed_alert(h)
+    link = f"https://acme.slack.com/archives/{CHANNEL}/p{ALERT_TS.replace('.', '')}"
+    h.slack(_mention(f"can you look at this? <{link}>"))
+
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS and ctx.text == ALERT_TEXT
+    assert ctx.operator_notes and link in ctx.operator_notes[0]
