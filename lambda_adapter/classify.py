@@ -60,7 +60,11 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, flags))
     for name, pattern, flags in (
         ("alertmanager", r"\[FIRING(:\d+)?\]|\bFIRING\b", re.IGNORECASE),
-        ("grafana", r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/", 0),
+        (
+            "grafana",
+            r"\[Alerting\]|\*\*Firing\*\*|grafana\.[a-z]+/(alerting|d)/|/alerting/grafana/|/alert-groups/I",
+            0,
+        ),
         (
             "datadog",
             r"\[(Triggered|Re-Triggered|Warn|No Data)( on \{[^}\n]*\})?\]|\bTriggered on\b"
@@ -88,11 +92,11 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("labels", r"\b(alertname|severity|namespace|instance|job|service|pod)\s*[=:]\s*\S", re.IGNORECASE),
         (
             "symptom",
-            r"\b(oomkilled|crashloopbackoff|imagepullbackoff|5\d\d(s| errors?)?|5xx|errors|exceptions|"
-            r"error rate|throwing|timing out|crash\w*|spik(e|es|ing)|"
+            r"\b(oom\w*|crashloopbackoff|imagepullbackoff|5\d\d(s| errors?)?|5xx|errors|exceptions|"
+            r"not ?ready|error rate|throwing|timing out|crash\w*|spik(e|es|ing)|"
             r"high latency|"
             r"p9[59] latency|timeouts?|unreachable|unhealthy|outage|degraded|is down|went down|"
-            r"failing|failed|exhausted|throttl\w+|disk (is )?full|out of memory)\b",
+            r"failing|failed|failures?|exhausted|throttl\w+|disk (is )?full|out of memory)\b",
             re.IGNORECASE,
         ),
         (
@@ -109,9 +113,11 @@ _CHATTER_WORDS = (
     r"thanks?( you)?( so much| a lot)?|thx|ty|tysm|cheers|much appreciated|appreciate it|"
     r"nice|cool|great|awesome|perfect|ok(ay)?|k|kk|got it|lol|haha|sure|yes|no|yep|nope|"
     r"how are (you|u)( doing)?|how('s| is) it going|what'?s up|who are you|"
-    r"are you (there|alive|awake)|ping|test(ing)?|bye|good ?bye|see (you|ya)|gn|👋|🙏|👍"
+    r"are you (there|alive|awake)|ping|test(ing)?|bye|good ?bye|see (you|ya)|gn|👋|🙏|👍|"
+    r"looking|on it|will do|noted|ack(ed)?|roger|lgtm|sounds good|np|no worries|\+1|done|all good"
 )
 _SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 _HELP = re.compile(
     r"^\W*(help|usage|commands|\?+|what (can|do) you do|what are you for|how do (i|we) use (you|this)|"
     r"how does (this|it) work|what is this bot|what do you (know|support))\W*$",
@@ -124,7 +130,7 @@ _FYI = re.compile(
 )
 _LINK = re.compile(r"https?://\S+")
 _QUESTION = re.compile(
-    r"\?\s*$|^\W*(is|are|was|were|how|how's|what's|whats|what|any|anything|everything|all|do we have)\b",
+    r"\?\s*$|^\W*(is|are|was|were|how|how's|what's|whats|what|any|anything|do we have)\b",
     re.IGNORECASE,
 )
 _STATE = re.compile(
@@ -133,10 +139,12 @@ _STATE = re.compile(
     re.IGNORECASE,
 )
 _STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)
-# What makes a question (or a thank-you) about a problem: "why is checkout slow?" is investigated.
+# What makes a question (or a thank-you) about a problem, or a request: "why is checkout slow?",
+# "can you look at the orders service?" are investigated.
 _PROBLEM = re.compile(
     r"\b(why|slow|slowness|lag\w*|hang\w*|stuck|weird|odd|spik\w*|latency|error\w*|fail\w*|broke\w*|"
-    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still)\b",
+    r"crash\w*|timeout\w*|timing out|outage|incident|alert\w*|again|still|"
+    r"look|check|dig|debug|triage|diagnose|figure out)\b",
     re.IGNORECASE,
 )
 _THANKS_FIRST = re.compile(r"^\W*(thanks?|thank you|thx|ty|tysm|cheers|much appreciated)\b", re.IGNORECASE)
@@ -160,12 +168,12 @@ def classify(text: str, *, in_thread: bool = False) -> Verdict:
     if len(stripped) <= 120 and _HELP.match(stripped):
         return Verdict(Kind.HELP, "asked for help")
     words = _SHORTCODE.sub(" ", stripped).strip()
-    if len(stripped) <= 80 and (not words or _CHATTER.match(words)):
-        return Verdict(Kind.CHATTER, "greeting or thanks")
+    if len(stripped) <= 80 and (not _ALNUM.search(words) or _CHATTER.match(words)):
+        return Verdict(Kind.CHATTER, "greeting, thanks or emoji")
     marker = next((name for name, pattern in _MARKERS if pattern.search(stripped)), None)
     if marker not in _STRONG:
-        if _FYI.match(stripped) and _LINK.search(stripped):
-            return Verdict(Kind.CHATTER, "a link shared for reference")
+        if _FYI.match(stripped) and (_LINK.search(stripped) or marker is None):
+            return Verdict(Kind.CHATTER, "shared for reference")
         if len(stripped) <= 120 and (_STATUS_ONLY.match(stripped) or _status_question(stripped)):
             return Verdict(Kind.STATUS, "asked about the state of things")
     if marker is not None:

@@ -2,6 +2,9 @@
 "Investigate" message command (how an alert a bot posted in a channel reaches us: Discord
 delivers channel messages only over the Gateway websocket, which a webhook intake cannot hold).
 
+`/investigate` with a question about the state of things ("is prod ok?") takes a snapshot; with
+"help" or a greeting it answers in one line, only for the person who asked.
+
 Commands are answered at once with a deferred response (type 5, "thinking..."); the job then
 completes it with a line saying where the report will appear. `/sre-snapshot` starts with the bot's
 own message in the channel (the snapshot's thread); when the bot cannot post there, the snapshot
@@ -15,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lambda_adapter import keys
+from lambda_adapter.classify import Kind, chatter_reply, classify
 from lambda_adapter.events import (
     APPLICATION_COMMAND,
     MESSAGE_COMMAND,
@@ -124,6 +128,14 @@ def _investigate_text(intake: Intake, interaction: DiscordInteraction, channel: 
         )
         outcome = intake.gate.admit(Candidate(job=job, subject_keys=(), subject_ttl=0, delivery_key=delivery))
         return _answer(outcome, "Already on it.")
+    verdict = classify(text)
+    if verdict.kind is Kind.STATUS:
+        # "/investigate is prod ok?": the snapshot, as /sre-snapshot gives it.
+        return _snapshot(intake, interaction, channel, scope=text)
+    if verdict.kind in (Kind.HELP, Kind.CHATTER):
+        return WebhookResponse.json(
+            200, _message(chatter_reply(text, reaction=intake.settings.trigger_reaction))
+        )
     repost = keys.repost("discord", channel, text)
     subject = repost or keys.delivery("discord-text", interaction.id)
     alert = intake.new_alert(Platform.DISCORD, channel, subject, text=text)
@@ -139,10 +151,13 @@ def _investigate_text(intake: Intake, interaction: DiscordInteraction, channel: 
     return _answer(outcome, "That alert is already being investigated.")
 
 
-def _snapshot(intake: Intake, interaction: DiscordInteraction, channel: str) -> WebhookResponse:
+def _snapshot(
+    intake: Intake, interaction: DiscordInteraction, channel: str, scope: str | None = None
+) -> WebhookResponse:
     subject = keys.snapshot("discord", channel)
     data = interaction.data
-    scope = (data.option("scope") or data.option("text") or "") if data else ""
+    if scope is None:
+        scope = (data.option("scope") or data.option("text") or "") if data else ""
     alert = intake.new_alert(Platform.DISCORD, channel, subject, text=scope.strip(), mode="snapshot")
     who = f"<@{interaction.user_id}>" if interaction.user_id else "someone"
     job = InvestigateJob(

@@ -4,7 +4,8 @@ What starts an investigation:
 - a bot's alert message in a channel the app is in (`message`, needs a positive verdict);
 - an `app_mention` at the top level (the message is the alert; chatter and "help" get a one-line
   reply, a question about the state of things ("is prod ok?") a snapshot in its thread);
-- an `app_mention` inside a thread (the thread's parent is the alert, the mention an operator note);
+- an `app_mention` inside a thread (the thread's parent is the alert, the mention an operator note),
+  or with a message's permalink (the linked message is the alert);
 - the trigger reaction (`intake.trigger_reaction`) on a message.
 Our own messages never trigger anything: the reports mention severities too.
 """
@@ -12,6 +13,7 @@ Our own messages never trigger anything: the reports mention severities too.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from lambda_adapter import keys
@@ -50,6 +52,10 @@ SNAPSHOT_ROOT = (
 SNAPSHOT_MARGIN_SECONDS = 5
 SNAPSHOT_BUSY = "A snapshot of this channel is already on its way."
 _AUTO_SUBTYPES = (None, "bot_message")
+# A message's permalink: `https://acme.slack.com/archives/C0LAN2Q65/p1712345600000100`.
+_PERMALINK = re.compile(
+    r"https://[A-Za-z0-9.\-]+\.slack\.com/archives/(?P<channel>[CG][A-Z0-9]{6,})/p(?P<ts>\d{16})\b"
+)
 
 
 def _verified(intake: Intake, request: WebhookRequest) -> None:
@@ -156,21 +162,12 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
         # "thanks!" under a report, "resolved" under the alert: a reply, not another investigation.
         if verdict.kind in (Kind.CHATTER, Kind.RESOLVED, Kind.HELP) and note:
             return _chatter(intake, event.channel, delivery, note, thread=parent)
-        subject = keys.message("slack", event.channel, parent)
-        notes = (note,) if note else ()
-        alert = intake.new_alert(
-            Platform.SLACK, event.channel, subject, thread_id=parent, operator_notes=notes
-        )
-        job = InvestigateJob(alert=alert, chat="slack", addressed=True, fetch_message=parent)
-        return intake.gate.admit(
-            Candidate(
-                job=job,
-                subject_keys=(subject,),
-                subject_ttl=intake.settings.dedup_window_seconds,
-                delivery_key=delivery,
-                duplicate_reply=ALREADY,
-            )
-        )
+        return _linked_alert(intake, event.channel, parent, delivery, note)
+    linked = _PERMALINK.search(note)
+    if linked and verdict.kind in (Kind.ALERT, Kind.UNSURE):
+        # "@bot look at this <link to the alert>": the linked message is the alert.
+        digits = linked.group("ts")
+        return _linked_alert(intake, linked.group("channel"), f"{digits[:10]}.{digits[10:]}", delivery, note)
     if verdict.kind is Kind.STATUS:
         return _status(intake, event.channel, event.ts, delivery, note)
     recheck = verdict.kind is Kind.UNSURE and intake.llm_enabled
@@ -178,6 +175,25 @@ def _mention(intake: Intake, event: SlackEvent, delivery: str | None) -> Outcome
         return _chatter(intake, event.channel, delivery, note, thread=event.ts)
     text = plain_slack_text(event.full_text())
     return _alert_message(intake, event.channel, event.ts, delivery, text, addressed=True, recheck=recheck)
+
+
+def _linked_alert(intake: Intake, channel: str, ts: str, delivery: str | None, note: str) -> Outcome:
+    """A message the mention points at (its thread's parent, or a permalink) is the alert; the
+    mention is an operator note."""
+    subject = keys.message("slack", channel, ts)
+    alert = intake.new_alert(
+        Platform.SLACK, channel, subject, thread_id=ts, operator_notes=(note,) if note else ()
+    )
+    job = InvestigateJob(alert=alert, chat="slack", addressed=True, fetch_message=ts)
+    return intake.gate.admit(
+        Candidate(
+            job=job,
+            subject_keys=(subject,),
+            subject_ttl=intake.settings.dedup_window_seconds,
+            delivery_key=delivery,
+            duplicate_reply=ALREADY,
+        )
+    )
 
 
 def _status(intake: Intake, channel: str, ts: str, delivery: str | None, question: str) -> Outcome:

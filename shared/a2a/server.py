@@ -29,6 +29,7 @@ from a2a.types import (
     AgentSkill,
     ContentTypeNotSupportedError,
     DataPart,
+    FilePart,
     Message,
     MessageSendParams,
     Part,
@@ -117,12 +118,19 @@ def request_data(context: RequestContext, from_text: TextRequest | None = None) 
 
 
 def _check_parts(message: Message, accepts_text: bool) -> None:
-    """Refuse, before any task exists, a message this agent cannot read."""
+    """Refuse, before any task exists, a message this agent cannot read, or with parts (files) it
+    would silently drop."""
+    wanted = "a DataPart or a text part" if accepts_text else "a DataPart"
+    if any(isinstance(p.root, FilePart) for p in message.parts):
+        raise ServerError(
+            error=ContentTypeNotSupportedError(
+                message=f"Incompatible content types: files are not read, send {wanted}"
+            )
+        )
     if any(isinstance(p.root, DataPart) for p in message.parts):
         return
     if accepts_text and message_text(message):
         return
-    wanted = "a DataPart or a text part" if accepts_text else "a DataPart"
     raise ServerError(
         error=ContentTypeNotSupportedError(message=f"Incompatible content types: send {wanted}")
     )

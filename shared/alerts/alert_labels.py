@@ -53,6 +53,8 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         # PagerDuty and Opsgenie: `#1234: High error rate on checkout`, `[#1234] ...`
         ("alertname", r"(?:^|[\s>|])(?:\[#\d+\]|#\d+:)\s*(?P<v>[^\n]+)"),
+        # Grafana OnCall: `#7 High 5xx rate via Grafana Alerting` (the title links to the alert group)
+        ("alertname", r"(?:^|[*\s])#\d+ (?P<v>[^\n*]+?)\*?\s+via\s+[A-Z]"),
         # Grafana legacy alerting: `[Alerting] High CPU alert`; Zabbix: `Problem: High CPU utilization`
         ("alertname", r"^\W*\[Alerting\]\s*(?P<v>[^\n]+)"),
         ("alertname", r"^\W*Problem: (?P<v>[^\n]+)"),
@@ -61,13 +63,25 @@ _TOOL_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # Uptime Kuma: `[checkout-api] [🔴 Down] Request failed with status code 502`
         ("monitor", r"^\s*\[(?P<v>[^\]\n]{1,80})\]\s*\[[^\]\n]{0,4}\s*Down\]"),
         # Sentry: the footer `CHECKOUT-API-1A via Checkout errors`: project short id, then the rule
-        ("sentry_project", r"\b(?P<v>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-[0-9A-Z]{1,6} via \S"),
-        ("alertname", r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9A-Z]{1,6} via (?P<v>[^\n|]+)"),
+        # (or `CHECKOUT-API-1A | 5 Apr | via Checkout errors` in the block layout)
+        # (the short id is upper case: these two patterns are case-sensitive)
+        (
+            "sentry_project",
+            r"(?-i:\b(?P<v>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-[0-9A-Z]{1,6}\b[^\n]{0,60}?\bvia \S)",
+        ),
+        (
+            "alertname",
+            r"(?-i:\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9A-Z]{1,6}\b[^\n]{0,60}?\bvia (?P<v>[^\n|]+))",
+        ),
     )
 )
 _TABLE = re.compile(
     r"^\s*[\u2022\u25cf\u25aa\u25e6\-*]\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s+`(?P<value>[^`]+)`\s*$"
 )
+# Tables: markdown pipe rows (`| namespace | shop |`), and rows aligned with spaces in a code
+# block (`namespace    shop`, Robusta's Discord tables) for the keys that name where to look.
+_PIPE_ROW = re.compile(r"^\s*\|?\s*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\|\s*(?P<value>[^|]+?)\s*\|?\s*$")
+_SPACED_ROW = re.compile(r"^\s*(?P<key>[a-z_][a-z0-9_]*)\s{2,}(?P<value>\S+)\s*$")
 _TAG = re.compile(r"(?<![\w/.:-])(?P<key>[a-z_][a-z0-9_.]*):(?P<value>[A-Za-z0-9][A-Za-z0-9_.\-/]*)")
 _KEY_ALONE = re.compile(r"^\s*[*_]{0,2}(?P<key>[A-Za-z][A-Za-z0-9_ ]{0,40}?)[*_]{0,2}\s*:\s*[*_]{0,2}\s*$")
 _TRAILING_URL = re.compile(r"(?<=\S)\s+https?://\S+$")
@@ -121,8 +135,10 @@ def text_labels(text: str) -> dict[str, str]:
         if alone and at + 1 < len(lines) and lines[at + 1].strip() and not _LINE.match(lines[at + 1]):
             # Slack section fields and Discord embed fields: `*Condition name:*` then the value below.
             line = f"{alone.group('key')}: {lines[at + 1].strip()}"
-        table = _TABLE.match(line)
-        match = table or _LINE.match(line)
+        row = _SPACED_ROW.match(line)
+        if row and row.group("key") not in TAG_KEYS | {"alertname", "severity", "instance", "job"}:
+            row = None
+        match = _TABLE.match(line) or _LINE.match(line) or _PIPE_ROW.match(line) or row
         if match:
             key = normalise_key(match.group("key"))
             value = _value(match.group("value"))
@@ -167,9 +183,9 @@ def looks_like_exporter(value: str) -> bool:
 
 def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     """The alert name (a CamelCase value, else the group's only value), a pod (by its generated
-    suffix), the severity, and the namespace: the group's only value when the alert name is not
-    grouped (kube-prometheus groups by namespace), else the value sorted just before the pod
-    (`namespace` < `pod`, and nothing between them on most pod alerts)."""
+    suffix), the severity, and the namespace: the value sorted just before the pod (`namespace` <
+    `pod`, and nothing between them on most pod alerts), else the group's only value when the
+    alert name is not grouped (kube-prometheus groups by namespace)."""
     match = _TITLE.search(text or "")
     if not match:
         return TitleValues()
@@ -183,15 +199,15 @@ def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     pod = next((v for v in values if is_pod(v)), None)
     severity = next((v for v in values if v.lower() in _SEVERITIES), None)
     namespace = None
-    if common and len(group) == 1 and name not in group and _plain(group[0], is_pod):
-        namespace = group[0]
-    elif pod is not None:
+    if pod is not None:
         same = common if pod in common else group
         at = same.index(pod)
         before = same[at - 1] if at > 0 else ""
         # `container` sorts before `pod` too, and is mostly named like the pod's workload.
         if before and _plain(before, is_pod) and not pod.startswith(before + "-"):
             namespace = before
+    if namespace is None and common and len(group) == 1 and name not in group and _plain(group[0], is_pod):
+        namespace = group[0]
     return TitleValues(alert_name=name, namespace=namespace, pod=pod, severity=severity)
 
 

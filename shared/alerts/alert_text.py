@@ -6,7 +6,11 @@ Recognised shapes, most specific first:
   parens, `namespace/pod` or `namespace/workload`);
 - `key=value` and `key: value` pairs (`namespace=shop`, `severity: critical`, `cluster="prod-eks"`);
 - `pod shop/checkout-7d9f8c6b5-x2k4p (app)`, `deployment/checkout`, `service payments-api`,
-  `node ip-10-0-3-17.ec2.internal`, `/aws/...` log group names.
+  `node ip-10-0-3-17.ec2.internal`, `/aws/...` log group names;
+- people's words: "checkout is throwing 502s", and, in a message no tool wrote, "504s from
+  cart-service", "the checkout service", "checkout-api pods", "in shop namespace".
+Labels a tool writes out (sections, fields, tables, tags) and the unnamed values of Alertmanager's
+title are read by `alert_labels`.
 Chat markup (Slack `<@U..>`, `<url|text>`, `<#C..|name>`; Discord `<@..>`, `<#..>`) is stripped first.
 """
 
@@ -125,12 +129,36 @@ _SEVERITY_WORD = re.compile(
 )
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
 _SUBJECT = re.compile(
-    r"^\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*)"
+    r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
     r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
     r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went)\s+(?:\w+\s+)?"
     r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
     r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving)\b",
     re.IGNORECASE | re.MULTILINE,
+)
+# Looser prose, read only in a message no tool wrote (no title, no labels): "504s from
+# cart-service", "checkout failures", "the checkout service", "checkout-api pods", "in shop namespace".
+_PERSON_NAME = r"(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
+_SYMPTOM_FROM = re.compile(
+    r"\b(?:5\d\ds?|5xx|errors?|failures?|timeouts?|latency|exceptions?|spik\w+|crash\w*|restarts)\s+"
+    rf"(?:from|on|in|of|at|for)\s+(?:the\s+)?{_PERSON_NAME}\b(?!\s+(?:namespace|cluster|target|region)\b)"
+)
+_NAME_SYMPTOM = re.compile(
+    rf"\b{_PERSON_NAME}\s+(?:pods?\s+)?(?:failures|errors|5xx|5\d\ds|timeouts|latency|outage|crash\w*|restarts)\b"
+)
+_THE_SERVICE = re.compile(rf"\bthe\s+{_PERSON_NAME}\s+(?:service|svc|api|app|deployment)\b")
+_PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
+_IN_NAMESPACE = re.compile(
+    r"\bin (?:the )?(?P<name>[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?) (?:namespace|ns)\b"
+)
+_NOT_NAMES = frozenset(
+    {
+        *("the", "a", "an", "some", "all", "any", "many", "lots", "more", "few", "no", "our", "my", "your"),
+        *("seeing", "getting", "http", "gateway", "server", "internal", "random", "intermittent", "new"),
+        *("high", "low", "big", "huge", "massive", "multiple", "several", "other", "same", "those", "these"),
+        *("kube-system", "default", "monitoring", "every", "each", "of", "with", "and", "or", "in", "on"),
+    }
 )
 _NOT_SUBJECTS = frozenset(
     {
@@ -240,6 +268,9 @@ def parse_alert_text(text: str) -> TextHints:
     subject = _SUBJECT.search(clean)
     if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
         put("service", subject.group("name").lower())
+    labels = text_labels(text)
+    if not firing and not labels:
+        _people_prose(put, clean)
 
     host = _EC2_HOST.search(clean)
     put("node", host.group(0) if host else None)
@@ -261,8 +292,26 @@ def parse_alert_text(text: str) -> TextHints:
         resolved=resolved,
         log_groups=tuple(dict.fromkeys(m.group(1) for m in _LOG_GROUP.finditer(clean))),
         channels=channels,
-        labels=tuple(text_labels(text).items()),
+        labels=tuple(labels.items()),
     )
+
+
+def _people_prose(put: Put, clean: str) -> None:
+    """Where a person's message names the application and the namespace in passing."""
+    namespace = _IN_NAMESPACE.search(clean)
+    ns = namespace.group("name") if namespace else None
+    put("namespace", ns)
+    not_names = _NOT_NAMES | _STOP | _NOT_SUBJECTS | {ns}
+    for pattern, field in (
+        (_SYMPTOM_FROM, "service"),
+        (_THE_SERVICE, "service"),
+        (_NAME_SYMPTOM, "service"),
+        (_PODS_OF, "workload"),
+    ):
+        name = next(
+            (m.group("name") for m in pattern.finditer(clean) if m.group("name") not in not_names), None
+        )
+        put(field, name if name and not name.isdigit() else None)
 
 
 def _put_ns_ref(put: Put, ref: str) -> None:

@@ -123,5 +123,12 @@ def test_a_message_with_nothing_readable_gets_the_content_type_error(config: App
 
     [event] = stream(url, file_only)
     assert event["error"]["code"] == -32005
+    # A file beside the text would be dropped without a word: refused too, naming why.
+    with_text = message({"kind": "text", "text": ALERT}, file_only["parts"][0])
+    answer = send(url, with_text)
+    assert (
+        answer["error"]["code"] == -32005
+        and "incompatible content types" in answer["error"]["message"].lower()
+    )
     card = httpx.get(f"{url}/.well-known/agent-card.json", trust_env=False).json()
     assert "text/plain" in card["defaultInputModes"]

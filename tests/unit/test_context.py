@@ -354,3 +354,47 @@ def test_exported_labels_win_over_the_scrape_targets() -> None:
 )
 def test_the_alert_name_in_a_title_is_told_by_its_shape(title: str, name: str | None) -> None:
     assert ctx_of(title).hints.alert_name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("can you check why payments is returning 503?", "service", "payments"),
+        ("seeing lots of 504s from cart-service since 10:40", "service", "cart-service"),
+        ("hey team, anyone else seeing checkout failures?", "service", "checkout"),
+        ("is the checkout service down?", "service", "checkout"),
+        ("checkout-api pods are crashlooping in staging", "workload", "checkout-api"),
+        ("redis in shop namespace is OOMing", "namespace", "shop"),
+    ],
+)
+def test_a_persons_words_name_the_application(text: str, field: str, value: str) -> None:
+    assert getattr(ctx_of(text).hints, field) == value
+
+
+def test_loose_prose_is_not_read_in_a_tools_message() -> None:
+    h = ctx_of(
+        "Alarm Name: checkout-alb-5xx\nAlarm Description: 5xx from the checkout target group above 5%"
+    ).hints
+    assert h.alert_name == "checkout-alb-5xx" and h.service is None
+
+
+def test_label_tables_in_pipes_or_aligned_columns_are_read() -> None:
+    piped = ctx_of("| alertname | KubePodCrashLooping |\n| namespace | shop |\n| severity | warning |").hints
+    aligned = ctx_of("```\nalertname   KubePodCrashLooping\nnamespace   shop\nseverity    warning\n```").hints
+    for h in (piped, aligned):
+        assert (h.alert_name, h.namespace, h.severity) == ("KubePodCrashLooping", "shop", Severity.WARNING)
+
+
+def test_a_title_grouped_by_cluster_takes_the_namespace_sorted_before_the_pod() -> None:
+    text = f"[FIRING:1] prod-eks (KubePodCrashLooping checkout http kube-state-metrics shop {POD} warning)"
+    assert ctx_of(text).hints.namespace == "shop"
+
+
+@pytest.mark.parametrize(
+    "footer", ["CHECKOUT-API-1A via Checkout errors", "CHECKOUT-API-1A | Apr 5 | via Checkout errors"]
+)
+def test_a_sentry_footer_names_the_project_and_the_rule(footer: str) -> None:
+    h = ctx_of(f"ZeroDivisionError: division by zero\n{footer}").hints
+    assert (h.service, h.alert_name) == ("checkout-api", "Checkout errors")
+    # Lower case is no short id: a URL path with `via` after it names nothing.
+    assert ctx_of("see grafana-oncall-app/alert-groups/IW7A8 via Kubernetes").hints.service is None

@@ -45,6 +45,10 @@ CHATTER = [
     "FYI: checkout dashboard https://grafana.example.com/d/abc123/checkout",
     "is it everything a river should be?",
     "thanks for the report, that was the config change",
+    "👀",
+    "+1",
+    "ok thanks, looking",
+    "fyi the payments deploy is rolling out now",
     "",
 ]
 HELP = ["help", "what can you do?", "How do I use you?", "?"]
@@ -61,6 +65,7 @@ STATUS = [
 UNSURE = [
     "why is checkout so slow?",
     "is the orders consumer stuck?",
+    "can you look at the orders service?",
     "checkout feels slow for some users",
     "can someone look at the orders service",
     "Deployed payments v2.3.1 to production",
@@ -91,6 +96,7 @@ def test_questions_about_the_state_of_things_ask_for_a_snapshot(text: str) -> No
 def test_a_question_that_carries_an_alert_is_still_an_alert() -> None:
     assert classify("[FIRING:1] KubePodCrashLooping (shop) is this ok?").kind is Kind.ALERT
     assert classify("why is checkout throwing 502s since the deploy?").kind is Kind.ALERT
+    assert classify("everything is down").kind is Kind.ALERT
 
 
 @pytest.mark.parametrize("text", UNSURE)

@@ -201,3 +201,22 @@ def test_a_post_failing_for_another_reason_is_a_failed_hand_off_not_a_fallback()
     assert h.started == [] and h.responder.delivered == []
     [(_app, _token, text)] = h.responder.completed
     assert "could not start" in text
+
+
+def _investigate(text: str, interaction_id: str) -> dict[str, Any]:
+    payload = event("discord_investigate.json")
+    payload["id"] = interaction_id
+    payload["data"]["options"] = [{"name": "alert", "type": 3, "value": text}]
+    return payload
+
+
+def test_investigate_with_a_status_question_takes_a_snapshot_and_help_is_one_line() -> None:
+    h = Harness()
+    snapshot = h.discord(_investigate("is prod ok?", "1226150000000000901"))
+    helped = h.discord(_investigate("what can you do?", "1226150000000000902"))
+
+    assert json.loads(snapshot.body) == {"type": 5}
+    [ctx] = h.started
+    assert ctx.mode == "snapshot" and ctx.text == "is prod ok?"
+    answer = json.loads(helped.body)
+    assert answer["type"] == 4 and answer["data"]["content"].startswith("I investigate alerts")

@@ -546,3 +546,24 @@ def test_help_and_fyi_get_one_line_in_their_thread_and_no_investigation() -> Non
     [help_reply, fyi_reply] = h.slack_chat.posted
     assert help_reply.text.startswith("I investigate alerts") and help_reply.thread_id == "1712345650.000300"
     assert "noted" in fyi_reply.text and fyi_reply.thread_id == "1712345652.000300"
+
+
+def test_an_attachment_built_from_blocks_reaches_the_master_without_slacks_placeholder() -> None:
+    h = Harness()
+    body = (EVENTS / "corpus" / "RB01_robusta_prometheus_alert.payload.json").read_bytes()
+    h.slack(body)
+
+    [ctx] = h.started
+    assert "[no preview available]" not in ctx.text
+    assert "● namespace `shop`" in ctx.text and ctx.hints.namespace == "shop"
+
+
+def test_a_mention_with_an_alerts_permalink_investigates_the_linked_message() -> None:
+    h = Harness()
+    seed_alert(h)
+    link = f"https://acme.slack.com/archives/{CHANNEL}/p{ALERT_TS.replace('.', '')}"
+    h.slack(_mention(f"can you look at this? <{link}>"))
+
+    [ctx] = h.started
+    assert ctx.thread_id == ALERT_TS and ctx.text == ALERT_TEXT
+    assert ctx.operator_notes and link in ctx.operator_notes[0]
