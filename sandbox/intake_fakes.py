@@ -1,16 +1,15 @@
-"""In-process stand-ins for tests and the benchmark: an in-memory chat platform, a dispatcher and an
-interaction responder that record, a scheduler that runs jobs on the spot, a settable clock, and
-`Harness`, the whole intake wired from them. Nothing here is used by the intake at run time.
+"""In-process stand-ins for tests and the benchmark: an in-memory chat platform (`MemoryChat`, from
+sandbox/memory_chat.py), a dispatcher and an interaction responder that record, a scheduler that runs
+jobs on the spot, a settable clock, and `Harness`, the whole intake wired from them.
+Nothing here is used by the intake at run time.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from lambda_adapter.core import Intake
@@ -19,6 +18,8 @@ from lambda_adapter.jobs import InvestigateJob, ReplyJob
 from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from lambda_adapter.worker import Worker
+from sandbox.memory_chat import MemoryChat as MemoryChat
+from sandbox.memory_chat import Posted as Posted
 from sandbox.signing import (
     TEST_ALERTMANAGER_TOKEN,
     TEST_SLACK_SECRET,
@@ -26,9 +27,8 @@ from sandbox.signing import (
     discord_keypair,
     slack_headers,
 )
-from shared.chat.base import ChatMessage, ChatPlatform, HistoryPage
+from shared.chat.base import ChatPlatform
 from shared.contracts import AlertContext
-from shared.errors import SourceError
 
 
 @dataclass
@@ -60,112 +60,6 @@ class RecordingPoster:
 
     def post(self, url: str, text: str) -> None:
         self.posted.append((url, text))
-
-
-@dataclass
-class Posted:
-    channel: str
-    text: str
-    thread_id: str | None
-    id: str
-
-
-class MemoryChat:
-    """A `ChatPlatform` in memory: seeded messages, and everything posted recorded in `posted`."""
-
-    def __init__(self, name: str = "slack", messages: Mapping[str, list[ChatMessage]] | None = None) -> None:
-        self.name = name
-        self.messages: dict[str, list[ChatMessage]] = {k: list(v) for k, v in (messages or {}).items()}
-        self.posted: list[Posted] = []
-        # An error every post fails with: a Slack error code (`not_in_channel`: the bot is not a
-        # member), or Discord's JSON error code (`50001`: Missing Access) as Discord answers it.
-        self.refuse: str | int | None = None
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(
-        self,
-        channel: str,
-        message_id: str,
-        text: str,
-        *,
-        bot: bool = True,
-        at: datetime | None = None,
-        thread_id: str | None = None,
-    ) -> None:
-        """Seed a message; with `thread_id`, a reply in that thread (not in the channel's history)."""
-        when = at or datetime.now(UTC)
-        self.messages.setdefault(channel, []).append(
-            ChatMessage(id=message_id, channel=channel, text=text, bot=bot, at=when, thread_id=thread_id)
-        )
-
-    def post(
-        self,
-        channel: str,
-        text: str,
-        *,
-        thread_id: str | None = None,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> str:
-        if isinstance(self.refuse, int):
-            from shared.chat.discord import DiscordApiError
-
-            status = 404 if self.refuse == 10003 else 403
-            raise DiscordApiError(
-                f"discord POST /channels/{channel}/messages: HTTP {status} (code {self.refuse})",
-                status=status,
-                code=self.refuse,
-            )
-        if self.refuse:
-            raise SourceError(f"{self.name} chat.postMessage: {self.refuse}")
-        with self._lock:
-            number = next(self._ids)
-            message_id = f"{1_800_000_000 + number}.000100" if self.name == "slack" else str(10**18 + number)
-            self.posted.append(Posted(channel, text, thread_id, message_id))
-        return message_id
-
-    def history(
-        self,
-        channel: str,
-        *,
-        oldest: datetime | None = None,
-        latest: datetime | None = None,
-        limit: int = 200,
-        cursor: str | None = None,
-    ) -> HistoryPage:
-        found = [
-            m
-            for m in self.messages.get(channel, [])
-            if m.thread_id is None
-            and (oldest is None or m.at >= oldest)
-            and (latest is None or m.at <= latest)
-        ]
-        found.sort(key=lambda m: m.at, reverse=True)
-        return HistoryPage(messages=tuple(found[:limit]))
-
-    def replies(
-        self, channel: str, thread_id: str, *, limit: int = 200, cursor: str | None = None
-    ) -> HistoryPage:
-        # As Slack does, a reply's id stands for its whole thread.
-        reply = next((m for m in self.messages.get(channel, []) if m.id == thread_id and m.thread_id), None)
-        root = reply.thread_id if reply is not None else thread_id
-        found = [m for m in self.messages.get(channel, []) if m.thread_id == root]
-        return HistoryPage(messages=tuple(sorted(found, key=lambda m: m.at)[:limit]))
-
-    def user_name(self, user_id: str) -> str:
-        return user_id
-
-    def channel_name(self, channel_id: str) -> str:
-        return channel_id
-
-    def channel_id(self, channel: str) -> str:
-        return channel.lstrip("#")
-
-    def permalink(self, channel: str, message_id: str) -> str:
-        return f"https://chat.example/{channel}/{message_id}"
-
-    def texts(self, channel: str | None = None) -> list[str]:
-        return [p.text for p in self.posted if channel is None or p.channel == channel]
 
 
 @dataclass

@@ -15,10 +15,10 @@ import yaml
 
 from agents.common.base import Budget
 from agents.common.chat_history.reader import Limits
-from agents.common.chat_history.tests.memory_chat import NOW, MemoryChat
 from agents.discord_scanner.agent import DiscordScanner
 from agents.llm.scanner_agent import run_scanner
 from agents.slack_scanner.agent import SlackScanner
+from sandbox.memory_chat import NOW, MemoryChat
 from shared.alerts.context import build_alert_context
 from shared.config import DEFAULT_CONFIG_PATH, AppConfig, load_config
 from shared.contracts import AgentStatus, AlertContext, Finding, Severity, Trigger
@@ -59,6 +59,7 @@ def scan(
 ) -> tuple[AgentStatus, list[Finding], Any]:
     scanner = cls(cfg or config(), agent, platform=chat, limits=limits)
     result = run_scanner(scanner, ctx, Budget.of(5))
+    assert not [call for call, _ in chat.calls if call == "post"], "a scanner must never post"
     return result.status, list(result.findings), result
 
 
@@ -67,8 +68,8 @@ def by_kind(findings: list[Finding], kind: str) -> list[Finding]:
 
 
 def oom_channel() -> MemoryChat:
-    chat = MemoryChat(users={"U0DEPLOY": "deploy-bot-human", "U0ANA": "ana"})
-    chat.add(
+    chat = MemoryChat(read_only=True, users={"U0DEPLOY": "deploy-bot-human", "U0ANA": "ana"})
+    chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (180, "U0ANA", "reminder: payments maintenance window tonight 22:00"),
@@ -114,7 +115,7 @@ def noise(count: int, *, from_minutes: float, every: float) -> list[tuple[int, s
 
 def test_history_is_paged_with_the_cursor_and_ids_do_not_depend_on_paging() -> None:
     chat = oom_channel()
-    chat.add("C0ALERTS", "alerts-prod", *noise(450, from_minutes=40, every=0.05))
+    chat.seed("C0ALERTS", "alerts-prod", *noise(450, from_minutes=40, every=0.05))
     _, paged, _ = scan(chat, alert(), limits=Limits(page_size=100, pages_per_channel=10))
     cursors = [args[4] for call, args in chat.calls if call == "history"]
     assert cursors == [None, "100", "200", "300", "400"]
@@ -124,7 +125,7 @@ def test_history_is_paged_with_the_cursor_and_ids_do_not_depend_on_paging() -> N
 
 def test_a_page_limit_cuts_the_read_and_says_so() -> None:
     chat = oom_channel()
-    chat.add("C0ALERTS", "alerts-prod", *noise(300, from_minutes=30, every=0.01))
+    chat.seed("C0ALERTS", "alerts-prod", *noise(300, from_minutes=30, every=0.01))
     _, findings, result = scan(chat, alert(), limits=Limits(page_size=100, pages_per_channel=2))
     assert not [f for f in by_kind(findings, "deploy") if "checkout" in f.title]  # older than two pages
     assert any("page or time limit" in n for n in result.notes)
@@ -132,12 +133,12 @@ def test_a_page_limit_cuts_the_read_and_says_so() -> None:
 
 def test_earlier_firings_and_how_their_thread_says_they_ended() -> None:
     chat = oom_channel()
-    chat.add(
+    [earlier] = chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (200, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-6b8d5f4c9-q8m2n", {"reply_count": 2}),
     )
-    parent = chat.messages["C0ALERTS"][-1].id
+    parent = earlier.id
     chat.reply("C0ALERTS", parent, 190, "U0ANA", "looking")
     chat.reply("C0ALERTS", parent, 170, "U0ANA", "fixed by raising the checkout memory limit to 512Mi")
     _, findings, _ = scan(chat, alert())
@@ -151,8 +152,8 @@ def test_earlier_firings_and_how_their_thread_says_they_ended() -> None:
 
 
 def test_symptom_reports_by_people_are_found_with_their_author() -> None:
-    chat = MemoryChat(users={"U0SUP": "sam"})
-    chat.add(
+    chat = MemoryChat(read_only=True, users={"U0SUP": "sam"})
+    chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (20, "U0SUP", "a few customers report slow card payments, anyone seeing this?"),
@@ -172,8 +173,8 @@ def test_symptom_reports_by_people_are_found_with_their_author() -> None:
 
 
 def test_config_announcement_with_key_and_values() -> None:
-    chat = MemoryChat()
-    chat.add(
+    chat = MemoryChat(read_only=True)
+    chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (
@@ -197,8 +198,8 @@ def test_config_announcement_with_key_and_values() -> None:
 
 def test_channels_are_the_alerts_own_and_configured_ones_never_invented() -> None:
     chat = oom_channel()
-    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
-    chat.add("C0RANDOM", "random", (30, "U0ANA", "Deploying checkout v9.9.9"))
+    chat.seed("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    chat.seed("C0RANDOM", "random", (30, "U0ANA", "Deploying checkout v9.9.9"))
     text = ALERT_TEXT + " see <#C0DEPLOYS|deploys> and <#C0RANDOM|random>"
     _, findings, _ = scan(chat, alert(text), cfg=config(slack=["C0DEPLOYS"]))
     read = {args[0] for call, args in chat.calls if call == "history"}
@@ -219,15 +220,12 @@ def test_user_names_and_permalinks_are_resolved_once() -> None:
     chat = oom_channel()
     # ana announces two things (two findings name her) and her thread reply is cited twice: as a
     # rollback and as how the earlier firing ended.
-    chat.add(
+    [parent] = chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (50, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-6b8d5f4c9-q8m2n", {"reply_count": 1}),
     )
-    chat.reply(
-        "C0ALERTS", chat.messages["C0ALERTS"][-1].id, 45, "U0ANA", "fixed by rolling back checkout to v2.2.9"
-    )
-    reply = chat.threads[("C0ALERTS", chat.messages["C0ALERTS"][-1].id)][0]
+    reply = chat.reply("C0ALERTS", parent.id, 45, "U0ANA", "fixed by rolling back checkout to v2.2.9")
     _, findings, _ = scan(chat, alert())
     by_ana = [f for f in findings if "ana" in f.title]
     cited_reply = [f for f in findings if any(reply.text in (e.excerpt or "") for e in f.evidence)]
@@ -243,7 +241,7 @@ def test_user_names_and_permalinks_are_resolved_once() -> None:
 def test_threads_past_the_limit_are_not_read_and_the_notes_say_so() -> None:
     chat = oom_channel()
     for i in range(11):
-        chat.add(
+        chat.seed(
             "C0ALERTS",
             "alerts-prod",
             (50 - i, "U0ANA", f"anyone seeing checkout errors? ({i})", {"id": f"p{i:02d}", "reply_count": 1}),
@@ -261,8 +259,8 @@ def test_threads_past_the_limit_are_not_read_and_the_notes_say_so() -> None:
 
 
 def test_the_alert_message_itself_is_skipped() -> None:
-    chat = MemoryChat()
-    chat.add(
+    chat = MemoryChat(read_only=True)
+    chat.seed(
         "C0ALERTS",
         "alerts-prod",
         (2, "U0ONCALL", "Deploying checkout v2.3.0 broke things? [help]", {"id": "1.5"}),
@@ -279,8 +277,8 @@ def test_a_discord_scanner_for_a_slack_alert_with_no_discord_channels_is_quick_n
 
 
 def test_a_discord_scanner_reads_a_numeric_alertmanager_channel() -> None:
-    chat = MemoryChat(name="discord")
-    chat.add(
+    chat = MemoryChat(name="discord", read_only=True)
+    chat.seed(
         "1100000000000000001", "incidents", (20, "200000000000000001", "Deploying orders-api v5.4.0 to prod")
     )
     ctx = build_alert_context(
@@ -307,7 +305,7 @@ def test_snapshot_reports_whether_each_channel_is_readable() -> None:
 
 def test_tools_read_configured_channels_only() -> None:
     chat = oom_channel()
-    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1"))
+    chat.seed("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1"))
     scanner = SlackScanner(config(slack=["C0DEPLOYS"]), "slack_scanner", platform=chat)
     tools = {t.tool_name: t for t in scanner.tools()}
     assert set(tools) == {"slack_list_channels", "slack_read_channel", "slack_read_thread"}
@@ -319,7 +317,9 @@ def test_tools_read_configured_channels_only() -> None:
 
 def test_each_chat_scanners_prompt_names_exactly_its_own_tools() -> None:
     for scanner_class, other in ((SlackScanner, "discord"), (DiscordScanner, "slack")):
-        scanner = scanner_class(config(), f"{scanner_class.platform_name}_scanner", platform=MemoryChat())
+        scanner = scanner_class(
+            config(), f"{scanner_class.platform_name}_scanner", platform=MemoryChat(read_only=True)
+        )
         named = set(re.findall(r"`(\w+)`", scanner.system_prompt))
         assert named == {t.tool_name for t in scanner.tools()}
         assert other not in scanner.system_prompt.lower() and other not in scanner.description.lower()
@@ -327,7 +327,7 @@ def test_each_chat_scanners_prompt_names_exactly_its_own_tools() -> None:
 
 def test_configured_channel_names_are_read_by_their_ids() -> None:
     chat = oom_channel()
-    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    chat.seed("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
     _, findings, result = scan(chat, alert(), cfg=config(slack=["#deploys"]))
     assert {args[0] for call, args in chat.calls if call == "history"} == {"C0ALERTS", "C0DEPLOYS"}
     assert any("v2.3.1" in f.title and "#deploys" in f.title for f in findings)
@@ -338,7 +338,7 @@ def test_in_model_mode_the_tools_read_the_alerts_own_channel() -> None:
     from tests.support.scripted_model import Output, ScriptedModel, ToolCall
 
     chat = oom_channel()
-    chat.add("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
+    chat.seed("C0DEPLOYS", "deploys", (30, "U0DEPLOY", "Deploying checkout v2.3.1 hotfix"))
     model = ScriptedModel(
         [
             ToolCall("slack_list_channels"),
