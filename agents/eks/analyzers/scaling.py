@@ -1,4 +1,5 @@
-"""HorizontalPodAutoscalers (autoscaling/v2): at their maximum, ScalingLimited, missing metrics."""
+"""HorizontalPodAutoscalers (autoscaling/v2): at their maximum, ScalingLimited, missing metrics,
+unable to scale, or targeting a workload that no longer exists."""
 
 from __future__ import annotations
 
@@ -73,6 +74,32 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     change=Trigger.TRAFFIC if scaled and scaled >= analysis.scope.window_start else None,
                     relevance=relevance,
                     first_seen=o.ts(limited.get("lastTransitionTime")),
+                )
+            )
+        target_ref = o.spec(hpa).get("scaleTargetRef") or {}
+        target_kind = str(target_ref.get("kind", ""))
+        if (
+            target_kind in {"Deployment", "StatefulSet", "ReplicaSet"}
+            and able.get("status") != "False"
+            and analysis.state.known_absent(target_kind, ns, target)
+            # with no object of that kind read in the namespace, the picture is partial, not proof
+            and any(o.namespace(w) == ns for w in analysis.state.kind(target_kind))
+        ):
+            findings.append(
+                make_finding(
+                    "hpa-target-missing",
+                    ref,
+                    severity=Severity.WARNING,
+                    title=f"HPA {ref} targets {target_kind} {ns}/{target}, which does not exist: "
+                    "it scales nothing",
+                    resources=[o.path("HorizontalPodAutoscaler", hpa)],
+                    evidence=[
+                        object_evidence(
+                            "HorizontalPodAutoscaler", hpa, f"scaleTargetRef: {target_kind}/{target}"
+                        )
+                    ],
+                    cause=CauseCategory.SCALING_LIMIT,
+                    relevance=relevance * 0.8,
                 )
             )
         for cond, slug in ((active, "hpa-no-metrics"), (able, "hpa-cannot-scale")):

@@ -339,3 +339,22 @@ def test_missing_pull_secret_hooks_and_headless_service() -> None:
     assert headless.severity is Severity.CRITICAL
     [quiet] = by_prefix(run([sts, broker], scope(workload="kafka")), "eks:statefulset-service-missing:")
     assert quiet.severity is Severity.WARNING and quiet.relevance < 0.9
+
+
+def test_hpa_whose_target_no_longer_exists() -> None:
+    hpa = obj(
+        "HorizontalPodAutoscaler",
+        "checkout",
+        api="autoscaling/v2",
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout-v1"},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+        },
+        status={"currentReplicas": 0, "desiredReplicas": 0},
+    )
+    renamed = obj("Deployment", "checkout-v2", spec={"replicas": 2}, status={"readyReplicas": 2})
+    [finding] = by_prefix(run([hpa, renamed], scope(workload="checkout")), "eks:hpa-target-missing:")
+    assert "targets Deployment shop/checkout-v1, which does not exist" in finding.title
+    live = obj("Deployment", "checkout-v1", spec={"replicas": 2}, status={"readyReplicas": 2})
+    assert not by_prefix(run([hpa, live], scope(workload="checkout")), "eks:hpa-target-missing:")
