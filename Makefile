@@ -67,6 +67,7 @@ bench: install system-deps
 	$(BIN)/python scripts/bench_intake.py --json build/bench_intake.json
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
 	$(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json
+	$(BIN)/python scripts/bench_eks_scan.py --json build/bench_eks_scan.json
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .ruff_cache
