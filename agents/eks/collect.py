@@ -71,6 +71,7 @@ ONCE = (
     "GatewayClass",
     "Gateway",
     "ReferenceGrant",
+    "NodeClaim",
 )
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 

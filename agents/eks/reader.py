@@ -74,6 +74,8 @@ RESOURCES = {
         Resource("Gateway", "/apis/gateway.networking.k8s.io/v1", "gateways"),
         Resource("HTTPRoute", "/apis/gateway.networking.k8s.io/v1", "httproutes"),
         Resource("ReferenceGrant", "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants"),
+        # Karpenter's node requests: a CRD too
+        Resource("NodeClaim", "/apis/karpenter.sh/v1", "nodeclaims", namespaced=False),
     )
 }
 

@@ -80,7 +80,9 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
         target_kind = str(target_ref.get("kind", ""))
         if (
             target_kind in {"Deployment", "StatefulSet", "ReplicaSet"}
-            and able.get("status") != "False"
+            # AbleToScale=True or replicas counted: the controller did read the target's scale
+            and not able.get("status")
+            and current == 0
             and analysis.state.known_absent(target_kind, ns, target)
             # with no object of that kind read in the namespace, the picture is partial, not proof
             and any(o.namespace(w) == ns for w in analysis.state.kind(target_kind))

@@ -358,3 +358,57 @@ def test_hpa_whose_target_no_longer_exists() -> None:
     assert "targets Deployment shop/checkout-v1, which does not exist" in finding.title
     live = obj("Deployment", "checkout-v1", spec={"replicas": 2}, status={"readyReplicas": 2})
     assert not by_prefix(run([hpa, live], scope(workload="checkout")), "eks:hpa-target-missing:")
+
+
+def _nodeclaim(conditions: list[dict[str, Any]], created: float = 20) -> dict:
+    return obj(
+        "NodeClaim",
+        "general-purpose-x7k2p",
+        None,
+        api="karpenter.sh/v1",
+        creationTimestamp=at(created),
+        labels={"karpenter.sh/nodepool": "general-purpose"},
+        spec={
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+            "requirements": [
+                {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["p4d.24xlarge"]}
+            ],
+        },
+        status={"conditions": conditions},
+    )
+
+
+def test_karpenter_claim_that_cannot_launch_or_register() -> None:
+    pending = pod("trainer-6d5c4b3a2-k8s9d", phase="Pending", owner=("ReplicaSet", "trainer-6d5c4b3a2"))
+    del pending["spec"]["nodeName"]  # waiting for a node
+    ice = _nodeclaim(
+        [
+            {
+                "type": "Launched",
+                "status": "False",
+                "reason": "InsufficientCapacityError",
+                "message": "all requested instance types were unavailable during launch",
+            }
+        ]
+    )
+    [launch] = by_prefix(run([ice, pending], scope(workload="trainer")), "eks:nodeclaim-launched:")
+    assert "NodeClaim general-purpose-x7k2p (NodePool general-purpose) not Launched" in launch.title
+    assert "InsufficientCapacityError" in launch.title and "1 pod(s) Pending" in launch.title
+    assert launch.cause_hint is CauseCategory.UNSCHEDULABLE and launch.severity is Severity.CRITICAL
+    unregistered = _nodeclaim(
+        [
+            {"type": "Launched", "status": "True", "reason": "Launched"},
+            {
+                "type": "Registered",
+                "status": "Unknown",
+                "reason": "AwaitingReconciliation",
+                "message": "object is awaiting reconciliation",
+            },
+        ]
+    )
+    [registration] = by_prefix(
+        run([unregistered, pending], scope(workload="trainer")), "eks:nodeclaim-registered:"
+    )
+    assert registration.cause_hint is CauseCategory.NODE_FAILURE
+    young = _nodeclaim(unregistered["status"]["conditions"], created=3)
+    assert not by_prefix(run([young, pending], scope(workload="trainer")), "eks:nodeclaim-")
