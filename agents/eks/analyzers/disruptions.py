@@ -154,7 +154,8 @@ def _budgets(analysis: Analysis) -> list[Finding]:
     for pdb in analysis.state.kind("PodDisruptionBudget"):
         st = o.status(pdb)
         expected = int(st.get("expectedPods") or 0)
-        if expected == 0 or int(st.get("disruptionsAllowed") or 0) > 0:
+        refused = o.conditions(pdb).get("DisruptionAllowed", {}).get("status") == "False"
+        if not refused and (expected == 0 or int(st.get("disruptionsAllowed") or 0) > 0):
             continue
         ns, name = o.namespace(pdb), o.name(pdb)
         selector = o.spec(pdb).get("selector") or {}
@@ -177,7 +178,7 @@ def _budgets(analysis: Analysis) -> list[Finding]:
             if "disruption budget" in str(e.get("message", "")).lower() and name in str(e.get("message", ""))
         ] + [e for e in analysis.state.events if e.get("reason") in DRAIN_FAILURES]
         # Healthy pods and still no disruption allowed: the budget itself forbids every eviction.
-        by_design = healthy >= expected
+        by_design = expected > 0 and healthy >= expected
         why = (
             f"{rule} with {expected} pod(s): no eviction is ever allowed"
             if by_design

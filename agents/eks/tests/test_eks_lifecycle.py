@@ -412,3 +412,52 @@ def test_karpenter_claim_that_cannot_launch_or_register() -> None:
     assert registration.cause_hint is CauseCategory.NODE_FAILURE
     young = _nodeclaim(unregistered["status"]["conditions"], created=3)
     assert not by_prefix(run([young, pending], scope(workload="trainer")), "eks:nodeclaim-")
+
+
+def test_hpa_on_cpu_of_containers_without_cpu_requests() -> None:
+    hpa = obj(
+        "HorizontalPodAutoscaler",
+        "checkout",
+        api="autoscaling/v2",
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout"},
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+        status={"currentReplicas": 2, "desiredReplicas": 2},
+    )
+    template = {
+        "spec": {
+            "containers": [
+                {"name": "app", "image": "repo/checkout:v2", "resources": {"requests": {"memory": "1Gi"}}}
+            ]
+        }
+    }
+    deployment = obj(
+        "Deployment", "checkout", spec={"replicas": 2, "template": template}, status={"readyReplicas": 2}
+    )
+    [finding] = by_prefix(run([hpa, deployment], scope(workload="checkout")), "eks:hpa-missing-requests:")
+    assert (
+        "container app requests no cpu" in finding.title and finding.cause_hint is CauseCategory.SCALING_LIMIT
+    )
+    template["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "500m"
+    assert not by_prefix(run([hpa, deployment], scope(workload="checkout")), "eks:hpa-missing-requests:")
+
+
+def test_pdb_reported_by_its_condition_alone() -> None:
+    pdb = obj(
+        "PodDisruptionBudget",
+        "web",
+        api="policy/v1",
+        spec={"minAvailable": 3, "selector": {"matchLabels": {"app": "web"}}},
+        status={
+            "conditions": [{"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods"}]
+        },
+    )
+    [finding] = by_prefix(run([pdb], scope(namespace="shop")), "eks:pdb-no-disruption:")
+    assert "allows no disruption" in finding.title
