@@ -65,6 +65,7 @@ ONCE = (
     "Node",
     "PersistentVolume",
     "StorageClass",
+    "VolumeAttachment",
     "IngressClass",
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",

@@ -54,6 +54,7 @@ RESOURCES = {
         Resource("PodDisruptionBudget", "/apis/policy/v1", "poddisruptionbudgets"),
         Resource("PersistentVolume", "/api/v1", "persistentvolumes", namespaced=False),
         Resource("StorageClass", "/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+        Resource("VolumeAttachment", "/apis/storage.k8s.io/v1", "volumeattachments", namespaced=False),
         Resource("Ingress", "/apis/networking.k8s.io/v1", "ingresses"),
         Resource("IngressClass", "/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
         Resource("NetworkPolicy", "/apis/networking.k8s.io/v1", "networkpolicies"),

@@ -461,3 +461,67 @@ def test_pdb_reported_by_its_condition_alone() -> None:
     )
     [finding] = by_prefix(run([pdb], scope(namespace="shop")), "eks:pdb-no-disruption:")
     assert "allows no disruption" in finding.title
+
+
+def test_claim_waiting_on_a_provisioner_that_never_answers() -> None:
+    claim = obj(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        api="v1",
+        creationTimestamp=at(25),
+        spec={"storageClassName": "gp3", "resources": {"requests": {"storage": "20Gi"}}},
+        status={"phase": "Pending"},
+    )
+    waiting = event(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        "ExternalProvisioning",
+        "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually "
+        "by the system administrator. If volume creation is delayed, please verify that the provisioner is "
+        "running and correctly registered.",
+        type_="Normal",
+        count=92,
+    )
+    [finding] = by_prefix(run([claim, waiting], scope(workload="db")), "eks:pvc-pending:")
+    assert "waiting for the external provisioner ebs.csi.aws.com (92 times)" in finding.title
+    assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+
+
+def test_volume_that_cannot_attach_to_the_pods_node() -> None:
+    pv = obj(
+        "PersistentVolume",
+        "pvc-3f2a",
+        None,
+        api="v1",
+        spec={
+            "claimRef": {"namespace": "shop", "name": "data-db-0"},
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-0abc"},
+        },
+        status={"phase": "Bound"},
+    )
+    attachment = obj(
+        "VolumeAttachment",
+        "csi-5e8d1c0a",
+        None,
+        api="storage.k8s.io/v1",
+        spec={
+            "attacher": "ebs.csi.aws.com",
+            "nodeName": NODE,
+            "source": {"persistentVolumeName": "pvc-3f2a"},
+        },
+        status={
+            "attached": False,
+            "attachError": {
+                "time": at(4),
+                "message": 'rpc error: code = Internal desc = Could not attach volume "vol-0abc" to node '
+                '"i-0123": attachment of disk "vol-0abc" failed, '
+                "expected device to be attached but was attaching",
+            },
+        },
+    )
+    db = pod("db-0", phase="Pending", owner=("StatefulSet", "db"), node=NODE)
+    db["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    [finding] = by_prefix(run([pv, attachment, db], scope(workload="db")), "eks:volume-attach-failed:")
+    assert f"Volume pvc-3f2a (claim shop/data-db-0) cannot attach to node {NODE}" in finding.title
+    assert "Could not attach volume" in finding.title and finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    assert finding.severity is Severity.CRITICAL

@@ -65,6 +65,7 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
         "nodes",
         "persistentvolumes",
         "storageclasses",
+        "volumeattachments",
         "ingressclasses",
         "validatingwebhookconfigurations",
         "mutatingwebhookconfigurations",
