@@ -525,3 +525,17 @@ def test_volume_that_cannot_attach_to_the_pods_node() -> None:
     assert f"Volume pvc-3f2a (claim shop/data-db-0) cannot attach to node {NODE}" in finding.title
     assert "Could not attach volume" in finding.title and finding.cause_hint is CauseCategory.STORAGE_FAILURE
     assert finding.severity is Severity.CRITICAL
+
+
+def test_evicted_pod_takes_its_reason_from_the_kubelet_event() -> None:
+    gone = pod("api-6c5d4b3a2-zzzzz", phase="Failed", reason="Evicted", owner=("ReplicaSet", "api-6c5d4b3a2"))
+    evicted = event(
+        "Pod",
+        "api-6c5d4b3a2-zzzzz",
+        "Evicted",
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi, available: 1536Mi. "
+        "Container api was using 9Gi, request is 0, has larger consumption of ephemeral-storage.",
+    )
+    [finding] = by_prefix(run([gone, evicted], scope(workload="api")), "eks:pod-evicted:")
+    assert "low on resource: ephemeral-storage" in finding.title
+    assert finding.cause_hint is CauseCategory.NODE_FAILURE
