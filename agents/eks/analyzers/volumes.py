@@ -222,4 +222,31 @@ def _storage_classes(analysis: Analysis) -> list[Finding]:
                 relevance=relevance if sure else relevance * 0.7,
             )
         )
+    if not classes:
+        return findings  # no StorageClass read at all: a partial picture, not proof
+    for sts in state.kind("StatefulSet"):
+        for template in o.spec(sts).get("volumeClaimTemplates") or []:
+            wanted = o.spec(template).get("storageClassName")
+            if not wanted or wanted in classes:
+                continue
+            ns, name = o.namespace(sts), o.name(sts)
+            claim = o.name(template)
+            findings.append(
+                make_finding(
+                    "statefulset-storageclass-missing",
+                    f"{ns}/{name}/{claim}",
+                    severity=Severity.CRITICAL,
+                    title=f"StatefulSet {ns}/{name}: volumeClaimTemplate {claim} names StorageClass "
+                    f"{wanted}, which does not exist (classes: {', '.join(sorted(classes))}): "
+                    "its pods' claims cannot be provisioned",
+                    resources=[o.path("StatefulSet", sts)],
+                    evidence=[
+                        object_evidence(
+                            "StatefulSet", sts, f"volumeClaimTemplates[{claim}].storageClassName: {wanted}"
+                        )
+                    ],
+                    cause=CauseCategory.STORAGE_FAILURE,
+                    relevance=analysis.workload_relevance("StatefulSet", ns, name),
+                )
+            )
     return findings

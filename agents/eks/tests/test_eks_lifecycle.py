@@ -539,3 +539,34 @@ def test_evicted_pod_takes_its_reason_from_the_kubelet_event() -> None:
     [finding] = by_prefix(run([gone, evicted], scope(workload="api")), "eks:pod-evicted:")
     assert "low on resource: ephemeral-storage" in finding.title
     assert finding.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def test_statefulset_claim_template_naming_a_missing_storage_class() -> None:
+    sts = obj(
+        "StatefulSet",
+        "db",
+        spec={
+            "serviceName": "db",
+            "replicas": 1,
+            "volumeClaimTemplates": [
+                {"metadata": {"name": "data"}, "spec": {"storageClassName": "io2-fast"}}
+            ],
+        },
+        status={"readyReplicas": 0},
+    )
+    gp3 = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "gp3"},
+        "provisioner": "ebs.csi.aws.com",
+    }
+    findings = run(
+        [sts, gp3, obj("Service", "db", api="v1", spec={"clusterIP": "None"})], scope(workload="db")
+    )
+    [finding] = by_prefix(findings, "eks:statefulset-storageclass-missing:")
+    assert (
+        "volumeClaimTemplate data names StorageClass io2-fast, which does not exist (classes: gp3)"
+        in finding.title
+    )
+    assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    assert not by_prefix(run([sts], scope(workload="db")), "eks:statefulset-storageclass-missing:")
