@@ -139,6 +139,9 @@ def test_pdb_that_never_allows_an_eviction_blocks_drains() -> None:
     [finding] = by_prefix(findings, "eks:pdb-no-disruption:")
     assert "minAvailable 2 with 2 pod(s): no eviction is ever allowed" in finding.title
     assert "node drains are blocked" in finding.title and finding.cause_hint is CauseCategory.BAD_CONFIG
+    assert finding.relevance >= 0.9  # the drain it blocks is what the alert is about
+    [drain] = by_prefix(findings, "eks:node-drain-blocked:")
+    assert drain.cause_hint is None  # a symptom: the budget is the cause
     unhealthy = obj(
         "PodDisruptionBudget",
         "payments",
