@@ -69,6 +69,7 @@ bench: install system-deps
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
 	if [ -d ../shared/loghub ]; then $(BIN)/python scripts/bench_loghub.py --loghub ../shared/loghub --json build/bench_loghub.json; fi
 	$(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json
+	$(BIN)/python scripts/bench_eks_scan.py --json build/bench_eks_scan.json
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .ruff_cache

@@ -31,8 +31,10 @@ from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Seve
 logger = logging.getLogger(__name__)
 
 DESCRIPTION = (
-    "Inspects the EKS cluster behind the alert: pods, workloads, nodes, HPAs, volumes, services, "
-    "Warning events, recent rollouts and config changes, and the error lines of the affected pods' logs."
+    "Inspects the EKS cluster behind the alert: pods, workloads, CronJobs, nodes (interruptions, "
+    "drains, problem conditions), HPAs, PDBs, volumes, services, Ingresses, Gateway API routes, "
+    "NetworkPolicies, admission webhooks, Warning events, recent rollouts and config changes, and "
+    "the error lines of the affected pods' logs."
 )
 
 SYSTEM_PROMPT = """You are the Kubernetes (EKS) scanner of an on-call investigation.

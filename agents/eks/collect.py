@@ -66,12 +66,14 @@ ONCE = (
     "Node",
     "PersistentVolume",
     "StorageClass",
+    "VolumeAttachment",
     "IngressClass",
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",
     "GatewayClass",
     "Gateway",
     "ReferenceGrant",
+    "NodeClaim",
 )
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 
@@ -191,8 +193,9 @@ def webhook_services(state: ClusterState) -> list[tuple[str, str]]:
 
 
 def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, gathered: Gathered) -> None:
-    """The Service and Endpoints of each fail-closed webhook outside the listed namespace, by name:
-    when they are missing or have no ready address, every request the webhook matches fails."""
+    """The Service and Endpoints of each fail-closed webhook outside the listed namespace, by name
+    (the pods the Service selects when it has no Endpoints): when they are missing or have no
+    ready address, every request the webhook matches fails."""
     state = gathered.state
     listed = set(state.namespaces or [])
     for ns, name in webhook_services(state)[: limits.webhook_services]:
@@ -208,6 +211,22 @@ def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, 
         for kind, found in (("Service", service), ("Endpoints", endpoints)):
             if found is not None:
                 state.objects.setdefault(kind, []).append(found)
+        selector = o.spec(service).get("selector") if service is not None else None
+        if service is not None and endpoints is None and selector:
+            # No Endpoints to tell: the pods the Service selects do.
+            try:
+                pods, _ = reader.list(
+                    "Pod",
+                    budget,
+                    namespace=ns,
+                    limit=20,
+                    label_selector=",".join(f"{k}={v}" for k, v in sorted(selector.items())),
+                )
+            except SourceError as e:
+                gathered.notes.append(f"Pods of webhook Service {ns}/{name}: not read ({e}).")
+                continue
+            state.looked_up.add(("Endpoints", ns, name))
+            state.objects.setdefault("Pod", []).extend(pods)
 
 
 def _run_lists(

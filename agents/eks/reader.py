@@ -54,6 +54,7 @@ RESOURCES = {
         Resource("PodDisruptionBudget", "/apis/policy/v1", "poddisruptionbudgets"),
         Resource("PersistentVolume", "/api/v1", "persistentvolumes", namespaced=False),
         Resource("StorageClass", "/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+        Resource("VolumeAttachment", "/apis/storage.k8s.io/v1", "volumeattachments", namespaced=False),
         Resource("Ingress", "/apis/networking.k8s.io/v1", "ingresses"),
         Resource("IngressClass", "/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
         Resource("NetworkPolicy", "/apis/networking.k8s.io/v1", "networkpolicies"),
@@ -74,6 +75,8 @@ RESOURCES = {
         Resource("Gateway", "/apis/gateway.networking.k8s.io/v1", "gateways"),
         Resource("HTTPRoute", "/apis/gateway.networking.k8s.io/v1", "httproutes"),
         Resource("ReferenceGrant", "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants"),
+        # Karpenter's node requests: a CRD too
+        Resource("NodeClaim", "/apis/karpenter.sh/v1", "nodeclaims", namespaced=False),
     )
 }
 

@@ -54,10 +54,12 @@ def make_tools(scanner: Any) -> list[Any]:
     @tool
     def triage_namespace(namespace: str) -> dict:
         """Run every Kubernetes analyzer on one namespace: pods (CrashLoopBackOff with exit codes,
-        OOMKilled, image pulls, config errors, Pending, Evicted, not ready), Deployments, ReplicaSets,
-        Jobs, HPAs, PVCs, Services, nodes, Warning events, recent rollouts and ConfigMap/Secret
-        changes, and the log tails of the worst pods. Returns findings with evidence (object paths
-        like `shop/Pod/checkout-7d9f8c6b5-x2k4p`).
+        OOMKilled, image pulls, config errors, Pending, Evicted, not ready, lifecycle hooks, missing
+        imagePullSecrets), Deployments, ReplicaSets, StatefulSets, Jobs and CronJobs, HPAs, PDBs,
+        PVCs, PVs and StorageClasses, Services, Ingresses, Gateway API routes, NetworkPolicies,
+        admission webhooks, nodes (conditions, spot interruptions, drains), Warning events, recent
+        rollouts and ConfigMap/Secret changes, and the log tails of the worst pods. Returns
+        findings with evidence (object paths like `shop/Pod/checkout-7d9f8c6b5-x2k4p`).
 
         Args:
             namespace: the Kubernetes namespace, e.g. "shop".

@@ -273,3 +273,14 @@ resource "aws_iam_role_policy" "intake" {
   role   = aws_iam_role.intake.id
   policy = data.aws_iam_policy_document.intake.json
 }
+
+# The scanner's access entry in each cluster kubernetes_access lists for it (kubernetes_access.tf).
+resource "aws_eks_access_entry" "scanner" {
+  for_each = local.kubernetes_access_entries
+
+  cluster_name      = each.value.cluster
+  principal_arn     = aws_iam_role.scanner[each.value.id].arn
+  type              = "STANDARD"
+  kubernetes_groups = [each.value.group]
+  tags              = var.tags
+}

@@ -148,3 +148,17 @@ variable "discord_gateway_assign_public_ip" {
   type        = bool
   default     = false
 }
+
+variable "kubernetes_access" {
+  description = "EKS clusters each Kubernetes-reading scanner inspects, by agent id (e.g. { eks = { clusters = [\"prod-eks\"] } }): one access entry per cluster for that agent's role, in Kubernetes group `kubernetes_group`, which deploy/kubernetes/eks-scanner-clusterrole.yaml binds to a get/list-only ClusterRole (apply it in each cluster). Empty: no access entry is created (grant access another way)."
+  type = map(object({
+    clusters         = list(string)
+    kubernetes_group = optional(string, "sre-on-call-readers")
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for access in values(var.kubernetes_access) : length(access.kubernetes_group) > 0 && !startswith(access.kubernetes_group, "system:")])
+    error_message = "kubernetes_access kubernetes_group must be a non-empty group name outside system: (EKS refuses system: groups in access entries)."
+  }
+}

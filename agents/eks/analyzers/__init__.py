@@ -17,6 +17,7 @@ from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies
+from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
@@ -59,6 +60,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_volumes(analysis)
     findings += analyze_webhooks(analysis)
     findings += analyze_network_policies(analysis)
+    findings += analyze_nodeclaims(analysis)
     findings += analyze_pod_refs(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts

@@ -44,6 +44,10 @@ INTERRUPTIONS = {
     "DeletingNode",
 }
 DRAIN_FAILURES = {"FailedDraining", "DisruptionBlocked", "CordonAndDrainError", "ScaleDownFailed"}
+# What the platform chose to do (consolidation, drift, scale-down, node group update), as opposed to
+# the instance being taken away: a cause only when it hit the alert's pods.
+VOLUNTARY_TAINTS = ("karpenter.sh/", "ToBeDeletedByClusterAutoscaler", "eks.amazonaws.com/nodegroup-update")
+VOLUNTARY_REASONS = {"Disrupting", "DisruptionTerminating", "ScaleDown", "RemovingNode", "DeletingNode"}
 
 
 def _interruption_taint(node: Obj) -> tuple[str, str] | None:
@@ -95,7 +99,17 @@ def _nodes(analysis: Analysis) -> list[Finding]:
         blocked = [e for e in recent if e.get("reason") in DRAIN_FAILURES]
         first = interruptions[-1] if interruptions else None
         at: datetime | None = o.event_first_time(first) if first else None
+        if at is None and taint is not None:
+            at = next(
+                (
+                    o.ts(t.get("timeAdded"))
+                    for t in o.spec(node or {}).get("taints") or []
+                    if t.get("key") == taint[0]
+                ),
+                None,
+            )
         what = taint[1] if taint else f"{first.get('reason')}" if first else "drain"
+
         if first is not None and not taint:
             what = f"{first.get('reason')}: {short(str(first.get('message', '')), 110)}"
         # The alert's pods created after the interruption are the ones it evicted, rescheduled.
@@ -108,6 +122,12 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             and o.spec(p).get("nodeName") != name
         )
         affected = name in hosting or bool(replaced)
+        involuntary = (taint is not None and not taint[0].startswith(VOLUNTARY_TAINTS)) or any(
+            e.get("reason") not in VOLUNTARY_REASONS for e in interruptions
+        )
+        # A blocked drain is a symptom (the PodDisruptionBudget its events name is the cause); a
+        # voluntary disruption is one when it took the alert's pods away.
+        cause = CauseCategory.NODE_FAILURE if involuntary or (affected and (interruptions or taint)) else None
         relevance = (
             0.9 if affected or analysis.scope.node == name else 0.6 if analysis.scope.has_target else 0.5
         )
@@ -117,7 +137,10 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             where = f"; the alert's pods were recreated after it: {', '.join(replaced[:3])}"
         else:
             where = "" if node else " (the node is gone)"
-        title = f"Node {name} {'interrupted' if interruptions or taint else 'drain blocked'}: {what}"
+        state = (
+            "interrupted" if involuntary else "being replaced" if interruptions or taint else "drain blocked"
+        )
+        title = f"Node {name} {state}: {what}"
         if at is not None:
             title += f" {ago(analysis.scope, at)}"
         if blocked:
@@ -140,8 +163,8 @@ def _nodes(analysis: Analysis) -> list[Finding]:
                 title=title + where,
                 resources=[f"Node/{name}"],
                 evidence=evidence,
-                cause=CauseCategory.NODE_FAILURE,
-                change=Trigger.INFRASTRUCTURE,
+                cause=cause,
+                change=Trigger.INFRASTRUCTURE if at is not None else None,
                 relevance=relevance,
                 first_seen=at,
             )
@@ -149,12 +172,19 @@ def _nodes(analysis: Analysis) -> list[Finding]:
     return findings
 
 
+def _names_budget(message: str, ns: str | None, name: str) -> bool:
+    lowered = message.lower()
+    about_budget = "disruption budget" in lowered or "pdb" in lowered
+    return about_budget and (f"{ns}/{name}" in message or f'"{name}"' in message or f" {name} " in message)
+
+
 def _budgets(analysis: Analysis) -> list[Finding]:
     findings = []
     for pdb in analysis.state.kind("PodDisruptionBudget"):
         st = o.status(pdb)
         expected = int(st.get("expectedPods") or 0)
-        if expected == 0 or int(st.get("disruptionsAllowed") or 0) > 0:
+        refused = o.conditions(pdb).get("DisruptionAllowed", {}).get("status") == "False"
+        if not refused and (expected == 0 or int(st.get("disruptionsAllowed") or 0) > 0):
             continue
         ns, name = o.namespace(pdb), o.name(pdb)
         selector = o.spec(pdb).get("selector") or {}
@@ -171,13 +201,10 @@ def _budgets(analysis: Analysis) -> list[Finding]:
             if "minAvailable" in spec
             else f"maxUnavailable {spec.get('maxUnavailable')}"
         )
-        blocked = [
-            e
-            for e in analysis.state.events
-            if "disruption budget" in str(e.get("message", "")).lower() and name in str(e.get("message", ""))
-        ] + [e for e in analysis.state.events if e.get("reason") in DRAIN_FAILURES]
+        # Evictions refused because of this budget: the drain's events name it.
+        blocked = [e for e in analysis.state.events if _names_budget(str(e.get("message", "")), ns, name)]
         # Healthy pods and still no disruption allowed: the budget itself forbids every eviction.
-        by_design = healthy >= expected
+        by_design = expected > 0 and healthy >= expected
         why = (
             f"{rule} with {expected} pod(s): no eviction is ever allowed"
             if by_design
@@ -202,7 +229,8 @@ def _budgets(analysis: Analysis) -> list[Finding]:
                 ],
                 # By design it is a misconfiguration; otherwise the pods' own health is the cause.
                 cause=CauseCategory.BAD_CONFIG if by_design else None,
-                relevance=relevance if by_design or blocked else relevance * 0.7,
+                # A drain it blocks is what a node-rotation alert is about.
+                relevance=max(relevance, 0.9) if blocked else relevance if by_design else relevance * 0.7,
             )
         )
     return findings

@@ -1,4 +1,5 @@
-"""HorizontalPodAutoscalers (autoscaling/v2): at their maximum, ScalingLimited, missing metrics."""
+"""HorizontalPodAutoscalers (autoscaling/v2): at their maximum, ScalingLimited, missing metrics,
+unable to scale, or targeting a workload that no longer exists."""
 
 from __future__ import annotations
 
@@ -75,6 +76,34 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     first_seen=o.ts(limited.get("lastTransitionTime")),
                 )
             )
+        target_ref = o.spec(hpa).get("scaleTargetRef") or {}
+        target_kind = str(target_ref.get("kind", ""))
+        if (
+            target_kind in {"Deployment", "StatefulSet", "ReplicaSet"}
+            # AbleToScale=True or replicas counted: the controller did read the target's scale
+            and not able.get("status")
+            and current == 0
+            and analysis.state.known_absent(target_kind, ns, target)
+        ):
+            findings.append(
+                make_finding(
+                    "hpa-target-missing",
+                    ref,
+                    severity=Severity.WARNING,
+                    title=f"HPA {ref} targets {target_kind} {ns}/{target}, which does not exist: "
+                    "it scales nothing",
+                    resources=[o.path("HorizontalPodAutoscaler", hpa)],
+                    evidence=[
+                        object_evidence(
+                            "HorizontalPodAutoscaler", hpa, f"scaleTargetRef: {target_kind}/{target}"
+                        )
+                    ],
+                    cause=CauseCategory.SCALING_LIMIT,
+                    relevance=relevance * 0.8,
+                )
+            )
+        if active.get("status") != "False":
+            findings += _missing_requests(analysis, hpa, target_kind, target, relevance)
         for cond, slug in ((active, "hpa-no-metrics"), (able, "hpa-cannot-scale")):
             if cond.get("status") == "False" and not (
                 slug == "hpa-no-metrics" and cond.get("reason") == "ScalingDisabled"
@@ -101,3 +130,46 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def _missing_requests(
+    analysis: Analysis, hpa: dict[str, Any], kind: str, target: str, relevance: float
+) -> list[Finding]:
+    """Utilization metrics on resources the target's containers request nothing of: the HPA
+    cannot compute a percentage of a request that does not exist."""
+    ns = o.namespace(hpa)
+    workload = next(
+        (w for w in analysis.state.kind(kind) if o.namespace(w) == ns and o.name(w) == target), None
+    )
+    if workload is None:
+        return []
+    wanted = [
+        str((m.get("resource") or {}).get("name"))
+        for m in o.spec(hpa).get("metrics") or []
+        if m.get("type") == "Resource"
+        and ((m.get("resource") or {}).get("target") or {}).get("type", "Utilization") == "Utilization"
+    ]
+    lacking = [
+        (resource, str(c.get("name", "")))
+        for resource in wanted
+        for c in o.pod_spec(workload).get("containers") or []
+        if resource not in ((c.get("resources") or {}).get("requests") or {})
+    ]
+    if not lacking:
+        return []
+    resource, container = lacking[0]
+    return [
+        make_finding(
+            "hpa-missing-requests",
+            f"{ns}/{o.name(hpa)}",
+            severity=Severity.WARNING,
+            title=f"HPA {ns}/{o.name(hpa)} scales {kind} {target} on {resource} utilization, but container "
+            f"{container} requests no {resource}: the HPA cannot compute its utilization",
+            resources=[o.path("HorizontalPodAutoscaler", hpa), o.path(kind, workload)],
+            evidence=[
+                object_evidence(kind, workload, f"container {container}: no resources.requests.{resource}")
+            ],
+            cause=CauseCategory.SCALING_LIMIT,
+            relevance=relevance * 0.8,
+        )
+    ]

@@ -1,7 +1,9 @@
-"""PersistentVolumeClaims: Pending (with ProvisioningFailed events) or Lost."""
+"""PersistentVolumeClaims: Pending (with ProvisioningFailed events, or waiting on an external
+provisioner that does not answer) or Lost."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from agents.eks import objects as o
@@ -16,6 +18,7 @@ from agents.eks.analyzers.common import (
 from shared.contracts import CauseCategory, Finding, Severity
 
 PENDING_GRACE = timedelta(minutes=2)
+_PROVISIONER = re.compile(r"external provisioner \"?'?([A-Za-z0-9_.\-/]+)")
 
 
 def analyze_pvcs(analysis: Analysis) -> list[Finding]:
@@ -41,12 +44,21 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         storage_class = o.spec(pvc).get("storageClassName") or "default"
         requested = ((o.spec(pvc).get("resources") or {}).get("requests") or {}).get("storage")
         message = str(failures[0].get("message", "")) if failures else ""
+        # Without a failure, the claim may wait on an external provisioner that never answers.
+        waiting = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ExternalProvisioning")
+        provisioner = _PROVISIONER.search(str(waiting[0].get("message", ""))) if waiting else None
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
             + (
                 f": ProvisioningFailed: {error_tail(message)}"
                 if message
                 else f" since {ago(analysis.scope, created)}"
+                + (
+                    f", waiting for the external provisioner {provisioner.group(1)} "
+                    f"({o.event_count(waiting[0])} times): is it running?"
+                    if provisioner
+                    else ""
+                )
             )
             + (f"; used by pod {pods[0]}" if pods else "")
         )
@@ -64,7 +76,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
                         f"phase={phase}, storageClassName={storage_class}, requested {requested}",
                         created,
                     ),
-                    *(event_evidence(e) for e in failures[:2]),
+                    *(event_evidence(e) for e in (failures or waiting)[:2]),
                 ],
                 cause=CauseCategory.STORAGE_FAILURE,
                 relevance=relevance,

@@ -1,5 +1,6 @@
-"""PersistentVolumes (Released or Failed; pinned by node affinity to where no node runs) and
-StorageClasses (a claim names one that does not exist, or names none while none is the default)."""
+"""PersistentVolumes (Released or Failed; pinned by node affinity to where no node runs; a
+VolumeAttachment whose attach or detach fails) and StorageClasses (a claim names one that does not
+exist, or names none while none is the default)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,58 @@ def _affinity_text(terms: list[dict[str, Any]]) -> str:
 
 
 def analyze_volumes(analysis: Analysis) -> list[Finding]:
-    return _persistent_volumes(analysis) + _storage_classes(analysis)
+    return _persistent_volumes(analysis) + _storage_classes(analysis) + _attachments(analysis)
+
+
+def _attachments(analysis: Analysis) -> list[Finding]:
+    """VolumeAttachments the CSI driver reports an attach or detach error on."""
+    users = _claim_users(analysis)
+    volumes = {o.name(pv): pv for pv in analysis.state.kind("PersistentVolume")}
+    findings = []
+    for attachment in analysis.state.kind("VolumeAttachment"):
+        st = o.status(attachment)
+        failure = next(
+            (
+                (what, st[key])
+                for key, what in (("attachError", "attach"), ("detachError", "detach"))
+                if st.get(key)
+            ),
+            None,
+        )
+        if failure is None:
+            continue
+        what, error = failure
+        spec = o.spec(attachment)
+        pv_name = str((spec.get("source") or {}).get("persistentVolumeName") or "")
+        node = str(spec.get("nodeName") or "")
+        claim = (o.spec(volumes[pv_name]).get("claimRef") or {}) if pv_name in volumes else {}
+        pods = users.get((claim.get("namespace"), str(claim.get("name", ""))), [])
+        relevance = max(
+            [0.5 if not analysis.scope.has_target else 0.3, *(analysis.pod_relevance(p) for p in pods)]
+        )
+        at = o.ts(error.get("time"))
+        claim_text = f" (claim {claim.get('namespace')}/{claim.get('name')})" if claim else ""
+        findings.append(
+            make_finding(
+                f"volume-{what}-failed",
+                o.name(attachment),
+                severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                title=f"Volume {pv_name or '?'}{claim_text} cannot {what} "
+                f"{'to' if what == 'attach' else 'from'} node {node} ({spec.get('attacher', '?')}): "
+                f"{short(str(error.get('message', '')), 140)}"
+                + (f"; pod {o.name(pods[0])} waits for it" if pods else ""),
+                resources=[o.path("VolumeAttachment", attachment), *(o.path("Pod", p) for p in pods[:2])],
+                evidence=[
+                    object_evidence(
+                        "VolumeAttachment", attachment, f"{what}Error: {error.get('message', '')}", at
+                    )
+                ],
+                cause=CauseCategory.STORAGE_FAILURE,
+                relevance=relevance,
+                last_seen=at,
+            )
+        )
+    return findings
 
 
 def _persistent_volumes(analysis: Analysis) -> list[Finding]:
@@ -170,4 +222,31 @@ def _storage_classes(analysis: Analysis) -> list[Finding]:
                 relevance=relevance if sure else relevance * 0.7,
             )
         )
+    if not classes:
+        return findings  # no StorageClass read at all: a partial picture, not proof
+    for sts in state.kind("StatefulSet"):
+        for template in o.spec(sts).get("volumeClaimTemplates") or []:
+            wanted = o.spec(template).get("storageClassName")
+            if not wanted or wanted in classes:
+                continue
+            ns, name = o.namespace(sts), o.name(sts)
+            claim = o.name(template)
+            findings.append(
+                make_finding(
+                    "statefulset-storageclass-missing",
+                    f"{ns}/{name}/{claim}",
+                    severity=Severity.CRITICAL,
+                    title=f"StatefulSet {ns}/{name}: volumeClaimTemplate {claim} names StorageClass "
+                    f"{wanted}, which does not exist (classes: {', '.join(sorted(classes))}): "
+                    "its pods' claims cannot be provisioned",
+                    resources=[o.path("StatefulSet", sts)],
+                    evidence=[
+                        object_evidence(
+                            "StatefulSet", sts, f"volumeClaimTemplates[{claim}].storageClassName: {wanted}"
+                        )
+                    ],
+                    cause=CauseCategory.STORAGE_FAILURE,
+                    relevance=analysis.workload_relevance("StatefulSet", ns, name),
+                )
+            )
     return findings

@@ -50,6 +50,14 @@ def _backend_state(analysis: Analysis, ns: str, name: str) -> str | None:
     if endpoints is None and not state.known_absent("Endpoints", ns, name):
         return None
     ready, not_ready = _addresses(endpoints)
+    selector = o.spec(service).get("selector") or {}
+    if endpoints is None and selector:
+        # No Endpoints object: judge by the pods the Service selects (as the controller would).
+        backends = [
+            p for p in state.pods if o.namespace(p) == ns and o.selector_matches(selector, o.labels(p))
+        ]
+        ready = sum(1 for p in backends if o.condition_true(p, "Ready"))
+        not_ready = [o.name(p) for p in backends if not o.condition_true(p, "Ready")]
     if ready:
         return None
     pods = f" ({len(not_ready)} not ready: {', '.join(not_ready[:3])})" if not_ready else " (no backend pod)"

@@ -34,6 +34,7 @@ PLURALS = {
     "poddisruptionbudgets": "PodDisruptionBudget",
     "persistentvolumes": "PersistentVolume",
     "storageclasses": "StorageClass",
+    "volumeattachments": "VolumeAttachment",
     "ingresses": "Ingress",
     "ingressclasses": "IngressClass",
     "networkpolicies": "NetworkPolicy",

@@ -139,6 +139,9 @@ def test_pdb_that_never_allows_an_eviction_blocks_drains() -> None:
     [finding] = by_prefix(findings, "eks:pdb-no-disruption:")
     assert "minAvailable 2 with 2 pod(s): no eviction is ever allowed" in finding.title
     assert "node drains are blocked" in finding.title and finding.cause_hint is CauseCategory.BAD_CONFIG
+    assert finding.relevance >= 0.9  # the drain it blocks is what the alert is about
+    [drain] = by_prefix(findings, "eks:node-drain-blocked:")
+    assert drain.cause_hint is None  # a symptom: the budget is the cause
     unhealthy = obj(
         "PodDisruptionBudget",
         "payments",
@@ -339,3 +342,234 @@ def test_missing_pull_secret_hooks_and_headless_service() -> None:
     assert headless.severity is Severity.CRITICAL
     [quiet] = by_prefix(run([sts, broker], scope(workload="kafka")), "eks:statefulset-service-missing:")
     assert quiet.severity is Severity.WARNING and quiet.relevance < 0.9
+
+
+def test_hpa_whose_target_no_longer_exists() -> None:
+    hpa = obj(
+        "HorizontalPodAutoscaler",
+        "checkout",
+        api="autoscaling/v2",
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout-v1"},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+        },
+        status={"currentReplicas": 0, "desiredReplicas": 0},
+    )
+    renamed = obj("Deployment", "checkout-v2", spec={"replicas": 2}, status={"readyReplicas": 2})
+    [finding] = by_prefix(run([hpa, renamed], scope(workload="checkout")), "eks:hpa-target-missing:")
+    assert "targets Deployment shop/checkout-v1, which does not exist" in finding.title
+    live = obj("Deployment", "checkout-v1", spec={"replicas": 2}, status={"readyReplicas": 2})
+    assert not by_prefix(run([hpa, live], scope(workload="checkout")), "eks:hpa-target-missing:")
+
+
+def _nodeclaim(conditions: list[dict[str, Any]], created: float = 20) -> dict:
+    return obj(
+        "NodeClaim",
+        "general-purpose-x7k2p",
+        None,
+        api="karpenter.sh/v1",
+        creationTimestamp=at(created),
+        labels={"karpenter.sh/nodepool": "general-purpose"},
+        spec={
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+            "requirements": [
+                {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["p4d.24xlarge"]}
+            ],
+        },
+        status={"conditions": conditions},
+    )
+
+
+def test_karpenter_claim_that_cannot_launch_or_register() -> None:
+    pending = pod("trainer-6d5c4b3a2-k8s9d", phase="Pending", owner=("ReplicaSet", "trainer-6d5c4b3a2"))
+    del pending["spec"]["nodeName"]  # waiting for a node
+    ice = _nodeclaim(
+        [
+            {
+                "type": "Launched",
+                "status": "False",
+                "reason": "InsufficientCapacityError",
+                "message": "all requested instance types were unavailable during launch",
+            }
+        ]
+    )
+    [launch] = by_prefix(run([ice, pending], scope(workload="trainer")), "eks:nodeclaim-launched:")
+    assert "NodeClaim general-purpose-x7k2p (NodePool general-purpose) not Launched" in launch.title
+    assert "InsufficientCapacityError" in launch.title and "1 pod(s) Pending" in launch.title
+    assert launch.cause_hint is CauseCategory.UNSCHEDULABLE and launch.severity is Severity.CRITICAL
+    unregistered = _nodeclaim(
+        [
+            {"type": "Launched", "status": "True", "reason": "Launched"},
+            {
+                "type": "Registered",
+                "status": "Unknown",
+                "reason": "AwaitingReconciliation",
+                "message": "object is awaiting reconciliation",
+            },
+        ]
+    )
+    [registration] = by_prefix(
+        run([unregistered, pending], scope(workload="trainer")), "eks:nodeclaim-registered:"
+    )
+    assert registration.cause_hint is CauseCategory.NODE_FAILURE
+    young = _nodeclaim(unregistered["status"]["conditions"], created=3)
+    assert not by_prefix(run([young, pending], scope(workload="trainer")), "eks:nodeclaim-")
+
+
+def test_hpa_on_cpu_of_containers_without_cpu_requests() -> None:
+    hpa = obj(
+        "HorizontalPodAutoscaler",
+        "checkout",
+        api="autoscaling/v2",
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout"},
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+        status={"currentReplicas": 2, "desiredReplicas": 2},
+    )
+    template = {
+        "spec": {
+            "containers": [
+                {"name": "app", "image": "repo/checkout:v2", "resources": {"requests": {"memory": "1Gi"}}}
+            ]
+        }
+    }
+    deployment = obj(
+        "Deployment", "checkout", spec={"replicas": 2, "template": template}, status={"readyReplicas": 2}
+    )
+    [finding] = by_prefix(run([hpa, deployment], scope(workload="checkout")), "eks:hpa-missing-requests:")
+    assert (
+        "container app requests no cpu" in finding.title and finding.cause_hint is CauseCategory.SCALING_LIMIT
+    )
+    template["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "500m"
+    assert not by_prefix(run([hpa, deployment], scope(workload="checkout")), "eks:hpa-missing-requests:")
+
+
+def test_pdb_reported_by_its_condition_alone() -> None:
+    pdb = obj(
+        "PodDisruptionBudget",
+        "web",
+        api="policy/v1",
+        spec={"minAvailable": 3, "selector": {"matchLabels": {"app": "web"}}},
+        status={
+            "conditions": [{"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods"}]
+        },
+    )
+    [finding] = by_prefix(run([pdb], scope(namespace="shop")), "eks:pdb-no-disruption:")
+    assert "allows no disruption" in finding.title
+
+
+def test_claim_waiting_on_a_provisioner_that_never_answers() -> None:
+    claim = obj(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        api="v1",
+        creationTimestamp=at(25),
+        spec={"storageClassName": "gp3", "resources": {"requests": {"storage": "20Gi"}}},
+        status={"phase": "Pending"},
+    )
+    waiting = event(
+        "PersistentVolumeClaim",
+        "data-db-0",
+        "ExternalProvisioning",
+        "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually "
+        "by the system administrator. If volume creation is delayed, please verify that the provisioner is "
+        "running and correctly registered.",
+        type_="Normal",
+        count=92,
+    )
+    [finding] = by_prefix(run([claim, waiting], scope(workload="db")), "eks:pvc-pending:")
+    assert "waiting for the external provisioner ebs.csi.aws.com (92 times)" in finding.title
+    assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+
+
+def test_volume_that_cannot_attach_to_the_pods_node() -> None:
+    pv = obj(
+        "PersistentVolume",
+        "pvc-3f2a",
+        None,
+        api="v1",
+        spec={
+            "claimRef": {"namespace": "shop", "name": "data-db-0"},
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-0abc"},
+        },
+        status={"phase": "Bound"},
+    )
+    attachment = obj(
+        "VolumeAttachment",
+        "csi-5e8d1c0a",
+        None,
+        api="storage.k8s.io/v1",
+        spec={
+            "attacher": "ebs.csi.aws.com",
+            "nodeName": NODE,
+            "source": {"persistentVolumeName": "pvc-3f2a"},
+        },
+        status={
+            "attached": False,
+            "attachError": {
+                "time": at(4),
+                "message": 'rpc error: code = Internal desc = Could not attach volume "vol-0abc" to node '
+                '"i-0123": attachment of disk "vol-0abc" failed, '
+                "expected device to be attached but was attaching",
+            },
+        },
+    )
+    db = pod("db-0", phase="Pending", owner=("StatefulSet", "db"), node=NODE)
+    db["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    [finding] = by_prefix(run([pv, attachment, db], scope(workload="db")), "eks:volume-attach-failed:")
+    assert f"Volume pvc-3f2a (claim shop/data-db-0) cannot attach to node {NODE}" in finding.title
+    assert "Could not attach volume" in finding.title and finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_evicted_pod_takes_its_reason_from_the_kubelet_event() -> None:
+    gone = pod("api-6c5d4b3a2-zzzzz", phase="Failed", reason="Evicted", owner=("ReplicaSet", "api-6c5d4b3a2"))
+    evicted = event(
+        "Pod",
+        "api-6c5d4b3a2-zzzzz",
+        "Evicted",
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi, available: 1536Mi. "
+        "Container api was using 9Gi, request is 0, has larger consumption of ephemeral-storage.",
+    )
+    [finding] = by_prefix(run([gone, evicted], scope(workload="api")), "eks:pod-evicted:")
+    assert "low on resource: ephemeral-storage" in finding.title
+    assert finding.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def test_statefulset_claim_template_naming_a_missing_storage_class() -> None:
+    sts = obj(
+        "StatefulSet",
+        "db",
+        spec={
+            "serviceName": "db",
+            "replicas": 1,
+            "volumeClaimTemplates": [
+                {"metadata": {"name": "data"}, "spec": {"storageClassName": "io2-fast"}}
+            ],
+        },
+        status={"readyReplicas": 0},
+    )
+    gp3 = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "gp3"},
+        "provisioner": "ebs.csi.aws.com",
+    }
+    findings = run(
+        [sts, gp3, obj("Service", "db", api="v1", spec={"clusterIP": "None"})], scope(workload="db")
+    )
+    [finding] = by_prefix(findings, "eks:statefulset-storageclass-missing:")
+    assert (
+        "volumeClaimTemplate data names StorageClass io2-fast, which does not exist (classes: gp3)"
+        in finding.title
+    )
+    assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    assert not by_prefix(run([sts], scope(workload="db")), "eks:statefulset-storageclass-missing:")

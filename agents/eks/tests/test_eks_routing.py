@@ -429,3 +429,39 @@ def test_webhook_service_that_does_not_exist() -> None:
     [finding] = by_prefix(run([_webhook_config()]), "eks:webhook-backend-down:")
     assert "its Service kyverno/kyverno-svc does not exist" in finding.title
     assert finding.severity is Severity.WARNING  # nothing was rejected yet
+
+
+def test_kube_prometheus_object_labels_scope_the_scan() -> None:
+    from datetime import UTC, datetime
+
+    from agents.common.scope import scope_from_context
+    from sandbox.alert_context import build_alert_context
+
+    for label, value in (
+        ("cronjob", "invoice-export"),
+        ("ingress", "storefront"),
+        ("horizontalpodautoscaler", "checkout"),
+        ("persistentvolumeclaim", "data-db-0"),
+    ):
+        ctx = build_alert_context(
+            platform="alertmanager",
+            channel="C0",
+            text="",
+            labels={"alertname": "Kube", "namespace": "shop", label: value},
+            received_at=datetime(2026, 11, 22, 21, 40, tzinfo=UTC),
+        )
+        assert scope_from_context(ctx).workload == value, label
+
+
+def test_load_balancer_sync_failure_on_a_service() -> None:
+    failed = event(
+        "Service",
+        "storefront",
+        "SyncLoadBalancerFailed",
+        "Error syncing load balancer: failed to ensure load balancer: "
+        "could not find any suitable subnets for creating the ELB",
+        count=6,
+    )
+    [finding] = by_prefix(run([failed], scope(service="storefront")), "eks:events-syncloadbalancerfailed:")
+    assert "could not find any suitable subnets" in finding.title
+    assert finding.cause_hint is CauseCategory.NETWORK_FAILURE

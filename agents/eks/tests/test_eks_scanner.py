@@ -65,12 +65,14 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
         "nodes",
         "persistentvolumes",
         "storageclasses",
+        "volumeattachments",
         "ingressclasses",
         "validatingwebhookconfigurations",
         "mutatingwebhookconfigurations",
         "gatewayclasses",
         "gateways",
         "referencegrants",
+        "nodeclaims",
         "events",
     }
     assert any("/events?" in r and "involvedObject.kind%3DNode" in r for r in lists)
