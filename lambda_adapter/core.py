@@ -31,6 +31,7 @@ from lambda_adapter.storm import storm_group, storm_note
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,12 @@ class Intake:
     clock: Callable[[], float] = time.time
     # Whether a model tier will re-check unsure verdicts in the job (it never runs in the ack path).
     llm_enabled: bool = False
+    # Where the master records its progress (see `shared.ledger`); none: hand-offs are not watched.
+    ledger: Ledger = field(default_factory=NoLedger)
     gate: Gate = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gate = Gate(self.settings, self.dedup, self.scheduler, self.clock)
+        self.gate = Gate(self.settings, self.dedup, self.scheduler, self.clock, self.ledger)
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResponse:
         """Answer one webhook delivery. Never raises."""

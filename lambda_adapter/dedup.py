@@ -120,6 +120,11 @@ class DynamoDedupStore:
         self._client = client
         self.table = table
 
+    @property
+    def client(self) -> Any:
+        """The boto3 client (the ledger shares it: one connection pool, one table)."""
+        return self._client
+
     def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
         # Whole seconds: the TTL attribute is an epoch-seconds Number.
         expires_at = float(math.ceil(now + ttl_seconds))

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lambda_adapter import keys
 from lambda_adapter.dedup import DedupStore, Record, release_all
 from lambda_adapter.dispatch import HandOffError, Retryable
-from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob, Scheduler
+from lambda_adapter.jobs import AnyJob, ChatName, InvestigateJob, ReplyJob, Scheduler
 from lambda_adapter.settings import IntakeSettings
+from shared.ledger import GIVEN_UP, SUPERSEDED, Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class Gate:
     dedup: DedupStore
     scheduler: Scheduler
     clock: Callable[[], float]
+    # Where the master records its progress: a subject held by an investigation that was lost is
+    # taken over by the next trigger instead of being answered "duplicate".
+    ledger: Ledger = field(default_factory=NoLedger)
 
     def first_delivery(self, delivery_key: str | None, owner: str | None = None) -> bool:
         """Claim a delivery; False for a retry or duplicate of one already taken. A store that
@@ -74,7 +78,7 @@ class Gate:
             raise DedupUnavailable(f"the dedup store failed ({type(e).__name__})") from e
         return claim.won
 
-    def submit(self, job: InvestigateJob | ReplyJob, claims: tuple[str, ...] = ()) -> None:
+    def submit(self, job: AnyJob, claims: tuple[str, ...] = ()) -> None:
         """Hand the job off; on failure release `claims` and raise HandOffError."""
         try:
             self.scheduler.submit(job)
@@ -134,6 +138,11 @@ class Gate:
                 # It joined a storm whose investigation never started (its claims were released).
                 self.dedup.release(key)
                 claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+            elif not claim.won and claim.existing is not None and self._lost(claim.existing, now):
+                # Its investigation was lost (the master stopped): this trigger starts anew. Only
+                # the lost one's record is released: of two triggers, one claims it.
+                self.dedup.release(key, owner=claim.existing.investigation_id)
+                claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
             if claim.won:
                 subjects.append(key)
                 won.append(key)
@@ -155,6 +164,14 @@ class Gate:
                 ttl_seconds=self.settings.storm_window_seconds,
                 now=now,
             )
+            if not storm.won and storm.existing is not None and self._lost(storm.existing, now):
+                self.dedup.release(storm_key, owner=storm.existing.investigation_id)
+                storm = self.dedup.claim(
+                    storm_key,
+                    Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
+                    ttl_seconds=self.settings.storm_window_seconds,
+                    now=now,
+                )
             if not storm.won and storm.existing is not None:
                 self._join(storm_key, storm.existing, subjects, candidate, claims=tuple(won))
                 return Outcome.JOINED
@@ -170,6 +187,20 @@ class Gate:
             alert.platform.value,
         )
         return Outcome.STARTED
+
+    def _lost(self, existing: Record, now: float) -> bool:
+        """Whether the investigation holding a key was lost (marked replaced now, or already
+        replaced or given up), so the key may be taken over."""
+        if isinstance(self.ledger, NoLedger):
+            return False
+        if self.ledger.supersede(existing.investigation_id, now=now):
+            logger.warning(
+                "investigation=<%s> | it was lost (no report, no heartbeat); a new one replaces it",
+                existing.investigation_id,
+            )
+            return True
+        entry = self.ledger.get(existing.investigation_id)
+        return entry is not None and entry.state in (SUPERSEDED, GIVEN_UP)
 
     def _orphaned(self, existing: Record | None) -> bool:
         return existing is not None and existing.lead is not None and self.dedup.get(existing.lead) is None

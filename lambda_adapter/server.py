@@ -35,6 +35,7 @@ from lambda_adapter.followup import DiscordInteractionResponder, InteractionResp
 from lambda_adapter.settings import IntakeSettings
 from lambda_adapter.webhook import WebhookRequest
 from lambda_adapter.worker import ChatFor, Worker
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,12 @@ def create_app(
     responder: InteractionResponder | None = None,
     llm: LlmClassifier | None = None,
     clock: Callable[[], float] = time.time,
+    ledger: Ledger | None = None,
 ) -> Starlette:
-    """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup."""
+    """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup.
+    With a `ledger` the master also writes to, hand-offs are watched and retried (`handoff.py`)."""
     store = dedup if dedup is not None else InMemoryDedupStore()
+    ledger = ledger if ledger is not None else NoLedger()
     worker = Worker(
         settings=settings,
         dedup=store,
@@ -59,9 +63,18 @@ def create_app(
         responder=responder or DiscordInteractionResponder(settings.discord_api_base),
         llm=llm,
         clock=clock,
+        ledger=ledger,
     )
     jobs = BackgroundJobs(worker)
-    intake = Intake(settings=settings, dedup=store, scheduler=jobs, clock=clock, llm_enabled=llm is not None)
+    worker.bind_scheduler(jobs)
+    intake = Intake(
+        settings=settings,
+        dedup=store,
+        scheduler=jobs,
+        clock=clock,
+        llm_enabled=llm is not None,
+        ledger=ledger,
+    )
 
     async def endpoint(request: Request) -> Response:
         webhook = WebhookRequest.build(
@@ -121,10 +134,15 @@ def app_from_env(
 
     table = os.environ.get(config.intake.dedup_table_env)
     dedup: DedupStore | None = None
+    ledger: Ledger | None = None
     if table:
+        from shared.ledger import DynamoLedger
+
         endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
-        dedup = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
+        store = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
+        dedup, ledger = store, DynamoLedger(store.client, table)
     return create_app(
+        ledger=ledger,
         settings=settings,
         dispatcher=dispatcher,
         chat_for=chat_for,

@@ -49,6 +49,8 @@ class IntakeSettings:
     # The master posts a snapshot by then (`defaults.snapshot_deadline_seconds`).
     snapshot_deadline_seconds: float = 25.0
     response_url_prefix: str = SLACK_RESPONSE_URL_PREFIX
+    handoff_attempts: int = 3
+    handoff_lease_seconds: float = 30.0
 
     @property
     def delivery_seconds(self) -> float:
@@ -74,4 +76,6 @@ class IntakeSettings:
             region=sources.aws.region,
             discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
             snapshot_deadline_seconds=config.defaults.snapshot_deadline_seconds,
+            handoff_attempts=intake.handoff_attempts,
+            handoff_lease_seconds=intake.handoff_lease_seconds,
         )

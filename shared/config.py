@@ -246,6 +246,11 @@ class IntakeConfig(Strict):
     # The optional model tier for messages the heuristics are unsure about (provider none:
     # heuristics only). Its own small model: it runs before every unsure investigation starts.
     classifier_model: ModelConfig = ModelConfig()
+    # With a dedup table, the master records its progress there; an investigation whose master
+    # stops (no report, no heartbeat) is handed off again, up to this many attempts in all (1: never).
+    handoff_attempts: int = Field(default=3, ge=1, le=10)
+    # How long the master has to start (and renew this) before its hand-off counts as lost.
+    handoff_lease_seconds: int = Field(default=30, ge=5)
 
 
 class AppConfig(Strict):

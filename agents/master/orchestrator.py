@@ -20,12 +20,14 @@ from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
+from agents.master.progress import Progress
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
 from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
+from shared.ledger import Ledger, NoLedger
 from shared.render import posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class Investigator:
     metrics: Metrics = field(default_factory=NoMetrics)
     # The master's model for the narrative; None builds the one config.yaml names (tests inject one).
     narrator_model: Any | None = None
+    # Where the intake watches the hand-off: a heartbeat while investigating, then the outcome.
+    ledger: Ledger = field(default_factory=NoLedger)
 
     async def investigate(
         self,
@@ -82,6 +86,8 @@ class Investigator:
             cutoff_s=cutoff_at - started,
             started=started,
         )
+        progress = Progress(self.ledger, ctx.investigation_id)
+        progress.start()
         fanout.start()
         notice = asyncio.create_task(self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at))
         try:
@@ -89,10 +95,15 @@ class Investigator:
             report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
             thread = await self._thread(ctx, notice, deadline_at)
             report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
-        except BaseException:  # cancelled or failed: leave no call running until the cutoff
+        except BaseException as e:  # cancelled or failed: leave no call running until the cutoff
             notice.cancel()
             await fanout.cancel()
+            if isinstance(e, Exception):
+                await progress.finish(False, f"the investigation failed: {type(e).__name__}")
+            else:
+                await progress.stop()
             raise
+        await progress.finish(posted, "" if posted else "the report could not be posted")
         await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
