@@ -66,7 +66,9 @@ class Intake:
         path = route_path(request.path)
         try:
             if path == HEALTH_PATH:
-                return WebhookResponse.json(200, {"status": "ok"})
+                # The dedup table failing is not an outage (dedup falls back to memory): say so.
+                degraded = bool(getattr(self.dedup, "degraded", False))
+                return WebhookResponse.json(200, {"status": "ok", "dedup": "memory" if degraded else "ok"})
             route = ROUTES.get(path)
             if route is None:
                 return WebhookResponse.error(404, "no such route")

@@ -193,13 +193,17 @@ class Gate:
         replaced or given up), so the key may be taken over."""
         if isinstance(self.ledger, NoLedger):
             return False
-        if self.ledger.supersede(existing.investigation_id, now=now):
-            logger.warning(
-                "investigation=<%s> | it was lost (no report, no heartbeat); a new one replaces it",
-                existing.investigation_id,
-            )
-            return True
-        entry = self.ledger.get(existing.investigation_id)
+        try:
+            if self.ledger.supersede(existing.investigation_id, now=now):
+                logger.warning(
+                    "investigation=<%s> | it was lost (no report, no heartbeat); a new one replaces it",
+                    existing.investigation_id,
+                )
+                return True
+            entry = self.ledger.get(existing.investigation_id)
+        except Exception as e:  # unknown: the investigation is taken to be alive
+            logger.error("error=<%s> | could not read the hand-off ledger", type(e).__name__)
+            return False
         return entry is not None and entry.state in (SUPERSEDED, GIVEN_UP)
 
     def _orphaned(self, existing: Record | None) -> bool:

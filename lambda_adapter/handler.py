@@ -143,18 +143,23 @@ class Runtime:
 
 
 def _dedup_from_env(config: Any) -> DedupStore:
+    """The dedup table, falling back to memory while it fails (fail open: see `dedup_fallback`)."""
     table = os.environ.get(config.intake.dedup_table_env)
     if not table:
         logger.warning(
             "env=<%s> | no dedup table configured; dedup is per container only", config.intake.dedup_table_env
         )
         return InMemoryDedupStore()
+    from lambda_adapter.dedup_fallback import FallbackDedupStore
+
     endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
-    return dynamo_store_from_env(table, os.environ.get("AWS_REGION") or config.sources.aws.region, endpoint)
+    region = os.environ.get("AWS_REGION") or config.sources.aws.region
+    return FallbackDedupStore(dynamo_store_from_env(table, region, endpoint))
 
 
 def _ledger_for(store: DedupStore) -> Ledger:
     """The ledger in the dedup table (the master writes there too); none without a table."""
+    store = getattr(store, "primary", store)  # behind the fallback to memory
     if isinstance(store, DynamoDedupStore):
         from shared.ledger import DynamoLedger
 

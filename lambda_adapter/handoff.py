@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # A watch never sleeps longer than this in one run (a Lambda copy's time is bounded); it looks again
 # in a new run instead.
 MAX_WATCH_SLEEP_S = 60.0
+# Looks in a row that may fail to read the ledger before the watch stops.
+MAX_MISSES = 10
 
 
 def retry_note(reason: str, attempt: int, attempts: int) -> str:
@@ -117,12 +119,27 @@ class HandOffWatch:
             self.sleep(min(wait, MAX_WATCH_SLEEP_S))
         ctx = AlertContext.model_validate(job.context)
         investigation_id = ctx.investigation_id
-        entry = self.ledger.get(investigation_id)
+        try:
+            entry = self.ledger.get(investigation_id)
+        except Exception as e:
+            if job.misses + 1 >= MAX_MISSES:
+                logger.error(
+                    "investigation=<%s> | the ledger stayed unreadable; not watched", investigation_id
+                )
+                return False
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the ledger; looking again later",
+                investigation_id,
+                type(e).__name__,
+            )
+            due = self.clock() + self.settings.handoff_lease_seconds
+            self.watch(job.model_copy(update={"due": due, "misses": job.misses + 1}))
+            return True
         if entry is None or entry.state in DONE:
             return True
         now = self.clock()
         if not entry.lost(now):
-            self.watch(job.model_copy(update={"due": max(entry.lease_until, now) + 1}))
+            self.watch(job.model_copy(update={"due": max(entry.lease_until, now) + 1, "misses": 0}))
             return True
         reason = _reason(entry.state, entry.reason)
         chat = self.chat_for(job.chat)

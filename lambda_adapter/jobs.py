@@ -95,6 +95,8 @@ class WatchJob(JobModel):
     due: float  # epoch seconds
     claims: tuple[str, ...] = ()
     interaction: InteractionRef | None = None
+    # Looks in a row that could not read the ledger (the table unavailable).
+    misses: int = 0
 
 
 AnyJob = InvestigateJob | ReplyJob | WatchJob

@@ -139,8 +139,10 @@ def app_from_env(
         from shared.ledger import DynamoLedger
 
         endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
+        from lambda_adapter.dedup_fallback import FallbackDedupStore
+
         store = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
-        dedup, ledger = store, DynamoLedger(store.client, table)
+        dedup, ledger = FallbackDedupStore(store), DynamoLedger(store.client, table)
     return create_app(
         ledger=ledger,
         settings=settings,
