@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,11 +90,16 @@ class Investigator:
         progress = Progress(self.ledger, ctx.investigation_id)
         progress.start()
         fanout.start()
-        notice = asyncio.create_task(self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at))
+        # Set once the report goes out: a notice still waiting to retry then gives up.
+        reporting = threading.Event()
+        notice = asyncio.create_task(
+            self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at, reporting)
+        )
         try:
             results = dict(await fanout.harvest())
             report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
             thread = await self._thread(ctx, notice, deadline_at)
+            reporting.set()
             report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
         except BaseException as e:  # cancelled or failed: leave no call running until the cutoff
             notice.cancel()
@@ -120,12 +126,19 @@ class Investigator:
         return report
 
     async def _post_notice(
-        self, chat: ChatPlatform, ctx: AlertContext, agents: list[str], deadline_s: float, deadline_at: float
+        self,
+        chat: ChatPlatform,
+        ctx: AlertContext,
+        agents: list[str],
+        deadline_s: float,
+        deadline_at: float,
+        reporting: threading.Event,
     ) -> str | None:
-        """Post "investigating"; its retries end by the deadline (after it, the report says more)."""
+        """Post "investigating"; its retries end by the deadline, or when the report goes out
+        (after that, the report says more)."""
         notice = render_investigating(ctx, agents, deadline_s)
         try:
-            with retry_deadline(deadline_at):
+            with retry_deadline(deadline_at, stop=reporting):
                 return await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
         except Exception as e:
             logger.warning(
@@ -137,7 +150,10 @@ class Investigator:
         self, ctx: AlertContext, notice: asyncio.Task[str | None], deadline_at: float
     ) -> str | None:
         """The thread the report goes to: the alert's, else the one the notice started (None: the
-        report starts its own). The notice is waited for until the deadline, never after."""
+        report starts its own). The notice is waited for only when it starts the thread, and
+        until the deadline, never after."""
+        if ctx.thread_id:
+            return ctx.thread_id
         if not notice.done():
             await asyncio.wait({notice}, timeout=max(0.0, deadline_at - time.monotonic()))
         if ctx.thread_id:
@@ -182,7 +198,8 @@ class Investigator:
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:
-                with retry_deadline(until):
+                # Until the late cutoff, however long the platform is down: a late report beats none.
+                with retry_deadline(until, persistent=True):
                     message_id = await asyncio.to_thread(
                         chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
                     )
@@ -214,7 +231,7 @@ class Investigator:
                 updated = narration.apply(updated)
             text = render_update(late, updated, previous=report)
             try:
-                with retry_deadline(until):
+                with retry_deadline(until, persistent=True):
                     await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
             except Exception as e:
                 logger.warning(
