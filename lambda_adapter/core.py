@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes
+from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes, tenancy
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import Retryable
 from lambda_adapter.gate import Gate
@@ -76,6 +76,10 @@ class Intake:
                 return WebhookResponse(405, b"", {"allow": "POST"})
             if len(request.body) > MAX_BODY_BYTES:
                 return WebhookResponse.error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+            refused = tenancy.refusal(path, request, self.settings, self.clock())
+            if refused:
+                logger.warning("path=<%s>, reason=<%s> | request from outside refused", path, refused)
+                return WebhookResponse.error(403, "this app serves another workspace")
             return route(self, request)
         except Unauthorized as e:
             logger.warning("path=<%s>, reason=<%s> | request refused", path, e)

@@ -234,6 +234,18 @@ class Sources(Strict):
     prometheus: PrometheusSource = PrometheusSource()
 
 
+class AllowedConfig(Strict):
+    """Who may use the app; an empty list allows any (a signature alone says only that the request
+    came from a workspace or guild where the app is installed, not from ours)."""
+
+    slack_teams: list[str] = []  # Slack team (workspace) ids, T...
+    slack_apps: list[str] = []  # Slack app ids, A...
+    discord_guilds: list[str] = []  # Discord guild (server) ids
+    discord_applications: list[str] = []  # Discord application ids
+    channels: list[str] = []  # channel ids the bot answers in (both platforms)
+    snapshot_users: list[str] = []  # user ids who may run /sre-snapshot
+
+
 class IntakeConfig(Strict):
     trigger_reaction: str = "rotating_light"
     dedup_table_env: str = "SRE_DEDUP_TABLE"
@@ -251,6 +263,7 @@ class IntakeConfig(Strict):
     handoff_attempts: int = Field(default=3, ge=1, le=10)
     # How long the master has to start (and renew this) before its hand-off counts as lost.
     handoff_lease_seconds: int = Field(default=30, ge=5)
+    allowed: AllowedConfig = AllowedConfig()
 
 
 class AppConfig(Strict):
