@@ -89,6 +89,9 @@ class Intake:
             return WebhookResponse.error(400, str(e)[:500])
         except Retryable as e:
             return WebhookResponse.error(503, f"{e}; send it again")
+        except RecursionError:
+            logger.info("path=<%s> | bad request: nested too deeply", path)
+            return WebhookResponse.error(400, "the body is nested too deeply")
         except Exception as e:
             logger.exception("path=<%s>, error=<%s> | the intake failed", path, type(e).__name__)
             return WebhookResponse.error(500, "internal error")

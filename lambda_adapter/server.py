@@ -32,12 +32,19 @@ from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
 from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.followup import DiscordInteractionResponder, InteractionResponder
-from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
 from lambda_adapter.webhook import WebhookRequest
 from lambda_adapter.worker import ChatFor, Worker
 from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
+
+# A webhook body is small and sent at once; one that takes longer than this is not a webhook.
+BODY_TIMEOUT_S = 10.0
+# Idle keep-alive connections are closed after this many seconds.
+KEEP_ALIVE_S = 5
+# Request line and headers larger than this are refused by the HTTP parser.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def create_app(
@@ -50,6 +57,7 @@ def create_app(
     llm: LlmClassifier | None = None,
     clock: Callable[[], float] = time.time,
     ledger: Ledger | None = None,
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> Starlette:
     """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup.
     With a `ledger` the master also writes to, hand-offs are watched and retried (`handoff.py`)."""
@@ -77,10 +85,16 @@ def create_app(
     )
 
     async def endpoint(request: Request) -> Response:
+        try:
+            body = await read_body(request, MAX_BODY_BYTES, body_timeout)
+        except BodyTooLarge:
+            return Response(f"the body is larger than {MAX_BODY_BYTES} bytes".encode(), status_code=413)
+        except TimeoutError:
+            return Response(b"the body did not arrive in time", status_code=408)
         webhook = WebhookRequest.build(
             request.method,
             request.url.path,
-            body=await request.body(),
+            body=body,
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
             query=dict(request.query_params),
         )
@@ -107,6 +121,27 @@ def create_app(
     app.state.jobs = jobs
     app.state.worker = worker
     return app
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, read as it arrives and never past `limit` bytes (a chunked body has no length to
+    check first), within `timeout` seconds (a client that trickles it in is let go)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async with asyncio.timeout(timeout):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def app_from_env(
@@ -163,7 +198,16 @@ class ThreadedServer:
         import uvicorn
 
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_keep_alive=KEEP_ALIVE_S,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            )
         )
         self._thread: threading.Thread | None = None
         self._start_timeout = start_timeout
@@ -216,7 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     configure_logging(logging.INFO, config)
     app = app_from_env(config, dispatcher=a2a_dispatcher(config))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     return 0
 
 
