@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lambda_adapter import keys
-from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, release_all
 from lambda_adapter.dispatch import HandOffError, Retryable
 from lambda_adapter.jobs import AnyJob, ChatName, InvestigateJob, ReplyJob, Scheduler
 from lambda_adapter.settings import IntakeSettings
@@ -131,9 +131,23 @@ class Gate:
         now = self.clock()
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
 
+        storm_key = storm_record = None
+        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
+            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
+            lead_key = candidate.subject_keys[0] if candidate.subject_keys else storm_key
+            storm_record = Record(
+                alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key
+            )
+        # Every claim at once (one round trip to the table, not one per key); a lost one is looked
+        # at afterwards, and whatever this delivery won is released if it turns out a duplicate.
+        wanted = [(key, record, float(candidate.subject_ttl)) for key in candidate.subject_keys]
+        if storm_key is not None and storm_record is not None:
+            wanted.append((storm_key, storm_record, float(self.settings.storm_window_seconds)))
+        first = self._claim_all(wanted, now)
+        storm_first = first[-1] if storm_key is not None else None
+
         subjects: list[str] = []
-        for key in candidate.subject_keys:
-            claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+        for key, claim in zip(candidate.subject_keys, first, strict=False):
             if not claim.won and self._orphaned(claim.existing):
                 # It joined a storm whose investigation never started (its claims were released).
                 self.dedup.release(key)
@@ -148,6 +162,8 @@ class Gate:
                 won.append(key)
                 continue
             release_all(self.dedup, subjects)
+            if storm_key is not None and storm_first is not None and storm_first.won:
+                release_all(self.dedup, (storm_key,))
             del won[len(delivery) :]
             note = candidate.duplicate_reply or (candidate.repost_note if key.startswith("repost:") else None)
             if note and claim.existing is not None:
@@ -155,22 +171,12 @@ class Gate:
             logger.info("key=<%s> | already under investigation", key)
             return Outcome.DUPLICATE
 
-        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
-            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
-            lead_key = subjects[0] if subjects else storm_key
-            storm = self.dedup.claim(
-                storm_key,
-                Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
-                ttl_seconds=self.settings.storm_window_seconds,
-                now=now,
-            )
+        if storm_key is not None and storm_record is not None and storm_first is not None:
+            storm = storm_first
             if not storm.won and storm.existing is not None and self._lost(storm.existing, now):
                 self.dedup.release(storm_key, owner=storm.existing.investigation_id)
                 storm = self.dedup.claim(
-                    storm_key,
-                    Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
-                    ttl_seconds=self.settings.storm_window_seconds,
-                    now=now,
+                    storm_key, storm_record, ttl_seconds=self.settings.storm_window_seconds, now=now
                 )
             if not storm.won and storm.existing is not None:
                 self._join(storm_key, storm.existing, subjects, candidate, claims=tuple(won))
@@ -187,6 +193,9 @@ class Gate:
             alert.platform.value,
         )
         return Outcome.STARTED
+
+    def _claim_all(self, wanted: list[tuple[str, Record, float]], now: float) -> list[Claim]:
+        return claim_all(self.dedup, wanted, now)
 
     def _lost(self, existing: Record, now: float) -> bool:
         """Whether the investigation holding a key was lost (marked replaced now, or already

@@ -14,6 +14,7 @@ waits for the jobs in flight, which tests use instead of sleeping).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # A webhook body is small and sent at once; one that takes longer than this is not a webhook.
 BODY_TIMEOUT_S = 10.0
+# Deliveries acknowledged at once (each waits on the dedup table for a few milliseconds).
+ACK_THREADS = 32
 # Idle keep-alive connections are closed after this many seconds.
 KEEP_ALIVE_S = 5
 # Request line and headers larger than this are refused by the HTTP parser.
@@ -75,6 +78,9 @@ def create_app(
     )
     jobs = BackgroundJobs(worker)
     worker.bind_scheduler(jobs)
+    # Acks wait on the dedup table: their own threads, so they never queue behind jobs (which use
+    # the loop's default executor, a handful of threads on a small machine).
+    acks = concurrent.futures.ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="intake-ack")
     intake = Intake(
         settings=settings,
         dedup=store,
@@ -98,7 +104,7 @@ def create_app(
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
             query=dict(request.query_params),
         )
-        answer = await asyncio.to_thread(intake.handle_webhook, webhook)
+        answer = await asyncio.get_running_loop().run_in_executor(acks, intake.handle_webhook, webhook)
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
     @contextlib.asynccontextmanager
@@ -112,6 +118,7 @@ def create_app(
         finally:
             with contextlib.suppress(TimeoutError):
                 await jobs.drain(timeout=5.0)
+            acks.shutdown(wait=False)
 
     app = Starlette(
         routes=[Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dedup import DedupStore, Record, claim_all, release_all
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
@@ -162,12 +162,13 @@ class Worker:
         if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
             logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
             return None
-        taken = [run_key]
-        for key in job.claims:
-            claim = self.dedup.claim(key, record, ttl_seconds=self._ttl(key), now=now)
-            if claim.won:
-                taken.append(key)
-            elif claim.existing is None or claim.existing.investigation_id != alert.investigation_id:
+        wanted = [(key, record, self._ttl(key)) for key in job.claims]
+        claims = dict(zip(job.claims, claim_all(self.dedup, wanted, now), strict=True))
+        taken = [run_key, *(key for key, claim in claims.items() if claim.won)]
+        for key, claim in claims.items():
+            if not claim.won and (
+                claim.existing is None or claim.existing.investigation_id != alert.investigation_id
+            ):
                 release_all(self.dedup, taken)
                 logger.info(
                     "investigation=<%s>, key=<%s> | another delivery holds the alert now; not run again",
