@@ -33,9 +33,9 @@ FAILED = "failed"
 GIVEN_UP = "given_up"
 SUPERSEDED = "superseded"
 DONE = frozenset({REPORTED, GIVEN_UP, SUPERSEDED})
-# How long the master's heartbeat keeps its lease, and how often it renews it.
-RUNNING_LEASE_SECONDS = 20.0
-HEARTBEAT_SECONDS = 5.0
+# How long the master's heartbeat keeps its lease when config does not say
+# (`intake.handoff_lease_seconds`); it renews it four times as often.
+RUNNING_LEASE_SECONDS = 30.0
 # Ledger records are kept this long (the table's TTL removes them).
 KEEP_SECONDS = 24 * 3600
 

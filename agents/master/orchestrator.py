@@ -87,7 +87,7 @@ class Investigator:
             cutoff_s=cutoff_at - started,
             started=started,
         )
-        progress = Progress(self.ledger, ctx.investigation_id)
+        progress = Progress(self.ledger, ctx.investigation_id, self.config.intake.handoff_lease_seconds)
         progress.start()
         fanout.start()
         # Set once the report goes out: a notice still waiting to retry then gives up.

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.ledger import FAILED, HEARTBEAT_SECONDS, REPORTED, RUNNING_LEASE_SECONDS, Ledger, NoLedger
+from shared.ledger import FAILED, REPORTED, RUNNING_LEASE_SECONDS, Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 class Progress:
     ledger: Ledger
     investigation_id: str
+    # How long each heartbeat holds the lease; it is renewed four times as often.
+    lease_s: float = RUNNING_LEASE_SECONDS
     clock: Callable[[], float] = time.time
     _beat: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -34,11 +36,9 @@ class Progress:
         while True:
             await self._write(
                 "heartbeat",
-                lambda: self.ledger.running(
-                    self.investigation_id, lease_until=self.clock() + RUNNING_LEASE_SECONDS
-                ),
+                lambda: self.ledger.running(self.investigation_id, lease_until=self.clock() + self.lease_s),
             )
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(self.lease_s / 4)
 
     async def finish(self, posted: bool, reason: str = "") -> None:
         """Stop the heartbeat and record the outcome."""
