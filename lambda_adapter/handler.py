@@ -104,6 +104,7 @@ class Runtime:
         )
         self._dispatcher = dispatcher
         self._chat_for = chat_for
+        self._clock = clock
         self._worker: Any = None
 
     def worker(self) -> Any:
@@ -121,6 +122,7 @@ class Runtime:
                 raise_failures=True,
                 ledger=self.ledger,
                 scheduler=self.scheduler,
+                clock=self._clock,
             )
         return self._worker
 

@@ -123,8 +123,8 @@ class Worker:
             dispatcher=self.dispatcher,
             chat_for=self.chat_for,
             scheduler=self.scheduler,
-            clock=self.clock,
-            sleep=self.sleep,
+            clock=lambda: self.clock(),
+            sleep=lambda seconds: self.sleep(seconds),
             say=self._say,
         )
 
