@@ -6,6 +6,7 @@ a real investigation records its heartbeat and then `reported`, or `failed` when
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -130,6 +131,10 @@ def test_racing_re_triggers_of_a_lost_investigation_start_one(store: DynamoDedup
     assert len({c.investigation_id for c in master.contexts}) == 2
 
 
+def _same(chat: MemoryChat, _name: str) -> MemoryChat:
+    return chat
+
+
 def test_the_master_records_its_heartbeat_and_its_report(store: DynamoDedupStore) -> None:
     import asyncio
 
@@ -144,7 +149,7 @@ def test_the_master_records_its_heartbeat_and_its_report(store: DynamoDedupStore
     with serve_scripted({"quick": Script(latency=0.1)}) as client:
         for chat in (ok, refusing):
             investigator = Investigator(
-                config=config, client=client, chat_for=lambda _n, c=chat: c, ledger=ledger
+                config=config, client=client, chat_for=functools.partial(_same, chat), ledger=ledger
             )
             ctx = alert().model_copy(update={"investigation_id": f"slack-{uuid.uuid4().hex[:12]}"})
             asyncio.run(investigator.investigate(ctx))
