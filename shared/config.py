@@ -205,6 +205,9 @@ class EksSource(Strict):
     cluster: str | None = None
     base_url_env: str = "KUBERNETES_BASE_URL"
     kubeconfig_env: str = "KUBECONFIG"
+    # Namespaces whose pod logs are never read or posted (their objects and events still are): the
+    # platform's own logs carry tokens and internal addresses, and a channel is no place for them.
+    private_log_namespaces: list[str] = ["kube-system"]
 
 
 class PrometheusSource(Strict):
