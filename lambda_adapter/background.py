@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lambda_adapter.dispatch import HandOffError
-from lambda_adapter.jobs import InvestigateJob, ReplyJob
+from lambda_adapter.jobs import AnyJob, WatchJob
 from lambda_adapter.worker import Worker
 from shared.contracts import AlertContext
 
@@ -30,13 +30,17 @@ class BackgroundJobs:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+    def submit(self, job: AnyJob) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             raise HandOffError("the local server is not running")
+        if isinstance(job, WatchJob):  # it looks at `due`: no thread waits for it meanwhile
+            delay = max(0.0, job.due - self._worker.clock())
+            loop.call_soon_threadsafe(lambda: loop.call_later(delay, self._start, job))
+            return
         loop.call_soon_threadsafe(self._start, job)
 
-    def _start(self, job: InvestigateJob | ReplyJob) -> None:
+    def _start(self, job: AnyJob) -> None:
         task = asyncio.get_running_loop().create_task(asyncio.to_thread(self._worker.run, job))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes
+from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes, tenancy
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import Retryable
 from lambda_adapter.gate import Gate
@@ -32,6 +32,7 @@ from lambda_adapter.storm import storm_group, storm_note
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized, UnsupportedMediaType
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +55,21 @@ class Intake:
     clock: Callable[[], float] = time.time
     # Whether a model tier will re-check unsure verdicts in the job (it never runs in the ack path).
     llm_enabled: bool = False
+    # Where the master records its progress (see `shared.ledger`); none: hand-offs are not watched.
+    ledger: Ledger = field(default_factory=NoLedger)
     gate: Gate = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gate = Gate(self.settings, self.dedup, self.scheduler, self.clock)
+        self.gate = Gate(self.settings, self.dedup, self.scheduler, self.clock, self.ledger)
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResponse:
         """Answer one webhook delivery. Never raises."""
         path = route_path(request.path)
         try:
             if path == HEALTH_PATH:
-                return WebhookResponse.json(200, {"status": "ok"})
+                # The dedup table failing is not an outage (dedup falls back to memory): say so.
+                degraded = bool(getattr(self.dedup, "degraded", False))
+                return WebhookResponse.json(200, {"status": "ok", "dedup": "memory" if degraded else "ok"})
             route = ROUTES.get(path)
             if route is None:
                 return WebhookResponse.error(404, "no such route")
@@ -72,6 +77,10 @@ class Intake:
                 return WebhookResponse(405, b"", {"allow": "POST"})
             if len(request.body) > MAX_BODY_BYTES:
                 return WebhookResponse.error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+            refused = tenancy.refusal(path, request, self.settings, self.clock())
+            if refused:
+                logger.warning("path=<%s>, reason=<%s> | request from outside refused", path, refused)
+                return WebhookResponse.error(403, "this app serves another workspace")
             return route(self, request)
         except Unauthorized as e:
             logger.warning("path=<%s>, reason=<%s> | request refused", path, e)
@@ -84,6 +93,9 @@ class Intake:
             return WebhookResponse.error(400, str(e)[:500])
         except Retryable as e:
             return WebhookResponse.error(503, f"{e}; send it again")
+        except RecursionError:
+            logger.info("path=<%s> | bad request: nested too deeply", path)
+            return WebhookResponse.error(400, "the body is nested too deeply")
         except Exception as e:
             logger.exception("path=<%s>, error=<%s> | the intake failed", path, type(e).__name__)
             return WebhookResponse.error(500, "internal error")

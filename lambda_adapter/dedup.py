@@ -17,7 +17,10 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +123,11 @@ class DynamoDedupStore:
         self._client = client
         self.table = table
 
+    @property
+    def client(self) -> Any:
+        """The boto3 client (the ledger shares it: one connection pool, one table)."""
+        return self._client
+
     def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
         # Whole seconds: the TTL attribute is an epoch-seconds Number.
         expires_at = float(math.ceil(now + ttl_seconds))
@@ -130,9 +138,12 @@ class DynamoDedupStore:
                 Item=item,
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": _num(now)}},
+                # The holder comes back with the refusal: no second call to read it.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return Claim(False, key, self.get(key))
+        except self._client.exceptions.ConditionalCheckFailedException as e:
+            held = e.response.get("Item")
+            return Claim(False, key, _record(held) if held else self.get(key))
         return Claim(True, key)
 
     def update(self, key: str, record: Record, *, now: float) -> None:
@@ -143,10 +154,7 @@ class DynamoDedupStore:
     def get(self, key: str) -> Record | None:
         found = self._client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         item = found.get("Item")
-        if not item:
-            return None
-        plain = {name: value.get("S", value.get("N")) for name, value in item.items()}
-        return Record.from_item(plain, expires_at=float(plain.get("expires_at") or 0))
+        return _record(item) if item else None
 
     def release(self, key: str, *, owner: str | None = None) -> None:
         if owner is None:
@@ -169,6 +177,11 @@ class DynamoDedupStore:
         return item
 
 
+def _record(item: Mapping[str, Any]) -> Record:
+    plain = {name: value.get("S", value.get("N")) for name, value in item.items()}
+    return Record.from_item(plain, expires_at=float(plain.get("expires_at") or 0))
+
+
 def _num(value: float) -> str:
     return f"{value:.3f}"
 
@@ -181,6 +194,36 @@ def release_all(store: DedupStore, keys: Iterable[str], *, owner: str | None = N
             store.release(key, owner=owner)
         except Exception as e:
             logger.error("key=<%s>, error=<%s> | could not release a dedup claim", key, type(e).__name__)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _claim_pool() -> ThreadPoolExecutor:
+    """Threads for concurrent claims (made on first use: the cold start does not pay for them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="dedup-claim")
+        return _POOL
+
+
+def claim_all(store: DedupStore, wanted: list[tuple[str, Record, float]], now: float) -> list[Claim]:
+    """Each `(key, record, ttl)` claimed, concurrently when there are several (one round trip's
+    time instead of one per key). Raises the first error once every claim has finished."""
+    if len(wanted) <= 1:
+        return [store.claim(key, rec, ttl_seconds=ttl, now=now) for key, rec, ttl in wanted]
+    futures = [
+        _claim_pool().submit(store.claim, key, rec, ttl_seconds=ttl, now=now) for key, rec, ttl in wanted
+    ]
+    errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
 
 
 def dynamo_store_from_env(

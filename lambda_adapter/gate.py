@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lambda_adapter import keys
-from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, release_all
 from lambda_adapter.dispatch import HandOffError, Retryable
-from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob, Scheduler
+from lambda_adapter.jobs import AnyJob, ChatName, InvestigateJob, ReplyJob, Scheduler
 from lambda_adapter.settings import IntakeSettings
+from shared.ledger import GIVEN_UP, SUPERSEDED, Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class Gate:
     dedup: DedupStore
     scheduler: Scheduler
     clock: Callable[[], float]
+    # Where the master records its progress: a subject held by an investigation that was lost is
+    # taken over by the next trigger instead of being answered "duplicate".
+    ledger: Ledger = field(default_factory=NoLedger)
 
     def first_delivery(self, delivery_key: str | None, owner: str | None = None) -> bool:
         """Claim a delivery; False for a retry or duplicate of one already taken. A store that
@@ -74,7 +78,7 @@ class Gate:
             raise DedupUnavailable(f"the dedup store failed ({type(e).__name__})") from e
         return claim.won
 
-    def submit(self, job: InvestigateJob | ReplyJob, claims: tuple[str, ...] = ()) -> None:
+    def submit(self, job: AnyJob, claims: tuple[str, ...] = ()) -> None:
         """Hand the job off; on failure release `claims` and raise HandOffError."""
         try:
             self.scheduler.submit(job)
@@ -127,18 +131,39 @@ class Gate:
         now = self.clock()
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
 
+        storm_key = storm_record = None
+        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
+            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
+            lead_key = candidate.subject_keys[0] if candidate.subject_keys else storm_key
+            storm_record = Record(
+                alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key
+            )
+        # Every claim at once (one round trip to the table, not one per key); a lost one is looked
+        # at afterwards, and whatever this delivery won is released if it turns out a duplicate.
+        wanted = [(key, record, float(candidate.subject_ttl)) for key in candidate.subject_keys]
+        if storm_key is not None and storm_record is not None:
+            wanted.append((storm_key, storm_record, float(self.settings.storm_window_seconds)))
+        first = self._claim_all(wanted, now)
+        storm_first = first[-1] if storm_key is not None else None
+
         subjects: list[str] = []
-        for key in candidate.subject_keys:
-            claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+        for key, claim in zip(candidate.subject_keys, first, strict=False):
             if not claim.won and self._orphaned(claim.existing):
                 # It joined a storm whose investigation never started (its claims were released).
                 self.dedup.release(key)
+                claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+            elif not claim.won and claim.existing is not None and self._lost(claim.existing, now):
+                # Its investigation was lost (the master stopped): this trigger starts anew. Only
+                # the lost one's record is released: of two triggers, one claims it.
+                self.dedup.release(key, owner=claim.existing.investigation_id)
                 claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
             if claim.won:
                 subjects.append(key)
                 won.append(key)
                 continue
             release_all(self.dedup, subjects)
+            if storm_key is not None and storm_first is not None and storm_first.won:
+                release_all(self.dedup, (storm_key,))
             del won[len(delivery) :]
             note = candidate.duplicate_reply or (candidate.repost_note if key.startswith("repost:") else None)
             if note and claim.existing is not None:
@@ -146,15 +171,13 @@ class Gate:
             logger.info("key=<%s> | already under investigation", key)
             return Outcome.DUPLICATE
 
-        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
-            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
-            lead_key = subjects[0] if subjects else storm_key
-            storm = self.dedup.claim(
-                storm_key,
-                Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key),
-                ttl_seconds=self.settings.storm_window_seconds,
-                now=now,
-            )
+        if storm_key is not None and storm_record is not None and storm_first is not None:
+            storm = storm_first
+            if not storm.won and storm.existing is not None and self._lost(storm.existing, now):
+                self.dedup.release(storm_key, owner=storm.existing.investigation_id)
+                storm = self.dedup.claim(
+                    storm_key, storm_record, ttl_seconds=self.settings.storm_window_seconds, now=now
+                )
             if not storm.won and storm.existing is not None:
                 self._join(storm_key, storm.existing, subjects, candidate, claims=tuple(won))
                 return Outcome.JOINED
@@ -170,6 +193,27 @@ class Gate:
             alert.platform.value,
         )
         return Outcome.STARTED
+
+    def _claim_all(self, wanted: list[tuple[str, Record, float]], now: float) -> list[Claim]:
+        return claim_all(self.dedup, wanted, now)
+
+    def _lost(self, existing: Record, now: float) -> bool:
+        """Whether the investigation holding a key was lost (marked replaced now, or already
+        replaced or given up), so the key may be taken over."""
+        if isinstance(self.ledger, NoLedger):
+            return False
+        try:
+            if self.ledger.supersede(existing.investigation_id, now=now):
+                logger.warning(
+                    "investigation=<%s> | it was lost (no report, no heartbeat); a new one replaces it",
+                    existing.investigation_id,
+                )
+                return True
+            entry = self.ledger.get(existing.investigation_id)
+        except Exception as e:  # unknown: the investigation is taken to be alive
+            logger.error("error=<%s> | could not read the hand-off ledger", type(e).__name__)
+            return False
+        return entry is not None and entry.state in (SUPERSEDED, GIVEN_UP)
 
     def _orphaned(self, existing: Record | None) -> bool:
         return existing is not None and existing.lead is not None and self.dedup.get(existing.lead) is None

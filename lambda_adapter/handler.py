@@ -23,13 +23,14 @@ from typing import Any
 from lambda_adapter import discord_messages
 from lambda_adapter.classify import LlmClassifier
 from lambda_adapter.core import Intake
-from lambda_adapter.dedup import DedupStore, InMemoryDedupStore, dynamo_store_from_env
+from lambda_adapter.dedup import DedupStore, DynamoDedupStore, InMemoryDedupStore, dynamo_store_from_env
 from lambda_adapter.dispatch import Dispatcher, HandOffError
-from lambda_adapter.jobs import JOB_ADAPTER, InvestigateJob, ReplyJob
+from lambda_adapter.jobs import JOB_ADAPTER, AnyJob
 from lambda_adapter.lambda_events import event_response, is_http_event, request_from_event
 from lambda_adapter.settings import IntakeSettings
 from lambda_adapter.webhook import WebhookResponse
 from shared.errors import BadRequest
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class SelfInvoke:
         self._client: Any = None
         self.function_name: str | None = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
 
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+    def submit(self, job: AnyJob) -> None:
         if not self.function_name:
             raise HandOffError("the function's own name is unknown")
         payload = json.dumps({JOB_KEY: job.model_dump(mode="json")}).encode("utf-8")
@@ -87,10 +88,12 @@ class Runtime:
         chat_for: Any = None,
         llm: LlmClassifier | None = None,
         clock: Callable[[], float] = time.time,
+        ledger: Ledger | None = None,
     ) -> None:
         self.config = config
         self.settings = IntakeSettings.from_config(config)
         self.dedup = dedup if dedup is not None else _dedup_from_env(config)
+        self.ledger = _ledger_for(self.dedup) if ledger is None else ledger
         self.scheduler = scheduler or SelfInvoke()
         # Only whether a model tier exists is known here; the model is built in the job's copy.
         self._llm = llm if llm is not None else _classifier(config)
@@ -100,9 +103,11 @@ class Runtime:
             scheduler=self.scheduler,
             clock=clock,
             llm_enabled=self._llm is not None,
+            ledger=self.ledger,
         )
         self._dispatcher = dispatcher
         self._chat_for = chat_for
+        self._clock = clock
         self._worker: Any = None
 
     def worker(self) -> Any:
@@ -118,6 +123,9 @@ class Runtime:
                 responder=DiscordInteractionResponder(self.settings.discord_api_base),
                 llm=self._llm,
                 raise_failures=True,
+                ledger=self.ledger,
+                scheduler=self.scheduler,
+                clock=self._clock,
             )
         return self._worker
 
@@ -143,14 +151,28 @@ class Runtime:
 
 
 def _dedup_from_env(config: Any) -> DedupStore:
+    """The dedup table, falling back to memory while it fails (fail open: see `dedup_fallback`)."""
     table = os.environ.get(config.intake.dedup_table_env)
     if not table:
         logger.warning(
             "env=<%s> | no dedup table configured; dedup is per container only", config.intake.dedup_table_env
         )
         return InMemoryDedupStore()
+    from lambda_adapter.dedup_fallback import FallbackDedupStore
+
     endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
-    return dynamo_store_from_env(table, os.environ.get("AWS_REGION") or config.sources.aws.region, endpoint)
+    region = os.environ.get("AWS_REGION") or config.sources.aws.region
+    return FallbackDedupStore(dynamo_store_from_env(table, region, endpoint))
+
+
+def _ledger_for(store: DedupStore) -> Ledger:
+    """The ledger in the dedup table (the master writes there too); none without a table."""
+    store = getattr(store, "primary", store)  # behind the fallback to memory
+    if isinstance(store, DynamoDedupStore):
+        from shared.ledger import DynamoLedger
+
+        return DynamoLedger(store.client, store.table)
+    return NoLedger()
 
 
 def _classifier(config: Any) -> LlmClassifier | None:

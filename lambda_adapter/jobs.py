@@ -9,7 +9,7 @@ locally, an asynchronous self-invocation on Lambda.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -83,13 +83,30 @@ class ReplyJob(JobModel):
     interaction: InteractionRef | None = None
 
 
-Job = Annotated[InvestigateJob | ReplyJob, Field(discriminator="kind")]
+class WatchJob(JobModel):
+    """Looks, at `due`, whether the master is still on an investigation it was handed: done, alive
+    (look again when its lease ends), or lost (hand it off again, or give up after the last attempt)."""
+
+    kind: Literal["watch"] = "watch"
+    chat: ChatName
+    # The `AlertContext` handed off, as JSON (handed off again as it is).
+    context: dict[str, Any]
+    attempt: int = 1
+    due: float  # epoch seconds
+    claims: tuple[str, ...] = ()
+    interaction: InteractionRef | None = None
+    # Looks in a row that could not read the ledger (the table unavailable).
+    misses: int = 0
+
+
+AnyJob = InvestigateJob | ReplyJob | WatchJob
+Job = Annotated[AnyJob, Field(discriminator="kind")]
 # Built on first use: the ack path never reads a job, so a cold start need not build its schema.
-JOB_ADAPTER: TypeAdapter[InvestigateJob | ReplyJob] = TypeAdapter(Job, config=ConfigDict(defer_build=True))
+JOB_ADAPTER: TypeAdapter[AnyJob] = TypeAdapter(Job, config=ConfigDict(defer_build=True))
 
 
 class Scheduler(Protocol):
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+    def submit(self, job: AnyJob) -> None:
         """Run `job` after the ack. Raises when it cannot be handed off."""
         ...
 

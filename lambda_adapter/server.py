@@ -14,6 +14,7 @@ waits for the jobs in flight, which tests use instead of sleeping).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -32,11 +33,21 @@ from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
 from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.followup import DiscordInteractionResponder, InteractionResponder
-from lambda_adapter.settings import IntakeSettings
+from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
 from lambda_adapter.webhook import WebhookRequest
 from lambda_adapter.worker import ChatFor, Worker
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
+
+# A webhook body is small and sent at once; one that takes longer than this is not a webhook.
+BODY_TIMEOUT_S = 10.0
+# Deliveries acknowledged at once (each waits on the dedup table for a few milliseconds).
+ACK_THREADS = 32
+# Idle keep-alive connections are closed after this many seconds.
+KEEP_ALIVE_S = 5
+# Request line and headers larger than this are refused by the HTTP parser.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def create_app(
@@ -48,9 +59,13 @@ def create_app(
     responder: InteractionResponder | None = None,
     llm: LlmClassifier | None = None,
     clock: Callable[[], float] = time.time,
+    ledger: Ledger | None = None,
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> Starlette:
-    """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup."""
+    """The intake as an ASGI app. A `LocalDispatcher` is bound to the server's loop at startup.
+    With a `ledger` the master also writes to, hand-offs are watched and retried (`handoff.py`)."""
     store = dedup if dedup is not None else InMemoryDedupStore()
+    ledger = ledger if ledger is not None else NoLedger()
     worker = Worker(
         settings=settings,
         dedup=store,
@@ -59,19 +74,37 @@ def create_app(
         responder=responder or DiscordInteractionResponder(settings.discord_api_base),
         llm=llm,
         clock=clock,
+        ledger=ledger,
     )
     jobs = BackgroundJobs(worker)
-    intake = Intake(settings=settings, dedup=store, scheduler=jobs, clock=clock, llm_enabled=llm is not None)
+    worker.bind_scheduler(jobs)
+    # Acks wait on the dedup table: their own threads, so they never queue behind jobs (which use
+    # the loop's default executor, a handful of threads on a small machine).
+    acks = concurrent.futures.ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="intake-ack")
+    intake = Intake(
+        settings=settings,
+        dedup=store,
+        scheduler=jobs,
+        clock=clock,
+        llm_enabled=llm is not None,
+        ledger=ledger,
+    )
 
     async def endpoint(request: Request) -> Response:
+        try:
+            body = await read_body(request, MAX_BODY_BYTES, body_timeout)
+        except BodyTooLarge:
+            return Response(f"the body is larger than {MAX_BODY_BYTES} bytes".encode(), status_code=413)
+        except TimeoutError:
+            return Response(b"the body did not arrive in time", status_code=408)
         webhook = WebhookRequest.build(
             request.method,
             request.url.path,
-            body=await request.body(),
+            body=body,
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
             query=dict(request.query_params),
         )
-        answer = await asyncio.to_thread(intake.handle_webhook, webhook)
+        answer = await asyncio.get_running_loop().run_in_executor(acks, intake.handle_webhook, webhook)
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
     @contextlib.asynccontextmanager
@@ -85,6 +118,7 @@ def create_app(
         finally:
             with contextlib.suppress(TimeoutError):
                 await jobs.drain(timeout=5.0)
+            acks.shutdown(wait=False)
 
     app = Starlette(
         routes=[Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],
@@ -94,6 +128,27 @@ def create_app(
     app.state.jobs = jobs
     app.state.worker = worker
     return app
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, read as it arrives and never past `limit` bytes (a chunked body has no length to
+    check first), within `timeout` seconds (a client that trickles it in is let go)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async with asyncio.timeout(timeout):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def app_from_env(
@@ -121,10 +176,17 @@ def app_from_env(
 
     table = os.environ.get(config.intake.dedup_table_env)
     dedup: DedupStore | None = None
+    ledger: Ledger | None = None
     if table:
+        from shared.ledger import DynamoLedger
+
         endpoint = os.environ.get(config.sources.aws.endpoint_url_env) or None
-        dedup = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
+        from lambda_adapter.dedup_fallback import FallbackDedupStore
+
+        store = dynamo_store_from_env(table, config.sources.aws.region, endpoint)
+        dedup, ledger = FallbackDedupStore(store), DynamoLedger(store.client, table)
     return create_app(
+        ledger=ledger,
         settings=settings,
         dispatcher=dispatcher,
         chat_for=chat_for,
@@ -143,7 +205,16 @@ class ThreadedServer:
         import uvicorn
 
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_keep_alive=KEEP_ALIVE_S,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            )
         )
         self._thread: threading.Thread | None = None
         self._start_timeout = start_timeout
@@ -196,7 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     configure_logging(logging.INFO, config)
     app = app_from_env(config, dispatcher=a2a_dispatcher(config))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     return 0
 
 

@@ -28,6 +28,31 @@ MAX_BODY_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
+class Allowed:
+    """Allowlists; an empty one allows any."""
+
+    slack_teams: frozenset[str] = frozenset()
+    slack_apps: frozenset[str] = frozenset()
+    discord_guilds: frozenset[str] = frozenset()
+    discord_applications: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    snapshot_users: frozenset[str] = frozenset()
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.slack_teams,
+                self.slack_apps,
+                self.discord_guilds,
+                self.discord_applications,
+                self.channels,
+                self.snapshot_users,
+            )
+        )
+
+
+@dataclass(frozen=True)
 class Secrets:
     slack_signing_secret: str = field(default="", repr=False)
     discord_public_key: str = field(default="", repr=False)
@@ -49,6 +74,10 @@ class IntakeSettings:
     # The master posts a snapshot by then (`defaults.snapshot_deadline_seconds`).
     snapshot_deadline_seconds: float = 25.0
     response_url_prefix: str = SLACK_RESPONSE_URL_PREFIX
+    handoff_attempts: int = 3
+    handoff_lease_seconds: float = 30.0
+    # Who may use the app (`tenancy.py`); empty lists allow any.
+    allowed: Allowed = Allowed()
 
     @property
     def delivery_seconds(self) -> float:
@@ -74,4 +103,14 @@ class IntakeSettings:
             region=sources.aws.region,
             discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
             snapshot_deadline_seconds=config.defaults.snapshot_deadline_seconds,
+            handoff_attempts=intake.handoff_attempts,
+            handoff_lease_seconds=intake.handoff_lease_seconds,
+            allowed=Allowed(
+                slack_teams=frozenset(intake.allowed.slack_teams),
+                slack_apps=frozenset(intake.allowed.slack_apps),
+                discord_guilds=frozenset(intake.allowed.discord_guilds),
+                discord_applications=frozenset(intake.allowed.discord_applications),
+                channels=frozenset(intake.allowed.channels),
+                snapshot_users=frozenset(intake.allowed.snapshot_users),
+            ),
         )

@@ -16,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import DedupStore, Record, release_all
+from lambda_adapter.dedup import DedupStore, Record, claim_all, release_all
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
-from lambda_adapter.jobs import InteractionRef, InvestigateJob, ReplyJob
+from lambda_adapter.handoff import HandOffWatch
+from lambda_adapter.jobs import AnyJob, InteractionRef, InvestigateJob, ReplyJob, Scheduler, WatchJob
 from lambda_adapter.settings import ALERT_GROUP_SECONDS, SNAPSHOT_WINDOW_SECONDS, IntakeSettings
 from shared.chat.base import ChatMessage, ChatPlatform
 from shared.contracts import AlertContext
 from shared.errors import SourceError, SreOnCallError
+from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ LATEST_ALERT_SCAN = 25
 HAND_OFF_FAILED = (
     "I could not start the investigation of this alert; send it again (or react again) to retry."
 )
+HAND_OFF_RETRYING = "I could not reach the investigator just now; retrying shortly."
 NOT_IN_CHANNEL_HINT = (
     "_I am not a member of this channel, so this came back through your command: "
     "`/invite` me to get reports in threads here._"
@@ -106,12 +109,36 @@ class Worker:
     # Lambda: raise `JobError` on a failure, so the invocation fails (dead-letter queue, alarm).
     raise_failures: bool = False
     response_poster: ResponseUrlPoster = field(default_factory=SlackResponseUrl)
+    # Where the master records its progress (the dedup table), and where watches are scheduled:
+    # with both, a hand-off whose master stops is handed off again (`handoff.py`).
+    ledger: Ledger = field(default_factory=NoLedger)
+    scheduler: Scheduler | None = None
+    handoff: HandOffWatch = field(init=False, repr=False)
 
-    def run(self, job: InvestigateJob | ReplyJob) -> bool:
+    def __post_init__(self) -> None:
+        self.handoff = HandOffWatch(
+            settings=self.settings,
+            ledger=self.ledger,
+            dedup=self.dedup,
+            dispatcher=self.dispatcher,
+            chat_for=self.chat_for,
+            scheduler=self.scheduler,
+            clock=lambda: self.clock(),
+            sleep=lambda seconds: self.sleep(seconds),
+            say=self._say,
+        )
+
+    def bind_scheduler(self, scheduler: Scheduler) -> None:
+        """Where watches go (the scheduler is usually built around this worker)."""
+        self.scheduler = self.handoff.scheduler = scheduler
+
+    def run(self, job: AnyJob) -> bool:
         """Run one job; True when it did what it was for."""
         try:
             if isinstance(job, InvestigateJob):
                 return self._investigate(job)
+            if isinstance(job, WatchJob):
+                return self.handoff.run(job)
             return self._reply(job)
         except JobError:
             if self.raise_failures:
@@ -135,12 +162,13 @@ class Worker:
         if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
             logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
             return None
-        taken = [run_key]
-        for key in job.claims:
-            claim = self.dedup.claim(key, record, ttl_seconds=self._ttl(key), now=now)
-            if claim.won:
-                taken.append(key)
-            elif claim.existing is None or claim.existing.investigation_id != alert.investigation_id:
+        wanted = [(key, record, self._ttl(key)) for key in job.claims]
+        claims = dict(zip(job.claims, claim_all(self.dedup, wanted, now), strict=True))
+        taken = [run_key, *(key for key, claim in claims.items() if claim.won)]
+        for key, claim in claims.items():
+            if not claim.won and (
+                claim.existing is None or claim.existing.investigation_id != alert.investigation_id
+            ):
                 release_all(self.dedup, taken)
                 logger.info(
                     "investigation=<%s>, key=<%s> | another delivery holds the alert now; not run again",
@@ -167,7 +195,18 @@ class Worker:
         alert = job.alert
         thread = alert.thread_id
         chat: ChatPlatform | None = None
-        held = self._hold(job)
+        handing_off = False
+        try:
+            held = self._hold(job)
+        except Exception as e:
+            # The ack path decided already; the run key only stops a redrive from running twice.
+            # An alert is never dropped because the store failed after its ack.
+            logger.error(
+                "investigation=<%s>, error=<%s> | dedup store failed; investigating without the run key",
+                alert.investigation_id,
+                type(e).__name__,
+            )
+            held = job
         if held is None:
             return True
         job = held
@@ -226,8 +265,20 @@ class Worker:
                 job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
             self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
+            self.handoff.begin(ctx.investigation_id)
+            handing_off = True
             self.dispatcher.dispatch(ctx)
         except Exception as e:
+            if handing_off and self.handoff.enabled:
+                # The watch hands it off again when the lease ends: the claims stay held.
+                logger.error(
+                    "investigation=<%s>, error=<%s> | hand-off failed; retrying when its lease ends",
+                    alert.investigation_id,
+                    type(e).__name__,
+                )
+                self.handoff.first(ctx.model_dump(mode="json"), job.chat, job.claims, job.interaction)
+                self._say(chat, alert.channel, thread, HAND_OFF_RETRYING, None)
+                return True
             release_all(self.dedup, job.claims)
             note = str(e) if isinstance(e, JobFailed) else HAND_OFF_FAILED
             logger.error(
@@ -247,6 +298,7 @@ class Worker:
             ctx.platform.value,
             ctx.mode,
         )
+        self.handoff.first(ctx.model_dump(mode="json"), job.chat, job.claims, job.interaction)
         where = "in this thread" if thread else "in this channel"
         noun = "snapshot" if alert.mode == "snapshot" else "investigation"
         self._complete(job.interaction, f"Started the {noun}; the report follows {where}.")
@@ -310,12 +362,16 @@ class Worker:
         the investigation instead of starting another from our own text."""
         alert = job.alert
         key = keys.message(platform, alert.channel, thread)
-        claim = self.dedup.claim(
-            key,
-            Record(alert.investigation_id, job.chat, alert.channel, thread),
-            ttl_seconds=self.settings.dedup_window_seconds,
-            now=self.clock(),
-        )
+        try:
+            claim = self.dedup.claim(
+                key,
+                Record(alert.investigation_id, job.chat, alert.channel, thread),
+                ttl_seconds=self.settings.dedup_window_seconds,
+                now=self.clock(),
+            )
+        except Exception as e:
+            logger.error("key=<%s>, error=<%s> | could not claim the root message", key, type(e).__name__)
+            return job
         if not claim.won:
             return job
         return job.model_copy(update={"claims": (*job.claims, key)})
@@ -337,11 +393,18 @@ class Worker:
     ) -> None:
         if not thread:
             return
-        for key in record_keys:
-            held = self.dedup.get(key)
-            lead = held.lead if held else None
-            self.dedup.update(
-                key, Record(investigation_id, platform, channel, thread, lead), now=self.clock()
+        try:
+            for key in record_keys:
+                held = self.dedup.get(key)
+                lead = held.lead if held else None
+                self.dedup.update(
+                    key, Record(investigation_id, platform, channel, thread, lead), now=self.clock()
+                )
+        except Exception as e:  # only later notes lose their way to the thread; the alert goes on
+            logger.error(
+                "investigation=<%s>, error=<%s> | could not record the thread",
+                investigation_id,
+                type(e).__name__,
             )
 
     # ------------------------------------------------------------------------------------ reply

@@ -14,7 +14,7 @@ from typing import Any
 
 from lambda_adapter.core import Intake
 from lambda_adapter.dedup import DedupStore, InMemoryDedupStore
-from lambda_adapter.jobs import InvestigateJob, ReplyJob
+from lambda_adapter.jobs import AnyJob, WatchJob
 from lambda_adapter.settings import IntakeSettings, Secrets
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
 from lambda_adapter.worker import Worker
@@ -29,6 +29,7 @@ from sandbox.signing import (
 )
 from shared.chat.base import ChatPlatform
 from shared.contracts import AlertContext
+from shared.ledger import Ledger, NoLedger
 
 
 @dataclass
@@ -65,19 +66,30 @@ class RecordingPoster:
 @dataclass
 class InlineJobs:
     """A `Scheduler` that runs each job at once with `run` (a `Worker.run`), or only keeps it when
-    `run` is None; `fail_times` submissions fail first (a Lambda that cannot self-invoke)."""
+    `run` is None; `fail_times` submissions fail first (a Lambda that cannot self-invoke). Watches
+    wait in `watches` until `run_watches()` (after the test moved the clock)."""
 
-    run: Callable[[InvestigateJob | ReplyJob], Any] | None = None
+    run: Callable[[AnyJob], Any] | None = None
     fail_times: int = 0
-    submitted: list[InvestigateJob | ReplyJob] = field(default_factory=list)
+    submitted: list[AnyJob] = field(default_factory=list)
+    watches: list[WatchJob] = field(default_factory=list)
 
-    def submit(self, job: InvestigateJob | ReplyJob) -> None:
+    def submit(self, job: AnyJob) -> None:
         if self.fail_times > 0:
             self.fail_times -= 1
             raise ConnectionError("cannot hand the job off")
         self.submitted.append(job)
-        if self.run is not None:
+        if isinstance(job, WatchJob):
+            self.watches.append(job)
+        elif self.run is not None:
             self.run(job)
+
+    def run_watches(self) -> None:
+        """Run the watches waiting now (those they schedule wait for the next call)."""
+        waiting, self.watches = self.watches, []
+        for job in waiting:
+            if self.run is not None:
+                self.run(job)
 
 
 @dataclass
@@ -105,6 +117,7 @@ class Harness:
         llm: Callable[[str], str | None] | None = None,
         run_jobs: bool = True,
         chats: Mapping[str, ChatPlatform] | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.signing_key, public_key = discord_keypair()
         self.settings = settings or IntakeSettings(
@@ -118,6 +131,8 @@ class Harness:
         self.clock = clock or FakeClock()
         self.dedup = dedup if dedup is not None else InMemoryDedupStore()
         self.dispatcher = dispatcher or RecordingDispatcher()
+        # The master's progress records (none: hand-offs are not watched, as without a table).
+        self.ledger: Ledger = ledger if ledger is not None else NoLedger()
         self.chats = {"slack": MemoryChat("slack"), "discord": MemoryChat("discord")}
         # `chats`: real clients (against a fake API) used instead of the in-memory ones.
         self.clients: dict[str, ChatPlatform] = {**self.chats, **(chats or {})}
@@ -134,14 +149,17 @@ class Harness:
             thread_wait_seconds=0.0,
             sleep=lambda _s: None,
             response_poster=self.poster,
+            ledger=self.ledger,
         )
         self.jobs = InlineJobs(run=self.worker.run if run_jobs else None)
+        self.worker.bind_scheduler(self.jobs)
         self.intake = Intake(
             settings=self.settings,
             dedup=self.dedup,
             scheduler=self.jobs,
             clock=self.clock,
             llm_enabled=llm is not None,
+            ledger=self.ledger,
         )
 
     @property

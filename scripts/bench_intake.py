@@ -8,7 +8,12 @@ with the project's bytecode compiled first as scripts/build_lambda.py ships it (
 PYTHONDONTWRITEBYTECODE would otherwise time the compiler, which Lambda never runs).
 Targets: p99 ack < 50 ms, cold import < 300 ms.
 
+With `--concurrency 20,50,200` the deliveries are sent once per level of concurrent senders (a new
+server and dedup table each time) and the p50/p99 ack of each level is printed; with `--dynamodb`
+the dedup table is DynamoDB on a moto server on loopback (as the sandbox runs it) instead of memory.
+
     python scripts/bench_intake.py [--deliveries 1000] [--senders 8] [--seed 7] [--json FILE]
+    python scripts/bench_intake.py --dynamodb --concurrency 20,50,200 --deliveries 600
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import json
 import logging
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -145,7 +151,7 @@ def send_all(url: str, deliveries: list[Delivery], senders: int) -> tuple[list[f
     def send(delivery: Delivery) -> tuple[float, int]:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(trust_env=False, timeout=10)
+            client = local.client = httpx.Client(trust_env=False, timeout=60)
         if delivery.kind == "slack":
             extra = {"x_slack_retry_num": str(delivery.retry), "x_slack_retry_reason": "http_timeout"}
             headers = slack_headers(
@@ -200,6 +206,122 @@ def cold_import_ms(runs: int = 5) -> float:
     return statistics.median(totals)
 
 
+def run_once(
+    deliveries: list[Delivery], senders: int, dedup: Any = None
+) -> tuple[list[float], list[int], float, list[AlertContext]]:
+    """One server (dedup in memory unless `dedup`), every delivery sent by `senders` at once."""
+    master = Master()
+    chat = MemoryChat("slack")
+    settings = IntakeSettings(
+        secrets=Secrets(slack_signing_secret=TEST_SLACK_SECRET, alertmanager_token=TEST_ALERTMANAGER_TOKEN),
+        alertmanager_channel=CHANNEL,
+    )
+    dispatcher = LocalDispatcher(master.investigate)
+    app = create_app(settings=settings, dispatcher=dispatcher, chat_for=lambda _n: chat, dedup=dedup)
+    with ThreadedServer(app) as server:
+        latencies, statuses, elapsed = send_all(server.url, deliveries, senders)
+        jobs = app.state.jobs
+        asyncio.run_coroutine_threadsafe(jobs.drain(timeout=60), jobs.loop).result(timeout=65)
+        deadline = time.monotonic() + 10
+        while dispatcher.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return latencies, statuses, elapsed, master.started
+
+
+def _moto_tables() -> tuple[Any, Any]:
+    """A moto server on loopback and a function that makes a fresh dedup table on it."""
+    import uuid
+
+    import boto3
+    from botocore.config import Config
+
+    from lambda_adapter.dedup import DynamoDedupStore
+
+    # Its own process, as DynamoDB is: the intake and the senders do not share its interpreter.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        host, port = probe.getsockname()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://{host}:{port}/moto-api/", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("the moto server did not start") from None
+            time.sleep(0.2)
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=256),
+    )
+
+    def table() -> DynamoDedupStore:
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        client.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return DynamoDedupStore(client, name)
+
+    return server, table
+
+
+def by_concurrency(args: argparse.Namespace, deliveries: list[Delivery], unique: set[str]) -> int:
+    levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
+    server, table = _moto_tables() if args.dynamodb else (None, None)
+    store = "DynamoDB (moto server on loopback)" if args.dynamodb else "memory"
+    figures: dict[str, Any] = {"deliveries": len(deliveries), "dedup": store, "levels": {}}
+    exact = True
+    print(f"{len(deliveries)} deliveries ({len(unique)} unique alerts), dedup in {store}")
+    try:
+        for senders in levels:
+            latencies, statuses, elapsed, started = run_once(
+                deliveries, senders, table() if table is not None else None
+            )
+            refused = sum(1 for s in statuses if s != 200)
+            ids = Counter(
+                ctx.thread_id if ctx.platform.value == "slack" else ctx.labels.get("service")
+                for ctx in started
+            )
+            lost = len(unique - set(ids))
+            twice = sum(1 for count in ids.values() if count > 1)
+            exact = exact and lost == 0 and twice == 0 and refused == 0
+            level = {
+                "ack_p50_ms": round(percentile(latencies, 0.50), 1),
+                "ack_p99_ms": round(percentile(latencies, 0.99), 1),
+                "deliveries_per_s": round(len(deliveries) / elapsed, 1),
+                "not_200": refused,
+                "lost": lost,
+                "twice": twice,
+            }
+            figures["levels"][senders] = level
+            print(
+                f"{senders:>4} senders  ack p50 {level['ack_p50_ms']:>7} ms  "
+                f"p99 {level['ack_p99_ms']:>7} ms  "
+                f"{level['deliveries_per_s']:>6}/s  not 200: {refused}  lost: {lost}  twice: {twice}"
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0 if exact else 1
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -211,10 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
+    parser.add_argument(
+        "--concurrency", default="", help="comma-separated sender counts, e.g. 20,50,200: one run each"
+    )
+    parser.add_argument("--dynamodb", action="store_true", help="dedup in DynamoDB on a moto server")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     deliveries, unique = plan(args.deliveries, random.Random(args.seed))
+    if args.concurrency:
+        return by_concurrency(args, deliveries, unique)
     master = Master()
     chat = MemoryChat("slack")
     settings = IntakeSettings(

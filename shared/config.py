@@ -211,6 +211,9 @@ class EksSource(Strict):
     cluster: str | None = None
     base_url_env: str = "KUBERNETES_BASE_URL"
     kubeconfig_env: str = "KUBECONFIG"
+    # Namespaces whose pod logs are never read or posted (their objects and events still are): the
+    # platform's own logs carry tokens and internal addresses, and a channel is no place for them.
+    private_log_namespaces: list[str] = ["kube-system"]
 
 
 class PrometheusSource(Strict):
@@ -261,6 +264,18 @@ class DiscordGatewayConfig(Strict):
         return [c.strip() for c in channels]
 
 
+class AllowedConfig(Strict):
+    """Who may use the app; an empty list allows any (a signature alone says only that the request
+    came from a workspace or guild where the app is installed, not from ours)."""
+
+    slack_teams: list[str] = []  # Slack team (workspace) ids, T...
+    slack_apps: list[str] = []  # Slack app ids, A...
+    discord_guilds: list[str] = []  # Discord guild (server) ids
+    discord_applications: list[str] = []  # Discord application ids
+    channels: list[str] = []  # channel ids the bot answers in (both platforms)
+    snapshot_users: list[str] = []  # user ids who may run /sre-snapshot
+
+
 class IntakeConfig(Strict):
     trigger_reaction: str = "rotating_light"
     dedup_table_env: str = "SRE_DEDUP_TABLE"
@@ -273,6 +288,12 @@ class IntakeConfig(Strict):
     # The optional model tier for messages the heuristics are unsure about (provider none:
     # heuristics only). Its own small model: it runs before every unsure investigation starts.
     classifier_model: ModelConfig = ModelConfig()
+    # With a dedup table, the master records its progress there; an investigation whose master
+    # stops (no report, no heartbeat) is handed off again, up to this many attempts in all (1: never).
+    handoff_attempts: int = Field(default=3, ge=1, le=10)
+    # How long the master has to start (and renew this) before its hand-off counts as lost.
+    handoff_lease_seconds: int = Field(default=30, ge=5)
+    allowed: AllowedConfig = AllowedConfig()
     discord_gateway: DiscordGatewayConfig = DiscordGatewayConfig()
 
 

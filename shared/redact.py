@@ -47,6 +47,52 @@ _GITLAB_TOKEN = re.compile(
 _SK_KEY = re.compile(
     r"\bsk-(?:(?:proj|svcacct|admin|ant)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{32,})(?![A-Za-z0-9_\-])"
 )
+# Vendor tokens known by their prefix (the shapes gitleaks' and detect-secrets' rules know): Stripe
+# secret and restricted keys and webhook secrets, Google API keys and OAuth secrets and access
+# tokens, SendGrid, npm, PyPI, Hugging Face, Shopify, DigitalOcean, HashiCorp Vault, Grafana,
+# Databricks, New Relic, Sentry, Postman, Linear, Square, Docker Hub, age, Twilio, Mailgun,
+# Atlassian, Figma, Terraform Cloud, 1Password, HubSpot, PlanetScale, Airtable, Doppler, Supabase,
+# Telegram bots, Mapbox secret tokens.
+_VENDOR_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?:"
+    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"
+    r"|whsec_[A-Za-z0-9+/=]{20,}"
+    r"|AIza[0-9A-Za-z_\-]{35}"
+    r"|GOCSPX-[A-Za-z0-9_\-]{20,}"
+    r"|ya29\.[0-9A-Za-z_\-]{20,}"
+    r"|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"
+    r"|npm_[A-Za-z0-9]{36}"
+    r"|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{20,}"
+    r"|hf_[A-Za-z0-9]{30,}"
+    r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
+    r"|do[por]_v1_[a-f0-9]{64}"
+    r"|hv[sb]\.[A-Za-z0-9_\-]{20,}"
+    r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}"
+    r"|dapi[a-f0-9]{32}(?:-\d)?"
+    r"|NRAK-[A-Z0-9]{27}"
+    r"|sntry[su]_[A-Za-z0-9+/=_\-]{20,}"
+    r"|PMAK-[a-f0-9]{24}-[a-f0-9]{34}"
+    r"|lin_api_[A-Za-z0-9]{40}"
+    r"|sq0(?:atp|csp)-[0-9A-Za-z_\-]{22,}"
+    r"|dckr_pat_[A-Za-z0-9_\-]{20,}"
+    r"|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"
+    r"|SK[0-9a-fA-F]{32}"
+    r"|key-[0-9a-zA-Z]{32}"
+    r"|ATATT3[A-Za-z0-9_\-=]{20,}"
+    r"|figd_[A-Za-z0-9_\-]{20,}"
+    r"|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{40,}"
+    r"|ops_eyJ[A-Za-z0-9+/=]{20,}"
+    r"|pat-(?:na|eu)1-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
+    r"|pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_\-.]{32,}"
+    r"|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"
+    r"|dp\.(?:st|ct|sa|scim|audit|pt)\.[A-Za-z0-9_\-.]{40,}"
+    r"|sbp_[a-f0-9]{40}"
+    r"|\d{8,10}:AA[0-9A-Za-z_\-]{33}"
+    r"|sk\.eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"
+    r")"
+)
+# An Azure SAS signature in a URL's query.
+_SAS_SIGNATURE = re.compile(r"([?&]sig=)([^&\s\"']+)")
 _AWS_ACCESS_KEY = re.compile(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b")
 _AWS_SECRET = re.compile(
     r"(?i)((?:aws_?)?secret_?(?:access_?)?key(?:_id)?(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([A-Za-z0-9/+=]{40})"
@@ -65,7 +111,7 @@ _SECRET_WORD_BEFORE = re.compile(r"(?i)\b(?:secret|key|credentials?)\b(?:\W+[\w\
 # (`DB_PASS`, `pwd`), not inside a word (`bypass`, `passed`).
 _SECRET_NAME = (
     r"(?:password|passwd|passphrase|secret|token|api[_\-]?key|apikey|private[_\-]?key|access[_\-]?key"
-    r"|credentials?)"
+    r"|account[_\-]?key|credentials?)"
 )
 _SHORT_NAME = r"(?:pass|pwd)"
 _KEY = (
@@ -74,9 +120,11 @@ _KEY = (
 )
 # A quoted value is masked whole (`password: "correct horse battery"`, also JSON-escaped inside a
 # JSON string); an unquoted one up to the first space or delimiter.
-_QUOTED = r"\\\"(?:[^\"\\\n]|\\[^\"\n])*\\\"|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
-_VALUE = rf"({_QUOTED}|(?:\\?[\"'])?[^\s\"'\\&,;<>|)\]}}]+)"
-_KEY_VALUE = re.compile(rf"(?i)\b({_KEY})((?:\\?[\"'])?\s*[:=]\s*){_VALUE}")
+# JSON inside JSON (a request body logged as a string, at DEBUG) escapes the quotes again: any
+# run of backslashes before a quote opens or closes a value.
+_QUOTED = r"\\+\"[^\"\n]*?\\+\"|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
+_VALUE = rf"({_QUOTED}|(?:\\*[\"'])?[^\s\"'\\&,;<>|)\]}}]+)"
+_KEY_VALUE = re.compile(rf"(?i)\b({_KEY})((?:\\*[\"'])?\s*[:=]\s*){_VALUE}")
 # Command-line flags with the value after a space: `--password hunter2`, `--api-key "a b"`.
 _FLAG_VALUE = re.compile(
     rf"(?i)(?<![A-Za-z0-9_\-])(--(?:[A-Za-z0-9\-]*{_SECRET_NAME}[A-Za-z0-9\-]*"
@@ -101,6 +149,8 @@ def redact(text: str) -> str:
     out = _GITHUB_TOKEN.sub(MASK, out)
     out = _GITLAB_TOKEN.sub(MASK, out)
     out = _SK_KEY.sub(MASK, out)
+    out = _VENDOR_TOKEN.sub(MASK, out)
+    out = _SAS_SIGNATURE.sub(lambda m: m.group(1) + MASK, out)
     out = _unnamed_aws_secrets(out)
     out = _AWS_ACCESS_KEY.sub(lambda m: m.group(1)[:4] + MASK, out)
     out = _AWS_SECRET.sub(lambda m: m.group(1) + MASK, out)
@@ -152,7 +202,8 @@ def _mask_value(match: re.Match[str]) -> str:
 def _mask_named(match: re.Match[str]) -> str:
     """`name<sep>value` with the value masked; a quoted value keeps its quotes."""
     key, sep, value = match.group(1), match.group(2), match.group(3)
-    quote = '\\"' if value.startswith('\\"') else value[0] if value[0] in "\"'" else ""
+    opening = re.match(r"\\*[\"']", value)
+    quote = opening.group(0) if opening else ""
     closed = bool(quote) and len(value) >= 2 * len(quote) and value.endswith(quote)
     inner = value[len(quote) : -len(quote)] if closed else value[len(quote) :]
     name = key.lower().lstrip("-")

@@ -81,12 +81,12 @@ class EksScanner(Scanner):
         return conn
 
     def reader(self, scope: Scope, budget: Budget) -> KubeReader:
-        return KubeReader(self.connection(scope).api)
+        return KubeReader(self.connection(scope).api, self.source.private_log_namespaces)
 
     def collect(self, ctx: AlertContext, budget: Budget) -> ScanOutcome:
         scope = self.scope(ctx)
         conn = self.connection(scope)
-        gathered = gather(KubeReader(conn.api), scope, budget)
+        gathered = gather(KubeReader(conn.api, self.source.private_log_namespaces), scope, budget)
         findings, notes = analyze(gathered.state, scope, self.signatures())
         where = (
             f"namespace {gathered.state.namespaces[0]}" if gathered.state.namespaces else "the whole cluster"

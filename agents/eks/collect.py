@@ -330,8 +330,14 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
 
 
 def _fetch_logs(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered) -> None:
+    private: set[str] = set()
     for pod, containers in affected_pods(gathered.state, scope, limits.log_pods):
         ns, name = o.namespace(pod) or "default", o.name(pod)
+        if reader.logs_private(ns):
+            if ns not in private:
+                private.add(ns)
+                gathered.notes.append(f"Pod logs of namespace {ns} are private: not read.")
+            continue
         for container, restarts in containers[: limits.log_containers]:
             for previous in (False, True) if restarts > 0 else (False,):
                 if budget.remaining() < 1.5:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -97,8 +98,13 @@ _METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=
 class KubeReader:
     """Bounded GETs through `api` (a `kubernetes.client.ApiClient`)."""
 
-    def __init__(self, api: k8s.ApiClient) -> None:
+    def __init__(self, api: k8s.ApiClient, private_log_namespaces: Iterable[str] = ("kube-system",)) -> None:
         self.api = api
+        # Pod logs of these namespaces are never read (`sources.eks.private_log_namespaces`).
+        self.private_log_namespaces = frozenset(private_log_namespaces)
+
+    def logs_private(self, namespace: str) -> bool:
+        return namespace in self.private_log_namespaces
 
     def _get(
         self,
@@ -203,7 +209,9 @@ class KubeReader:
         limit_bytes: int = 64_000,
     ) -> str | None:
         """The last `tail_lines` lines (at most `limit_bytes`) of a container's log; None when the
-        API has none (e.g. no previous container)."""
+        API has none (e.g. no previous container) or the namespace's logs are private."""
+        if self.logs_private(namespace):
+            return None
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
         query: list[tuple[str, Any]] = [
             ("container", container),

@@ -95,6 +95,8 @@ def make_tools(scanner: Any) -> list[Any]:
         scope = scope_for(namespace=namespace, pod=pod)
         try:
             reader = scanner.reader(scope, budget)
+            if reader.logs_private(namespace):
+                return {"status": "error", "error": f"pod logs of namespace {namespace} are private"}
             if not container:
                 pods, _ = reader.list(
                     "Pod", budget, namespace=namespace, field_selector=f"metadata.name={pod}"

@@ -22,6 +22,7 @@ from shared.chat.nowhere import NowhereChat
 from shared.config import AppConfig
 from shared.contracts import AlertContext, Platform
 from shared.errors import BadRequest
+from shared.ledger import ledger_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, A
         chat_for=lambda name: platform_from_env(name, config),
         archive=archive_from_env(os.environ),
         metrics=metrics_from_env(os.environ),
+        ledger=ledger_from_env(config),
     )
     background: set[asyncio.Task[None]] = set()
     for_context = by_mode(investigator)

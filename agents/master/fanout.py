@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -27,6 +28,14 @@ logger = logging.getLogger(__name__)
 # An agent answers when its budget runs out; its answer still has to travel back. The master
 # waits this much past an agent's budget (never past the deadline) before calling it timed out.
 BUDGET_GRACE_S = 0.5
+# Where our own agents live (a URL, an AgentCore runtime ARN) is ours to know, not the channel's:
+# an agent's failure is reported without it.
+_ENDPOINT = re.compile(r"\bhttps?://[^\s'\"<>]+|\barn:aws[\w-]*:bedrock-agentcore:[\w-]*:\d*:[\w/.\-]+")
+
+
+def public_reason(reason: str) -> str:
+    """`reason` without the endpoints of our own agents."""
+    return _ENDPOINT.sub("the agent", reason)
 
 
 class FanOut:
@@ -84,8 +93,12 @@ class FanOut:
             return self._failed(agent_id, f"bad answer: {type(e).__name__}: {e}")
 
     def _failed(self, agent_id: str, reason: str) -> AgentResult:
+        logger.warning("agent=<%s>, reason=<%s> | agent call failed", agent_id, reason)
         return AgentResult(
-            agent=agent_id, status=AgentStatus.ERROR, duration_ms=self._elapsed_ms(), errors=(reason,)
+            agent=agent_id,
+            status=AgentStatus.ERROR,
+            duration_ms=self._elapsed_ms(),
+            errors=(public_reason(reason),),
         )
 
     def start(self) -> None:

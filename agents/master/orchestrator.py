@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
+from agents.master.progress import Progress
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
 from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
+from shared.ledger import Ledger, NoLedger
 from shared.render import posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ class Investigator:
     metrics: Metrics = field(default_factory=NoMetrics)
     # The master's model for the narrative; None builds the one config.yaml names (tests inject one).
     narrator_model: Any | None = None
+    # Where the intake watches the hand-off: a heartbeat while investigating, then the outcome.
+    ledger: Ledger = field(default_factory=NoLedger)
 
     async def investigate(
         self,
@@ -82,17 +87,29 @@ class Investigator:
             cutoff_s=cutoff_at - started,
             started=started,
         )
+        progress = Progress(self.ledger, ctx.investigation_id, self.config.intake.handoff_lease_seconds)
+        progress.start()
         fanout.start()
-        notice = asyncio.create_task(self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at))
+        # Set once the report goes out: a notice still waiting to retry then gives up.
+        reporting = threading.Event()
+        notice = asyncio.create_task(
+            self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at, reporting)
+        )
         try:
             results = dict(await fanout.harvest())
             report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
             thread = await self._thread(ctx, notice, deadline_at)
+            reporting.set()
             report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
-        except BaseException:  # cancelled or failed: leave no call running until the cutoff
+        except BaseException as e:  # cancelled or failed: leave no call running until the cutoff
             notice.cancel()
             await fanout.cancel()
+            if isinstance(e, Exception):
+                await progress.finish(False, f"the investigation failed: {type(e).__name__}")
+            else:
+                await progress.stop()
             raise
+        await progress.finish(posted, "" if posted else "the report could not be posted")
         await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
@@ -109,12 +126,19 @@ class Investigator:
         return report
 
     async def _post_notice(
-        self, chat: ChatPlatform, ctx: AlertContext, agents: list[str], deadline_s: float, deadline_at: float
+        self,
+        chat: ChatPlatform,
+        ctx: AlertContext,
+        agents: list[str],
+        deadline_s: float,
+        deadline_at: float,
+        reporting: threading.Event,
     ) -> str | None:
-        """Post "investigating"; its retries end by the deadline (after it, the report says more)."""
+        """Post "investigating"; its retries end by the deadline, or when the report goes out
+        (after that, the report says more)."""
         notice = render_investigating(ctx, agents, deadline_s)
         try:
-            with retry_deadline(deadline_at):
+            with retry_deadline(deadline_at, stop=reporting):
                 return await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
         except Exception as e:
             logger.warning(
@@ -126,7 +150,10 @@ class Investigator:
         self, ctx: AlertContext, notice: asyncio.Task[str | None], deadline_at: float
     ) -> str | None:
         """The thread the report goes to: the alert's, else the one the notice started (None: the
-        report starts its own). The notice is waited for until the deadline, never after."""
+        report starts its own). The notice is waited for only when it starts the thread, and
+        until the deadline, never after."""
+        if ctx.thread_id:
+            return ctx.thread_id
         if not notice.done():
             await asyncio.wait({notice}, timeout=max(0.0, deadline_at - time.monotonic()))
         if ctx.thread_id:
@@ -171,7 +198,8 @@ class Investigator:
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:
-                with retry_deadline(until):
+                # Until the late cutoff, however long the platform is down: a late report beats none.
+                with retry_deadline(until, persistent=True):
                     message_id = await asyncio.to_thread(
                         chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
                     )
@@ -203,7 +231,7 @@ class Investigator:
                 updated = narration.apply(updated)
             text = render_update(late, updated, previous=report)
             try:
-                with retry_deadline(until):
+                with retry_deadline(until, persistent=True):
                     await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
             except Exception as e:
                 logger.warning(

@@ -170,6 +170,11 @@ data "aws_iam_policy_document" "master" {
     }
   }
   statement {
+    sid       = "HandOffLedger" # heartbeat and outcome, under inv:<id> in the dedup table
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.dedup.arn]
+  }
+  statement {
     sid       = "WriteTraces"
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.archive.arn}/*"]

@@ -34,6 +34,8 @@ locals {
     local.runtime_common_env,
     local.runtime_secret_env[local.master_id],
     { AGENT_ID = local.master_id, SRE_METRICS_NAMESPACE = local.metrics_namespace },
+    # The hand-off ledger: the master's heartbeat and report, which the intake watches.
+    { (local.dedup_table_env) = aws_dynamodb_table.dedup.name },
     { for id, agent in local.scanner_agents : agent.runtime_arn_env => aws_bedrockagentcore_agent_runtime.scanner[id].agent_runtime_arn },
   )
 

@@ -20,7 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.chat.base import ChatMessage, HistoryPage
-from shared.chat.retry import RETRYABLE_STATUS, Backoff, may_wait, retry_after
+from shared.chat.retry import RETRYABLE_STATUS, Backoff, may_wait, pause, retries_left, retry_after
 from shared.chat.text import discord_message_text
 from shared.errors import SourceError
 
@@ -128,8 +128,10 @@ class DiscordPlatform:
             try:
                 response = self._http.request(method, path, params=params, json=json)
             except httpx.TransportError as e:
-                if attempt < self._backoff.max_retries and may_wait(self._backoff.longest(attempt)):
-                    self._sleep(self._backoff.delay(attempt))
+                if retries_left(attempt, self._backoff.max_retries) and may_wait(
+                    self._backoff.longest(attempt)
+                ):
+                    pause(self._backoff.delay(attempt), self._sleep)
                     attempt += 1
                     continue
                 raise SourceError(f"{what}: {type(e).__name__}") from e
@@ -138,20 +140,20 @@ class DiscordPlatform:
                 wait = retry_after(response.headers, body)
                 wait = 1.0 if wait is None else wait
                 if (
-                    attempt < self._backoff.max_retries
+                    retries_left(attempt, self._backoff.max_retries)
                     and wait <= self._backoff.max_retry_after
                     and may_wait(wait)
                 ):
                     logger.debug("path=<%s>, wait=<%.2f> | rate limited, retrying", path, wait)
-                    self._sleep(wait)
+                    pause(wait, self._sleep)
                     attempt += 1
                     continue
             elif (
                 response.status_code in RETRYABLE_STATUS
-                and attempt < self._backoff.max_retries
+                and retries_left(attempt, self._backoff.max_retries)
                 and may_wait(self._backoff.longest(attempt))
             ):
-                self._sleep(self._backoff.delay(attempt))
+                pause(self._backoff.delay(attempt), self._sleep)
                 attempt += 1
                 continue
             if response.status_code >= 400:

@@ -7,13 +7,17 @@ connection errors are retried with exponential back-off and jitter, capped.
 
 Where a deadline applies (the "investigating" notice must not outlive the investigation's
 deadline), the caller sets it with `retry_deadline(at)`: within that block, and in the threads
-`asyncio.to_thread` starts from it, a retry is made only when its wait ends before `at`.
+`asyncio.to_thread` starts from it, a retry is made only when its wait ends before `at`. With
+`persistent=True` (the report, until the late cutoff) the deadline bounds the retries rather than
+the count: a Slack outage of a minute delays the report, it does not lose it. With `stop` (an event
+the caller sets: the notice once the report is going out), a retry waiting is abandoned.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -30,24 +34,62 @@ from slack_sdk.http_retry.state import RetryState
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
-_deadline: ContextVar[float | None] = ContextVar("chat_retry_deadline", default=None)
+# Within a persistent deadline, at most this many retries (the deadline normally ends them first).
+PERSISTENT_MAX_RETRIES = 200
+
+
+class RetryStopped(Exception):
+    """A retry was abandoned while waiting: the caller's `stop` event was set."""
+
+
+@dataclass(frozen=True)
+class _Bound:
+    at: float | None = None
+    persistent: bool = False
+    stop: threading.Event | None = None
+
+
+_NO_BOUND = _Bound()
+_bound: ContextVar[_Bound] = ContextVar("chat_retry_bound", default=_NO_BOUND)
 
 
 @contextlib.contextmanager
-def retry_deadline(at: float | None) -> Iterator[None]:
+def retry_deadline(
+    at: float | None, *, persistent: bool = False, stop: threading.Event | None = None
+) -> Iterator[None]:
     """Chat calls made in this block retry only while the retry's wait ends before `at` (a
-    `time.monotonic()` value); None lifts the bound."""
-    token = _deadline.set(at)
+    `time.monotonic()` value); None lifts the bound. `persistent`: keep retrying (with the capped
+    back-off) until `at`, whatever the client's retry count. `stop`: once set, no retry is made and
+    a retry waiting gives up (`RetryStopped`)."""
+    token = _bound.set(_Bound(at, persistent and at is not None, stop))
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _bound.reset(token)
 
 
 def may_wait(seconds: float) -> bool:
     """Whether waiting `seconds` before a retry still ends before the current `retry_deadline`."""
-    at = _deadline.get()
-    return at is None or time.monotonic() + seconds < at
+    bound = _bound.get()
+    if bound.stop is not None and bound.stop.is_set():
+        return False
+    return bound.at is None or time.monotonic() + seconds < bound.at
+
+
+def retries_left(attempt: int, max_retries: int) -> bool:
+    """Whether retry number `attempt + 1` may be made: within the client's count, or within a
+    persistent deadline."""
+    return attempt < max_retries or (_bound.get().persistent and attempt < PERSISTENT_MAX_RETRIES)
+
+
+def pause(seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Wait before a retry; with a `stop` event in force, wake when it is set and give up."""
+    stop = _bound.get().stop
+    if stop is None:
+        sleep(seconds)
+        return
+    if stop.wait(seconds):
+        raise RetryStopped("the retry was no longer wanted")
 
 
 @dataclass(frozen=True)
@@ -90,6 +132,37 @@ def retry_after(headers: Mapping[str, Any], body: Any = None) -> float | None:
     return None
 
 
+class _Bounded(RetryHandler):
+    """A slack_sdk handler whose retry count yields to a persistent deadline and whose waits end
+    when the caller's `stop` is set."""
+
+    backoff: Backoff
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not retries_left(state.current_attempt, self.max_retry_count):
+            return False
+        return self._can_retry(state=state, request=request, response=response, error=error)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        pause(self.backoff.delay(state.current_attempt))
+        state.increment_current_attempt()
+
+
 class _BackoffCalculator(RetryIntervalCalculator):
     def __init__(self, backoff: Backoff) -> None:
         self.backoff = backoff
@@ -98,7 +171,7 @@ class _BackoffCalculator(RetryIntervalCalculator):
         return self.backoff.delay(current_attempt)
 
 
-class RateLimitRetry(RetryHandler):
+class RateLimitRetry(_Bounded):
     """slack_sdk's 429 handling, but bounded: waits what `Retry-After` says when that is at most
     `max_retry_after`, else gives up so the caller sees `ratelimited` at once."""
 
@@ -133,11 +206,11 @@ class RateLimitRetry(RetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        self.sleep((self._wait(response) or 0.0) + random.uniform(0.0, 0.1))
+        pause((self._wait(response) or 0.0) + random.uniform(0.0, 0.1), self.sleep)
         state.increment_current_attempt()
 
 
-class ServerErrorRetry(RetryHandler):
+class ServerErrorRetry(_Bounded):
     """Retries 500, 502, 503 and 504 with capped exponential back-off."""
 
     def __init__(self, backoff: Backoff) -> None:
@@ -159,7 +232,7 @@ class ServerErrorRetry(RetryHandler):
         )
 
 
-class ConnectionRetry(ConnectionErrorRetryHandler):
+class ConnectionRetry(_Bounded, ConnectionErrorRetryHandler):
     """slack_sdk's retry on connection resets, within the current `retry_deadline`."""
 
     def __init__(self, backoff: Backoff) -> None:

@@ -278,3 +278,28 @@ def test_retries_end_by_the_deadline_the_caller_sets(api: FakeSlackApi) -> None:
     with retry_deadline(started + 1.0), pytest.raises(SourceError):
         slack(api, slow_backoff).post("C0ALERTS", "investigating")
     assert time.monotonic() - started < 1.0  # no 1-2 s back-off started past the deadline
+
+
+def test_within_a_persistent_deadline_an_outage_is_outlasted(api: FakeSlackApi) -> None:
+    # Slack answers 503 eight times (an outage of a few seconds), then accepts the post.
+    api.on(
+        "chat.postMessage",
+        *[Reply(503, "unavailable")] * 8,
+        Reply(body={"ok": True, "channel": "C0ALERTS", "ts": "1795383700.000200"}),
+    )
+    with retry_deadline(time.monotonic() + 10, persistent=True):
+        assert slack(api).post("C0ALERTS", "report") == "1795383700.000200"
+    assert len(api.calls("chat.postMessage")) == 9
+
+
+def test_a_stopped_retry_gives_up_while_waiting(api: FakeSlackApi) -> None:
+    api.on(
+        "chat.postMessage",
+        Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"}),
+        Reply(body={"ok": True, "channel": "C0ALERTS", "ts": "1795383700.000200"}),
+    )
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    with retry_deadline(time.monotonic() + 60, stop=stop), pytest.raises(SourceError, match="RetryStopped"):
+        slack(api).post("C0ALERTS", "Investigating")
+    assert len(api.calls("chat.postMessage")) == 1

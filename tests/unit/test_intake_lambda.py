@@ -205,3 +205,31 @@ def test_a_redriven_job_does_not_start_a_second_investigation_after_a_new_delive
     assert len(h.started) == 1
     assert h.worker.run(failed) is True  # the old job, redriven late
     assert len(h.started) == 1
+
+
+def test_a_lost_hand_off_is_watched_through_self_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a ledger (the dedup table deployed), the invoked copy that hands off also sends itself a
+    # watch; the watch, invoked when the master has neither reported nor beaten, hands off again.
+    from shared.ledger import InMemoryLedger
+
+    _seed, public = discord_keypair()
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", TEST_SLACK_SECRET)
+    monkeypatch.setenv("DISCORD_PUBLIC_KEY", public)
+    fake, dispatcher, chat = FakeLambda(), RecordingDispatcher(), MemoryChat("slack")
+    clock = FakeClock(1_712_345_645.0)
+    rt = Runtime(
+        load_config(ROOT / "config.yaml"),
+        dedup=InMemoryDedupStore(),
+        scheduler=SelfInvoke(client_factory=lambda: fake),
+        dispatcher=dispatcher,
+        chat_for=lambda _name: chat,
+        clock=clock,
+        ledger=InMemoryLedger(),
+    )
+    rt.worker().sleep = clock.advance  # the watch sleeps until it is due
+    rt.handle(envelope("lambda_function_url.json"), Context())
+    rt.handle(fake.queued.pop(0)[1], Context())  # the investigate job: hands off, sends the watch
+    [(_function, watch)] = fake.queued
+    assert watch[JOB_KEY]["kind"] == "watch"
+    assert rt.handle(watch, Context()) == {"ok": True}
+    assert len(dispatcher.contexts) == 2 and "retrying" in chat.posted[-1].text

@@ -1,0 +1,84 @@
+"""Fail open for alerts: when the dedup table is down, dedup falls back to this process's memory.
+
+A delivery answered 503 because DynamoDB failed is retried by Slack three times and then lost
+without a word; a duplicate investigation is the lesser harm. So while the table fails, claims are
+made in memory (per process: a Lambda container, the local server), with a window no longer than
+`max_window_seconds`, and the table is tried again after `retry_after_seconds`. Every switch is
+logged, and `fallbacks` counts the calls answered from memory (the `/healthz` answer shows it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class FallbackDedupStore:
+    primary: DedupStore
+    fallback: InMemoryDedupStore = field(default_factory=InMemoryDedupStore)
+    retry_after_seconds: float = 30.0
+    max_window_seconds: float = 300.0
+    monotonic: Callable[[], float] = time.monotonic
+    fallbacks: int = 0
+    _down_until: float = field(default=0.0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def degraded(self) -> bool:
+        return self.monotonic() < self._down_until
+
+    def _call(self, what: str, primary: Callable[[], T], fallback: Callable[[], T]) -> T:
+        if not self.degraded:
+            try:
+                return primary()
+            except Exception as e:
+                with self._lock:
+                    first = not self.degraded
+                    self._down_until = self.monotonic() + self.retry_after_seconds
+                if first:
+                    logger.error(
+                        "call=<%s>, error=<%s>, retry_after=<%gs> | dedup table unavailable; "
+                        "dedup falls back to this process's memory",
+                        what,
+                        type(e).__name__,
+                        self.retry_after_seconds,
+                    )
+        with self._lock:
+            self.fallbacks += 1
+        return fallback()
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        short = min(ttl_seconds, self.max_window_seconds)
+        held = self.fallback.get(key)
+        if held is not None and held.expires_at >= now:
+            return Claim(False, key, held)  # claimed here while the table was down
+        return self._call(
+            "claim",
+            lambda: self.primary.claim(key, record, ttl_seconds=ttl_seconds, now=now),
+            lambda: self.fallback.claim(key, record, ttl_seconds=short, now=now),
+        )
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        self._call(
+            "update",
+            lambda: self.primary.update(key, record, now=now),
+            lambda: self.fallback.update(key, record, now=now),
+        )
+
+    def get(self, key: str) -> Record | None:
+        return self._call("get", lambda: self.primary.get(key), lambda: self.fallback.get(key))
+
+    def release(self, key: str, *, owner: str | None = None) -> None:
+        self.fallback.release(key, owner=owner)  # it may hold a claim made while the table was down
+        self._call("release", lambda: self.primary.release(key, owner=owner), lambda: None)

@@ -1,0 +1,188 @@
+"""At least once: a hand-off is not done when the master answers "submitted", but when the master
+records the report in the ledger (`shared.ledger`). Until then a `WatchJob` looks again each time
+the lease ends; an investigation whose master stopped (no heartbeat, no report) or failed is handed
+off again, with a line in the thread saying so, and after the last attempt the thread says why it
+could not be investigated and the alert's claims are released (sending it again starts afresh).
+
+Without a shared ledger (no dedup table) nothing is watched: the intake cannot tell a dead master
+from a slow one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambda_adapter.dedup import DedupStore, release_all
+from lambda_adapter.dispatch import Dispatcher
+from lambda_adapter.jobs import InteractionRef, Scheduler, WatchJob
+from lambda_adapter.settings import IntakeSettings
+from shared.chat.base import ChatPlatform
+from shared.ledger import DONE, FAILED, GIVEN_UP, HANDED_OFF, Ledger, NoLedger
+
+logger = logging.getLogger(__name__)
+
+# A watch never sleeps longer than this in one run (a Lambda copy's time is bounded); it looks again
+# in a new run instead.
+MAX_WATCH_SLEEP_S = 60.0
+# Looks in a row that may fail to read the ledger before the watch stops.
+MAX_MISSES = 10
+
+
+def retry_note(reason: str, attempt: int, attempts: int) -> str:
+    return f"The investigation stopped ({reason}); retrying (attempt {attempt} of {attempts})."
+
+
+def gave_up_note(reason: str, attempts: int) -> str:
+    tries = "one attempt" if attempts == 1 else f"{attempts} attempts"
+    return (
+        f"Could not investigate this alert: {reason} ({tries}). Send it again, or mention me here, "
+        "to start a new investigation."
+    )
+
+
+@dataclass
+class HandOffWatch:
+    settings: IntakeSettings
+    ledger: Ledger
+    dedup: DedupStore
+    dispatcher: Dispatcher
+    chat_for: Callable[[str], ChatPlatform]
+    scheduler: Scheduler | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    say: Callable[[ChatPlatform | None, str, str | None, str, InteractionRef | None], None]
+
+    @property
+    def enabled(self) -> bool:
+        return (
+            not isinstance(self.ledger, NoLedger)
+            and self.scheduler is not None
+            and self.settings.handoff_attempts > 1
+        )
+
+    def begin(self, investigation_id: str, attempt: int = 1) -> bool:
+        """Record attempt `attempt` before it is handed off; False when another attempt took it."""
+        if not self.enabled:
+            return True
+        now = self.clock()
+        try:
+            return self.ledger.handed_off(
+                investigation_id,
+                attempt=attempt,
+                lease_until=now + self.settings.handoff_lease_seconds,
+                now=now,
+            )
+        except Exception as e:  # the investigation goes ahead, unwatched
+            logger.error(
+                "investigation=<%s>, error=<%s> | could not record the hand-off; not watched",
+                investigation_id,
+                type(e).__name__,
+            )
+            return attempt == 1
+
+    def watch(self, job: WatchJob) -> None:
+        """Look at `job.due` again (the scheduler runs it then; it sleeps here until then if not)."""
+        if not self.enabled or self.scheduler is None:
+            return
+        self.scheduler.submit(job)
+
+    def first(
+        self,
+        context: dict[str, object],
+        chat: str,
+        claims: tuple[str, ...],
+        interaction: InteractionRef | None,
+    ) -> None:
+        if not self.enabled:
+            return
+        due = self.clock() + self.settings.handoff_lease_seconds + 1
+        try:
+            self.watch(
+                WatchJob(
+                    chat=chat,  # type: ignore[arg-type]
+                    context=context,
+                    due=due,
+                    claims=claims,
+                    interaction=interaction,
+                )
+            )
+        except Exception as e:
+            logger.error("error=<%s> | could not schedule the hand-off watch", type(e).__name__)
+
+    def run(self, job: WatchJob) -> bool:
+        from shared.contracts import AlertContext
+
+        wait = job.due - self.clock()
+        if wait > 0:
+            self.sleep(min(wait, MAX_WATCH_SLEEP_S))
+        ctx = AlertContext.model_validate(job.context)
+        investigation_id = ctx.investigation_id
+        try:
+            entry = self.ledger.get(investigation_id)
+        except Exception as e:
+            if job.misses + 1 >= MAX_MISSES:
+                logger.error(
+                    "investigation=<%s> | the ledger stayed unreadable; not watched", investigation_id
+                )
+                return False
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the ledger; looking again later",
+                investigation_id,
+                type(e).__name__,
+            )
+            due = self.clock() + self.settings.handoff_lease_seconds
+            self.watch(job.model_copy(update={"due": due, "misses": job.misses + 1}))
+            return True
+        if entry is None or entry.state in DONE:
+            return True
+        now = self.clock()
+        if not entry.lost(now):
+            self.watch(job.model_copy(update={"due": max(entry.lease_until, now) + 1, "misses": 0}))
+            return True
+        reason = _reason(entry.state, entry.reason)
+        chat = self.chat_for(job.chat)
+        attempts = self.settings.handoff_attempts
+        if job.attempt >= attempts:
+            if not self.ledger.supersede(investigation_id, now=now, state=GIVEN_UP):
+                return True  # a re-trigger replaced it meanwhile
+            logger.error(
+                "investigation=<%s>, attempts=<%d>, reason=<%s> | investigation given up",
+                investigation_id,
+                job.attempt,
+                reason,
+            )
+            release_all(self.dedup, job.claims)
+            self.say(chat, ctx.channel, ctx.thread_id, gave_up_note(reason, job.attempt), job.interaction)
+            return False
+        attempt = job.attempt + 1
+        if not self.begin(investigation_id, attempt):
+            return True  # another watch or a re-trigger moved it first
+        logger.warning(
+            "investigation=<%s>, attempt=<%d>, reason=<%s> | investigation lost; handing it off again",
+            investigation_id,
+            attempt,
+            reason,
+        )
+        self.say(chat, ctx.channel, ctx.thread_id, retry_note(reason, attempt, attempts), None)
+        try:
+            self.dispatcher.dispatch(ctx)
+        except Exception as e:  # its lease runs out; the next look tries again
+            logger.error(
+                "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
+            )
+        self.watch(
+            job.model_copy(
+                update={"attempt": attempt, "due": self.clock() + self.settings.handoff_lease_seconds + 1}
+            )
+        )
+        return True
+
+
+def _reason(state: str, reason: str) -> str:
+    if state == FAILED:
+        return reason or "the investigation failed"
+    if state == HANDED_OFF:
+        return "the master did not start it"
+    return "the master stopped answering"

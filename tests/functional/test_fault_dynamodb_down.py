@@ -1,0 +1,74 @@
+"""Fault drill: DynamoDB (the moto server on loopback) stops, before the ack or just after it. The
+alert is acknowledged and investigated either way; dedup falls back to the process's memory."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from lambda_adapter.dedup import DynamoDedupStore
+from lambda_adapter.dedup_fallback import FallbackDedupStore
+from sandbox.intake_fakes import Harness
+
+pytestmark = pytest.mark.functional
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+MENTION = json.loads((EVENTS / "slack_app_mention.json").read_text())
+
+
+@pytest.fixture
+def dynamo() -> Iterator[tuple[ThreadedMotoServer, DynamoDedupStore]]:
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    client: Any = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
+    )
+    table = f"dedup-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        yield server, DynamoDedupStore(client, table)
+    finally:
+        with contextlib.suppress(Exception):  # the test stopped it already
+            server.stop()
+
+
+def test_dynamodb_stopped_before_the_ack_the_alert_is_still_investigated(dynamo: Any) -> None:
+    server, store = dynamo
+    h = Harness(dedup=FallbackDedupStore(store))
+    server.stop()
+    answer = h.slack(MENTION)
+    assert answer.status == 200 and json.loads(answer.body)["outcome"] == "started"
+    assert len(h.started) == 1
+    assert json.loads(h.slack(MENTION, x_slack_retry_num="1").body)["outcome"] == "duplicate_delivery"
+    assert json.loads(h.request("/healthz", b"", method="GET").body)["dedup"] == "memory"
+
+
+def test_dynamodb_stopped_just_after_the_ack_the_alert_is_still_investigated(dynamo: Any) -> None:
+    server, store = dynamo
+    h = Harness(dedup=store, run_jobs=False)  # the job runs later, as a background task would
+    assert json.loads(h.slack(MENTION).body)["outcome"] == "started"
+    [job] = h.jobs.submitted
+    server.stop()
+    h.worker.run(job)
+    assert len(h.started) == 1

@@ -1,0 +1,88 @@
+"""The dedup table failing never costs an alert: after the ack the job investigates anyway; at the
+ack, dedup falls back to the process's memory (200 and an investigation, not a 503 that Slack
+retries three times and then drops), says so in the log and on /healthz, and goes back to the table
+once it answers again."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_adapter.dedup import Claim, InMemoryDedupStore, Record
+from lambda_adapter.dedup_fallback import FallbackDedupStore
+from sandbox.intake_fakes import Harness
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+MENTION = json.loads((EVENTS / "slack_app_mention.json").read_text())
+
+
+class FlakyStore(InMemoryDedupStore):
+    """Fails every call while `down`, or every claim of a key starting with `fail_prefix`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.fail_prefix: str | None = None
+
+    def _check(self, key: str = "") -> None:
+        if self.down or (self.fail_prefix and key.startswith(self.fail_prefix)):
+            raise ConnectionError("dynamodb unreachable")
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        self._check(key)
+        return super().claim(key, record, ttl_seconds=ttl_seconds, now=now)
+
+    def get(self, key: str) -> Record | None:
+        self._check(key)
+        return super().get(key)
+
+    def update(self, key: str, record: Record, *, now: float) -> None:
+        self._check(key)
+        super().update(key, record, now=now)
+
+    def release(self, key: str, *, owner: str | None = None) -> None:
+        self._check(key)
+        super().release(key, owner=owner)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_store_error_just_after_the_ack_still_investigates() -> None:
+    store = FlakyStore()
+    store.fail_prefix = "run:"  # the job's own claim, after the ack decided
+    h = Harness(dedup=store)
+    assert json.loads(h.slack(MENTION).body)["outcome"] == "started"
+    assert len(h.started) == 1
+
+
+def test_table_down_at_the_ack_falls_back_to_memory_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    store = FlakyStore()
+    monotonic = Clock()
+    dedup = FallbackDedupStore(store, monotonic=monotonic)
+    h = Harness(dedup=dedup)
+    store.down = True
+    with caplog.at_level(logging.ERROR):
+        first = h.slack(MENTION)
+        retry = h.slack(MENTION, x_slack_retry_num="1")
+    assert first.status == 200 and json.loads(first.body)["outcome"] == "started"
+    assert json.loads(retry.body)["outcome"] == "duplicate_delivery"  # the memory dedups the retry
+    assert len(h.started) == 1
+    assert "dedup falls back to this process's memory" in caplog.text
+    health: Any = json.loads(h.request("/healthz", b"", method="GET").body)
+    assert health["dedup"] == "memory"
+    # The table answers again: after the pause, claims go back to it.
+    store.down = False
+    monotonic.now += 31
+    assert json.loads(h.request("/healthz", b"", method="GET").body)["dedup"] == "ok"
+    assert json.loads(h.slack({**MENTION, "event_id": "Ev-other"}).body)["outcome"] == "duplicate"
+    assert store.get("delivery:slack:Ev-other") is not None
