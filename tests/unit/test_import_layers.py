@@ -59,3 +59,17 @@ def test_an_upward_import_breaks_the_lint(tmp_path: Path, module: str, upward: s
     assert run.returncode == 1
     importer = module.removesuffix(".py").replace("/", ".")
     assert re.search(rf"-\s+{re.escape(importer)} ->", run.stdout), run.stdout
+
+
+def test_every_core_module_of_shared_is_held_below_the_alert_layer() -> None:
+    """The core contract names shared/'s modules one by one: a new one must join it."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    [core] = [c for c in contracts["contracts"] if c["id"] == "core"]
+    children = {
+        f"shared.{p.stem if p.suffix == '.py' else p.name}"
+        for p in (ROOT / "shared").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+    }
+    assert children - {"shared.alerts"} == set(core["source_modules"])
