@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.placement import unsatisfied_placement
 from agents.eks.analyzers.pod_problem import (
     STUCK_CREATING,
     STUCK_PENDING,
@@ -88,11 +90,15 @@ def evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
     )
 
 
-def unschedulable(pod: Obj, warnings: list[Obj]) -> PodProblem:
+def unschedulable(pod: Obj, warnings: list[Obj], nodes: Iterable[Obj] = ()) -> PodProblem:
     condition = o.conditions(pod).get("PodScheduled", {})
     scheduling = [e for e in warnings if e.get("reason") == "FailedScheduling"]
     message = best_message(scheduling, "") or condition.get("message", "")
     lowered = message.lower()
+    placement = unsatisfied_placement(pod, nodes)
+    if placement:
+        # The specific rule first: titles are cut, and the scheduler's node counts say less.
+        message = f"{placement} (scheduler: {message.rstrip('. ')})" if message else placement
     if "persistentvolumeclaim" in lowered or "volume node affinity" in lowered:
         cause = CauseCategory.STORAGE_FAILURE
     else:

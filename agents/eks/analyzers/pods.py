@@ -73,7 +73,7 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
     if phase == "Failed" and st.get("reason") == "Evicted":
         return [evicted(pod, st, events)]
     if phase == "Pending" and o.conditions(pod).get("PodScheduled", {}).get("status") == "False":
-        return [unschedulable(pod, warnings)]
+        return [unschedulable(pod, warnings, analysis.state.kind("Node"))]
 
     statuses = [*(st.get("initContainerStatuses") or []), *(st.get("containerStatuses") or [])]
     for cs in statuses:

@@ -334,3 +334,56 @@ def test_relevance_follows_the_alert_target() -> None:
     relevance = {f.id: f.relevance for f in by_prefix(findings, "eks:pod-crashloop:")}
     assert relevance["eks:pod-crashloop:shop/checkout/app"] >= 0.95
     assert relevance["eks:pod-crashloop:billing/billing-6b5a4c3d2-zzzzz/app"] <= 0.3
+
+
+def test_a_pending_pod_names_the_node_selector_value_no_node_has() -> None:
+    message = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."
+    pending = pod(
+        "reports-6f7d8c9b5-q1w2e",
+        phase="Pending",
+        conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+        ],
+    )
+    pending["spec"]["nodeSelector"] = {"eks.amazonaws.com/nodegroup": "ng-batch-2022"}
+    nodes = [
+        node(f"ip-10-0-{i}-1.ec2.internal", {"eks.amazonaws.com/nodegroup": group})
+        for i, group in enumerate(["ng-general-2025", "ng-general-2025", "ng-gpu"])
+    ]
+    [finding] = by_prefix(run([pending, *nodes]), "eks:pod-pending:")
+    assert finding.cause_hint is CauseCategory.UNSCHEDULABLE
+    assert "eks.amazonaws.com/nodegroup=ng-batch-2022 matches no node" in finding.title
+    assert "ng-general-2025, ng-gpu" in finding.title
+
+
+def test_a_pending_pod_names_the_taint_every_matching_node_has() -> None:
+    message = "0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}."
+    pending = pod(
+        "trainer-6f7d8c9b5-a1s2d",
+        phase="Pending",
+        conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+        ],
+    )
+    tainted = [
+        node(
+            f"ip-10-0-{i}-2.ec2.internal",
+            {},
+            taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}],
+        )
+        for i in range(2)
+    ]
+    [finding] = by_prefix(run([pending, *tainted]), "eks:pod-pending:")
+    assert "taint it does not tolerate: dedicated=gpu:NoSchedule" in finding.title
+
+
+def node(
+    name: str, labels: dict[str, str], *, taints: list[dict[str, str]] | None = None
+) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels, "creationTimestamp": at(60 * 24 * 30)},
+        "spec": {"taints": taints or []},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]},
+    }
