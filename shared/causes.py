@@ -58,6 +58,10 @@ class CauseKind:
     # Words in a change that point at this cause (a NetworkPolicy applied: a network failure). A
     # generic cause whose trigger says one of these is stated as this more specific one.
     change_signs: re.Pattern[str] | None = None
+    # The kind of change this cause most directly comes from. When another kind of change is the
+    # closest candidate but one of this kind began first, shortly before it (a ConfigMap edited, then
+    # the workload restarted to pick it up), this one is the trigger: the later change only applied it.
+    primary: Trigger | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Revert the configuration to the last good version", APPROVE),
             Step("Pasting Secret values into chat or tickets while debugging", FORBID),
         ),
+        primary=T.CONFIG_CHANGE,
     ),
     C.IMAGE_PULL: CauseKind(
         "Image cannot be pulled",
@@ -248,6 +253,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Grant the one missing permission", APPROVE),
             Step("Granting wildcard or cluster-admin permissions to get past the error", FORBID),
         ),
+        primary=T.CONFIG_CHANGE,
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
             r"|\biam\b|service ?account",

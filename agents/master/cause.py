@@ -55,7 +55,8 @@ EVIDENCE_PER_AGENT = 3
 # at least this share of the louder one.
 LEAD = timedelta(minutes=2)
 FOLLOW_SHARE = 0.25
-RULED_OUT_WINDOW = timedelta(minutes=60)  # how far back a change off the path is worth a line
+APPLIED_WITHIN = timedelta(minutes=15)
+RULED_OUT_WINDOW = timedelta(minutes=30)  # how far back a change off the path is worth a line
 _HEARTBEATS = frozenset(
     {
         "watchdog",
@@ -264,12 +265,13 @@ def _trigger(
     ]
     if not candidates:
         return []
-    best = candidates[0]
+    best = _first_applied(candidates, category)
     chosen = [best]
     agents = {best.finding.agent}
-    for candidate in candidates[1:]:
+    for candidate in candidates:
         if (
-            candidate.finding.agent not in agents
+            candidate is not best
+            and candidate.finding.agent not in agents
             and candidate.finding.relevance >= MIN_CITED
             # What someone announced says what the change was: cited even when it weighs less.
             and (candidate.score >= 0.5 * best.score or _announced(candidate.finding))
@@ -278,6 +280,24 @@ def _trigger(
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
+
+
+def _first_applied(candidates: Sequence[TriggerCandidate], category: CauseCategory) -> TriggerCandidate:
+    """The best candidate, unless a change of the cause's primary kind began shortly before it (within
+    `APPLIED_WITHIN`) with at least half its weight: then the later change only applied that one."""
+    best = candidates[0]
+    primary = CAUSES[category].primary
+    if primary is None or best.finding.change is primary or best.at is None:
+        return best
+    for c in candidates[1:]:
+        if (
+            c.finding.change is primary
+            and c.at is not None
+            and best.at - APPLIED_WITHIN <= c.at <= best.at
+            and c.score >= 0.5 * best.score
+        ):
+            return c
+    return best
 
 
 def _announced(finding: Finding) -> bool:
