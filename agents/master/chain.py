@@ -89,8 +89,14 @@ def _text(finding: Finding) -> str:
     return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
 
 
+# What follows a workload's name in its pods' names: `-5f4e3d2c1-k9j8h` (a Deployment's), `-x7k2p`
+# (a DaemonSet's or Job's), `-0` (a StatefulSet's). Generated parts hold a digit: `-worker` is no pod.
+_POD_SUFFIX = r"(?:-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}|-(?=[a-z]*\d)[a-z0-9]{5}|-\d{1,3})?"
+
+
 def _word(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", re.IGNORECASE)
+    """`name` as a whole word, or as the workload of a pod named after it."""
+    return re.compile(rf"(?<![\w\-]){re.escape(name)}{_POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
 
 
 def names_any(text: str, names: Iterable[str]) -> bool:
@@ -107,8 +113,7 @@ def touches(finding: Finding, names: Iterable[str]) -> bool:
     wanted = [n for n in names if n]
     if not wanted:
         return False
-    lowered = {n.lower() for n in wanted}
-    if any(s.lower() in lowered for s in _subjects(finding)):
+    if any(_word(n).fullmatch(s) for s in _subjects(finding) for n in wanted):
         return True
     return names_any(" ".join([_text(finding), *finding.resources]), wanted)
 
@@ -131,7 +136,8 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
         for pattern in _HOSTS:
             for m in pattern.finditer(text):
                 host = m.group("host").rstrip(".").lower()
-                if _IP.match(host) or _K8S_HOST.search(host) or ("." not in host and len(host) < 4):
+                # A bare word is a host only when it reads like a name (`redis-main`), not a verb.
+                if _IP.match(host) or _K8S_HOST.search(host) or ("." not in host and "-" not in host):
                     continue
                 first = host.split(".")[0]
                 names = (

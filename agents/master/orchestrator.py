@@ -128,7 +128,8 @@ class Investigator:
         asked = {
             agent_id: min(self.config.budget_for(agent_id), left)
             for agent_id, result in results.items()
-            if agent_id in scanners and result.status is AgentStatus.OK
+            # An agent that found nothing about the target may well find the dependency.
+            if agent_id in scanners and result.status in (AgentStatus.OK, AgentStatus.NO_DATA)
         }
         if left < MIN_FOLLOW_S or not asked:
             return ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from agents.master.cause import Decision, decide
+from agents.master.cause import Decision, decide, noise_reason
 from agents.master.next_steps import next_steps
 from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
 from shared.causes import change_words, label
@@ -54,6 +54,8 @@ def synthesize(
     findings = dedupe(
         [*findings, *(f for f in about_dependency if f.id in cause.evidence and f.id not in known)]
     )
+    if cause.category is CauseCategory.NO_ISSUE and noise_reason(ctx) is not None:
+        findings = quiet(findings, cause.evidence)
     ranked = rank_findings(findings, ctx, cause.category, cause.evidence)
     logger.info(
         "investigation=<%s>, category=<%s>, trigger=<%s>, confidence=<%.2f>, findings=<%d> | synthesized",
@@ -75,6 +77,19 @@ def synthesize(
         agents=tuple(agent_run(r) for r in results),
         telemetry=telemetry(results, elapsed_ms),
     )
+
+
+def quiet(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
+    """A quiet alert's findings (a heartbeat, a test, a resolved alert): nothing elsewhere in the
+    cluster is about it, so what is not cited or tied to it by name (`Relevance.LINKED`) is rated
+    `Relevance.ELSEWHERE` and stays out of the report's evidence, changes and timeline."""
+    ids = set(cited)
+    return [
+        f
+        if f.id in ids or f.relevance >= Relevance.LINKED
+        else f.model_copy(update={"relevance": Relevance.ELSEWHERE})
+        for f in findings
+    ]
 
 
 def _as_related(finding: Finding) -> Finding:
