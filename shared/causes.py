@@ -62,6 +62,9 @@ class CauseKind:
     # closest candidate but one of this kind began first, shortly before it (a ConfigMap edited, then
     # the workload restarted to pick it up), this one is the trigger: the later change only applied it.
     primary: Trigger | None = None
+    # What names the specific culprit in the cause's own evidence (group `name`): the setting a
+    # workload says is missing. When the triggering change names a near miss of it, the report says so.
+    culprit: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,14 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Pasting Secret values into chat or tickets while debugging", FORBID),
         ),
         primary=T.CONFIG_CHANGE,
+        culprit=re.compile(
+            r"missing (?:required )?"
+            r"(?:setting|option|parameter|variable|env(?:ironment)? var(?:iable)?|key|property)s? "
+            r"[\"'`]?(?P<name>[A-Za-z][A-Za-z0-9_.\-]{2,})"
+            r"|(?P<name2>\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b) (?:is )?(?:not set|undefined|unset|missing|required)"
+            r"|couldn't find key (?P<name3>[A-Za-z0-9_.\-]+)|KeyError: '(?P<name4>[^']+)'",
+            re.IGNORECASE,
+        ),
     ),
     C.IMAGE_PULL: CauseKind(
         "Image cannot be pulled",

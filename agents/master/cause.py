@@ -4,6 +4,7 @@ findings' own titles (nothing invented). Deterministic; see `ranking` for how no
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ EVIDENCE_PER_AGENT = 3
 LEAD = timedelta(minutes=2)
 FOLLOW_SHARE = 0.25
 APPLIED_WITHIN = timedelta(minutes=15)
+NEAR_MISS = 0.85  # how alike a changed key must be to a missing one to be named as its misspelling
 RULED_OUT_WINDOW = timedelta(minutes=30)  # how far back a change off the path is worth a line
 _HEARTBEATS = frozenset(
     {
@@ -184,6 +186,7 @@ def _explained(
             summary += f" It began with {kind} {ago}" + (f": {_sentence(said.title)}" if said else ".")
         else:
             summary += f" It began after {kind} {ago}: {_sentence(change.title)}"
+        summary += _near_miss(category, findings, evidence, change)
         dep = on_dependency(change, path)
         if dep is not None and not touches(change, path.target):
             where = (
@@ -218,6 +221,30 @@ def _explained(
         change,
         follow,
     )
+
+
+def _near_miss(
+    category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str], change: Finding
+) -> str:
+    """When the cause's evidence names its culprit (`CauseKind.culprit`: the setting a workload says
+    is missing) and the triggering change names a near miss of it rather than it, one sentence
+    saying so: the misspelled key is the specific thing that broke."""
+    pattern = CAUSES[category].culprit
+    if pattern is None:
+        return ""
+    ids = set(cited)
+    text = " ".join(
+        " ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]) for f in findings if f.id in ids
+    )
+    wanted = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
+    changed = re.findall(r"[A-Za-z][A-Za-z0-9_.\-]{2,}", " ".join([change.title, change.detail]))
+    for name in dict.fromkeys(wanted):
+        if name in changed:
+            continue
+        close = difflib.get_close_matches(name, [c for c in changed if c != name], n=1, cutoff=NEAR_MISS)
+        if close:
+            return f" The missing {name} is not in that change; it has {close[0]}, a near miss."
+    return ""
 
 
 def _ruled_out(ctx: AlertContext, findings: Sequence[Finding], path: Path, chosen: Finding | None) -> str:

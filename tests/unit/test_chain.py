@@ -250,6 +250,16 @@ def test_the_config_change_a_restart_applied_is_the_trigger() -> None:
     report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, edited, restart)])
     assert report.cause.category is CauseCategory.BAD_CONFIG
     assert report.cause.trigger is Trigger.CONFIG_CHANGE and edited.id in report.cause.evidence
+    # The key the workload misses is named against the near miss the change holds.
+    misspelled = edited.model_copy(update={"title": edited.title + " (DATABSE_URL, LOG_LEVEL=info)"})
+    report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, misspelled, restart)])
+    assert (
+        "The missing DATABASE_URL is not in that change; it has DATABSE_URL, a near miss."
+        in report.cause.summary
+    )
+    spelled = edited.model_copy(update={"title": edited.title + " (DATABASE_URL, LOG_LEVEL=info)"})
+    report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, spelled, restart)])
+    assert "near miss" not in report.cause.summary
 
 
 def test_the_second_round_asks_about_the_dependency_and_its_answer_is_cited() -> None:
