@@ -189,11 +189,8 @@ def _explained(
         summary += _near_miss(category, findings, evidence, change)
         dep = on_dependency(change, path)
         if dep is not None and not touches(change, path.target):
-            where = (
-                dep.name
-                if touches(change, dep.names)
-                else f"the {dep.namespace} namespace, where {dep.name} runs"
-            )
+            by_namespace = dep.namespace is not None and not touches(change, dep.names)
+            where = f"the {dep.namespace} namespace, where {dep.name} runs" if by_namespace else dep.name
             summary += f" That change is to {where}, which {path.describe_target()} depends on."
     elif (remote := _remote_host(category, findings, evidence)) is not None:
         implied = Trigger.DEPENDENCY

@@ -56,6 +56,9 @@ class Dependency:
     name: str  # `redis-main`, `api.partnerpay.example.com`, `kms`
     names: tuple[str, ...]  # every name that identifies it in other findings
     namespace: str | None = None  # a Kubernetes Service's namespace
+    # The distinctive words of an external host (`carrier-acme` in `api.carrier-acme.example.com`):
+    # a thing a change names after one of them (`the carrier-api key`) belongs to that dependency.
+    words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
                 names = (
                     (host, first) if ("-" in first or len(first) >= 6) and first not in _VAGUE else (host,)
                 )
-                add(Dependency(host, names))
+                labels = host.split(".")
+                add(Dependency(host, tuple(dict.fromkeys(names)), words=_distinctive(labels[:-2] or labels)))
         for m in _IAM_ACTION.finditer(text):
             add(Dependency(m.group("service"), (m.group("service"),)))
         for m in _ARN.finditer(text):
@@ -159,11 +163,18 @@ def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]
     return Path(target, dependencies_in((f for f in findings if f.id in ids), target))
 
 
+def _distinctive(labels: Iterable[str]) -> frozenset[str]:
+    words = {w for label in labels for w in re.split(r"[-_.]", label)}
+    return frozenset(w for w in words if len(w) >= 5 and w not in _VAGUE and not w.isdigit())
+
+
 def on_dependency(change: Finding, path: Path) -> Dependency | None:
     """The dependency a change touches: by name, or (for a change that is not a rollout, such as a
     network policy or a quota) by the namespace a Kubernetes dependency lives in."""
     for dep in path.dependencies:
         if touches(change, dep.names):
+            return dep
+        if dep.words and any(_distinctive([s.lower()]) & dep.words for s in _subjects(change)):
             return dep
         if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
             return dep

@@ -279,3 +279,39 @@ def test_the_second_round_asks_about_the_dependency_and_its_answer_is_cited() ->
     assert cited is not None and REDIS_OOM.id in report.cause.evidence and cited.relevance <= 0.6
     # Once the dependency's own cause is known, there is nothing more to follow.
     assert dependency_context(ctx, [*first, ok("prometheus"), ok("eks", REDIS_OOM, SEARCH_ROLLOUT)]) is None
+
+
+def test_a_credential_named_after_the_host_it_is_for_is_on_the_path() -> None:
+    denied = log(
+        "errors:401",
+        "ERROR carrier quote failed: 401 Unauthorized from https://api.carrier-acme.example.com/v3/rates",
+        ago(16),
+        CauseCategory.PERMISSION_DENIED,
+    )
+    rotated = chat(
+        "config:-/key",
+        "rotated the carrier-api key in the carrier portal",
+        ago(18),
+        Trigger.CONFIG_CHANGE,
+        ("carrier-api",),
+        0.25,
+    )
+    elsewhere = rotated.model_copy(
+        update={
+            "id": "slack_scanner:config:-/other",
+            "resources": ("billing-api",),
+            "title": "rotated the billing-api key",
+        }
+    )
+    report = synthesize(
+        alert("shipping-quotes", "shipping"), [ok("cloudwatch_logs", denied), ok("slack_scanner", rotated)]
+    )
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and rotated.id in report.cause.evidence
+    assert (
+        "That change is to api.carrier-acme.example.com, which shipping-quotes depends on."
+        in report.cause.summary
+    )
+    report = synthesize(
+        alert("shipping-quotes", "shipping"), [ok("cloudwatch_logs", denied), ok("slack_scanner", elsewhere)]
+    )
+    assert report.cause.trigger is Trigger.NONE and elsewhere.id not in report.cause.evidence
