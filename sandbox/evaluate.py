@@ -110,7 +110,8 @@ def _totals_line(totals: dict[str, Any]) -> str:
     over = f" over {totals['latency_runs']} runs ({'; '.join(left_out)})" if left_out else ""
     return (
         f"\n{totals['passed']}/{totals['total']} passed ({totals['pass_rate']:.0%}), "
-        f"{totals['categories']} categories; webhook to report p50 {totals['p50_seconds']:.2f}s, "
+        f"{totals['categories']} categories; trigger agreed {totals['trigger_agreed']}/"
+        f"{totals['trigger_expected']}; webhook to report p50 {totals['p50_seconds']:.2f}s, "
         f"p95 {totals['p95_seconds']:.2f}s{over}; sandbox start {totals['sandbox_start_seconds']:.2f}s, "
         f"Prometheus backfill and start per scenario p50 {totals['prometheus_ready_p50_seconds']:.2f}s, "
         f"max {totals['prometheus_ready_max_seconds']:.2f}s\n"

@@ -99,4 +99,11 @@ def summary(
         "prometheus_ready_p50_seconds": percentile(prometheus_ready_s, 0.50),
         "prometheus_ready_max_seconds": round(max(prometheus_ready_s, default=0.0), 3),
         "categories": len({row["category_expected"] for row in rows}),
+        # Scenarios that name the trigger they expect, and how many reports state that trigger.
+        "trigger_expected": sum(1 for row in rows if row.get("trigger_expected")),
+        "trigger_agreed": sum(
+            1
+            for row in rows
+            if row.get("trigger_expected") and row.get("trigger_got") == row["trigger_expected"]
+        ),
     }

@@ -50,6 +50,21 @@ class CauseKind:
     # `no_issue` and `unknown` are verdicts about the evidence, not causes: nothing supports them.
     is_cause: bool = True
     remote: RemoteSign | None = None
+    # Causes this one is commonly the louder consequence of (retries and throttling after a TLS or
+    # auth failure): when one of them began first, it is the cause.
+    follows: frozenset[CauseCategory] = frozenset()
+    # The target fails because something it calls does: the dependency's own cause is looked for.
+    through_dependency: bool = False
+    # Words in a change that point at this cause (a NetworkPolicy applied: a network failure). A
+    # generic cause whose trigger says one of these is stated as this more specific one.
+    change_signs: re.Pattern[str] | None = None
+    # The kind of change this cause most directly comes from. When another kind of change is the
+    # closest candidate but one of this kind began first, shortly before it (a ConfigMap edited, then
+    # the workload restarted to pick it up), this one is the trigger: the later change only applied it.
+    primary: Trigger | None = None
+    # What names the specific culprit in the cause's own evidence (group `name`): the setting a
+    # workload says is missing. When the triggering change names a near miss of it, the report says so.
+    culprit: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,15 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Revert the configuration to the last good version", APPROVE),
             Step("Pasting Secret values into chat or tickets while debugging", FORBID),
         ),
+        primary=T.CONFIG_CHANGE,
+        culprit=re.compile(
+            r"missing (?:required )?"
+            r"(?:setting|option|parameter|variable|env(?:ironment)? var(?:iable)?|key|property)s? "
+            r"[\"'`]?(?P<name>[A-Za-z][A-Za-z0-9_.\-]{2,})"
+            r"|(?P<name2>\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b) (?:is )?(?:not set|undefined|unset|missing|required)"
+            r"|couldn't find key (?P<name3>[A-Za-z0-9_.\-]+)|KeyError: '(?P<name4>[^']+)'",
+            re.IGNORECASE,
+        ),
     ),
     C.IMAGE_PULL: CauseKind(
         "Image cannot be pulled",
@@ -152,6 +176,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Read the probe failures in the pod's events", SAFE, "kubectl -n {ns} describe pod {pod}"),
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
+        follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
     ),
     C.UNSCHEDULABLE: CauseKind(
         "Pods cannot be scheduled",
@@ -194,6 +219,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Fail over to a replica or degrade gracefully (feature flag, circuit breaker)", APPROVE),
         ),
         specificity=0.9,
+        follows=frozenset({C.NETWORK_FAILURE, C.CERTIFICATE_EXPIRED, C.PERMISSION_DENIED}),
+        through_dependency=True,
     ),
     C.RESOURCE_POOL_EXHAUSTION: CauseKind(
         "Connection or thread pool exhausted",
@@ -215,6 +242,15 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Check throttling metrics and the service quota", SAFE),
             Step("Request a quota increase or reduce concurrency with backoff", APPROVE),
         ),
+        follows=frozenset(
+            {
+                C.CERTIFICATE_EXPIRED,
+                C.PERMISSION_DENIED,
+                C.BAD_CONFIG,
+                C.DEPENDENCY_FAILURE,
+                C.NETWORK_FAILURE,
+            }
+        ),
     ),
     C.PERMISSION_DENIED: CauseKind(
         "Permission denied",
@@ -227,6 +263,12 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             Step("Grant the one missing permission", APPROVE),
             Step("Granting wildcard or cluster-admin permissions to get past the error", FORBID),
+        ),
+        primary=T.CONFIG_CHANGE,
+        change_signs=re.compile(
+            r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
+            r"|\biam\b|service ?account",
+            re.IGNORECASE,
         ),
     ),
     C.NETWORK_FAILURE: CauseKind(
@@ -241,6 +283,11 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Check cluster DNS", SAFE, "kubectl -n kube-system get pods -l k8s-app=kube-dns"),
             Step("Revert the network policy or DNS change", APPROVE),
         ),
+        through_dependency=True,
+        change_signs=re.compile(
+            r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
+            re.IGNORECASE,
+        ),
     ),
     C.CERTIFICATE_EXPIRED: CauseKind(
         "Certificate expired or invalid",
@@ -250,6 +297,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Renew or rotate the certificate", APPROVE),
             Step("Disabling TLS verification to work around it", FORBID),
         ),
+        change_signs=re.compile(r"certificate|\bcerts?\b|\btls\b|\bca bundle", re.IGNORECASE),
         # A client failing to verify a server's certificate: the certificate of what it calls.
         remote=RemoteSign(
             re.compile(
@@ -352,3 +400,18 @@ def fits(trigger: Trigger, category: CauseCategory) -> bool:
 
 def specificity(category: CauseCategory) -> float:
     return CAUSES[category].specificity
+
+
+def refined(category: CauseCategory, trigger: Trigger, change_text: str) -> CauseCategory:
+    """A generic cause stated as the specific one its triggering change points at (a dependency
+    unreachable after a NetworkPolicy was applied: a network failure), when that change fits it."""
+    if CAUSES[category].specificity >= 1.0:
+        return category
+    for candidate, kind in CAUSES.items():
+        if (
+            kind.change_signs is not None
+            and trigger in kind.triggers
+            and kind.change_signs.search(change_text)
+        ):
+            return candidate
+    return category

@@ -4,10 +4,13 @@ findings' own titles (nothing invented). Deterministic; see `ranking` for how no
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from agents.master.chain import Dependency, Path, connect, linked, on_dependency, on_path, own_cause, touches
 from agents.master.ranking import (
     AGREEMENT_SHARE,
     MIN_CATEGORY_SCORE,
@@ -25,7 +28,7 @@ from agents.master.ranking import (
     supports,
     trigger_candidates,
 )
-from shared.causes import CAUSES, change_words, fits, label
+from shared.causes import CAUSES, change_words, fits, label, refined
 from shared.contracts import (
     AgentResult,
     AgentStatus,
@@ -49,6 +52,13 @@ BOOSTING_CHANGE = Relevance.UNSURE  # relevance of a change that makes the cause
 PROBLEM_RELEVANCE = Relevance.CITABLE
 PROBLEM_RELEVANCE_IF_NOISE = Relevance.LINKED
 EVIDENCE_PER_AGENT = 3
+# A cause that began at least this much before a louder one it explains is the cause, if it weighs
+# at least this share of the louder one.
+LEAD = timedelta(minutes=2)
+FOLLOW_SHARE = 0.25
+APPLIED_WITHIN = timedelta(minutes=15)
+NEAR_MISS = 0.85  # how alike a changed key must be to a missing one to be named as its misspelling
+RULED_OUT_WINDOW = timedelta(minutes=30)  # how far back a change off the path is worth a line
 _HEARTBEATS = frozenset(
     {
         "watchdog",
@@ -75,9 +85,18 @@ _URL_HOST = re.compile(r"\b(?:https|wss|grpcs)?://(?P<host>[A-Za-z0-9][A-Za-z0-9
 class Decision:
     cause: Cause
     change: Finding | None = None  # the finding that reports the trigger
+    # A dependency the cause runs through whose own cause was not found: worth a narrower round.
+    follow: Dependency | None = None
 
 
-def decide(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[AgentResult]) -> Decision:
+def decide(
+    ctx: AlertContext,
+    findings: Sequence[Finding],
+    results: Sequence[AgentResult],
+    related: Sequence[Finding] = (),
+) -> Decision:
+    """The cause of the alert from `findings`; `related` are findings about what it depends on,
+    from a second, narrower round (they only ever say why a dependency fails)."""
     failed = sum(1 for r in results if r.status in FAILED)
     boosting = {
         c.finding.change
@@ -102,9 +121,31 @@ def decide(ctx: AlertContext, findings: Sequence[Finding], results: Sequence[Age
 
     top = categories[0] if categories and categories[0].score >= MIN_CATEGORY_SCORE else None
     if top is not None and (top.best.severity is not Severity.INFO or len(top.agents) >= 2):
-        runner_up = categories[1] if len(categories) > 1 else None
-        return _explained(ctx, findings, top, runner_up, failed)
+        first = first_cause(categories, top)
+        runner_up = top if first is not top else (categories[1] if len(categories) > 1 else None)
+        return _explained(ctx, findings, first, runner_up, failed, related)
     return _bad_deploy(ctx, findings) or _unknown(ctx, findings, results)
+
+
+def first_cause(categories: Sequence[CategoryScore], top: CategoryScore) -> CategoryScore:
+    """The cause that began first and explains the others: when the best-scored cause is commonly the
+    louder consequence of another (`CauseKind.follows`: throttled retries after a TLS failure) and that
+    other began at least `LEAD` earlier, with real weight of its own, the other is the cause."""
+    began = seen_at(top.best)
+    if began is None:
+        return top
+    earlier = []
+    for c in categories:
+        at = seen_at(c.best)
+        if (
+            c.category in CAUSES[top.category].follows
+            and c.best.severity is not Severity.INFO
+            and c.score >= FOLLOW_SHARE * top.score
+            and at is not None
+            and at <= began - LEAD
+        ):
+            earlier.append((at, -c.score, c.category.value, c))
+    return min(earlier, key=lambda e: e[:3])[3] if earlier else top
 
 
 def _explained(
@@ -113,6 +154,7 @@ def _explained(
     top: CategoryScore,
     runner_up: CategoryScore | None,
     failed: int,
+    related: Sequence[Finding] = (),
 ) -> Decision:
     category = top.category
     evidence: list[str] = []
@@ -123,10 +165,13 @@ def _explained(
         )
         floor = max(0.5 * support(own[0], ctx), AGREEMENT_SHARE * support(top.best, ctx))
         evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if support(f, ctx) >= floor)
-    trigger = _trigger(ctx, _linked_to(findings, evidence), category)
+    path = connect(ctx, findings, evidence)
+    trigger = _trigger(ctx, linked(_linked_to(findings, evidence), path), category, path)
     change = trigger[0].finding if trigger else None
     evidence.extend(c.finding.id for c in trigger if c.finding.id not in evidence)
     conf = confidence(top, runner_up, trigger_fits=change is not None, failed_agents=failed)
+    if change is not None and change.change is not None:
+        category = refined(category, change.change, " ".join([change.title, change.detail]))
     summary = f"{label(category)}: {_sentence(top.best.title)}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:
@@ -141,9 +186,27 @@ def _explained(
             summary += f" It began with {kind} {ago}" + (f": {_sentence(said.title)}" if said else ".")
         else:
             summary += f" It began after {kind} {ago}: {_sentence(change.title)}"
+        summary += _near_miss(category, findings, evidence, change)
+        dep = on_dependency(change, path)
+        if dep is not None and not touches(change, path.target):
+            by_namespace = dep.namespace is not None and not touches(change, dep.names)
+            where = f"the {dep.namespace} namespace, where {dep.name} runs" if by_namespace else dep.name
+            summary += f" That change is to {where}, which {path.describe_target()} depends on."
     elif (remote := _remote_host(category, findings, evidence)) is not None:
         implied = Trigger.DEPENDENCY
         summary += " " + remote
+    through = CAUSES[top.category].through_dependency
+    failing = own_cause([*findings, *related], path, evidence) if through else None
+    follow = None
+    if through and failing is None and change is None:
+        follow = next((d for d in path.dependencies if d.namespace or "." not in d.name), None)
+    if failing is not None:
+        dep, why = failing
+        evidence.append(why.id)
+        summary += f" {dep.name} itself fails: {label(why.cause_hint or category)}: {_sentence(why.title)}"
+        if change is None:
+            implied = Trigger.DEPENDENCY
+    summary += _ruled_out(ctx, findings, path, change)
     return Decision(
         Cause(
             category=category,
@@ -153,26 +216,86 @@ def _explained(
             evidence=tuple(dict.fromkeys(evidence)),
         ),
         change,
+        follow,
     )
 
 
+def _near_miss(
+    category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str], change: Finding
+) -> str:
+    """When the cause's evidence names its culprit (`CauseKind.culprit`: the setting a workload says
+    is missing) and the triggering change names a near miss of it rather than it, one sentence
+    saying so: the misspelled key is the specific thing that broke."""
+    pattern = CAUSES[category].culprit
+    if pattern is None:
+        return ""
+    ids = set(cited)
+    text = " ".join(
+        " ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]) for f in findings if f.id in ids
+    )
+    wanted = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
+    changed = re.findall(r"[A-Za-z][A-Za-z0-9_.\-]{2,}", " ".join([change.title, change.detail]))
+    for name in dict.fromkeys(wanted):
+        if name in changed:
+            continue
+        close = difflib.get_close_matches(name, [c for c in changed if c != name], n=1, cutoff=NEAR_MISS)
+        if close:
+            return f" The missing {name} is not in that change; it has {close[0]}, a near miss."
+    return ""
+
+
+def _ruled_out(ctx: AlertContext, findings: Sequence[Finding], path: Path, chosen: Finding | None) -> str:
+    """One line on the closest change that was not on the path (a deploy of another workload minutes
+    before), so the reader sees it was considered. The change is described, not named: what it
+    touched is not part of this incident."""
+    off = []
+    for f in findings:
+        at = seen_at(f)
+        if (
+            f.change in (Trigger.DEPLOY, Trigger.CONFIG_CHANGE)
+            and at is not None
+            and ctx.anchor - RULED_OUT_WINDOW <= at <= ctx.anchor + timedelta(minutes=2)
+            and not on_path(f, path)
+            and (chosen is None or not _same_time(f, chosen))
+        ):
+            off.append((abs(minutes_before(ctx, at)), f.id, f))
+    if not off:
+        return ""
+    f = min(off, key=lambda o: o[:2])[2]
+    assert f.change is not None
+    return (
+        f" Ruled out: {change_words(f.change)} {_ago(ctx, f)} ({f.agent}) is about another workload, "
+        f"not on the path to {path.describe_target()} or what it depends on."
+    )
+
+
+def _same_time(a: Finding, b: Finding) -> bool:
+    at, bt = seen_at(a), seen_at(b)
+    return at is not None and bt is not None and a.change is b.change and abs((at - bt).total_seconds()) <= 60
+
+
 def _trigger(
-    ctx: AlertContext, findings: Sequence[Finding], category: CauseCategory
+    ctx: AlertContext, findings: Sequence[Finding], category: CauseCategory, path: Path
 ) -> list[TriggerCandidate]:
-    """The chosen change first, then one finding per other agent reporting the same change."""
+    """The chosen change first, then one finding per other agent reporting the same change. A
+    change can be the trigger only through a connection (`chain.on_path`)."""
     candidates = [
         c
         for c in trigger_candidates(findings, ctx, category)
-        if c.score >= MIN_TRIGGER_SCORE and c.finding.change is not None and fits(c.finding.change, category)
+        if c.score >= MIN_TRIGGER_SCORE
+        and c.finding.change is not None
+        and fits(c.finding.change, category)
+        and on_path(c.finding, path)
     ]
     if not candidates:
         return []
-    best = candidates[0]
+    best = _first_applied(candidates, category)
     chosen = [best]
     agents = {best.finding.agent}
-    for candidate in candidates[1:]:
+    for candidate in candidates:
         if (
-            candidate.finding.agent not in agents
+            candidate is not best
+            and candidate.finding.agent not in agents
             and candidate.finding.relevance >= MIN_CITED
             # What someone announced says what the change was: cited even when it weighs less.
             and (candidate.score >= 0.5 * best.score or _announced(candidate.finding))
@@ -181,6 +304,24 @@ def _trigger(
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
+
+
+def _first_applied(candidates: Sequence[TriggerCandidate], category: CauseCategory) -> TriggerCandidate:
+    """The best candidate, unless a change of the cause's primary kind began shortly before it (within
+    `APPLIED_WITHIN`) with at least half its weight: then the later change only applied that one."""
+    best = candidates[0]
+    primary = CAUSES[category].primary
+    if primary is None or best.finding.change is primary or best.at is None:
+        return best
+    for c in candidates[1:]:
+        if (
+            c.finding.change is primary
+            and c.at is not None
+            and best.at - APPLIED_WITHIN <= c.at <= best.at
+            and c.score >= 0.5 * best.score
+        ):
+            return c
+    return best
 
 
 def _announced(finding: Finding) -> bool:
@@ -229,10 +370,13 @@ def _remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Se
 
 def _bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | None:
     """No specific cause, but errors begin at a relevant rollout: a regression from the release."""
+    path = connect(ctx, findings, ())
     deploys = [
         c
         for c in trigger_candidates(findings, ctx, CauseCategory.BAD_DEPLOY)
-        if c.finding.change is Trigger.DEPLOY and c.finding.relevance >= Relevance.UNSURE
+        if c.finding.change is Trigger.DEPLOY
+        and c.finding.relevance >= Relevance.UNSURE
+        and on_path(c.finding, path)
     ]
     if not deploys:
         return None

@@ -19,6 +19,7 @@ from typing import Any
 from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
+from agents.master.followup import dependency_context
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
 from agents.master.progress import Progress
@@ -27,11 +28,13 @@ from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
 from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
-from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
+from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.ledger import Ledger, NoLedger
 from shared.render import posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
+
+MIN_FOLLOW_S = 1.0  # a second round with less time than this left before the deadline is skipped
 
 
 def reply_platform(ctx: AlertContext) -> str:
@@ -97,7 +100,10 @@ class Investigator:
         )
         try:
             results = dict(await fanout.harvest())
-            report, narration = await self._narrate(synthesize(ctx, list(results.values())), deadline_at)
+            related = await self._follow(ctx, results, deadline_at)
+            report, narration = await self._narrate(
+                synthesize(ctx, list(results.values()), related=related), deadline_at
+            )
             thread = await self._thread(ctx, notice, deadline_at)
             reporting.set()
             report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
@@ -115,7 +121,7 @@ class Investigator:
 
         follow_up = asyncio.create_task(
             self._post_late(
-                chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at
+                chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at, related
             )
         )
         if background is None:
@@ -124,6 +130,39 @@ class Investigator:
             background.add(follow_up)
             follow_up.add_done_callback(background.discard)
         return report
+
+    async def _follow(
+        self, ctx: AlertContext, results: dict[str, AgentResult], deadline_at: float
+    ) -> tuple[AgentResult, ...]:
+        """The second, narrower round (`followup`): when the cause runs through a dependency whose own
+        cause is not known yet, the scanners that answered are asked about that dependency, with what
+        is left of the deadline (less the narrative's reserve). Nothing when too little is left."""
+        narrowed = dependency_context(ctx, list(results.values()))
+        if narrowed is None:
+            return ()
+        left = deadline_at - narrative_reserve_s(self.config) - time.monotonic()
+        scanners = self.config.scanners()
+        asked = {
+            agent_id: min(self.config.budget_for(agent_id), left)
+            for agent_id, result in results.items()
+            # An agent that found nothing about the target may well find the dependency.
+            if agent_id in scanners and result.status in (AgentStatus.OK, AgentStatus.NO_DATA)
+        }
+        if left < MIN_FOLLOW_S or not asked:
+            return ()
+        logger.info(
+            "investigation=<%s>, dependency=<%s>, agents=<%d>, seconds=<%.1f> | second round",
+            ctx.investigation_id,
+            narrowed.hints.workload,
+            len(asked),
+            left,
+        )
+        fanout = FanOut(self.client, narrowed, asked, deadline_s=left, cutoff_s=left)
+        try:
+            answered = await fanout.harvest()
+        finally:
+            await fanout.cancel()
+        return tuple(r for r in answered.values() if r.status is AgentStatus.OK)
 
     async def _post_notice(
         self,
@@ -223,10 +262,13 @@ class Investigator:
         notice: asyncio.Task[str | None],
         on_update: Update | None,
         until: float,
+        related: tuple[AgentResult, ...] = (),
     ) -> None:
         async for late in fanout.late_results():
             results[late.agent] = late
-            updated = synthesize(ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms)
+            updated = synthesize(
+                ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms, related=related
+            )
             if narration is not None:
                 updated = narration.apply(updated)
             text = render_update(late, updated, previous=report)

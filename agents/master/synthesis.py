@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from agents.master.cause import Decision, decide
+from agents.master.cause import Decision, decide, noise_reason
 from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
 from shared.causes import change_words, label
 from shared.contracts import (
     AgentResult,
     AgentRun,
     AlertContext,
+    CauseCategory,
     Finding,
     IncidentReport,
     Telemetry,
@@ -25,6 +26,7 @@ from shared.contracts import (
 )
 from shared.next_steps import next_steps
 from shared.redact import redact
+from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +35,27 @@ MAX_TIMELINE = 20
 MAX_RESOURCES = 20
 
 
-def synthesize(ctx: AlertContext, results: Sequence[AgentResult], *, elapsed_ms: int = 0) -> IncidentReport:
-    """The report for `ctx` from whatever results have arrived (possibly none)."""
+def synthesize(
+    ctx: AlertContext,
+    results: Sequence[AgentResult],
+    *,
+    elapsed_ms: int = 0,
+    related: Sequence[AgentResult] = (),
+) -> IncidentReport:
+    """The report for `ctx` from whatever results have arrived (possibly none). `related` are the
+    results of the second, narrower round about a dependency (`followup`): they can only say why
+    the dependency fails, and the findings the cause cites from them join the report."""
     results = _latest_per_agent(results)
     findings = dedupe(f for r in results for f in r.findings)
-    decision = decide(ctx, findings, results)
+    about_dependency = [_as_related(f) for r in related for f in r.findings]
+    decision = decide(ctx, findings, results, about_dependency)
     cause = decision.cause
+    known = {f.id for f in findings}
+    findings = dedupe(
+        [*findings, *(f for f in about_dependency if f.id in cause.evidence and f.id not in known)]
+    )
+    if cause.category is CauseCategory.NO_ISSUE and noise_reason(ctx) is not None:
+        findings = quiet(findings, cause.evidence)
     ranked = rank_findings(findings, ctx, cause.category, cause.evidence)
     logger.info(
         "investigation=<%s>, category=<%s>, trigger=<%s>, confidence=<%.2f>, findings=<%d> | synthesized",
@@ -60,6 +77,24 @@ def synthesize(ctx: AlertContext, results: Sequence[AgentResult], *, elapsed_ms:
         agents=tuple(agent_run(r) for r in results),
         telemetry=telemetry(results, elapsed_ms),
     )
+
+
+def quiet(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
+    """A quiet alert's findings (a heartbeat, a test, a resolved alert): nothing elsewhere in the
+    cluster is about it, so what is not cited or tied to it by name (`Relevance.LINKED`) is rated
+    `Relevance.ELSEWHERE` and stays out of the report's evidence, changes and timeline."""
+    ids = set(cited)
+    return [
+        f
+        if f.id in ids or f.relevance >= Relevance.LINKED
+        else f.model_copy(update={"relevance": Relevance.ELSEWHERE})
+        for f in findings
+    ]
+
+
+def _as_related(finding: Finding) -> Finding:
+    """A finding of the second round, rated for the alert: it is about a dependency, not the target."""
+    return finding.model_copy(update={"relevance": min(finding.relevance, Relevance.NEAR)})
 
 
 def _latest_per_agent(results: Sequence[AgentResult]) -> list[AgentResult]:

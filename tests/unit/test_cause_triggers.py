@@ -106,7 +106,13 @@ def test_a_change_naming_what_the_failing_lookups_reach_is_the_trigger() -> None
         report.cause.summary
     )
     # The same change of a service the errors never mention stays out.
-    other = moved.model_copy(update={"resources": ("billing-api",)})
+    other = moved.model_copy(
+        update={
+            "resources": ("billing-api",),
+            "title": "Config change announced: billing-api service to billing-gateway.pay.svc at 21:13 UTC",
+            "evidence": (),
+        }
+    )
     report = synthesize(ctx(NOTIFY), results(errors, other))
     assert report.cause.trigger is Trigger.NONE and other.id not in report.cause.evidence
 

@@ -140,3 +140,16 @@ def test_a_failed_run_fails_with_its_error_and_everything_missing() -> None:
     assert row["error"] == "no report within 90s"
     assert row["missing_mentions"] == ["OOMKilled", "checkout"]
     assert row["missing_evidence_from"] == ["eks", "prometheus"]
+
+
+def test_the_summary_counts_reports_that_state_the_expected_trigger() -> None:
+    deployed = report().model_copy(
+        update={"cause": Cause(category=CauseCategory.OOM, trigger="deploy", summary="s", confidence=0.8)}
+    )
+    rows = [
+        score("a", EXPECTED, deployed, 1.0),  # states the deploy it was expected to
+        score("b", EXPECTED, report(), 1.0),  # states no trigger
+        failed_run("c", EXPECTED, "ConnectError: refused", 0.4),
+    ]
+    totals = summary(rows, 1.0)
+    assert (totals["trigger_agreed"], totals["trigger_expected"]) == (1, 3)

@@ -167,6 +167,9 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         if m.kind not in (Kind.CONFIG, Kind.INFRA):
             continue
         relevance = analysis.subject.relevance(item.text, m.service)
+        if m.kind is Kind.INFRA and m.service is None:
+            # Nodes and node groups run every workload: unnamed, such a change is still plausible.
+            relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
         if m.verbatim:
             what = f"“{_quote(item.text)[:160]}”"
         elif m.key and m.new:

@@ -85,11 +85,11 @@ _RESOURCES_AFTER = re.compile(
 _OBJECT = re.compile(
     rf"\b{_PAST}\b(?:\s+(?:the|a|an|our|its|their))?(?P<words>(?:\s+[\w.\-/:']+){{0,4}}?)\s+"
     r"(?P<key>network ?polic(?:y|ies)|netpol|secrets?|certificates?|certs?|tls (?:secret|cert(?:ificate)?)|"
-    r"credentials?|api keys?|tokens?|passwords?|"
+    r"credentials?|tokens?|passwords?|"
     r"(?:iam |kms |key |bucket |trust |resource |scp |s3 )?polic(?:y|ies)|"
     r"iam roles?|role bindings?|rbac|security groups?|firewall rules?|node ?groups?|nodegroups?|node pools?|"
     r"instance types?|launch templates?|provisioners?|nodepools?|feature flags?|flags?|selectors?|"
-    r"taints?|tolerations?|affinity|quotas?|limit ?ranges?)\b",
+    r"taints?|tolerations?|affinity|quotas?|limit ?ranges?|(?:api |access |signing |ssh )?keys?)\b",
     re.IGNORECASE,
 )
 # The cloud service a policy or key belongs to, as IAM actions name it (`kms:Decrypt`, `s3:PutObject`).

@@ -84,10 +84,12 @@ def _settings(obj: Obj, kind: str) -> str:
         keys = _secret_keys(obj)
         return "keys " + ", ".join(keys[:6]) if keys else ""
     data = obj.get("data") or {}
-    short_items = [
-        f"{k}={v}" for k, v in sorted(data.items()) if isinstance(v, str) and "\n" not in v and len(v) <= 40
+    # Every key is named (a misspelled key is what breaks a workload); short values are quoted.
+    items = [
+        f"{k}={v}" if isinstance(v, str) and "\n" not in v and len(v) <= 40 else str(k)
+        for k, v in sorted(data.items())
     ]
-    return ", ".join(short_items[:4])
+    return ", ".join(items[:6]) + (f" and {len(items) - 6} more keys" if len(items) > 6 else "")
 
 
 def analyze_config_changes(analysis: Analysis) -> list[Finding]:

@@ -103,6 +103,11 @@ def unschedulable(pod: Obj, warnings: list[Obj], nodes: Iterable[Obj] = ()) -> P
         cause = CauseCategory.STORAGE_FAILURE
     else:
         cause = CauseCategory.UNSCHEDULABLE
+        if "affinity/selector" in lowered or "node selector" in lowered or "node affinity" in lowered:
+            required = node_requirements(pod)
+            if required:
+                head, dot, rest = message.partition(". preemption:")
+                message = f"{head.rstrip('.')} (the pod requires {required}){dot}{rest}"
     first = first_time(scheduling) or o.ts(condition.get("lastTransitionTime"))
     last = last_time(scheduling) or first
     # A pod the scheduler has kept failing to place for 10 minutes will not place itself.
@@ -118,3 +123,22 @@ def unschedulable(pod: Obj, warnings: list[Obj], nodes: Iterable[Obj] = ()) -> P
         last=last,
         events=scheduling[:3],
     )
+
+
+def node_requirements(pod: Obj) -> str:
+    """What a pod asks of its node, as a person reads it: `kubernetes.io/arch=amd64`, `zone In
+    [us-east-1a]`; empty when it asks nothing (the scheduler's message then says what failed)."""
+    spec = o.pod_spec(pod)
+    parts = [f"{k}={v}" for k, v in sorted((spec.get("nodeSelector") or {}).items())]
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    for term in required.get("nodeSelectorTerms") or []:
+        for expr in term.get("matchExpressions") or []:
+            values = ", ".join(str(v) for v in expr.get("values") or [])
+            parts.append(
+                f"{expr.get('key')} {expr.get('operator')} [{values}]"
+                if values
+                else f"{expr.get('key')} {expr.get('operator')}"
+            )
+    return "; ".join(parts[:4])

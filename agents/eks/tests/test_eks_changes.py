@@ -175,7 +175,8 @@ def test_configmap_change_from_managed_fields_with_its_settings() -> None:
     )
     assert finding.change is Trigger.CONFIG_CHANGE
     assert "46 min before the alert" in finding.title and "DB_POOL_MAX=8" in finding.title
-    assert "BIG" not in finding.title and "kubectl-edit" in finding.detail
+    assert "BIG" in finding.title and "x" * 41 not in finding.title  # the key is named, its long value is not
+    assert "kubectl-edit" in finding.detail
 
 
 def test_configmap_without_a_recent_time_is_not_a_change() -> None:

@@ -121,3 +121,65 @@ def test_endpoint_changes_outside_prod_or_in_the_future_are_not_changes() -> Non
         classify("switched the orders-db endpoint to orders-db-2.internal in staging only", bot=False) == []
     )
     assert classify("we will migrate smtp-relay tomorrow; the service is now smtp-gateway", bot=False) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "service", "namespace", "key"),
+    [
+        (
+            "kubectl -n data scale statefulset orders-pg --replicas=0",
+            Kind.CONFIG,
+            "orders-pg",
+            "data",
+            "scale",
+        ),
+        (
+            "kubectl -n payments set resources deployment/payments-worker -c worker --limits=memory=256Mi",
+            Kind.CONFIG,
+            "payments-worker",
+            "payments",
+            "set resources",
+        ),
+        (
+            "kubectl apply -n accounts -f netpol/accounts-default-deny.yaml",
+            Kind.CONFIG,
+            None,
+            "accounts",
+            "networkpolicy",
+        ),
+        ("kubectl rollout restart deployment/checkout -n shop", Kind.DEPLOY, "checkout", "shop", None),
+        ("scaled the checkout deployment down to 2 replicas", Kind.CONFIG, "checkout", None, "replicas"),
+        (
+            "done, payments-worker memory limit lowered from 1Gi to 256Mi",
+            Kind.CONFIG,
+            "payments-worker",
+            None,
+            "memory limit",
+        ),
+        (
+            "rotated the stripe-webhook secret for the payments namespace",
+            Kind.CONFIG,
+            None,
+            "payments",
+            "secret",
+        ),
+        ("changed the general node group to m7g instances", Kind.INFRA, None, None, "node group"),
+        ("terraform apply done: the general node group is now on arm64", Kind.INFRA, None, None, "terraform"),
+        ("edited the KMS key policy on alias/invoices-key", Kind.CONFIG, None, None, "key policy"),
+    ],
+)
+def test_changes_made_by_hand_are_changes_with_what_they_touch(
+    text: str, kind: Kind, service: str | None, namespace: str | None, key: str | None
+) -> None:
+    m = one(text)
+    assert (m.kind, m.service, m.namespace, m.key) == (kind, service, namespace, key)
+
+
+def test_what_a_manual_change_touches_besides_a_workload_is_kept() -> None:
+    assert one("rotated the stripe-webhook secret").thing == "stripe-webhook"
+    assert one("edited the KMS key policy on alias/invoices-key").thing == "kms"
+    # Plans and staging-only changes are still not changes.
+    assert classify("will scale orders-pg to 0 tomorrow for the resize", bot=False) == []
+    assert (
+        classify("kubectl -n data scale statefulset orders-pg --replicas=0 in staging only", bot=False) == []
+    )

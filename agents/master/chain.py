@@ -1,0 +1,232 @@
+"""The chain from the symptom to the change that set it off, as connections between the things the
+findings are about. Pure and deterministic.
+
+- **What the alert is about** (`Path.target`): the workload, service, pod or function it names.
+- **What it depends on** (`Path.dependencies`): what the cause's own evidence shows it calling: a
+  Kubernetes Service by its DNS name (`redis-main.cache.svc.cluster.local`, namespace included), a
+  host (`api.partnerpay.example.com`), a cloud service by the IAM action denied (`kms:Decrypt`), a
+  bucket.
+- **Which changes are on the path**: a change to the target, or to one of its dependencies, can be
+  the trigger; a deploy or config change that is about some other workload cannot, however close
+  in time (it is "ruled out"). A change that names nothing can't be judged and keeps its rating.
+- **The dependency's own cause**: when the target fails because a dependency does, the findings
+  about the dependency (rated low for the alert, since the alert does not name it) say why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from shared.causes import CAUSES
+from shared.contracts import AlertContext, Finding, Severity, Trigger
+from shared.relevance import Relevance
+
+# `redis-main.cache.svc.cluster.local`, `orders-pg.data.svc`: a Service and its namespace.
+_K8S_HOST = re.compile(
+    r"\b(?P<name>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.(?P<ns>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.svc\b"
+)
+_HOSTS = (
+    re.compile(
+        r"\b(?:https?|wss?|grpcs?|redis|postgres(?:ql)?|mysql|amqps?|mongodb)://(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.\-]+)"
+    ),
+    re.compile(r"\bdial tcp (?:\[?[\w:.\-]*\]?\s)?(?P<host>[A-Za-z][A-Za-z0-9.\-]*):\d+"),
+    re.compile(r"\bhost \"?(?P<host>[A-Za-z][A-Za-z0-9.\-]*)\"?"),
+    re.compile(r"\blookup (?P<host>[A-Za-z][A-Za-z0-9.\-]*)"),
+    re.compile(r"\b(?:connect(?:ing)?|connection) to (?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)"),
+)
+# `kms:Decrypt`, `s3:PutObject`, `arn:aws:kms:...`: the cloud service an action or resource is of.
+_IAM_ACTION = re.compile(r"(?<![\w:/])(?P<service>[a-z][a-z0-9\-]{1,24}):[A-Z][A-Za-z]{2,}\b")
+_ARN = re.compile(r"\barn:aws[\w\-]*:(?P<service>[a-z0-9\-]+):[\w\-]*:\d*:(?P<resource>[^\s\"',)]+)")
+_BUCKET = re.compile(r"\b(?:s3://|arn:aws:s3:::)(?P<bucket>[a-z0-9][a-z0-9.\-]{2,62})")
+_IP = re.compile(r"^\d+(?:\.\d+){3}$")
+# Words too common to identify anything by themselves.
+_VAGUE = frozenset(
+    {"api", "www", "app", "web", "svc", "service", "default", "localhost", "cluster", "local", "aws"}
+)
+# Findings whose resources are only log groups or namespaces have no subject of their own.
+_NO_SUBJECT = re.compile(r"^/|^Namespace/")
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Something the target calls, as its evidence names it."""
+
+    name: str  # `redis-main`, `api.partnerpay.example.com`, `kms`
+    names: tuple[str, ...]  # every name that identifies it in other findings
+    namespace: str | None = None  # a Kubernetes Service's namespace
+    # The distinctive words of an external host (`carrier-acme` in `api.carrier-acme.example.com`):
+    # a thing a change names after one of them (`the carrier-api key`) belongs to that dependency.
+    words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Path:
+    target: tuple[str, ...]  # names of what the alert is about
+    dependencies: tuple[Dependency, ...]
+
+    def describe_target(self) -> str:
+        return self.target[0] if self.target else "the alert's target"
+
+
+def target_names(ctx: AlertContext) -> tuple[str, ...]:
+    """What the alert is about: its workload, service, pod, function, volume claim or node."""
+    h = ctx.hints
+    names = [h.workload, h.service, h.pod]
+    for key in (
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "job_name",
+        "function_name",
+        "persistentvolumeclaim",
+    ):
+        names.append(ctx.labels.get(key))
+    if h.node and not (h.workload or h.service or h.pod):
+        names.append(h.node)
+    return tuple(dict.fromkeys(n for n in names if n and len(n) >= 3))
+
+
+def _text(finding: Finding) -> str:
+    return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
+
+
+# What follows a workload's name in its pods' names: `-5f4e3d2c1-k9j8h` (a Deployment's), `-x7k2p`
+# (a DaemonSet's or Job's), `-0` (a StatefulSet's). Generated parts hold a digit: `-worker` is no pod.
+_POD_SUFFIX = r"(?:-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}|-(?=[a-z]*\d)[a-z0-9]{5}|-\d{1,3})?"
+
+
+def _word(name: str) -> re.Pattern[str]:
+    """`name` as a whole word, or as the workload of a pod named after it."""
+    return re.compile(rf"(?<![\w\-]){re.escape(name)}{_POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
+
+
+def names_any(text: str, names: Iterable[str]) -> bool:
+    return any(_word(n).search(text) for n in names if n)
+
+
+def _subjects(finding: Finding) -> list[str]:
+    """What a finding is about, by its resources: `shop/Deployment/search-api` -> `search-api`."""
+    return [r.rsplit("/", 1)[-1].split()[-1] for r in finding.resources if r and not _NO_SUBJECT.search(r)]
+
+
+def touches(finding: Finding, names: Iterable[str]) -> bool:
+    """Whether `finding` is about one of `names`, by its resources or in its words."""
+    wanted = [n for n in names if n]
+    if not wanted:
+        return False
+    if any(_word(n).fullmatch(s) for s in _subjects(finding) for n in wanted):
+        return True
+    return names_any(" ".join([_text(finding), *finding.resources]), wanted)
+
+
+def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple[Dependency, ...]:
+    """What the given findings (the cause's own evidence) show the target calling."""
+    own = {t.lower() for t in target}
+    found: dict[str, Dependency] = {}
+
+    def add(dep: Dependency) -> None:
+        if dep.name.lower() not in own and dep.name.lower() not in _VAGUE and dep.name not in found:
+            found[dep.name] = dep
+
+    for finding in findings:
+        text = _text(finding)
+        for m in _K8S_HOST.finditer(text):
+            name, ns = m.group("name"), m.group("ns")
+            host = text[m.start() :].split()[0].rstrip(".,:;\"')")
+            add(Dependency(name, tuple(dict.fromkeys((name, host.split(":")[0]))), ns))
+        for pattern in _HOSTS:
+            for m in pattern.finditer(text):
+                host = m.group("host").rstrip(".").lower()
+                # A bare word is a host only when it reads like a name (`redis-main`), not a verb.
+                if _IP.match(host) or _K8S_HOST.search(host) or ("." not in host and "-" not in host):
+                    continue
+                first = host.split(".")[0]
+                names = (
+                    (host, first) if ("-" in first or len(first) >= 6) and first not in _VAGUE else (host,)
+                )
+                labels = host.split(".")
+                add(Dependency(host, tuple(dict.fromkeys(names)), words=_distinctive(labels[:-2] or labels)))
+        for m in _IAM_ACTION.finditer(text):
+            add(Dependency(m.group("service"), (m.group("service"),)))
+        for m in _ARN.finditer(text):
+            add(Dependency(m.group("service"), (m.group("service"),)))
+        for m in _BUCKET.finditer(text):
+            add(Dependency(m.group("bucket"), (m.group("bucket"),)))
+    return tuple(found.values())
+
+
+def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]) -> Path:
+    ids = set(cited)
+    target = target_names(ctx)
+    return Path(target, dependencies_in((f for f in findings if f.id in ids), target))
+
+
+def _distinctive(labels: Iterable[str]) -> frozenset[str]:
+    words = {w for label in labels for w in re.split(r"[-_.]", label)}
+    return frozenset(w for w in words if len(w) >= 5 and w not in _VAGUE and not w.isdigit())
+
+
+def on_dependency(change: Finding, path: Path) -> Dependency | None:
+    """The dependency a change touches: by name, or (for a change that is not a rollout, such as a
+    network policy or a quota) by the namespace a Kubernetes dependency lives in."""
+    for dep in path.dependencies:
+        if touches(change, dep.names):
+            return dep
+        if dep.words and any(_distinctive([s.lower()]) & dep.words for s in _subjects(change)):
+            return dep
+        if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
+            return dep
+    return None
+
+
+def _names_namespace(change: Finding, namespace: str) -> bool:
+    if f"Namespace/{namespace}" in change.resources:
+        return True
+    return names_any(_text(change), (f"{namespace} namespace", f"-n {namespace}", f"namespace {namespace}"))
+
+
+def on_path(change: Finding, path: Path) -> bool:
+    """Whether a change can have set the alert off through a connection. Deploys and config changes
+    that are about another workload (they have a subject of their own, and it is neither the target
+    nor something it depends on) cannot; every other change keeps its rating."""
+    if change.change not in (Trigger.DEPLOY, Trigger.CONFIG_CHANGE) or not path.target:
+        return True
+    if touches(change, path.target) or on_dependency(change, path) is not None:
+        return True
+    return not _subjects(change)
+
+
+def linked(findings: Sequence[Finding], path: Path) -> list[Finding]:
+    """`findings`, with each weakly rated change that touches a dependency counted as relevant
+    (`Relevance.NEAR`): the alert named the workload that failed, the change named what it calls."""
+    out = []
+    for f in findings:
+        if f.change not in (None, Trigger.NONE) and f.relevance < Relevance.NEAR and on_dependency(f, path):
+            f = f.model_copy(update={"relevance": Relevance.NEAR})
+        out.append(f)
+    return out
+
+
+def own_cause(
+    findings: Sequence[Finding], path: Path, cited: Iterable[str]
+) -> tuple[Dependency, Finding] | None:
+    """The dependency's own failure: a finding about a dependency (not already cited) with a specific
+    cause of its own, the most severe first, then the one that began first."""
+    ids = set(cited)
+    candidates = []
+    for f in findings:
+        hint = f.cause_hint
+        if f.id in ids or hint is None or not CAUSES[hint].is_cause or CAUSES[hint].specificity < 1.0:
+            continue
+        if f.severity is Severity.INFO:
+            continue
+        dep = next((d for d in path.dependencies if touches(f, d.names)), None)
+        if dep is not None:
+            at = f.first_seen or f.last_seen
+            candidates.append((-f.severity.rank, at.timestamp() if at else float("inf"), f.id, dep, f))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: c[:3])
+    return candidates[0][3], candidates[0][4]

@@ -1,0 +1,317 @@
+"""The chain from the symptom to the change that set it off (issue 14's kinds), on findings built
+here: the dependency's own cause, changes to the target or its dependencies (announced in words)
+against changes to other workloads, the first cause against its louder consequence, and the
+second, narrower round about a dependency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from test_synthesis import T, ago, ok
+
+from agents.master.followup import dependency_context
+from agents.master.synthesis import synthesize
+from shared.alerts.context import build_alert_context
+from shared.contracts import (
+    AlertContext,
+    CauseCategory,
+    Evidence,
+    EvidenceKind,
+    Finding,
+    Severity,
+    Trigger,
+)
+
+C, W, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
+
+
+def alert(service: str, namespace: str) -> AlertContext:
+    return build_alert_context(
+        platform="alertmanager",
+        channel="C0ALERTS",
+        labels={
+            "alertname": "ErrorRateHigh",
+            "namespace": namespace,
+            "service": service,
+            "severity": "critical",
+        },
+        received_at=T,
+        starts_at=ago(2),
+    )
+
+
+def log(fid: str, line: str, at: datetime, cause: CauseCategory | None, severity: Severity = C) -> Finding:
+    return Finding(
+        id=f"cloudwatch_logs:{fid}",
+        agent="cloudwatch_logs",
+        severity=severity,
+        title=f'120x "{line}"',
+        relevance=0.95,
+        first_seen=at,
+        last_seen=T,
+        cause_hint=cause,
+        evidence=(
+            Evidence(
+                kind=EvidenceKind.LOG_LINE,
+                reference="/aws/containerinsights/prod/application",
+                excerpt=line,
+                at=at,
+            ),
+        ),
+    )
+
+
+def chat(
+    fid: str, text: str, at: datetime, change: Trigger, resources: tuple[str, ...], relevance: float
+) -> Finding:
+    link = f"https://example.slack.com/archives/C0OPSCHAN1/p{int(at.timestamp())}000000"
+    return Finding(
+        id=f"slack_scanner:{fid}",
+        agent="slack_scanner",
+        severity=INFO if relevance < 0.5 else W,
+        title=f"Config change announced: “{text}”",
+        resources=resources,
+        first_seen=at,
+        last_seen=at,
+        change=change,
+        relevance=relevance,
+        evidence=(Evidence(kind=EvidenceKind.CHAT_MESSAGE, reference=link, url=link, excerpt=text, at=at),),
+    )
+
+
+REFUSED = "ERROR redis: dial tcp redis-main.cache.svc.cluster.local:6379: connect: connection refused"
+REDIS_OOM = Finding(
+    id="eks:pod-oomkilled:cache/redis-main/redis",
+    agent="eks",
+    severity=C,
+    title="OOMKilled: pod cache/redis-main-0 container redis (exit code 137, memory limit 2Gi)",
+    resources=("cache/Pod/redis-main-0", "cache/StatefulSet/redis-main"),
+    first_seen=ago(14),
+    last_seen=ago(3),
+    cause_hint=CauseCategory.OOM,
+    relevance=0.2,  # another namespace: the alert does not name it
+)
+# A deploy of another workload beside the target, minutes before: the decoy.
+SEARCH_ROLLOUT = Finding(
+    id="eks:rollout:shop/search-api/rev58",
+    agent="eks",
+    severity=INFO,
+    title="Deployment shop/search-api rolled out revision 58: image search-api v3.2.0-rc1 -> v3.2.0",
+    resources=("shop/Deployment/search-api",),
+    first_seen=ago(13),
+    last_seen=ago(13),
+    change=Trigger.DEPLOY,
+    relevance=0.6,  # same namespace as the alert
+)
+
+
+def test_the_dependencys_own_failure_is_stated_and_cited() -> None:
+    refused = log("errors:cart", REFUSED, ago(12), CauseCategory.DEPENDENCY_FAILURE)
+    report = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused), ok("eks", REDIS_OOM)])
+    assert report.cause.category is CauseCategory.DEPENDENCY_FAILURE
+    assert (
+        "redis-main itself fails: Memory exhausted: OOMKilled: pod cache/redis-main-0" in report.cause.summary
+    )
+    assert REDIS_OOM.id in report.cause.evidence
+    assert report.cause.trigger is Trigger.DEPENDENCY
+
+
+def test_a_deploy_of_another_workload_minutes_before_is_ruled_out_not_blamed() -> None:
+    refused = log("errors:cart", REFUSED, ago(12), CauseCategory.DEPENDENCY_FAILURE)
+    report = synthesize(
+        alert("cart-api", "shop"), [ok("cloudwatch_logs", refused), ok("eks", REDIS_OOM, SEARCH_ROLLOUT)]
+    )
+    assert report.cause.trigger is Trigger.DEPENDENCY and SEARCH_ROLLOUT.id not in report.cause.evidence
+    assert (
+        "Ruled out: a deploy 11 min before the alert (eks) is about another workload" in report.cause.summary
+    )
+    assert "search-api" not in report.cause.summary  # described, not named
+    # The same rollout of the alert's own workload is on the path, and is the trigger.
+    own = SEARCH_ROLLOUT.model_copy(
+        update={
+            "title": "Deployment shop/cart-api rolled out revision 9",
+            "resources": ("shop/Deployment/cart-api",),
+        }
+    )
+    errors = log("errors:npe", "ERROR NullPointerException at CartService.add", ago(11), None)
+    report = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", errors), ok("eks", own)])
+    assert report.cause.trigger is Trigger.DEPLOY and own.id in report.cause.evidence
+
+
+def test_a_change_announced_in_words_to_a_dependency_is_the_trigger() -> None:
+    refused = log(
+        "errors:orders",
+        "ERROR could not connect to server: Connection refused. "
+        'Is the server running on host "orders-pg.data.svc.cluster.local"',
+        ago(12),
+        CauseCategory.DEPENDENCY_FAILURE,
+    )
+    scaled = chat(
+        "config:orders-pg/scale",
+        "kubectl -n data scale statefulset orders-pg --replicas=0",
+        ago(13),
+        Trigger.CONFIG_CHANGE,
+        ("orders-pg", "Namespace/data"),
+        0.15,  # it names another service than the alert's
+    )
+    other = chat(
+        "deploy:notifications",
+        "Deploying notifications v1.8.2",
+        ago(10),
+        Trigger.DEPLOY,
+        ("notifications",),
+        0.15,
+    )
+    report = synthesize(
+        alert("orders-api", "orders"), [ok("cloudwatch_logs", refused), ok("slack_scanner", scaled, other)]
+    )
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and scaled.id in report.cause.evidence
+    assert "replicas=0" in report.cause.summary
+    assert "That change is to orders-pg, which orders-api depends on." in report.cause.summary
+
+
+def test_a_network_policy_on_the_dependencys_namespace_makes_it_a_network_failure() -> None:
+    timeout = log(
+        "errors:gw",
+        "ERROR upstream request failed: dial tcp accounts-api.accounts.svc.cluster.local:8080: i/o timeout",
+        ago(11),
+        CauseCategory.DEPENDENCY_FAILURE,
+    )
+    policy = chat(
+        "config:-/networkpolicy",
+        "kubectl apply -n accounts -f netpol/accounts-default-deny.yaml",
+        ago(12),
+        Trigger.CONFIG_CHANGE,
+        ("Namespace/accounts",),
+        0.25,
+    )
+    report = synthesize(
+        alert("api-gateway", "edge"), [ok("cloudwatch_logs", timeout), ok("slack_scanner", policy)]
+    )
+    assert report.cause.category is CauseCategory.NETWORK_FAILURE
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and policy.id in report.cause.evidence
+    assert "the accounts namespace, where accounts-api runs" in report.cause.summary
+
+
+def test_the_failure_that_began_first_beats_the_louder_retries_it_explains() -> None:
+    expired = log(
+        "errors:x509",
+        "ERROR POST https://api.partner.example.com/v2/settlements failed: x509: certificate has expired",
+        ago(22),
+        CauseCategory.CERTIFICATE_EXPIRED,
+        severity=W,
+    )
+    throttled = log(
+        "errors:429",
+        "ERROR POST https://api.partner.example.com/v2/settlements: 429 Too Many Requests",
+        ago(16),
+        CauseCategory.RATE_LIMITED,
+    )
+    report = synthesize(alert("partner-sync", "integrations"), [ok("cloudwatch_logs", expired, throttled)])
+    assert report.cause.category is CauseCategory.CERTIFICATE_EXPIRED
+    assert "api.partner.example.com" in report.cause.summary
+    # When the throttling began first, it is the cause.
+    earlier = throttled.model_copy(update={"first_seen": ago(30)})
+    report = synthesize(alert("partner-sync", "integrations"), [ok("cloudwatch_logs", expired, earlier)])
+    assert report.cause.category is CauseCategory.RATE_LIMITED
+
+
+def test_the_config_change_a_restart_applied_is_the_trigger() -> None:
+    missing = Finding(
+        id="eks:pod-log-errors:orders/orders-api-1/api/previous",
+        agent="eks",
+        severity=W,
+        title="Log of the crashed container: FATAL settings: missing required setting DATABASE_URL",
+        resources=("orders/Pod/orders-api-1",),
+        first_seen=ago(6),
+        cause_hint=CauseCategory.BAD_CONFIG,
+        relevance=0.95,
+    )
+    edited = Finding(
+        id="eks:configmap-changed:orders/orders-config",
+        agent="eks",
+        severity=W,
+        title="ConfigMap orders/orders-config changed 16 min before the alert, used by Deployment orders-api",
+        resources=("orders/ConfigMap/orders-config",),
+        first_seen=ago(16),
+        change=Trigger.CONFIG_CHANGE,
+        relevance=0.95,
+    )
+    restart = Finding(
+        id="eks:rollout:orders/orders-api/rev9",
+        agent="eks",
+        severity=W,
+        title="Deployment orders/orders-api rolled out revision 9: rollout restart",
+        resources=("orders/Deployment/orders-api",),
+        first_seen=ago(15),
+        change=Trigger.DEPLOY,
+        relevance=0.95,
+    )
+    report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, edited, restart)])
+    assert report.cause.category is CauseCategory.BAD_CONFIG
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and edited.id in report.cause.evidence
+    # The key the workload misses is named against the near miss the change holds.
+    misspelled = edited.model_copy(update={"title": edited.title + " (DATABSE_URL, LOG_LEVEL=info)"})
+    report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, misspelled, restart)])
+    assert (
+        "The missing DATABASE_URL is not in that change; it has DATABSE_URL, a near miss."
+        in report.cause.summary
+    )
+    spelled = edited.model_copy(update={"title": edited.title + " (DATABASE_URL, LOG_LEVEL=info)"})
+    report = synthesize(alert("orders-api", "orders"), [ok("eks", missing, spelled, restart)])
+    assert "near miss" not in report.cause.summary
+
+
+def test_the_second_round_asks_about_the_dependency_and_its_answer_is_cited() -> None:
+    ctx = alert("cart-api", "shop")
+    refused = log("errors:cart", REFUSED, ago(12), CauseCategory.DEPENDENCY_FAILURE)
+    first = [ok("cloudwatch_logs", refused), ok("eks", SEARCH_ROLLOUT)]
+    narrowed = dependency_context(ctx, first)
+    assert narrowed is not None
+    assert (narrowed.hints.workload, narrowed.hints.namespace) == ("redis-main", "cache")
+    assert narrowed.text == "" and narrowed.window_start == ctx.window_start
+    assert dependency_context(narrowed, first) is None  # a second round never starts a third
+    # The scanners rate what they find for the dependency they were asked about.
+    about_redis = REDIS_OOM.model_copy(update={"relevance": 1.0})
+    report = synthesize(ctx, first, related=[ok("eks", about_redis)])
+    assert "redis-main itself fails: Memory exhausted" in report.cause.summary
+    cited = report.finding(REDIS_OOM.id)
+    assert cited is not None and REDIS_OOM.id in report.cause.evidence and cited.relevance <= 0.6
+    # Once the dependency's own cause is known, there is nothing more to follow.
+    assert dependency_context(ctx, [*first, ok("prometheus"), ok("eks", REDIS_OOM, SEARCH_ROLLOUT)]) is None
+
+
+def test_a_credential_named_after_the_host_it_is_for_is_on_the_path() -> None:
+    denied = log(
+        "errors:401",
+        "ERROR carrier quote failed: 401 Unauthorized from https://api.carrier-acme.example.com/v3/rates",
+        ago(16),
+        CauseCategory.PERMISSION_DENIED,
+    )
+    rotated = chat(
+        "config:-/key",
+        "rotated the carrier-api key in the carrier portal",
+        ago(18),
+        Trigger.CONFIG_CHANGE,
+        ("carrier-api",),
+        0.25,
+    )
+    elsewhere = rotated.model_copy(
+        update={
+            "id": "slack_scanner:config:-/other",
+            "resources": ("billing-api",),
+            "title": "rotated the billing-api key",
+        }
+    )
+    report = synthesize(
+        alert("shipping-quotes", "shipping"), [ok("cloudwatch_logs", denied), ok("slack_scanner", rotated)]
+    )
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and rotated.id in report.cause.evidence
+    assert (
+        "That change is to api.carrier-acme.example.com, which shipping-quotes depends on."
+        in report.cause.summary
+    )
+    report = synthesize(
+        alert("shipping-quotes", "shipping"), [ok("cloudwatch_logs", denied), ok("slack_scanner", elsewhere)]
+    )
+    assert report.cause.trigger is Trigger.NONE and elsewhere.id not in report.cause.evidence
