@@ -90,6 +90,9 @@ def test_discord_still_verifies_the_endpoint_with_a_ping() -> None:
     assert h.discord(DISCORD_PING).status == 200
 
 
+FORM = "application/x-www-form-urlencoded"  # how Slack sends slash commands
+
+
 def test_channels_and_snapshot_users_can_be_limited() -> None:
     h = harness(Allowed(channels=frozenset({"C0OTHER"})))
     assert h.slack(MENTION).status == 403
@@ -97,11 +100,17 @@ def test_channels_and_snapshot_users_can_be_limited() -> None:
     stamp = int(h.clock())
     secret = h.settings.secrets.slack_signing_secret
     assert (
-        h.request("/slack/commands", SNAPSHOT_FORM, slack_headers(secret, SNAPSHOT_FORM, stamp)).status == 403
+        h.request(
+            "/slack/commands", SNAPSHOT_FORM, slack_headers(secret, SNAPSHOT_FORM, stamp, content_type=FORM)
+        ).status
+        == 403
     )
     h = harness(Allowed(snapshot_users=frozenset({"U061F7AUR"})))
     assert (
-        h.request("/slack/commands", SNAPSHOT_FORM, slack_headers(secret, SNAPSHOT_FORM, stamp)).status == 200
+        h.request(
+            "/slack/commands", SNAPSHOT_FORM, slack_headers(secret, SNAPSHOT_FORM, stamp, content_type=FORM)
+        ).status
+        == 200
     )
 
 

@@ -89,7 +89,10 @@ _OBJECT = re.compile(
     r"(?:iam |kms |key |bucket |trust |resource |scp |s3 )?polic(?:y|ies)|"
     r"iam roles?|role bindings?|rbac|security groups?|firewall rules?|node ?groups?|nodegroups?|node pools?|"
     r"instance types?|launch templates?|provisioners?|nodepools?|feature flags?|flags?|selectors?|"
-    r"taints?|tolerations?|affinity|quotas?|limit ?ranges?|(?:api |access |signing |ssh )?keys?)\b",
+    r"taints?|tolerations?|affinity|quotas?|limit ?ranges?|(?:api |access |signing |ssh )?keys?)\b"
+    # what it was applied to: "... policies for orders", "... NetworkPolicy to accounts" (not "for the
+    # payments namespace": a namespace; not "to m7g" after "changed": the new value)
+    rf"(?:\s+(?P<prep>for|to)\s+(?:the\s+)?(?P<target>{_NAME})(?![\w/.\-])(?!\s+namespace))?",
     re.IGNORECASE,
 )
 # The cloud service a policy or key belongs to, as IAM actions name it (`kms:Decrypt`, `s3:PutObject`).
@@ -106,6 +109,12 @@ _STOP = frozenset(
         *("is", "was", "now", "again"),
     }
 )
+
+
+# Words that follow "for"/"to" after a change without naming what it was applied to.
+_NOT_A_TARGET = frozenset({"all", "everything", "now", "today", "tonight", "prod", "production", "good"})
+# Verbs whose "to <name>" names what the change was applied to (after "changed", "to" is the new value).
+_APPLIED_TO = frozenset({"applied", "attached", "added"})
 
 
 def _clean(name: str | None) -> str | None:
@@ -164,5 +173,9 @@ def manual_change_of(text: str) -> ManualChange | None:
         named = [w for w in words if re.fullmatch(r"[a-z0-9][a-z0-9\-]*-[a-z0-9\-]+", w)]
         cloud = _CLOUD.search(f"{obj.group('words')} {key}")
         thing = _clean(named[-1]) if named else (cloud.group(0).lower() if cloud else None)
-        return ManualChange(touch, None, word_ns, key, obj.group(0).strip(), thing=thing)
+        target = _clean(obj.group("target"))
+        verb = obj.group(0).split()[0].lower()
+        if target in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
+            target = None
+        return ManualChange(touch, target, word_ns, key, obj.group(0).strip(), thing=thing)
     return None

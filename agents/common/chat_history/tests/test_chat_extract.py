@@ -183,3 +183,14 @@ def test_what_a_manual_change_touches_besides_a_workload_is_kept() -> None:
     assert (
         classify("kubectl -n data scale statefulset orders-pg --replicas=0 in staging only", bot=False) == []
     )
+
+
+def test_a_change_in_words_names_what_it_was_applied_to() -> None:
+    from agents.common.chat_history.commands import manual_change_of
+
+    applied = manual_change_of("applied the egress lock-down policies for orders (CIS finding SEC-2291)")
+    assert applied is not None and applied.service == "orders" and applied.key == "policies"
+    to = manual_change_of("applied a default-deny NetworkPolicy to accounts")
+    assert to is not None and to.service == "accounts"
+    later = manual_change_of("rotated the api token for now")
+    assert later is not None and later.service is None

@@ -82,4 +82,7 @@ def test_scenario_chat_history(path: Path, fakes: dict[str, tuple[Any, str]]) ->
 
 def _subject_names(ctx: AlertContext) -> list[str]:
     h = ctx.hints
-    return [n for n in (h.workload, h.service, h.pod, ctx.labels.get("persistentvolumeclaim")) if n]
+    # A change applied to the alert's namespace ("the egress policies for orders") is about it too.
+    return [
+        n for n in (h.workload, h.service, h.pod, h.namespace, ctx.labels.get("persistentvolumeclaim")) if n
+    ]
