@@ -3,25 +3,28 @@
 Three stages:
 
 1. A memo keyed by the message with every ASCII digit turned into `0` (one C-level `translate`):
-   messages that differ only in their digits mask to the same form, so most lines cost a translate
-   and a dict lookup and never reach the regexes.
-2. Masking, once per memo key: dates spelled with month or day names, numbers with their unit
+   messages that differ only in their digits mask to the same form, so most lines cost a
+   translate and a dict lookup and never reach the regex. (A message keeping a digit in a
+   constant, `SOCKS5`, shares its key with `SOCKS4`: for those, the key leads to the names.)
+2. Masking, one regex pass in C: dates spelled with month or day names, numbers with their unit
    (`30 ms`, `1.2 KB`, `<1 sec`), and every token holding a digit (numbers, IPs, ports, UUIDs,
    hashes, pod-name suffixes, timestamps) become `<*>`. A word whose digits are a short suffix of
-   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. A list of variables joined
-   by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses right
-   after a value (`1190 bytes (1.16 KB) sent`) is an annotation of it and dropped.
+   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. Then a list of variables
+   joined by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses
+   right after a value (`1190 bytes (1.16 KB) sent`) is a restatement of it and dropped.
 3. Grouping of the masked forms. A form joins a template that already covers it (`<*>` where they
    differ); otherwise it starts its own. Templates that differ in one position only are siblings;
    they merge into one template with `<*>` there only when that position looks variable: one of
-   them already has a variable there, or it holds many distinct words, or mostly words seen once
-   (user names, table names). A handful of words each seen many times (`Resumed` / `Paused` /
+   them already has a variable there, or it holds many distinct words, or mostly words seen once,
+   or a naming noun precedes it (`user root`), or its values read as names rather than words
+   (dotted, paths, PascalCase). A handful of words each seen many times (`Resumed` / `Paused` /
    `Stopped`, `HTTPS` / `SOCKS5`) is an enumeration of constants: those stay separate templates.
-   Merges are decided at the end of each `assign` call, with the counts of the whole batch, and
-   the ids it returns already follow them.
+   Two positions holding names that vary together (`tag=` and `name=`) merge as a pair. Merges are
+   decided at the end of each `assign` call, with the counts of the whole batch, and the ids it
+   returns already follow them.
 
 Memory is bounded by the number of templates: per template a count, first/last time, exemplars and
-a few index entries; the memo of masked forms is capped and cleared when full; nothing per line.
+a few index entries; the memos are capped and cleared when full; nothing per line.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from operator import itemgetter, methodcaller
-from typing import Any
+from typing import Any, cast
 
 WILDCARD = "<*>"
 
@@ -50,8 +54,8 @@ _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|MON|TUE|WED|THU|FRI|SAT|SUN)"
 _CLOCK = r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?"
 # Dates with a month or day name, as a whole (`Sun Jul 17 15:09:52 2005`, `Jul 17, 2005`,
 # `17/Jul/2005:15:09:52 +0000`, `Mon, 17 Jul 2005`): a name next to digits is part of the date.
-_DATE = re.compile(
-    rf"(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
+_DATE = (
+    rf"(?=[JFMASONDTW\d])(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
     rf"{_MONTH}[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:\s+{_CLOCK})?"
     rf"(?:\s+[A-Z]{{2,5}}(?=\s+\d{{4}}))?(?:\s+\d{{4}}(?![\d:]))?"
     rf"|\d{{1,2}}[ /-]{_MONTH}[a-z]*[ /-]\d{{2,4}}(?:[ :T]{_CLOCK})?(?:\s+[+-]\d{{4}})?"
@@ -66,14 +70,17 @@ _UNIT = (
 # word (not inside a path or a compound: `/rand6/`, `~amd64~`): a constant, kept.
 _NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}[0-9]{1,2}[A-Za-z]{0,3}(?=[.,:;]?(?:[\s\"')\]}]|$))"
 _KEPT = re.compile(_NAME)
-# A variable: a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of [\w.:-] holding a
-# digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha;
-# every such run but a kept name. The lookbehind starts matches only at a token's first character
-# and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even on long
-# words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps its key
-# (`total=<*>`). A word of eight hex letters or more (`ffffffff`, `deadbeef`) is a value too.
-_MASK = re.compile(
-    rf"(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
+# A variable: a date as above, a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of
+# [\w.:-] holding a digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`,
+# a UUID, a sha; every such run but a kept name. The lookbehind starts matches only at a token's
+# first character and the possessive, digit-free prefix cannot backtrack, so the scan stays
+# linear even on long words without digits. Punctuation such as `=`, `(`, `/` ends a token:
+# `total=8` keeps its key (`total=<*>`). A word of eight hex letters or more (`ffffffff`,
+# `deadbeef`) is a value too. One pass of one regex: it runs in C, once per message whose memo
+# key is new.
+_VARIABLES = re.compile(
+    rf"{_DATE}"
+    rf"|(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
     rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
     r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
 )
@@ -82,7 +89,6 @@ _MASK = re.compile(
 _LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
 _EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
 _ANNOTATION = re.compile(r"(<\*>\S*(?: [^\W\d]+)? )\(<\*>\)(?=[\s,.;:]|$)")
-_SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 
 # The memo key: the message with every ASCII digit as `0` (a C-level pass, no regex).
@@ -98,11 +104,19 @@ _FEW_VALUES = 3
 
 def mask(message: str) -> str:
     """The masked form of one message (whitespace collapsed, variables as `<*>`)."""
-    text = _DATE.sub(WILDCARD, message[:_MAX_MESSAGE])
-    text = _LIST.sub(WILDCARD, _MASK.sub(WILDCARD, text))
+    return _finish(_VARIABLES.sub(WILDCARD, message[:_MAX_MESSAGE]))
+
+
+_MASK_VARIABLES = partial(_VARIABLES.sub, WILDCARD)
+
+
+def _finish(text: str) -> str:
+    """The masked form from the message with its variables replaced: lists and restatements of
+    variables folded, whitespace collapsed."""
+    text = _LIST.sub(WILDCARD, text)
     text = _EMPTY.sub("(<*>)", text)
     text = _ANNOTATION.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @dataclass(slots=True)
@@ -125,9 +139,10 @@ class Cluster:
 
 _MAX_SOURCES = 20
 _CHUNK = 1024
-_MAX_CACHED_FORMS = 100_000  # bounds each memo (keys, masked forms) when every line is unique
-_PER_FORM = -2  # memo value: this key's messages keep names with digits (`SOCKS5`), see `_named`
-_MAX_NAMES = 1_000  # per such key
+_MAX_CACHED_FORMS = 100_000  # bounds the memos of masked forms when every line is unique
+_MAX_CACHED_KEYS = 20_000  # and the memo of keys (one per line when lines carry UUIDs)
+_BY_NAMES = -2  # memo value: look the key's names with digits up in `_named`
+_MAX_NAMES = 1_000  # names per such key
 _EARLY_MERGE = 256  # new templates in a batch before an early merge pass (see `_merge_siblings`)
 
 
@@ -140,8 +155,10 @@ class TemplateMiner:
     def __init__(self, max_clusters: int = 5_000) -> None:
         self.max_clusters = max_clusters
         self._by_key: dict[bytes, int] = {}  # memo: digit-blind message -> cluster id
+        # memo: message with its variables replaced -> (cluster id, whether it holds no digit)
+        self._by_masked: dict[str, tuple[int, bool]] = {}
         self._by_form: dict[str, int] = {}  # masked form -> cluster id
-        # memo key whose form keeps names with digits -> (the names' slices, names -> cluster id)
+        # key memoized as _BY_NAMES -> (the slices of its names with digits, names -> cluster id)
         self._named: dict[bytes, tuple[Callable[[str], object], dict[object, int]]] = {}
         self._clusters: dict[int, Cluster] = {}  # the live templates (not merged into another)
         self._parent: list[int] = []  # union-find over every id given out: merged -> kept
@@ -161,26 +178,34 @@ class TemplateMiner:
         """Cluster `messages`; returns each one's cluster id (-1 when dropped). Counts and the
         first exemplar are kept; times and sources are not (see `observe`).
 
-        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk):
-        Python code runs only for a memo key not seen before."""
+        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk);
+        a message whose memo key is new costs one regex pass (in C) and a dict lookup more, and
+        Python code runs only for a masked form not seen before."""
         ids: list[int] = []
         memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
             clipped = list(map(_CLIP, chunk)) if max(map(len, chunk)) > _MAX_MESSAGE else chunk
             keys = list(map(_ZERO_DIGITS, map(_TO_BYTES, clipped)))
-            if len(memo) + len(chunk) > _MAX_CACHED_FORMS:
+            if len(memo) + len(chunk) > _MAX_CACHED_KEYS:
                 memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
                 self._named.clear()
-            if missing := set(keys).difference(memo):
-                for at, key in enumerate(keys):
-                    if key in missing and key not in memo:
-                        memo[key] = self._place(key, clipped[at], chunk[at])
-            chunk_ids = list(map(memo.__getitem__, keys))
-            if _PER_FORM in chunk_ids:
-                for i, cid in enumerate(chunk_ids):
-                    if cid == _PER_FORM:
-                        chunk_ids[i] = self._place_named(keys[i], clipped[i], chunk[i])
+            found: list[int | None] = list(map(memo.get, keys))
+            if None in found:
+                missed = [i for i, cid in enumerate(found) if cid is None]
+                texts = map(_MASK_VARIABLES, [clipped[i] for i in missed])  # the one regex, in C
+                by_masked = self._by_masked
+                for i, text in zip(missed, texts, strict=True):
+                    placed, digit_blind = by_masked.get(text) or self._place(text, chunk[i])
+                    found[i] = placed
+                    if digit_blind:  # every digit was in a variable: the key stands for the form
+                        memo[keys[i]] = placed
+                    elif keys[i] not in self._named:
+                        self._name(keys[i], clipped[i], placed)
+            if _BY_NAMES in found:
+                for i in [i for i, cid in enumerate(found) if cid == _BY_NAMES]:
+                    found[i] = self._place_named(keys[i], clipped[i], chunk[i])
+            chunk_ids = cast(list[int], found)
             for cid, n in Counter(chunk_ids).items():
                 if cid == -1:
                     self.overflow += n
@@ -198,6 +223,8 @@ class TemplateMiner:
             ids = list(map(roots.__getitem__, ids))
             _follow(self._by_key, roots)
             _follow(self._by_form, roots)
+            for text, (cid, digit_blind) in self._by_masked.items():
+                self._by_masked[text] = (roots[cid], digit_blind)
             for _, by_names in self._named.values():
                 _follow(by_names, roots)
             self._merges = 0
@@ -235,30 +262,31 @@ class TemplateMiner:
 
     # ------------------------------------------------------------------ placing a new form
 
-    def _place(self, key: bytes, clipped: str, message: str) -> int:
-        """The cluster of a memo key not seen before (through its first message)."""
-        form = mask(clipped)
-        cid = self._cluster_of(form, message)
-        if not _DIGIT.search(form):
-            return cid
-        # The form keeps names with digits (`SOCKS5`): messages with this key share the form only
-        # when those names are the same. Masking does not depend on the value of a digit, so the
-        # names sit at the same offsets in every message with this key.
+    def _place(self, text: str, message: str) -> tuple[int, bool]:
+        """The cluster of a message whose variables, replaced, give `text`, not seen before."""
+        placed = self._cluster_of(_finish(text), message), not _DIGIT.search(text)
+        if len(self._by_masked) >= _MAX_CACHED_FORMS:
+            self._by_masked.clear()
+        self._by_masked[text] = placed
+        return placed
+
+    def _name(self, key: bytes, clipped: str, cid: int) -> None:
+        """Memoize a key whose form keeps names with digits (`SOCKS5`) by those names: masking
+        does not depend on the value of a digit, so they sit at the same offsets in every message
+        with this key, and messages with the same names there share the form."""
         spans = [slice(*m.span()) for m in _KEPT.finditer(clipped)]
         if spans:
             names: Callable[[str], object] = itemgetter(*spans)
             self._named[key] = (names, {names(clipped): cid})
-        return _PER_FORM
+            self._by_key[key] = _BY_NAMES
 
     def _place_named(self, key: bytes, clipped: str, message: str) -> int:
-        named = self._named.get(key)
-        if named is None:  # digits kept outside a name (not expected): mask each message
-            return self._cluster_of(mask(clipped), message)
-        names, by_names = named
+        names, by_names = self._named[key]
         found = names(clipped)
         cid = by_names.get(found)
         if cid is None:
-            cid = self._cluster_of(mask(clipped), message)
+            text = _MASK_VARIABLES(clipped)
+            cid, _ = self._by_masked.get(text) or self._place(text, message)
             if len(by_names) < _MAX_NAMES:
                 by_names[found] = cid
         return cid
