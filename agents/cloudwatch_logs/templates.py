@@ -35,9 +35,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter, methodcaller
-from typing import Any, cast
+from typing import Any
 
 WILDCARD = "<*>"
 
@@ -142,6 +142,7 @@ _CHUNK = 1024
 _MAX_CACHED_FORMS = 100_000  # bounds the memos of masked forms when every line is unique
 _MAX_CACHED_KEYS = 20_000  # and the memo of keys (one per line when lines carry UUIDs)
 _BY_NAMES = -2  # memo value: look the key's names with digits up in `_named`
+_NEW = -3  # not in the memo
 _MAX_NAMES = 1_000  # names per such key
 _EARLY_MERGE = 256  # new templates in a batch before an early merge pass (see `_merge_siblings`)
 
@@ -190,9 +191,9 @@ class TemplateMiner:
             if len(memo) + len(chunk) > _MAX_CACHED_KEYS:
                 memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
                 self._named.clear()
-            found: list[int | None] = list(map(memo.get, keys))
-            if None in found:
-                missed = [i for i, cid in enumerate(found) if cid is None]
+            found = list(map(memo.get, keys, repeat(_NEW)))
+            if _NEW in found:
+                missed = [i for i, cid in enumerate(found) if cid == _NEW]
                 texts = map(_MASK_VARIABLES, [clipped[i] for i in missed])  # the one regex, in C
                 by_masked = self._by_masked
                 for i, text in zip(missed, texts, strict=True):
@@ -205,13 +206,12 @@ class TemplateMiner:
             if _BY_NAMES in found:
                 for i in [i for i, cid in enumerate(found) if cid == _BY_NAMES]:
                     found[i] = self._place_named(keys[i], clipped[i], chunk[i])
-            chunk_ids = cast(list[int], found)
-            for cid, n in Counter(chunk_ids).items():
+            for cid, n in Counter(found).items():
                 if cid == -1:
                     self.overflow += n
                 else:
                     self._clusters[self._find(cid)].count += n
-            ids.extend(chunk_ids)
+            ids.extend(found)
             if len(self._dirty) >= self._early_at:
                 self._merge_siblings(final=False)
         if self._dirty:
@@ -362,12 +362,12 @@ class TemplateMiner:
             if cid not in clusters:
                 continue
             tokens = clusters[cid].tokens
+            siblings = self._siblings
             for positions, hole in self._holes[cid]:
-                group = [
-                    clusters[other]
-                    for other in self._siblings.get(hole, ())
-                    if _same_but(clusters[other].tokens, tokens, positions)
-                ]
+                ids = siblings[hole]
+                if len(ids) < 2:
+                    continue  # only this template has that shape
+                group = [clusters[i] for i in ids if _same_but(clusters[i].tokens, tokens, positions)]
                 if len(group) > 1 and _variable(group, positions, final):
                     kept = self._merge(group, positions)
                     work.append(kept)
