@@ -8,8 +8,10 @@ For each set this prints the Grouping Accuracy (GA, the figure log-parsing paper
 adjusted Rand index of our miner (one generic configuration for every set, as the scanner must
 run it) and of Drain3 configured as the Loghub benchmark configures Drain for that set. Then it
 mixes the 16 sets, replicates them to `--lines` lines (200,000) and times both on those same lines:
-CPU seconds of this process (both parsers are single-threaded), best of `--repeat` runs each,
-alternated, so that other work on a shared machine weighs on neither.
+one miner of ours for the whole mix; for Drain3, one instance per set with that set's settings,
+each line fed to its set's instance. Times are CPU seconds of this process (both parsers are
+single-threaded), best of `--repeat` runs each, alternated, so that other work on a shared machine
+weighs on neither.
 
     python scripts/bench_loghub.py --loghub ../shared/loghub [--json build/bench_loghub.json]
 

@@ -183,6 +183,7 @@ class TemplateMiner:
         a message whose memo key is new costs one regex pass (in C) and a dict lookup more, and
         Python code runs only for a masked form not seen before."""
         ids: list[int] = []
+        counts: Counter[int] = Counter()  # per id, added to the templates once the batch is read
         memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
@@ -206,14 +207,15 @@ class TemplateMiner:
             if _BY_NAMES in found:
                 for i in [i for i, cid in enumerate(found) if cid == _BY_NAMES]:
                     found[i] = self._place_named(keys[i], clipped[i], chunk[i])
-            for cid, n in Counter(found).items():
-                if cid == -1:
-                    self.overflow += n
-                else:
-                    self._clusters[self._find(cid)].count += n
+            counts.update(found)
             ids.extend(found)
             if len(self._dirty) >= self._early_at:
                 self._merge_siblings(final=False)
+        for cid, n in counts.items():
+            if cid == -1:
+                self.overflow += n
+            else:
+                self._clusters[self._find(cid)].count += n
         if self._dirty:
             self._merge_siblings(final=True)
         if self._merges:
