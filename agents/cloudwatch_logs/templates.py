@@ -432,7 +432,7 @@ def _enough_context(template: list[str]) -> bool:
     """Whether a template keeps enough literal tokens (a letter outside `<*>`: `(command`,
     `mask=<*>`, not `<*>)`) to stand for other forms than its own: at least two and a third of
     them (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
-    literals = sum(1 for token in template if _LETTER.search(token.replace(WILDCARD, "")))
+    literals = len(template) - list(map(_LETTER.search, template)).count(None)  # `<*>` has none
     return literals >= 2 and 3 * literals >= len(template)
 
 
@@ -466,32 +466,28 @@ def _generalize(values: list[str]) -> str:
 def _holes(tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
     """Per position, the hash of the template with that position left out; and per pair of
     positions holding names (`tag="AudioMix",` `name=audioserver`), with both left out."""
-    n = len(tokens)
-    prefix = [hash(n)]
-    for token in tokens:
-        prefix.append(hash((prefix[-1], token)))
-    suffix = [0] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        suffix[i] = hash((tokens[i], suffix[i + 1]))
-    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, prefix[i], suffix[i + 1]))) for i in range(n)]
-    names = [i for i in range(n) if _is_name(tokens, i)][:_MAX_NAMED_POSITIONS]
+    t = tuple(tokens)
+    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, t[:i], t[i + 1 :]))) for i in range(len(t))]
+    names = _names(t)[:_MAX_NAMED_POSITIONS]
     for a, i in enumerate(names):
         for j in names[a + 1 :]:
-            holes.append(((i, j), hash((i, j, prefix[i], tuple(tokens[i + 1 : j]), suffix[j + 1]))))
+            holes.append(((i, j), hash((i, j, t[:i], t[i + 1 : j], t[j + 1 :]))))
     return holes
 
 
 _MAX_NAMED_POSITIONS = 8
 
 
-def _is_name(tokens: list[str], i: int) -> bool:
-    """Whether the token at `i` is a name rather than a word (or follows a naming noun)."""
-    token = tokens[i]
-    if WILDCARD in token:
-        return False
-    if _IDENTIFIER.search(_value(token)):
-        return True
-    return i > 0 and tokens[i - 1].lower().strip(":=") in _NAMING
+def _names(tokens: tuple[str, ...]) -> list[int]:
+    """The positions holding a name rather than a word (`db.internal`, `tag="AudioMix",`), or a
+    word after a naming noun (`user root`)."""
+    identifiers = {
+        i
+        for i, maybe in enumerate(map(_MAYBE_IDENTIFIER.search, tokens))
+        if maybe and WILDCARD not in tokens[i] and _IDENTIFIER.search(_value(tokens[i]))
+    }
+    named = {i + 1 for i, naming in enumerate(map(_NAMING_FORMS.__contains__, tokens[:-1])) if naming}
+    return sorted(identifiers | {i for i in named if WILDCARD not in tokens[i]})
 
 
 def _value(token: str) -> str:
@@ -532,7 +528,7 @@ def _variable_at(group: list[Cluster], tokens: list[str], position: int, final: 
         return True  # one of them is a number, an id...: the others are values too
     if len(counts) >= _MANY_VALUES:
         return True
-    if position > 0 and tokens[position - 1].lower().strip(":=") in _NAMING:
+    if position > 0 and tokens[position - 1] in _NAMING_FORMS:
         return True  # `user alice`, `for host db`: a word named by the one before it
     if all(_IDENTIFIER.search(_value(value)) for value in counts):
         return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
@@ -553,6 +549,13 @@ _NAMING = frozenset(
         *("partition", "endpoint", "channel"),
     }
 )
+_NAMING_FORMS = frozenset(
+    form
+    for noun in _NAMING
+    for word in (noun, noun.capitalize(), noun.upper())
+    for form in (word, f"{word}:", f"{word}=")
+)
 # A name rather than a word: dotted, a path, joined with `_` / `-`, or PascalCase.
 _IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[A-Z][a-z]+[A-Z]")
+_MAYBE_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|[A-Z][a-z]+[A-Z]")  # anywhere in a `key=value`
 _EDGES = "\"'()[]{}<>,;.:!?"
