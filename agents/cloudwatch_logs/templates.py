@@ -429,11 +429,11 @@ def _capped(form: str) -> list[str]:
 
 
 def _enough_context(template: list[str]) -> bool:
-    """Whether a template keeps enough literal tokens (a letter outside `<*>`: `(command`,
-    `mask=<*>`, not `<*>)`) to stand for other forms than its own: at least two and a third of
-    them (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
-    literals = len(template) - list(map(_LETTER.search, template)).count(None)  # `<*>` has none
-    return literals >= 2 and 3 * literals >= len(template)
+    """Whether a template keeps enough of its own to stand for other forms than its own: two
+    tokens with a letter (`(command`, `mask=<*>`; not `<*>)`) and a third of its tokens other than
+    `<*>` (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
+    worded = len(template) - list(map(_LETTER.search, template)).count(None)  # `<*>` has none
+    return worded >= 2 and 3 * (len(template) - template.count(WILDCARD)) >= len(template)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -555,7 +555,7 @@ _NAMING_FORMS = frozenset(
     for word in (noun, noun.capitalize(), noun.upper())
     for form in (word, f"{word}:", f"{word}=")
 )
-# A name rather than a word: dotted, a path, joined with `_` / `-`, or PascalCase.
-_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[A-Z][a-z]+[A-Z]")
-_MAYBE_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|[A-Z][a-z]+[A-Z]")  # anywhere in a `key=value`
+# A name rather than a word: dotted, a path (`/healthz`), joined with `_` / `-`, or PascalCase.
+_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[/\\~]\w|^[A-Z][a-z]+[A-Z]")
+_MAYBE_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|[/\\~]\w|[A-Z][a-z]+[A-Z]")  # anywhere in `key=value`
 _EDGES = "\"'()[]{}<>,;.:!?"
