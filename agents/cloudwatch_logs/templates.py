@@ -88,7 +88,7 @@ _VARIABLES = re.compile(
 # right after another, or after it and its unit (`1190 bytes (1.16 KB)`), only restates it.
 _LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
 _EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
-_ANNOTATION = re.compile(r"(<\*>\S*(?: [^\W\d]+)? )\(<\*>\)(?=[\s,.;:]|$)")
+_ANNOTATION = re.compile(r"(<\*>\S{0,16}(?: [^\W\d]{1,16})? )\(<\*>\)(?=[\s,.;:]|$)")  # bounded: linear
 _DIGIT = re.compile(r"\d")
 
 # The memo key: the message with every ASCII digit as `0` (a C-level pass, no regex).
