@@ -55,7 +55,7 @@ _CLOCK = r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?"
 # Dates with a month or day name, as a whole (`Sun Jul 17 15:09:52 2005`, `Jul 17, 2005`,
 # `17/Jul/2005:15:09:52 +0000`, `Mon, 17 Jul 2005`): a name next to digits is part of the date.
 _DATE = (
-    rf"(?=[JFMASONDTW\d])(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
+    rf"(?:{_DAY}[a-z]*,?\s+)?(?:"
     rf"{_MONTH}[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:\s+{_CLOCK})?"
     rf"(?:\s+[A-Z]{{2,5}}(?=\s+\d{{4}}))?(?:\s+\d{{4}}(?![\d:]))?"
     rf"|\d{{1,2}}[ /-]{_MONTH}[a-z]*[ /-]\d{{2,4}}(?:[ :T]{_CLOCK})?(?:\s+[+-]\d{{4}})?"
@@ -68,7 +68,7 @@ _UNIT = (
 )
 # A name whose digits are a short suffix (`SOCKS5`, `IPv6`, `eth0`, `log4j`), standing alone as a
 # word (not inside a path or a compound: `/rand6/`, `~amd64~`): a constant, kept.
-_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}[0-9]{1,2}[A-Za-z]{0,3}(?=[.,:;]?(?:[\s\"')\]}]|$))"
+_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}+[0-9]{1,2}+[A-Za-z]{0,3}+(?=[.,:;]?(?:[\s\"')\]}]|$))"
 _KEPT = re.compile(_NAME)
 # A variable: a date as above, a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of
 # [\w.:-] holding a digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`,
@@ -79,10 +79,12 @@ _KEPT = re.compile(_NAME)
 # `deadbeef`) is a value too. One pass of one regex: it runs in C, once per message whose memo
 # key is new.
 _VARIABLES = re.compile(
-    rf"{_DATE}"
-    rf"|(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
-    rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
-    r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
+    r"(?<![\w.:\-])(?:"  # at the start of a token only; each branch guarded by its first character
+    rf"(?=[JFMASONDTW\d])(?<!/){_DATE}"
+    rf"|(?=[<>~=\d])(?<![<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
+    rf"|(?!{_NAME})[^\W\d]*+(?:[.:\-][^\W\d]*+)*+\d[\w.:\-]*+"
+    r"|(?=[a-fA-F])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
+    r")"
 )
 # Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
 # right after another, or after it and its unit (`1190 bytes (1.16 KB)`), only restates it.
