@@ -3,25 +3,28 @@
 Three stages:
 
 1. A memo keyed by the message with every ASCII digit turned into `0` (one C-level `translate`):
-   messages that differ only in their digits mask to the same form, so most lines cost a translate
-   and a dict lookup and never reach the regexes.
-2. Masking, once per memo key: dates spelled with month or day names, numbers with their unit
+   messages that differ only in their digits mask to the same form, so most lines cost a
+   translate and a dict lookup and never reach the regex. (A message keeping a digit in a
+   constant, `SOCKS5`, shares its key with `SOCKS4`: for those, the key leads to the names.)
+2. Masking, one regex pass in C: dates spelled with month or day names, numbers with their unit
    (`30 ms`, `1.2 KB`, `<1 sec`), and every token holding a digit (numbers, IPs, ports, UUIDs,
    hashes, pod-name suffixes, timestamps) become `<*>`. A word whose digits are a short suffix of
-   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. A list of variables joined
-   by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses right
-   after a value (`1190 bytes (1.16 KB) sent`) is an annotation of it and dropped.
+   a name (`SOCKS5`, `IPv6`, `eth0`, `log4j`) is a constant and stays. Then a list of variables
+   joined by commas (`10.0.0.1,10.0.0.2`) is one variable, and a lone variable in parentheses
+   right after a value (`1190 bytes (1.16 KB) sent`) is a restatement of it and dropped.
 3. Grouping of the masked forms. A form joins a template that already covers it (`<*>` where they
    differ); otherwise it starts its own. Templates that differ in one position only are siblings;
    they merge into one template with `<*>` there only when that position looks variable: one of
-   them already has a variable there, or it holds many distinct words, or mostly words seen once
-   (user names, table names). A handful of words each seen many times (`Resumed` / `Paused` /
+   them already has a variable there, or it holds many distinct words, or mostly words seen once,
+   or a naming noun precedes it (`user root`), or its values read as names rather than words
+   (dotted, paths, PascalCase). A handful of words each seen many times (`Resumed` / `Paused` /
    `Stopped`, `HTTPS` / `SOCKS5`) is an enumeration of constants: those stay separate templates.
-   Merges are decided at the end of each `assign` call, with the counts of the whole batch, and
-   the ids it returns already follow them.
+   Two positions holding names that vary together (`tag=` and `name=`) merge as a pair. Merges are
+   decided at the end of each `assign` call, with the counts of the whole batch, and the ids it
+   returns already follow them.
 
 Memory is bounded by the number of templates: per template a count, first/last time, exemplars and
-a few index entries; the memo of masked forms is capped and cleared when full; nothing per line.
+a few index entries; the memos are capped and cleared when full; nothing per line.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from functools import partial
+from itertools import islice, repeat
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -50,8 +54,8 @@ _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|MON|TUE|WED|THU|FRI|SAT|SUN)"
 _CLOCK = r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?"
 # Dates with a month or day name, as a whole (`Sun Jul 17 15:09:52 2005`, `Jul 17, 2005`,
 # `17/Jul/2005:15:09:52 +0000`, `Mon, 17 Jul 2005`): a name next to digits is part of the date.
-_DATE = re.compile(
-    rf"(?<![\w:/.-])(?:{_DAY}[a-z]*,?\s+)?(?:"
+_DATE = (
+    rf"(?:{_DAY}[a-z]*,?\s+)?(?:"
     rf"{_MONTH}[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?(?:\s+{_CLOCK})?"
     rf"(?:\s+[A-Z]{{2,5}}(?=\s+\d{{4}}))?(?:\s+\d{{4}}(?![\d:]))?"
     rf"|\d{{1,2}}[ /-]{_MONTH}[a-z]*[ /-]\d{{2,4}}(?:[ :T]{_CLOCK})?(?:\s+[+-]\d{{4}})?"
@@ -64,25 +68,29 @@ _UNIT = (
 )
 # A name whose digits are a short suffix (`SOCKS5`, `IPv6`, `eth0`, `log4j`), standing alone as a
 # word (not inside a path or a compound: `/rand6/`, `~amd64~`): a constant, kept.
-_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}[0-9]{1,2}[A-Za-z]{0,3}(?=[.,:;]?(?:[\s\"')\]}]|$))"
+_NAME = r"(?<![^\s\"'(\[{])[A-Za-z]{2,}+[0-9]{1,2}+[A-Za-z]{0,3}+(?=[.,:;]?(?:[\s\"')\]}]|$))"
 _KEPT = re.compile(_NAME)
-# A variable: a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of [\w.:-] holding a
-# digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`, a UUID, a sha;
-# every such run but a kept name. The lookbehind starts matches only at a token's first character
-# and the possessive, digit-free prefix cannot backtrack, so the scan stays linear even on long
-# words without digits. Punctuation such as `=`, `(`, `/` ends a token: `total=8` keeps its key
-# (`total=<*>`). A word of eight hex letters or more (`ffffffff`, `deadbeef`) is a value too.
-_MASK = re.compile(
-    rf"(?<![\w.:\-<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
-    rf"|(?<![\w.:\-])(?!{_NAME})(?:[^\W\d]|[.:\-])*+\d[\w.:\-]*+"
-    r"|(?<![\w.:\-])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
+# A variable: a date as above, a number with its unit (`30 ms`, `1.2 KB`, `<1 sec`), or a run of
+# [\w.:-] holding a digit, masked whole: `10.0.3.17:5432`, `30012ms`, `checkout-7d9f8c6b5-x2k4p`,
+# a UUID, a sha; every such run but a kept name. The lookbehind starts matches only at a token's
+# first character and the possessive, digit-free prefix cannot backtrack, so the scan stays
+# linear even on long words without digits. Punctuation such as `=`, `(`, `/` ends a token:
+# `total=8` keeps its key (`total=<*>`). A word of eight hex letters or more (`ffffffff`,
+# `deadbeef`) is a value too. One pass of one regex: it runs in C, once per message whose memo
+# key is new.
+_VARIABLES = re.compile(
+    r"(?<![\w.:\-])(?:"  # at the start of a token only; each branch guarded by its first character
+    rf"(?=[JFMASONDTW\d])(?<!/){_DATE}"
+    rf"|(?=[<>~=\d])(?<![<>])[<>~]?=?\d+(?:[.,]\d+)?\s?{_UNIT}"
+    rf"|(?!{_NAME})[^\W\d]*+(?:[.:\-][^\W\d]*+)*+\d[\w.:\-]*+"
+    r"|(?=[a-fA-F])(?:[a-f]{8,}|[A-F]{8,})(?![\w.:\-])"
+    r")"
 )
 # Variables joined by commas (or `;`, `|`, `/`) are one variable; a variable in parentheses
 # right after another, or after it and its unit (`1190 bytes (1.16 KB)`), only restates it.
 _LIST = re.compile(r"<\*>(?:[,;|/] ?<\*>)+")
 _EMPTY = re.compile(r"(?<=\s)\(\)(?=\s|$)")  # `from 10.0.0.1 () at`: an empty value
-_ANNOTATION = re.compile(r"(<\*>\S*(?: [^\W\d]+)? )\(<\*>\)(?=[\s,.;:]|$)")
-_SPACES = re.compile(r"\s+")
+_ANNOTATION = re.compile(r"(<\*>\S{0,16}(?: [^\W\d]{1,16})? )\(<\*>\)(?=[\s,.;:]|$)")  # bounded: linear
 _DIGIT = re.compile(r"\d")
 
 # The memo key: the message with every ASCII digit as `0` (a C-level pass, no regex).
@@ -98,11 +106,19 @@ _FEW_VALUES = 3
 
 def mask(message: str) -> str:
     """The masked form of one message (whitespace collapsed, variables as `<*>`)."""
-    text = _DATE.sub(WILDCARD, message[:_MAX_MESSAGE])
-    text = _LIST.sub(WILDCARD, _MASK.sub(WILDCARD, text))
+    return _finish(_VARIABLES.sub(WILDCARD, message[:_MAX_MESSAGE]))
+
+
+_MASK_VARIABLES = partial(_VARIABLES.sub, WILDCARD)
+
+
+def _finish(text: str) -> str:
+    """The masked form from the message with its variables replaced: lists and restatements of
+    variables folded, whitespace collapsed."""
+    text = _LIST.sub(WILDCARD, text)
     text = _EMPTY.sub("(<*>)", text)
     text = _ANNOTATION.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @dataclass(slots=True)
@@ -125,9 +141,11 @@ class Cluster:
 
 _MAX_SOURCES = 20
 _CHUNK = 1024
-_MAX_CACHED_FORMS = 100_000  # bounds each memo (keys, masked forms) when every line is unique
-_PER_FORM = -2  # memo value: this key's messages keep names with digits (`SOCKS5`), see `_named`
-_MAX_NAMES = 1_000  # per such key
+_MAX_CACHED_FORMS = 100_000  # bounds the memos of masked forms when every line is unique
+_MAX_CACHED_KEYS = 20_000  # and the memo of keys (one per line when lines carry UUIDs)
+_BY_NAMES = -2  # memo value: look the key's names with digits up in `_named`
+_NEW = -3  # not in the memo
+_MAX_NAMES = 1_000  # names per such key
 _EARLY_MERGE = 256  # new templates in a batch before an early merge pass (see `_merge_siblings`)
 
 
@@ -140,8 +158,10 @@ class TemplateMiner:
     def __init__(self, max_clusters: int = 5_000) -> None:
         self.max_clusters = max_clusters
         self._by_key: dict[bytes, int] = {}  # memo: digit-blind message -> cluster id
+        # memo: message with its variables replaced -> (cluster id, whether it holds no digit)
+        self._by_masked: dict[str, tuple[int, bool]] = {}
         self._by_form: dict[str, int] = {}  # masked form -> cluster id
-        # memo key whose form keeps names with digits -> (the names' slices, names -> cluster id)
+        # key memoized as _BY_NAMES -> (the slices of its names with digits, names -> cluster id)
         self._named: dict[bytes, tuple[Callable[[str], object], dict[object, int]]] = {}
         self._clusters: dict[int, Cluster] = {}  # the live templates (not merged into another)
         self._parent: list[int] = []  # union-find over every id given out: merged -> kept
@@ -161,34 +181,43 @@ class TemplateMiner:
         """Cluster `messages`; returns each one's cluster id (-1 when dropped). Counts and the
         first exemplar are kept; times and sources are not (see `observe`).
 
-        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk):
-        Python code runs only for a memo key not seen before."""
+        The per-line work is C-level (encode, translate, dict lookups, counting over a chunk);
+        a message whose memo key is new costs one regex pass (in C) and a dict lookup more, and
+        Python code runs only for a masked form not seen before."""
         ids: list[int] = []
+        counts: Counter[int] = Counter()  # per id, added to the templates once the batch is read
         memo = self._by_key
         iterator = iter(messages)
         while chunk := list(islice(iterator, _CHUNK)):
             clipped = list(map(_CLIP, chunk)) if max(map(len, chunk)) > _MAX_MESSAGE else chunk
             keys = list(map(_ZERO_DIGITS, map(_TO_BYTES, clipped)))
-            if len(memo) + len(chunk) > _MAX_CACHED_FORMS:
+            if len(memo) + len(chunk) > _MAX_CACHED_KEYS:
                 memo.clear()  # a memo only: the clusters stay, a key seen again is re-placed
                 self._named.clear()
-            if missing := set(keys).difference(memo):
-                for at, key in enumerate(keys):
-                    if key in missing and key not in memo:
-                        memo[key] = self._place(key, clipped[at], chunk[at])
-            chunk_ids = list(map(memo.__getitem__, keys))
-            if _PER_FORM in chunk_ids:
-                for i, cid in enumerate(chunk_ids):
-                    if cid == _PER_FORM:
-                        chunk_ids[i] = self._place_named(keys[i], clipped[i], chunk[i])
-            for cid, n in Counter(chunk_ids).items():
-                if cid == -1:
-                    self.overflow += n
-                else:
-                    self._clusters[self._find(cid)].count += n
-            ids.extend(chunk_ids)
+            found = list(map(memo.get, keys, repeat(_NEW)))
+            if _NEW in found:
+                missed = [i for i, cid in enumerate(found) if cid == _NEW]
+                texts = map(_MASK_VARIABLES, [clipped[i] for i in missed])  # the one regex, in C
+                by_masked = self._by_masked
+                for i, text in zip(missed, texts, strict=True):
+                    placed, digit_blind = by_masked.get(text) or self._place(text, chunk[i])
+                    found[i] = placed
+                    if digit_blind:  # every digit was in a variable: the key stands for the form
+                        memo[keys[i]] = placed
+                    elif keys[i] not in self._named:
+                        self._name(keys[i], clipped[i], placed)
+            if _BY_NAMES in found:
+                for i in [i for i, cid in enumerate(found) if cid == _BY_NAMES]:
+                    found[i] = self._place_named(keys[i], clipped[i], chunk[i])
+            counts.update(found)
+            ids.extend(found)
             if len(self._dirty) >= self._early_at:
                 self._merge_siblings(final=False)
+        for cid, n in counts.items():
+            if cid == -1:
+                self.overflow += n
+            else:
+                self._clusters[self._find(cid)].count += n
         if self._dirty:
             self._merge_siblings(final=True)
         if self._merges:
@@ -198,6 +227,8 @@ class TemplateMiner:
             ids = list(map(roots.__getitem__, ids))
             _follow(self._by_key, roots)
             _follow(self._by_form, roots)
+            for text, (cid, digit_blind) in self._by_masked.items():
+                self._by_masked[text] = (roots[cid], digit_blind)
             for _, by_names in self._named.values():
                 _follow(by_names, roots)
             self._merges = 0
@@ -235,30 +266,31 @@ class TemplateMiner:
 
     # ------------------------------------------------------------------ placing a new form
 
-    def _place(self, key: bytes, clipped: str, message: str) -> int:
-        """The cluster of a memo key not seen before (through its first message)."""
-        form = mask(clipped)
-        cid = self._cluster_of(form, message)
-        if not _DIGIT.search(form):
-            return cid
-        # The form keeps names with digits (`SOCKS5`): messages with this key share the form only
-        # when those names are the same. Masking does not depend on the value of a digit, so the
-        # names sit at the same offsets in every message with this key.
+    def _place(self, text: str, message: str) -> tuple[int, bool]:
+        """The cluster of a message whose variables, replaced, give `text`, not seen before."""
+        placed = self._cluster_of(_finish(text), message), not _DIGIT.search(text)
+        if len(self._by_masked) >= _MAX_CACHED_FORMS:
+            self._by_masked.clear()
+        self._by_masked[text] = placed
+        return placed
+
+    def _name(self, key: bytes, clipped: str, cid: int) -> None:
+        """Memoize a key whose form keeps names with digits (`SOCKS5`) by those names: masking
+        does not depend on the value of a digit, so they sit at the same offsets in every message
+        with this key, and messages with the same names there share the form."""
         spans = [slice(*m.span()) for m in _KEPT.finditer(clipped)]
         if spans:
             names: Callable[[str], object] = itemgetter(*spans)
             self._named[key] = (names, {names(clipped): cid})
-        return _PER_FORM
+            self._by_key[key] = _BY_NAMES
 
     def _place_named(self, key: bytes, clipped: str, message: str) -> int:
-        named = self._named.get(key)
-        if named is None:  # digits kept outside a name (not expected): mask each message
-            return self._cluster_of(mask(clipped), message)
-        names, by_names = named
+        names, by_names = self._named[key]
         found = names(clipped)
         cid = by_names.get(found)
         if cid is None:
-            cid = self._cluster_of(mask(clipped), message)
+            text = _MASK_VARIABLES(clipped)
+            cid, _ = self._by_masked.get(text) or self._place(text, message)
             if len(by_names) < _MAX_NAMES:
                 by_names[found] = cid
         return cid
@@ -334,12 +366,12 @@ class TemplateMiner:
             if cid not in clusters:
                 continue
             tokens = clusters[cid].tokens
+            siblings = self._siblings
             for positions, hole in self._holes[cid]:
-                group = [
-                    clusters[other]
-                    for other in self._siblings.get(hole, ())
-                    if _same_but(clusters[other].tokens, tokens, positions)
-                ]
+                ids = siblings[hole]
+                if len(ids) < 2:
+                    continue  # only this template has that shape
+                group = [clusters[i] for i in ids if _same_but(clusters[i].tokens, tokens, positions)]
                 if len(group) > 1 and _variable(group, positions, final):
                     kept = self._merge(group, positions)
                     work.append(kept)
@@ -399,11 +431,11 @@ def _capped(form: str) -> list[str]:
 
 
 def _enough_context(template: list[str]) -> bool:
-    """Whether a template keeps enough literal tokens (a letter outside `<*>`: `(command`,
-    `mask=<*>`, not `<*>)`) to stand for other forms than its own: at least two and a third of
-    them (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
-    literals = sum(1 for token in template if _LETTER.search(token.replace(WILDCARD, "")))
-    return literals >= 2 and 3 * literals >= len(template)
+    """Whether a template keeps enough of its own to stand for other forms than its own: two
+    tokens with a letter (`(command`, `mask=<*>`; not `<*>)`) and a third of its tokens other than
+    `<*>` (`<*>` alone would swallow every one-word message, `<*> (command <*>)` every command)."""
+    worded = len(template) - list(map(_LETTER.search, template)).count(None)  # `<*>` has none
+    return worded >= 2 and 3 * (len(template) - template.count(WILDCARD)) >= len(template)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -436,32 +468,28 @@ def _generalize(values: list[str]) -> str:
 def _holes(tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
     """Per position, the hash of the template with that position left out; and per pair of
     positions holding names (`tag="AudioMix",` `name=audioserver`), with both left out."""
-    n = len(tokens)
-    prefix = [hash(n)]
-    for token in tokens:
-        prefix.append(hash((prefix[-1], token)))
-    suffix = [0] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        suffix[i] = hash((tokens[i], suffix[i + 1]))
-    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, prefix[i], suffix[i + 1]))) for i in range(n)]
-    names = [i for i in range(n) if _is_name(tokens, i)][:_MAX_NAMED_POSITIONS]
+    t = tuple(tokens)
+    holes: list[tuple[tuple[int, ...], int]] = [((i,), hash((i, t[:i], t[i + 1 :]))) for i in range(len(t))]
+    names = _names(t)[:_MAX_NAMED_POSITIONS]
     for a, i in enumerate(names):
         for j in names[a + 1 :]:
-            holes.append(((i, j), hash((i, j, prefix[i], tuple(tokens[i + 1 : j]), suffix[j + 1]))))
+            holes.append(((i, j), hash((i, j, t[:i], t[i + 1 : j], t[j + 1 :]))))
     return holes
 
 
 _MAX_NAMED_POSITIONS = 8
 
 
-def _is_name(tokens: list[str], i: int) -> bool:
-    """Whether the token at `i` is a name rather than a word (or follows a naming noun)."""
-    token = tokens[i]
-    if WILDCARD in token:
-        return False
-    if _IDENTIFIER.search(_value(token)):
-        return True
-    return i > 0 and tokens[i - 1].lower().strip(":=") in _NAMING
+def _names(tokens: tuple[str, ...]) -> list[int]:
+    """The positions holding a name rather than a word (`db.internal`, `tag="AudioMix",`), or a
+    word after a naming noun (`user root`)."""
+    identifiers = {
+        i
+        for i, maybe in enumerate(map(_MAYBE_IDENTIFIER.search, tokens))
+        if maybe and WILDCARD not in tokens[i] and _IDENTIFIER.search(_value(tokens[i]))
+    }
+    named = {i + 1 for i, naming in enumerate(map(_NAMING_FORMS.__contains__, tokens[:-1])) if naming}
+    return sorted(identifiers | {i for i in named if WILDCARD not in tokens[i]})
 
 
 def _value(token: str) -> str:
@@ -502,7 +530,7 @@ def _variable_at(group: list[Cluster], tokens: list[str], position: int, final: 
         return True  # one of them is a number, an id...: the others are values too
     if len(counts) >= _MANY_VALUES:
         return True
-    if position > 0 and tokens[position - 1].lower().strip(":=") in _NAMING:
+    if position > 0 and tokens[position - 1] in _NAMING_FORMS:
         return True  # `user alice`, `for host db`: a word named by the one before it
     if all(_IDENTIFIER.search(_value(value)) for value in counts):
         return True  # `db.internal`, `/api/cart`, `PaymentGateway`: names, not words
@@ -523,6 +551,13 @@ _NAMING = frozenset(
         *("partition", "endpoint", "channel"),
     }
 )
-# A name rather than a word: dotted, a path, joined with `_` / `-`, or PascalCase.
-_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[A-Z][a-z]+[A-Z]")
+_NAMING_FORMS = frozenset(
+    form
+    for noun in _NAMING
+    for word in (noun, noun.capitalize(), noun.upper())
+    for form in (word, f"{word}:", f"{word}=")
+)
+# A name rather than a word: dotted, a path (`/healthz`), joined with `_` / `-`, or PascalCase.
+_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|^[/\\~]\w|^[A-Z][a-z]+[A-Z]")
+_MAYBE_IDENTIFIER = re.compile(r"\w[./_\-@\\]\w|[/\\~]\w|[A-Z][a-z]+[A-Z]")  # anywhere in `key=value`
 _EDGES = "\"'()[]{}<>,;.:!?"
