@@ -173,9 +173,9 @@ def manual_change_of(text: str) -> ManualChange | None:
         named = [w for w in words if re.fullmatch(r"[a-z0-9][a-z0-9\-]*-[a-z0-9\-]+", w)]
         cloud = _CLOUD.search(f"{obj.group('words')} {key}")
         thing = _clean(named[-1]) if named else (cloud.group(0).lower() if cloud else None)
-        target = _clean(obj.group("target"))
+        applied_to = _clean(obj.group("target"))
         verb = obj.group(0).split()[0].lower()
-        if target in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
-            target = None
-        return ManualChange(touch, target, word_ns, key, obj.group(0).strip(), thing=thing)
+        if applied_to in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
+            applied_to = None
+        return ManualChange(touch, applied_to, word_ns, key, obj.group(0).strip(), thing=thing)
     return None
