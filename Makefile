@@ -67,7 +67,7 @@ bench: install system-deps
 	$(BIN)/python scripts/bench_fanout.py --json build/bench_fanout.json
 	$(BIN)/python scripts/bench_intake.py --json build/bench_intake.json
 	$(BIN)/python scripts/bench_logs.py --json build/bench_logs.json
-	if [ -d ../shared/loghub ]; then $(BIN)/python scripts/bench_loghub.py --loghub ../shared/loghub --json build/bench_loghub.json; fi
+	if [ -d ../shared/loghub ]; then $(BIN)/python scripts/bench_logs.py --loghub ../shared/loghub --json build/bench_loghub.json; fi
 	$(BIN)/python scripts/bench_prompt.py --json build/bench_prompt.json
 	$(BIN)/python scripts/bench_eks_scan.py --json build/bench_eks_scan.json
 
