@@ -240,6 +240,21 @@ class Sources(Strict):
     prometheus: PrometheusSource = PrometheusSource()
 
 
+class ActionsConfig(Strict):
+    """The report's buttons that act. Silence and re-run are signed with the key in `key_env`
+    (shared by the master, which signs, and the intake, which checks); without it they are not
+    shown. A silence is created in the Alertmanager at `alertmanager_url_env`, only for a user
+    listed in `allowed_users` or in one of `allowed_groups` (Slack user group ids, Discord role
+    ids); nobody may silence while both are empty."""
+
+    key_env: str = "SRE_ACTION_KEY"
+    alertmanager_url_env: str = "ALERTMANAGER_URL"
+    alertmanager_token_env: str = "ALERTMANAGER_API_TOKEN"
+    silence_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    allowed_users: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ()
+
+
 class IntakeConfig(Strict):
     trigger_reaction: str = "rotating_light"
     dedup_table_env: str = "SRE_DEDUP_TABLE"
@@ -252,6 +267,7 @@ class IntakeConfig(Strict):
     # The optional model tier for messages the heuristics are unsure about (provider none:
     # heuristics only). Its own small model: it runs before every unsure investigation starts.
     classifier_model: ModelConfig = ModelConfig()
+    actions: ActionsConfig = ActionsConfig()
 
 
 def runtime_arn_env_of(agent_id: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from shared.chat.base import ChatPlatform
 from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, IncidentReport, Platform
-from shared.render import posted_text, render_investigating, render_parts, render_update
+from shared.render import ActionSigner, posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ class Investigator:
     metrics: Metrics = field(default_factory=NoMetrics)
     # The master's model for the narrative; None builds the one config.yaml names (tests inject one).
     narrator_model: Any | None = None
+    # Signs the report's acting buttons (silence, re-run); None reads the key config.yaml names.
+    signer: ActionSigner | None = None
+
+    def __post_init__(self) -> None:
+        if self.signer is None:
+            key = os.environ.get(self.config.intake.actions.key_env, "")
+            self.signer = ActionSigner(key) if key else None
 
     async def investigate(
         self,
@@ -167,7 +175,7 @@ class Investigator:
         # The total covers everything up to the post itself: harvest, narrative and rendering.
         telemetry = report.telemetry.model_copy(update={"elapsed_ms": _ms_since(started)})
         report = report.model_copy(update={"telemetry": telemetry})
-        parts = render_parts(chat.name, report)
+        parts = render_parts(chat.name, report, self.signer)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:

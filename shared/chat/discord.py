@@ -172,10 +172,21 @@ class DiscordPlatform:
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
-        """Post `text` (Block Kit `blocks` are Slack's and ignored here) in `channel`, or in the thread
-        of message `thread_id`, starting that thread when it does not exist yet."""
-        target = channel if thread_id is None else self._thread_channel(channel, thread_id, text)
-        payload = {"content": text[:MAX_CONTENT], "allowed_mentions": {"parse": []}, "flags": SUPPRESS_EMBEDS}
+        """Post `text` in `channel`, or in the thread of message `thread_id`, starting that thread
+        when it does not exist yet. `blocks`, on Discord, is one dict with the message's `embeds`
+        and `components` (see `shared.render.discord`); without embeds, link previews are
+        suppressed."""
+        first = (blocks or [{}])[0]
+        embeds, components = list(first.get("embeds") or []), list(first.get("components") or [])
+        title = text or (embeds[0].get("title", "") if embeds else "")
+        target = channel if thread_id is None else self._thread_channel(channel, thread_id, title)
+        payload: dict[str, Any] = {"content": text[:MAX_CONTENT], "allowed_mentions": {"parse": []}}
+        if embeds:
+            payload["embeds"] = embeds  # links in the content are written `<url>`: no previews
+        else:
+            payload["flags"] = SUPPRESS_EMBEDS
+        if components:
+            payload["components"] = components
         message = self._request("POST", f"/channels/{target}/messages", json=payload)
         return str(message["id"])
 
