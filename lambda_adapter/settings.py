@@ -35,6 +35,22 @@ class Secrets:
 
 
 @dataclass(frozen=True)
+class ActionSettings:
+    """The report's acting buttons (config `intake.actions`): the key their values are signed
+    with, the Alertmanager a silence goes to, who may silence and for how long."""
+
+    key: str = field(default="", repr=False)
+    alertmanager_url: str = ""
+    alertmanager_token: str = field(default="", repr=False)
+    silence_minutes: int = 60
+    allowed_users: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ()
+    # Slack user groups are looked up with the bot token (usergroups.users.list).
+    slack_bot_token: str = field(default="", repr=False)
+    slack_api_base: str | None = None
+
+
+@dataclass(frozen=True)
 class IntakeSettings:
     secrets: Secrets = Secrets()
     trigger_reaction: str = "rotating_light"
@@ -49,6 +65,7 @@ class IntakeSettings:
     # The master posts a snapshot by then (`defaults.snapshot_deadline_seconds`).
     snapshot_deadline_seconds: float = 25.0
     response_url_prefix: str = SLACK_RESPONSE_URL_PREFIX
+    actions: ActionSettings = ActionSettings()
 
     @property
     def delivery_seconds(self) -> float:
@@ -74,4 +91,14 @@ class IntakeSettings:
             region=sources.aws.region,
             discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
             snapshot_deadline_seconds=config.defaults.snapshot_deadline_seconds,
+            actions=ActionSettings(
+                key=env.get(intake.actions.key_env, ""),
+                alertmanager_url=env.get(intake.actions.alertmanager_url_env, "").rstrip("/"),
+                alertmanager_token=env.get(intake.actions.alertmanager_token_env, ""),
+                silence_minutes=intake.actions.silence_minutes,
+                allowed_users=intake.actions.allowed_users,
+                allowed_groups=intake.actions.allowed_groups,
+                slack_bot_token=env.get(sources.slack.bot_token_env, ""),
+                slack_api_base=env.get(sources.slack.base_url_env) or None,
+            ),
         )

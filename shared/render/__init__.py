@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.actions import ActionSigner
 from shared.contracts import IncidentReport
-from shared.render.actions import ActionSigner
 from shared.render.discord import render_discord, render_discord_parts
 from shared.render.document import shown_findings
 from shared.render.markdown import render_json, render_markdown

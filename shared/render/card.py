@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.causes import label
-from shared.contracts import IncidentReport, Severity, Trigger
-from shared.render.actions import (
+from shared.actions import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     RERUN,
@@ -19,6 +17,8 @@ from shared.render.actions import (
     ActionSigner,
     silence_matchers,
 )
+from shared.causes import label
+from shared.contracts import IncidentReport, Severity, Trigger
 from shared.render.document import clock_time, shown_findings
 from shared.render.escape import safe_url
 

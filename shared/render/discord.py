@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.actions import SIGNED, ActionSigner, matchers_text, silence_matchers
 from shared.causes import label
 from shared.contracts import IncidentReport, Severity
-from shared.render.actions import SIGNED, ActionSigner, matchers_text, silence_matchers
 from shared.render.card import buttons, cause_fields, severity
 from shared.render.document import CAUSE_HEADING, Document, Span, build_document
 from shared.render.escape import code_text, markdown_escape, one_line
@@ -116,7 +116,7 @@ def _embed(report: IncidentReport) -> tuple[dict[str, Any], str, list[str]]:
     embed: dict[str, Any] = {
         "title": title,
         "description": description,
-        "color": COLOURS.get(sev, GREY),
+        "color": COLOURS[sev] if sev is not None else GREY,
         "fields": fields,
         "footer": {"text": f"investigation {report.investigation_id}"[:MAX_FOOTER]},
     }

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.actions import SIGNED, SILENCE, ActionSigner, matchers_text
 from shared.causes import label
 from shared.contracts import IncidentReport
-from shared.render.actions import SIGNED, SILENCE, ActionSigner, matchers_text
 from shared.render.card import Button, buttons, cause_fields
 from shared.render.document import CAUSE_HEADING, build_document, t
 from shared.render.escape import code_text, one_line, slack_escape, slack_plain

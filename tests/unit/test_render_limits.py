@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.actions import ActionSigner
 from shared.contracts import (
     AgentResult,
     AgentRun,
@@ -37,7 +38,6 @@ from shared.render import (
     render_slack,
     render_update,
 )
-from shared.render.actions import ActionSigner
 from shared.render.card import cause_fields
 from shared.render.discord import DISCORD, split_messages
 from shared.render.document import CAUSE_HEADING, MAX_TIMELINE, Span, build_document, shown_findings

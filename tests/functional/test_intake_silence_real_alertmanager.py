@@ -1,0 +1,182 @@
+"""The report's Silence button end to end against the real Alertmanager: a signed, confirmed click
+by an allowed user creates the silence through the API v2; anyone else, or a value edited on the
+way, creates nothing. Re-run starts a new investigation of the thread's alert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from lambda_adapter.settings import ActionSettings, IntakeSettings, Secrets
+from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
+from sandbox.intake_fakes import Harness
+from sandbox.signing import TEST_SLACK_SECRET, discord_keypair
+from shared.actions import ActionSigner
+from shared.contracts import AlertContext, Cause, CauseCategory, Hints, IncidentReport, Platform, Severity
+from shared.render import render_discord_parts, render_slack
+
+pytestmark = [
+    pytest.mark.functional,
+    pytest.mark.skipif(alertmanager_binary() is None, reason="prometheus-alertmanager is not installed"),
+]
+KEY = "functional-action-key"
+ONCALL, STRANGER, ROLE = "U0ONCALL", "U0STRANGER", "111122223333444455"
+CHANNEL, ROOT = "C0ALERTS99", "1712345600.000100"
+LABELS = {
+    "alertname": "KubePodCrashLooping",
+    "namespace": "shop",
+    "service": "checkout",
+    "pod": "checkout-7d9f-x2k4p",
+    "severity": "critical",
+}
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[AlertmanagerSandbox]:
+    # Nothing fires here: the receiver is never called, only the silences API is.
+    with AlertmanagerSandbox(tmp_path, "http://127.0.0.1:9/unused") as am:
+        yield am
+
+
+def harness(am_url: str) -> Harness:
+    _, public_key = discord_keypair()
+    settings = IntakeSettings(
+        secrets=Secrets(slack_signing_secret=TEST_SLACK_SECRET, discord_public_key=public_key),
+        actions=ActionSettings(
+            key=KEY, alertmanager_url=am_url, allowed_users=(ONCALL,), allowed_groups=(ROLE,)
+        ),
+    )
+    return Harness(settings)
+
+
+def report() -> IncidentReport:
+    at = datetime.now(UTC)
+    ctx = AlertContext(
+        investigation_id="slack-silence-test-0001",
+        platform=Platform.SLACK,
+        channel=CHANNEL,
+        thread_id=ROOT,
+        labels=LABELS,
+        received_at=at,
+        window_start=at - timedelta(hours=1),
+        window_end=at,
+        hints=Hints(alert_name="KubePodCrashLooping", severity=Severity.CRITICAL),
+    )
+    cause = Cause(category=CauseCategory.OOM, summary="Memory exhausted.", confidence=0.9)
+    return IncidentReport(investigation_id=ctx.investigation_id, alert=ctx, title="Crash loop", cause=cause)
+
+
+def slack_button(action_id: str) -> dict[str, Any]:
+    [part] = render_slack(report(), ActionSigner(KEY))
+    assert part.blocks is not None
+    [actions] = [b for b in part.blocks if b["type"] == "actions"]
+    return next(e for e in actions["elements"] if e.get("action_id") == action_id)
+
+
+def click(h: Harness, button: dict[str, Any], user: str) -> dict[str, Any]:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "thread_ts": ROOT},
+        "message": {"ts": "1712345700.000300", "thread_ts": ROOT},
+        "trigger_id": f"trigger-{user}-{len(h.slack_chat.posted)}",
+        "actions": [{"action_id": button["action_id"], "value": button.get("value", ""), "action_ts": "1"}],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    answer = h.slack(body, path="/slack/interactions", content_type="application/x-www-form-urlencoded")
+    assert answer.status == 200
+    return dict(json.loads(answer.body))
+
+
+def silences(am: AlertmanagerSandbox) -> list[dict[str, Any]]:
+    found = httpx.get(f"{am.url}/api/v2/silences", timeout=5, trust_env=False).json()
+    return [s for s in found if s["status"]["state"] == "active"]
+
+
+def test_a_signed_click_by_an_allowed_user_silences_the_alert_for_one_hour(
+    alertmanager: AlertmanagerSandbox,
+) -> None:
+    h = harness(alertmanager.url)
+    button = slack_button("sre_silence")
+    # Slack shows the confirmation before it sends the click.
+    assert button["confirm"]["confirm"]["text"] and "alertname" in button["confirm"]["text"]["text"]
+
+    assert click(h, button, STRANGER)["outcome"] == "refused"
+    assert silences(alertmanager) == []
+    forged = {**button, "value": button["value"].replace("checkout", "payments")}
+    assert click(h, forged, ONCALL)["outcome"] == "refused"
+    assert silences(alertmanager) == []
+
+    answer = click(h, button, ONCALL)
+    assert answer["outcome"] == "silenced", answer
+    [silence] = silences(alertmanager)
+    matchers = {m["name"]: m["value"] for m in silence["matchers"]}
+    assert matchers == {k: v for k, v in LABELS.items() if k != "severity"}
+    assert all(m["isEqual"] and not m["isRegex"] for m in silence["matchers"])
+    length = datetime.fromisoformat(silence["endsAt"]) - datetime.fromisoformat(silence["startsAt"])
+    assert timedelta(minutes=59) <= length <= timedelta(minutes=61)
+    # The thread is told who silenced what.
+    [line] = [p for p in h.slack_chat.posted if "Silenced" in p.text]
+    assert line.thread_id == ROOT and f"<@{ONCALL}>" in line.text and silence["id"] in line.text
+
+
+def test_discord_asks_for_confirmation_then_silences_for_a_member_of_an_allowed_role(
+    alertmanager: AlertmanagerSandbox,
+) -> None:
+    h = harness(alertmanager.url)
+    parts = render_discord_parts(report(), ActionSigner(KEY))
+    message = {"id": "900", "embeds": parts[0].blocks[0]["embeds"] if parts[0].blocks else []}
+    rows = parts[-1].blocks[0]["components"] if parts[-1].blocks else []
+    custom_id = next(
+        b["custom_id"] for row in rows for b in row["components"] if "silence" in b.get("custom_id", "")
+    )
+
+    def interact(custom: str, msg: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+        answer = h.discord(
+            {
+                "id": "1234",
+                "application_id": "42",
+                "type": 3,
+                "token": "tok",
+                "channel_id": "800",
+                "channel": {"id": "800", "parent_id": "700"},
+                "member": {"user": {"id": "555"}, "roles": roles},
+                "message": msg,
+                "data": {"custom_id": custom, "component_type": 2},
+            }
+        )
+        assert answer.status == 200
+        return dict(json.loads(answer.body))
+
+    assert "not in a group" in interact(custom_id, message, [])["data"]["content"]
+    asked = interact(custom_id, message, [ROLE])
+    assert asked["type"] == 4 and asked["data"]["flags"] == 64 and "?" in asked["data"]["content"]
+    assert silences(alertmanager) == []  # asking is not doing
+    [confirm] = asked["data"]["components"][0]["components"]
+    done = interact(confirm["custom_id"], {"id": "901", "embeds": asked["data"]["embeds"]}, [ROLE])
+    assert done["type"] == 7 and "Silenced" in done["data"]["content"]
+    [silence] = silences(alertmanager)
+    assert {m["name"]: m["value"] for m in silence["matchers"]}["pod"] == "checkout-7d9f-x2k4p"
+
+
+def test_rerun_starts_a_new_investigation_of_the_threads_alert(alertmanager: AlertmanagerSandbox) -> None:
+    h = harness(alertmanager.url)
+    h.slack_chat.add(
+        CHANNEL,
+        ROOT,
+        "[FIRING:1] KubePodCrashLooping shop checkout",
+        at=datetime.fromtimestamp(float(ROOT), UTC),
+    )
+    answer = click(h, slack_button("sre_rerun"), STRANGER)  # re-running needs no group
+    assert answer["outcome"] == "rerun"
+    [ctx] = h.started
+    assert ctx.thread_id == ROOT and "KubePodCrashLooping" in ctx.text
+    assert silences(alertmanager) == []
