@@ -7,6 +7,7 @@ cause cites, then the best-ranked others above a relevance bar; never the long t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,6 +201,21 @@ def when_phrase(ctx: AlertContext, at: datetime) -> str:
     return f"{relative}, at {clock_time(at)}"
 
 
+_RELATIVE = re.compile(
+    r",?\s*\b(?:\d+ d )?(?:\d+ h )?(?:\d+ min )?(?:before|after) the alert\b"
+    r"|,?\s*\b(?:\d+ h )?\d+ (?:min|h|d) (?:before|after)\b"
+    r"|,?\s*\bat \d{2}:\d{2}(?: UTC)?\b"
+)
+
+
+def without_time(text: str) -> str:
+    """`text` without the moment it states relative to the alert (`41 min before the alert`) or
+    on the clock (`at 05:16 UTC`): where the line already says when, from the finding's own time,
+    a second time in its text could only repeat or contradict it."""
+    cut = _RELATIVE.sub("", text)
+    return " ".join(cut.split()) if cut.strip() else text
+
+
 def _when(finding: Finding) -> datetime | None:
     times = [e.at for e in finding.evidence if e.at is not None]
     return finding.first_seen or (min(times) if times else finding.last_seen)
@@ -223,13 +239,15 @@ def _changes(report: IncidentReport) -> Iterable[Line]:
         # No time of its own: the finding's title says when, if anything does (no "time unknown"
         # in front of a title that gives one).
         when = f"{when_phrase(ctx, at)} " if at is not None else ""
-        yield (t(f"• {when}({kind}, {finding.agent}): "), t(finding.title))
+        title = without_time(finding.title) if at is not None else finding.title
+        yield (t(f"• {when}({kind}, {finding.agent}): "), t(title))
 
 
 def _timeline(report: IncidentReport) -> Iterable[Line]:
     for entry in report.timeline[-MAX_TIMELINE:]:
         who = f" ({entry.agent})" if entry.agent else ""
-        yield (t(f"• {clock_time(entry.at)} "), t(one_line(entry.text, 300)), t(who))
+        # The stamp says when: a time in the text (from another clock) would contradict it.
+        yield (t(f"• {clock_time(entry.at)} "), t(one_line(without_time(entry.text), 300)), t(who))
 
 
 def _next_steps(report: IncidentReport) -> Iterable[Line]:
