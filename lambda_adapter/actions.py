@@ -112,7 +112,8 @@ def slack_group_members(settings: ActionSettings) -> GroupMembers:
         if settings.slack_api_base:
             kwargs["base_url"] = settings.slack_api_base.rstrip("/") + "/"
         try:
-            answer = WebClient(**kwargs).usergroups_users_list(usergroup=group)
+            client = WebClient(**kwargs)
+            answer = client.usergroups_users_list(usergroup=group)
         except Exception as e:  # the click is refused, never failed open
             logger.warning("group=<%s>, error=<%s> | could not read a user group", group, type(e).__name__)
             return set()

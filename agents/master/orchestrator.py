@@ -19,6 +19,7 @@ from typing import Any
 from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
+from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, moved_metrics, prometheus_query
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
 from agents.master.synthesis import synthesize
@@ -54,6 +55,8 @@ class Investigator:
     metrics: Metrics = field(default_factory=NoMetrics)
     # The master's model for the narrative; None builds the one config.yaml names (tests inject one).
     narrator_model: Any | None = None
+    # Range queries for the graph of what moved; None reads Prometheus as config.yaml says.
+    graph_query: RangeQuery | None = None
     # Signs the report's acting buttons (silence, re-run); None reads the key config.yaml names.
     signer: ActionSigner | None = None
 
@@ -109,11 +112,15 @@ class Investigator:
                 chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at
             )
         )
+        tasks = [follow_up]
+        if posted:
+            tasks.append(asyncio.create_task(self._post_graph(chat, ctx, thread, report, cutoff_at)))
         if background is None:
-            await follow_up
+            await asyncio.gather(*tasks)
         else:
-            background.add(follow_up)
-            follow_up.add_done_callback(background.discard)
+            for task in tasks:
+                background.add(task)
+                task.add_done_callback(background.discard)
         return report
 
     async def _post_notice(
@@ -190,6 +197,52 @@ class Investigator:
                 return report, thread, False
             thread = thread or message_id or None  # with no thread yet, the report starts one
         return report, thread, True
+
+    async def _post_graph(
+        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
+    ) -> None:
+        """The graph of what moved, uploaded to the report's thread by the cutoff; a line saying
+        why when it is skipped (too little time left, no plotting library)."""
+        upload = getattr(chat, "upload", None)
+        if upload is None or not moved_metrics(report):
+            return
+        left = until - time.monotonic()
+        made: tuple[bytes, str] | None = None
+        skipped = ""
+        if left < GRAPH_SECONDS:
+            skipped = "📈 No graph of what moved: it would not be ready before the cutoff."
+        else:
+            try:
+                query = self.graph_query or prometheus_query(self.config)
+                made = await asyncio.wait_for(
+                    asyncio.to_thread(graph_png, report, query), timeout=left - GRAPH_SECONDS / 2
+                )
+            except ImportError:
+                skipped = "📈 No graph of what moved: matplotlib is not installed (sre-on-call[graphs])."
+            except TimeoutError:
+                skipped = "📈 No graph of what moved: it was not ready before the cutoff."
+            except Exception as e:  # the report stands without its picture
+                logger.warning("investigation=<%s>, error=<%s> | no graph", ctx.investigation_id, e)
+                return
+        try:
+            with retry_deadline(until):
+                if made is not None:
+                    png, alt = made
+                    await asyncio.to_thread(
+                        upload,
+                        ctx.channel,
+                        "what-moved.png",
+                        png,
+                        thread_id=thread,
+                        title="What moved",
+                        alt_text=alt,
+                    )
+                elif skipped:
+                    await asyncio.to_thread(chat.post, ctx.channel, skipped, thread_id=thread)
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not upload the graph", ctx.investigation_id, e
+            )
 
     async def _post_late(
         self,
