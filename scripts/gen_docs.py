@@ -62,7 +62,11 @@ def render(text: str) -> str:
         if not pattern.search(text):
             raise SystemExit(f"{DOC}: no GENERATED markers for {name!r}")
         table = make()
-        text = pattern.sub(lambda m, table=table: m.group(1) + table + "\n" + m.group(2), text)
+
+        def fill(m: re.Match[str], table: str = table) -> str:
+            return m.group(1) + table + "\n" + m.group(2)
+
+        text = pattern.sub(fill, text)
     return text
 
 

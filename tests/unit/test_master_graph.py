@@ -209,11 +209,7 @@ def test_the_graph_goes_to_the_thread_or_is_skipped_with_a_word(monkeypatch: pyt
         config=load_config(), client=None, chat_for=lambda _n: chat, graph_query=lambda *_a: []
     )  # type: ignore[arg-type]
     r = report()
-    asyncio.run(
-        investigator._post_graph(
-            chat, r.alert, "1712345600.000100", r, until=1e12
-        )
-    )
+    asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=1e12))
     assert chat.uploads == [("what-moved.png", b"PNG", "1712345600.000100")]
 
     asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=0.0))  # no time left
