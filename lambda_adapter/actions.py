@@ -68,7 +68,7 @@ def _allowed(settings: ActionSettings, user: str | None, groups: set[str]) -> bo
     return user in settings.allowed_users or bool(groups & set(settings.allowed_groups))
 
 
-def _silence(settings: ActionSettings, action: Action, who: str) -> str:
+def _silence(settings: ActionSettings, action: Action, who: str, *, slack: bool) -> str:
     """Create the silence; the line the thread gets (raises SourceError)."""
     from lambda_adapter.silence import create_silence
 
@@ -82,7 +82,11 @@ def _silence(settings: ActionSettings, action: Action, who: str) -> str:
     )
     hours = settings.silence_minutes / 60
     span = f"{hours:g} h" if settings.silence_minutes % 60 == 0 else f"{settings.silence_minutes} min"
-    return f"🔕 Silenced `{matchers_text(action.matchers)}` for {span} (silence {silence_id}), by {who}."
+    # Label values are alert text: inert in a code span, no markup or mention of their own.
+    shown = matchers_text(action.matchers).replace("`", "\u02cb")
+    if slack:
+        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"🔕 Silenced `{shown}` for {span} (silence {silence_id}), by {who}."
 
 
 def _say_in_thread(intake: Intake, chat: str, channel: str, thread: str | None, text: str) -> None:
@@ -125,6 +129,13 @@ def slack_group_members(settings: ActionSettings) -> GroupMembers:
 def slack_interactions(
     intake: Intake, request: WebhookRequest, group_members: GroupMembers | None = None
 ) -> WebhookResponse:
+    payload = _verified_payload(intake, request)
+    if payload is None:
+        return WebhookResponse.json(200, {"ok": True, "outcome": "ignored"})
+    return _tell_clicker(intake, payload, _slack_click(intake, payload, group_members))
+
+
+def _verified_payload(intake: Intake, request: WebhookRequest) -> dict[str, Any] | None:
     headers = request.headers
     if not verify_slack(
         intake.settings.secrets.slack_signing_secret,
@@ -140,7 +151,13 @@ def slack_interactions(
     except (KeyError, ValueError, TypeError) as e:
         raise BadRequest("an interaction carries a JSON `payload` form field") from e
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
-        return WebhookResponse.json(200, {"ok": True, "outcome": "ignored"})
+        return None
+    return payload
+
+
+def _slack_click(
+    intake: Intake, payload: dict[str, Any], group_members: GroupMembers | None
+) -> WebhookResponse:
     actions = payload.get("actions") or []
     clicked = actions[0] if actions and isinstance(actions[0], dict) else {}
     action_id = str(clicked.get("action_id") or "")
@@ -182,7 +199,7 @@ def slack_interactions(
         logger.warning("user=<%s> | silence refused: not in an allowed group", user)
         return _slack_outcome("refused", NOT_ALLOWED)
     try:
-        line = _silence(settings, action, f"<@{user}>")
+        line = _silence(settings, action, f"<@{user}>", slack=True)
     except SourceError as e:
         logger.error("investigation=<%s>, error=<%s> | silence failed", action.investigation_id, e)
         return _slack_outcome("failed", f"The silence could not be created: {e}")
@@ -192,17 +209,34 @@ def slack_interactions(
 
 
 def _slack_outcome(outcome: str, text: str) -> WebhookResponse:
-    # Slack ignores the body of a block_actions answer; the outcome is for logs and tests.
+    # Slack ignores the body of a block_actions answer; the outcome is for logs and tests. The
+    # clicker hears back through the click's response_url (`_tell_clicker`).
     return WebhookResponse.json(200, {"ok": True, "outcome": outcome, "text": text})
+
+
+def _tell_clicker(intake: Intake, payload: dict[str, Any], answer: WebhookResponse) -> WebhookResponse:
+    """Say the outcome to the one who clicked, as an ephemeral message through the click's
+    response_url (only Slack's own URL is followed). Best effort, 2 s at most."""
+    url = str(payload.get("response_url") or "")
+    text = str(json.loads(answer.body).get("text") or "")
+    if not text or not url.startswith(intake.settings.response_url_prefix):
+        return answer
+    import httpx  # only a click pays for it
+
+    try:
+        body = {"response_type": "ephemeral", "replace_original": False, "text": text}
+        httpx.post(url, json=body, timeout=2.0)
+    except httpx.HTTPError as e:
+        logger.warning("error=<%s> | could not answer the click", type(e).__name__)
+    return answer
 
 
 # ------------------------------------------------------------------------------------- Discord
 
 
 def _ephemeral(text: str, **extra: Any) -> WebhookResponse:
-    return WebhookResponse.json(
-        200, {"type": CHANNEL_MESSAGE, "data": {"content": text, "flags": EPHEMERAL, **extra}}
-    )
+    data = {"content": text, "flags": EPHEMERAL, "allowed_mentions": {"parse": []}, **extra}
+    return WebhookResponse.json(200, {"type": CHANNEL_MESSAGE, "data": data})
 
 
 def _embed_action(message: dict[str, Any], name: str) -> Action | None:
@@ -273,6 +307,8 @@ def discord_component(intake: Intake, body: bytes) -> WebhookResponse:
     if signer is None:
         return _ephemeral(NO_KEY)
     action = _embed_action(message, name)
+    if action is not None and name == RERUN:  # a re-run is of the investigation, matchers aside
+        action = Action(RERUN, action.investigation_id)
     if action is None or name not in (SILENCE, SILENCE_CONFIRMED, RERUN) or not signer.check(action, mac):
         logger.warning("user=<%s>, action=<%s> | a button failed its signature", user, name)
         return _ephemeral(BAD_SIGNATURE)
@@ -289,7 +325,7 @@ def discord_component(intake: Intake, body: bytes) -> WebhookResponse:
     if name == SILENCE:
         return _confirmation(signer, action, settings.silence_minutes)
     try:
-        line = _silence(settings, action, f"<@{user}>")
+        line = _silence(settings, action, f"<@{user}>", slack=False)
     except SourceError as e:
         logger.error("investigation=<%s>, error=<%s> | silence failed", action.investigation_id, e)
         return WebhookResponse.json(

@@ -13,9 +13,14 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from lambda_adapter.settings import ActionSettings, IntakeSettings, Secrets
 from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
+from sandbox.http import ServedApp
 from sandbox.intake_fakes import Harness
 from sandbox.signing import TEST_SLACK_SECRET, discord_keypair
 from shared.actions import ActionSigner
@@ -45,9 +50,10 @@ def alertmanager(tmp_path: Path) -> Iterator[AlertmanagerSandbox]:
         yield am
 
 
-def harness(am_url: str) -> Harness:
+def harness(am_url: str, response_url_prefix: str = "https://hooks.slack.com/") -> Harness:
     _, public_key = discord_keypair()
     settings = IntakeSettings(
+        response_url_prefix=response_url_prefix,
         secrets=Secrets(slack_signing_secret=TEST_SLACK_SECRET, discord_public_key=public_key),
         actions=ActionSettings(
             key=KEY, alertmanager_url=am_url, allowed_users=(ONCALL,), allowed_groups=(ROLE,)
@@ -80,8 +86,9 @@ def slack_button(action_id: str) -> dict[str, Any]:
     return next(e for e in actions["elements"] if e.get("action_id") == action_id)
 
 
-def click(h: Harness, button: dict[str, Any], user: str) -> dict[str, Any]:
+def click(h: Harness, button: dict[str, Any], user: str, response_url: str = "") -> dict[str, Any]:
     payload = {
+        "response_url": response_url,
         "type": "block_actions",
         "user": {"id": user},
         "channel": {"id": CHANNEL},
@@ -180,3 +187,55 @@ def test_rerun_starts_a_new_investigation_of_the_threads_alert(alertmanager: Ale
     [ctx] = h.started
     assert ctx.thread_id == ROOT and "KubePodCrashLooping" in ctx.text
     assert silences(alertmanager) == []
+
+
+def test_discord_rerun_investigates_the_message_the_thread_started_from(
+    alertmanager: AlertmanagerSandbox,
+) -> None:
+    h = harness(alertmanager.url)
+    # A Discord thread started from a message has that message's id.
+    h.discord_chat.add("700", "800", "[FIRING:1] KubePodCrashLooping shop checkout")
+    parts = render_discord_parts(report(), ActionSigner(KEY))
+    embeds = parts[0].blocks[0]["embeds"] if parts[0].blocks else []
+    rows = parts[-1].blocks[0]["components"] if parts[-1].blocks else []
+    rerun = next(
+        b["custom_id"] for row in rows for b in row["components"] if ":rerun:" in b.get("custom_id", "")
+    )
+    interaction = {
+        "id": "4321",
+        "application_id": "42",
+        "type": 3,
+        "token": "tok",
+        "channel_id": "800",
+        "channel": {"id": "800", "parent_id": "700", "type": 11},
+        "member": {"user": {"id": "555"}, "roles": []},
+        "message": {"id": "901", "embeds": embeds},
+        "data": {"custom_id": rerun, "component_type": 2},
+    }
+    answer = json.loads(h.discord(interaction).body)
+    assert "Re-running" in answer["data"]["content"]
+    [ctx] = h.started
+    assert ctx.platform.value == "discord" and ctx.thread_id == "800" and "KubePodCrashLooping" in ctx.text
+    # The same button on a message whose embed was edited does nothing.
+    forged = {
+        **interaction,
+        "id": "4322",
+        "message": {"id": "901", "embeds": [{**embeds[0], "footer": {"text": "investigation other"}}]},
+    }
+    assert "signature" in json.loads(h.discord(forged).body)["data"]["content"]
+    assert len(h.started) == 1
+
+
+def test_the_clicker_hears_the_outcome_through_the_response_url(alertmanager: AlertmanagerSandbox) -> None:
+    heard: list[dict[str, Any]] = []
+
+    async def respond(request: Request) -> JSONResponse:
+        heard.append(await request.json())
+        return JSONResponse({"ok": True})
+
+    with ServedApp(Starlette(routes=[Route("/actions/{rest:path}", respond, methods=["POST"])])) as served:
+        h = harness(alertmanager.url, response_url_prefix=served.url)
+        click(h, slack_button("sre_silence"), STRANGER, response_url=f"{served.url}/actions/T0/1/abc")
+        click(h, slack_button("sre_silence"), STRANGER, response_url="https://elsewhere.example/x")
+    [said] = heard  # only the intake's configured prefix is followed
+    assert said["response_type"] == "ephemeral" and "not in a group" in said["text"]
