@@ -7,7 +7,7 @@ from test_synthesis import T, ago, finding, ok, oom_ctx
 
 from agents.master.synthesis import synthesize
 from shared.contracts import Severity, Trigger
-from shared.render import posted_text, render_markdown, render_slack
+from shared.render import posted_text, render_discord_parts, render_markdown, render_slack
 
 
 def test_a_change_is_dated_once_in_one_phrasing() -> None:
@@ -52,3 +52,41 @@ def test_a_timeline_line_says_only_the_time_of_its_stamp() -> None:
     timeline = markdown.split("## Timeline")[1].split("##")[0]
     assert "21:31 UTC Errors in checkout rose (cloudwatch_logs)" in timeline
     assert "21:36" not in timeline
+
+
+def test_a_split_never_separates_a_finding_from_its_link_and_marks_are_explained() -> None:
+    findings = [
+        finding(
+            f"cloudwatch_logs:err-{i}:x",
+            Severity.WARNING,
+            f"Error burst {i} in checkout " + "with a long explanation " * (i % 10),
+            relevance=0.9,
+            at=T.replace(minute=30),
+            url="https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:logs-insights"
+            + "$3FqueryDetail$3D~(end~" * (10 + (i * 7) % 50),
+        )
+        for i in range(40)
+    ]
+    report = synthesize(oom_ctx(), [ok("cloudwatch_logs", *findings)])
+    slack_texts = [
+        block["text"]["text"]
+        for part in render_slack(report)
+        for block in part.blocks or []
+        if block["type"] == "section" and "text" in block
+    ]
+    discord_texts = [part.text for part in render_discord_parts(report)]
+    for texts in (slack_texts, discord_texts):
+        links = 0
+        for text in texts:
+            lines = text.split("\n")
+            for i, line in enumerate(lines):
+                if "↳" in line:
+                    links += 1
+                    assert i > 0 and lines[i - 1].startswith("• "), line  # its finding is just above
+        assert links >= 6
+    # No console URL spelled out in Discord's text: a short label links to it.
+    assert all(
+        "console.aws.amazon.com" not in line or "](<" in line for t in discord_texts for line in t.split("\n")
+    )
+    footer = posted_text(render_slack(report)).split("\n")[-1]
+    assert "🟠 warning" in footer
