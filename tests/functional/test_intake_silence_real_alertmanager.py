@@ -239,3 +239,37 @@ def test_the_clicker_hears_the_outcome_through_the_response_url(alertmanager: Al
         click(h, slack_button("sre_silence"), STRANGER, response_url="https://elsewhere.example/x")
     [said] = heard  # only the intake's configured prefix is followed
     assert said["response_type"] == "ephemeral" and "not in a group" in said["text"]
+
+
+def test_a_member_of_an_allowed_slack_user_group_may_silence(alertmanager: AlertmanagerSandbox) -> None:
+    from lambda_adapter.actions import slack_interactions
+    from lambda_adapter.webhook import WebhookRequest
+    from sandbox.signing import slack_headers
+
+    h = harness(alertmanager.url)
+    looked_up: list[str] = []
+
+    def members(group: str) -> set[str]:
+        looked_up.append(group)
+        return {"U0MEMBER"} if group == ROLE else set()
+
+    button = slack_button("sre_silence")
+
+    def press(user: str) -> str:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "channel": {"id": CHANNEL},
+            "message": {"ts": "1712345700.000300", "thread_ts": ROOT},
+            "actions": [{"action_id": "sre_silence", "value": button["value"]}],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        headers = slack_headers(
+            TEST_SLACK_SECRET, body, int(h.clock()), content_type="application/x-www-form-urlencoded"
+        )
+        request = WebhookRequest.build("POST", "/slack/interactions", body=body, headers=headers)
+        return str(json.loads(slack_interactions(h.intake, request, members).body)["outcome"])
+
+    assert press(STRANGER) == "refused" and looked_up == [ROLE]
+    assert press("U0MEMBER") == "silenced"
+    assert len(silences(alertmanager)) == 1
