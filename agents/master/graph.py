@@ -1,8 +1,9 @@
 """A picture of what moved: a small PNG of the one to three metrics that moved most, over the
 investigation window, with the alert and the change marked; uploaded to the report's thread.
 
-The metrics are the Prometheus findings the report shows (cited first, then by relevance) whose
-evidence is a PromQL expression; their series are read again over the whole window. matplotlib is
+The candidates are the findings the report shows (cited first, then by relevance) whose evidence
+is a PromQL expression; their series are read again over the whole window, and the one to three
+that moved most relative to their level are drawn. matplotlib is
 imported only here, inside `draw`: the master pays ~0.4 s the first time it draws, and nothing
 else (the intake, the scanners) ever loads it. It is an extra (`sre-on-call[graphs]`) the master's
 image installs; without it the graph is skipped with a word.
@@ -22,6 +23,7 @@ from shared.render.document import clock_time, shown_findings
 logger = logging.getLogger(__name__)
 
 MAX_METRICS = 3
+MAX_CANDIDATES = 6  # metrics read again; the MAX_METRICS that moved most are drawn
 MAX_SERIES = 5  # lines per metric: the five that moved most
 WIDTH_PX, DPI = 600, 100
 ROW_INCHES = 1.5
@@ -73,6 +75,15 @@ def change_time(report: IncidentReport) -> datetime | None:
 def _moved(points: Sequence[tuple[datetime, float]]) -> float:
     values = [v for _, v in points]
     return (max(values) - min(values)) if values else 0.0
+
+
+def movement(points: Sequence[tuple[datetime, float]]) -> float:
+    """How far a series moved over the window, relative to its level: (max - min) / max |v|."""
+    values = [v for _, v in points]
+    if not values:
+        return 0.0
+    scale = max(abs(v) for v in values)
+    return (max(values) - min(values)) / scale if scale else 0.0
 
 
 def draw(
@@ -127,13 +138,16 @@ def graph_png(report: IncidentReport, query: RangeQuery) -> tuple[bytes, str] | 
     ctx = report.alert
     start, end = ctx.window_start, ctx.window_end
     step = max(timedelta(seconds=15), (end - start) / POINTS)
-    panels = []
-    for metric in moved_metrics(report):
+    found = []
+    for metric in moved_metrics(report, limit=MAX_CANDIDATES):
         curves = [c for c in query(metric.expr, start, end, step) if c.points]
         if curves:
-            panels.append((metric.title, curves))
-    if not panels:
+            found.append((metric.title, curves))
+    if not found:
         return None
+    # The ones that moved most (relative to their level), in the report's order.
+    kept = sorted(found, key=lambda panel: -max(movement(c.points) for c in panel[1]))[:MAX_METRICS]
+    panels = [panel for panel in found if panel in kept]
     change_at = change_time(report)
     png = draw(panels, start=start, end=end, alert_at=ctx.anchor, change_at=change_at)
     alt = "; ".join(title for title, _ in panels) + f"; alert at {clock_time(ctx.anchor)}"

@@ -214,3 +214,26 @@ def test_the_graph_goes_to_the_thread_or_is_skipped_with_a_word(monkeypatch: pyt
 
     asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=0.0))  # no time left
     assert chat.uploads[1:] == [] and "No graph of what moved" in chat.posted[-1].text
+
+
+def test_the_metrics_that_moved_most_are_drawn_and_a_flat_one_is_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[str] = []
+    monkeypatch.setattr(
+        "agents.master.graph.draw", lambda panels, **_kw: drawn.extend(title for title, _ in panels) or b"PNG"
+    )
+    r = report()
+    extra = tuple(
+        metric_finding(f"prometheus:m{i}:{i + 10}", f"Metric {i}", f"metric_{i}", 0.7 - i / 100)
+        for i in range(3)
+    )
+    r = r.model_copy(update={"findings": r.findings + extra})
+
+    def query(expr: str, start: datetime, end: datetime, step: timedelta) -> list[Curve]:
+        flat = expr == "kube_pod_container_status_restarts_total"
+        return [Curve("x", tuple((start + i * step, 5.0 if flat else float(i)) for i in range(10)))]
+
+    assert graph_png(r, query) is not None
+    assert len(drawn) == 3 and "Restarts of checkout rose" not in drawn
+    assert drawn[0] == "Memory of checkout reached its limit"  # the report's order among those kept
