@@ -220,9 +220,12 @@ def test_the_metrics_that_moved_most_are_drawn_and_a_flat_one_is_left_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     drawn: list[str] = []
-    monkeypatch.setattr(
-        "agents.master.graph.draw", lambda panels, **_kw: drawn.extend(title for title, _ in panels) or b"PNG"
-    )
+
+    def fake_draw(panels: list[tuple[str, list[Curve]]], **_kw: object) -> bytes:
+        drawn.extend(title for title, _ in panels)
+        return b"PNG"
+
+    monkeypatch.setattr("agents.master.graph.draw", fake_draw)
     r = report()
     extra = tuple(
         metric_finding(f"prometheus:m{i}:{i + 10}", f"Metric {i}", f"metric_{i}", 0.7 - i / 100)
