@@ -143,19 +143,18 @@ def _blocks(report: IncidentReport, signer: ActionSigner | None) -> list[tuple[d
 
 def render_slack(report: IncidentReport, signer: ActionSigner | None = None) -> list[SlackPart]:
     """The report as one or more Slack messages, each within Slack's block and text limits; the
-    buttons (see `card.buttons`) end the last one."""
-    parts: list[SlackPart] = []
-    blocks: list[dict[str, Any]] = []
-    texts: list[str] = []
+    buttons (see `card.buttons`) end the last one, never alone in a message of their own."""
+    groups: list[list[tuple[dict[str, Any], str]]] = [[]]
     used = 0
     for block, text in _blocks(report, signer):
         extra = size(text) + 1
-        if blocks and (len(blocks) >= MAX_BLOCKS or used + extra > TEXT_BUDGET):
-            parts.append(SlackPart("\n".join(t for t in texts if t), blocks))
-            blocks, texts, used = [], [], 0
-        blocks.append(block)
-        texts.append(text)
+        if groups[-1] and (len(groups[-1]) >= MAX_BLOCKS or used + extra > TEXT_BUDGET):
+            groups.append([])
+            used = 0
+        groups[-1].append((block, text))
         used += extra
-    if blocks:
-        parts.append(SlackPart("\n".join(t for t in texts if t), blocks))
-    return parts
+    if len(groups) > 1 and len(groups[-1]) == 1 and groups[-1][0][0]["type"] == "actions":
+        groups[-1].insert(0, groups[-2].pop())  # the buttons go with the report's last block
+    return [
+        SlackPart("\n".join(t for _, t in group if t), [b for b, _ in group]) for group in groups if group
+    ]

@@ -214,6 +214,9 @@ def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: 
                 assert 1 <= len(block["elements"]) <= 10
                 assert all(size(e["text"]) <= 3000 for e in block["elements"])
     assert all(1 <= size(m) <= 2000 for m in messages)
+    # The buttons end the report and never stand alone in a message.
+    last = parts[-1].blocks or []
+    assert last[-1]["type"] == "actions" and (len(parts) == 1 or len(last) > 1)
     rich = render_discord_parts(report, SIGNER)
     for part in rich:
         assert 1 <= size(part.text) <= 2000 and part.blocks is not None
