@@ -11,7 +11,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,sandbox]"
+	$(BIN)/pip install -q -e ".[dev,sandbox,graphs]"
 	touch $@
 
 # The real Prometheus and Alertmanager servers the sandbox runs (Debian packages).

@@ -3,7 +3,9 @@
 Routes:
   POST /slack/events           Slack Events API (url_verification, mentions, alerts, reactions)
   POST /slack/commands         Slack slash command /sre-snapshot
-  POST /discord/interactions   Discord interactions (PING, /sre-snapshot, /investigate, message command)
+  POST /slack/interactions     Slack block_actions: the report's buttons (silence, re-run, 👍/👎)
+  POST /discord/interactions   Discord interactions (PING, /sre-snapshot, /investigate, message command,
+                               the report's buttons)
   POST /alertmanager           Alertmanager webhook v4 (?channel=, ?platform=)
   GET  /healthz                liveness
 
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_adapter import alertmanager_routes, discord_routes, keys, slack_routes, tenancy
+from lambda_adapter import actions, alertmanager_routes, discord_routes, keys, slack_routes, tenancy
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import Retryable
 from lambda_adapter.gate import Gate
@@ -41,6 +43,7 @@ Route = Callable[["Intake", WebhookRequest], WebhookResponse]
 ROUTES: dict[str, Route] = {
     "/slack/events": slack_routes.events,
     "/slack/commands": slack_routes.commands,
+    "/slack/interactions": actions.slack_interactions,
     "/discord/interactions": discord_routes.interactions,
     "/alertmanager": alertmanager_routes.webhook,
 }

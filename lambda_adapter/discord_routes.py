@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lambda_adapter import keys
+from lambda_adapter import actions, keys
 from lambda_adapter.classify import Kind, chatter_reply, classify
 from lambda_adapter.events import (
     APPLICATION_COMMAND,
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MESSAGE_COMPONENT = 3
 PONG = {"type": 1}
 DEFERRED = {"type": 5}
 EPHEMERAL = 64
@@ -67,6 +68,8 @@ def interactions(intake: Intake, request: WebhookRequest) -> WebhookResponse:
     interaction = parse_discord_interaction(request.body)
     if interaction.type == PING:
         return WebhookResponse.json(200, PONG)
+    if interaction.type == MESSAGE_COMPONENT:  # a click on one of the report's buttons
+        return actions.discord_component(intake, request.body)
     if interaction.type != APPLICATION_COMMAND or interaction.data is None:
         raise BadRequest(f"unsupported interaction type {interaction.type}")
     if not interaction.channel_id:

@@ -60,6 +60,22 @@ class Secrets:
 
 
 @dataclass(frozen=True)
+class ActionSettings:
+    """The report's acting buttons (config `intake.actions`): the key their values are signed
+    with, the Alertmanager a silence goes to, who may silence and for how long."""
+
+    key: str = field(default="", repr=False)
+    alertmanager_url: str = ""
+    alertmanager_token: str = field(default="", repr=False)
+    silence_minutes: int = 60
+    allowed_users: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ()
+    # Slack user groups are looked up with the bot token (usergroups.users.list).
+    slack_bot_token: str = field(default="", repr=False)
+    slack_api_base: str | None = None
+
+
+@dataclass(frozen=True)
 class IntakeSettings:
     secrets: Secrets = Secrets()
     trigger_reaction: str = "rotating_light"
@@ -78,6 +94,7 @@ class IntakeSettings:
     handoff_lease_seconds: float = 30.0
     # Who may use the app (`tenancy.py`); empty lists allow any.
     allowed: Allowed = Allowed()
+    actions: ActionSettings = ActionSettings()
 
     @property
     def delivery_seconds(self) -> float:
@@ -112,5 +129,15 @@ class IntakeSettings:
                 discord_applications=frozenset(intake.allowed.discord_applications),
                 channels=frozenset(intake.allowed.channels),
                 snapshot_users=frozenset(intake.allowed.snapshot_users),
+            ),
+            actions=ActionSettings(
+                key=env.get(intake.actions.key_env, ""),
+                alertmanager_url=env.get(intake.actions.alertmanager_url_env, "").rstrip("/"),
+                alertmanager_token=env.get(intake.actions.alertmanager_token_env, ""),
+                silence_minutes=intake.actions.silence_minutes,
+                allowed_users=intake.actions.allowed_users,
+                allowed_groups=intake.actions.allowed_groups,
+                slack_bot_token=env.get(sources.slack.bot_token_env, ""),
+                slack_api_base=env.get(sources.slack.base_url_env) or None,
             ),
         )

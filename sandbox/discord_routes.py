@@ -180,6 +180,7 @@ class DiscordRoutes:
             bot=True,
             type=REPLY if reference else 0,
             embeds=list(body.get("embeds") or []),
+            components=list(body.get("components") or []),
             reference=reference,
             flags=int(body.get("flags") or 0) & (SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS),
         )

@@ -47,6 +47,7 @@ class DiscordMessage:
     edited_at: datetime | None = None
     webhook_id: str | None = None
     flags: int = 0
+    components: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -219,7 +220,7 @@ class Guild:
             "timestamp": iso(message.at),
             "edited_timestamp": iso(message.edited_at) if message.edited_at else None,
             "flags": message.flags,
-            "components": [],
+            "components": message.components,
             "id": str(message.id),
             "channel_id": message.channel_id,
             "author": self.user_json(message.author, message.bot),

@@ -29,6 +29,7 @@ class SandboxSecrets:
     discord_public_key: str
     alertmanager_token: str
     kube_token: str
+    action_key: str = ""  # signs the report's Silence and Re-run buttons
 
     @classmethod
     def generate(cls) -> SandboxSecrets:
@@ -43,6 +44,7 @@ class SandboxSecrets:
             discord_public_key=key.verify_key.encode().hex(),
             alertmanager_token=secrets.token_urlsafe(18),
             kube_token=secrets.token_urlsafe(18),
+            action_key=secrets.token_urlsafe(24),
         )
 
 
@@ -109,6 +111,7 @@ def secret_values(config: AppConfig, made: SandboxSecrets) -> dict[str, str]:
         sources.discord.bot_token_env: made.discord_token,
         sources.discord.public_key_env: made.discord_public_key,
         intake.alertmanager_token_env: made.alertmanager_token,
+        intake.actions.key_env: made.action_key,
     }
     # The sandbox's Prometheus takes no credentials: a config naming some hydrates only the chat ones.
     return {name: values[name] for name in secret_env_names(config) if name in values}

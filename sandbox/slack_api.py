@@ -24,10 +24,11 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from sandbox.chat_base import Failures, FakeChannel, FakeMessage, Post, PostLog, as_channels
+from sandbox.slack_files import UPLOAD_PATH, FileError, SlackFiles
 from sandbox.slack_methods import Args, SlackError, SlackMethods
 from sandbox.slack_store import Workspace, ts_micros, ts_text
 
@@ -54,7 +55,32 @@ class FakeSlackApi:
         self._methods = SlackMethods(self.workspace, self._posts.add)
         self.calls: deque[str] = deque(maxlen=5000)  # method names, latest last
         self.load(channels, users)
-        self.app = Starlette(routes=[Route("/api/{method}", self._handle, methods=["GET", "POST"])])
+        self.files = SlackFiles()
+        self._methods.table["files.getUploadURLExternal"] = self._get_upload_url
+        self._methods.table["files.completeUploadExternal"] = self._complete_upload
+        self.app = Starlette(
+            routes=[
+                Route("/api/{method}", self._handle, methods=["GET", "POST"]),
+                Route(UPLOAD_PATH, self._upload, methods=["POST"]),
+            ]
+        )
+
+    def _get_upload_url(self, args: Args) -> dict[str, Any]:
+        try:
+            return self.files.get_upload_url(args)
+        except FileError as e:
+            raise SlackError(e.code) from e
+
+    def _complete_upload(self, args: Args) -> dict[str, Any]:
+        try:
+            return self.files.complete(args, lambda c: c in self.workspace.channels)
+        except FileError as e:
+            raise SlackError(e.code) from e
+
+    async def _upload(self, request: Request) -> Response:
+        """The upload URL: raw bytes, no token (as Slack's files.slack.com takes them)."""
+        ok = self.files.receive(request.path_params["file_id"], await request.body())
+        return PlainTextResponse("OK - uploaded" if ok else "bad upload", 200 if ok else 400)
 
     def load(self, channels: Iterable[Any], users: dict[str, str] | None = None) -> None:
         """Replace the channels and users; forget posts and planned failures."""
@@ -128,6 +154,7 @@ class FakeSlackApi:
             else:
                 args.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         self.calls.append(method)
+        self.files.base_url = str(request.base_url)
         failure = self._failures.take(method)
         if failure is not None:
             return _failure(failure.status, failure.retry_after, failure.error)

@@ -15,6 +15,8 @@ _HEADER_TEXT = 150
 _CONTEXT_ELEMENTS = 10
 _ACTIONS_ELEMENTS = 25
 _BLOCK_ID = 255
+_BUTTON_TEXT = 75
+_BUTTON_VALUE = 2000
 _KNOWN = {
     "actions",
     "context",
@@ -90,4 +92,12 @@ def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
             elements = block.get("elements") or []
             if not 1 <= len(elements) <= _ACTIONS_ELEMENTS:
                 problems.append(f"must have 1 to {_ACTIONS_ELEMENTS} items [json-pointer:{at}/elements]")
+            for j, element in enumerate(elements):
+                label = _text_of(element.get("text")) if isinstance(element, dict) else None
+                if label is None or not 1 <= len(label) <= _BUTTON_TEXT:
+                    problems.append(_too_long(f"{at}/elements/{j}/text/text", _BUTTON_TEXT))
+                elif len(str(element.get("value", ""))) > _BUTTON_VALUE:
+                    problems.append(_too_long(f"{at}/elements/{j}/value", _BUTTON_VALUE))
+                elif len(str(element.get("action_id", ""))) > _BLOCK_ID:
+                    problems.append(_too_long(f"{at}/elements/{j}/action_id", _BLOCK_ID))
     return problems

@@ -276,6 +276,21 @@ class AllowedConfig(Strict):
     snapshot_users: list[str] = []  # user ids who may run /sre-snapshot
 
 
+class ActionsConfig(Strict):
+    """The report's buttons that act. Silence and re-run are signed with the key in `key_env`
+    (shared by the master, which signs, and the intake, which checks); without it they are not
+    shown. A silence is created in the Alertmanager at `alertmanager_url_env`, only for a user
+    listed in `allowed_users` or in one of `allowed_groups` (Slack user group ids, Discord role
+    ids); nobody may silence while both are empty."""
+
+    key_env: str = "SRE_ACTION_KEY"
+    alertmanager_url_env: str = "ALERTMANAGER_URL"
+    alertmanager_token_env: str = "ALERTMANAGER_API_TOKEN"
+    silence_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    allowed_users: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ()
+
+
 class IntakeConfig(Strict):
     trigger_reaction: str = "rotating_light"
     dedup_table_env: str = "SRE_DEDUP_TABLE"
@@ -295,6 +310,8 @@ class IntakeConfig(Strict):
     handoff_lease_seconds: int = Field(default=30, ge=5)
     allowed: AllowedConfig = AllowedConfig()
     discord_gateway: DiscordGatewayConfig = DiscordGatewayConfig()
+
+    actions: ActionsConfig = ActionsConfig()
 
 
 def runtime_arn_env_of(agent_id: str) -> str:

@@ -31,6 +31,8 @@ def secret_env_names(config: AppConfig) -> list[str]:
         sources.discord.bot_token_env,
         sources.discord.public_key_env,
         intake.alertmanager_token_env,
+        intake.actions.key_env,
+        intake.actions.alertmanager_token_env,
     ]
     for agent_id in config.scanners(enabled_only=False):
         try:

@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--config", type=Path, default=None)
     demo.set_defaults(handler=_demo)
 
-    evaluate = commands.add_parser("eval", help="score scenarios (SCENARIOS.md contract)")
+    evaluate = commands.add_parser("eval", help="score scenarios (docs/scenarios.md)")
     evaluate.add_argument("paths", nargs="+", type=Path)
     evaluate.add_argument("--json", type=Path, default=None)
     evaluate.add_argument("--config", type=Path, default=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.followup import dependency_context
+from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, moved_metrics, prometheus_query
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
 from agents.master.progress import Progress
@@ -30,7 +32,7 @@ from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.ledger import Ledger, NoLedger
-from shared.render import posted_text, render_investigating, render_parts, render_update
+from shared.render import ActionSigner, posted_text, render_investigating, render_parts, render_update
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,15 @@ class Investigator:
     narrator_model: Any | None = None
     # Where the intake watches the hand-off: a heartbeat while investigating, then the outcome.
     ledger: Ledger = field(default_factory=NoLedger)
+    # Range queries for the graph of what moved; None reads Prometheus as config.yaml says.
+    graph_query: RangeQuery | None = None
+    # Signs the report's acting buttons (silence, re-run); None reads the key config.yaml names.
+    signer: ActionSigner | None = None
+
+    def __post_init__(self) -> None:
+        if self.signer is None:
+            key = os.environ.get(self.config.intake.actions.key_env, "")
+            self.signer = ActionSigner(key) if key else None
 
     async def investigate(
         self,
@@ -124,11 +135,15 @@ class Investigator:
                 chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at, related
             )
         )
+        tasks = [follow_up]
+        if posted:
+            tasks.append(asyncio.create_task(self._post_graph(chat, ctx, thread, report, cutoff_at)))
         if background is None:
-            await follow_up
+            await asyncio.gather(*tasks)
         else:
-            background.add(follow_up)
-            follow_up.add_done_callback(background.discard)
+            for task in tasks:
+                background.add(task)
+                task.add_done_callback(background.discard)
         return report
 
     async def _follow(
@@ -233,7 +248,7 @@ class Investigator:
         # The total covers everything up to the post itself: harvest, narrative and rendering.
         telemetry = report.telemetry.model_copy(update={"elapsed_ms": _ms_since(started)})
         report = report.model_copy(update={"telemetry": telemetry})
-        parts = render_parts(chat.name, report)
+        parts = render_parts(chat.name, report, self.signer)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
         for part in parts:
             try:
@@ -249,6 +264,52 @@ class Investigator:
                 return report, thread, False
             thread = thread or message_id or None  # with no thread yet, the report starts one
         return report, thread, True
+
+    async def _post_graph(
+        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
+    ) -> None:
+        """The graph of what moved, uploaded to the report's thread by the cutoff; a line saying
+        why when it is skipped (too little time left, no plotting library)."""
+        upload = getattr(chat, "upload", None)
+        if upload is None or not moved_metrics(report):
+            return
+        left = until - time.monotonic()
+        made: tuple[bytes, str] | None = None
+        skipped = ""
+        if left < GRAPH_SECONDS:
+            skipped = "📈 No graph of what moved: it would not be ready before the cutoff."
+        else:
+            try:
+                query = self.graph_query or prometheus_query(self.config)
+                made = await asyncio.wait_for(
+                    asyncio.to_thread(graph_png, report, query), timeout=left - GRAPH_SECONDS / 2
+                )
+            except ImportError:
+                skipped = "📈 No graph of what moved: matplotlib is not installed (sre-on-call[graphs])."
+            except TimeoutError:
+                skipped = "📈 No graph of what moved: it was not ready before the cutoff."
+            except Exception as e:  # the report stands without its picture
+                logger.warning("investigation=<%s>, error=<%s> | no graph", ctx.investigation_id, e)
+                return
+        try:
+            with retry_deadline(until):
+                if made is not None:
+                    png, alt = made
+                    await asyncio.to_thread(
+                        upload,
+                        ctx.channel,
+                        "what-moved.png",
+                        png,
+                        thread_id=thread,
+                        title="What moved",
+                        alt_text=alt,
+                    )
+                elif skipped:
+                    await asyncio.to_thread(chat.post, ctx.channel, skipped, thread_id=thread)
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not upload the graph", ctx.investigation_id, e
+            )
 
     async def _post_late(
         self,

@@ -78,6 +78,10 @@ locals {
     local.discord_bot_token_env,
     try(local.config.sources.discord.public_key_env, "DISCORD_PUBLIC_KEY"),
     try(local.config.intake.alertmanager_token_env, "ALERTMANAGER_WEBHOOK_TOKEN"),
+    # The report's acting buttons: the key their values are signed with (the master signs, the
+    # intake checks) and the token the intake creates silences with.
+    try(local.config.intake.actions.key_env, "SRE_ACTION_KEY"),
+    try(local.config.intake.actions.alertmanager_token_env, "ALERTMANAGER_API_TOKEN"),
   ])
   # Prometheus credentials, when sources.prometheus names them.
   prometheus_secret_env_names = toset(compact([

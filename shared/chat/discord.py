@@ -9,6 +9,7 @@ Every post sets `allowed_mentions: {parse: []}`: nothing we post can ping anyone
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -174,12 +175,61 @@ class DiscordPlatform:
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
-        """Post `text` (Block Kit `blocks` are Slack's and ignored here) in `channel`, or in the thread
-        of message `thread_id`, starting that thread when it does not exist yet."""
-        target = channel if thread_id is None else self._thread_channel(channel, thread_id, text)
-        payload = {"content": text[:MAX_CONTENT], "allowed_mentions": {"parse": []}, "flags": SUPPRESS_EMBEDS}
+        """Post `text` in `channel`, or in the thread of message `thread_id`, starting that thread
+        when it does not exist yet. `blocks`, on Discord, is one dict with the message's `embeds`
+        and `components` (see `shared.render.discord`); without embeds, link previews are
+        suppressed."""
+        first = (blocks or [{}])[0]
+        embeds, components = list(first.get("embeds") or []), list(first.get("components") or [])
+        title = text or (embeds[0].get("title", "") if embeds else "")
+        target = channel if thread_id is None else self._thread_channel(channel, thread_id, title)
+        payload: dict[str, Any] = {"content": text[:MAX_CONTENT], "allowed_mentions": {"parse": []}}
+        if embeds:
+            payload["embeds"] = embeds  # links in the content are written `<url>`: no previews
+        else:
+            payload["flags"] = SUPPRESS_EMBEDS
+        if components:
+            payload["components"] = components
         message = self._request("POST", f"/channels/{target}/messages", json=payload)
         return str(message["id"])
+
+    def upload(
+        self,
+        channel: str,
+        filename: str,
+        data: bytes,
+        *,
+        thread_id: str | None = None,
+        title: str | None = None,
+        alt_text: str | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """Post a message with `data` attached (multipart: `payload_json` and `files[0]`) in
+        `channel` or the thread of `thread_id`. Returns the message id."""
+        target = channel if thread_id is None else self._thread_channel(channel, thread_id, title or filename)
+        payload = {
+            "content": (comment or "")[:MAX_CONTENT],
+            "allowed_mentions": {"parse": []},
+            "attachments": [{"id": 0, "filename": filename, "description": (alt_text or title or "")[:1024]}],
+        }
+        what = f"discord POST /channels/{target}/messages (attachment)"
+        try:
+            response = self._http.post(
+                f"/channels/{target}/messages",
+                data={"payload_json": json.dumps(payload)},
+                files={
+                    "files[0]": (
+                        filename,
+                        data,
+                        "image/png" if filename.endswith(".png") else "application/octet-stream",
+                    )
+                },
+            )
+        except httpx.TransportError as e:
+            raise SourceError(f"{what}: {type(e).__name__}") from e
+        if response.status_code >= 400:
+            raise DiscordApiError(f"{what}: HTTP {response.status_code}", status=response.status_code)
+        return str(_json(response).get("id", ""))
 
     def _thread_channel(self, channel: str, thread_id: str, text: str) -> str:
         if thread_id == channel or thread_id in self._threads:

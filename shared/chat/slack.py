@@ -122,6 +122,33 @@ class SlackPlatform:
         )
         return str(data.get("ts", ""))
 
+    def upload(
+        self,
+        channel: str,
+        filename: str,
+        data: bytes,
+        *,
+        thread_id: str | None = None,
+        title: str | None = None,
+        alt_text: str | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """Upload a file into `channel` (in `thread_id`'s thread): files_upload_v2, which asks
+        for an upload URL, sends the bytes there and completes the upload. Returns the file id."""
+        data_out = self._call(
+            "files.uploadV2",
+            self._client.files_upload_v2,
+            file=data,
+            filename=filename,
+            title=title,
+            alt_txt=alt_text,
+            channel=channel,
+            thread_ts=thread_id,
+            initial_comment=comment,
+        )
+        files = data_out.get("files") or [{}]
+        return str(files[0].get("id", ""))
+
     def history(
         self,
         channel: str,

@@ -7,9 +7,10 @@ cause cites, then the best-ranked others above a relevance bar; never the long t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from shared.causes import label
@@ -32,6 +33,8 @@ MAX_CHANGES = 5
 MAX_TIMELINE = 12
 LINKS_PER_FINDING = 2
 SEVERITY_TAG = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+CAUSE_HEADING = "Likely cause"
+LEGEND = {"cited": "✓ cited by the cause"}
 RISK_TAG = {
     RiskClass.SAFE: "🟢 safe:",
     RiskClass.NEEDS_APPROVAL: "🟡 needs approval:",
@@ -84,7 +87,7 @@ def shown_findings(report: IncidentReport) -> list[Finding]:
 def build_document(report: IncidentReport) -> Document:
     sections = [
         Section("What is broken", tuple(_broken(report))),
-        Section("Likely cause", tuple(_cause(report))),
+        Section(CAUSE_HEADING, tuple(_cause(report))),
         Section("Evidence", tuple(_evidence(report))),
         Section("What changed just before", tuple(_changes(report))),
         Section("Timeline", tuple(_timeline(report))),
@@ -180,13 +183,37 @@ def _links(evidence: Iterable[Evidence]) -> Iterable[Line]:
         shown += 1
 
 
-def _ago(ctx: AlertContext, at: datetime | None) -> str:
-    if at is None:
-        return "time unknown"
+def clock_time(at: datetime) -> str:
+    """`05:16 UTC`: every time in a report is said in UTC, the same way."""
+    return f"{at.astimezone(UTC):%H:%M} UTC"
+
+
+def when_phrase(ctx: AlertContext, at: datetime) -> str:
+    """`41 min before the alert, at 05:16 UTC` (or `at the alert` / `3 min after the alert`):
+    the one phrasing of a moment relative to the alert."""
     minutes = round((ctx.anchor - at).total_seconds() / 60)
     if minutes > 0:
-        return f"{minutes} min before the alert"
-    return "at the alert" if minutes == 0 else f"{-minutes} min after the alert"
+        relative = f"{minutes} min before the alert"
+    elif minutes == 0:
+        relative = "at the alert"
+    else:
+        relative = f"{-minutes} min after the alert"
+    return f"{relative}, at {clock_time(at)}"
+
+
+_RELATIVE = re.compile(
+    r",?\s*\b(?:\d+ d )?(?:\d+ h )?(?:\d+ min )?(?:before|after) the alert\b"
+    r"|,?\s*\b(?:\d+ h )?\d+ (?:min|h|d) (?:before|after)\b"
+    r"|,?\s*\bat \d{2}:\d{2}(?: UTC)?\b"
+)
+
+
+def without_time(text: str) -> str:
+    """`text` without the moment it states relative to the alert (`41 min before the alert`) or
+    on the clock (`at 05:16 UTC`): where the line already says when, from the finding's own time,
+    a second time in its text could only repeat or contradict it."""
+    cut = _RELATIVE.sub("", text)
+    return " ".join(cut.split()) if cut.strip() else text
 
 
 def _when(finding: Finding) -> datetime | None:
@@ -208,13 +235,19 @@ def _changes(report: IncidentReport) -> Iterable[Line]:
         return
     for finding in changes[:MAX_CHANGES]:
         kind = finding.change.value if finding.change else "change"
-        yield (t(f"• {_ago(ctx, _when(finding))} ({kind}, {finding.agent}): "), t(finding.title))
+        at = _when(finding)
+        # No time of its own: the finding's title says when, if anything does (no "time unknown"
+        # in front of a title that gives one).
+        when = f"{when_phrase(ctx, at)} " if at is not None else ""
+        title = without_time(finding.title) if at is not None else finding.title
+        yield (t(f"• {when}({kind}, {finding.agent}): "), t(title))
 
 
 def _timeline(report: IncidentReport) -> Iterable[Line]:
     for entry in report.timeline[-MAX_TIMELINE:]:
         who = f" ({entry.agent})" if entry.agent else ""
-        yield (t(f"• {entry.at:%H:%M} UTC "), t(one_line(entry.text, 300)), t(who))
+        # The stamp says when: a time in the text (from another clock) would contradict it.
+        yield (t(f"• {clock_time(entry.at)} "), t(one_line(without_time(entry.text), 300)), t(who))
 
 
 def _next_steps(report: IncidentReport) -> Iterable[Line]:
@@ -251,9 +284,20 @@ def _agents(report: IncidentReport) -> Iterable[Line]:
         yield tuple(line)
 
 
+def legend(report: IncidentReport) -> str:
+    """What the marks this report uses mean: `✓ cited by the cause · 🔴 critical · 🟠 warning`."""
+    shown = shown_findings(report)
+    cited = set(report.cause.evidence)
+    pieces = [LEGEND["cited"]] if any(f.id in cited for f in shown) else []
+    used = {f.severity for f in shown}
+    pieces += [f"{tag} {sev.value}" for sev, tag in SEVERITY_TAG.items() if sev in used]
+    return " · ".join(pieces)
+
+
 def footer(report: IncidentReport) -> Line:
     tel = report.telemetry
-    text = (
+    marks = legend(report)
+    text = (f"{marks} — " if marks else "") + (
         f"model {tel.model} · tokens {tel.input_tokens} in / {tel.output_tokens} out · "
         f"${tel.cost_usd:.4f} · {tel.elapsed_ms / 1000:.1f} s · {tel.narrative} · "
         f"investigation {report.investigation_id}"

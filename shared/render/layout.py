@@ -97,3 +97,28 @@ def pack(lines: Sequence[str], limit: int, *, sep: str = "\n") -> list[str]:
     if current:
         chunks.append(sep.join(current))
     return chunks
+
+
+def is_continuation(line: Line) -> bool:
+    """A line that belongs to the one before it (a finding's detail or link: indented)."""
+    return bool(line) and line[0].text.startswith("    ")
+
+
+def grouped_lines(lines: Iterable[Line], fmt: Formatter, limit: int) -> list[str]:
+    """`format_lines`, with each line's continuation lines (`is_continuation`) joined to it by a
+    newline while the whole fits `limit`: packing them never puts a finding and its link apart."""
+    out: list[str] = []
+    glue = False
+    for line in lines:
+        pieces = format_line(line, fmt, limit)
+        if (
+            glue
+            and is_continuation(line)
+            and len(pieces) == 1
+            and size(out[-1]) + 1 + size(pieces[0]) <= limit
+        ):
+            out[-1] += "\n" + pieces[0]
+            continue
+        out.extend(pieces)
+        glue = True
+    return out

@@ -31,6 +31,8 @@ SLACK_METHOD_SCOPES = {
     "conversations.info": {"channels:read", "groups:read"},
     "conversations.list": {"channels:read", "groups:read"},  # types=public_channel,private_channel
     "users.info": {"users:read"},
+    "files.upload_v2": {"files:write"},  # the graph of what moved
+    "usergroups.users_list": {"usergroups:read"},  # who may silence (intake.actions.allowed_groups)
 }
 # Bot scopes each Events API subscription needs (docs.slack.dev, Events reference).
 SLACK_EVENT_SCOPES = {
@@ -78,7 +80,7 @@ def slack_methods_called() -> set[str]:
             text = path.read_text(encoding="utf-8")
             if "WebClient" not in text:
                 continue
-            for family, name in re.findall(r"client\.([a-z]+)_([A-Za-z]+)\b", text):
+            for family, name in re.findall(r"client\.([a-z]+)_([A-Za-z]+(?:_[a-z0-9]+)*)\b", text):
                 methods.add(f"{family}.{name}")
     return methods
 

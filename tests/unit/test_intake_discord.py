@@ -110,10 +110,15 @@ def test_bad_or_stale_signature_is_401() -> None:
 
 def test_unsupported_and_malformed_interactions_are_400() -> None:
     h = Harness()
+    modal = event("discord_sre_snapshot.json")
+    modal["type"] = 5  # a modal submit: we show none
+    answer = h.discord(modal)
+    assert answer.status == 400 and "interaction type" in json.loads(answer.body)["error"]
+    # A click on a button that is not ours is answered to the clicker alone, and does nothing.
     component = event("discord_sre_snapshot.json")
     component["type"] = 3
     answer = h.discord(component)
-    assert answer.status == 400 and "interaction type" in json.loads(answer.body)["error"]
+    assert answer.status == 200 and json.loads(answer.body)["data"]["flags"] == 64
     no_channel = event("discord_sre_snapshot.json")
     del no_channel["channel_id"]
     assert h.discord(no_channel).status == 400

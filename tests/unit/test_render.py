@@ -45,8 +45,8 @@ def test_slack_report_says_what_broke_the_cause_the_change_and_what_to_do() -> N
         "checkout",
         "v2.3.0",
         "*Likely cause*",
-        "confidence 95%",
-        "trigger: deploy",
+        "*Confidence*: 95%",
+        "*Trigger*: deploy",
         "*What changed just before*",
         "41 min before the alert",
         "*Next steps*",
@@ -204,8 +204,15 @@ def test_render_parts_gives_blocks_for_slack_and_plain_messages_for_discord() ->
     slack = render_parts("slack", report)
     discord = render_parts("discord", report)
     assert all(p.blocks for p in slack)
-    assert all(p.blocks is None for p in discord)
-    assert posted_text(discord) == posted_text(render_discord(report))
+    assert all(p.blocks for p in discord)
+    assert discord[0].blocks is not None and discord[0].blocks[0]["embeds"]
+    # The embed says the title and the cause; the content says the rest, as the plain messages do.
+    plain = posted_text(render_discord(report)).split("\n")
+    cause = plain.index("__**Likely cause**__")
+    rest = plain[1:cause] + plain[cause + 3 :]
+    posted = posted_text(discord)
+    assert all(line in posted for line in rest)
+    assert discord[-1].blocks is not None and discord[-1].blocks[0]["components"]
 
 
 def test_markdown_and_json_forms() -> None:
@@ -234,7 +241,7 @@ def test_unknown_report_lists_what_was_checked_and_no_evidence_section() -> None
     )
     text = posted_text(render_slack(report))
 
-    assert "*Cause unknown* (unknown)" in text
+    assert "*Category*: Cause unknown (unknown)" in text
     assert "eks (no data)" in text and "prometheus (timeout: no answer in 45 s)" in text
     assert "*Evidence*" not in text
     assert "No change was found in the investigation window." in text
@@ -293,7 +300,7 @@ def test_changes_after_the_alert_are_labelled_as_such() -> None:
     ]
     text = posted_text(render_slack(synthesize(oom_ctx(), results)))
 
-    assert "5 min after the alert (deploy, eks): Deployment shop/checkout rolled out" in text
+    assert "5 min after the alert, at 21:45 UTC (deploy, eks): Deployment shop/checkout rolled out" in text
 
 
 def test_a_long_late_update_drops_findings_but_never_the_cause_line() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.actions import ActionSigner
 from shared.contracts import (
     AgentResult,
     AgentRun,
@@ -29,14 +30,23 @@ from shared.contracts import (
     Trigger,
 )
 from shared.redact import redact
-from shared.render import posted_text, render_discord, render_investigating, render_slack, render_update
+from shared.render import (
+    posted_text,
+    render_discord,
+    render_discord_parts,
+    render_investigating,
+    render_slack,
+    render_update,
+)
+from shared.render.card import cause_fields
 from shared.render.discord import DISCORD, split_messages
-from shared.render.document import MAX_TIMELINE, Span, build_document, shown_findings
+from shared.render.document import CAUSE_HEADING, MAX_TIMELINE, Span, build_document, shown_findings
 from shared.render.escape import markdown_escape, one_line, slack_escape
 from shared.render.layout import format_line, size
 from shared.render.slack import SLACK
 
 T = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
+SIGNER = ActionSigner("test-action-key")
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text that stresses escaping and lengths: markup, mentions, emoji (2 UTF-16 units), CJK, newlines;
@@ -180,7 +190,7 @@ def reports(draw: st.DrawFn) -> IncidentReport:
 @PROPERTY
 @given(reports())
 def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: IncidentReport) -> None:
-    parts = render_slack(report)
+    parts = render_slack(report, SIGNER)
     messages = render_discord(report)
 
     assert parts and messages
@@ -191,11 +201,38 @@ def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: 
             if block["type"] == "header":
                 assert 1 <= size(block["text"]["text"]) <= 150
             elif block["type"] == "section":
-                assert 1 <= size(block["text"]["text"]) <= 3000
+                assert "text" in block or block.get("fields")
+                assert "text" not in block or 1 <= size(block["text"]["text"]) <= 3000
+                assert len(block.get("fields", [])) <= 10
+                assert all(1 <= size(f["text"]) <= 2000 for f in block.get("fields", []))
+            elif block["type"] == "actions":
+                assert 1 <= len(block["elements"]) <= 25
+                for button in block["elements"]:
+                    assert 1 <= size(button["text"]["text"]) <= 75
+                    assert size(button.get("value", "")) <= 2000 and size(button.get("url", "")) <= 3000
             elif block["type"] == "context":
                 assert 1 <= len(block["elements"]) <= 10
                 assert all(size(e["text"]) <= 3000 for e in block["elements"])
     assert all(1 <= size(m) <= 2000 for m in messages)
+    # The buttons end the report and never stand alone in a message.
+    last = parts[-1].blocks or []
+    assert last[-1]["type"] == "actions" and (len(parts) == 1 or len(last) > 1)
+    rich = render_discord_parts(report, SIGNER)
+    for part in rich:
+        assert 1 <= size(part.text) <= 2000 and part.blocks is not None
+        for embed in part.blocks[0]["embeds"]:
+            assert 1 <= size(embed["title"]) <= 256 and size(embed["description"]) <= 4096
+            assert len(embed["fields"]) <= 25
+            assert all(size(f["name"]) <= 256 and 1 <= size(f["value"]) <= 1024 for f in embed["fields"])
+            total = embed["title"] + embed["description"] + embed["footer"]["text"]
+            total += "".join(f["name"] + f["value"] for f in embed["fields"])
+            assert size(total) <= 6000
+        for row in part.blocks[0]["components"]:
+            assert 1 <= len(row["components"]) <= 5
+            for button in row["components"]:
+                assert 1 <= size(button["label"]) <= 80
+                assert size(button.get("custom_id", "")) <= 100 and size(button.get("url", "")) <= 512
+    assert len(rich[-1].blocks[0]["components"]) >= 1 if rich[-1].blocks else False
 
     slack, discord = posted_text(parts), posted_text(messages)
     shown = shown_findings(report)
@@ -207,15 +244,25 @@ def test_messages_stay_within_platform_limits_and_drop_no_shown_finding(report: 
     # Nothing the document holds is lost to splitting, in any section or the footer.
     doc = build_document(report)
     lines = [line for section in doc.sections for line in section.lines] + [doc.footer]
-    for fmt, text in ((SLACK, slack), (DISCORD, discord)):
+    # The rich forms say the cause's first line as fields (category, trigger, confidence).
+    cause_head = next(s.lines[0] for s in doc.sections if s.heading == CAUSE_HEADING)
+    for fmt, text in ((SLACK, slack), (DISCORD, discord), (SLACK, slack), (DISCORD, posted_text(rich))):
         posted = skeleton(text)
         for line in lines:
+            if line is cause_head and text is not discord:
+                continue
             for span in line:
                 said = fmt.text(span.text) if span.style == "link" else fmt.span(span)
                 assert skeleton(said, span.text) in posted, span.text[:80]
     # Which is what the engineer reads: the cause, each next step, the timeline, each agent's error.
-    for escape, text in ((slack_escape, slack), (markdown_escape, discord)):
+    for escape, text in (
+        (slack_escape, slack),
+        (markdown_escape, discord),
+        (markdown_escape, posted_text(rich)),
+    ):
         posted = skeleton(text)
+        for name, value in cause_fields(report):
+            assert text is discord or skeleton(name + escape(value), value) in posted
         assert skeleton(escape(report.cause.summary), report.cause.summary) in posted
         for step in report.next_steps:
             assert skeleton(escape(step.text), step.text) in posted

@@ -67,7 +67,7 @@ def test_a_scanner_cannot_read_the_signing_secret(tmp_path: Path) -> None:
 def test_each_process_reads_exactly_its_own_secrets(tmp_path: Path) -> None:
     reads = secret_reads(tmp_path)
     assert reads["agents"] == {
-        "master": ["DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN"],  # posts the reports
+        "master": ["DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN", "SRE_ACTION_KEY"],  # posts, signs buttons
         "slack_scanner": ["SLACK_BOT_TOKEN"],
         "discord_scanner": ["DISCORD_BOT_TOKEN"],
         "cloudwatch_logs": [],
@@ -80,6 +80,8 @@ def test_each_process_reads_exactly_its_own_secrets(tmp_path: Path) -> None:
         "ALERTMANAGER_WEBHOOK_TOKEN",
         "SLACK_BOT_TOKEN",
         "DISCORD_BOT_TOKEN",
+        "SRE_ACTION_KEY",
+        "ALERTMANAGER_API_TOKEN",
     }
     # Terraform reads config.yaml as the loader does, and creates a container for each secret the
     # deployed code hydrates (shared/secrets.py), no other.
@@ -150,5 +152,7 @@ def test_config_yaml_gives_the_chat_readers_their_bot_tokens_only() -> None:
     cfg = load_config(ROOT / "config.yaml")
     bot_tokens = {cfg.sources.slack.bot_token_env, cfg.sources.discord.bot_token_env}
     for agent_id, agent in cfg.agents.items():
-        assert set(agent.secrets) <= bot_tokens, agent_id
+        # The master also signs the report's buttons; no scanner holds the key.
+        own = bot_tokens | ({cfg.intake.actions.key_env} if agent_id == cfg.master_id else set())
+        assert set(agent.secrets) <= own, agent_id
         assert bool(agent.secrets) == (agent_id in CHAT_READERS), agent_id

@@ -216,14 +216,15 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
             what = (
                 "; ".join(diff[:4]) if diff else "pod template changed (no image, env or resource difference)"
             )
-            title = f"Deployment {ref} rolled out revision {revision} {ago(analysis.scope, at)}: {what}"
+            # Numbers kept apart by words: "revision 14, rolled out 41 min before", never "14 41 min".
+            title = f"Deployment {ref} revision {revision}, rolled out {ago(analysis.scope, at)}: {what}"
             detail = (
                 f"Revision {_revision(previous)} ({o.name(previous)}) -> {revision} ({o.name(current)}):\n"
                 + "\n".join(diff)
             )
         elif revision > 1:
             title = (
-                f"Deployment {ref} rolled out revision {revision} {ago(analysis.scope, at)} ({images}); "
+                f"Deployment {ref} revision {revision}, rolled out {ago(analysis.scope, at)} ({images}); "
                 f"earlier revisions are pruned, so what changed is unknown"
             )
             detail = "Only the current ReplicaSet is kept (revisionHistoryLimit): no diff is possible."
