@@ -230,6 +230,8 @@ class SlackPlatform:
             self._ids, self._ids_complete = self._list_channels()
         if name in self._ids:
             return self._ids[name]
+        if channel in self._ids.values():  # an id of an unusual shape (a short one), as listed
+            return channel
         scope = f"the {len(self._ids)} channels listed" + (
             "" if self._ids_complete else f" (the first {MAX_LIST_PAGES} pages)"
         )

@@ -55,7 +55,16 @@ class Mention:
 _DEPLOY = re.compile(
     r"\b(deploy(?:ing|ed|s)?|roll(?:ed|ing)?[ -]?out|rollout|releas(?:e|ed|ing)|shipp?(?:ed|ing)|"
     r"promot(?:ed|ing)|upgrad(?:e|ed|ing)|roll(?:ed|ing)?[ -]?back|rollback|revert(?:ed|ing)?|"
-    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?)\b",
+    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?|bump(?:ed|ing)?)\b",
+    re.IGNORECASE,
+)
+# A CD tool's notification names the app as namespace/app (or project/app) before what it did:
+# "Argo CD: fulfillment/inventory-api synced to 8d1f2ac (image tag v3.41.0)", "Flux: apps/checkout
+# deployed", "Deployment of payments/api to prod succeeded".
+_APP_PATH = re.compile(
+    r"(?<![\w./-])(?P<ns>[a-z][a-z0-9-]*)/(?P<svc>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?![\w./-])"
+    r"(?=[^\n]{0,40}?\b(?P<did>synced|syncing|deployed|deploying|rolled out|rolling out|promoted|"
+    r"released|upgraded)\b)",
     re.IGNORECASE,
 )
 # Not a time (22:00), an IP address (10.0.3.17) or a ratio (2.5x).
@@ -183,6 +192,16 @@ def deploy_of(text: str) -> Mention | None:
         # "orders-api v5.4.0 going out", "feature-extractor v2.0.0: bumped CPU to 2 cores"
         phrase = verb.group(0) if verb else "release"
         return Mention(Kind.DEPLOY, note.group("svc"), note.group("ver"), phrase=phrase)
+    app = _APP_PATH.search(text)
+    if app and app.group("svc").lower() not in _STOP:
+        version = _VERSION.search(text, app.end())
+        return Mention(
+            Kind.DEPLOY,
+            app.group("svc"),
+            version.group(0) if version else None,
+            phrase=app.group("did"),
+            namespace=app.group("ns"),
+        )
     if verb is None:
         return None
     image = _IMAGE.search(text)

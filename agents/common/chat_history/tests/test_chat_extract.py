@@ -194,3 +194,22 @@ def test_a_change_in_words_names_what_it_was_applied_to() -> None:
     assert to is not None and to.service == "accounts"
     later = manual_change_of("rotated the api token for now")
     assert later is not None and later.service is None
+
+
+def test_a_cd_tools_notification_and_a_version_bump_are_deploys_of_the_app_they_name() -> None:
+    [synced] = classify(
+        "Argo CD: fulfillment/inventory-api synced to 8d1f2ac (image tag v3.41.0) - Progressing", bot=True
+    )
+    assert (synced.kind, synced.service, synced.version, synced.namespace) == (
+        Kind.DEPLOY,
+        "inventory-api",
+        "v3.41.0",
+        "fulfillment",
+    )
+    [bumped] = classify("bumping inventory-api to v3.41.0 in prod values (PR #902), merging now", bot=False)
+    assert (bumped.kind, bumped.service, bumped.version) == (Kind.DEPLOY, "inventory-api", "v3.41.0")
+    # Neither an unrelated sync nor a CD tool's health report is a deploy.
+    assert classify("synced the on-call calendar", bot=False) == []
+    assert (
+        classify("Argo CD: fulfillment/inventory-api is Degraded: progress deadline exceeded", bot=True) == []
+    )

@@ -261,3 +261,20 @@ def test_an_earlier_alertmanager_notification_and_its_fix_reach_the_report() -> 
     posted = render_markdown(synthesize(ctx, [result]))
     assert "KubePodCrashLooping fired before" in posted
     assert "fixed by raising the checkout memory limit to 512Mi" in posted
+
+
+def test_a_configured_channel_id_of_a_short_shape_is_read_as_the_channel_it_is() -> None:
+    short = chat.FakeChannel(
+        "C0CI", "ci-builds", [chat.FakeMessage(ago(30), "U0DEPLOY", "Deploying checkout v2.3.0 to prod")]
+    )
+    fake = chat.FakeSlackApi([*deploys_elsewhere(), short], token=SLACK_TOKEN)
+    ctx = build_alert_context(
+        platform="slack", channel="C0ALERTS", received_at=ago(2), text="[FIRING:1] KubePodCrashLooping"
+    )
+    with ServedApp(fake.app) as served:
+        platform = SlackPlatform(SLACK_TOKEN, f"{served.url}/api/")
+        result = SlackScanner(with_channels(slack=["C0CI"]), "slack_scanner", platform=platform).run(
+            ctx, Budget.of(15)
+        )
+    assert not result.errors
+    assert any(f.id == "slack_scanner:deploy:checkout/v2.3.0" for f in result.findings)
