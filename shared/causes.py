@@ -107,6 +107,11 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             _SCALE_OUT,
             Step("Raise the CPU limit (or remove it) for {workload}", APPROVE),
         ),
+        # A rollout or a hand edit that changed the CPU limit or request: timeouts after it are
+        # CPU starvation (CFS throttling), not a dependency failing.
+        change_signs=re.compile(
+            r"\b(?:limits|requests)\.cpu\b|\bcpu[ _-]?(?:limit|request)s?\b", re.IGNORECASE
+        ),
     ),
     C.DISK_FULL: CauseKind(
         "Disk full",

@@ -172,6 +172,11 @@ def _explained(
     conf = confidence(top, runner_up, trigger_fits=change is not None, failed_agents=failed)
     if change is not None and change.change is not None:
         category = refined(category, change.change, " ".join([change.title, change.detail]))
+        if category is not top.category:
+            # The specific cause the change points at is cited by its own strongest evidence too.
+            backing = [f for f in findings if f.cause_hint is category and f.relevance >= MIN_CITED]
+            if backing:
+                evidence.append(max(backing, key=lambda f: (support(f, ctx), f.id)).id)
     summary = f"{label(category)}: {_sentence(top.best.title)}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:

@@ -315,3 +315,41 @@ def test_a_credential_named_after_the_host_it_is_for_is_on_the_path() -> None:
         alert("shipping-quotes", "shipping"), [ok("cloudwatch_logs", denied), ok("slack_scanner", elsewhere)]
     )
     assert report.cause.trigger is Trigger.NONE and elsewhere.id not in report.cause.evidence
+
+
+def test_timeouts_after_a_rollout_that_cut_the_cpu_limit_are_cpu_starvation_cited_by_the_throttling() -> None:
+    timeouts = log(
+        "errors:search",
+        '{"level":"error","status":504,"error":"context deadline exceeded while ranking"}',
+        ago(15),
+        CauseCategory.DEPENDENCY_FAILURE,
+    )
+    rollout = Finding(
+        id="eks:rollout:search/search-api/rev74",
+        agent="eks",
+        severity=W,
+        title="Deployment search/search-api revision 74, rolled out 46 min before the alert: "
+        "api limits.cpu 2 -> 500m",
+        resources=("search/Deployment/search-api",),
+        first_seen=ago(46),
+        last_seen=ago(46),
+        change=Trigger.DEPLOY,
+        relevance=0.9,
+    )
+    throttled = Finding(
+        id="prometheus:cpu-throttled:search/search-api/api",
+        agent="prometheus",
+        severity=C,
+        title="CPU of search/search-api (api) throttled in 85% of CFS periods (was 21.9% before)",
+        resources=("search/Pod/search-api-58d9c7f6b4-h4kzp",),
+        first_seen=ago(46),
+        last_seen=T,
+        cause_hint=CauseCategory.CPU_SATURATION,
+        relevance=0.9,
+    )
+    report = synthesize(
+        alert("search-api", "search"),
+        [ok("cloudwatch_logs", timeouts), ok("eks", rollout), ok("prometheus", throttled)],
+    )
+    assert report.cause.category is CauseCategory.CPU_SATURATION
+    assert throttled.id in report.cause.evidence and rollout.id in report.cause.evidence
