@@ -50,6 +50,17 @@ LINES = [
     ("javax.net.ssl.SSLHandshakeException: PKIX path validation failed", C.CERTIFICATE_EXPIRED),
     ("dial tcp: lookup db.internal on 172.20.0.10:53: no such host", C.NETWORK_FAILURE),
     ("getaddrinfo ENOTFOUND payments.internal", C.NETWORK_FAILURE),
+    # A lookup that timed out is DNS failing, not the host it was for.
+    ("dial tcp: lookup inventory.shop.svc.cluster.local: i/o timeout", C.NETWORK_FAILURE),
+    (
+        "lookup api.example.com on 172.20.0.10:53: read udp 10.0.9.7:51522->172.20.0.10:53: i/o timeout",
+        C.NETWORK_FAILURE,
+    ),
+    (
+        "[ERROR] plugin/errors: 2 api.example.internal. A: read udp 10.0.7.4:438->10.0.0.2:53: i/o timeout",
+        C.NETWORK_FAILURE,
+    ),
+    ("dial tcp 10.0.3.4:5432: i/o timeout", C.DEPENDENCY_FAILURE),
     ("socket.gaierror: [Errno -3] Temporary failure in name resolution", C.NETWORK_FAILURE),
     ('Service "shop/cart" does not have any active Endpoint.', C.NETWORK_FAILURE),
     ("dial tcp 10.0.3.17:5432: connect: connection refused", C.DEPENDENCY_FAILURE),
