@@ -10,6 +10,7 @@ from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_find
 from agents.eks.analyzers.job_pods import job_failure
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
+from shared.relevance import Relevance
 
 MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 _FIELDS = (
@@ -74,7 +75,7 @@ def analyze_cronjobs(analysis: Analysis) -> list[Finding]:
         spec, st = o.spec(cron), o.status(cron)
         jobs = _jobs_of(analysis, cron)
         relevance = _relevance(analysis, cron, jobs)
-        severity = Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING
+        severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         path = o.path("CronJob", cron)
         ref = f"{ns}/{name}"
         schedule = str(spec.get("schedule", ""))
@@ -111,14 +112,14 @@ def analyze_cronjobs(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "cronjob-suspended",
                     ref,
-                    severity=Severity.WARNING if relevance >= 0.9 else Severity.INFO,
+                    severity=Severity.WARNING if relevance >= Relevance.DIRECT else Severity.INFO,
                     title=f"CronJob {ref} is suspended (spec.suspend=true): no Job is created on its "
                     f"schedule '{schedule}'; {runs}",
                     resources=[path],
                     evidence=[object_evidence("CronJob", cron, f"spec.suspend: true; {runs}", last_run)],
                     cause=CauseCategory.BAD_CONFIG,
                     # Suspending is deliberate more often than not: a cause only for the CronJob alerted on.
-                    relevance=relevance if relevance >= 0.9 else relevance * 0.5,
+                    relevance=relevance if relevance >= Relevance.DIRECT else relevance * 0.5,
                 )
             )
         deadline = spec.get("startingDeadlineSeconds")
@@ -168,13 +169,13 @@ def _failing_runs(
     failed = o.conditions(newest).get("Failed", {})
     at = o.ts(failed.get("lastTransitionTime"))
     recent = at is not None and at >= analysis.scope.window_start
-    if not recent and relevance < 0.6:
+    if not recent and relevance < Relevance.NEAR:
         return []
     return [
         make_finding(
             "cronjob-failing",
             f"{ns}/{name}",
-            severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+            severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
             title=f"CronJob {ns}/{name}: its last {len(failed_in_a_row)} Job(s) failed, newest "
             f"{o.name(newest)} {failed.get('reason', 'Failed')}"
             + (f"; {why.text}" if why else "")

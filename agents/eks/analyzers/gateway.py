@@ -11,6 +11,7 @@ from agents.eks.analyzers.common import Analysis, make_finding, object_evidence,
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 GROUP = "gateway.networking.k8s.io"
 # Route condition reasons saying a reference does not resolve to a backend that exists.
@@ -71,7 +72,7 @@ def _classes(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "gatewayclass-not-accepted",
                 name,
-                severity=Severity.CRITICAL if users and relevance >= 0.9 else Severity.WARNING,
+                severity=Severity.CRITICAL if users and relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"GatewayClass {name} not accepted ({why})"
                 + (f"; used by Gateway {o.namespace(users[0])}/{o.name(users[0])}" if users else ""),
                 resources=[o.path("GatewayClass", gc), *(o.path("Gateway", g) for g in users[:3])],
@@ -89,7 +90,7 @@ def _gateways(analysis: Analysis) -> list[Finding]:
     for gw in state.kind("Gateway"):
         ns, name = o.namespace(gw), o.name(gw)
         relevance = _gateway_relevance(analysis, gw)
-        severity = Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING
+        severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         class_name = o.spec(gw).get("gatewayClassName", "")
         if class_name and state.known_absent("GatewayClass", None, class_name):
             findings.append(
@@ -185,7 +186,7 @@ def _routes(analysis: Analysis) -> list[Finding]:
     for route in state.kind("HTTPRoute"):
         ns, name = o.namespace(route) or "default", o.name(route)
         relevance = _route_relevance(analysis, route)
-        severity = Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING
+        severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         path = o.path("HTTPRoute", route)
         own: list[Finding] = []
         for parent in o.spec(route).get("parentRefs") or []:

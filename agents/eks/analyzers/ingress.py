@@ -10,6 +10,7 @@ from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, 
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_CLASS = "kubernetes.io/ingress.class"
@@ -46,7 +47,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         ns, name = o.namespace(ingress) or "default", o.name(ingress)
         refs = [(where, ref) for where, b in _backends(ingress) if (ref := _service_ref(ns, b))]
         relevance = max([analysis.relevance(ns, name), *(backend_relevance(analysis, r) for _, r in refs)])
-        severity = Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING
+        severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         path = o.path("Ingress", ingress)
         warnings = analysis.events.about("Ingress", ns, name, warning_only=True)
         problems: dict[tuple[str, int | str | None], list[str]] = {}

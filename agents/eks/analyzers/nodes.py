@@ -138,7 +138,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "node-condition",
                     f"{name}/{cond.get('type')}",
-                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"Node {name} reports {cond.get('type')}={cond.get('status')} "
                     f"({cond.get('reason') or ''}: {str(cond.get('message') or '')[:100]}) "
                     f"since {ago(analysis.scope, since)}{pods_text}",

@@ -10,6 +10,7 @@ from agents.eks.analyzers.netpol import DNS_ERROR
 from agents.eks.analyzers.refs import find
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
+from shared.relevance import Relevance
 
 HOOK_EVENTS = {"FailedPostStartHook": "PostStart", "FailedPreStopHook": "PreStop"}
 _PULL_TROUBLE = {"ImagePullBackOff", "ErrImagePull"}
@@ -131,7 +132,7 @@ def _headless(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "statefulset-service-missing",
                 f"{ns}/{name}",
-                severity=Severity.CRITICAL if shown and relevance >= 0.9 else Severity.WARNING,
+                severity=Severity.CRITICAL if shown and relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"StatefulSet {ns}/{name}: its serviceName {service_name} {problem}, so its pods "
                 f"get no stable DNS names ({name}-0.{service_name}.{ns}.svc)"
                 + (f": their logs show '{short(shown, 110)}'" if shown else ""),

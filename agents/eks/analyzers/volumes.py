@@ -11,6 +11,7 @@ from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, 
 from agents.eks.analyzers.storage import PENDING_GRACE
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
+from shared.relevance import Relevance
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 
@@ -89,7 +90,7 @@ def _attachments(analysis: Analysis) -> list[Finding]:
             make_finding(
                 f"volume-{what}-failed",
                 o.name(attachment),
-                severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"Volume {pv_name or '?'}{claim_text} cannot {what} "
                 f"{'to' if what == 'attach' else 'from'} node {node} ({spec.get('attacher', '?')}): "
                 f"{short(str(error.get('message', '')), 140)}"
@@ -136,7 +137,7 @@ def _persistent_volumes(analysis: Analysis) -> list[Finding]:
                     f"pv-{phase.lower()}",
                     name,
                     severity=Severity.CRITICAL
-                    if phase == "Failed" and relevance >= 0.9
+                    if phase == "Failed" and relevance >= Relevance.DIRECT
                     else Severity.WARNING,
                     title=f"PersistentVolume {name} {phase}{bound_to}: {why}",
                     resources=[o.path("PersistentVolume", pv)],
@@ -160,7 +161,7 @@ def _persistent_volumes(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "pv-node-affinity-conflict",
                     name,
-                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"PersistentVolume {name}{bound_to} can only be used on nodes with "
                     f"{_affinity_text(terms)}, and no Ready schedulable node matches (nodes are in "
                     f"{', '.join(zones)}): pod {o.name(claim_pods[0])} cannot be scheduled",

@@ -239,7 +239,9 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "job-failed",
                 f"{ns}/{parent or name}",
-                severity=Severity.CRITICAL if why and why.cause and relevance >= 0.9 else Severity.WARNING,
+                severity=Severity.CRITICAL
+                if why and why.cause and relevance >= Relevance.DIRECT
+                else Severity.WARNING,
                 title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: "
                 f"{failed.get('reason', 'Failed')}"
                 f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)"
@@ -271,7 +273,7 @@ def _suspended_job(job: Obj, relevance: float) -> Finding:
     return make_finding(
         "job-suspended",
         f"{ns}/{name}",
-        severity=Severity.WARNING if relevance >= 0.6 else Severity.INFO,
+        severity=Severity.WARNING if relevance >= Relevance.NEAR else Severity.INFO,
         title=f"Job {ns}/{name} is suspended (spec.suspend=true): it runs no pods "
         f"({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} completions)",
         resources=[o.path("Job", job)],
