@@ -27,8 +27,8 @@ from typing import Any
 from lambda_adapter import actions, alertmanager_routes, discord_routes, keys, slack_routes, tenancy
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import Retryable
-from lambda_adapter.gate import Gate
-from lambda_adapter.jobs import AlertInputs, Scheduler, received
+from lambda_adapter.gate import Candidate, Gate, Outcome
+from lambda_adapter.jobs import AlertInputs, InvestigateJob, Scheduler, received
 from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
 from lambda_adapter.storm import storm_group, storm_note
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse
@@ -37,6 +37,8 @@ from shared.errors import BadRequest, Unauthorized, UnsupportedMediaType
 from shared.ledger import Ledger, NoLedger
 
 logger = logging.getLogger(__name__)
+
+REPOSTED = "The same alert was posted again in the channel; it is covered by this investigation."
 
 Route = Callable[["Intake", WebhookRequest], WebhookResponse]
 
@@ -116,6 +118,39 @@ class Intake:
             received_at=received(now),
             investigation_id=investigation_id,
             **fields,
+        )
+
+    def admit_posted_alert(
+        self,
+        platform: Platform,
+        channel: str,
+        message_id: str,
+        text: str,
+        *,
+        thread_id: str | None,
+        delivery: str | None,
+        addressed: bool,
+        recheck: bool,
+    ) -> Outcome:
+        """A message posted in a channel that is itself the alert (Slack's route and Discord's
+        Gateway route alike): claimed by the message and by its text, so the same alert posted again
+        joins the investigation; grouped into a storm unless a model still has to confirm it; the
+        report goes to `thread_id` (None: wherever the platform puts it, e.g. inside a thread)."""
+        subject = keys.message(platform.value, channel, message_id)
+        repost = keys.repost(platform.value, channel, text)
+        alert = self.new_alert(platform, channel, subject, text=text, thread_id=thread_id)
+        job = InvestigateJob(alert=alert, chat=platform.value, addressed=addressed, recheck=recheck)
+        group, join_note = self.storm_of(alert)
+        return self.gate.admit(
+            Candidate(
+                job=job,
+                subject_keys=(subject, repost) if repost else (subject,),
+                subject_ttl=self.settings.dedup_window_seconds,
+                delivery_key=delivery,
+                storm_group=None if recheck else group,
+                repost_note=REPOSTED,
+                join_note=join_note,
+            )
         )
 
     def storm_of(self, alert: AlertInputs) -> tuple[str | None, str]:

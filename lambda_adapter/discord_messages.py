@@ -46,7 +46,6 @@ DELIVERY_SOURCE = "discord-message"
 # Message types a person or an integration writes; the rest are system messages (thread created,
 # member joined, pins ...).
 DEFAULT, REPLY = 0, 19
-REPOSTED = "The same alert was posted again in the channel; it is covered by this investigation."
 ALREADY = "I am already investigating this alert in this thread; I will not start a second investigation."
 _SNOWFLAKE = re.compile(r"^\d{1,20}$")
 
@@ -178,25 +177,16 @@ def _alert_message(
     recheck: bool,
     in_thread: bool = False,
 ) -> Outcome:
-    channel = message.channel_id
-    subject = keys.message("discord", channel, message.id)
-    repost = keys.repost("discord", channel, text)
     # Inside a thread the report goes to that thread (Discord threads do not nest).
-    alert = intake.new_alert(
-        Platform.DISCORD, channel, subject, text=text, thread_id=None if in_thread else message.id
-    )
-    job = InvestigateJob(alert=alert, chat="discord", addressed=addressed, recheck=recheck)
-    group, join_note = intake.storm_of(alert)
-    return intake.gate.admit(
-        Candidate(
-            job=job,
-            subject_keys=(subject, repost) if repost else (subject,),
-            subject_ttl=intake.settings.dedup_window_seconds,
-            delivery_key=delivery,
-            storm_group=None if recheck else group,
-            repost_note=REPOSTED,
-            join_note=join_note,
-        )
+    return intake.admit_posted_alert(
+        Platform.DISCORD,
+        message.channel_id,
+        message.id,
+        text,
+        thread_id=None if in_thread else message.id,
+        delivery=delivery,
+        addressed=addressed,
+        recheck=recheck,
     )
 
 

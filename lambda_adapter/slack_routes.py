@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_COMMAND = "/sre-snapshot"
 ALREADY = "I am already investigating this alert in this thread; I will not start a second investigation."
-REPOSTED = "The same alert was posted again in the channel; it is covered by this investigation."
 SNAPSHOT_ACK = (
     "Taking a snapshot of the estate (cluster, logs, alerts, chat); "
     "the report follows in this channel within {seconds} s."
@@ -134,21 +133,15 @@ def _alert_message(
 ) -> Outcome:
     """The message itself is the alert. A second event for the same message (Slack sends both
     `message` and `app_mention` for a mention in an alert) is dropped without a word."""
-    subject = keys.message("slack", channel, ts)
-    repost = keys.repost("slack", channel, text)
-    alert = intake.new_alert(Platform.SLACK, channel, subject, text=text, thread_id=ts)
-    job = InvestigateJob(alert=alert, chat="slack", addressed=addressed, recheck=recheck)
-    group, join_note = intake.storm_of(alert)
-    return intake.gate.admit(
-        Candidate(
-            job=job,
-            subject_keys=(subject, repost) if repost else (subject,),
-            subject_ttl=intake.settings.dedup_window_seconds,
-            delivery_key=delivery,
-            storm_group=None if recheck else group,
-            repost_note=REPOSTED,
-            join_note=join_note,
-        )
+    return intake.admit_posted_alert(
+        Platform.SLACK,
+        channel,
+        ts,
+        text,
+        thread_id=ts,
+        delivery=delivery,
+        addressed=addressed,
+        recheck=recheck,
     )
 
 
