@@ -254,6 +254,8 @@ def test_the_shard_count_discord_recommends_is_used_and_each_guild_is_served_onc
         world.webhook(ALERTS, AM_TEXT)
         world.handled(1)
         world.listener.settle()
-        assert len(world.started) == 1 and world.listener.listener.handled == 1
+        # One Gateway dispatch across the two shards (each guild is one shard's), one investigation.
+        # The start-up catch-up may also read the message from history: the intake's dedup takes it.
+        assert world.listener.listener.seen == 1 and len(world.started) == 1
     finally:
         world.close()
