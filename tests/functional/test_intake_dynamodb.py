@@ -5,20 +5,16 @@ its claims so the retry investigates; the thread is found again for the resolved
 from __future__ import annotations
 
 import json
-import logging
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-from lambda_adapter.dedup import DynamoDedupStore, Record, dynamo_store_from_env
+from lambda_adapter.dedup import DynamoDedupStore, Record
 from sandbox.intake_fakes import Harness
+from tests.support.dynamo import dedup_store, dedup_table, dynamodb_client, moto_server
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -27,41 +23,13 @@ REC = Record("slack-0123456789abcdef", "slack", "C1", "1712345600.000100")
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-def _client(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def store(moto_url: str) -> DynamoDedupStore:
-    table = f"dedup-{uuid.uuid4().hex[:8]}"
-    client = _client(moto_url)
-    client.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
-    return dynamo_store_from_env(table, "us-east-1", moto_url, client_factory=lambda **kw: _client(moto_url))
+    return dedup_store(moto_url, dedup_table(moto_url, ttl=True))
 
 
 def test_conditional_claim_expiry_release_and_update(store: DynamoDedupStore) -> None:
@@ -83,7 +51,7 @@ def test_conditional_claim_expiry_release_and_update(store: DynamoDedupStore) ->
 
 def test_expires_at_is_the_ttl_attribute_in_epoch_seconds(store: DynamoDedupStore, moto_url: str) -> None:
     store.claim("k", REC, ttl_seconds=600, now=1_712_345_645.25)
-    item = _client(moto_url).get_item(TableName=store.table, Key={"pk": {"S": "k"}})["Item"]
+    item = dynamodb_client(moto_url).get_item(TableName=store.table, Key={"pk": {"S": "k"}})["Item"]
     assert item["expires_at"] == {"N": "1712346246"}
 
 
@@ -158,7 +126,7 @@ def test_a_timeout_after_a_written_claim_is_503_and_the_slack_retry_investigates
 ) -> None:
     """DynamoDB writes the message claim but the answer is lost (read timeout): the claim carries
     this delivery's investigation id, so it and the delivery claim are released and the retry runs."""
-    client = TimesOutAfterWriting(_client(moto_url))
+    client = TimesOutAfterWriting(dynamodb_client(moto_url))
     h = Harness(dedup=DynamoDedupStore(client, store.table))
     failed = client.failed
     body = (EVENTS / "slack_bot_alert_message.json").read_bytes()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,16 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-from lambda_adapter.dedup import DynamoDedupStore, dynamo_store_from_env
+from lambda_adapter.dedup import DynamoDedupStore
 from lambda_adapter.settings import IntakeSettings
 from sandbox.intake_fakes import Harness, MemoryChat
 from shared.contracts import AlertContext
 from shared.ledger import FAILED, REPORTED, DynamoLedger, Ledger
+from tests.support.dynamo import dedup_store, dedup_table, moto_server
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -35,37 +32,13 @@ LEASE = 30.0
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-def _client(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def store(moto_url: str) -> DynamoDedupStore:
-    table = f"dedup-{uuid.uuid4().hex[:8]}"
-    _client(moto_url).create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return dynamo_store_from_env(table, "us-east-1", moto_url, client_factory=lambda **kw: _client(moto_url))
+    return dedup_store(moto_url, dedup_table(moto_url))
 
 
 @dataclass
