@@ -24,9 +24,10 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -66,7 +67,7 @@ class ScannerKind:
     # The sandbox stand-in that plays this kind's source (`slack`, `discord`, `aws`, `kubernetes`,
     # `prometheus`), or None: the sandbox then runs the instance against nothing.
     stand_in: str | None = None
-    default_skills: tuple[str, ...] = field(default=())
+    default_skills: tuple[str, ...] = ()
 
     def builder(self) -> Callable[[AppConfig, str], Any]:
         module, _, attribute = self.build.partition(":")
@@ -112,8 +113,6 @@ def known_kinds() -> list[str]:
     names = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
     package = importlib.import_module(BUILTIN_PACKAGE)
     for folder in package.__path__:
-        from pathlib import Path
-
         names |= {p.parent.name for p in Path(folder).glob("*/kind.py")}
     return sorted(names)
 
