@@ -37,6 +37,9 @@ class Verdict:
     kind: Kind
     reason: str
     forced: bool = False
+    # A resolved notice as an alerting tool writes it (``[RESOLVED:1] …``, label lines), as opposed
+    # to a person saying "resolved": addressed to the bot, it is a request to look back at the alert.
+    notification: bool = False
 
 
 # An optional model tier: text in, "alert" / "chatter" / None (no opinion) out.
@@ -123,6 +126,9 @@ _HELP = re.compile(
     r"how does (this|it) work|what is this bot|what do you (know|support))\W*$",
     re.IGNORECASE,
 )
+_RESOLVED_NOTIFICATION = re.compile(
+    r"\[RESOLVED(:\s*\d+)?\]|\b(alertname|severity|namespace|pod|instance)\s*[=:]\s*\S", re.IGNORECASE
+)
 # Markers a tool writes, as opposed to words a person may use in passing.
 _STRONG = frozenset({"alertmanager", "grafana", "datadog", "pagerduty", "cloudwatch", "labels"})
 _FYI = re.compile(
@@ -164,7 +170,8 @@ def classify(text: str, *, in_thread: bool = False) -> Verdict:
     if not stripped:
         return Verdict(Kind.CHATTER, "bare mention")
     if _RESOLVED.search(stripped) and not _FIRING_NOW.search(stripped):
-        return Verdict(Kind.RESOLVED, "resolved notice")
+        notification = bool(_RESOLVED_NOTIFICATION.search(stripped))
+        return Verdict(Kind.RESOLVED, "resolved notice", notification=notification)
     if len(stripped) <= 120 and _HELP.match(stripped):
         return Verdict(Kind.HELP, "asked for help")
     words = _SHORTCODE.sub(" ", stripped).strip()
@@ -193,7 +200,11 @@ def _status_question(text: str) -> bool:
 def should_investigate(
     verdict: Verdict, *, addressed: bool, llm: LlmClassifier | None = None, text: str = ""
 ) -> Verdict:
-    """Resolve an unsure verdict: the model when there is one, else fail open when addressed."""
+    """Resolve an unsure verdict: the model when there is one, else fail open when addressed. A
+    tool's resolved notification addressed to the bot is investigated: the report says it resolved
+    and what it found (nobody mentions the bot on a resolved alert to be told it resolved)."""
+    if verdict.kind is Kind.RESOLVED and verdict.notification and addressed:
+        return Verdict(Kind.ALERT, "a resolved alert addressed to us: looking back at it")
     if verdict.kind is not Kind.UNSURE:
         return verdict
     if llm is not None:

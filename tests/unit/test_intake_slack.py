@@ -567,3 +567,24 @@ def test_a_mention_with_an_alerts_permalink_investigates_the_linked_message() ->
     [ctx] = h.started
     assert ctx.thread_id == ALERT_TS and ctx.text == ALERT_TEXT
     assert ctx.operator_notes and link in ctx.operator_notes[0]
+
+
+def test_a_mention_on_a_resolved_alert_notification_looks_back_at_it() -> None:
+    """Someone mentions the bot on a tool's resolved notice to ask what happened: investigated,
+    where a person writing "resolved" gets a one-line reply."""
+    h = Harness()
+    payload = event("slack_app_mention.json")
+    payload["event"]["text"] = (
+        "<@U0LAN0Z89> [RESOLVED] KubeDeploymentReplicasMismatch (maps geo-api warning)\n"
+        " • alertname: `KubeDeploymentReplicasMismatch`\n • namespace: `maps`"
+    )
+    h.slack(payload)
+    [ctx] = h.started
+    assert ctx.hints.namespace == "maps" and "[RESOLVED]" in ctx.text
+
+    person = event("slack_app_mention.json")
+    person["event_id"], person["event"]["ts"] = "Ev0PERSON01", "1712345699.000900"
+    person["event"]["text"] = "<@U0LAN0Z89> resolved: checkout is back to normal after the rollback"
+    h.slack(person)
+    assert len(h.started) == 1
+    assert h.slack_chat.posted[-1].text.startswith("Noted: resolved")
