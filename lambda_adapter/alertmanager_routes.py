@@ -1,4 +1,5 @@
-"""Alertmanager's webhook (`/alertmanager`, version 4), with bearer or basic auth.
+"""Alertmanager's webhook (`/alertmanager`, version 4) and Grafana's webhook contact point (version 1,
+the same body with Grafana's fields added), with bearer or basic auth.
 
 One investigation per alert group (`groupKey`): its first `firing` notification posts the alert
 as a thread's root message in the chosen channel (`?channel=`, `?platform=slack|discord`, else
@@ -21,6 +22,7 @@ from lambda_adapter.settings import ALERT_GROUP_SECONDS
 from lambda_adapter.storm import storm_note
 from lambda_adapter.verify import verify_bearer_or_basic
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
+from shared.alerts.alert_labels import looks_like_exporter
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -67,6 +69,9 @@ def _firing(
     firing = payload.firing() or payload.alerts
     first = firing[0] if firing else AmAlert()
     labels = {**payload.commonLabels, **payload.groupLabels, **(first.labels if len(firing) == 1 else {})}
+    if not labels.get("alertname") and first.labels.get("alertname"):
+        # A group of several rules (grouped by namespace, or not at all): its first alert leads.
+        labels["alertname"] = first.labels["alertname"]
     annotations = dict(first.annotations) if len(firing) == 1 else dict(payload.commonAnnotations)
     alert = intake.new_alert(
         Platform.ALERTMANAGER,
@@ -119,8 +124,20 @@ def _summary(alert: AmAlert) -> str:
     return notes.get("summary") or notes.get("description") or notes.get("message") or ""
 
 
+def _group_name(payload: AlertmanagerWebhook, alerts: list[AmAlert], default: str = "Alert") -> str:
+    """The group's alert name, else the names of its alerts (`A, B +2 more`)."""
+    common = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname")
+    if common:
+        return common
+    names = list(dict.fromkeys(n for a in alerts if (n := a.labels.get("alertname"))))
+    if not names:
+        return default
+    shown = ", ".join(names[:3])
+    return f"{shown} +{len(names) - 3} more" if len(names) > 3 else shown
+
+
 def _summary_line(payload: AlertmanagerWebhook) -> str:
-    name = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "alert group"
+    name = _group_name(payload, payload.firing() or payload.alerts, "alert group")
     firing = len(payload.firing())
     resolved = len(payload.alerts) - firing
     counts = f"{firing} firing, {resolved} resolved" if firing else f"{resolved} resolved"
@@ -129,15 +146,15 @@ def _summary_line(payload: AlertmanagerWebhook) -> str:
 
 def root_text(payload: AlertmanagerWebhook) -> str:
     """The thread's root message: what fired, how bad, the one-line summary."""
-    name = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "Alert"
     firing = payload.firing()
+    name = _group_name(payload, firing or payload.alerts)
     severity = payload.commonLabels.get("severity")
+    service = payload.commonLabels.get("service")
+    if service and looks_like_exporter(service):  # kube-state-metrics' own `service`, not the app's
+        service = None
     where = "/".join(
         v
-        for v in (
-            payload.commonLabels.get("namespace"),
-            payload.commonLabels.get("service") or payload.commonLabels.get("deployment"),
-        )
+        for v in (payload.commonLabels.get("namespace"), service or payload.commonLabels.get("deployment"))
         if v
     )
     head = f"\N{POLICE CARS REVOLVING LIGHT} [FIRING:{len(firing)}] {name}"
@@ -151,13 +168,28 @@ def alert_text(payload: AlertmanagerWebhook) -> str:
     """The alert as text for the investigation: the headline, then each alert's summary."""
     lines = [root_text(payload)]
     for alert in (payload.firing() or payload.alerts)[:MAX_LISTED]:
-        labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+        shared = payload.commonLabels.get("alertname")
+        labels = ", ".join(
+            f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname" or v != shared
+        )
         summary = _summary(alert)
-        lines.append(f"- {summary} [{labels}]" if summary else f"- [{labels}]")
+        line = f"- {summary} [{labels}]" if summary else f"- [{labels}]"
+        values = _values(alert)
+        lines.append(f"{line} (values: {values})" if values else line)
     extra = len(payload.alerts) - MAX_LISTED + payload.truncatedAlerts
     if extra > 0:
         lines.append(f"- ... and {extra} more")
     return "\n".join(lines)
+
+
+def _values(alert: AmAlert) -> str:
+    """Grafana's query results for the alert (`B=44.24, C=1`), the numbers only."""
+    shown = [
+        f"{ref[:20]}={value:.4g}"
+        for ref, value in sorted((alert.values or {}).items())
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    return ", ".join(shown[:MAX_LISTED])
 
 
 def _earliest(alerts: list[AmAlert]) -> datetime | None:

@@ -171,10 +171,19 @@ class AmAlert(Payload):
     endsAt: str | None = None
     generatorURL: str | None = None
     fingerprint: str | None = None
+    # Grafana's webhook adds the query results that fired the rule (`{"B": 44.2, "C": 1}`); read
+    # loosely: a malformed value costs that line of the alert text, never the alert.
+    values: dict[str, Any] | None = None
+
+
+# The body versions read: Alertmanager's (and Mimir's, Cortex's) "4"; Grafana unified alerting's
+# webhook contact point "1", the same body with Grafana's fields added (orgId, state, title,
+# message; per alert values, valueString, dashboardURL, panelURL, silenceURL).
+AM_VERSIONS = {"4": "Alertmanager", "1": "Grafana"}
 
 
 class AlertmanagerWebhook(Payload):
-    """Alertmanager's webhook body, version 4."""
+    """Alertmanager's webhook body, version 4, or Grafana's webhook contact point (version 1)."""
 
     version: str
     groupKey: str = Field(min_length=1)
@@ -243,8 +252,10 @@ def parse_discord_interaction(body: bytes) -> DiscordInteraction:
 
 def parse_alertmanager(body: bytes) -> AlertmanagerWebhook:
     webhook = parse_model(AlertmanagerWebhook, parse_json(body))
-    if webhook.version != "4":
-        raise BadRequest(f"unsupported Alertmanager webhook version {webhook.version!r} (expected '4')")
+    if webhook.version not in AM_VERSIONS:
+        known = " or ".join(f"{v!r} ({sender})" for v, sender in AM_VERSIONS.items())
+        version = webhook.version[:20]
+        raise BadRequest(f"unsupported Alertmanager webhook version {version!r} (expected {known})")
     if webhook.status not in ("firing", "resolved"):
         raise BadRequest(f"unknown Alertmanager status {webhook.status!r}")
     return webhook

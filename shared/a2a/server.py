@@ -21,7 +21,7 @@ from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.apps import A2AStarletteApplication
 from a2a.server.context import ServerCallContext
 from a2a.server.events import EventQueue
-from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.request_handlers import DefaultRequestHandler, JSONRPCHandler
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types import (
     AgentCapabilities,
@@ -30,9 +30,13 @@ from a2a.types import (
     ContentTypeNotSupportedError,
     DataPart,
     FilePart,
+    JSONRPCErrorResponse,
     Message,
     MessageSendParams,
     Part,
+    PushNotificationNotSupportedError,
+    SetTaskPushNotificationConfigRequest,
+    SetTaskPushNotificationConfigResponse,
     Task,
     TextPart,
 )
@@ -157,6 +161,20 @@ class _Handler(DefaultRequestHandler):
             yield event
 
 
+class _JsonRpc(JSONRPCHandler):
+    """The SDK's JSON-RPC handler, answering a push notification config for an agent without
+    push notifications with A2A's PushNotificationNotSupportedError (-32003): the SDK's own check
+    raises outside its error handling and the client gets an internal error (-32603)."""
+
+    async def set_push_notification_config(
+        self, request: SetTaskPushNotificationConfigRequest, context: ServerCallContext | None = None
+    ) -> SetTaskPushNotificationConfigResponse:
+        if not self.agent_card.capabilities.push_notifications:
+            refused = JSONRPCErrorResponse(id=request.id, error=PushNotificationNotSupportedError())
+            return SetTaskPushNotificationConfigResponse(root=refused)
+        return await super().set_push_notification_config(request, context)
+
+
 class DataPartExecutor(AgentExecutor):
     def __init__(self, handle: Handler, busy: _Busy, from_text: TextRequest | None = None) -> None:
         self.handle = handle
@@ -199,7 +217,10 @@ def build_agent_app(card: AgentCardSpec, handle: Handler, from_text: TextRequest
         task_store=InMemoryTaskStore(),
         accepts_text=from_text is not None,
     )
-    app = A2AStarletteApplication(agent_card=card.to_card(), http_handler=request_handler).build()
+    agent_card = card.to_card()
+    application = A2AStarletteApplication(agent_card=agent_card, http_handler=request_handler)
+    application.handler = _JsonRpc(agent_card=agent_card, request_handler=request_handler)
+    app = application.build()
 
     async def ping(_: Request) -> JSONResponse:
         status = "HealthyBusy" if busy.in_flight else "Healthy"

@@ -197,7 +197,9 @@ def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
         # One grouped value: the alert's name when it is capitalised (no Kubernetes name is).
         name = group[0] if not _plain(group[0], is_pod) else None
     pod = next((v for v in values if is_pod(v)), None)
-    severity = next((v for v in values if v.lower() in _SEVERITIES), None)
+    # Severity label values are written `critical` or `CRITICAL`; `High` / `Critical` capitalised
+    # start a rule's name (`High memory usage`, Grafana's names hold spaces).
+    severity = next((v for v in values if v.lower() in _SEVERITIES and v in (v.lower(), v.upper())), None)
     namespace = None
     if pod is not None:
         same = common if pod in common else group
