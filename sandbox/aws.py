@@ -233,6 +233,20 @@ def delete_log_groups(endpoint: str, regions: Iterable[str] = ("us-east-1",)) ->
     return deleted
 
 
+def empty_table(endpoint: str, name: str, key: str = "pk", region: str = "us-east-1") -> int:
+    """Delete every item of a table keyed by `key` (the table stays: a reader never finds it
+    missing); how many."""
+    dynamodb = client("dynamodb", endpoint, region)
+    deleted = 0
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=name, ProjectionExpression="#k", ExpressionAttributeNames={"#k": key}
+    ):
+        for item in page.get("Items", []):
+            dynamodb.delete_item(TableName=name, Key={key: item[key]})
+            deleted += 1
+    return deleted
+
+
 def empty_bucket(endpoint: str, bucket: str, region: str = "us-east-1") -> None:
     """Delete every object in `bucket`."""
     s3 = client("s3", endpoint, region)
