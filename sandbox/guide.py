@@ -67,8 +67,12 @@ def guide(
     lines.append(f"sandbox up in {info.get('start_seconds', 0):.1f}s; where everything runs:")
     intake = info.get("intake") or ""
     lines.append(f"  intake        {intake}  (webhooks {WEBHOOKS}; GET {intake}/healthz)")
-    for name, url in (info.get("agents") or {}).items():
-        lines.append(f"  agent {name:<14}{url}  (A2A; GET {url}/ping, {url}/.well-known/agent-card.json)")
+    agents = info.get("agents") or {}
+    width = max((len(name) for name in agents), default=0)
+    for name, url in agents.items():
+        lines.append(
+            f"  agent {name:<{width}}  {url}  (A2A; GET {url}/ping, {url}/.well-known/agent-card.json)"
+        )
     prometheus = info.get("prometheus")
     if prometheus:
         lines.append(f"  prometheus    {prometheus}")

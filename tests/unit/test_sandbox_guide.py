@@ -16,7 +16,11 @@ INFO = {
     "prometheus": "http://127.0.0.1:9091",
     "alertmanager": "http://127.0.0.1:9094",
     "stand_ins": {"kubernetes": "http://127.0.0.1:6001", "slack": "http://127.0.0.1:6002"},
-    "agents": {"master": "http://127.0.0.1:7001", "eks": "http://127.0.0.1:7002"},
+    "agents": {
+        "master": "http://127.0.0.1:7001",
+        "eks": "http://127.0.0.1:7002",
+        "cloudwatch_logs_staging": "http://127.0.0.1:7003",
+    },
     "intake": "http://127.0.0.1:8001",
     "workdir": "/tmp/sre-on-call-sandbox-x",
     "start_seconds": 7.84,
@@ -39,6 +43,7 @@ def test_it_names_the_scenario_every_url_and_a_command_for_each_part() -> None:
     assert "KubePodCrashLooping" in pasted and "<@" not in pasted  # the bot's mention is not pasted
     assert "/api/v2/alerts" in text and "/api/v1/query?query=" in text and "describe-log-groups" in text
     assert "Ctrl-C" in text
+    assert "agent cloudwatch_logs_staging  http://127.0.0.1:7003" in text  # a long id keeps its gap
 
 
 def test_another_state_file_is_passed_to_investigate_and_no_scenario_is_said() -> None:
