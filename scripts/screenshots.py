@@ -72,20 +72,23 @@ def _alert_message(played: Played) -> list[Message]:
     return [Message(text=alert.text, author="alerts")]
 
 
-def discord_thread(sandbox: Sandbox, played: Played, graph: bytes | None) -> list[Message]:
-    """The alert, then the thread's messages as the stand-in holds them (embeds, components)."""
+def discord_thread(sandbox: Sandbox, played: Played) -> list[Message]:
+    """The alert, then the thread's messages as the stand-in holds them (embeds, components, and
+    the files attached: the graph of what moved)."""
     report = played.report
     guild = sandbox.discord.guild
     with guild.lock:
         channel = guild.channels.get(report.alert.thread_id or "")
         held = sorted(channel.messages.values(), key=lambda m: m.id) if channel else []
-        found = [guild.message_json(m) for m in held]
+        found = [(guild.message_json(m), dict(m.files)) for m in held]
     messages = _alert_message(played)
-    for one in found:
+    for one, files in found:
         if one.get("type") not in (0, 19):  # a thread's starter and system messages
             continue
-        images = (
-            (Image(graph, "what-moved.png"),) if graph and not one["content"] and not one["embeds"] else ()
+        images = tuple(
+            Image(files[a["id"]], a["filename"], a.get("description") or "")
+            for a in one.get("attachments") or []
+            if a["id"] in files and str(a.get("content_type", "")).startswith("image/")
         )
         if not one["content"] and not one["embeds"] and not images:
             continue
@@ -125,15 +128,23 @@ def shoot(chromium: str, page: Path, out: Path) -> None:
     image.crop((0, 0, WIDTH, bottom)).quantize(256).save(out, optimize=True)
 
 
+def _graph_came(sandbox: Sandbox, chat: Any) -> bool:
+    """The graph was uploaded (Slack: a shared file; Discord: a message with an attachment), or the
+    word that it was skipped was posted."""
+    if any("No graph" in p.text for p in chat.posts):
+        return True
+    if chat is sandbox.slack:
+        return bool(sandbox.slack.files.shared)
+    with sandbox.discord.guild.lock:
+        return any(m.files for c in sandbox.discord.guild.channels.values() for m in c.messages.values())
+
+
 def play(sandbox: Sandbox, scenario: Scenario, chat: Any) -> Played:
     """Play `scenario`; wait (20 s at most) for the graph of what moved, or the word that it was
     skipped, which follow the report, then a moment for late updates."""
     played = sandbox.play(sandbox.load(scenario))
-    files = getattr(chat, "files", None)  # the Slack stand-in keeps uploads; Discord's takes none
-    deadline = time.monotonic() + (20 if files is not None else 2)
-    while time.monotonic() < deadline:
-        if (files is not None and files.shared) or any("No graph" in p.text for p in chat.posts):
-            break
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not _graph_came(sandbox, chat):
         time.sleep(0.2)
     time.sleep(1.0)
     return played
@@ -169,9 +180,7 @@ def main() -> int:
         slack_messages, graph = slack_thread(sandbox, slack_played)
         pages = {"slack-report": thread_page("slack", "alerts", slack_messages)}
         discord_played = play(sandbox, discord_scenario, sandbox.discord)
-        pages["discord-report"] = thread_page(
-            "discord", "incidents", discord_thread(sandbox, discord_played, graph)
-        )
+        pages["discord-report"] = thread_page("discord", "incidents", discord_thread(sandbox, discord_played))
     for name, text in pages.items():
         page = args.html / f"{name}.html"
         page.write_text(text, encoding="utf-8")
