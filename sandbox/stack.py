@@ -4,9 +4,11 @@ Started once: the moto server (CloudWatch Logs, DynamoDB, S3, Secrets Manager), 
 Slack and Discord stand-ins, every agent in config.yaml as its own process, and the intake (the
 same handler code Lambda runs) on loopback. As deployed, the chat tokens and signing secrets live
 in Secrets Manager (each process gets `<NAME>_SECRET_ARN` and reads its secrets at start) and the
-master archives every report to the S3 bucket. Per scenario (`load`): the data is replaced in
-place, Prometheus (and Alertmanager) restart on the same ports, and `play` sends the alert in as a
-signed webhook and waits for the report in the bucket.
+master archives every report to the S3 bucket. Per scenario (`load`): once the last investigation
+is over, the data is replaced in place (log groups in every region a scenario used), Prometheus and
+Alertmanager restart empty on the same ports (Prometheus counts as ready once it serves every
+backfilled series), and `play` sends the alert in as a signed webhook and waits for the report in
+the bucket. The intake's ALERTMANAGER_URL is that Alertmanager: the report's Silence button works.
 """
 
 from __future__ import annotations
