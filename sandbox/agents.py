@@ -77,6 +77,28 @@ class AgentProcesses:
                 if waiting:
                     time.sleep(0.1)
 
+    def busy(self) -> list[str]:
+        """The agents whose `/ping` says HealthyBusy (a request in flight), or that do not answer."""
+        busy = []
+        with httpx.Client(timeout=1.0, trust_env=False) as client:
+            for agent_id, url in self.urls.items():
+                try:
+                    status = client.get(f"{url}/ping").json().get("status")
+                except (httpx.HTTPError, ValueError):
+                    status = None
+                if status != "Healthy":
+                    busy.append(agent_id)
+        return busy
+
+    def wait_idle(self, timeout: float) -> list[str]:
+        """Wait until no agent has a request in flight, at most `timeout` s; those still busy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = self.busy()
+            if not busy or time.monotonic() >= deadline:
+                return busy
+            time.sleep(0.1)
+
     def stop(self, grace: float = 5.0) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:

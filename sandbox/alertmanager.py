@@ -54,7 +54,8 @@ def scenario_alerts(resolved: ResolvedScenario) -> list[dict[str, Any]]:
 
 
 class AlertmanagerSandbox:
-    """Alertmanager on 127.0.0.1 with one webhook receiver; `url` once started; always stopped."""
+    """Alertmanager on 127.0.0.1 with one webhook receiver; `url` once started; always stopped.
+    With `port`, on that port (a restarted one keeps its address)."""
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class AlertmanagerSandbox:
         group_interval: str = "5m",
         repeat_interval: str = "4h",
         start_timeout: float = 20.0,
+        port: int | None = None,
     ) -> None:
         self.workdir = Path(workdir) / "alertmanager"
         self.webhook_url = webhook_url
@@ -78,6 +80,7 @@ class AlertmanagerSandbox:
         self.group_interval = group_interval
         self.repeat_interval = repeat_interval
         self.start_timeout = start_timeout
+        self.port = port  # None: a free one
         self.url = ""
         self.process: ManagedProcess | None = None
         self.ready_at = 0.0  # time.time() once it answers /-/ready
@@ -128,6 +131,7 @@ class AlertmanagerSandbox:
             log_path=self.workdir / "alertmanager.log",
             cwd=self.workdir,
             timeout=self.start_timeout,
+            port=self.port,
         )
         self.ready_at = time.time()
         logger.info("url=<%s> | alertmanager ready", self.url)

@@ -8,18 +8,20 @@ stops, so run one at a time in a process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 import boto3
 import httpx
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from sandbox import insights_moto
 from sandbox.procs import LOOPBACK
 from sandbox.resolved import ResolvedScenario
+from shared.errors import SourceError
 from shared.timeutil import epoch_ms
 
 logger = logging.getLogger(__name__)
@@ -107,18 +109,25 @@ def seed_cloudwatch_logs(endpoint: str, resolved: ResolvedScenario) -> int:
     """Create the scenario's log groups and streams and put their events; returns events stored.
 
     CloudWatch (and moto) reject events older than 14 days or over 2 h ahead; those are
-    counted out and logged.
+    counted out and logged. An error from CloudWatch Logs is a SourceError naming the log group
+    (and stream) and the region it was being made in.
     """
     logs = client("logs", endpoint, resolved.region)
     stored = 0
     for group in resolved.log_groups:
-        logs.create_log_group(logGroupName=group.name)
+        where = f"log group {group.name!r} in {resolved.region}"
+        _logs_call(where, logs.create_log_group, logGroupName=group.name)
         for stream in group.streams:
-            logs.create_log_stream(logGroupName=group.name, logStreamName=stream.name)
+            in_stream = f"stream {stream.name!r} of {where}"
+            _logs_call(in_stream, logs.create_log_stream, logGroupName=group.name, logStreamName=stream.name)
             events = [{"timestamp": epoch_ms(e.timestamp), "message": e.message} for e in stream.events]
             for batch in _batches(events):
-                answer = logs.put_log_events(
-                    logGroupName=group.name, logStreamName=stream.name, logEvents=batch
+                answer = _logs_call(
+                    in_stream,
+                    logs.put_log_events,
+                    logGroupName=group.name,
+                    logStreamName=stream.name,
+                    logEvents=batch,
                 )
                 rejected = answer.get("rejectedLogEventsInfo") or {}
                 kept = _kept(len(batch), rejected)
@@ -131,6 +140,18 @@ def seed_cloudwatch_logs(endpoint: str, resolved: ResolvedScenario) -> int:
                     )
                 stored += kept
     return stored
+
+
+def _logs_call(where: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+    """`call(**kwargs)`, one CloudWatch Logs call; its ClientError becomes a SourceError that
+    names `where`."""
+    try:
+        return call(**kwargs)
+    except ClientError as e:
+        error = e.response.get("Error", {})
+        raise SourceError(
+            f"cloudwatch_logs: {where}: {error.get('Code', 'ClientError')}: {error.get('Message', e)}"
+        ) from e
 
 
 def _kept(count: int, rejected: Mapping[str, int]) -> int:
@@ -195,17 +216,35 @@ def put_secrets(endpoint: str, secrets: Mapping[str, str], region: str = "us-eas
     return arns
 
 
-def delete_log_groups(endpoint: str, region: str = "us-east-1") -> int:
-    """Delete every log group (a new scenario's logs replace the last one's); how many."""
-    logs = client("logs", endpoint, region)
-    names = [
-        group["logGroupName"]
-        for page in logs.get_paginator("describe_log_groups").paginate()
-        for group in page.get("logGroups", [])
-    ]
-    for name in names:
-        logs.delete_log_group(logGroupName=name)
-    return len(names)
+def delete_log_groups(endpoint: str, regions: Iterable[str] = ("us-east-1",)) -> int:
+    """Delete every log group in each of `regions` (a new scenario's logs replace the last one's,
+    wherever its `context.region` put them); how many."""
+    deleted = 0
+    for region in dict.fromkeys(regions):
+        logs = client("logs", endpoint, region)
+        names = [
+            group["logGroupName"]
+            for page in logs.get_paginator("describe_log_groups").paginate()
+            for group in page.get("logGroups", [])
+        ]
+        for name in names:
+            _logs_call(f"log group {name!r} in {region}", logs.delete_log_group, logGroupName=name)
+        deleted += len(names)
+    return deleted
+
+
+def empty_table(endpoint: str, name: str, key: str = "pk", region: str = "us-east-1") -> int:
+    """Delete every item of a table keyed by `key` (the table stays: a reader never finds it
+    missing); how many."""
+    dynamodb = client("dynamodb", endpoint, region)
+    deleted = 0
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=name, ProjectionExpression="#k", ExpressionAttributeNames={"#k": key}
+    ):
+        for item in page.get("Items", []):
+            dynamodb.delete_item(TableName=name, Key={key: item[key]})
+            deleted += 1
+    return deleted
 
 
 def empty_bucket(endpoint: str, bucket: str, region: str = "us-east-1") -> None:

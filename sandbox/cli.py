@@ -1,5 +1,6 @@
 """`sre-on-call sandbox up|down`: the sandbox in the foreground until Ctrl-C or `down`.
 
+It says which scenario it loaded, where each part listens and how to poke it (`sandbox.guide`).
 The state file says where everything runs and the pid of every process the sandbox started
 (Prometheus, the agents; Alertmanager while it runs). `down` stops the sandbox and waits until
 all of them are gone; when its wait runs out it says which are left and exits 1."""
@@ -15,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from sandbox.guide import guide
 from sandbox.scenario import load_scenario
 from sandbox.stack import Sandbox, with_scenario_channels
 from shared.config import load_config
@@ -30,14 +32,23 @@ def sandbox_up(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario) if args.scenario else None
     with Sandbox(with_scenario_channels(config, [scenario] if scenario else [])) as sandbox:
         try:
+            resolved = None
             if scenario:
-                sandbox.load(scenario)
+                resolved = sandbox.load(scenario)
             else:
                 sandbox.start_empty_prometheus()
+            # Running for what the user does by hand: the Silence button, alerts posted to it.
+            sandbox.serve_alertmanager(resolved)
             args.state.parent.mkdir(parents=True, exist_ok=True)
             args.state.write_text(sandbox.state_json(), encoding="utf-8")
             sys.stdout.write(
-                sandbox.state_json() + "\nsandbox up; Ctrl-C or `sre-on-call sandbox down` stops it\n"
+                guide(
+                    sandbox.describe(),
+                    scenario=scenario,
+                    resolved=resolved,
+                    state=args.state,
+                    region=sandbox.region,
+                )
             )
             sys.stdout.flush()
             while not stop.wait(0.5):

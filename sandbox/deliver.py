@@ -15,10 +15,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
 
 import httpx
 
-from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary, scenario_alerts
+from sandbox.alertmanager import alertmanager_binary, scenario_alerts
 from sandbox.resolved import ResolvedScenario, alertmanager_payload
 from sandbox.signing import discord_headers, slack_headers
 from shared.errors import SreOnCallError
@@ -163,9 +164,15 @@ def _discord(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
     return Delivery("direct", "signed Discord interaction: the Investigate action on the alert message")
 
 
-def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
+def alertmanager_query(resolved: ResolvedScenario) -> str:
+    """The query of the intake's `/alertmanager` URL that reports to the scenario's channel."""
     alert = resolved.alert
-    query = f"channel={alert.channel}&platform={report_platform(resolved)}"
+    platform = alert.platform if alert.platform in ("slack", "discord") else report_platform(resolved)
+    return urlencode({"channel": alert.channel, "platform": platform})
+
+
+def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
+    query = alertmanager_query(resolved)
     token = sandbox.secrets.alertmanager_token
     binary = alertmanager_binary() if sandbox.use_alertmanager else None
     if binary is None:
@@ -178,9 +185,5 @@ def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
         )
         why = "is not installed" if sandbox.use_alertmanager else "is turned off for this sandbox"
         return Delivery("direct", f"Alertmanager webhook sent directly (prometheus-alertmanager {why})")
-    sandbox._stop_alertmanager()
-    webhook = f"{sandbox.intake.url}/alertmanager?{query}"
-    sandbox.alertmanager = AlertmanagerSandbox(sandbox.workdir / "scenario", webhook, bearer_token=token)
-    sandbox.alertmanager.start()
-    sandbox.alertmanager.post_alerts(scenario_alerts(resolved))
+    sandbox.start_alertmanager(query).post_alerts(scenario_alerts(resolved))
     return Delivery("alertmanager", "real Alertmanager webhook (prometheus-alertmanager)")

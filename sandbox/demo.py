@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+from sandbox.guide import guide
 from sandbox.scenario import load_scenario
 from sandbox.stack import Sandbox, with_scenario_channels
 from shared.config import PROJECT_ROOT, load_config
@@ -51,7 +52,18 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
             f"confidence {report.cause.confidence:.2f})"
         )
         if keep:
-            _out(f"\nsandbox kept running; Ctrl-C to stop. {sandbox.describe()}")
+            if sandbox.alertmanager is None:  # the report's Silence button silences in it
+                sandbox.serve_alertmanager(resolved)
+            _out("\nsandbox kept running; Ctrl-C to stop.")
+            _out(
+                guide(
+                    sandbox.describe(),
+                    scenario=chosen,
+                    resolved=resolved,
+                    state=None,
+                    region=sandbox.region,
+                ).replace("\nCtrl-C or `sre-on-call sandbox down` stops it\n", "")
+            )
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:

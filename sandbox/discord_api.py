@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -29,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.chat_base import Failures, FakeChannel, FakeMessage, Post, PostLog, as_channels
-from sandbox.discord_routes import DiscordRoutes, Interaction
+from sandbox.discord_routes import FILES_KEY, DiscordRoutes, Interaction
 from sandbox.discord_store import Guild
 
 logger = logging.getLogger(__name__)
@@ -135,10 +136,14 @@ class FakeDiscordApi:
             return _error(404, "404: Not Found")
         path = path[len(PREFIX) :] or "/"
         raw = await request.body()
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        body: Any = None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            body = await _multipart(request)
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
         name = f"{request.method} {path}"
         self.calls.append(name)
         matched = [(m, p, h, public) for m, p, h, public in self._routes.table if p.match(path)]
@@ -165,6 +170,25 @@ class FakeDiscordApi:
         if not header.startswith("Bot ") or not header[4:].strip():
             return False
         return self.token is None or hmac.compare_digest(header[4:].strip().encode(), self.token.encode())
+
+
+async def _multipart(request: Request) -> Any:
+    """A message with files, as Discord takes it: the JSON in `payload_json`, each file in
+    `files[n]` (its `attachments[].id` is n). The files ride along under FILES_KEY."""
+    form = await request.form()
+    try:
+        body = json.loads(str(form.get("payload_json") or "{}"))
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    files: dict[int, tuple[str, str, bytes]] = {}
+    for key, value in form.multi_items():
+        match = re.fullmatch(r"files\[(\d+)\]", key)
+        if match and not isinstance(value, str):
+            files[int(match.group(1))] = (value.filename or "", value.content_type or "", await value.read())
+    body[FILES_KEY] = files
+    return body
 
 
 def _error(status: int, message: str, code: int = 0) -> JSONResponse:

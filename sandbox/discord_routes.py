@@ -26,6 +26,8 @@ Handler = Callable[[dict[str, str], dict[str, str], Any], Answer]
 SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, LOADING = 1 << 2, 1 << 12, 1 << 7
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
 UNKNOWN_CHANNEL = (404, {"message": "Unknown Channel", "code": 10003})
+# Where a multipart message's files ride in its body to `create_message` (never a JSON key).
+FILES_KEY = "\0files"
 UNKNOWN_MESSAGE = (404, {"message": "Unknown Message", "code": 10008})
 UNKNOWN_USER = (404, {"message": "Unknown User", "code": 10013})
 UNKNOWN_GUILD = (404, {"message": "Unknown Guild", "code": 10004})
@@ -133,6 +135,7 @@ class DiscordRoutes:
         channel = self.guild.channels.get(params["channel"])
         if channel is None:
             return UNKNOWN_CHANNEL
+        files = body.pop(FILES_KEY, {}) if isinstance(body, dict) else {}
         refused = self._payload_error(body)
         if refused is not None:
             return refused
@@ -140,8 +143,31 @@ class DiscordRoutes:
         if error is not None:
             return error
         assert message is not None
+        self._attach(message, body.get("attachments") or [], files)
         self._record(f"POST /channels/{channel.id}/messages", channel, message)
         return 200, self.guild.message_json(message)
+
+    def _attach(
+        self, message: DiscordMessage, listed: list[Any], files: dict[int, tuple[str, str, bytes]]
+    ) -> None:
+        """The files of a multipart message, described by its `attachments` (id n is `files[n]`)."""
+        for item in listed:
+            if not isinstance(item, dict) or int(item.get("id", -1)) not in files:
+                continue
+            filename, content_type, data = files[int(item["id"])]
+            attachment_id = str(self.guild.allocate_now()[0])
+            name = str(item.get("filename") or filename)
+            message.attachments.append(
+                {
+                    "id": attachment_id,
+                    "filename": name,
+                    "description": str(item.get("description") or ""),
+                    "content_type": content_type,
+                    "size": len(data),
+                    "url": f"https://cdn.discordapp.com/attachments/{message.channel_id}/{attachment_id}/{name}",
+                }
+            )
+            message.files[attachment_id] = data
 
     def _payload_error(self, body: Any) -> Answer | None:
         if not isinstance(body, dict):

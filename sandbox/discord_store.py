@@ -48,6 +48,9 @@ class DiscordMessage:
     webhook_id: str | None = None
     flags: int = 0
     components: list[dict[str, Any]] = field(default_factory=list)
+    # Files posted with the message: the API's attachment objects, and their bytes by attachment id.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,7 +218,7 @@ class Guild:
             "content": message.content,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": message.attachments,
             "embeds": message.embeds,
             "timestamp": iso(message.at),
             "edited_timestamp": iso(message.edited_at) if message.edited_at else None,

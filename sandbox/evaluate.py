@@ -1,5 +1,9 @@
-"""`sre-on-call eval PATH... [--json FILE]`: play each scenario through the whole system and score
-it (SCENARIOS.md). One sandbox serves every scenario; each gets fresh data and a fresh `now`.
+"""`sre-on-call eval PATH... [--json FILE] [--repeat N]`: play each scenario through the whole
+system and score it (docs/scenarios.md). One sandbox serves every scenario; each starts from a
+clean one (the last investigation over, fresh data in every source, a fresh `now`).
+
+`--repeat N` plays the whole list N times over (round by round, so a scenario follows a different
+one each time) and says which scenarios are unstable: passed in some rounds, failed in others.
 
 A scenario that fails in any way (an error from the sandbox, a client library, a malformed
 report) is a failed row with its error; the others still run and the JSON is always written."""
@@ -59,29 +63,82 @@ def play_one(sandbox: Any, scenario: Scenario) -> dict[str, Any]:
 
 
 def play_all(
-    scenarios: list[Scenario], config: AppConfig, sandbox_factory: SandboxFactory = Sandbox
+    scenarios: list[Scenario],
+    config: AppConfig,
+    sandbox_factory: SandboxFactory = Sandbox,
+    repeat: int = 1,
 ) -> tuple[list[dict[str, Any]], float]:
-    """A row per scenario, in order, and the sandbox's start time. When the sandbox itself fails
-    (to start, or mid-way), every scenario not yet played gets that error in its row."""
+    """A row per run, in order (with `repeat` > 1, round by round; each row says its `round`),
+    and the sandbox's start time. When the sandbox itself fails (to start, or mid-way), every run
+    not yet played gets that error in its row."""
+    runs = [(round_, scenario) for round_ in range(1, repeat + 1) for scenario in scenarios]
     rows: list[dict[str, Any]] = []
     start_seconds = 0.0
     try:
         with sandbox_factory(with_scenario_channels(config, scenarios)) as sandbox:
             start_seconds = sandbox.start_seconds
-            for scenario in scenarios:
+            for round_, scenario in runs:
                 rows.append(play_one(sandbox, scenario))
-                _print_row(rows[-1])
+                _print_row(_in_round(rows[-1], round_, repeat))
     except Exception as e:
         error = f"the sandbox failed: {_describe(e)}"
-        for scenario in scenarios[len(rows) :]:
+        for round_, scenario in runs[len(rows) :]:
             rows.append(failed_run(scenario.id, scenario.expected, error, 0.0))
             rows[-1]["prometheus_ready_seconds"] = None
-            _print_row(rows[-1])
+            _print_row(_in_round(rows[-1], round_, repeat))
     return rows, start_seconds
+
+
+def _in_round(row: dict[str, Any], round_: int, repeat: int) -> dict[str, Any]:
+    if repeat > 1:
+        row["round"] = round_
+    return row
+
+
+def stability(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per scenario id (first-seen order): runs, passes, and `unstable` when it both passed and
+    failed; the failures' first lines."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        one = found.setdefault(row["id"], {"runs": 0, "passed": 0, "failures": []})
+        one["runs"] += 1
+        if row["passed"]:
+            one["passed"] += 1
+        else:
+            one["failures"].append(_problems(row) or "failed")
+    for one in found.values():
+        one["unstable"] = 0 < one["passed"] < one["runs"]
+    return found
+
+
+def _stability_lines(found: dict[str, dict[str, Any]]) -> str:
+    unstable = {key: one for key, one in found.items() if one["unstable"]}
+    failing = [key for key, one in found.items() if one["passed"] == 0]
+    runs = max((one["runs"] for one in found.values()), default=0)
+    lines = [f"\nstability over {runs} rounds: {len(found) - len(unstable) - len(failing)} always passed"]
+    if failing:
+        lines.append(f"; {len(failing)} always failed ({', '.join(failing)})")
+    if not unstable:
+        lines.append("; none unstable\n")
+        return "".join(lines)
+    lines.append(f"; {len(unstable)} unstable:\n")
+    for key, one in unstable.items():
+        first = one["failures"][0][:120]
+        lines.append(f"  UNSTABLE  {key:<34} passed {one['passed']}/{one['runs']}: {first}\n")
+    return "".join(lines)
 
 
 def _print_row(row: dict[str, Any]) -> None:
     verdict = "PASS" if row["passed"] else "FAIL"
+    where = f"#{row['round']} " if "round" in row else ""
+    sys.stdout.write(
+        f"{verdict}  {where}{row['id']:<34} {row['category_expected']:<26} {row['seconds']:>6.2f}s  "
+        f"{_problems(row)}\n"
+    )
+    sys.stdout.flush()
+
+
+def _problems(row: dict[str, Any]) -> str:
     problems = []
     if row["category_got"] != row["category_expected"]:
         problems.append(f"category {row['category_got']} != {row['category_expected']}")
@@ -94,11 +151,7 @@ def _print_row(row: dict[str, Any]) -> None:
             problems.append(f"{label}: {', '.join(row[key])}")
     if row.get("error"):
         problems.append(row["error"].splitlines()[0][:160])
-    sys.stdout.write(
-        f"{verdict}  {row['id']:<34} {row['category_expected']:<26} {row['seconds']:>6.2f}s  "
-        f"{'; '.join(problems)}\n"
-    )
-    sys.stdout.flush()
+    return "; ".join(problems)
 
 
 def _totals_line(totals: dict[str, Any]) -> str:
@@ -124,18 +177,27 @@ def run_eval(
     json_path: Path | None,
     config_file: Path | None,
     sandbox_factory: SandboxFactory = Sandbox,
+    repeat: int = 1,
 ) -> int:
     config = load_config(config_file)
     scenarios = load_scenarios(paths)
     if not scenarios:
         raise ScenarioError(f"no scenario files under {', '.join(map(str, paths))}")
     _check_agents(scenarios, config)
+    if repeat < 1:
+        raise ScenarioError(f"--repeat {repeat}: play each scenario at least once")
     sys.stdout.write(f"{'':6}{'scenario':<34} {'expected category':<26} {'seconds':>7}\n")
-    rows, start_seconds = play_all(scenarios, config, sandbox_factory)
+    rows, start_seconds = play_all(scenarios, config, sandbox_factory, repeat)
     ready = [row["prometheus_ready_seconds"] for row in rows if row["prometheus_ready_seconds"] is not None]
     totals = summary(rows, start_seconds, ready)
     sys.stdout.write(_totals_line(totals))
+    result: dict[str, Any] = {"scenarios": rows, "summary": totals}
+    if repeat > 1:
+        result["stability"] = stability(rows)
+        totals["rounds"] = repeat
+        totals["unstable"] = [key for key, one in result["stability"].items() if one["unstable"]]
+        sys.stdout.write(_stability_lines(result["stability"]))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"scenarios": rows, "summary": totals}, indent=2), encoding="utf-8")
+        json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0 if totals["passed"] == totals["total"] else 1

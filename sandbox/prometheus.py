@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+import httpx
 import yaml
 
 from sandbox.procs import LOOPBACK, ManagedProcess, start_http_server
@@ -65,6 +67,17 @@ def openmetrics_text(series: tuple[ResolvedSeries, ...]) -> str:
 def _retention_days(series: tuple[ResolvedSeries, ...], now: datetime) -> int:
     oldest = min((s.samples[0][0] for s in series if s.samples), default=now)
     return max(15, (now - oldest).days + 30)
+
+
+def _label_key(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A series' identity as Prometheus serves it (a label with an empty value is no label)."""
+    return tuple(sorted((str(k), str(v)) for k, v in labels.items() if v != ""))
+
+
+def _selector(labels: Mapping[str, str]) -> str:
+    name = labels.get("__name__", "")
+    rest = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()) if k != "__name__")
+    return f"{name}{{{rest}}}"
 
 
 class PrometheusSandbox:
@@ -128,6 +141,8 @@ class PrometheusSandbox:
             timeout=self.start_timeout,
             port=self.port,
         )
+        if series:
+            self._wait_series(series, started + self.start_timeout)
         self.ready_seconds = time.monotonic() - started
         logger.info(
             "url=<%s>, series=<%d>, seconds=<%.2f> | prometheus ready",
@@ -136,6 +151,43 @@ class PrometheusSandbox:
             self.ready_seconds,
         )
         return self
+
+    def _wait_series(self, series: tuple[ResolvedSeries, ...], deadline: float) -> None:
+        """Wait until the API returns every backfilled series (`/-/ready` answering is not enough
+        on a busy machine: nothing may query before all of them are served). SourceError naming
+        the ones still missing at `deadline` (the process is stopped)."""
+        expected = {_label_key(one.labels) for one in series if one.samples}
+        times = [at.timestamp() for one in series for at, _ in one.samples]
+        if not expected or not times:
+            return
+        names = sorted({one.name for one in series})
+        params = httpx.QueryParams(
+            {
+                "match[]": [f'{{__name__="{name}"}}' for name in names],
+                "start": f"{min(times):.3f}",
+                "end": f"{max(times):.3f}",
+            }
+        )
+        missing = expected
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            while True:
+                try:
+                    answer = client.get(f"{self.url}/api/v1/series", params=params)
+                    if answer.is_success:
+                        served = {_label_key(found) for found in answer.json().get("data") or []}
+                        missing = expected - served
+                except (httpx.HTTPError, ValueError):
+                    pass
+                if not missing:
+                    return
+                if time.monotonic() >= deadline:
+                    self.stop()
+                    shown = ", ".join(_selector(dict(key)) for key in sorted(missing)[:3])
+                    raise SourceError(
+                        f"prometheus: {len(missing)} of {len(expected)} backfilled series not served "
+                        f"after {self.start_timeout:.0f}s (e.g. {shown})"
+                    )
+                time.sleep(0.1)
 
     def _backfill(self, series: tuple[ResolvedSeries, ...]) -> None:
         promtool = shutil.which(PROMTOOL_BIN)

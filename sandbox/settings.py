@@ -16,6 +16,9 @@ from shared.secrets import secret_env_names
 
 # The Discord stand-in's bot user (FakeDiscordApi's default).
 DISCORD_BOT_USER = "1000000000000000001"
+# The on-call person of the sandbox: may press the report's Silence button (Slack, Discord user id).
+ONCALL_SLACK_USER = "U0ONCALL"
+ONCALL_DISCORD_USER = "1200000000000000001"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,18 @@ def with_scenario_channels(config: AppConfig, scenarios: Iterable[Scenario]) -> 
         gateway = gateway.model_copy(update={"enabled": True, "alert_channels": alert_channels})
     intake = config.intake.model_copy(update={"discord_gateway": gateway})
     return config.model_copy(update={"sources": sources, "intake": intake})
+
+
+def with_sandbox_operator(config: AppConfig) -> AppConfig:
+    """The config with the sandbox's on-call user allowed to silence, when the config allows
+    nobody (`intake.actions.allowed_users` and `allowed_groups` both empty): the Silence button
+    can then be tried in the sandbox. A config that names its own people is left as it is."""
+    actions = config.intake.actions
+    if actions.allowed_users or actions.allowed_groups:
+        return config
+    actions = actions.model_copy(update={"allowed_users": (ONCALL_SLACK_USER, ONCALL_DISCORD_USER)})
+    intake = config.intake.model_copy(update={"actions": actions})
+    return config.model_copy(update={"intake": intake})
 
 
 def quiet_channels(configured: Iterable[str], held: Iterable[ResolvedChannel]) -> list[FakeChannel]:

@@ -54,8 +54,8 @@ class FakeSlackApi:
         self._failures = Failures()
         self._methods = SlackMethods(self.workspace, self._posts.add)
         self.calls: deque[str] = deque(maxlen=5000)  # method names, latest last
-        self.load(channels, users)
         self.files = SlackFiles()
+        self.load(channels, users)
         self._methods.table["files.getUploadURLExternal"] = self._get_upload_url
         self._methods.table["files.completeUploadExternal"] = self._complete_upload
         self.app = Starlette(
@@ -83,9 +83,10 @@ class FakeSlackApi:
         return PlainTextResponse("OK - uploaded" if ok else "bad upload", 200 if ok else 400)
 
     def load(self, channels: Iterable[Any], users: dict[str, str] | None = None) -> None:
-        """Replace the channels and users; forget posts and planned failures."""
+        """Replace the channels and users; forget posts, uploads and planned failures."""
         self.workspace.load(as_channels(channels), users)
         self._posts.clear()
+        self.files.clear()
         self._failures.clear()
 
     def add_message(

@@ -42,6 +42,11 @@ class SlackFiles:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def clear(self) -> None:
+        """Forget every upload (a new scenario)."""
+        with self._lock:
+            self.files.clear()
+
     @property
     def shared(self) -> list[SlackFile]:
         return [f for f in self.files.values() if f.channel is not None]

@@ -4,9 +4,11 @@ Started once: the moto server (CloudWatch Logs, DynamoDB, S3, Secrets Manager), 
 Slack and Discord stand-ins, every agent in config.yaml as its own process, and the intake (the
 same handler code Lambda runs) on loopback. As deployed, the chat tokens and signing secrets live
 in Secrets Manager (each process gets `<NAME>_SECRET_ARN` and reads its secrets at start) and the
-master archives every report to the S3 bucket. Per scenario (`load`): the data is replaced in
-place, Prometheus (and Alertmanager) restart on the same ports, and `play` sends the alert in as a
-signed webhook and waits for the report in the bucket.
+master archives every report to the S3 bucket. Per scenario (`load`): once the last investigation
+is over, the data is replaced in place (log groups in every region a scenario used), Prometheus and
+Alertmanager restart empty on the same ports (Prometheus counts as ready once it serves every
+backfilled series), and `play` sends the alert in as a signed webhook and waits for the report in
+the bucket. The intake's ALERTMANAGER_URL is that Alertmanager: the report's Silence button works.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import yaml
 
 from agents.master.archive import ENV_ARCHIVE_BUCKET
 from sandbox.agents import AgentProcesses
+from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary
 from sandbox.aws import (
     MotoServer,
     aws_env,
@@ -35,6 +38,7 @@ from sandbox.aws import (
     create_dedup_table,
     delete_log_groups,
     empty_bucket,
+    empty_table,
     put_secrets,
     seed_cloudwatch_logs,
 )
@@ -52,6 +56,7 @@ from sandbox.settings import (
     SandboxSecrets,
     quiet_channels,
     secret_values,
+    with_sandbox_operator,
     with_scenario_channels,
 )
 from sandbox.slack_api import FakeSlackApi
@@ -91,7 +96,7 @@ class Sandbox:
     def __init__(
         self, config: AppConfig, workdir: Path | None = None, *, use_alertmanager: bool = True
     ) -> None:
-        self.config = config
+        self.config = with_sandbox_operator(config)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="sre-on-call-sandbox-"))
         self.secrets = SandboxSecrets.generate()
@@ -104,8 +109,12 @@ class Sandbox:
         self.discord_listener: Any = None
         self._served: list[ServedApp] = []
         self.prometheus_port = free_port()
+        # Alertmanager restarts per scenario on this port: the intake's ALERTMANAGER_URL (where the
+        # report's Silence button creates silences) stays right across scenarios.
+        self.alertmanager_port = free_port()
+        self._log_regions = {config.sources.aws.region}  # every region a scenario put log groups in
         self.prometheus: PrometheusSandbox | None = None
-        self.alertmanager: Any = None
+        self.alertmanager: AlertmanagerSandbox | None = None
         self.agents: AgentProcesses | None = None
         self.intake: Any = None
         self.intake_app: Any = None
@@ -166,6 +175,8 @@ class Sandbox:
             }
         )
         env[sources.prometheus.url_env] = f"http://127.0.0.1:{self.prometheus_port}"
+        if self.serves_alertmanager:
+            env[self.config.intake.actions.alertmanager_url_env] = self.alertmanager_url
         env.update(self._stand_in_environment(urls))
         env.update({f"{name}{SECRET_ARN_SUFFIX}": arn for name, arn in self.secret_arns.items()})
         return env
@@ -231,13 +242,24 @@ class Sandbox:
         )
         self.secret_arns = {name.removeprefix(SECRET_PREFIX): arn for name, arn in stored.items()}
 
-    def _clear_aws(self) -> None:
-        """Forget the last scenario: its logs, its reports and its dedup records. The secrets
-        stay (every process read them at start, from the ARNs it was given)."""
-        delete_log_groups(self.moto.url, self.region)
+    @property
+    def serves_alertmanager(self) -> bool:
+        """Whether the real Alertmanager is installed and used here."""
+        return self.use_alertmanager and alertmanager_binary() is not None
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://127.0.0.1:{self.alertmanager_port}"
+
+    def _clear_aws(self, region: str) -> None:
+        """Forget the last scenario: its logs (in every region a scenario used, and the next
+        one's), its reports and its dedup records. The secrets stay (every process read them at
+        start, from the ARNs it was given)."""
+        self._log_regions.add(region)
+        delete_log_groups(self.moto.url, sorted(self._log_regions))
         empty_bucket(self.moto.url, TRACE_BUCKET, self.region)
-        client("dynamodb", self.moto.url, self.region).delete_table(TableName=DEDUP_TABLE)
-        create_dedup_table(self.moto.url, DEDUP_TABLE, self.region)
+        # Emptied, not re-created: a hand-off watch of the last scenario never finds it missing.
+        empty_table(self.moto.url, DEDUP_TABLE, region=self.region)
 
     def _s3(self) -> Any:
         if self._s3_client is None:
@@ -316,6 +338,21 @@ class Sandbox:
             self.alertmanager.stop()
             self.alertmanager = None
 
+    def start_alertmanager(self, query: str = "") -> AlertmanagerSandbox:
+        """(Re)start the real Alertmanager on its port, empty (no alerts, silences or notification
+        log from before), its webhook the intake's `/alertmanager[?query]` with the bearer token."""
+        self._stop_alertmanager()
+        shutil.rmtree(self.workdir / "scenario" / "alertmanager", ignore_errors=True)
+        webhook = f"{self.intake.url}/alertmanager" + (f"?{query}" if query else "")
+        self.alertmanager = AlertmanagerSandbox(
+            self.workdir / "scenario",
+            webhook,
+            bearer_token=self.secrets.alertmanager_token,
+            port=self.alertmanager_port,
+        )
+        self.alertmanager.start()
+        return self.alertmanager
+
     def __enter__(self) -> Sandbox:
         return self.start()
 
@@ -326,9 +363,10 @@ class Sandbox:
 
     def load(self, scenario: Scenario) -> ResolvedScenario:
         """Replace every source's data with the scenario's, its times relative to now."""
-        resolved = scenario.resolve()
+        self._settle()
         self._stop_alertmanager()  # the last scenario's alerts must not reach this one's intake
-        self._clear_aws()
+        resolved = scenario.resolve()
+        self._clear_aws(resolved.region)
         seed_cloudwatch_logs(self.moto.url, resolved)
         self.kube.load(list(resolved.kube_objects), dict(resolved.pod_logs))
         sources = self.config.sources
@@ -344,6 +382,28 @@ class Sandbox:
         self._apply_context(resolved)
         self._start_prometheus(resolved)
         return resolved
+
+    def serve_alertmanager(self, resolved: ResolvedScenario | None) -> AlertmanagerSandbox | None:
+        """The real Alertmanager, running for what someone does by hand (`sandbox up`, `demo
+        --keep`): alerts posted to it reach the intake for the scenario's channel (without one,
+        `intake.alertmanager_channel`), and the report's Silence button silences in it. None
+        where it is not installed or not used."""
+        from sandbox.deliver import alertmanager_query
+
+        if not self.serves_alertmanager:
+            return None
+        return self.start_alertmanager(alertmanager_query(resolved) if resolved else "")
+
+    def _settle(self, timeout: float | None = None) -> None:
+        """Wait until the last scenario's investigation is over: no intake job running and no agent
+        with a request in flight (a late update must not land in the next scenario's chat)."""
+        deadline = time.monotonic() + (timeout or self.config.defaults.deadline_seconds + 30)
+        jobs = getattr(getattr(self.intake_app, "state", None), "jobs", None)
+        while jobs is not None and jobs.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        busy = self.agents.wait_idle(max(0.0, deadline - time.monotonic())) if self.agents else []
+        if busy or (jobs is not None and jobs.pending):
+            logger.warning("busy=<%s> | the last investigation still runs; loading the next scenario", busy)
 
     def start_empty_prometheus(self) -> None:
         """Prometheus with no series (`sandbox up` without a scenario still serves its URL)."""
@@ -418,6 +478,9 @@ class Sandbox:
         return {
             "moto": self.moto.url,
             "prometheus": self.prometheus.url if self.prometheus and self.prometheus.process else None,
+            "alertmanager": (
+                self.alertmanager.url if self.alertmanager and self.alertmanager.process else None
+            ),
             "stand_ins": {
                 name: served.url
                 for name, served in zip(("kubernetes", "slack", "discord"), self._served, strict=False)

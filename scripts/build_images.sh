@@ -3,21 +3,26 @@
 # requires) and push each to its ECR repository <registry>/<name_prefix>/<agent_id>:<tag>; with
 # intake.discord_gateway.enabled, also <name_prefix>/discord-gateway for the Gateway listener.
 #
-#   scripts/build_images.sh <tag> [--prefix sre-on-call] [--region us-east-1] [--no-push]
+#   scripts/build_images.sh <tag> [--config FILE] [--prefix sre-on-call] [--region us-east-1] [--no-push]
 #
-# The agent list comes from config.yaml (never repeated here). Needs docker buildx and, unless
+# --config: the config the images carry and the agent list comes from (never repeated here); give
+# the file Terraform reads (`config_path`) and build_lambda.py --config packs. Default:
+# $SRE_ON_CALL_CONFIG, else the repository's config.yaml. Needs docker buildx and, unless
 # --no-push, the AWS CLI with credentials for the target account.
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 [[ $# -ge 1 ]] || usage
 TAG=$1; shift
 PREFIX=sre-on-call
 REGION=${AWS_REGION:-us-east-1}
 PUSH=1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CONFIG=${SRE_ON_CALL_CONFIG:-$ROOT/config.yaml}
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --config) CONFIG=$2; shift 2 ;;
     --prefix) PREFIX=$2; shift 2 ;;
     --region) REGION=$2; shift 2 ;;
     --no-push) PUSH=0; shift ;;
@@ -26,12 +31,14 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $TAG != latest ]] || { echo "ECR tags are immutable: use a commit id, not 'latest'" >&2; exit 2; }
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[[ -r $CONFIG && ! -d $CONFIG ]] || { echo "no config file at $CONFIG" >&2; exit 2; }
+CONFIG_DIR=$(cd "$(dirname "$CONFIG")" && pwd)
+CONFIG_FILE=$(basename "$CONFIG")
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 [[ -x $PYTHON ]] || PYTHON=python3
 
 # Enabled agents, with the same defaults as shared/config.py (enabled: true).
-mapfile -t AGENTS < <("$PYTHON" - "$ROOT/config.yaml" <<'PY'
+mapfile -t AGENTS < <("$PYTHON" - "$CONFIG_DIR/$CONFIG_FILE" <<'PY'
 import sys, yaml
 config = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
 for agent_id, agent in config["agents"].items():
@@ -42,7 +49,7 @@ if ((config.get("intake") or {}).get("discord_gateway") or {}).get("enabled"):
     print("discord-gateway")
 PY
 )
-[[ ${#AGENTS[@]} -gt 0 ]] || { echo "no enabled agent in config.yaml" >&2; exit 1; }
+[[ ${#AGENTS[@]} -gt 0 ]] || { echo "no enabled agent in $CONFIG" >&2; exit 1; }
 
 if [[ $PUSH == 1 ]]; then
   ACCOUNT=$(aws sts get-caller-identity --query Account --output text)
@@ -59,6 +66,7 @@ for agent in "${AGENTS[@]}"; do
   echo "building $agent -> $image"
   docker buildx build --platform linux/arm64 \
     -f "$ROOT/deploy/Dockerfile" --build-arg "AGENT_ID=$agent" \
+    --build-context "sreconfig=$CONFIG_DIR" --build-arg "CONFIG_FILE=$CONFIG_FILE" \
     -t "$image" $OUTPUT "$ROOT"
 done
-echo "built ${#AGENTS[@]} images with tag $TAG"
+echo "built ${#AGENTS[@]} images with tag $TAG from $CONFIG_DIR/$CONFIG_FILE"

@@ -85,7 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     run_eval = _sandbox_module("evaluate").run_eval
-    return run_eval(args.paths, json_path=args.json, config_file=args.config)
+    return run_eval(args.paths, json_path=args.json, config_file=args.config, repeat=args.repeat)
 
 
 def _version() -> str:
@@ -187,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("paths", nargs="+", type=Path)
     evaluate.add_argument("--json", type=Path, default=None)
     evaluate.add_argument("--config", type=Path, default=None)
+    evaluate.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="play the whole list N times over and say which scenarios are unstable "
+        "(passed in some rounds, failed in others)",
+    )
     evaluate.set_defaults(handler=_eval)
     return parser
 

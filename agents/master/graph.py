@@ -2,8 +2,9 @@
 investigation window, with the alert and the change marked; uploaded to the report's thread.
 
 The candidates are the findings the report shows (cited first, then by relevance) whose evidence
-is a PromQL expression; their series are read again over the whole window, and the one to three
-that moved most relative to their level are drawn. matplotlib is
+is a metric: a PromQL expression (read from Prometheus) or a CloudWatch metric (its dashboard
+metric array, `shared.cloudwatch_metric`, read with GetMetricData); their series are read again
+over the whole window, and the one to three that moved most relative to their level are drawn. matplotlib is
 imported only here, inside `draw`: the master pays ~0.4 s the first time it draws, and nothing
 else (the intake, the scanners) ever loads it. It is an extra (`sre-on-call[graphs]`) the master's
 image installs; without it the graph is skipped with a word.
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.cloudwatch_metric import CloudWatchMetric, parse_cloudwatch_reference
 from shared.contracts import EvidenceKind, IncidentReport
 from shared.render.document import clock_time, shown_findings
 
@@ -36,7 +38,7 @@ GRAPH_SECONDS = 4.0
 @dataclass(frozen=True)
 class Metric:
     title: str  # the finding's title
-    expr: str  # its PromQL
+    expr: str  # its PromQL, or a CloudWatch metric's reference
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Curve:
 
 
 def moved_metrics(report: IncidentReport, limit: int = MAX_METRICS) -> list[Metric]:
-    """The metrics to draw: the shown Prometheus-kind findings with a PromQL, cited first."""
+    """The metrics to draw: the shown findings with a metric (PromQL or CloudWatch), cited first."""
     out: list[Metric] = []
     seen: set[str] = set()
     for finding in shown_findings(report):
@@ -169,3 +171,80 @@ def prometheus_query(config: object) -> RangeQuery:
         ]
 
     return query
+
+
+# GetMetricData's periods: 1, 5, 10, 30 s (high resolution) or a multiple of 60 s.
+def _period(step: timedelta) -> int:
+    seconds = max(60, int(step.total_seconds()))
+    return seconds - seconds % 60
+
+
+def cloudwatch_query(client: object) -> RangeQuery:
+    """Range reads of CloudWatch metrics through `client` (a boto3 CloudWatch client): one
+    GetMetricData per metric, its stat, at the step rounded to whole minutes. An expression that
+    is not a CloudWatch reference reads nothing."""
+
+    def query(expr: str, start: datetime, end: datetime, step: timedelta) -> list[Curve]:
+        metric = parse_cloudwatch_reference(expr)
+        if metric is None:
+            return []
+        return [_read_cloudwatch(client, metric, start, end, _period(step))]
+
+    return query
+
+
+def _read_cloudwatch(
+    client: object, metric: CloudWatchMetric, start: datetime, end: datetime, period: int
+) -> Curve:
+    stat = {
+        "Metric": {
+            "Namespace": metric.namespace,
+            "MetricName": metric.name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions],
+        },
+        "Period": period,
+        "Stat": metric.stat,
+    }
+    points: dict[datetime, float] = {}
+    token: str | None = None
+    for _ in range(5):  # a window of 120 points fits one page; a few pages at most
+        kwargs = {"NextToken": token} if token else {}
+        answer = client.get_metric_data(  # type: ignore[attr-defined]
+            MetricDataQueries=[{"Id": "m0", "MetricStat": stat, "ReturnData": True}],
+            StartTime=start,
+            EndTime=end,
+            ScanBy="TimestampAscending",
+            **kwargs,
+        )
+        for result in answer.get("MetricDataResults") or []:
+            points.update(zip(result.get("Timestamps") or [], result.get("Values") or [], strict=False))
+        token = answer.get("NextToken")
+        if not token:
+            break
+    return Curve(metric.label[:60], tuple(sorted(points.items())))
+
+
+def metrics_query(config: object, cloudwatch: object | None = None) -> RangeQuery:
+    """Each expression to its source: a CloudWatch reference to CloudWatch (`cloudwatch`, else a
+    client in `sources.aws.region`, made on first use), anything else to Prometheus."""
+    made: dict[str, RangeQuery] = {}
+
+    def query(expr: str, start: datetime, end: datetime, step: timedelta) -> Sequence[Curve]:
+        if parse_cloudwatch_reference(expr) is not None:
+            if "cloudwatch" not in made:
+                made["cloudwatch"] = cloudwatch_query(cloudwatch or _cloudwatch_client(config))
+            return made["cloudwatch"](expr, start, end, step)
+        if "prometheus" not in made:
+            made["prometheus"] = prometheus_query(config)
+        return made["prometheus"](expr, start, end, step)
+
+    return query
+
+
+def _cloudwatch_client(config: object) -> object:
+    import boto3
+    from botocore.config import Config
+
+    region = config.sources.aws.region  # type: ignore[attr-defined]
+    timeouts = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
+    return boto3.client("cloudwatch", region_name=region, config=timeouts)

@@ -21,7 +21,7 @@ from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.fanout import FanOut
 from agents.master.followup import dependency_context
-from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, moved_metrics, prometheus_query
+from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, metrics_query, moved_metrics
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
 from agents.master.progress import Progress
@@ -63,7 +63,7 @@ class Investigator:
     narrator_model: Any | None = None
     # Where the intake watches the hand-off: a heartbeat while investigating, then the outcome.
     ledger: Ledger = field(default_factory=NoLedger)
-    # Range queries for the graph of what moved; None reads Prometheus as config.yaml says.
+    # Range queries for the graph of what moved; None reads Prometheus and CloudWatch as config.yaml says.
     graph_query: RangeQuery | None = None
     # Signs the report's acting buttons (silence, re-run); None reads the key config.yaml names.
     signer: ActionSigner | None = None
@@ -280,7 +280,7 @@ class Investigator:
             skipped = "📈 No graph of what moved: it would not be ready before the cutoff."
         else:
             try:
-                query = self.graph_query or prometheus_query(self.config)
+                query = self.graph_query or metrics_query(self.config)
                 made = await asyncio.wait_for(
                     asyncio.to_thread(graph_png, report, query), timeout=left - GRAPH_SECONDS / 2
                 )

@@ -1,5 +1,6 @@
 # A complete deployment: one module block. Copy backend.tf.example to backend.tf and
-# terraform.tfvars.example to terraform.tfvars, then `terraform init && terraform apply`.
+# terraform.tfvars.example to terraform.tfvars, `terraform init`, then follow the README's
+# "Deploying to AWS" steps (the image repositories, the images and the zip come before the apply).
 
 terraform {
   required_version = ">= 1.5"

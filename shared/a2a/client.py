@@ -95,8 +95,15 @@ class Transport(Protocol):
         ...
 
 
+# How long an idle connection is kept for reuse: well below the servers' keep-alive (uvicorn's
+# default, 5 s, which agents.serve keeps). At equal times the server closes a connection just as
+# the client sends on it, and the request fails with ReadError ("the agent is unreachable").
+KEEPALIVE_EXPIRY_S = 2.0
+
+
 class HttpTransport:
-    """JSON-RPC over HTTP. Connections are kept per event loop: a fan-out reuses them."""
+    """JSON-RPC over HTTP. Connections are kept per event loop: a fan-out reuses them; one idle
+    for `KEEPALIVE_EXPIRY_S` is closed by us, never reused as the server closes it."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -106,7 +113,8 @@ class HttpTransport:
         loop = id(asyncio.get_running_loop())
         client = self._clients.get(loop)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_keepalive_connections=20))
+            limits = httpx.Limits(max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_S)
+            client = httpx.AsyncClient(trust_env=False, limits=limits)
             self._clients = {loop: client}  # an old loop's client is dropped with its loop
         return client
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from sandbox.alertmanager import alertmanager_binary
 from sandbox.cli import alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,9 @@ def test_sandbox_up_then_down_leaves_no_process(tmp_path: Path) -> None:
         assert {f"agent {a}" for a in {"master", *SCANNERS}} | {"prometheus"} <= set(children)
         assert all(alive(p) for p in every_pid(info).values())
         assert httpx.get(f"{info['agents']['eks']}/ping").json()["status"] == "Healthy"
+        if alertmanager_binary() is not None:  # running for the report's Silence button
+            assert httpx.get(f"{info['alertmanager']}/api/v2/status").status_code == 200
+            assert "alertmanager" in children
         anonymous = httpx.get(f"{info['stand_ins']['kubernetes']}/api/v1/namespaces/shop/pods")
         assert anonymous.status_code == 401  # the stand-in wants the sandbox's bearer token
         assert "token" not in state.read_text().lower().replace("kubernetes_token", "")

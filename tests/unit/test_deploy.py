@@ -249,3 +249,95 @@ def test_makefile_pins_checkov() -> None:
     (version,) = re.findall(r"^CHECKOV_VERSION := (\S+)$", makefile, flags=re.M)
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     assert "pip install -q checkov==$(CHECKOV_VERSION)" in makefile
+
+
+def test_build_images_bakes_in_and_lists_agents_from_the_config_it_is_given(tmp_path: Path) -> None:
+    """The same file as Terraform's config_path: its enabled agents, and it is the image's config."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    mine = tmp_path / "team" / "team-config.yaml"
+    mine.parent.mkdir()
+    mine.write_text(
+        "agents:\n  master: {port: 9100}\n  prometheus: {port: 9106}\n  eks: {port: 9104, enabled: false}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        ["bash", str(BUILD_IMAGES), "abc123", "--no-push", "--config", str(mine)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": f"{fake.parent}:/usr/bin:/bin", "PYTHON": sys.executable, "HOME": str(tmp_path)},
+        check=True,
+    )
+    builds = calls.read_text(encoding="utf-8").splitlines()
+    assert [re.search(r"AGENT_ID=(\S+)", b).group(1) for b in builds] == ["master", "prometheus"]  # type: ignore[union-attr]
+    assert all(
+        f"--build-context sreconfig={mine.parent}" in b and "CONFIG_FILE=team-config.yaml" in b
+        for b in builds
+    )
+    assert str(mine) in done.stdout
+    missing = subprocess.run(
+        ["bash", str(BUILD_IMAGES), "abc123", "--no-push", "--config", str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert missing.returncode == 2 and "no config file" in missing.stderr
+
+
+def test_the_dockerfile_takes_its_config_from_the_stage_build_images_replaces() -> None:
+    text = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM scratch AS sreconfig\nCOPY config.yaml /config.yaml" in text  # the default: the repository's
+    assert (
+        "ARG CONFIG_FILE=config.yaml\nCOPY --from=sreconfig --chown=agent:agent /${CONFIG_FILE} ./config.yaml"
+        in text
+    )
+    assert "COPY --chown=agent:agent config.yaml" not in text
+
+
+def test_the_tfvars_example_for_amazon_managed_prometheus_signs_its_queries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The example points PROMETHEUS_URL at an AMP workspace; the config it shows for that is
+    valid and makes every query SigV4-signed."""
+    from agents.prometheus.client import client_from_env
+    from shared.config import AppConfig
+
+    text = (ROOT / "examples" / "complete" / "terraform.tfvars.example").read_text(encoding="utf-8")
+    url = re.search(
+        r'PROMETHEUS_URL\s*=\s*"(https://aps-workspaces\.[a-z0-9-]+\.amazonaws\.com/workspaces/[^"]+)"', text
+    )
+    assert url is not None
+    lines = text.splitlines()
+    block = []
+    for line in lines[lines.index("#   sources:") :]:
+        if not line.startswith("#   "):
+            break
+        block.append(line[4:])
+    snippet = yaml.safe_load("\n".join(block))
+    shipped = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    shipped["sources"]["prometheus"] = {
+        **shipped["sources"].get("prometheus", {}),
+        **snippet["sources"]["prometheus"],
+    }
+    prometheus = AppConfig.model_validate(shipped).sources.prometheus
+    assert prometheus.amp_region == "us-east-1"
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "vector", "result": []}})
+
+    client = client_from_env(
+        prometheus, {"PROMETHEUS_URL": url.group(1)}, transport=httpx.MockTransport(answer)
+    )
+    client.query("up")
+    [request] = seen
+    assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    assert "/us-east-1/aps/aws4_request" in request.headers["authorization"]

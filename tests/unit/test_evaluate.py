@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from sandbox.deliver import Delivery
-from sandbox.evaluate import run_eval
+from sandbox.evaluate import run_eval, stability
 from sandbox.stack import Played, ReportTimeout
 from shared.contracts import AlertContext, Cause, CauseCategory, IncidentReport, Platform
+from shared.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["cpu-throttling", "db-pool-exhausted", "oom-after-deploy", "watchdog-noise"]
@@ -103,3 +104,42 @@ def test_a_sandbox_that_cannot_start_still_gives_a_row_per_scenario_and_the_json
         row["error"] == "the sandbox failed: OSError: moto could not bind" for row in result["scenarios"]
     )
     assert result["summary"]["passed"] == 0
+
+
+def test_repeat_plays_the_list_n_times_round_by_round(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "eval.json"
+    run_eval(FILES, json_path=out, config_file=None, sandbox_factory=BreakingSandbox, repeat=2)
+    result = json.loads(out.read_text())
+    assert [(row["round"], row["id"]) for row in result["scenarios"]] == [
+        (round_, name) for round_ in (1, 2) for name in SCENARIOS
+    ]
+    assert result["summary"]["total"] == 8 and result["summary"]["rounds"] == 2
+    # Failing every round is failing, not unstable.
+    assert result["summary"]["unstable"] == []
+    cpu = result["stability"]["cpu-throttling"]
+    assert (cpu["runs"], cpu["passed"], cpu["unstable"]) == (2, 0, False)
+    assert all("ConnectError: connection refused" in failure for failure in cpu["failures"])
+    printed = capsys.readouterr().out
+    assert "FAIL  #2 cpu-throttling" in printed and "4 always failed" in printed
+
+
+def test_a_scenario_that_passes_in_some_rounds_and_fails_in_others_is_unstable() -> None:
+    rows = [
+        {"id": "a", "passed": True, "category_got": "oom", "category_expected": "oom"},
+        {"id": "b", "passed": True, "category_got": "oom", "category_expected": "oom"},
+        {"id": "a", "passed": False, "category_got": "unknown", "category_expected": "oom"},
+        {"id": "b", "passed": True, "category_got": "oom", "category_expected": "oom"},
+    ]
+    for row in rows:
+        row.update(missing_mentions=[], forbidden_found=[], missing_evidence_from=[])
+    found = stability(rows)
+    assert found["a"]["unstable"] and (found["a"]["passed"], found["a"]["runs"]) == (1, 2)
+    assert found["a"]["failures"] == ["category unknown != oom"]
+    assert not found["b"]["unstable"]
+
+
+def test_repeat_below_one_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="at least once"):
+        run_eval(FILES, json_path=None, config_file=None, sandbox_factory=BreakingSandbox, repeat=0)
