@@ -29,6 +29,7 @@ from pathlib import Path
 RULES_FILE = Path(__file__).with_name("secret_rules.json")
 MIN_GROUP = 8
 _EDGE = " \t\r\n=:\"'"
+_ESCAPES = re.compile(r"\\+(?=[\"'])")
 
 
 @functools.cache
@@ -45,33 +46,56 @@ def library_patterns() -> tuple[re.Pattern[str], ...]:
 
 
 def mask_library_matches(text: str, mask: str) -> str:
-    """`text` with every match of the library's rules masked."""
+    """`text` with every match of the library's rules masked. The rules are written for plain text:
+    they run over a view of `text` without the backslashes that escape quotes (a value in JSON, in
+    JSON inside JSON, in a repr), and what they find is masked in `text` itself."""
+    view, where = _unescaped(text) if "\\" in text else (text, None)
+    spans: list[tuple[int, int]] = []
     for pattern in library_patterns():
-        if pattern.search(text) is None:
-            continue
-        text = pattern.sub(lambda m: _masked(m, mask), text)
-    return text
-
-
-def _masked(match: re.Match[str], mask: str) -> str:
-    whole = match.group(0)
-    start = match.start()
-    spans = [match.span(i) for i in range(1, (match.re.groups or 0) + 1) if match.group(i)]
-    spans = [(a, b) for a, b in spans if b - a >= MIN_GROUP]
+        for match in pattern.finditer(view):
+            spans.extend(_secret_spans(match))
     if not spans:
-        inner = whole.strip(_EDGE)
-        if not inner or inner.startswith("[REDACTED"):
-            return whole
-        lead = len(whole) - len(whole.lstrip(_EDGE))
-        return whole[:lead] + mask + whole[lead + len(inner) :]
-    # The outermost groups, in order: a group inside another is covered by it.
-    spans.sort(key=lambda s: (s[0], -s[1]))
-    out, last = [], start
-    for a, b in spans:
-        if a < last:
-            continue
-        if whole[a - start : b - start].startswith("[REDACTED"):
-            continue
-        out += [whole[last - start : a - start], mask]
+        return text
+    if where is not None:
+        spans = [(where[a], where[b - 1] + 1) for a, b in spans]
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, last = [], 0
+    for a, b in merged:
+        out += [text[last:a], mask]
         last = b
-    return "".join(out) + whole[last - start :]
+    return "".join(out) + text[last:]
+
+
+def _unescaped(text: str) -> tuple[str, list[int]]:
+    """`text` without the backslashes before quotes, and for each character kept its index in
+    `text`."""
+    kept: list[str] = []
+    where: list[int] = []
+    last = 0
+    for run in _ESCAPES.finditer(text):
+        kept.append(text[last : run.start()])
+        where.extend(range(last, run.start()))
+        last = run.end()
+    kept.append(text[last:])
+    where.extend(range(last, len(text)))
+    return "".join(kept), where
+
+
+def _secret_spans(match: re.Match[str]) -> list[tuple[int, int]]:
+    """Where the secret of a match is: its capturing groups of at least `MIN_GROUP` characters,
+    else the whole match less the delimiters around the token; nothing already masked."""
+    groups = [match.span(i) for i in range(1, (match.re.groups or 0) + 1) if match.group(i)]
+    spans = [(a, b) for a, b in groups if b - a >= MIN_GROUP]
+    if not spans:
+        start, end = match.span()
+        whole = match.group(0)
+        start += len(whole) - len(whole.lstrip(_EDGE))
+        end -= len(whole) - len(whole.rstrip(_EDGE))
+        spans = [(start, end)] if end > start else []
+    text = match.string
+    return [(a, b) for a, b in spans if not text.startswith("[REDACTED", a)]

@@ -39,7 +39,9 @@ def test_what_only_the_library_knows_is_masked_in_text_json_and_logs(kind: str) 
     value = LIBRARY_ONLY[kind]
     secret = _secret(value)
     line = f"ERROR upstream call failed with {value} (401)"
-    for text in (line, json.dumps({"message": line}), json.dumps({"body": json.dumps({"message": line})})):
+    escaped = line.replace("'", "\\'")  # as a repr or a log of a payload escapes its quotes
+    nested = json.dumps({"body": json.dumps({"message": line})})
+    for text in (line, escaped, json.dumps({"message": line}), nested):
         out = redact(text)
         assert secret not in out and MASK in out, out
     scrubber = SecretScrubber([], env={})
