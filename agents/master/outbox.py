@@ -109,11 +109,17 @@ class Outbox(Protocol):
         ...
 
 
+# A process's memory keeps this many entries, the oldest dropped first (a long-running local master
+# must not grow without end; a retry comes within minutes).
+MEMORY_ENTRIES = 256
+
+
 @dataclass
 class MemoryOutbox:
     """The outbox of one process: retries within it, nothing across a restart."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
+    max_entries: int = MEMORY_ENTRIES
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, investigation_id: str) -> Entry | None:
@@ -122,7 +128,10 @@ class MemoryOutbox:
 
     def put(self, entry: Entry) -> Entry:
         with self._lock:
-            return self.entries.setdefault(entry.investigation_id, entry)
+            kept = self.entries.setdefault(entry.investigation_id, entry)
+            while len(self.entries) > self.max_entries:
+                del self.entries[next(iter(self.entries))]
+            return kept
 
     def intent(self, investigation_id: str, part: int, at: float) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ entry written for an investigation stands, intents and posted messages are recor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,11 @@ def test_the_first_report_written_stands(stores: tuple[Outbox, Outbox]) -> None:
     first.put(an_entry("the first report"))
     kept = second.put(an_entry("a second report"))
     assert kept.parts[0].text == "the first report"
+
+
+def test_a_process_memory_keeps_the_newest_entries_only() -> None:
+    memory = MemoryOutbox(max_entries=2)
+    for n in range(3):
+        memory.put(replace(an_entry(), investigation_id=f"inv-{n}"))
+    assert memory.get("inv-0") is None
+    assert memory.get("inv-1") is not None and memory.get("inv-2") is not None
