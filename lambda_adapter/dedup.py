@@ -147,9 +147,33 @@ class DynamoDedupStore:
         return Claim(True, key)
 
     def update(self, key: str, record: Record, *, now: float) -> None:
-        held = self.get(key)
-        expires_at = held.expires_at if held else now
-        self._client.put_item(TableName=self.table, Item=self._item(key, record, expires_at))
+        # One UpdateItem, not a read then a put: the claim's expiry stays as it is (or is now, for
+        # a record that was not there), the record's fields are replaced.
+        self._update(key, record, now=now, lead=True)
+
+    def set_thread(self, key: str, record: Record, *, now: float) -> None:
+        """`update`, keeping the record's `lead` as it is (one call: no read first)."""
+        self._update(key, record, now=now, lead=False)
+
+    def _update(self, key: str, record: Record, *, now: float, lead: bool) -> None:
+        fields = record.to_item()
+        if not lead:
+            fields.pop("lead", None)
+        gone = [name for name in ("thread_id", "lead") if name not in fields and (lead or name != "lead")]
+        names = {f"#{name}": name for name in (*fields, *gone)}
+        values: dict[str, Any] = {f":{name}": {"S": value} for name, value in fields.items()}
+        values[":now"] = {"N": str(int(now))}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in fields)
+        expression += ", expires_at = if_not_exists(expires_at, :now)"
+        if gone:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in gone)
+        self._client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": key}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def get(self, key: str) -> Record | None:
         found = self._client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
@@ -175,6 +199,17 @@ class DynamoDedupStore:
         item["pk"] = {"S": key}
         item["expires_at"] = {"N": str(int(expires_at))}
         return item
+
+
+def remember_thread(store: DedupStore, key: str, record: Record, *, now: float) -> None:
+    """Rewrite the record under `key` with `record`'s investigation, channel and thread, keeping
+    its `lead`: in one call where the store can (`set_thread`), else a read and an update."""
+    setter = getattr(store, "set_thread", None)
+    if setter is not None:
+        setter(key, record, now=now)
+        return
+    held = store.get(key)
+    store.update(key, replace(record, lead=held.lead if held else None), now=now)
 
 
 def _record(item: Mapping[str, Any]) -> Record:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record
+from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record, remember_thread
 from lambda_adapter.intake_metrics import DEDUP_FALLBACKS, IntakeMetrics, metrics_from_env
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,13 @@ class FallbackDedupStore:
             "update",
             lambda: self.primary.update(key, record, now=now),
             lambda: self.fallback.update(key, record, now=now),
+        )
+
+    def set_thread(self, key: str, record: Record, *, now: float) -> None:
+        self._call(
+            "update",
+            lambda: remember_thread(self.primary, key, record, now=now),
+            lambda: remember_thread(self.fallback, key, record, now=now),
         )
 
     def get(self, key: str) -> Record | None:

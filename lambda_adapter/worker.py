@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import DedupStore, Record, claim_all, release_all
+from lambda_adapter.dedup import DedupStore, Record, claim_all, release_all, remember_thread
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
@@ -395,11 +395,8 @@ class Worker:
             return
         try:
             for key in record_keys:
-                held = self.dedup.get(key)
-                lead = held.lead if held else None
-                self.dedup.update(
-                    key, Record(investigation_id, platform, channel, thread, lead), now=self.clock()
-                )
+                record = Record(investigation_id, platform, channel, thread)
+                remember_thread(self.dedup, key, record, now=self.clock())
         except Exception as e:  # only later notes lose their way to the thread; the alert goes on
             logger.error(
                 "investigation=<%s>, error=<%s> | could not record the thread",
