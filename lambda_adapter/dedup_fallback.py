@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record, remember_thread
+from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record, get_many, remember_thread
 from lambda_adapter.intake_metrics import DEDUP_FALLBACKS, IntakeMetrics, metrics_from_env
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,11 @@ class FallbackDedupStore:
             "update",
             lambda: remember_thread(self.primary, key, record, now=now),
             lambda: remember_thread(self.fallback, key, record, now=now),
+        )
+
+    def get_many(self, keys: list[str]) -> dict[str, Record | None]:
+        return self._call(
+            "get", lambda: get_many(self.primary, keys), lambda: {key: self.fallback.get(key) for key in keys}
         )
 
     def get(self, key: str) -> Record | None:
