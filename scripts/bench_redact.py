@@ -6,6 +6,12 @@ rules (reading and compiling `secret_rules.json`) and of importing detect-secret
 loading the rules as data avoids). CPU seconds of this process, best of `--repeat` runs.
 
     python scripts/bench_redact.py [--loghub ../shared/loghub] [--repeat 5]
+
+Measured on 2026-12-07 (shared 2-core machine, detect-secrets 1.5.0, 37 rules): Loghub-2k (32,000
+lines) 86.7 us a line with our patterns, 135.4 us with the library's rules (+48.7 us, x1.56);
+synthetic 43.7 -> 66.1 us (x1.51). Loading the rules from JSON: 73-105 ms once per process
+(compiling 37 patterns); importing detect-secrets itself instead: 520-1,070 ms. One false positive
+in 45,063 lines (scenarios and Loghub): a SCSI WWID that has the shape of a Telegram bot token.
 """
 
 from __future__ import annotations
