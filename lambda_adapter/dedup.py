@@ -147,14 +147,54 @@ class DynamoDedupStore:
         return Claim(True, key)
 
     def update(self, key: str, record: Record, *, now: float) -> None:
-        held = self.get(key)
-        expires_at = held.expires_at if held else now
-        self._client.put_item(TableName=self.table, Item=self._item(key, record, expires_at))
+        # One UpdateItem, not a read then a put: the claim's expiry stays as it is (or is now, for
+        # a record that was not there), the record's fields are replaced.
+        self._update(key, record, now=now, lead=True)
+
+    def set_thread(self, key: str, record: Record, *, now: float) -> None:
+        """`update`, keeping the record's `lead` as it is (one call: no read first)."""
+        self._update(key, record, now=now, lead=False)
+
+    def _update(self, key: str, record: Record, *, now: float, lead: bool) -> None:
+        fields = record.to_item()
+        if not lead:
+            fields.pop("lead", None)
+        gone = [name for name in ("thread_id", "lead") if name not in fields and (lead or name != "lead")]
+        names = {f"#{name}": name for name in (*fields, *gone)}
+        values: dict[str, Any] = {f":{name}": {"S": value} for name, value in fields.items()}
+        values[":now"] = {"N": str(int(now))}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in fields)
+        expression += ", expires_at = if_not_exists(expires_at, :now)"
+        if gone:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in gone)
+        self._client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": key}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def get(self, key: str) -> Record | None:
         found = self._client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         item = found.get("Item")
         return _record(item) if item else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Record | None]:
+        """The records under `keys` (None where there is none) in one consistent BatchGetItem
+        (keys it leaves unprocessed are read one by one)."""
+        wanted = list(dict.fromkeys(keys))[:100]
+        found: dict[str, Record | None] = dict.fromkeys(wanted)
+        answer = self._client.batch_get_item(
+            RequestItems={
+                self.table: {"Keys": [{"pk": {"S": key}} for key in wanted], "ConsistentRead": True}
+            }
+        )
+        for item in answer.get("Responses", {}).get(self.table, []):
+            found[item["pk"]["S"]] = _record(item)
+        for left in answer.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", []):
+            found[left["pk"]["S"]] = self.get(left["pk"]["S"])
+        return found
 
     def release(self, key: str, *, owner: str | None = None) -> None:
         if owner is None:
@@ -175,6 +215,26 @@ class DynamoDedupStore:
         item["pk"] = {"S": key}
         item["expires_at"] = {"N": str(int(expires_at))}
         return item
+
+
+def get_many(store: DedupStore, keys: Iterable[str]) -> dict[str, Record | None]:
+    """The records under `keys`: in one call where the store can (`get_many`), else one by one."""
+    many = getattr(store, "get_many", None)
+    if many is not None:
+        found: dict[str, Record | None] = many(keys)
+        return found
+    return {key: store.get(key) for key in keys}
+
+
+def remember_thread(store: DedupStore, key: str, record: Record, *, now: float) -> None:
+    """Rewrite the record under `key` with `record`'s investigation, channel and thread, keeping
+    its `lead`: in one call where the store can (`set_thread`), else a read and an update."""
+    setter = getattr(store, "set_thread", None)
+    if setter is not None:
+        setter(key, record, now=now)
+        return
+    held = store.get(key)
+    store.update(key, replace(record, lead=held.lead if held else None), now=now)
 
 
 def _record(item: Mapping[str, Any]) -> Record:

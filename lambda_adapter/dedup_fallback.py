@@ -4,7 +4,8 @@ A delivery answered 503 because DynamoDB failed is retried by Slack three times 
 without a word; a duplicate investigation is the lesser harm. So while the table fails, claims are
 made in memory (per process: a Lambda container, the local server), with a window no longer than
 `max_window_seconds`, and the table is tried again after `retry_after_seconds`. Every switch is
-logged, and `fallbacks` counts the calls answered from memory (the `/healthz` answer shows it).
+logged (to memory, and back to the table), `fallbacks` counts the calls answered from memory (the
+`/healthz` answer shows it), and each one is the `DedupFallbacks` metric deployed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record
+from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record, get_many, remember_thread
+from lambda_adapter.intake_metrics import DEDUP_FALLBACKS, IntakeMetrics, metrics_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ class FallbackDedupStore:
     max_window_seconds: float = 300.0
     monotonic: Callable[[], float] = time.monotonic
     fallbacks: int = 0
+    metrics: IntakeMetrics = field(default_factory=metrics_from_env)
     _down_until: float = field(default=0.0, init=False)
+    _fell_back: bool = field(default=False, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -41,11 +45,12 @@ class FallbackDedupStore:
     def _call(self, what: str, primary: Callable[[], T], fallback: Callable[[], T]) -> T:
         if not self.degraded:
             try:
-                return primary()
+                answer = primary()
             except Exception as e:
                 with self._lock:
                     first = not self.degraded
                     self._down_until = self.monotonic() + self.retry_after_seconds
+                    self._fell_back = True
                 if first:
                     logger.error(
                         "call=<%s>, error=<%s>, retry_after=<%gs> | dedup table unavailable; "
@@ -54,8 +59,19 @@ class FallbackDedupStore:
                         type(e).__name__,
                         self.retry_after_seconds,
                     )
+            else:
+                with self._lock:
+                    back, self._fell_back = self._fell_back, False
+                if back:
+                    logger.warning(
+                        "call=<%s>, fallbacks=<%d> | dedup table answering again; dedup is back on it",
+                        what,
+                        self.fallbacks,
+                    )
+                return answer
         with self._lock:
             self.fallbacks += 1
+        self.metrics.count(DEDUP_FALLBACKS)
         return fallback()
 
     def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
@@ -74,6 +90,18 @@ class FallbackDedupStore:
             "update",
             lambda: self.primary.update(key, record, now=now),
             lambda: self.fallback.update(key, record, now=now),
+        )
+
+    def set_thread(self, key: str, record: Record, *, now: float) -> None:
+        self._call(
+            "update",
+            lambda: remember_thread(self.primary, key, record, now=now),
+            lambda: remember_thread(self.fallback, key, record, now=now),
+        )
+
+    def get_many(self, keys: list[str]) -> dict[str, Record | None]:
+        return self._call(
+            "get", lambda: get_many(self.primary, keys), lambda: {key: self.fallback.get(key) for key in keys}
         )
 
     def get(self, key: str) -> Record | None:

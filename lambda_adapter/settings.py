@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lambda_adapter.own_ids import OwnIds
+
 if TYPE_CHECKING:
     from shared.config import AppConfig
 
@@ -92,9 +94,12 @@ class IntakeSettings:
     response_url_prefix: str = SLACK_RESPONSE_URL_PREFIX
     handoff_attempts: int = 3
     handoff_lease_seconds: float = 30.0
-    # Who may use the app (`tenancy.py`); empty lists allow any.
+    # Who may use the app (`tenancy.py`); empty lists allow any, unless `own_ids` fills them in.
     allowed: Allowed = Allowed()
     actions: ActionSettings = ActionSettings()
+    # The deployer's own team, app, guild and application (`own_ids.py`): what empty allowlists of
+    # those default to. None: no default (empty lists allow any).
+    own_ids: OwnIds | None = field(default=None, compare=False, repr=False)
 
     @property
     def delivery_seconds(self) -> float:
@@ -140,4 +145,13 @@ class IntakeSettings:
                 slack_bot_token=env.get(sources.slack.bot_token_env, ""),
                 slack_api_base=env.get(sources.slack.base_url_env) or None,
             ),
+            own_ids=OwnIds(
+                slack_token=env.get(sources.slack.bot_token_env, ""),
+                slack_api_base=env.get(sources.slack.base_url_env) or None,
+                discord_token=env.get(sources.discord.bot_token_env, ""),
+                discord_api_base=(env.get(sources.discord.base_url_env) or DEFAULT_DISCORD_API).rstrip("/"),
+                discord_guild=sources.discord.guild_id,
+            )
+            if intake.allowed.own_by_default
+            else None,
         )

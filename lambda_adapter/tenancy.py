@@ -5,8 +5,10 @@ Discord application's key signs the interactions of every guild that added it: a
 does not say the sender is ours. With allowlists in `intake.allowed` (config.yaml), a request that
 names another Slack team or app, Discord guild or application, a channel outside the channel list,
 or a snapshot asked by someone outside the snapshot users, is answered 403 and nothing else
-happens. An empty list allows any (the behaviour without it). Nothing is parsed when every list is
-empty; a foreign request is refused only once its signature checks out (an unsigned one is 401).
+happens. Team, app, guild and application lists left empty default to the deployer's own
+(`own_ids.py`: the bot's, asked once per process; `allowed.own_by_default: false` turns that off);
+another empty list allows any. Nothing is parsed when every list is empty; a foreign request is
+refused only once its signature checks out (an unsigned one is 401).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+from lambda_adapter.own_ids import OwnIds
 from lambda_adapter.settings import Allowed, IntakeSettings
 from lambda_adapter.verify import verify_discord, verify_slack
 from lambda_adapter.webhook import WebhookRequest
@@ -43,8 +46,10 @@ class Sender:
 def refusal(path: str, request: WebhookRequest, settings: IntakeSettings, now: float) -> str | None:
     """Why this request is not ours to serve (None: it may be). Raises `Unauthorized` when it is
     foreign and its signature does not check out either."""
-    allowed = settings.allowed
-    if not allowed.any or path not in ("/slack/events", "/slack/commands", "/discord/interactions"):
+    if path not in ("/slack/events", "/slack/commands", "/discord/interactions"):
+        return None
+    allowed = with_own_ids(settings.allowed, settings.own_ids, discord=path.startswith("/discord"))
+    if not allowed.any:
         return None
     sender = _sender(path, request.body)
     if sender is None:
@@ -72,6 +77,32 @@ def refusal(path: str, request: WebhookRequest, settings: IntakeSettings, now: f
     if not signed:
         raise Unauthorized("invalid or stale signature")
     return reason
+
+
+def with_own_ids(allowed: Allowed, own: OwnIds | None, *, discord: bool) -> Allowed:
+    """The allowlists with the empty team/app (Slack) or guild/application (Discord) lists filled in
+    with our own ids, where known. The platform is asked only when a list is empty."""
+    if own is None:
+        return allowed
+    if discord and not (allowed.discord_guilds and allowed.discord_applications):
+        ids = own.discord()
+        return replace(
+            allowed,
+            discord_guilds=allowed.discord_guilds or _only(ids.guild),
+            discord_applications=allowed.discord_applications or _only(ids.application),
+        )
+    if not discord and not (allowed.slack_teams and allowed.slack_apps):
+        ids = own.slack()
+        return replace(
+            allowed,
+            slack_teams=allowed.slack_teams or _only(ids.team),
+            slack_apps=allowed.slack_apps or _only(ids.app),
+        )
+    return allowed
+
+
+def _only(value: str | None) -> frozenset[str]:
+    return frozenset({value}) if value else frozenset()
 
 
 def _foreign(sender: Sender, allowed: Allowed, *, discord: bool) -> str | None:

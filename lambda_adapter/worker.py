@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import DedupStore, Record, claim_all, release_all
+from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, get_many, release_all, remember_thread
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
@@ -162,8 +162,19 @@ class Worker:
         if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
             logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
             return None
-        wanted = [(key, record, self._ttl(key)) for key in job.claims]
-        claims = dict(zip(job.claims, claim_all(self.dedup, wanted, now), strict=True))
+        # The claims the ack made are read back in one call; only those no longer held (a failed
+        # run released them) are claimed again.
+        held = get_many(self.dedup, job.claims)
+        ours = {
+            key: Claim(False, key, rec)
+            for key, rec in held.items()
+            if rec is not None and rec.expires_at >= now and rec.investigation_id == alert.investigation_id
+        }
+        wanted = [(key, record, self._ttl(key)) for key in job.claims if key not in ours]
+        claims = {
+            **ours,
+            **dict(zip([k for k, _r, _t in wanted], claim_all(self.dedup, wanted, now), strict=True)),
+        }
         taken = [run_key, *(key for key, claim in claims.items() if claim.won)]
         for key, claim in claims.items():
             if not claim.won and (
@@ -395,11 +406,8 @@ class Worker:
             return
         try:
             for key in record_keys:
-                held = self.dedup.get(key)
-                lead = held.lead if held else None
-                self.dedup.update(
-                    key, Record(investigation_id, platform, channel, thread, lead), now=self.clock()
-                )
+                record = Record(investigation_id, platform, channel, thread)
+                remember_thread(self.dedup, key, record, now=self.clock())
         except Exception as e:  # only later notes lose their way to the thread; the alert goes on
             logger.error(
                 "investigation=<%s>, error=<%s> | could not record the thread",

@@ -274,6 +274,10 @@ class AllowedConfig(Strict):
     discord_applications: list[str] = []  # Discord application ids
     channels: list[str] = []  # channel ids the bot answers in (both platforms)
     snapshot_users: list[str] = []  # user ids who may run /sre-snapshot
+    # Left empty, slack_teams / slack_apps / discord_guilds / discord_applications default to the
+    # deployer's own: the bot's team and app (Slack auth.test), sources.discord.guild_id and the
+    # bot's application (Discord). False: empty lists allow any.
+    own_by_default: bool = True
 
 
 class ActionsConfig(Strict):

@@ -6,11 +6,16 @@ a stack trace, a token pasted into a channel). Every renderer passes each untrus
 scrubber (`shared.logsetup`) applies the same function to every log line: there is one list of
 patterns, here. It is pattern based, errs on the side of masking credentials while leaving
 ordinary operational text (ids, hashes, pod names, URLs) alone, and is idempotent.
+
+On top of ours, the regex-based rules of a maintained rule set (detect-secrets' detectors, read as
+data by `shared.redact_rules`) mask what they know and we do not, in the same pass.
 """
 
 from __future__ import annotations
 
 import re
+
+from shared.redact_rules import mask_library_matches
 
 MASK = "[REDACTED]"
 
@@ -155,7 +160,8 @@ def redact(text: str) -> str:
     out = _AWS_ACCESS_KEY.sub(lambda m: m.group(1)[:4] + MASK, out)
     out = _AWS_SECRET.sub(lambda m: m.group(1) + MASK, out)
     out = _FLAG_VALUE.sub(_mask_named, out)
-    return _KEY_VALUE.sub(_mask_named, out)
+    out = _KEY_VALUE.sub(_mask_named, out)
+    return mask_library_matches(out, MASK)
 
 
 def _looks_random(token: str) -> bool:

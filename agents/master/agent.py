@@ -16,6 +16,7 @@ from typing import Any
 from agents.master.archive import archive_from_env
 from agents.master.metrics import metrics_from_env
 from agents.master.orchestrator import Investigator
+from agents.master.outbox import outbox_from_env
 from shared.a2a import client_from_config
 from shared.chat import platform_from_env
 from shared.chat.nowhere import NowhereChat
@@ -44,6 +45,7 @@ def build(config: AppConfig) -> Callable[[dict[str, Any]], Awaitable[dict[str, A
         archive=archive_from_env(os.environ),
         metrics=metrics_from_env(os.environ),
         ledger=ledger_from_env(config),
+        outbox=outbox_from_env(config),
     )
     background: set[asyncio.Task[None]] = set()
     for_context = by_mode(investigator)

@@ -19,11 +19,13 @@ from typing import Any
 
 from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
+from agents.master.delivery import Delivery
 from agents.master.fanout import FanOut
 from agents.master.followup import dependency_context
 from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, metrics_query, moved_metrics
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
+from agents.master.outbox import Entry, MemoryOutbox, Outbox, Part
 from agents.master.progress import Progress
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
@@ -33,6 +35,7 @@ from shared.config import AppConfig
 from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.ledger import Ledger, NoLedger
 from shared.render import ActionSigner, posted_text, render_investigating, render_parts, render_update
+from shared.render.markdown import render_json
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,9 @@ class Investigator:
     graph_query: RangeQuery | None = None
     # Signs the report's acting buttons (silence, re-run); None reads the key config.yaml names.
     signer: ActionSigner | None = None
+    # Where the report is written before it is posted (`agents.master.outbox`): a master handed an
+    # investigation whose report is there posts what is left of it instead of investigating again.
+    outbox: Outbox = field(default_factory=MemoryOutbox)
 
     def __post_init__(self) -> None:
         if self.signer is None:
@@ -91,6 +97,9 @@ class Investigator:
         cutoff_at = started + max(defaults.late_cutoff_seconds, deadline_s)
         scanners = self.config.scanners()
         chat = self.chat_for(reply_platform(ctx))
+        written = await self._written(ctx.investigation_id)
+        if written is not None:
+            return await self._resume(chat, written, cutoff_at)
 
         fanout = FanOut(
             self.client,
@@ -144,6 +153,41 @@ class Investigator:
             for task in tasks:
                 background.add(task)
                 task.add_done_callback(background.discard)
+        return report
+
+    async def _written(self, investigation_id: str) -> Entry | None:
+        """The investigation's report when an earlier attempt wrote it to the outbox."""
+        try:
+            return await asyncio.to_thread(self.outbox.get, investigation_id)
+        except Exception as e:  # cannot tell: investigate (the thread is looked at before posting)
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the outbox",
+                investigation_id,
+                type(e).__name__,
+            )
+            return None
+
+    async def _resume(self, chat: ChatPlatform, written: Entry, cutoff_at: float) -> IncidentReport:
+        """An earlier attempt wrote the report and died, or could not post it: post what is left of
+        it (each part once), record the outcome, and return it."""
+        inv = written.investigation_id
+        logger.info(
+            "investigation=<%s>, posted=<%d/%d> | the report is in the outbox; delivering it",
+            inv,
+            len(written.posted),
+            len(written.parts),
+        )
+        progress = Progress(self.ledger, inv, self.config.intake.handoff_lease_seconds)
+        progress.start()
+        try:
+            _thread, posted = await Delivery(chat, self.outbox).deliver(written, cutoff_at)
+        except BaseException:
+            await progress.stop()
+            raise
+        await progress.finish(posted, "" if posted else "the report could not be posted")
+        report = IncidentReport.model_validate_json(written.report_json)
+        if posted:
+            self._archive(report)
         return report
 
     async def _follow(
@@ -250,20 +294,27 @@ class Investigator:
         report = report.model_copy(update={"telemetry": telemetry})
         parts = render_parts(chat.name, report, self.signer)
         report = report.model_copy(update={"posted_text": posted_text(parts)})
-        for part in parts:
-            try:
-                # Until the late cutoff, however long the platform is down: a late report beats none.
-                with retry_deadline(until, persistent=True):
-                    message_id = await asyncio.to_thread(
-                        chat.post, ctx.channel, part.text, thread_id=thread, blocks=part.blocks
-                    )
-            except Exception as e:
-                logger.error(
-                    "investigation=<%s>, error=<%s> | could not post the report", ctx.investigation_id, e
-                )
-                return report, thread, False
-            thread = thread or message_id or None  # with no thread yet, the report starts one
-        return report, thread, True
+        entry = Entry(
+            investigation_id=ctx.investigation_id,
+            channel=ctx.channel,
+            thread_id=thread,
+            parts=tuple(Part(part.text, part.blocks) for part in parts),
+            report_json=render_json(report),
+            created_at=time.time(),
+        )
+        outbox = self.outbox
+        try:  # written before it is posted: it outlives this process
+            entry = await asyncio.to_thread(outbox.put, entry)
+        except Exception as e:  # an outbox that cannot be written must not cost the report
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not write the report to the outbox",
+                ctx.investigation_id,
+                type(e).__name__,
+            )
+            outbox = MemoryOutbox()
+            outbox.put(entry)
+        thread, posted = await Delivery(chat, outbox).deliver(entry, until)
+        return report, thread, posted
 
     async def _post_graph(
         self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float

@@ -93,6 +93,25 @@ resource "aws_cloudwatch_metric_alarm" "report_post_failures" {
   tags = var.tags
 }
 
+# The intake writes this one (lambda_adapter/intake_metrics.py, Embedded Metric Format in its log
+# stream): a dedup call answered from a Lambda copy's memory because the dedup table failed.
+resource "aws_cloudwatch_metric_alarm" "dedup_fallback" {
+  alarm_name          = "${var.name_prefix}-dedup-fallback"
+  alarm_description   = "The dedup table failed and the intake deduplicated in memory: alerts are still acknowledged and investigated, but a retry reaching another Lambda copy may be investigated twice."
+  namespace           = local.metrics_namespace
+  metric_name         = "DedupFallbacks"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "report_late" {
   alarm_name          = "${var.name_prefix}-report-late"
   alarm_description   = "A report took longer than the investigation deadline in config.yaml."

@@ -44,6 +44,8 @@ resource "aws_lambda_function" "intake" {
       {
         (local.dedup_table_env)        = aws_dynamodb_table.dedup.name
         (local.master.runtime_arn_env) = aws_bedrockagentcore_agent_runtime.master.agent_runtime_arn
+        # The intake's metrics (lambda_adapter/intake_metrics.py: EMF lines in its log stream).
+        SRE_METRICS_NAMESPACE = local.metrics_namespace
       },
       { for name in local.intake_secret_env_names : "${name}_SECRET_ARN" => aws_secretsmanager_secret.this[name].arn },
     )

@@ -52,10 +52,13 @@ def snowflake_at(at: datetime) -> str:
 class DiscordApiError(SourceError):
     """An error answer of the Discord API: HTTP status and Discord's JSON error code."""
 
-    def __init__(self, message: str, *, status: int, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.retry_after = retry_after  # a 429's wait, when Discord said
 
 
 class _Author(BaseModel):
@@ -164,8 +167,24 @@ class DiscordPlatform:
                 )
                 detail = f"HTTP {response.status_code}" + (f" {message}" if message else "")
                 detail += f" (code {code})" if code is not None else ""
-                raise DiscordApiError(f"{what}: {detail}", status=response.status_code, code=code)
+                wait_told = retry_after(response.headers, body) if response.status_code == 429 else None
+                raise DiscordApiError(
+                    f"{what}: {detail}", status=response.status_code, code=code, retry_after=wait_told
+                )
             return body
+
+    def post_keyed(
+        self,
+        channel: str,
+        text: str,
+        *,
+        key: str,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """`post` with `key` as the message's nonce, enforced: Discord answers a second post with the
+        same nonce (within a few minutes) with the message the first one made, not a new one."""
+        return self.post(channel, text, thread_id=thread_id, blocks=blocks, nonce=key[:25])
 
     def post(
         self,
@@ -174,6 +193,7 @@ class DiscordPlatform:
         *,
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
+        nonce: str | None = None,
     ) -> str:
         """Post `text` in `channel`, or in the thread of message `thread_id`, starting that thread
         when it does not exist yet. `blocks`, on Discord, is one dict with the message's `embeds`
@@ -190,6 +210,8 @@ class DiscordPlatform:
             payload["flags"] = SUPPRESS_EMBEDS
         if components:
             payload["components"] = components
+        if nonce:
+            payload.update(nonce=nonce, enforce_nonce=True)
         message = self._request("POST", f"/channels/{target}/messages", json=payload)
         return str(message["id"])
 

@@ -30,6 +30,8 @@ LIST_PAGE = 200  # conversations.list page size (Slack recommends at most 200)
 MAX_LIST_PAGES = 10  # conversations.list pages read to resolve channel names: 2,000 channels
 # Channel ids: C (public), G (private, legacy), D (direct message). Names are lowercase, so never match.
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
+# The message metadata type of a report part posted with a key (`post_keyed`).
+REPORT_EVENT = "sre_on_call_report"
 
 
 class _Message(BaseModel):
@@ -121,6 +123,58 @@ class SlackPlatform:
             unfurl_media=False,
         )
         return str(data.get("ts", ""))
+
+    def post_keyed(
+        self,
+        channel: str,
+        text: str,
+        *,
+        key: str,
+        thread_id: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """`post`, with `key` in the message's metadata, so that `find_keyed` can tell whether a post
+        whose answer was lost went out (Slack has no idempotency key of its own)."""
+        data = self._call(
+            "chat.postMessage",
+            self._client.chat_postMessage,
+            channel=channel,
+            text=text,
+            thread_ts=thread_id,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={"event_type": REPORT_EVENT, "event_payload": {"key": key}},
+        )
+        return str(data.get("ts", ""))
+
+    def find_keyed(self, channel: str, key: str, *, thread_id: str | None, since: float) -> str | None:
+        """The message posted with `key` (`post_keyed`): in the thread `thread_id`, else among the
+        channel's messages since `since` (a Unix time); None when it is not there."""
+        if thread_id:
+            data = self._call(
+                "conversations.replies",
+                self._client.conversations_replies,
+                channel=channel,
+                ts=thread_id,
+                limit=MAX_PAGE,
+                include_all_metadata=True,
+            )
+        else:
+            data = self._call(
+                "conversations.history",
+                self._client.conversations_history,
+                channel=channel,
+                oldest=f"{since:.6f}",
+                limit=MAX_PAGE,
+                include_all_metadata=True,
+            )
+        for raw in data.get("messages") or []:
+            metadata = raw.get("metadata") if isinstance(raw, dict) else None
+            payload = (metadata or {}).get("event_payload") or {}
+            if (metadata or {}).get("event_type") == REPORT_EVENT and payload.get("key") == key:
+                return str(raw.get("ts") or "") or None
+        return None
 
     def upload(
         self,

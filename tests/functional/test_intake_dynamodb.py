@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambda_adapter.dedup import DynamoDedupStore, Record
+from lambda_adapter.dedup import DynamoDedupStore, Record, remember_thread
 from sandbox.intake_fakes import Harness
 from tests.support.dynamo import dedup_store, dedup_table, dynamodb_client, moto_server
 
@@ -135,3 +135,24 @@ def test_a_timeout_after_a_written_claim_is_503_and_the_slack_retry_investigates
     answers = [h.slack(body, x_slack_retry_num=str(n)) for n in (1, 2)]
     assert [json.loads(a.body)["outcome"] for a in answers] == ["started", "duplicate_delivery"]
     assert len(h.started) == 1
+
+
+def test_an_update_rewrites_the_record_and_keeps_its_claim(store: DynamoDedupStore) -> None:
+    record = Record("inv-1", "slack", "C0ALERTS", None, lead="storm:slack:C0ALERTS:svc")
+    assert store.claim("msg:slack:C0ALERTS:1", record, ttl_seconds=600, now=1000.0).won
+    store.update("msg:slack:C0ALERTS:1", Record("inv-1", "slack", "C0ALERTS", "1700.000100"), now=1200.0)
+    held = store.get("msg:slack:C0ALERTS:1")
+    assert held == Record("inv-1", "slack", "C0ALERTS", "1700.000100", None, expires_at=1600.0)
+    # Still claimed until then: another delivery does not take it.
+    assert not store.claim("msg:slack:C0ALERTS:1", Record("inv-2"), ttl_seconds=600, now=1300.0).won
+    store.update("msg:slack:C0ALERTS:2", Record("inv-3", "slack", "C0ALERTS"), now=1400.0)
+    assert store.get("msg:slack:C0ALERTS:2") == Record("inv-3", "slack", "C0ALERTS", expires_at=1400.0)
+
+
+def test_recording_the_thread_keeps_the_storm_lead(store: DynamoDedupStore) -> None:
+    lead = "storm:slack:C0ALERTS:svc"
+    assert store.claim("msg:slack:C0ALERTS:1", Record("inv-1", lead=lead), ttl_seconds=600, now=1000.0).won
+    remember_thread(store, "msg:slack:C0ALERTS:1", Record("inv-1", "slack", "C0ALERTS", "17.1"), now=1100.0)
+    assert store.get("msg:slack:C0ALERTS:1") == Record(
+        "inv-1", "slack", "C0ALERTS", "17.1", lead, expires_at=1600.0
+    )

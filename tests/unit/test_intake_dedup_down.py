@@ -5,6 +5,7 @@ once it answers again."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from lambda_adapter.dedup import Claim, InMemoryDedupStore, Record
 from lambda_adapter.dedup_fallback import FallbackDedupStore
+from lambda_adapter.intake_metrics import IntakeMetrics
 from sandbox.intake_fakes import Harness
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -86,3 +88,37 @@ def test_table_down_at_the_ack_falls_back_to_memory_and_says_so(caplog: pytest.L
     assert json.loads(h.request("/healthz", b"", method="GET").body)["dedup"] == "ok"
     assert json.loads(h.slack({**MENTION, "event_id": "Ev-other"}).body)["outcome"] == "duplicate"
     assert store.get("delivery:slack:Ev-other") is not None
+
+
+def test_each_answer_from_memory_is_a_metric_and_the_switches_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FlakyStore()
+    monotonic = Clock()
+    published = io.StringIO()
+    metrics = IntakeMetrics("SreOnCall/test", stream=published, clock=lambda: 1_800_000_000.0)
+    dedup = FallbackDedupStore(store, monotonic=monotonic, metrics=metrics)
+    h = Harness(dedup=dedup)
+    store.down = True
+    with caplog.at_level(logging.INFO):
+        h.slack(MENTION)
+        h.slack(MENTION, x_slack_retry_num="1")
+        store.down = False
+        monotonic.now += 31
+        h.slack({**MENTION, "event_id": "Ev-later"})
+    points = [json.loads(line) for line in published.getvalue().splitlines()]
+    assert points and len(points) == dedup.fallbacks
+    [declared] = points[0]["_aws"]["CloudWatchMetrics"]
+    assert declared["Namespace"] == "SreOnCall/test"
+    assert declared["Metrics"] == [{"Name": "DedupFallbacks", "Unit": "Count"}]
+    assert all(point["DedupFallbacks"] == 1 for point in points)
+    assert "dedup falls back to this process's memory" in caplog.text
+    assert "dedup table answering again" in caplog.text
+
+
+def test_without_a_namespace_no_metric_line_is_written() -> None:
+    published = io.StringIO()
+    dedup = FallbackDedupStore(FlakyStore(), metrics=IntakeMetrics("", stream=published))
+    dedup.primary.down = True  # type: ignore[attr-defined]
+    dedup.get("delivery:slack:Ev1")
+    assert dedup.fallbacks == 1 and published.getvalue() == ""
