@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from agents.master.cause import Decision, decide, noise_reason
+from agents.master.cause import Decision, decide
 from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
+from agents.master.verdicts import noise_reason
 from shared.causes import change_words, label
 from shared.contracts import (
     AgentResult,

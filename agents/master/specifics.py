@@ -1,0 +1,53 @@
+"""The specific thing a cause's evidence names: the misspelled key a change left behind, the
+remote host whose failure set the cause off. The patterns are the vocabulary's (`shared.causes`)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+
+from agents.master.decision import cited_text
+from shared.causes import CAUSES
+from shared.contracts import CauseCategory, EvidenceKind, Finding
+
+NEAR_MISS = 0.85  # how alike a changed key must be to a missing one to be named as its misspelling
+_URL_HOST = re.compile(r"\b(?:https|wss|grpcs)?://(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})")
+
+
+def near_miss(
+    category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str], change: Finding
+) -> str:
+    """When the cause's evidence names its culprit (`CauseKind.culprit`: the setting a workload says
+    is missing) and the triggering change names a near miss of it rather than it, one sentence
+    saying so: the misspelled key is the specific thing that broke."""
+    pattern = CAUSES[category].culprit
+    if pattern is None:
+        return ""
+    text = cited_text(findings, cited)
+    wanted = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
+    changed = re.findall(r"[A-Za-z][A-Za-z0-9_.\-]{2,}", " ".join([change.title, change.detail]))
+    for name in dict.fromkeys(wanted):
+        if name in changed:
+            continue
+        close = difflib.get_close_matches(name, [c for c in changed if c != name], n=1, cutoff=NEAR_MISS)
+        if close:
+            return f" The missing {name} is not in that change; it has {close[0]}, a near miss."
+    return ""
+
+
+def remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str]) -> str | None:
+    """When the category's remote sign (`shared.causes`) shows in a cited log line with the host it
+    calls, the sentence that names that host as the dependency whose failure set the cause off."""
+    sign = CAUSES[category].remote
+    if sign is None:
+        return None
+    ids = set(cited)
+    for f in findings:
+        if f.id not in ids:
+            continue
+        for text in (e.excerpt for e in f.evidence if e.kind is EvidenceKind.LOG_LINE):
+            host = _URL_HOST.search(text)
+            if host and sign.pattern.search(text):
+                return sign.sentence.format(host=host.group("host"))
+    return None
