@@ -6,7 +6,7 @@ them in order and states the result from the findings' own titles (nothing inven
 - `candidates`: the supported causes, the first failure among them, what it cites;
 - `chain`: what the alert is about and what it depends on, and which changes are on that path;
 - `triggers`: the change on the path that fits the cause;
-- `chain.own_cause`: a failing dependency's own cause;
+- `hops`: a failing dependency's own cause, hop by hop;
 - `specifics`: the specific thing the evidence names; `ruled_out`: the close change off the path.
 """
 
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agents.master import hops
 from agents.master.candidates import Candidates, candidate_causes, cited
-from agents.master.chain import Dependency, Path, connect, on_dependency, own_cause, touches
+from agents.master.chain import Path, connect, on_dependency, touches
 from agents.master.decision import Decision, ago, announced, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
@@ -86,15 +87,19 @@ def choose(
         summary += " " + remote
     follow = None
     if CAUSES[top.category].through_dependency:
-        failing = own_cause([*findings, *related], path, evidence)
-        if failing is not None:
-            dep, why = failing
-            evidence.append(why.id)
-            summary += f" {dep.name} itself fails: {label(why.cause_hint or category)}: {sentence(why.title)}"
-            if change is None:
-                implied = Trigger.DEPENDENCY
-        elif change is None:
-            follow = _worth_following(path)
+        chain = hops.follow([*findings, *related], path, evidence)
+        for hop in chain.hops:
+            evidence.append(hop.why.id)
+            why = hop.why.cause_hint or category
+            summary += f" {hop.dependency.name} itself fails: {label(why)}: {sentence(hop.why.title)}"
+        if chain.hops and change is None:
+            implied = Trigger.DEPENDENCY
+        if len(chain.hops) > 1 and chain.root is not None and chain.root.why.cause_hint is not None:
+            # Through more than one hop, every hop but the last only passes the failure on: the
+            # cause is the last one's own.
+            category = chain.root.why.cause_hint
+        if change is None:
+            follow = chain.unexplained
     summary += ruled_out(ctx, findings, path, change)
     return Decision(
         Cause(
@@ -137,8 +142,3 @@ def _began(
         where = f"the {dep.namespace} namespace, where {dep.name} runs" if by_namespace else dep.name
         out += f" That change is to {where}, which {path.describe_target()} depends on."
     return out
-
-
-def _worth_following(path: Path) -> Dependency | None:
-    """The dependency a narrower round can ask about: a Kubernetes Service, or a bare name."""
-    return next((d for d in path.dependencies if d.namespace or "." not in d.name), None)

@@ -9,8 +9,7 @@ findings are about. Pure and deterministic.
 - **Which changes are on the path**: a change to the target, or to one of its dependencies, can be
   the trigger; a deploy or config change that is about some other workload cannot, however close
   in time (it is "ruled out"). A change that names nothing can't be judged and keeps its rating.
-- **The dependency's own cause**: when the target fails because a dependency does, the findings
-  about the dependency (rated low for the alert, since the alert does not name it) say why.
+- **The dependency's own cause** is followed hop by hop in `hops`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.causes import CAUSES
-from shared.contracts import AlertContext, Finding, Severity, Trigger
+from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
 # `redis-main.cache.svc.cluster.local`, `orders-pg.data.svc`: a Service and its namespace.
@@ -109,6 +107,12 @@ def names_any(text: str, names: Iterable[str]) -> bool:
 def _subjects(finding: Finding) -> list[str]:
     """What a finding is about, by its resources: `shop/Deployment/search-api` -> `search-api`."""
     return [r.rsplit("/", 1)[-1].split()[-1] for r in finding.resources if r and not _NO_SUBJECT.search(r)]
+
+
+def about(finding: Finding, names: Iterable[str]) -> bool:
+    """Whether `finding` is about one of `names` by its resources (its pod, workload or stream),
+    not merely naming it: a log line of a client that calls redis-main is not about redis-main."""
+    return any(_word(n).fullmatch(s) for s in _subjects(finding) for n in names if n)
 
 
 def touches(finding: Finding, names: Iterable[str]) -> bool:
@@ -207,26 +211,3 @@ def linked(findings: Sequence[Finding], path: Path) -> list[Finding]:
             f = f.model_copy(update={"relevance": Relevance.NEAR})
         out.append(f)
     return out
-
-
-def own_cause(
-    findings: Sequence[Finding], path: Path, cited: Iterable[str]
-) -> tuple[Dependency, Finding] | None:
-    """The dependency's own failure: a finding about a dependency (not already cited) with a specific
-    cause of its own, the most severe first, then the one that began first."""
-    ids = set(cited)
-    candidates = []
-    for f in findings:
-        hint = f.cause_hint
-        if f.id in ids or hint is None or not CAUSES[hint].is_cause or CAUSES[hint].specificity < 1.0:
-            continue
-        if f.severity is Severity.INFO:
-            continue
-        dep = next((d for d in path.dependencies if touches(f, d.names)), None)
-        if dep is not None:
-            at = f.first_seen or f.last_seen
-            candidates.append((-f.severity.rank, at.timestamp() if at else float("inf"), f.id, dep, f))
-    if not candidates:
-        return None
-    candidates.sort(key=lambda c: c[:3])
-    return candidates[0][3], candidates[0][4]
