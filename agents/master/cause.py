@@ -20,7 +20,7 @@ from agents.master.chain import Path, connect, on_dependency, touches
 from agents.master.decision import Decision, ago, announced, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
-from agents.master.specifics import near_miss, remote_host
+from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
 from shared.causes import CAUSES, change_words, label, refined
@@ -100,6 +100,7 @@ def choose(
             category = chain.root.why.cause_hint
         if change is None:
             follow = chain.unexplained
+    summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)
     return Decision(
         Cause(
@@ -111,6 +112,7 @@ def choose(
         ),
         change,
         follow,
+        path,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.master.chain import Dependency
+from agents.master.chain import Dependency, Path
 from agents.master.ranking import minutes_before, seen_at
 from shared.contracts import AlertContext, Cause, EvidenceKind, Finding
 
@@ -16,6 +16,8 @@ class Decision:
     change: Finding | None = None  # the finding that reports the trigger
     # A dependency the cause runs through whose own cause was not found: worth a narrower round.
     follow: Dependency | None = None
+    # What the alert is about and what it depends on, when a cause was reasoned along it.
+    path: Path | None = None
 
 
 def announced(finding: Finding) -> bool:

@@ -1,5 +1,7 @@
-"""The specific thing a cause's evidence names: the misspelled key a change left behind, the
-remote host whose failure set the cause off. The patterns are the vocabulary's (`shared.causes`)."""
+"""The specific thing a cause's evidence names: which probe on which port and path fails, which
+action on which resource was denied, which volume or provisioner; the misspelled key a change left
+behind; the remote host whose failure set the cause off. The patterns are the vocabulary's
+(`shared.causes`): this module only reads them."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import re
 from collections.abc import Sequence
 
 from agents.master.decision import cited_text
-from shared.causes import CAUSES
+from shared.causes import CAUSES, Specific
 from shared.contracts import CauseCategory, EvidenceKind, Finding
 
+MAX_SPECIFICS = 2  # distinct specific things named (a GetObject and a PutObject denied)
 NEAR_MISS = 0.85  # how alike a changed key must be to a missing one to be named as its misspelling
 _URL_HOST = re.compile(r"\b(?:https|wss|grpcs)?://(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})")
 
@@ -51,3 +54,40 @@ def remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Seq
             if host and sign.pattern.search(text):
                 return sign.sentence.format(host=host.group("host"))
     return None
+
+
+def specific(category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str], said: str) -> str:
+    """` Specifically: the liveness probe (HTTP port 8080, path /healthz) fails: connection refused.`
+    from the cited evidence (`CauseKind.specifics`), or "" when it names nothing more than `said`."""
+    found: list[str] = []
+    by_id = {f.id: f for f in findings}
+    texts = [
+        t
+        for fid in dict.fromkeys(cited)
+        if (f := by_id.get(fid)) is not None
+        for t in (f.title, f.detail, *(e.excerpt for e in f.evidence))
+    ]
+    for rule in CAUSES[category].specifics:
+        for text in texts:
+            for m in rule.pattern.finditer(text):
+                phrase, values = _phrase(rule, m.groupdict())
+                said_all = all(v.lower() in said.lower() for v in values)
+                if phrase and phrase not in found and not said_all:
+                    found.append(phrase)
+        if found:
+            break  # the first rule that matches is the most specific one
+    return f" Specifically: {'; '.join(found[:MAX_SPECIFICS])}." if found else ""
+
+
+def _phrase(rule: Specific, groups: dict[str, str | None]) -> tuple[str, list[str]]:
+    """The sentence pieces whose groups all matched, and the values they name."""
+    values = {k: v.strip() if k != "probe" else v.lower() for k, v in groups.items() if v}
+    out, named = "", list[str]()
+    for part in rule.parts:
+        names = re.findall(r"{(\w+)}", part)
+        if all(n in values for n in names):
+            out += part.format(**values)
+            named.extend(values[n] for n in names)
+        elif not out:
+            return "", []  # the first part is the sentence itself: without it, nothing is said
+    return out, named

@@ -69,8 +69,13 @@ def noise_reason(ctx: AlertContext) -> str | None:
 
 
 def problems(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:
-    """The live problems: warning or critical findings relevant enough to overrule a quiet alert."""
-    bar = PROBLEM_RELEVANCE_IF_NOISE if noise_reason(ctx) else PROBLEM_RELEVANCE
+    """The live problems: warning or critical findings relevant enough to overrule a quiet alert.
+    A heartbeat, a test, a resolved alert, or a target a source reports healthy by name is quiet:
+    then only a problem tied to it by name (`Relevance.LINKED`) overrules it, not one elsewhere."""
+    healthy = any(
+        f.cause_hint is CauseCategory.NO_ISSUE and f.relevance >= Relevance.LINKED for f in findings
+    )
+    bar = PROBLEM_RELEVANCE_IF_NOISE if noise_reason(ctx) or healthy else PROBLEM_RELEVANCE
     return [
         f
         for f in findings
@@ -157,6 +162,7 @@ def bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | Non
             evidence=tuple(dict.fromkeys(evidence)),
         ),
         rollout.finding,
+        path=path,
     )
 
 

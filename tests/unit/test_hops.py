@@ -33,8 +33,8 @@ MULTI_ATTACH = Finding(
     id="eks:pod-volume:identity/sessions-redis/redis",
     agent="eks",
     severity=Severity.CRITICAL,
-    title="Stuck in ContainerCreating (FailedAttachVolume): pod identity/sessions-redis-0: Multi-Attach error "
-    'for volume "pvc-3c1f" Volume is already exclusively attached to one node',
+    title="Stuck in ContainerCreating (FailedAttachVolume): pod identity/sessions-redis-0: "
+    'Multi-Attach error for volume "pvc-3c1f" Volume is already exclusively attached to one node',
     resources=("identity/Pod/sessions-redis-0", "identity/StatefulSet/sessions-redis"),
     first_seen=ago(18),
     last_seen=ago(1),
