@@ -162,9 +162,26 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
 
 
 def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]) -> Path:
+    """The path: what the alert is about (when it names nothing, what the cause's own evidence is
+    about: the workloads whose pods it comes from) and what the evidence shows that calling."""
     ids = set(cited)
-    target = target_names(ctx)
-    return Path(target, dependencies_in((f for f in findings if f.id in ids), target))
+    own = [f for f in findings if f.id in ids]
+    target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in _workloads(f)))
+    return Path(target, dependencies_in(own, target))
+
+
+def _workloads(finding: Finding) -> list[str]:
+    """The workloads a finding's pods or streams belong to: `shop/checkout-7c6d9f5b8d-q2v8n` ->
+    `checkout`. Only named Kubernetes things count, not log groups or nodes."""
+    out = []
+    for r in finding.resources:
+        if _NO_SUBJECT.search(r) or r.startswith("Node/"):
+            continue
+        name = r.rsplit("/", 1)[-1]
+        m = re.fullmatch(rf"(?P<workload>[a-z0-9][a-z0-9\-]*?){_POD_SUFFIX}", name)
+        if m and len(m.group("workload")) >= 3:
+            out.append(m.group("workload"))
+    return out
 
 
 def _distinctive(labels: Iterable[str]) -> frozenset[str]:

@@ -72,8 +72,10 @@ def specific(category: CauseCategory, findings: Sequence[Finding], cited: Sequen
             for m in rule.pattern.finditer(text):
                 phrase, values = _phrase(rule, m.groupdict())
                 said_all = all(v.lower() in said.lower() for v in values)
-                if phrase and phrase not in found and not said_all:
-                    found.append(phrase)
+                if not phrase or said_all or any(f.startswith(phrase) for f in found):
+                    continue
+                # A fuller phrase of the same thing (with its resource) replaces the shorter one.
+                found = [f for f in found if not phrase.startswith(f)] + [phrase]
         if found:
             break  # the first rule that matches is the most specific one
     return f" Specifically: {'; '.join(found[:MAX_SPECIFICS])}." if found else ""

@@ -57,6 +57,8 @@ def synthesize(
     )
     if cause.category is CauseCategory.NO_ISSUE:
         findings = quiet(findings, cause.evidence)
+    elif decision.path is not None:
+        findings = off_the_path(findings, cause.evidence, decision.path)
     ranked = rank_findings(findings, ctx, cause.category, cause.evidence)
     logger.info(
         "investigation=<%s>, category=<%s>, trigger=<%s>, confidence=<%.2f>, findings=<%d> | synthesized",
@@ -90,6 +92,19 @@ def quiet(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
         f
         if f.id in ids or f.relevance >= Relevance.LINKED
         else f.model_copy(update={"relevance": Relevance.ELSEWHERE})
+        for f in findings
+    ]
+
+
+def off_the_path(findings: Sequence[Finding], cited: Sequence[str], path: Path) -> list[Finding]:
+    """A change that is not on the path to the alert (a neighbour's deploy: `chain.on_path`) is
+    rated `Relevance.ELSEWHERE`: the cause's "ruled out" line says it was considered, and it stays
+    out of the report's changes, evidence and timeline."""
+    ids = set(cited)
+    return [
+        f.model_copy(update={"relevance": min(f.relevance, Relevance.ELSEWHERE)})
+        if f.change not in (None, Trigger.NONE) and f.id not in ids and not on_path(f, path)
+        else f
         for f in findings
     ]
 

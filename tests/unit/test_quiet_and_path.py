@@ -9,6 +9,7 @@ from test_synthesis import INFO, W, ago, finding, ok
 
 from agents.master.synthesis import synthesize
 from shared.contracts import CauseCategory
+from shared.render import posted_text, render_parts
 
 
 def test_a_neighbours_deploy_off_the_path_is_ruled_out_and_not_on_the_timeline() -> None:
@@ -19,6 +20,7 @@ def test_a_neighbours_deploy_off_the_path_is_ruled_out_and_not_on_the_timeline()
     assert "Ruled out: a deploy 11 min before the alert (eks)" in report.cause.summary
     assert SEARCH_ROLLOUT.id not in {e.finding_id for e in report.timeline}
     assert refused.id in {e.finding_id for e in report.timeline}
+    assert "search-api" not in posted_text(render_parts("slack", report))  # nor in what changed
     # The same rollout of the alert's own workload is on the path: it is on the timeline.
     own = SEARCH_ROLLOUT.model_copy(
         update={
