@@ -79,6 +79,7 @@ def target_names(ctx: AlertContext) -> tuple[str, ...]:
         "job_name",
         "function_name",
         "persistentvolumeclaim",
+        "ingress",  # an ingress is named after the service behind it
     ):
         names.append(ctx.labels.get(key))
     if h.node and not (h.workload or h.service or h.pod):
@@ -166,11 +167,11 @@ def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]
     about: the workloads whose pods it comes from) and what the evidence shows that calling."""
     ids = set(cited)
     own = [f for f in findings if f.id in ids]
-    target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in _workloads(f)))
+    target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in workloads(f)))
     return Path(target, dependencies_in(own, target))
 
 
-def _workloads(finding: Finding) -> list[str]:
+def workloads(finding: Finding) -> list[str]:
     """The workloads a finding's pods or streams belong to: `shop/checkout-7c6d9f5b8d-q2v8n` ->
     `checkout`. Only named Kubernetes things count, not log groups or nodes."""
     out = []

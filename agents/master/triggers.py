@@ -8,9 +8,16 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from agents.master.chain import Path, linked, on_path
+from agents.master.chain import Path, linked, on_path, touches, workloads
 from agents.master.decision import announced, cited_text
-from agents.master.ranking import MIN_CITED, TriggerCandidate, same_change, trigger_candidates
+from agents.master.ranking import (
+    MIN_CITED,
+    SAME_CHANGE,
+    TriggerCandidate,
+    same_change,
+    seen_at,
+    trigger_candidates,
+)
 from shared.causes import CAUSES, fits
 from shared.contracts import AlertContext, CauseCategory, Finding, Trigger
 from shared.relevance import Relevance
@@ -30,7 +37,7 @@ def triggers(
     rated = linked(named_by_evidence(findings, cited), path)
     candidates = [
         c
-        for c in trigger_candidates(rated, ctx, category)
+        for c in trigger_candidates(announcements_of(rated), ctx, category)
         if c.score >= MIN_TRIGGER_SCORE
         and c.finding.change is not None
         and fits(c.finding.change, category)
@@ -53,6 +60,32 @@ def triggers(
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
+
+
+def announcements_of(findings: Sequence[Finding]) -> list[Finding]:
+    """`findings`, with each change announced in chat that names the workload a source saw change
+    the same way, within `same_change`'s window (`storefront-web 2026.12.07-1 is rolling out` and
+    the rollout of storefront-web), rated as relevant as that change: it is the same change, said
+    by a person, whatever the chat scanner could tell about it from the alert alone."""
+    observed = [f for f in findings if f.change not in (None, Trigger.NONE) and not announced(f)]
+    out = []
+    for f in findings:
+        if announced(f) and f.change not in (None, Trigger.NONE):
+            at = seen_at(f)
+            same = [
+                o.relevance
+                for o in observed
+                if o.change is f.change
+                and (names := workloads(o))
+                and touches(f, names)
+                and at is not None
+                and (o_at := seen_at(o)) is not None
+                and abs((at - o_at).total_seconds()) <= SAME_CHANGE.total_seconds()
+            ]
+            if same and max(same) > f.relevance:
+                f = f.model_copy(update={"relevance": max(same)})
+        out.append(f)
+    return out
 
 
 def first_applied(candidates: Sequence[TriggerCandidate], category: CauseCategory) -> TriggerCandidate:

@@ -17,6 +17,7 @@ from agents.master.ranking import (
     seen_at,
     trigger_candidates,
 )
+from agents.master.triggers import announcements_of
 from shared.causes import label
 from shared.contracts import (
     AgentResult,
@@ -122,7 +123,7 @@ def bad_deploy(ctx: AlertContext, findings: Sequence[Finding]) -> Decision | Non
     path = connect(ctx, findings, ())
     deploys = [
         c
-        for c in trigger_candidates(findings, ctx, CauseCategory.BAD_DEPLOY)
+        for c in trigger_candidates(announcements_of(findings), ctx, CauseCategory.BAD_DEPLOY)
         if c.finding.change is Trigger.DEPLOY
         and c.finding.relevance >= Relevance.UNSURE
         and on_path(c.finding, path)

@@ -4,11 +4,11 @@ alert (its target reported healthy by name) picks up no problem found elsewhere.
 
 from __future__ import annotations
 
-from test_chain import REDIS_OOM, REFUSED, SEARCH_ROLLOUT, alert, log
+from test_chain import REDIS_OOM, REFUSED, SEARCH_ROLLOUT, alert, chat, log
 from test_synthesis import INFO, W, ago, finding, ok
 
 from agents.master.synthesis import synthesize
-from shared.contracts import CauseCategory
+from shared.contracts import CauseCategory, Trigger
 from shared.render import posted_text, render_parts
 
 
@@ -66,3 +66,34 @@ def test_a_target_reported_healthy_picks_up_no_problem_found_elsewhere() -> None
     assert (
         synthesize(alert("cart-api", "shop"), [ok("eks", healthy, own)]).cause.category is CauseCategory.OOM
     )
+
+
+def test_a_chat_announcement_of_the_rollout_that_set_it_off_is_cited_with_it() -> None:
+    errors = log("errors:npe", "ERROR NullPointerException at CartService.add", ago(11), None)
+    rollout = SEARCH_ROLLOUT.model_copy(
+        update={
+            "title": "Deployment shop/cart-api rolled out revision 9",
+            "resources": ("shop/Deployment/cart-api",),
+        }
+    )
+    # The chat scanner could not tell it was about the alert (the alert names the ingress, say).
+    said = chat("deploy:cart-api/9", "deploying cart-api v9", ago(14), Trigger.DEPLOY, ("cart-api",), 0.15)
+    report = synthesize(
+        alert("cart-api", "shop"),
+        [ok("cloudwatch_logs", errors), ok("eks", rollout), ok("slack_scanner", said)],
+    )
+    assert report.cause.trigger is Trigger.DEPLOY
+    assert {rollout.id, said.id} <= set(report.cause.evidence)
+    # An announcement about another workload is not that change.
+    other = said.model_copy(update={"id": "slack_scanner:deploy:search-api/3", "resources": ("search-api",)})
+    other = other.model_copy(
+        update={"title": "Deploy announced: search-api v3", "detail": "deploying search-api v3"}
+    )
+    other = other.model_copy(
+        update={"evidence": (other.evidence[0].model_copy(update={"excerpt": "deploying search-api v3"}),)}
+    )
+    report = synthesize(
+        alert("cart-api", "shop"),
+        [ok("cloudwatch_logs", errors), ok("eks", rollout), ok("slack_scanner", other)],
+    )
+    assert other.id not in report.cause.evidence
