@@ -75,6 +75,15 @@ def choose(
             backing = [f for f in findings if f.cause_hint is category and f.relevance >= MIN_CITED]
             if backing:
                 evidence.append(max(backing, key=lambda f: (support(f, ctx), f.id)).id)
+    chain = (
+        hops.follow([*findings, *related], path, evidence)
+        if CAUSES[top.category].through_dependency
+        else None
+    )
+    if chain is not None and len(chain.hops) > 1 and chain.root is not None and chain.root.why.cause_hint:
+        # Through more than one hop, every hop but the last only passes the failure on: the cause
+        # is the last one's own.
+        category = chain.root.why.cause_hint
     summary = f"{label(category)}: {sentence(top.best.title)}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:
@@ -86,18 +95,13 @@ def choose(
         implied = Trigger.DEPENDENCY
         summary += " " + remote
     follow = None
-    if CAUSES[top.category].through_dependency:
-        chain = hops.follow([*findings, *related], path, evidence)
+    if chain is not None:
         for hop in chain.hops:
             evidence.append(hop.why.id)
             why = hop.why.cause_hint or category
             summary += f" {hop.dependency.name} itself fails: {label(why)}: {sentence(hop.why.title)}"
         if chain.hops and change is None:
             implied = Trigger.DEPENDENCY
-        if len(chain.hops) > 1 and chain.root is not None and chain.root.why.cause_hint is not None:
-            # Through more than one hop, every hop but the last only passes the failure on: the
-            # cause is the last one's own.
-            category = chain.root.why.cause_hint
         if change is None:
             follow = chain.unexplained
     summary += specific(category, [*findings, *related], evidence, summary)

@@ -56,6 +56,7 @@ def test_the_chain_ends_at_the_last_hops_own_cause_with_its_evidence() -> None:
     )
     assert report.cause.category is CauseCategory.STORAGE_FAILURE
     summary = report.cause.summary
+    assert summary.startswith("Storage failure: ")
     assert "auth-api itself fails: A dependency is failing" in summary
     assert "sessions-redis itself fails: Storage failure: Stuck in ContainerCreating" in summary
     assert "Multi-Attach" in summary
