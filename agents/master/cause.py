@@ -1,6 +1,7 @@
-"""The likely cause, as one pipeline: connect → candidate causes → the first failure on each path →
-triggers through connections → choose → what was ruled out. Each step has its module; this one runs
-them in order and states the result from the findings' own titles (nothing invented).
+"""The likely cause, as one pipeline: candidate causes → the first failure among them → connect
+(what the alert is about and what it depends on) → triggers through connections → the failing
+dependency's own cause, hop by hop → choose → what was ruled out. Each step has its module; this one
+runs them in order and states the result from the findings' own titles (nothing invented).
 
 - `verdicts`: a quiet alert or a healthy workload (`no_issue`), a bare regression, `unknown`;
 - `candidates`: the supported causes, the first failure among them, what it cites;
