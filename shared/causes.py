@@ -40,6 +40,16 @@ class RemoteSign:
 
 
 @dataclass(frozen=True)
+class Specific:
+    """How the cause's own evidence names the specific thing that broke (which probe on which port
+    and path, which action on which resource was denied, which volume or provisioner). `parts` are
+    sentence pieces over the pattern's named groups; a piece is said only when all its groups matched."""
+
+    pattern: re.Pattern[str]
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CauseKind:
     label: str  # how the report names the category ("Memory exhausted")
     triggers: frozenset[Trigger]  # kinds of change that commonly produce it
@@ -65,6 +75,8 @@ class CauseKind:
     # What names the specific culprit in the cause's own evidence (group `name`): the setting a
     # workload says is missing. When the triggering change names a near miss of it, the report says so.
     culprit: re.Pattern[str] | None = None
+    # The specific things the report names from the cause's evidence, first match first.
+    specifics: tuple[Specific, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             Step("Raise the memory limit of {workload}, or fix what grows the heap, and roll out", APPROVE),
         ),
+        primary=T.CONFIG_CHANGE,  # limits lowered by hand, then the rollout that applied them
     ),
     C.CPU_SATURATION: CauseKind(
         "CPU saturated",
@@ -109,6 +122,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         # A rollout or a hand edit that changed the CPU limit or request: timeouts after it are
         # CPU starvation (CFS throttling), not a dependency failing.
+        primary=T.CONFIG_CHANGE,  # limits set by hand (`kubectl set resources`), then the rollout it made
         change_signs=re.compile(
             r"\b(?:limits|requests)\.cpu\b|\bcpu[ _-]?(?:limit|request)s?\b", re.IGNORECASE
         ),
@@ -182,6 +196,37 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
         follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
+        specifics=(
+            Specific(
+                re.compile(
+                    r"(?P<probe>liveness|readiness|startup) probe failed: (?:get|head|post)?\s*\"?https?://"
+                    r"[^/:\"\s]+:(?P<port>\d+)(?P<path>/[^\"\s]*)\"?(?:[^\"\n]{0,80}?(?P<why>"
+                    r"connection refused|i/o timeout|context deadline exceeded|no route to host|EOF))?",
+                    re.IGNORECASE,
+                ),
+                ("the {probe} probe (HTTP port {port}, path {path}) fails", ": {why}"),
+            ),
+            Specific(
+                re.compile(
+                    r"(?P<probe>liveness|readiness|startup) probe failed: HTTP probe failed with statuscode: "
+                    r"(?P<status>\d{3})",
+                    re.IGNORECASE,
+                ),
+                ("the {probe} probe gets HTTP {status}",),
+            ),
+            Specific(
+                re.compile(
+                    r"(?P<probe>liveness|readiness|startup) probe failed: dial tcp [\w.\-\[\]:]*?"
+                    r":(?P<port>\d+)(?::\s*(?:connect: )?(?P<why>[\w ]{4,40}))?",
+                    re.IGNORECASE,
+                ),
+                ("the {probe} probe (TCP port {port}) fails", ": {why}"),
+            ),
+            Specific(
+                re.compile(r"(?P<probe>liveness|readiness|startup) probe (?:failed|errored)", re.IGNORECASE),
+                ("the {probe} probe fails",),
+            ),
+        ),
     ),
     C.UNSCHEDULABLE: CauseKind(
         "Pods cannot be scheduled",
@@ -275,6 +320,23 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             r"|\biam\b|service ?account",
             re.IGNORECASE,
         ),
+        specifics=(
+            Specific(
+                re.compile(
+                    r"User: (?:arn:aws[\w\-]*:(?:sts|iam)::\d*:(?:assumed-role|role|user)|<\*>)/"
+                    r"(?P<principal>[\w+=,.@\-]+)(?:/[^\s\"]*)? is not authorized to perform: "
+                    r"(?P<action>[\w\-]+:[\w*]+)(?: on resource: (?P<resource>arn:[^\s\"',]+))?",
+                ),
+                ("{action} is denied to {principal}", " on {resource}"),
+            ),
+            Specific(
+                re.compile(
+                    r"User \"(?P<principal>[^\"]+)\" cannot (?P<verb>\w+) resource \"(?P<resource>[^\"]+)\""
+                    r"(?: in API group \"[^\"]*\")?(?: in the namespace \"(?P<ns>[^\"]+)\")?",
+                ),
+                ("{principal} may not {verb} {resource}", " in namespace {ns}"),
+            ),
+        ),
     ),
     C.NETWORK_FAILURE: CauseKind(
         "Network failure",
@@ -322,6 +384,20 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Read the volume's events", SAFE, "kubectl -n {ns} describe pvc"),
             Step("Fix the storage class, attachment or CSI driver", APPROVE),
             Step("Deleting the PVC or PV to force re-provisioning (loses data)", FORBID),
+        ),
+        specifics=(
+            Specific(
+                re.compile(r"Multi-Attach error for volume \\?\"(?P<volume>[\w.\-]+)\\?\""),
+                ("volume {volume} is still attached to another node (Multi-Attach)",),
+            ),
+            Specific(
+                re.compile(r"external provisioner \\?\"(?P<provisioner>[\w.\-/]+)\\?\""),
+                ("the volume waits on the provisioner {provisioner}",),
+            ),
+            Specific(
+                re.compile(r"storageclass(?:\.storage\.k8s\.io)? \\?\"(?P<sc>[\w.\-]+)\\?\" not found", re.I),
+                ("StorageClass {sc} does not exist",),
+            ),
         ),
     ),
     C.TRAFFIC_SPIKE: CauseKind(

@@ -9,8 +9,7 @@ findings are about. Pure and deterministic.
 - **Which changes are on the path**: a change to the target, or to one of its dependencies, can be
   the trigger; a deploy or config change that is about some other workload cannot, however close
   in time (it is "ruled out"). A change that names nothing can't be judged and keeps its rating.
-- **The dependency's own cause**: when the target fails because a dependency does, the findings
-  about the dependency (rated low for the alert, since the alert does not name it) say why.
+- **The dependency's own cause** is followed hop by hop in `hops`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.causes import CAUSES
-from shared.contracts import AlertContext, Finding, Severity, Trigger
+from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
 # `redis-main.cache.svc.cluster.local`, `orders-pg.data.svc`: a Service and its namespace.
@@ -81,6 +79,7 @@ def target_names(ctx: AlertContext) -> tuple[str, ...]:
         "job_name",
         "function_name",
         "persistentvolumeclaim",
+        "ingress",  # an ingress is named after the service behind it
     ):
         names.append(ctx.labels.get(key))
     if h.node and not (h.workload or h.service or h.pod):
@@ -109,6 +108,12 @@ def names_any(text: str, names: Iterable[str]) -> bool:
 def _subjects(finding: Finding) -> list[str]:
     """What a finding is about, by its resources: `shop/Deployment/search-api` -> `search-api`."""
     return [r.rsplit("/", 1)[-1].split()[-1] for r in finding.resources if r and not _NO_SUBJECT.search(r)]
+
+
+def about(finding: Finding, names: Iterable[str]) -> bool:
+    """Whether `finding` is about one of `names` by its resources (its pod, workload or stream),
+    not merely naming it: a log line of a client that calls redis-main is not about redis-main."""
+    return any(_word(n).fullmatch(s) for s in _subjects(finding) for n in names if n)
 
 
 def touches(finding: Finding, names: Iterable[str]) -> bool:
@@ -158,9 +163,26 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
 
 
 def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]) -> Path:
+    """The path: what the alert is about (when it names nothing, what the cause's own evidence is
+    about: the workloads whose pods it comes from) and what the evidence shows that calling."""
     ids = set(cited)
-    target = target_names(ctx)
-    return Path(target, dependencies_in((f for f in findings if f.id in ids), target))
+    own = [f for f in findings if f.id in ids]
+    target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in workloads(f)))
+    return Path(target, dependencies_in(own, target))
+
+
+def workloads(finding: Finding) -> list[str]:
+    """The workloads a finding's pods or streams belong to: `shop/checkout-7c6d9f5b8d-q2v8n` ->
+    `checkout`. Only named Kubernetes things count, not log groups or nodes."""
+    out = []
+    for r in finding.resources:
+        if _NO_SUBJECT.search(r) or r.startswith("Node/"):
+            continue
+        name = r.rsplit("/", 1)[-1]
+        m = re.fullmatch(rf"(?P<workload>[a-z0-9][a-z0-9\-]*?){_POD_SUFFIX}", name)
+        if m and len(m.group("workload")) >= 3:
+            out.append(m.group("workload"))
+    return out
 
 
 def _distinctive(labels: Iterable[str]) -> frozenset[str]:
@@ -207,26 +229,3 @@ def linked(findings: Sequence[Finding], path: Path) -> list[Finding]:
             f = f.model_copy(update={"relevance": Relevance.NEAR})
         out.append(f)
     return out
-
-
-def own_cause(
-    findings: Sequence[Finding], path: Path, cited: Iterable[str]
-) -> tuple[Dependency, Finding] | None:
-    """The dependency's own failure: a finding about a dependency (not already cited) with a specific
-    cause of its own, the most severe first, then the one that began first."""
-    ids = set(cited)
-    candidates = []
-    for f in findings:
-        hint = f.cause_hint
-        if f.id in ids or hint is None or not CAUSES[hint].is_cause or CAUSES[hint].specificity < 1.0:
-            continue
-        if f.severity is Severity.INFO:
-            continue
-        dep = next((d for d in path.dependencies if touches(f, d.names)), None)
-        if dep is not None:
-            at = f.first_seen or f.last_seen
-            candidates.append((-f.severity.rank, at.timestamp() if at else float("inf"), f.id, dep, f))
-    if not candidates:
-        return None
-    candidates.sort(key=lambda c: c[:3])
-    return candidates[0][3], candidates[0][4]

@@ -21,7 +21,7 @@ from agents.llm.narrative import narrate, narrative_reserve_s
 from agents.master.archive import Archive, NoArchive
 from agents.master.delivery import Delivery
 from agents.master.fanout import FanOut
-from agents.master.followup import dependency_context
+from agents.master.followup import MAX_ROUNDS, dependency_context
 from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, metrics_query, moved_metrics
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
@@ -193,12 +193,27 @@ class Investigator:
     async def _follow(
         self, ctx: AlertContext, results: dict[str, AgentResult], deadline_at: float
     ) -> tuple[AgentResult, ...]:
-        """The second, narrower round (`followup`): when the cause runs through a dependency whose own
-        cause is not known yet, the scanners that answered are asked about that dependency, with what
-        is left of the deadline (less the narrative's reserve). Nothing when too little is left."""
-        narrowed = dependency_context(ctx, list(results.values()))
-        if narrowed is None:
-            return ()
+        """The narrower rounds (`followup`): while the cause runs through a dependency whose own cause
+        is not known yet, the scanners that answered are asked about that dependency, one hop further
+        each round (at most `followup.MAX_ROUNDS`), with what is left of the deadline (less the
+        narrative's reserve). Nothing more when too little is left or the same thing would be asked."""
+        related: list[AgentResult] = []
+        asked_about: set[str] = set()
+        for round_no in range(1, MAX_ROUNDS + 1):
+            narrowed = dependency_context(ctx, list(results.values()), related, round_no)
+            if narrowed is None or narrowed.hints.workload in asked_about:
+                break
+            asked_about.add(narrowed.hints.workload or "")
+            answered = await self._ask(narrowed, results, deadline_at, round_no)
+            if not answered:
+                break
+            related.extend(answered)
+        return tuple(related)
+
+    async def _ask(
+        self, narrowed: AlertContext, results: dict[str, AgentResult], deadline_at: float, round_no: int
+    ) -> tuple[AgentResult, ...]:
+        """One narrower round about `narrowed`'s dependency: the answers that came in time."""
         left = deadline_at - narrative_reserve_s(self.config) - time.monotonic()
         scanners = self.config.scanners()
         asked = {
@@ -210,9 +225,10 @@ class Investigator:
         if left < MIN_FOLLOW_S or not asked:
             return ()
         logger.info(
-            "investigation=<%s>, dependency=<%s>, agents=<%d>, seconds=<%.1f> | second round",
-            ctx.investigation_id,
+            "investigation=<%s>, dependency=<%s>, round=<%d>, agents=<%d>, seconds=<%.1f> | narrower round",
+            narrowed.investigation_id,
             narrowed.hints.workload,
+            round_no,
             len(asked),
             left,
         )

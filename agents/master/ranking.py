@@ -172,13 +172,16 @@ def trigger_candidates(
     return out
 
 
+SAME_CHANGE = timedelta(minutes=15)  # two reports of one kind of change this close are one change
+
+
 def same_change(a: TriggerCandidate, b: TriggerCandidate) -> bool:
     """Two findings describe one change (a chat announcement and the rollout it announced)."""
     if a.finding.change is not b.finding.change:
         return False
     if a.at is None or b.at is None:
         return a.at is None and b.at is None
-    return abs((a.at - b.at).total_seconds()) <= 15 * 60
+    return abs(a.at - b.at) <= SAME_CHANGE
 
 
 def rank_findings(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from agents.master.cause import Decision, decide, noise_reason
+from agents.master.cause import Decision, decide
+from agents.master.chain import Path, on_path
 from agents.master.ranking import MIN_SUPPORT, dedupe, rank_findings, seen_at
 from shared.causes import change_words, label
 from shared.contracts import (
@@ -54,8 +55,10 @@ def synthesize(
     findings = dedupe(
         [*findings, *(f for f in about_dependency if f.id in cause.evidence and f.id not in known)]
     )
-    if cause.category is CauseCategory.NO_ISSUE and noise_reason(ctx) is not None:
+    if cause.category is CauseCategory.NO_ISSUE:
         findings = quiet(findings, cause.evidence)
+    elif decision.path is not None:
+        findings = off_the_path(findings, cause.evidence, decision.path)
     ranked = rank_findings(findings, ctx, cause.category, cause.evidence)
     logger.info(
         "investigation=<%s>, category=<%s>, trigger=<%s>, confidence=<%.2f>, findings=<%d> | synthesized",
@@ -70,7 +73,7 @@ def synthesize(
         alert=ctx,
         title=report_title(ctx, decision),
         cause=cause,
-        timeline=timeline(ctx, ranked, cause.evidence),
+        timeline=timeline(ctx, ranked, cause.evidence, decision.path),
         findings=tuple(ranked),
         affected_resources=affected_resources(ctx, ranked, cause.evidence),
         next_steps=next_steps(cause.category, cause.trigger, ctx.hints, decision.change),
@@ -80,14 +83,28 @@ def synthesize(
 
 
 def quiet(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
-    """A quiet alert's findings (a heartbeat, a test, a resolved alert): nothing elsewhere in the
-    cluster is about it, so what is not cited or tied to it by name (`Relevance.LINKED`) is rated
-    `Relevance.ELSEWHERE` and stays out of the report's evidence, changes and timeline."""
+    """A quiet alert's findings (a heartbeat, a test, a resolved alert, a healthy target): nothing
+    elsewhere in the cluster is about it, so what is not cited or tied to it by name
+    (`Relevance.LINKED`) is rated `Relevance.ELSEWHERE` and stays out of the report's evidence,
+    changes and timeline."""
     ids = set(cited)
     return [
         f
         if f.id in ids or f.relevance >= Relevance.LINKED
         else f.model_copy(update={"relevance": Relevance.ELSEWHERE})
+        for f in findings
+    ]
+
+
+def off_the_path(findings: Sequence[Finding], cited: Sequence[str], path: Path) -> list[Finding]:
+    """A change that is not on the path to the alert (a neighbour's deploy: `chain.on_path`) is
+    rated `Relevance.ELSEWHERE`: the cause's "ruled out" line says it was considered, and it stays
+    out of the report's changes, evidence and timeline."""
+    ids = set(cited)
+    return [
+        f.model_copy(update={"relevance": min(f.relevance, Relevance.ELSEWHERE)})
+        if f.change not in (None, Trigger.NONE) and f.id not in ids and not on_path(f, path)
+        else f
         for f in findings
     ]
 
@@ -127,12 +144,29 @@ def report_title(ctx: AlertContext, decision: Decision) -> str:
     return redact(title)[:300]
 
 
-def timeline(ctx: AlertContext, ranked: Sequence[Finding], cited: Sequence[str]) -> tuple[TimelineEntry, ...]:
-    """Changes in the window, when the top findings began, and the alert itself, oldest first."""
+def timeline(
+    ctx: AlertContext, ranked: Sequence[Finding], cited: Sequence[str], path: Path | None = None
+) -> tuple[TimelineEntry, ...]:
+    """Changes in the window, when the top findings began, and the alert itself, oldest first. A
+    change that is off the `path` the cause was reasoned along (a neighbour's deploy) is left out
+    unless cited: the cause's line says it was ruled out."""
     entries: dict[str, TimelineEntry] = {}
     cited_set = set(cited)
-    top = [f for f in ranked if f.id in cited_set or f.relevance >= MIN_SUPPORT][:TIMELINE_FINDINGS]
-    changes = [f for f in ranked if f.change not in (None, Trigger.NONE) and f.relevance >= MIN_SUPPORT]
+
+    def shown_change(f: Finding) -> bool:
+        return f.id in cited_set or path is None or on_path(f, path)
+
+    top = [
+        f
+        for f in ranked
+        if f.id in cited_set
+        or (f.relevance >= MIN_SUPPORT and (f.change in (None, Trigger.NONE) or shown_change(f)))
+    ][:TIMELINE_FINDINGS]
+    changes = [
+        f
+        for f in ranked
+        if f.change not in (None, Trigger.NONE) and f.relevance >= MIN_SUPPORT and shown_change(f)
+    ]
     for finding in (*changes, *top):
         at = seen_at(finding)
         if at is None or finding.id in entries or not ctx.window_start <= at <= ctx.window_end:

@@ -57,7 +57,7 @@ _INFRA_WORDS = re.compile(
     r"taints?|drain(?:ed)?|cordon(?:ed)?)\b",
     re.IGNORECASE,
 )
-_PAST = (
+PAST = (
     r"(?:scaled|lowered|raised|reduced|increased|decreased|cut|bumped|changed|set|updated|tuned|halved|"
     r"doubled|capped|trimmed|rotated|renewed|replaced|regenerated|revoked|applied|rolled out|enabled|"
     r"disabled|flipped|turned (?:on|off)|edited|modified|tightened|removed|dropped|detached|attached|"
@@ -71,19 +71,19 @@ _SCALED = re.compile(
 )
 # "lowered payments-worker memory limit from 1Gi to 256Mi", "cut the cpu requests of ingest to 200m"
 _RESOURCES = re.compile(
-    rf"\b{_PAST}\s+(?:the\s+)?(?:(?P<name>{_NAME})(?:'s)?\s+)?(?P<key>(?:memory|mem|cpu)\s+(?:limits?|requests?))"
+    rf"\b{PAST}\s+(?:the\s+)?(?:(?P<name>{_NAME})(?:'s)?\s+)?(?P<key>(?:memory|mem|cpu)\s+(?:limits?|requests?))"
     rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?(?P<name2>{_NAME}))?",
     re.IGNORECASE,
 )
 # "payments-worker memory limit lowered from 1Gi to 256Mi"
 _RESOURCES_AFTER = re.compile(
-    rf"\b(?P<name>{_NAME})(?:'s)?\s+(?P<key>(?:memory|mem|cpu)\s+(?:limits?|requests?))\s+(?:(?:was|were|is|are)\s+)?{_PAST}",
+    rf"\b(?P<name>{_NAME})(?:'s)?\s+(?P<key>(?:memory|mem|cpu)\s+(?:limits?|requests?))\s+(?:(?:was|were|is|are)\s+)?{PAST}",
     re.IGNORECASE,
 )
 # "rotated the stripe-api secret", "renewed the api.example.com certificate", "applied the
 # default-deny NetworkPolicy", "edited the KMS key policy", "changed the general node group".
 _OBJECT = re.compile(
-    rf"\b{_PAST}\b(?:\s+(?:the|a|an|our|its|their))?(?P<words>(?:\s+[\w.\-/:']+){{0,4}}?)\s+"
+    rf"\b{PAST}\b(?:\s+(?:the|a|an|our|its|their))?(?P<words>(?:\s+[\w.\-/:']+){{0,4}}?)\s+"
     r"(?P<key>network ?polic(?:y|ies)|netpol|secrets?|certificates?|certs?|tls (?:secret|cert(?:ificate)?)|"
     r"credentials?|tokens?|passwords?|"
     r"(?:iam |kms |key |bucket |trust |resource |scp |s3 )?polic(?:y|ies)|"

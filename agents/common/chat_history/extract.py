@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agents.common.chat_history.commands import PAST as _PAST_VERBS
 from agents.common.chat_history.commands import Touch, manual_change_of
 
 
@@ -281,7 +282,9 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
         out.append(Mention(state, key=firing.group("name"), phrase=firing.group(0)))
         return out  # an alert notification is not also a change or a symptom report
     if _FUTURE.search(text):
-        return out
+        text = _said_done(text)
+        if not text:
+            return out
     config = config_of(text)
     if not (config and config.key and config.new) and not _NOT_PROD.search(text):
         manual = manual_change_of(text)
@@ -311,6 +314,21 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
     if not out and not bot and _SYMPTOM.search(text) and _REPORTER.search(text):
         out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0)))  # type: ignore[union-attr]
     return out
+
+
+# Where a message's clauses part: after a sentence, or before ", will ..." / ", then tomorrow ...".
+_CLAUSE = re.compile(
+    r"(?<=[.;!?\n])\s+|,\s+(?=(?:and\s+|but\s+|then\s+)?(?:will|i'?ll|we'?ll|tomorrow|next)\b)", re.I
+)
+_DONE = re.compile(rf"\b(?:{_PAST_VERBS}|did|done|just)\b|\bkubectl\s+\w", re.IGNORECASE)
+
+
+def _said_done(text: str) -> str:
+    """The clauses of `text` that say what was done, when it also says what will be: "applied the
+    new limits now, will PR the values file tomorrow" made a change; "will deploy tonight" did not.
+    Empty when no clause without a future word says something was done."""
+    now = [c for c in _CLAUSE.split(text) if c and not _FUTURE.search(c)]
+    return " ".join(now) if any(_DONE.search(c) for c in now) else ""
 
 
 def resolution_in(text: str) -> bool:

@@ -213,3 +213,13 @@ def test_a_cd_tools_notification_and_a_version_bump_are_deploys_of_the_app_they_
     assert (
         classify("Argo CD: fulfillment/inventory-api is Degraded: progress deadline exceeded", bot=True) == []
     )
+
+
+def test_a_change_made_now_is_kept_when_the_same_message_plans_a_follow_up() -> None:
+    made = classify(
+        "applied the rightsizing recs to search now: search-api cpu request 1 -> 250m and limit 2 -> 500m. "
+        "did it with kubectl set resources for now, will PR the values file tomorrow",
+        bot=False,
+    )
+    assert [(m.kind, m.key) for m in made] == [(Kind.CONFIG, "set resources")]
+    assert classify("we will lower the search-api cpu limit tomorrow, then PR it", bot=False) == []

@@ -1,0 +1,97 @@
+"""Candidate causes, the first failure among them, and what each cites.
+
+- **Candidates**: the cause categories the findings support, best first (`ranking.category_scores`),
+  a change that fits one making it more likely.
+- **The first failure**: when the best-scored cause is commonly the louder consequence of another
+  (`CauseKind.follows`: throttled retries after a TLS failure) and that other began at least `LEAD`
+  earlier, with real weight of its own, the other is the cause.
+- **Its evidence**: each agreeing agent's strongest findings for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from agents.master.ranking import (
+    AGREEMENT_SHARE,
+    MIN_CATEGORY_SCORE,
+    MIN_CITED,
+    CategoryScore,
+    category_scores,
+    seen_at,
+    support,
+    supports,
+    trigger_candidates,
+)
+from shared.causes import CAUSES
+from shared.contracts import AlertContext, Finding, Severity
+from shared.relevance import Relevance
+
+BOOSTING_CHANGE = Relevance.UNSURE  # relevance of a change that makes the causes it fits more likely
+EVIDENCE_PER_AGENT = 3
+# A cause that began at least this much before a louder one it explains is the cause, if it weighs
+# at least this share of the louder one.
+LEAD = timedelta(minutes=2)
+FOLLOW_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Candidates:
+    first: CategoryScore  # the cause: the first failure that explains the others
+    runner_up: CategoryScore | None  # the closest other, for the confidence
+
+
+def candidate_causes(ctx: AlertContext, findings: Sequence[Finding]) -> Candidates | None:
+    """The cause and its runner-up, or None when no category has enough support (or only an info
+    finding from a single source)."""
+    boosting = {
+        c.finding.change
+        for c in trigger_candidates(findings, ctx)
+        if c.finding.relevance >= BOOSTING_CHANGE and c.finding.change is not None
+    }
+    categories = category_scores(findings, ctx, boosting)
+    top = categories[0] if categories and categories[0].score >= MIN_CATEGORY_SCORE else None
+    if top is None or (top.best.severity is Severity.INFO and len(top.agents) < 2):
+        return None
+    first = first_failure(categories, top)
+    runner_up = top if first is not top else (categories[1] if len(categories) > 1 else None)
+    return Candidates(first, runner_up)
+
+
+def first_failure(categories: Sequence[CategoryScore], top: CategoryScore) -> CategoryScore:
+    """The cause that began first and explains the others (see the module's docstring)."""
+    began = seen_at(top.best)
+    if began is None:
+        return top
+    earlier = []
+    for c in categories:
+        at = seen_at(c.best)
+        if (
+            c.category in CAUSES[top.category].follows
+            and c.best.severity is not Severity.INFO
+            and c.score >= FOLLOW_SHARE * top.score
+            and at is not None
+            and at <= began - LEAD
+        ):
+            earlier.append((at, -c.score, c.category.value, c))
+    return min(earlier, key=lambda e: e[:3])[3] if earlier else top
+
+
+def cited(ctx: AlertContext, findings: Sequence[Finding], cause: CategoryScore) -> list[str]:
+    """The ids the cause cites: per agreeing agent, up to `EVIDENCE_PER_AGENT` of its citable
+    findings for it that weigh at least half its best one (and a share of the cause's best)."""
+    evidence: list[str] = []
+    for agent in cause.agents:
+        own = sorted(
+            (
+                f
+                for f in findings
+                if f.agent == agent and supports(f, cause.category) and f.relevance >= MIN_CITED
+            ),
+            key=lambda f: (-support(f, ctx), f.id),
+        )
+        floor = max(0.5 * support(own[0], ctx), AGREEMENT_SHARE * support(cause.best, ctx))
+        evidence.extend(f.id for f in own[:EVIDENCE_PER_AGENT] if support(f, ctx) >= floor)
+    return evidence
