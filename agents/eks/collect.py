@@ -74,7 +74,9 @@ ONCE = (
     "Gateway",
     "ReferenceGrant",
     "NodeClaim",
+    "NodePool",
 )
+CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 
 
@@ -149,15 +151,18 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
     ]
     jobs += [ListJob(k) for k in ONCE]
     state.cluster_wide.update(ONCE)
-    # Nodes' events (drains, spot interruptions, kubelet restarts) live outside the alert's namespace.
-    jobs.append(ListJob("Event", None, "involvedObject.kind=Node", limits.node_events))
+    # Events about cluster-scoped objects live outside the alert's namespace: Nodes' (drains, spot
+    # interruptions, kubelet restarts), Karpenter's NodeClaims' (failed launches) and NodePools'.
+    jobs += [
+        ListJob("Event", None, f"involvedObject.kind={kind}", limits.node_events) for kind in CLUSTER_EVENTS
+    ]
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
     _dedupe_events(state)
     if not namespace:
         state.objects["Event"] = [
-            e for e in state.kind("Event") if e.get("type") == "Warning" or o.involved(e)[0] == "Node"
+            e for e in state.kind("Event") if e.get("type") == "Warning" or o.involved(e)[0] in CLUSTER_EVENTS
         ]
         gathered.notes.append(
             "No namespace in the alert: listed cluster-wide (without ConfigMaps, Secrets and "

@@ -78,6 +78,7 @@ RESOURCES = {
         Resource("ReferenceGrant", "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants"),
         # Karpenter's node requests: a CRD too
         Resource("NodeClaim", "/apis/karpenter.sh/v1", "nodeclaims", namespaced=False),
+        Resource("NodePool", "/apis/karpenter.sh/v1", "nodepools", namespaced=False),
     )
 }
 

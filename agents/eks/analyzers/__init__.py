@@ -18,6 +18,7 @@ from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies
 from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
+from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
@@ -61,6 +62,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_webhooks(analysis)
     findings += analyze_network_policies(analysis)
     findings += analyze_nodeclaims(analysis)
+    findings += analyze_nodepools(analysis)
     findings += analyze_pod_refs(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts
