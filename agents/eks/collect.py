@@ -64,6 +64,7 @@ CLUSTER_WIDE = (
 # namespaces than the routes and backends that use them.
 ONCE = (
     "Node",
+    "Namespace",
     "PersistentVolume",
     "StorageClass",
     "VolumeAttachment",

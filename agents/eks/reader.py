@@ -45,6 +45,7 @@ RESOURCES = {
         Resource("Secret", "/api/v1", "secrets"),
         Resource("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
         Resource("Node", "/api/v1", "nodes", namespaced=False),
+        Resource("Namespace", "/api/v1", "namespaces", namespaced=False),
         Resource("Deployment", "/apis/apps/v1", "deployments"),
         Resource("ReplicaSet", "/apis/apps/v1", "replicasets"),
         Resource("StatefulSet", "/apis/apps/v1", "statefulsets"),

@@ -17,7 +17,7 @@ from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
-from agents.eks.analyzers.netpol import analyze_network_policies
+from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
 from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
 from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
@@ -72,7 +72,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_config_changes(analysis)
     rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
     tails = read_tails(analysis, signatures, rolled_out)
-    findings = explain_crashes(findings, tails) + log_findings(analysis, tails)
+    findings = attribute_timeouts(explain_crashes(findings, tails) + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
     unique: dict[str, Finding] = {}

@@ -63,6 +63,7 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
     elsewhere = {r.split("?")[0].rsplit("/", 1)[-1] for r in lists if "/namespaces/shop/" not in r}
     assert elsewhere == {
         "nodes",
+        "namespaces",
         "persistentvolumes",
         "storageclasses",
         "volumeattachments",
