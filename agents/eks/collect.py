@@ -27,6 +27,7 @@ from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
+CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge")
 NAMESPACED = (
     "Pod",
     "Event",
@@ -46,6 +47,7 @@ NAMESPACED = (
     "Ingress",
     "NetworkPolicy",
     "HTTPRoute",
+    *CERT_MANAGER,
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -59,6 +61,7 @@ CLUSTER_WIDE = (
     "PersistentVolumeClaim",
     "CronJob",
     "PodDisruptionBudget",
+    *CERT_MANAGER,
 )
 # Listed once whatever the scope: cluster-scoped, or (Gateways, ReferenceGrants) living in other
 # namespaces than the routes and backends that use them.
@@ -76,6 +79,7 @@ ONCE = (
     "ReferenceGrant",
     "NodeClaim",
     "NodePool",
+    "ClusterIssuer",
 )
 CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")

@@ -80,6 +80,12 @@ RESOURCES = {
         # Karpenter's node requests: a CRD too
         Resource("NodeClaim", "/apis/karpenter.sh/v1", "nodeclaims", namespaced=False),
         Resource("NodePool", "/apis/karpenter.sh/v1", "nodepools", namespaced=False),
+        # cert-manager: CRDs too
+        Resource("Certificate", "/apis/cert-manager.io/v1", "certificates"),
+        Resource("CertificateRequest", "/apis/cert-manager.io/v1", "certificaterequests"),
+        Resource("Issuer", "/apis/cert-manager.io/v1", "issuers"),
+        Resource("ClusterIssuer", "/apis/cert-manager.io/v1", "clusterissuers", namespaced=False),
+        Resource("Challenge", "/apis/acme.cert-manager.io/v1", "challenges"),
     )
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from agents.common.scope import Scope
 from agents.common.signatures import Signatures
 from agents.eks.analyzers.attach import analyze_attachments
+from agents.eks.analyzers.certificates import analyze_certificates
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
@@ -58,6 +59,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_cronjobs(analysis)
     findings += analyze_disruptions(analysis)
     findings += analyze_ingresses(analysis)
+    findings += analyze_certificates(analysis)
     findings += analyze_gateway_api(analysis)
     findings += analyze_volumes(analysis)
     findings += analyze_attachments(analysis)

@@ -75,6 +75,7 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
         "referencegrants",
         "nodeclaims",
         "nodepools",
+        "clusterissuers",
         "events",
     }
     assert any("/events?" in r and "involvedObject.kind%3DNode" in r for r in lists)
