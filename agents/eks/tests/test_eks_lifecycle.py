@@ -361,6 +361,24 @@ def test_hpa_whose_target_no_longer_exists() -> None:
     assert "targets Deployment shop/checkout-v1, which does not exist" in finding.title
     live = obj("Deployment", "checkout-v1", spec={"replicas": 2}, status={"readyReplicas": 2})
     assert not by_prefix(run([hpa, live], scope(workload="checkout")), "eks:hpa-target-missing:")
+    # As the controller reports it: AbleToScale=False FailedGetScale, the last replica count kept.
+    hpa["status"] = {
+        "currentReplicas": 4,
+        "desiredReplicas": 4,
+        "conditions": [
+            {
+                "type": "AbleToScale",
+                "status": "False",
+                "reason": "FailedGetScale",
+                "message": "the HPA controller was unable to get the target's current scale: "
+                'deployments/scale.apps "checkout-v1" not found',
+            }
+        ],
+    }
+    findings = run([hpa, renamed], scope(workload="checkout"))
+    [reported] = by_prefix(findings, "eks:hpa-target-missing:")
+    assert "(Deployments in shop: checkout-v2)" in reported.title and "FailedGetScale" in reported.title
+    assert not by_prefix(findings, "eks:hpa-cannot-scale:")
 
 
 def _nodeclaim(conditions: list[dict[str, Any]], created: float = 20) -> dict:
