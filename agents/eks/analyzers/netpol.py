@@ -65,8 +65,13 @@ NamespaceLabels = dict[str, dict[str, str]]
 
 
 def namespace_labels(analysis: Analysis) -> NamespaceLabels:
-    """Labels of each Namespace read, with the name label the API server always sets."""
-    return {o.name(ns): {**o.labels(ns), NAME_LABEL: o.name(ns)} for ns in analysis.state.kind("Namespace")}
+    """Labels of each Namespace read, with the name label the API server always sets; empty (the
+    labels unknown) when the list is incomplete, or when no namespace carries any label but its
+    name: a cluster that labels no namespace says nothing about the labels a selector expects."""
+    if not analysis.state.complete("Namespace"):
+        return {}
+    known = {o.name(ns): {**o.labels(ns), NAME_LABEL: o.name(ns)} for ns in analysis.state.kind("Namespace")}
+    return known if any(set(labels) - {NAME_LABEL} for labels in known.values()) else {}
 
 
 def _namespace_matches(
@@ -236,7 +241,7 @@ def analyze_network_policies(analysis: Analysis) -> list[Finding]:
     egress = [p for p in selecting if "Egress" in _types(p)]
     lines = _log_lines(analysis, pods)
     workload = analysis.workload_of(pod)[1]
-    known = namespace_labels(analysis) if analysis.state.complete("Namespace") else {}
+    known = namespace_labels(analysis)
     if egress:
         dns = Target(53, ("UDP", "TCP"), "kube-system", DNS_LABELS, None, "kube-dns:53")
         if not egress_allowed(egress, dns, known):

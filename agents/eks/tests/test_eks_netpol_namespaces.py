@@ -84,6 +84,12 @@ def test_without_the_namespace_labels_nothing_is_claimed() -> None:
     assert not by_prefix(
         run([egress_to(PEER), LEDGER, CHECKOUT], scope(workload="checkout"), LOGS), "eks:networkpolicy-denies"
     )
+    # Namespaces that carry only their names: a cluster that labels none tells nothing.
+    bare = [namespace("finance"), namespace("shop")]
+    assert not by_prefix(
+        run([egress_to(PEER), LEDGER, *bare, CHECKOUT], scope(workload="checkout"), LOGS),
+        "eks:networkpolicy-denies",
+    )
 
 
 def test_ingress_rules_that_admit_no_namespace_deny_every_caller() -> None:
