@@ -18,6 +18,7 @@ from agents.eks.analyzers.common import (
 from shared.contracts import CauseCategory, Finding, Severity
 
 PENDING_GRACE = timedelta(minutes=2)
+STUCK_WAIT = timedelta(minutes=10)
 _PROVISIONER = re.compile(r"external provisioner \"?'?([A-Za-z0-9_.\-/]+)")
 
 
@@ -47,6 +48,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         # Without a failure, the claim may wait on an external provisioner that never answers.
         waiting = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ExternalProvisioning")
         provisioner = _PROVISIONER.search(str(waiting[0].get("message", ""))) if waiting else None
+        young_wait = created is not None and analysis.scope.window_end - created < STUCK_WAIT
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
             + (
@@ -66,7 +68,11 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "pvc-" + phase.lower(),
                 f"{ns}/{name}",
-                severity=Severity.CRITICAL if failures or phase == "Lost" else Severity.WARNING,
+                # A provisioner that has not answered a pod's claim for minutes is as sure a
+                # failure as one that said no.
+                severity=Severity.CRITICAL
+                if failures or phase == "Lost" or (provisioner and pods and not young_wait)
+                else Severity.WARNING,
                 title=title,
                 resources=[o.path("PersistentVolumeClaim", pvc), *(f"{ns}/Pod/{p}" for p in pods[:3])],
                 evidence=[

@@ -506,6 +506,11 @@ def test_claim_waiting_on_a_provisioner_that_never_answers() -> None:
     [finding] = by_prefix(run([claim, waiting], scope(workload="db")), "eks:pvc-pending:")
     assert "waiting for the external provisioner ebs.csi.aws.com (92 times)" in finding.title
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    # A pod waiting on it for 25 minutes: as sure a failure as a provisioner that said no.
+    user = pod("db-0", phase="Pending", owner=("StatefulSet", "db"))
+    user["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    [stuck] = by_prefix(run([claim, waiting, user], scope(workload="db")), "eks:pvc-pending:")
+    assert stuck.severity is Severity.CRITICAL and finding.severity is Severity.WARNING
 
 
 def test_volume_that_cannot_attach_to_the_pods_node() -> None:
