@@ -2,9 +2,10 @@
 
 Scope: the alert's namespace; with only a pod or workload name, the namespace is found from a
 cluster-wide pod list; with no hint at all, cluster-wide lists (no ConfigMaps, Secrets or
-Services). Cluster-scoped kinds (nodes, volumes, storage and ingress classes, admission webhooks,
-Gateway API classes), Gateways and ReferenceGrants of every namespace, and the Nodes' events are
-listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
+Services). Cluster-scoped kinds (nodes, namespaces, volumes, storage and ingress classes, admission
+webhooks, Gateway API classes, Karpenter NodeClaims and NodePools, cert-manager ClusterIssuers),
+Gateways and ReferenceGrants of every namespace, and the events of Nodes, NodeClaims and NodePools
+are listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
 skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
 (at most four), and the log tails (current and previous container) of at most three affected pods.
