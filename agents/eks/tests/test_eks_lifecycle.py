@@ -323,6 +323,7 @@ def test_missing_pull_secret_hooks_and_headless_service() -> None:
     )
     [post] = by_prefix(run([crashing, hook], scope(workload="api")), "eks:pod-poststart-hook-failed:")
     assert "PostStart lifecycle hook of pod shop/api-6c5d4b3a2-zzzzz failed" in post.title
+    assert "(command '/bin/sh -c /app/warmup.sh' exited with 127)" in post.title
     assert post.cause_hint is CauseCategory.BAD_CONFIG
     sts = obj(
         "StatefulSet",
