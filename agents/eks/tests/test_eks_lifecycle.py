@@ -597,3 +597,46 @@ def test_statefulset_claim_template_naming_a_missing_storage_class() -> None:
     )
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
     assert not by_prefix(run([sts], scope(workload="db")), "eks:statefulset-storageclass-missing:")
+
+
+def test_forbid_concurrency_behind_a_job_that_never_ends_skips_every_run() -> None:
+    cron = cronjob(concurrencyPolicy="Forbid")
+    cron["status"]["active"] = [{"kind": "Job", "name": "invoice-export-29551200"}]
+    stuck = job("invoice-export-29551200", 300, failed=False)
+    stuck["status"] = {"startTime": at(300), "active": 1}
+    waiting = pod(
+        "invoice-export-29551200-q7x2p",
+        phase="Pending",
+        owner=("Job", "invoice-export-29551200"),
+        labels={"job-name": "invoice-export-29551200"},
+        conditions=[
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/4 nodes are available: 4 Insufficient memory.",
+                "lastTransitionTime": at(300),
+            }
+        ],
+    )
+    del waiting["spec"]["nodeName"]
+    skipped = event(
+        "CronJob",
+        "invoice-export",
+        "JobAlreadyActive",
+        "Not starting job because prior execution is running and concurrency policy is Forbid",
+        type_="Normal",
+        count=19,
+    )
+    findings = run([cron, stuck, waiting, skipped], scope(workload="invoice-export"))
+    [finding] = by_prefix(findings, "eks:cronjob-blocked-by-active-job:")
+    assert (
+        "19 x JobAlreadyActive" in finding.title
+        and "Job invoice-export-29551200 still active" in finding.title
+    )
+    assert "Insufficient memory" in finding.title and finding.cause_hint is CauseCategory.UNSCHEDULABLE
+    allowed = cronjob(concurrencyPolicy="Allow")
+    allowed["status"]["active"] = cron["status"]["active"]
+    assert not by_prefix(
+        run([allowed, stuck, skipped], scope(workload="invoice-export")), "eks:cronjob-blocked"
+    )
