@@ -442,6 +442,7 @@ def test_kube_prometheus_object_labels_scope_the_scan() -> None:
         ("ingress", "storefront"),
         ("horizontalpodautoscaler", "checkout"),
         ("persistentvolumeclaim", "data-db-0"),
+        ("job_name", "invoice-export-29551200"),
     ):
         ctx = build_alert_context(
             platform="alertmanager",
