@@ -1,5 +1,5 @@
-"""PersistentVolumeClaims: Pending (with ProvisioningFailed events, or waiting on an external
-provisioner that does not answer) or Lost."""
+"""PersistentVolumeClaims: Pending (with ProvisioningFailed or FailedBinding events, or waiting on
+an external provisioner that does not answer) or Lost."""
 
 from __future__ import annotations
 
@@ -36,7 +36,13 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         created = o.created(pvc)
         if phase not in {"Pending", "Lost"}:
             continue
-        failures = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ProvisioningFailed")
+        # ProvisioningFailed from the provisioner; FailedBinding when the claim names a volume
+        # that is bound (or Released) to another claim.
+        failures = [
+            e
+            for e in analysis.events.about("PersistentVolumeClaim", ns, name, warning_only=True)
+            if e.get("reason") in ("ProvisioningFailed", "FailedBinding")
+        ]
         young = created is not None and analysis.scope.window_end - created < PENDING_GRACE
         if phase == "Pending" and not failures and young:
             continue
@@ -52,7 +58,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
             + (
-                f": ProvisioningFailed: {error_tail(message)}"
+                f": {failures[0].get('reason')}: {error_tail(message)}"
                 if message
                 else f" since {ago(analysis.scope, created)}"
                 + (
