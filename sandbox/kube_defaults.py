@@ -215,6 +215,14 @@ def _persistentvolume(obj: dict[str, Any]) -> None:
     _dict(obj, "status").setdefault("phase", "Available")
 
 
+def _namespace(obj: dict[str, Any]) -> None:
+    """The API server labels every Namespace with its name (NamespaceDefaultLabelName, 1.22+)."""
+    meta = _dict(obj, "metadata")
+    _dict(meta, "labels")["kubernetes.io/metadata.name"] = str(meta.get("name", ""))
+    _dict(obj, "spec").setdefault("finalizers", ["kubernetes"])
+    _dict(obj, "status").setdefault("phase", "Active")
+
+
 def _warn(obj: Mapping[str, Any], field: str) -> None:
     meta = obj.get("metadata") or {}
     logger.warning(
@@ -243,4 +251,5 @@ _FILLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "StorageClass": _storageclass,
     "Ingress": _ingress,
     "PersistentVolume": _persistentvolume,
+    "Namespace": _namespace,
 }

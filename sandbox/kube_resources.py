@@ -118,6 +118,12 @@ KNOWN_CRDS: tuple[ResourceType, ...] = tuple(
         ("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", True),
         ("karpenter.sh", "v1", "NodeClaim", "nodeclaims", False),
         ("karpenter.sh", "v1", "NodePool", "nodepools", False),
+        ("cert-manager.io", "v1", "Certificate", "certificates", True),
+        ("cert-manager.io", "v1", "CertificateRequest", "certificaterequests", True),
+        ("cert-manager.io", "v1", "Issuer", "issuers", True),
+        ("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", False),
+        ("acme.cert-manager.io", "v1", "Order", "orders", True),
+        ("acme.cert-manager.io", "v1", "Challenge", "challenges", True),
     )
 )
 

@@ -2,9 +2,10 @@
 
 Scope: the alert's namespace; with only a pod or workload name, the namespace is found from a
 cluster-wide pod list; with no hint at all, cluster-wide lists (no ConfigMaps, Secrets or
-Services). Cluster-scoped kinds (nodes, volumes, storage and ingress classes, admission webhooks,
-Gateway API classes), Gateways and ReferenceGrants of every namespace, and the Nodes' events are
-listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
+Services). Cluster-scoped kinds (nodes, namespaces, volumes, storage and ingress classes, admission
+webhooks, Gateway API classes, Karpenter NodeClaims and NodePools, cert-manager ClusterIssuers),
+Gateways and ReferenceGrants of every namespace, and the events of Nodes, NodeClaims and NodePools
+are listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
 skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
 (at most four), and the log tails (current and previous container) of at most three affected pods.
@@ -27,6 +28,7 @@ from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
+CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge")
 NAMESPACED = (
     "Pod",
     "Event",
@@ -46,6 +48,7 @@ NAMESPACED = (
     "Ingress",
     "NetworkPolicy",
     "HTTPRoute",
+    *CERT_MANAGER,
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -59,11 +62,13 @@ CLUSTER_WIDE = (
     "PersistentVolumeClaim",
     "CronJob",
     "PodDisruptionBudget",
+    *CERT_MANAGER,
 )
 # Listed once whatever the scope: cluster-scoped, or (Gateways, ReferenceGrants) living in other
 # namespaces than the routes and backends that use them.
 ONCE = (
     "Node",
+    "Namespace",
     "PersistentVolume",
     "StorageClass",
     "VolumeAttachment",
@@ -74,7 +79,11 @@ ONCE = (
     "Gateway",
     "ReferenceGrant",
     "NodeClaim",
+    "NodePool",
+    "ClusterIssuer",
 )
+# Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
+CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 
 
@@ -149,15 +158,18 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
     ]
     jobs += [ListJob(k) for k in ONCE]
     state.cluster_wide.update(ONCE)
-    # Nodes' events (drains, spot interruptions, kubelet restarts) live outside the alert's namespace.
-    jobs.append(ListJob("Event", None, "involvedObject.kind=Node", limits.node_events))
+    # Events about cluster-scoped objects live outside the alert's namespace, in `default`: Nodes'
+    # (drains, spot interruptions, kubelet restarts), Karpenter's NodeClaims' (failed launches) and
+    # NodePools'. One list of them all (a field selector takes no alternatives, and each selector
+    # makes the API server filter every event it holds).
+    jobs.append(ListJob("Event", "default", "involvedObject.namespace=", limits.node_events))
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
     _dedupe_events(state)
     if not namespace:
         state.objects["Event"] = [
-            e for e in state.kind("Event") if e.get("type") == "Warning" or o.involved(e)[0] == "Node"
+            e for e in state.kind("Event") if e.get("type") == "Warning" or o.involved(e)[0] in CLUSTER_EVENTS
         ]
         gathered.notes.append(
             "No namespace in the alert: listed cluster-wide (without ConfigMaps, Secrets and "

@@ -45,6 +45,7 @@ RESOURCES = {
         Resource("Secret", "/api/v1", "secrets"),
         Resource("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
         Resource("Node", "/api/v1", "nodes", namespaced=False),
+        Resource("Namespace", "/api/v1", "namespaces", namespaced=False),
         Resource("Deployment", "/apis/apps/v1", "deployments"),
         Resource("ReplicaSet", "/apis/apps/v1", "replicasets"),
         Resource("StatefulSet", "/apis/apps/v1", "statefulsets"),
@@ -78,6 +79,13 @@ RESOURCES = {
         Resource("ReferenceGrant", "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants"),
         # Karpenter's node requests: a CRD too
         Resource("NodeClaim", "/apis/karpenter.sh/v1", "nodeclaims", namespaced=False),
+        Resource("NodePool", "/apis/karpenter.sh/v1", "nodepools", namespaced=False),
+        # cert-manager: CRDs too
+        Resource("Certificate", "/apis/cert-manager.io/v1", "certificates"),
+        Resource("CertificateRequest", "/apis/cert-manager.io/v1", "certificaterequests"),
+        Resource("Issuer", "/apis/cert-manager.io/v1", "issuers"),
+        Resource("ClusterIssuer", "/apis/cert-manager.io/v1", "clusterissuers", namespaced=False),
+        Resource("Challenge", "/apis/acme.cert-manager.io/v1", "challenges"),
     )
 }
 

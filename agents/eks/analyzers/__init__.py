@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from agents.common.scope import Scope
 from agents.common.signatures import Signatures
+from agents.eks.analyzers.attach import analyze_attachments
+from agents.eks.analyzers.certificates import analyze_certificates
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
@@ -16,8 +18,9 @@ from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
-from agents.eks.analyzers.netpol import analyze_network_policies
+from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
 from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
+from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
@@ -56,11 +59,14 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_cronjobs(analysis)
     findings += analyze_disruptions(analysis)
     findings += analyze_ingresses(analysis)
+    findings += analyze_certificates(analysis)
     findings += analyze_gateway_api(analysis)
     findings += analyze_volumes(analysis)
+    findings += analyze_attachments(analysis)
     findings += analyze_webhooks(analysis)
     findings += analyze_network_policies(analysis)
     findings += analyze_nodeclaims(analysis)
+    findings += analyze_nodepools(analysis)
     findings += analyze_pod_refs(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts
@@ -68,7 +74,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_config_changes(analysis)
     rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
     tails = read_tails(analysis, signatures, rolled_out)
-    findings = explain_crashes(findings, tails) + log_findings(analysis, tails)
+    findings = attribute_timeouts(explain_crashes(findings, tails) + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
     unique: dict[str, Finding] = {}

@@ -7,7 +7,8 @@ import re
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
-from agents.eks.analyzers.job_pods import job_failure
+from agents.eks.analyzers.job_pods import job_failure, job_pods
+from agents.eks.analyzers.pods import pod_problems
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
 from shared.relevance import Relevance
@@ -149,7 +150,53 @@ def analyze_cronjobs(analysis: Analysis) -> list[Finding]:
                 )
             )
         findings += _failing_runs(analysis, cron, jobs, relevance, runs)
+        findings += _blocked_by_active(analysis, cron, jobs, relevance, runs)
     return findings
+
+
+def _blocked_by_active(
+    analysis: Analysis, cron: Obj, jobs: list[Obj], relevance: float, runs: str
+) -> list[Finding]:
+    """concurrencyPolicy Forbid and a Job that never ends: every run after it is skipped, which
+    the controller tells only in Normal JobAlreadyActive events."""
+    ns, name = o.namespace(cron), o.name(cron)
+    skipped = analysis.events.about("CronJob", ns, name, reason="JobAlreadyActive")
+    active = [str(r.get("name")) for r in o.status(cron).get("active") or [] if r.get("name")]
+    if o.spec(cron).get("concurrencyPolicy") != "Forbid" or not skipped or not active:
+        return []
+    job = next((j for j in jobs if o.name(j) == active[0]), None)
+    started = o.ts(o.status(job).get("startTime")) if job is not None else None
+    problem = None
+    for pod in job_pods(analysis, job) if job is not None else []:
+        problem = next((p for p in pod_problems(pod, analysis) if p.cause is not None), problem)
+    count = sum(o.event_count(e) for e in skipped)
+    why = (
+        f"; its pod {o.name(problem.pod)}: {problem.reason}: {short(problem.message, 100)}" if problem else ""
+    )
+    return [
+        make_finding(
+            "cronjob-blocked-by-active-job",
+            f"{ns}/{name}",
+            severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
+            title=f"CronJob {ns}/{name} skips its runs ({count} x JobAlreadyActive): concurrencyPolicy "
+            f"Forbid and Job {active[0]} still active"
+            + (f" since {ago(analysis.scope, started)}" if started else "")
+            + why
+            + f"; {runs}",
+            resources=[o.path("CronJob", cron), f"{ns}/Job/{active[0]}"]
+            + ([o.path("Pod", problem.pod)] if problem else []),
+            evidence=[
+                object_evidence(
+                    "CronJob", cron, f"concurrencyPolicy: Forbid; status.active: {', '.join(active)}; {runs}"
+                ),
+                *(event_evidence(e) for e in skipped[:1]),
+            ],
+            cause=problem.cause if problem else None,
+            relevance=relevance,
+            first_seen=started,
+            last_seen=o.event_time(skipped[0]),
+        )
+    ]
 
 
 def _failing_runs(

@@ -36,7 +36,9 @@ INTERRUPTIONS = {
     "CordonAndDrain",
     "InstanceTerminating",
     "InstanceStopping",
+    "InstanceUnhealthy",
     "TerminatingOnInterruption",
+    "TerminationGracePeriodExpiring",
     "Disrupting",
     "DisruptionTerminating",
     "ScaleDown",
@@ -108,10 +110,11 @@ def _nodes(analysis: Analysis) -> list[Finding]:
                 ),
                 None,
             )
-        what = taint[1] if taint else f"{first.get('reason')}" if first else "drain"
-
-        if first is not None and not taint:
-            what = f"{first.get('reason')}: {short(str(first.get('message', '')), 110)}"
+        what = taint[1] if taint else "drain"
+        if first is not None:
+            # The event says why (Karpenter's "Disrupting Node: Drifted", the handler's notice).
+            said = f"{first.get('reason')}: {short(str(first.get('message', '')), 110)}"
+            what = f"{what} ({said})" if taint else said
         # The alert's pods created after the interruption are the ones it evicted, rescheduled.
         replaced = sorted(
             o.name(p)

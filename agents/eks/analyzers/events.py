@@ -3,9 +3,12 @@ analyzers did not already report."""
 
 from __future__ import annotations
 
+import re
+
 from agents.common.templates import mask
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, short
+from agents.eks.analyzers.pod_phases import NOT_STORAGE
 from agents.eks.analyzers.workloads import failed_create_cause
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
@@ -44,10 +47,23 @@ REASON_CAUSE: dict[str, CauseCategory] = {
 }
 
 
+LOAD_BALANCER = {
+    "SyncLoadBalancerFailed",
+    "FailedDeployModel",
+    "FailedBuildModel",
+    "EnsuringLoadBalancerFailed",
+}
+DENIED = re.compile(r"AccessDenied|UnauthorizedOperation|is not authorized to perform", re.IGNORECASE)
+
+
 def _cause(event: Obj) -> CauseCategory | None:
     reason, message = str(event.get("reason", "")), str(event.get("message", ""))
     if reason == "FailedCreate":
         return failed_create_cause(message)
+    if reason in LOAD_BALANCER and DENIED.search(message):
+        return CauseCategory.PERMISSION_DENIED  # the controller's IAM role may not do it
+    if reason in {"FailedMount", "FailedMapVolume"} and NOT_STORAGE.search(message):
+        return CauseCategory.BAD_CONFIG
     if reason == "Failed" and "pull" in message.lower():
         return CauseCategory.IMAGE_PULL
     return REASON_CAUSE.get(reason)

@@ -38,6 +38,13 @@ def _service_ref(ns: str, backend: dict[str, Any]) -> ServiceRef | None:
     return ServiceRef(ns, str(service["name"]), port.get("number") or port.get("name"))
 
 
+def ingress_relevance(analysis: Analysis, ingress: Obj) -> float:
+    """An Ingress is as relevant as its name, or as the Services (and their pods) it routes to."""
+    ns = o.namespace(ingress) or "default"
+    refs = [ref for _, b in _backends(ingress) if (ref := _service_ref(ns, b))]
+    return max([analysis.relevance(ns, o.name(ingress)), *(backend_relevance(analysis, r) for r in refs)])
+
+
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     classes = {o.name(c): c for c in state.kind("IngressClass")}

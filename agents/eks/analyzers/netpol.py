@@ -2,8 +2,10 @@
 (port 53 to kube-dns), or the dependency their logs time out on; policies that deny all ingress to
 them; and policies whose podSelector selects nothing.
 
+A namespaceSelector is matched against the labels of the Namespace objects read (every namespace
+carries `kubernetes.io/metadata.name`); a podSelector beside it in the same peer must match too.
 Only what the policies prove is claimed: a peer this analyzer cannot evaluate (an ipBlock for a
-host name, a namespaceSelector on labels other than the name) counts as allowing the traffic."""
+host name, a namespaceSelector on labels of a namespace that was not read) counts as allowing."""
 
 from __future__ import annotations
 
@@ -26,9 +28,12 @@ DNS_ERROR = re.compile(
 TIMEOUT = re.compile(
     r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout", re.IGNORECASE
 )
-HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?):(?P<port>\d{2,5})\b")
+# host:port, not a time of day (`21:31:14`, `2026-11-22T21:31:14Z`)
+HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?):(?P<port>\d{2,5})\b(?![:.]\d)")
+_CLOCK = re.compile(r"(^|T)\d{1,2}$")
 PG_PORT = re.compile(r'server at "(?P<host>[^"]+)".*?port (?P<port>\d{2,5})')
 NAME_LABEL = "kubernetes.io/metadata.name"
+DENIED = "Denied egress to: "
 DNS_LABELS = {"k8s-app": "kube-dns"}
 
 
@@ -56,13 +61,30 @@ def _selects(policy: Obj, pod: Obj) -> bool:
     return not selector or o.label_selector_matches(selector, o.labels(pod))
 
 
-def _namespace_matches(selector: dict[str, Any], namespace: str | None) -> bool | None:
-    """Whether a namespaceSelector selects `namespace`; None when it cannot be told without
-    reading Namespace labels (only the automatic name label is known)."""
+NamespaceLabels = dict[str, dict[str, str]]
+
+
+def namespace_labels(analysis: Analysis) -> NamespaceLabels:
+    """Labels of each Namespace read, with the name label the API server always sets; empty (the
+    labels unknown) when the list is incomplete, or when no namespace carries any label but its
+    name: a cluster that labels no namespace says nothing about the labels a selector expects."""
+    if not analysis.state.complete("Namespace"):
+        return {}
+    known = {o.name(ns): {**o.labels(ns), NAME_LABEL: o.name(ns)} for ns in analysis.state.kind("Namespace")}
+    return known if any(set(labels) - {NAME_LABEL} for labels in known.values()) else {}
+
+
+def _namespace_matches(
+    selector: dict[str, Any], namespace: str | None, known: NamespaceLabels | None = None
+) -> bool | None:
+    """Whether a namespaceSelector selects `namespace`; None when it cannot be told (the selector
+    reads labels other than the name of a namespace whose labels were not read)."""
     if not selector:
         return True
     if namespace is None:
         return False
+    if known and namespace in known:
+        return o.label_selector_matches(selector, known[namespace])
     keys = set(selector.get("matchLabels") or {}) | {
         e.get("key") for e in selector.get("matchExpressions") or []
     }
@@ -71,7 +93,9 @@ def _namespace_matches(selector: dict[str, Any], namespace: str | None) -> bool 
     return o.label_selector_matches(selector, {NAME_LABEL: namespace})
 
 
-def _peer_allows(peer: dict[str, Any], policy_ns: str | None, target: Target) -> bool:
+def _peer_allows(
+    peer: dict[str, Any], policy_ns: str | None, target: Target, known: NamespaceLabels | None = None
+) -> bool:
     if "ipBlock" in peer:
         block = peer.get("ipBlock") or {}
         try:
@@ -96,7 +120,7 @@ def _peer_allows(peer: dict[str, Any], policy_ns: str | None, target: Target) ->
     if ns_selector is None:
         ns_ok: bool | None = target.namespace == policy_ns
     else:
-        ns_ok = _namespace_matches(ns_selector, target.namespace)
+        ns_ok = _namespace_matches(ns_selector, target.namespace, known)
     if ns_ok is False:
         return False
     if pod_selector and target.labels is not None:
@@ -116,21 +140,48 @@ def _port_allows(port: dict[str, Any], target: Target) -> bool:
     return int(number) == target.port or (end is not None and int(number) <= target.port <= int(end))
 
 
-def _rule_allows(rule: dict[str, Any], policy_ns: str | None, target: Target, peers_key: str) -> bool:
+def _rule_allows(
+    rule: dict[str, Any],
+    policy_ns: str | None,
+    target: Target,
+    peers_key: str,
+    known: NamespaceLabels | None = None,
+) -> bool:
     ports = rule.get("ports") or []
     if ports and not any(_port_allows(p, target) for p in ports):
         return False
     peers = rule.get(peers_key) or []
-    return not peers or any(_peer_allows(p, policy_ns, target) for p in peers)
+    return not peers or any(_peer_allows(p, policy_ns, target, known) for p in peers)
 
 
-def egress_allowed(policies: list[Obj], target: Target) -> bool:
+def egress_allowed(policies: list[Obj], target: Target, known: NamespaceLabels | None = None) -> bool:
     """Whether the union of the Egress policies selecting a pod lets it reach `target`."""
     return any(
-        _rule_allows(rule, o.namespace(p), target, "to")
+        _rule_allows(rule, o.namespace(p), target, "to", known)
         for p in policies
         for rule in o.spec(p).get("egress") or []
     )
+
+
+def _peer_admits_someone(peer: dict[str, Any], policy_ns: str | None, known: NamespaceLabels) -> bool:
+    """Whether an ingress peer can match any source: an ipBlock always may; a namespaceSelector
+    must match a Namespace that was read (every namespace's labels are known)."""
+    if "ipBlock" in peer or peer.get("namespaceSelector") is None:
+        return True  # an address block, or pods of the policy's own namespace
+    return any(_namespace_matches(peer["namespaceSelector"], ns, known) is not False for ns in known)
+
+
+def ingress_admits_nothing(policies: list[Obj], known: NamespaceLabels) -> list[str]:
+    """The namespaceSelectors of ingress rules that, together, admit no namespace (labels that no
+    Namespace carries); empty when some rule admits some source."""
+    selectors: list[str] = []
+    for policy in policies:
+        for rule in o.spec(policy).get("ingress") or []:
+            peers = rule.get("from") or []
+            if not peers or any(_peer_admits_someone(p, o.namespace(policy), known) for p in peers):
+                return []
+            selectors += [str(p.get("namespaceSelector")) for p in peers]
+    return selectors
 
 
 def _log_lines(analysis: Analysis, pods: list[Obj]) -> list[str]:
@@ -169,7 +220,7 @@ def _timeouts(analysis: Analysis, ns: str | None, lines: list[str]) -> list[tupl
             continue
         for match in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]:
             host, port = match.group("host"), int(match.group("port"))
-            if port > 65535 or re.fullmatch(r"\d{1,2}", host):
+            if port > 65535 or _CLOCK.search(host):
                 continue  # a clock (12:30), not a host
             if (host, port) not in found:
                 found[(host, port)] = (_dependency_target(analysis, ns, host, port), line.strip())
@@ -190,9 +241,10 @@ def analyze_network_policies(analysis: Analysis) -> list[Finding]:
     egress = [p for p in selecting if "Egress" in _types(p)]
     lines = _log_lines(analysis, pods)
     workload = analysis.workload_of(pod)[1]
+    known = namespace_labels(analysis)
     if egress:
         dns = Target(53, ("UDP", "TCP"), "kube-system", DNS_LABELS, None, "kube-dns:53")
-        if not egress_allowed(egress, dns):
+        if not egress_allowed(egress, dns, known):
             shown = next((line.strip() for line in lines if DNS_ERROR.search(line)), "")
             findings.append(
                 _denial(
@@ -200,9 +252,18 @@ def analyze_network_policies(analysis: Analysis) -> list[Finding]:
                 )
             )
         for target, line in _timeouts(analysis, ns, lines):
-            if not egress_allowed(egress, target):
+            if not egress_allowed(egress, target, known):
                 findings.append(
-                    _denial(analysis, "egress", egress, pod, workload, f"egress to {target.text}", line)
+                    _denial(
+                        analysis,
+                        "egress",
+                        egress,
+                        pod,
+                        workload,
+                        f"egress to {target.text}",
+                        line,
+                        denied=target,
+                    )
                 )
     ingress = [p for p in selecting if "Ingress" in _types(p)]
     if ingress and not any(o.spec(p).get("ingress") for p in ingress):
@@ -211,15 +272,42 @@ def analyze_network_policies(analysis: Analysis) -> list[Finding]:
                 analysis, "ingress", ingress, pod, workload, "all ingress (no policy has an ingress rule)", ""
             )
         )
+    elif ingress and known and (selectors := ingress_admits_nothing(ingress, known)):
+        findings.append(
+            _denial(
+                analysis,
+                "ingress",
+                ingress,
+                pod,
+                workload,
+                f"all ingress (its rules admit only namespaces labelled {short('; '.join(selectors), 120)}, "
+                "and no Namespace has those labels)",
+                "",
+            )
+        )
     return findings
 
 
 def _denial(
-    analysis: Analysis, what: str, policies: list[Obj], pod: Obj, workload: str, traffic: str, shown: str
+    analysis: Analysis,
+    what: str,
+    policies: list[Obj],
+    pod: Obj,
+    workload: str,
+    traffic: str,
+    shown: str,
+    denied: Target | None = None,
 ) -> Finding:
     ns = o.namespace(pod)
     names = ", ".join(o.name(p) for p in policies[:3])
     changed = [t for p in policies if (t := change_time(p)[0]) is not None]
+    # The destination's Namespace recreated or relabelled lately changes what the policy allows.
+    target_ns = next(
+        (n for n in analysis.state.kind("Namespace") if denied and o.name(n) == denied.namespace), None
+    )
+    if target_ns is not None and (t := change_time(target_ns)[0] or o.created(target_ns)) is not None:
+        changed.append(t)
+    policy_times = changed[: len(policies)]
     newest = max(changed) if changed else None
     recent = newest is not None and newest >= analysis.scope.window_start
     selectors = "; ".join(
@@ -231,15 +319,52 @@ def _denial(
         f"{ns}/{workload}",
         severity=Severity.CRITICAL if shown or recent else Severity.WARNING,
         title=f"NetworkPolicy {ns}/{names} selects the {workload} pods and denies {traffic}"
+        + _unmatched(analysis, policies, denied, target_ns)
         + (f": their logs show '{short(shown, 110)}'" if shown else "")
-        + (f"; the policy changed {ago(analysis.scope, newest)}" if recent else ""),
-        resources=[*(o.path("NetworkPolicy", p) for p in policies[:3]), o.path("Pod", pod)],
+        + (
+            f"; the policy changed {ago(analysis.scope, newest)}" if recent and newest in policy_times else ""
+        ),
+        detail=f"{DENIED}{denied.text}" if denied else "",
+        resources=[
+            *(o.path("NetworkPolicy", p) for p in policies[:3]),
+            o.path("Pod", pod),
+            *([f"Namespace/{o.name(target_ns)}"] if target_ns is not None else []),
+        ],
         evidence=[object_evidence("NetworkPolicy", p, selectors, change_time(p)[0]) for p in policies[:2]],
         cause=CauseCategory.NETWORK_FAILURE,
         change=Trigger.CONFIG_CHANGE if recent else None,
         relevance=analysis.pod_relevance(pod) if shown or recent else analysis.pod_relevance(pod) * 0.8,
         first_seen=newest,
     )
+
+
+def _unmatched(analysis: Analysis, policies: list[Obj], denied: Target | None, target_ns: Obj | None) -> str:
+    """Why a destination namespace is not admitted: the namespaceSelectors of the rules that open
+    the port ask for labels it does not carry (and when it was created or changed)."""
+    if denied is None or target_ns is None:
+        return ""
+    labels = {**o.labels(target_ns), NAME_LABEL: o.name(target_ns)}
+    wanted = [
+        peer["namespaceSelector"]
+        for policy in policies
+        for rule in o.spec(policy).get("egress") or []
+        if not rule.get("ports") or any(_port_allows(p, denied) for p in rule.get("ports") or [])
+        for peer in rule.get("to") or []
+        if peer.get("namespaceSelector") and not o.label_selector_matches(peer["namespaceSelector"], labels)
+    ]
+    if not wanted:
+        return ""
+    selector = wanted[0].get("matchLabels") or wanted[0]
+    asked = (
+        ", ".join(f"{k}={v}" for k, v in selector.items()) if wanted[0].get("matchLabels") else str(selector)
+    )
+    when = change_time(target_ns)[0] or o.created(target_ns)
+    changed = (
+        f", {'changed' if change_time(target_ns)[0] else 'created'} {ago(analysis.scope, when)},"
+        if when
+        else ""
+    )
+    return f" (namespace {o.name(target_ns)}{changed} lacks the label {asked} its namespaceSelector requires)"
 
 
 def _selecting_nothing(analysis: Analysis, policies: list[Obj]) -> list[Finding]:
@@ -267,3 +392,27 @@ def _selecting_nothing(analysis: Analysis, policies: list[Obj]) -> list[Finding]
             )
         )
     return findings
+
+
+def attribute_timeouts(findings: list[Finding]) -> list[Finding]:
+    """A pod log's "dependency unreachable" timeouts to a destination a NetworkPolicy denies are
+    that policy's doing: their cause is the network, not the dependency."""
+    denied: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.id.startswith("eks:networkpolicy-denies-egress:") and finding.detail.startswith(DENIED):
+            namespace = finding.id.split(":", 2)[2].split("/", 1)[0]
+            denied.setdefault(namespace, []).append(finding.detail.removeprefix(DENIED))
+    if not denied:
+        return findings
+    out = []
+    for finding in findings:
+        namespace = finding.resources[0].split("/", 1)[0] if finding.resources else ""
+        text = f"{finding.title}\n{finding.detail}"
+        if (
+            finding.id.startswith("eks:pod-log-errors:")
+            and finding.cause_hint is CauseCategory.DEPENDENCY_FAILURE
+            and any(target in text for target in denied.get(namespace, []))
+        ):
+            finding = finding.model_copy(update={"cause_hint": CauseCategory.NETWORK_FAILURE})
+        out.append(finding)
+    return out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,9 @@ from agents.eks.analyzers.pod_problem import (
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Severity
 
+# A FailedMount about a ConfigMap, Secret or ServiceAccount is a configuration problem, not storage.
+NOT_STORAGE = re.compile(r'(configmap|secret|serviceaccount)s? "[^"]+" not found|couldn\'t find key', re.I)
+
 
 def stuck_creating(
     pod: Obj,
@@ -34,14 +38,18 @@ def stuck_creating(
     mounts = [
         e for e in warnings if e.get("reason") in {"FailedMount", "FailedAttachVolume", "FailedMapVolume"}
     ]
+    # A Multi-Attach error explains the mount timeouts after it: quote it first.
+    mounts.sort(key=lambda e: "multi-attach" not in str(e.get("message", "")).lower())
     sandbox = [e for e in warnings if e.get("reason") == "FailedCreatePodSandBox"]
     if mounts:
+        message = best_message(mounts, "")
         return PodProblem(
             pod,
             "volume",
             str(mounts[0].get("reason")),
-            best_message(mounts, ""),
-            cause=CauseCategory.STORAGE_FAILURE,
+            message,
+            # A ConfigMap or Secret volume whose object or key is missing is configuration.
+            cause=CauseCategory.BAD_CONFIG if NOT_STORAGE.search(message) else CauseCategory.STORAGE_FAILURE,
             severity=Severity.CRITICAL,
             first=first_time(mounts),
             last=last_time(mounts),

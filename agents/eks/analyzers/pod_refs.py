@@ -66,6 +66,17 @@ def _pull_secrets(analysis: Analysis) -> list[Finding]:
     return findings
 
 
+def _hook_error(message: str) -> str:
+    """The kubelet's `Exec lifecycle hook ([...]) for Container "x" in Pod "y" failed - error:
+    command '...' exited with 127: /bin/sh: ...: not found, message: "..."` -> what failed;
+    an HTTP hook's `Http lifecycle hook (/warmup) ... failed - error: Get ...: connection refused`
+    likewise."""
+    _, found, error = message.partition(" failed - error: ")
+    if not found:
+        return message
+    return error.split(", message: ", 1)[0].strip()
+
+
 def _hooks(analysis: Analysis) -> list[Finding]:
     groups: dict[tuple[str | None, str, str], list[tuple[Obj, Obj]]] = {}
     for pod in analysis.state.pods:
@@ -89,7 +100,7 @@ def _hooks(analysis: Analysis) -> list[Finding]:
                 f"{ns}/{workload}",
                 severity=Severity.CRITICAL if hook == "PostStart" else Severity.WARNING,
                 title=f"{reason}: {hook} lifecycle hook of pod {ns}/{o.name(pod)} failed "
-                f"({short(str(event.get('message', '')), 130)}): {effect}",
+                f"({short(_hook_error(str(event.get('message', ''))), 130)}): {effect}",
                 resources=[o.path("Pod", p) for p, _ in pairs[:3]],
                 evidence=[event_evidence(e) for _, e in pairs[:3]],
                 cause=CauseCategory.BAD_CONFIG,

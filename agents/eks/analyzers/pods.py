@@ -146,7 +146,11 @@ def _container_problem(
         pulls = [
             e for e in warnings if e.get("reason") in {"Failed", "BackOff", "ErrImagePull", "InspectFailed"}
         ]
-        message = best_message(pulls, "pull") or waiting.get("message", "")
+        # The kubelet's "Failed to pull image ...: <the registry's answer>" over its "Error:
+        # ImagePullBackOff" and "Back-off pulling image" that follow it.
+        message = (
+            best_message(pulls, "failed to pull") or best_message(pulls, "pull") or waiting.get("message", "")
+        )
         return PodProblem(
             pod,
             "image-pull",

@@ -78,20 +78,32 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
             )
         target_ref = o.spec(hpa).get("scaleTargetRef") or {}
         target_kind = str(target_ref.get("kind", ""))
-        if (
+        # The controller says so (AbleToScale=False FailedGetScale: `deployments/scale.apps "x" not
+        # found`), or it never counted a replica; AbleToScale=True means it did read the target.
+        failed_get = able.get("status") == "False" and able.get("reason") == "FailedGetScale"
+        missing = (
             target_kind in {"Deployment", "StatefulSet", "ReplicaSet"}
-            # AbleToScale=True or replicas counted: the controller did read the target's scale
-            and not able.get("status")
-            and current == 0
+            and (failed_get or (not able.get("status") and current == 0))
             and analysis.state.known_absent(target_kind, ns, target)
-        ):
+        )
+        if missing:
+            others = sorted(
+                (o.name(w) for w in analysis.state.kind(target_kind) if o.namespace(w) == ns),
+                key=lambda n: (not n.startswith(target[:4]), n),
+            )
             findings.append(
                 make_finding(
                     "hpa-target-missing",
                     ref,
-                    severity=Severity.WARNING,
+                    severity=Severity.CRITICAL if relevance >= 0.9 else Severity.WARNING,
                     title=f"HPA {ref} targets {target_kind} {ns}/{target}, which does not exist: "
-                    "it scales nothing",
+                    "it scales nothing"
+                    + (f" ({target_kind}s in {ns}: {', '.join(others[:3])})" if others else "")
+                    + (
+                        f"; {able.get('reason')}: {short(str(able.get('message', '')), 110)}"
+                        if failed_get
+                        else ""
+                    ),
                     resources=[o.path("HorizontalPodAutoscaler", hpa)],
                     evidence=[
                         object_evidence(
@@ -99,12 +111,14 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
-                    relevance=relevance * 0.8,
+                    relevance=relevance if failed_get else relevance * 0.8,
                 )
             )
         if active.get("status") != "False":
             findings += _missing_requests(analysis, hpa, target_kind, target, relevance)
         for cond, slug in ((active, "hpa-no-metrics"), (able, "hpa-cannot-scale")):
+            if missing:
+                break  # the missing target says it all
             if cond.get("status") == "False" and not (
                 slug == "hpa-no-metrics" and cond.get("reason") == "ScalingDisabled"
             ):

@@ -1,5 +1,5 @@
-"""PersistentVolumeClaims: Pending (with ProvisioningFailed events, or waiting on an external
-provisioner that does not answer) or Lost."""
+"""PersistentVolumeClaims: Pending (with ProvisioningFailed or FailedBinding events, or waiting on
+an external provisioner that does not answer) or Lost."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from agents.eks.analyzers.common import (
 from shared.contracts import CauseCategory, Finding, Severity
 
 PENDING_GRACE = timedelta(minutes=2)
+STUCK_WAIT = timedelta(minutes=10)
 _PROVISIONER = re.compile(r"external provisioner \"?'?([A-Za-z0-9_.\-/]+)")
 
 
@@ -35,7 +36,13 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         created = o.created(pvc)
         if phase not in {"Pending", "Lost"}:
             continue
-        failures = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ProvisioningFailed")
+        # ProvisioningFailed from the provisioner; FailedBinding when the claim names a volume
+        # that is bound (or Released) to another claim.
+        failures = [
+            e
+            for e in analysis.events.about("PersistentVolumeClaim", ns, name, warning_only=True)
+            if e.get("reason") in ("ProvisioningFailed", "FailedBinding")
+        ]
         young = created is not None and analysis.scope.window_end - created < PENDING_GRACE
         if phase == "Pending" and not failures and young:
             continue
@@ -47,10 +54,11 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         # Without a failure, the claim may wait on an external provisioner that never answers.
         waiting = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ExternalProvisioning")
         provisioner = _PROVISIONER.search(str(waiting[0].get("message", ""))) if waiting else None
+        young_wait = created is not None and analysis.scope.window_end - created < STUCK_WAIT
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
             + (
-                f": ProvisioningFailed: {error_tail(message)}"
+                f": {failures[0].get('reason')}: {error_tail(message)}"
                 if message
                 else f" since {ago(analysis.scope, created)}"
                 + (
@@ -66,7 +74,11 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
             make_finding(
                 "pvc-" + phase.lower(),
                 f"{ns}/{name}",
-                severity=Severity.CRITICAL if failures or phase == "Lost" else Severity.WARNING,
+                # A provisioner that has not answered a pod's claim for minutes is as sure a
+                # failure as one that said no.
+                severity=Severity.CRITICAL
+                if failures or phase == "Lost" or (provisioner and pods and not young_wait)
+                else Severity.WARNING,
                 title=title,
                 resources=[o.path("PersistentVolumeClaim", pvc), *(f"{ns}/Pod/{p}" for p in pods[:3])],
                 evidence=[

@@ -175,3 +175,42 @@ def test_gateway_api_served_and_not_served(fake: Any) -> None:
     )
     assert result.status is not AgentStatus.ERROR and not result.errors
     assert any("gateway.networking.k8s.io not served" in n for n in result.notes)
+
+
+def test_karpenter_launch_failure_and_certificate_read_through_the_api(fake: Any) -> None:
+    waiting = pod("checkout-7d9f8c6b5-p3n4d", "shop", {"app": "checkout"}, ready=False, phase="Pending")
+    del waiting["spec"]["nodeName"]
+    waiting["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "checkout-7d9f8c6b5", "controller": True}
+    ]
+    launch = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "general-x7k2p.181c2d3e4f5a6b70", "namespace": "default"},
+        "involvedObject": {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim", "name": "general-x7k2p"},
+        "type": "Warning",
+        "reason": "InsufficientCapacityError",
+        "message": "NodeClaim general-x7k2p event: creating instance, insufficient capacity, all requested "
+        "instance types were unavailable during launch",
+        "count": 4,
+        "firstTimestamp": ts(12),
+        "lastTimestamp": ts(1),
+    }
+    expired = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "checkout-tls", "namespace": "shop"},
+        "spec": {"secretName": "checkout-tls", "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"}},
+        "status": {
+            "notAfter": ts(30),
+            "conditions": [{"type": "Ready", "status": "False", "reason": "Expired"}],
+        },
+    }
+    fake.load([waiting, launch, expired, *CHECKOUT[:2]], {})
+    result = EksScanner(load_config(), "eks").run(
+        alert(namespace="shop", deployment="checkout"), Budget.of(20)
+    )
+    [capacity] = [f for f in result.findings if f.id.startswith("eks:nodeclaim-launch-failed:")]
+    assert "NodePool general" in capacity.title and capacity.cause_hint is CauseCategory.UNSCHEDULABLE
+    [cert] = [f for f in result.findings if f.id.startswith("eks:certificate-expired:")]
+    assert "its ClusterIssuer letsencrypt does not exist" in cert.title

@@ -216,3 +216,23 @@ def test_warning_events_are_grouped_and_skip_objects_already_reported() -> None:
 def test_events_before_the_window_are_ignored() -> None:
     old = event("Pod", "web-5d4c3b2a1-aaaaa", "FailedMount", "MountVolume.SetUp failed", first=300, last=200)
     assert by_prefix(run([old]), "eks:events-") == []
+
+
+def test_claim_naming_a_volume_bound_to_another_claim() -> None:
+    claim = obj(
+        "PersistentVolumeClaim",
+        "data-search-2",
+        api="v1",
+        spec={"storageClassName": "gp3-retain", "volumeName": "pvc-5e6f"},
+        status={"phase": "Pending"},
+    )
+    binding = event(
+        "PersistentVolumeClaim",
+        "data-search-2",
+        "FailedBinding",
+        'volume "pvc-5e6f" already bound to a different claim.',
+        count=40,
+    )
+    [finding] = by_prefix(run([claim, binding], scope(workload="search")), "eks:pvc-pending:")
+    assert 'FailedBinding: volume "pvc-5e6f" already bound to a different claim' in finding.title
+    assert finding.severity is Severity.CRITICAL

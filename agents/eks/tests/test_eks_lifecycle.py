@@ -323,6 +323,7 @@ def test_missing_pull_secret_hooks_and_headless_service() -> None:
     )
     [post] = by_prefix(run([crashing, hook], scope(workload="api")), "eks:pod-poststart-hook-failed:")
     assert "PostStart lifecycle hook of pod shop/api-6c5d4b3a2-zzzzz failed" in post.title
+    assert "(command '/bin/sh -c /app/warmup.sh' exited with 127)" in post.title
     assert post.cause_hint is CauseCategory.BAD_CONFIG
     sts = obj(
         "StatefulSet",
@@ -361,6 +362,24 @@ def test_hpa_whose_target_no_longer_exists() -> None:
     assert "targets Deployment shop/checkout-v1, which does not exist" in finding.title
     live = obj("Deployment", "checkout-v1", spec={"replicas": 2}, status={"readyReplicas": 2})
     assert not by_prefix(run([hpa, live], scope(workload="checkout")), "eks:hpa-target-missing:")
+    # As the controller reports it: AbleToScale=False FailedGetScale, the last replica count kept.
+    hpa["status"] = {
+        "currentReplicas": 4,
+        "desiredReplicas": 4,
+        "conditions": [
+            {
+                "type": "AbleToScale",
+                "status": "False",
+                "reason": "FailedGetScale",
+                "message": "the HPA controller was unable to get the target's current scale: "
+                'deployments/scale.apps "checkout-v1" not found',
+            }
+        ],
+    }
+    findings = run([hpa, renamed], scope(workload="checkout"))
+    [reported] = by_prefix(findings, "eks:hpa-target-missing:")
+    assert "(Deployments in shop: checkout-v2)" in reported.title and "FailedGetScale" in reported.title
+    assert not by_prefix(findings, "eks:hpa-cannot-scale:")
 
 
 def _nodeclaim(conditions: list[dict[str, Any]], created: float = 20) -> dict:
@@ -488,6 +507,11 @@ def test_claim_waiting_on_a_provisioner_that_never_answers() -> None:
     [finding] = by_prefix(run([claim, waiting], scope(workload="db")), "eks:pvc-pending:")
     assert "waiting for the external provisioner ebs.csi.aws.com (92 times)" in finding.title
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
+    # A pod waiting on it for 25 minutes: as sure a failure as a provisioner that said no.
+    user = pod("db-0", phase="Pending", owner=("StatefulSet", "db"))
+    user["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    [stuck] = by_prefix(run([claim, waiting, user], scope(workload="db")), "eks:pvc-pending:")
+    assert stuck.severity is Severity.CRITICAL and finding.severity is Severity.WARNING
 
 
 def test_volume_that_cannot_attach_to_the_pods_node() -> None:
@@ -573,3 +597,46 @@ def test_statefulset_claim_template_naming_a_missing_storage_class() -> None:
     )
     assert finding.cause_hint is CauseCategory.STORAGE_FAILURE
     assert not by_prefix(run([sts], scope(workload="db")), "eks:statefulset-storageclass-missing:")
+
+
+def test_forbid_concurrency_behind_a_job_that_never_ends_skips_every_run() -> None:
+    cron = cronjob(concurrencyPolicy="Forbid")
+    cron["status"]["active"] = [{"kind": "Job", "name": "invoice-export-29551200"}]
+    stuck = job("invoice-export-29551200", 300, failed=False)
+    stuck["status"] = {"startTime": at(300), "active": 1}
+    waiting = pod(
+        "invoice-export-29551200-q7x2p",
+        phase="Pending",
+        owner=("Job", "invoice-export-29551200"),
+        labels={"job-name": "invoice-export-29551200"},
+        conditions=[
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/4 nodes are available: 4 Insufficient memory.",
+                "lastTransitionTime": at(300),
+            }
+        ],
+    )
+    del waiting["spec"]["nodeName"]
+    skipped = event(
+        "CronJob",
+        "invoice-export",
+        "JobAlreadyActive",
+        "Not starting job because prior execution is running and concurrency policy is Forbid",
+        type_="Normal",
+        count=19,
+    )
+    findings = run([cron, stuck, waiting, skipped], scope(workload="invoice-export"))
+    [finding] = by_prefix(findings, "eks:cronjob-blocked-by-active-job:")
+    assert (
+        "19 x JobAlreadyActive" in finding.title
+        and "Job invoice-export-29551200 still active" in finding.title
+    )
+    assert "Insufficient memory" in finding.title and finding.cause_hint is CauseCategory.UNSCHEDULABLE
+    allowed = cronjob(concurrencyPolicy="Allow")
+    allowed["status"]["active"] = cron["status"]["active"]
+    assert not by_prefix(
+        run([allowed, stuck, skipped], scope(workload="invoice-export")), "eks:cronjob-blocked"
+    )

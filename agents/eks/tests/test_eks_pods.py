@@ -387,3 +387,26 @@ def node(
         "spec": {"taints": taints or []},
         "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]},
     }
+
+
+def test_image_pull_quotes_the_registry_answer_over_the_backoff_events_after_it() -> None:
+    name = "api-6c5d4b3a2-zzzzz"
+    pulling = pod(
+        name,
+        owner=("ReplicaSet", "api-6c5d4b3a2"),
+        statuses=[waiting("ImagePullBackOff", 'Back-off pulling image "registry.acme.io/api:v3"')],
+    )
+    failed = event(
+        "Pod",
+        name,
+        "Failed",
+        'Failed to pull image "registry.acme.io/api:v3": '
+        'failed to resolve reference "registry.acme.io/api:v3": '
+        "pull access denied, repository does not exist or may require authorization: authorization failed: "
+        "no basic auth credentials",
+        first=20,
+        last=5,
+    )
+    backoff = event("Pod", name, "Failed", "Error: ImagePullBackOff", first=20, last=1)
+    [finding] = by_prefix(run([pulling, failed, backoff], scope(workload="api")), "eks:pod-image-pull:")
+    assert "unauthorized (registry credentials or pull permission)" in finding.title

@@ -442,6 +442,7 @@ def test_kube_prometheus_object_labels_scope_the_scan() -> None:
         ("ingress", "storefront"),
         ("horizontalpodautoscaler", "checkout"),
         ("persistentvolumeclaim", "data-db-0"),
+        ("job_name", "invoice-export-29551200"),
     ):
         ctx = build_alert_context(
             platform="alertmanager",
@@ -465,3 +466,17 @@ def test_load_balancer_sync_failure_on_a_service() -> None:
     [finding] = by_prefix(run([failed], scope(service="storefront")), "eks:events-syncloadbalancerfailed:")
     assert "could not find any suitable subnets" in finding.title
     assert finding.cause_hint is CauseCategory.NETWORK_FAILURE
+
+
+def test_load_balancer_controller_denied_by_iam_is_permission_denied() -> None:
+    failed = event(
+        "Service",
+        "storefront",
+        "FailedDeployModel",
+        "Failed deploy model due to AccessDenied: User: arn:aws:sts::123456789012:assumed-role/"
+        "aws-load-balancer-controller/1732311111 is not authorized to perform: "
+        "elasticloadbalancing:CreateLoadBalancer",
+        count=4,
+    )
+    [finding] = by_prefix(run([failed], scope(service="storefront")), "eks:events-faileddeploymodel:")
+    assert finding.cause_hint is CauseCategory.PERMISSION_DENIED

@@ -63,6 +63,7 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
     elsewhere = {r.split("?")[0].rsplit("/", 1)[-1] for r in lists if "/namespaces/shop/" not in r}
     assert elsewhere == {
         "nodes",
+        "namespaces",
         "persistentvolumes",
         "storageclasses",
         "volumeattachments",
@@ -73,9 +74,11 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
         "gateways",
         "referencegrants",
         "nodeclaims",
+        "nodepools",
+        "clusterissuers",
         "events",
     }
-    assert any("/events?" in r and "involvedObject.kind%3DNode" in r for r in lists)
+    assert any("/namespaces/default/events?" in r and "involvedObject.namespace%3D" in r for r in lists)
     logs = [r for r in cluster.requests if "/log" in r]
     assert logs and all("tailLines=100" in r and "limitBytes=" in r for r in logs)
 
