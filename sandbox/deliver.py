@@ -22,6 +22,7 @@ import httpx
 from sandbox.alertmanager import alertmanager_binary, scenario_alerts
 from sandbox.resolved import ResolvedScenario, alertmanager_payload
 from sandbox.signing import discord_headers, slack_headers
+from sandbox.slack_store import APP_ID
 from shared.errors import SreOnCallError
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _slack(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
         {
             "type": "event_callback",
             "team_id": "T0SANDBOX",
-            "api_app_id": "A0SANDBOX",
+            "api_app_id": APP_ID,
             "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
             "event_time": int(float(ts)),
             "event": event,

@@ -14,6 +14,7 @@ from typing import Any
 from sandbox.chat_base import Post
 from sandbox.slack_blocks import MAX_TEXT, block_problems
 from sandbox.slack_store import (
+    APP_ID,
     TEAM_DOMAIN,
     TEAM_ID,
     TEAM_NAME,
@@ -111,6 +112,7 @@ class SlackMethods:
         self.table: dict[str, Callable[[Args], dict[str, Any]]] = {
             "api.test": lambda args: {"ok": True, "args": {k: v for k, v in args.items() if k != "token"}},
             "auth.test": self.auth_test,
+            "bots.info": self.bot_info,
             "team.info": self.team_info,
             "conversations.history": self.history,
             "conversations.replies": self.replies,
@@ -143,6 +145,23 @@ class SlackMethods:
             "user_id": self.ws.bot_user,
             "bot_id": bot_id_for(self.ws.bot_user),
             "is_enterprise_install": False,
+        }
+
+    def bot_info(self, args: Args) -> dict[str, Any]:
+        """Our own bot only (the one `auth.test` names): its app id, as Slack's `bots.info` answers."""
+        bot = _str(args, "bot")
+        if bot != bot_id_for(self.ws.bot_user):
+            raise SlackError("bot_not_found")
+        return {
+            "ok": True,
+            "bot": {
+                "id": bot,
+                "deleted": False,
+                "name": self.ws.bot_name,
+                "updated": int(time.time()),
+                "app_id": APP_ID,
+                "user_id": self.ws.bot_user,
+            },
         }
 
     def team_info(self, args: Args) -> dict[str, Any]:

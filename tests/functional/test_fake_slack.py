@@ -89,6 +89,13 @@ def test_the_bot_token_is_checked(slack: Slack) -> None:
     assert (me["user_id"], me["team_id"], me["bot_id"]) == ("U0SREBOT", "T0SANDBOX", "B0SREBOT")
 
 
+def test_bots_info_gives_our_bots_app_id_and_knows_no_other_bot(slack: Slack) -> None:
+    """What the intake asks to learn its own app id, so that the sandbox enforces it too."""
+    bot = slack.client().bots_info(bot="B0SREBOT")["bot"]
+    assert (bot["app_id"], bot["user_id"]) == ("A0SANDBOX", "U0SREBOT")
+    assert error_of(lambda: slack.client().bots_info(bot="B0SOMEONE")) == "bot_not_found"
+
+
 def test_history_is_newest_first_top_level_only_with_exclusive_bounds(slack: Slack) -> None:
     client = slack.client()
     everything = client.conversations_history(channel="C0ALERTS")
