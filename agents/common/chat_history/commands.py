@@ -51,6 +51,49 @@ _HELM = re.compile(
     re.IGNORECASE,
 )
 _TERRAFORM = re.compile(r"\bterraform\s+apply\b(?P<rest>[^\n`]*)", re.IGNORECASE)
+# What a Terraform run posts when it is done (Terraform's own summary, as Atlantis, Spacelift, Terraform
+# Cloud and CI jobs relay it): "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+_APPLY_DONE = re.compile(
+    r"\bApply complete!?\s*Resources:\s*(?P<added>\d+) added,\s*(?P<changed>\d+) changed,\s*"
+    r"(?P<destroyed>\d+) destroyed",
+    re.IGNORECASE,
+)
+# A Terraform resource address (`aws_s3_bucket_policy.media`, `module.db.aws_security_group.this`).
+_TF_ADDRESS = re.compile(
+    r"(?<![\w.])(?:module\.[\w\-]+\.)*(?:aws|google|azurerm|kubernetes|helm)_[a-z0-9_]+\.[\w\-]+"
+)
+# The folder or workspace a run applied (`dir: s3/acme-media-prod`).
+_TF_DIR = re.compile(
+    r"\b(?:dir(?:ectory)?|workspace|stack|project)\s*:?\s*[`'\"]?(?P<dir>[\w.\-]+(?:/[\w.\-]+)*)",
+    re.IGNORECASE,
+)
+# A mutating AWS CLI call pasted in chat (`aws secretsmanager rotate-secret --secret-id prod/orders/db`,
+# `aws ec2 revoke-security-group-egress --group-id sg-...`), or its verb alone (`rotate-secret`).
+_AWS_VERB = (
+    r"(?:rotate|put|update|create|delete|modify|authorize|revoke|attach|detach|remove|add|replace|disable|"
+    r"enable|cancel|restore|reboot|failover|promote|terminate|stop|start|tag|untag|associate|disassociate)"
+    r"-[a-z0-9][a-z0-9\-]*"
+)
+_AWS_CLI = re.compile(
+    rf"\baws\s+(?P<svc>[a-z][a-z0-9\-]*)\s+(?P<verb>{_AWS_VERB})(?P<rest>[^\n`]*)", re.IGNORECASE
+)
+_AWS_VERB_ALONE = re.compile(
+    r"(?<![\w\-])(?P<verb>rotate-secret|put-secret-value|update-secret|put-bucket-policy|delete-bucket-policy|"
+    r"authorize-security-group-(?:ingress|egress)|revoke-security-group-(?:ingress|egress)|put-key-policy|"
+    r"update-function-configuration|put-role-policy|update-assume-role-policy|modify-db-instance)(?![\w\-])",
+    re.IGNORECASE,
+)
+_AWS_ID = re.compile(
+    r"--(?:secret-id|function-name|bucket|group-id|db-instance-identifier|db-cluster-identifier|key-id|"
+    r"role-name|policy-arn|queue-url|cluster|service|table-name|name|parameter-name|topic-arn)[= ]+[\"']?"
+    r"(?P<id>[^\s\"']+)"
+)
+# "rotation of prod/orders/db kicked off", "rotating the stripe-api-key": the secret or key named
+_ROTATION = re.compile(
+    r"\brotat(?:ion|ed|ing)\s+(?:of\s+|for\s+)?(?:the\s+)?(?P<thing>[A-Za-z0-9][\w.:\-]*(?:/[\w.:\-]+)+|"
+    r"[a-z0-9][a-z0-9\-]*-[a-z0-9\-]+)",
+    re.IGNORECASE,
+)
 _INFRA_WORDS = re.compile(
     r"\b(node ?groups?|nodegroups?|node pools?|instance types?|launch templates?|ami|karpenter|"
     r"provisioners?|nodepools?|autoscaling groups?|asg|eks (?:cluster|version|upgrade)|cluster upgrade|"
@@ -99,6 +142,10 @@ _OBJECT = re.compile(
 _CLOUD = re.compile(
     r"\b(iam|kms|s3|sts|dynamodb|sqs|sns|ecr|secretsmanager|ssm|rds|ec2|lambda|route53|acm)\b", re.IGNORECASE
 )
+# An AWS resource id written beside the change ("security group sg-0d4f1a2b3c4d5e6f7 egress now ...").
+_CLOUD_ID = re.compile(
+    r"\b(?:sg|vpce|vpc|subnet|eni|acl|rtb|igw|nat|vol|snap|ami|lt|tgw|pl)-[0-9a-f]{8,17}\b"
+)
 _NAMESPACE_WORDS = re.compile(
     rf"\b(?:in|to|on|for)\s+(?:the\s+)?(?P<ns>{_NAME})\s+namespace\b", re.IGNORECASE
 )
@@ -122,6 +169,19 @@ def _clean(name: str | None) -> str | None:
         return None
     name = name.strip(".'").lower()
     return None if not name or name in _STOP or name.isdigit() else name
+
+
+def _terraform_thing(text: str) -> str | None:
+    """What a Terraform run touched: the resource it targeted or changed, else the folder it applied."""
+    target = re.search(r"-target[= ]+[\"']?(?P<t>[^\s\"']+)", text)
+    if target:
+        return target.group("t")
+    changed = re.search(rf"(?:^|\s)[~+\-]\s*(?P<a>{_TF_ADDRESS.pattern})", text)
+    address = changed.group("a") if changed else None
+    folder = _TF_DIR.search(text)
+    if folder and "/" in folder.group("dir"):
+        return folder.group("dir")
+    return address or (m.group(0) if (m := _TF_ADDRESS.search(text)) else None)
 
 
 def manual_change_of(text: str) -> ManualChange | None:
@@ -154,9 +214,21 @@ def manual_change_of(text: str) -> ManualChange | None:
             Touch.CONFIG, _clean(helm.group("name")), _clean(ns), "helm", helm.group(0).strip()
         )
     terraform = _TERRAFORM.search(text)
-    if terraform:
+    done = _APPLY_DONE.search(text)
+    if terraform or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
         touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
-        return ManualChange(touch, None, word_ns, "terraform", terraform.group(0).strip())
+        phrase = terraform.group(0).strip() if terraform else done.group(0)  # type: ignore[union-attr]
+        return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))
+    aws = _AWS_CLI.search(text) or _AWS_VERB_ALONE.search(text)
+    if aws:
+        verb = aws.group("verb").lower()
+        service = aws.groupdict().get("svc")
+        ident = _AWS_ID.search(aws.groupdict().get("rest") or "")
+        rotation = _ROTATION.search(text)
+        thing = ident.group("id") if ident else (rotation.group("thing") if rotation else None)
+        key = f"{service.lower()} {verb}" if service else verb
+        touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
+        return ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
     scaled = _SCALED.search(text)
     if scaled:
         return ManualChange(Touch.CONFIG, _clean(scaled.group("name")), word_ns, "replicas", scaled.group(0))
@@ -177,5 +249,13 @@ def manual_change_of(text: str) -> ManualChange | None:
         verb = obj.group(0).split()[0].lower()
         if applied_to in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
             applied_to = None
+        if thing is None or thing == (cloud.group(0).lower() if cloud else None):
+            cloud_id = _CLOUD_ID.search(text)
+            thing = cloud_id.group(0) if cloud_id else thing
         return ManualChange(touch, applied_to, word_ns, key, obj.group(0).strip(), thing=thing)
+    rotation = _ROTATION.search(text)
+    if rotation and rotation.group("thing").lower() not in _STOP:
+        return ManualChange(
+            Touch.CONFIG, None, word_ns, "rotation", rotation.group(0).strip(), thing=rotation.group("thing")
+        )
     return None

@@ -21,7 +21,7 @@ matched, never acted on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from agents.common.chat_history.commands import Touch, manual_change_of
@@ -35,6 +35,7 @@ class Kind(StrEnum):
     FIRING = "firing"
     RESOLVED = "resolved"
     SYMPTOM = "symptom"
+    NOTICE = "notice"  # a person says an alert is a test, expected, or to be ignored
     REPLY = "reply"  # a thread reply that announces nothing itself
 
 
@@ -131,12 +132,28 @@ _NOT_PROD = re.compile(
 )
 _TRAFFIC = re.compile(
     r"\b(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|launch(?:ed)?|"
-    r"load test|traffic|tv ad|black friday|went viral)\b",
+    r"load test|traffic|tv ad|black friday|went viral|"
+    # work a person pushes through the system in bulk: "re-send of all November invoices, ~180k
+    # messages into invoice-render-queue", "backfill of 2M rows", "replaying the dead-letter queue"
+    r"re-?sends?|resending|backfill(?:ing)?|replay(?:ing)?|re-?process(?:ing)?|re-?drive|bulk (?:send|import|"
+    r"load|upload|export|job|run)|batch (?:job|run|import)|\d+(?:\.\d+)?\s?[km]\+? (?:messages|events|"
+    r"emails|jobs|requests|records|rows|subscribers|recipients|users|notifications))\b",
     re.IGNORECASE,
 )
 _HAPPENING = re.compile(
-    r"\b(went out|is live|are live|just (?:sent|launched|started|went)|started|kicked off|launched|sent|"
-    r"surg(?:e|ing)|spik(?:e|ing)|x\d+|\d+x)\b",
+    r"\b(went out|is out|are out|is live|are live|just (?:sent|launched|started|went)|started|"
+    r"kick(?:ed|ing) off|launch(?:ed|ing)|sent|sending|running|starting|surg(?:e|ing)|spik(?:e|ing)|"
+    r"x\d+|\d+x)\b",
+    re.IGNORECASE,
+)
+# A person telling others that an alert is a test or expected: "going to fire a test with aws
+# cloudwatch set-alarm-state on billing-api-p99-latency-high, ignore it", "that page is expected".
+_NOTICE = re.compile(
+    r"\b(set-alarm-state|(?:fir(?:e|ing)|send(?:ing)?|trigger(?:ing)?)\s+(?:a\s+)?test|"
+    r"test (?:alarm|alert|page|"
+    r"notification|event)s?|please ignore|pls ignore|ignore (?:it|this|them|that|the (?:alarm|alert|page)s?)|"
+    r"can be ignored|safe to ignore)\b"
+    r"|(?:'s|\bis|\bare|\bthat one)\s+expected(?=\s*[,.;!]|\s*$)|^\W*expected\b",
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
@@ -280,9 +297,17 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
         state = Kind.RESOLVED if firing.group("state").upper() == "RESOLVED" else Kind.FIRING
         out.append(Mention(state, key=firing.group("name"), phrase=firing.group(0)))
         return out  # an alert notification is not also a change or a symptom report
+    notice = _NOTICE.search(text)
+    if notice and not bot:
+        return [Mention(Kind.NOTICE, phrase=notice.group(0))]
     if _FUTURE.search(text):
         return out
     config = config_of(text)
+    if config and config.key and config.new and config.service is None:
+        # `kubectl -n pricing set env deployment/pricing-engine POOL=80`: the command names what it touched
+        manual = manual_change_of(text)
+        if manual is not None and manual.service:
+            config = replace(config, service=manual.service, namespace=manual.namespace)
     if not (config and config.key and config.new) and not _NOT_PROD.search(text):
         manual = manual_change_of(text)
         if manual is not None and manual.touch is Touch.DEPLOY:

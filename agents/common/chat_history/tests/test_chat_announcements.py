@@ -1,0 +1,114 @@
+"""Changes and notices people and tools write in chat that earlier shapes missed: a command that
+names the workload it touched, AWS CLI calls and secret rotations with the secret they name, a
+Terraform run's summary with what it applied, bulk sends as traffic, and "this alert is a test"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from test_chat_scanner import alert, by_kind, scan
+
+from agents.common.chat_history.extract import Kind, classify
+from agents.common.scope import name_in_alert_name
+from sandbox.memory_chat import MemoryChat
+from shared.contracts import CauseCategory, Trigger
+
+
+def test_a_pasted_set_env_names_the_deployment_it_changed() -> None:
+    [m] = classify(
+        "kubectl -n billing set env deployment/ledger-api DB_POOL_MAX=120 DB_POOL_MIN=20\n"
+        "deployment.apps/ledger-api env updated",
+        bot=False,
+    )
+    assert (m.kind, m.service, m.namespace, m.key, m.new) == (
+        Kind.CONFIG,
+        "ledger-api",
+        "billing",
+        "DB_POOL_MAX",
+        "120",
+    )
+
+
+def test_aws_cli_calls_and_rotations_name_the_secret_they_touch() -> None:
+    [m] = classify(
+        "aws secretsmanager rotate-secret --secret-id prod/payments/stripe --rotate-immediately", bot=False
+    )
+    assert (m.kind, m.key, m.thing) == (Kind.CONFIG, "secretsmanager rotate-secret", "prod/payments/stripe")
+    [m] = classify(
+        "rotation of prod/billing/db kicked off (rotate-secret --rotate-immediately), will watch it",
+        bot=False,
+    )
+    assert (m.kind, m.thing) == (Kind.CONFIG, "prod/billing/db")
+    # announced for tomorrow: not a change yet
+    assert classify("tomorrow we turn on Secrets Manager rotation for prod/billing/db", bot=False) == []
+
+
+def test_a_terraform_runs_summary_is_a_change_naming_what_it_applied() -> None:
+    text = (
+        "Ran Apply for dir: `s3/reports-prod` workspace: `default` "
+        "(PR #88 'lock bucket to the VPC endpoint') — "
+        "Apply complete! Resources: 0 added, 1 changed, 0 destroyed. ~ aws_s3_bucket_policy.reports"
+    )
+    [m] = classify(text, bot=True)
+    assert (m.kind, m.key, m.thing) == (Kind.CONFIG, "terraform", "s3/reports-prod")
+    nothing = (
+        "Ran Apply for dir: `s3/reports-prod` — Apply complete! Resources: 0 added, 0 changed, 0 destroyed."
+    )
+    assert classify(nothing, bot=True) == []
+    [m] = classify(
+        "applied terraform: node security group sg-0d4f1a2b3c4d5e6f7 egress now 10.0.0.0/16 only", bot=False
+    )
+    assert m.thing == "sg-0d4f1a2b3c4d5e6f7"
+
+
+def test_bulk_sends_and_campaigns_said_in_words_are_traffic() -> None:
+    for text in (
+        "SPRING10 email campaign is out: 900k subscribers, landing page /sale/spring10",
+        "kicking off the re-send of all October statements now, ~250k messages into statements-queue",
+        "backfill of 2M rows into the search index started",
+    ):
+        assert [m.kind for m in classify(text, bot=False)] == [Kind.TRAFFIC], text
+
+
+def test_alarm_names_lead_with_the_resource_they_watch() -> None:
+    assert name_in_alert_name("statements-renderer-Errors") == "statements-renderer"
+    assert name_in_alert_name("orders-api-alb-5xx") == "orders-api"
+    assert name_in_alert_name("KubePodCrashLooping") is None
+    assert name_in_alert_name("orders-api") is None
+
+
+def test_a_person_announcing_a_test_of_the_alert_makes_it_no_issue() -> None:
+    chat = MemoryChat(read_only=True, users={"U0ILSE": "ilse"})
+    chat.seed(
+        "C0ALERTS",
+        "billing-alerts",
+        (30, "U0ILSE", "that one's expected, the legacy lambda was deleted yesterday"),
+        (
+            8,
+            "U0ILSE",
+            "going to fire a test with aws cloudwatch set-alarm-state on ledger-api-p99-latency-high, "
+            "ignore it",
+        ),
+    )
+    ctx = alert(
+        ":rotating_light: CloudWatch Alarm | ledger-api-p99-latency-high | eu-central-1 | OK -> ALARM"
+    )
+    _, findings, _ = scan(chat, ctx)
+    [notice] = by_kind(findings, "notice")
+    assert notice.cause_hint is CauseCategory.NO_ISSUE and notice.relevance >= 0.8
+    assert "ledger-api-p99-latency-high" in notice.title and "ilse" in notice.title
+    assert not by_kind(findings, "config")  # "set-alarm-state" is a test, not a change
+
+
+def test_a_rotation_of_the_workloads_own_secret_is_a_relevant_change() -> None:
+    chat = MemoryChat(read_only=True, users={"U0OMAR": "omar"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts-prod",
+        (26, "U0OMAR", "rotation of prod/checkout/db kicked off (rotate-secret --rotate-immediately)"),
+    )
+    _, findings, _ = scan(chat, alert())
+    [change] = by_kind(findings, "config")
+    assert change.change is Trigger.CONFIG_CHANGE and "prod/checkout/db" in change.resources
+    assert change.relevance >= 0.5  # the secret carries the workload's name (checkout)
+    assert change.first_seen is not None and change.first_seen > alert().anchor - timedelta(minutes=40)
