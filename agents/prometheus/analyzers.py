@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.prometheus import app_signals, infra_signals, pool_signals, resource_signals
+from agents.prometheus import app_signals, infra_signals, pool_signals, resource_signals, saturation_signals
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame, fmt_number, hhmm
 from agents.prometheus.promql import is_constant
@@ -33,6 +33,7 @@ ANALYZERS = (
     app_signals.latency,
     pool_signals.pools,
     pool_signals.queues,
+    saturation_signals.saturation,
     app_signals.versions,
     app_signals.neighbours_down,
 )

@@ -21,7 +21,10 @@ POD_METRICS = (
     "|kube_pod_container_status_restarts_total|kube_pod_container_status_last_terminated_reason"
     "|kube_pod_container_info|kube_pod_info"
 )
-APP_METRICS = ".*(request|http|grpc|queue).*|.*(_pool_|hikaricp_|tomcat_threads_).*|.+_build_info"
+APP_METRICS = (
+    ".*(request|http|grpc|queue).*|.*(_pool_|hikaricp_|tomcat_threads_).*|.+_build_info"
+    "|jvm_memory_(used|max)_bytes|process_(open|max)_fds"
+)
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
@@ -186,8 +189,25 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     if "kube_pod_container_info" in pod_names:
         plan["images"] = f"count by (container, image) (kube_pod_container_info{{{pods}}})"
     _plan_app(plan, discovery)
+    _plan_saturation(plan, discovery)
     _plan_infra(plan, discovery, subject)
     return plan
+
+
+def _plan_saturation(plan: dict[str, str], discovery: Discovery) -> None:
+    """A process's gauges of a bounded resource and their maximum, per pod."""
+    names = discovery.names("app")
+    for key, used, top, extra in (
+        ("heap", "jvm_memory_used_bytes", "jvm_memory_max_bytes", 'area="heap"'),
+        ("fds", "process_open_fds", "process_max_fds", ""),
+    ):
+        if used not in names or top not in names:
+            continue
+        sel = with_matchers(_app_selector(discovery, used) or "", extra)
+        top_sel = with_matchers(_app_selector(discovery, top) or "", extra)
+        # Heap pools with no maximum report -1: only positive maxima add up.
+        plan[f"{key}_used"] = f"sum by (pod, instance) ({used}{{{sel}}})"
+        plan[f"{key}_max"] = f"sum by (pod, instance) ({top}{{{top_sel}}} > 0)"
 
 
 def _plan_app(plan: dict[str, str], discovery: Discovery) -> None:
