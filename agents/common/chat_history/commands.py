@@ -58,6 +58,11 @@ _APPLY_DONE = re.compile(
     r"(?P<destroyed>\d+) destroyed",
     re.IGNORECASE,
 )
+# Terraform resources of the network every workload's traffic crosses.
+_NETWORK_RESOURCE = re.compile(
+    r"\b(?:aws_(?:vpc_)?security_group(?:_rule)?|aws_network_acl(?:_rule)?|aws_route(?:_table)?|aws_subnet|"
+    r"google_compute_firewall|azurerm_network_security_(?:group|rule))\b"
+)
 # A Terraform resource address (`aws_s3_bucket_policy.media`, `module.db.aws_security_group.this`).
 _TF_ADDRESS = re.compile(
     r"(?<![\w.])(?:module\.[\w\-]+\.)*(?:aws|google|azurerm|kubernetes|helm)_[a-z0-9_]+\.[\w\-]+"
@@ -97,14 +102,18 @@ _ROTATION = re.compile(
 _INFRA_WORDS = re.compile(
     r"\b(node ?groups?|nodegroups?|node pools?|instance types?|launch templates?|ami|karpenter|"
     r"provisioners?|nodepools?|autoscaling groups?|asg|eks (?:cluster|version|upgrade)|cluster upgrade|"
-    r"taints?|drain(?:ed)?|cordon(?:ed)?)\b",
+    r"taints?|drain(?:ed)?|cordon(?:ed)?|"
+    # the network every workload's traffic crosses: security groups, NACLs, firewalls, routes
+    r"security[ _]groups?|sg-[0-9a-f]{8,17}|network acls?|nacls?|firewall rules?|route tables?|subnets?)\b",
     re.IGNORECASE,
 )
 _PAST = (
     r"(?:scaled|lowered|raised|reduced|increased|decreased|cut|bumped|changed|set|updated|tuned|halved|"
     r"doubled|capped|trimmed|rotated|renewed|replaced|regenerated|revoked|applied|rolled out|enabled|"
     r"disabled|flipped|turned (?:on|off)|edited|modified|tightened|removed|dropped|detached|attached|"
-    r"deleted|moved|switched|upgraded|resized|drained|cordoned|tainted|added)"
+    r"deleted|moved|switched|upgraded|resized|drained|cordoned|tainted|added|"
+    # a change being made as it is written: "tightening the orders-db security group: ..."
+    r"tightening|restricting|rotating|removing|replacing|swapping|locking down|revoking|detaching)"
 )
 # "scaled orders-pg to 0", "scaled the checkout deployment down to 2 replicas"
 _SCALED = re.compile(
@@ -216,7 +225,8 @@ def manual_change_of(text: str) -> ManualChange | None:
     terraform = _TERRAFORM.search(text)
     done = _APPLY_DONE.search(text)
     if terraform or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
-        touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
+        network = _NETWORK_RESOURCE.search(text)
+        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network else Touch.CONFIG
         phrase = terraform.group(0).strip() if terraform else done.group(0)  # type: ignore[union-attr]
         return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))
     aws = _AWS_CLI.search(text) or _AWS_VERB_ALONE.search(text)
