@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.prometheus import app_signals, infra_signals, pool_signals, resource_signals, saturation_signals
+from agents.prometheus import (
+    app_signals,
+    cloud_signals,
+    infra_signals,
+    pool_signals,
+    resource_signals,
+    saturation_signals,
+)
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame, fmt_number, hhmm
 from agents.prometheus.promql import is_constant
@@ -34,6 +41,7 @@ ANALYZERS = (
     pool_signals.pools,
     pool_signals.queues,
     saturation_signals.saturation,
+    cloud_signals.cloud,
     app_signals.versions,
     app_signals.neighbours_down,
 )

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
 # Metric names each look-up may return.
@@ -97,7 +98,7 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most five;
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most six;
     each matchers entry becomes one `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
@@ -115,6 +116,9 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
         ns = matcher(namespace=subject.namespace)
         out.append(("volume", VOLUME_METRICS, [ns]))
         out.append(("up", UP_METRICS, [ns]))
+    cloud = cloud_lookup(subject)
+    if cloud is not None:
+        out.append(cloud)
     return out
 
 
@@ -190,6 +194,9 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
         plan["images"] = f"count by (container, image) (kube_pod_container_info{{{pods}}})"
     _plan_app(plan, discovery)
     _plan_saturation(plan, discovery)
+    plan_cloud(
+        plan, [ls for name in sorted(discovery.names("cloud")) for ls in discovery.label_sets("cloud", name)]
+    )
     _plan_infra(plan, discovery, subject)
     return plan
 
