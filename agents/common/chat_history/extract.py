@@ -56,7 +56,7 @@ class Mention:
 _DEPLOY = re.compile(
     r"\b(deploy(?:ing|ed|s)?|roll(?:ed|ing)?[ -]?out|rollout|releas(?:e|ed|ing)|shipp?(?:ed|ing)|"
     r"promot(?:ed|ing)|upgrad(?:e|ed|ing)|roll(?:ed|ing)?[ -]?back|rollback|revert(?:ed|ing)?|"
-    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?|bump(?:ed|ing)?)\b",
+    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?|bump(?:ed|ing)?|publish(?:ed|ing))\b",
     re.IGNORECASE,
 )
 # A CD tool's notification names the app as namespace/app (or project/app) before what it did:
@@ -186,8 +186,17 @@ _STOP = frozenset(
         *("in", "on", "is", "was", "and", "with", "from", "release", "build", "image", "tag", "hotfix"),
         *("complete", "completed", "done", "finished", "started", "deploy", "deploying", "rollout", "we"),
         *("i", "just", "now", "back", "it", "this", "that", "all", "canary", "v"),
+        # words people put next to a deploy verb that never name what was deployed ("deployed right
+        # before this", "looks like the rollout", "upgrade to 15.8 maybe broke it")
+        *("right", "looks", "look", "maybe", "also", "again", "today", "soon", "still", "already"),
+        *("probably", "like", "before", "after", "there", "here", "something", "anything", "same"),
+        *("yesterday", "earlier", "last", "then", "broke", "went", "which", "what", "when", "since"),
+        *("been", "has", "have", "had", "got", "be", "being", "are", "were", "you", "they", "he", "she"),
     }
 )
+# Quoted text in a deploy message is a commit or PR title ("bump sharp to 0.33.4"): what it names
+# was changed inside the release, not released.
+_QUOTED = re.compile(r"'[^'\n]{3,200}'|\"[^\"\n]{3,200}\"|“[^”\n]{3,200}”")
 
 
 def _service_near(text: str, start: int, end: int) -> str | None:
@@ -203,6 +212,13 @@ def _service_near(text: str, start: int, end: int) -> str | None:
 
 
 def deploy_of(text: str) -> Mention | None:
+    unquoted = _QUOTED.sub(" ", text)
+    if unquoted != text and _DEPLOY.search(unquoted):
+        return _deploy_of(unquoted)
+    return _deploy_of(text)
+
+
+def _deploy_of(text: str) -> Mention | None:
     verb = _DEPLOY.search(text)
     note = _RELEASE_NOTE.match(text)
     if note and note.group("svc").lower() not in _STOP:
@@ -230,6 +246,13 @@ def deploy_of(text: str) -> Mention | None:
         after = re.match(rf"\s+(?:the\s+)?({_NAME})", text[verb.end() :])
         if after and after.group(1).lower() not in _STOP:
             service = after.group(1)
+    if service is None:
+        # "recommendations deployed right before this": the name just before the verb
+        before = re.search(
+            rf"(?<![\w.\-/])({_NAME})\s+(?:was\s+|is\s+|got\s+|been\s+)?$", text[: verb.start()]
+        )
+        if before and before.group(1).lower() not in _STOP:
+            service = before.group(1)
     return Mention(Kind.DEPLOY, service, version.group(0) if version else None, phrase=verb.group(0))
 
 

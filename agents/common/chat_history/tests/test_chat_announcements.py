@@ -112,3 +112,16 @@ def test_a_rotation_of_the_workloads_own_secret_is_a_relevant_change() -> None:
     assert change.change is Trigger.CONFIG_CHANGE and "prod/checkout/db" in change.resources
     assert change.relevance >= 0.5  # the secret carries the workload's name (checkout)
     assert change.first_seen is not None and change.first_seen > alert().anchor - timedelta(minutes=40)
+
+
+def test_a_deploy_names_what_was_released_not_a_filler_word_or_a_commit_title() -> None:
+    [m] = classify("recommendations deployed right before this, their widget is on every page", bot=False)
+    assert (m.kind, m.service) == (Kind.DEPLOY, "recommendations")
+    # the quoted commit title names a library bumped inside the release, not a release
+    found = classify(
+        "lambda thumbnailer: published version 112 (commit a90f2d4 'bump sharp to 0.33.4')", bot=True
+    )
+    assert all(m.service != "sharp" for m in found)
+    [m] = classify("Deploying checkout v2.3.0 to prod (PR #481: 'cache product images')", bot=False)
+    assert (m.service, m.version) == ("checkout", "v2.3.0")
+    assert classify("the hotfix has been deployed", bot=False) == []
