@@ -182,7 +182,9 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         if m.kind is Kind.INFRA and m.service is None:
             # Nodes and node groups run every workload: unnamed, such a change is still plausible.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
-        if m.verbatim:
+        if m.verbatim and m.diff:
+            what = f"“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
+        elif m.verbatim:
             what = f"“{_quote(item.text)[:160]}”"
         elif m.key and m.new:
             change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"

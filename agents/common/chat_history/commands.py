@@ -180,6 +180,54 @@ def _clean(name: str | None) -> str | None:
     return None if not name or name in _STOP or name.isdigit() else name
 
 
+# An attribute line of a pasted Terraform plan or unified diff: `+ "…:sub" = "system:serviceaccount:…"`,
+# `- from_port = 5432`, `~ image = "a" -> "b"`.
+_DIFF_LINE = re.compile(
+    r"^\s*(?P<sign>[+\-~])\s+\"?(?P<key>[\w.:/\-]{1,120})\"?\s*[=:]\s*(?P<value>[^\n{}]{1,160}?)\s*,?\s*$",
+    re.MULTILINE,
+)
+MAX_DIFF = 220
+
+
+def diff_of(text: str) -> str | None:
+    """The attribute values a pasted plan or diff adds, removes or changes, most telling first: a key
+    both removed and added (a value replaced), then additions, then removals."""
+    lines = [
+        m
+        for m in _DIFF_LINE.finditer(text)
+        if m.group("value").strip() not in {"", "[", "{"}
+        and not m.group("value").rstrip().endswith(("(", "["))
+    ]
+    values = {(m.group("sign"), m.group("key"), m.group("value").strip()) for m in lines}
+    # an attribute removed and added with the same value did not change (a block was replaced)
+    lines = [
+        m
+        for m in lines
+        if m.group("sign") == "~"
+        or ({"+": "-", "-": "+"}[m.group("sign")], m.group("key"), m.group("value").strip()) not in values
+    ]
+    if not lines:
+        return None
+    removed = {m.group("key") for m in lines if m.group("sign") == "-"}
+    added = {m.group("key") for m in lines if m.group("sign") == "+"}
+    both = removed & added
+    order = {"+": 1, "~": 0, "-": 2}
+    lines.sort(key=lambda m: (m.group("key") not in both, order[m.group("sign")]))
+    parts: list[str] = []
+    for m in lines:
+        key = re.split(r"[:/.]", m.group("key"))[-1] or m.group("key")
+        value = re.sub(r"\s+", " ", m.group("value").strip().strip('"'))
+        part = f"{m.group('sign')} {key} = {value}"
+        if part not in parts:
+            parts.append(part)
+    out = ""
+    for part in parts:
+        if len(out) + len(part) + 2 > MAX_DIFF:
+            break
+        out = f"{out}; {part}" if out else part
+    return out or None
+
+
 def _terraform_thing(text: str) -> str | None:
     """What a Terraform run touched: the resource it targeted or changed, else the folder it applied."""
     target = re.search(r"-target[= ]+[\"']?(?P<t>[^\s\"']+)", text)

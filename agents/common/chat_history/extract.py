@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from agents.common.chat_history.commands import Touch, manual_change_of
+from agents.common.chat_history.commands import Touch, diff_of, manual_change_of
 
 
 class Kind(StrEnum):
@@ -51,6 +51,7 @@ class Mention:
     namespace: str | None = None  # the namespace the change names, when it names one
     verbatim: bool = False  # a change made by hand: the message itself says best what it was
     thing: str | None = None  # another object a change names (a bucket, a secret), not a workload
+    diff: str | None = None  # what a pasted plan or diff changes (`+ sub = ...; - sub = ...`)
 
 
 _DEPLOY = re.compile(
@@ -345,6 +346,7 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
                 namespace=manual.namespace,
                 verbatim=True,
                 thing=manual.thing,
+                diff=diff_of(text),
             )
     deploy = deploy_of(text)
     if deploy is not None and deploy.service is None and deploy.version is None:

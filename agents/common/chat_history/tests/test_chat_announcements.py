@@ -125,3 +125,24 @@ def test_a_deploy_names_what_was_released_not_a_filler_word_or_a_commit_title() 
     [m] = classify("Deploying checkout v2.3.0 to prod (PR #481: 'cache product images')", bot=False)
     assert (m.service, m.version) == ("checkout", "v2.3.0")
     assert classify("the hotfix has been deployed", bot=False) == []
+
+
+def test_a_pasted_plan_is_a_change_that_says_what_it_replaced() -> None:
+    text = (
+        "terraform apply -target=aws_iam_role.worker\n"
+        '  ~ resource "aws_iam_role" "worker" {\n'
+        "      ~ assume_role_policy = jsonencode(\n"
+        '          - "oidc.eks.amazonaws.com/id/ABC:sub" = "system:serviceaccount:*:worker"\n'
+        '          + "oidc.eks.amazonaws.com/id/ABC:sub" = "system:serviceaccount:shiping:worker"\n'
+        "          - from_port = 5432\n"
+        "          + from_port = 5432\n"
+        "    }\n"
+        "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+    )
+    [m] = classify(text, bot=False)
+    assert m.diff == "+ sub = system:serviceaccount:shiping:worker; - sub = system:serviceaccount:*:worker"
+    chat = MemoryChat(read_only=True, users={"U0PETRA": "petra"})
+    chat.seed("C0ALERTS", "alerts-prod", (50, "U0PETRA", text))
+    _, findings, _ = scan(chat, alert())
+    [change] = by_kind(findings, "config")
+    assert "+ sub = " in change.title and "shiping:worker" in change.title
