@@ -71,8 +71,8 @@ class ChatSubject:
 
     def shares_word(self, thing: str) -> bool:
         """Whether a thing a change names (`prod/orders/db`, `s3/acme-media-prod`) carries a distinctive
-        word of the alert's workload (`orders-api`, `media-api`): the same product's resource."""
-        own = {w for n in self.names for w in _words(n)}
+        word of the alert's workload or namespace (`orders-api`, `media-api`): the same product's resource."""
+        own = {w for n in (*self.names, self.namespace or "") for w in _words(n)}
         return bool(own & _words(thing))
 
     def relevance(self, text: str, service: str | None = None) -> float:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from test_chat_scanner import alert, by_kind, scan
 
 from agents.common.chat_history.extract import Kind, classify
+from agents.common.chat_history.subject import ChatSubject
 from agents.common.scope import name_in_alert_name
 from sandbox.memory_chat import MemoryChat
 from shared.contracts import CauseCategory, Trigger
@@ -146,3 +147,10 @@ def test_a_pasted_plan_is_a_change_that_says_what_it_replaced() -> None:
     _, findings, _ = scan(chat, alert())
     [change] = by_kind(findings, "config")
     assert "+ sub = " in change.title and "shiping:worker" in change.title
+
+
+def test_a_change_to_a_resource_named_for_the_alerts_product_is_tied_to_it() -> None:
+    subject = ChatSubject(names=(), namespace="shipping")
+    assert subject.shares_word("aws_iam_role.shipping_worker")
+    assert not subject.shares_word("aws_iam_role.billing_worker")
+    assert not ChatSubject(names=("orders-api",)).shares_word("prod/payments/db")
