@@ -75,6 +75,13 @@ def findings_for(evts: list[LogEvent], **targets: str) -> list:
             C.PERMISSION_DENIED,
         ),
         (KMS_THROTTLED, C.RATE_LIMITED),
+        (
+            "botocore.errorfactory.ResourceNotFoundException: An error occurred (ResourceNotFoundException) "
+            "when calling the GetSecretValue operation: Secrets Manager can't find the specified secret.",
+            C.BAD_CONFIG,
+        ),
+        ("An error occurred (ParameterNotFound) when calling the GetParameter operation", C.BAD_CONFIG),
+        ("FATAL: sorry, too many clients already", C.RESOURCE_POOL_EXHAUSTION),
     ],
 )
 def test_cloud_error_lines_point_at_their_cause(line: str, category: C) -> None:
