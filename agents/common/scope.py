@@ -85,6 +85,16 @@ def name_in_alert_name(alert_name: str | None) -> str | None:
     return name
 
 
+# A capitalised dictionary word ("Temporarily" out of "503 Service Temporarily Unavailable") read
+# from an alert's prose is not a resource name: Kubernetes names are lower case.
+_PROSE_WORD = re.compile(r"^[A-Z][a-z]+$")
+
+
+def plausible_name(name: str | None) -> str | None:
+    """A workload or service name taken from alert text, unless it is a word of the prose."""
+    return None if name is None or _PROSE_WORD.match(name) else name
+
+
 def workload_of_pod(pod: str) -> str | None:
     """The controller name a pod name suggests (`checkout-7d9f8c6b5-x2k4p` -> `checkout`)."""
     for pattern in (_DEPLOYMENT_POD, _STATEFUL_POD, _SHORT_POD):
@@ -191,8 +201,12 @@ def scope_from_context(
     hints = ctx.hints
     labels = {k.lower(): v for k, v in ctx.labels.items()}
     pod = hints.pod or _label(labels, "pod")
-    workload = hints.workload or _label(labels, "workload") or (workload_of_pod(pod) if pod else None)
-    service = hints.service or _label(labels, "service")
+    workload = (
+        plausible_name(hints.workload)
+        or _label(labels, "workload")
+        or (workload_of_pod(pod) if pod else None)
+    )
+    service = plausible_name(hints.service) or _label(labels, "service")
     if not (pod or workload or service):
         # An alarm that names nothing else is usually named after its resource (`orders-api-5xx`).
         workload = name_in_alert_name(hints.alert_name or labels.get("alertname"))

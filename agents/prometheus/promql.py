@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from agents.common.scope import name_in_alert_name
+from agents.common.scope import name_in_alert_name, plausible_name
 from shared.contracts import AlertContext
 
 _LABEL_VALUE_UNSAFE = re.compile(r'["\\\n]')
@@ -55,8 +55,9 @@ class Subject:
     @classmethod
     def from_context(cls, ctx: AlertContext) -> Subject:
         hints, labels = ctx.hints, ctx.labels
-        workload = hints.workload
-        if not (workload or hints.service or hints.pod or labels.get("service") or labels.get("pod")):
+        workload = plausible_name(hints.workload)
+        service = plausible_name(hints.service) or labels.get("service")
+        if not (workload or service or hints.pod or labels.get("pod")):
             # an alarm named after its resource (`orders-api-alb-5xx`) and nothing else
             workload = name_in_alert_name(hints.alert_name or labels.get("alertname"))
         return cls(
@@ -64,7 +65,7 @@ class Subject:
             workload=workload,
             pod=hints.pod or labels.get("pod"),
             container=hints.container or labels.get("container"),
-            service=hints.service or labels.get("service"),
+            service=service,
             node=hints.node,
             volume=labels.get("persistentvolumeclaim"),
         )

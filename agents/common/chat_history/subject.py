@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.common.scope import name_in_alert_name
+from agents.common.scope import name_in_alert_name, plausible_name
 from shared.contracts import AlertContext
 from shared.relevance import Relevance
 
@@ -45,7 +45,12 @@ class ChatSubject:
     @classmethod
     def from_context(cls, ctx: AlertContext) -> ChatSubject:
         hints = ctx.hints
-        names = [hints.workload, hints.service, hints.pod, ctx.labels.get("persistentvolumeclaim")]
+        names = [
+            plausible_name(hints.workload),
+            plausible_name(hints.service),
+            hints.pod,
+            ctx.labels.get("persistentvolumeclaim"),
+        ]
         alert_name = hints.alert_name or ctx.labels.get("alertname")
         if not any(names):
             names.append(name_in_alert_name(alert_name))
