@@ -31,6 +31,7 @@ from shared.relevance import Relevance
 
 EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are the alert itself
 MAX_SYMPTOMS = 5
+NOTICE_ANSWER = timedelta(minutes=10)  # a notice this soon after a firing in its channel answers it
 NOTICE_WINDOW = timedelta(hours=2)  # "firing a test in a few min": said shortly before the alert
 MAX_EXCERPT = 400
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
@@ -328,10 +329,20 @@ def _notices(items: list[Item], analysis: Analysis) -> list[Finding]:
     """People saying the alert is a test, expected, or to be ignored. Only a notice that names the
     alert (or its workload) says the alert is noise; one about another alert is left out."""
     out = []
+    name = (analysis.subject.alert_name or "").lower()
+    firings = [
+        i for i in items if i.mention.kind is Kind.FIRING and name and (i.mention.key or "").lower() == name
+    ]
     for item in items:
         if item.mention.kind is not Kind.NOTICE:
             continue
-        names_alert = analysis.subject.names_alert(item.text)
+        # "expected, it'll clear" posted right under a firing of this alert answers that firing
+        answers = any(
+            f.message.channel == item.message.channel
+            and timedelta(0) <= item.message.at - f.message.at <= NOTICE_ANSWER
+            for f in firings
+        )
+        names_alert = analysis.subject.names_alert(item.text) or answers
         if not (names_alert or analysis.subject.names_subject(item.text)):
             continue
         if analysis.ctx.anchor - item.message.at > NOTICE_WINDOW:

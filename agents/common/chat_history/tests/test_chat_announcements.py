@@ -154,3 +154,17 @@ def test_a_change_to_a_resource_named_for_the_alerts_product_is_tied_to_it() -> 
     assert subject.shares_word("aws_iam_role.shipping_worker")
     assert not subject.shares_word("aws_iam_role.billing_worker")
     assert not ChatSubject(names=("orders-api",)).shares_word("prod/payments/db")
+
+
+def test_expected_said_right_under_an_earlier_firing_of_the_alert_answers_it() -> None:
+    chat = MemoryChat(read_only=True, users={"U0OLGA": "olga"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts-prod",
+        (40, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p"),
+        (38, "U0OLGA", "expected, the new pods warm their cache for a while. it'll clear"),
+        (20, "U0OLGA", "expected, that's the nightly batch"),  # long after: answers nothing
+    )
+    _, findings, _ = scan(chat, alert())
+    [notice] = by_kind(findings, "notice")
+    assert notice.cause_hint is CauseCategory.NO_ISSUE and "warm their cache" in notice.title
