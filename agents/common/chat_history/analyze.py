@@ -298,6 +298,8 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text)
         if analysis.subject.names_subject(item.text) or analysis.subject.names_alert(item.text):
             relevance = 0.8
+        if item.mention.asked:
+            relevance = min(relevance, Relevance.SUPPORTING)  # a question is not a report
         elif (
             analysis.subject.known
             and relevance < Relevance.CITABLE

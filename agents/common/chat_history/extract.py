@@ -52,6 +52,7 @@ class Mention:
     verbatim: bool = False  # a change made by hand: the message itself says best what it was
     thing: str | None = None  # another object a change names (a bucket, a secret), not a workload
     diff: str | None = None  # what a pasted plan or diff changes (`+ sub = ...; - sub = ...`)
+    asked: bool = False  # a symptom only asked about ("is the renderer broken?"), not reported
 
 
 _DEPLOY = re.compile(
@@ -174,6 +175,17 @@ _SYMPTOM = re.compile(
 _REPORTER = re.compile(
     r"(\b(customers?|users?|clients?|merchants?|people|support|tickets?|complain\w*|report\w*)\b"
     r"|anyone (?:else )?(?:seeing|see|getting|noticed?)|is it just me|\?\s*$)",
+    re.IGNORECASE,
+)
+# A person asking whether something is wrong, not saying it is: "is the renderer broken?", "what does
+# InfoInhibitor mean?". "anyone seeing 502s?" and "users report errors, is it the DB?" still report.
+_ASKING = re.compile(
+    r"^\W*(?:what|why|how|does|do|is|are|could|can|should|was|were)\b[^.!\n]*\?\s*(?:[^.!\n]*\?\s*)*$",
+    re.IGNORECASE,
+)
+_SEEN = re.compile(
+    r"\b(?:seeing|see|getting|got|noticed?|report(?:s|ed|ing)?|customers?|users?|just me|since|"
+    r"for \d+|\d+ ?(?:min|h))\b",
     re.IGNORECASE,
 )
 _RESOLUTION = re.compile(
@@ -359,7 +371,8 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
     if not out and not bot and _TRAFFIC.search(text) and _HAPPENING.search(text):
         out.append(Mention(Kind.TRAFFIC, phrase=_TRAFFIC.search(text).group(0)))  # type: ignore[union-attr]
     if not out and not bot and _SYMPTOM.search(text) and _REPORTER.search(text):
-        out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0)))  # type: ignore[union-attr]
+        asked = _ASKING.search(text) is not None and not _SEEN.search(text)
+        out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0), asked=asked))  # type: ignore[union-attr]
     return out
 
 

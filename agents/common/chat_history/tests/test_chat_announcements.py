@@ -168,3 +168,25 @@ def test_expected_said_right_under_an_earlier_firing_of_the_alert_answers_it() -
     _, findings, _ = scan(chat, alert())
     [notice] = by_kind(findings, "notice")
     assert notice.cause_hint is CauseCategory.NO_ISSUE and "warm their cache" in notice.title
+
+
+def test_a_person_asking_whether_something_is_broken_does_not_report_it() -> None:
+    [asked] = classify("what does ReportQueueInfo mean? is the renderer broken?", bot=False)
+    assert asked.kind is Kind.SYMPTOM and asked.asked
+    for text in (
+        "anyone seeing 502s on checkout?",
+        "is it just me or is checkout slow?",
+        "customers report errors",
+    ):
+        [m] = classify(text, bot=False)
+        assert m.kind is Kind.SYMPTOM and not m.asked, text
+    chat = MemoryChat(read_only=True, users={"U0SAM": "sam", "U0ANA": "ana"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts-prod",
+        (5, "U0SAM", "is checkout broken?"),
+        (4, "U0ANA", "customers report checkout errors since 10 min"),
+    )
+    _, findings, _ = scan(chat, alert())
+    by_author = {("sam" if "sam" in f.title else "ana"): f for f in by_kind(findings, "symptom")}
+    assert by_author["sam"].relevance <= 0.3 < by_author["ana"].relevance
