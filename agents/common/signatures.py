@@ -28,7 +28,8 @@ _SETTING = re.compile(
     r"(?<![\w.\-])([A-Za-z][A-Za-z0-9_.\-]{1,60})=(\"[^\"]{0,80}\"|'[^']{0,80}'|[^\s,;)=]{1,80})"
     r"|(?<![\w.\-])([A-Z][A-Z0-9_]{2,60}):\s*(\"[^\"]{0,80}\"|'[^']{0,80}'|[^\s,;)=]{1,80})"
 )
-_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-]+)?\b")
+# Not an IPv4 address (`listening on 0.0.0.0:3000`): a fourth number group makes it an address.
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?!\.\d)(?:[-+][0-9A-Za-z.\-]+)?\b")
 _SETTING_STOPWORDS = {"http", "https", "ts", "time", "level", "caller", "msg", "at", "error", "err"}
 
 

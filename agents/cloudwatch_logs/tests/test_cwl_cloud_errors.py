@@ -121,3 +121,9 @@ def test_a_throttled_title_names_the_service_and_operation_of_a_long_sdk_error()
     [finding] = findings_for(evts, namespace="media", workload="assets-api")
     assert finding.cause_hint is C.RATE_LIMITED
     assert "ThrottlingException on KMS Decrypt" in finding.title
+
+
+def test_a_listening_address_is_not_a_release_version() -> None:
+    assert SIG.marker("ready - started server on 0.0.0.0:3000") is None
+    marker = SIG.marker("INFO started checkout v2.3.0.")
+    assert marker is not None and marker.id == "release-start"
