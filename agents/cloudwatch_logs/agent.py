@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from agents.cloudwatch_logs.analyzers import error_findings, windows_for
 from agents.cloudwatch_logs.fetch import GroupSearch, fetch_window, find_groups, snapshot_findings
+from agents.cloudwatch_logs.flows import link_rejected_flows
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogsReader
 from agents.cloudwatch_logs.tools import make_tools
@@ -110,6 +111,7 @@ class CloudWatchLogsScanner(Scanner):
             baseline_complete=fetched.baseline_complete,
             own_groups=own,
         )
+        findings = link_rejected_flows(findings)
         findings += marker_findings(
             fetched.markers,
             scope=scope,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from agents.cloudwatch_logs.queries import insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
 from agents.common.scope import Scope
-from agents.common.signatures import Signatures, excerpt
+from agents.common.signatures import Signatures, excerpt, specifics_in
 from agents.common.templates import WILDCARD, TemplateMiner
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 from shared.relevance import Relevance
@@ -216,6 +216,9 @@ def _error_finding(
     label = (signature.label[0].upper() + signature.label[1:]) if signature and category else "Errors"
     count = st.recent + st.baseline if new else st.recent
     quoted = excerpt(_LEADING_TIME.sub("", st.first_event.message), signature)
+    specifics = specifics_in(st.first_event.message)
+    if specifics and specifics not in quoted:
+        label = f"{label} ({specifics})"
     title = f'{label}: {count}x "{quoted}" in {where} ({trend})'
     groups = [g for g, _ in st.groups.most_common()]
     query = template_query(longest_literal(template))

@@ -30,6 +30,15 @@ class ScoredGroup:
     own: bool = False
 
 
+MAX_LOOKUPS = 8
+
+
+def is_flow_log_group(name: str) -> bool:
+    """`/aws/vpc/flowlogs/prod`, `/vpc/prod/flow-logs`, `vpc-flow-logs`: a VPC flow log group."""
+    lowered = name.lower().replace("-", "").replace("_", "")
+    return "flowlog" in lowered or ("flow" in lowered and "vpc" in lowered)
+
+
 def lookups(scope: Scope, configured: list[str] | tuple[str, ...]) -> list[Lookup]:
     """The listings that can find the alert's groups, most specific first (bounded: <= 8)."""
     found: list[Lookup] = []
@@ -47,8 +56,9 @@ def lookups(scope: Scope, configured: list[str] | tuple[str, ...]) -> list[Looku
             continue  # a pod name is matched inside streams, not group names
         found.append(Lookup(prefix=f"/aws/lambda/{name}"))
         found.append(Lookup(pattern=name))
-    unique = list(dict.fromkeys(found))
-    return unique[:8]
+    # VPC flow logs say whether the connections the workload fails to make were rejected.
+    flows = [Lookup(pattern="flow")] if scope.cluster or scope.has_target else []
+    return list(dict.fromkeys(found))[: MAX_LOOKUPS - len(flows)] + flows
 
 
 def _tokens(text: str | None) -> set[str]:
@@ -67,6 +77,10 @@ def score_group(name: str, scope: Scope, configured: list[str] | tuple[str, ...]
         return 0.95, "the Lambda function the alert names"
     if name in configured:
         return 0.9, "configured in sources.cloudwatch_logs.log_groups"
+    if is_flow_log_group(name):
+        if scope.cluster and scope.cluster.lower() in lowered:
+            return 0.5, "VPC flow logs of the cluster's network"
+        return 0.3, "VPC flow logs"
     if lowered.startswith("/aws/containerinsights/") and not scope.cluster:
         if lowered.endswith("/application") and scope.has_target:
             return 0.75, "Container Insights application logs (the alert names no cluster)"

@@ -48,6 +48,53 @@ _LABEL_KEYS = {
 }
 
 
+# Words an alarm name uses for the metric it watches, after the resource it is about:
+# `invoice-renderer-Errors`, `media-api-target-5xx`, `accounts-web-no-healthy-hosts`.
+_METRIC_WORDS = frozenset(
+    {
+        *("errors", "error", "err", "errs", "faults", "failures", "failed", "fail", "latency", "duration"),
+        *("high", "low", "target", "targets", "alb", "elb", "nlb", "lb", "no", "unhealthy", "healthy"),
+        *("throttles", "throttled", "throttling", "cpu", "memory", "mem", "disk", "storage", "alarm"),
+        *("alert", "rate", "count", "age", "dlq", "down", "invocations", "iterator", "concurrency"),
+        *("connections", "freeable", "free", "lag", "status", "check", "availability", "slo", "burn"),
+        *("budget", "timeout", "timeouts", "requests", "http", "response", "time", "saturation"),
+        *("utilization", "usage", "queue", "depth", "backlog", "oldest", "messages", "is", "above"),
+    }
+)
+_METRIC_TOKEN = re.compile(r"^(?:[2-5]xx|[2-5]\d\d|p\d{2,3}|\d+(?:ms|s|m|pct|%)?)$", re.IGNORECASE)
+
+
+def name_in_alert_name(alert_name: str | None) -> str | None:
+    """The resource an alarm's name is about, when it leads with one: `invoice-renderer-Errors` ->
+    `invoice-renderer`, `profile-api-alb-5xx` -> `profile-api`, "catalog-aggregator error rate" ->
+    `catalog-aggregator`. None for names that are only a rule (`KubePodCrashLooping`)."""
+    if not alert_name:
+        return None
+    first = alert_name.strip().split()[0] if alert_name.strip() else ""
+    tokens = [t for t in re.split(r"[-_]", first) if t]
+    if len(tokens) < 2 or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-_]*", first):
+        return None
+    cut = next(
+        (i for i, t in enumerate(tokens) if t.lower() in _METRIC_WORDS or _METRIC_TOKEN.match(t)), len(tokens)
+    )
+    if cut == 0 or (cut == len(tokens) and " " not in alert_name.strip()):
+        return None  # no metric word after a name: the whole thing is a rule's name, not a resource
+    name = "-".join(tokens[:cut]).lower()
+    if not re.search(r"[a-z]", name) or (cut == 1 and len(name) < 5):
+        return None
+    return name
+
+
+# A capitalised dictionary word ("Temporarily" out of "503 Service Temporarily Unavailable") read
+# from an alert's prose is not a resource name: Kubernetes names are lower case.
+_PROSE_WORD = re.compile(r"^[A-Z][a-z]+$")
+
+
+def plausible_name(name: str | None) -> str | None:
+    """A workload or service name taken from alert text, unless it is a word of the prose."""
+    return None if name is None or _PROSE_WORD.match(name) else name
+
+
 def workload_of_pod(pod: str) -> str | None:
     """The controller name a pod name suggests (`checkout-7d9f8c6b5-x2k4p` -> `checkout`)."""
     for pattern in (_DEPLOYMENT_POD, _STATEFUL_POD, _SHORT_POD):
@@ -154,8 +201,15 @@ def scope_from_context(
     hints = ctx.hints
     labels = {k.lower(): v for k, v in ctx.labels.items()}
     pod = hints.pod or _label(labels, "pod")
-    workload = hints.workload or _label(labels, "workload") or (workload_of_pod(pod) if pod else None)
-    service = hints.service or _label(labels, "service")
+    workload = (
+        plausible_name(hints.workload)
+        or _label(labels, "workload")
+        or (workload_of_pod(pod) if pod else None)
+    )
+    service = plausible_name(hints.service) or _label(labels, "service")
+    if not (pod or workload or service):
+        # An alarm that names nothing else is usually named after its resource (`orders-api-5xx`).
+        workload = name_in_alert_name(hints.alert_name or labels.get("alertname"))
     if service and service == workload:
         service = None
     # Prometheus' `job` label is often a scrape job such as `kubernetes-pods`: not a name to match.

@@ -28,7 +28,8 @@ _SETTING = re.compile(
     r"(?<![\w.\-])([A-Za-z][A-Za-z0-9_.\-]{1,60})=(\"[^\"]{0,80}\"|'[^']{0,80}'|[^\s,;)=]{1,80})"
     r"|(?<![\w.\-])([A-Z][A-Z0-9_]{2,60}):\s*(\"[^\"]{0,80}\"|'[^']{0,80}'|[^\s,;)=]{1,80})"
 )
-_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-]+)?\b")
+# Not an IPv4 address (`listening on 0.0.0.0:3000`): a fourth number group makes it an address.
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?!\.\d)(?:[-+][0-9A-Za-z.\-]+)?\b")
 _SETTING_STOPWORDS = {"http", "https", "ts", "time", "level", "caller", "msg", "at", "error", "err"}
 
 
@@ -177,6 +178,44 @@ def settings_in(message: str, limit: int = 3) -> list[str]:
         if len(found) >= limit:
             break
     return found
+
+
+# What an AWS SDK error says it was doing: `... (ThrottlingException) when calling the Decrypt
+# operation ...`, `... is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::b/k" ...`.
+_AWS_OPERATION = re.compile(
+    r"\((?P<code>[A-Za-z.]+(?:Exception|Error|Denied|Exceeded|Throttled)?)\)"
+    r" when calling the (?P<op>\w+) operation"
+)
+_AWS_ACTION = re.compile(
+    r"not authorized to perform:?\s*(?P<action>[a-z0-9\-]+:[A-Za-z0-9*]+)"
+    r"(?:\s+on resource:?\s*\\?\"?(?P<resource>arn:[^\s\"\\]+))?"
+)
+_AWS_SERVICE = re.compile(
+    r"\b(?:you may call|calls? to|rate of)\s+"
+    r"(?P<svc>KMS|DynamoDB|S3|STS|SQS|SNS|SSM|Lambda|EC2|Secrets Manager|CloudWatch)\b"
+)
+_ARN_SERVICE = re.compile(r"\barn:aws[\w-]*:(?P<svc>kms|secretsmanager|s3|dynamodb|sqs|sns|ssm|rds|lambda):")
+
+
+def specifics_in(message: str) -> str | None:
+    """The operation, action and resource an AWS SDK error names (`KMS Decrypt`,
+    `s3:GetObject on arn:aws:s3:::media/…`), for titles that must say what failed, not only how."""
+    parts: list[str] = []
+    action = _AWS_ACTION.search(message)
+    if action:
+        resource = action.group("resource")
+        if resource and len(resource) > 70:
+            resource = resource[:69] + "…"
+        parts.append(action.group("action") + (f" on {resource}" if resource else ""))
+    operation = _AWS_OPERATION.search(message)
+    if operation:
+        service = _AWS_SERVICE.search(message) or _ARN_SERVICE.search(message)
+        name = service.group("svc") if service else None
+        name = {"kms": "KMS", "secretsmanager": "Secrets Manager", "s3": "S3", "dynamodb": "DynamoDB"}.get(
+            name or "", name
+        )
+        parts.append(f"{operation.group('code')} on {name + ' ' if name else ''}{operation.group('op')}")
+    return "; ".join(parts) or None
 
 
 def version_in(message: str) -> str | None:

@@ -9,10 +9,18 @@ explanation point at the release; restarts of a container at its memory limit ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.prometheus import app_signals, infra_signals, pool_signals, resource_signals
+from agents.prometheus import (
+    app_signals,
+    cloud_signals,
+    infra_signals,
+    pool_signals,
+    resource_signals,
+    saturation_signals,
+)
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame, fmt_number, hhmm
 from agents.prometheus.promql import is_constant
@@ -33,6 +41,8 @@ ANALYZERS = (
     app_signals.latency,
     pool_signals.pools,
     pool_signals.queues,
+    saturation_signals.saturation,
+    cloud_signals.cloud,
     app_signals.versions,
     app_signals.neighbours_down,
 )
@@ -48,6 +58,8 @@ _EXPLAINING = frozenset(
         CauseCategory.NODE_FAILURE,
     }
 )
+# An expression over the ALERTS series is about the alerting pipeline itself.
+_META = re.compile(r"(?<![\w:])ALERTS(?:_FOR_STATE)?\s*(?:\{|\s|\)|$)")
 ROLLOUT_LEAD = timedelta(minutes=20)  # errors this soon after a rollout are attributed to it
 CLEARED_FOR = timedelta(minutes=5)
 
@@ -145,6 +157,24 @@ def analyze_alert(evaluation: AlertEvaluation, frame: Frame) -> list[Finding]:
                 severity=Severity.INFO,
                 title=f"{name} is a heartbeat: its expression `{expr.strip()}` is always true",
                 detail="It fires all the time by design to prove the alerting pipeline works.",
+                evidence=(evidence,),
+                cause_hint=CauseCategory.NO_ISSUE,
+                relevance=0.9,
+            )
+        ]
+    if _META.search(expr):
+        return [
+            frame.finding(
+                slug,
+                severity=Severity.INFO,
+                title=(
+                    f"{name} is an alert about other alerts: its expression reads `ALERTS` "
+                    f"(`{' '.join(expr.split())[:120]}`), not a workload's metrics"
+                ),
+                detail=(
+                    "Rules over ALERTS exist to inhibit or route other alerts (kube-prometheus' "
+                    "InfoInhibitor, Watchdog-style meta-alerts); on their own they report no problem."
+                ),
                 evidence=(evidence,),
                 cause_hint=CauseCategory.NO_ISSUE,
                 relevance=0.9,

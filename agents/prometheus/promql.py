@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from agents.common.scope import name_in_alert_name, plausible_name
 from shared.contracts import AlertContext
 
 _LABEL_VALUE_UNSAFE = re.compile(r'["\\\n]')
@@ -54,12 +55,17 @@ class Subject:
     @classmethod
     def from_context(cls, ctx: AlertContext) -> Subject:
         hints, labels = ctx.hints, ctx.labels
+        workload = plausible_name(hints.workload)
+        service = plausible_name(hints.service) or labels.get("service")
+        if not (workload or service or hints.pod or labels.get("pod")):
+            # an alarm named after its resource (`orders-api-alb-5xx`) and nothing else
+            workload = name_in_alert_name(hints.alert_name or labels.get("alertname"))
         return cls(
             namespace=hints.namespace or labels.get("namespace"),
-            workload=hints.workload,
+            workload=workload,
             pod=hints.pod or labels.get("pod"),
             container=hints.container or labels.get("container"),
-            service=hints.service or labels.get("service"),
+            service=service,
             node=hints.node,
             volume=labels.get("persistentvolumeclaim"),
         )

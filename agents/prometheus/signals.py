@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
 # Metric names each look-up may return.
@@ -21,7 +22,10 @@ POD_METRICS = (
     "|kube_pod_container_status_restarts_total|kube_pod_container_status_last_terminated_reason"
     "|kube_pod_container_info|kube_pod_info"
 )
-APP_METRICS = ".*(request|http|grpc|queue).*|.*(_pool_|hikaricp_|tomcat_threads_).*|.+_build_info"
+APP_METRICS = (
+    ".*(request|http|grpc|queue).*|.*(_pool_|hikaricp_|tomcat_threads_).*|.+_build_info"
+    "|jvm_memory_(used|max)_bytes|process_(open|max)_fds"
+)
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
@@ -94,7 +98,7 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most five;
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most six;
     each matchers entry becomes one `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
@@ -112,6 +116,9 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
         ns = matcher(namespace=subject.namespace)
         out.append(("volume", VOLUME_METRICS, [ns]))
         out.append(("up", UP_METRICS, [ns]))
+    cloud = cloud_lookup(subject)
+    if cloud is not None:
+        out.append(cloud)
     return out
 
 
@@ -186,8 +193,28 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     if "kube_pod_container_info" in pod_names:
         plan["images"] = f"count by (container, image) (kube_pod_container_info{{{pods}}})"
     _plan_app(plan, discovery)
+    _plan_saturation(plan, discovery)
+    plan_cloud(
+        plan, [ls for name in sorted(discovery.names("cloud")) for ls in discovery.label_sets("cloud", name)]
+    )
     _plan_infra(plan, discovery, subject)
     return plan
+
+
+def _plan_saturation(plan: dict[str, str], discovery: Discovery) -> None:
+    """A process's gauges of a bounded resource and their maximum, per pod."""
+    names = discovery.names("app")
+    for key, used, top, extra in (
+        ("heap", "jvm_memory_used_bytes", "jvm_memory_max_bytes", 'area="heap"'),
+        ("fds", "process_open_fds", "process_max_fds", ""),
+    ):
+        if used not in names or top not in names:
+            continue
+        sel = with_matchers(_app_selector(discovery, used) or "", extra)
+        top_sel = with_matchers(_app_selector(discovery, top) or "", extra)
+        # Heap pools with no maximum report -1: only positive maxima add up.
+        plan[f"{key}_used"] = f"sum by (pod, instance) ({used}{{{sel}}})"
+        plan[f"{key}_max"] = f"sum by (pod, instance) ({top}{{{top_sel}}} > 0)"
 
 
 def _plan_app(plan: dict[str, str], discovery: Discovery) -> None:

@@ -26,10 +26,20 @@ SAMPLES = {
     "pool-exhausted": "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
     "cpu-throttled": "container app is CPU throttled 87% of periods",
     "throttled": "botocore: ProvisionedThroughputExceededException when calling PutItem",
+    "health-check-failing": '10.90.5.44 - - "GET /health HTTP/1.1" 404 124 "-" "ELB-HealthChecker/2.0"',
+    "access-denied-explicit": (
+        "AccessDenied: User: arn:aws:sts::123456789012:assumed-role/app/s is not authorized to perform: "
+        "s3:GetObject on resource: arn:aws:s3:::media/a.png with an explicit deny in a resource-based policy"
+    ),
+    "kms-denied": "ClientError: KMS.AccessDeniedException when calling the Decrypt operation",
     "access-denied": 'level=warn msg="s3 PutObject" status=403',
     "certificate": "Get https://vault.internal/v1/sys: x509: certificate signed by unknown authority",
     "dns": "dial tcp: lookup payments.internal on 172.20.0.10:53: no such host",
     "network": "connect: no route to host 10.0.7.3:443",
+    "flow-log-reject": (
+        "2 123456789012 eni-07a1b2c3d4e5f6a7b 10.70.42.17 3.120.1.8 51244 443 6 3 180 1733575620 1733575680 "
+        "REJECT OK"
+    ),
     "image-pull": 'Failed to pull image "repo/cart:v1.9.1": manifest unknown',
     "probe": "Readiness probe failed: HTTP probe failed with statuscode: 503",
     "scheduling": "0/6 nodes are available: 6 Insufficient memory.",

@@ -15,14 +15,24 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
-from agents.common.chat_history.subject import ChatSubject
+from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
 from shared.chat.base import ChatMessage
-from shared.contracts import AlertContext, Evidence, EvidenceKind, Finding, Severity, Trigger
+from shared.contracts import (
+    AlertContext,
+    CauseCategory,
+    Evidence,
+    EvidenceKind,
+    Finding,
+    Severity,
+    Trigger,
+)
 from shared.redact import redact
 from shared.relevance import Relevance
 
 EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are the alert itself
 MAX_SYMPTOMS = 5
+NOTICE_ANSWER = timedelta(minutes=10)  # a notice this soon after a firing in its channel answers it
+NOTICE_WINDOW = timedelta(hours=2)  # "firing a test in a few min": said shortly before the alert
 MAX_EXCERPT = 400
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
 
@@ -113,6 +123,7 @@ def analyze(items: list[Item], analysis: Analysis) -> list[Finding]:
         + _traffic(inside, analysis)
         + _earlier_firings(items, analysis)
         + _symptoms(inside, analysis)
+        + _notices(inside, analysis)
     )
     return sorted(findings, key=lambda f: (-f.severity.rank, -f.relevance, f.id))
 
@@ -167,10 +178,14 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         if m.kind not in (Kind.CONFIG, Kind.INFRA):
             continue
         relevance = analysis.subject.relevance(item.text, m.service)
+        if m.service is None and m.thing and analysis.subject.shares_word(m.thing):
+            relevance = max(relevance, NAMES_NAMESPACE)  # the same product's bucket, secret, database
         if m.kind is Kind.INFRA and m.service is None:
             # Nodes and node groups run every workload: unnamed, such a change is still plausible.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
-        if m.verbatim:
+        if m.verbatim and m.diff:
+            what = f"“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
+        elif m.verbatim:
             what = f"“{_quote(item.text)[:160]}”"
         elif m.key and m.new:
             change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
@@ -283,6 +298,8 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text)
         if analysis.subject.names_subject(item.text) or analysis.subject.names_alert(item.text):
             relevance = 0.8
+        if item.mention.asked:
+            relevance = min(relevance, Relevance.SUPPORTING)  # a question is not a report
         elif (
             analysis.subject.known
             and relevance < Relevance.CITABLE
@@ -308,3 +325,45 @@ def _symptoms(items: list[Item], analysis: Analysis) -> list[Finding]:
             )
         )
     return out
+
+
+def _notices(items: list[Item], analysis: Analysis) -> list[Finding]:
+    """People saying the alert is a test, expected, or to be ignored. Only a notice that names the
+    alert (or its workload) says the alert is noise; one about another alert is left out."""
+    out = []
+    name = (analysis.subject.alert_name or "").lower()
+    firings = [
+        i for i in items if i.mention.kind is Kind.FIRING and name and (i.mention.key or "").lower() == name
+    ]
+    for item in items:
+        if item.mention.kind is not Kind.NOTICE:
+            continue
+        # "expected, it'll clear" posted right under a firing of this alert answers that firing
+        answers = any(
+            f.message.channel == item.message.channel
+            and timedelta(0) <= item.message.at - f.message.at <= NOTICE_ANSWER
+            for f in firings
+        )
+        names_alert = analysis.subject.names_alert(item.text) or answers
+        if not (names_alert or analysis.subject.names_subject(item.text)):
+            continue
+        if analysis.ctx.anchor - item.message.at > NOTICE_WINDOW:
+            continue
+        out.append(
+            analysis.finding(
+                f"notice:{item.message.channel}/{item.message.id}",
+                severity=Severity.INFO,
+                title=(
+                    f"{analysis.who(item)} said in {analysis.where(item)} at {_hhmm(item.message.at)}, "
+                    "before "
+                    f"the alert, that it is a test or expected ({item.mention.phrase.strip()}): "
+                    f"“{_quote(item.text)[:200]}”"
+                ),
+                first_seen=item.message.at,
+                last_seen=item.message.at,
+                evidence=(analysis.evidence(item),),
+                cause_hint=CauseCategory.NO_ISSUE,
+                relevance=Relevance.LINKED if names_alert else Relevance.NEAR,
+            )
+        )
+    return out[-2:]

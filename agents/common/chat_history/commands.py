@@ -51,17 +51,69 @@ _HELM = re.compile(
     re.IGNORECASE,
 )
 _TERRAFORM = re.compile(r"\bterraform\s+apply\b(?P<rest>[^\n`]*)", re.IGNORECASE)
+# What a Terraform run posts when it is done (Terraform's own summary, as Atlantis, Spacelift, Terraform
+# Cloud and CI jobs relay it): "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+_APPLY_DONE = re.compile(
+    r"\bApply complete!?\s*Resources:\s*(?P<added>\d+) added,\s*(?P<changed>\d+) changed,\s*"
+    r"(?P<destroyed>\d+) destroyed",
+    re.IGNORECASE,
+)
+# Terraform resources of the network every workload's traffic crosses.
+_NETWORK_RESOURCE = re.compile(
+    r"\b(?:aws_(?:vpc_)?security_group(?:_rule)?|aws_network_acl(?:_rule)?|aws_route(?:_table)?|aws_subnet|"
+    r"google_compute_firewall|azurerm_network_security_(?:group|rule))\b"
+)
+# A Terraform resource address (`aws_s3_bucket_policy.media`, `module.db.aws_security_group.this`).
+_TF_ADDRESS = re.compile(
+    r"(?<![\w.])(?:module\.[\w\-]+\.)*(?:aws|google|azurerm|kubernetes|helm)_[a-z0-9_]+\.[\w\-]+"
+)
+# The folder or workspace a run applied (`dir: s3/acme-media-prod`).
+_TF_DIR = re.compile(
+    r"\b(?:dir(?:ectory)?|workspace|stack|project)\s*:?\s*[`'\"]?(?P<dir>[\w.\-]+(?:/[\w.\-]+)*)",
+    re.IGNORECASE,
+)
+# A mutating AWS CLI call pasted in chat (`aws secretsmanager rotate-secret --secret-id prod/orders/db`,
+# `aws ec2 revoke-security-group-egress --group-id sg-...`), or its verb alone (`rotate-secret`).
+_AWS_VERB = (
+    r"(?:rotate|put|update|create|delete|modify|authorize|revoke|attach|detach|remove|add|replace|disable|"
+    r"enable|cancel|restore|reboot|failover|promote|terminate|stop|start|tag|untag|associate|disassociate)"
+    r"-[a-z0-9][a-z0-9\-]*"
+)
+_AWS_CLI = re.compile(
+    rf"\baws\s+(?P<svc>[a-z][a-z0-9\-]*)\s+(?P<verb>{_AWS_VERB})(?P<rest>[^\n`]*)", re.IGNORECASE
+)
+_AWS_VERB_ALONE = re.compile(
+    r"(?<![\w\-])(?P<verb>rotate-secret|put-secret-value|update-secret|put-bucket-policy|delete-bucket-policy|"
+    r"authorize-security-group-(?:ingress|egress)|revoke-security-group-(?:ingress|egress)|put-key-policy|"
+    r"update-function-configuration|put-role-policy|update-assume-role-policy|modify-db-instance)(?![\w\-])",
+    re.IGNORECASE,
+)
+_AWS_ID = re.compile(
+    r"--(?:secret-id|function-name|bucket|group-id|db-instance-identifier|db-cluster-identifier|key-id|"
+    r"role-name|policy-arn|queue-url|cluster|service|table-name|name|parameter-name|topic-arn)[= ]+[\"']?"
+    r"(?P<id>[^\s\"']+)"
+)
+# "rotation of prod/orders/db kicked off", "rotating the stripe-api-key": the secret or key named
+_ROTATION = re.compile(
+    r"\brotat(?:ion|ed|ing)\s+(?:of\s+|for\s+)?(?:the\s+)?(?P<thing>[A-Za-z0-9][\w.:\-]*(?:/[\w.:\-]+)+|"
+    r"[a-z0-9][a-z0-9\-]*-[a-z0-9\-]+)",
+    re.IGNORECASE,
+)
 _INFRA_WORDS = re.compile(
     r"\b(node ?groups?|nodegroups?|node pools?|instance types?|launch templates?|ami|karpenter|"
     r"provisioners?|nodepools?|autoscaling groups?|asg|eks (?:cluster|version|upgrade)|cluster upgrade|"
-    r"taints?|drain(?:ed)?|cordon(?:ed)?)\b",
+    r"taints?|drain(?:ed)?|cordon(?:ed)?|"
+    # the network every workload's traffic crosses: security groups, NACLs, firewalls, routes
+    r"security[ _]groups?|sg-[0-9a-f]{8,17}|network acls?|nacls?|firewall rules?|route tables?|subnets?)\b",
     re.IGNORECASE,
 )
 PAST = (
     r"(?:scaled|lowered|raised|reduced|increased|decreased|cut|bumped|changed|set|updated|tuned|halved|"
     r"doubled|capped|trimmed|rotated|renewed|replaced|regenerated|revoked|applied|rolled out|enabled|"
     r"disabled|flipped|turned (?:on|off)|edited|modified|tightened|removed|dropped|detached|attached|"
-    r"deleted|moved|switched|upgraded|resized|drained|cordoned|tainted|added)"
+    r"deleted|moved|switched|upgraded|resized|drained|cordoned|tainted|added|"
+    # a change being made as it is written: "tightening the orders-db security group: ..."
+    r"tightening|restricting|rotating|removing|replacing|swapping|locking down|revoking|detaching)"
 )
 # "scaled orders-pg to 0", "scaled the checkout deployment down to 2 replicas"
 _SCALED = re.compile(
@@ -99,6 +151,10 @@ _OBJECT = re.compile(
 _CLOUD = re.compile(
     r"\b(iam|kms|s3|sts|dynamodb|sqs|sns|ecr|secretsmanager|ssm|rds|ec2|lambda|route53|acm)\b", re.IGNORECASE
 )
+# An AWS resource id written beside the change ("security group sg-0d4f1a2b3c4d5e6f7 egress now ...").
+_CLOUD_ID = re.compile(
+    r"\b(?:sg|vpce|vpc|subnet|eni|acl|rtb|igw|nat|vol|snap|ami|lt|tgw|pl)-[0-9a-f]{8,17}\b"
+)
 _NAMESPACE_WORDS = re.compile(
     rf"\b(?:in|to|on|for)\s+(?:the\s+)?(?P<ns>{_NAME})\s+namespace\b", re.IGNORECASE
 )
@@ -122,6 +178,67 @@ def _clean(name: str | None) -> str | None:
         return None
     name = name.strip(".'").lower()
     return None if not name or name in _STOP or name.isdigit() else name
+
+
+# An attribute line of a pasted Terraform plan or unified diff: `+ "…:sub" = "system:serviceaccount:…"`,
+# `- from_port = 5432`, `~ image = "a" -> "b"`.
+_DIFF_LINE = re.compile(
+    r"^\s*(?P<sign>[+\-~])\s+\"?(?P<key>[\w.:/\-]{1,120})\"?\s*[=:]\s*(?P<value>[^\n{}]{1,160}?)\s*,?\s*$",
+    re.MULTILINE,
+)
+MAX_DIFF = 220
+
+
+def diff_of(text: str) -> str | None:
+    """The attribute values a pasted plan or diff adds, removes or changes, most telling first: a key
+    both removed and added (a value replaced), then additions, then removals."""
+    lines = [
+        m
+        for m in _DIFF_LINE.finditer(text)
+        if m.group("value").strip() not in {"", "[", "{"}
+        and not m.group("value").rstrip().endswith(("(", "["))
+    ]
+    values = {(m.group("sign"), m.group("key"), m.group("value").strip()) for m in lines}
+    # an attribute removed and added with the same value did not change (a block was replaced)
+    lines = [
+        m
+        for m in lines
+        if m.group("sign") == "~"
+        or ({"+": "-", "-": "+"}[m.group("sign")], m.group("key"), m.group("value").strip()) not in values
+    ]
+    if not lines:
+        return None
+    removed = {m.group("key") for m in lines if m.group("sign") == "-"}
+    added = {m.group("key") for m in lines if m.group("sign") == "+"}
+    both = removed & added
+    order = {"+": 1, "~": 0, "-": 2}
+    lines.sort(key=lambda m: (m.group("key") not in both, order[m.group("sign")]))
+    parts: list[str] = []
+    for m in lines:
+        key = re.split(r"[:/.]", m.group("key"))[-1] or m.group("key")
+        value = re.sub(r"\s+", " ", m.group("value").strip().strip('"'))
+        part = f"{m.group('sign')} {key} = {value}"
+        if part not in parts:
+            parts.append(part)
+    out = ""
+    for part in parts:
+        if len(out) + len(part) + 2 > MAX_DIFF:
+            break
+        out = f"{out}; {part}" if out else part
+    return out or None
+
+
+def _terraform_thing(text: str) -> str | None:
+    """What a Terraform run touched: the resource it targeted or changed, else the folder it applied."""
+    target = re.search(r"-target[= ]+[\"']?(?P<t>[^\s\"']+)", text)
+    if target:
+        return target.group("t")
+    changed = re.search(rf"(?:^|\s)[~+\-]\s*(?P<a>{_TF_ADDRESS.pattern})", text)
+    address = changed.group("a") if changed else None
+    folder = _TF_DIR.search(text)
+    if folder and "/" in folder.group("dir"):
+        return folder.group("dir")
+    return address or (m.group(0) if (m := _TF_ADDRESS.search(text)) else None)
 
 
 def manual_change_of(text: str) -> ManualChange | None:
@@ -154,9 +271,22 @@ def manual_change_of(text: str) -> ManualChange | None:
             Touch.CONFIG, _clean(helm.group("name")), _clean(ns), "helm", helm.group(0).strip()
         )
     terraform = _TERRAFORM.search(text)
-    if terraform:
+    done = _APPLY_DONE.search(text)
+    if terraform or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
+        network = _NETWORK_RESOURCE.search(text)
+        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network else Touch.CONFIG
+        phrase = terraform.group(0).strip() if terraform else done.group(0)  # type: ignore[union-attr]
+        return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))
+    aws = _AWS_CLI.search(text) or _AWS_VERB_ALONE.search(text)
+    if aws:
+        verb = aws.group("verb").lower()
+        service = aws.groupdict().get("svc")
+        ident = _AWS_ID.search(aws.groupdict().get("rest") or "")
+        rotation = _ROTATION.search(text)
+        thing = ident.group("id") if ident else (rotation.group("thing") if rotation else None)
+        key = f"{service.lower()} {verb}" if service else verb
         touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
-        return ManualChange(touch, None, word_ns, "terraform", terraform.group(0).strip())
+        return ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
     scaled = _SCALED.search(text)
     if scaled:
         return ManualChange(Touch.CONFIG, _clean(scaled.group("name")), word_ns, "replicas", scaled.group(0))
@@ -177,5 +307,13 @@ def manual_change_of(text: str) -> ManualChange | None:
         verb = obj.group(0).split()[0].lower()
         if applied_to in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
             applied_to = None
+        if thing is None or thing == (cloud.group(0).lower() if cloud else None):
+            cloud_id = _CLOUD_ID.search(text)
+            thing = cloud_id.group(0) if cloud_id else thing
         return ManualChange(touch, applied_to, word_ns, key, obj.group(0).strip(), thing=thing)
+    rotation = _ROTATION.search(text)
+    if rotation and rotation.group("thing").lower() not in _STOP:
+        return ManualChange(
+            Touch.CONFIG, None, word_ns, "rotation", rotation.group(0).strip(), thing=rotation.group("thing")
+        )
     return None

@@ -21,11 +21,11 @@ matched, never acted on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from agents.common.chat_history.commands import PAST as _PAST_VERBS
-from agents.common.chat_history.commands import Touch, manual_change_of
+from agents.common.chat_history.commands import Touch, diff_of, manual_change_of
 
 
 class Kind(StrEnum):
@@ -36,6 +36,7 @@ class Kind(StrEnum):
     FIRING = "firing"
     RESOLVED = "resolved"
     SYMPTOM = "symptom"
+    NOTICE = "notice"  # a person says an alert is a test, expected, or to be ignored
     REPLY = "reply"  # a thread reply that announces nothing itself
 
 
@@ -51,12 +52,14 @@ class Mention:
     namespace: str | None = None  # the namespace the change names, when it names one
     verbatim: bool = False  # a change made by hand: the message itself says best what it was
     thing: str | None = None  # another object a change names (a bucket, a secret), not a workload
+    diff: str | None = None  # what a pasted plan or diff changes (`+ sub = ...; - sub = ...`)
+    asked: bool = False  # a symptom only asked about ("is the renderer broken?"), not reported
 
 
 _DEPLOY = re.compile(
     r"\b(deploy(?:ing|ed|s)?|roll(?:ed|ing)?[ -]?out|rollout|releas(?:e|ed|ing)|shipp?(?:ed|ing)|"
     r"promot(?:ed|ing)|upgrad(?:e|ed|ing)|roll(?:ed|ing)?[ -]?back|rollback|revert(?:ed|ing)?|"
-    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?|bump(?:ed|ing)?)\b",
+    r"migrat(?:ed|ing|ion)|hotfix(?:ed)?|bump(?:ed|ing)?|publish(?:ed|ing))\b",
     re.IGNORECASE,
 )
 # A CD tool's notification names the app as namespace/app (or project/app) before what it did:
@@ -132,12 +135,28 @@ _NOT_PROD = re.compile(
 )
 _TRAFFIC = re.compile(
     r"\b(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|launch(?:ed)?|"
-    r"load test|traffic|tv ad|black friday|went viral)\b",
+    r"load test|traffic|tv ad|black friday|went viral|"
+    # work a person pushes through the system in bulk: "re-send of all November invoices, ~180k
+    # messages into invoice-render-queue", "backfill of 2M rows", "replaying the dead-letter queue"
+    r"re-?sends?|resending|backfill(?:ing)?|replay(?:ing)?|re-?process(?:ing)?|re-?drive|bulk (?:send|import|"
+    r"load|upload|export|job|run)|batch (?:job|run|import)|\d+(?:\.\d+)?\s?[km]\+? (?:messages|events|"
+    r"emails|jobs|requests|records|rows|subscribers|recipients|users|notifications))\b",
     re.IGNORECASE,
 )
 _HAPPENING = re.compile(
-    r"\b(went out|is live|are live|just (?:sent|launched|started|went)|started|kicked off|launched|sent|"
-    r"surg(?:e|ing)|spik(?:e|ing)|x\d+|\d+x)\b",
+    r"\b(went out|is out|are out|is live|are live|just (?:sent|launched|started|went)|started|"
+    r"kick(?:ed|ing) off|launch(?:ed|ing)|sent|sending|running|starting|surg(?:e|ing)|spik(?:e|ing)|"
+    r"x\d+|\d+x)\b",
+    re.IGNORECASE,
+)
+# A person telling others that an alert is a test or expected: "going to fire a test with aws
+# cloudwatch set-alarm-state on billing-api-p99-latency-high, ignore it", "that page is expected".
+_NOTICE = re.compile(
+    r"\b(set-alarm-state|(?:fir(?:e|ing)|send(?:ing)?|trigger(?:ing)?)\s+(?:a\s+)?test|"
+    r"test (?:alarm|alert|page|"
+    r"notification|event)s?|please ignore|pls ignore|ignore (?:it|this|them|that|the (?:alarm|alert|page)s?)|"
+    r"can be ignored|safe to ignore)\b"
+    r"|(?:'s|\bis|\bare|\bthat one)\s+expected(?=\s*[,.;!]|\s*$)|^\W*expected\b",
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
@@ -159,6 +178,17 @@ _REPORTER = re.compile(
     r"|anyone (?:else )?(?:seeing|see|getting|noticed?)|is it just me|\?\s*$)",
     re.IGNORECASE,
 )
+# A person asking whether something is wrong, not saying it is: "is the renderer broken?", "what does
+# InfoInhibitor mean?". "anyone seeing 502s?" and "users report errors, is it the DB?" still report.
+_ASKING = re.compile(
+    r"^\W*(?:what|why|how|does|do|is|are|could|can|should|was|were)\b[^.!\n]*\?\s*(?:[^.!\n]*\?\s*)*$",
+    re.IGNORECASE,
+)
+_SEEN = re.compile(
+    r"\b(?:seeing|see|getting|got|noticed?|report(?:s|ed|ing)?|customers?|users?|just me|since|"
+    r"for \d+|\d+ ?(?:min|h))\b",
+    re.IGNORECASE,
+)
 _RESOLUTION = re.compile(
     r"\b(resolved|fixed|mitigated|root[ -]cause|caused by|was due to|because of|rolled back|reverted|"
     r"restarted|scaled (?:up|out)|bumped|increased|recovered|back to normal|postmortem)\b",
@@ -170,8 +200,17 @@ _STOP = frozenset(
         *("in", "on", "is", "was", "and", "with", "from", "release", "build", "image", "tag", "hotfix"),
         *("complete", "completed", "done", "finished", "started", "deploy", "deploying", "rollout", "we"),
         *("i", "just", "now", "back", "it", "this", "that", "all", "canary", "v"),
+        # words people put next to a deploy verb that never name what was deployed ("deployed right
+        # before this", "looks like the rollout", "upgrade to 15.8 maybe broke it")
+        *("right", "looks", "look", "maybe", "also", "again", "today", "soon", "still", "already"),
+        *("probably", "like", "before", "after", "there", "here", "something", "anything", "same"),
+        *("yesterday", "earlier", "last", "then", "broke", "went", "which", "what", "when", "since"),
+        *("been", "has", "have", "had", "got", "be", "being", "are", "were", "you", "they", "he", "she"),
     }
 )
+# Quoted text in a deploy message is a commit or PR title ("bump sharp to 0.33.4"): what it names
+# was changed inside the release, not released.
+_QUOTED = re.compile(r"'[^'\n]{3,200}'|\"[^\"\n]{3,200}\"|“[^”\n]{3,200}”")
 
 
 def _service_near(text: str, start: int, end: int) -> str | None:
@@ -187,6 +226,13 @@ def _service_near(text: str, start: int, end: int) -> str | None:
 
 
 def deploy_of(text: str) -> Mention | None:
+    unquoted = _QUOTED.sub(" ", text)
+    if unquoted != text and _DEPLOY.search(unquoted):
+        return _deploy_of(unquoted)
+    return _deploy_of(text)
+
+
+def _deploy_of(text: str) -> Mention | None:
     verb = _DEPLOY.search(text)
     note = _RELEASE_NOTE.match(text)
     if note and note.group("svc").lower() not in _STOP:
@@ -214,6 +260,13 @@ def deploy_of(text: str) -> Mention | None:
         after = re.match(rf"\s+(?:the\s+)?({_NAME})", text[verb.end() :])
         if after and after.group(1).lower() not in _STOP:
             service = after.group(1)
+    if service is None:
+        # "recommendations deployed right before this": the name just before the verb
+        before = re.search(
+            rf"(?<![\w.\-/])({_NAME})\s+(?:was\s+|is\s+|got\s+|been\s+)?$", text[: verb.start()]
+        )
+        if before and before.group(1).lower() not in _STOP:
+            service = before.group(1)
     return Mention(Kind.DEPLOY, service, version.group(0) if version else None, phrase=verb.group(0))
 
 
@@ -281,11 +334,19 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
         state = Kind.RESOLVED if firing.group("state").upper() == "RESOLVED" else Kind.FIRING
         out.append(Mention(state, key=firing.group("name"), phrase=firing.group(0)))
         return out  # an alert notification is not also a change or a symptom report
+    notice = _NOTICE.search(text)
+    if notice and not bot:
+        return [Mention(Kind.NOTICE, phrase=notice.group(0))]
     if _FUTURE.search(text):
         text = _said_done(text)
         if not text:
             return out
     config = config_of(text)
+    if config and config.key and config.new and config.service is None:
+        # `kubectl -n pricing set env deployment/pricing-engine POOL=80`: the command names what it touched
+        manual = manual_change_of(text)
+        if manual is not None and manual.service:
+            config = replace(config, service=manual.service, namespace=manual.namespace)
     if not (config and config.key and config.new) and not _NOT_PROD.search(text):
         manual = manual_change_of(text)
         if manual is not None and manual.touch is Touch.DEPLOY:
@@ -300,6 +361,7 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
                 namespace=manual.namespace,
                 verbatim=True,
                 thing=manual.thing,
+                diff=diff_of(text),
             )
     deploy = deploy_of(text)
     if deploy is not None and deploy.service is None and deploy.version is None:
@@ -312,7 +374,8 @@ def classify(text: str, *, bot: bool) -> list[Mention]:
     if not out and not bot and _TRAFFIC.search(text) and _HAPPENING.search(text):
         out.append(Mention(Kind.TRAFFIC, phrase=_TRAFFIC.search(text).group(0)))  # type: ignore[union-attr]
     if not out and not bot and _SYMPTOM.search(text) and _REPORTER.search(text):
-        out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0)))  # type: ignore[union-attr]
+        asked = _ASKING.search(text) is not None and not _SEEN.search(text)
+        out.append(Mention(Kind.SYMPTOM, phrase=_SYMPTOM.search(text).group(0), asked=asked))  # type: ignore[union-attr]
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.common.scope import name_in_alert_name, plausible_name
 from shared.contracts import AlertContext
 from shared.relevance import Relevance
 
@@ -25,6 +26,16 @@ def _word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w\-.]){re.escape(name)}(?![\w\-]|\.\w)", re.IGNORECASE)
 
 
+# Words too common in resource names to tie two of them together.
+_COMMON_WORDS = frozenset(
+    {"prod", "production", "staging", "default", "service", "server", "worker", "main", "live", "aws"}
+)
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", name.lower()) if len(w) >= 4 and w not in _COMMON_WORDS}
+
+
 @dataclass(frozen=True)
 class ChatSubject:
     names: tuple[str, ...] = ()  # workload, service, pod: what the alert is about
@@ -34,12 +45,20 @@ class ChatSubject:
     @classmethod
     def from_context(cls, ctx: AlertContext) -> ChatSubject:
         hints = ctx.hints
-        names = [hints.workload, hints.service, hints.pod, ctx.labels.get("persistentvolumeclaim")]
+        names = [
+            plausible_name(hints.workload),
+            plausible_name(hints.service),
+            hints.pod,
+            ctx.labels.get("persistentvolumeclaim"),
+        ]
+        alert_name = hints.alert_name or ctx.labels.get("alertname")
+        if not any(names):
+            names.append(name_in_alert_name(alert_name))
         namespace = hints.namespace
         return cls(
             names=tuple(dict.fromkeys(n for n in names if n and n != namespace)),
             namespace=namespace,
-            alert_name=hints.alert_name or ctx.labels.get("alertname"),
+            alert_name=alert_name,
         )
 
     @property
@@ -54,6 +73,12 @@ class ChatSubject:
 
     def names_alert(self, text: str) -> bool:
         return bool(self.alert_name) and _word(self.alert_name or "").search(text) is not None
+
+    def shares_word(self, thing: str) -> bool:
+        """Whether a thing a change names (`prod/orders/db`, `s3/acme-media-prod`) carries a distinctive
+        word of the alert's workload or namespace (`orders-api`, `media-api`): the same product's resource."""
+        own = {w for n in (*self.names, self.namespace or "") for w in _words(n)}
+        return bool(own & _words(thing))
 
     def relevance(self, text: str, service: str | None = None) -> float:
         """How much a message about `service` (when a change names one) concerns the alert."""

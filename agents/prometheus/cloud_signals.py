@@ -1,0 +1,152 @@
+"""AWS resources named after the alert's workload, as CloudWatch exporters (YACE, the Prometheus
+CloudWatch exporter) publish them: `aws_<namespace>_<metric>_<stat>` with `dimension_<Name>` labels.
+
+The look-up matches the workload's name in the dimensions that name a resource: a Lambda function,
+an RDS instance, a queue, a table, and a load balancer or target group, whose names the AWS Load
+Balancer Controller builds as `k8s-<namespace[:8]>-<name[:8]>-<hash>`. The analyzer reads each
+series' change-point: a request count that surged is traffic, storage that ran out is a full disk,
+throttles that began are throttling, errors and unhealthy hosts that rose are symptoms. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from agents.prometheus.changepoint import detect_change
+from agents.prometheus.common import RELEVANT, Frame, fmt_bytes, fmt_number, hhmm
+from agents.prometheus.promql import Subject, matcher, regex_escape
+from agents.prometheus.readings import Readings
+from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+CLOUD_METRICS = "aws_.+"
+NAMED_DIMENSIONS = (
+    "dimension_FunctionName",
+    "dimension_DBInstanceIdentifier",
+    "dimension_DBClusterIdentifier",
+    "dimension_QueueName",
+    "dimension_TableName",
+    "dimension_CacheClusterId",
+    "dimension_ApiName",
+)
+LB_DIMENSIONS = ("dimension_LoadBalancer", "dimension_TargetGroup")
+MAX_SERIES = 12
+SURGE = 1.8
+
+
+def _lb_prefixes(subject: Subject) -> list[str]:
+    """The names the AWS Load Balancer Controller gives a workload's load balancer or target group."""
+    names = [n for n in subject.services if n]
+    out: list[str] = []
+    for name in names:
+        tokens = name.split("-")
+        pairs = [(subject.namespace, name)] if subject.namespace else []
+        pairs += [("-".join(tokens[:i]), "-".join(tokens[i:])) for i in range(1, len(tokens))]
+        pairs.append((tokens[0], name))
+        for namespace, rest in pairs:
+            if namespace and rest:
+                out.append(f"k8s-{namespace[:8]}-{rest[:8]}-")
+        out.append(f"{name}-")
+        out.append(f"{name}/")
+    return list(dict.fromkeys(out))
+
+
+def cloud_lookup(subject: Subject) -> tuple[str, str, list[str]] | None:
+    """The series look-up of the AWS resources named after the subject, or None without a name."""
+    names = [n for n in subject.services if n and len(n) >= 3]
+    if not names:
+        return None
+    alternatives = "|".join(regex_escape(n) for n in names)
+    selectors = [
+        matcher(**{f"{d}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"}) for d in NAMED_DIMENSIONS
+    ]
+    lb = "|".join(regex_escape(p) for p in _lb_prefixes(subject))
+    selectors += [matcher(**{f"{d}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"}) for d in LB_DIMENSIONS]
+    return ("cloud", CLOUD_METRICS, selectors)
+
+
+def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
+    """One query per series found (bounded), selected by its exact name and dimensions."""
+    for labels in sorted(label_sets, key=lambda ls: sorted(ls.items()))[:MAX_SERIES]:
+        name = labels.get("__name__", "")
+        dims = {k: v for k, v in labels.items() if k.startswith("dimension_")}
+        if not name or not dims:
+            continue
+        key = "cloud:" + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
+        plan[key] = f"{name}{{{matcher(**dims)}}}"
+
+
+def _resource(labels: dict[str, str]) -> str:
+    dims = [v for k, v in sorted(labels.items()) if k.startswith("dimension_")]
+    return dims[0] if dims else "-"
+
+
+def _metric(name: str) -> str:
+    """`aws_applicationelb_request_count_sum` -> `applicationelb request_count (sum)`."""
+    body = name.removeprefix("aws_")
+    stat = re.search(r"_(sum|average|maximum|minimum|sample_count|p\d+)$", body)
+    core = body[: stat.start()] if stat else body
+    service, _, metric = core.partition("_")
+    return f"{service} {metric}" + (f" ({stat.group(1)})" if stat else "")
+
+
+def cloud(readings: Readings, frame: Frame) -> list[Finding]:
+    findings = []
+    for key in readings.keys("cloud:"):
+        name = key.split(":", 2)[1]
+        for series in readings.get(key)[:1]:
+            finding = _finding(readings, frame, key, name, series.labels, series.points)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _finding(
+    readings: Readings,
+    frame: Frame,
+    key: str,
+    name: str,
+    labels: dict[str, str],
+    points: Sequence[tuple[datetime, float]],
+) -> Finding | None:
+    change = detect_change(points)
+    if change is None:
+        return None
+    lowered = name.lower()
+    factor = change.factor()
+    resource = _resource(labels)
+    in_bytes = "storage" in lowered or "bytes" in lowered or "memory" in lowered
+    fmt = fmt_bytes if in_bytes else (lambda v: fmt_number(round(v, 2)))
+    hint: CauseCategory | None = None
+    trigger: Trigger | None = None
+    if re.search(r"free_storage|free_local_storage|freeable", lowered):
+        if change.rising or change.after > 0.1 * max(change.before, 1):
+            return None
+        hint = CauseCategory.DISK_FULL if "storage" in lowered else None
+        what = f"fell from {fmt(change.before)} to {fmt(change.after)}"
+    elif not change.rising or (factor is not None and factor < SURGE):
+        return None
+    elif re.search(r"request_count|invocations|requests|messages_sent|call_count", lowered):
+        hint, trigger = CauseCategory.TRAFFIC_SPIKE, Trigger.TRAFFIC
+        what = (
+            f"rose {f'{factor:.1f}x' if factor else 'from zero'}: {fmt(change.before)} to {fmt(change.after)}"
+        )
+    elif "throttle" in lowered:
+        hint = CauseCategory.RATE_LIMITED
+        what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
+    else:
+        what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
+    return frame.finding(
+        f"cloud:{name}:{resource}",
+        severity=Severity.CRITICAL if hint is CauseCategory.DISK_FULL else Severity.WARNING,
+        title=f"AWS {_metric(name)} of {resource} {what} from {hhmm(change.onset)}",
+        detail=f"A {change.kind} in {name} for {resource}, a resource named after {frame.name}.",
+        resources=(resource, *frame.workload_resources),
+        first_seen=change.onset,
+        last_seen=points[-1][0],
+        evidence=(frame.evidence(readings.expr(key), what, change.onset),),
+        cause_hint=hint,
+        change=trigger,
+        relevance=RELEVANT,
+    )

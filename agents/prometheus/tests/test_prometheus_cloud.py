@@ -1,0 +1,59 @@
+"""AWS resources named after the workload, from a CloudWatch exporter: found by the names the
+workload's resources carry (a load balancer the AWS Load Balancer Controller named, a Lambda, a
+database), and read for what moved: a surge of requests, storage running out."""
+
+from __future__ import annotations
+
+import re
+
+from test_prometheus_analyzers import POINTS, analyze, frame, line, only, readings, steps
+
+from agents.prometheus.cloud_signals import cloud_lookup
+from agents.prometheus.promql import Subject
+from shared.contracts import CauseCategory, Severity, Trigger
+
+ALB = {"dimension_LoadBalancer": "app/k8s-web-shopfron-2b3c4d5e6f/1a2b3c4d5e6f7a8b", "job": "yace"}
+
+
+def _matches(selector: str, value: str) -> bool:
+    pattern = re.search(r'=~"(.*)"', selector)
+    assert pattern is not None
+    return re.fullmatch(pattern.group(1).replace("\\\\", "\\"), value) is not None
+
+
+def test_the_lookup_finds_the_load_balancer_the_controller_named_after_the_workload() -> None:
+    lookup = cloud_lookup(Subject(service="web-shopfront"))
+    assert lookup is not None
+    kind, names, selectors = lookup
+    assert (kind, names) == ("cloud", "aws_.+")
+    lb = next(s for s in selectors if s.startswith("dimension_LoadBalancer"))
+    assert _matches(lb, ALB["dimension_LoadBalancer"])
+    assert not _matches(lb, "app/k8s-web-checkout-9f8e7d6c5b/0a1b2c3d4e5f6a7b")
+    fn = next(s for s in selectors if s.startswith("dimension_FunctionName"))
+    assert _matches(fn, "web-shopfront") and not _matches(fn, "web-shopfront2")
+    assert cloud_lookup(Subject(namespace="web")) is None
+
+
+def test_a_request_count_surge_on_the_workloads_load_balancer_is_traffic() -> None:
+    key = "cloud:aws_applicationelb_request_count_sum:x"
+    found = analyze(readings(**{key: [line(ALB, steps(1400, 11200, 80))]}), frame(service="web-shopfront"))
+    surge = only(found, "cloud")
+    assert surge.cause_hint is CauseCategory.TRAFFIC_SPIKE and surge.change is Trigger.TRAFFIC
+    assert "request_count" in surge.title and "8.0x" in surge.title and "k8s-web-shopfron" in surge.title
+
+
+def test_a_database_that_ran_out_of_storage_is_a_full_disk_and_flat_series_say_nothing() -> None:
+    db = {"dimension_DBInstanceIdentifier": "shopfront-db", "job": "yace"}
+    falling = [4.0e10 - 4.0e10 * i / (POINTS - 10) for i in range(POINTS - 10)] + [0.0] * 10
+    found = analyze(
+        readings(
+            **{
+                "cloud:aws_rds_free_storage_space_average:x": [line(db, falling)],
+                "cloud:aws_rds_cpuutilization_average:x": [line(db, [31.0] * POINTS)],
+            }
+        ),
+        frame(service="shopfront"),
+    )
+    full = only(found, "cloud")
+    assert full.cause_hint is CauseCategory.DISK_FULL and full.severity is Severity.CRITICAL
+    assert "shopfront-db" in full.title and "free_storage_space" in full.title
