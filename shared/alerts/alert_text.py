@@ -129,12 +129,17 @@ _SEVERITY_WORD = re.compile(
 )
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
 _SUBJECT = re.compile(
-    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*)"
+    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
     r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
-    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)(?:\s+(?:service|api|app|svc))?\s+"
-    r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went)\s+(?:\w+\s+)?"
+    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)"
+    r"(?:\s+(?:service|api|app|svc|pods?|deployment|dashboard|queue|workers?|consumers?|endpoints?|"
+    r"target group|cluster|db|database))?\s+"
+    r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went|has|have)\s+"
+    r"(?:\w+\s+)?"
     r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
-    r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving)\b",
+    r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving|"
+    r"red|backing|backed|lagging|stuck|hanging|overloaded|saturated|maxed|full|no healthy|not responding|"
+    r"not ready|in alarm|on fire|pegged)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 # Looser prose, read only in a message no tool wrote (no title, no labels): "504s from
@@ -152,8 +157,17 @@ _PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
 _IN_NAMESPACE = re.compile(
     r"\bin (?:the )?(?P<name>[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?) (?:namespace|ns)\b"
 )
+# Verbs of people's prose that stand where a name could ("returning 502s", "service keeps ...").
+_VERBS = frozenset(
+    {
+        *("returning", "throwing", "serving", "giving", "seeing", "getting", "spitting", "causing"),
+        *("hitting", "showing", "having", "emitting", "raising", "producing", "sending", "answering"),
+        *("keeps", "keep", "seems", "seem", "looks", "look", "started", "went", "just", "still", "has"),
+    }
+)
 _NOT_NAMES = frozenset(
     {
+        *_VERBS,
         *("the", "a", "an", "some", "all", "any", "many", "lots", "more", "few", "no", "our", "my", "your"),
         *("seeing", "getting", "http", "gateway", "server", "internal", "random", "intermittent", "new"),
         *("high", "low", "big", "huge", "massive", "multiple", "several", "other", "same", "those", "these"),
@@ -172,6 +186,7 @@ _NOT_SUBJECTS = frozenset(
 # Words that follow "service", "pod" ... in prose and are not names.
 _STOP = frozenset(
     {
+        *_VERBS,
         *("is", "are", "was", "were", "be", "been", "has", "have", "had", "the", "a", "an", "in", "on", "at"),
         *("for", "to", "of", "and", "or", "not", "no", "down", "up", "it", "its", "this", "that", "with"),
         *("from", "by", "as", "all", "any", "some", "every", "which", "who", "restarted", "restarts"),

@@ -127,6 +127,23 @@ def test_object_references_in_prose(text: str, field: str, value: object) -> Non
     assert getattr(ctx_of(text).hints, field) == value
 
 
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("ALB for tile-proxy is returning 502s since 14:05", "tile-proxy"),
+        ("rewards-redemption dashboard is all red", "rewards-redemption"),
+        ("the orders service keeps timing out", "orders"),
+        ("invoice-worker queue is backing up", "invoice-worker"),
+        ("the accounts-web target group has no healthy targets", "accounts-web"),
+        ("latency for search-api is spiking", "search-api"),
+        ("users report login failures on auth-api since the deploy", "auth-api"),
+    ],
+)
+def test_a_persons_own_words_name_the_application(text: str, service: str) -> None:
+    """The application a person names, never the verb beside it ("returning 502s", "keeps")."""
+    assert ctx_of(text).hints.service == service
+
+
 def test_prose_words_after_kinds_are_not_taken_for_names() -> None:
     h = ctx_of("the service is down and the pod is restarting").hints
 
