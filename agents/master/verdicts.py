@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 
 from agents.master.chain import connect, on_path
 from agents.master.decision import Decision, ago, sentence
@@ -54,6 +55,10 @@ _TEST_TEXT = re.compile(
     r"(?i)\b(this is (?:only )?a test|test (?:alert|notification|message|page)|\[test\]|please ignore)"
 )
 _RESOLVED_TEXT = re.compile(r"\[RESOLVED(?::\s*\d+)?\]", re.IGNORECASE)
+RESOLVED = "the alert is already resolved"
+# For a resolved alert, a problem last seen this long before the alert arrived is what the alert was
+# about, not a live problem: it is told as history, and does not overrule the resolution.
+STILL_GOING = timedelta(minutes=5)
 
 
 def noise_reason(ctx: AlertContext) -> str | None:
@@ -63,7 +68,7 @@ def noise_reason(ctx: AlertContext) -> str | None:
         return f"the alert is a heartbeat ({ctx.hints.alert_name or ctx.labels.get('alertname')})"
     prose = " ".join([ctx.text, *ctx.annotations.values()])
     if _RESOLVED_TEXT.search(prose) or ctx.labels.get("status", "").lower() == "resolved":
-        return "the alert is already resolved"
+        return RESOLVED
     if _TEST_TEXT.search(prose):
         return "the alert is a test"
     return None
@@ -76,7 +81,16 @@ def problems(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:
     healthy = any(
         f.cause_hint is CauseCategory.NO_ISSUE and f.relevance >= Relevance.LINKED for f in findings
     )
-    bar = PROBLEM_RELEVANCE_IF_NOISE if noise_reason(ctx) or healthy else PROBLEM_RELEVANCE
+    reason = noise_reason(ctx)
+    return [
+        f
+        for f in _problem_findings(findings, quiet=bool(reason) or healthy)
+        if not (reason == RESOLVED and _ended(ctx, f))
+    ]
+
+
+def _problem_findings(findings: Sequence[Finding], *, quiet: bool) -> list[Finding]:
+    bar = PROBLEM_RELEVANCE_IF_NOISE if quiet else PROBLEM_RELEVANCE
     return [
         f
         for f in findings
@@ -84,6 +98,23 @@ def problems(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:
         and f.relevance >= bar
         and f.cause_hint is not CauseCategory.NO_ISSUE
     ]
+
+
+def _ended(ctx: AlertContext, finding: Finding) -> bool:
+    return finding.last_seen is not None and finding.last_seen < ctx.received_at - STILL_GOING
+
+
+def _what_it_was(ctx: AlertContext, findings: Sequence[Finding]) -> str:
+    """For a resolved alert, the problem it was about, now over: one sentence, or nothing."""
+    past = sorted(
+        (f for f in _problem_findings(findings, quiet=True) if _ended(ctx, f)),
+        key=lambda f: (-f.relevance, f.id),
+    )
+    if not past:
+        return ""
+    top = past[0]
+    over = round((ctx.received_at - (top.last_seen or ctx.received_at)).total_seconds() / 60)
+    return f" What it was: {sentence(top.title)} (last seen {over} min before the alert)."
 
 
 def no_issue(
@@ -108,6 +139,11 @@ def no_issue(
         per_agent.setdefault(f.agent, f.id)
     conf = (0.8 if noise else 0.6) - 0.05 * min(failed(results), 3)
     summary = f"No issue: {reason}, and no source found a problem. Checked: {checked(results)}."
+    if noise == RESOLVED:
+        summary = (
+            f"No issue now: {reason}, and no source found a problem still going."
+            f"{_what_it_was(ctx, findings)} Checked: {checked(results)}."
+        )
     return Decision(
         Cause(
             category=CauseCategory.NO_ISSUE,

@@ -5,10 +5,11 @@ alert (its target reported healthy by name) picks up no problem found elsewhere.
 from __future__ import annotations
 
 from test_chain import REDIS_OOM, REFUSED, SEARCH_ROLLOUT, alert, chat, log
-from test_synthesis import INFO, W, ago, finding, ok
+from test_synthesis import INFO, T, W, ago, finding, ok
 
 from agents.master.synthesis import synthesize
-from shared.contracts import CauseCategory, Trigger
+from shared.alerts.context import build_alert_context
+from shared.contracts import AlertContext, CauseCategory, Trigger
 from shared.render import posted_text, render_parts
 
 
@@ -97,3 +98,32 @@ def test_a_chat_announcement_of_the_rollout_that_set_it_off_is_cited_with_it() -
         [ok("cloudwatch_logs", errors), ok("eks", rollout), ok("slack_scanner", other)],
     )
     assert other.id not in report.cause.evidence
+
+
+def _resolved_alert() -> AlertContext:
+    return build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        text="[RESOLVED] KubeDeploymentReplicasMismatch (maps geo-api warning)\n • namespace: `maps`",
+        received_at=T,
+    )
+
+
+def test_a_resolved_alert_tells_the_problem_that_ended_as_history_not_as_the_cause() -> None:
+    probes = finding(
+        "eks:events-unhealthy:maps/Pod/geo-api-6c7d",
+        W,
+        "40 Warning Unhealthy event(s) on Pod maps/geo-api-6c7d: Readiness probe failed: 503",
+        relevance=0.9,
+        at=ago(12),
+        cause=CauseCategory.PROBE_FAILURE,
+    )
+    report = synthesize(_resolved_alert(), [ok("eks", probes), ok("prometheus")])
+    assert report.cause.category is CauseCategory.NO_ISSUE
+    assert "already resolved" in report.cause.summary
+    assert "What it was: 40 Warning Unhealthy event(s)" in report.cause.summary
+    assert "last seen 12 min before the alert" in report.cause.summary
+    # The same problem still going when the alert arrived is live: it is the cause.
+    live = probes.model_copy(update={"last_seen": ago(1)})
+    report = synthesize(_resolved_alert(), [ok("eks", live), ok("prometheus")])
+    assert report.cause.category is CauseCategory.PROBE_FAILURE

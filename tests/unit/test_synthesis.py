@@ -593,8 +593,18 @@ def test_a_resolved_alert_with_only_healthy_findings_is_no_issue_but_a_live_prob
     )
     assert synthesize(ctx, [healthy]).cause.category is CauseCategory.NO_ISSUE
 
-    broken = synthesize(ctx, [healthy, *oom_results()])
-    assert broken.cause.category is CauseCategory.OOM
+    # OOMKills that ended 9 min before the resolved notice are what the alert was about: history.
+    ended = synthesize(ctx, [healthy, *oom_results()])
+    assert ended.cause.category is CauseCategory.NO_ISSUE
+    assert "What it was: " in ended.cause.summary and "OOMKilled" in ended.cause.summary
+    # Still going when the resolved notice arrived: a live problem, whatever the alert says.
+    still = [
+        r.model_copy(
+            update={"findings": tuple(f.model_copy(update={"last_seen": ago(1)}) for f in r.findings)}
+        )
+        for r in oom_results()
+    ]
+    assert synthesize(ctx, [healthy, *still]).cause.category is CauseCategory.OOM
 
 
 def test_all_sources_failing_gives_unknown_with_the_errors_and_no_secrets() -> None:
