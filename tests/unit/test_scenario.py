@@ -45,6 +45,14 @@ def test_the_shipped_examples_load() -> None:
     assert oom.path == EXAMPLES / "oom-after-deploy.yaml"
 
 
+def test_the_blind_sets_load_with_unique_ids_named_after_their_files() -> None:
+    """The blind sets were written by people who never read the loader: each must keep loading."""
+    scenarios = load_scenarios([ROOT / "examples" / "blind"])
+    assert len(scenarios) >= 72
+    assert len({s.id for s in scenarios}) == len(scenarios)
+    assert all(s.path is not None and s.path.stem == s.id for s in scenarios)
+
+
 def test_error_names_file_key_path_and_problem(tmp_path: Path) -> None:
     data = minimal(
         sources={
