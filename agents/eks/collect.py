@@ -20,6 +20,14 @@ from dataclasses import dataclass, field
 from agents.common.base import Budget
 from agents.common.scope import Scope, workload_of_pod
 from agents.eks import objects as o
+from agents.eks.analyzers.endpoints import (
+    Endpoint,
+    ingress_rules,
+    route_hosts,
+    route_paths,
+    route_services,
+    served_relevance,
+)
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -82,6 +90,10 @@ ONCE = (
     "NodePool",
     "ClusterIssuer",
 )
+# Listed cluster-wide when the alert names a URL and no namespace: what serves the URL.
+ROUTES = ("Ingress", "HTTPRoute")
+# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to.
+ROUTE_BACKENDS = ("Service", "Endpoints")
 # Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
 CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
@@ -98,6 +110,7 @@ class Limits:
     tail_lines: int = 100
     log_bytes: int = 64_000
     webhook_services: int = 4
+    route_namespaces: int = 2
     node_events: int = 200
     workers: int = 6
 
@@ -133,7 +146,16 @@ def find_namespace(
     return None, pods
 
 
-def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Limits()) -> Gathered:
+def gather(
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits = Limits(),
+    endpoints: tuple[Endpoint, ...] = (),
+) -> Gathered:
+    """What the scanner reads for the alert. With the alert's URLs (`endpoints`) and no namespace,
+    the Ingresses and HTTPRoutes of every namespace too, then the Services and Endpoints of those
+    that serve the alerted URLs."""
     notes: list[str] = []
     namespace = scope.namespace
     prefetched: list[Obj] | None = None
@@ -146,7 +168,7 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
                 f"No pod named like {scope.pod or scope.workload} in the first {limits.pods} pods: "
                 "scanned cluster-wide."
             )
-    kinds = NAMESPACED if namespace else CLUSTER_WIDE
+    kinds = NAMESPACED if namespace else CLUSTER_WIDE + (ROUTES if endpoints else ())
     state = ClusterState(namespaces=[namespace] if namespace else None)
     # What is not listed was not read: no analyzer may take its absence as a fact.
     state.incomplete.update(k for k in RESOURCES if k not in kinds and k not in ONCE)
@@ -176,6 +198,8 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
             "Services), each list capped."
         )
     _fetch_webhook_backends(reader, budget, limits, gathered)
+    if endpoints and not namespace:
+        _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
     return gathered
 
@@ -239,6 +263,47 @@ def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, 
                 continue
             state.looked_up.add(("Endpoints", ns, name))
             state.objects.setdefault("Pod", []).extend(pods)
+
+
+def serving_namespaces(state: ClusterState, endpoints: tuple[Endpoint, ...]) -> list[str]:
+    """The namespaces of the Ingresses and HTTPRoutes that serve one of the alert's URLs."""
+    found: list[str] = []
+    for ingress in state.kind("Ingress"):
+        if any(served_relevance(endpoints, h, p) >= Relevance.DIRECT for h, p in ingress_rules(ingress)):
+            found.append(o.namespace(ingress) or "default")
+    for route in state.kind("HTTPRoute"):
+        if served_relevance(endpoints, route_hosts(route), route_paths(route)) >= Relevance.DIRECT:
+            found.append(o.namespace(route) or "default")
+    return list(dict.fromkeys(found))
+
+
+def _fetch_route_backends(
+    reader: KubeReader,
+    budget: Budget,
+    limits: Limits,
+    gathered: Gathered,
+    endpoints: tuple[Endpoint, ...],
+) -> None:
+    """The Services and Endpoints of the namespaces whose routes serve the alert's URLs: without
+    them a route's backend cannot be told missing or empty. Services stay incomplete elsewhere."""
+    namespaces = serving_namespaces(gathered.state, endpoints)[: limits.route_namespaces]
+    if not namespaces:
+        return
+    jobs = [ListJob(kind, ns) for ns in namespaces for kind in ROUTE_BACKENDS]
+    before = len(gathered.errors), len(gathered.notes)
+    _run_lists(reader, jobs, budget, limits, gathered)
+    if (len(gathered.errors), len(gathered.notes)) != before:
+        return  # a list failed or was capped: absence proves nothing
+    # Listed in full there: a backend named by a route of these namespaces and not found is absent.
+    for kind in ("Ingress", "HTTPRoute"):
+        for route in gathered.state.kind(kind):
+            if o.namespace(route) in namespaces:
+                for ns, name in route_services(route):
+                    if ns in namespaces:
+                        gathered.state.looked_up.update({("Service", ns, name), ("Endpoints", ns, name)})
+    gathered.notes.append(
+        f"Services and Endpoints read in {', '.join(namespaces)}, whose routes serve the alerted URL."
+    )
 
 
 def _run_lists(

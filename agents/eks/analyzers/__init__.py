@@ -14,6 +14,7 @@ from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
+from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
@@ -44,8 +45,10 @@ MAX_FINDINGS = 40
 __all__ = ["Analysis", "analyze"]
 
 
-def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[list[Finding], list[str]]:
-    analysis = Analysis(scope, state)
+def analyze(
+    state: ClusterState, scope: Scope, signatures: Signatures, endpoints: tuple[Endpoint, ...] = ()
+) -> tuple[list[Finding], list[str]]:
+    analysis = Analysis(scope, state, endpoints)
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_deployments(analysis)
