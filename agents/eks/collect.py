@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from agents.common.base import Budget
 from agents.common.scope import Scope, workload_of_pod
 from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.endpoints import (
     Endpoint,
     ingress_rules,
@@ -28,6 +29,7 @@ from agents.eks.analyzers.endpoints import (
     route_services,
     served_relevance,
 )
+from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -94,6 +96,8 @@ ONCE = (
 ROUTES = ("Ingress", "HTTPRoute")
 # Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to.
 ROUTE_BACKENDS = ("Service", "Endpoints")
+# Read in the namespaces of the alert's pods' dependencies: what may refuse their traffic.
+DEPENDENCY_KINDS = ("NetworkPolicy", "Service")
 # Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
 CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
@@ -111,6 +115,7 @@ class Limits:
     log_bytes: int = 64_000
     webhook_services: int = 4
     route_namespaces: int = 2
+    dependency_namespaces: int = 2
     node_events: int = 200
     workers: int = 6
 
@@ -201,6 +206,7 @@ def gather(
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
+    _fetch_dependency_policies(reader, scope, budget, limits, gathered)
     return gathered
 
 
@@ -303,6 +309,25 @@ def _fetch_route_backends(
                         gathered.state.looked_up.update({("Service", ns, name), ("Endpoints", ns, name)})
     gathered.notes.append(
         f"Services and Endpoints read in {', '.join(namespaces)}, whose routes serve the alerted URL."
+    )
+
+
+def _fetch_dependency_policies(
+    reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered
+) -> None:
+    """The NetworkPolicies and Services of the namespaces of the in-cluster dependencies the
+    alert's pods time out on or are configured to call: a policy there may refuse them."""
+    state = gathered.state
+    listed = set(state.namespaces or [])
+    if not listed or budget.remaining() < 1.0:
+        return  # a cluster-wide scan reads no policies to compare with
+    others = [ns for ns in dependency_namespaces(Analysis(scope, state)) if ns not in listed]
+    others = others[: limits.dependency_namespaces]
+    if not others:
+        return
+    _run_lists(reader, [ListJob(k, ns) for ns in others for k in DEPENDENCY_KINDS], budget, limits, gathered)
+    gathered.notes.append(
+        f"NetworkPolicies and Services read in {', '.join(others)}, where the alert's pods' dependencies run."
     )
 
 
