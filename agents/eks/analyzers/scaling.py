@@ -8,6 +8,7 @@ from typing import Any
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 
 def _metrics_text(hpa: dict[str, Any]) -> str:
@@ -28,6 +29,20 @@ def _metrics_text(hpa: dict[str, Any]) -> str:
                 f"{resource['name']} {current}%" + (f" (target {target}%)" if target is not None else "")
             )
     return ", ".join(parts)
+
+
+def unscaled_alert_workload(analysis: Analysis, kind: str, ns: str | None) -> dict[str, Any] | None:
+    """The alert's own `kind` in `ns` when no HPA targets it (None otherwise)."""
+    scaled = {
+        (o.namespace(h), (o.spec(h).get("scaleTargetRef") or {}).get("name"))
+        for h in analysis.state.kind("HorizontalPodAutoscaler")
+    }
+    for workload in analysis.state.kind(kind):
+        if o.namespace(workload) != ns or (ns, o.name(workload)) in scaled:
+            continue
+        if analysis.workload_relevance(kind, ns, o.name(workload)) >= Relevance.DIRECT:
+            return workload
+    return None
 
 
 def analyze_hpas(analysis: Analysis) -> list[Finding]:
@@ -91,6 +106,11 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                 (o.name(w) for w in analysis.state.kind(target_kind) if o.namespace(w) == ns),
                 key=lambda n: (not n.startswith(target[:4]), n),
             )
+            orphaned = unscaled_alert_workload(analysis, target_kind, ns)
+            if orphaned is not None:
+                # The alert's own workload beside it has no HPA: this one, pointing at a name that is
+                # gone (a rename, a chart moved), is why it does not scale.
+                relevance = max(relevance, Relevance.DIRECT)
             findings.append(
                 make_finding(
                     "hpa-target-missing",
@@ -103,8 +123,17 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                         f"; {able.get('reason')}: {short(str(able.get('message', '')), 110)}"
                         if failed_get
                         else ""
+                    )
+                    + (
+                        f"; no HPA scales the alert's {target_kind} {ns}/{o.name(orphaned)}, which stays at "
+                        f"{o.spec(orphaned).get('replicas', '?')} replicas"
+                        if orphaned is not None
+                        else ""
                     ),
-                    resources=[o.path("HorizontalPodAutoscaler", hpa)],
+                    resources=[
+                        o.path("HorizontalPodAutoscaler", hpa),
+                        *([o.path(target_kind, orphaned)] if orphaned is not None else []),
+                    ],
                     evidence=[
                         object_evidence(
                             "HorizontalPodAutoscaler", hpa, f"scaleTargetRef: {target_kind}/{target}"
@@ -112,6 +141,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
                     relevance=relevance if failed_get else relevance * 0.8,
+                    # Since when it has scaled nothing: the controller's condition, else its events.
+                    first_seen=o.ts(able.get("lastTransitionTime")) if failed_get else None,
                 )
             )
         if active.get("status") != "False":
