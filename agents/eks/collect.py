@@ -254,6 +254,8 @@ def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, 
             if found is not None:
                 state.objects.setdefault(kind, []).append(found)
         selector = o.spec(service).get("selector") if service is not None else None
+        if selector and not _ready_addresses(endpoints):
+            _fetch_backend_workloads(reader, budget, gathered, ns, selector)
         if service is not None and endpoints is None and selector:
             # No Endpoints to tell: the pods the Service selects do.
             try:
@@ -329,6 +331,31 @@ def _fetch_dependency_policies(
     gathered.notes.append(
         f"NetworkPolicies and Services read in {', '.join(others)}, where the alert's pods' dependencies run."
     )
+
+
+def _ready_addresses(endpoints: Obj | None) -> int:
+    return sum(len(s.get("addresses") or []) for s in (endpoints or {}).get("subsets") or [])
+
+
+def _fetch_backend_workloads(
+    reader: KubeReader, budget: Budget, gathered: Gathered, ns: str, selector: dict[str, str]
+) -> None:
+    """The controllers of a webhook Service without ready backends (those whose pod template it
+    selects): scaled to zero, or failing, they say why. Only those are kept."""
+    for kind in ("Deployment", "StatefulSet"):
+        try:
+            items, _ = reader.list(kind, budget, namespace=ns, limit=100)
+        except SourceError as e:
+            gathered.notes.append(f"{kind}s of {ns} (webhook backends): not read ({e}).")
+            continue
+        known = {(o.namespace(w), o.name(w)) for w in gathered.state.kind(kind)}
+        for workload in items:
+            labels = ((o.spec(workload).get("template") or {}).get("metadata") or {}).get("labels") or {}
+            if (
+                o.selector_matches(selector, labels)
+                and (o.namespace(workload), o.name(workload)) not in known
+            ):
+                gathered.state.objects.setdefault(kind, []).append(workload)
 
 
 def _run_lists(

@@ -31,6 +31,30 @@ def _metrics_text(hpa: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _replicas_not_running(analysis: Analysis, hpa: dict[str, Any], current: int) -> str:
+    """`; only 4 of them ready, the rest not created (FailedCreate)` when the HPA's target runs
+    far fewer ready replicas than the HPA set, else ''."""
+    ref = o.spec(hpa).get("scaleTargetRef") or {}
+    kind, ns = str(ref.get("kind", "")), o.namespace(hpa)
+    target = next(
+        (w for w in analysis.state.kind(kind) if o.namespace(w) == ns and o.name(w) == ref.get("name")), None
+    )
+    if target is None or current <= 0:
+        return ""
+    ready = int(o.status(target).get("readyReplicas") or 0)
+    if ready * 4 > current * 3:  # most of them run: the ceiling is what limits it
+        return ""
+    failure = next(
+        (
+            str(c.get("reason"))
+            for c in o.status(target).get("conditions") or []
+            if c.get("type") == "ReplicaFailure" and c.get("status") == "True"
+        ),
+        None,
+    )
+    return f"; only {ready} of them ready" + (f", the rest not created ({failure})" if failure else "")
+
+
 def unscaled_alert_workload(analysis: Analysis, kind: str, ns: str | None) -> dict[str, Any] | None:
     """The alert's own `kind` in `ns` when no HPA targets it (None otherwise)."""
     scaled = {
@@ -68,13 +92,16 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
         at_max = maximum > 0 and current >= maximum and desired >= maximum
         if at_max or (limited.get("status") == "True" and limited.get("reason") == "TooManyReplicas"):
             reason = f"; ScalingLimited: {limited.get('reason')}" if limited.get("status") == "True" else ""
+            unmet = _replicas_not_running(analysis, hpa, current)
             findings.append(
                 make_finding(
                     "hpa-at-max",
                     ref,
-                    severity=Severity.CRITICAL if limited.get("status") == "True" else Severity.WARNING,
+                    severity=Severity.CRITICAL
+                    if limited.get("status") == "True" and not unmet
+                    else Severity.WARNING,
                     title=f"HPA {ref} at its maximum: {current}/{maximum} replicas for {target}"
-                    f"{' (' + metrics + ')' if metrics else ''}{reason}",
+                    f"{' (' + metrics + ')' if metrics else ''}{reason}" + unmet,
                     resources=[o.path("HorizontalPodAutoscaler", hpa), f"{ns}/Deployment/{target}"],
                     evidence=[
                         object_evidence(
@@ -87,7 +114,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
                     change=Trigger.TRAFFIC if scaled and scaled >= analysis.scope.window_start else None,
-                    relevance=relevance,
+                    # Replicas it asked for that never ran: what stops them, not the ceiling, limits it.
+                    relevance=relevance * 0.6 if unmet else relevance,
                     first_seen=o.ts(limited.get("lastTransitionTime")),
                 )
             )
