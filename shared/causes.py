@@ -241,6 +241,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             Step("Add capacity (node group) or relax selectors, affinity or requests", APPROVE),
         ),
+        # Pods evicted from a node taken away (a Spot interruption, a failed node) wait for capacity
+        # that is not there yet: the node's loss, first, is the cause.
+        follows=frozenset({C.NODE_FAILURE}),
     ),
     C.NODE_FAILURE: CauseKind(
         "Node failure",
