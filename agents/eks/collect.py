@@ -30,6 +30,7 @@ from agents.eks.analyzers.endpoints import (
     served_relevance,
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
+from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -203,6 +204,7 @@ def gather(
             "Services), each list capped."
         )
     _fetch_webhook_backends(reader, budget, limits, gathered)
+    _fetch_provisioner_controllers(reader, budget, limits, gathered)
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
@@ -331,6 +333,47 @@ def _fetch_dependency_policies(
     gathered.notes.append(
         f"NetworkPolicies and Services read in {', '.join(others)}, where the alert's pods' dependencies run."
     )
+
+
+def _fetch_provisioner_controllers(
+    reader: KubeReader, budget: Budget, limits: Limits, gathered: Gathered
+) -> None:
+    """The controllers (and their pods) of the external provisioners Pending claims wait for, when
+    they run outside the listed namespaces: a claim that waits is answered by their state."""
+    state = gathered.state
+    drivers = waited_drivers(state.events)
+    known = [w for kind in CONTROLLERS for w in state.kind(kind)]
+    drivers = [d for d in drivers if not provisioner_controllers(known, d)]
+    if not drivers or budget.remaining() < 1.0:
+        return
+    for kind in CONTROLLERS:
+        try:
+            items, _ = reader.list(kind, budget, limit=limits.objects)
+        except SourceError as e:
+            gathered.notes.append(f"{kind}s (provisioner controllers): not read ({e}).")
+            continue
+        for workload in {id(w): w for d in drivers for w in provisioner_controllers(items, d)}.values():
+            state.objects.setdefault(kind, []).append(workload)
+            labels = (o.spec(workload).get("selector") or {}).get("matchLabels") or {}
+            if not labels:
+                continue
+            try:
+                pods, _ = reader.list(
+                    "Pod",
+                    budget,
+                    namespace=o.namespace(workload),
+                    limit=20,
+                    label_selector=",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                )
+            except SourceError as e:
+                gathered.notes.append(
+                    f"Pods of {kind} {o.namespace(workload)}/{o.name(workload)}: not read ({e})."
+                )
+                continue
+            listed = {(o.namespace(p), o.name(p)) for p in state.pods}
+            state.objects.setdefault("Pod", []).extend(
+                p for p in pods if (o.namespace(p), o.name(p)) not in listed
+            )
 
 
 def _ready_addresses(endpoints: Obj | None) -> int:
