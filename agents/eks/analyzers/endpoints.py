@@ -41,12 +41,34 @@ def endpoints_in(texts: Iterable[str]) -> tuple[Endpoint, ...]:
     return tuple(found[:MAX_ENDPOINTS])
 
 
+# Links an alert carries to its tooling (runbooks, dashboards, the rule's console), not to what is
+# alerted: annotations under these keys, and URLs whose host or path says so.
+_TOOLING_KEY = re.compile(r"runbook|dashboard|panel|graph|silence|playbook|wiki|doc", re.IGNORECASE)
+_TOOLING_HOST = re.compile(
+    r"^(?:grafana|prometheus|alertmanager|kibana|runbooks?|wiki|docs?|console|confluence|pagerduty"
+    r"|opsgenie|thanos|dashboards?)[.\-]"
+)
+_TOOLING_PATH = re.compile(r"^/(?:d|d-solo|graph|runbooks?|alerts|explore|wiki|#)(?:/|$)")
+
+
+def _tooling(endpoint: Endpoint) -> bool:
+    return bool(_TOOLING_HOST.match(endpoint.host) or _TOOLING_PATH.match(endpoint.path))
+
+
 def alert_endpoints(ctx: AlertContext) -> tuple[Endpoint, ...]:
-    """The URLs in the alert's labels, annotations and text. A generator URL links to the alert
-    rule's console, not to what is alerted, so it is left out."""
-    texts = [*ctx.labels.values(), *ctx.annotations.values(), ctx.text or ""]
+    """The URLs in the alert's labels, annotations and text that may be what is alerted (a probed
+    address): links to runbooks, dashboards and the rule's console are left out."""
+    texts = [
+        *ctx.labels.values(),
+        *(v for k, v in ctx.annotations.items() if not _TOOLING_KEY.search(k)),
+        ctx.text or "",
+    ]
     generator = ctx.hints.generator_url or ""
-    return tuple(e for e in endpoints_in(texts) if not generator or e.host not in generator.lower())
+    return tuple(
+        e
+        for e in endpoints_in(texts)
+        if not _tooling(e) and (not generator or e.host not in generator.lower())
+    )
 
 
 def host_matches(pattern: str, host: str) -> bool:

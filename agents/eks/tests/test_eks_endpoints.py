@@ -68,6 +68,16 @@ def test_urls_are_read_from_labels_annotations_and_text_but_not_the_generator_ur
     assert Endpoint("api.acme.test", "/payments/health") in found
     assert Endpoint("www.acme.test", "/") in found
     assert not any(e.host == "grafana.acme.test" for e in found)
+    # Links to the alert's tooling are not what is alerted.
+    tooling = build_alert_context(
+        platform=Platform.ALERTMANAGER,
+        channel="C1",
+        text="Dashboard: https://metrics.acme.test/d/abc/checkout <https://ops.acme.test/runbooks/x|Runbook>",
+        labels={"instance": "https://shop.acme.test/health"},
+        annotations={"runbook_url": "https://handbook.acme.test/alerts/probe"},
+        received_at=NOW,
+    )
+    assert alert_endpoints(tooling) == (Endpoint("shop.acme.test", "/health"),)
     assert endpoints_in(["no url here", "ftp://files.acme.test/"]) == ()
 
 
