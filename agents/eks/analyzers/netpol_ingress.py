@@ -194,6 +194,6 @@ def _refusal(
         ],
         cause=CauseCategory.NETWORK_FAILURE,
         change=Trigger.CONFIG_CHANGE if recent else None,
-        relevance=analysis.pod_relevance(pod) if line or recent else analysis.pod_relevance(pod) * 0.8,
+        relevance=analysis.pod_relevance(pod) if line or recent else analysis.pod_relevance(pod) * 0.6,
         first_seen=newest if recent else None,
     )

@@ -55,14 +55,30 @@ def _replicas_not_running(analysis: Analysis, hpa: dict[str, Any], current: int)
     return f"; only {ready} of them ready" + (f", the rest not created ({failure})" if failure else "")
 
 
-def unscaled_alert_workload(analysis: Analysis, kind: str, ns: str | None) -> dict[str, Any] | None:
-    """The alert's own `kind` in `ns` when no HPA targets it (None otherwise)."""
+def _meant_for(hpa: dict[str, Any], target: str, workload: dict[str, Any]) -> bool:
+    """Whether an HPA whose target is gone looks meant for `workload`: they share a distinctive
+    name word (`api-gateway` / `edge-gateway`), or the workload appeared after the HPA last scaled
+    (the target renamed)."""
+    words = {w for w in target.lower().split("-") if len(w) >= 4}
+    if words & {w for w in o.name(workload).lower().split("-") if len(w) >= 4}:
+        return True
+    created, scaled = o.created(workload), o.ts(o.status(hpa).get("lastScaleTime"))
+    return created is not None and scaled is not None and created > scaled
+
+
+def unscaled_alert_workload(
+    analysis: Analysis, hpa: dict[str, Any], kind: str, ns: str | None, target: str
+) -> dict[str, Any] | None:
+    """The alert's own `kind` in `ns` when no HPA targets it and this HPA, whose target is gone,
+    looks meant for it (None otherwise)."""
     scaled = {
         (o.namespace(h), (o.spec(h).get("scaleTargetRef") or {}).get("name"))
         for h in analysis.state.kind("HorizontalPodAutoscaler")
     }
     for workload in analysis.state.kind(kind):
         if o.namespace(workload) != ns or (ns, o.name(workload)) in scaled:
+            continue
+        if not _meant_for(hpa, target, workload):
             continue
         if analysis.workload_relevance(kind, ns, o.name(workload)) >= Relevance.DIRECT:
             return workload
@@ -134,7 +150,7 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                 (o.name(w) for w in analysis.state.kind(target_kind) if o.namespace(w) == ns),
                 key=lambda n: (not n.startswith(target[:4]), n),
             )
-            orphaned = unscaled_alert_workload(analysis, target_kind, ns)
+            orphaned = unscaled_alert_workload(analysis, hpa, target_kind, ns, target)
             if orphaned is not None:
                 # The alert's own workload beside it has no HPA: this one, pointing at a name that is
                 # gone (a rename, a chart moved), is why it does not scale.

@@ -38,6 +38,7 @@ def hpa(name: str, target: str) -> dict:
 WEB = obj(
     "Deployment",
     "storefront",
+    creationTimestamp=at(60 * 24 * 40),
     spec={"replicas": 2, "selector": {"matchLabels": {"app": "storefront"}}},
     status={"readyReplicas": 2},
 )
@@ -51,7 +52,7 @@ WEB_POD = pod(
 
 def test_orphaned_hpa_beside_the_alerts_unscaled_workload_is_about_the_alert() -> None:
     findings = run(
-        [hpa("web-frontend", "web-frontend"), WEB, WEB_POD],
+        [hpa("storefront-v1", "storefront-v1"), WEB, WEB_POD],
         scope(namespace="shop", pod=WEB_POD["metadata"]["name"]),
     )
     [finding] = by_prefix(findings, "eks:hpa-target-missing:")
@@ -61,8 +62,22 @@ def test_orphaned_hpa_beside_the_alerts_unscaled_workload_is_about_the_alert() -
     assert finding.first_seen is not None  # since the controller's condition changed
 
 
+def test_orphaned_hpa_unrelated_to_the_alerts_workload_is_not_about_it() -> None:
+    # No shared name and the workload is older than the HPA's last scale: another app's leftover.
+    leftover = hpa("report-batch", "report-batch")
+    leftover["status"]["lastScaleTime"] = at(60 * 24 * 30)
+    findings = run([leftover, WEB, WEB_POD], scope(namespace="shop", pod=WEB_POD["metadata"]["name"]))
+    [finding] = by_prefix(findings, "eks:hpa-target-missing:")
+    assert finding.relevance < Relevance.DIRECT and "no HPA scales" not in finding.title
+    # The same leftover, last scaled before the workload was created: the workload replaced its target.
+    leftover["status"]["lastScaleTime"] = at(60 * 24 * 60)
+    findings = run([leftover, WEB, WEB_POD], scope(namespace="shop", pod=WEB_POD["metadata"]["name"]))
+    [renamed] = by_prefix(findings, "eks:hpa-target-missing:")
+    assert renamed.relevance >= Relevance.DIRECT
+
+
 def test_orphaned_hpa_is_not_about_a_workload_that_has_its_own_hpa() -> None:
-    objects = [hpa("web-frontend", "web-frontend"), hpa("storefront", "storefront"), WEB, WEB_POD]
+    objects = [hpa("storefront-v1", "storefront-v1"), hpa("storefront", "storefront"), WEB, WEB_POD]
     findings = run(objects, scope(namespace="shop", pod=WEB_POD["metadata"]["name"]))
     [finding] = by_prefix(findings, "eks:hpa-target-missing:")
     assert finding.relevance < Relevance.DIRECT and "no HPA scales" not in finding.title

@@ -110,6 +110,11 @@ def test_dependency_named_by_the_environment_without_a_log_line() -> None:
     [finding] = by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
     assert "billing is configured to call it" in finding.title
     assert finding.change is Trigger.CONFIG_CHANGE
+    # A long-standing policy on a dependency the logs do not show failing is only a warning.
+    old = {**deny, "metadata": {**deny["metadata"], "creationTimestamp": at(60 * 24 * 90)}}
+    findings = run([CALLER, deployment, INVENTORY, old, *NAMESPACES], scope(workload="billing"))
+    [quiet] = by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
+    assert quiet.severity is Severity.WARNING and quiet.change is None and quiet.relevance < 0.6
 
 
 def test_scan_of_the_callers_namespace_reads_the_dependencys_policies() -> None:
