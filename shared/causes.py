@@ -123,6 +123,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         # A rollout or a hand edit that changed the CPU limit or request: timeouts after it are
         # CPU starvation (CFS throttling), not a dependency failing.
         primary=T.CONFIG_CHANGE,  # limits set by hand (`kubectl set resources`), then the rollout it made
+        # Pods run hot because no replica is added: an autoscaler at its ceiling or unable to scale
+        # (its target renamed, its metrics missing) since before the CPU climbed.
+        follows=frozenset({C.SCALING_LIMIT}),
         change_signs=re.compile(
             r"\b(?:limits|requests)\.cpu\b|\bcpu[ _-]?(?:limit|request)s?\b", re.IGNORECASE
         ),
@@ -238,6 +241,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             Step("Add capacity (node group) or relax selectors, affinity or requests", APPROVE),
         ),
+        # Pods evicted from a node taken away (a Spot interruption, a failed node) wait for capacity
+        # that is not there yet: the node's loss, first, is the cause.
+        follows=frozenset({C.NODE_FAILURE}),
     ),
     C.NODE_FAILURE: CauseKind(
         "Node failure",

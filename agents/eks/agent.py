@@ -18,6 +18,7 @@ from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.scope import Scope, scope_from_context
 from agents.common.signatures import Signatures, load_signatures, resolve_user_file
 from agents.eks.analyzers import Analysis, analyze
+from agents.eks.analyzers.endpoints import alert_endpoints
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.auth import Connection, connect
@@ -86,8 +87,10 @@ class EksScanner(Scanner):
     def collect(self, ctx: AlertContext, budget: Budget) -> ScanOutcome:
         scope = self.scope(ctx)
         conn = self.connection(scope)
-        gathered = gather(KubeReader(conn.api, self.source.private_log_namespaces), scope, budget)
-        findings, notes = analyze(gathered.state, scope, self.signatures())
+        endpoints = alert_endpoints(ctx)
+        reader = KubeReader(conn.api, self.source.private_log_namespaces)
+        gathered = gather(reader, scope, budget, endpoints=endpoints)
+        findings, notes = analyze(gathered.state, scope, self.signatures(), endpoints)
         where = (
             f"namespace {gathered.state.namespaces[0]}" if gathered.state.namespaces else "the whole cluster"
         )

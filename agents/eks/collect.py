@@ -20,6 +20,17 @@ from dataclasses import dataclass, field
 from agents.common.base import Budget
 from agents.common.scope import Scope, workload_of_pod
 from agents.eks import objects as o
+from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.endpoints import (
+    Endpoint,
+    ingress_rules,
+    route_hosts,
+    route_paths,
+    route_services,
+    served_relevance,
+)
+from agents.eks.analyzers.netpol_ingress import dependency_namespaces
+from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -82,6 +93,12 @@ ONCE = (
     "NodePool",
     "ClusterIssuer",
 )
+# Listed cluster-wide when the alert names a URL and no namespace: what serves the URL.
+ROUTES = ("Ingress", "HTTPRoute")
+# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to.
+ROUTE_BACKENDS = ("Service", "Endpoints")
+# Read in the namespaces of the alert's pods' dependencies: what may refuse their traffic.
+DEPENDENCY_KINDS = ("NetworkPolicy", "Service")
 # Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
 CLUSTER_EVENTS = ("Node", "NodeClaim", "NodePool")
 WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
@@ -98,6 +115,8 @@ class Limits:
     tail_lines: int = 100
     log_bytes: int = 64_000
     webhook_services: int = 4
+    route_namespaces: int = 2
+    dependency_namespaces: int = 2
     node_events: int = 200
     workers: int = 6
 
@@ -133,7 +152,16 @@ def find_namespace(
     return None, pods
 
 
-def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Limits()) -> Gathered:
+def gather(
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits = Limits(),
+    endpoints: tuple[Endpoint, ...] = (),
+) -> Gathered:
+    """What the scanner reads for the alert. With the alert's URLs (`endpoints`) and no namespace,
+    the Ingresses and HTTPRoutes of every namespace too, then the Services and Endpoints of those
+    that serve the alerted URLs."""
     notes: list[str] = []
     namespace = scope.namespace
     prefetched: list[Obj] | None = None
@@ -146,7 +174,7 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
                 f"No pod named like {scope.pod or scope.workload} in the first {limits.pods} pods: "
                 "scanned cluster-wide."
             )
-    kinds = NAMESPACED if namespace else CLUSTER_WIDE
+    kinds = NAMESPACED if namespace else CLUSTER_WIDE + (ROUTES if endpoints else ())
     state = ClusterState(namespaces=[namespace] if namespace else None)
     # What is not listed was not read: no analyzer may take its absence as a fact.
     state.incomplete.update(k for k in RESOURCES if k not in kinds and k not in ONCE)
@@ -176,7 +204,11 @@ def gather(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits = Li
             "Services), each list capped."
         )
     _fetch_webhook_backends(reader, budget, limits, gathered)
+    _fetch_provisioner_controllers(reader, budget, limits, gathered)
+    if endpoints and not namespace:
+        _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
+    _fetch_dependency_policies(reader, scope, budget, limits, gathered)
     return gathered
 
 
@@ -224,6 +256,8 @@ def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, 
             if found is not None:
                 state.objects.setdefault(kind, []).append(found)
         selector = o.spec(service).get("selector") if service is not None else None
+        if selector and not _ready_addresses(endpoints):
+            _fetch_backend_workloads(reader, budget, gathered, ns, selector)
         if service is not None and endpoints is None and selector:
             # No Endpoints to tell: the pods the Service selects do.
             try:
@@ -239,6 +273,132 @@ def _fetch_webhook_backends(reader: KubeReader, budget: Budget, limits: Limits, 
                 continue
             state.looked_up.add(("Endpoints", ns, name))
             state.objects.setdefault("Pod", []).extend(pods)
+
+
+def serving_namespaces(state: ClusterState, endpoints: tuple[Endpoint, ...]) -> list[str]:
+    """The namespaces of the Ingresses and HTTPRoutes that serve one of the alert's URLs."""
+    found: list[str] = []
+    for ingress in state.kind("Ingress"):
+        if any(served_relevance(endpoints, h, p) >= Relevance.DIRECT for h, p in ingress_rules(ingress)):
+            found.append(o.namespace(ingress) or "default")
+    for route in state.kind("HTTPRoute"):
+        if served_relevance(endpoints, route_hosts(route), route_paths(route)) >= Relevance.DIRECT:
+            found.append(o.namespace(route) or "default")
+    return list(dict.fromkeys(found))
+
+
+def _fetch_route_backends(
+    reader: KubeReader,
+    budget: Budget,
+    limits: Limits,
+    gathered: Gathered,
+    endpoints: tuple[Endpoint, ...],
+) -> None:
+    """The Services and Endpoints of the namespaces whose routes serve the alert's URLs: without
+    them a route's backend cannot be told missing or empty. Services stay incomplete elsewhere."""
+    namespaces = serving_namespaces(gathered.state, endpoints)[: limits.route_namespaces]
+    if not namespaces:
+        return
+    jobs = [ListJob(kind, ns) for ns in namespaces for kind in ROUTE_BACKENDS]
+    before = len(gathered.errors), len(gathered.notes)
+    _run_lists(reader, jobs, budget, limits, gathered)
+    if (len(gathered.errors), len(gathered.notes)) != before:
+        return  # a list failed or was capped: absence proves nothing
+    # Listed in full there: a backend named by a route of these namespaces and not found is absent.
+    for kind in ("Ingress", "HTTPRoute"):
+        for route in gathered.state.kind(kind):
+            if o.namespace(route) in namespaces:
+                for ns, name in route_services(route):
+                    if ns in namespaces:
+                        gathered.state.looked_up.update({("Service", ns, name), ("Endpoints", ns, name)})
+    gathered.notes.append(
+        f"Services and Endpoints read in {', '.join(namespaces)}, whose routes serve the alerted URL."
+    )
+
+
+def _fetch_dependency_policies(
+    reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered
+) -> None:
+    """The NetworkPolicies and Services of the namespaces of the in-cluster dependencies the
+    alert's pods time out on or are configured to call: a policy there may refuse them."""
+    state = gathered.state
+    listed = set(state.namespaces or [])
+    if not listed or budget.remaining() < 1.0:
+        return  # a cluster-wide scan reads no policies to compare with
+    others = [ns for ns in dependency_namespaces(Analysis(scope, state)) if ns not in listed]
+    others = others[: limits.dependency_namespaces]
+    if not others:
+        return
+    _run_lists(reader, [ListJob(k, ns) for ns in others for k in DEPENDENCY_KINDS], budget, limits, gathered)
+    gathered.notes.append(
+        f"NetworkPolicies and Services read in {', '.join(others)}, where the alert's pods' dependencies run."
+    )
+
+
+def _fetch_provisioner_controllers(
+    reader: KubeReader, budget: Budget, limits: Limits, gathered: Gathered
+) -> None:
+    """The controllers (and their pods) of the external provisioners Pending claims wait for, when
+    they run outside the listed namespaces: a claim that waits is answered by their state."""
+    state = gathered.state
+    drivers = waited_drivers(state.events)
+    known = [w for kind in CONTROLLERS for w in state.kind(kind)]
+    drivers = [d for d in drivers if not provisioner_controllers(known, d)]
+    if not drivers or budget.remaining() < 1.0:
+        return
+    for kind in CONTROLLERS:
+        try:
+            items, _ = reader.list(kind, budget, limit=limits.objects)
+        except SourceError as e:
+            gathered.notes.append(f"{kind}s (provisioner controllers): not read ({e}).")
+            continue
+        for workload in {id(w): w for d in drivers for w in provisioner_controllers(items, d)}.values():
+            state.objects.setdefault(kind, []).append(workload)
+            labels = (o.spec(workload).get("selector") or {}).get("matchLabels") or {}
+            if not labels:
+                continue
+            try:
+                pods, _ = reader.list(
+                    "Pod",
+                    budget,
+                    namespace=o.namespace(workload),
+                    limit=20,
+                    label_selector=",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                )
+            except SourceError as e:
+                gathered.notes.append(
+                    f"Pods of {kind} {o.namespace(workload)}/{o.name(workload)}: not read ({e})."
+                )
+                continue
+            listed = {(o.namespace(p), o.name(p)) for p in state.pods}
+            state.objects.setdefault("Pod", []).extend(
+                p for p in pods if (o.namespace(p), o.name(p)) not in listed
+            )
+
+
+def _ready_addresses(endpoints: Obj | None) -> int:
+    return sum(len(s.get("addresses") or []) for s in (endpoints or {}).get("subsets") or [])
+
+
+def _fetch_backend_workloads(
+    reader: KubeReader, budget: Budget, gathered: Gathered, ns: str, selector: dict[str, str]
+) -> None:
+    """The controllers of a webhook Service without ready backends (those whose pod template it
+    selects): scaled to zero, or failing, they say why. Only those are kept."""
+    for kind in ("Deployment", "StatefulSet"):
+        try:
+            items, _ = reader.list(kind, budget, namespace=ns, limit=100)
+        except SourceError as e:
+            gathered.notes.append(f"{kind}s of {ns} (webhook backends): not read ({e}).")
+            continue
+        known = {(o.namespace(w), o.name(w)) for w in gathered.state.kind(kind)}
+        for workload in items:
+            labels = ((o.spec(workload).get("template") or {}).get("metadata") or {}).get("labels") or {}
+            if (
+                o.selector_matches(selector, labels)
+                and (o.namespace(workload), o.name(workload)) not in known
+            ):
+                gathered.state.objects.setdefault(kind, []).append(workload)
 
 
 def _run_lists(

@@ -4,7 +4,8 @@
   a change that fits one making it more likely.
 - **The first failure**: when the best-scored cause is commonly the louder consequence of another
   (`CauseKind.follows`: throttled retries after a TLS failure) and that other began at least `LEAD`
-  earlier, with real weight of its own, the other is the cause.
+  earlier (or no later, when its evidence is a change that produces it), with real weight of its
+  own, the other is the cause.
 - **Its evidence**: each agreeing agent's strongest findings for it.
 """
 
@@ -73,10 +74,18 @@ def first_failure(categories: Sequence[CategoryScore], top: CategoryScore) -> Ca
             and c.best.severity is not Severity.INFO
             and c.score >= FOLLOW_SHARE * top.score
             and at is not None
-            and at <= began - LEAD
+            and at <= began - _lead(c)
         ):
             earlier.append((at, -c.score, c.category.value, c))
     return min(earlier, key=lambda e: e[:3])[3] if earlier else top
+
+
+def _lead(candidate: CategoryScore) -> timedelta:
+    """How much earlier a cause must have begun to explain a louder one: `LEAD`, or nothing when
+    its evidence is itself a change that commonly produces it (a node taken away by a Spot
+    interruption: the pods it evicted go Pending that same minute, not minutes later)."""
+    change = candidate.best.change
+    return timedelta(0) if change is not None and change in CAUSES[candidate.category].triggers else LEAD
 
 
 def cited(ctx: AlertContext, findings: Sequence[Finding], cause: CategoryScore) -> list[str]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from agents.master import hops
 from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
+from agents.master.consequences import consequences
 from agents.master.decision import Decision, ago, announced, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
@@ -45,6 +46,7 @@ def decide(
     if candidates is None:
         return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
     evidence = cited(ctx, findings, candidates.first)
+    evidence += consequences(ctx, findings, candidates.first, evidence)
     path = connect(ctx, findings, evidence)
     chosen = triggers(ctx, findings, candidates.first.category, path, evidence)
     return choose(ctx, findings, results, candidates, path, evidence, chosen, related)

@@ -14,11 +14,13 @@ from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
+from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
+from agents.eks.analyzers.netpol_ingress import analyze_dependency_ingress
 from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
 from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
@@ -44,8 +46,10 @@ MAX_FINDINGS = 40
 __all__ = ["Analysis", "analyze"]
 
 
-def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[list[Finding], list[str]]:
-    analysis = Analysis(scope, state)
+def analyze(
+    state: ClusterState, scope: Scope, signatures: Signatures, endpoints: tuple[Endpoint, ...] = ()
+) -> tuple[list[Finding], list[str]]:
+    analysis = Analysis(scope, state, endpoints)
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_deployments(analysis)
@@ -65,6 +69,7 @@ def analyze(state: ClusterState, scope: Scope, signatures: Signatures) -> tuple[
     findings += analyze_attachments(analysis)
     findings += analyze_webhooks(analysis)
     findings += analyze_network_policies(analysis)
+    findings += analyze_dependency_ingress(analysis)
     findings += analyze_nodeclaims(analysis)
     findings += analyze_nodepools(analysis)
     findings += analyze_pod_refs(analysis)

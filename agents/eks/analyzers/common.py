@@ -9,6 +9,7 @@ from datetime import datetime
 
 from agents.common.scope import Scope
 from agents.eks import objects as o
+from agents.eks.analyzers.endpoints import Endpoint, served_relevance
 from agents.eks.objects import EventIndex, Obj
 from agents.eks.state import ClusterState
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity, Trigger
@@ -24,6 +25,8 @@ class Analysis:
 
     scope: Scope
     state: ClusterState
+    # The URLs the alert is about (a probed address): an Ingress or route serving them is on its path.
+    endpoints: tuple[Endpoint, ...] = ()
     events: EventIndex = field(init=False)
     _rs_owner: dict[tuple[str | None, str], tuple[str, str]] = field(init=False)
 
@@ -56,6 +59,10 @@ class Analysis:
 
     def relevance(self, ns: str | None, name: str) -> float:
         return self.scope.relevance(ns, name)
+
+    def served_relevance(self, hosts: Iterable[str], paths: Iterable[str]) -> float:
+        """How tied a rule serving `hosts` and `paths` is to the alert's URLs (0 when it serves none)."""
+        return served_relevance(self.endpoints, hosts, paths)
 
     def pod_relevance(self, pod: Obj) -> float:
         _, workload = self.workload_of(pod)

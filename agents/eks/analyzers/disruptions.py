@@ -65,6 +65,14 @@ def analyze_disruptions(analysis: Analysis) -> list[Finding]:
     return _nodes(analysis) + _budgets(analysis)
 
 
+def _claim_node(analysis: Analysis, claim: str) -> str | None:
+    """The Node a NodeClaim launched (its status), when the claim is still there."""
+    for obj in analysis.state.kind("NodeClaim"):
+        if o.name(obj) == claim:
+            return o.status(obj).get("nodeName") or None
+    return None
+
+
 def _hosted(analysis: Analysis) -> dict[str, list[str]]:
     hosting: dict[str, list[str]] = {}
     for pod in analysis.in_scope_pods():
@@ -80,18 +88,29 @@ def _nodes(analysis: Analysis) -> list[Finding]:
     hosting = _hosted(analysis)
     nodes = {o.name(n): n for n in analysis.state.kind("Node")}
     names = set(nodes)
+    # Karpenter reports an interruption on the NodeClaim, whose Node may be gone already: a claim
+    # without a Node left (or whose Node has no such events) stands for it.
+    claims: dict[str, str] = {}
     for event in analysis.state.events:
         kind, _, name = o.involved(event)
         if kind == "Node" and event.get("reason") in INTERRUPTIONS | DRAIN_FAILURES:
             names.add(name)
+    for event in analysis.state.events:
+        kind, _, name = o.involved(event)
+        if kind == "NodeClaim" and event.get("reason") in INTERRUPTIONS:
+            node_name = _claim_node(analysis, name)
+            if node_name is None or node_name not in names:
+                claims[node_name or name] = name
+                names.add(node_name or name)
     findings = []
     for name in sorted(names):
         node = nodes.get(name)
         taint = _interruption_taint(node) if node else None
+        subject = ("NodeClaim", claims[name]) if name in claims else ("Node", name)
         events = [
             e
-            for e in analysis.events.about("Node", None, name)
-            + analysis.events.about("Node", "default", name)
+            for e in analysis.events.about(subject[0], None, subject[1])
+            + analysis.events.about(subject[0], "default", subject[1])
             if e.get("reason") in INTERRUPTIONS | DRAIN_FAILURES
         ]
         recent = [e for e in events if (t := o.event_time(e)) is None or t >= analysis.scope.window_start]
@@ -143,7 +162,10 @@ def _nodes(analysis: Analysis) -> list[Finding]:
         state = (
             "interrupted" if involuntary else "being replaced" if interruptions or taint else "drain blocked"
         )
-        title = f"Node {name} {state}: {what}"
+        label = f"Node {name}" if subject[0] == "Node" else f"Karpenter NodeClaim {subject[1]}"
+        if subject[0] == "NodeClaim" and name != subject[1]:
+            label += f" (node {name})"
+        title = f"{label} {state}: {what}"
         if at is not None:
             title += f" {ago(analysis.scope, at)}"
         if blocked:
@@ -164,7 +186,9 @@ def _nodes(analysis: Analysis) -> list[Finding]:
                 name,
                 severity=Severity.CRITICAL if affected else Severity.WARNING,
                 title=title + where,
-                resources=[f"Node/{name}"],
+                resources=[
+                    f"Node/{name}" if subject[0] == "Node" or name != subject[1] else f"NodeClaim/{name}"
+                ],
                 evidence=evidence,
                 cause=cause,
                 change=Trigger.INFRASTRUCTURE if at is not None else None,

@@ -8,6 +8,7 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
+from agents.eks.analyzers.endpoints import route_hosts, route_paths
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -16,6 +17,8 @@ from shared.relevance import Relevance
 GROUP = "gateway.networking.k8s.io"
 # Route condition reasons saying a reference does not resolve to a backend that exists.
 _UNREACHABLE = {"BackendNotFound"}
+# The route's namespace or kind is not among those its Gateway's listeners allow.
+NOT_ALLOWED = "NotAllowedByListeners"
 
 
 def _false(conditions: list[dict[str, Any]] | None, kind: str) -> dict[str, Any] | None:
@@ -49,7 +52,9 @@ def _gateway_relevance(analysis: Analysis, gateway: Obj) -> float:
 
 
 def _route_relevance(analysis: Analysis, route: Obj) -> float:
+    """A route is as relevant as its name, its backends, or the alerted URLs it serves."""
     relevance = analysis.relevance(o.namespace(route), o.name(route))
+    relevance = max(relevance, analysis.served_relevance(route_hosts(route), route_paths(route)))
     for ref in _backend_refs(route):
         relevance = max(relevance, backend_relevance(analysis, ref))
     return relevance
@@ -268,19 +273,51 @@ def _route_status(analysis: Analysis, route: Obj, relevance: float, severity: Se
             continue
         reason = str(cond.get("reason", ""))
         cause = CauseCategory.NETWORK_FAILURE if reason in _UNREACHABLE else CauseCategory.BAD_CONFIG
-        gateway = f"{ref.get('namespace') or ns}/{ref.get('name', '?')}"
+        gw_ns, gw_name = str(ref.get("namespace") or ns), str(ref.get("name", "?"))
+        gateway = f"{gw_ns}/{gw_name}"
+        gw = find(analysis, "Gateway", gw_ns, gw_name)
+        why = _listener_limits(gw, ref.get("sectionName"), str(ns)) if gw and reason == NOT_ALLOWED else ""
+        changed = recent_change(analysis, [("HTTPRoute", route), ("Gateway", gw)])
+        evidence = [object_evidence("HTTPRoute", route, f"status.parents[{gateway}]: {_cond_text(cond)}")]
+        if why and gw:
+            evidence.append(object_evidence("Gateway", gw, why))
         return [
             make_finding(
                 "httproute-not-accepted" if cond.get("type") == "Accepted" else "httproute-refs-unresolved",
                 f"{ns}/{name}",
                 severity=severity,
-                title=f"HTTPRoute {ns}/{name} on Gateway {gateway}: {_cond_text(cond)}",
-                resources=[o.path("HTTPRoute", route)],
-                evidence=[
-                    object_evidence("HTTPRoute", route, f"status.parents[{gateway}]: {_cond_text(cond)}")
-                ],
+                change=Trigger.CONFIG_CHANGE if changed else None,
+                first_seen=changed[0] if changed else None,
+                title=f"HTTPRoute {ns}/{name} on Gateway {gateway}: {_cond_text(cond)}"
+                + (f"; {why}" if why else "")
+                + (f"; the {changed[1]}" if changed else ""),
+                resources=[o.path("HTTPRoute", route), *([o.path("Gateway", gw)] if gw else [])],
+                evidence=evidence,
                 cause=cause,
                 relevance=relevance,
             )
         ]
     return []
+
+
+def _listener_limits(gateway: Obj, section: Any, route_ns: str) -> str:
+    """Which routes the Gateway's listeners (the one the route names, else all) allow to attach,
+    worded against the route's namespace: why a controller says NotAllowedByListeners."""
+    parts = []
+    gw_ns = o.namespace(gateway)
+    for listener in o.spec(gateway).get("listeners") or []:
+        if section and listener.get("name") != section:
+            continue
+        allowed = listener.get("allowedRoutes") or {}
+        namespaces = allowed.get("namespaces") or {}
+        source = str(namespaces.get("from") or "Same")
+        kinds = ", ".join(str(k.get("kind")) for k in allowed.get("kinds") or [] if isinstance(k, dict))
+        text = f"listener {listener.get('name', '?')} allowedRoutes.namespaces.from: {source}"
+        if source == "Same" and route_ns != gw_ns:
+            text += f" (only routes in {gw_ns}, the route is in {route_ns})"
+        elif source == "Selector":
+            text += f" (selector {namespaces.get('selector')})"
+        if kinds:
+            text += f", kinds: {kinds}"
+        parts.append(text)
+    return "; ".join(parts[:3])

@@ -7,6 +7,7 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
+from agents.eks.analyzers.endpoints import ingress_rules
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -39,10 +40,17 @@ def _service_ref(ns: str, backend: dict[str, Any]) -> ServiceRef | None:
 
 
 def ingress_relevance(analysis: Analysis, ingress: Obj) -> float:
-    """An Ingress is as relevant as its name, or as the Services (and their pods) it routes to."""
+    """An Ingress is as relevant as its name, as the Services (and their pods) it routes to, or as
+    the alerted URLs it serves."""
     ns = o.namespace(ingress) or "default"
     refs = [ref for _, b in _backends(ingress) if (ref := _service_ref(ns, b))]
-    return max([analysis.relevance(ns, o.name(ingress)), *(backend_relevance(analysis, r) for r in refs)])
+    return max(
+        [
+            analysis.relevance(ns, o.name(ingress)),
+            *(backend_relevance(analysis, r) for r in refs),
+            *(analysis.served_relevance(hosts, paths) for hosts, paths in ingress_rules(ingress)),
+        ]
+    )
 
 
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
@@ -53,7 +61,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
     for ingress in state.kind("Ingress"):
         ns, name = o.namespace(ingress) or "default", o.name(ingress)
         refs = [(where, ref) for where, b in _backends(ingress) if (ref := _service_ref(ns, b))]
-        relevance = max([analysis.relevance(ns, name), *(backend_relevance(analysis, r) for _, r in refs)])
+        relevance = ingress_relevance(analysis, ingress)
         severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         path = o.path("Ingress", ingress)
         warnings = analysis.events.about("Ingress", ns, name, warning_only=True)

@@ -34,6 +34,8 @@ _CLOCK = re.compile(r"(^|T)\d{1,2}$")
 PG_PORT = re.compile(r'server at "(?P<host>[^"]+)".*?port (?P<port>\d{2,5})')
 NAME_LABEL = "kubernetes.io/metadata.name"
 DENIED = "Denied egress to: "
+# Findings whose detail names (after DENIED) a destination the alert's pods cannot reach.
+DENIALS = ("eks:networkpolicy-denies-egress:", "eks:networkpolicy-denies-ingress-from:")
 DNS_LABELS = {"k8s-app": "kube-dns"}
 
 
@@ -399,9 +401,9 @@ def attribute_timeouts(findings: list[Finding]) -> list[Finding]:
     that policy's doing: their cause is the network, not the dependency."""
     denied: dict[str, list[str]] = {}
     for finding in findings:
-        if finding.id.startswith("eks:networkpolicy-denies-egress:") and finding.detail.startswith(DENIED):
+        if finding.id.startswith(DENIALS) and finding.detail.startswith(DENIED):
             namespace = finding.id.split(":", 2)[2].split("/", 1)[0]
-            denied.setdefault(namespace, []).append(finding.detail.removeprefix(DENIED))
+            denied.setdefault(namespace, []).append(finding.detail.removeprefix(DENIED).split("\n", 1)[0])
     if not denied:
         return findings
     out = []

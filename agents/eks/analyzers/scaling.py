@@ -8,6 +8,7 @@ from typing import Any
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence, short
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 
 def _metrics_text(hpa: dict[str, Any]) -> str:
@@ -28,6 +29,60 @@ def _metrics_text(hpa: dict[str, Any]) -> str:
                 f"{resource['name']} {current}%" + (f" (target {target}%)" if target is not None else "")
             )
     return ", ".join(parts)
+
+
+def _replicas_not_running(analysis: Analysis, hpa: dict[str, Any], current: int) -> str:
+    """`; only 4 of them ready, the rest not created (FailedCreate)` when the HPA's target runs
+    far fewer ready replicas than the HPA set, else ''."""
+    ref = o.spec(hpa).get("scaleTargetRef") or {}
+    kind, ns = str(ref.get("kind", "")), o.namespace(hpa)
+    target = next(
+        (w for w in analysis.state.kind(kind) if o.namespace(w) == ns and o.name(w) == ref.get("name")), None
+    )
+    if target is None or current <= 0:
+        return ""
+    ready = int(o.status(target).get("readyReplicas") or 0)
+    if ready * 4 > current * 3:  # most of them run: the ceiling is what limits it
+        return ""
+    failure = next(
+        (
+            str(c.get("reason"))
+            for c in o.status(target).get("conditions") or []
+            if c.get("type") == "ReplicaFailure" and c.get("status") == "True"
+        ),
+        None,
+    )
+    return f"; only {ready} of them ready" + (f", the rest not created ({failure})" if failure else "")
+
+
+def _meant_for(hpa: dict[str, Any], target: str, workload: dict[str, Any]) -> bool:
+    """Whether an HPA whose target is gone looks meant for `workload`: they share a distinctive
+    name word (`api-gateway` / `edge-gateway`), or the workload appeared after the HPA last scaled
+    (the target renamed)."""
+    words = {w for w in target.lower().split("-") if len(w) >= 4}
+    if words & {w for w in o.name(workload).lower().split("-") if len(w) >= 4}:
+        return True
+    created, scaled = o.created(workload), o.ts(o.status(hpa).get("lastScaleTime"))
+    return created is not None and scaled is not None and created > scaled
+
+
+def unscaled_alert_workload(
+    analysis: Analysis, hpa: dict[str, Any], kind: str, ns: str | None, target: str
+) -> dict[str, Any] | None:
+    """The alert's own `kind` in `ns` when no HPA targets it and this HPA, whose target is gone,
+    looks meant for it (None otherwise)."""
+    scaled = {
+        (o.namespace(h), (o.spec(h).get("scaleTargetRef") or {}).get("name"))
+        for h in analysis.state.kind("HorizontalPodAutoscaler")
+    }
+    for workload in analysis.state.kind(kind):
+        if o.namespace(workload) != ns or (ns, o.name(workload)) in scaled:
+            continue
+        if not _meant_for(hpa, target, workload):
+            continue
+        if analysis.workload_relevance(kind, ns, o.name(workload)) >= Relevance.DIRECT:
+            return workload
+    return None
 
 
 def analyze_hpas(analysis: Analysis) -> list[Finding]:
@@ -53,13 +108,16 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
         at_max = maximum > 0 and current >= maximum and desired >= maximum
         if at_max or (limited.get("status") == "True" and limited.get("reason") == "TooManyReplicas"):
             reason = f"; ScalingLimited: {limited.get('reason')}" if limited.get("status") == "True" else ""
+            unmet = _replicas_not_running(analysis, hpa, current)
             findings.append(
                 make_finding(
                     "hpa-at-max",
                     ref,
-                    severity=Severity.CRITICAL if limited.get("status") == "True" else Severity.WARNING,
+                    severity=Severity.CRITICAL
+                    if limited.get("status") == "True" and not unmet
+                    else Severity.WARNING,
                     title=f"HPA {ref} at its maximum: {current}/{maximum} replicas for {target}"
-                    f"{' (' + metrics + ')' if metrics else ''}{reason}",
+                    f"{' (' + metrics + ')' if metrics else ''}{reason}" + unmet,
                     resources=[o.path("HorizontalPodAutoscaler", hpa), f"{ns}/Deployment/{target}"],
                     evidence=[
                         object_evidence(
@@ -72,7 +130,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
                     change=Trigger.TRAFFIC if scaled and scaled >= analysis.scope.window_start else None,
-                    relevance=relevance,
+                    # Replicas it asked for that never ran: what stops them, not the ceiling, limits it.
+                    relevance=relevance * 0.6 if unmet else relevance,
                     first_seen=o.ts(limited.get("lastTransitionTime")),
                 )
             )
@@ -91,6 +150,11 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                 (o.name(w) for w in analysis.state.kind(target_kind) if o.namespace(w) == ns),
                 key=lambda n: (not n.startswith(target[:4]), n),
             )
+            orphaned = unscaled_alert_workload(analysis, hpa, target_kind, ns, target)
+            if orphaned is not None:
+                # The alert's own workload beside it has no HPA: this one, pointing at a name that is
+                # gone (a rename, a chart moved), is why it does not scale.
+                relevance = max(relevance, Relevance.DIRECT)
             findings.append(
                 make_finding(
                     "hpa-target-missing",
@@ -103,8 +167,17 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                         f"; {able.get('reason')}: {short(str(able.get('message', '')), 110)}"
                         if failed_get
                         else ""
+                    )
+                    + (
+                        f"; no HPA scales the alert's {target_kind} {ns}/{o.name(orphaned)}, which stays at "
+                        f"{o.spec(orphaned).get('replicas', '?')} replicas"
+                        if orphaned is not None
+                        else ""
                     ),
-                    resources=[o.path("HorizontalPodAutoscaler", hpa)],
+                    resources=[
+                        o.path("HorizontalPodAutoscaler", hpa),
+                        *([o.path(target_kind, orphaned)] if orphaned is not None else []),
+                    ],
                     evidence=[
                         object_evidence(
                             "HorizontalPodAutoscaler", hpa, f"scaleTargetRef: {target_kind}/{target}"
@@ -112,6 +185,8 @@ def analyze_hpas(analysis: Analysis) -> list[Finding]:
                     ],
                     cause=CauseCategory.SCALING_LIMIT,
                     relevance=relevance if failed_get else relevance * 0.8,
+                    # Since when it has scaled nothing: the controller's condition, else its events.
+                    first_seen=o.ts(able.get("lastTransitionTime")) if failed_get else None,
                 )
             )
         if active.get("status") != "False":

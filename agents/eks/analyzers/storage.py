@@ -15,6 +15,7 @@ from agents.eks.analyzers.common import (
     make_finding,
     object_evidence,
 )
+from agents.eks.analyzers.provisioners import controller_state
 from shared.contracts import CauseCategory, Finding, Severity
 
 PENDING_GRACE = timedelta(minutes=2)
@@ -54,6 +55,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
         # Without a failure, the claim may wait on an external provisioner that never answers.
         waiting = analysis.events.about("PersistentVolumeClaim", ns, name, reason="ExternalProvisioning")
         provisioner = _PROVISIONER.search(str(waiting[0].get("message", ""))) if waiting else None
+        controller = controller_state(analysis, provisioner.group(1)) if provisioner else None
         young_wait = created is not None and analysis.scope.window_end - created < STUCK_WAIT
         title = (
             f"PersistentVolumeClaim {ns}/{name} {phase} (storage class {storage_class})"
@@ -63,7 +65,8 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
                 else f" since {ago(analysis.scope, created)}"
                 + (
                     f", waiting for the external provisioner {provisioner.group(1)} "
-                    f"({o.event_count(waiting[0])} times): is it running?"
+                    f"({o.event_count(waiting[0])} times): "
+                    + (controller[2] if controller else "is it running?")
                     if provisioner
                     else ""
                 )
@@ -80,7 +83,11 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
                 if failures or phase == "Lost" or (provisioner and pods and not young_wait)
                 else Severity.WARNING,
                 title=title,
-                resources=[o.path("PersistentVolumeClaim", pvc), *(f"{ns}/Pod/{p}" for p in pods[:3])],
+                resources=[
+                    o.path("PersistentVolumeClaim", pvc),
+                    *(f"{ns}/Pod/{p}" for p in pods[:3]),
+                    *([o.path(controller[0], controller[1])] if controller else []),
+                ],
                 evidence=[
                     object_evidence(
                         "PersistentVolumeClaim",
@@ -89,6 +96,7 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
                         created,
                     ),
                     *(event_evidence(e) for e in (failures or waiting)[:2]),
+                    *([object_evidence(controller[0], controller[1], controller[2])] if controller else []),
                 ],
                 cause=CauseCategory.STORAGE_FAILURE,
                 relevance=relevance,

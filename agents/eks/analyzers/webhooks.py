@@ -14,6 +14,7 @@ from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
 
 KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 def _addresses(endpoints: Obj | None) -> tuple[int, list[str]]:
@@ -61,7 +62,33 @@ def _backend_state(analysis: Analysis, ns: str, name: str) -> str | None:
     if ready:
         return None
     pods = f" ({len(not_ready)} not ready: {', '.join(not_ready[:3])})" if not_ready else " (no backend pod)"
+    workload = backend_workload(analysis, ns, selector)
+    if workload and not not_ready:
+        return f"its Service {ns}/{name} has no ready endpoints ({_workload_state(workload[0], workload[1])})"
     return f"its Service {ns}/{name} has no ready endpoints{pods}"
+
+
+def backend_workload(analysis: Analysis, ns: str, selector: dict[str, Any]) -> tuple[str, Obj] | None:
+    """The controller whose pod template the Service selects: what runs (or should run) its backend."""
+    if not selector:
+        return None
+    for kind in WORKLOADS:
+        for workload in analysis.state.kind(kind):
+            template = (o.spec(workload).get("template") or {}).get("metadata") or {}
+            if o.namespace(workload) == ns and o.selector_matches(selector, template.get("labels") or {}):
+                return kind, workload
+    return None
+
+
+def _workload_state(kind: str, workload: Obj) -> str:
+    ns, name = o.namespace(workload), o.name(workload)
+    desired = o.spec(workload).get("replicas")
+    ready = o.status(workload).get("readyReplicas") or o.status(workload).get("numberReady") or 0
+    if desired == 0:
+        return f"its {kind} {ns}/{name} is scaled to 0 replicas"
+    if desired is None:
+        return f"its {kind} {ns}/{name} has {ready} ready pods"
+    return f"its {kind} {ns}/{name} has {ready}/{desired} replicas ready"
 
 
 def analyze_webhooks(analysis: Analysis) -> list[Finding]:
@@ -85,6 +112,8 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
     if problem is None:
         return None
     hook_name = str(hook.get("name", ""))
+    target = find(analysis, "Service", ns, name)
+    backend = backend_workload(analysis, ns, o.spec(target).get("selector") or {}) if target else None
     rejected = _rejections(analysis, hook_name, name)
     affected = sorted({f"{o.involved(e)[0]} {o.involved(e)[1]}/{o.involved(e)[2]}" for e in rejected})
     relevance = max(
@@ -112,7 +141,11 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
             if affected
             else f": every request it matches ({rules or 'its rules'}) is rejected"
         ),
-        resources=[o.path(kind, config), f"{ns}/Service/{name}"],
+        resources=[
+            o.path(kind, config),
+            f"{ns}/Service/{name}",
+            *([o.path(backend[0], backend[1])] if backend else []),
+        ],
         evidence=[
             object_evidence(
                 kind,

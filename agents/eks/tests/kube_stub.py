@@ -43,7 +43,7 @@ PLURALS = {
 }  # no Gateway API: its paths answer 404, as on a cluster without the CRDs
 _PATH = re.compile(
     r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)"
-    r"(?:/(?P<name>[^/]+)/(?P<sub>log))?$"
+    r"(?:/(?P<name>[^/]+)(?:/(?P<sub>log))?)?$"
 )
 
 
@@ -82,7 +82,16 @@ class KubeStub:
                     return self._send(403, {"kind": "Status", "message": f"{kind} is forbidden"})
                 if match.group("sub") == "log":
                     return self._log(match.group("ns"), match.group("name"), query)
+                if match.group("name"):
+                    return self._get(kind, match.group("ns"), match.group("name"))
                 return self._list(kind, match.group("ns"), query)
+
+            def _get(self, kind: str, ns: str | None, name: str) -> None:
+                for o in stub.objects:
+                    meta = o.get("metadata", {})
+                    if o.get("kind") == kind and meta.get("name") == name and meta.get("namespace") == ns:
+                        return self._send(200, o)
+                self._send(404, {"kind": "Status", "message": f"{kind} {name} not found"})
 
             def _list(self, kind: str, ns: str | None, query: dict[str, str]) -> None:
                 items = [

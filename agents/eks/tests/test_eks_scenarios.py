@@ -17,6 +17,7 @@ from agents.cloudwatch_logs.reader import LogEvent
 from agents.common.scope import Scope, scope_from_context
 from agents.common.signatures import load_signatures
 from agents.eks.analyzers import analyze
+from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.collect import affected_pods
 from agents.eks.state import ClusterState
 from sandbox.alert_context import alert_context_of
@@ -34,7 +35,9 @@ FILES = [p for p in sorted(SCENARIOS.glob("*.yaml")) if MINE & set(load_scenario
 context_of = alert_context_of
 
 
-def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
+def eks_findings(
+    resolved: ResolvedScenario, scope: Scope, endpoints: tuple[Endpoint, ...] = ()
+) -> list[Finding]:
     state = ClusterState.of(resolved.kube_objects)
     fetched = {
         f"{pod['metadata']['namespace']}/{pod['metadata']['name']}/{name}"
@@ -42,7 +45,7 @@ def eks_findings(resolved: ResolvedScenario, scope: Scope) -> list[Finding]:
         for name, _ in containers
     }
     state.logs = {k: v for k, v in resolved.pod_logs.items() if k.removesuffix("/previous") in fetched}
-    findings, _ = analyze(state, scope, load_signatures())
+    findings, _ = analyze(state, scope, load_signatures(), endpoints)
     return findings
 
 
