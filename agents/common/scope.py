@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shared.alerts.alert_labels import looks_like_exporter
 from shared.contracts import AlertContext
 from shared.relevance import Relevance
 
@@ -105,9 +106,12 @@ def workload_of_pod(pod: str) -> str | None:
 
 
 def _label(labels: dict[str, str], what: str) -> str | None:
+    """The first label naming `what`. A `job` or `service` label that names the exporter which
+    scraped the metric (`job="blackbox-http"`, `service="…-kube-state-metrics"`) is not the
+    application: it is passed over."""
     for key in _LABEL_KEYS[what]:
         value = labels.get(key)
-        if value:
+        if value and not (key in ("job", "service") and looks_like_exporter(value)):
             return value
     return None
 

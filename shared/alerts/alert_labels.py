@@ -104,7 +104,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # title are the exporter's, not the application's.
 EXPORTER = re.compile(
     r"(?:^|[-_])(?:kube-state-metrics|node-exporter|[a-z0-9]+-exporter|exporter|kubelet|cadvisor|coredns|"
-    r"kube-dns|apiserver|kube-apiserver|prometheus|alertmanager|pushgateway|blackbox|grafana|"
+    r"kube-dns|apiserver|kube-apiserver|prometheus|alertmanager|pushgateway|blackbox(?:[-_][a-z0-9]+)?|grafana|"
     r"operator|kube-proxy|kube-scheduler|kube-controller-manager|etcd)$"
 )
 

@@ -33,3 +33,33 @@ def test_a_capitalised_prose_word_is_not_taken_for_a_service() -> None:
     scope = scope_from_context(ctx)
     assert "Temporarily" not in scope.names
     assert scope.relevance("web", "account-web") >= 0.5  # nothing named: every object is possible
+
+
+def test_the_exporter_that_scraped_the_metric_is_not_the_target() -> None:
+    """A blackbox probe's `job` and kube-state-metrics' `service` name the scraper, not the app."""
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0ALERTS",
+        labels={
+            "alertname": "BlackboxProbeFailed",
+            "job": "blackbox-http",
+            "instance": "https://docs.example.com/healthz",
+            "namespace": "docs",
+        },
+        received_at=NOW,
+    )
+    assert scope_from_context(ctx).service is None
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0ALERTS",
+        labels={
+            "alertname": "KubeDeploymentReplicasMismatch",
+            "service": "kube-prometheus-stack-kube-state-metrics",
+            "job": "kube-state-metrics",
+            "deployment": "checkout",
+            "namespace": "shop",
+        },
+        received_at=NOW,
+    )
+    scope = scope_from_context(ctx)
+    assert scope.service is None and scope.workload == "checkout"
