@@ -112,17 +112,7 @@ class SlackPlatform:
         thread_id: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
-        data = self._call(
-            "chat.postMessage",
-            self._client.chat_postMessage,
-            channel=channel,
-            text=text,
-            thread_ts=thread_id,
-            blocks=blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        return str(data.get("ts", ""))
+        return self._post(channel, text, thread_id=thread_id, blocks=blocks)
 
     def post_keyed(
         self,
@@ -135,6 +125,19 @@ class SlackPlatform:
     ) -> str:
         """`post`, with `key` in the message's metadata, so that `find_keyed` can tell whether a post
         whose answer was lost went out (Slack has no idempotency key of its own)."""
+        metadata = {"event_type": REPORT_EVENT, "event_payload": {"key": key}}
+        return self._post(channel, text, thread_id=thread_id, blocks=blocks, metadata=metadata)
+
+    def _post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_id: str | None,
+        blocks: list[dict[str, Any]] | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        extra = {"metadata": metadata} if metadata is not None else {}
         data = self._call(
             "chat.postMessage",
             self._client.chat_postMessage,
@@ -144,7 +147,7 @@ class SlackPlatform:
             blocks=blocks,
             unfurl_links=False,
             unfurl_media=False,
-            metadata={"event_type": REPORT_EVENT, "event_payload": {"key": key}},
+            **extra,
         )
         return str(data.get("ts", ""))
 
