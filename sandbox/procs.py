@@ -134,12 +134,14 @@ class ManagedProcess:
         self.env = dict(env) if env is not None else None
         self.stop_timeout = stop_timeout
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0  # where this run's output begins in a log shared with earlier runs
 
     def start(self) -> ManagedProcess:
         if self._proc is not None:
             raise RuntimeError(f"{self.name} already started")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            self._log_start = log.tell()
             self._proc = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
@@ -167,8 +169,11 @@ class ManagedProcess:
         return self._proc.poll() if self._proc else None
 
     def log_tail(self, limit: int = 2000) -> str:
+        """The end of what this run wrote (not an earlier run's lines in the same log file)."""
         try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-limit:]
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                return log.read().decode("utf-8", errors="replace")[-limit:]
         except OSError:
             return ""
 

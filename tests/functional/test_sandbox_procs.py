@@ -85,6 +85,22 @@ def test_wait_is_bounded_and_fails_fast_when_the_process_dies(tmp_path: Path) ->
     dying.stop()
 
 
+def test_a_failed_start_reports_its_own_error_not_an_earlier_runs(tmp_path: Path) -> None:
+    """Runs share a log file: an earlier run's "address already in use" must not be read as this
+    run's (it turned every later failure into "could not bind a free loopback port")."""
+    log = tmp_path / "server.log"
+    log.write_text("listen tcp 127.0.0.1:9090: bind: address already in use\n")
+    with pytest.raises(SourceError, match=r"exited with 3 .*bad config line 7") as failed:
+        start_http_server(
+            "server",
+            lambda port: [sys.executable, "-c", "print('bad config line 7'); raise SystemExit(3)"],
+            ready_path="/-/ready",
+            log_path=log,
+            timeout=10,
+        )
+    assert "address already in use" not in str(failed.value)
+
+
 def test_start_http_server_serves_then_stops(tmp_path: Path) -> None:
     process, url = start_http_server(
         "http.server",
