@@ -52,19 +52,21 @@ def run_demo(*, scenario: Path | None, keep: bool, config_file: Path | None) -> 
             f"confidence {report.cause.confidence:.2f})"
         )
         if keep:
-            if sandbox.alertmanager is None:  # the report's Silence button silences in it
-                sandbox.serve_alertmanager(resolved)
-            _out("\nsandbox kept running; Ctrl-C to stop.")
-            _out(
-                guide(
-                    sandbox.describe(),
-                    scenario=chosen,
-                    resolved=resolved,
-                    state=None,
-                    region=sandbox.region,
-                ).replace("\nCtrl-C or `sre-on-call sandbox down` stops it\n", "")
-            )
+            # Everything after the report is inside the try: a Ctrl-C while the guide is being
+            # written stops the demo as cleanly as one while it waits.
             try:
+                if sandbox.alertmanager is None:  # the report's Silence button silences in it
+                    sandbox.serve_alertmanager(resolved)
+                _out(
+                    guide(
+                        sandbox.describe(),
+                        scenario=chosen,
+                        resolved=resolved,
+                        state=None,
+                        region=sandbox.region,
+                    ).replace("\nCtrl-C or `sre-on-call sandbox down` stops it\n", "")
+                )
+                _out("\nsandbox kept running; Ctrl-C to stop.")
                 threading.Event().wait()
             except KeyboardInterrupt:
                 _out("stopping")
