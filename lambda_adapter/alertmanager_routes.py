@@ -11,7 +11,7 @@ the group, so a later firing is investigated afresh.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lambda_adapter import keys
@@ -67,10 +67,10 @@ def _firing(
     intake: Intake, payload: AlertmanagerWebhook, chat: ChatName, channel: str, group: str, delivery: str
 ) -> Outcome:
     firing = payload.firing() or payload.alerts
-    first = firing[0] if firing else AmAlert()
+    first = lead_alert(firing)
     labels = {**payload.commonLabels, **payload.groupLabels, **(first.labels if len(firing) == 1 else {})}
     if not labels.get("alertname") and first.labels.get("alertname"):
-        # A group of several rules (grouped by namespace, or not at all): its first alert leads.
+        # A group of several rules (grouped by namespace, or not at all): its lead alert names it.
         labels["alertname"] = first.labels["alertname"]
     annotations = dict(first.annotations) if len(firing) == 1 else dict(payload.commonAnnotations)
     alert = intake.new_alert(
@@ -192,15 +192,35 @@ def _values(alert: AmAlert) -> str:
     return ", ".join(shown[:MAX_LISTED])
 
 
+# Severity label values, most urgent first; anything else ranks after them.
+_SEVERITY_RANK = {"critical": 0, "page": 0, "high": 0, "error": 1, "warning": 2, "warn": 2, "medium": 2}
+
+
+def lead_alert(alerts: list[AmAlert]) -> AmAlert:
+    """The alert a group of several is told by: the most severe, then the one that began first
+    (the order Alertmanager lists a group's alerts in is not the order they matter in)."""
+    if not alerts:
+        return AmAlert()
+    never = datetime.max.replace(tzinfo=UTC)
+
+    def rank(alert: AmAlert) -> tuple[int, datetime]:
+        severity = alert.labels.get("severity", "").strip().lower()
+        return _SEVERITY_RANK.get(severity, 3), _started(alert) or never
+
+    return min(alerts, key=rank)
+
+
+def _started(alert: AmAlert) -> datetime | None:
+    if not alert.startsAt:
+        return None
+    try:
+        parsed = datetime.fromisoformat(alert.startsAt.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    # Alertmanager's zero time is 0001-01-01.
+    return parsed if parsed.tzinfo is not None and parsed.year > 1 else None
+
+
 def _earliest(alerts: list[AmAlert]) -> datetime | None:
-    times = []
-    for alert in alerts:
-        if not alert.startsAt:
-            continue
-        try:
-            parsed = datetime.fromisoformat(alert.startsAt.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if parsed.tzinfo is not None and parsed.year > 1:  # Alertmanager's zero time is 0001-01-01
-            times.append(parsed)
+    times = [started for alert in alerts if (started := _started(alert)) is not None]
     return min(times) if times else None

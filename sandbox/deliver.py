@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 
 from sandbox.alertmanager import alertmanager_binary, scenario_alerts
-from sandbox.resolved import ResolvedScenario, alertmanager_payload
+from sandbox.resolved import ResolvedScenario, alertmanager_payload, scenario_group_by
 from sandbox.signing import discord_headers, slack_headers
 from sandbox.slack_store import APP_ID
 from shared.errors import SreOnCallError
@@ -186,5 +186,5 @@ def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
         )
         why = "is not installed" if sandbox.use_alertmanager else "is turned off for this sandbox"
         return Delivery("direct", f"Alertmanager webhook sent directly (prometheus-alertmanager {why})")
-    sandbox.start_alertmanager(query).post_alerts(scenario_alerts(resolved))
+    sandbox.start_alertmanager(query, scenario_group_by(resolved)).post_alerts(scenario_alerts(resolved))
     return Delivery("alertmanager", "real Alertmanager webhook (prometheus-alertmanager)")

@@ -248,12 +248,20 @@ def _common(maps: list[dict[str, str]]) -> dict[str, str]:
     return common
 
 
+def scenario_group_by(resolved: ResolvedScenario) -> tuple[str, ...]:
+    """The labels Alertmanager groups the scenario's alerts by: those they all share, so that the
+    alerts of a scenario arrive as one notification, as the scenario format promises ("the
+    webhook's alerts"), however many rules fired: by `alertname` when they are one rule's, else by
+    every label they share (none shared: one group for all)."""
+    common = _common([a.labels for a in resolved.alert.alerts])
+    return ("alertname",) if "alertname" in common else tuple(sorted(common))
+
+
 def alertmanager_payload(
     resolved: ResolvedScenario,
     *,
     receiver: str = "sre-on-call",
     external_url: str = "http://127.0.0.1:9093",
-    group_by: tuple[str, ...] = ("alertname",),
 ) -> dict[str, Any]:
     """The version-4 webhook Alertmanager would send for the scenario's alerts (one group)."""
     if resolved.alert.platform != "alertmanager":
@@ -273,7 +281,7 @@ def alertmanager_payload(
             }
         )
     common_labels = _common([a.labels for a in resolved.alert.alerts])
-    group_labels = {k: common_labels[k] for k in group_by if k in common_labels}
+    group_labels = {k: common_labels[k] for k in scenario_group_by(resolved)}
     group_key = "{}:{" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(group_labels.items())) + "}"
     return {
         "receiver": receiver,

@@ -255,8 +255,8 @@ class Sandbox:
         """Forget the last scenario: its logs (in every region a scenario used, and the next
         one's), its reports and its dedup records. The secrets stay (every process read them at
         start, from the ARNs it was given)."""
-        self._log_regions.add(region)
-        delete_log_groups(self.moto.url, sorted(self._log_regions))
+        delete_log_groups(self.moto.url, sorted({*self._log_regions, region}))
+        self._log_regions.add(region)  # only once AWS took it: one scenario cannot break the next
         empty_bucket(self.moto.url, TRACE_BUCKET, self.region)
         # Emptied, not re-created: a hand-off watch of the last scenario never finds it missing.
         empty_table(self.moto.url, DEDUP_TABLE, region=self.region)
@@ -338,7 +338,9 @@ class Sandbox:
             self.alertmanager.stop()
             self.alertmanager = None
 
-    def start_alertmanager(self, query: str = "") -> AlertmanagerSandbox:
+    def start_alertmanager(
+        self, query: str = "", group_by: tuple[str, ...] = ("alertname",)
+    ) -> AlertmanagerSandbox:
         """(Re)start the real Alertmanager on its port, empty (no alerts, silences or notification
         log from before), its webhook the intake's `/alertmanager[?query]` with the bearer token."""
         self._stop_alertmanager()
@@ -348,6 +350,7 @@ class Sandbox:
             self.workdir / "scenario",
             webhook,
             bearer_token=self.secrets.alertmanager_token,
+            group_by=group_by,
             port=self.alertmanager_port,
         )
         self.alertmanager.start()

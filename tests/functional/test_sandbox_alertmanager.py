@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from sandbox.alertmanager import AlertmanagerSandbox, alertmanager_binary, scenario_alerts
+from sandbox.resolved import scenario_group_by
 from sandbox.scenario import load_scenario
 from shared.errors import SourceError
 
@@ -99,3 +100,44 @@ def test_missing_alertmanager_reports_unavailable(tmp_path: Path, monkeypatch: p
 def test_post_requires_a_running_alertmanager(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="not running"):
         AlertmanagerSandbox(tmp_path, "http://127.0.0.1:9/x").post_alerts([])
+
+
+TWO_RULES = """\
+id: two-rules
+title: a node alert and a workload alert about one outage
+alert:
+  platform: alertmanager
+  channel: C0ALERTS
+  at: now-1m
+  alerts:
+    - labels: {alertname: KubeNodeNotReady, node: ip-10-0-5-23.ec2.internal, severity: warning, cluster: prod}
+      annotations: {summary: "Node is not ready."}
+      startsAt: now-3m
+    - labels: {alertname: TargetDown, namespace: realtime, service: ws-gateway,
+               severity: critical, cluster: prod}
+      annotations: {summary: "One or more targets are unreachable."}
+      startsAt: now-5m
+expected:
+  category: node_failure
+"""
+
+
+def test_a_scenarios_alerts_of_several_rules_arrive_as_one_notification(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    path = tmp_path / "two-rules.yaml"
+    path.write_text(TWO_RULES, encoding="utf-8")
+    scenario = load_scenario(path)
+    resolved = scenario.resolve(datetime.now(UTC))
+    workdir = tmp_path / "am"
+    with AlertmanagerSandbox(
+        workdir, receiver.url, group_by=scenario_group_by(resolved), group_wait="0s"
+    ) as am:
+        am.post_alerts(scenario_alerts(resolved))
+        _, payload = receiver.deliveries.get(timeout=15)
+        names = sorted(a["labels"]["alertname"] for a in payload["alerts"])
+        assert names == ["KubeNodeNotReady", "TargetDown"]
+        built = scenario.alertmanager_payload(resolved.now, external_url=am.url)
+        assert payload["groupKey"] == built["groupKey"] == '{}:{cluster="prod"}'
+        with pytest.raises(queue.Empty):
+            receiver.deliveries.get(timeout=1.0)

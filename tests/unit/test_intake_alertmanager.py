@@ -214,3 +214,33 @@ def test_resolved_frees_the_group_even_if_posting_the_update_fails() -> None:
 
 def _broken(*_args: object, **_kwargs: object) -> str:
     raise ConnectionError("slack is down")
+
+
+def test_a_group_of_several_rules_is_told_by_its_most_severe_earliest_alert() -> None:
+    payload = copy.deepcopy(FIRING)
+    template = payload["alerts"][0]
+    node = {
+        **template,
+        "labels": {"alertname": "KubeNodeNotReady", "node": "ip-10-0-5-23", "severity": "warning"},
+        "startsAt": "2024-04-05T19:27:00Z",
+    }
+    workload = {
+        **template,
+        "labels": {
+            "alertname": "TargetDown",
+            "namespace": "realtime",
+            "service": "ws-gateway",
+            "severity": "critical",
+        },
+        "startsAt": "2024-04-05T19:25:00Z",
+    }
+    payload["groupLabels"] = {}
+    payload["commonLabels"] = {}
+    payload["commonAnnotations"] = {}
+    payload["groupKey"] = "{}:{}"
+    # Whichever order the group lists them in, the critical alert leads.
+    for alerts in ([node, workload], [workload, node]):
+        h = Harness()
+        h.alertmanager(payload | {"alerts": alerts})
+        [ctx] = h.started
+        assert ctx.labels["alertname"] == "TargetDown"
