@@ -144,6 +144,14 @@ _STATE = re.compile(
     r"doing|going on|happening|wrong|on fire|burning|alerts?|incidents?|issues|problems|stable|sitrep)\b",
     re.IGNORECASE,
 )
+# A question that asks about one thing's trouble, rather than about the state of things: "what is
+# wrong with pod X?", "what happened to the orders consumer?", "is checkout-7d9f-x2k4p ok?" (a
+# pod's name) are investigated.
+_ASKS_ABOUT_TROUBLE = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+was|\s+went)?\s+(?:wrong|broken|the (?:problem|issue|matter))\b"
+    r"|\bwhat happened\b|\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{6,10}-[a-z0-9]{5}\b",
+    re.IGNORECASE,
+)
 _STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)
 # What makes a question (or a thank-you) about a problem, or a request: "why is checkout slow?",
 # "can you look at the orders service?" are investigated.
@@ -185,7 +193,7 @@ def classify(text: str, *, in_thread: bool = False) -> Verdict:
             return Verdict(Kind.STATUS, "asked about the state of things")
     if marker is not None:
         return Verdict(Kind.ALERT, f"alert marker: {marker}")
-    if len(stripped) <= 200 and not _PROBLEM.search(stripped):
+    if len(stripped) <= 200 and not _PROBLEM.search(stripped) and not _ASKS_ABOUT_TROUBLE.search(stripped):
         if stripped.endswith("?") and not in_thread:
             return Verdict(Kind.CHATTER, "a question about nothing to investigate")
         if _THANKS_FIRST.match(stripped):
@@ -194,7 +202,7 @@ def classify(text: str, *, in_thread: bool = False) -> Verdict:
 
 
 def _status_question(text: str) -> bool:
-    return bool(_QUESTION.search(text) and _STATE.search(text))
+    return bool(_QUESTION.search(text) and _STATE.search(text) and not _ASKS_ABOUT_TROUBLE.search(text))
 
 
 def should_investigate(

@@ -109,7 +109,9 @@ class Alert(StrictModel):
 
 class Context(StrictModel):
     cluster: str | None = None
-    region: str | None = None
+    # An AWS region (`us-east-1`, `eu-central-2`, `us-gov-west-1`): the sandbox's AWS keeps the
+    # scenario's logs there, and a name AWS does not know (`us-central1` is Google's) would break it.
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")] | None = None
 
 
 class Expected(StrictModel):

@@ -70,6 +70,11 @@ UNSURE = [
     "can someone look at the orders service",
     "Deployed payments v2.3.1 to production",
     "the build is green again",
+    # About one thing's trouble, not the state of things: investigated when addressed.
+    "What is wrong with pod giant-narwhal-6958c5bdd8-69gtn in namespace app-02?",
+    "what's wrong with the orders consumer?",
+    "what happened to payments last night?",
+    "is checkout-7d9f8c6b5d-x2k4p ok?",
 ]
 
 

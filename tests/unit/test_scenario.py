@@ -98,6 +98,8 @@ def test_error_names_file_key_path_and_problem(tmp_path: Path) -> None:
         ),
         ({"sources": {"discord": {"channels": [{"id": "general", "name": "g"}]}}}, "not a numeric string"),
         ({"sources": {"teams": {}}}, "sources.teams: unknown key"),
+        # Google's region name: the sandbox's AWS would fail on it, and every scenario after it.
+        ({"context": {"region": "us-central1"}}, "context.region: 'us-central1'"),
     ],
 )
 def test_schema_violations_are_reported(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
