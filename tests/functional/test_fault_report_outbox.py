@@ -273,6 +273,7 @@ def test_a_master_killed_after_posting_before_recording_it_is_followed_by_no_sec
     asyncio.run(asyncio.wait_for(killed_after_posting(), 30))
     assert len(fake.reports()) == 1
 
+    lease = config.intake.handoff_lease_seconds
     with serve_scripted({"quick": Script(latency=0.1)}) as client:
         second = Investigator(
             config=config,
@@ -280,6 +281,8 @@ def test_a_master_killed_after_posting_before_recording_it_is_followed_by_no_sec
             chat_for=lambda _n: slack_client(url),
             ledger=ledger,
             outbox=SqliteOutbox(tmp_path / "outbox.sqlite3"),
+            # The intake hands it off again once the lease has lapsed: so has the dead one's claim.
+            clock=lambda: time.time() + lease + 1,
         )
         asyncio.run(asyncio.wait_for(second.investigate(ctx), 30))
     assert len(fake.reports()) == 1  # found in the channel, not posted again
