@@ -50,11 +50,13 @@ class Posted:
 class SlackStandIn:
     """chat.postMessage, conversations.replies and conversations.history as Slack answers them;
     `down_until` (a monotonic time) answers 500 to posts until then, `rate_limits` answers the
-    next posts 429 with those Retry-After values."""
+    next posts 429 with those Retry-After values, `hold_reports` keeps a report's post that long
+    before taking it."""
 
     down_until: float = 0.0
     rate_limits: list[float] = field(default_factory=list)
     limit_only: str = "Likely cause"  # only posts saying this are rate limited (the report's)
+    hold_reports: float = 0.0  # seconds a report's post takes before Slack keeps it (a slow Slack)
     posted: list[Posted] = field(default_factory=list)
     attempts: list[tuple[float, int, str]] = field(default_factory=list)  # (when, status, text)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -66,6 +68,8 @@ class SlackStandIn:
         return [p for p in self.posted if "Likely cause" in p.text]
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "chat.postMessage" and self.hold_reports and self.limit_only in str(params.get("text")):
+            time.sleep(self.hold_reports)
         now = time.monotonic()
         with self.lock:
             if method == "chat.postMessage":
