@@ -6,7 +6,8 @@ States, and who writes them:
   starts lets it run out.
 - `running` (the master, every few seconds while it works: a heartbeat that renews the lease);
 - `reported` (the master, once the report is in the thread): the investigation is done;
-- `failed` (the master, when it could not finish or post): the intake retries at once;
+- `failed` (the master, when it could not finish or post): the intake retries at once (never over
+  `reported`: a report another attempt of the same investigation posted stands);
 - `given_up` (the intake, after its last attempt), `superseded` (the intake, when someone
   re-triggered an investigation that was lost: a new one took its place).
 
@@ -131,7 +132,7 @@ class InMemoryLedger:
     def finish(self, investigation_id: str, state: str, reason: str = "") -> None:
         with self._lock:
             held = self.entries.get(investigation_id) or Entry(investigation_id, state, 0.0)
-            if held.state in (GIVEN_UP, SUPERSEDED) and state == FAILED:
+            if held.state in (REPORTED, GIVEN_UP, SUPERSEDED) and state == FAILED:
                 return
             self.entries[investigation_id] = replace(held, state=state, reason=reason)
 
@@ -222,9 +223,11 @@ class DynamoLedger:
             ":expires": {"N": str(math.ceil(self._clock() + KEEP_SECONDS))},
         }
         condition = None
-        if state == FAILED:  # the intake's verdict stands over a master that failed later
-            condition = "attribute_not_exists(#state) OR NOT #state IN (:given_up, :superseded)"
-            values.update({":given_up": {"S": GIVEN_UP}, ":superseded": {"S": SUPERSEDED}})
+        if state == FAILED:  # the intake's verdict, or a report another attempt posted, stands
+            condition = "attribute_not_exists(#state) OR NOT #state IN (:reported, :given_up, :superseded)"
+            values.update(
+                {":reported": {"S": REPORTED}, ":given_up": {"S": GIVEN_UP}, ":superseded": {"S": SUPERSEDED}}
+            )
         self._update(
             investigation_id,
             "SET #state = :state, reason = :reason, expires_at = if_not_exists(expires_at, :expires)",

@@ -11,21 +11,31 @@ died. It is looked for in the thread first: by its key where the platform carrie
 message metadata, read back with `include_all_metadata`; Discord's `nonce` with `enforce_nonce`,
 which makes the re-post itself return the message already made), else by its text among the bot's
 messages.
+
+Nor twice by two attempts alive at once (the intake handed off again a master that was slow, not
+dead): only the attempt holding a part's claim in the outbox posts it, renewing the claim while its
+post retries; the other waits until the part is posted (and takes its message id), or until the
+claim lapses because its holder died or gave up, and then takes it over (looking in the thread
+first). A holder that finds its claim taken (it was presumed dead) stops retrying.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.master.outbox import Entry, Outbox, Part
 from shared.chat.base import ChatPlatform
-from shared.chat.retry import retry_deadline
+from shared.chat.retry import RetryStopped, retry_deadline
+from shared.ledger import RUNNING_LEASE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +43,12 @@ logger = logging.getLogger(__name__)
 FINAL_WAIT_MAX_S = 30.0
 # Messages read back when looking for a part that may have been posted.
 LOOK_BACK_PAGES = 3
+# How often an attempt waiting on another's claim reads the outbox again.
+POLL_S = 0.5
+
+
+class ClaimLost(Exception):
+    """Another attempt took this part's claim (this one was presumed dead): it posts the part."""
 
 
 def part_key(investigation_id: str, part: int) -> str:
@@ -63,8 +79,14 @@ def retry_after_of(error: BaseException) -> float | None:
 class Delivery:
     chat: ChatPlatform
     outbox: Outbox
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.time  # Unix time: the claims' leases are read by other processes
     sleep: Callable[[float], Any] = asyncio.sleep
+    # This attempt's token in the claims: two attempts alive at once post each part once between them.
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # How long a claim holds unless renewed (renewed three times as often): the hand-off's lease, so
+    # that a claim of a master that died has lapsed when the intake hands its investigation off again.
+    lease_s: float = RUNNING_LEASE_SECONDS
+    poll_s: float = POLL_S
 
     async def deliver(self, entry: Entry, until: float) -> tuple[str | None, bool]:
         """Post every part of `entry` not posted yet, in order; the thread and whether all are in it.
@@ -72,37 +94,140 @@ class Delivery:
         thread = entry.thread()
         for index, part in enumerate(entry.parts):
             message_id = entry.posted.get(index)
-            if message_id is None and index in entry.intents:
-                message_id = await self._find(entry, index, part, thread)
-                if message_id is not None:
-                    logger.info(
-                        "investigation=<%s>, part=<%d> | already in the thread, not posted again",
-                        entry.investigation_id,
-                        index,
-                    )
             if message_id is None:
-                await self._record(self.outbox.intent, entry.investigation_id, index, self.clock())
-                message_id = await self._post(entry, index, part, thread, until)
+                message_id = await self._deliver_part(entry, index, part, thread, until)
                 if message_id is None:
                     return thread, False
-            if entry.posted.get(index) != message_id:
-                await self._record(self.outbox.posted, entry.investigation_id, index, message_id)
             thread = thread or message_id or None  # with no thread yet, the first part starts one
         return thread, True
 
-    async def _post(
+    async def _deliver_part(
         self, entry: Entry, index: int, part: Part, thread: str | None, until: float
+    ) -> str | None:
+        """Part `index` in the thread, posted by this attempt when it holds the claim, else by the
+        attempt that does: its message id, or None when it could not be posted."""
+        inv = entry.investigation_id
+        # Waiting on another attempt ends when this one would have given up on its own post.
+        give_up_at = until + FINAL_WAIT_MAX_S + self.lease_s
+        while True:
+            claimed = await self._claim(inv, index, self.clock() + self.lease_s)
+            fresh = await self._read(inv)  # what another attempt did meanwhile
+            if fresh is not None:
+                if index in fresh.posted:
+                    if not claimed:
+                        logger.info("investigation=<%s>, part=<%d> | posted by another attempt", inv, index)
+                    return fresh.posted[index]
+                thread = thread or fresh.thread()
+                entry = fresh
+            if claimed:
+                try:
+                    return await self._post_claimed(entry, index, part, thread, until)
+                except ClaimLost:
+                    logger.warning(
+                        "investigation=<%s>, part=<%d> | another attempt took the post over", inv, index
+                    )
+            if time.monotonic() >= give_up_at:
+                logger.error(
+                    "investigation=<%s>, part=<%d> | another attempt holds the post and has not made it",
+                    inv,
+                    index,
+                )
+                return None
+            await self.sleep(self.poll_s)
+
+    async def _post_claimed(
+        self, entry: Entry, index: int, part: Part, thread: str | None, until: float
+    ) -> str | None:
+        """Post a part this attempt holds the claim on (renewed meanwhile), unless it is already in
+        the thread; record it as posted. `ClaimLost` when another attempt takes the claim."""
+        inv = entry.investigation_id
+        message_id = None
+        if index in entry.intents:
+            message_id = await self._find(entry, index, part, thread)
+            if message_id is not None:
+                logger.info(
+                    "investigation=<%s>, part=<%d> | already in the thread, not posted again", inv, index
+                )
+        if message_id is None:
+            lost = threading.Event()
+            renewal = asyncio.create_task(self._renew(inv, index, lost))
+            try:
+                await self._record(self.outbox.intent, inv, index, self.clock())
+                message_id = await self._post(entry, index, part, thread, until, lost)
+            finally:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
+            if message_id is None:
+                if lost.is_set():
+                    raise ClaimLost(inv)
+                # Given up: let another attempt (the intake's retry) take the part over at once.
+                await self._claim(inv, index, 0.0)
+                return None
+        await self._record(self.outbox.posted, inv, index, message_id)
+        return message_id
+
+    async def _renew(self, inv: str, index: int, lost: threading.Event) -> None:
+        """Keep the claim while the post retries; set `lost` when another attempt has taken it."""
+        while True:
+            await self.sleep(self.lease_s / 3)
+            try:
+                now = self.clock()
+                held = await asyncio.to_thread(
+                    self.outbox.claim, inv, index, self.owner, until=now + self.lease_s, now=now
+                )
+            except Exception as e:  # cannot tell: keep posting (a duplicate beats a loss)
+                logger.warning(
+                    "investigation=<%s>, part=<%d>, error=<%s> | could not renew the claim",
+                    inv,
+                    index,
+                    type(e).__name__,
+                )
+                continue
+            if not held:
+                lost.set()
+                return
+
+    async def _claim(self, inv: str, index: int, until: float) -> bool:
+        """Take (or renew, or with `until` 0 give back) the claim on a part. An outbox that cannot be
+        written fails open: the part is posted (a duplicate beats a loss)."""
+        try:
+            return await asyncio.to_thread(
+                self.outbox.claim, inv, index, self.owner, until=until, now=self.clock()
+            )
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, part=<%d>, error=<%s> | could not claim the post; posting",
+                inv,
+                index,
+                type(e).__name__,
+            )
+            return True
+
+    async def _read(self, inv: str) -> Entry | None:
+        try:
+            return await asyncio.to_thread(self.outbox.get, inv)
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the outbox", inv, type(e).__name__
+            )
+            return None
+
+    async def _post(
+        self, entry: Entry, index: int, part: Part, thread: str | None, until: float, lost: threading.Event
     ) -> str | None:
         key = part_key(entry.investigation_id, index)
         try:
             # Until the late cutoff, however long the platform is down: a late report beats none.
-            with retry_deadline(until, persistent=True):
-                return await asyncio.to_thread(self._send, entry.channel, part, thread, key)
+            with retry_deadline(until, persistent=True, stop=lost):
+                return await asyncio.to_thread(self._send, entry.channel, part, thread, key, lost)
         except Exception as e:
             error: Exception = e
+        if lost.is_set():
+            return None
         wait = min(max(0.0, retry_after_of(error) or 0.0), FINAL_WAIT_MAX_S)
         logger.warning(
-            "investigation=<%s>, part=<%d>, error=<%s>, wait=<%.1f> | the report is past its cutoff; "
+            "investigation=<%s>, part=<%d>, error=<%s>, wait=<%.1f> | the post is past its cutoff; "
             "one final post",
             entry.investigation_id,
             index,
@@ -112,15 +237,32 @@ class Delivery:
         if wait:
             await self.sleep(wait)
         try:
-            with retry_deadline(time.monotonic()):  # no retries: one post
-                return await asyncio.to_thread(self._send, entry.channel, part, thread, key)
+            with retry_deadline(time.monotonic(), stop=lost):  # no retries: one post
+                return await asyncio.to_thread(self._send, entry.channel, part, thread, key, lost)
         except Exception as e:
-            logger.error(
-                "investigation=<%s>, error=<%s> | could not post the report", entry.investigation_id, e
-            )
+            logger.error("investigation=<%s>, error=<%s> | could not post", entry.investigation_id, e)
             return None
 
-    def _send(self, channel: str, part: Part, thread: str | None, key: str) -> str:
+    def _send(self, channel: str, part: Part, thread: str | None, key: str, lost: threading.Event) -> str:
+        if lost.is_set():  # another attempt posts it now
+            raise RetryStopped("the claim was taken over")
+        if part.file is not None:
+            upload: Any = getattr(self.chat, "upload", None)
+            if upload is None:
+                return "-"  # a platform that takes no files: nothing to post
+            file = part.file
+            return str(
+                upload(
+                    channel,
+                    file.filename,
+                    file.data,
+                    thread_id=thread,
+                    title=file.title,
+                    alt_text=file.alt_text,
+                    comment=part.text or None,
+                )
+                or "-"
+            )
         keyed = getattr(self.chat, "post_keyed", None)
         if keyed is not None:
             return str(keyed(channel, part.text, key=key, thread_id=thread, blocks=part.blocks))

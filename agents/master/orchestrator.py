@@ -4,6 +4,11 @@ late updates, archive.
 The fan-out is plain code, not a model deciding to call tools: every enabled scanner is asked at
 once, the report is posted by the deadline with whatever has arrived, and what arrives later is
 posted as an update in the same thread until the cutoff.
+
+Everything posted after the notice goes through the outbox (`agents.master.outbox`, posted by
+`agents.master.delivery`): the report, each late update and the graph of what moved are written
+first, then posted with retries until the late cutoff and one final post past it, each once per
+investigation even when two attempts run it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from agents.master.followup import MAX_ROUNDS, dependency_context
 from agents.master.graph import GRAPH_SECONDS, RangeQuery, graph_png, metrics_query, moved_metrics
 from agents.master.metrics import Metrics, NoMetrics
 from agents.master.narration import Narration, master_model_name
-from agents.master.outbox import Entry, MemoryOutbox, Outbox, Part
+from agents.master.outbox import Entry, MemoryOutbox, Outbox, Part, Upload, followup_id
 from agents.master.progress import Progress
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
@@ -73,6 +78,8 @@ class Investigator:
     # Where the report is written before it is posted (`agents.master.outbox`): a master handed an
     # investigation whose report is there posts what is left of it instead of investigating again.
     outbox: Outbox = field(default_factory=MemoryOutbox)
+    # The Unix clock of the outbox's claims (shared with other masters); tests move it.
+    clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         if self.signer is None:
@@ -180,7 +187,7 @@ class Investigator:
         progress = Progress(self.ledger, inv, self.config.intake.handoff_lease_seconds)
         progress.start()
         try:
-            _thread, posted = await Delivery(chat, self.outbox).deliver(written, cutoff_at)
+            _thread, posted = await self._delivery(chat, self.outbox).deliver(written, cutoff_at)
         except BaseException:
             await progress.stop()
             raise
@@ -318,27 +325,55 @@ class Investigator:
             report_json=render_json(report),
             created_at=time.time(),
         )
-        outbox = self.outbox
-        try:  # written before it is posted: it outlives this process
-            entry = await asyncio.to_thread(outbox.put, entry)
-        except Exception as e:  # an outbox that cannot be written must not cost the report
+        outbox, kept = await self._write(entry)
+        if kept.report_json != entry.report_json:  # another attempt wrote its report first: that one
+            report = IncidentReport.model_validate_json(kept.report_json)
+        thread, posted = await self._delivery(chat, outbox).deliver(kept, until)
+        return report, thread, posted
+
+    async def _write(self, entry: Entry) -> tuple[Outbox, Entry]:
+        """Write `entry` to the outbox (it outlives this process); the outbox and the entry kept (an
+        earlier one of another attempt stands). An outbox that cannot be written must not cost the
+        post: it is then kept in this process's memory."""
+        try:
+            return self.outbox, await asyncio.to_thread(self.outbox.put, entry)
+        except Exception as e:
             logger.warning(
-                "investigation=<%s>, error=<%s> | could not write the report to the outbox",
-                ctx.investigation_id,
+                "investigation=<%s>, error=<%s> | could not write the post to the outbox",
+                entry.investigation_id,
                 type(e).__name__,
             )
-            outbox = MemoryOutbox()
-            outbox.put(entry)
-        thread, posted = await Delivery(chat, outbox).deliver(entry, until)
-        return report, thread, posted
+            memory = MemoryOutbox()
+            return memory, memory.put(entry)
+
+    def _delivery(self, chat: ChatPlatform, outbox: Outbox) -> Delivery:
+        return Delivery(
+            chat, outbox, clock=self.clock, lease_s=float(self.config.intake.handoff_lease_seconds)
+        )
+
+    async def _post_followup(
+        self, chat: ChatPlatform, ctx: AlertContext, name: str, thread: str | None, part: Part, until: float
+    ) -> bool:
+        """Post what follows the report (`name`: once per investigation) through the outbox, as the
+        report is: retried until the cutoff, one final post past it."""
+        entry = Entry(
+            investigation_id=followup_id(ctx.investigation_id, name),
+            channel=ctx.channel,
+            thread_id=thread,
+            parts=(part,),
+            report_json="",
+            created_at=self.clock(),
+        )
+        outbox, kept = await self._write(entry)
+        _thread, posted = await self._delivery(chat, outbox).deliver(kept, until)
+        return posted
 
     async def _post_graph(
         self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
     ) -> None:
         """The graph of what moved, uploaded to the report's thread by the cutoff; a line saying
         why when it is skipped (too little time left, no plotting library)."""
-        upload = getattr(chat, "upload", None)
-        if upload is None or not moved_metrics(report):
+        if getattr(chat, "upload", None) is None or not moved_metrics(report):
             return
         left = until - time.monotonic()
         made: tuple[bytes, str] | None = None
@@ -358,25 +393,15 @@ class Investigator:
             except Exception as e:  # the report stands without its picture
                 logger.warning("investigation=<%s>, error=<%s> | no graph", ctx.investigation_id, e)
                 return
-        try:
-            with retry_deadline(until):
-                if made is not None:
-                    png, alt = made
-                    await asyncio.to_thread(
-                        upload,
-                        ctx.channel,
-                        "what-moved.png",
-                        png,
-                        thread_id=thread,
-                        title="What moved",
-                        alt_text=alt,
-                    )
-                elif skipped:
-                    await asyncio.to_thread(chat.post, ctx.channel, skipped, thread_id=thread)
-        except Exception as e:
-            logger.warning(
-                "investigation=<%s>, error=<%s> | could not upload the graph", ctx.investigation_id, e
-            )
+        if made is not None:
+            png, alt = made
+            part = Part("", file=Upload("what-moved.png", png, title="What moved", alt_text=alt))
+        elif skipped:
+            part = Part(skipped)
+        else:
+            return
+        if not await self._post_followup(chat, ctx, "graph", thread, part, until):
+            logger.warning("investigation=<%s> | could not upload the graph", ctx.investigation_id)
 
     async def _post_late(
         self,
@@ -392,26 +417,48 @@ class Investigator:
         until: float,
         related: tuple[AgentResult, ...] = (),
     ) -> None:
-        async for late in fanout.late_results():
-            results[late.agent] = late
-            updated = synthesize(
-                ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms, related=related
-            )
-            if narration is not None:
-                updated = narration.apply(updated)
-            text = render_update(late, updated, previous=report)
-            try:
-                with retry_deadline(until, persistent=True):
-                    await asyncio.to_thread(chat.post, ctx.channel, text, thread_id=thread)
-            except Exception as e:
-                logger.warning(
-                    "investigation=<%s>, error=<%s> | could not post a late update", ctx.investigation_id, e
+        # Updates are posted in order by one task, so that a chat outage does not keep the late
+        # results that arrive meanwhile (until the cutoff) from being gathered.
+        queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        poster = asyncio.create_task(self._post_updates(chat, ctx, thread, queue, until))
+        try:
+            async for late in fanout.late_results():
+                results[late.agent] = late
+                updated = synthesize(
+                    ctx, list(results.values()), elapsed_ms=report.telemetry.elapsed_ms, related=related
                 )
-            report = updated.model_copy(update={"posted_text": report.posted_text})
-            self._archive(report)
-            if on_update is not None:
-                on_update(late, report, text)
+                if narration is not None:
+                    updated = narration.apply(updated)
+                text = render_update(late, updated, previous=report)
+                queue.put_nowait((f"late-{late.agent}", text))
+                report = updated.model_copy(update={"posted_text": report.posted_text})
+                self._archive(report)
+                if on_update is not None:
+                    on_update(late, report, text)
+        except BaseException:  # cancelled: what is still queued is not posted
+            poster.cancel()
+            raise
+        queue.put_nowait(None)
+        await poster
         await notice  # a notice still in flight (slow chat API) finishes before the investigation does
+
+    async def _post_updates(
+        self,
+        chat: ChatPlatform,
+        ctx: AlertContext,
+        thread: str | None,
+        queue: asyncio.Queue[tuple[str, str] | None],
+        until: float,
+    ) -> None:
+        while (item := await queue.get()) is not None:
+            name, text = item
+            try:
+                posted = await self._post_followup(chat, ctx, name, thread, Part(text), until)
+            except Exception as e:  # the next update still goes
+                logger.warning("investigation=<%s>, error=<%s> | late update failed", ctx.investigation_id, e)
+                posted = False
+            if not posted:
+                logger.warning("investigation=<%s> | could not post a late update", ctx.investigation_id)
 
     def _archive(self, report: IncidentReport) -> None:
         try:

@@ -9,10 +9,20 @@ and, once the platform took it, the posted message's id.
 A master that is handed an investigation whose entry exists does not investigate again: it delivers
 what is left of the entry. A part with an intent but no message id may have been posted by a master
 that died before recording it: it is looked for in the thread first (`agents.master.delivery`).
+
+What the master posts after the report (late updates, the graph of what moved) has an entry of its
+own, `followup_id(investigation, name)`: retried the same way, and posted once per name.
+
+Posted once, even by two attempts alive at the same time (a master slowed past its lease while the
+intake handed the investigation to another): a part is posted only by the attempt that holds its
+claim, a conditional write (`claim`) that succeeds when the part is not posted and nobody else holds
+an unexpired claim on it. The holder renews it while it posts; the other waits for the part to be
+posted, or for the claim to lapse (its holder died) and takes it over.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -36,10 +46,61 @@ def outbox_key(investigation_id: str) -> str:
     return f"out:{investigation_id}"
 
 
+def followup_id(investigation_id: str, name: str) -> str:
+    """The outbox id of what the master posts after the report under `name` (`late-<agent>`,
+    `graph`): one entry, posted once, per investigation and name."""
+    return f"{investigation_id}/{name}"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file posted into the thread (the graph of what moved)."""
+
+    filename: str
+    data: bytes
+    title: str | None = None
+    alt_text: str | None = None
+
+
 @dataclass(frozen=True)
 class Part:
     text: str
     blocks: list[dict[str, Any]] | None = None
+    file: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who posts a part (an attempt's token) and until when, unless renewed (a Unix time)."""
+
+    owner: str
+    until: float
+
+    def held_against(self, owner: str, now: float) -> bool:
+        """Whether it keeps `owner` from posting: someone else's, not expired."""
+        return self.owner != owner and self.until >= now
+
+
+def _part_data(part: Part) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": part.text, "blocks": part.blocks}
+    if part.file is not None:
+        data["file"] = {
+            "filename": part.file.filename,
+            "data": base64.b64encode(part.file.data).decode(),
+            "title": part.file.title,
+            "alt_text": part.file.alt_text,
+        }
+    return data
+
+
+def _part_of(data: Mapping[str, Any]) -> Part:
+    file = data.get("file")
+    upload = None
+    if isinstance(file, dict):
+        upload = Upload(
+            file["filename"], base64.b64decode(file["data"]), file.get("title"), file.get("alt_text")
+        )
+    return Part(data["text"], data.get("blocks"), upload)
 
 
 @dataclass(frozen=True)
@@ -52,6 +113,7 @@ class Entry:
     created_at: float
     intents: Mapping[int, float] = field(default_factory=dict)  # part -> when its post was begun
     posted: Mapping[int, str] = field(default_factory=dict)  # part -> the posted message's id
+    claims: Mapping[int, Claim] = field(default_factory=dict)  # part -> who posts it
 
     @property
     def delivered(self) -> bool:
@@ -66,7 +128,7 @@ class Entry:
             {
                 "channel": self.channel,
                 "thread_id": self.thread_id,
-                "parts": [{"text": p.text, "blocks": p.blocks} for p in self.parts],
+                "parts": [_part_data(p) for p in self.parts],
                 "report": self.report_json,
                 "created_at": self.created_at,
             }
@@ -79,17 +141,19 @@ class Entry:
         payload: str,
         intents: Mapping[int, float] | None = None,
         posted: Mapping[int, str] | None = None,
+        claims: Mapping[int, Claim] | None = None,
     ) -> Entry:
         data = json.loads(payload)
         return cls(
             investigation_id=investigation_id,
             channel=data["channel"],
             thread_id=data.get("thread_id"),
-            parts=tuple(Part(p["text"], p.get("blocks")) for p in data["parts"]),
+            parts=tuple(_part_of(p) for p in data["parts"]),
             report_json=data["report"],
             created_at=float(data.get("created_at", 0.0)),
             intents=dict(intents or {}),
             posted=dict(posted or {}),
+            claims=dict(claims or {}),
         )
 
 
@@ -106,6 +170,12 @@ class Outbox(Protocol):
 
     def posted(self, investigation_id: str, part: int, message_id: str) -> None:
         """Part `part` is in the thread as `message_id`."""
+        ...
+
+    def claim(self, investigation_id: str, part: int, owner: str, *, until: float, now: float) -> bool:
+        """Take (or renew) the right to post part `part` until `until`: True when it is not posted and
+        no other owner holds an unexpired claim on it (one conditional write: of two racing, one
+        wins)."""
         ...
 
 
@@ -143,6 +213,16 @@ class MemoryOutbox:
             held = self.entries[investigation_id]
             self.entries[investigation_id] = replace(held, posted={**held.posted, part: message_id})
 
+    def claim(self, investigation_id: str, part: int, owner: str, *, until: float, now: float) -> bool:
+        with self._lock:
+            held = self.entries[investigation_id]
+            other = held.claims.get(part)
+            if part in held.posted or (other is not None and other.held_against(owner, now)):
+                return False
+            claims = {**held.claims, part: Claim(owner, until)}
+            self.entries[investigation_id] = replace(held, claims=claims)
+            return True
+
 
 class SqliteOutbox:
     """The outbox in a SQLite file: a local master restarted picks up what it had not posted."""
@@ -155,21 +235,27 @@ class SqliteOutbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS outbox (investigation TEXT PRIMARY KEY, payload TEXT NOT NULL, "
-            "intents TEXT NOT NULL DEFAULT '{}', posted TEXT NOT NULL DEFAULT '{}', expires_at REAL NOT NULL)"
+            "intents TEXT NOT NULL DEFAULT '{}', posted TEXT NOT NULL DEFAULT '{}', "
+            "expires_at REAL NOT NULL, claims TEXT NOT NULL DEFAULT '{}')"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "claims" not in columns:  # a file written before claims were kept
+            self._db.execute("ALTER TABLE outbox ADD COLUMN claims TEXT NOT NULL DEFAULT '{}'")
         self._db.execute("DELETE FROM outbox WHERE expires_at < ?", (clock(),))
         self._clock = clock
 
     def get(self, investigation_id: str) -> Entry | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT payload, intents, posted FROM outbox WHERE investigation = ?", (investigation_id,)
+                "SELECT payload, intents, posted, claims FROM outbox WHERE investigation = ?",
+                (investigation_id,),
             ).fetchone()
         if row is None:
             return None
         intents = {int(k): float(v) for k, v in json.loads(row[1]).items()}
         posted = {int(k): str(v) for k, v in json.loads(row[2]).items()}
-        return Entry.from_payload(investigation_id, row[0], intents, posted)
+        claims = {int(k): Claim(str(v[0]), float(v[1])) for k, v in json.loads(row[3]).items()}
+        return Entry.from_payload(investigation_id, row[0], intents, posted, claims)
 
     def put(self, entry: Entry) -> Entry:
         with self._lock:
@@ -184,6 +270,31 @@ class SqliteOutbox:
 
     def posted(self, investigation_id: str, part: int, message_id: str) -> None:
         self._set(investigation_id, "posted", part, message_id)
+
+    def claim(self, investigation_id: str, part: int, owner: str, *, until: float, now: float) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT posted, claims FROM outbox WHERE investigation = ?", (investigation_id,)
+                ).fetchone()
+                won = False
+                if row is not None:
+                    claims = json.loads(row[1])
+                    other = claims.get(str(part))
+                    held = other is not None and Claim(other[0], float(other[1])).held_against(owner, now)
+                    if str(part) not in json.loads(row[0]) and not held:
+                        claims[str(part)] = [owner, until]
+                        self._db.execute(
+                            "UPDATE outbox SET claims = ? WHERE investigation = ?",
+                            (json.dumps(claims), investigation_id),
+                        )
+                        won = True
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return won
 
     def _set(self, investigation_id: str, column: str, part: int, value: Any) -> None:
         with self._lock:
@@ -222,14 +333,18 @@ class DynamoOutbox:
             return None
         intents = {int(k): float(v["N"]) for k, v in item.get("intents", {}).get("M", {}).items()}
         posted = {int(k): str(v["S"]) for k, v in item.get("posted", {}).get("M", {}).items()}
-        return Entry.from_payload(investigation_id, item["payload"]["S"], intents, posted)
+        claims = {
+            int(k): Claim(v["M"]["owner"]["S"], float(v["M"]["until"]["N"]))
+            for k, v in item.get("claims", {}).get("M", {}).items()
+        }
+        return Entry.from_payload(investigation_id, item["payload"]["S"], intents, posted, claims)
 
     def put(self, entry: Entry) -> Entry:
         try:
             self._client.update_item(
                 TableName=self.table,
                 Key=self._key(entry.investigation_id),
-                UpdateExpression="SET payload = :p, intents = :m, posted = :m, expires_at = :e",
+                UpdateExpression="SET payload = :p, intents = :m, posted = :m, claims = :m, expires_at = :e",
                 ConditionExpression="attribute_not_exists(payload)",
                 ExpressionAttributeValues={
                     ":p": {"S": entry.payload()},
@@ -246,6 +361,28 @@ class DynamoOutbox:
 
     def posted(self, investigation_id: str, part: int, message_id: str) -> None:
         self._set(investigation_id, "posted", part, {"S": message_id})
+
+    def claim(self, investigation_id: str, part: int, owner: str, *, until: float, now: float) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self.table,
+                Key=self._key(investigation_id),
+                UpdateExpression="SET claims.#part = :claim",
+                ConditionExpression=(
+                    "attribute_exists(payload) AND attribute_not_exists(posted.#part) AND "
+                    "(attribute_not_exists(claims.#part) OR claims.#part.#owner = :owner "
+                    "OR claims.#part.#until < :now)"
+                ),
+                ExpressionAttributeNames={"#part": str(part), "#owner": "owner", "#until": "until"},
+                ExpressionAttributeValues={
+                    ":claim": {"M": {"owner": {"S": owner}, "until": {"N": f"{until:.3f}"}}},
+                    ":owner": {"S": owner},
+                    ":now": {"N": f"{now:.3f}"},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def _set(self, investigation_id: str, attribute: str, part: int, value: dict[str, str]) -> None:
         self._client.update_item(

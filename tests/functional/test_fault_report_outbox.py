@@ -50,12 +50,17 @@ class Posted:
 class SlackStandIn:
     """chat.postMessage, conversations.replies and conversations.history as Slack answers them;
     `down_until` (a monotonic time) answers 500 to posts until then, `rate_limits` answers the
-    next posts 429 with those Retry-After values."""
+    next posts 429 with those Retry-After values, `hold_reports` keeps a report's post that long
+    before taking it."""
 
     down_until: float = 0.0
     rate_limits: list[float] = field(default_factory=list)
     limit_only: str = "Likely cause"  # only posts saying this are rate limited (the report's)
+    hold_reports: float = 0.0  # seconds a report's post takes before Slack keeps it (a slow Slack)
+    down_after_report: float = 0.0  # Slack goes down this long once it has taken the first report
     posted: list[Posted] = field(default_factory=list)
+    uploads: list[Posted] = field(default_factory=list)  # files shared (text: their title)
+    base_url: str = ""
     attempts: list[tuple[float, int, str]] = field(default_factory=list)  # (when, status, text)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +71,8 @@ class SlackStandIn:
         return [p for p in self.posted if "Likely cause" in p.text]
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "chat.postMessage" and self.hold_reports and self.limit_only in str(params.get("text")):
+            time.sleep(self.hold_reports)
         now = time.monotonic()
         with self.lock:
             if method == "chat.postMessage":
@@ -83,7 +90,28 @@ class SlackStandIn:
                 if isinstance(metadata, str):
                     metadata = json.loads(metadata)
                 self.posted.append(Posted(ts, text, params.get("thread_ts"), metadata, now))
+                if self.down_after_report and "Likely cause" in text:
+                    self.down_until, self.down_after_report = now + self.down_after_report, 0.0
                 return 200, {"ok": True, "channel": params.get("channel"), "ts": ts}, {}
+            if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+                if now < self.down_until:
+                    self.attempts.append((now, 500, method))
+                    return 500, {"ok": False, "error": "fatal_error"}, {}
+                self.attempts.append((now, 200, method))
+                if method == "files.getUploadURLExternal":
+                    file_id = f"F{len(self.attempts):06d}"
+                    return (
+                        200,
+                        {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id},
+                        {},
+                    )
+                [file] = json.loads(str(params.get("files")))
+                self.uploads.append(
+                    Posted(file["id"], str(file.get("title")), params.get("thread_ts"), None, now)
+                )
+                return 200, {"ok": True, "files": [{"id": file["id"]}]}, {}
+            if method.startswith("F"):  # the bytes sent to an upload URL
+                return 200, {"ok": True}, {}
             if method in ("conversations.replies", "conversations.history"):
                 thread = params.get("ts")
                 with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
@@ -109,7 +137,7 @@ def slack_api() -> Iterator[tuple[SlackStandIn, str]]:
         def _params(self) -> dict[str, Any]:
             query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
+            raw = self.rfile.read(length).decode(errors="replace") if length else ""
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 return {**query, **json.loads(raw or "{}")}
             return {**query, **{k: v[0] for k, v in parse_qs(raw).items()}}
@@ -134,6 +162,7 @@ def slack_api() -> Iterator[tuple[SlackStandIn, str]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
+    stand_in.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         yield stand_in, f"http://127.0.0.1:{server.server_address[1]}/api/"
     finally:
@@ -273,6 +302,7 @@ def test_a_master_killed_after_posting_before_recording_it_is_followed_by_no_sec
     asyncio.run(asyncio.wait_for(killed_after_posting(), 30))
     assert len(fake.reports()) == 1
 
+    lease = config.intake.handoff_lease_seconds
     with serve_scripted({"quick": Script(latency=0.1)}) as client:
         second = Investigator(
             config=config,
@@ -280,8 +310,115 @@ def test_a_master_killed_after_posting_before_recording_it_is_followed_by_no_sec
             chat_for=lambda _n: slack_client(url),
             ledger=ledger,
             outbox=SqliteOutbox(tmp_path / "outbox.sqlite3"),
+            # The intake hands it off again once the lease has lapsed: so has the dead one's claim.
+            clock=lambda: time.time() + lease + 1,
         )
         asyncio.run(asyncio.wait_for(second.investigate(ctx), 30))
     assert len(fake.reports()) == 1  # found in the channel, not posted again
     entry = ledger.get(ctx.investigation_id)
     assert entry is not None and entry.state == REPORTED
+
+
+# The issue's drills run on a clock compressed this many times: every duration the code is given
+# (deadline, late cutoff, the chat client's back-off, the outage, the scanners' latencies) divided.
+SCALE = 15
+
+
+def test_slack_down_90_s_then_back_report_late_update_and_graph_are_each_posted_once(
+    slack_api: tuple[SlackStandIn, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack answers 500 from the alert on for 90 s (compressed); the report is due at 60 s, a
+    scanner answers late at 75 s, the graph is drawn after the report; the cutoff is 180 s. All
+    three are posted once Slack is back, once each."""
+    fake, url = slack_api
+    monkeypatch.setattr("agents.master.orchestrator.moved_metrics", lambda _r: True)
+    monkeypatch.setattr(
+        "agents.master.orchestrator.graph_png", lambda _r, _q: (b"\x89PNG" + bytes(64), "alt")
+    )
+    config = config_with(deadline=60 / SCALE, cutoff=180 / SCALE, scanners={"quick": None, "slow": 120.0})
+    ctx = in_thread(alert())
+    scripts = {"quick": Script(latency=0.1), "slow": Script(latency=75 / SCALE)}
+
+    def chat() -> SlackPlatform:  # Backoff() defaults, compressed
+        return SlackPlatform("xoxb-test", url, backoff=Backoff(base=0.5 / SCALE, cap=8 / SCALE), timeout=5)
+
+    with serve_scripted(scripts) as client:
+        investigator = Investigator(
+            config=config, client=client, chat_for=lambda _n: chat(), graph_query=lambda *_a: []
+        )
+        fake.down_until = time.monotonic() + 90 / SCALE
+        asyncio.run(asyncio.wait_for(investigator.investigate(ctx), 30))
+    [report] = fake.reports()
+    [update] = [p for p in fake.posted if "Late result from slow" in p.text]
+    [graph] = fake.uploads
+    assert report.thread_ts == update.thread_ts == graph.thread_ts == THREAD
+    assert 0 <= report.at - fake.down_until < 1.0  # as soon as Slack is back (back-off cap 0.53 s)
+    assert report.at <= update.at and report.at <= graph.at
+    assert graph.text == "What moved"
+    assert sum(1 for _at, status, text in fake.attempts if status == 500 and "Likely cause" in text) > 3
+
+
+def test_a_late_update_told_to_come_back_past_the_cutoff_is_the_one_final_post_then(
+    slack_api: tuple[SlackStandIn, str],
+) -> None:
+    fake, url = slack_api
+    fake.limit_only, fake.rate_limits = "Late result", [3.0]
+    config = config_with(deadline=0.5, cutoff=2.5, scanners={"quick": None, "slow": 10.0})
+    with serve_scripted({"quick": Script(latency=0.1), "slow": Script(latency=1.5)}) as client:
+        investigator = Investigator(config=config, client=client, chat_for=lambda _n: slack_client(url))
+        asyncio.run(asyncio.wait_for(investigator.investigate(in_thread(alert())), 30))
+    tries = [(at, status) for at, status, text in fake.attempts if "Late result" in text]
+    assert [status for _at, status in tries] == [429, 200]
+    assert 3.0 <= tries[1][0] - tries[0][0] < 3.5  # when Slack said, past the cutoff
+    assert len([p for p in fake.posted if "Late result from slow" in p.text]) == 1
+
+
+@pytest.mark.parametrize("thread_id", [THREAD, None], ids=["alert-thread", "no-thread"])
+def test_slack_rate_limits_the_notice_for_30_s_the_report_goes_at_the_deadline(
+    slack_api: tuple[SlackStandIn, str], thread_id: str | None
+) -> None:
+    """Slack answers the notice 429 with Retry-After 30 s (real seconds, not compressed) and takes
+    the report: the report is at the deadline (2 s: a scanner hangs) within 0.5 s, the notice does
+    not follow it."""
+    fake, url = slack_api
+    fake.limit_only, fake.rate_limits = "Investigating", [30.0]
+    config = config_with(deadline=2.0, cutoff=2.0, scanners={"quick": None, "hung": None})
+    ctx = alert().model_copy(update={"thread_id": thread_id})
+    with serve_scripted({"quick": Script(latency=0.1), "hung": Script(hang=True)}) as client:
+        investigator = Investigator(config=config, client=client, chat_for=lambda _n: slack_client(url))
+        started = time.monotonic()
+        asyncio.run(asyncio.wait_for(investigator.investigate(ctx), 30))
+    [report] = fake.reports()
+    assert abs(report.at - started - 2.0) <= 0.5
+    assert report.thread_ts == thread_id
+    assert not any("Investigating" in p.text for p in fake.posted)
+
+
+def test_slack_down_just_after_the_report_the_graph_and_the_late_update_follow_once_it_is_back(
+    slack_api: tuple[SlackStandIn, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack takes the report, then answers 500 for 45 s (compressed): the graph, drawn just after
+    the report, and a late result at 75 s are posted once it is back, before the 180 s cutoff."""
+    fake, url = slack_api
+    monkeypatch.setattr("agents.master.orchestrator.moved_metrics", lambda _r: True)
+    monkeypatch.setattr(
+        "agents.master.orchestrator.graph_png", lambda _r, _q: (b"\x89PNG" + bytes(64), "alt")
+    )
+    config = config_with(deadline=60 / SCALE, cutoff=180 / SCALE, scanners={"quick": None, "slow": 120.0})
+    scripts = {"quick": Script(latency=0.1), "slow": Script(latency=75 / SCALE)}
+
+    def chat() -> SlackPlatform:
+        return SlackPlatform("xoxb-test", url, backoff=Backoff(base=0.5 / SCALE, cap=8 / SCALE), timeout=5)
+
+    fake.down_after_report = 45 / SCALE
+    with serve_scripted(scripts) as client:
+        investigator = Investigator(
+            config=config, client=client, chat_for=lambda _n: chat(), graph_query=lambda *_a: []
+        )
+        asyncio.run(asyncio.wait_for(investigator.investigate(in_thread(alert())), 30))
+    [report] = fake.reports()
+    [update] = [p for p in fake.posted if "Late result from slow" in p.text]
+    [graph] = fake.uploads
+    assert update.thread_ts == graph.thread_ts == THREAD
+    assert report.at < fake.down_until <= graph.at and fake.down_until <= update.at
+    assert any(status == 500 and "files" in what for _at, status, what in fake.attempts)

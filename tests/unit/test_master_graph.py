@@ -211,7 +211,13 @@ def test_the_graph_goes_to_the_thread_or_is_skipped_with_a_word(monkeypatch: pyt
     r = report()
     asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=1e12))
     assert chat.uploads == [("what-moved.png", b"PNG", "1712345600.000100")]
+    # Once per investigation: a second attempt at it (another master) does not upload it again.
+    asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=1e12))
+    assert len(chat.uploads) == 1
 
+    investigator = Investigator(
+        config=load_config(), client=None, chat_for=lambda _n: chat, graph_query=lambda *_a: []
+    )  # type: ignore[arg-type]
     asyncio.run(investigator._post_graph(chat, r.alert, "1712345600.000100", r, until=0.0))  # no time left
     assert chat.uploads[1:] == [] and "No graph of what moved" in chat.posted[-1].text
 

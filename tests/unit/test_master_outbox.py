@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.master.outbox import DynamoOutbox, Entry, MemoryOutbox, Outbox, Part, SqliteOutbox
+from agents.master.outbox import DynamoOutbox, Entry, MemoryOutbox, Outbox, Part, SqliteOutbox, Upload
 from tests.support.dynamo import dedup_table, dynamodb_client, moto_server
 
 
@@ -70,3 +70,64 @@ def test_a_process_memory_keeps_the_newest_entries_only() -> None:
         memory.put(replace(an_entry(), investigation_id=f"inv-{n}"))
     assert memory.get("inv-0") is None
     assert memory.get("inv-1") is not None and memory.get("inv-2") is not None
+
+
+def test_one_attempt_at_a_time_holds_a_parts_post(stores: tuple[Outbox, Outbox]) -> None:
+    first, second = stores
+    first.put(an_entry())
+    now = 1_800_000_000.0
+    assert first.claim("slack-abc", 0, "attempt-1", until=now + 30, now=now)
+    # Another attempt alive at the same time is refused while the claim holds; its holder renews it.
+    assert not second.claim("slack-abc", 0, "attempt-2", until=now + 35, now=now + 5)
+    assert first.claim("slack-abc", 0, "attempt-1", until=now + 40, now=now + 10)
+    assert not second.claim("slack-abc", 0, "attempt-2", until=now + 65, now=now + 35)
+    # Another part is claimed on its own.
+    assert second.claim("slack-abc", 1, "attempt-2", until=now + 30, now=now)
+    # A holder that stopped renewing (it died) loses it once it lapses.
+    assert second.claim("slack-abc", 0, "attempt-2", until=now + 71, now=now + 41)
+    assert not first.claim("slack-abc", 0, "attempt-1", until=now + 72, now=now + 42)
+
+
+def test_a_posted_part_cannot_be_claimed_and_a_claim_given_back_is_free(
+    stores: tuple[Outbox, Outbox],
+) -> None:
+    first, second = stores
+    first.put(an_entry())
+    now = 1_800_000_000.0
+    assert first.claim("slack-abc", 0, "attempt-1", until=now + 30, now=now)
+    first.posted("slack-abc", 0, "1800000001.000100")
+    assert not second.claim("slack-abc", 0, "attempt-2", until=now + 99, now=now + 99)
+    assert first.claim("slack-abc", 1, "attempt-1", until=now + 30, now=now)
+    assert first.claim("slack-abc", 1, "attempt-1", until=0.0, now=now + 1)  # given back
+    assert second.claim("slack-abc", 1, "attempt-2", until=now + 32, now=now + 2)
+    read = second.get("slack-abc")
+    assert read is not None and read.claims[1].owner == "attempt-2"
+
+
+def test_an_uploaded_file_is_kept_whole(stores: tuple[Outbox, Outbox]) -> None:
+    first, second = stores
+    png = bytes(range(256)) * 40
+    upload = Upload("what-moved.png", png, title="What moved", alt_text="errors; alert at 05:16 UTC")
+    first.put(replace(an_entry(), investigation_id="slack-abc/graph", parts=(Part("", file=upload),)))
+    read = second.get("slack-abc/graph")
+    assert read is not None and read.parts[0].file == upload
+
+
+def test_a_local_outbox_file_from_before_claims_is_still_used(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(str(tmp_path / "o.sqlite3"))
+    db.execute(
+        "CREATE TABLE outbox (investigation TEXT PRIMARY KEY, payload TEXT NOT NULL, "
+        "intents TEXT NOT NULL DEFAULT '{}', posted TEXT NOT NULL DEFAULT '{}', expires_at REAL NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO outbox (investigation, payload, expires_at) VALUES (?, ?, ?)",
+        ("slack-abc", an_entry().payload(), 4e9),
+    )
+    db.commit()
+    db.close()
+    outbox = SqliteOutbox(tmp_path / "o.sqlite3")
+    assert outbox.claim("slack-abc", 0, "attempt-1", until=1_800_000_030.0, now=1_800_000_000.0)
+    read = outbox.get("slack-abc")
+    assert read is not None and read.parts == an_entry().parts
