@@ -138,6 +138,7 @@ def _cause(report: IncidentReport) -> Iterable[Line]:
 
 def _evidence(report: IncidentReport) -> Iterable[Line]:
     cited = set(report.cause.evidence)
+    primary = report.cause.evidence[0] if report.cause.evidence else None
     by_agent: dict[str, list[Finding]] = {}
     for finding in shown_findings(report):
         by_agent.setdefault(finding.agent, []).append(finding)
@@ -146,20 +147,24 @@ def _evidence(report: IncidentReport) -> Iterable[Line]:
         for finding in findings:
             mark = "✓ " if finding.id in cited else ""
             yield (t(f"• {mark}{SEVERITY_TAG[finding.severity]} "), t(finding.title))
-            if finding.id in cited and (detail := _detail_line(finding.detail)):
-                yield (t("    " + detail),)
+            if finding.id in cited:
+                # The cause's own finding also quotes the error as the system wrote it (the pull
+                # error, the log line): what someone searches for, and what a paraphrase loses.
+                for detail in _detail_lines(finding.detail, 2 if finding.id == primary else 1):
+                    yield (t("    " + detail),)
             yield from _links(finding.evidence)
 
 
-def _detail_line(detail: str) -> str:
-    """The first informative line of a detail: a line ending in `:` introduces the next one."""
+def _detail_lines(detail: str, count: int) -> list[str]:
+    """The first `count` informative lines of a detail: a line ending in `:` introduces the next one."""
     lines = [line.strip() for line in detail.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    first = lines[0]
-    if first.endswith(":") and len(lines) > 1:
-        first = f"{first} {lines[1]}"
-    return one_line(first, 200)
+    shown: list[str] = []
+    while lines and len(shown) < count:
+        first = lines.pop(0)
+        if first.endswith(":") and lines:
+            first = f"{first} {lines.pop(0)}"
+        shown.append(one_line(first, 200 if not shown else 300))
+    return shown
 
 
 def _links(evidence: Iterable[Evidence]) -> Iterable[Line]:

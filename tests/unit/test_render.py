@@ -341,3 +341,36 @@ def test_agent_lines_show_each_agents_model_tokens_and_cost() -> None:
     text = render_markdown(synthesize(ctx, results))
     assert "us.anthropic.claude-haiku-4-5 1200/300 tokens $0.0027" in text
     assert "tokens 1200 in / 300 out" in text  # the footer's totals
+
+
+def test_the_causes_own_finding_quotes_the_error_as_the_system_wrote_it() -> None:
+    pulled = 'Failed to pull image "registry.example/team/web:latest": pull access denied, repository does not exist'
+    results = [
+        ok(
+            "eks",
+            finding(
+                "eks:pod-image-pull:shop/web/app",
+                Severity.CRITICAL,
+                "ImagePullBackOff: pod shop/web-5d8f9 container app cannot pull image web:latest",
+                detail=f"web-5d8f9: ImagePullBackOff, since 6 min before the alert\nMessage: {pulled}",
+                relevance=1.0,
+                at=ago(6),
+                cause=CauseCategory.IMAGE_PULL,
+            ),
+            finding(
+                "eks:pod-waiting:shop/web/sidecar",
+                Severity.WARNING,
+                "Pod shop/web-5d8f9: container sidecar waiting",
+                detail="web-5d8f9: PodInitializing\nsecond line of a supporting finding",
+                relevance=0.9,
+                at=ago(6),
+                cause=CauseCategory.IMAGE_PULL,
+            ),
+        )
+    ]
+    report = synthesize(oom_ctx(), results)
+    assert report.cause.evidence[0] == "eks:pod-image-pull:shop/web/app"
+
+    for text in (posted_text(render_slack(report)), posted_text(render_discord(report))):
+        assert "pull access denied" in text
+        assert "second line of a supporting finding" not in text
