@@ -344,7 +344,10 @@ def test_agent_lines_show_each_agents_model_tokens_and_cost() -> None:
 
 
 def test_the_causes_own_finding_quotes_the_error_as_the_system_wrote_it() -> None:
-    pulled = 'Failed to pull image "registry.example/team/web:latest": pull access denied, repository does not exist'
+    pulled = (
+        'Failed to pull image "registry.example/team/web:latest": '
+        "pull access denied, repository does not exist"
+    )
     results = [
         ok(
             "eks",
