@@ -16,7 +16,18 @@ from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, get_many, release_all, remember_thread
+from lambda_adapter.dedup import (
+    RAN,
+    STARTED,
+    Claim,
+    DedupStore,
+    Record,
+    claim_all,
+    get_many,
+    release_all,
+    remember_thread,
+    start_run,
+)
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
@@ -153,10 +164,20 @@ class Worker:
     def _hold(self, job: InvestigateJob) -> InvestigateJob | None:
         """The job, holding its run and its claims; None when it must not run: it ran already (a
         redrive of a job that worked), or another delivery took the alert after a failed run
-        released it. A failed run releases the run key with the claims, so a retry proceeds."""
+        released it. The first run marks the ack's first claim (`start_run`: one call); a run that
+        finds it released claims a run key and takes the claims back. A failed run releases the
+        marked claim and the run key with the others, so a retry proceeds."""
         alert = job.alert
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
         now = self.clock()
+        # The usual case in one call: the ack's first claim is still this investigation's and no
+        # run marked it (released claims go together, so the others are still held too).
+        found = start_run(self.dedup, job.claims[0], alert.investigation_id, now=now) if job.claims else None
+        if found == RAN:
+            logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
+            return None
+        if found == STARTED:
+            return job
         run_key = keys.job_run(alert.investigation_id)
         ttl = max((self._ttl(key) for key in job.claims), default=self.settings.delivery_seconds)
         if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
@@ -187,6 +208,8 @@ class Worker:
                     key,
                 )
                 return None
+        if found is not None:  # a later redrive finds the claims it took back marked
+            start_run(self.dedup, job.claims[0], alert.investigation_id, now=now)
         return job.model_copy(update={"claims": (*job.claims, run_key)})
 
     def _ttl(self, key: str) -> float:
@@ -275,7 +298,10 @@ class Worker:
                 job = _with_alert(job, thread_id=thread)
                 job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
-            self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
+            if thread != alert.thread_id:
+                # The ack wrote its records with the thread it knew (an alert message is its own
+                # thread): only a thread found or started here is written again.
+                self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
             self.handoff.begin(ctx.investigation_id)
             handing_off = True
             self.dispatcher.dispatch(ctx)
