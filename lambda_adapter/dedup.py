@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Record:
     """Where an investigation lives. `lead` names the record of the investigation this one joined;
-    `run`: the investigation's job has started (see `start_run`)."""
+    `run`: the investigation's job has started (see `start_run`); `delivery`: the delivery that
+    claimed it, whose retries it answers until `delivery_until` (no claim of its own needed)."""
 
     investigation_id: str
     platform: str = ""
@@ -37,6 +38,12 @@ class Record:
     lead: str | None = None
     expires_at: float = 0.0
     run: bool = False
+    delivery: str | None = None
+    delivery_until: float = 0.0
+
+    def delivered_by(self, delivery: str | None, now: float) -> bool:
+        """Whether `delivery` claimed this record and its retries are still answered by it."""
+        return delivery is not None and self.delivery == delivery and self.delivery_until >= now
 
     def to_item(self) -> dict[str, str]:
         item = {"investigation_id": self.investigation_id, "platform": self.platform, "channel": self.channel}
@@ -46,6 +53,9 @@ class Record:
             item["lead"] = self.lead
         if self.run:
             item["run"] = "1"
+        if self.delivery:
+            item["delivery"] = self.delivery
+            item["delivery_until"] = str(int(self.delivery_until))
         return item
 
     @classmethod
@@ -58,6 +68,8 @@ class Record:
             lead=item.get("lead") or None,
             expires_at=expires_at,
             run=bool(item.get("run")),
+            delivery=item.get("delivery") or None,
+            delivery_until=float(item.get("delivery_until") or 0),
         )
 
 
@@ -111,6 +123,9 @@ class InMemoryDedupStore:
     def update(self, key: str, record: Record, *, now: float) -> None:
         with self._lock:
             held = self._items.get(key)
+            # As DynamoDB's UpdateItem: what the record does not set is kept.
+            if held is not None and not record.delivery:
+                record = replace(record, delivery=held.delivery, delivery_until=held.delivery_until)
             self._items[key] = replace(
                 record, expires_at=held.expires_at if held else now, run=record.run or bool(held and held.run)
             )

@@ -61,6 +61,21 @@ def test_one_investigation_per_group_key() -> None:
     assert note.thread_id == root.id and note.text.startswith("Still firing")
 
 
+def test_the_same_notification_after_the_delivery_window_is_a_still_firing_line() -> None:
+    """Alertmanager's repeat of an unchanged group (repeat_interval) sends the same bytes: past the
+    window in which a delivery counts as a retry, it says the group still fires."""
+    h = Harness()
+    h.alertmanager(FIRING)
+    h.clock.advance(h.settings.delivery_seconds - 1)
+    assert json.loads(h.alertmanager(FIRING).body)["outcome"] == "duplicate_delivery"
+    assert len(h.slack_chat.posted) == 1
+    h.clock.advance(2)
+    assert json.loads(h.alertmanager(FIRING).body)["outcome"] == "duplicate"
+    root, note = h.slack_chat.posted
+    assert note.thread_id == root.id and note.text.startswith("Still firing")
+    assert len(h.started) == 1
+
+
 def test_resolved_is_an_update_in_the_existing_thread() -> None:
     h = Harness()
     h.alertmanager(FIRING)
