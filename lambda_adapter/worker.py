@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
@@ -191,7 +191,12 @@ class Worker:
             for key, rec in held.items()
             if rec is not None and rec.expires_at >= now and rec.investigation_id == alert.investigation_id
         }
-        wanted = [(key, record, self._ttl(key)) for key in job.claims if key not in ours]
+        lead = _storm_lead(job)
+        wanted = [
+            (key, replace(record, lead=lead) if lead and key.startswith("storm:") else record, self._ttl(key))
+            for key in job.claims
+            if key not in ours
+        ]
         claims = {
             **ours,
             **dict(zip([k for k, _r, _t in wanted], claim_all(self.dedup, wanted, now), strict=True)),
@@ -301,7 +306,10 @@ class Worker:
             if thread != alert.thread_id:
                 # The ack wrote its records with the thread it knew (an alert message is its own
                 # thread): only a thread found or started here is written again.
-                self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
+                # A storm record points at the first subject's record (its lead): members follow it.
+                lead = _storm_lead(job)
+                records = tuple(key for key in job.records if not (lead and key.startswith("storm:")))
+                self._remember_thread(records, job.chat, alert.channel, thread, alert.investigation_id)
             self.handoff.begin(ctx.investigation_id)
             handing_off = True
             self.dispatcher.dispatch(ctx)
@@ -502,6 +510,12 @@ class Worker:
             self.responder.complete(interaction.application_id, interaction.token, text)
         except Exception as e:
             logger.warning("error=<%s> | could not complete the discord interaction", type(e).__name__)
+
+
+def _storm_lead(job: InvestigateJob) -> str | None:
+    """The record the ack pointed the job's storm record at (its first subject), if any."""
+    first = job.records[0] if job.records else None
+    return first if first is not None and not first.startswith("storm:") else None
 
 
 def thread_of(store: DedupStore, key: str) -> str | None:

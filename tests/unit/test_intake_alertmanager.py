@@ -229,3 +229,27 @@ def test_resolved_frees_the_group_even_if_posting_the_update_fails() -> None:
 
 def _broken(*_args: object, **_kwargs: object) -> str:
     raise ConnectionError("slack is down")
+
+
+def test_a_redriven_job_keeps_its_storm_in_the_thread_it_starts() -> None:
+    """A job run again after a failed hand-off (a redrive) takes its claims back; a storm member
+    that arrives afterwards still lands in the thread the second run started."""
+    from lambda_adapter.worker import JobError
+
+    h = Harness(run_jobs=False)
+    h.worker.raise_failures = True
+    h.alertmanager(firing("KubePodCrashLooping"))
+    [job] = h.jobs.submitted
+    h.dispatcher.fail_times = 1
+    with pytest.raises(JobError):
+        h.worker.run(job)  # the hand-off fails: its claims are released
+    assert h.worker.run(job) is True  # redriven: it takes them back and investigates
+    assert len(h.started) == 1
+    h.clock.advance(10)
+    h.alertmanager(firing("HighErrorRate"))  # a member of the same storm
+    for member in h.jobs.submitted[1:]:
+        h.worker.run(member)
+    assert len(h.started) == 1
+    root = h.slack_chat.posted[-2]
+    note = h.slack_chat.posted[-1]
+    assert note.thread_id == root.id and "HighErrorRate" in note.text
