@@ -374,8 +374,14 @@ def dynamo_store_from_env(
         def client_factory(**kwargs: Any) -> Any:
             return boto3.client(
                 "dynamodb",
+                # As many pooled connections as calls in flight (the ack threads and the claim
+                # pool): with urllib3's default of 10, the rest would open a connection (and a
+                # TLS handshake) per call and throw it away.
                 config=Config(
-                    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=3
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=2,
+                    read_timeout=3,
+                    max_pool_connections=64,
                 ),
                 **kwargs,
             )
