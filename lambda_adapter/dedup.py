@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Record:
-    """Where an investigation lives. `lead` names the record of the investigation this one joined."""
+    """Where an investigation lives. `lead` names the record of the investigation this one joined;
+    `run`: the investigation's job has started (see `start_run`); `delivery`: the delivery that
+    claimed it, whose retries it answers until `delivery_until` (no claim of its own needed)."""
 
     investigation_id: str
     platform: str = ""
@@ -35,6 +37,13 @@ class Record:
     thread_id: str | None = None
     lead: str | None = None
     expires_at: float = 0.0
+    run: bool = False
+    delivery: str | None = None
+    delivery_until: float = 0.0
+
+    def delivered_by(self, delivery: str | None, now: float) -> bool:
+        """Whether `delivery` claimed this record and its retries are still answered by it."""
+        return delivery is not None and self.delivery == delivery and self.delivery_until >= now
 
     def to_item(self) -> dict[str, str]:
         item = {"investigation_id": self.investigation_id, "platform": self.platform, "channel": self.channel}
@@ -42,6 +51,11 @@ class Record:
             item["thread_id"] = self.thread_id
         if self.lead:
             item["lead"] = self.lead
+        if self.run:
+            item["run"] = "1"
+        if self.delivery:
+            item["delivery"] = self.delivery
+            item["delivery_until"] = str(int(self.delivery_until))
         return item
 
     @classmethod
@@ -53,7 +67,16 @@ class Record:
             thread_id=item.get("thread_id") or None,
             lead=item.get("lead") or None,
             expires_at=expires_at,
+            run=bool(item.get("run")),
+            delivery=item.get("delivery") or None,
+            delivery_until=float(item.get("delivery_until") or 0),
         )
+
+
+# What `start_run` found under the claim it marks:
+STARTED = "started"  # the investigation's live claim, not run before: marked now
+RAN = "ran"  # the investigation's live claim, marked already: its job ran (or runs)
+NOT_HELD = "not_held"  # no live claim of this investigation (released, expired, another's)
 
 
 @dataclass(frozen=True)
@@ -100,7 +123,22 @@ class InMemoryDedupStore:
     def update(self, key: str, record: Record, *, now: float) -> None:
         with self._lock:
             held = self._items.get(key)
-            self._items[key] = replace(record, expires_at=held.expires_at if held else now)
+            # As DynamoDB's UpdateItem: what the record does not set is kept.
+            if held is not None and not record.delivery:
+                record = replace(record, delivery=held.delivery, delivery_until=held.delivery_until)
+            self._items[key] = replace(
+                record, expires_at=held.expires_at if held else now, run=record.run or bool(held and held.run)
+            )
+
+    def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
+        with self._lock:
+            held = self._items.get(key)
+            if held is None or held.investigation_id != investigation_id or held.expires_at < now:
+                return NOT_HELD
+            if held.run:
+                return RAN
+            self._items[key] = replace(held, run=True)
+            return STARTED
 
     def get(self, key: str) -> Record | None:
         with self._lock:
@@ -175,6 +213,33 @@ class DynamoDedupStore:
             ExpressionAttributeValues=values,
         )
 
+    def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
+        """Mark the claim under `key` as run by `investigation_id`'s job: one conditional UpdateItem
+        that also says whether the claim is still this investigation's (see `start_run` below)."""
+        try:
+            self._client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": key}},
+                UpdateExpression="SET #run = :yes",
+                ConditionExpression=(
+                    "investigation_id = :inv AND expires_at >= :now AND attribute_not_exists(#run)"
+                ),
+                ExpressionAttributeNames={"#run": "run"},
+                ExpressionAttributeValues={
+                    ":yes": {"S": "1"},
+                    ":inv": {"S": investigation_id},
+                    ":now": {"N": _num(now)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as e:
+            item = e.response.get("Item")
+            held = _record(item) if item else None
+            if held is not None and held.investigation_id == investigation_id and held.expires_at >= now:
+                return RAN if held.run else NOT_HELD
+            return NOT_HELD
+        return STARTED
+
     def get(self, key: str) -> Record | None:
         found = self._client.get_item(TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True)
         item = found.get("Item")
@@ -224,6 +289,18 @@ def get_many(store: DedupStore, keys: Iterable[str]) -> dict[str, Record | None]
         found: dict[str, Record | None] = many(keys)
         return found
     return {key: store.get(key) for key in keys}
+
+
+def start_run(store: DedupStore, key: str, investigation_id: str, *, now: float) -> str | None:
+    """Mark the job of `investigation_id` as started on its claim under `key`, in one call:
+    `STARTED` (the claim is still live and this investigation's, and no run had marked it), `RAN`
+    (a run marked it before: a redrive of a job that ran), `NOT_HELD` (the claim was released or
+    taken since the ack); None where the store cannot (the caller claims a run key instead)."""
+    marker = getattr(store, "start_run", None)
+    if marker is None:
+        return None
+    found: str = marker(key, investigation_id, now=now)
+    return found
 
 
 def remember_thread(store: DedupStore, key: str, record: Record, *, now: float) -> None:
@@ -297,8 +374,14 @@ def dynamo_store_from_env(
         def client_factory(**kwargs: Any) -> Any:
             return boto3.client(
                 "dynamodb",
+                # As many pooled connections as calls in flight (the ack threads and the claim
+                # pool): with urllib3's default of 10, the rest would open a connection (and a
+                # TLS handshake) per call and throw it away.
                 config=Config(
-                    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=3
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=2,
+                    read_timeout=3,
+                    max_pool_connections=64,
                 ),
                 **kwargs,
             )

@@ -17,7 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from lambda_adapter.dedup import Claim, DedupStore, InMemoryDedupStore, Record, get_many, remember_thread
+from lambda_adapter.dedup import (
+    NOT_HELD,
+    Claim,
+    DedupStore,
+    InMemoryDedupStore,
+    Record,
+    get_many,
+    remember_thread,
+    start_run,
+)
 from lambda_adapter.intake_metrics import DEDUP_FALLBACKS, IntakeMetrics, metrics_from_env
 
 logger = logging.getLogger(__name__)
@@ -83,6 +92,16 @@ class FallbackDedupStore:
             "claim",
             lambda: self.primary.claim(key, record, ttl_seconds=ttl_seconds, now=now),
             lambda: self.fallback.claim(key, record, ttl_seconds=short, now=now),
+        )
+
+    def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
+        held = self.fallback.get(key)
+        if held is not None and held.expires_at >= now:  # claimed here while the table was down
+            return self.fallback.start_run(key, investigation_id, now=now)
+        return self._call(
+            "update",
+            lambda: start_run(self.primary, key, investigation_id, now=now) or NOT_HELD,
+            lambda: self.fallback.start_run(key, investigation_id, now=now),
         )
 
     def update(self, key: str, record: Record, *, now: float) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from lambda_adapter import keys
@@ -95,10 +95,12 @@ class Gate:
         the delivery's own included, and raises a `Retryable` (503): the sender's retry is
         processed afresh instead of being dropped as a duplicate."""
         owner = candidate.job.alert.investigation_id
-        if not self.first_delivery(candidate.delivery_key, owner):
-            logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
-            return Outcome.DUPLICATE_DELIVERY
-        won: list[str] = [candidate.delivery_key] if candidate.delivery_key else []
+        won: list[str] = []
+        if not self._delivery_in_record(candidate):
+            if not self.first_delivery(candidate.delivery_key, owner):
+                logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
+                return Outcome.DUPLICATE_DELIVERY
+            won = [candidate.delivery_key] if candidate.delivery_key else []
         try:
             return self._admit(candidate, won)
         except Exception as e:
@@ -115,6 +117,16 @@ class Gate:
             )
             raise DedupUnavailable(f"the dedup store failed ({type(e).__name__})") from e
 
+    def _delivery_in_record(self, candidate: Candidate) -> bool:
+        """Whether the delivery is claimed by the record of the first subject (one write for both:
+        its retries find it there) rather than a record of its own. Not when the subject's claim
+        ends before a delivery's (a snapshot's half minute): a retry after it must stay a retry."""
+        return (
+            candidate.delivery_key is not None
+            and bool(candidate.subject_keys)
+            and candidate.subject_ttl >= self.settings.delivery_seconds
+        )
+
     def _all_keys(self, candidate: Candidate) -> tuple[str, ...]:
         alert = candidate.job.alert
         storm = (
@@ -125,7 +137,8 @@ class Gate:
         return (*candidate.subject_keys, *storm)
 
     def _admit(self, candidate: Candidate, won: list[str]) -> Outcome:
-        """`won` starts with the delivery key and grows with each claim taken."""
+        """`won` starts with the delivery key (unless the first subject's record claims it) and
+        grows with each claim taken."""
         job, alert = candidate.job, candidate.job.alert
         delivery = tuple(won)
         now = self.clock()
@@ -143,7 +156,25 @@ class Gate:
         wanted = [(key, record, float(candidate.subject_ttl)) for key in candidate.subject_keys]
         if storm_key is not None and storm_record is not None:
             wanted.append((storm_key, storm_record, float(self.settings.storm_window_seconds)))
-        first = self._claim_all(wanted, now)
+        merged = self._delivery_in_record(candidate)
+        records = dict.fromkeys(candidate.subject_keys, record)
+        if merged:
+            # The first subject's record claims the delivery too: its retries end at this one write.
+            key, _record, ttl = wanted[0]
+            records[key] = replace(
+                record, delivery=candidate.delivery_key, delivery_until=now + self.settings.delivery_seconds
+            )
+            head = self.dedup.claim(key, records[key], ttl_seconds=ttl, now=now)
+            if (
+                not head.won
+                and head.existing is not None
+                and head.existing.delivered_by(candidate.delivery_key, now)
+            ):
+                logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
+                return Outcome.DUPLICATE_DELIVERY
+            first = [head, *self._claim_all(wanted[1:], now)]
+        else:
+            first = self._claim_all(wanted, now)
         storm_first = first[-1] if storm_key is not None else None
 
         subjects: list[str] = []
@@ -151,12 +182,12 @@ class Gate:
             if not claim.won and self._orphaned(claim.existing):
                 # It joined a storm whose investigation never started (its claims were released).
                 self.dedup.release(key)
-                claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+                claim = self.dedup.claim(key, records[key], ttl_seconds=candidate.subject_ttl, now=now)
             elif not claim.won and claim.existing is not None and self._lost(claim.existing, now):
                 # Its investigation was lost (the master stopped): this trigger starts anew. Only
                 # the lost one's record is released: of two triggers, one claims it.
                 self.dedup.release(key, owner=claim.existing.investigation_id)
-                claim = self.dedup.claim(key, record, ttl_seconds=candidate.subject_ttl, now=now)
+                claim = self.dedup.claim(key, records[key], ttl_seconds=candidate.subject_ttl, now=now)
             if claim.won:
                 subjects.append(key)
                 won.append(key)
@@ -165,6 +196,14 @@ class Gate:
             if storm_key is not None and storm_first is not None and storm_first.won:
                 release_all(self.dedup, (storm_key,))
             del won[len(delivery) :]
+            if merged:
+                # The record that held the delivery is released: it takes a claim of its own, so
+                # its retries are dropped rather than answered again.
+                if not self.first_delivery(candidate.delivery_key, alert.investigation_id):
+                    logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
+                    return Outcome.DUPLICATE_DELIVERY
+                delivery = (str(candidate.delivery_key),)
+                won[:] = list(delivery)
             note = candidate.duplicate_reply or (candidate.repost_note if key.startswith("repost:") else None)
             if note and claim.existing is not None:
                 self._note_in_thread(key, claim.existing, note, job.chat, claims=delivery)

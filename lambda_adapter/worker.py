@@ -11,12 +11,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from lambda_adapter import keys
 from lambda_adapter.classify import Kind, LlmClassifier, Verdict, chatter_reply, classify, should_investigate
-from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, get_many, release_all, remember_thread
+from lambda_adapter.dedup import (
+    RAN,
+    STARTED,
+    Claim,
+    DedupStore,
+    Record,
+    claim_all,
+    get_many,
+    release_all,
+    remember_thread,
+    start_run,
+)
 from lambda_adapter.dispatch import Dispatcher, ReportingDispatcher
 from lambda_adapter.events import plain_slack_text
 from lambda_adapter.followup import InteractionResponder, ResponseUrlPoster, SlackResponseUrl
@@ -153,10 +164,20 @@ class Worker:
     def _hold(self, job: InvestigateJob) -> InvestigateJob | None:
         """The job, holding its run and its claims; None when it must not run: it ran already (a
         redrive of a job that worked), or another delivery took the alert after a failed run
-        released it. A failed run releases the run key with the claims, so a retry proceeds."""
+        released it. The first run marks the ack's first claim (`start_run`: one call); a run that
+        finds it released claims a run key and takes the claims back. A failed run releases the
+        marked claim and the run key with the others, so a retry proceeds."""
         alert = job.alert
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
         now = self.clock()
+        # The usual case in one call: the ack's first claim is still this investigation's and no
+        # run marked it (released claims go together, so the others are still held too).
+        found = start_run(self.dedup, job.claims[0], alert.investigation_id, now=now) if job.claims else None
+        if found == RAN:
+            logger.info("investigation=<%s> | this job already ran; not run again", alert.investigation_id)
+            return None
+        if found == STARTED:
+            return job
         run_key = keys.job_run(alert.investigation_id)
         ttl = max((self._ttl(key) for key in job.claims), default=self.settings.delivery_seconds)
         if not self.dedup.claim(run_key, record, ttl_seconds=ttl, now=now).won:
@@ -170,7 +191,12 @@ class Worker:
             for key, rec in held.items()
             if rec is not None and rec.expires_at >= now and rec.investigation_id == alert.investigation_id
         }
-        wanted = [(key, record, self._ttl(key)) for key in job.claims if key not in ours]
+        lead = _storm_lead(job)
+        wanted = [
+            (key, replace(record, lead=lead) if lead and key.startswith("storm:") else record, self._ttl(key))
+            for key in job.claims
+            if key not in ours
+        ]
         claims = {
             **ours,
             **dict(zip([k for k, _r, _t in wanted], claim_all(self.dedup, wanted, now), strict=True)),
@@ -187,6 +213,8 @@ class Worker:
                     key,
                 )
                 return None
+        if found is not None:  # a later redrive finds the claims it took back marked
+            start_run(self.dedup, job.claims[0], alert.investigation_id, now=now)
         return job.model_copy(update={"claims": (*job.claims, run_key)})
 
     def _ttl(self, key: str) -> float:
@@ -275,7 +303,13 @@ class Worker:
                 job = _with_alert(job, thread_id=thread)
                 job = self._claim_root(job, chat.name, thread)
             ctx = build_context(job, self.settings)
-            self._remember_thread(job.records, job.chat, alert.channel, thread, alert.investigation_id)
+            if thread != alert.thread_id:
+                # The ack wrote its records with the thread it knew (an alert message is its own
+                # thread): only a thread found or started here is written again.
+                # A storm record points at the first subject's record (its lead): members follow it.
+                lead = _storm_lead(job)
+                records = tuple(key for key in job.records if not (lead and key.startswith("storm:")))
+                self._remember_thread(records, job.chat, alert.channel, thread, alert.investigation_id)
             self.handoff.begin(ctx.investigation_id)
             handing_off = True
             self.dispatcher.dispatch(ctx)
@@ -476,6 +510,12 @@ class Worker:
             self.responder.complete(interaction.application_id, interaction.token, text)
         except Exception as e:
             logger.warning("error=<%s> | could not complete the discord interaction", type(e).__name__)
+
+
+def _storm_lead(job: InvestigateJob) -> str | None:
+    """The record the ack pointed the job's storm record at (its first subject), if any."""
+    first = job.records[0] if job.records else None
+    return first if first is not None and not first.startswith("storm:") else None
 
 
 def thread_of(store: DedupStore, key: str) -> str | None:

@@ -61,6 +61,8 @@ from shared.contracts import AlertContext  # noqa: E402
 CHANNEL = "C0BENCH001"
 TARGET_P99_MS = 50.0
 TARGET_IMPORT_MS = 300.0
+# Intake CPU time a delivery (its own process: not the senders, not DynamoDB), with --concurrency.
+TARGET_CPU_MS = 5.0
 
 
 @dataclass(frozen=True)
@@ -217,34 +219,126 @@ def cold_import_ms(runs: int = 5) -> float:
     return statistics.median(totals)
 
 
-def run_once(
-    deliveries: list[Delivery], senders: int, dedup: Any = None
-) -> tuple[list[float], list[int], float, list[AlertContext]]:
-    """One server (dedup in memory unless `dedup`), every delivery sent by `senders` at once."""
-    master = Master()
-    chat = MemoryChat("slack")
-    settings = IntakeSettings(
+def _settings() -> IntakeSettings:
+    # The hand-off lease outlasts the run: no watch looks again while the bench runs (the fake
+    # master writes no heartbeat, as the real one would).
+    return IntakeSettings(
         secrets=Secrets(slack_signing_secret=TEST_SLACK_SECRET, alertmanager_token=TEST_ALERTMANAGER_TOKEN),
         alertmanager_channel=CHANNEL,
+        handoff_lease_seconds=3600.0,
     )
+
+
+def _dynamo_client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=256),
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_intake(endpoint: str | None, table: str | None) -> int:
+    """The intake alone in this process (`--intake-process`), as the sandbox wires it: dedup in the
+    DynamoDB `table` at `endpoint` behind the in-memory fallback, the hand-off ledger in the same
+    table (in memory without a table). Prints its URL as one JSON line, serves until a line arrives
+    on stdin, waits for the jobs, then prints what it started, its CPU time since it began serving
+    and its DynamoDB calls by operation."""
+    import resource
+
+    from lambda_adapter.dedup import DynamoDedupStore
+    from lambda_adapter.dedup_fallback import FallbackDedupStore
+    from shared.ledger import DynamoLedger
+
+    calls: Counter[str] = Counter()
+    dedup: Any = None
+    ledger: Any = None
+    if endpoint and table:
+        client = _dynamo_client(endpoint)
+
+        def count(model: Any, **_kwargs: Any) -> None:
+            calls[model.name] += 1
+
+        client.meta.events.register("before-call.dynamodb", count)
+        dedup, ledger = FallbackDedupStore(DynamoDedupStore(client, table)), DynamoLedger(client, table)
+    master = Master()
+    chat = MemoryChat("slack")
     dispatcher = LocalDispatcher(master.investigate)
-    app = create_app(settings=settings, dispatcher=dispatcher, chat_for=lambda _n: chat, dedup=dedup)
+    app = create_app(
+        settings=_settings(), dispatcher=dispatcher, chat_for=lambda _n: chat, dedup=dedup, ledger=ledger
+    )
     with ThreadedServer(app) as server:
-        latencies, statuses, elapsed = send_all(server.url, deliveries, senders)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        print(json.dumps({"url": server.url}), flush=True)
+        sys.stdin.readline()
         jobs = app.state.jobs
-        asyncio.run_coroutine_threadsafe(jobs.drain(timeout=60), jobs.loop).result(timeout=65)
+        asyncio.run_coroutine_threadsafe(jobs.drain(timeout=120), jobs.loop).result(timeout=125)
         deadline = time.monotonic() + 10
         while dispatcher.running and time.monotonic() < deadline:
             time.sleep(0.01)
-    return latencies, statuses, elapsed, master.started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        started = [
+            ctx.thread_id if ctx.platform.value == "slack" else ctx.labels.get("service")
+            for ctx in master.started
+        ]
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        print(json.dumps({"started": started, "cpu_s": cpu, "calls": dict(calls)}), flush=True)
+    return 0
 
 
-def _moto_tables() -> tuple[Any, Any]:
-    """A moto server on loopback and a function that makes a fresh dedup table on it."""
+def run_in_process(
+    deliveries: list[Delivery], senders: int, endpoint: str | None, table: str | None, moto_pid: int | None
+) -> dict[str, Any]:
+    """One intake in its own process (as deployed: the senders and DynamoDB are not in it), every
+    delivery sent by `senders` at once; the intake's CPU time is its own process's."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--intake-process"]
+    if endpoint and table:
+        command += ["--endpoint", endpoint, "--table", table]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        url = json.loads(child.stdout.readline())["url"]
+        moto_before = _cpu_seconds(moto_pid) if moto_pid else 0.0
+        senders_before = time.process_time()
+        latencies, statuses, elapsed = send_all(url, deliveries, senders)
+        senders_cpu = time.process_time() - senders_before
+        child.stdin.write("drain\n")
+        child.stdin.flush()
+        result = json.loads(child.stdout.readline())
+        moto_cpu = (_cpu_seconds(moto_pid) - moto_before) if moto_pid else 0.0
+        child.stdin.close()
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "elapsed": elapsed,
+        "started": result["started"],
+        "intake_cpu_s": result["cpu_s"],
+        "moto_cpu_s": moto_cpu,
+        "senders_cpu_s": senders_cpu,
+        "calls": result["calls"],
+    }
+
+
+def _moto_tables() -> tuple[Any, Any, str]:
+    """A moto server on loopback, a function that makes a fresh dedup table on it, its endpoint."""
     import uuid
-
-    import boto3
-    from botocore.config import Config
 
     from lambda_adapter.dedup import DynamoDedupStore
 
@@ -267,14 +361,8 @@ def _moto_tables() -> tuple[Any, Any]:
                 server.kill()
                 raise RuntimeError("the moto server did not start") from None
             time.sleep(0.2)
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=256),
-    )
+    endpoint = f"http://{host}:{port}"
+    client = _dynamo_client(endpoint)
 
     def table() -> DynamoDedupStore:
         name = f"bench-{uuid.uuid4().hex[:8]}"
@@ -286,33 +374,43 @@ def _moto_tables() -> tuple[Any, Any]:
         )
         return DynamoDedupStore(client, name)
 
-    return server, table
+    return server, table, endpoint
 
 
 def by_concurrency(args: argparse.Namespace, deliveries: list[Delivery], unique: set[str]) -> int:
+    import os
+
     levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
-    server, table = _moto_tables() if args.dynamodb else (None, None)
+    server, table, endpoint = _moto_tables() if args.dynamodb else (None, None, None)
     store = "DynamoDB (moto server on loopback)" if args.dynamodb else "memory"
     figures: dict[str, Any] = {"deliveries": len(deliveries), "dedup": store, "levels": {}}
     exact = True
-    print(f"{len(deliveries)} deliveries ({len(unique)} unique alerts), dedup in {store}")
+    print(
+        f"{len(deliveries)} deliveries ({len(unique)} unique alerts), dedup in {store}, "
+        "the intake in its own process"
+    )
     try:
         for senders in levels:
-            latencies, statuses, elapsed, started = run_once(
-                deliveries, senders, table() if table is not None else None
-            )
+            load = os.getloadavg()[0]
+            name = table().table if table is not None else None
+            run = run_in_process(deliveries, senders, endpoint, name, server.pid if server else None)
+            latencies, statuses, elapsed = run["latencies"], run["statuses"], run["elapsed"]
             refused = sum(1 for s in statuses if s != 200)
-            ids = Counter(
-                ctx.thread_id if ctx.platform.value == "slack" else ctx.labels.get("service")
-                for ctx in started
-            )
+            ids = Counter(run["started"])
             lost = len(unique - set(ids))
             twice = sum(1 for count in ids.values() if count > 1)
             exact = exact and lost == 0 and twice == 0 and refused == 0
+            per = 1000 / len(deliveries)
             level = {
                 "ack_p50_ms": round(percentile(latencies, 0.50), 1),
                 "ack_p99_ms": round(percentile(latencies, 0.99), 1),
                 "deliveries_per_s": round(len(deliveries) / elapsed, 1),
+                "intake_cpu_ms_per_delivery": round(run["intake_cpu_s"] * per, 2),
+                "moto_cpu_ms_per_delivery": round(run["moto_cpu_s"] * per, 2),
+                "senders_cpu_ms_per_delivery": round(run["senders_cpu_s"] * per, 2),
+                "dynamodb_calls_per_delivery": round(sum(run["calls"].values()) / len(deliveries), 2),
+                "dynamodb_calls": run["calls"],
+                "load_average_before": round(load, 1),
                 "not_200": refused,
                 "lost": lost,
                 "twice": twice,
@@ -322,6 +420,13 @@ def by_concurrency(args: argparse.Namespace, deliveries: list[Delivery], unique:
                 f"{senders:>4} senders  ack p50 {level['ack_p50_ms']:>7} ms  "
                 f"p99 {level['ack_p99_ms']:>7} ms  "
                 f"{level['deliveries_per_s']:>6}/s  not 200: {refused}  lost: {lost}  twice: {twice}"
+            )
+            print(
+                f"      intake CPU {level['intake_cpu_ms_per_delivery']} ms a delivery "
+                f"(target <= {TARGET_CPU_MS:g} ms)  moto CPU {level['moto_cpu_ms_per_delivery']} ms  "
+                f"senders CPU {level['senders_cpu_ms_per_delivery']} ms  "
+                f"DynamoDB calls {level['dynamodb_calls_per_delivery']} a delivery "
+                f"{dict(sorted(run['calls'].items()))}  load average {level['load_average_before']}"
             )
     finally:
         if server is not None:
@@ -348,8 +453,14 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrency", default="", help="comma-separated sender counts, e.g. 20,50,200: one run each"
     )
     parser.add_argument("--dynamodb", action="store_true", help="dedup in DynamoDB on a moto server")
+    # The intake's own process, started by --concurrency:
+    parser.add_argument("--intake-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--table", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.intake_process:
+        return serve_intake(args.endpoint, args.table)
 
     deliveries, unique = plan(args.deliveries, random.Random(args.seed))
     if args.concurrency:

@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from lambda_adapter.dedup import DynamoDedupStore, Record, remember_thread
+from lambda_adapter.dedup import (
+    NOT_HELD,
+    RAN,
+    STARTED,
+    DynamoDedupStore,
+    InMemoryDedupStore,
+    Record,
+    remember_thread,
+)
 from sandbox.intake_fakes import Harness
 from tests.support.dynamo import dedup_store, dedup_table, dynamodb_client, moto_server
 
@@ -156,3 +164,36 @@ def test_recording_the_thread_keeps_the_storm_lead(store: DynamoDedupStore) -> N
     assert store.get("msg:slack:C0ALERTS:1") == Record(
         "inv-1", "slack", "C0ALERTS", "17.1", lead, expires_at=1600.0
     )
+
+
+@pytest.mark.parametrize("kind", ["dynamodb", "memory"])
+def test_a_job_marks_its_claim_once_and_only_while_it_holds_it(store: DynamoDedupStore, kind: str) -> None:
+    """The job's one call: started the first time, ran for a redrive, not held once the claim was
+    released, taken by another investigation or expired; recording the thread keeps the mark."""
+    dedup: Any = store if kind == "dynamodb" else InMemoryDedupStore()
+    assert dedup.claim("delivery:slack:Ev1", Record("inv-1"), ttl_seconds=600, now=1000.0).won
+    assert dedup.start_run("delivery:slack:Ev1", "inv-1", now=1010.0) == STARTED
+    remember_thread(dedup, "delivery:slack:Ev1", Record("inv-1", "slack", "C1", "17.1"), now=1020.0)
+    assert dedup.start_run("delivery:slack:Ev1", "inv-1", now=1030.0) == RAN
+    assert dedup.start_run("delivery:slack:Ev1", "inv-2", now=1030.0) == NOT_HELD
+    assert dedup.start_run("delivery:slack:Ev1", "inv-1", now=1601.0) == NOT_HELD  # expired
+    dedup.release("delivery:slack:Ev1")
+    assert dedup.start_run("delivery:slack:Ev1", "inv-1", now=1040.0) == NOT_HELD
+    assert dedup.claim("delivery:slack:Ev1", Record("inv-1"), ttl_seconds=600, now=1050.0).won
+    assert dedup.start_run("delivery:slack:Ev1", "inv-1", now=1060.0) == STARTED  # the mark went with it
+
+
+@pytest.mark.parametrize("kind", ["dynamodb", "memory"])
+def test_the_delivery_a_record_was_claimed_by_outlives_its_updates(
+    store: DynamoDedupStore, kind: str
+) -> None:
+    dedup: Any = store if kind == "dynamodb" else InMemoryDedupStore()
+    carrier = Record("inv-1", "slack", "C1", delivery="delivery:slack:Ev1", delivery_until=1300.0)
+    assert dedup.claim("msg:slack:C1:1", carrier, ttl_seconds=600, now=1000.0).won
+    dedup.update("msg:slack:C1:1", Record("inv-0", "slack", "C1", "16.1", lead="storm:x"), now=1010.0)
+    remember_thread(dedup, "msg:slack:C1:1", Record("inv-0", "slack", "C1", "17.1"), now=1020.0)
+    held = dedup.get("msg:slack:C1:1")
+    assert held is not None and held.investigation_id == "inv-0" and held.thread_id == "17.1"
+    assert held.delivered_by("delivery:slack:Ev1", 1300.0)
+    assert not held.delivered_by("delivery:slack:Ev1", 1301.0)
+    assert not held.delivered_by("delivery:slack:Ev2", 1100.0)

@@ -61,6 +61,21 @@ def test_one_investigation_per_group_key() -> None:
     assert note.thread_id == root.id and note.text.startswith("Still firing")
 
 
+def test_the_same_notification_after_the_delivery_window_is_a_still_firing_line() -> None:
+    """Alertmanager's repeat of an unchanged group (repeat_interval) sends the same bytes: past the
+    window in which a delivery counts as a retry, it says the group still fires."""
+    h = Harness()
+    h.alertmanager(FIRING)
+    h.clock.advance(h.settings.delivery_seconds - 1)
+    assert json.loads(h.alertmanager(FIRING).body)["outcome"] == "duplicate_delivery"
+    assert len(h.slack_chat.posted) == 1
+    h.clock.advance(2)
+    assert json.loads(h.alertmanager(FIRING).body)["outcome"] == "duplicate"
+    root, note = h.slack_chat.posted
+    assert note.thread_id == root.id and note.text.startswith("Still firing")
+    assert len(h.started) == 1
+
+
 def test_resolved_is_an_update_in_the_existing_thread() -> None:
     h = Harness()
     h.alertmanager(FIRING)
@@ -244,3 +259,27 @@ def test_a_group_of_several_rules_is_told_by_its_most_severe_earliest_alert() ->
         h.alertmanager(payload | {"alerts": alerts})
         [ctx] = h.started
         assert ctx.labels["alertname"] == "TargetDown"
+
+
+def test_a_redriven_job_keeps_its_storm_in_the_thread_it_starts() -> None:
+    """A job run again after a failed hand-off (a redrive) takes its claims back; a storm member
+    that arrives afterwards still lands in the thread the second run started."""
+    from lambda_adapter.worker import JobError
+
+    h = Harness(run_jobs=False)
+    h.worker.raise_failures = True
+    h.alertmanager(firing("KubePodCrashLooping"))
+    [job] = h.jobs.submitted
+    h.dispatcher.fail_times = 1
+    with pytest.raises(JobError):
+        h.worker.run(job)  # the hand-off fails: its claims are released
+    assert h.worker.run(job) is True  # redriven: it takes them back and investigates
+    assert len(h.started) == 1
+    h.clock.advance(10)
+    h.alertmanager(firing("HighErrorRate"))  # a member of the same storm
+    for member in h.jobs.submitted[1:]:
+        h.worker.run(member)
+    assert len(h.started) == 1
+    root = h.slack_chat.posted[-2]
+    note = h.slack_chat.posted[-1]
+    assert note.thread_id == root.id and "HighErrorRate" in note.text

@@ -38,6 +38,10 @@ class FlakyStore(InMemoryDedupStore):
         self._check(key)
         return super().claim(key, record, ttl_seconds=ttl_seconds, now=now)
 
+    def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
+        self._check("start_run:" + key)
+        return super().start_run(key, investigation_id, now=now)
+
     def get(self, key: str) -> Record | None:
         self._check(key)
         return super().get(key)
@@ -62,6 +66,14 @@ class Clock:
 def test_a_store_error_just_after_the_ack_still_investigates() -> None:
     store = FlakyStore()
     store.fail_prefix = "run:"  # the job's own claim, after the ack decided
+    h = Harness(dedup=store)
+    assert json.loads(h.slack(MENTION).body)["outcome"] == "started"
+    assert len(h.started) == 1
+
+
+def test_a_store_error_on_the_jobs_first_call_still_investigates() -> None:
+    store = FlakyStore()
+    store.fail_prefix = "start_run:"  # marking the ack's claim as run, after the ack decided
     h = Harness(dedup=store)
     assert json.loads(h.slack(MENTION).body)["outcome"] == "started"
     assert len(h.started) == 1

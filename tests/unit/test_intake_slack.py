@@ -188,6 +188,36 @@ def test_the_same_alert_posted_again_is_noted_in_the_first_thread() -> None:
     assert note.thread_id == "1712345610.000100" and "posted again" in note.text
 
 
+def test_retries_of_a_repost_or_a_storm_member_say_nothing_more() -> None:
+    """A delivery answered with a line in another thread (a re-post, a storm member) is not answered
+    again when Slack retries it: one line each, and still one investigation."""
+    h = Harness()
+    h.slack(_bot_message("[FIRING:1] DiskFull node ip-10-0-1-12 at 19:30 UTC", ts="1712345610.000100"))
+    h.clock.advance(60)
+    repost = _bot_message(
+        "[FIRING:1] DiskFull node ip-10-0-1-12 at 19:31 UTC", ts="1712345670.000100", event_id="Ev0BOT0002"
+    )
+    lead = _bot_message(
+        "[FIRING:1] HighErrorRate namespace=shop service=checkout",
+        ts="1712345690.000100",
+        event_id="Ev0BOT0004",
+    )
+    h.slack(lead)
+    storm = _bot_message(
+        "[FIRING:1] HighLatency namespace=shop service=checkout",
+        ts="1712345695.000100",
+        event_id="Ev0BOT0005",
+    )
+    for payload in (repost, storm):
+        outcomes = [json.loads(h.slack(payload).body)["outcome"]]
+        outcomes += [json.loads(h.slack(payload, x_slack_retry_num=n).body)["outcome"] for n in ("1", "2")]
+        assert outcomes[1:] == ["duplicate_delivery", "duplicate_delivery"], outcomes
+    assert [ctx.thread_id for ctx in h.started] == ["1712345610.000100", "1712345690.000100"]
+    again, joined = h.slack_chat.posted
+    assert again.thread_id == "1712345610.000100" and "posted again" in again.text
+    assert joined.thread_id == "1712345690.000100" and "HighLatency" in joined.text
+
+
 def test_after_the_dedup_window_the_same_alert_is_investigated_again() -> None:
     h = Harness()
     h.slack(_bot_message("[FIRING:1] DiskFull node ip-10-0-1-12"))
@@ -448,11 +478,25 @@ def test_a_store_failure_after_the_delivery_claim_is_503_and_slacks_retry_invest
     assert h.slack_chat.posted == []  # no "already investigating" note for our own lost claim
 
 
-def test_a_store_failure_on_the_delivery_claim_itself_is_503_then_retried() -> None:
-    h = Harness(dedup=FlakyStore("delivery:", written=True))
-    body = raw("slack_app_mention.json")
-    assert h.slack(body).status == 503
-    assert json.loads(h.slack(body, x_slack_retry_num="1").body)["outcome"] == "started"
+@pytest.mark.parametrize(
+    ("path", "body", "prefix"),
+    [
+        # The message's record claims the delivery too: the ack's first write.
+        ("/slack/events", raw("slack_app_mention.json"), "msg:"),
+        # A snapshot's claim ends before a delivery's: the delivery has a record of its own.
+        ("/slack/commands", None, "delivery:"),
+    ],
+    ids=["delivery-in-the-message-record", "delivery-record"],
+)
+def test_a_store_failure_on_the_claim_that_holds_the_delivery_is_503_then_retried(
+    path: str, body: bytes | None, prefix: str
+) -> None:
+    h = Harness(dedup=FlakyStore(prefix, written=True))
+    body = body if body is not None else _command()
+    assert h.slack(body, path=path).status == 503
+    assert h.started == []
+    assert h.slack(body, path=path, x_slack_retry_num="1").status == 200
+    assert h.slack(body, path=path, x_slack_retry_num="2").status == 200
     assert len(h.started) == 1
 
 
