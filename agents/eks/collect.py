@@ -95,8 +95,9 @@ ONCE = (
 )
 # Listed cluster-wide when the alert names a URL and no namespace: what serves the URL.
 ROUTES = ("Ingress", "HTTPRoute")
-# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to.
-ROUTE_BACKENDS = ("Service", "Endpoints")
+# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to, and
+# the TLS Secrets they terminate with (metadata only).
+ROUTE_BACKENDS = ("Service", "Endpoints", "Secret")
 # Read in the namespaces of the alert's pods' dependencies: what may refuse their traffic.
 DEPENDENCY_KINDS = ("NetworkPolicy", "Service")
 # Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
@@ -294,8 +295,9 @@ def _fetch_route_backends(
     gathered: Gathered,
     endpoints: tuple[Endpoint, ...],
 ) -> None:
-    """The Services and Endpoints of the namespaces whose routes serve the alert's URLs: without
-    them a route's backend cannot be told missing or empty. Services stay incomplete elsewhere."""
+    """The Services, Endpoints and Secrets of the namespaces whose routes serve the alert's URLs:
+    without them a route's backend or TLS Secret cannot be told missing or empty. They stay
+    incomplete elsewhere."""
     namespaces = serving_namespaces(gathered.state, endpoints)[: limits.route_namespaces]
     if not namespaces:
         return
@@ -311,8 +313,14 @@ def _fetch_route_backends(
                 for ns, name in route_services(route):
                     if ns in namespaces:
                         gathered.state.looked_up.update({("Service", ns, name), ("Endpoints", ns, name)})
+                for tls in o.spec(route).get("tls") or [] if kind == "Ingress" else []:
+                    if isinstance(tls, dict) and tls.get("secretName"):
+                        gathered.state.looked_up.add(
+                            ("Secret", o.namespace(route) or "default", str(tls["secretName"]))
+                        )
     gathered.notes.append(
-        f"Services and Endpoints read in {', '.join(namespaces)}, whose routes serve the alerted URL."
+        f"Services, Endpoints and Secrets read in {', '.join(namespaces)}, "
+        "whose routes serve the alerted URL."
     )
 
 
