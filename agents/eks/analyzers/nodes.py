@@ -88,6 +88,13 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
             if cond.get("status") != "True":
                 continue
             since = o.ts(cond.get("lastTransitionTime"))
+            # Seen from a workload whose pods it evicts, a node under disk pressure is a full disk
+            # (its image or container filesystem); an alert about the node itself is the node's failure.
+            cause = (
+                CauseCategory.DISK_FULL
+                if cond_type == "DiskPressure" and analysis.scope.node != name
+                else CauseCategory.NODE_FAILURE
+            )
             findings.append(
                 make_finding(
                     f"node-{what.lower()}-pressure",
@@ -105,7 +112,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                             since,
                         )
                     ],
-                    cause=CauseCategory.NODE_FAILURE,
+                    cause=cause,
                     change=_infrastructure(analysis, since),
                     relevance=relevance,
                     first_seen=since,
