@@ -31,6 +31,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -135,6 +136,8 @@ class Gathered:
     state: ClusterState
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # The alert's scope narrowed by the workloads its prose names, when its hints found nothing.
+    scope: Scope | None = None
 
 
 def _limit(kind: str, limits: Limits) -> int:
@@ -153,37 +156,75 @@ def find_namespace(
     return None, pods
 
 
+def _scope_from_names(
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits,
+    names: tuple[str, ...],
+    pods: list[Obj] | None,
+) -> tuple[Scope | None, list[Obj] | None]:
+    """The scope narrowed to the workloads `names` holds, found among the cluster's pods, else among
+    its Deployments and StatefulSets (a workload with no pod left); the pod list, read once, too."""
+    try:
+        if pods is None:
+            pods, _ = reader.list("Pod", budget, limit=limits.pods)
+        found = mentioned_workloads(names, pods)
+        if not found:
+            controllers: list[Obj] = []
+            for kind in ("Deployment", "StatefulSet"):
+                items, _ = reader.list(kind, budget, limit=limits.objects)
+                controllers += items
+            found = mentioned_workloads(names, controllers)
+    except SourceError:
+        return None, pods
+    return (scoped_to(scope, found) if found else None), pods
+
+
 def gather(
     reader: KubeReader,
     scope: Scope,
     budget: Budget,
     limits: Limits = Limits(),
     endpoints: tuple[Endpoint, ...] = (),
+    names: tuple[str, ...] = (),
 ) -> Gathered:
     """What the scanner reads for the alert. With the alert's URLs (`endpoints`) and no namespace,
     the Ingresses and HTTPRoutes of every namespace too, then the Services and Endpoints of those
-    that serve the alerted URLs."""
+    that serve the alerted URLs. With no namespace found from the hints, the workloads the alert's
+    prose names (`names`, see `agents.eks.mentions`) set the namespace and the scope."""
     notes: list[str] = []
     namespace = scope.namespace
     prefetched: list[Obj] | None = None
+    narrowed: Scope | None = None
     if namespace is None and (scope.pod or scope.workload):
         namespace, prefetched = find_namespace(reader, scope, budget, limits)
         if namespace:
             notes.append(f"Namespace {namespace} found from the pod list (the alert named none).")
-        else:
+        elif not names:
             notes.append(
                 f"No pod named like {scope.pod or scope.workload} in the first {limits.pods} pods: "
                 "scanned cluster-wide."
+            )
+    if namespace is None and names:
+        narrowed, prefetched = _scope_from_names(reader, scope, budget, limits, names, prefetched)
+        if narrowed is not None:
+            namespace = narrowed.namespace
+            scope = narrowed
+            notes.append(
+                f"Namespace {namespace} found from the workloads the alert names ({narrowed.workload}"
+                + (f", {narrowed.service}" if narrowed.service else "")
+                + ")."
             )
     kinds = NAMESPACED if namespace else CLUSTER_WIDE + (ROUTES if endpoints else ())
     state = ClusterState(namespaces=[namespace] if namespace else None)
     # What is not listed was not read: no analyzer may take its absence as a fact.
     state.incomplete.update(k for k in RESOURCES if k not in kinds and k not in ONCE)
-    gathered = Gathered(state, notes)
+    gathered = Gathered(state, notes, scope=narrowed)
     jobs = [
         ListJob(k, namespace, "type=Warning" if k == "Event" and not namespace else None)
         for k in kinds
-        if not (k == "Pod" and prefetched and not namespace)
+        if not (k == "Pod" and prefetched is not None and not namespace)
     ]
     jobs += [ListJob(k) for k in ONCE]
     state.cluster_wide.update(ONCE)
