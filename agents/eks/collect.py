@@ -245,12 +245,18 @@ def gather(
             "No namespace in the alert: listed cluster-wide (without ConfigMaps, Secrets and "
             "Services), each list capped."
         )
+    if namespace and names and not (scope.pod or scope.workload or scope.service):
+        # The alert names its namespace only: the workload its prose names there is its subject.
+        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace]
+        if found:
+            scope = gathered.scope = scoped_to(scope, found)
+            gathered.notes.append(f"Workload {scope.workload} taken from the alert's text.")
     _fetch_webhook_backends(reader, budget, limits, gathered)
     _fetch_provisioner_controllers(reader, budget, limits, gathered)
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
-    _fetch_dependency_policies(reader, scope, budget, limits, gathered)
+    _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
     return gathered
 
 
@@ -366,15 +372,21 @@ def _fetch_route_backends(
 
 
 def _fetch_dependency_policies(
-    reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits,
+    gathered: Gathered,
+    endpoints: tuple[Endpoint, ...] = (),
 ) -> None:
     """The NetworkPolicies and Services of the namespaces of the in-cluster dependencies the
-    alert's pods time out on or are configured to call: a policy there may refuse them."""
+    alert's pods time out on, are configured to call, or the alert names: a policy there may
+    refuse them."""
     state = gathered.state
     listed = set(state.namespaces or [])
     if not listed or budget.remaining() < 1.0:
         return  # a cluster-wide scan reads no policies to compare with
-    others = [ns for ns in dependency_namespaces(Analysis(scope, state)) if ns not in listed]
+    others = [ns for ns in dependency_namespaces(Analysis(scope, state, endpoints)) if ns not in listed]
     others = others[: limits.dependency_namespaces]
     if not others:
         return
