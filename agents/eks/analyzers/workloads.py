@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.job_limits import deadline_limits
 from agents.eks.analyzers.job_pods import job_failure
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -235,17 +236,27 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         if at is not None and at < analysis.scope.window_start and relevance < Relevance.NEAR:
             continue  # an unrelated Job that failed before the window is old news
         why = job_failure(analysis, job)
+        cause = why.cause if why else None
+        limits = deadline_limits(analysis.state.kind("Job"), job)
+        starved = limits is not None and limits.lowered and cause is None
+        if starved:
+            cause = CauseCategory.CPU_SATURATION
         findings.append(
             make_finding(
                 "job-failed",
                 f"{ns}/{parent or name}",
-                severity=Severity.CRITICAL
-                if why and why.cause and relevance >= Relevance.DIRECT
-                else Severity.WARNING,
+                severity=Severity.CRITICAL if cause and relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: "
                 f"{failed.get('reason', 'Failed')}"
                 f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)"
-                + (f"; {why.text}" if why else ""),
+                + (f"; {why.text}" if why else "")
+                + (f"; {limits.text}" if limits else "")
+                + (
+                    ": its CPU limit was cut since the last successful run, and the same work, "
+                    "throttled to less CPU, no longer fits the deadline"
+                    if starved
+                    else ""
+                ),
                 resources=[o.path("Job", job), *(f"{ns}/Pod/{p}" for p in (why.pods[:3] if why else []))],
                 evidence=[
                     object_evidence(
@@ -253,11 +264,13 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                         job,
                         f"Failed=True {failed.get('reason')}: {failed.get('message', '')}; "
                         f"failed={st.get('failed', 0)}, succeeded={st.get('succeeded', 0)}"
-                        + (f"; {why.text}" if why else ""),
+                        + (f"; {why.text}" if why else "")
+                        + (f"; {limits.text}" if limits else ""),
                         at,
                     )
                 ],
-                cause=why.cause if why else None,
+                cause=cause,
+                change=Trigger.CONFIG_CHANGE if starved else None,
                 relevance=relevance,
                 first_seen=o.ts(st.get("startTime")),
                 last_seen=at,
