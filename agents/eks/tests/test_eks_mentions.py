@@ -4,7 +4,7 @@ alert's own problem, not one object among a cluster-wide scan)."""
 
 from __future__ import annotations
 
-from eks_builders import by_prefix, obj, pod, running, scope
+from eks_builders import by_prefix, obj, pod, run, running, scope
 from kube_stub import KubeStub
 
 from agents.common.base import Budget
@@ -14,7 +14,7 @@ from agents.eks.auth import connect
 from agents.eks.collect import gather
 from agents.eks.mentions import mentioned_workloads, names_in
 from agents.eks.reader import KubeReader
-from shared.contracts import CauseCategory, Severity
+from shared.contracts import CauseCategory, Severity, Trigger
 from shared.relevance import Relevance
 
 TEXT = "every thumbnail is broken since ~20 min. media-gateway logs are full of ECONNREFUSED to thumbnailer"
@@ -70,3 +70,22 @@ def test_a_chat_alert_naming_its_workloads_is_scanned_in_their_namespace() -> No
     assert selector.cause_hint is CauseCategory.NETWORK_FAILURE and selector.severity is Severity.CRITICAL
     assert "tier=backend" in selector.title and "tier=worker" in selector.title
     assert selector.relevance >= Relevance.DIRECT
+
+
+def test_a_service_whose_pods_were_all_recreated_with_other_labels_was_broken_by_their_rollout() -> None:
+    service, old_pod, *_ = cluster()
+    relabelled = pod(
+        "thumbnailer-5d9f8c7b6-2xk9q",
+        "media",
+        labels={"app": "thumbnailer", "tier": "worker"},
+        statuses=[running()],
+        created=20,
+    )
+    findings = run([service, relabelled], scope(namespace="media", service="thumbnailer"))
+    [selector] = by_prefix(findings, "eks:service-selects-no-pod:media/thumbnailer")
+    assert (
+        selector.change is Trigger.DEPLOY and "created 18 min before the alert by a rollout" in selector.title
+    )
+    findings = run([service, old_pod], scope(namespace="media", service="thumbnailer"))
+    [selector] = by_prefix(findings, "eks:service-selects-no-pod:media/thumbnailer")
+    assert selector.change is None
