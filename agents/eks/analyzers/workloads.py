@@ -5,7 +5,7 @@ progress), StatefulSets and DaemonSets (ready below desired), ReplicaSets that c
 from __future__ import annotations
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
 from agents.eks.analyzers.job_limits import deadline_limits
 from agents.eks.analyzers.job_pods import job_failure
 from agents.eks.objects import Obj
@@ -227,7 +227,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         parent = owner[1] if owner and owner[0] == "CronJob" else None
         relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
         if o.spec(job).get("suspend") and o.conditions(job).get("Complete", {}).get("status") != "True":
-            findings.append(_suspended_job(job, relevance))
+            findings.append(_suspended_job(analysis, job, relevance))
         failed = o.conditions(job).get("Failed", {})
         if failed.get("status") != "True":
             continue
@@ -279,16 +279,22 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
     return findings
 
 
-def _suspended_job(job: Obj, relevance: float) -> Finding:
+def _suspended_job(analysis: Analysis, job: Obj, relevance: float) -> Finding:
     ns, name = o.namespace(job), o.name(job)
     suspended = o.conditions(job).get("Suspended", {})
-    since = o.ts(suspended.get("lastTransitionTime"))
+    since = o.ts(suspended.get("lastTransitionTime")) or o.created(job)
     return make_finding(
         "job-suspended",
         f"{ns}/{name}",
-        severity=Severity.WARNING if relevance >= Relevance.NEAR else Severity.INFO,
-        title=f"Job {ns}/{name} is suspended (spec.suspend=true): it runs no pods "
-        f"({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} completions)",
+        # The alert is about the Job: a Job that starts no pod is the whole answer.
+        severity=Severity.CRITICAL
+        if relevance >= Relevance.DIRECT
+        else Severity.WARNING
+        if relevance >= Relevance.NEAR
+        else Severity.INFO,
+        title=f"Job {ns}/{name} is suspended (spec.suspend=true) since {ago(analysis.scope, since)}: it "
+        f"runs no pods ({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} "
+        "completions) until something sets suspend to false",
         resources=[o.path("Job", job)],
         evidence=[
             object_evidence(
