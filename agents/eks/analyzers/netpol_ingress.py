@@ -223,7 +223,10 @@ def _refusal(
     port: int,
     line: str,
     near: str = "",
+    subject: float | None = None,
 ) -> Finding:
+    """The refusal of `pod`'s (the caller's) traffic to `target`; its relevance is the caller's,
+    or `subject`'s (the relevance of the refused pods, when the alert is about them)."""
     ns, dest_ns = o.namespace(pod), target.namespace
     names = ", ".join(o.name(p) for p in policies[:3])
     changed = [t for p in policies if (t := change_time(p)[0] or o.created(p)) is not None]
@@ -261,6 +264,7 @@ def _refusal(
         ],
         cause=CauseCategory.NETWORK_FAILURE,
         change=Trigger.CONFIG_CHANGE if recent else None,
-        relevance=analysis.pod_relevance(pod) if line or recent else analysis.pod_relevance(pod) * 0.6,
+        relevance=(subject if subject is not None else analysis.pod_relevance(pod))
+        * (1.0 if line or recent else 0.6),
         first_seen=newest if recent else None,
     )

@@ -553,7 +553,10 @@ def test_volume_that_cannot_attach_to_the_pods_node() -> None:
     db = pod("db-0", phase="Pending", owner=("StatefulSet", "db"), node=NODE)
     db["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
     [finding] = by_prefix(run([pv, attachment, db], scope(workload="db")), "eks:volume-attach-failed:")
-    assert f"Volume pvc-3f2a (volume vol-0abc, claim shop/data-db-0) cannot attach to node {NODE}" in finding.title
+    assert (
+        f"Volume pvc-3f2a (volume vol-0abc, claim shop/data-db-0) cannot attach to node {NODE}"
+        in finding.title
+    )
     assert "Could not attach volume" in finding.title and finding.cause_hint is CauseCategory.STORAGE_FAILURE
     assert finding.severity is Severity.CRITICAL
 
