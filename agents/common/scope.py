@@ -33,6 +33,7 @@ _LABEL_KEYS = {
         "cronjob",
         "horizontalpodautoscaler",
         "persistentvolumeclaim",
+        "persistentvolume",
         "ingress",
         "httproute",
         "poddisruptionbudget",

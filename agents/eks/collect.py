@@ -31,6 +31,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
 from agents.eks.state import ClusterState
@@ -95,8 +96,9 @@ ONCE = (
 )
 # Listed cluster-wide when the alert names a URL and no namespace: what serves the URL.
 ROUTES = ("Ingress", "HTTPRoute")
-# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to.
-ROUTE_BACKENDS = ("Service", "Endpoints")
+# Read in the namespaces of the routes serving the alert's URL: what the routes send traffic to, and
+# the TLS Secrets they terminate with (metadata only).
+ROUTE_BACKENDS = ("Service", "Endpoints", "Secret")
 # Read in the namespaces of the alert's pods' dependencies: what may refuse their traffic.
 DEPENDENCY_KINDS = ("NetworkPolicy", "Service")
 # Cluster-scoped kinds whose events a cluster-wide scan keeps whatever their type.
@@ -134,6 +136,8 @@ class Gathered:
     state: ClusterState
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # The alert's scope narrowed by the workloads its prose names, when its hints found nothing.
+    scope: Scope | None = None
 
 
 def _limit(kind: str, limits: Limits) -> int:
@@ -152,37 +156,75 @@ def find_namespace(
     return None, pods
 
 
+def _scope_from_names(
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits,
+    names: tuple[str, ...],
+    pods: list[Obj] | None,
+) -> tuple[Scope | None, list[Obj] | None]:
+    """The scope narrowed to the workloads `names` holds, found among the cluster's pods, else among
+    its Deployments and StatefulSets (a workload with no pod left); the pod list, read once, too."""
+    try:
+        if pods is None:
+            pods, _ = reader.list("Pod", budget, limit=limits.pods)
+        found = mentioned_workloads(names, pods)
+        if not found:
+            controllers: list[Obj] = []
+            for kind in ("Deployment", "StatefulSet"):
+                items, _ = reader.list(kind, budget, limit=limits.objects)
+                controllers += items
+            found = mentioned_workloads(names, controllers)
+    except SourceError:
+        return None, pods
+    return (scoped_to(scope, found) if found else None), pods
+
+
 def gather(
     reader: KubeReader,
     scope: Scope,
     budget: Budget,
     limits: Limits = Limits(),
     endpoints: tuple[Endpoint, ...] = (),
+    names: tuple[str, ...] = (),
 ) -> Gathered:
     """What the scanner reads for the alert. With the alert's URLs (`endpoints`) and no namespace,
     the Ingresses and HTTPRoutes of every namespace too, then the Services and Endpoints of those
-    that serve the alerted URLs."""
+    that serve the alerted URLs. With no namespace found from the hints, the workloads the alert's
+    prose names (`names`, see `agents.eks.mentions`) set the namespace and the scope."""
     notes: list[str] = []
     namespace = scope.namespace
     prefetched: list[Obj] | None = None
+    narrowed: Scope | None = None
     if namespace is None and (scope.pod or scope.workload):
         namespace, prefetched = find_namespace(reader, scope, budget, limits)
         if namespace:
             notes.append(f"Namespace {namespace} found from the pod list (the alert named none).")
-        else:
+        elif not names:
             notes.append(
                 f"No pod named like {scope.pod or scope.workload} in the first {limits.pods} pods: "
                 "scanned cluster-wide."
+            )
+    if namespace is None and names:
+        narrowed, prefetched = _scope_from_names(reader, scope, budget, limits, names, prefetched)
+        if narrowed is not None:
+            namespace = narrowed.namespace
+            scope = narrowed
+            notes.append(
+                f"Namespace {namespace} found from the workloads the alert names ({narrowed.workload}"
+                + (f", {narrowed.service}" if narrowed.service else "")
+                + ")."
             )
     kinds = NAMESPACED if namespace else CLUSTER_WIDE + (ROUTES if endpoints else ())
     state = ClusterState(namespaces=[namespace] if namespace else None)
     # What is not listed was not read: no analyzer may take its absence as a fact.
     state.incomplete.update(k for k in RESOURCES if k not in kinds and k not in ONCE)
-    gathered = Gathered(state, notes)
+    gathered = Gathered(state, notes, scope=narrowed)
     jobs = [
         ListJob(k, namespace, "type=Warning" if k == "Event" and not namespace else None)
         for k in kinds
-        if not (k == "Pod" and prefetched and not namespace)
+        if not (k == "Pod" and prefetched is not None and not namespace)
     ]
     jobs += [ListJob(k) for k in ONCE]
     state.cluster_wide.update(ONCE)
@@ -203,12 +245,18 @@ def gather(
             "No namespace in the alert: listed cluster-wide (without ConfigMaps, Secrets and "
             "Services), each list capped."
         )
+    if namespace and names and not (scope.pod or scope.workload or scope.service):
+        # The alert names its namespace only: the workload its prose names there is its subject.
+        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace]
+        if found:
+            scope = gathered.scope = scoped_to(scope, found)
+            gathered.notes.append(f"Workload {scope.workload} taken from the alert's text.")
     _fetch_webhook_backends(reader, budget, limits, gathered)
     _fetch_provisioner_controllers(reader, budget, limits, gathered)
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
-    _fetch_dependency_policies(reader, scope, budget, limits, gathered)
+    _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
     return gathered
 
 
@@ -294,8 +342,9 @@ def _fetch_route_backends(
     gathered: Gathered,
     endpoints: tuple[Endpoint, ...],
 ) -> None:
-    """The Services and Endpoints of the namespaces whose routes serve the alert's URLs: without
-    them a route's backend cannot be told missing or empty. Services stay incomplete elsewhere."""
+    """The Services, Endpoints and Secrets of the namespaces whose routes serve the alert's URLs:
+    without them a route's backend or TLS Secret cannot be told missing or empty. They stay
+    incomplete elsewhere."""
     namespaces = serving_namespaces(gathered.state, endpoints)[: limits.route_namespaces]
     if not namespaces:
         return
@@ -311,21 +360,33 @@ def _fetch_route_backends(
                 for ns, name in route_services(route):
                     if ns in namespaces:
                         gathered.state.looked_up.update({("Service", ns, name), ("Endpoints", ns, name)})
+                for tls in o.spec(route).get("tls") or [] if kind == "Ingress" else []:
+                    if isinstance(tls, dict) and tls.get("secretName"):
+                        gathered.state.looked_up.add(
+                            ("Secret", o.namespace(route) or "default", str(tls["secretName"]))
+                        )
     gathered.notes.append(
-        f"Services and Endpoints read in {', '.join(namespaces)}, whose routes serve the alerted URL."
+        f"Services, Endpoints and Secrets read in {', '.join(namespaces)}, "
+        "whose routes serve the alerted URL."
     )
 
 
 def _fetch_dependency_policies(
-    reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered
+    reader: KubeReader,
+    scope: Scope,
+    budget: Budget,
+    limits: Limits,
+    gathered: Gathered,
+    endpoints: tuple[Endpoint, ...] = (),
 ) -> None:
     """The NetworkPolicies and Services of the namespaces of the in-cluster dependencies the
-    alert's pods time out on or are configured to call: a policy there may refuse them."""
+    alert's pods time out on, are configured to call, or the alert names: a policy there may
+    refuse them."""
     state = gathered.state
     listed = set(state.namespaces or [])
     if not listed or budget.remaining() < 1.0:
         return  # a cluster-wide scan reads no policies to compare with
-    others = [ns for ns in dependency_namespaces(Analysis(scope, state)) if ns not in listed]
+    others = [ns for ns in dependency_namespaces(Analysis(scope, state, endpoints)) if ns not in listed]
     others = others[: limits.dependency_namespaces]
     if not others:
         return

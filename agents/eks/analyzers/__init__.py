@@ -20,6 +20,7 @@ from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
+from agents.eks.analyzers.netpol_callers import analyze_refused_callers
 from agents.eks.analyzers.netpol_ingress import analyze_dependency_ingress
 from agents.eks.analyzers.nodeclaims import analyze_nodeclaims
 from agents.eks.analyzers.nodepools import analyze_nodepools
@@ -70,6 +71,7 @@ def analyze(
     findings += analyze_webhooks(analysis)
     findings += analyze_network_policies(analysis)
     findings += analyze_dependency_ingress(analysis)
+    findings += analyze_refused_callers(analysis)
     findings += analyze_nodeclaims(analysis)
     findings += analyze_nodepools(analysis)
     findings += analyze_pod_refs(analysis)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.nodes import spot_capacity
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
@@ -165,6 +166,10 @@ def _nodes(analysis: Analysis) -> list[Finding]:
         label = f"Node {name}" if subject[0] == "Node" else f"Karpenter NodeClaim {subject[1]}"
         if subject[0] == "NodeClaim" and name != subject[1]:
             label += f" (node {name})"
+        # Spot capacity said once: by the node's capacity label, or by an interruption event.
+        told = " ".join(f"{e.get('reason', '')} {e.get('message', '')}" for e in interruptions)
+        if "spot" not in what.lower() and ("spot" in told.lower() or spot_capacity(node)):
+            what += " (a Spot instance reclaimed by EC2)" if involuntary else " (Spot capacity)"
         title = f"{label} {state}: {what}"
         if at is not None:
             title += f" {ago(analysis.scope, at)}"

@@ -14,17 +14,62 @@ from shared.contracts import AlertContext
 from shared.relevance import Relevance
 
 _URL = re.compile(r"https?://[^\s<>|`'\"()\[\],]+", re.IGNORECASE)
+# A bare host name in prose ("HTTPS check portal.example.io failed", "Host: portal.example.io."):
+# the last label alphabetic, file names left out. Only an Ingress or route serving exactly that host
+# makes it count, so words that merely look like hosts match nothing.
+_BARE_HOST = re.compile(
+    r"(?<![\w.\-/@:])((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![\w\-]|\.[\w\-])",
+    re.IGNORECASE,
+)
+_FILE_SUFFIX = frozenset(
+    [
+        "py",
+        "go",
+        "js",
+        "ts",
+        "rb",
+        "sh",
+        "java",
+        "class",
+        "jar",
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "conf",
+        "cfg",
+        "xml",
+        "html",
+        "htm",
+        "txt",
+        "log",
+        "md",
+        "csv",
+        "so",
+        "exe",
+        "zip",
+        "gz",
+        "tgz",
+        "tar",
+        "pem",
+        "crt",
+        "key",
+    ]
+)
 MAX_ENDPOINTS = 5
 
 
 @dataclass(frozen=True)
 class Endpoint:
     host: str
-    path: str = "/"
+    path: str = "/"  # "" when only the host is known (named in prose): any path of it
 
 
-def endpoints_in(texts: Iterable[str]) -> tuple[Endpoint, ...]:
-    """Every distinct http(s) URL in `texts`, as (host, path); at most `MAX_ENDPOINTS`."""
+def endpoints_in(texts: Iterable[str], bare_hosts: bool = False) -> tuple[Endpoint, ...]:
+    """Every distinct http(s) URL in `texts`, as (host, path), then (with `bare_hosts`) the host
+    names written without a scheme, as (host, "") when no URL named them; at most `MAX_ENDPOINTS`."""
+    texts = list(texts)
     found: list[Endpoint] = []
     for text in texts:
         for match in _URL.finditer(text or ""):
@@ -38,6 +83,16 @@ def endpoints_in(texts: Iterable[str]) -> tuple[Endpoint, ...]:
             endpoint = Endpoint(host, parts.path or "/")
             if endpoint not in found:
                 found.append(endpoint)
+    if bare_hosts:
+        known = {e.host for e in found}
+        for text in texts:
+            for match in _BARE_HOST.finditer(_URL.sub(" ", text or "")):
+                host = match.group(1).lower()
+                if host.rsplit(".", 1)[1] in _FILE_SUFFIX:
+                    continue
+                if host not in known:
+                    known.add(host)
+                    found.append(Endpoint(host, ""))
     return tuple(found[:MAX_ENDPOINTS])
 
 
@@ -57,18 +112,21 @@ def _tooling(endpoint: Endpoint) -> bool:
 
 def alert_endpoints(ctx: AlertContext) -> tuple[Endpoint, ...]:
     """The URLs in the alert's labels, annotations and text that may be what is alerted (a probed
-    address): links to runbooks, dashboards and the rule's console are left out."""
+    address), and the host names its text names without a scheme: links to runbooks, dashboards and
+    the rule's console are left out. A URL in a label (a blackbox probe's `instance`) is the probed
+    target whatever its host is called (`docs.example.dev` is a site, not a wiki link)."""
     texts = [
-        *ctx.labels.values(),
         *(v for k, v in ctx.annotations.items() if not _TOOLING_KEY.search(k)),
         ctx.text or "",
     ]
     generator = ctx.hints.generator_url or ""
-    return tuple(
+    labelled = endpoints_in(ctx.labels.values())
+    prose = tuple(
         e
-        for e in endpoints_in(texts)
-        if not _tooling(e) and (not generator or e.host not in generator.lower())
+        for e in endpoints_in(texts, bare_hosts=True)
+        if e not in labelled and not _tooling(e) and (not generator or e.host not in generator.lower())
     )
+    return (labelled + prose)[:MAX_ENDPOINTS]
 
 
 def host_matches(pattern: str, host: str) -> bool:
@@ -92,11 +150,11 @@ def served_relevance(endpoints: Iterable[Endpoint], hosts: Iterable[str], paths:
     hosts, paths = list(hosts), list(paths) or ["/"]
     best = 0.0
     for endpoint in endpoints:
-        if not any(path_matches(p, endpoint.path) for p in paths):
+        if endpoint.path and not any(path_matches(p, endpoint.path) for p in paths):
             continue
         if any(host_matches(h, endpoint.host) for h in hosts):
             best = max(best, Relevance.DIRECT)
-        elif not hosts and any(p.strip("/") for p in paths):
+        elif not hosts and endpoint.path and any(p.strip("/") for p in paths):
             best = max(best, Relevance.NEAR)  # any host, a specific path
     return best
 

@@ -15,10 +15,14 @@ from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
 
 GROUP = "gateway.networking.k8s.io"
-# Route condition reasons saying a reference does not resolve to a backend that exists.
-_UNREACHABLE = {"BackendNotFound"}
 # The route's namespace or kind is not among those its Gateway's listeners allow.
 NOT_ALLOWED = "NotAllowedByListeners"
+# Route condition reasons saying traffic cannot reach the backend: a reference that does not resolve
+# to a backend that exists, or a cross-namespace attachment or reference the other side does not
+# allow (the Gateway's allowedRoutes, a missing ReferenceGrant). The route is refused where it
+# attaches, as a network policy refuses a connection: a network failure, not a setting to fix in the
+# workload.
+_UNREACHABLE = {"BackendNotFound", NOT_ALLOWED, "RefNotPermitted"}
 
 
 def _false(conditions: list[dict[str, Any]] | None, kind: str) -> dict[str, Any] | None:
@@ -97,7 +101,11 @@ def _gateways(analysis: Analysis) -> list[Finding]:
         relevance = _gateway_relevance(analysis, gw)
         severity = Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING
         class_name = o.spec(gw).get("gatewayClassName", "")
-        if class_name and state.known_absent("GatewayClass", None, class_name):
+        conditions = o.status(gw).get("conditions") or []
+        # A Gateway its controller accepted has a class that controller serves, whatever the list of
+        # GatewayClasses read says (one not readable, or not served by a stand-in).
+        accepted = any(c.get("type") == "Accepted" and c.get("status") == "True" for c in conditions)
+        if class_name and not accepted and state.known_absent("GatewayClass", None, class_name):
             findings.append(
                 make_finding(
                     "gateway-class-missing",
@@ -111,7 +119,6 @@ def _gateways(analysis: Analysis) -> list[Finding]:
                 )
             )
             continue
-        conditions = o.status(gw).get("conditions") or []
         bad = _false(conditions, "Accepted") or _false(conditions, "Programmed")
         listeners = []
         for listener in o.status(gw).get("listeners") or []:
@@ -230,7 +237,7 @@ def _routes(analysis: Analysis) -> list[Finding]:
                                 "HTTPRoute", route, f"backendRefs: {ref.text} (namespace {ref.namespace})"
                             )
                         ],
-                        cause=CauseCategory.BAD_CONFIG,
+                        cause=CauseCategory.NETWORK_FAILURE,
                         relevance=relevance,
                     )
                 )

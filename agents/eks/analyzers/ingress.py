@@ -102,7 +102,10 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         class_severity, class_relevance = (
             (severity, relevance) if classes else (Severity.WARNING, relevance * 0.7)
         )
-        if state.complete("IngressClass"):
+        # No class listed at all while a controller gave the Ingress its address: the list is what
+        # is missing (not readable, or a stand-in without classes), not the class.
+        addressed = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress"))
+        if state.complete("IngressClass") and (classes or not addressed):
             if class_name and class_name not in classes:
                 known = ", ".join(sorted(classes)) or "none"
                 findings.append(
@@ -143,18 +146,24 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
             secret = (tls or {}).get("secretName")
             if secret and state.known_absent("Secret", ns, secret):
                 hosts = ", ".join((tls or {}).get("hosts") or []) or "its hosts"
+                changed = recent_change(analysis, [("Ingress", ingress)])
+                # Clients get the controller's default (self-signed, wrong-name) certificate: an
+                # invalid certificate, whatever made the Secret go missing.
                 findings.append(
                     make_finding(
                         "ingress-tls-secret-missing",
                         f"{ns}/{name}/{secret}",
                         severity=severity,
+                        change=Trigger.CONFIG_CHANGE if changed else None,
+                        first_seen=changed[0] if changed else None,
                         title=f"Ingress {ns}/{name}: TLS Secret {ns}/{secret} for {hosts} does not exist: "
-                        "the controller serves its default certificate instead",
+                        f"the controller serves its default certificate for {hosts} instead, which "
+                        "clients reject" + (f"; the {changed[1]}" if changed else ""),
                         resources=[path, f"{ns}/Secret/{secret}"],
                         evidence=[
                             object_evidence("Ingress", ingress, f"spec.tls: secretName {secret} ({hosts})")
                         ],
-                        cause=CauseCategory.BAD_CONFIG,
+                        cause=CauseCategory.CERTIFICATE_EXPIRED,
                         relevance=relevance,
                     )
                 )

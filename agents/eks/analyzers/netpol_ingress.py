@@ -8,6 +8,7 @@ read) or that no Ingress policy selects is allowed."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from agents.eks import objects as o
@@ -26,6 +27,13 @@ from agents.eks.analyzers.netpol import (
 )
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+
+# A Service named by its cluster DNS name: `orders-api.orders.svc`, `…svc.cluster.local`.
+_SERVICE_HOST = re.compile(
+    r"(?P<name>[a-z0-9][a-z0-9\-]*)\.(?P<ns>[a-z0-9][a-z0-9\-]*)\.svc(?:\.cluster\.local)?"
+)
+# `line` of a refusal whose evidence is the alert itself (it names the failing calls).
+ALERTED = "\x00alert"
 
 
 def _selects_labels(policy: Obj, namespace: str | None, labels: dict[str, str]) -> bool:
@@ -109,15 +117,42 @@ def _host_port(value: str) -> tuple[str, int]:
     return (match.group("host"), int(match.group("port"))) if match else ("", 0)
 
 
+def named_dependencies(analysis: Analysis) -> list[Target]:
+    """In-cluster Services the alert itself names by their cluster DNS name (`orders-api.orders.svc`,
+    in a URL or in prose): what the alerted calls go to, on the Service's
+    only port (0 while the Service is not read)."""
+    found: dict[str, Target] = {}
+    for endpoint in analysis.endpoints:
+        match = _SERVICE_HOST.fullmatch(endpoint.host)
+        if not match or endpoint.host in found:
+            continue
+        name, ns = match.group("name"), match.group("ns")
+        port = _only_port(analysis, ns, name)
+        target = _dependency_target(analysis, None, f"{name}.{ns}.svc", port)
+        found[endpoint.host] = target
+    return list(found.values())[:3]
+
+
+def _only_port(analysis: Analysis, ns: str, name: str) -> int:
+    for svc in analysis.state.kind("Service"):
+        if o.namespace(svc) == ns and o.name(svc) == name:
+            ports = o.spec(svc).get("ports") or []
+            if len(ports) == 1 and str(ports[0].get("port", "")).isdigit():
+                return int(ports[0]["port"])
+    return 0
+
+
 def dependency_namespaces(analysis: Analysis) -> list[str]:
     """The namespaces of the in-cluster dependencies the alert's pods time out on or are
-    configured to call, other than their own: where the policies guarding them live."""
+    configured to call, or the alert names, other than their own: where the policies guarding them
+    live."""
     pods = analysis.in_scope_pods()
     if not pods:
         return []
     ns = o.namespace(pods[0])
     targets = [t for t, _ in _timeouts(analysis, ns, _log_lines(analysis, pods))]
     targets += [t for t, _ in declared_dependencies(analysis, pods[0])]
+    targets += named_dependencies(analysis)
     return list(dict.fromkeys(t.namespace for t in targets if t.namespace and t.namespace != ns))
 
 
@@ -134,8 +169,11 @@ def analyze_dependency_ingress(analysis: Analysis) -> list[Finding]:
     findings = []
     shown = _timeouts(analysis, ns, _log_lines(analysis, pods))
     seen = {t.text for t, _ in shown}
+    # The alert says the calls to a Service it names fail: as telling as a timeout in the logs.
+    named = [(t, ALERTED) for t in named_dependencies(analysis) if t.text not in seen and t.port]
+    seen |= {t.text for t, _ in named}
     declared = [(t, "") for t, _ in declared_dependencies(analysis, pod) if t.text not in seen]
-    for target, line in shown + declared:
+    for target, line in shown + named + declared:
         if target.namespace is None or target.labels is None:
             continue
         guarding = [
@@ -147,8 +185,33 @@ def analyze_dependency_ingress(analysis: Analysis) -> list[Finding]:
         source = Target(port, target.protocols, ns, o.labels(pod), None, f"{ns}/{workload}")
         if not guarding or ingress_admits(guarding, source, known):
             continue
-        findings.append(_refusal(analysis, guarding, pod, workload, target, port, line))
+        near = _admitting_elsewhere(analysis, policies, target, source, known)
+        findings.append(_refusal(analysis, guarding, pod, workload, target, port, line, near))
     return findings
+
+
+def _admitting_elsewhere(
+    analysis: Analysis, policies: list[Obj], target: Target, source: Target, known: dict[str, dict[str, str]]
+) -> str:
+    """The policy of the dependency's namespace that would admit the caller but selects none of
+    the dependency's pods (its podSelector asks for labels they do not carry), worded."""
+    for policy in policies:
+        if o.namespace(policy) != target.namespace or "Ingress" not in _types(policy):
+            continue
+        if _selects_labels(policy, target.namespace, target.labels or {}):
+            continue
+        if not ingress_admits([policy], source, known):
+            continue
+        selector = o.spec(policy).get("podSelector") or {}
+        wanted = ", ".join(f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()) or str(
+            selector
+        )
+        carried = ", ".join(f"{k}={v}" for k, v in sorted((target.labels or {}).items())[:3])
+        return (
+            f"; {o.name(policy)} would admit them but its podSelector {wanted} selects none of "
+            f"the {target.text.split('.', 1)[0]} pods (they carry {carried})"
+        )
+    return ""
 
 
 def _refusal(
@@ -159,7 +222,11 @@ def _refusal(
     target: Target,
     port: int,
     line: str,
+    near: str = "",
+    subject: float | None = None,
 ) -> Finding:
+    """The refusal of `pod`'s (the caller's) traffic to `target`; its relevance is the caller's,
+    or `subject`'s (the relevance of the refused pods, when the alert is about them)."""
     ns, dest_ns = o.namespace(pod), target.namespace
     names = ", ".join(o.name(p) for p in policies[:3])
     changed = [t for p in policies if (t := change_time(p)[0] or o.created(p)) is not None]
@@ -178,12 +245,15 @@ def _refusal(
         title=f"NetworkPolicy {dest_ns}/{names} selects the {service} pods and admits no traffic from "
         f"{ns}/{workload} on port {port}"
         + (
-            f": {workload}'s logs show '{short(line, 110)}'"
+            " (the alert says these calls fail)"
+            if line == ALERTED
+            else f": {workload}'s logs show '{short(line, 110)}'"
             if line
             else f" ({workload} is configured to call it)"
         )
+        + near
         + (f"; the policy was created or changed {ago(analysis.scope, newest)}" if recent else ""),
-        detail=f"{DENIED}{target.text}\n{allowed}",
+        detail=f"{DENIED}{target.text}\n{allowed}" + (f"\n{near.removeprefix('; ')}" if near else ""),
         resources=[
             *(o.path("NetworkPolicy", p) for p in policies[:3]),
             o.path("Pod", pod),
@@ -194,6 +264,7 @@ def _refusal(
         ],
         cause=CauseCategory.NETWORK_FAILURE,
         change=Trigger.CONFIG_CHANGE if recent else None,
-        relevance=analysis.pod_relevance(pod) if line or recent else analysis.pod_relevance(pod) * 0.6,
+        relevance=(subject if subject is not None else analysis.pod_relevance(pod))
+        * (1.0 if line or recent else 0.6),
         first_seen=newest if recent else None,
     )

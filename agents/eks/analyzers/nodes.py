@@ -17,6 +17,27 @@ PRESSURES = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": 
 KUBELET_CONDITIONS = {"Ready", "NetworkUnavailable", *PRESSURES}
 
 
+# Labels that say which capacity a node runs on (EKS managed node groups, Karpenter, eksctl / kops
+# and the node termination handler's convention).
+CAPACITY_LABELS = (
+    "eks.amazonaws.com/capacityType",
+    "karpenter.sh/capacity-type",
+    "node.kubernetes.io/lifecycle",
+    "lifecycle",
+)
+
+
+def spot_capacity(node: Obj | None) -> str | None:
+    """`eks.amazonaws.com/capacityType=SPOT` when the node runs on Spot capacity, which EC2 may
+    reclaim with a two-minute notice; None otherwise."""
+    labels = o.labels(node) if node else {}
+    for key in CAPACITY_LABELS:
+        value = str(labels.get(key, ""))
+        if value.lower() in {"spot", "ec2spot"}:
+            return f"{key}={value}"
+    return None
+
+
 def problem_conditions(node: Obj) -> list[dict[str, Any]]:
     """Conditions other agents add to a node that report a problem: node-problem-detector's are
     True on a problem (KernelDeadlock, ReadonlyFilesystem, FrequentKubeletRestart), the EKS node
@@ -58,6 +79,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
         pods_text = f"; hosts {', '.join(sorted(hosting[name])[:3])}" if name in hosting else ""
         instance = o.labels(node).get("node.kubernetes.io/instance-type", "")
         ready = conds.get("Ready", {})
+        spot = spot_capacity(node)
         if ready and ready.get("status") != "True":
             since = o.ts(ready.get("lastTransitionTime"))
             findings.append(
@@ -66,7 +88,9 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     name,
                     severity=Severity.CRITICAL,
                     title=f"Node {name} NotReady ({ready.get('reason') or ready.get('status')}: "
-                    f"{ready.get('message', '')[:100]}) since {ago(analysis.scope, since)}{pods_text}",
+                    f"{ready.get('message', '')[:100]}) since {ago(analysis.scope, since)}"
+                    + (f"; a Spot instance ({spot}), which EC2 reclaims on short notice" if spot else "")
+                    + pods_text,
                     resources=[o.path("Node", node)],
                     evidence=[
                         object_evidence(
@@ -88,6 +112,13 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
             if cond.get("status") != "True":
                 continue
             since = o.ts(cond.get("lastTransitionTime"))
+            # Seen from a workload whose pods it evicts, a node under disk pressure is a full disk
+            # (its image or container filesystem); an alert about the node itself is the node's failure.
+            cause = (
+                CauseCategory.DISK_FULL
+                if cond_type == "DiskPressure" and analysis.scope.node != name
+                else CauseCategory.NODE_FAILURE
+            )
             findings.append(
                 make_finding(
                     f"node-{what.lower()}-pressure",
@@ -105,7 +136,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                             since,
                         )
                     ],
-                    cause=CauseCategory.NODE_FAILURE,
+                    cause=cause,
                     change=_infrastructure(analysis, since),
                     relevance=relevance,
                     first_seen=since,

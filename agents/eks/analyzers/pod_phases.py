@@ -22,6 +22,14 @@ from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Severity
 
 # A FailedMount about a ConfigMap, Secret or ServiceAccount is a configuration problem, not storage.
+# The scheduler waits on a volume: its claim is unbound or not yet provisioned (the VolumeBinding
+# plugin times out binding it), its PV's node affinity excludes every node, or the node's volume
+# attach limit is reached. The pod is Pending, the failure is the storage's.
+VOLUME_SCHEDULING = re.compile(
+    r"persistentvolumeclaim|volume node affinity|\bvolumebinding\b|binding volumes"
+    r"|waiting for (?:a |the )?volume|max volume count",
+    re.IGNORECASE,
+)
 NOT_STORAGE = re.compile(r'(configmap|secret|serviceaccount)s? "[^"]+" not found|couldn\'t find key', re.I)
 
 
@@ -77,8 +85,12 @@ def evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
     # The kubelet's Evicted event names the resource when the pod's status only says "Evicted".
     message = str(st.get("message", "")) or best_message(evictions, "resource") or best_message(evictions, "")
     lowered = message.lower()
-    if "exceeds the total limit" in lowered or "exceeded its local ephemeral storage limit" in lowered:
-        cause = CauseCategory.DISK_FULL
+    if (
+        "exceeds the total limit" in lowered
+        or "exceeded its local ephemeral storage limit" in lowered
+        or "low on resource: ephemeral-storage" in lowered
+    ):
+        cause = CauseCategory.DISK_FULL  # the pod's or the node's disk filled up
     elif "the node was low on resource" in lowered or "pressure" in lowered:
         cause = CauseCategory.NODE_FAILURE  # the node's pressure, whichever pod was picked
     elif "taint" in lowered or "terminat" in lowered:
@@ -107,7 +119,7 @@ def unschedulable(pod: Obj, warnings: list[Obj], nodes: Iterable[Obj] = ()) -> P
     if placement:
         # The specific rule first: titles are cut, and the scheduler's node counts say less.
         message = f"{placement} (scheduler: {message.rstrip('. ')})" if message else placement
-    if "persistentvolumeclaim" in lowered or "volume node affinity" in lowered:
+    if VOLUME_SCHEDULING.search(message):
         cause = CauseCategory.STORAGE_FAILURE
     else:
         cause = CauseCategory.UNSCHEDULABLE

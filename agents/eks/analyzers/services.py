@@ -58,6 +58,15 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
             near = _near_misses(name, selector, ns_pods)
             changed, source = change_time(svc)
             recent = changed is not None and changed >= analysis.scope.window_start
+            # The pods named after the Service all new, the Service not: a rollout changed their labels.
+            named = [t for p in ns_pods if o.name(p).startswith(name + "-") and (t := o.created(p))]
+            rolled = (
+                not recent
+                and bool(near)
+                and bool(named)
+                and min(named) >= analysis.scope.window_start
+                and min(named) <= analysis.scope.anchor
+            )
             findings.append(
                 make_finding(
                     "service-selects-no-pod",
@@ -66,7 +75,12 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                     title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
                     f"{len(ns_pods)} pods in {ns}"
                     + (f"; its pods carry {near}" if near else "")
-                    + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else ""),
+                    + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else "")
+                    + (
+                        f", and were all created {ago(analysis.scope, min(named))} by a rollout"
+                        if rolled
+                        else ""
+                    ),
                     resources=[o.path("Service", svc)],
                     evidence=[
                         object_evidence(
@@ -77,7 +91,8 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                         )
                     ],
                     cause=CauseCategory.NETWORK_FAILURE,
-                    change=Trigger.CONFIG_CHANGE if recent else None,
+                    change=Trigger.CONFIG_CHANGE if recent else Trigger.DEPLOY if rolled else None,
+                    first_seen=min(named) if rolled else None,
                     relevance=relevance,
                 )
             )

@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.common import (
+    Analysis,
+    error_tail,
+    event_evidence,
+    make_finding,
+    object_evidence,
+    short,
+)
 from agents.eks.analyzers.storage import PENDING_GRACE
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity
@@ -85,7 +92,12 @@ def _attachments(analysis: Analysis) -> list[Finding]:
             [0.5 if not analysis.scope.has_target else 0.3, *(analysis.pod_relevance(p) for p in pods)]
         )
         at = o.ts(error.get("time"))
-        claim_text = f" (claim {claim.get('namespace')}/{claim.get('name')})" if claim else ""
+        handle = ((o.spec(volumes[pv_name]).get("csi") or {}) if pv_name in volumes else {}).get(
+            "volumeHandle"
+        )
+        parts = [f"volume {handle}"] if handle else []
+        parts += [f"claim {claim.get('namespace')}/{claim.get('name')}"] if claim else []
+        claim_text = f" ({', '.join(parts)})" if parts else ""
         findings.append(
             make_finding(
                 f"volume-{what}-failed",
@@ -93,7 +105,8 @@ def _attachments(analysis: Analysis) -> list[Finding]:
                 severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"Volume {pv_name or '?'}{claim_text} cannot {what} "
                 f"{'to' if what == 'attach' else 'from'} node {node} ({spec.get('attacher', '?')}): "
-                f"{short(str(error.get('message', '')), 140)}"
+                # The driver's message repeats its rpc preamble; the cloud's answer is at its end.
+                f"{error_tail(str(error.get('message', '')), 140)}"
                 + (f"; pod {o.name(pods[0])} waits for it" if pods else ""),
                 resources=[o.path("VolumeAttachment", attachment), *(o.path("Pod", p) for p in pods[:2])],
                 evidence=[
@@ -123,9 +136,22 @@ def _persistent_volumes(analysis: Analysis) -> list[Finding]:
         claim_ns, claim_name = claim.get("namespace"), str(claim.get("name", ""))
         claim_pods = users.get((claim_ns, claim_name), [])
         relevance = _claim_relevance(analysis, claim_ns, claim_name, claim_pods) if claim_name else 0.3
+        # An alert about the volume itself (kube-state-metrics' `persistentvolume` label).
+        named = analysis.relevance(None, name) if analysis.scope.has_target else 0.0
+        relevance = max(relevance, named)
         bound_to = f" (claim {claim_ns}/{claim_name})" if claim_name else ""
         if phase in {"Released", "Failed"}:
-            message = o.status(pv).get("message") or o.status(pv).get("reason") or ""
+            # A cluster-scoped object's events are recorded in `default` (or with no namespace).
+            warnings = [
+                *analysis.events.about("PersistentVolume", None, name, warning_only=True),
+                *analysis.events.about("PersistentVolume", "default", name, warning_only=True),
+            ]
+            message = (
+                o.status(pv).get("message")
+                or (warnings[0].get("message") if warnings else "")
+                or o.status(pv).get("reason")
+                or ""
+            )
             why = (
                 f"its claim was deleted and reclaimPolicy {spec.get('persistentVolumeReclaimPolicy')} "
                 "keeps it: no new claim can bind it until claimRef is cleared"
@@ -147,10 +173,11 @@ def _persistent_volumes(analysis: Analysis) -> list[Finding]:
                             pv,
                             f"phase={phase}, reclaimPolicy={spec.get('persistentVolumeReclaimPolicy')}, "
                             f"storageClassName={spec.get('storageClassName')}; {message}",
-                        )
+                        ),
+                        *(event_evidence(e) for e in warnings[:2]),
                     ],
                     cause=CauseCategory.STORAGE_FAILURE,
-                    relevance=relevance if claim_name else 0.3,
+                    relevance=relevance if claim_name or named >= Relevance.DIRECT else 0.3,
                 )
             )
         terms = (((spec.get("nodeAffinity") or {}).get("required") or {}).get("nodeSelectorTerms")) or []

@@ -5,7 +5,8 @@ progress), StatefulSets and DaemonSets (ready below desired), ReplicaSets that c
 from __future__ import annotations
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.job_limits import deadline_limits
 from agents.eks.analyzers.job_pods import job_failure
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -226,7 +227,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         parent = owner[1] if owner and owner[0] == "CronJob" else None
         relevance = max(analysis.relevance(ns, name), analysis.relevance(ns, parent or name))
         if o.spec(job).get("suspend") and o.conditions(job).get("Complete", {}).get("status") != "True":
-            findings.append(_suspended_job(job, relevance))
+            findings.append(_suspended_job(analysis, job, relevance))
         failed = o.conditions(job).get("Failed", {})
         if failed.get("status") != "True":
             continue
@@ -235,17 +236,27 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
         if at is not None and at < analysis.scope.window_start and relevance < Relevance.NEAR:
             continue  # an unrelated Job that failed before the window is old news
         why = job_failure(analysis, job)
+        cause = why.cause if why else None
+        limits = deadline_limits(analysis.state.kind("Job"), job)
+        starved = limits is not None and limits.lowered and cause is None
+        if starved:
+            cause = CauseCategory.CPU_SATURATION
         findings.append(
             make_finding(
                 "job-failed",
                 f"{ns}/{parent or name}",
-                severity=Severity.CRITICAL
-                if why and why.cause and relevance >= Relevance.DIRECT
-                else Severity.WARNING,
+                severity=Severity.CRITICAL if cause and relevance >= Relevance.DIRECT else Severity.WARNING,
                 title=f"Job {ns}/{name}{' (CronJob ' + parent + ')' if parent else ''} failed: "
                 f"{failed.get('reason', 'Failed')}"
                 f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)"
-                + (f"; {why.text}" if why else ""),
+                + (f"; {why.text}" if why else "")
+                + (f"; {limits.text}" if limits else "")
+                + (
+                    ": its CPU limit was cut since the last successful run, and the same work, "
+                    "throttled to less CPU, no longer fits the deadline"
+                    if starved
+                    else ""
+                ),
                 resources=[o.path("Job", job), *(f"{ns}/Pod/{p}" for p in (why.pods[:3] if why else []))],
                 evidence=[
                     object_evidence(
@@ -253,11 +264,13 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                         job,
                         f"Failed=True {failed.get('reason')}: {failed.get('message', '')}; "
                         f"failed={st.get('failed', 0)}, succeeded={st.get('succeeded', 0)}"
-                        + (f"; {why.text}" if why else ""),
+                        + (f"; {why.text}" if why else "")
+                        + (f"; {limits.text}" if limits else ""),
                         at,
                     )
                 ],
-                cause=why.cause if why else None,
+                cause=cause,
+                change=Trigger.CONFIG_CHANGE if starved else None,
                 relevance=relevance,
                 first_seen=o.ts(st.get("startTime")),
                 last_seen=at,
@@ -266,16 +279,22 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
     return findings
 
 
-def _suspended_job(job: Obj, relevance: float) -> Finding:
+def _suspended_job(analysis: Analysis, job: Obj, relevance: float) -> Finding:
     ns, name = o.namespace(job), o.name(job)
     suspended = o.conditions(job).get("Suspended", {})
-    since = o.ts(suspended.get("lastTransitionTime"))
+    since = o.ts(suspended.get("lastTransitionTime")) or o.created(job)
     return make_finding(
         "job-suspended",
         f"{ns}/{name}",
-        severity=Severity.WARNING if relevance >= Relevance.NEAR else Severity.INFO,
-        title=f"Job {ns}/{name} is suspended (spec.suspend=true): it runs no pods "
-        f"({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} completions)",
+        # The alert is about the Job: a Job that starts no pod is the whole answer.
+        severity=Severity.CRITICAL
+        if relevance >= Relevance.DIRECT
+        else Severity.WARNING
+        if relevance >= Relevance.NEAR
+        else Severity.INFO,
+        title=f"Job {ns}/{name} is suspended (spec.suspend=true) since {ago(analysis.scope, since)}: it "
+        f"runs no pods ({o.status(job).get('succeeded', 0)} of {o.spec(job).get('completions', 1)} "
+        "completions) until something sets suspend to false",
         resources=[o.path("Job", job)],
         evidence=[
             object_evidence(

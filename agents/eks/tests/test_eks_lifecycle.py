@@ -118,6 +118,10 @@ def test_failed_job_from_a_missing_setting_in_its_log_and_a_suspended_job() -> N
     paused = obj("Job", "reindex", api="batch/v1", spec={"suspend": True, "completions": 1}, status={})
     [suspended] = by_prefix(run([paused], scope(workload="reindex")), "eks:job-suspended:")
     assert "is suspended" in suspended.title
+    # The alert is about the suspended Job: it is the whole answer; beside another workload, a note.
+    assert suspended.severity is Severity.CRITICAL
+    [aside] = by_prefix(run([paused], scope(namespace="shop", workload="checkout")), "eks:job-suspended:")
+    assert aside.severity is Severity.WARNING
 
 
 def test_pdb_that_never_allows_an_eviction_blocks_drains() -> None:
@@ -549,7 +553,10 @@ def test_volume_that_cannot_attach_to_the_pods_node() -> None:
     db = pod("db-0", phase="Pending", owner=("StatefulSet", "db"), node=NODE)
     db["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]
     [finding] = by_prefix(run([pv, attachment, db], scope(workload="db")), "eks:volume-attach-failed:")
-    assert f"Volume pvc-3f2a (claim shop/data-db-0) cannot attach to node {NODE}" in finding.title
+    assert (
+        f"Volume pvc-3f2a (volume vol-0abc, claim shop/data-db-0) cannot attach to node {NODE}"
+        in finding.title
+    )
     assert "Could not attach volume" in finding.title and finding.cause_hint is CauseCategory.STORAGE_FAILURE
     assert finding.severity is Severity.CRITICAL
 
@@ -565,7 +572,7 @@ def test_evicted_pod_takes_its_reason_from_the_kubelet_event() -> None:
     )
     [finding] = by_prefix(run([gone, evicted], scope(workload="api")), "eks:pod-evicted:")
     assert "low on resource: ephemeral-storage" in finding.title
-    assert finding.cause_hint is CauseCategory.NODE_FAILURE
+    assert finding.cause_hint is CauseCategory.DISK_FULL  # the node's disk filled up
 
 
 def test_statefulset_claim_template_naming_a_missing_storage_class() -> None:

@@ -11,9 +11,13 @@ from eks_builders import at, by_prefix, obj, pod, run, running, scope
 from kube_stub import KubeStub
 
 from agents.common.base import Budget
+from agents.common.signatures import load_signatures
+from agents.eks.analyzers import analyze
+from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.auth import connect
 from agents.eks.collect import gather
 from agents.eks.reader import KubeReader
+from agents.eks.state import ClusterState
 from shared.contracts import CauseCategory, Severity, Trigger
 
 NET = "networking.k8s.io/v1"
@@ -124,3 +128,45 @@ def test_scan_of_the_callers_namespace_reads_the_dependencys_policies() -> None:
         gathered = gather(KubeReader(api), scope(namespace="store", workload="billing"), Budget.of(10))
     assert [p["metadata"]["name"] for p in gathered.state.kind("NetworkPolicy")] == ["deny-all"]
     assert any(s["metadata"]["name"] == "inventory" for s in gathered.state.kind("Service"))
+
+
+def test_a_dependency_the_alert_names_refused_by_default_deny_names_the_allow_policy_selecting_nothing() -> (
+    None
+):
+    # The allow policy still selects app=inventory; the pods (and the Service) moved to the
+    # app.kubernetes.io/name label, so only the default deny selects them.
+    relabelled = obj(
+        "Service",
+        "inventory",
+        "stock",
+        api="v1",
+        spec={
+            "selector": {"app.kubernetes.io/name": "inventory"},
+            "ports": [{"port": 9000, "targetPort": 9100}],
+        },
+    )
+    deny = policy("default-deny-ingress", "stock", {})
+    allow = policy(
+        "allow-billing", "stock", {"matchLabels": {"app": "inventory"}}, ingress=from_namespace("store")
+    )
+    objects = [CALLER, relabelled, deny, allow, *NAMESPACES]
+    the_scope = scope(namespace="store", workload="billing")
+    endpoints = (Endpoint("inventory.stock.svc", ""),)
+    findings, _ = analyze(ClusterState.of(objects), the_scope, load_signatures(), endpoints)
+    [finding] = by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
+    assert (
+        "stock/default-deny-ingress" in finding.title and "the alert says these calls fail" in finding.title
+    )
+    assert "allow-billing would admit them but its podSelector app=inventory selects none" in finding.title
+    assert finding.severity is Severity.CRITICAL and finding.cause_hint is CauseCategory.NETWORK_FAILURE
+    # Without the alert naming it, nothing ties the dependency to the alert.
+    findings, _ = analyze(ClusterState.of(objects), the_scope, load_signatures())
+    assert not by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
+    # The scanner reads the dependency's namespace because the alert names it.
+    with KubeStub(objects, {}) as stub:
+        api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        gathered = gather(KubeReader(api), the_scope, Budget.of(10), endpoints=endpoints)
+    assert {o["metadata"]["name"] for o in gathered.state.kind("NetworkPolicy")} == {
+        "default-deny-ingress",
+        "allow-billing",
+    }

@@ -253,11 +253,20 @@ def test_evicted_by_node_pressure_vs_own_ephemeral_limit() -> None:
         reason="Evicted",
         message="Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.",
     )
-    findings = by_prefix(run([node_pressure, own_limit]), "eks:pod-evicted:")
+    low_memory = pod(
+        "c-5d4c3b2a1-ccccc",
+        phase="Failed",
+        reason="Evicted",
+        message="The node was low on resource: memory. Threshold quantity: 100Mi, available: 90Mi.",
+    )
+    findings = by_prefix(run([node_pressure, own_limit, low_memory]), "eks:pod-evicted:")
     causes = {f.resources[0]: f.cause_hint for f in findings}
+    # The node's disk or the pod's own ephemeral storage filled up: a full disk either way; the
+    # node short of memory is the node's pressure.
     assert causes == {
-        "shop/Pod/a-5d4c3b2a1-aaaaa": CauseCategory.NODE_FAILURE,
+        "shop/Pod/a-5d4c3b2a1-aaaaa": CauseCategory.DISK_FULL,
         "shop/Pod/b-5d4c3b2a1-bbbbb": CauseCategory.DISK_FULL,
+        "shop/Pod/c-5d4c3b2a1-ccccc": CauseCategory.NODE_FAILURE,
     }
     assert all("Evicted" in f.title and "ip-10-0-1-1" in f.title for f in findings)
 

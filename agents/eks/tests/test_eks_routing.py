@@ -251,7 +251,7 @@ def test_route_status_reported_by_the_controller() -> None:
         scope(workload="checkout"),
     )
     [route] = by_prefix(findings, "eks:httproute-not-accepted:")
-    assert "NotAllowedByListeners" in route.title and route.cause_hint is CauseCategory.BAD_CONFIG
+    assert "NotAllowedByListeners" in route.title and route.cause_hint is CauseCategory.NETWORK_FAILURE
 
 
 def _policy(name: str, selector: dict[str, Any], types: list[str], **rules: Any) -> dict:

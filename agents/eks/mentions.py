@@ -1,0 +1,67 @@
+"""Workloads a person's alert names in its prose ("media-gateway logs are full of ECONNREFUSED to
+thumbnailer"): when the alert carries no namespace and its hints name nothing the cluster runs,
+the names written in the text that are the names of running workloads say where to look and what
+the alert is about. A word only counts when a workload of that exact name exists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from agents.common.scope import Scope, workload_of_pod
+from agents.eks import objects as o
+from agents.eks.objects import Obj
+
+# Kubernetes object names as they appear in prose: lower case, digits and inner hyphens. Words of a
+# path, host or file (`/v1/orders`, `orders.svc`, `app.py`) are not names on their own.
+_NAME = re.compile(r"(?<![\w.\-/@:=])[a-z0-9](?:[a-z0-9\-]{1,61}[a-z0-9])(?![\w\-]|\.[\w\-])")
+MAX_NAMES = 40
+
+
+@dataclass(frozen=True)
+class Mention:
+    namespace: str
+    name: str
+
+
+def names_in(texts: Iterable[str]) -> tuple[str, ...]:
+    """The distinct name-like words of `texts`, in order of first appearance (pod names as their
+    workload's name too)."""
+    found: list[str] = []
+    for text in texts:
+        for match in _NAME.finditer((text or "").lower()):
+            for word in (match.group(0), workload_of_pod(match.group(0))):
+                if word and ("-" in word or len(word) >= 5) and word not in found:
+                    found.append(word)
+    return tuple(found[:MAX_NAMES])
+
+
+def mentioned_workloads(names: tuple[str, ...], objects: Iterable[Obj]) -> list[Mention]:
+    """The workloads among `objects` (pods, by their controller's name, or controllers) whose name
+    is one of `names`, in the order the text names them. A name running in several namespaces is
+    ambiguous and left out."""
+    where: dict[str, set[str]] = {}
+    for obj in objects:
+        name = o.name(obj)
+        workload = workload_of_pod(name) if obj.get("kind") == "Pod" else name
+        for candidate in {name, workload}:
+            if candidate and candidate in names:
+                where.setdefault(candidate, set()).add(o.namespace(obj) or "default")
+    return [
+        Mention(next(iter(where[name])), name) for name in names if name in where and len(where[name]) == 1
+    ]
+
+
+def scoped_to(scope: Scope, mentions: list[Mention]) -> Scope:
+    """The alert's scope narrowed to the first workload its text names (its namespace), with the next
+    one it names in that namespace as the service the first depends on or is reached through."""
+    first = mentions[0]
+    second = next((m.name for m in mentions[1:] if m.namespace == first.namespace), None)
+    return replace(
+        scope,
+        namespace=first.namespace,
+        workload=first.name,
+        pod=None,
+        service=second or scope.service,
+    )
