@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from shared.causes import IMPLIED_DEPENDENCIES
 from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
@@ -63,6 +64,7 @@ class Dependency:
 class Path:
     target: tuple[str, ...]  # names of what the alert is about
     dependencies: tuple[Dependency, ...]
+    namespace: str | None = None  # the target's namespace, when the alert names one
 
     def describe_target(self) -> str:
         return self.target[0] if self.target else "the alert's target"
@@ -137,6 +139,11 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
 
     for finding in findings:
         text = _text(finding)
+        # What the failure depends on without naming it comes first: a lookup that timed out
+        # failed at the resolver, whatever host it looked up.
+        for implied in IMPLIED_DEPENDENCIES:
+            if implied.pattern.search(text):
+                add(Dependency(implied.name, implied.names, implied.namespace))
         for m in _K8S_HOST.finditer(text):
             name, ns = m.group("name"), m.group("ns")
             host = text[m.start() :].split()[0].rstrip(".,:;\"')")
@@ -168,7 +175,7 @@ def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]
     ids = set(cited)
     own = [f for f in findings if f.id in ids]
     target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in workloads(f)))
-    return Path(target, dependencies_in(own, target))
+    return Path(target, dependencies_in(own, target), ctx.hints.namespace)
 
 
 def workloads(finding: Finding) -> list[str]:
@@ -201,6 +208,17 @@ def on_dependency(change: Finding, path: Path) -> Dependency | None:
         if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
             return dep
     return None
+
+
+def namespaces(finding: Finding) -> set[str]:
+    """The Kubernetes namespaces a finding's resources are in (`data/Pod/orders-postgres-0`,
+    `data/orders-postgres-0`): not log groups, nodes or cloud resources."""
+    out = set()
+    for r in finding.resources:
+        parts = r.split("/")
+        if len(parts) >= 2 and parts[0] and not _NO_SUBJECT.search(r) and not r.startswith(("Node/", "arn:")):
+            out.add(parts[0])
+    return out
 
 
 def _names_namespace(change: Finding, namespace: str) -> bool:
