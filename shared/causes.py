@@ -205,6 +205,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
         follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
+        primary=T.CONFIG_CHANGE,  # a probe's port or path edited by hand, then the rollout it made
         specifics=(
             Specific(
                 re.compile(
@@ -368,6 +369,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         through_dependency=True,
         platform=True,
+        # A Service without ready endpoints because its pods fail their readiness probe.
+        follows=frozenset({C.PROBE_FAILURE}),
         change_signs=re.compile(
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
             re.IGNORECASE,

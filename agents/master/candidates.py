@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from agents.master.chain import touches, workloads
 from agents.master.ranking import (
     AGREEMENT_SHARE,
     MIN_CATEGORY_SCORE,
@@ -116,11 +117,15 @@ def _lead(candidate: CategoryScore, top: CategoryScore) -> timedelta:
     its evidence is itself a change that commonly produces it (a node taken away by a Spot
     interruption: the pods it evicted go Pending that same minute, not minutes later), or when the
     louder one is generic (a name lookup failing explains "a dependency is unreachable" from the
-    minute both show)."""
+    minute both show), or names what the earlier one is about."""
     change = candidate.best.change
     if change is not None and change in CAUSES[candidate.category].triggers:
         return timedelta(0)
-    return timedelta(0) if CAUSES[top.category].specificity < 1.0 else LEAD
+    if CAUSES[top.category].specificity < 1.0:
+        return timedelta(0)
+    # Connected: the louder one names what the earlier one is about (a Service with no active
+    # endpoint, its pods failing readiness): it follows at once, not minutes later.
+    return timedelta(0) if touches(top.best, workloads(candidate.best)) else LEAD
 
 
 def cited(ctx: AlertContext, findings: Sequence[Finding], cause: CategoryScore) -> list[str]:

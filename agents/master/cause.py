@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from agents.master import hops
 from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
-from agents.master.consequences import consequences
+from agents.master.consequences import consequences, corroboration
 from agents.master.decision import Decision, ago, announced, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
@@ -48,6 +48,7 @@ def decide(
     findings = candidates.findings or tuple(findings)
     evidence = cited(ctx, findings, candidates.first)
     evidence += consequences(ctx, findings, candidates.first, evidence)
+    evidence += corroboration(ctx, findings, candidates.first, evidence)
     path = connect(ctx, findings, evidence)
     chosen = triggers(ctx, findings, candidates.first.category, path, evidence)
     return choose(ctx, findings, results, candidates, path, evidence, chosen, related)

@@ -18,13 +18,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from agents.common.scope import plausible_name
 from shared.causes import IMPLIED_DEPENDENCIES
 from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
 # `redis-main.cache.svc.cluster.local`, `orders-pg.data.svc`: a Service and its namespace.
 _K8S_HOST = re.compile(
-    r"\b(?P<name>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.(?P<ns>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.svc\b"
+    r"\b(?P<name>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.(?P<ns>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.svc(?![\w\-])"
 )
 _HOSTS = (
     re.compile(
@@ -73,7 +74,9 @@ class Path:
 def target_names(ctx: AlertContext) -> tuple[str, ...]:
     """What the alert is about: its workload, service, pod, function, volume claim or node."""
     h = ctx.hints
-    names = [h.workload, h.service, h.pod]
+    # A capitalised word read from the alert's prose ("503 Service Temporarily Unavailable") is no
+    # Kubernetes name.
+    names = [plausible_name(h.workload), plausible_name(h.service), h.pod]
     for key in (
         "deployment",
         "statefulset",
@@ -110,6 +113,14 @@ def names_any(text: str, names: Iterable[str]) -> bool:
 def _subjects(finding: Finding) -> list[str]:
     """What a finding is about, by its resources: `shop/Deployment/search-api` -> `search-api`."""
     return [r.rsplit("/", 1)[-1].split()[-1] for r in finding.resources if r and not _NO_SUBJECT.search(r)]
+
+
+def subjects(finding: Finding) -> list[str]:
+    """The workloads a finding is about by its resources (`web/Deployment/account-web`), not the
+    pods or log streams it came from: names a change to that workload would use."""
+    return [
+        s for r in finding.resources if len(parts := r.split("/")) == 3 and (s := parts[2]) and len(s) >= 4
+    ]
 
 
 def about(finding: Finding, names: Iterable[str]) -> bool:
