@@ -57,7 +57,7 @@ def _backend_relevance(analysis: Analysis, ingress: Obj, ref: ServiceRef, wheres
     """A broken backend is as relevant as the Ingress by name, as its Service, or as the alerted
     URLs its own rules serve: not as a sibling rule that serves the alerted URL (the alert is about
     /account; the /search backend is missing: that is not on its path)."""
-    own = []
+    own: list[tuple[list[str], list[str]]] = []
     for where in wheres:
         if where == "default backend":
             own.append(([], ["/"]))
