@@ -65,6 +65,11 @@ class CauseKind:
     follows: frozenset[CauseCategory] = frozenset()
     # The target fails because something it calls does: the dependency's own cause is looked for.
     through_dependency: bool = False
+    # A dependency on the path failing for this reason is stated as this cause, not as "a dependency
+    # is failing": what failed is the platform under it (a volume, a node, the network, a
+    # certificate, a permission). A dependency's own process failing (OOMKilled, crashing, scaled
+    # to zero) stays a dependency failure, with that cause stated as the dependency's own.
+    platform: bool = False
     # Words in a change that point at this cause (a NetworkPolicy applied: a network failure). A
     # generic cause whose trigger says one of these is stated as this more specific one.
     change_signs: re.Pattern[str] | None = None
@@ -138,6 +143,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Expand the volume (PVC resize) or add node storage", APPROVE),
             Step("Deleting data or log files on the volume without a backup", FORBID),
         ),
+        platform=True,
     ),
     C.BAD_CONFIG: CauseKind(
         "Bad configuration",
@@ -199,6 +205,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
         follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
+        primary=T.CONFIG_CHANGE,  # a probe's port or path edited by hand, then the rollout it made
         specifics=(
             Specific(
                 re.compile(
@@ -253,6 +260,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Cordon and drain the node", APPROVE, "kubectl drain {node} --ignore-daemonsets"),
             Step("Force-deleting pods that hold volumes (--force --grace-period=0)", FORBID),
         ),
+        platform=True,
     ),
     C.SCALING_LIMIT: CauseKind(
         "Autoscaling at its limit",
@@ -275,7 +283,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Fail over to a replica or degrade gracefully (feature flag, circuit breaker)", APPROVE),
         ),
         specificity=0.9,
-        follows=frozenset({C.NETWORK_FAILURE, C.CERTIFICATE_EXPIRED, C.PERMISSION_DENIED}),
+        # Calls that time out or fail after the network, a certificate or a permission failed, or
+        # after a surge that began first (the dependency is slow because there is more to do).
+        follows=frozenset({C.NETWORK_FAILURE, C.CERTIFICATE_EXPIRED, C.PERMISSION_DENIED, C.TRAFFIC_SPIKE}),
         through_dependency=True,
     ),
     C.RESOURCE_POOL_EXHAUSTION: CauseKind(
@@ -321,6 +331,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Granting wildcard or cluster-admin permissions to get past the error", FORBID),
         ),
         primary=T.CONFIG_CHANGE,
+        platform=True,
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
             r"|\biam\b|service ?account",
@@ -357,6 +368,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Revert the network policy or DNS change", APPROVE),
         ),
         through_dependency=True,
+        platform=True,
+        # A Service without ready endpoints because its pods fail their readiness probe.
+        follows=frozenset({C.PROBE_FAILURE}),
         change_signs=re.compile(
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
             re.IGNORECASE,
@@ -370,6 +384,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Renew or rotate the certificate", APPROVE),
             Step("Disabling TLS verification to work around it", FORBID),
         ),
+        platform=True,
         change_signs=re.compile(r"certificate|\bcerts?\b|\btls\b|\bca bundle", re.IGNORECASE),
         # A client failing to verify a server's certificate: the certificate of what it calls.
         remote=RemoteSign(
@@ -391,6 +406,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Fix the storage class, attachment or CSI driver", APPROVE),
             Step("Deleting the PVC or PV to force re-provisioning (loses data)", FORBID),
         ),
+        platform=True,
         specifics=(
             Specific(
                 re.compile(r"Multi-Attach error for volume \\?\"(?P<volume>[\w.\-]+)\\?\""),
@@ -466,6 +482,35 @@ CHANGES: dict[Trigger, ChangeKind] = {
     ),
     T.NONE: ChangeKind("no change", ()),
 }
+
+
+@dataclass(frozen=True)
+class ImpliedDependency:
+    """What a failure depends on without naming it: a name lookup that times out depends on the
+    resolver, not on the host it looked up. The master follows the chain to it like to any named
+    dependency (and asks the scanners about it)."""
+
+    pattern: re.Pattern[str]
+    name: str
+    names: tuple[str, ...]  # every name that identifies it (its Service, its pods' workload)
+    namespace: str | None = None
+
+
+IMPLIED_DEPENDENCIES: tuple[ImpliedDependency, ...] = (
+    # The resolver failed to answer (not "no such host": then the resolver answered). In Kubernetes
+    # that is the cluster DNS: the kube-dns Service in kube-system, served by CoreDNS pods.
+    ImpliedDependency(
+        re.compile(
+            r"EAI_AGAIN|temporary failure in name resolution|server misbehaving|SERVFAIL"
+            r"|no servers could be reached|lookup \S+ on [\d.\[\]:]+:53: (?:read udp \S+ )?i/o timeout"
+            r"|read udp [\d.:]+->[\d.]+:53: i/o timeout",
+            re.IGNORECASE,
+        ),
+        "kube-dns",
+        ("kube-dns", "coredns"),
+        "kube-system",
+    ),
+)
 
 NOT_A_CAUSE = frozenset(c for c, kind in CAUSES.items() if not kind.is_cause)
 

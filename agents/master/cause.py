@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from agents.master import hops
 from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
-from agents.master.consequences import consequences
+from agents.master.consequences import consequences, corroboration
 from agents.master.decision import Decision, ago, announced, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
@@ -45,8 +45,10 @@ def decide(
     candidates = candidate_causes(ctx, findings)
     if candidates is None:
         return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
+    findings = candidates.findings or tuple(findings)
     evidence = cited(ctx, findings, candidates.first)
     evidence += consequences(ctx, findings, candidates.first, evidence)
+    evidence += corroboration(ctx, findings, candidates.first, evidence)
     path = connect(ctx, findings, evidence)
     chosen = triggers(ctx, findings, candidates.first.category, path, evidence)
     return choose(ctx, findings, results, candidates, path, evidence, chosen, related)
@@ -65,7 +67,16 @@ def choose(
     """The cause stated: its category (refined by what the trigger says), the trigger, the
     dependency's own cause, the evidence and the summary, ending with what was ruled out."""
     top = candidates.first
+    chain = (
+        hops.follow([*findings, *related], path, evidence)
+        if CAUSES[top.category].through_dependency
+        else None
+    )
     change = chosen[0].finding if chosen else None
+    if chain is not None and chain.hops and change is not None and not _connected(change, path):
+        # The dependency's own failure explains the alert; a change connected to neither the target
+        # nor what it depends on (a traffic note that names nothing) is not what set it off.
+        chosen, change = (), None
     evidence = [*evidence, *(c.finding.id for c in chosen if c.finding.id not in evidence)]
     conf = confidence(
         top, candidates.runner_up, trigger_fits=change is not None, failed_agents=failed(results)
@@ -78,15 +89,19 @@ def choose(
             backing = [f for f in findings if f.cause_hint is category and f.relevance >= MIN_CITED]
             if backing:
                 evidence.append(max(backing, key=lambda f: (support(f, ctx), f.id)).id)
-    chain = (
-        hops.follow([*findings, *related], path, evidence)
-        if CAUSES[top.category].through_dependency
-        else None
-    )
-    if chain is not None and len(chain.hops) > 1 and chain.root is not None and chain.root.why.cause_hint:
-        # Through more than one hop, every hop but the last only passes the failure on: the cause
-        # is the last one's own.
-        category = chain.root.why.cause_hint
+    root = chain.root if chain is not None else None
+    if (
+        chain is not None
+        and len(chain.hops) > 1
+        and root is not None
+        and root.why.cause_hint
+        and CAUSES[root.why.cause_hint].platform
+    ):
+        # Through more than one hop, every hop but the last only passes the failure on; when the
+        # last one's own cause is the platform under it (its volume, its node, its certificate),
+        # that is the cause. A dependency's own process failing (OOMKilled) stays a dependency
+        # failure, stated as the dependency's own.
+        category = root.why.cause_hint
     summary = f"{label(category)}: {sentence(top.best.title)}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:
@@ -96,7 +111,9 @@ def choose(
         summary += _began(ctx, findings, category, path, evidence, chosen, top.best)
     elif (remote := remote_host(category, findings, evidence)) is not None:
         implied = Trigger.DEPENDENCY
-        summary += " " + remote
+        summary += " " + remote[0]
+        if chain is None:
+            chain = hops.follow_remote(path, remote[1], evidence, related)
     follow = None
     if chain is not None:
         for hop in chain.hops:
@@ -105,7 +122,7 @@ def choose(
             summary += f" {hop.dependency.name} itself fails: {label(why)}: {sentence(hop.why.title)}"
         if chain.hops and change is None:
             implied = Trigger.DEPENDENCY
-        if change is None:
+        if change is None or not _connected(change, path):
             follow = chain.unexplained
     summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)
@@ -121,6 +138,11 @@ def choose(
         follow,
         path,
     )
+
+
+def _connected(change: Finding, path: Path) -> bool:
+    """Whether a change is to the target or to something it depends on, by name."""
+    return touches(change, path.target) or on_dependency(change, path) is not None
 
 
 def _began(

@@ -18,12 +18,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from agents.common.scope import plausible_name
+from shared.causes import IMPLIED_DEPENDENCIES
 from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
 # `redis-main.cache.svc.cluster.local`, `orders-pg.data.svc`: a Service and its namespace.
 _K8S_HOST = re.compile(
-    r"\b(?P<name>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.(?P<ns>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.svc\b"
+    r"\b(?P<name>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.(?P<ns>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)\.svc(?![\w\-])"
 )
 _HOSTS = (
     re.compile(
@@ -63,6 +65,7 @@ class Dependency:
 class Path:
     target: tuple[str, ...]  # names of what the alert is about
     dependencies: tuple[Dependency, ...]
+    namespace: str | None = None  # the target's namespace, when the alert names one
 
     def describe_target(self) -> str:
         return self.target[0] if self.target else "the alert's target"
@@ -71,7 +74,9 @@ class Path:
 def target_names(ctx: AlertContext) -> tuple[str, ...]:
     """What the alert is about: its workload, service, pod, function, volume claim or node."""
     h = ctx.hints
-    names = [h.workload, h.service, h.pod]
+    # A capitalised word read from the alert's prose ("503 Service Temporarily Unavailable") is no
+    # Kubernetes name.
+    names = [plausible_name(h.workload), plausible_name(h.service), h.pod]
     for key in (
         "deployment",
         "statefulset",
@@ -110,6 +115,14 @@ def _subjects(finding: Finding) -> list[str]:
     return [r.rsplit("/", 1)[-1].split()[-1] for r in finding.resources if r and not _NO_SUBJECT.search(r)]
 
 
+def subjects(finding: Finding) -> list[str]:
+    """The workloads a finding is about by its resources (`web/Deployment/account-web`), not the
+    pods or log streams it came from: names a change to that workload would use."""
+    return [
+        s for r in finding.resources if len(parts := r.split("/")) == 3 and (s := parts[2]) and len(s) >= 4
+    ]
+
+
 def about(finding: Finding, names: Iterable[str]) -> bool:
     """Whether `finding` is about one of `names` by its resources (its pod, workload or stream),
     not merely naming it: a log line of a client that calls redis-main is not about redis-main."""
@@ -137,6 +150,11 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
 
     for finding in findings:
         text = _text(finding)
+        # What the failure depends on without naming it comes first: a lookup that timed out
+        # failed at the resolver, whatever host it looked up.
+        for implied in IMPLIED_DEPENDENCIES:
+            if implied.pattern.search(text):
+                add(Dependency(implied.name, implied.names, implied.namespace))
         for m in _K8S_HOST.finditer(text):
             name, ns = m.group("name"), m.group("ns")
             host = text[m.start() :].split()[0].rstrip(".,:;\"')")
@@ -168,7 +186,7 @@ def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]
     ids = set(cited)
     own = [f for f in findings if f.id in ids]
     target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in workloads(f)))
-    return Path(target, dependencies_in(own, target))
+    return Path(target, dependencies_in(own, target), ctx.hints.namespace)
 
 
 def workloads(finding: Finding) -> list[str]:
@@ -201,6 +219,17 @@ def on_dependency(change: Finding, path: Path) -> Dependency | None:
         if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
             return dep
     return None
+
+
+def namespaces(finding: Finding) -> set[str]:
+    """The Kubernetes namespaces a finding's resources are in (`data/Pod/orders-postgres-0`,
+    `data/orders-postgres-0`): not log groups, nodes or cloud resources."""
+    out = set()
+    for r in finding.resources:
+        parts = r.split("/")
+        if len(parts) >= 2 and parts[0] and not _NO_SUBJECT.search(r) and not r.startswith(("Node/", "arn:")):
+            out.add(parts[0])
+    return out
 
 
 def _names_namespace(change: Finding, namespace: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from agents.master.chain import Dependency, Path, about, dependencies_in, touches
+from agents.master.chain import Dependency, Path, about, dependencies_in, namespaces, touches
 from shared.causes import CAUSES
 from shared.contracts import CauseCategory, Finding, Severity
 
@@ -43,7 +43,7 @@ def follow(findings: Sequence[Finding], path: Path, cited: Iterable[str]) -> Cha
     deps = path.dependencies
     hops: list[Hop] = []
     while deps and len(hops) < MAX_HOPS:
-        found = own_cause(findings, deps, used)
+        found = own_cause(findings, deps, used, path.namespace)
         if found is None:
             return Chain(tuple(hops), _askable(deps))
         hop = Hop(*found)
@@ -52,16 +52,51 @@ def follow(findings: Sequence[Finding], path: Path, cited: Iterable[str]) -> Cha
         known.update(n.lower() for n in hop.dependency.names)
         if not CAUSES[_hint(hop.why)].through_dependency:
             break
-        deps = tuple(d for d in dependencies_in([hop.why], tuple(known)) if d.name.lower() not in known)
+        # What the dependency calls, from every failure of its own that runs through something it
+        # calls (one line says "in recovery mode", another names the database's host).
+        passing_on = [hop.why, *(f for f in findings if f is not hop.why and _passes_on(f, hop.dependency))]
+        deps = tuple(d for d in dependencies_in(passing_on, tuple(known)) if d.name.lower() not in known)
     return Chain(tuple(hops), None)
 
 
+def _passes_on(finding: Finding, dependency: Dependency) -> bool:
+    """Whether `finding` is the dependency failing because of something it calls, by its resources."""
+    hint = finding.cause_hint
+    return (
+        hint is not None
+        and CAUSES[hint].through_dependency
+        and finding.severity is not Severity.INFO
+        and about(finding, dependency.names)
+    )
+
+
+def follow_remote(path: Path, host: str, cited: Iterable[str], asked: Sequence[Finding]) -> Chain:
+    """A cause shown at a dependency (a client fails to verify the certificate of `host`, which it
+    calls): the dependency's own state, from the narrower round about it (`asked`), says why (its
+    certificate expired, its issuer cannot sign). Until it was asked, it is worth asking."""
+    dep = next((d for d in path.dependencies if host.lower() in (n.lower() for n in d.names)), None)
+    if dep is None:
+        return Chain((), None)
+    found = own_cause(asked, [dep], set(cited), path.namespace)
+    if found is not None:
+        return Chain((Hop(*found),), None)
+    return Chain((), None if asked else _askable([dep]))
+
+
 def own_cause(
-    findings: Sequence[Finding], dependencies: Sequence[Dependency], used: set[str]
+    findings: Sequence[Finding],
+    dependencies: Sequence[Dependency],
+    used: set[str],
+    home: str | None = None,
 ) -> tuple[Dependency, Finding] | None:
     """A dependency's own failure: a finding about it (not already cited) with a cause of its own.
-    A cause that is the dependency's own (OOMKilled, a volume that cannot attach) comes before one
-    that runs through something it calls; then the most severe, then the one that began first."""
+    One that names the dependency comes before one that is only in its namespace; then a cause
+    that is the dependency's own (OOMKilled, a volume that cannot attach) before one that runs
+    through something it calls; then the most severe, then the one that began first.
+
+    A Kubernetes dependency in a namespace other than the target's (`home`) is also served by pods
+    not named after its Service (kyverno-svc by kyverno-admission-controller, kube-dns by coredns):
+    an own cause (not a generic one) in that namespace is the dependency's."""
     candidates = []
     for f in findings:
         hint = f.cause_hint
@@ -74,9 +109,23 @@ def own_cause(
         # about the dependency itself, not another client of it naming it.
         match = about if kind.specificity < 1.0 else touches
         dep = next((d for d in dependencies if match(f, d.names)), None)
+        by_namespace = False
+        if dep is None and kind.specificity >= 1.0 and not kind.through_dependency:
+            where = namespaces(f)
+            dep = next(
+                (d for d in dependencies if d.namespace and d.namespace != home and d.namespace in where),
+                None,
+            )
+            by_namespace = dep is not None
         if dep is not None:
             at = f.first_seen or f.last_seen
-            key = (kind.through_dependency, -f.severity.rank, at.timestamp() if at else float("inf"), f.id)
+            key = (
+                by_namespace,
+                kind.through_dependency,
+                -f.severity.rank,
+                at.timestamp() if at else float("inf"),
+                f.id,
+            )
             candidates.append((key, dep, f))
     if not candidates:
         return None

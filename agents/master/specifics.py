@@ -39,9 +39,12 @@ def near_miss(
     return ""
 
 
-def remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str]) -> str | None:
+def remote_host(
+    category: CauseCategory, findings: Sequence[Finding], cited: Sequence[str]
+) -> tuple[str, str] | None:
     """When the category's remote sign (`shared.causes`) shows in a cited log line with the host it
-    calls, the sentence that names that host as the dependency whose failure set the cause off."""
+    calls, the sentence that names that host as the dependency whose failure set the cause off,
+    and the host."""
     sign = CAUSES[category].remote
     if sign is None:
         return None
@@ -52,7 +55,7 @@ def remote_host(category: CauseCategory, findings: Sequence[Finding], cited: Seq
         for text in (e.excerpt for e in f.evidence if e.kind is EvidenceKind.LOG_LINE):
             host = _URL_HOST.search(text)
             if host and sign.pattern.search(text):
-                return sign.sentence.format(host=host.group("host"))
+                return sign.sentence.format(host=host.group("host")), host.group("host")
     return None
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from agents.master.chain import Path, linked, on_path, touches, workloads
+from agents.master.chain import Path, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
 from agents.master.ranking import (
     MIN_CITED,
@@ -109,9 +109,12 @@ def first_applied(candidates: Sequence[TriggerCandidate], category: CauseCategor
 def named_by_evidence(findings: Sequence[Finding], cited: Sequence[str]) -> list[Finding]:
     """`findings`, with each weakly relevant change that names a service or host the cited evidence
     names counted as relevant (`NAMED_BY_THE_EVIDENCE`): the alert named the workload that failed,
-    the change named what it failed to reach."""
+    the change named what it failed to reach. So is a change to the workload the cited evidence is
+    about (its pods fail their probe; someone patched its probe in chat), when the alert named
+    nothing that tied the change to it."""
     ids = set(cited)
     text = cited_text(findings, cited)
+    about = {s for f in findings if f.id in ids for s in subjects(f)}
     out = []
     for f in findings:
         names = [r for r in f.resources if len(r) >= 4 and "/" not in r]
@@ -119,7 +122,10 @@ def named_by_evidence(findings: Sequence[Finding], cited: Sequence[str]) -> list
             f.change not in (None, Trigger.NONE)
             and f.id not in ids
             and f.relevance < NAMED_BY_THE_EVIDENCE
-            and any(re.search(rf"(?<![\w\-]){re.escape(n)}(?![\w\-])", text, re.IGNORECASE) for n in names)
+            and (
+                any(re.search(rf"(?<![\w\-]){re.escape(n)}(?![\w\-])", text, re.IGNORECASE) for n in names)
+                or touches(f, about)
+            )
         ):
             f = f.model_copy(update={"relevance": NAMED_BY_THE_EVIDENCE})
         out.append(f)

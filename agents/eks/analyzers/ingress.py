@@ -53,6 +53,26 @@ def ingress_relevance(analysis: Analysis, ingress: Obj) -> float:
     )
 
 
+def _backend_relevance(analysis: Analysis, ingress: Obj, ref: ServiceRef, wheres: list[str]) -> float:
+    """A broken backend is as relevant as the Ingress by name, as its Service, or as the alerted
+    URLs its own rules serve: not as a sibling rule that serves the alerted URL (the alert is about
+    /account; the /search backend is missing: that is not on its path)."""
+    own: list[tuple[list[str], list[str]]] = []
+    for where in wheres:
+        if where == "default backend":
+            own.append(([], ["/"]))
+            continue
+        host, _, path = where.partition("/")
+        own.append(([] if host == "*" else [host], ["/" + path]))
+    return max(
+        [
+            analysis.relevance(ref.namespace, o.name(ingress)),
+            backend_relevance(analysis, ref),
+            *(analysis.served_relevance(hosts, paths) for hosts, paths in own),
+        ]
+    )
+
+
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     classes = {o.name(c): c for c in state.kind("IngressClass")}
@@ -72,6 +92,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                 problems.setdefault((ref.name, ref.port), [unroutable[0]]).append(where)
         for (service, port), (problem, *wheres) in problems.items():
             ref = ServiceRef(ns, service, port)
+            backend = _backend_relevance(analysis, ingress, ref, wheres)
             missing = problem == "does not exist"
             target = find(analysis, "Service", ns, service)
             changed = recent_change(analysis, [("Ingress", ingress), ("Service", target)])
@@ -79,7 +100,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                 make_finding(
                     "ingress-backend-missing" if missing else "ingress-backend-port",
                     f"{ns}/{name}/{service}",
-                    severity=severity,
+                    severity=Severity.CRITICAL if backend >= Relevance.DIRECT else Severity.WARNING,
                     change=Trigger.CONFIG_CHANGE if changed else None,
                     first_seen=changed[0] if changed else None,
                     title=f"Ingress {ns}/{name} routes {', '.join(wheres[:3])} to Service {ref.text}, which "
@@ -93,7 +114,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                         *(event_evidence(e) for e in warnings[:2]),
                     ],
                     cause=CauseCategory.NETWORK_FAILURE,
-                    relevance=relevance,
+                    relevance=backend,
                 )
             )
         class_name = o.spec(ingress).get("ingressClassName")

@@ -161,3 +161,32 @@ def test_scan_without_namespace_reads_the_routes_and_the_backends_of_the_alerted
     findings, _ = analyze(gathered.state, the_scope, load_signatures(), PROBE)
     [missing] = by_prefix(findings, "eks:ingress-backend-missing:pay/payments")
     assert missing.relevance >= Relevance.DIRECT
+
+
+def test_a_missing_backend_is_rated_by_its_own_rule_not_by_a_sibling_serving_the_alerted_url() -> None:
+    backend = {"service": {"name": "payments", "port": {"number": 80}}}
+    missing = {"service": {"name": "reports", "port": {"number": 80}}}
+    paths = [
+        {"path": "/payments", "pathType": "Prefix", "backend": backend},
+        {"path": "/reports", "pathType": "Prefix", "backend": missing},
+    ]
+    shared = obj(
+        "Ingress",
+        "edge",
+        "pay",
+        api=NET,
+        spec={"ingressClassName": "traefik", "rules": [{"host": "api.acme.test", "http": {"paths": paths}}]},
+    )
+    service = obj(
+        "Service", "payments", "pay", spec={"selector": {"app": "payments"}, "ports": [{"port": 80}]}
+    )
+    findings = run([*CLASSES, shared, service])
+    [other] = by_prefix(findings, "eks:ingress-backend-missing:pay/edge/reports")
+    # The alerted URL is /payments/health: the /reports backend is not on its path.
+    assert other.relevance < Relevance.SUPPORTING and other.severity is Severity.WARNING
+    # Alerted on /reports, the same missing backend is the cause.
+    [served] = by_prefix(
+        run([*CLASSES, shared, service], (Endpoint("api.acme.test", "/reports"),)),
+        "eks:ingress-backend-missing:pay/edge/reports",
+    )
+    assert served.relevance >= Relevance.DIRECT and served.severity is Severity.CRITICAL
