@@ -50,6 +50,18 @@ class Specific:
 
 
 @dataclass(frozen=True)
+class Restatement:
+    """When the triggering change says one thing (`change`) and the cause's own evidence another
+    (`evidence`), the cause is better stated as `becomes`: authentication failing after a credential
+    was rotated is the workload still holding the old credential (a stale Secret), not a denial."""
+
+    becomes: CauseCategory
+    change: re.Pattern[str]
+    evidence: re.Pattern[str]
+    sentence: str = ""  # what the report says of it
+
+
+@dataclass(frozen=True)
 class CauseKind:
     label: str  # how the report names the category ("Memory exhausted")
     triggers: frozenset[Trigger]  # kinds of change that commonly produce it
@@ -77,6 +89,8 @@ class CauseKind:
     culprit: re.Pattern[str] | None = None
     # The specific things the report names from the cause's evidence, first match first.
     specifics: tuple[Specific, ...] = ()
+    # What the cause is, stated better, given what its trigger and its evidence say (first match).
+    restated: tuple[Restatement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,6 +335,30 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Granting wildcard or cluster-admin permissions to get past the error", FORBID),
         ),
         primary=T.CONFIG_CHANGE,
+        restated=(
+            # A credential rotated (a password, a secret, an access key), then logins with the old one
+            # fail: the workload's copy of the credential is stale. Authorization denials ("not
+            # authorized to perform") after a policy change stay permission_denied.
+            Restatement(
+                C.BAD_CONFIG,
+                change=re.compile(
+                    r"\brotat(?:e|ed|es|ing|ion)\b|rotate-secret|put-secret-value|update-secret\b"
+                    r"|\b(?:changed|reset|new|regenerated|replaced)\s+(?:the\s+)?(?:\S+\s+)?"
+                    r"(?:password|credentials?|secret|access key|api key|token)",
+                    re.IGNORECASE,
+                ),
+                evidence=re.compile(
+                    r"password authentication failed|authentication failed for user|Access denied for user"
+                    r"|invalid (?:username(?:/| or | and )password|password|credentials|api key)"
+                    r"|Login failed for user|InvalidClientTokenId|SignatureDoesNotMatch"
+                    r"|The security token included in the request is invalid|WRONGPASS|NOAUTH"
+                    r"|SASL authentication failed|Authentication failed",
+                    re.IGNORECASE,
+                ),
+                sentence="The credential was rotated and the workload still presents the old one: "
+                "its copy (a Secret, an environment variable) is stale.",
+            ),
+        ),
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
             r"|\biam\b|service ?account",
@@ -487,6 +525,20 @@ def fits(trigger: Trigger, category: CauseCategory) -> bool:
 
 def specificity(category: CauseCategory) -> float:
     return CAUSES[category].specificity
+
+
+def restated(category: CauseCategory, change_text: str, evidence_text: str) -> Restatement | None:
+    """How the cause is better stated given what its trigger and its evidence say together
+    (`CauseKind.restated`): a login failing after the credential was rotated is a stale
+    credential (bad configuration). None when no rule applies."""
+    return next(
+        (
+            rule
+            for rule in CAUSES[category].restated
+            if rule.change.search(change_text) and rule.evidence.search(evidence_text)
+        ),
+        None,
+    )
 
 
 def refined(category: CauseCategory, trigger: Trigger, change_text: str) -> CauseCategory:
