@@ -258,6 +258,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         # Pods evicted from a node taken away (a Spot interruption, a failed node) wait for capacity
         # that is not there yet: the node's loss, first, is the cause.
         follows=frozenset({C.NODE_FAILURE}),
+        # A selector, affinity, toleration or request set by hand (`helm upgrade --set nodeSelector...`,
+        # `kubectl patch`), then the rollout that applied it: the hand change is the trigger.
+        primary=T.CONFIG_CHANGE,
     ),
     C.NODE_FAILURE: CauseKind(
         "Node failure",
