@@ -161,7 +161,7 @@ def _deploys(items: list[Item], analysis: Analysis) -> list[Finding]:
                 ),
                 detail=" / ".join(_quote(i.text) for i in group[:3]),
                 resources=(service,) if service != "-" else (),
-                first_seen=first.message.at,
+                first_seen=_made(first),
                 last_seen=last.message.at,
                 evidence=tuple(analysis.evidence(i) for i in group[:3]),
                 change=Trigger.DEPLOY,
@@ -206,7 +206,7 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
                 ),
                 detail=_quote(item.text),
                 resources=resources,
-                first_seen=item.message.at,
+                first_seen=_made(item),
                 last_seen=item.message.at,
                 evidence=(analysis.evidence(item),),
                 change=Trigger.INFRASTRUCTURE if infra else Trigger.CONFIG_CHANGE,
@@ -229,6 +229,12 @@ def path_alias(thing: str | None) -> str | None:
         return None
     parts = [p for p in re.split(r"/+", thing.strip("/")) if p and p.lower() not in _ENVIRONMENTS]
     return "-".join(parts).lower() if len(parts) >= 2 else None
+
+
+def _made(item: Item) -> datetime:
+    """When a change was made: when it was said, unless the message says how long before."""
+    before = item.mention.before
+    return item.message.at - before if before is not None else item.message.at
 
 
 def _traffic(items: list[Item], analysis: Analysis) -> list[Finding]:

@@ -54,3 +54,19 @@ def test_a_rotation_announced_in_another_channel_names_the_secret_and_its_depend
     assert {"prod/orders/db", "orders-db"} <= set(rotation.resources)
     assert rotation.relevance >= 0.5  # the same product's secret (orders)
     assert rotation.first_seen is not None and ctx.anchor - rotation.first_seen > timedelta(minutes=20)
+
+
+def test_a_change_said_to_have_been_made_long_ago_is_dated_then_not_when_it_was_said() -> None:
+    chat = MemoryChat(read_only=True, users={"U0ANNA": "anna"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts",
+        (5, "U0ANNA", "storefront upgraded to rails 7.1 yesterday evening, maybe that's finally biting us?"),
+        (4, "U0ANNA", "rolled back checkout to v2.2.9, yesterday's release broke carts"),
+    )
+    ctx = alert("<@U0SREBOT> storefront 5xx ratio above 5%", channel="C0ALERTS")
+    _, findings, _ = scan(chat, ctx, config(slack=["C0ALERTS"]))
+    old = next(f for f in by_kind(findings, "deploy") if "rails" in f.title)
+    assert old.first_seen is not None and ctx.anchor - old.first_seen > timedelta(hours=20)
+    rollback = next(f for f in by_kind(findings, "deploy") if "checkout" in f.title)
+    assert rollback.first_seen is not None and ctx.anchor - rollback.first_seen < timedelta(minutes=10)
