@@ -339,23 +339,23 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         primary=T.CONFIG_CHANGE,
         restated=(
-            # A credential rotated (a password, a secret, an access key), then logins with the old one
-            # fail: the workload's copy of the credential is stale. Authorization denials ("not
-            # authorized to perform") after a policy change stay permission_denied.
+            # A secret rotated in its store (Secrets Manager, Vault: the store holds the new value),
+            # then logins to a database, cache or broker with the old one fail: the workload's copy
+            # of the secret is stale. A key revoked at a provider (401s from its API) and
+            # authorization denials ("not authorized to perform") stay permission_denied.
             Restatement(
                 C.BAD_CONFIG,
                 change=re.compile(
-                    r"\brotat(?:e|ed|es|ing|ion)\b|rotate-secret|put-secret-value|update-secret\b"
-                    r"|\b(?:changed|reset|new|regenerated|replaced)\s+(?:the\s+)?(?:\S+\s+)?"
-                    r"(?:password|credentials?|secret|access key|api key|token)",
+                    r"rotate-secret|put-secret-value|update-secret\b|\bAWSCURRENT\b"
+                    r"|\brotat(?:e|ed|es|ing|ion)\b[^.;\n]{0,40}?(?:\bsecrets?\b|\bpasswords?\b|\bdb\b|"
+                    r"\bdatabase\b|\bcredentials?\b|(?<![\w\-])[\w.\-]+/[\w.\-/]+)"
+                    r"|\b(?:secret|password|credentials?)\b[^.;\n]{0,30}?\brotat(?:ed|ion)\b",
                     re.IGNORECASE,
                 ),
                 evidence=re.compile(
                     r"password authentication failed|authentication failed for user|Access denied for user"
-                    r"|invalid (?:username(?:/| or | and )password|password|credentials|api key)"
-                    r"|Login failed for user|InvalidClientTokenId|SignatureDoesNotMatch"
-                    r"|The security token included in the request is invalid|WRONGPASS|NOAUTH"
-                    r"|SASL authentication failed|Authentication failed",
+                    r"|Login failed for user|invalid (?:username(?:/| or | and )password|password)"
+                    r"|WRONGPASS|SASL authentication failed",
                     re.IGNORECASE,
                 ),
                 sentence="The credential was rotated and the workload still presents the old one: "

@@ -188,3 +188,31 @@ def test_a_selector_set_by_hand_is_the_trigger_over_the_rollout_that_applied_it(
     assert report.cause.category is CauseCategory.UNSCHEDULABLE
     assert report.cause.trigger is Trigger.CONFIG_CHANGE
     assert helm.id in report.cause.evidence
+
+
+def test_a_key_revoked_at_a_provider_stays_a_denial() -> None:
+    """A rotation at the provider (its API answers 401) is the presented key refused, not a stale
+    copy of a secret store's value: it stays permission_denied, with the rotation as its trigger."""
+    unauthorized = (
+        'level=error msg="carrier quote failed" status=401 body="{\\"error\\":\\"invalid api key\\"}" '
+        "url=https://api.carrier-acme.example.com/v2/quotes"
+    )
+    refused = logs(
+        "shipping/401",
+        unauthorized,
+        CauseCategory.PERMISSION_DENIED,
+        ago(20),
+        "shipping/shipping-quotes-7d-x",
+    )
+    rotated = said(
+        "config:-/key/1",
+        "rotated the carrier-api key in the carrier portal as part of the quarterly rotation",
+        ago(25),
+        Trigger.CONFIG_CHANGE,
+        ("carrier-api",),
+        relevance=0.55,
+    )
+    alert = "[FIRING:1] ShippingQuotesErrors namespace=shipping deployment=shipping-quotes"
+    report = synthesize(ctx(alert), results(refused, rotated))
+    assert report.cause.category is CauseCategory.PERMISSION_DENIED
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and rotated.id in report.cause.evidence
