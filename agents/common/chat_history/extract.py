@@ -331,7 +331,8 @@ def _moved(text: str) -> Mention | None:
 
 _AGO = re.compile(
     r"\b(?P<n>\d+|an?|one|two|three|few|couple of)\s+(?P<unit>hours?|hrs?|days?|weeks?)\s+ago\b"
-    r"|\b(?P<word>yesterday|last night|last week|the other day|over the weekend|last weekend)\b(?!'s)",
+    r"|\b(?P<word>yesterday|last night|last week|the other day|over the weekend|last weekend)\b(?!'s)"
+    r"|\b(?:was|on|last|since)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
 _WORDS_AGO = {
@@ -354,20 +355,32 @@ def said_before(text: str) -> timedelta | None:
         return None
     if m.group("word"):
         return _WORDS_AGO[m.group("word").lower()]
+    if m.group("day"):
+        return timedelta(days=1)  # a weekday named for it: a day ago at least, not minutes
     n = m.group("n").lower()
     count = _COUNTS.get(n) or int(n)
     return count * _UNITS[m.group("unit")[0].lower()]
 
 
+# A person saying nothing was changed: "nobody touched resilience config", "we didn't deploy anything".
+_DENIAL = re.compile(
+    r"\b(?:nobody|no one|noone)\s+(?:has\s+)?(?:touched|changed|deployed|modified|rolled out|released)\b"
+    r"|\b(?:did|have|has)\s*(?:n[o']?t|n't)\s+(?:touch|chang|deploy|modif|roll)\w*",
+    re.IGNORECASE,
+)
+_CHANGES = (Kind.DEPLOY, Kind.CONFIG, Kind.INFRA)
+
+
 def classify(text: str, *, bot: bool) -> list[Mention]:
     """Everything `text` announces or reports (see `_classify`), each change dated by what the
-    message says of when it was made."""
+    message says of when it was made. A message denying a change announces none."""
     mentions = _classify(text, bot=bot)
+    if _DENIAL.search(text):
+        mentions = [m for m in mentions if m.kind not in _CHANGES]
     before = said_before(text)
     if before is None:
         return mentions
-    changes = (Kind.DEPLOY, Kind.CONFIG, Kind.INFRA)
-    return [replace(m, before=before) if m.kind in changes else m for m in mentions]
+    return [replace(m, before=before) if m.kind in _CHANGES else m for m in mentions]
 
 
 def _classify(text: str, *, bot: bool) -> list[Mention]:

@@ -70,3 +70,15 @@ def test_a_change_said_to_have_been_made_long_ago_is_dated_then_not_when_it_was_
     assert old.first_seen is not None and ctx.anchor - old.first_seen > timedelta(hours=20)
     rollback = next(f for f in by_kind(findings, "deploy") if "checkout" in f.title)
     assert rollback.first_seen is not None and ctx.anchor - rollback.first_seen < timedelta(minutes=10)
+
+
+def test_a_denied_change_is_none_and_a_weekday_dates_it_days_back() -> None:
+    assert (
+        classify("nobody touched resilience config, last rewards-redemption deploy was thursday", bot=False)
+        == []
+    )
+    assert classify("we didn't deploy anything to payments today", bot=False) == []
+    [old] = classify("last rewards-redemption deploy was thursday", bot=False)
+    assert old.kind is Kind.DEPLOY and old.before is not None and old.before >= timedelta(days=1)
+    [fresh] = classify("Deploying checkout v2.3.0 to prod", bot=False)
+    assert fresh.before is None
