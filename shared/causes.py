@@ -50,6 +50,18 @@ class Specific:
 
 
 @dataclass(frozen=True)
+class Restatement:
+    """When the triggering change says one thing (`change`) and the cause's own evidence another
+    (`evidence`), the cause is better stated as `becomes`: authentication failing after a credential
+    was rotated is the workload still holding the old credential (a stale Secret), not a denial."""
+
+    becomes: CauseCategory
+    change: re.Pattern[str]
+    evidence: re.Pattern[str]
+    sentence: str = ""  # what the report says of it
+
+
+@dataclass(frozen=True)
 class CauseKind:
     label: str  # how the report names the category ("Memory exhausted")
     triggers: frozenset[Trigger]  # kinds of change that commonly produce it
@@ -82,6 +94,8 @@ class CauseKind:
     culprit: re.Pattern[str] | None = None
     # The specific things the report names from the cause's evidence, first match first.
     specifics: tuple[Specific, ...] = ()
+    # What the cause is, stated better, given what its trigger and its evidence say (first match).
+    restated: tuple[Restatement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +265,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         # Pods evicted from a node taken away (a Spot interruption, a failed node) wait for capacity
         # that is not there yet: the node's loss, first, is the cause.
         follows=frozenset({C.NODE_FAILURE}),
+        # A selector, affinity, toleration or request set by hand (`helm upgrade --set nodeSelector...`,
+        # `kubectl patch`), then the rollout that applied it: the hand change is the trigger.
+        primary=T.CONFIG_CHANGE,
     ),
     C.NODE_FAILURE: CauseKind(
         "Node failure",
@@ -332,6 +349,30 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         primary=T.CONFIG_CHANGE,
         platform=True,
+        restated=(
+            # A secret rotated in its store (Secrets Manager, Vault: the store holds the new value),
+            # then logins to a database, cache or broker with the old one fail: the workload's copy
+            # of the secret is stale. A key revoked at a provider (401s from its API) and
+            # authorization denials ("not authorized to perform") stay permission_denied.
+            Restatement(
+                C.BAD_CONFIG,
+                change=re.compile(
+                    r"rotate-secret|put-secret-value|update-secret\b|\bAWSCURRENT\b"
+                    r"|\brotat(?:e|ed|es|ing|ion)\b[^.;\n]{0,40}?(?:\bsecrets?\b|\bpasswords?\b|\bdb\b|"
+                    r"\bdatabase\b|\bcredentials?\b|(?<![\w\-])[\w.\-]+/[\w.\-/]+)"
+                    r"|\b(?:secret|password|credentials?)\b[^.;\n]{0,30}?\brotat(?:ed|ion)\b",
+                    re.IGNORECASE,
+                ),
+                evidence=re.compile(
+                    r"password authentication failed|authentication failed for user|Access denied for user"
+                    r"|Login failed for user|invalid (?:username(?:/| or | and )password|password)"
+                    r"|WRONGPASS|SASL authentication failed",
+                    re.IGNORECASE,
+                ),
+                sentence="The credential was rotated and the workload still presents the old one: "
+                "its copy (a Secret, an environment variable) is stale.",
+            ),
+        ),
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
             r"|\biam\b|service ?account",
@@ -532,6 +573,20 @@ def fits(trigger: Trigger, category: CauseCategory) -> bool:
 
 def specificity(category: CauseCategory) -> float:
     return CAUSES[category].specificity
+
+
+def restated(category: CauseCategory, change_text: str, evidence_text: str) -> Restatement | None:
+    """How the cause is better stated given what its trigger and its evidence say together
+    (`CauseKind.restated`): a login failing after the credential was rotated is a stale
+    credential (bad configuration). None when no rule applies."""
+    return next(
+        (
+            rule
+            for rule in CAUSES[category].restated
+            if rule.change.search(change_text) and rule.evidence.search(evidence_text)
+        ),
+        None,
+    )
 
 
 def refined(category: CauseCategory, trigger: Trigger, change_text: str) -> CauseCategory:

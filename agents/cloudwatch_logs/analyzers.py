@@ -19,6 +19,7 @@ from shared.relevance import Relevance
 
 AGENT = "cloudwatch_logs"
 ONSET_SLACK = timedelta(minutes=10)
+BEGAN_AFTER = timedelta(minutes=5)  # first seen this long after the window began: it began inside it
 
 # Container Insights (Fluent Bit) stream names: `<pod>_<namespace>_<container>`, possibly inside
 # `<host>-application.var.log.containers.<pod>_<ns>_<container>-<64 hex>.log`.
@@ -187,6 +188,15 @@ def _error_finding(
         and (st.baseline == 0 or st.first >= windows.recent_start - ONSET_SLACK)
     )
     spike = st.recent >= 3 and (new or recent_rate >= 3 * baseline_rate)
+    # Began inside the window, before the recent part: not background that was always there, but a
+    # failure that started first (an expired certificate before the retries it set off).
+    began = (
+        not new
+        and baseline_complete
+        and windows.baseline_minutes > 0
+        and st.first
+        >= windows.baseline_start + max(BEGAN_AFTER, (windows.recent_start - windows.baseline_start) / 5)
+    )
     signature = signatures.match(st.first_event.message) or signatures.match(st.last_event.message)
     category: CauseCategory | None = signature.category if signature else None
     if signature is not None and signature.after_deploy:
@@ -200,21 +210,26 @@ def _error_finding(
         relevance = max(relevance, Relevance.DIRECT)
     if category is not None and spike and st.recent >= 5:
         severity = Severity.CRITICAL
-    elif spike or (category is not None and (new or relevance >= Relevance.DIRECT)):
+    elif spike or (category is not None and (new or began or relevance >= Relevance.DIRECT)):
         severity = Severity.WARNING
     else:
         severity = Severity.INFO  # steady background errors elsewhere: there before the alert
-    relevance = min(1.0, relevance + 0.05) if spike or new else relevance * 0.6
+    if spike or new:
+        relevance = min(1.0, relevance + 0.05)
+    elif not (began and category is not None):
+        relevance *= 0.6
 
     before = f"the previous {round(windows.baseline_minutes)} min"
     if new:
         trend = f"new, first seen {ago(scope, st.first)}"
+    elif began and not spike:
+        trend = f"began {ago(scope, st.first)}, still going"
     elif spike:
         trend = f"{recent_rate / max(baseline_rate, 1e-9):.0f}x the rate of {before}"
     else:
         trend = f"steady: {st.baseline} in {before}"
     label = (signature.label[0].upper() + signature.label[1:]) if signature and category else "Errors"
-    count = st.recent + st.baseline if new else st.recent
+    count = st.recent + st.baseline if new or began else st.recent
     quoted = excerpt(_LEADING_TIME.sub("", st.first_event.message), signature)
     specifics = specifics_in(st.first_event.message)
     if specifics and specifics not in quoted:

@@ -63,6 +63,9 @@ _METRIC_WORDS = frozenset(
         *("utilization", "usage", "queue", "depth", "backlog", "oldest", "messages", "is", "above"),
     }
 )
+_ENVIRONMENTS = frozenset(
+    {"prod", "production", "prd", "staging", "stage", "stg", "dev", "qa", "uat", "preprod"}
+)
 _METRIC_TOKEN = re.compile(r"^(?:[2-5]xx|[2-5]\d\d|p\d{2,3}|\d+(?:ms|s|m|pct|%)?)$", re.IGNORECASE)
 
 
@@ -81,8 +84,14 @@ def name_in_alert_name(alert_name: str | None) -> str | None:
     )
     if cut == 0 or (cut == len(tokens) and " " not in alert_name.strip()):
         return None  # no metric word after a name: the whole thing is a rule's name, not a resource
-    name = "-".join(tokens[:cut]).lower()
-    if not re.search(r"[a-z]", name) or (cut == 1 and len(name) < 5):
+    kept = tokens[:cut]
+    # An environment (and the team or account before it) leads many alarm names:
+    # `docs-prod-documents-service-target-5xx` is about `documents-service`.
+    env = max((i for i, t in enumerate(kept[:-1]) if t.lower() in _ENVIRONMENTS), default=-1)
+    if env >= 0 and len(kept) - env - 1 >= 2:
+        kept = kept[env + 1 :]
+    name = "-".join(kept).lower()
+    if not re.search(r"[a-z]", name) or (len(kept) == 1 and len(name) < 5):
         return None
     return name
 

@@ -19,13 +19,13 @@ from agents.master import hops
 from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
 from agents.master.consequences import consequences, corroboration
-from agents.master.decision import Decision, ago, announced, join, sentence
+from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.ruled_out import ruled_out
 from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
-from shared.causes import CAUSES, change_words, label, refined
+from shared.causes import CAUSES, change_words, label, refined, restated
 from shared.contracts import AgentResult, AlertContext, Cause, CauseCategory, Finding, Trigger
 
 __all__ = ["Decision", "decide"]
@@ -82,6 +82,7 @@ def choose(
         top, candidates.runner_up, trigger_fits=change is not None, failed_agents=failed(results)
     )
     category = top.category
+    restatement = None
     if change is not None and change.change is not None:
         category = refined(category, change.change, " ".join([change.title, change.detail]))
         if category is not top.category:
@@ -89,6 +90,11 @@ def choose(
             backing = [f for f in findings if f.cause_hint is category and f.relevance >= MIN_CITED]
             if backing:
                 evidence.append(max(backing, key=lambda f: (support(f, ctx), f.id)).id)
+        restatement = restated(
+            category, " ".join([change.title, change.detail]), cited_text(findings, evidence)
+        )
+        if restatement is not None:
+            category = restatement.becomes
     root = chain.root if chain is not None else None
     if (
         chain is not None
@@ -103,6 +109,8 @@ def choose(
         # failure, stated as the dependency's own.
         category = root.why.cause_hint
     summary = f"{label(category)}: {sentence(top.best.title)}"
+    if restatement is not None and restatement.sentence:
+        summary += f" {restatement.sentence}"
     others = [a for a in top.agents if a != top.best.agent]
     if others:
         summary += f" Also seen by {join(others)}."

@@ -35,6 +35,8 @@ _HOSTS = (
     re.compile(r"\bhost \"?(?P<host>[A-Za-z][A-Za-z0-9.\-]*)\"?"),
     re.compile(r"\blookup (?P<host>[A-Za-z][A-Za-z0-9.\-]*)"),
     re.compile(r"\b(?:connect(?:ing)?|connection) to (?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)"),
+    # libpq / psycopg: `connection to server at "orders-db.x.rds.amazonaws.com" (10.0.1.2), port 5432`
+    re.compile(r"\bserver at \\?\"(?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)\\?\""),
 )
 # `kms:Decrypt`, `s3:PutObject`, `arn:aws:kms:...`: the cloud service an action or resource is of.
 _IAM_ACTION = re.compile(r"(?<![\w:/])(?P<service>[a-z][a-z0-9\-]{1,24}):[A-Z][A-Za-z]{2,}\b")

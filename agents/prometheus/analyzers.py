@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from agents.prometheus import (
     app_signals,
+    client_signals,
     cloud_signals,
     infra_signals,
     pool_signals,
@@ -39,6 +40,7 @@ ANALYZERS = (
     app_signals.requests,
     app_signals.errors,
     app_signals.latency,
+    client_signals.client_errors,
     pool_signals.pools,
     pool_signals.queues,
     saturation_signals.saturation,

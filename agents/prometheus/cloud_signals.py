@@ -53,17 +53,19 @@ def _lb_prefixes(subject: Subject) -> list[str]:
 
 
 def cloud_lookup(subject: Subject) -> tuple[str, str, list[str]] | None:
-    """The series look-up of the AWS resources named after the subject, or None without a name."""
+    """The series look-up of the AWS resources named after the subject, and of the resource the
+    alarm's own metric names by its dimensions; None with neither."""
     names = [n for n in subject.services if n and len(n) >= 3]
+    named = [matcher(**{f"dimension_{name}": value}) for name, value in subject.dimensions]
     if not names:
-        return None
+        return ("cloud", CLOUD_METRICS, named) if named else None
     alternatives = "|".join(regex_escape(n) for n in names)
     selectors = [
         matcher(**{f"{d}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"}) for d in NAMED_DIMENSIONS
     ]
     lb = "|".join(regex_escape(p) for p in _lb_prefixes(subject))
     selectors += [matcher(**{f"{d}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"}) for d in LB_DIMENSIONS]
-    return ("cloud", CLOUD_METRICS, selectors)
+    return ("cloud", CLOUD_METRICS, [*named, *selectors])
 
 
 def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
@@ -77,7 +79,15 @@ def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
         plan[key] = f"{name}{{{matcher(**dims)}}}"
 
 
+def _alarmed(labels: dict[str, str], frame: Frame) -> bool:
+    """Whether the series is of the resource the alarm's dimensions name."""
+    return any(labels.get(f"dimension_{name}") == value for name, value in frame.subject.dimensions)
+
+
 def _resource(labels: dict[str, str]) -> str:
+    table, index = labels.get("dimension_TableName"), labels.get("dimension_GlobalSecondaryIndexName")
+    if table and index:
+        return f"{table}/{index}"  # a table's index: named with its table
     dims = [v for k, v in sorted(labels.items()) if k.startswith("dimension_")]
     return dims[0] if dims else "-"
 
@@ -141,7 +151,12 @@ def _finding(
         f"cloud:{name}:{resource}",
         severity=Severity.CRITICAL if hint is CauseCategory.DISK_FULL else Severity.WARNING,
         title=f"AWS {_metric(name)} of {resource} {what} from {hhmm(change.onset)}",
-        detail=f"A {change.kind} in {name} for {resource}, a resource named after {frame.name}.",
+        detail=f"A {change.kind} in {name} for {resource}, "
+        + (
+            "the resource the alarm's own metric is about."
+            if _alarmed(labels, frame)
+            else f"a resource named after {frame.name}."
+        ),
         resources=(resource, *frame.workload_resources),
         first_seen=change.onset,
         last_seen=points[-1][0],

@@ -40,6 +40,34 @@ def matcher(**labels: str) -> str:
     return ",".join(parts)
 
 
+# The dimensions a CloudWatch alarm's notification names for its metric, as `TableName=cart-items`,
+# `TargetGroup: targetgroup/k8s-...`, or SNS JSON (`{"name": "TableName", "value": "cart-items"}`).
+_DIMENSION_NAMES = (
+    r"TableName|GlobalSecondaryIndexName|DBInstanceIdentifier|DBClusterIdentifier|FunctionName|QueueName"
+    r"|LoadBalancer|TargetGroup|CacheClusterId|ReplicationGroupId|ApiName|BucketName|StreamName"
+    r"|TopicName|StateMachineArn|DomainName|AutoScalingGroupName|ServiceName|ClusterName"
+)
+_DIMENSION = re.compile(
+    rf"\b(?P<name>{_DIMENSION_NAMES})\s*[=:]\s*[\"'`]?(?P<value>[A-Za-z0-9][\w.\-/:]*[\w])"
+    rf"|\"name\"\s*:\s*\"(?P<jname>{_DIMENSION_NAMES})\"\s*,\s*\"value\"\s*:\s*\"(?P<jvalue>[^\"]+)\""
+)
+MAX_DIMENSIONS = 6
+
+
+def alarm_dimensions(*texts: str) -> tuple[tuple[str, str], ...]:
+    """The CloudWatch dimensions (name, value) an alarm's text names for the metric it watches."""
+    found: dict[tuple[str, str], None] = {}
+    for text in texts:
+        for m in _DIMENSION.finditer(text or ""):
+            name, value = (
+                (m.group("name"), m.group("value"))
+                if m.group("name")
+                else (m.group("jname"), m.group("jvalue"))
+            )
+            found[(name, value)] = None
+    return tuple(found)[:MAX_DIMENSIONS]
+
+
 @dataclass(frozen=True)
 class Subject:
     """What the alert is about, as Prometheus labels see it."""
@@ -51,6 +79,9 @@ class Subject:
     service: str | None = None
     node: str | None = None
     volume: str | None = None  # a PersistentVolumeClaim the alert names
+    # The CloudWatch dimensions of the alarm's own metric (`("TableName", "cart-items")`): the AWS
+    # resource the alert is about, as a CloudWatch exporter labels its series.
+    dimensions: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_context(cls, ctx: AlertContext) -> Subject:
@@ -68,6 +99,7 @@ class Subject:
             service=service,
             node=hints.node,
             volume=labels.get("persistentvolumeclaim"),
+            dimensions=alarm_dimensions(ctx.text, *ctx.annotations.values()),
         )
 
     @property

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from agents.prometheus.client_signals import plan_client_errors
 from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
@@ -235,6 +236,12 @@ def _plan_app(plan: dict[str, str], discovery: Discovery) -> None:
                 f"sum(rate({counter}{{{with_matchers(sel, bad)}}}[{RATE}]))"
                 f" / sum(rate({counter}{{{sel}}}[{RATE}]))"
             )
+    plan_client_errors(
+        plan,
+        names,
+        {n: {k for ls in discovery.label_sets("app", n) for k in ls} for n in names},
+        {n: _app_selector(discovery, n) or "" for n in names},
+    )
     histograms = sorted(
         (n for n in names if n.endswith("_bucket") and re.search(r"duration|latency|seconds", n)),
         key=lambda n: (0 if "request" in n else 1, n),

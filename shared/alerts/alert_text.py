@@ -152,6 +152,12 @@ _SYMPTOM_FROM = re.compile(
 _NAME_SYMPTOM = re.compile(
     rf"\b{_PERSON_NAME}\s+(?:pods?\s+)?(?:failures|errors|5xx|5\d\ds|timeouts|latency|outage|crash\w*|restarts)\b"
 )
+# "rewards-redemption dashboard is all red", "checkout-api graphs look bad": a hyphenated name whose
+# dashboard a person points at is the application they mean.
+_NAME_DASHBOARD = re.compile(
+    r"\b(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)(?:'s)?\s+(?:dashboards?|graphs?|panels?|slos?)\s+"
+    r"(?:is|are|looks?|went|turned|shows?|showing)\b"
+)
 _THE_SERVICE = re.compile(rf"\bthe\s+{_PERSON_NAME}\s+(?:service|svc|api|app|deployment)\b")
 _PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
 _IN_NAMESPACE = re.compile(
@@ -321,6 +327,7 @@ def _people_prose(put: Put, clean: str) -> None:
         (_SYMPTOM_FROM, "service"),
         (_THE_SERVICE, "service"),
         (_NAME_SYMPTOM, "service"),
+        (_NAME_DASHBOARD, "service"),
         (_PODS_OF, "workload"),
     ):
         name = next(

@@ -132,6 +132,11 @@ def test_object_references_in_prose(text: str, field: str, value: object) -> Non
     [
         ("ALB for tile-proxy is returning 502s since 14:05", "tile-proxy"),
         ("rewards-redemption dashboard is all red", "rewards-redemption"),
+        (
+            'point redemptions are failing for a lot of members since ~15 min ("something went wrong, try '
+            'again"). rewards-redemption dashboard is all red',
+            "rewards-redemption",
+        ),
         ("the orders service keeps timing out", "orders"),
         ("invoice-worker queue is backing up", "invoice-worker"),
         ("the accounts-web target group has no healthy targets", "accounts-web"),

@@ -44,6 +44,10 @@ SAMPLES = {
     "probe": "Readiness probe failed: HTTP probe failed with statuscode: 503",
     "scheduling": "0/6 nodes are available: 6 Insufficient memory.",
     "volumes": 'MountVolume.SetUp failed for volume "data": mount failed: exit status 32',
+    "instance-metadata": (
+        'E1207 main.go:154] "Could not determine region from any metadata service." '
+        'err="error getting instance data from ec2 metadata or kubernetes api"'
+    ),
     "node": "Kubelet stopped posting node status.",
     "autoscaler": "the desired replica count is more than the maximum replica count",
     "config": "KeyError: 'DATABASE_URL'",

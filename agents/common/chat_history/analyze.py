@@ -161,7 +161,7 @@ def _deploys(items: list[Item], analysis: Analysis) -> list[Finding]:
                 ),
                 detail=" / ".join(_quote(i.text) for i in group[:3]),
                 resources=(service,) if service != "-" else (),
-                first_seen=first.message.at,
+                first_seen=_made(first),
                 last_seen=last.message.at,
                 evidence=tuple(analysis.evidence(i) for i in group[:3]),
                 change=Trigger.DEPLOY,
@@ -194,7 +194,7 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             what = f"“{_quote(item.text)[:120]}”"
         infra = m.kind is Kind.INFRA
         key = f"{m.key}/{item.message.id}" if m.verbatim else (m.key or item.message.id)
-        named = (m.service, m.thing, f"Namespace/{m.namespace}" if m.namespace else None)
+        named = (m.service, m.thing, path_alias(m.thing), f"Namespace/{m.namespace}" if m.namespace else None)
         resources = tuple(dict.fromkeys(n for n in named if n))
         out.append(
             analysis.finding(
@@ -206,7 +206,7 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
                 ),
                 detail=_quote(item.text),
                 resources=resources,
-                first_seen=item.message.at,
+                first_seen=_made(item),
                 last_seen=item.message.at,
                 evidence=(analysis.evidence(item),),
                 change=Trigger.INFRASTRUCTURE if infra else Trigger.CONFIG_CHANGE,
@@ -214,6 +214,27 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             )
         )
     return out
+
+
+_ENVIRONMENTS = frozenset(
+    {"prod", "production", "prd", "staging", "stage", "stg", "dev", "qa", "uat", "live"}
+)
+
+
+def path_alias(thing: str | None) -> str | None:
+    """The name a path-like secret or parameter is the credential of, as hosts and workloads name
+    it: `prod/orders/db` -> `orders-db`, `/staging/payments/api-key` -> `payments-api-key`. None for
+    a thing that is not such a path (an ARN, a plain name)."""
+    if not thing or "/" not in thing or thing.startswith(("arn:", "http")) or "://" in thing:
+        return None
+    parts = [p for p in re.split(r"/+", thing.strip("/")) if p and p.lower() not in _ENVIRONMENTS]
+    return "-".join(parts).lower() if len(parts) >= 2 else None
+
+
+def _made(item: Item) -> datetime:
+    """When a change was made: when it was said, unless the message says how long before."""
+    before = item.mention.before
+    return item.message.at - before if before is not None else item.message.at
 
 
 def _traffic(items: list[Item], analysis: Analysis) -> list[Finding]:

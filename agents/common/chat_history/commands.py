@@ -151,6 +151,33 @@ _OBJECT = re.compile(
 _CLOUD = re.compile(
     r"\b(iam|kms|s3|sts|dynamodb|sqs|sns|ecr|secretsmanager|ssm|rds|ec2|lambda|route53|acm)\b", re.IGNORECASE
 )
+# Words that name a cloud service's object without naming the service: a key policy, a CMK or a key
+# alias are KMS's; a bucket policy is S3's; a trust policy or an instance profile is IAM's.
+_CLOUD_IMPLIED = (
+    (
+        re.compile(
+            r"\bkey polic(?:y|ies)\b|\bcmks?\b|\bcustomer (?:master|managed) keys?\b|\balias/[\w/\-]+", re.I
+        ),
+        "kms",
+    ),
+    (re.compile(r"\bbucket polic(?:y|ies)\b|\bbucket acls?\b", re.I), "s3"),
+    (
+        re.compile(
+            r"\btrust polic(?:y|ies)\b|\binstance profiles?\b|\bpermissions? boundar(?:y|ies)\b", re.I
+        ),
+        "iam",
+    ),
+)
+
+
+def cloud_of(text: str) -> str | None:
+    """The cloud service a change is to, by its name (`kms`) or by the words for its objects."""
+    named = _CLOUD.search(text)
+    if named:
+        return named.group(0).lower()
+    return next((service for pattern, service in _CLOUD_IMPLIED if pattern.search(text)), None)
+
+
 # An AWS resource id written beside the change ("security group sg-0d4f1a2b3c4d5e6f7 egress now ...").
 _CLOUD_ID = re.compile(
     r"\b(?:sg|vpce|vpc|subnet|eni|acl|rtb|igw|nat|vol|snap|ami|lt|tgw|pl)-[0-9a-f]{8,17}\b"
@@ -301,13 +328,13 @@ def manual_change_of(text: str) -> ManualChange | None:
         touch = Touch.INFRA if _INFRA_WORDS.search(key) else Touch.CONFIG
         words = [w.strip(".,'") for w in obj.group("words").split()]
         named = [w for w in words if re.fullmatch(r"[a-z0-9][a-z0-9\-]*-[a-z0-9\-]+", w)]
-        cloud = _CLOUD.search(f"{obj.group('words')} {key}")
-        thing = _clean(named[-1]) if named else (cloud.group(0).lower() if cloud else None)
+        cloud = cloud_of(f"{obj.group('words')} {key}") or cloud_of(text)
+        thing = _clean(named[-1]) if named else cloud
         applied_to = _clean(obj.group("target"))
         verb = obj.group(0).split()[0].lower()
         if applied_to in _NOT_A_TARGET or (obj.group("prep") == "to" and verb not in _APPLIED_TO):
             applied_to = None
-        if thing is None or thing == (cloud.group(0).lower() if cloud else None):
+        if thing is None or thing == cloud:
             cloud_id = _CLOUD_ID.search(text)
             thing = cloud_id.group(0) if cloud_id else thing
         return ManualChange(touch, applied_to, word_ns, key, obj.group(0).strip(), thing=thing)

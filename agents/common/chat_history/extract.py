@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import StrEnum
 
 from agents.common.chat_history.commands import PAST as _PAST_VERBS
@@ -54,6 +55,9 @@ class Mention:
     thing: str | None = None  # another object a change names (a bucket, a secret), not a workload
     diff: str | None = None  # what a pasted plan or diff changes (`+ sub = ...; - sub = ...`)
     asked: bool = False  # a symptom only asked about ("is the renderer broken?"), not reported
+    # How long before the message the change was made, when the message says ("upgraded to rails
+    # 7.1 yesterday evening", "rotated 3 days ago"): the change happened then, not when it was said.
+    before: timedelta | None = None
 
 
 _DEPLOY = re.compile(
@@ -325,7 +329,61 @@ def _moved(text: str) -> Mention | None:
     return None
 
 
+_AGO = re.compile(
+    r"\b(?P<n>\d+|an?|one|two|three|few|couple of)\s+(?P<unit>hours?|hrs?|days?|weeks?)\s+ago\b"
+    r"|\b(?P<word>yesterday|last night|last week|the other day|over the weekend|last weekend)\b(?!'s)"
+    r"|\b(?:was|on|last|since)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.IGNORECASE,
+)
+_WORDS_AGO = {
+    "yesterday": timedelta(days=1),
+    "last night": timedelta(hours=12),
+    "last week": timedelta(days=7),
+    "the other day": timedelta(days=2),
+    "over the weekend": timedelta(days=2),
+    "last weekend": timedelta(days=2),
+}
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "few": 3, "couple of": 2}
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(days=7)}
+
+
+def said_before(text: str) -> timedelta | None:
+    """How long before the message a change was made, when the message says so: "yesterday
+    evening" (a day), "3 hours ago", "last week". None when it says nothing of the kind."""
+    m = _AGO.search(text)
+    if m is None:
+        return None
+    if m.group("word"):
+        return _WORDS_AGO[m.group("word").lower()]
+    if m.group("day"):
+        return timedelta(days=1)  # a weekday named for it: a day ago at least, not minutes
+    n = m.group("n").lower()
+    count = _COUNTS.get(n) or int(n)
+    return count * _UNITS[m.group("unit")[0].lower()]
+
+
+# A person saying nothing was changed: "nobody touched resilience config", "we didn't deploy anything".
+_DENIAL = re.compile(
+    r"\b(?:nobody|no one|noone)\s+(?:has\s+)?(?:touched|changed|deployed|modified|rolled out|released)\b"
+    r"|\b(?:did|have|has)\s*(?:n[o']?t|n't)\s+(?:touch|chang|deploy|modif|roll)\w*",
+    re.IGNORECASE,
+)
+_CHANGES = (Kind.DEPLOY, Kind.CONFIG, Kind.INFRA)
+
+
 def classify(text: str, *, bot: bool) -> list[Mention]:
+    """Everything `text` announces or reports (see `_classify`), each change dated by what the
+    message says of when it was made. A message denying a change announces none."""
+    mentions = _classify(text, bot=bot)
+    if _DENIAL.search(text):
+        mentions = [m for m in mentions if m.kind not in _CHANGES]
+    before = said_before(text)
+    if before is None:
+        return mentions
+    return [replace(m, before=before) if m.kind in _CHANGES else m for m in mentions]
+
+
+def _classify(text: str, *, bot: bool) -> list[Mention]:
     """Everything `text` announces or reports. Bots count for firings and for changes that carry
     concrete facts (a version, a key); their other chatter is noise."""
     out: list[Mention] = []

@@ -63,3 +63,16 @@ def test_the_exporter_that_scraped_the_metric_is_not_the_target() -> None:
     )
     scope = scope_from_context(ctx)
     assert scope.service is None and scope.workload == "checkout"
+
+
+def test_an_alarm_name_led_by_its_environment_is_about_the_resource_after_it() -> None:
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0ALERTS",
+        text=":rotating_light: *CloudWatch Alarm | docs-prod-documents-service-target-5xx | us-east-1*",
+        received_at=NOW,
+    )
+    scope = scope_from_context(ctx)
+    assert "documents-service" in scope.names
+    stream = "documents-service-5c7d9f8b6-8kq2r_docs_api"
+    assert scope.text_relevance(stream) > scope.text_relevance("thumbnailer-6b8f7c5d4-wp9xl_docs_worker")

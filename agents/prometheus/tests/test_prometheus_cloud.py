@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
-from test_prometheus_analyzers import POINTS, analyze, frame, line, only, readings, steps
+from test_prometheus_analyzers import NOW, POINTS, analyze, frame, line, only, readings, steps
 
 from agents.prometheus.cloud_signals import cloud_lookup
-from agents.prometheus.promql import Subject
+from agents.prometheus.common import Frame
+from agents.prometheus.promql import Subject, alarm_dimensions
+from shared.alerts.context import build_alert_context
 from shared.contracts import CauseCategory, Severity, Trigger
 
 ALB = {"dimension_LoadBalancer": "app/k8s-web-shopfron-2b3c4d5e6f/1a2b3c4d5e6f7a8b", "job": "yace"}
@@ -57,3 +59,49 @@ def test_a_database_that_ran_out_of_storage_is_a_full_disk_and_flat_series_say_n
     full = only(found, "cloud")
     assert full.cause_hint is CauseCategory.DISK_FULL and full.severity is Severity.CRITICAL
     assert "shopfront-db" in full.title and "free_storage_space" in full.title
+
+
+ALARM = (
+    ":rotating_light: *CloudWatch Alarm | cart-items-gsi-WriteThrottleEvents | us-east-1*\n"
+    "*Metric:* AWS/DynamoDB WriteThrottleEvents TableName=cart-items "
+    "GlobalSecondaryIndexName=by-sku-index (Sum, 60s)"
+)
+
+
+def test_a_cloudwatch_alarm_names_the_dimensions_of_its_own_metric() -> None:
+    assert alarm_dimensions(ALARM) == (
+        ("TableName", "cart-items"),
+        ("GlobalSecondaryIndexName", "by-sku-index"),
+    )
+    assert alarm_dimensions(
+        "(TargetGroup: targetgroup/k8s-docs-document-5e1c9a7b21/8d2f, LoadBalancer: app/x/1b9e)"
+    )[0] == ("TargetGroup", "targetgroup/k8s-docs-document-5e1c9a7b21/8d2f")
+    sns = '{"Dimensions": [{"name": "FunctionName", "value": "billing-fn"}]}'
+    assert alarm_dimensions(sns) == (("FunctionName", "billing-fn"),)
+    assert alarm_dimensions("checkout 5xx above 2% for 10 min") == ()
+
+
+def test_the_alarms_own_resource_is_looked_up_even_when_it_names_no_workload() -> None:
+    subject = Subject(dimensions=(("TableName", "cart-items"),))
+    lookup = cloud_lookup(subject)
+    assert lookup is not None and lookup[2] == ['dimension_TableName="cart-items"']
+    assert cloud_lookup(Subject()) is None
+
+
+def test_throttles_on_the_alarms_table_index_are_rate_limiting_named_with_its_table() -> None:
+    ctx = build_alert_context(platform="slack", channel="C0ALERTS", text=ALARM, received_at=NOW)
+    subject = Subject.from_context(ctx)
+    assert ("TableName", "cart-items") in subject.dimensions
+    gsi = {
+        "dimension_TableName": "cart-items",
+        "dimension_GlobalSecondaryIndexName": "by-sku-index",
+        "job": "yace",
+    }
+    found = analyze(
+        readings(**{"cloud:aws_dynamodb_write_throttle_events_sum:x": [line(gsi, steps(0, 1800, 80))]}),
+        Frame(ctx, subject, "http://prometheus:9090"),
+    )
+    throttled = only(found, "cloud")
+    assert throttled.cause_hint is CauseCategory.RATE_LIMITED and throttled.relevance >= 0.9
+    assert "cart-items/by-sku-index" in throttled.title and "write_throttle_events" in throttled.title
+    assert "the alarm's own metric" in throttled.detail
