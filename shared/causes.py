@@ -229,6 +229,15 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 re.compile(r"(?P<probe>liveness|readiness|startup) probe (?:failed|errored)", re.IGNORECASE),
                 ("the {probe} probe fails",),
             ),
+            # The load balancer's own health check (a readiness gate, a target group's target health).
+            Specific(
+                re.compile(
+                    r"Health checks failed with these codes: \[(?P<codes>[\d, ]+)\]"
+                    r"(?:[^\n]{0,200}?health check path (?P<path>/[^\s,;()]*))?",
+                    re.IGNORECASE,
+                ),
+                ("the load balancer's health check gets HTTP {codes}", " on path {path}"),
+            ),
         ),
     ),
     C.UNSCHEDULABLE: CauseKind(
@@ -264,6 +273,11 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 "kubectl -n {ns} describe hpa {workload}",
             ),
             Step("Raise the autoscaler's maximum (within cluster capacity)", APPROVE),
+        ),
+        # Workers that fail every item do no work: the backlog grows and the autoscaler runs to its
+        # ceiling. What made them fail, when it began first, is the cause.
+        follows=frozenset(
+            {C.BAD_CONFIG, C.DEPENDENCY_FAILURE, C.RESOURCE_POOL_EXHAUSTION, C.PERMISSION_DENIED}
         ),
     ),
     C.DEPENDENCY_FAILURE: CauseKind(
