@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.contracts import CauseCategory, RiskClass, Trigger
 
@@ -77,6 +78,11 @@ class CauseKind:
     culprit: re.Pattern[str] | None = None
     # The specific things the report names from the cause's evidence, first match first.
     specifics: tuple[Specific, ...] = ()
+    # How long a change that says `change_signs` can lie dormant before the failure it causes shows:
+    # a trust or key policy tightened bites only when something next assumes the role or uses the
+    # key (a new Ingress reconciled, a pod restarted), which may be hours later. Such a change can
+    # be the trigger from this far before the alert's window.
+    dormant: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -337,9 +343,10 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         primary=T.CONFIG_CHANGE,
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
-            r"|\biam\b|service ?account",
+            r"|\biam\b|service ?account|\birsa\b|\bpod identity\b",
             re.IGNORECASE,
         ),
+        dormant=timedelta(hours=6),
         specifics=(
             Specific(
                 re.compile(
@@ -501,6 +508,15 @@ def fits(trigger: Trigger, category: CauseCategory) -> bool:
 
 def specificity(category: CauseCategory) -> float:
     return CAUSES[category].specificity
+
+
+def dormant_cause(change_text: str) -> tuple[CauseCategory, timedelta] | None:
+    """The cause a change can set off long after it was made (a trust policy tightened), and how
+    long before the alert's window it may have been made; None for a change that bites at once."""
+    for category, kind in CAUSES.items():
+        if kind.dormant and kind.change_signs is not None and kind.change_signs.search(change_text):
+            return category, kind.dormant
+    return None
 
 
 def refined(category: CauseCategory, trigger: Trigger, change_text: str) -> CauseCategory:

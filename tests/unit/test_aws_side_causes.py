@@ -59,3 +59,36 @@ def test_an_autoscaler_at_its_ceiling_after_every_worker_began_failing_is_not_th
     report = synthesize(alert("label-worker", "jobs"), [ok("cloudwatch_logs", read_only), ok("eks", at_max)])
     assert report.cause.category is CauseCategory.BAD_CONFIG
     assert read_only.id in report.cause.evidence
+
+
+def test_a_trust_policy_tightened_hours_before_is_the_trigger_of_the_denial_it_set_off() -> None:
+    from test_chain import chat
+
+    from shared.contracts import Trigger
+
+    denied = log(
+        "errors:controller",
+        "WebIdentityErr: failed to retrieve credentials caused by: AccessDenied: Not authorized to perform "
+        "sts:AssumeRoleWithWebIdentity",
+        ago(40),
+        CauseCategory.PERMISSION_DENIED,
+    )
+    policy = chat(
+        "config:iam",
+        "terraform apply: pinned IRSA trust policies to exact service accounts",
+        ago(180),
+        Trigger.CONFIG_CHANGE,
+        (),
+        0.5,
+    )
+    flag = chat("config:flag", "turned on the new-checkout flag", ago(180), Trigger.CONFIG_CHANGE, (), 0.5)
+    report = synthesize(
+        alert("label-worker", "jobs"), [ok("cloudwatch_logs", denied), ok("slack_scanner", policy)]
+    )
+    assert report.cause.category is CauseCategory.PERMISSION_DENIED
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and policy.id in report.cause.evidence
+    # An ordinary change made as long ago is not the trigger: it would have failed at once.
+    report = synthesize(
+        alert("label-worker", "jobs"), [ok("cloudwatch_logs", denied), ok("slack_scanner", flag)]
+    )
+    assert report.cause.trigger is Trigger.NONE

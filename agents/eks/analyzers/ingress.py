@@ -102,7 +102,12 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         class_severity, class_relevance = (
             (severity, relevance) if classes else (Severity.WARNING, relevance * 0.7)
         )
-        if state.complete("IngressClass"):
+        # A controller that writes events about the Ingress, or gave it an address, serves it.
+        served = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress")) or any(
+            e.get("source", {}).get("component") not in (None, "", "kubelet")
+            for e in analysis.events.about("Ingress", ns, name)
+        )
+        if state.complete("IngressClass") and not served:
             if class_name and class_name not in classes:
                 known = ", ".join(sorted(classes)) or "none"
                 findings.append(

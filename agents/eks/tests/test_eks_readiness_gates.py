@@ -83,3 +83,28 @@ def test_a_failing_load_balancer_gate_is_a_probe_failure_naming_the_code_and_the
 def test_pods_without_a_failing_gate_give_no_gate_finding() -> None:
     objects = [_gated("frontend-6b5c4d3e2-ccccc", passing=True)]
     assert by_prefix(run(objects, scope(namespace="web")), "eks:readiness-gate") == []
+
+
+def test_a_service_whose_endpoints_hold_addresses_is_not_said_to_select_no_pod() -> None:
+    objects = [
+        obj("Service", "partner", "edge", api="v1", spec={"selector": {"app": "partner"}}),
+        obj("Endpoints", "partner", "edge", api="v1") | {"subsets": [{"addresses": [{"ip": "10.0.0.7"}]}]},
+    ]
+    assert (
+        by_prefix(run(objects, scope(namespace="edge", service="partner")), "eks:service-selects-no-pod")
+        == []
+    )
+    objects[1]["subsets"] = []
+    assert by_prefix(run(objects, scope(namespace="edge", service="partner")), "eks:service-selects-no-pod")
+
+
+def test_an_ingress_a_controller_reports_on_is_not_said_to_have_no_controller() -> None:
+    from agents.eks.tests.eks_builders import event
+
+    ingress = obj("Ingress", "partner", "edge", api="networking.k8s.io/v1", spec={"ingressClassName": "alb"})
+    assert by_prefix(run([ingress], scope(namespace="edge")), "eks:ingress-class-missing")
+    failed = event(
+        "Ingress", "partner", "FailedDeployModel", "Failed deploy model due to AccessDenied", ns="edge"
+    )
+    failed["source"] = {"component": "ingress"}
+    assert by_prefix(run([ingress, failed], scope(namespace="edge")), "eks:ingress-class-missing") == []
