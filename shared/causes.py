@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.contracts import CauseCategory, RiskClass, Trigger
 
@@ -96,6 +97,11 @@ class CauseKind:
     specifics: tuple[Specific, ...] = ()
     # What the cause is, stated better, given what its trigger and its evidence say (first match).
     restated: tuple[Restatement, ...] = ()
+    # How long a change that says `change_signs` can lie dormant before the failure it causes shows:
+    # a trust or key policy tightened bites only when something next assumes the role or uses the
+    # key (a new Ingress reconciled, a pod restarted), which may be hours later. Such a change can
+    # be the trigger from this far before the alert's window.
+    dormant: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,15 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 re.compile(r"(?P<probe>liveness|readiness|startup) probe (?:failed|errored)", re.IGNORECASE),
                 ("the {probe} probe fails",),
             ),
+            # The load balancer's own health check (a readiness gate, a target group's target health).
+            Specific(
+                re.compile(
+                    r"Health checks failed with these codes: \[(?P<codes>[\d, ]+)\]"
+                    r"(?:[^\n]{0,200}?health check path (?P<path>/[^\s,;()]*))?",
+                    re.IGNORECASE,
+                ),
+                ("the load balancer's health check gets HTTP {codes}", " on path {path}"),
+            ),
         ),
     ),
     C.UNSCHEDULABLE: CauseKind(
@@ -289,6 +304,11 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 "kubectl -n {ns} describe hpa {workload}",
             ),
             Step("Raise the autoscaler's maximum (within cluster capacity)", APPROVE),
+        ),
+        # Workers that fail every item do no work: the backlog grows and the autoscaler runs to its
+        # ceiling. What made them fail, when it began first, is the cause.
+        follows=frozenset(
+            {C.BAD_CONFIG, C.DEPENDENCY_FAILURE, C.RESOURCE_POOL_EXHAUSTION, C.PERMISSION_DENIED}
         ),
     ),
     C.DEPENDENCY_FAILURE: CauseKind(
@@ -375,9 +395,10 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         change_signs=re.compile(
             r"\b(?:iam|kms|key|bucket|trust|resource|s3)[ -]polic|\brbac\b|role[ -]?binding|permissions?\b"
-            r"|\biam\b|service ?account",
+            r"|\biam\b|service ?account|\birsa\b|\bpod identity\b",
             re.IGNORECASE,
         ),
+        dormant=timedelta(hours=6),
         specifics=(
             Specific(
                 re.compile(
@@ -587,6 +608,15 @@ def restated(category: CauseCategory, change_text: str, evidence_text: str) -> R
         ),
         None,
     )
+
+
+def dormant_cause(change_text: str) -> tuple[CauseCategory, timedelta] | None:
+    """The cause a change can set off long after it was made (a trust policy tightened), and how
+    long before the alert's window it may have been made; None for a change that bites at once."""
+    for category, kind in CAUSES.items():
+        if kind.dormant and kind.change_signs is not None and kind.change_signs.search(change_text):
+            return category, kind.dormant
+    return None
 
 
 def refined(category: CauseCategory, trigger: Trigger, change_text: str) -> CauseCategory:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.causes import NOT_A_CAUSE, fits, specificity
+from shared.causes import NOT_A_CAUSE, dormant_cause, fits, specificity
 from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
 
@@ -159,8 +159,12 @@ def trigger_candidates(
             if finding.relevance < MIN_UNDATED_RELEVANCE:
                 continue
             proximity = UNDATED_PROXIMITY
-        elif at < ctx.window_start or at > ctx.anchor + timedelta(minutes=2):
+        elif at > ctx.anchor + timedelta(minutes=2) or (
+            at < ctx.window_start and not _dormant_fit(finding, category, ctx.window_start - at)
+        ):
             continue
+        elif at < ctx.window_start:
+            proximity = UNDATED_PROXIMITY  # dormant until now: how long ago tells little
         else:
             proximity = change_proximity(max(0.0, minutes_before(ctx, at)))
         fit = 1.0
@@ -170,6 +174,13 @@ def trigger_candidates(
     # Equal scores: the closer change first (undated last), then the id for determinism.
     out.sort(key=lambda c: (-c.score, -(c.at.timestamp() if c.at else 0.0), c.finding.id))
     return out
+
+
+def _dormant_fit(finding: Finding, category: CauseCategory | None, before_window: timedelta) -> bool:
+    """A change made before the window that can have lain dormant until now, for this cause
+    (`CauseKind.dormant`: a trust policy tightened, then a new Ingress reconciled)."""
+    dormant = dormant_cause(" ".join([finding.title, finding.detail]))
+    return dormant is not None and dormant[0] is category and before_window <= dormant[1]
 
 
 SAME_CHANGE = timedelta(minutes=15)  # two reports of one kind of change this close are one change

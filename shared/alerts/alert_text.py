@@ -163,6 +163,17 @@ _PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
 _IN_NAMESPACE = re.compile(
     r"\bin (?:the )?(?P<name>[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?) (?:namespace|ns)\b"
 )
+# "the new partner-api ingress in `partners`", "the ledger deployment in the payments namespace":
+# an object named with its kind, and the namespace it is in (code-quoted, or called a namespace).
+_NS = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_OBJECT_KINDS = {
+    **dict.fromkeys(("ingress", "service", "svc", "httproute", "route"), "service"),
+    **dict.fromkeys(("deployment", "statefulset", "daemonset", "cronjob", "rollout"), "workload"),
+}
+_OBJECT_IN = re.compile(
+    rf"\b{_PERSON_NAME}\s+(?P<kind>{'|'.join(_OBJECT_KINDS)})\b"
+    rf"(?:\s+in\s+(?:the\s+)?(?:`(?P<ns>{_NS})`|(?P<ns2>{_NS})\s+(?:namespace|ns)\b))?"
+)
 # Verbs of people's prose that stand where a name could ("returning 502s", "service keeps ...").
 _VERBS = frozenset(
     {
@@ -187,6 +198,8 @@ _NOT_SUBJECTS = frozenset(
         *("memory", "disk", "error", "errors", "traffic", "alert", "alarm", "app", "service", "api"),
         *("system", "cluster", "node", "pod", "pods", "server", "servers", "we", "i", "you", "they"),
         *("monitor", "check", "probe", "job", "build", "pipeline", "deploy", "deployment", "website"),
+        # a load balancer's kind, not its name: "ALB target group has unhealthy targets"
+        *("alb", "elb", "nlb", "lb", "load", "target", "targets", "ingress", "gateway", "queue"),
     }
 )
 # Words that follow "service", "pod" ... in prose and are not names.
@@ -291,6 +304,7 @@ def parse_alert_text(text: str) -> TextHints:
         put("service", subject.group("name").lower())
     labels = text_labels(text)
     if not firing and not labels:
+        _people_objects(put, text)
         _people_prose(put, clean)
 
     host = _EC2_HOST.search(clean)
@@ -334,6 +348,18 @@ def _people_prose(put: Put, clean: str) -> None:
             (m.group("name") for m in pattern.finditer(clean) if m.group("name") not in not_names), None
         )
         put(field, name if name and not name.isdigit() else None)
+
+
+def _people_objects(put: Put, text: str) -> None:
+    """An object a person names with its kind ("the partner-api ingress in `partners`"); read from
+    the text with its code quotes, which tell a namespace from a word of the sentence."""
+    for match in _OBJECT_IN.finditer(_MARKUP.sub(" ", text)):
+        name = match.group("name")
+        if name in _NOT_NAMES or name in _STOP or name in _NOT_SUBJECTS or name.isdigit():
+            continue
+        put(_OBJECT_KINDS[match.group("kind")], name)
+        put("namespace", match.group("ns") or match.group("ns2"))
+        return
 
 
 def _put_ns_ref(put: Put, ref: str) -> None:

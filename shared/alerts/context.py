@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.alerts.alert_labels import looks_like_exporter
 from shared.alerts.alert_text import TextHints, parse_alert_text, workload_of_pod
+from shared.alerts.aws_names import controller_names
 from shared.contracts import AlertContext, Hints, Platform, Severity
 
 __all__ = ["build_alert_context", "investigation_id_for", "workload_of_pod"]
@@ -170,12 +171,20 @@ def _hints(
         (n for s in sources if isinstance(s, dict) and (n := _node_from_instance(s, pick("alert_name")))),
         None,
     )
+    namespace = pick("namespace")
+    if not (namespace or workload or service or pod):
+        # A load balancer or target group the AWS Load Balancer Controller made for a Service
+        # (`targetgroup/k8s-shop-storefro-3c9a1b2d4e/...`): its namespace and (a prefix of) its name.
+        made_for = controller_names([*labels.values(), *annotations.values()])
+        if len(made_for) == 1:
+            namespace = made_for[0].namespace if len(made_for[0].namespace) < 8 else None
+            service = made_for[0].name
     severity_text = pick("severity")
     log_groups = _log_groups(lowered, {k.lower(): v for k, v in annotations.items()}, from_text, from_notes)
     return Hints(
         cluster=pick("cluster") or cluster_default,
         region=_label(lowered, "region") or region,
-        namespace=pick("namespace"),
+        namespace=namespace,
         workload=workload,
         pod=pod,
         container=pick("container"),

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
+from shared.causes import dormant_cause
 from shared.chat.base import ChatMessage
 from shared.contracts import (
     AlertContext,
@@ -33,6 +34,7 @@ EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are
 MAX_SYMPTOMS = 5
 NOTICE_ANSWER = timedelta(minutes=10)  # a notice this soon after a firing in its channel answers it
 NOTICE_WINDOW = timedelta(hours=2)  # "firing a test in a few min": said shortly before the alert
+DORMANT_LOOKBACK = timedelta(hours=6)  # how far before the window a dormant change is read
 MAX_EXCERPT = 400
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
 
@@ -117,9 +119,19 @@ def analyze(items: list[Item], analysis: Analysis) -> list[Finding]:
     inside = [
         i for i in items if ctx.window_start <= i.message.at <= ctx.window_end and not _is_alert(i, ctx)
     ]
+    # A change that can lie dormant (a trust policy tightened hours ago bites when something next
+    # assumes the role) is read from before the window too.
+    dormant = [
+        i
+        for i in items
+        if ctx.window_start - DORMANT_LOOKBACK <= i.message.at < ctx.window_start
+        and i.mention.kind in (Kind.CONFIG, Kind.INFRA)
+        and dormant_cause(i.text) is not None
+        and not _is_alert(i, ctx)
+    ]
     findings = (
         _deploys(inside, analysis)
-        + _configs(inside, analysis)
+        + _configs(dormant + inside, analysis)
         + _traffic(inside, analysis)
         + _earlier_firings(items, analysis)
         + _symptoms(inside, analysis)
@@ -180,6 +192,10 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text, m.service)
         if m.service is None and m.thing and analysis.subject.shares_word(m.thing):
             relevance = max(relevance, NAMES_NAMESPACE)  # the same product's bucket, secret, database
+        if m.service is None and dormant_cause(item.text) is not None:
+            # An IAM, trust or key policy change names roles and keys, not workloads: unnamed, it
+            # still reaches whatever uses them.
+            relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
         if m.kind is Kind.INFRA and m.service is None:
             # Nodes and node groups run every workload: unnamed, such a change is still plausible.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)

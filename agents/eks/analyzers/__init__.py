@@ -27,6 +27,7 @@ from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
+from agents.eks.analyzers.readiness_gates import analyze_readiness_gates
 from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
@@ -53,6 +54,7 @@ def analyze(
     analysis = Analysis(scope, state, endpoints)
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
+    findings += analyze_readiness_gates(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)

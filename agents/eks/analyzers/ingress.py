@@ -123,10 +123,13 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         class_severity, class_relevance = (
             (severity, relevance) if classes else (Severity.WARNING, relevance * 0.7)
         )
-        # No class listed at all while a controller gave the Ingress its address: the list is what
-        # is missing (not readable, or a stand-in without classes), not the class.
-        addressed = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress"))
-        if state.complete("IngressClass") and (classes or not addressed):
+        # A controller that writes events about the Ingress, or gave it an address, serves it (with
+        # no class listed at all, the list is what is missing, not the class).
+        served = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress")) or any(
+            e.get("source", {}).get("component") not in (None, "", "kubelet")
+            for e in analysis.events.about("Ingress", ns, name)
+        )
+        if state.complete("IngressClass") and not served:
             if class_name and class_name not in classes:
                 known = ", ".join(sorted(classes)) or "none"
                 findings.append(

@@ -54,7 +54,15 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
         ]
         relevance = max([analysis.relevance(ns, name), *(analysis.pod_relevance(p) for p in selected)])
         selector_text = ",".join(f"{k}={v}" for k, v in selector.items())
-        if not selected and state.complete("Pod") and (state.namespaces is None or ns in state.namespaces):
+        # Endpoints that hold addresses say pods are selected, whatever the pod list shows.
+        name_endpoints = endpoints.get((ns, name))
+        served = name_endpoints is not None and _addresses(name_endpoints)[0] > 0
+        if (
+            not selected
+            and not served
+            and state.complete("Pod")
+            and (state.namespaces is None or ns in state.namespaces)
+        ):
             near = _near_misses(name, selector, ns_pods)
             changed, source = change_time(svc)
             recent = changed is not None and changed >= analysis.scope.window_start
