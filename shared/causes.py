@@ -77,6 +77,10 @@ class CauseKind:
     culprit: re.Pattern[str] | None = None
     # The specific things the report names from the cause's evidence, first match first.
     specifics: tuple[Specific, ...] = ()
+    # When no change of a kind this cause fits is on the path, but one of these kinds is and began
+    # before it, the cause is stated as the paired category: a code error that begins right after
+    # the workload's configuration changed (no release) is the configuration's fault.
+    restated: tuple[tuple[Trigger, CauseCategory], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
         ),
         specificity=0.8,
+        restated=((T.CONFIG_CHANGE, C.BAD_CONFIG),),
     ),
     C.PROBE_FAILURE: CauseKind(
         "Health probes failing",
@@ -198,7 +203,10 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Read the probe failures in the pod's events", SAFE, "kubectl -n {ns} describe pod {pod}"),
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
-        follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
+        # A sidecar proxy that cannot get its certificate is never ready: the certificate is the cause.
+        follows=frozenset(
+            {C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION, C.CERTIFICATE_EXPIRED}
+        ),
         specifics=(
             Specific(
                 re.compile(
@@ -265,6 +273,9 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             Step("Raise the autoscaler's maximum (within cluster capacity)", APPROVE),
         ),
+        # A release whose pods error adds load (retries, reconnects) and replicas: the autoscaler
+        # reaching its maximum after the errors began is their consequence.
+        follows=frozenset({C.BAD_DEPLOY}),
     ),
     C.DEPENDENCY_FAILURE: CauseKind(
         "A dependency is failing",
@@ -303,6 +314,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 C.CERTIFICATE_EXPIRED,
                 C.PERMISSION_DENIED,
                 C.BAD_CONFIG,
+                # every replica crashing and restarting at once: the herd of startup calls is throttled
+                C.BAD_DEPLOY,
                 C.DEPENDENCY_FAILURE,
                 C.NETWORK_FAILURE,
             }
@@ -357,6 +370,20 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Revert the network policy or DNS change", APPROVE),
         ),
         through_dependency=True,
+        specifics=(
+            # CoreDNS stopped itself: its upstream resolver sends the query back to it.
+            Specific(
+                re.compile(
+                    r"plugin/loop: (?:Forwarding )?[Ll]oop \((?P<src>[\w.:\[\]]+) -> (?P<dst>[\w.:\[\]]*)\)"
+                    r" detected(?: for zone \\?\"(?P<zone>[^\"\\]+))?"
+                ),
+                (
+                    "CoreDNS's loop plugin (plugin/loop) detected a forwarding loop ({src} -> {dst})",
+                    " for zone {zone}",
+                    ": the upstream resolver it forwards to sends queries back to it, and it exits",
+                ),
+            ),
+        ),
         change_signs=re.compile(
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
             re.IGNORECASE,
