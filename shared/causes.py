@@ -81,6 +81,9 @@ class CauseKind:
     # before it, the cause is stated as the paired category: a code error that begins right after
     # the workload's configuration changed (no release) is the configuration's fault.
     restated: tuple[tuple[Trigger, CauseCategory], ...] = ()
+    # How another source reports this same failure on the same node or pod (a full node disk is the
+    # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
+    seen_as: frozenset[CauseCategory] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Expand the volume (PVC resize) or add node storage", APPROVE),
             Step("Deleting data or log files on the volume without a backup", FORBID),
         ),
+        seen_as=frozenset({C.NODE_FAILURE}),
     ),
     C.BAD_CONFIG: CauseKind(
         "Bad configuration",

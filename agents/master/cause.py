@@ -26,7 +26,7 @@ from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, suppo
 from agents.master.regression import regression_first
 from agents.master.restate import restate
 from agents.master.ruled_out import ruled_out
-from agents.master.same_pod import same_pod
+from agents.master.same_pod import first_on_same_object, same_pod
 from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
@@ -51,6 +51,9 @@ def decide(
     candidates = candidate_causes(ctx, findings)
     if candidates is None:
         return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
+    together = first_on_same_object(ctx, findings, candidates.first)
+    if together is not None:
+        candidates = Candidates(together, candidates.first)
     earlier = regression_first(ctx, findings, candidates.first)
     if earlier is not None:
         return earlier

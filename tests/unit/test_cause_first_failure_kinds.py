@@ -241,3 +241,76 @@ def test_a_callers_failure_to_reach_something_else_still_counts() -> None:
     )
     report = synthesize(oom_ctx(), [ok("cloudwatch_logs", other)])
     assert report.cause.category is CauseCategory.DEPENDENCY_FAILURE
+
+
+def test_the_kubelets_disk_pressure_on_the_node_the_logs_fill_is_cited_with_the_full_disk() -> None:
+    node = "ip-10-70-2-58.ap-southeast-2.compute.internal"
+    disk = finding(
+        "prometheus:node-disk:10.70.2.58:9100/",
+        C,
+        "Filesystem / on 10.70.2.58:9100 has only 3% free",
+        relevance=0.6,
+        at=ago(20),
+        cause=CauseCategory.DISK_FULL,
+        resources=("Node/10.70.2.58",),
+    )
+    writer = finding(
+        "prometheus:log-writer:finance/ledger-sync-84f6c9d7b-wq5tz/ledger-sync",
+        C,
+        f"Container ledger-sync of finance/ledger-sync-84f6c9d7b-wq5tz wrote 48 GiB of logs on node {node}",
+        relevance=0.6,
+        at=ago(60),
+        cause=CauseCategory.DISK_FULL,
+        resources=("finance/Pod/ledger-sync-84f6c9d7b-wq5tz", f"Node/{node}"),
+    )
+    pressure = finding(
+        f"eks:node-disk-pressure:{node}",
+        W,
+        f"Node {node} under disk pressure (DiskPressure: kubelet has disk pressure)",
+        relevance=0.3,  # the scanner could not tie the node to the alert
+        at=ago(5),
+        cause=CauseCategory.NODE_FAILURE,
+        resources=(f"Node/{node}",),
+    )
+    elsewhere = finding(
+        "eks:node-disk-pressure:ip-10-70-9-9.ap-southeast-2.compute.internal",
+        W,
+        "Node ip-10-70-9-9.ap-southeast-2.compute.internal under disk pressure",
+        relevance=0.3,
+        at=ago(5),
+        cause=CauseCategory.NODE_FAILURE,
+        resources=("Node/ip-10-70-9-9.ap-southeast-2.compute.internal",),
+    )
+    report = synthesize(oom_ctx(), [ok("prometheus", disk, writer), ok("eks", elsewhere, pressure)])
+    assert report.cause.category is CauseCategory.DISK_FULL
+    assert pressure.id in report.cause.evidence
+    assert elsewhere.id not in report.cause.evidence
+
+
+def test_a_probe_failing_on_the_pod_whose_proxy_cannot_get_its_certificate_is_the_certificates_doing() -> (
+    None
+):
+    probe = finding(
+        f"eks:pod-not-ready:{POD}/linkerd-proxy",
+        W,
+        f"Running but not Ready: pod {POD} container linkerd-proxy: Readiness probe failed: HTTP probe "
+        "failed with statuscode: 503",
+        relevance=0.95,
+        at=ago(30),
+        cause=CauseCategory.PROBE_FAILURE,
+        resources=("shop/Pod/checkout-7d9f8c6b5-x2k4p",),
+    )
+    # Steady for a while: the log scanner rates it lower than the probe.
+    proxy = finding(
+        f"cloudwatch_logs:errors:{POD}:df",
+        W,
+        'TLS certificate problem: 67x "linkerd_app: Failed to certify identity: could not process CSR '
+        f'because of CA cert validation failure" in {POD} (steady)',
+        relevance=0.54,
+        at=ago(30),
+        cause=CauseCategory.CERTIFICATE_EXPIRED,
+        resources=("/aws/containerinsights/prod/application", POD),
+    )
+    report = synthesize(oom_ctx(), [ok("eks", probe), ok("cloudwatch_logs", proxy)])
+    assert report.cause.category is CauseCategory.CERTIFICATE_EXPIRED
+    assert proxy.id in report.cause.evidence and probe.id in report.cause.evidence
