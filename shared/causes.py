@@ -102,6 +102,13 @@ class CauseKind:
     # key (a new Ingress reconciled, a pod restarted), which may be hours later. Such a change can
     # be the trigger from this far before the alert's window.
     dormant: timedelta = timedelta(0)
+    # When no change of a kind this cause fits is on the path, but one of these kinds is and began
+    # before it, the cause is stated as the paired category: a code error that begins right after
+    # the workload's configuration changed (no release) is the configuration's fault.
+    when_changed: tuple[tuple[Trigger, CauseCategory], ...] = ()
+    # How another source reports this same failure on the same node or pod (a full node disk is the
+    # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
+    seen_as: frozenset[CauseCategory] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Deleting data or log files on the volume without a backup", FORBID),
         ),
         platform=True,
+        seen_as=frozenset({C.NODE_FAILURE}),
     ),
     C.BAD_CONFIG: CauseKind(
         "Bad configuration",
@@ -216,6 +224,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
         ),
         specificity=0.8,
+        when_changed=((T.CONFIG_CHANGE, C.BAD_CONFIG),),
     ),
     C.PROBE_FAILURE: CauseKind(
         "Health probes failing",
@@ -224,7 +233,10 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Read the probe failures in the pod's events", SAFE, "kubectl -n {ns} describe pod {pod}"),
             Step("Adjust the probe (path, port, thresholds) or fix the endpoint it calls", APPROVE),
         ),
-        follows=frozenset({C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION}),
+        # A sidecar proxy that cannot get its certificate is never ready: the certificate is the cause.
+        follows=frozenset(
+            {C.OOM, C.DEPENDENCY_FAILURE, C.BAD_CONFIG, C.RESOURCE_POOL_EXHAUSTION, C.CERTIFICATE_EXPIRED}
+        ),
         primary=T.CONFIG_CHANGE,  # a probe's port or path edited by hand, then the rollout it made
         specifics=(
             Specific(
@@ -306,9 +318,16 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Raise the autoscaler's maximum (within cluster capacity)", APPROVE),
         ),
         # Workers that fail every item do no work: the backlog grows and the autoscaler runs to its
-        # ceiling. What made them fail, when it began first, is the cause.
+        # ceiling; a release whose pods error adds load (retries, reconnects) and replicas. What made
+        # them fail, when it began first, is the cause.
         follows=frozenset(
-            {C.BAD_CONFIG, C.DEPENDENCY_FAILURE, C.RESOURCE_POOL_EXHAUSTION, C.PERMISSION_DENIED}
+            {
+                C.BAD_CONFIG,
+                C.DEPENDENCY_FAILURE,
+                C.RESOURCE_POOL_EXHAUSTION,
+                C.PERMISSION_DENIED,
+                C.BAD_DEPLOY,
+            }
         ),
     ),
     C.DEPENDENCY_FAILURE: CauseKind(
@@ -350,6 +369,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 C.CERTIFICATE_EXPIRED,
                 C.PERMISSION_DENIED,
                 C.BAD_CONFIG,
+                # every replica crashing and restarting at once: the herd of startup calls is throttled
+                C.BAD_DEPLOY,
                 C.DEPENDENCY_FAILURE,
                 C.NETWORK_FAILURE,
             }
@@ -433,6 +454,20 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         platform=True,
         # A Service without ready endpoints because its pods fail their readiness probe.
         follows=frozenset({C.PROBE_FAILURE}),
+        specifics=(
+            # CoreDNS stopped itself: its upstream resolver sends the query back to it.
+            Specific(
+                re.compile(
+                    r"plugin/loop: (?:Forwarding )?[Ll]oop \((?P<src>[\w.:\[\]]+) -> (?P<dst>[\w.:\[\]]*)\)"
+                    r" detected(?: for zone \\?\"(?P<zone>[^\"\\]+))?"
+                ),
+                (
+                    "CoreDNS's loop plugin (plugin/loop) detected a forwarding loop ({src} -> {dst})",
+                    " for zone {zone}",
+                    ": the upstream resolver it forwards to sends queries back to it, and it exits",
+                ),
+            ),
+        ),
         change_signs=re.compile(
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
             re.IGNORECASE,

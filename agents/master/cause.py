@@ -16,12 +16,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.master import hops
+from agents.master.before_cause import before_cause
+from agents.master.callers import without_callers
 from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
 from agents.master.consequences import consequences, corroboration
 from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
+from agents.master.regression import regression_first
+from agents.master.restate import restate
 from agents.master.ruled_out import ruled_out
+from agents.master.same_pod import first_on_same_object, same_pod
 from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
@@ -42,15 +47,26 @@ def decide(
     quiet = no_issue(ctx, findings, results)
     if quiet is not None:
         return quiet
+    findings = without_callers(ctx, findings)
     candidates = candidate_causes(ctx, findings)
     if candidates is None:
         return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
+    together = first_on_same_object(ctx, findings, candidates.first)
+    if together is not None:
+        candidates = Candidates(together, candidates.first, candidates.findings)
+    earlier = regression_first(ctx, findings, candidates.first)
+    if earlier is not None:
+        return earlier
     findings = candidates.findings or tuple(findings)
     evidence = cited(ctx, findings, candidates.first)
     evidence += consequences(ctx, findings, candidates.first, evidence)
     evidence += corroboration(ctx, findings, candidates.first, evidence)
+    evidence += same_pod(ctx, findings, candidates.first, evidence)
     path = connect(ctx, findings, evidence)
-    chosen = triggers(ctx, findings, candidates.first.category, path, evidence)
+    changes = before_cause(findings, evidence)
+    chosen = triggers(ctx, changes, candidates.first.category, path, evidence)
+    if not chosen and (restated := restate(ctx, changes, candidates, path, evidence)) is not None:
+        candidates, chosen = restated
     return choose(ctx, findings, results, candidates, path, evidence, chosen, related)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agents.prometheus.client_signals import plan_client_errors
 from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
+from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
 # Metric names each look-up may return.
@@ -32,7 +33,7 @@ HPA_METRICS = (
 )
 VOLUME_METRICS = "kubelet_volume_stats_(used|capacity)_bytes"
 UP_METRICS = "up|.+_up"
-NODE_METRICS = "kube_node_status_condition|node_filesystem_(avail|size)_bytes"
+NODE_METRICS = "kube_node_status_condition|node_filesystem_(avail|size)_bytes|kubelet_container_log_filesystem_used_bytes"
 
 REQUEST_COUNTERS = (
     "http_requests_total",
@@ -128,9 +129,12 @@ def node_lookups(nodes: list[str]) -> list[tuple[str, str, list[str]]]:
     `instance` (node-exporter scraped by host name)."""
     if not nodes:
         return []
-    names = "|".join(regex_escape(n) for n in sorted(set(nodes))[:10])
+    chosen = sorted(set(nodes))[:10]
+    names = "|".join(regex_escape(n) for n in chosen)
+    # The kubelet names a node by its host name (`ip-10-70-2-58.<region>.compute.internal`).
+    hosts = "|".join([names, *(f"{regex_escape(h)}(\\..+)?" for h in host_names(chosen))])
     return [
-        ("node", NODE_METRICS, [matcher(node__re=names)]),
+        ("node", NODE_METRICS, [matcher(node__re=hosts)]),
         ("node_instance", NODE_METRICS, [matcher(instance__re=f"({names})(:[0-9]+)?")]),
     ]
 
@@ -302,6 +306,7 @@ def _plan_infra(plan: dict[str, str], discovery: Discovery, subject: Subject) ->
     if "kube_node_status_condition" in discovery.names("node"):
         conditions = with_matchers(discovery.selectors["node"], 'status="true"')
         plan["node_conditions"] = f"max by (node, condition) (kube_node_status_condition{{{conditions}}})"
+    plan_log_writers(plan, discovery.names("node"), discovery.selectors.get("node", ""))
     kind = next((k for k in ("node", "node_instance") if filesystems <= discovery.names(k)), None)
     if kind is not None:
         fs = with_matchers(discovery.selectors[kind], 'fstype!~"tmpfs|overlay|squashfs"')

@@ -7,6 +7,7 @@ from __future__ import annotations
 from test_chain import alert, log
 from test_synthesis import ago, ok
 
+from agents.master.specifics import specific
 from agents.master.synthesis import synthesize
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 
@@ -101,3 +102,17 @@ def test_the_volume_attached_elsewhere_is_named_and_a_value_the_title_says_is_no
     )
     summary = synthesize(alert("cart-api", "shop"), [ok("eks", waiting)]).cause.summary
     assert "Specifically" not in summary  # the title already names the provisioner
+
+
+def test_a_coredns_forwarding_loop_is_named_by_its_plugin_and_addresses() -> None:
+    tail = Finding(
+        id="eks:pod-log-errors:kube-system/coredns-5d8c9b7f6-7xq2m/coredns/previous",
+        agent="eks",
+        severity=Severity.WARNING,
+        title="Log of the previous (crashed) container coredns: [FATAL] plugin/loop: Loop "
+        '(127.0.0.1:51374 -> :53) detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting.',
+        relevance=0.9,
+        cause_hint=CauseCategory.NETWORK_FAILURE,
+    )
+    said = specific(CauseCategory.NETWORK_FAILURE, [tail], [tail.id], "")
+    assert "plugin/loop" in said and "127.0.0.1:51374 -> :53" in said and "zone ." in said

@@ -47,6 +47,13 @@ LINES = [
         C.PERMISSION_DENIED,
     ),
     ("x509: certificate has expired or is not yet valid", C.CERTIFICATE_EXPIRED),
+    # a mesh proxy that cannot get its workload certificate from the mesh's identity CA
+    (
+        'WARN linkerd_app: Failed to certify identity: grpc-message: "could not process CSR because of '
+        'CA cert validation failure"',
+        C.CERTIFICATE_EXPIRED,
+    ),
+    ('[FATAL] plugin/loop: Loop (127.0.0.1:51374 -> :53) detected for zone "."', C.NETWORK_FAILURE),
     ("javax.net.ssl.SSLHandshakeException: PKIX path validation failed", C.CERTIFICATE_EXPIRED),
     ("dial tcp: lookup db.internal on 172.20.0.10:53: no such host", C.NETWORK_FAILURE),
     ("getaddrinfo ENOTFOUND payments.internal", C.NETWORK_FAILURE),

@@ -13,8 +13,12 @@ from agents.eks.analyzers.rollouts import LOOKBACK
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
+# `...updated-at`, and what sync tools write (`policy-sync.example.io/last-sync`, `last-applied-at`,
+# `lastSyncTime`): only a value that parses as a time counts.
 _TIME_ANNOTATION = re.compile(
-    r"(updated|changed|modified|restarted|reloaded)[-_]?(at|on|time)$", re.IGNORECASE
+    r"(updated|changed|modified|restarted|reloaded)[-_]?(at|on|time)$"
+    r"|last[-_]?(sync(ed)?|update[ds]?|change[ds]?|applied|modified|reload(ed)?)([-_]?(at|on|time))?$",
+    re.IGNORECASE,
 )
 
 

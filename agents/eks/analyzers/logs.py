@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.common.crash_lines import crash_lines
 from agents.common.signatures import Signature, Signatures, excerpt
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, short
@@ -74,11 +75,12 @@ def read_tails(analysis: Analysis, signatures: Signatures, rolled_out: set[str])
             continue
         pod = pods.get((ns, pod_name))
         workload = analysis.workload_of(pod)[1] if pod else pod_name
-        line, signature = pick_line(lines, signatures)
+        previous = len(parts) > 3 and parts[3] == "previous"
+        # A crashed container's exit is explained by its errors, not by warnings it survived.
+        line, signature = pick_line(crash_lines(lines) if previous else lines, signatures)
         cause = signature.category if signature else None
         if signature is not None and signature.after_deploy and f"{ns}/{workload}" not in rolled_out:
             cause = None
-        previous = len(parts) > 3 and parts[3] == "previous"
         tails.append(LogTail(ns, pod_name, container, previous, tuple(lines), line, signature, cause))
     return tails
 
