@@ -33,6 +33,7 @@ from lambda_adapter.dispatch import Retryable
 from lambda_adapter.events import Payload
 from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InvestigateJob, ReplyJob
+from lambda_adapter.settings import SNAPSHOT_BUSY, SNAPSHOT_WINDOW_SECONDS
 from shared.chat.text import discord_message_text
 from shared.contracts import Platform
 
@@ -142,6 +143,8 @@ def handle(intake: Intake, delivery: MessageDelivery) -> Outcome:
         if verdict.kind in (Kind.CHATTER, Kind.RESOLVED) and text:
             return _chatter(intake, message, delivery_key, text, in_thread=True)
         return _thread_mention(intake, message, thread.parent_id, delivery_key, text)
+    if addressed and verdict.kind is Kind.STATUS:
+        return _status(intake, message, delivery_key, text)
     recheck = verdict.kind is Kind.UNSURE and intake.llm_enabled
     decided = should_investigate(verdict, addressed=addressed)
     if not recheck and decided.kind is not Kind.ALERT:
@@ -187,6 +190,24 @@ def _alert_message(
         delivery=delivery,
         addressed=addressed,
         recheck=recheck,
+    )
+
+
+def _status(intake: Intake, message: ChannelMessage, delivery: str, question: str) -> Outcome:
+    """ "@bot is prod ok?": a snapshot of the estate, answered in the question's thread (as on Slack)."""
+    subject = keys.snapshot("discord", message.channel_id)
+    alert = intake.new_alert(
+        Platform.DISCORD, message.channel_id, subject, text=question, thread_id=message.id, mode="snapshot"
+    )
+    job = InvestigateJob(alert=alert, chat="discord", addressed=True)
+    return intake.gate.admit(
+        Candidate(
+            job=job,
+            subject_keys=(subject,),
+            subject_ttl=SNAPSHOT_WINDOW_SECONDS,
+            delivery_key=delivery,
+            duplicate_reply=SNAPSHOT_BUSY,
+        )
     )
 
 

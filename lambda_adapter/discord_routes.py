@@ -28,7 +28,7 @@ from lambda_adapter.events import (
 )
 from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InteractionRef, InvestigateJob
-from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
+from lambda_adapter.settings import SNAPSHOT_BUSY, SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_discord
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
@@ -180,4 +180,4 @@ def _snapshot(
             delivery_key=keys.delivery("discord", interaction.id),
         )
     )
-    return _answer(outcome, "A snapshot of this channel is already on its way.")
+    return _answer(outcome, SNAPSHOT_BUSY)

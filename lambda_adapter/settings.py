@@ -21,6 +21,7 @@ DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 SLACK_RESPONSE_URL_PREFIX = "https://hooks.slack.com/"
 # A second /sre-snapshot in the same channel within this many seconds joins the first.
 SNAPSHOT_WINDOW_SECONDS = 30
+SNAPSHOT_BUSY = "A snapshot of this channel is already on its way."
 # An Alertmanager group holds its investigation until it resolves (or this long at most).
 ALERT_GROUP_SECONDS = 24 * 3600
 # Slack retries a delivery for about five minutes; its event id is remembered at least that long.

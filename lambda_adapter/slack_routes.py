@@ -27,7 +27,7 @@ from lambda_adapter.events import (
 )
 from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import InvestigateJob, ReplyJob
-from lambda_adapter.settings import SNAPSHOT_WINDOW_SECONDS
+from lambda_adapter.settings import SNAPSHOT_BUSY, SNAPSHOT_WINDOW_SECONDS
 from lambda_adapter.verify import verify_slack
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
 from shared.contracts import Platform
@@ -49,7 +49,6 @@ SNAPSHOT_ROOT = (
 )
 # Slack's response_url takes the snapshot, by then past the deadline, when the bot cannot post.
 SNAPSHOT_MARGIN_SECONDS = 5
-SNAPSHOT_BUSY = "A snapshot of this channel is already on its way."
 _AUTO_SUBTYPES = (None, "bot_message")
 # A message's permalink: `https://acme.slack.com/archives/C0LAN2Q65/p1712345600000100`.
 _PERMALINK = re.compile(

@@ -176,3 +176,23 @@ def test_the_listeners_direct_invocation_is_decided_and_the_job_self_invoked(run
     [ctx] = dispatcher.contexts
     assert ctx.thread_id == "1250000000000000001"
     assert rt.handle(event, Context())["outcome"] == "duplicate_delivery"
+
+
+def test_a_question_about_the_state_of_things_is_answered_with_a_snapshot_in_its_thread() -> None:
+    h = Harness()
+    raw = message(f"<@{BOT}> is prod ok?", author=PERSON, bot=False, webhook=False, mentions=(BOT,))
+    assert deliver(h, raw, alert_channel=False) == "started"
+    [ctx] = h.started
+    assert ctx.mode == "snapshot" and ctx.text == "is prod ok?"
+    assert ctx.thread_id == raw["id"]
+    # A question about one thing's trouble is investigated, not answered with a snapshot.
+    trouble = message(
+        f"<@{BOT}> What is wrong with pod giant-narwhal-6958c5bdd8-69gtn in namespace app-02?",
+        id="1250000000000000003",
+        author=PERSON,
+        bot=False,
+        webhook=False,
+        mentions=(BOT,),
+    )
+    assert deliver(h, trouble, alert_channel=False) == "started"
+    assert h.started[-1].mode == "investigate"
