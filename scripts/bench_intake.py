@@ -28,7 +28,14 @@ before (45bc40f) and after (4ea5b01) back to back on the shared 2-core machine a
   p99 ack  20        1.48 s (30.5/s)                      1.16 s (36.9/s)
            50        5.17 s (30.6/s)                      5.23 s (33.8/s)
           200        14.97 s (19.8/s)                     14.35 s (20.9/s)
-At one sender, after: 7.0 ms of intake CPU and 10.9 ms of moto's a delivery. The run is CPU-bound
+Two more rounds (15:52-16:01, the second with "after" run first, load average 10 to 23) gave the
+same calls and CPU (intake 11.2-12.1 -> 6.5-9.8 ms, moto 20.2-22.1 -> 10.3-14.3 ms), but p99 acks
+that move with the machine's load more than with the change (20 senders: 1.06 / 2.20 s before,
+1.54 / 1.52 s after; 200 senders: 12.2 / 9.5 s before, 17.1 / 15.1 s after, when the senders' own
+process spends 8-9 ms of CPU a delivery). With the dedup in memory (no DynamoDB call, 1.6 ms of
+intake CPU a delivery) the p99 ack at 20 senders was 0.81 s at a load average of 12: on this machine
+the latency targets cannot be judged. At one sender, after: 7.0 ms of intake CPU and 10.9 ms of
+moto's a delivery. The run is CPU-bound
 (the senders, the intake and moto share two cores with the other work on the machine), so the
 latency targets (p99 < 300 ms at 20 senders, < 3 s at 200) and the CPU target are not met here: a
 DynamoDB call costs the intake about 2 ms of CPU through botocore (moto closes the connection after
