@@ -137,7 +137,7 @@ def choose(
         implied = Trigger.DEPENDENCY
         summary += " " + remote[0]
         if chain is None:
-            chain = hops.follow_remote(path, remote[1], evidence, related)
+            chain = hops.follow_remote(findings, path, remote[1], evidence, related)
     follow = None
     if chain is not None:
         for hop in chain.hops:

@@ -70,16 +70,24 @@ def _passes_on(finding: Finding, dependency: Dependency) -> bool:
     )
 
 
-def follow_remote(path: Path, host: str, cited: Iterable[str], asked: Sequence[Finding]) -> Chain:
+def follow_remote(
+    findings: Sequence[Finding], path: Path, host: str, cited: Sequence[str], asked: Sequence[Finding]
+) -> Chain:
     """A cause shown at a dependency (a client fails to verify the certificate of `host`, which it
     calls): the dependency's own state, from the narrower round about it (`asked`), says why (its
-    certificate expired, its issuer cannot sign). Until it was asked, it is worth asking."""
+    certificate expired, its issuer cannot sign). Until it was asked, it is worth asking, unless
+    another source than the one showing the sign already cites the dependency's own state."""
     dep = next((d for d in path.dependencies if host.lower() in (n.lower() for n in d.names)), None)
     if dep is None:
         return Chain((), None)
     found = own_cause(asked, [dep], set(cited), path.namespace)
     if found is not None:
         return Chain((Hop(*found),), None)
+    ids = set(cited)
+    own = [f for f in findings if f.id in ids]
+    signs = {f.agent for f in own if host.lower() in " ".join(e.excerpt for e in f.evidence).lower()}
+    if any(f.agent not in signs and touches(f, dep.names) for f in own):
+        return Chain((), None)
     return Chain((), None if asked else _askable([dep]))
 
 

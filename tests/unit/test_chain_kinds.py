@@ -252,3 +252,35 @@ def test_a_service_without_endpoints_because_its_pods_fail_readiness_is_a_probe_
     # The patch pasted in chat is about the workload whose pods fail: it is the trigger.
     assert report.cause.trigger is Trigger.CONFIG_CHANGE and patched.id in report.cause.evidence
     assert "Temporarily" not in summary
+
+
+def test_another_source_seeing_the_same_certificate_fail_is_cited_by_what_it_names() -> None:
+    ctx = alert("payout-worker", "finance")
+    certificate = finding(
+        "eks:certificate-expired:finance/ledger-api-tls",
+        C,
+        "Certificate finance/ledger-api-tls (ledger-api.finance.svc, ledger-api.finance.svc.cluster.local) "
+        "expired 41 min before the alert, renewal fails",
+        relevance=0.6,
+        at=ago(41),
+        cause=CauseCategory.CERTIFICATE_EXPIRED,
+        resources=("finance/Secret/ledger-api-tls",),
+    )
+
+    def client(host: str) -> object:
+        return log(
+            f"errors:reconciler-{host}",
+            f'Get "https://{host}:8443/v1/balances": tls: failed to verify certificate: x509: certificate '
+            "has expired or is not yet valid",
+            ago(40),
+            CauseCategory.CERTIFICATE_EXPIRED,
+            INFO,
+        ).model_copy(update={"resources": ("finance/ledger-reconciler-5d8b7c6f9-m2tq4",), "relevance": 0.36})
+
+    same, other = client("ledger-api.finance.svc.cluster.local"), client("fx-rates.finance.svc.cluster.local")
+    report = synthesize(ctx, [ok("eks", certificate), ok("cloudwatch_logs", same)])
+    assert report.cause.category is CauseCategory.CERTIFICATE_EXPIRED
+    assert {certificate.id, same.id} <= set(report.cause.evidence)
+    # A client failing on another host's certificate does not back this one.
+    apart = synthesize(ctx, [ok("eks", certificate), ok("cloudwatch_logs", other)])
+    assert other.id not in apart.cause.evidence
