@@ -22,6 +22,7 @@ from agents.master.candidates import Candidates, candidate_causes, cited
 from agents.master.chain import Path, connect, on_dependency, touches
 from agents.master.consequences import consequences, corroboration
 from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
+from agents.master.louder import followed
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.regression import regression_first
 from agents.master.restate import restate
@@ -148,6 +149,7 @@ def choose(
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained
+    summary += followed(top, candidates.runner_up)
     summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)
     return Decision(

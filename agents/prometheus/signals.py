@@ -33,7 +33,10 @@ HPA_METRICS = (
 )
 VOLUME_METRICS = "kubelet_volume_stats_(used|capacity)_bytes"
 UP_METRICS = "up|.+_up"
-NODE_METRICS = "kube_node_status_condition|node_filesystem_(avail|size)_bytes|kubelet_container_log_filesystem_used_bytes"
+NODE_METRICS = (
+    "kube_node_status_condition|node_filesystem_(avail|size)_bytes"
+    "|kubelet_container_log_filesystem_used_bytes"
+)
 
 REQUEST_COUNTERS = (
     "http_requests_total",
