@@ -35,6 +35,7 @@ SAMPLES = {
     "access-denied": 'level=warn msg="s3 PutObject" status=403',
     "certificate": "Get https://vault.internal/v1/sys: x509: certificate signed by unknown authority",
     "dns": "dial tcp: lookup payments.internal on 172.20.0.10:53: no such host",
+    "dns-loop": '[FATAL] plugin/loop: Loop (127.0.0.1:55953 -> :53) detected for zone ".", see https://coredns.io',
     "network": "connect: no route to host 10.0.7.3:443",
     "flow-log-reject": (
         "2 123456789012 eni-07a1b2c3d4e5f6a7b 10.70.42.17 3.120.1.8 51244 443 6 3 180 1733575620 1733575680 "
