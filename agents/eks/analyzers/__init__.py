@@ -31,6 +31,7 @@ from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
 from agents.eks.analyzers.storage import analyze_pvcs
+from agents.eks.analyzers.store_endpoints import analyze_store_endpoints
 from agents.eks.analyzers.volumes import analyze_volumes
 from agents.eks.analyzers.webhooks import analyze_webhooks
 from agents.eks.analyzers.workloads import (
@@ -54,6 +55,7 @@ def analyze(
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_readiness_gates(analysis)
+    findings += analyze_store_endpoints(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)
