@@ -382,6 +382,21 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
             re.IGNORECASE,
         ),
+        specifics=(
+            # The VPC CNI has no IP address to give a new pod: the subnet has no free addresses, or
+            # the node's network interfaces hold as many as they can.
+            Specific(
+                re.compile(
+                    r"failed to assign an IP address to container|InsufficientFreeAddressesInSubnet"
+                    r"|no available IP/Prefix addresses|InsufficientCidrBlocks",
+                    re.IGNORECASE,
+                ),
+                (
+                    "the VPC CNI cannot assign pod IP addresses: the subnet has no free addresses left, or "
+                    "the node's network interfaces hold all they can",
+                ),
+            ),
+        ),
     ),
     C.CERTIFICATE_EXPIRED: CauseKind(
         "Certificate expired or invalid",
