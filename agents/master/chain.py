@@ -162,13 +162,29 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
     return tuple(found.values())
 
 
+# Lookups that fail or time out: whatever the name looked up, the cluster's DNS is on the path.
+_DNS_FAILING = re.compile(
+    r"UnknownHostException|Temporary failure in name resolution|no such host|NXDOMAIN|SERVFAIL"
+    r"|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|\blookup \S+ on [\d.]+:53\b|:53: (?:read|write|dial)",
+    re.IGNORECASE,
+)
+CLUSTER_DNS = Dependency("coredns", ("coredns", "kube-dns"), "kube-system")
+
+
+def with_cluster_dns(path: Path, findings: Iterable[Finding]) -> Path:
+    """`path`, with the cluster's DNS as a dependency when the cause's evidence shows lookups failing."""
+    if CLUSTER_DNS in path.dependencies or not any(_DNS_FAILING.search(_text(f)) for f in findings):
+        return path
+    return Path(path.target, (*path.dependencies, CLUSTER_DNS))
+
+
 def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]) -> Path:
     """The path: what the alert is about (when it names nothing, what the cause's own evidence is
     about: the workloads whose pods it comes from) and what the evidence shows that calling."""
     ids = set(cited)
     own = [f for f in findings if f.id in ids]
     target = target_names(ctx) or tuple(dict.fromkeys(w for f in own for w in workloads(f)))
-    return Path(target, dependencies_in(own, target))
+    return with_cluster_dns(Path(target, dependencies_in(own, target)), own)
 
 
 def workloads(finding: Finding) -> list[str]:

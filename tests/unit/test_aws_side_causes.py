@@ -5,7 +5,7 @@ autoscaler that ran to its ceiling because every worker fails is not the cause."
 from __future__ import annotations
 
 from test_chain import alert, log
-from test_synthesis import C, ago, finding, ok
+from test_synthesis import C, W, ago, finding, ok
 
 from agents.common.signatures import load_signatures
 from agents.master.synthesis import synthesize
@@ -124,3 +124,24 @@ def test_pods_without_an_ip_address_name_the_node_and_the_subnet() -> None:
         _category("AllocENI: InsufficientFreeAddressesInSubnet: not enough free addresses")
         is CauseCategory.NETWORK_FAILURE
     )
+
+
+def test_lookups_failing_put_the_cluster_dns_on_the_path_and_its_own_failure_is_stated() -> None:
+    lookups = log(
+        "errors:api",
+        "java.net.UnknownHostException: orders-table.dynamodb.eu-west-1.amazonaws.com",
+        ago(20),
+        CauseCategory.NETWORK_FAILURE,
+    )
+    one_node = finding(
+        "eks:dns-one-node:kube-system/coredns",
+        W,
+        "All 2 cluster DNS (CoreDNS) replicas of Deployment kube-system/coredns run on one node, ip-10-1-2-3",
+        relevance=0.2,
+        at=ago(180),
+        cause=CauseCategory.NETWORK_FAILURE,
+        resources=("kube-system/Deployment/coredns", "Node/ip-10-1-2-3"),
+    )
+    report = synthesize(alert("orders-api", "shop"), [ok("cloudwatch_logs", lookups), ok("eks", one_node)])
+    assert report.cause.category is CauseCategory.NETWORK_FAILURE
+    assert "ip-10-1-2-3" in report.cause.summary and one_node.id in report.cause.evidence
