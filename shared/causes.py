@@ -467,6 +467,19 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                     ": the upstream resolver it forwards to sends queries back to it, and it exits",
                 ),
             ),
+            # The VPC CNI has no IP address to give a new pod: the subnet has no free addresses, or
+            # the node's network interfaces hold as many as they can.
+            Specific(
+                re.compile(
+                    r"failed to assign an IP address to container|InsufficientFreeAddressesInSubnet"
+                    r"|no available IP/Prefix addresses|InsufficientCidrBlocks",
+                    re.IGNORECASE,
+                ),
+                (
+                    "the VPC CNI cannot assign pod IP addresses: the subnet has no free addresses left, or "
+                    "the node's network interfaces hold all they can",
+                ),
+            ),
         ),
         change_signs=re.compile(
             r"network[ -]?polic|netpol|firewall|security[ -]?group|\bdns\b|\bcname\b|ingress rule|egress",
@@ -594,13 +607,15 @@ class ImpliedDependency:
 
 
 IMPLIED_DEPENDENCIES: tuple[ImpliedDependency, ...] = (
-    # The resolver failed to answer (not "no such host": then the resolver answered). In Kubernetes
-    # that is the cluster DNS: the kube-dns Service in kube-system, served by CoreDNS pods.
+    # The resolver failed to answer (not "no such host": then the resolver answered), or could not
+    # resolve an AWS endpoint, which always exists. In Kubernetes that is the cluster DNS: the
+    # kube-dns Service in kube-system, served by CoreDNS pods.
     ImpliedDependency(
         re.compile(
             r"EAI_AGAIN|temporary failure in name resolution|server misbehaving|SERVFAIL"
             r"|no servers could be reached|lookup \S+ on [\d.\[\]:]+:53: (?:read udp \S+ )?i/o timeout"
-            r"|read udp [\d.:]+->[\d.]+:53: i/o timeout",
+            r"|read udp [\d.:]+->[\d.]+:53: i/o timeout|:53: (?:read|write|dial) (?:udp|tcp)\b"
+            r"|(?:UnknownHostException|ENOTFOUND|no such host)\W+(?:lookup )?[\w.-]+\.amazonaws\.com\b",
             re.IGNORECASE,
         ),
         "kube-dns",

@@ -129,6 +129,8 @@ class RiskClass(StrEnum):
 
 
 Text = Annotated[str, Field(max_length=20_000)]
+# How long an evidence reference (a link, a query, an object path) may be.
+MAX_REFERENCE = 4_000
 
 
 def utcnow() -> datetime:
@@ -192,7 +194,7 @@ class Evidence(Contract):
     """Something a person can follow: a log line with a console link, a PromQL, an object path."""
 
     kind: EvidenceKind
-    reference: str = Field(min_length=1, max_length=4_000)
+    reference: str = Field(min_length=1, max_length=MAX_REFERENCE)
     excerpt: Text = ""
     at: AwareDatetime | None = None
     url: str | None = None

@@ -22,7 +22,7 @@ from agents.cloudwatch_logs.reader import LogEvent, LogGroupInfo, LogsReader, Qu
 from agents.common.base import Budget
 from agents.common.scope import Scope
 from agents.common.signatures import Signatures, load_signatures
-from shared.contracts import Evidence, EvidenceKind, Finding, Severity
+from shared.contracts import MAX_REFERENCE, Evidence, EvidenceKind, Finding, Severity
 from shared.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -215,6 +215,10 @@ def snapshot_findings(
         n = counts.get(group.name)
         errors_text = f"{n} error lines in the last 15 min" if n is not None else "error count unknown"
         url = insights_console_url(region, [group.name], count_query, start, end)
+        if len(url) > MAX_REFERENCE:
+            # Every signature's terms make the count query too long for a link: the link counts the
+            # generic error words instead (the count above is still the full query's).
+            url = insights_console_url(region, [group.name], error_count_query(), start, end)
         findings.append(
             Finding(
                 id=f"{AGENT}:snapshot:{group.name.strip('/') or 'group'}"[:200],

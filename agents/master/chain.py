@@ -182,6 +182,7 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
     return tuple(found.values())
 
 
+# Lookups that fail or time out: whatever the name looked up, the cluster's DNS is on the path.
 def connect(ctx: AlertContext, findings: Sequence[Finding], cited: Iterable[str]) -> Path:
     """The path: what the alert is about (when it names nothing, what the cause's own evidence is
     about: the workloads whose pods it comes from) and what the evidence shows that calling."""

@@ -74,7 +74,7 @@ def specific(category: CauseCategory, findings: Sequence[Finding], cited: Sequen
         for text in texts:
             for m in rule.pattern.finditer(text):
                 phrase, values = _phrase(rule, m.groupdict())
-                said_all = all(v.lower() in said.lower() for v in values)
+                said_all = bool(values) and all(v.lower() in said.lower() for v in values)
                 if not phrase or said_all or any(f.startswith(phrase) for f in found):
                     continue
                 # A fuller phrase of the same thing (with its resource) replaces the shorter one.

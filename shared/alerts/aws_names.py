@@ -38,3 +38,28 @@ def controller_names(values: Iterable[str]) -> list[ControllerName]:
             if found not in out:
                 out.append(found)
     return out
+
+
+# The CloudWatch dimensions that name a data store (an RDS instance or cluster, an ElastiCache
+# cluster or replication group), as an alarm's text writes them (`Dimensions: DBInstanceIdentifier =
+# billing-prod`, `[DBInstanceIdentifier = billing-prod]`) or an exporter labels them
+# (`dimension_DBInstanceIdentifier`, `dbinstance_identifier`). Workloads reach the store by a host
+# name that carries this name (`billing-prod.c9xq2kfl0abc.us-east-1.rds.amazonaws.com`).
+_STORE_KEYS = ("DBInstanceIdentifier", "DBClusterIdentifier", "CacheClusterId", "ReplicationGroupId")
+_STORE_TEXT = re.compile(
+    rf"\b(?:{'|'.join(_STORE_KEYS)})\s*[=:]\s*[\"']?(?P<name>[A-Za-z][A-Za-z0-9\-]{{1,62}})", re.IGNORECASE
+)
+_STORE_LABEL = re.compile(
+    r"^(?:dimension_)?(?:db_?instance_?identifier|db_?cluster_?identifier|cache_?cluster_?id"
+    r"|replication_?group_?id)$",
+    re.IGNORECASE,
+)
+
+
+def data_store_name(labels: dict[str, str], texts: Iterable[str]) -> str | None:
+    """The data store an alarm is about, by its CloudWatch dimension; None when it names none or
+    several."""
+    found = {v.strip().lower() for k, v in labels.items() if _STORE_LABEL.match(k) and v.strip()}
+    for text in texts:
+        found |= {m.group("name").lower() for m in _STORE_TEXT.finditer(text or "")}
+    return found.pop() if len(found) == 1 else None

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.alerts.alert_labels import looks_like_exporter
 from shared.alerts.alert_text import TextHints, parse_alert_text, workload_of_pod
-from shared.alerts.aws_names import controller_names
+from shared.alerts.aws_names import controller_names, data_store_name
 from shared.contracts import AlertContext, Hints, Platform, Severity
 
 __all__ = ["build_alert_context", "investigation_id_for", "workload_of_pod"]
@@ -179,6 +179,10 @@ def _hints(
         if len(made_for) == 1:
             namespace = made_for[0].namespace if len(made_for[0].namespace) < 8 else None
             service = made_for[0].name
+        else:
+            # An alarm on a database or cache (`Dimensions: DBInstanceIdentifier = billing-prod`):
+            # the store is what it is about; the workloads that call it name it in their errors.
+            service = data_store_name(labels, [text, *annotations.values()]) or service
     severity_text = pick("severity")
     log_groups = _log_groups(lowered, {k.lower(): v for k, v in annotations.items()}, from_text, from_notes)
     return Hints(

@@ -46,3 +46,16 @@ def test_a_person_naming_an_object_and_its_namespace() -> None:
 def test_a_plain_word_after_in_is_not_taken_for_a_namespace() -> None:
     hints = parse_alert_text("the checkout service in prod is down")
     assert hints.namespace is None
+
+
+def test_an_alarm_on_a_database_instance_is_about_that_database() -> None:
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C1",
+        text=(
+            "CloudWatch Alarm | ledger-db-DatabaseConnections-high | eu-west-1\n"
+            "Namespace: AWS/RDS  Metric: DatabaseConnections  Dimensions: DBInstanceIdentifier = ledger-db"
+        ),
+        received_at=datetime(2026, 11, 22, 21, 40, tzinfo=UTC),
+    )
+    assert ctx.hints.service == "ledger-db"

@@ -5,7 +5,7 @@ autoscaler that ran to its ceiling because every worker fails is not the cause."
 from __future__ import annotations
 
 from test_chain import alert, log
-from test_synthesis import C, ago, finding, ok
+from test_synthesis import C, W, ago, finding, ok
 
 from agents.common.signatures import load_signatures
 from agents.master.synthesis import synthesize
@@ -92,3 +92,56 @@ def test_a_trust_policy_tightened_hours_before_is_the_trigger_of_the_denial_it_s
         alert("label-worker", "jobs"), [ok("cloudwatch_logs", denied), ok("slack_scanner", flag)]
     )
     assert report.cause.trigger is Trigger.NONE
+
+
+def test_pods_without_an_ip_address_name_the_node_and_the_subnet() -> None:
+    from agents.eks.tests.eks_builders import event, pod, run, scope, waiting
+
+    message = (
+        'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "'
+        + "ab" * 32
+        + '": plugin type="aws-cni" name="aws-cni" failed (add): '
+        + "add cmd: failed to assign an IP address to container"
+    )
+    stuck = pod(
+        "cart-5f4e3d2c1-k9j8h",
+        owner=("ReplicaSet", "cart-5f4e3d2c1"),
+        statuses=[waiting("ContainerCreating", name="cart")],
+        node="ip-10-9-8-7.ec2.internal",
+        phase="Pending",
+    )
+    findings = run(
+        [stuck, event("Pod", "cart-5f4e3d2c1-k9j8h", "FailedCreatePodSandBox", message)],
+        scope(workload="cart"),
+    )
+    sandbox = next(f for f in findings if f.id.startswith("eks:pod-sandbox"))
+    assert "on node ip-10-9-8-7.ec2.internal" in sandbox.title
+    assert "failed to assign an IP address" in sandbox.title and "ab" * 8 not in sandbox.title
+    report = synthesize(alert("cart", "shop"), [ok("eks", sandbox)])
+    assert report.cause.category is CauseCategory.NETWORK_FAILURE
+    assert "subnet" in report.cause.summary
+    assert (
+        _category("AllocENI: InsufficientFreeAddressesInSubnet: not enough free addresses")
+        is CauseCategory.NETWORK_FAILURE
+    )
+
+
+def test_lookups_failing_put_the_cluster_dns_on_the_path_and_its_own_failure_is_stated() -> None:
+    lookups = log(
+        "errors:api",
+        "java.net.UnknownHostException: orders-table.dynamodb.eu-west-1.amazonaws.com",
+        ago(20),
+        CauseCategory.NETWORK_FAILURE,
+    )
+    one_node = finding(
+        "eks:dns-one-node:kube-system/coredns",
+        W,
+        "All 2 cluster DNS (CoreDNS) replicas of Deployment kube-system/coredns run on one node, ip-10-1-2-3",
+        relevance=0.2,
+        at=ago(180),
+        cause=CauseCategory.NETWORK_FAILURE,
+        resources=("kube-system/Deployment/coredns", "Node/ip-10-1-2-3"),
+    )
+    report = synthesize(alert("orders-api", "shop"), [ok("cloudwatch_logs", lookups), ok("eks", one_node)])
+    assert report.cause.category is CauseCategory.NETWORK_FAILURE
+    assert "ip-10-1-2-3" in report.cause.summary and one_node.id in report.cause.evidence

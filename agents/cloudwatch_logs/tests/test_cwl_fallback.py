@@ -52,6 +52,12 @@ SAMPLES = {
     "node": "Kubelet stopped posting node status.",
     "autoscaler": "the desired replica count is more than the maximum replica count",
     "config": "KeyError: 'DATABASE_URL'",
+    "pod-ip-exhausted": "add cmd: failed to assign an IP address to container",
+    "datastore-full": "OOM command not allowed when used memory > 'maxmemory'.",
+    "write-to-read-only": (
+        "ERROR 1290 (HY000): The MySQL server is running with the --read-only option "
+        "so it cannot execute this statement"
+    ),
     "dependency-refused": "dial tcp 10.0.3.17:6379: connect: connection refused",
     "code-regression": "POST /v1/checkout 500 31ms",
 }

@@ -192,7 +192,7 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text, m.service)
         if m.service is None and m.thing and analysis.subject.shares_word(m.thing):
             relevance = max(relevance, NAMES_NAMESPACE)  # the same product's bucket, secret, database
-        if m.service is None and dormant_cause(item.text) is not None:
+        if m.service is None and m.thing is None and dormant_cause(item.text) is not None:
             # An IAM, trust or key policy change names roles and keys, not workloads: unnamed, it
             # still reaches whatever uses them.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)

@@ -14,6 +14,7 @@ from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
+from agents.eks.analyzers.dns_placement import analyze_dns_placement
 from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
@@ -32,6 +33,7 @@ from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
 from agents.eks.analyzers.storage import analyze_pvcs
+from agents.eks.analyzers.store_endpoints import analyze_store_endpoints
 from agents.eks.analyzers.volumes import analyze_volumes
 from agents.eks.analyzers.webhooks import analyze_webhooks
 from agents.eks.analyzers.workloads import (
@@ -55,6 +57,8 @@ def analyze(
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_readiness_gates(analysis)
+    findings += analyze_store_endpoints(analysis)
+    findings += analyze_dns_placement(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)

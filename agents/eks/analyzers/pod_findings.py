@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from agents.eks import objects as o
@@ -10,6 +11,12 @@ from agents.eks.analyzers.pods import PodProblem, exit_text, pod_problems
 from shared.contracts import Finding, Severity
 
 GroupKey = tuple[str | None, str, str, str, str | None, str]
+
+# `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox
+# "4b1f…": ` before the CNI's own words.
+_SANDBOX_WRAPPING = re.compile(
+    r"^Failed to create pod sandbox: rpc error: code = \w+ desc = |\s*for sandbox \\?\"[0-9a-f]{12,}\\?\""
+)
 
 # One failure seen at two moments: kubelet reports ErrImagePull on a failed pull and
 # ImagePullBackOff while it waits to retry, so pods of one Deployment alternate between them.
@@ -105,7 +112,14 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
         return f"{p.reason}: {where}: {short(_runtime_error(p.message), 140)}"
     if p.kind == "pending":
         return f"Pending ({p.reason}): {where}: {short(p.message.split('. preemption:')[0], 150)}"
-    if p.kind in {"volume", "sandbox"}:
+    if p.kind == "sandbox":
+        # The node matters (its CNI, its IP pool); the runtime's wrapping and the sandbox id do not.
+        node = o.spec(p.pod).get("nodeName")
+        return (
+            f"Stuck in ContainerCreating ({p.reason}): {where}{' on node ' + node if node else ''}: "
+            f"{short(_SANDBOX_WRAPPING.sub('', p.message), 140)}"
+        )
+    if p.kind == "volume":
         return f"Stuck in ContainerCreating ({p.reason}): {where}: {short(p.message, 140)}"
     if p.kind == "evicted":
         node = o.spec(p.pod).get("nodeName")

@@ -108,3 +108,20 @@ def test_an_ingress_a_controller_reports_on_is_not_said_to_have_no_controller() 
     )
     failed["source"] = {"component": "ingress"}
     assert by_prefix(run([ingress, failed], scope(namespace="edge")), "eks:ingress-class-missing") == []
+
+
+def test_every_cluster_dns_replica_on_one_node_is_named_with_the_node() -> None:
+    dns = [
+        pod(
+            f"coredns-5d78c9869d-{s}",
+            "kube-system",
+            labels={"k8s-app": "kube-dns"},
+            node="ip-10-1-2-3.ec2.internal",
+        )
+        for s in ("aaaa1", "bbbb2")
+    ]
+    findings = by_prefix(run(dns), "eks:dns-one-node")
+    assert len(findings) == 1 and "ip-10-1-2-3.ec2.internal" in findings[0].title
+    assert findings[0].cause_hint is CauseCategory.NETWORK_FAILURE
+    dns[1]["spec"]["nodeName"] = "ip-10-1-9-9.ec2.internal"
+    assert by_prefix(run(dns), "eks:dns-one-node") == []
