@@ -52,6 +52,28 @@ def _references(obj: Obj) -> list[tuple[str, str, bool]]:
     return [r for r in refs if r[1]]
 
 
+def _started_with_it(analysis: Analysis, ns: str | None, kind: str, name: str) -> bool:
+    """Whether what uses the ConfigMap / Secret runs: every pod that uses it runs with its
+    containers started, or (no such pod read) every workload that uses it has all its replicas
+    ready. A pod cannot start without a (non-optional) ConfigMap or Secret it uses."""
+
+    def uses(obj: Obj) -> bool:
+        return o.namespace(obj) == ns and any(r[:2] == (kind, name) for r in _references(obj))
+
+    pods = [pod for pod in analysis.state.pods if uses(pod)]
+    if pods:
+        return all(
+            o.status(pod).get("phase") == "Running"
+            and all("running" in (c.get("state") or {}) for c in o.status(pod).get("containerStatuses") or [])
+            for pod in pods
+        )
+    workloads = [w for k in ("Deployment", "StatefulSet") for w in analysis.state.kind(k) if uses(w)]
+    return bool(workloads) and all(
+        0 < int(o.spec(w).get("replicas", 1) or 0) <= int(o.status(w).get("readyReplicas") or 0)
+        for w in workloads
+    )
+
+
 def change_time(obj: Obj) -> tuple[datetime | None, str]:
     """The latest time the API records for a change of `obj`, and its source."""
     candidates: list[tuple[datetime, str]] = []
@@ -127,15 +149,23 @@ def analyze_config_changes(analysis: Analysis) -> list[Finding]:
         if found is None:
             if optional or not analysis.state.complete(kind):
                 continue
+            relevance = max(analysis.relevance(ns, u.split("/")[-1]) for u in used_by)
+            title = f"{kind} {ref} does not exist but is referenced by {users_text}"
+            severity = Severity.CRITICAL
+            if _started_with_it(analysis, ns, kind, name):
+                # Its pods all run: they started with it (it was deleted since, or the scan cannot
+                # see it). Their next restart will fail, but it is not what fails now.
+                title += " (its pods started with it and still run)"
+                severity, relevance = Severity.WARNING, min(relevance, 0.3)
             findings.append(
                 make_finding(
                     f"{kind.lower()}-missing",
                     ref,
-                    severity=Severity.CRITICAL,
-                    title=f"{kind} {ref} does not exist but is referenced by {users_text}",
+                    severity=severity,
+                    title=title,
                     resources=[f"{ns}/{kind}/{name}"],
                     cause=CauseCategory.BAD_CONFIG,
-                    relevance=max(analysis.relevance(ns, u.split("/")[-1]) for u in used_by),
+                    relevance=relevance,
                 )
             )
             continue

@@ -233,3 +233,33 @@ def test_skill_matches_config_and_names_real_tools() -> None:
     skill = Skill.from_file(scanner.skills_dir / name)
     assert skill.name == name and skill.description
     assert set(skill.allowed_tools or []) <= {t.tool_name for t in scanner.tools()}
+
+
+def test_a_missing_secret_whose_pods_all_run_is_a_warning_not_the_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pods cannot start without a Secret they use: when all of them run, they started with it (it
+    # was deleted since, or the scan cannot see it) and it is not what fails now.
+    scenario = load_scenario(SCENARIOS / "missing-secret-config.yaml").resolve()
+    objects = []
+    for obj in scenario.kube_objects:
+        obj = dict(obj)
+        if obj.get("kind") == "Pod":
+            containers = obj["spec"]["containers"]
+            obj["status"] = {
+                "phase": "Running",
+                "containerStatuses": [
+                    {"name": c["name"], "ready": True, "restartCount": 0, "state": {"running": {}}}
+                    for c in containers
+                ],
+            }
+        objects.append(obj)
+    with KubeStub(objects) as stub:
+        monkeypatch.setenv("KUBERNETES_BASE_URL", stub.url)
+        ctx = build_alert_context(
+            platform="slack", channel="C0", text=scenario.alert.text or "", received_at=scenario.alert.at
+        )
+        result = EksScanner(load_config(), "eks").run(ctx, Budget.of(15))
+    [missing] = [f for f in result.findings if f.id.startswith("eks:secret-missing:")]
+    assert missing.title.endswith("(its pods started with it and still run)")
+    assert missing.severity.value == "warning" and missing.relevance <= 0.3
