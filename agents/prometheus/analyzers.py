@@ -66,6 +66,17 @@ _EXPLAINING = frozenset(
 _META = re.compile(r"(?<![\w:])ALERTS(?:_FOR_STATE)?\s*(?:\{|\s|\)|$)")
 ROLLOUT_LEAD = timedelta(minutes=20)  # errors this soon after a rollout are attributed to it
 CLEARED_FOR = timedelta(minutes=5)
+# What an alert's own expression measures, by the metrics it reads (first match): a throttling
+# count or a full filesystem is evidence of that cause, as the same words in a log line are. CPU
+# throttling (CFS) is the container's own limit, not an API's.
+_EXPRESSION_CAUSES: tuple[tuple[re.Pattern[str], CauseCategory], ...] = (
+    (re.compile(r"cpu_cfs_throttled", re.IGNORECASE), CauseCategory.CPU_SATURATION),
+    (re.compile(r"throttl", re.IGNORECASE), CauseCategory.RATE_LIMITED),
+    (
+        re.compile(r"filesystem_(?:avail|free)|volume_stats_(?:available|used)|free_?storage", re.IGNORECASE),
+        CauseCategory.DISK_FULL,
+    ),
+)
 
 
 def analyze(readings: Readings, frame: Frame) -> list[Finding]:
@@ -150,6 +161,10 @@ def _runs(times: list[datetime], step: timedelta) -> list[tuple[datetime, dateti
     return runs
 
 
+def _measures(expr: str) -> CauseCategory | None:
+    return next((cause for pattern, cause in _EXPRESSION_CAUSES if pattern.search(expr)), None)
+
+
 def analyze_alert(evaluation: AlertEvaluation, frame: Frame) -> list[Finding]:
     name, expr = evaluation.alert_name, evaluation.expr
     slug = f"alert-expr:{name}"
@@ -222,7 +237,7 @@ def analyze_alert(evaluation: AlertEvaluation, frame: Frame) -> list[Finding]:
             evidence=(
                 frame.evidence(expr, f"true from {hhmm(start)} to {hhmm(end)} ({evaluation.source})", start),
             ),
-            cause_hint=CauseCategory.NO_ISSUE if cleared else None,
+            cause_hint=CauseCategory.NO_ISSUE if cleared else _measures(expr),
             relevance=0.7 if cleared else 0.95,
         )
     ]

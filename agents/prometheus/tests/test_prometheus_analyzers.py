@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from agents.prometheus.analyzers import AlertEvaluation, analyze, analyze_alert
 from agents.prometheus.client import Series
 from agents.prometheus.common import Frame
@@ -315,6 +317,28 @@ def test_the_alert_expression_says_when_it_began_to_breach() -> None:
     assert found.title == "HighErrorRate: its expression has held since 20:53 UTC (6 min): now 0.31 > 0.05"
     assert found.severity is Severity.CRITICAL and found.cause_hint is None
     assert found.first_seen == NOW - STEP * 13
+
+
+@pytest.mark.parametrize(
+    ("expr", "cause"),
+    [
+        ("sum(aws_dynamodb_write_throttle_events_sum) > 50", CauseCategory.RATE_LIMITED),
+        (
+            "rate(container_cpu_cfs_throttled_periods_total[5m]) / rate(container_cpu_cfs_periods_total[5m])"
+            " > 0.25",
+            CauseCategory.CPU_SATURATION,
+        ),
+        (
+            "kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.03",
+            CauseCategory.DISK_FULL,
+        ),
+        ("rate(http_requests_total{code=~'5..'}[5m]) > 1", None),
+    ],
+)
+def test_the_alert_expression_is_evidence_of_what_it_measures(expr: str, cause: CauseCategory | None) -> None:
+    breaching = line({"service": "api"}, [0.3] * 14)
+    found = analyze_alert(evaluation([breaching], expr=expr), frame(service="api"))[0]
+    assert found.cause_hint is cause
 
 
 def test_a_heartbeat_or_cleared_expression_is_no_issue() -> None:
