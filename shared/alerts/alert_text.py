@@ -195,6 +195,8 @@ _NOT_SUBJECTS = frozenset(
     {
         *("it", "this", "that", "everything", "something", "nothing", "prod", "production", "staging"),
         *("dev", "site", "website", "stuff", "what", "who", "which", "there", "here", "latency", "cpu"),
+        # a question's own words: "why are pods stuck?", "how come checkout is slow?"
+        *("why", "how", "when", "where", "whose", "whats", "come"),
         *("memory", "disk", "error", "errors", "traffic", "alert", "alarm", "app", "service", "api"),
         *("system", "cluster", "node", "pod", "pods", "server", "servers", "we", "i", "you", "they"),
         *("monitor", "check", "probe", "job", "build", "pipeline", "deploy", "deployment", "website"),
@@ -212,6 +214,8 @@ _STOP = frozenset(
         *("failing", "failed", "crashing", "crashed", "unavailable", "degraded", "healthy", "unhealthy"),
         *("errors", "error", "level", "name", "names", "memory", "cpu", "latency", "health", "account"),
         *("mesh", "owner", "owners", "team", "teams", "desk", "now", "again", "still", "https", "http"),
+        # states that follow a kind in prose: "pods stuck pending", "the namespace stuck terminating"
+        *("stuck", "pending", "slow", "broken", "hanging", "waiting", "dead", "offline", "terminating"),
     }
 )
 _KINDS = {

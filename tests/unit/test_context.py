@@ -155,6 +155,23 @@ def test_prose_words_after_kinds_are_not_taken_for_names() -> None:
     assert h.service is None and h.pod is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["why are pods stuck in namespace payments?", "why pods stuck in namespace payments?"],
+)
+def test_a_questions_own_words_and_states_are_not_taken_for_names(text: str) -> None:
+    h = ctx_of(text).hints
+
+    assert h.namespace == "payments"
+    assert h.service is None and h.workload is None
+
+
+def test_a_state_after_a_kind_is_not_its_name() -> None:
+    h = ctx_of("pods in namespace stuck pending since the upgrade").hints
+
+    assert h.namespace is None
+
+
 def test_alertmanager_labels_win_over_text_and_annotations() -> None:
     ctx = build_alert_context(
         platform=Platform.ALERTMANAGER,
