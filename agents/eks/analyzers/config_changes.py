@@ -10,6 +10,7 @@ from datetime import datetime
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
 from agents.eks.analyzers.rollouts import LOOKBACK
+from agents.eks.analyzers.workloads import replicas
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
@@ -68,10 +69,7 @@ def _started_with_it(analysis: Analysis, ns: str | None, kind: str, name: str) -
             for pod in pods
         )
     workloads = [w for k in ("Deployment", "StatefulSet") for w in analysis.state.kind(k) if uses(w)]
-    return bool(workloads) and all(
-        0 < int(o.spec(w).get("replicas", 1) or 0) <= int(o.status(w).get("readyReplicas") or 0)
-        for w in workloads
-    )
+    return bool(workloads) and all(0 < desired <= ready for desired, ready in map(replicas, workloads))
 
 
 def change_time(obj: Obj) -> tuple[datetime | None, str]:

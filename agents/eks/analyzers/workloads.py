@@ -34,7 +34,8 @@ def _creation_error(message: str) -> str:
     return "forbidden: " + message.split(marker, 1)[1] if marker in message else message
 
 
-def _replicas(obj: Obj, desired_key: str = "replicas") -> tuple[int, int]:
+def replicas(obj: Obj, desired_key: str = "replicas") -> tuple[int, int]:
+    """(desired, ready) replicas of a Deployment or StatefulSet."""
     desired = o.spec(obj).get(desired_key)
     return (1 if desired is None else int(desired)), int(o.status(obj).get("readyReplicas") or 0)
 
@@ -48,7 +49,7 @@ def analyze_deployments(analysis: Analysis) -> list[Finding]:
     for dep in analysis.state.kind("Deployment"):
         ns, name = o.namespace(dep), o.name(dep)
         relevance = analysis.workload_relevance("Deployment", ns, name)
-        desired, ready = _replicas(dep)
+        desired, ready = replicas(dep)
         st, conds = o.status(dep), o.conditions(dep)
         progressing = conds.get("Progressing", {})
         ref = f"{ns}/{name}"
@@ -114,7 +115,7 @@ def analyze_sets(analysis: Analysis) -> list[Finding]:
     """StatefulSets and DaemonSets with fewer ready pods than desired."""
     findings = []
     for sts in analysis.state.kind("StatefulSet"):
-        desired, ready = _replicas(sts)
+        desired, ready = replicas(sts)
         if ready < desired:
             findings.append(_not_ready("StatefulSet", sts, desired, ready, analysis))
     for ds in analysis.state.kind("DaemonSet"):
