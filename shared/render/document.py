@@ -25,7 +25,7 @@ from shared.contracts import (
     Trigger,
 )
 from shared.relevance import Relevance
-from shared.render.escape import one_line, safe_url
+from shared.render.escape import middle_cut, one_line, safe_url
 
 SHOWN_RELEVANCE = Relevance.UNSURE  # uncited findings below this are not shown
 MAX_UNCITED = 6
@@ -155,16 +155,28 @@ def _evidence(report: IncidentReport) -> Iterable[Line]:
             yield from _links(finding.evidence)
 
 
+QUOTED = "Message:"  # how a finding's detail quotes the error as the system wrote it
+
+
 def _detail_lines(detail: str, count: int) -> list[str]:
-    """The first `count` informative lines of a detail: a line ending in `:` introduces the next one."""
+    """The first `count` informative lines of a detail: a line ending in `:` introduces the next one.
+    With two or more, the error as the system wrote it (a `Message:` line) is among them when there
+    is one, in place of the last of the others, and is cut in its middle: a wrapped error ("failed
+    to pull: failed to resolve: … 403 Forbidden") says its root reason last."""
     lines = [line.strip() for line in detail.splitlines() if line.strip()]
     shown: list[str] = []
     while lines and len(shown) < count:
         first = lines.pop(0)
         if first.endswith(":") and lines:
             first = f"{first} {lines.pop(0)}"
-        shown.append(one_line(first, 200 if not shown else 300))
-    return shown
+        shown.append(first)
+    quoted = next((line for line in lines if line.startswith(QUOTED)), None)
+    if quoted is not None and len(shown) > 1 and not any(line.startswith(QUOTED) for line in shown):
+        shown[-1] = quoted
+    return [
+        middle_cut(line, 300) if line.startswith(QUOTED) else one_line(line, 200 if i == 0 else 300)
+        for i, line in enumerate(shown)
+    ]
 
 
 def _links(evidence: Iterable[Evidence]) -> Iterable[Line]:

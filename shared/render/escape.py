@@ -76,3 +76,14 @@ def one_line(text: str, limit: int) -> str:
     """Collapse whitespace and cut to `limit` characters (an ellipsis marks the cut)."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def middle_cut(text: str, limit: int) -> str:
+    """`one_line`, cut in its middle rather than at its end (an ellipsis marks the cut): a wrapped
+    error keeps both what failed and, last, why."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 5
+    tail = limit - 1 - head
+    return text[:head].rstrip() + "…" + text[len(text) - tail :].lstrip()

@@ -377,3 +377,39 @@ def test_the_causes_own_finding_quotes_the_error_as_the_system_wrote_it() -> Non
     for text in (posted_text(render_slack(report)), posted_text(render_discord(report))):
         assert "pull access denied" in text
         assert "second line of a supporting finding" not in text
+
+
+def test_a_long_quoted_error_keeps_its_root_reason_after_the_per_pod_lines() -> None:
+    registry = "111122223333.dkr.ecr.us-west-2.amazonaws.com/notifications/notifier:2.9.0"
+    pulled = (
+        f'Failed to pull image "{registry}": failed to pull and unpack image "{registry}": '
+        f'failed to resolve reference "{registry}": pulling from host 111122223333.dkr.ecr.us-west-2.'
+        "amazonaws.com failed with status code [manifests 2.9.0]: 403 Forbidden"
+    )
+    detail = "\n".join(
+        [
+            "notifier-7fd8b-2hxqp: ImagePullBackOff, since 19 min before the alert",
+            "notifier-7fd8b-vm5tc: ErrImagePull, since 19 min before the alert",
+            f"Message: {pulled}",
+        ]
+    )
+    results = [
+        ok(
+            "eks",
+            finding(
+                "eks:pod-image-pull:notifications/notifier/notifier",
+                Severity.CRITICAL,
+                "ImagePullBackOff: pod notifications/notifier-7fd8b-2hxqp cannot pull image notifier:2.9.0",
+                detail=detail,
+                relevance=1.0,
+                at=ago(6),
+                cause=CauseCategory.IMAGE_PULL,
+            ),
+        )
+    ]
+    report = synthesize(oom_ctx(), results)
+
+    for text in (posted_text(render_slack(report)), posted_text(render_discord(report))):
+        assert "403 Forbidden" in text  # the root reason, at the end of a 400-character error
+        assert 'Failed to pull image "111122223333' in text  # and what failed, at its start
+        assert "notifier-7fd8b-2hxqp: ImagePullBackOff" in text
