@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.alerts.alert_labels import PLACEHOLDERS, text_labels, title_values
+from shared.alerts.alert_labels import PLACEHOLDERS, SEVERITIES, text_labels, title_values
 
 Put = Callable[[str, str | None], None]
 
@@ -79,7 +79,6 @@ _MARKUP = re.compile(
     r"|<t:\d+(?::[A-Za-z])?>"  # Discord timestamps
     r"|:[a-z0-9_+\-]+:"  # emoji shortcodes
 )
-_SEVERITIES = frozenset({"critical", "warning", "info", "error", "page"})
 _FIRING = re.compile(
     rf"\[(FIRING|RESOLVED)(?::\s*\d+)?\]\s*(?P<name>[A-Za-z][A-Za-z0-9_:.\-]*)"
     rf"(?:\s*\((?P<cluster>{_NAME})\))?(?:\s*[-\u2013:]?\s*(?P<ref>{_NAME}/{_NAME}))?",
@@ -218,6 +217,8 @@ _STOP = frozenset(
         *("stuck", "pending", "slow", "broken", "hanging", "waiting", "dead", "offline", "terminating"),
     }
 )
+# An HTTP status right before a kind's word: "503 Service Unavailable" is a reason phrase.
+_HTTP_STATUS_BEFORE = re.compile(r"(?<!\d)[1-5]\d\d\s+$")
 _KINDS = {
     "pod": "pod",
     "pods": "pod",
@@ -273,7 +274,7 @@ def parse_alert_text(text: str) -> TextHints:
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
         single = firing.group("cluster")
-        if single and (single.lower() in _SEVERITIES or looks_like_pod(single)):
+        if single and (single.lower() in SEVERITIES or looks_like_pod(single)):
             single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
         put("cluster", single)
         if firing.group("ref"):
@@ -376,8 +377,8 @@ def _put_ns_ref(put: Put, ref: str) -> None:
 def _put_ref(put: Put, match: re.Match[str]) -> None:
     kind = _KINDS[match.group("kind").lower()]
     first, second, paren = match.group("first"), match.group("second"), match.group("paren")
-    if first.lower() in _STOP:
-        return
+    if first.lower() in _STOP or _HTTP_STATUS_BEFORE.search(match.string, 0, match.start()):
+        return  # a word of prose, or an HTTP reason phrase ("503 Service Temporarily Unavailable")
     name = first
     if second:
         if kind in {"node", "namespace", "container"}:

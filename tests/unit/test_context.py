@@ -172,6 +172,17 @@ def test_a_state_after_a_kind_is_not_its_name() -> None:
     assert h.namespace is None
 
 
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("checkout is returning 503 Service Temporarily Unavailable since 10 minutes", "checkout"),
+        ("HTTP 503 Service Unavailable from service payments-api", "payments-api"),
+    ],
+)
+def test_an_http_reason_phrase_is_not_a_service_reference(text: str, service: str) -> None:
+    assert ctx_of(text).hints.service == service
+
+
 def test_alertmanager_labels_win_over_text_and_annotations() -> None:
     ctx = build_alert_context(
         platform=Platform.ALERTMANAGER,
