@@ -399,6 +399,8 @@ def _classify(text: str, *, bot: bool) -> list[Mention]:
         text = _said_done(text)
         if not text:
             return out
+    said = text
+    text = _not_asked(text)
     config = config_of(text)
     if config and config.key and config.new and config.service is None:
         # `kubectl -n pricing set env deployment/pricing-engine POOL=80`: the command names what it touched
@@ -429,6 +431,7 @@ def _classify(text: str, *, bot: bool) -> list[Mention]:
             out.append(deploy)
     elif config and (config.key or not bot):
         out.append(config)
+    text = said  # a question still reports what is seen ("anyone else seeing 502s on checkout?")
     if not out and not bot and _TRAFFIC.search(text) and _HAPPENING.search(text):
         out.append(Mention(Kind.TRAFFIC, phrase=_TRAFFIC.search(text).group(0)))  # type: ignore[union-attr]
     if not out and not bot and _SYMPTOM.search(text) and _REPORTER.search(text):
@@ -450,6 +453,29 @@ def _said_done(text: str) -> str:
     Empty when no clause without a future word says something was done."""
     now = [c for c in _CLAUSE.split(text) if c and not _FUTURE.search(c)]
     return " ".join(now) if any(_DONE.search(c) for c in now) else ""
+
+
+# A question proposes a change or asks about one; it does not announce one: "should we bump the
+# table to on-demand?", "can someone roll back checkout?", "has anyone changed the pool size?". A
+# question that says what was done ("rolled back checkout to 1.4.2, did that help?") still does.
+_QUESTION = re.compile(r"(?:[^.!?\n]|[.!](?=\S))*\?+")  # a sentence that asks ("1.4.2" does not end one)
+_ASKED_WHETHER = re.compile(
+    r"^\W*(?:did|has|have|had|was|were|is|are)\s+(?:anyone|someone|somebody|anybody|we|you|they)\b",
+    re.IGNORECASE,
+)
+_DONE_SAID = re.compile(
+    rf"\b(?:{_PAST_VERBS}|rolled back|reverted|deployed|released|restarted|shipped)\b", re.IGNORECASE
+)
+
+
+def _not_asked(text: str) -> str:
+    """`text` without its questions that do not say something was done."""
+
+    def kept(question: re.Match[str]) -> str:
+        asked = question.group(0)
+        return asked if _DONE_SAID.search(asked) and not _ASKED_WHETHER.search(asked) else " "
+
+    return _QUESTION.sub(kept, text).strip() if "?" in text else text
 
 
 def resolution_in(text: str) -> bool:

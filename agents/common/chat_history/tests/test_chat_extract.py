@@ -67,6 +67,31 @@ def test_plans_chatter_and_plain_bot_posts_are_not_changes() -> None:
     assert upgrade.version is None  # an IP address and a time are not versions
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should we bump the orders table to on-demand?",
+        "can someone roll back checkout to 1.4.2?",
+        "has anyone changed the pool size on pricing-engine?",
+        "did anyone deploy cart v2.1?",
+        "kubectl -n shop scale deploy/payments --replicas=10 ?",
+    ],
+)
+def test_a_question_proposing_or_asking_about_a_change_is_not_one(text: str) -> None:
+    assert [m for m in classify(text, bot=False) if m.kind is not Kind.SYMPTOM] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("rolled back checkout to 1.4.2, did that help?", "checkout"),
+        ("deployed cart v2.1 to prod. anyone seeing errors?", "cart"),
+    ],
+)
+def test_a_change_said_done_beside_a_question_is_still_a_change(text: str, service: str) -> None:
+    assert one(text).service == service
+
+
 def test_alert_notifications_symptoms_and_traffic() -> None:
     firing = one("[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p", bot=True)
     assert (firing.kind, firing.key) == (Kind.FIRING, "KubePodCrashLooping")
