@@ -52,13 +52,17 @@ class Specific:
 
 @dataclass(frozen=True)
 class Restatement:
-    """When the triggering change says one thing (`change`) and the cause's own evidence another
-    (`evidence`), the cause is better stated as `becomes`: authentication failing after a credential
-    was rotated is the workload still holding the old credential (a stale Secret), not a denial."""
+    """The cause better stated as `becomes`, given the change that set it off. Either by the change's
+    words and the cause's evidence together (`change` and `evidence`): authentication failing after a
+    credential was rotated is the workload still holding the old credential (a stale Secret), not a
+    denial. Or by the change's kind alone (`kind`), when no change of a kind the cause fits is on the
+    path but one of `kind` is and began no later than the cause: a code error right after the
+    workload's configuration changed, with no release, is the configuration's fault."""
 
     becomes: CauseCategory
-    change: re.Pattern[str]
-    evidence: re.Pattern[str]
+    change: re.Pattern[str] | None = None
+    evidence: re.Pattern[str] | None = None
+    kind: Trigger | None = None
     sentence: str = ""  # what the report says of it
 
 
@@ -95,17 +99,13 @@ class CauseKind:
     culprit: re.Pattern[str] | None = None
     # The specific things the report names from the cause's evidence, first match first.
     specifics: tuple[Specific, ...] = ()
-    # What the cause is, stated better, given what its trigger and its evidence say (first match).
+    # What the cause is, stated better, given the change that set it off (first match).
     restated: tuple[Restatement, ...] = ()
     # How long a change that says `change_signs` can lie dormant before the failure it causes shows:
     # a trust or key policy tightened bites only when something next assumes the role or uses the
     # key (a new Ingress reconciled, a pod restarted), which may be hours later. Such a change can
     # be the trigger from this far before the alert's window.
     dormant: timedelta = timedelta(0)
-    # When no change of a kind this cause fits is on the path, but one of these kinds is and began
-    # before it, the cause is stated as the paired category: a code error that begins right after
-    # the workload's configuration changed (no release) is the configuration's fault.
-    when_changed: tuple[tuple[Trigger, CauseCategory], ...] = ()
     # How another source reports this same failure on the same node or pod (a full node disk is the
     # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
     seen_as: frozenset[CauseCategory] = frozenset()
@@ -224,7 +224,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
         ),
         specificity=0.8,
-        when_changed=((T.CONFIG_CHANGE, C.BAD_CONFIG),),
+        restated=(Restatement(C.BAD_CONFIG, kind=T.CONFIG_CHANGE),),
     ),
     C.PROBE_FAILURE: CauseKind(
         "Health probes failing",
@@ -648,16 +648,24 @@ def specificity(category: CauseCategory) -> float:
 
 def restated(category: CauseCategory, change_text: str, evidence_text: str) -> Restatement | None:
     """How the cause is better stated given what its trigger and its evidence say together
-    (`CauseKind.restated`): a login failing after the credential was rotated is a stale
-    credential (bad configuration). None when no rule applies."""
+    (`Restatement.change` and `.evidence`): a login failing after the credential was rotated is a
+    stale credential (bad configuration). None when no rule applies."""
     return next(
         (
             rule
             for rule in CAUSES[category].restated
-            if rule.change.search(change_text) and rule.evidence.search(evidence_text)
+            if rule.change is not None
+            and rule.evidence is not None
+            and rule.change.search(change_text)
+            and rule.evidence.search(evidence_text)
         ),
         None,
     )
+
+
+def restated_by_kind(category: CauseCategory) -> tuple[Restatement, ...]:
+    """The rules that restate the cause by the kind of change on its path (`Restatement.kind`)."""
+    return tuple(rule for rule in CAUSES[category].restated if rule.kind is not None)
 
 
 def dormant_cause(change_text: str) -> tuple[CauseCategory, timedelta] | None:

@@ -1,4 +1,4 @@
-"""A cause stated by the kind of change that set it off (`CauseKind.when_changed`).
+"""A cause stated by the kind of change that set it off (`Restatement.kind`).
 
 A code error (a null pointer, a panic) that begins with no release on the path, right after the
 workload's configuration changed, is the configuration's fault: the new values reach a code path
@@ -17,7 +17,7 @@ from agents.master.candidates import Candidates
 from agents.master.chain import Path
 from agents.master.ranking import TriggerCandidate, seen_at
 from agents.master.triggers import triggers
-from shared.causes import CAUSES
+from shared.causes import restated_by_kind
 from shared.contracts import AlertContext, Finding
 
 SKEW = timedelta(minutes=2)  # a change logged a little after the first error still set it off
@@ -29,9 +29,10 @@ def restate(
     """The candidates with the cause restated and the change that sets it off, or None."""
     top = candidates.first
     began = seen_at(top.best)
-    for kind, category in CAUSES[top.category].when_changed:
+    for rule in restated_by_kind(top.category):
+        category = rule.becomes
         chosen = triggers(ctx, findings, category, path, cited)
-        if not chosen or chosen[0].finding.change is not kind:
+        if not chosen or chosen[0].finding.change is not rule.kind:
             continue
         at = chosen[0].at
         if at is not None and began is not None and at > began + SKEW:
