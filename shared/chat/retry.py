@@ -136,7 +136,9 @@ class _Bounded(RetryHandler):
     """A slack_sdk handler whose retry count yields to a persistent deadline and whose waits end
     when the caller's `stop` is set."""
 
-    backoff: Backoff
+    def __init__(self, backoff: Backoff) -> None:
+        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
+        self.backoff = backoff
 
     def can_retry(
         self,
@@ -176,8 +178,7 @@ class RateLimitRetry(_Bounded):
     `max_retry_after`, else gives up so the caller sees `ratelimited` at once."""
 
     def __init__(self, backoff: Backoff, sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
-        self.backoff = backoff
+        super().__init__(backoff)
         self.sleep = sleep
 
     def _wait(self, response: HttpResponse | None) -> float | None:
@@ -213,10 +214,6 @@ class RateLimitRetry(_Bounded):
 class ServerErrorRetry(_Bounded):
     """Retries 500, 502, 503 and 504 with capped exponential back-off."""
 
-    def __init__(self, backoff: Backoff) -> None:
-        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
-        self.backoff = backoff
-
     def _can_retry(
         self,
         *,
@@ -234,10 +231,6 @@ class ServerErrorRetry(_Bounded):
 
 class ConnectionRetry(_Bounded, ConnectionErrorRetryHandler):
     """slack_sdk's retry on connection resets, within the current `retry_deadline`."""
-
-    def __init__(self, backoff: Backoff) -> None:
-        super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
-        self.backoff = backoff
 
     def _can_retry(
         self,
