@@ -22,7 +22,7 @@ from lambda_adapter.settings import ALERT_GROUP_SECONDS
 from lambda_adapter.storm import storm_note
 from lambda_adapter.verify import verify_bearer_or_basic
 from lambda_adapter.webhook import WebhookRequest, WebhookResponse, require_media_type
-from shared.alerts.alert_labels import looks_like_exporter
+from shared.alerts.alert_labels import SEVERITY_RANK, looks_like_exporter
 from shared.contracts import Platform
 from shared.errors import BadRequest, Unauthorized
 
@@ -192,10 +192,6 @@ def _values(alert: AmAlert) -> str:
     return ", ".join(shown[:MAX_LISTED])
 
 
-# Severity label values, most urgent first; anything else ranks after them.
-_SEVERITY_RANK = {"critical": 0, "page": 0, "high": 0, "error": 1, "warning": 2, "warn": 2, "medium": 2}
-
-
 def lead_alert(alerts: list[AmAlert]) -> AmAlert:
     """The alert a group of several is told by: the most severe, then the one that began first
     (the order Alertmanager lists a group's alerts in is not the order they matter in)."""
@@ -205,7 +201,8 @@ def lead_alert(alerts: list[AmAlert]) -> AmAlert:
 
     def rank(alert: AmAlert) -> tuple[int, datetime]:
         severity = alert.labels.get("severity", "").strip().lower()
-        return _SEVERITY_RANK.get(severity, 3), _started(alert) or never
+        # An unknown word ranks as info.
+        return SEVERITY_RANK.get(severity, SEVERITY_RANK["info"]), _started(alert) or never
 
     return min(alerts, key=rank)
 

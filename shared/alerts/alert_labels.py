@@ -98,7 +98,14 @@ _TITLE = re.compile(
     r"(?:\((?P<common>[^()\n]*)\))?",
     re.IGNORECASE,
 )
-_SEVERITIES = frozenset({"critical", "warning", "info", "error", "page", "high", "low", "medium"})
+# The words alerting tools use for an alert's severity, most severe first (rank 0).
+SEVERITY_RANK = {
+    **dict.fromkeys(("critical", "page", "high"), 0),
+    "error": 1,
+    **dict.fromkeys(("warning", "warn", "medium"), 2),
+    **dict.fromkeys(("info", "low"), 3),
+}
+SEVERITIES = frozenset(SEVERITY_RANK)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Scrape targets and monitoring components: their names in `job`, `service`, `container` or a
 # title are the exporter's, not the application's.
@@ -199,7 +206,7 @@ def title_values(text: str, is_pod: Callable[[str], bool]) -> TitleValues:
     pod = next((v for v in values if is_pod(v)), None)
     # Severity label values are written `critical` or `CRITICAL`; `High` / `Critical` capitalised
     # start a rule's name (`High memory usage`, Grafana's names hold spaces).
-    severity = next((v for v in values if v.lower() in _SEVERITIES and v in (v.lower(), v.upper())), None)
+    severity = next((v for v in values if v.lower() in SEVERITIES and v in (v.lower(), v.upper())), None)
     namespace = None
     if pod is not None:
         same = common if pod in common else group
@@ -218,7 +225,7 @@ def _plain(value: str, is_pod: Callable[[str], bool]) -> bool:
     return (
         bool(_DNS.match(value))
         and not is_pod(value)
-        and value.lower() not in _SEVERITIES
+        and value.lower() not in SEVERITIES
         and not looks_like_exporter(value)
         and not _UUID.match(value)
         and value not in {"http", "https", "metrics", "web", "http-metrics", "firing", "resolved"}
