@@ -1,5 +1,5 @@
-"""Alertmanager's webhook (`/alertmanager`, version 4) and Grafana's webhook contact point (version 1,
-the same body with Grafana's fields added), with bearer or basic auth.
+"""Alertmanager's webhook (`/alertmanager`, version 4) and Grafana's webhook contact point
+(`/grafana`, version 1: the same body with Grafana's fields added), with bearer or basic auth.
 
 One investigation per alert group (`groupKey`): its first `firing` notification posts the alert
 as a thread's root message in the chosen channel (`?channel=`, `?platform=slack|discord`, else
@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lambda_adapter import keys
-from lambda_adapter.events import AlertmanagerWebhook, AmAlert, parse_alertmanager
+from lambda_adapter.events import (
+    ALERTMANAGER_VERSION,
+    GRAFANA_VERSION,
+    AlertmanagerWebhook,
+    AmAlert,
+    parse_alertmanager,
+)
 from lambda_adapter.gate import Candidate, Outcome
 from lambda_adapter.jobs import ChatName, InvestigateJob, ReplyJob
 from lambda_adapter.settings import ALERT_GROUP_SECONDS
@@ -35,12 +41,22 @@ MAX_LISTED = 10
 
 
 def webhook(intake: Intake, request: WebhookRequest) -> WebhookResponse:
+    """`/alertmanager`: Alertmanager's body, version 4 (Mimir's and Cortex's too)."""
+    return _webhook(intake, request, ALERTMANAGER_VERSION)
+
+
+def grafana_webhook(intake: Intake, request: WebhookRequest) -> WebhookResponse:
+    """`/grafana`: Grafana's webhook contact point, version 1."""
+    return _webhook(intake, request, GRAFANA_VERSION)
+
+
+def _webhook(intake: Intake, request: WebhookRequest, version: str) -> WebhookResponse:
     if not verify_bearer_or_basic(
         request.headers.get("authorization"), intake.settings.secrets.alertmanager_token
     ):
         raise Unauthorized("missing or wrong Alertmanager credentials")
     require_media_type(request, "application/json")
-    payload = parse_alertmanager(request.body)
+    payload = parse_alertmanager(request.body, version)
     chat, channel = _destination(intake, request)
     delivery = keys.delivery_body("alertmanager", request.body)
     group = keys.alert_group(payload.groupKey)

@@ -7,6 +7,7 @@ Routes:
   POST /discord/interactions   Discord interactions (PING, /sre-snapshot, /investigate, message command,
                                the report's buttons)
   POST /alertmanager           Alertmanager webhook v4 (?channel=, ?platform=)
+  POST /grafana                Grafana's webhook contact point, v1 (the same query)
   GET  /healthz                liveness
 
 Verification comes first: a bad or stale signature is answered 401 before the body is parsed.
@@ -48,6 +49,7 @@ ROUTES: dict[str, Route] = {
     "/slack/interactions": actions.slack_interactions,
     "/discord/interactions": discord_routes.interactions,
     "/alertmanager": alertmanager_routes.webhook,
+    "/grafana": alertmanager_routes.grafana_webhook,
 }
 HEALTH_PATH = "/healthz"
 

@@ -176,14 +176,18 @@ class AmAlert(Payload):
     values: dict[str, Any] | None = None
 
 
-# The body versions read: Alertmanager's (and Mimir's, Cortex's) "4"; Grafana unified alerting's
-# webhook contact point "1", the same body with Grafana's fields added (orgId, state, title,
-# message; per alert values, valueString, dashboardURL, panelURL, silenceURL).
-AM_VERSIONS = {"4": "Alertmanager", "1": "Grafana"}
+# The body versions read, each on its own route: Alertmanager's (and Mimir's, Cortex's) "4" on
+# `/alertmanager`; Grafana unified alerting's webhook contact point "1" on `/grafana`, the same body
+# with Grafana's fields added (orgId, state, title, message; per alert values, valueString,
+# dashboardURL, panelURL, silenceURL).
+ALERTMANAGER_VERSION = "4"
+GRAFANA_VERSION = "1"
+ROUTE_OF_VERSION = {ALERTMANAGER_VERSION: "/alertmanager", GRAFANA_VERSION: "/grafana"}
+SENDER_OF_VERSION = {ALERTMANAGER_VERSION: "Alertmanager", GRAFANA_VERSION: "Grafana's webhook contact point"}
 
 
 class AlertmanagerWebhook(Payload):
-    """Alertmanager's webhook body, version 4, or Grafana's webhook contact point (version 1)."""
+    """Alertmanager's webhook body (version 4), or Grafana's webhook contact point's (version 1)."""
 
     version: str
     groupKey: str = Field(min_length=1)
@@ -250,12 +254,18 @@ def parse_discord_interaction(body: bytes) -> DiscordInteraction:
     return parse_model(DiscordInteraction, parse_json(body))
 
 
-def parse_alertmanager(body: bytes) -> AlertmanagerWebhook:
+def parse_alertmanager(body: bytes, version: str = ALERTMANAGER_VERSION) -> AlertmanagerWebhook:
+    """The body of `version`; another version is refused with the route that takes it."""
     webhook = parse_model(AlertmanagerWebhook, parse_json(body))
-    if webhook.version not in AM_VERSIONS:
-        known = " or ".join(f"{v!r} ({sender})" for v, sender in AM_VERSIONS.items())
-        version = webhook.version[:20]
-        raise BadRequest(f"unsupported Alertmanager webhook version {version!r} (expected {known})")
+    if webhook.version != version:
+        sender = SENDER_OF_VERSION[version]
+        got = webhook.version[:20]
+        where = (
+            f": {SENDER_OF_VERSION[got]}'s body (version {got!r}) posts to {ROUTE_OF_VERSION[got]}"
+            if got in ROUTE_OF_VERSION
+            else ""
+        )
+        raise BadRequest(f"unsupported webhook version {got!r}, expected {version!r} ({sender}){where}")
     if webhook.status not in ("firing", "resolved"):
         raise BadRequest(f"unknown Alertmanager status {webhook.status!r}")
     return webhook

@@ -18,7 +18,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-WEBHOOK_PATHS = ("/slack/", "/discord/", "/alertmanager")
+WEBHOOK_PATHS = ("/slack/", "/discord/", "/alertmanager", "/grafana")
 
 
 @dataclass(frozen=True)

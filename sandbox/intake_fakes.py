@@ -212,9 +212,23 @@ class Harness:
         query: Mapping[str, str] | None = None,
         token: str = TEST_ALERTMANAGER_TOKEN,
     ) -> WebhookResponse:
+        return self._alert_webhook("/alertmanager", payload, query, token)
+
+    def grafana(
+        self,
+        payload: Mapping[str, Any] | bytes,
+        query: Mapping[str, str] | None = None,
+        token: str = TEST_ALERTMANAGER_TOKEN,
+    ) -> WebhookResponse:
+        """Grafana's webhook contact point (`/grafana`), with the token as Grafana sends it."""
+        return self._alert_webhook("/grafana", payload, query, token)
+
+    def _alert_webhook(
+        self, path: str, payload: Mapping[str, Any] | bytes, query: Mapping[str, str] | None, token: str
+    ) -> WebhookResponse:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
-        return self.request("/alertmanager", body, headers, query)
+        return self.request(path, body, headers, query)
 
 
 @dataclass

@@ -31,6 +31,7 @@ PATHS = {
     "slack_command": "/slack/commands",
     "discord": "/discord/interactions",
     "alertmanager": "/alertmanager",
+    "grafana": "/grafana",
 }
 CONTENT_TYPES = {
     "slack_command": "application/x-www-form-urlencoded",
@@ -130,7 +131,7 @@ def _send(h: Harness, case: Case, body: bytes, headers: dict[str, str]) -> Webho
     content_type = case.spec.get("content_type") or CONTENT_TYPES.get(case.kind, "application/json")
     if case.kind == "discord":
         sent = discord_headers(h.signing_key, body, stamp)
-    elif case.kind == "alertmanager":
+    elif case.kind in ("alertmanager", "grafana"):
         sent = {"authorization": f"Bearer {TEST_ALERTMANAGER_TOKEN}"}
     else:
         sent = slack_headers(TEST_SLACK_SECRET, body, stamp)

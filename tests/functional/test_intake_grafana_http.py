@@ -63,12 +63,12 @@ def test_grafana_firing_then_resolved_over_http(served: tuple[str, list[AlertCon
     resolved = copy.deepcopy(FIRING) | {"status": "resolved", "state": "ok"}
     resolved["alerts"][0].update(status="resolved", endsAt="2026-11-24T10:02:10Z")
     with httpx.Client(trust_env=False, timeout=5) as client:
-        answer = client.post(f"{url}/alertmanager", content=json.dumps(FIRING), headers=HEADERS)
+        answer = client.post(f"{url}/grafana", content=json.dumps(FIRING), headers=HEADERS)
         assert answer.status_code == 200 and answer.json()["outcome"] == "started"
         assert wait_until(lambda: len(started) == 1 and len(chat.posted) == 1)
         hints = started[0].hints
         assert (hints.alert_name, hints.namespace, hints.service) == ("High 5xx rate", "shop", "checkout")
-        answer = client.post(f"{url}/alertmanager", content=json.dumps(resolved), headers=HEADERS)
+        answer = client.post(f"{url}/grafana", content=json.dumps(resolved), headers=HEADERS)
         assert answer.status_code == 200 and answer.json()["outcome"] == "replied"
         assert wait_until(lambda: len(chat.posted) == 2)
     root, update = chat.posted

@@ -1,4 +1,4 @@
-"""Grafana unified alerting's webhook contact point on `/alertmanager`: Alertmanager's body with
+"""Grafana unified alerting's webhook contact point on `/grafana`: Alertmanager's body with
 `version: "1"` and Grafana's fields (orgId, state, title, message; per alert values, valueString,
 dashboardURL, panelURL, silenceURL) is investigated as the Alertmanager group it is."""
 
@@ -25,7 +25,7 @@ def resolved(payload: dict[str, Any]) -> dict[str, Any]:
 
 def test_grafanas_documented_webhook_body_is_investigated() -> None:
     h = Harness()
-    answer = h.alertmanager(DOCUMENTED)
+    answer = h.grafana(DOCUMENTED)
     assert answer.status == 200 and json.loads(answer.body)["outcome"] == "started"
     [root] = h.slack_chat.posted
     # Two rules in one group: both are named, not a generic "Alert".
@@ -39,7 +39,7 @@ def test_grafanas_documented_webhook_body_is_investigated() -> None:
 
 def test_a_kubernetes_rule_gives_the_master_its_target() -> None:
     h = Harness()
-    h.alertmanager(K8S_RULE)
+    h.grafana(K8S_RULE)
     [ctx] = h.started
     hints = ctx.hints
     assert (hints.alert_name, hints.namespace, hints.service) == ("High 5xx rate", "shop", "checkout")
@@ -50,16 +50,16 @@ def test_a_kubernetes_rule_gives_the_master_its_target() -> None:
 
 def test_resolved_state_ok_replies_in_the_thread_and_frees_the_group() -> None:
     h = Harness()
-    h.alertmanager(K8S_RULE)
+    h.grafana(K8S_RULE)
     h.clock.advance(600)
-    answer = h.alertmanager(resolved(K8S_RULE))
+    answer = h.grafana(resolved(K8S_RULE))
     assert json.loads(answer.body)["outcome"] == "replied"
     root, update = h.slack_chat.posted
     assert update.thread_id == root.id and update.text.startswith("Resolved: High 5xx rate")
     h.clock.advance(60)
     again = copy.deepcopy(K8S_RULE)
     again["alerts"][0]["startsAt"] = "2026-11-24T10:40:00Z"
-    h.alertmanager(again)
+    h.grafana(again)
     assert len(h.started) == 2
 
 
@@ -67,7 +67,7 @@ def test_a_value_grafana_could_not_give_costs_the_value_not_the_alert() -> None:
     h = Harness()
     odd = copy.deepcopy(K8S_RULE)
     odd["alerts"][0]["values"] = {"B": "NaN", "C": None}
-    assert h.alertmanager(odd).status == 200
+    assert h.grafana(odd).status == 200
     [ctx] = h.started
     assert ctx.hints.alert_name == "High 5xx rate" and "values:" not in ctx.text
 
@@ -79,8 +79,22 @@ def test_grafana_legacy_alerting_and_unknown_versions_are_400_with_the_reason() 
         "state": "alerting",
         "evalMatches": [{"value": 100, "metric": "cpu", "tags": None}],
     }
-    answer = Harness().alertmanager(legacy)
+    answer = Harness().grafana(legacy)
     assert answer.status == 400 and "version" in json.loads(answer.body)["error"]
-    answer = Harness().alertmanager(K8S_RULE | {"version": "2"})
+    answer = Harness().grafana(K8S_RULE | {"version": "2"})
     reason = json.loads(answer.body)["error"]
-    assert answer.status == 400 and "'4'" in reason and "'1'" in reason
+    assert answer.status == 400 and "'2'" in reason and "'1'" in reason
+
+
+def test_grafanas_body_on_alertmanagers_route_is_400_naming_its_route() -> None:
+    h = Harness()
+    answer = h.alertmanager(DOCUMENTED)
+    reason = json.loads(answer.body)["error"]
+    assert answer.status == 400 and "/grafana" in reason
+    assert h.started == [] and h.slack_chat.posted == []
+
+
+def test_alertmanagers_body_on_grafanas_route_is_400_naming_its_route() -> None:
+    body = DOCUMENTED | {"version": "4"}
+    answer = Harness().grafana(body)
+    assert answer.status == 400 and "/alertmanager" in json.loads(answer.body)["error"]
