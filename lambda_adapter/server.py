@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 BODY_TIMEOUT_S = 10.0
 # Deliveries acknowledged at once (each waits on the dedup table for a few milliseconds).
 ACK_THREADS = 32
+SERVER_THREAD_NAME = "intake-server"  # the thread `ThreadedServer` serves in
+ACK_THREAD_NAME = "intake-ack"  # the ack threads' name prefix (a bench tells their CPU apart by it)
 # Idle keep-alive connections are closed after this many seconds.
 KEEP_ALIVE_S = 5
 # Request line and headers larger than this are refused by the HTTP parser.
@@ -80,7 +82,7 @@ def create_app(
     worker.bind_scheduler(jobs)
     # Acks wait on the dedup table: their own threads, so they never queue behind jobs (which use
     # the loop's default executor, a handful of threads on a small machine).
-    acks = concurrent.futures.ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="intake-ack")
+    acks = concurrent.futures.ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix=ACK_THREAD_NAME)
     intake = Intake(
         settings=settings,
         dedup=store,
@@ -221,7 +223,7 @@ class ThreadedServer:
         self.url = ""
 
     def start(self) -> ThreadedServer:
-        self._thread = threading.Thread(target=self._server.run, name="intake-server", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name=SERVER_THREAD_NAME, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._start_timeout
         while not self._server.started:
