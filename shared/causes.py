@@ -106,6 +106,10 @@ class CauseKind:
     # key (a new Ingress reconciled, a pod restarted), which may be hours later. Such a change can
     # be the trigger from this far before the alert's window.
     dormant: timedelta = timedelta(0)
+    # The kind of change this cause usually comes from, said as inferred when no change is found on
+    # its path (the trigger is then this kind, and the report says none was seen): a volume that
+    # cannot attach is the infrastructure's doing, a missing key a configuration change's.
+    origin: Trigger | None = None
     # How another source reports this same failure on the same node or pod (a full node disk is the
     # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
     seen_as: frozenset[CauseCategory] = frozenset()
@@ -161,6 +165,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         change_signs=re.compile(
             r"\b(?:limits|requests)\.cpu\b|\bcpu[ _-]?(?:limit|request)s?\b", re.IGNORECASE
         ),
+        origin=T.CONFIG_CHANGE,
     ),
     C.DISK_FULL: CauseKind(
         "Disk full",
@@ -194,6 +199,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             r"|couldn't find key (?P<name3>[A-Za-z0-9_.\-]+)|KeyError: '(?P<name4>[^']+)'",
             re.IGNORECASE,
         ),
+        origin=T.CONFIG_CHANGE,
     ),
     C.IMAGE_PULL: CauseKind(
         "Image cannot be pulled",
@@ -207,6 +213,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 "kubectl -n {ns} rollout undo deployment/{workload}",
             ),
         ),
+        origin=T.DEPLOY,
     ),
     C.BAD_DEPLOY: CauseKind(
         "Regression from a release",
@@ -225,6 +232,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         ),
         specificity=0.8,
         restated=(Restatement(C.BAD_CONFIG, kind=T.CONFIG_CHANGE),),
+        origin=T.DEPLOY,
     ),
     C.PROBE_FAILURE: CauseKind(
         "Health probes failing",
@@ -305,6 +313,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step("Force-deleting pods that hold volumes (--force --grace-period=0)", FORBID),
         ),
         platform=True,
+        origin=T.INFRASTRUCTURE,
     ),
     C.SCALING_LIMIT: CauseKind(
         "Autoscaling at its limit",
@@ -343,6 +352,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
         # after a surge that began first (the dependency is slow because there is more to do).
         follows=frozenset({C.NETWORK_FAILURE, C.CERTIFICATE_EXPIRED, C.PERMISSION_DENIED, C.TRAFFIC_SPIKE}),
         through_dependency=True,
+        origin=T.DEPENDENCY,
     ),
     C.RESOURCE_POOL_EXHAUSTION: CauseKind(
         "Connection or thread pool exhausted",
@@ -375,6 +385,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 C.NETWORK_FAILURE,
             }
         ),
+        origin=T.TRAFFIC,
     ),
     C.PERMISSION_DENIED: CauseKind(
         "Permission denied",
@@ -437,6 +448,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 ("{principal} may not {verb} {resource}", " in namespace {ns}"),
             ),
         ),
+        origin=T.CONFIG_CHANGE,
     ),
     C.NETWORK_FAILURE: CauseKind(
         "Network failure",
@@ -531,6 +543,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 ("StorageClass {sc} does not exist",),
             ),
         ),
+        origin=T.INFRASTRUCTURE,
     ),
     C.TRAFFIC_SPIKE: CauseKind(
         "Traffic spike",
@@ -540,6 +553,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             _SCALE_OUT,
             Step("Turn on rate limiting for the heaviest clients", APPROVE),
         ),
+        origin=T.TRAFFIC,
     ),
     C.NO_ISSUE: CauseKind(
         "No issue",

@@ -35,8 +35,9 @@ def next_steps(
     }
     steps: list[NextStep] = []
     seen: set[str] = set()
-    # Reading steps specific to the cause come first; among changes, undoing the trigger does.
-    by_trigger = CHANGES[trigger].steps
+    # Reading steps specific to the cause come first; among changes, undoing the trigger does: a
+    # change that was seen (a trigger only inferred from the cause names nothing to undo).
+    by_trigger = CHANGES[trigger].steps if change is not None else ()
     ordered = (
         *(s for s in CAUSES[category].steps if s.risk is SAFE),
         *by_trigger,

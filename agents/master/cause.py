@@ -149,6 +149,11 @@ def choose(
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained
+    origin = CAUSES[category].origin
+    if change is None and implied is Trigger.NONE and origin is not None:
+        # No change on the path: the kind this cause usually comes from, said as inferred.
+        implied = origin
+        summary += f" No change was found on its path; this usually follows {change_words(origin)}."
     summary += followed(top, candidates.runner_up)
     summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)

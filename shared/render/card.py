@@ -50,6 +50,10 @@ def cause_fields(report: IncidentReport) -> list[tuple[str, str]]:
     """(name, value) pairs: category, trigger, confidence, started."""
     cause, ctx = report.cause, report.alert
     trigger = cause.trigger.value.replace("_", " ") if cause.trigger is not Trigger.NONE else "none found"
+    if cause.trigger is not Trigger.NONE and not any(
+        f.change is not None for f in report.findings if f.id in cause.evidence
+    ):
+        trigger += " (inferred: no change on its path)"
     if ctx.alert_started_at is not None:
         started = f"{clock_time(ctx.alert_started_at)}, {ctx.alert_started_at:%-d %b}"
     else:
