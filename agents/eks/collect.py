@@ -138,6 +138,9 @@ class Gathered:
     errors: list[str] = field(default_factory=list)
     # The alert's scope narrowed by the workloads its prose names, when its hints found nothing.
     scope: Scope | None = None
+    # Crashing pods of a controller the alert's objects wait on (a CSI provisioner's): their
+    # crashed container's log says why the controller is down.
+    backend_crashes: list[tuple[Obj, str]] = field(default_factory=list)
 
 
 def _limit(kind: str, limits: Limits) -> int:
@@ -435,6 +438,9 @@ def _fetch_provisioner_controllers(
             state.objects.setdefault("Pod", []).extend(
                 p for p in pods if (o.namespace(p), o.name(p)) not in listed
             )
+            crashed = _crashed_container(pods)
+            if crashed is not None:
+                gathered.backend_crashes.append(crashed)
 
 
 def _ready_addresses(endpoints: Obj | None) -> int:
@@ -562,9 +568,27 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
     return chosen[:limit]
 
 
+def _crashed_container(pods: list[Obj]) -> tuple[Obj, str] | None:
+    """The pod and container, among `pods`, that restarted most and is not ready."""
+    worst: tuple[int, Obj, str] | None = None
+    for pod in pods:
+        for cs in o.status(pod).get("containerStatuses") or []:
+            restarts = int(cs.get("restartCount") or 0)
+            if not cs.get("ready") and restarts > 0 and (worst is None or restarts > worst[0]):
+                worst = (restarts, pod, str(cs.get("name")))
+    return (worst[1], worst[2]) if worst else None
+
+
 def _fetch_logs(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered) -> None:
     private: set[str] = set()
-    for pod, containers in affected_pods(gathered.state, scope, limits.log_pods):
+    chosen = affected_pods(gathered.state, scope, limits.log_pods)
+    seen = {(o.namespace(p), o.name(p)) for p, _ in chosen}
+    chosen += [
+        (pod, [(container, 1)])
+        for pod, container in gathered.backend_crashes[:1]
+        if (o.namespace(pod), o.name(pod)) not in seen
+    ]
+    for pod, containers in chosen:
         ns, name = o.namespace(pod) or "default", o.name(pod)
         if reader.logs_private(ns):
             if ns not in private:
