@@ -9,7 +9,6 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
-from agents.eks.analyzers.pressure_taint import pressure_keeps_pods_out
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
@@ -114,13 +113,10 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                 continue
             since = o.ts(cond.get("lastTransitionTime"))
             # Seen from a workload whose pods it evicts, a node under disk pressure is a full disk
-            # (its image or container filesystem); an alert about the node itself is the node's
-            # failure, and so is one whose replacement pods its pressure taint keeps out.
+            # (its image or container filesystem); an alert about the node itself is the node's failure.
             cause = (
                 CauseCategory.DISK_FULL
-                if cond_type == "DiskPressure"
-                and analysis.scope.node != name
-                and not pressure_keeps_pods_out(analysis)
+                if cond_type == "DiskPressure" and analysis.scope.node != name
                 else CauseCategory.NODE_FAILURE
             )
             findings.append(

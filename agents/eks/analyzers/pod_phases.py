@@ -80,9 +80,7 @@ def stuck_creating(
     return None
 
 
-def evicted(pod: Obj, st: dict[str, Any], events: list[Obj], node_lost: bool = False) -> PodProblem:
-    """An evicted pod and why. `node_lost`: the alert's replacement pods are kept out by a node's
-    disk pressure taint, so a node short of disk is a node lost to the workload."""
+def evicted(pod: Obj, st: dict[str, Any], events: list[Obj]) -> PodProblem:
     evictions = [e for e in events if e.get("reason") in {"Evicted", "Killing"}]
     # The kubelet's Evicted event names the resource when the pod's status only says "Evicted".
     message = str(st.get("message", "")) or best_message(evictions, "resource") or best_message(evictions, "")
@@ -92,12 +90,7 @@ def evicted(pod: Obj, st: dict[str, Any], events: list[Obj], node_lost: bool = F
         or "exceeded its local ephemeral storage limit" in lowered
         or "low on resource: ephemeral-storage" in lowered
     ):
-        # the pod's or the node's disk filled up
-        cause = (
-            CauseCategory.NODE_FAILURE
-            if node_lost and "low on resource" in lowered
-            else CauseCategory.DISK_FULL
-        )
+        cause = CauseCategory.DISK_FULL  # the pod's or the node's disk filled up
     elif "the node was low on resource" in lowered or "pressure" in lowered:
         cause = CauseCategory.NODE_FAILURE  # the node's pressure, whichever pod was picked
     elif "taint" in lowered or "terminat" in lowered:

@@ -24,7 +24,6 @@ from agents.eks.analyzers.pod_problem import (
     last_time,
     recent_restarts,
 )
-from agents.eks.analyzers.pressure_taint import pressure_keeps_pods_out
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Severity
 
@@ -72,7 +71,7 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
     problems: list[PodProblem] = []
 
     if phase == "Failed" and st.get("reason") == "Evicted":
-        return [evicted(pod, st, events, pressure_keeps_pods_out(analysis))]
+        return [evicted(pod, st, events)]
     if phase == "Pending" and o.conditions(pod).get("PodScheduled", {}).get("status") == "False":
         return [unschedulable(pod, warnings, analysis.state.kind("Node"))]
 

@@ -42,43 +42,6 @@ def test_evictions_for_ephemeral_storage_on_a_node_under_disk_pressure_are_a_ful
     assert node.cause_hint is CauseCategory.NODE_FAILURE
 
 
-def test_a_node_whose_pressure_taint_keeps_the_replacements_out_is_a_node_lost() -> None:
-    """The same full disk, but the workload's replacement pod cannot be scheduled because of the
-    node's disk-pressure taint: the workload is short of a node, the node's failure."""
-    evicted = pod(
-        "search-7b5d9c6f8-n4lxq",
-        node=NODE,
-        phase="Failed",
-        reason="Evicted",
-        message=LOW_DISK,
-        owner=("ReplicaSet", "search-7b5d9c6f8"),
-    )
-    waiting = pod(
-        "search-7b5d9c6f8-zq2wm",
-        node="",
-        phase="Pending",
-        owner=("ReplicaSet", "search-7b5d9c6f8"),
-        conditions=[
-            {
-                "type": "PodScheduled",
-                "status": "False",
-                "reason": "Unschedulable",
-                "message": "0/3 nodes are available: 1 node(s) had untolerated taint "
-                "{node.kubernetes.io/disk-pressure: }, 2 Insufficient cpu.",
-            }
-        ],
-    )
-    findings = run([pressured_node(), evicted, waiting], scope(namespace="shop", workload="search"))
-    [node] = by_prefix(findings, "eks:node-disk-pressure:")
-    assert node.cause_hint is CauseCategory.NODE_FAILURE and NODE in node.title
-    [eviction] = by_prefix(findings, "eks:pod-evicted:")
-    assert eviction.cause_hint is CauseCategory.NODE_FAILURE and "ephemeral-storage" in eviction.title
-    # Kept out by another taint (or by CPU alone), the evictions stay a full disk.
-    waiting["status"]["conditions"][0]["message"] = "0/3 nodes are available: 3 Insufficient cpu."
-    findings = run([pressured_node(), evicted, waiting], scope(namespace="shop", workload="search"))
-    assert by_prefix(findings, "eks:node-disk-pressure:")[0].cause_hint is CauseCategory.DISK_FULL
-
-
 def test_a_pod_the_scheduler_cannot_bind_volumes_for_is_a_storage_failure() -> None:
     pending = pod(
         "label-studio-6f8d7c9b5-xk2rp",
