@@ -123,6 +123,10 @@ class Limits:
     workers: int = 6
 
 
+# More than a node runs (EKS caps pods per node at 110 on the largest instances without prefix delegation).
+PODS_PER_NODE = 250
+
+
 @dataclass(frozen=True)
 class ListJob:
     kind: str
@@ -256,6 +260,7 @@ def gather(
             gathered.notes.append(f"Workload {scope.workload} taken from the alert's text.")
     _fetch_webhook_backends(reader, budget, limits, gathered)
     _fetch_provisioner_controllers(reader, budget, limits, gathered)
+    _fetch_pressured_node_pods(reader, scope, budget, gathered)
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
@@ -566,6 +571,33 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
         healthy_in_scope.sort(key=lambda r: (r[0], r[1]), reverse=True)  # newest first
         chosen = [(pod, containers) for _, _, pod, containers in healthy_in_scope[:2]] + chosen
     return chosen[:limit]
+
+
+def _fetch_pressured_node_pods(reader: KubeReader, scope: Scope, budget: Budget, gathered: Gathered) -> None:
+    """Every pod on a node under disk pressure that hosts the alert's pods (or is its node), when
+    the scan read one namespace: the pod filling the node's disk may run in another."""
+    state = gathered.state
+    if not state.namespaces or budget.remaining() < 1.0:
+        return
+    hosting = {
+        o.spec(p).get("nodeName") for p in state.pods if scope.relevance(o.namespace(p), o.name(p)) >= 0.9
+    }
+    pressured = [
+        o.name(n)
+        for n in state.kind("Node")
+        if o.conditions(n).get("DiskPressure", {}).get("status") == "True"
+        and (o.name(n) in hosting or o.name(n) == scope.node)
+    ]
+    listed = {(o.namespace(p), o.name(p)) for p in state.pods}
+    for node in pressured[:2]:
+        try:
+            pods, _ = reader.list("Pod", budget, limit=PODS_PER_NODE, field_selector=f"spec.nodeName={node}")
+        except SourceError as e:
+            gathered.notes.append(f"Pods on node {node}: not read ({e}).")
+            continue
+        fresh = [p for p in pods if (o.namespace(p), o.name(p)) not in listed]
+        listed.update((o.namespace(p), o.name(p)) for p in fresh)
+        state.objects.setdefault("Pod", []).extend(fresh)
 
 
 def _crashed_container(pods: list[Obj]) -> tuple[Obj, str] | None:
