@@ -253,8 +253,11 @@ def gather(
             "Services), each list capped."
         )
     if namespace and names and not (scope.pod or scope.workload or scope.service):
-        # The alert names its namespace only: the workload its prose names there is its subject.
-        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace]
+        # The alert names its namespace only: the workload its prose names there is its subject
+        # (a pod's controller, else a controller with no pod running: a suspended CronJob, say).
+        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace] or [
+            m for m in mentioned_workloads(names, _controllers(state)) if m.namespace == namespace
+        ]
         if found:
             scope = gathered.scope = scoped_to(scope, found)
             gathered.notes.append(f"Workload {scope.workload} taken from the alert's text.")
@@ -266,6 +269,12 @@ def gather(
     _fetch_logs(reader, scope, budget, limits, gathered)
     _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
     return gathered
+
+
+def _controllers(state: ClusterState) -> list[Obj]:
+    return [
+        w for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job") for w in state.kind(kind)
+    ]
 
 
 def _dedupe_events(state: ClusterState) -> None:
