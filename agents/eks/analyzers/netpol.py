@@ -220,13 +220,37 @@ def _timeouts(analysis: Analysis, ns: str | None, lines: list[str]) -> list[tupl
     for line in lines:
         if not TIMEOUT.search(line) or DNS_ERROR.search(line):
             continue
-        for match in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]:
-            host, port = match.group("host"), int(match.group("port"))
+        pairs = [
+            (m.group("host"), int(m.group("port")))
+            for m in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]
+        ]
+        for host, port in pairs or _named_services(analysis, ns, line):
             if port > 65535 or _CLOCK.search(host):
                 continue  # a clock (12:30), not a host
             if (host, port) not in found:
                 found[(host, port)] = (_dependency_target(analysis, ns, host, port), line.strip())
     return list(found.values())[:3]
+
+
+# A timeout that names what it was calling without a port: `Connection timeout to backend-service!`,
+# `timed out connecting to orders-db`.
+_CALLED = re.compile(
+    r"\b(?:to|connecting to|connect to|calling|reaching|reach|from)\s+[\"'`]?"
+    r"(?P<host>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)?)\b(?![:/\-])"
+)
+
+
+def _named_services(analysis: Analysis, ns: str | None, line: str) -> list[tuple[str, int]]:
+    """(host, port) for each Service of the caller's namespace (or `name.namespace`) a timeout line
+    names without a port, on each of the Service's ports: only names of Services that exist."""
+    found = []
+    for match in _CALLED.finditer(line):
+        name, _, svc_ns = match.group("host").partition(".")
+        for svc in analysis.state.kind("Service"):
+            if o.name(svc) == name and o.namespace(svc) == (svc_ns or ns):
+                host = f"{name}.{svc_ns}" if svc_ns else name
+                found += [(host, int(p["port"])) for p in o.spec(svc).get("ports") or [] if p.get("port")]
+    return found[:3]
 
 
 def analyze_network_policies(analysis: Analysis) -> list[Finding]:
