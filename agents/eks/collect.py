@@ -558,7 +558,14 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
     healthy_in_scope: list[tuple[str, str, Obj, list[tuple[str, int]]]] = []
     for pod in state.pods:
         statuses = o.status(pod).get("containerStatuses") or []
-        bad = [
+        # An init container that has not finished holds the pod's story (it waits on something):
+        # read it first; the app containers behind it have not started.
+        waiting_init = [
+            (str(cs.get("name")), int(cs.get("restartCount") or 0))
+            for cs in o.status(pod).get("initContainerStatuses") or []
+            if not cs.get("ready") and ("running" in (cs.get("state") or {}) or cs.get("restartCount"))
+        ]
+        bad = waiting_init + [
             (str(cs.get("name")), int(cs.get("restartCount") or 0))
             for cs in statuses
             if not cs.get("ready") or int(cs.get("restartCount") or 0) > 0

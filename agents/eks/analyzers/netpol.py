@@ -25,8 +25,10 @@ DNS_ERROR = re.compile(
     r"|name or service not known|UnknownHostException|lookup \S+ on \S+:53",
     re.IGNORECASE,
 )
+# A connection that got no answer (`pg_isready`: `host:5432 - no response`).
 TIMEOUT = re.compile(
-    r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout", re.IGNORECASE
+    r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout|\bno response\b",
+    re.IGNORECASE,
 )
 # host:port, not a time of day (`21:31:14`, `2026-11-22T21:31:14Z`)
 HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?):(?P<port>\d{2,5})\b(?![:.]\d)")
