@@ -19,7 +19,7 @@ from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
-from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
+from agents.eks.analyzers.logs import controllers, explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
 from agents.eks.analyzers.netpol_callers import analyze_refused_callers
 from agents.eks.analyzers.netpol_ingress import analyze_dependency_ingress
@@ -87,7 +87,8 @@ def analyze(
     findings += analyze_config_changes(analysis)
     rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
     tails = read_tails(analysis, signatures, rolled_out)
-    findings = attribute_timeouts(explain_crashes(findings, tails) + log_findings(analysis, tails))
+    explained = explain_crashes(findings, tails, analysis.state.pods, controllers(analysis))
+    findings = attribute_timeouts(explained + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
     unique: dict[str, Finding] = {}
