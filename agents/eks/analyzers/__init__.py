@@ -14,6 +14,7 @@ from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
+from agents.eks.analyzers.dns_down import analyze_dns_down
 from agents.eks.analyzers.dns_placement import analyze_dns_placement
 from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
@@ -59,6 +60,7 @@ def analyze(
     findings += analyze_readiness_gates(analysis)
     findings += analyze_store_endpoints(analysis)
     findings += analyze_dns_placement(analysis)
+    findings += analyze_dns_down(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)
