@@ -23,7 +23,7 @@ from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.auth import Connection, connect
 from agents.eks.collect import gather
-from agents.eks.mentions import names_in
+from agents.eks.mentions import lead_alert_names, names_in
 from agents.eks.reader import KubeReader
 from agents.eks.state import ClusterState
 from agents.eks.tools import make_tools
@@ -90,7 +90,8 @@ class EksScanner(Scanner):
         conn = self.connection(scope)
         endpoints = alert_endpoints(ctx)
         reader = KubeReader(conn.api, self.source.private_log_namespaces)
-        names = names_in([ctx.text or "", *ctx.annotations.values()])
+        lead = lead_alert_names(ctx.text or "", ctx.labels.get("alertname"))
+        names = tuple(dict.fromkeys([*lead, *names_in([ctx.text or "", *ctx.annotations.values()])]))
         gathered = gather(reader, scope, budget, endpoints=endpoints, names=names)
         scope = gathered.scope or scope
         findings, notes = analyze(gathered.state, scope, self.signatures(), endpoints)

@@ -123,6 +123,10 @@ class Limits:
     workers: int = 6
 
 
+# More than a node runs (EKS caps pods per node at 110 on the largest instances without prefix delegation).
+PODS_PER_NODE = 250
+
+
 @dataclass(frozen=True)
 class ListJob:
     kind: str
@@ -138,6 +142,9 @@ class Gathered:
     errors: list[str] = field(default_factory=list)
     # The alert's scope narrowed by the workloads its prose names, when its hints found nothing.
     scope: Scope | None = None
+    # Crashing pods of a controller the alert's objects wait on (a CSI provisioner's): their
+    # crashed container's log says why the controller is down.
+    backend_crashes: list[tuple[Obj, str]] = field(default_factory=list)
 
 
 def _limit(kind: str, limits: Limits) -> int:
@@ -246,18 +253,28 @@ def gather(
             "Services), each list capped."
         )
     if namespace and names and not (scope.pod or scope.workload or scope.service):
-        # The alert names its namespace only: the workload its prose names there is its subject.
-        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace]
+        # The alert names its namespace only: the workload its prose names there is its subject
+        # (a pod's controller, else a controller with no pod running: a suspended CronJob, say).
+        found = [m for m in mentioned_workloads(names, state.pods) if m.namespace == namespace] or [
+            m for m in mentioned_workloads(names, _controllers(state)) if m.namespace == namespace
+        ]
         if found:
             scope = gathered.scope = scoped_to(scope, found)
             gathered.notes.append(f"Workload {scope.workload} taken from the alert's text.")
     _fetch_webhook_backends(reader, budget, limits, gathered)
     _fetch_provisioner_controllers(reader, budget, limits, gathered)
+    _fetch_pressured_node_pods(reader, scope, budget, gathered)
     if endpoints and not namespace:
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
     _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
     return gathered
+
+
+def _controllers(state: ClusterState) -> list[Obj]:
+    return [
+        w for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job") for w in state.kind(kind)
+    ]
 
 
 def _dedupe_events(state: ClusterState) -> None:
@@ -435,6 +452,9 @@ def _fetch_provisioner_controllers(
             state.objects.setdefault("Pod", []).extend(
                 p for p in pods if (o.namespace(p), o.name(p)) not in listed
             )
+            crashed = _crashed_container(pods)
+            if crashed is not None:
+                gathered.backend_crashes.append(crashed)
 
 
 def _ready_addresses(endpoints: Obj | None) -> int:
@@ -538,7 +558,14 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
     healthy_in_scope: list[tuple[str, str, Obj, list[tuple[str, int]]]] = []
     for pod in state.pods:
         statuses = o.status(pod).get("containerStatuses") or []
-        bad = [
+        # An init container that has not finished holds the pod's story (it waits on something):
+        # read it first; the app containers behind it have not started.
+        waiting_init = [
+            (str(cs.get("name")), int(cs.get("restartCount") or 0))
+            for cs in o.status(pod).get("initContainerStatuses") or []
+            if not cs.get("ready") and ("running" in (cs.get("state") or {}) or cs.get("restartCount"))
+        ]
+        bad = waiting_init + [
             (str(cs.get("name")), int(cs.get("restartCount") or 0))
             for cs in statuses
             if not cs.get("ready") or int(cs.get("restartCount") or 0) > 0
@@ -562,9 +589,54 @@ def affected_pods(state: ClusterState, scope: Scope, limit: int) -> list[tuple[O
     return chosen[:limit]
 
 
+def _fetch_pressured_node_pods(reader: KubeReader, scope: Scope, budget: Budget, gathered: Gathered) -> None:
+    """Every pod on a node under disk pressure that hosts the alert's pods (or is its node), when
+    the scan read one namespace: the pod filling the node's disk may run in another."""
+    state = gathered.state
+    if not state.namespaces or budget.remaining() < 1.0:
+        return
+    hosting = {
+        o.spec(p).get("nodeName") for p in state.pods if scope.relevance(o.namespace(p), o.name(p)) >= 0.9
+    }
+    pressured = [
+        o.name(n)
+        for n in state.kind("Node")
+        if o.conditions(n).get("DiskPressure", {}).get("status") == "True"
+        and (o.name(n) in hosting or o.name(n) == scope.node)
+    ]
+    listed = {(o.namespace(p), o.name(p)) for p in state.pods}
+    for node in pressured[:2]:
+        try:
+            pods, _ = reader.list("Pod", budget, limit=PODS_PER_NODE, field_selector=f"spec.nodeName={node}")
+        except SourceError as e:
+            gathered.notes.append(f"Pods on node {node}: not read ({e}).")
+            continue
+        fresh = [p for p in pods if (o.namespace(p), o.name(p)) not in listed]
+        listed.update((o.namespace(p), o.name(p)) for p in fresh)
+        state.objects.setdefault("Pod", []).extend(fresh)
+
+
+def _crashed_container(pods: list[Obj]) -> tuple[Obj, str] | None:
+    """The pod and container, among `pods`, that restarted most and is not ready."""
+    worst: tuple[int, Obj, str] | None = None
+    for pod in pods:
+        for cs in o.status(pod).get("containerStatuses") or []:
+            restarts = int(cs.get("restartCount") or 0)
+            if not cs.get("ready") and restarts > 0 and (worst is None or restarts > worst[0]):
+                worst = (restarts, pod, str(cs.get("name")))
+    return (worst[1], worst[2]) if worst else None
+
+
 def _fetch_logs(reader: KubeReader, scope: Scope, budget: Budget, limits: Limits, gathered: Gathered) -> None:
     private: set[str] = set()
-    for pod, containers in affected_pods(gathered.state, scope, limits.log_pods):
+    chosen = affected_pods(gathered.state, scope, limits.log_pods)
+    seen = {(o.namespace(p), o.name(p)) for p, _ in chosen}
+    chosen += [
+        (pod, [(container, 1)])
+        for pod, container in gathered.backend_crashes[:1]
+        if (o.namespace(pod), o.name(pod)) not in seen
+    ]
+    for pod, containers in chosen:
         ns, name = o.namespace(pod) or "default", o.name(pod)
         if reader.logs_private(ns):
             if ns not in private:

@@ -17,6 +17,21 @@ from agents.eks.objects import Obj
 # path, host or file (`/v1/orders`, `orders.svc`, `app.py`) are not names on their own.
 _NAME = re.compile(r"(?<![\w.\-/@:=])[a-z0-9](?:[a-z0-9\-]{1,61}[a-z0-9])(?![\w\-]|\.[\w\-])")
 MAX_NAMES = 40
+# One alert of a group, as the intake writes it: `- <summary> [alertname=X, namespace=ns, cronjob=y]`.
+_LABEL_BLOCK = re.compile(r"\[([^\[\]\n]*\balertname=[^\[\]\n]*)\]")
+_PAIR = re.compile(r"([A-Za-z_][\w.]*)=([^,\s\]]+)")
+# Label keys whose value names the object an alert is about (kube-state-metrics, cAdvisor).
+_OBJECT_KEYS = (
+    "pod",
+    "deployment",
+    "statefulset",
+    "daemonset",
+    "cronjob",
+    "job_name",
+    "horizontalpodautoscaler",
+    "persistentvolumeclaim",
+    "service",
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,25 @@ def names_in(texts: Iterable[str]) -> tuple[str, ...]:
                 if word and ("-" in word or len(word) >= 5) and word not in found:
                     found.append(word)
     return tuple(found[:MAX_NAMES])
+
+
+def lead_alert_names(text: str, alert_name: str | None) -> tuple[str, ...]:
+    """In a group of several alerts written out one per line, the object names (`cronjob=pg-backup`,
+    `pod=...` and its workload) of the line of the group's lead alert (`alert_name`, the one the
+    group's labels name): the subject the other alerts' objects are not. Empty for a single alert."""
+    blocks = [dict(_PAIR.findall(block)) for block in _LABEL_BLOCK.findall(text or "")]
+    if len(blocks) < 2 or not alert_name:
+        return ()
+    found: list[str] = []
+    for labels in blocks:
+        if labels.get("alertname") != alert_name:
+            continue
+        for key in _OBJECT_KEYS:
+            value = labels.get(key, "").lower()
+            for word in (value, workload_of_pod(value) if key == "pod" else None):
+                if word and _NAME.fullmatch(word) and word not in found:
+                    found.append(word)
+    return tuple(found)
 
 
 def mentioned_workloads(names: tuple[str, ...], objects: Iterable[Obj]) -> list[Mention]:

@@ -20,6 +20,7 @@ from agents.prometheus.common import (
     values_at,
     where,
 )
+from agents.prometheus.cpu_units import cpu_quantity
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity
 
@@ -266,7 +267,7 @@ def _cpu_throttled(readings: Readings, frame: Frame) -> list[Finding]:
             share = (sum(used_recent) / len(used_recent)) / limit.values[-1]
             saturated = share >= CPU_NEAR_LIMIT
             cores = limit.values[-1]
-            load = f"; using {fmt_number(round(share * cores, 2))} of its {fmt_number(cores)} core limit"
+            load = f"; using {cpu_quantity(share * cores)} of its {cpu_quantity(cores)} CPU limit"
         if ratio < THROTTLED and not saturated:
             continue
         change = detect_change(series.points)

@@ -215,6 +215,8 @@ _STOP = frozenset(
         *("mesh", "owner", "owners", "team", "teams", "desk", "now", "again", "still", "https", "http"),
         # states that follow a kind in prose: "pods stuck pending", "the namespace stuck terminating"
         *("stuck", "pending", "slow", "broken", "hanging", "waiting", "dead", "offline", "terminating"),
+        # a kind of group after a kind: "node group ng-general", "node pool spot", "pod security"
+        *("group", "groups", "pool", "pools", "class", "classes", "security", "selector", "selectors"),
     }
 )
 # An HTTP status right before a kind's word: "503 Service Unavailable" is a reason phrase.

@@ -183,6 +183,22 @@ def test_an_http_reason_phrase_is_not_a_service_reference(text: str, service: st
     assert ctx_of(text).hints.service == service
 
 
+@pytest.mark.parametrize(
+    ("text", "node"),
+    [
+        ("evicting pods from nodes in node group ng-general failed", None),
+        ("the node pool spot-arm is short of capacity", None),
+        (
+            "update failed in node group ng-general; "
+            "ip-10-20-3-41.eu-west-1.compute.internal is still cordoned",
+            "ip-10-20-3-41.eu-west-1.compute.internal",
+        ),
+    ],
+)
+def test_a_group_of_nodes_is_not_a_node_name(text: str, node: str | None) -> None:
+    assert ctx_of(text).hints.node == node
+
+
 def test_alertmanager_labels_win_over_text_and_annotations() -> None:
     ctx = build_alert_context(
         platform=Platform.ALERTMANAGER,

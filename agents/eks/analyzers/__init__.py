@@ -14,12 +14,13 @@ from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
+from agents.eks.analyzers.dns_down import analyze_dns_down
 from agents.eks.analyzers.dns_placement import analyze_dns_placement
 from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
 from agents.eks.analyzers.ingress import analyze_ingresses
-from agents.eks.analyzers.logs import explain_crashes, log_findings, read_tails
+from agents.eks.analyzers.logs import controllers, explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
 from agents.eks.analyzers.netpol_callers import analyze_refused_callers
 from agents.eks.analyzers.netpol_ingress import analyze_dependency_ingress
@@ -59,6 +60,7 @@ def analyze(
     findings += analyze_readiness_gates(analysis)
     findings += analyze_store_endpoints(analysis)
     findings += analyze_dns_placement(analysis)
+    findings += analyze_dns_down(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)
@@ -87,7 +89,8 @@ def analyze(
     findings += analyze_config_changes(analysis)
     rolled_out = {"/".join(r.resources[0].split("/")[::2]) for r in rollouts if r.resources}
     tails = read_tails(analysis, signatures, rolled_out)
-    findings = attribute_timeouts(explain_crashes(findings, tails) + log_findings(analysis, tails))
+    explained = explain_crashes(findings, tails, analysis.state.pods, controllers(analysis))
+    findings = attribute_timeouts(explained + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
     unique: dict[str, Finding] = {}

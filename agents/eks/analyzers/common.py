@@ -81,8 +81,19 @@ class Analysis:
         return relevance
 
     def in_scope_pods(self) -> list[Obj]:
-        """Pods of the alert's pod / workload / service (>= 0.9 relevance)."""
-        return [p for p in self.state.pods if self.pod_relevance(p) >= 0.9]
+        """Pods of the alert's pod / workload / service (>= 0.9 relevance): the alert's pod first,
+        then its workload's, then the rest (the service it calls or is reached through)."""
+        pods = [p for p in self.state.pods if self.pod_relevance(p) >= 0.9]
+        return sorted(pods, key=self._subject_rank)
+
+    def _subject_rank(self, pod: Obj) -> int:
+        if self.scope.pod and o.name(pod) == self.scope.pod:
+            return 0
+        workload = self.scope.workload
+        name = self.workload_of(pod)[1]
+        if workload and (name == workload or o.name(pod).startswith(workload + "-")):
+            return 1
+        return 2
 
 
 def finding_id(slug: str, subject: str) -> str:

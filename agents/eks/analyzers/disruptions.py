@@ -210,6 +210,17 @@ def _names_budget(message: str, ns: str | None, name: str) -> bool:
     return about_budget and (f"{ns}/{name}" in message or f'"{name}"' in message or f" {name} " in message)
 
 
+def _on_cordoned_nodes(analysis: Analysis, pods: list[Obj]) -> list[tuple[str, str]]:
+    """(pod, node) for the running pods among `pods` whose node is cordoned, the alert's node first."""
+    cordoned = {o.name(n) for n in analysis.state.kind("Node") if o.spec(n).get("unschedulable")}
+    found = [
+        (o.name(p), str(o.spec(p).get("nodeName")))
+        for p in pods
+        if o.spec(p).get("nodeName") in cordoned and o.status(p).get("phase") in (None, "Running", "Pending")
+    ]
+    return sorted(found, key=lambda pair: pair[1] != analysis.scope.node)
+
+
 def _budgets(analysis: Analysis) -> list[Finding]:
     findings = []
     for pdb in analysis.state.kind("PodDisruptionBudget"):
@@ -235,6 +246,8 @@ def _budgets(analysis: Analysis) -> list[Finding]:
         )
         # Evictions refused because of this budget: the drain's events name it.
         blocked = [e for e in analysis.state.events if _names_budget(str(e.get("message", "")), ns, name)]
+        # Its pods still on a cordoned node: a drain that cannot finish (the node stays cordoned).
+        stuck = _on_cordoned_nodes(analysis, pods)
         # Healthy pods and still no disruption allowed: the budget itself forbids every eviction.
         by_design = expected > 0 and healthy >= expected
         why = (
@@ -248,8 +261,13 @@ def _budgets(analysis: Analysis) -> list[Finding]:
                 f"{ns}/{name}",
                 severity=Severity.WARNING if by_design or blocked else Severity.INFO,
                 title=f"PodDisruptionBudget {ns}/{name} allows no disruption: {why}"
-                + ("; node drains are blocked" if blocked else ""),
-                resources=[o.path("PodDisruptionBudget", pdb), *(o.path("Pod", p) for p in pods[:3])],
+                + ("; node drains are blocked" if blocked else "")
+                + "".join(f"; its pod {p} cannot leave cordoned node {n}" for p, n in stuck[:2]),
+                resources=[
+                    o.path("PodDisruptionBudget", pdb),
+                    *(o.path("Pod", p) for p in pods[:3]),
+                    *dict.fromkeys(f"Node/{n}" for _, n in stuck[:2]),
+                ],
                 evidence=[
                     object_evidence(
                         "PodDisruptionBudget",
@@ -262,7 +280,11 @@ def _budgets(analysis: Analysis) -> list[Finding]:
                 # By design it is a misconfiguration; otherwise the pods' own health is the cause.
                 cause=CauseCategory.BAD_CONFIG if by_design else None,
                 # A drain it blocks is what a node-rotation alert is about.
-                relevance=max(relevance, 0.9) if blocked else relevance if by_design else relevance * 0.7,
+                relevance=max(relevance, 0.9)
+                if blocked or (by_design and any(n == analysis.scope.node for _, n in stuck))
+                else relevance
+                if by_design
+                else relevance * 0.7,
             )
         )
     return findings

@@ -19,7 +19,7 @@ from shared.contracts import CauseCategory, Finding, Severity
 _DNS_LABELS = (("k8s-app", "kube-dns"), ("app.kubernetes.io/name", "coredns"), ("k8s-app", "coredns"))
 
 
-def _is_dns(labels: dict[str, str]) -> bool:
+def is_dns(labels: dict[str, str]) -> bool:
     return any(labels.get(k) == v for k, v in _DNS_LABELS)
 
 
@@ -27,7 +27,7 @@ def analyze_dns_placement(analysis: Analysis) -> list[Finding]:
     pods = [
         p
         for p in analysis.state.pods
-        if _is_dns(o.labels(p)) and o.status(p).get("phase") == "Running" and o.spec(p).get("nodeName")
+        if is_dns(o.labels(p)) and o.status(p).get("phase") == "Running" and o.spec(p).get("nodeName")
     ]
     if len(pods) < 2:
         return []

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.common.crash_lines import crash_lines
 from agents.common.signatures import Signature, Signatures, excerpt
 from agents.eks import objects as o
+from agents.eks.analyzers.cert_mounts import certificate_sources
 from agents.eks.analyzers.common import Analysis, make_finding, short
+from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 
 MAX_ERROR_LINES = 5
+CERTIFICATE = CauseCategory.CERTIFICATE_EXPIRED
 
 
 def error_lines(text: str, signatures: Signatures, limit: int = MAX_ERROR_LINES) -> list[str]:
@@ -92,6 +96,13 @@ def log_findings(analysis: Analysis, tails: list[LogTail]) -> list[Finding]:
         pod = pods.get((tail.namespace, tail.pod))
         which = "previous (crashed) container" if tail.previous else "current container"
         label = f" ({tail.signature.label})" if tail.signature and tail.cause else ""
+        held = (
+            certificate_sources(pod, tail.container, controllers(analysis))
+            if pod and tail.cause is CERTIFICATE
+            else []
+        )
+        if held:
+            label += f" [its certificate is mounted from {', '.join(held)}]"
         reference = f"{tail.pod_path}/log?container={tail.container}" + (
             "&previous=true" if tail.previous else ""
         )
@@ -117,7 +128,16 @@ def log_findings(analysis: Analysis, tails: list[LogTail]) -> list[Finding]:
     return findings
 
 
-def explain_crashes(findings: list[Finding], tails: list[LogTail]) -> list[Finding]:
+def controllers(analysis: Analysis) -> list[Obj]:
+    return [w for kind in ("Deployment", "StatefulSet", "DaemonSet") for w in analysis.state.kind(kind)]
+
+
+def explain_crashes(
+    findings: list[Finding],
+    tails: list[LogTail],
+    pod_objects: Sequence[Obj] = (),
+    workloads: Sequence[Obj] = (),
+) -> list[Finding]:
     """A crash finding whose exit code gave no cause takes it from the crashed container's log, and
     quotes the line: `CrashLoopBackOff ... exit code 1; its log: ... no space left on device`."""
     by_pod: dict[str, LogTail] = {}
@@ -125,6 +145,7 @@ def explain_crashes(findings: list[Finding], tails: list[LogTail]) -> list[Findi
         if tail.cause is not None:
             by_pod.setdefault(tail.pod_path, tail)
     explained = []
+    pods = {o.path("Pod", p): p for p in pod_objects}
     for finding in findings:
         match = by_pod.get(finding.resources[0]) if finding.resources else None
         if (
@@ -133,6 +154,17 @@ def explain_crashes(findings: list[Finding], tails: list[LogTail]) -> list[Findi
             and finding.id.startswith(("eks:pod-crashloop:", "eks:pod-restarts:"))
         ):
             title = f"{finding.title}; its log: {excerpt(match.line, match.signature, 110)}"
+            pod = pods.get(finding.resources[0])
+            held = (
+                certificate_sources(pod, match.container, workloads)
+                if pod and match.cause is CERTIFICATE
+                else []
+            )
+            if held:
+                title = (
+                    f"{finding.title}; its certificate is mounted from {', '.join(held)}; its log: "
+                    + excerpt(match.line, match.signature, 110)
+                )
             finding = finding.model_copy(update={"cause_hint": match.cause, "title": short(title, 300)})
         explained.append(finding)
     return explained

@@ -25,8 +25,10 @@ DNS_ERROR = re.compile(
     r"|name or service not known|UnknownHostException|lookup \S+ on \S+:53",
     re.IGNORECASE,
 )
+# A connection that got no answer (`pg_isready`: `host:5432 - no response`).
 TIMEOUT = re.compile(
-    r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout", re.IGNORECASE
+    r"timed? ?out|i/o timeout|ETIMEDOUT|no route to host|EHOSTUNREACH|connect timeout|\bno response\b",
+    re.IGNORECASE,
 )
 # host:port, not a time of day (`21:31:14`, `2026-11-22T21:31:14Z`)
 HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?):(?P<port>\d{2,5})\b(?![:.]\d)")
@@ -220,13 +222,37 @@ def _timeouts(analysis: Analysis, ns: str | None, lines: list[str]) -> list[tupl
     for line in lines:
         if not TIMEOUT.search(line) or DNS_ERROR.search(line):
             continue
-        for match in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]:
-            host, port = match.group("host"), int(match.group("port"))
+        pairs = [
+            (m.group("host"), int(m.group("port")))
+            for m in [*PG_PORT.finditer(line), *HOST_PORT.finditer(line)]
+        ]
+        for host, port in pairs or _named_services(analysis, ns, line):
             if port > 65535 or _CLOCK.search(host):
                 continue  # a clock (12:30), not a host
             if (host, port) not in found:
                 found[(host, port)] = (_dependency_target(analysis, ns, host, port), line.strip())
     return list(found.values())[:3]
+
+
+# A timeout that names what it was calling without a port: `Connection timeout to backend-service!`,
+# `timed out connecting to orders-db`.
+_CALLED = re.compile(
+    r"\b(?:to|connecting to|connect to|calling|reaching|reach|from)\s+[\"'`]?"
+    r"(?P<host>[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)?)\b(?![:/\-])"
+)
+
+
+def _named_services(analysis: Analysis, ns: str | None, line: str) -> list[tuple[str, int]]:
+    """(host, port) for each Service of the caller's namespace (or `name.namespace`) a timeout line
+    names without a port, on each of the Service's ports: only names of Services that exist."""
+    found = []
+    for match in _CALLED.finditer(line):
+        name, _, svc_ns = match.group("host").partition(".")
+        for svc in analysis.state.kind("Service"):
+            if o.name(svc) == name and o.namespace(svc) == (svc_ns or ns):
+                host = f"{name}.{svc_ns}" if svc_ns else name
+                found += [(host, int(p["port"])) for p in o.spec(svc).get("ports") or [] if p.get("port")]
+    return found[:3]
 
 
 def analyze_network_policies(analysis: Analysis) -> list[Finding]:

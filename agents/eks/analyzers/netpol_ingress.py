@@ -190,6 +190,25 @@ def analyze_dependency_ingress(analysis: Analysis) -> list[Finding]:
     return findings
 
 
+def admitted_peers(policies: list[Obj]) -> str:
+    """What the policies' ingress rules admit, worded from their pod and namespace selectors
+    (`pods tier=backend`, `namespace monitoring`); "" when a rule admits by address or everyone."""
+    said: list[str] = []
+    for policy in policies:
+        for rule in o.spec(policy).get("ingress") or []:
+            for peer in rule.get("from") or []:
+                parts = []
+                for key, what in (("namespaceSelector", "namespaces"), ("podSelector", "pods")):
+                    selector = peer.get(key)
+                    if selector is None:
+                        continue
+                    labels = ", ".join(f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items())
+                    parts.append(f"{what} {labels}" if labels else f"all {what}")
+                if parts and " and ".join(parts) not in said:
+                    said.append(" and ".join(parts))
+    return "; ".join(said[:3])
+
+
 def _admitting_elsewhere(
     analysis: Analysis, policies: list[Obj], target: Target, source: Target, known: dict[str, dict[str, str]]
 ) -> str:
@@ -237,7 +256,9 @@ def _refusal(
         + (f"ingress from {o.spec(p).get('ingress')}" if o.spec(p).get("ingress") else "no ingress rule")
         for p in policies[:3]
     )
-    service = target.text.split(".", 1)[0]
+    service = target.text.split(".", 1)[0].split(":", 1)[0]
+    admitted = admitted_peers(policies)
+    carried = ", ".join(f"{k}={v}" for k, v in sorted(o.labels(pod).items()) if k != "pod-template-hash")
     return make_finding(
         "networkpolicy-denies-ingress-from",
         f"{ns}/{workload}/{dest_ns}/{service}",
@@ -247,10 +268,11 @@ def _refusal(
         + (
             " (the alert says these calls fail)"
             if line == ALERTED
-            else f": {workload}'s logs show '{short(line, 110)}'"
+            else f": {workload}'s logs show '{short(line, 80 if admitted and not near else 110)}'"
             if line
             else f" ({workload} is configured to call it)"
         )
+        + (f"; it admits only {admitted}, {workload}'s pods carry {carried}" if admitted and not near else "")
         + near
         + (f"; the policy was created or changed {ago(analysis.scope, newest)}" if recent else ""),
         detail=f"{DENIED}{target.text}\n{allowed}" + (f"\n{near.removeprefix('; ')}" if near else ""),

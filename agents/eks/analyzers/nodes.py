@@ -9,6 +9,7 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
+from agents.eks.analyzers.disk_fillers import disk_fillers
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
@@ -119,6 +120,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                 if cond_type == "DiskPressure" and analysis.scope.node != name
                 else CauseCategory.NODE_FAILURE
             )
+            fillers = disk_fillers(analysis, name, since) if cond_type == "DiskPressure" else []
             findings.append(
                 make_finding(
                     f"node-{what.lower()}-pressure",
@@ -126,7 +128,8 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
                     title=f"Node {name} under {what} pressure "
                     f"({cond_type}: {cond.get('message') or cond.get('reason', '')})"
-                    f" since {ago(analysis.scope, since)}{pods_text}",
+                    f" since {ago(analysis.scope, since)}{pods_text}"
+                    + (f"; still running there: {'; '.join(fillers)}" if fillers else ""),
                     resources=[o.path("Node", node)],
                     evidence=[
                         object_evidence(

@@ -8,6 +8,7 @@ from collections import Counter
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
 from agents.eks.analyzers.pods import PodProblem, exit_text, pod_problems
+from agents.eks.analyzers.slow_start import killed_before_started
 from shared.contracts import Finding, Severity
 
 GroupKey = tuple[str | None, str, str, str, str | None, str]
@@ -92,17 +93,19 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
             f"{', memory limit ' + limit if limit else ''}), "
             f"{state}, {p.restarts} restarts{image}"
         )
+    slow = killed_before_started(p)
+    why = f": {slow}" if slow else ""
     if p.kind == "crashloop":
         return (
             f"CrashLoopBackOff: {where} last terminated {p.terminated_reason or 'unknown'} "
-            f"({exit_text(p.exit_code)}), {p.restarts} restarts{image}"
+            f"({exit_text(p.exit_code)}), {p.restarts} restarts{why}{image}"
         )
     if p.kind == "restarts":
         return (
             f"Restart burst: {where} restarted {p.recent_restarts} times in the last {window} "
             f"({p.restarts} since it started), "
             f"last {p.terminated_reason or 'terminated'} "
-            f"({exit_text(p.exit_code)}){image}"
+            f"({exit_text(p.exit_code)}){why}{image}"
         )
     if p.kind == "image-pull":
         return (

@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import re
 
+from agents.common.crash_lines import crash_lines
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.common import Analysis, short
 from agents.eks.objects import Obj
 
 PROVISIONER = re.compile(r"external provisioner \"?'?([A-Za-z0-9_.\-/]+)")
 SIDECAR = re.compile(r"csi-provisioner|external-provisioner", re.IGNORECASE)
 CONTROLLERS = ("Deployment", "StatefulSet")
 _GENERIC = {"csi", "k8s", "io", "com", "aws", "kubernetes", "storage", "driver", "x"}
+# A line that says why a process stopped: an error word, not a stack frame.
+_ERROR_LINE = re.compile(r"\b(?:panic|fatal|error|failed|could not|cannot|unable|exception)\b", re.IGNORECASE)
+_STACK_LINE = re.compile(r"^(?:\s|goroutine \d|[\w./]+\(.*\)$|\S+\.go:\d+)")
+
+
+def last_error_line(log: str) -> str | None:
+    """The last line of a crashed container's log that says why it stopped (error level or
+    above, not a stack frame): `panic: error getting instance data from ec2 metadata`."""
+    lines = [line.rstrip() for line in log.splitlines() if line.strip() and not _STACK_LINE.match(line)]
+    errors = crash_lines([line for line in lines if _ERROR_LINE.search(line)])
+    return errors[-1].strip() if errors else None
 
 
 def _containers(workload: Obj) -> list[dict]:
@@ -63,9 +75,9 @@ def provisioner_controllers(workloads: list[Obj], driver: str) -> list[Obj]:
     return named or (candidates if len(candidates) == 1 else [])
 
 
-def controller_state(analysis: Analysis, driver: str) -> tuple[str, Obj, str] | None:
-    """(kind, controller, what is wrong with it) for `driver`, when its controller was read and is not
-    fully ready; None when it is healthy or not known."""
+def controller_state(analysis: Analysis, driver: str) -> tuple[str, Obj, str, str] | None:
+    """(kind, controller, what is wrong with it, the same in a few words for a title) for `driver`,
+    when its controller was read and is not fully ready; None when it is healthy or not known."""
     kinds = {id(w): kind for kind in CONTROLLERS for w in analysis.state.kind(kind)}
     workloads = [w for kind in CONTROLLERS for w in analysis.state.kind(kind)]
     for workload in provisioner_controllers(workloads, driver):
@@ -77,17 +89,22 @@ def controller_state(analysis: Analysis, driver: str) -> tuple[str, Obj, str] | 
         kind = kinds[id(workload)]
         ns, name = o.namespace(workload), o.name(workload)
         text = f"its controller {kind} {ns}/{name} has {ready}/{desired} replicas ready"
+        brief = f"its controller {kind} {ns}/{name} has {ready}/{desired} ready"
         if desired == 0:
-            text = f"its controller {kind} {ns}/{name} is scaled to 0 replicas"
+            text = brief = f"its controller {kind} {ns}/{name} is scaled to 0 replicas"
         crash = _crashing_container(analysis, workload)
-        return kind, workload, text + (f" ({crash})" if crash else "")
+        if crash is None:
+            return kind, workload, text, brief
+        full, container, said = crash
+        return kind, workload, f"{text} ({full})", f"{brief}, {container}" + (f": {said}" if said else "")
     return None
 
 
-def _crashing_container(analysis: Analysis, workload: Obj) -> str:
-    """`container ebs-plugin CrashLoopBackOff, 52 restarts, last exit code 2` of its worst pod."""
+def _crashing_container(analysis: Analysis, workload: Obj) -> tuple[str, str, str | None] | None:
+    """`container ebs-plugin CrashLoopBackOff, 52 restarts, last exit code 2: <its log's last error>`
+    of its worst pod; the container's name and state in a few words; that log line."""
     selector = o.spec(workload).get("selector") or {}
-    worst: tuple[int, str] | None = None
+    worst: tuple[int, str, str, str | None] | None = None
     for pod in analysis.state.pods:
         if o.namespace(pod) != o.namespace(workload) or not selector:
             continue
@@ -102,8 +119,11 @@ def _crashing_container(analysis: Analysis, workload: Obj) -> str:
             text = f"container {status.get('name')} {waiting}, {restarts} restarts"
             if last.get("exitCode") is not None:
                 text += f", last exit code {last.get('exitCode')}"
-            if last.get("message"):
-                text += f": {str(last['message'])[:120]}"
+            log = analysis.state.logs.get(f"{o.namespace(pod)}/{o.name(pod)}/{status.get('name')}/previous")
+            said = last_error_line(log) if log else None
+            said = short(said or str(last.get("message") or ""), 110) or None
+            if said:
+                text += f": {said}"
             if worst is None or restarts > worst[0]:
-                worst = (restarts, text)
-    return worst[1] if worst else ""
+                worst = (restarts, text, f"container {status.get('name')} {waiting}", said)
+    return worst[1:] if worst else None

@@ -62,11 +62,13 @@ def analyze_pvcs(analysis: Analysis) -> list[Finding]:
             + (
                 f": {failures[0].get('reason')}: {error_tail(message)}"
                 if message
+                # A controller that is down says it all; its time is the finding's first_seen.
+                else f", waiting for the external provisioner {provisioner.group(1)}: {controller[3]}"
+                if provisioner and controller
                 else f" since {ago(analysis.scope, created)}"
                 + (
                     f", waiting for the external provisioner {provisioner.group(1)} "
-                    f"({o.event_count(waiting[0])} times): "
-                    + (controller[2] if controller else "is it running?")
+                    f"({o.event_count(waiting[0])} times): is it running?"
                     if provisioner
                     else ""
                 )

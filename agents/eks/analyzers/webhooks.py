@@ -5,6 +5,7 @@ workload's."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from agents.eks import objects as o
@@ -156,6 +157,19 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
         ],
         cause=CauseCategory.DEPENDENCY_FAILURE,
         relevance=relevance,
-        first_seen=min((t for e in rejected if (t := o.event_first_time(e))), default=None),
+        first_seen=min(
+            [
+                *(t for e in rejected if (t := o.event_first_time(e))),
+                *([down] if backend and (down := _down_since(backend[1])) else []),
+            ],
+            default=None,
+        ),
         last_seen=max((t for e in rejected if (t := o.event_time(e))), default=None),
     )
+
+
+def _down_since(workload: Obj) -> datetime | None:
+    """When the backend stopped being available (its Available condition turned False): the
+    webhook failed from then on, before the first request it rejected was logged."""
+    available = o.conditions(workload).get("Available", {})
+    return o.ts(available.get("lastTransitionTime")) if available.get("status") == "False" else None

@@ -107,6 +107,9 @@ class KubeStub:
                     items = [o for o in items if (o.get("involvedObject") or {}).get("kind") == wanted]
                 if selector.startswith("metadata.name="):
                     items = [o for o in items if o["metadata"]["name"] == selector.split("=", 1)[1]]
+                if selector.startswith("spec.nodeName="):
+                    wanted = selector.split("=", 1)[1]
+                    items = [o for o in items if (o.get("spec") or {}).get("nodeName") == wanted]
                 limit = int(query.get("limit", "0") or 0)
                 meta: dict[str, Any] = {"resourceVersion": "1"}
                 if limit and len(items) > limit:

@@ -113,3 +113,43 @@ def test_a_configmap_stamped_by_a_sync_tool_is_a_change() -> None:
     assert change.change is Trigger.CONFIG_CHANGE
     assert "tenant-policies" in change.title and "trial-co.yaml" in change.title
     assert "quota-guard" in change.title
+
+
+def test_a_container_whose_certificate_expired_names_the_configmap_or_secret_holding_it() -> None:
+    crashing = _crashing("quota-guard-66c8b9d7f4-8mh2v", "platform", "quota-guard")
+    crashing["spec"]["volumes"] = [
+        {"name": "tls", "secret": {"secretName": "quota-guard-client-tls"}},
+        {"name": "settings", "configMap": {"name": "quota-guard-settings"}},
+    ]
+    # The pod as read lists no mounts; its Deployment's template does.
+    template = {
+        "metadata": {"labels": LABELS},
+        "spec": {
+            "volumes": crashing["spec"]["volumes"],
+            "containers": [
+                {
+                    "name": "quota-guard",
+                    "volumeMounts": [
+                        {"name": "tls", "mountPath": "/etc/quota-guard/tls"},
+                        {"name": "settings", "mountPath": "/etc/quota-guard/conf"},
+                    ],
+                }
+            ],
+        },
+    }
+    deployment = obj(
+        "Deployment",
+        "quota-guard",
+        "platform",
+        spec={"selector": {"matchLabels": LABELS}, "template": template},
+    )
+    expired = "2026-11-22 21:35:06 ERROR x509: certificate has expired or is not yet valid\n"
+    findings = run(
+        [crashing, deployment],
+        scope(namespace="platform", workload="quota-guard"),
+        logs={"platform/quota-guard-66c8b9d7f4-8mh2v/quota-guard/previous": expired},
+    )
+    [log] = by_prefix(findings, "eks:pod-log-errors:")
+    assert log.cause_hint is CauseCategory.CERTIFICATE_EXPIRED
+    assert "its certificate is mounted from Secret platform/quota-guard-client-tls" in log.title
+    assert "quota-guard-settings" not in log.title

@@ -3,8 +3,13 @@ report's cause category is (a full disk, a storage failure), not only what the p
 
 from __future__ import annotations
 
-from eks_builders import by_prefix, event, obj, pod, run, scope
+from eks_builders import at, by_prefix, event, obj, pod, run, running, scope
+from kube_stub import KubeStub
 
+from agents.common.base import Budget
+from agents.eks.auth import connect
+from agents.eks.collect import gather
+from agents.eks.reader import KubeReader
 from shared.contracts import CauseCategory
 
 NODE = "ip-10-1-7-88.ec2.internal"
@@ -40,6 +45,64 @@ def test_evictions_for_ephemeral_storage_on_a_node_under_disk_pressure_are_a_ful
     findings = run([pressured_node(), evicted], scope(node=NODE))
     [node] = by_prefix(findings, "eks:node-disk-pressure:")
     assert node.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def _evicted_search() -> dict:
+    return pod(
+        "search-7b5d9c6f8-n4lxq",
+        node=NODE,
+        phase="Failed",
+        reason="Evicted",
+        message=LOW_DISK,
+        owner=("ReplicaSet", "search-7b5d9c6f8"),
+    )
+
+
+def _writer(name: str, ns: str, env: list[dict] | None = None, created: float = 60 * 24 * 9) -> dict:
+    return pod(
+        name,
+        ns,
+        node=NODE,
+        statuses=[running()],
+        containers=[{"name": "app", "image": "repo/app:v1", "env": env or []}],
+        created=created,
+    )
+
+
+def test_a_node_under_disk_pressure_names_the_pod_still_running_there_that_logs_verbosely() -> None:
+    conditions = [
+        {"type": "Ready", "status": "True"},
+        {"type": "DiskPressure", "status": "True", "lastTransitionTime": at(15)},
+    ]
+    node = obj("Node", NODE, None, api="v1", status={"conditions": conditions})
+    chatty = _writer("reconciler-5d6f7a8b9-qwert", "billing", [{"name": "LOG_LEVEL", "value": "TRACE"}])
+    quiet = _writer("metrics-agent-abcde", "monitoring")
+    findings = run([node, _evicted_search(), chatty, quiet], scope(namespace="shop", workload="search"))
+    [finding] = by_prefix(findings, "eks:node-disk-pressure:")
+    assert "still running there: billing/reconciler-5d6f7a8b9-qwert (LOG_LEVEL=TRACE" in finding.title
+    assert "metrics-agent" not in finding.title
+    assert finding.cause_hint is CauseCategory.DISK_FULL
+    # A pod started shortly before the pressure began is named too; an old quiet one never.
+    fresh = _writer("importer-6c5b4a3d2-zxcvb", "batch", created=90)
+    [finding] = by_prefix(
+        run([node, _evicted_search(), fresh, quiet], scope(namespace="shop", workload="search")),
+        "eks:node-disk-pressure:",
+    )
+    assert "batch/importer-6c5b4a3d2-zxcvb (started" in finding.title
+
+
+def test_scan_lists_every_pod_on_the_pressured_node_that_hosts_the_alerts_pods() -> None:
+    node = pressured_node()
+    hosted = pod(
+        "search-7b5d9c6f8-abcde", node=NODE, statuses=[running()], owner=("ReplicaSet", "search-7b5d9c6f8")
+    )
+    elsewhere = _writer("reconciler-5d6f7a8b9-qwert", "billing", [{"name": "LOG_LEVEL", "value": "TRACE"}])
+    far = pod("other-1", "billing", node="ip-10-9-9-9.ec2.internal", statuses=[running()])
+    with KubeStub([node, hosted, elsewhere, far], {}) as stub:
+        api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        gathered = gather(KubeReader(api), scope(namespace="shop", workload="search"), Budget.of(10))
+    names = {p["metadata"]["name"] for p in gathered.state.pods}
+    assert "reconciler-5d6f7a8b9-qwert" in names and "other-1" not in names
 
 
 def test_a_pod_the_scheduler_cannot_bind_volumes_for_is_a_storage_failure() -> None:

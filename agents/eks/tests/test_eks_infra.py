@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eks_builders import at, by_prefix, event, obj, pod, run, running, scope
+from eks_builders import at, by_prefix, event, obj, pod, run, running, scope, waiting
 
 from shared.contracts import CauseCategory, Severity, Trigger
 
@@ -236,3 +236,26 @@ def test_claim_naming_a_volume_bound_to_another_claim() -> None:
     [finding] = by_prefix(run([claim, binding], scope(workload="search")), "eks:pvc-pending:")
     assert 'FailedBinding: volume "pvc-5e6f" already bound to a different claim' in finding.title
     assert finding.severity is Severity.CRITICAL
+
+
+def test_cluster_dns_replicas_that_crash_are_the_clusters_network_failure() -> None:
+    dns = {"k8s-app": "kube-dns"}
+    deployment = obj(
+        "Deployment", "coredns", "kube-system", spec={"selector": {"matchLabels": dns}, "replicas": 2}
+    )
+    crashing = pod(
+        "coredns-5d8c9b7f6-7xq2m",
+        "kube-system",
+        labels=dns,
+        node="ip-10-0-7-12.ec2.internal",
+        statuses=[waiting("CrashLoopBackOff", name="coredns", restarts=11)],
+    )
+    serving = pod("coredns-5d8c9b7f6-q9s1d", "kube-system", labels=dns, statuses=[running("coredns")])
+    the_scope = scope(namespace="kube-system", workload="kube-dns", service="kube-dns")
+    [finding] = by_prefix(run([deployment, crashing, serving], the_scope), "eks:cluster-dns-down:")
+    assert "Cluster DNS (CoreDNS) Deployment kube-system/coredns: 1/2 replicas not serving" in finding.title
+    assert "coredns-5d8c9b7f6-7xq2m CrashLoopBackOff (11 restarts)" in finding.title
+    assert "ip-10-0-7-12.ec2.internal" in finding.title
+    assert finding.cause_hint is CauseCategory.NETWORK_FAILURE and finding.severity is Severity.WARNING
+    healthy = pod("coredns-5d8c9b7f6-abcde", "kube-system", labels=dns, statuses=[running("coredns")])
+    assert not by_prefix(run([deployment, serving, healthy], the_scope), "eks:cluster-dns-down:")

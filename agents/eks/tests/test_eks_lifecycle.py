@@ -157,6 +157,32 @@ def test_pdb_that_never_allows_an_eviction_blocks_drains() -> None:
     assert "only 1/3 pods healthy" in degraded.title and degraded.cause_hint is None
 
 
+def test_pdb_holding_a_pod_on_the_alerts_cordoned_node_is_the_blocked_drain() -> None:
+    """No drain event names the budget (a managed node group update only fails): its pod still on
+    the cordoned node the alert names tells it."""
+    pdb = obj(
+        "PodDisruptionBudget",
+        "ledger-writer",
+        api="policy/v1",
+        spec={"maxUnavailable": 0, "selector": {"matchLabels": {"app": "ledger-writer"}}},
+        status={"currentHealthy": 2, "desiredHealthy": 2, "expectedPods": 2, "disruptionsAllowed": 0},
+    )
+    cordoned = obj("Node", NODE, api="v1", ns=None, spec={"unschedulable": True}, status={"conditions": []})
+    pods = [
+        pod("ledger-writer-6d5c4b3a2-abcde", labels={"app": "ledger-writer"}, node=NODE),
+        pod(
+            "ledger-writer-6d5c4b3a2-fghij", labels={"app": "ledger-writer"}, node="ip-10-0-9-9.ec2.internal"
+        ),
+    ]
+    [finding] = by_prefix(run([pdb, cordoned, *pods], scope(node=NODE)), "eks:pdb-no-disruption:")
+    assert "maxUnavailable 0" in finding.title
+    assert f"its pod ledger-writer-6d5c4b3a2-abcde cannot leave cordoned node {NODE}" in finding.title
+    assert finding.cause_hint is CauseCategory.BAD_CONFIG and finding.relevance >= 0.9
+    # Without a cordoned node it is only the budget's own misconfiguration, not a blocked drain.
+    [calm] = by_prefix(run([pdb, *pods], scope(node=NODE)), "eks:pdb-no-disruption:")
+    assert "cordoned" not in calm.title and calm.relevance < 0.9
+
+
 def test_spot_interruption_from_the_termination_handler_taint_and_events() -> None:
     node = obj(
         "Node",

@@ -12,7 +12,7 @@ from agents.common.signatures import load_signatures
 from agents.eks.analyzers import analyze
 from agents.eks.auth import connect
 from agents.eks.collect import gather
-from agents.eks.mentions import mentioned_workloads, names_in
+from agents.eks.mentions import lead_alert_names, mentioned_workloads, names_in
 from agents.eks.reader import KubeReader
 from shared.contracts import CauseCategory, Severity, Trigger
 from shared.relevance import Relevance
@@ -89,3 +89,38 @@ def test_a_service_whose_pods_were_all_recreated_with_other_labels_was_broken_by
     findings = run([service, old_pod], scope(namespace="media", service="thumbnailer"))
     [selector] = by_prefix(findings, "eks:service-selects-no-pod:media/thumbnailer")
     assert selector.change is None
+
+
+GROUP = (
+    "[FIRING:2] KubeJobFailed, CronJobNoRecentSuccess (billing)\n"
+    "- Job failed to complete. [alertname=KubeJobFailed, job_name=invoice-rollup-2947, namespace=billing]\n"
+    "- CronJob billing/ledger-archive has not completed [alertname=CronJobNoRecentSuccess, "
+    "cronjob=ledger-archive, namespace=billing, severity=critical]"
+)
+
+
+def test_the_lead_alert_of_a_group_names_the_subject() -> None:
+    assert lead_alert_names(GROUP, "CronJobNoRecentSuccess") == ("ledger-archive",)
+    assert lead_alert_names(GROUP, "KubeJobFailed") == ("invoice-rollup-2947",)
+    one = "- Pod crash [alertname=KubePodCrashLooping, pod=api-7d9f8c6b5-x2k4p, namespace=shop]"
+    assert lead_alert_names(one, "KubePodCrashLooping") == ()  # a single alert's labels are its hints
+
+
+def test_a_grouped_alert_about_a_suspended_cronjob_is_about_that_cronjob() -> None:
+    cron = obj(
+        "CronJob",
+        "ledger-archive",
+        "billing",
+        api="batch/v1",
+        spec={"schedule": "15 1 * * *", "suspend": True, "jobTemplate": {"spec": {}}},
+        status={"lastScheduleTime": "2026-11-20T01:15:00Z"},
+    )
+    other = obj("CronJob", "invoice-rollup", "billing", api="batch/v1", spec={"schedule": "0 * * * *"})
+    names = lead_alert_names(GROUP, "CronJobNoRecentSuccess")
+    with KubeStub([cron, other], {}) as stub:
+        api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        gathered = gather(KubeReader(api), scope(namespace="billing"), Budget.of(10), names=names)
+    assert gathered.scope is not None and gathered.scope.workload == "ledger-archive"
+    findings, _ = analyze(gathered.state, gathered.scope, load_signatures())
+    [suspended] = by_prefix(findings, "eks:cronjob-suspended:billing/ledger-archive")
+    assert suspended.cause_hint is CauseCategory.BAD_CONFIG and suspended.relevance >= Relevance.DIRECT

@@ -170,3 +170,49 @@ def test_a_dependency_the_alert_names_refused_by_default_deny_names_the_allow_po
         "default-deny-ingress",
         "allow-billing",
     }
+
+
+def test_a_timeout_naming_a_local_service_without_a_port_is_checked_against_its_policy() -> None:
+    """`Connection timeout to ledger!`: the Service of that name in the caller's namespace, on its
+    port; the alert names both workloads and the caller is its subject; the policy's admitted pods
+    are named against the caller's labels."""
+    caller = pod(
+        "web-6d7c8b9a5-r5t6y",
+        "shop",
+        labels={"app": "web", "tier": "frontend"},
+        statuses=[running()],
+        owner=("ReplicaSet", "web-6d7c8b9a5"),
+    )
+    callee = pod(
+        "ledger-7c9d8f6b5-m2x8z",
+        "shop",
+        labels={"app": "ledger", "tier": "backend"},
+        statuses=[running()],
+        owner=("ReplicaSet", "ledger-7c9d8f6b5"),
+    )
+    service = obj(
+        "Service", "ledger", "shop", api="v1", spec={"selector": {"app": "ledger"}, "ports": [{"port": 7000}]}
+    )
+    guard = policy(
+        "ledger-ingress",
+        "shop",
+        {"matchLabels": {"app": "ledger"}},
+        ingress=[
+            {"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}], "ports": [{"port": 7000}]}
+        ],
+    )
+    logs = {"shop/web-6d7c8b9a5-r5t6y/app": "ERROR: Connection timeout to ledger!\n"}
+    objects = [callee, caller, service, guard]
+    findings = run(objects, scope(namespace="shop", workload="web", service="ledger"), logs)
+    [refused] = by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
+    assert "NetworkPolicy shop/ledger-ingress selects the ledger pods" in refused.title
+    assert "from shop/web on port 7000" in refused.title
+    assert "it admits only pods tier=backend" in refused.title and "tier=frontend" in refused.title
+    assert refused.cause_hint is CauseCategory.NETWORK_FAILURE
+    # A word after "to" that names no Service is not a dependency.
+    quiet = run(
+        objects,
+        scope(namespace="shop", workload="web"),
+        {"shop/web-6d7c8b9a5-r5t6y/app": "timeout to upstream\n"},
+    )
+    assert not by_prefix(quiet, "eks:networkpolicy-denies-ingress-from:")

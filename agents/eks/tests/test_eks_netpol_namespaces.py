@@ -7,6 +7,8 @@ from typing import Any
 
 from eks_builders import by_prefix, obj, pod, run, running, scope
 
+from agents.eks.collect import affected_pods
+from agents.eks.state import ClusterState
 from shared.contracts import CauseCategory
 
 NET = "networking.k8s.io/v1"
@@ -112,3 +114,45 @@ def test_ingress_rules_that_admit_no_namespace_deny_every_caller() -> None:
     assert not by_prefix(
         run([policy, *namespaces, CHECKOUT], scope(workload="checkout")), "eks:networkpolicy-"
     )
+
+
+def test_an_init_container_waiting_on_a_dependency_egress_denied_names_the_policy() -> None:
+    """`host:5432 - no response` from a wait-for-db init container: a call that got no answer,
+    checked against the namespace-wide default-deny egress policy; the scan reads that container."""
+    initializing = pod(
+        "router-64c9b7d5f8-4nq8r",
+        "ship",
+        phase="Pending",
+        labels={"app": "router"},
+        statuses=[
+            {
+                "name": "app",
+                "ready": False,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": "PodInitializing"}},
+            }
+        ],
+        owner=("ReplicaSet", "router-64c9b7d5f8"),
+        initContainerStatuses=[
+            {"name": "wait-for-db", "ready": False, "restartCount": 0, "state": {"running": {}}}
+        ],
+    )
+    deny = obj(
+        "NetworkPolicy",
+        "deny-egress",
+        "ship",
+        api=NET,
+        spec={
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}],
+        },
+    )
+    db = obj("Service", "pg", "data", api="v1", spec={"selector": {"app": "pg"}, "ports": [{"port": 5432}]})
+    logs = {"ship/router-64c9b7d5f8-4nq8r/wait-for-db": "pg.data.svc.cluster.local:5432 - no response\n"}
+    the_scope = scope(namespace="ship", workload="router")
+    [finding] = by_prefix(run([deny, db, initializing], the_scope, logs), "eks:networkpolicy-denies-egress:")
+    assert "deny-egress" in finding.title and "pg.data.svc.cluster.local:5432" in finding.title
+    assert finding.cause_hint is CauseCategory.NETWORK_FAILURE
+    [(_, containers)] = affected_pods(ClusterState.of([initializing]), the_scope, 3)
+    assert containers[0][0] == "wait-for-db"

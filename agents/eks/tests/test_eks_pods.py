@@ -99,6 +99,49 @@ def test_liveness_probe_kills_become_probe_failure() -> None:
     assert finding.cause_hint is CauseCategory.PROBE_FAILURE
 
 
+def _slow_starter(probes: dict, message: str) -> list[dict]:
+    crashing = pod(
+        "ledger-7c6b5a4d3-zxcvb",
+        containers=[{"name": "app", "image": "repo/ledger:4.1", **probes}],
+        statuses=[
+            waiting(
+                "CrashLoopBackOff", restarts=7, last={"reason": "Error", "exitCode": 143, "finishedAt": at(2)}
+            )
+        ],
+    )
+    probe = event("Pod", "ledger-7c6b5a4d3-zxcvb", "Unhealthy", message, count=21)
+    return [crashing, probe]
+
+
+LIVENESS = {
+    "livenessProbe": {
+        "httpGet": {"path": "/healthz", "port": 9000},
+        "initialDelaySeconds": 20,
+        "periodSeconds": 5,
+        "failureThreshold": 4,
+    }
+}
+REFUSED = (
+    'Liveness probe failed: Get "http://10.1.2.3:9000/healthz": dial tcp 10.1.2.3:9000: '
+    "connect: connection refused"
+)
+
+
+def test_liveness_probe_that_kills_a_slow_start_names_the_missing_startup_probe() -> None:
+    [finding] = by_prefix(run(_slow_starter(LIVENESS, REFUSED)), "eks:pod-crashloop:")
+    assert finding.cause_hint is CauseCategory.PROBE_FAILURE
+    assert "killed by its liveness probe before it listens (no startupProbe; 40 s to start" in finding.title
+
+
+def test_a_liveness_probe_that_gets_an_answer_or_a_startup_probe_is_not_a_slow_start() -> None:
+    answered = "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    [unhealthy] = by_prefix(run(_slow_starter(LIVENESS, answered)), "eks:pod-crashloop:")
+    assert "startup" not in unhealthy.title.lower()
+    startup = {**LIVENESS, "startupProbe": {"httpGet": {"path": "/healthz", "port": 9000}}}
+    [guarded] = by_prefix(run(_slow_starter(startup, REFUSED)), "eks:pod-crashloop:")
+    assert "startup" not in guarded.title.lower()
+
+
 def test_pods_of_one_deployment_between_pull_retries_are_one_finding_counting_all() -> None:
     cart = ("ReplicaSet", "cart-5f6d7c8b9")
     backing_off = pod(

@@ -82,8 +82,8 @@ def test_pending_claim_names_its_provisioners_crashing_controller() -> None:
     [claim] = by_prefix(findings, "eks:pvc-pending:")
     assert f"waiting for the external provisioner {DRIVER}" in claim.title
     assert (
-        "its controller Deployment storage-system/blockstore-csi-controller has 0/2 replicas ready"
-        in claim.title
+        "its controller Deployment storage-system/blockstore-csi-controller has 0/2 ready, "
+        "container plugin CrashLoopBackOff" in claim.title
     )
     crash = "container plugin CrashLoopBackOff, 40 restarts, last exit code 2"
     assert any(crash in e.excerpt for e in claim.evidence)
@@ -111,3 +111,32 @@ def test_scan_reads_the_provisioners_controller_and_pods_from_their_namespace() 
         gathered = gather(KubeReader(api), scope(namespace="shop", workload="db"), Budget.of(10))
     assert [d["metadata"]["name"] for d in gathered.state.kind("Deployment")] == ["blockstore-csi-controller"]
     assert any(p["metadata"]["name"] == CRASHING["metadata"]["name"] for p in gathered.state.pods)
+
+
+CRASH_LOG = (
+    'I1207 driver.go:84] "Driver Information" Driver="blockstore"\n'
+    'W1207 cloud.go:40] "retrying instance identity" err="timeout"\n'
+    'E1207 main.go:154] "Could not reach the storage API" err="dial tcp 10.9.0.1:443: i/o timeout"\n'
+    "panic: could not reach the storage API at 10.9.0.1:443\n"
+    "\n"
+    "goroutine 1 [running]:\n"
+    "main.main()\n"
+    "\t/go/src/example/cmd/main.go:155 +0xf27\n"
+)
+
+
+def test_the_crashing_controllers_last_error_line_is_named_on_the_claim() -> None:
+    logs = {"storage-system/blockstore-csi-controller-7f8e9d-abcde/plugin/previous": CRASH_LOG}
+    objects = [CLAIM, WAITING, USER, controller("blockstore-csi-controller", 0), CRASHING]
+    [claim] = by_prefix(run(objects, scope(workload="db"), logs), "eks:pvc-pending:")
+    assert "container plugin CrashLoopBackOff: panic: could not reach the storage API" in claim.title
+    assert "goroutine" not in claim.title and "main.go:155" not in claim.title
+
+
+def test_scan_reads_the_crashing_controllers_previous_log() -> None:
+    objects = [CLAIM, WAITING, USER, controller("blockstore-csi-controller", 0), CRASHING]
+    key = "storage-system/blockstore-csi-controller-7f8e9d-abcde/plugin/previous"
+    with KubeStub(objects, {key: CRASH_LOG}) as stub:
+        api = connect(base_url_env="X", kubeconfig_env="Y", cluster=None, region="r", env={"X": stub.url}).api
+        gathered = gather(KubeReader(api), scope(namespace="shop", workload="db"), Budget.of(10))
+    assert "panic: could not reach" in gathered.state.logs.get(key, "")

@@ -5,7 +5,9 @@ limit: the webhook blocking their creation is."""
 
 from __future__ import annotations
 
-from eks_builders import by_prefix, event, obj, run, scope
+from datetime import timedelta
+
+from eks_builders import NOW, at, by_prefix, event, obj, run, scope
 from kube_stub import KubeStub
 
 from agents.common.base import Budget
@@ -76,6 +78,23 @@ def test_webhook_finding_names_the_backend_controller_scaled_to_zero() -> None:
     assert "policy/Deployment/policy-engine" in finding.resources
     assert "metrics-agent" not in finding.title
     assert finding.cause_hint is CauseCategory.DEPENDENCY_FAILURE
+
+
+def test_the_webhook_failed_from_when_its_backend_became_unavailable() -> None:
+    """The backend went down before the first rejection was logged: that moment is when the
+    webhook's failure began, so the rejections (and every log line of them) follow it."""
+    down = controller(2)
+    down["status"] = {"conditions": [{"type": "Available", "status": "False", "lastTransitionTime": at(40)}]}
+    [finding] = by_prefix(
+        run([WEBHOOK, SERVICE, ENDPOINTS, down, REJECTED], scope(workload="orders")),
+        "eks:webhook-backend-down:",
+    )
+    assert finding.first_seen == NOW - timedelta(minutes=40)
+    [later] = by_prefix(
+        run([WEBHOOK, SERVICE, ENDPOINTS, controller(2), REJECTED], scope(workload="orders")),
+        "eks:webhook-backend-down:",
+    )
+    assert later.first_seen == NOW - timedelta(minutes=10)  # the first rejection, nothing earlier known
 
 
 def test_scan_reads_the_backend_controller_of_a_webhook_without_endpoints() -> None:

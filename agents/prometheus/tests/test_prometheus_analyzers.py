@@ -105,7 +105,19 @@ def test_cfs_throttling_is_cpu_saturation_with_the_before_level() -> None:
     cpu = only(found, "cpu-throttled")
     assert cpu.cause_hint is CauseCategory.CPU_SATURATION and cpu.severity is Severity.CRITICAL
     assert "throttled in 64% of CFS periods (was 2% before 20:40 UTC)" in cpu.title
-    assert "using 0.99 of its 1 core limit" in cpu.title
+    assert "using 990m of its 1 CPU limit" in cpu.title
+
+
+def test_a_cpu_limit_under_one_core_is_named_as_the_pod_spec_writes_it() -> None:
+    found = analyze(
+        readings(
+            throttling=[line(POD, [0.98] * POINTS)],
+            cpu=[line(POD, [0.01] * POINTS)],
+            cpu_limit=[line(POD, [0.01] * POINTS)],
+        ),
+        frame(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p"),
+    )
+    assert "using 10m of its 10m CPU limit" in only(found, "cpu-throttled").title
 
 
 def test_cpu_at_its_limit_without_throttling_series_is_still_cpu_saturation() -> None:
