@@ -31,7 +31,7 @@ APP_METRICS = (
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
-VOLUME_METRICS = "kubelet_volume_stats_(used|capacity)_bytes"
+VOLUME_METRICS = "kubelet_volume_stats_(used|available|capacity)_bytes"
 UP_METRICS = "up|.+_up"
 NODE_METRICS = (
     "kube_node_status_condition|node_filesystem_(avail|size)_bytes"
@@ -296,11 +296,17 @@ def _plan_infra(plan: dict[str, str], discovery: Discovery, subject: Subject) ->
     if subject.namespace:
         ns = matcher(namespace=subject.namespace)
         volumes = discovery.names("volume")
-        if {"kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"} <= volumes:
-            for what in ("used", "capacity"):
-                plan[f"volume_{what}"] = (
-                    f"max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_{what}_bytes{{{ns}}})"
-                )
+        by_claim = "max by (namespace, persistentvolumeclaim)"
+        if "kubelet_volume_stats_capacity_bytes" in volumes:
+            capacity = f"{by_claim} (kubelet_volume_stats_capacity_bytes{{{ns}}})"
+            if "kubelet_volume_stats_used_bytes" in volumes:
+                plan["volume_used"] = f"{by_claim} (kubelet_volume_stats_used_bytes{{{ns}}})"
+                plan["volume_capacity"] = capacity
+            elif "kubelet_volume_stats_available_bytes" in volumes:
+                # What kube-prometheus' KubePersistentVolumeFillingUp reads: used is what is not available.
+                available = f"{by_claim} (kubelet_volume_stats_available_bytes{{{ns}}})"
+                plan["volume_used"] = f"{capacity} - {available}"
+                plan["volume_capacity"] = capacity
         ups = discovery.names("up")
         if ups:
             names = "|".join(regex_escape(n) for n in sorted(ups))

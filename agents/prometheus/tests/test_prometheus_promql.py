@@ -88,6 +88,30 @@ def test_the_plan_asks_only_for_signals_whose_metrics_exist() -> None:
     assert 'container!="POD"' in plan["memory"]
 
 
+def test_a_volume_reported_by_its_available_bytes_is_read_as_used_of_capacity() -> None:
+    # kube-prometheus' KubePersistentVolumeFillingUp reads available/capacity: many setups keep no
+    # `used` series at all.
+    claim = {"namespace": "streaming", "persistentvolumeclaim": "data-kafka-2"}
+    discovery = Discovery()
+    discovery.add(
+        "volume",
+        "m",
+        [
+            {"__name__": "kubelet_volume_stats_available_bytes", **claim},
+            {"__name__": "kubelet_volume_stats_capacity_bytes", **claim},
+        ],
+    )
+    plan = build_plan(discovery, subject(namespace="streaming"))
+    by_claim = "max by (namespace, persistentvolumeclaim)"
+    assert plan["volume_used"] == (
+        f'{by_claim} (kubelet_volume_stats_capacity_bytes{{namespace="streaming"}})'
+        f' - {by_claim} (kubelet_volume_stats_available_bytes{{namespace="streaming"}})'
+    )
+    assert "capacity" in plan["volume_capacity"]
+    discovery.add("volume", "m", [{"__name__": "kubelet_volume_stats_used_bytes", **claim}])
+    assert "available" not in build_plan(discovery, subject(namespace="streaming"))["volume_used"]
+
+
 def test_alert_expressions_from_generator_urls_and_thresholds() -> None:
     url = (
         "http://prometheus:9090/graph?g0.expr=sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D"
