@@ -1,5 +1,7 @@
 """AWS resources named after the alert's workload, as CloudWatch exporters (YACE, the Prometheus
-CloudWatch exporter) publish them: `aws_<namespace>_<metric>_<stat>` with `dimension_<Name>` labels.
+CloudWatch exporter) publish them: `aws_<namespace>_<metric>_<stat>` with `dimension_<Name>` labels
+(YACE) or the dimension's name in snake case (`dbinstance_identifier`, `queue_name`: the Prometheus
+CloudWatch exporter).
 
 The look-up matches the workload's name in the dimensions that name a resource: a Lambda function,
 an RDS instance, a queue, a table, and a load balancer or target group, whose names the AWS Load
@@ -16,7 +18,7 @@ from datetime import datetime
 
 from agents.prometheus.changepoint import detect_change
 from agents.prometheus.common import RELEVANT, Frame, fmt_bytes, fmt_number, hhmm
-from agents.prometheus.promql import Subject, matcher, regex_escape
+from agents.prometheus.promql import DIMENSION_NAMES, Subject, matcher, regex_escape
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
@@ -33,6 +35,24 @@ NAMED_DIMENSIONS = (
 LB_DIMENSIONS = ("dimension_LoadBalancer", "dimension_TargetGroup")
 MAX_SERIES = 12
 SURGE = 1.8
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Connections a database or cache holds: a count that rose to its alarm is its slots filling up.
+_CONNECTIONS = re.compile(r"database_connections|curr_connections")
+
+
+def snake(dimension: str) -> str:
+    """The Prometheus CloudWatch exporter's label for a dimension: `DBInstanceIdentifier` ->
+    `dbinstance_identifier`, `TableName` -> `table_name`."""
+    return _CAMEL_HUMP.sub("_", dimension).lower()
+
+
+_SNAKE_DIMENSIONS = frozenset(snake(d) for d in DIMENSION_NAMES)
+
+
+def dimension_labels(labels: dict[str, str]) -> dict[str, str]:
+    """The labels of a series that are CloudWatch dimensions, in either exporter's spelling:
+    `dimension_<Name>` (YACE) or the known names in snake case (the CloudWatch exporter)."""
+    return {k: v for k, v in labels.items() if k.startswith("dimension_") or k in _SNAKE_DIMENSIONS}
 
 
 def _lb_prefixes(subject: Subject) -> list[str]:
@@ -56,15 +76,25 @@ def cloud_lookup(subject: Subject) -> tuple[str, str, list[str]] | None:
     """The series look-up of the AWS resources named after the subject, and of the resource the
     alarm's own metric names by its dimensions; None with neither."""
     names = [n for n in subject.services if n and len(n) >= 3]
-    named = [matcher(**{f"dimension_{name}": value}) for name, value in subject.dimensions]
+    named = [
+        matcher(**{label: value})
+        for name, value in subject.dimensions
+        for label in (f"dimension_{name}", snake(name))
+    ]
     if not names:
         return ("cloud", CLOUD_METRICS, named) if named else None
     alternatives = "|".join(regex_escape(n) for n in names)
     selectors = [
-        matcher(**{f"{d}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"}) for d in NAMED_DIMENSIONS
+        matcher(**{f"{label}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"})
+        for d in NAMED_DIMENSIONS
+        for label in (d, snake(d.removeprefix("dimension_")))
     ]
     lb = "|".join(regex_escape(p) for p in _lb_prefixes(subject))
-    selectors += [matcher(**{f"{d}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"}) for d in LB_DIMENSIONS]
+    selectors += [
+        matcher(**{f"{label}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"})
+        for d in LB_DIMENSIONS
+        for label in (d, snake(d.removeprefix("dimension_")))
+    ]
     return ("cloud", CLOUD_METRICS, [*named, *selectors])
 
 
@@ -72,7 +102,7 @@ def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
     """One query per series found (bounded), selected by its exact name and dimensions."""
     for labels in sorted(label_sets, key=lambda ls: sorted(ls.items()))[:MAX_SERIES]:
         name = labels.get("__name__", "")
-        dims = {k: v for k, v in labels.items() if k.startswith("dimension_")}
+        dims = dimension_labels(labels)
         if not name or not dims:
             continue
         key = "cloud:" + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
@@ -81,14 +111,18 @@ def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
 
 def _alarmed(labels: dict[str, str], frame: Frame) -> bool:
     """Whether the series is of the resource the alarm's dimensions name."""
-    return any(labels.get(f"dimension_{name}") == value for name, value in frame.subject.dimensions)
+    return any(
+        value in (labels.get(f"dimension_{name}"), labels.get(snake(name)))
+        for name, value in frame.subject.dimensions
+    )
 
 
 def _resource(labels: dict[str, str]) -> str:
-    table, index = labels.get("dimension_TableName"), labels.get("dimension_GlobalSecondaryIndexName")
+    table = labels.get("dimension_TableName") or labels.get("table_name")
+    index = labels.get("dimension_GlobalSecondaryIndexName") or labels.get("global_secondary_index_name")
     if table and index:
         return f"{table}/{index}"  # a table's index: named with its table
-    dims = [v for k, v in sorted(labels.items()) if k.startswith("dimension_")]
+    dims = [v for _, v in sorted(dimension_labels(labels).items())]
     return dims[0] if dims else "-"
 
 
@@ -145,6 +179,10 @@ def _finding(
     elif "throttle" in lowered:
         hint = CauseCategory.RATE_LIMITED
         what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
+    elif _CONNECTIONS.search(lowered):
+        hint = CauseCategory.RESOURCE_POOL_EXHAUSTION
+        rise = f"{factor:.1f}x" if factor else "from zero"
+        what = f"rose {rise}: {fmt(change.before)} to {fmt(change.after)}"
     else:
         what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
     return frame.finding(

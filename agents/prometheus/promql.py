@@ -42,11 +42,28 @@ def matcher(**labels: str) -> str:
 
 # The dimensions a CloudWatch alarm's notification names for its metric, as `TableName=cart-items`,
 # `TargetGroup: targetgroup/k8s-...`, or SNS JSON (`{"name": "TableName", "value": "cart-items"}`).
-_DIMENSION_NAMES = (
-    r"TableName|GlobalSecondaryIndexName|DBInstanceIdentifier|DBClusterIdentifier|FunctionName|QueueName"
-    r"|LoadBalancer|TargetGroup|CacheClusterId|ReplicationGroupId|ApiName|BucketName|StreamName"
-    r"|TopicName|StateMachineArn|DomainName|AutoScalingGroupName|ServiceName|ClusterName"
+DIMENSION_NAMES = (
+    "TableName",
+    "GlobalSecondaryIndexName",
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "FunctionName",
+    "QueueName",
+    "LoadBalancer",
+    "TargetGroup",
+    "CacheClusterId",
+    "ReplicationGroupId",
+    "ApiName",
+    "BucketName",
+    "StreamName",
+    "TopicName",
+    "StateMachineArn",
+    "DomainName",
+    "AutoScalingGroupName",
+    "ServiceName",
+    "ClusterName",
 )
+_DIMENSION_NAMES = "|".join(DIMENSION_NAMES)
 _DIMENSION = re.compile(
     rf"\b(?P<name>{_DIMENSION_NAMES})\s*[=:]\s*[\"'`]?(?P<value>[A-Za-z0-9][\w.\-/:]*[\w])"
     rf"|\"name\"\s*:\s*\"(?P<jname>{_DIMENSION_NAMES})\"\s*,\s*\"value\"\s*:\s*\"(?P<jvalue>[^\"]+)\""
