@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.alerts.alert_labels import PLACEHOLDERS, text_labels, title_values
+from shared.alerts.alert_labels import PLACEHOLDERS, looks_like_exporter, text_labels, title_values
 
 Put = Callable[[str, str | None], None]
 
@@ -269,13 +269,13 @@ def parse_alert_text(text: str) -> TextHints:
             found[field] = value
 
     resolved = False
+    single = None
     firing = _FIRING.search(clean)
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
         single = firing.group("cluster")
         if single and (single.lower() in _SEVERITIES or looks_like_pod(single)):
             single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
-        put("cluster", single)
         if firing.group("ref"):
             _put_ns_ref(put, firing.group("ref"))
         # The title's values are unnamed: only their shape (and sort order) tells what they are.
@@ -291,6 +291,8 @@ def parse_alert_text(text: str) -> TextHints:
             continue  # the end of a longer field name: `Affected Service: EC2`
         field = _KV_KEYS[match.group("key").lower()]
         value = match.group("value").strip(".:/")
+        if field in ("service", "workload") and looks_like_exporter(value):
+            continue  # `service=kube-state-metrics`: the exporter's, the next alert's may be the app's
         if field == "instance":
             host = _EC2_HOST.search(value)
             put("node", host.group(0) if host else None)
@@ -301,6 +303,10 @@ def parse_alert_text(text: str) -> TextHints:
         elif not (field == "namespace" and "/" in value):
             put(field, value)
 
+    if single and single != found.get("namespace"):
+        # The title's one grouped value is the cluster's, unless the labels say it is the namespace
+        # (Alertmanager groups by namespace as often as by cluster).
+        put("cluster", single)
     for match in _REF.finditer(clean):
         _put_ref(put, match)
     subject = _SUBJECT.search(clean)
