@@ -353,3 +353,28 @@ def test_timeouts_after_a_rollout_that_cut_the_cpu_limit_are_cpu_starvation_cite
     )
     assert report.cause.category is CauseCategory.CPU_SATURATION
     assert throttled.id in report.cause.evidence and rollout.id in report.cause.evidence
+
+
+def test_a_bare_host_the_client_quotes_is_a_service_in_its_own_namespace() -> None:
+    # libpq and the MongoDB driver quote the host they call: a bare name is a Kubernetes Service,
+    # resolved in the client's own namespace, and the next round asks about it there.
+    refused = log(
+        "errors:ledger",
+        'psql: error: connection to server at "ledgerdb" (10.100.7.12), port 5432 failed: Connection refused',
+        ago(10),
+        CauseCategory.DEPENDENCY_FAILURE,
+    ).model_copy(update={"resources": ("books/ledger-api-7d6b5c4f9-h8n3q",)})
+    narrowed = dependency_context(alert("ledger-api", "books"), [ok("cloudwatch_logs", refused)])
+    assert narrowed is not None
+    assert (narrowed.hints.workload, narrowed.hints.namespace) == ("ledgerdb", "books")
+    mongo = log(
+        "errors:basket",
+        "MongoQueryException: Query failed with error code 352 on server basket-db:27017",
+        ago(10),
+        CauseCategory.DEPENDENCY_FAILURE,
+    ).model_copy(update={"resources": ("store/basket-6b9c8d7e5f-4kq7w",)})
+    narrowed = dependency_context(alert("basket", "store"), [ok("cloudwatch_logs", mongo)])
+    assert narrowed is not None and narrowed.hints.workload == "basket-db"
+    # A word in quotes that is not where a host goes names nothing.
+    vague = log("errors:x", 'failed at "startup" of the server', ago(10), CauseCategory.DEPENDENCY_FAILURE)
+    assert dependency_context(alert("ledger-api", "books"), [ok("cloudwatch_logs", vague)]) is None
