@@ -47,6 +47,13 @@ LINES = [
         C.PERMISSION_DENIED,
     ),
     ("x509: certificate has expired or is not yet valid", C.CERTIFICATE_EXPIRED),
+    # a server that refuses to run as root: the container's user, not the server, is wrong
+    ('"root" execution of the PostgreSQL server is not permitted.', C.BAD_CONFIG),
+    ("java.lang.RuntimeException: can not run elasticsearch as root", C.BAD_CONFIG),
+    (
+        '[ERROR] Fatal error: Please read "Security" section of the manual to find out how to run mysqld as root!',
+        C.BAD_CONFIG,
+    ),
     # a mesh proxy that cannot get its workload certificate from the mesh's identity CA
     (
         'WARN linkerd_app: Failed to certify identity: grpc-message: "could not process CSR because of '
