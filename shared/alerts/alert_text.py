@@ -130,7 +130,7 @@ _SEVERITY_WORD = re.compile(
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
 _SUBJECT = re.compile(
     r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
-    r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"\s*(?:(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b|@[\w.\-]+)[\s,!:.\-]*)*"
     r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)"
     r"(?:\s+(?:service|api|app|svc|pods?|deployment|dashboard|queue|workers?|consumers?|endpoints?|"
     r"target group|cluster|db|database))?\s+"
@@ -157,6 +157,12 @@ _NAME_SYMPTOM = re.compile(
 _NAME_DASHBOARD = re.compile(
     r"\b(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)(?:'s)?\s+(?:dashboards?|graphs?|panels?|slos?)\s+"
     r"(?:is|are|looks?|went|turned|shows?|showing)\b"
+)
+# "why did the sock-shop front-end stop working?", "checkout isn't working": the last name before
+# the words is the application (the one before it, when there are two, is its product or namespace).
+_STOPPED_WORKING = re.compile(
+    rf"\b{_PERSON_NAME}\s+(?:stop(?:ped|s)?\s+working|(?:is|are|was|were)\s+not\s+working"
+    r"|(?:isn't|aren't|wasn't|weren't)\s+working)\b"
 )
 _THE_SERVICE = re.compile(rf"\bthe\s+{_PERSON_NAME}\s+(?:service|svc|api|app|deployment)\b")
 _PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
@@ -350,6 +356,7 @@ def _people_prose(put: Put, clean: str) -> None:
     for pattern, field in (
         (_SYMPTOM_FROM, "service"),
         (_THE_SERVICE, "service"),
+        (_STOPPED_WORKING, "service"),
         (_NAME_SYMPTOM, "service"),
         (_NAME_DASHBOARD, "service"),
         (_PODS_OF, "workload"),

@@ -142,6 +142,9 @@ def test_object_references_in_prose(text: str, field: str, value: object) -> Non
         ("the accounts-web target group has no healthy targets", "accounts-web"),
         ("latency for search-api is spiking", "search-api"),
         ("users report login failures on auth-api since the deploy", "auth-api"),
+        ("@sre-bot ledger-sync has been throwing SocketTimeoutException since 9:10", "ledger-sync"),
+        ("@sre-bot why did the acme-store basket-api stop working?", "basket-api"),
+        ("payments-gw isn't working since the maintenance", "payments-gw"),
     ],
 )
 def test_a_persons_own_words_name_the_application(text: str, service: str) -> None:
