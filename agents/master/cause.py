@@ -149,6 +149,10 @@ def choose(
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained
+        if not chain.hops and chain.unexplained is not None:
+            # Without a cause of its own (yet): the dependency is named all the same, it is where the
+            # failure is.
+            summary += f" The failing dependency is {chain.unexplained.name}; its own cause was not found."
     summary += followed(top, candidates.runner_up)
     summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)

@@ -378,3 +378,13 @@ def test_a_bare_host_the_client_quotes_is_a_service_in_its_own_namespace() -> No
     # A word in quotes that is not where a host goes names nothing.
     vague = log("errors:x", 'failed at "startup" of the server', ago(10), CauseCategory.DEPENDENCY_FAILURE)
     assert dependency_context(alert("ledger-api", "books"), [ok("cloudwatch_logs", vague)]) is None
+
+
+def test_a_dependency_without_a_cause_of_its_own_is_still_named_as_where_it_fails() -> None:
+    refused = log("errors:cart", REFUSED, ago(12), CauseCategory.DEPENDENCY_FAILURE)
+    report = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused)])
+    assert report.cause.category is CauseCategory.DEPENDENCY_FAILURE
+    assert "The failing dependency is redis-main; its own cause was not found." in report.cause.summary
+    # Once its own cause is known, that is what is said instead.
+    known = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused), ok("eks", REDIS_OOM)])
+    assert "its own cause was not found" not in known.cause.summary
