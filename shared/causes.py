@@ -51,6 +51,16 @@ class Specific:
 
 
 @dataclass(frozen=True)
+class SharedLimit:
+    """A limit the target shares with other clients of the same server (a database's connection
+    slots): when the cause's own evidence shows that limit reached (`evidence`), a change to another
+    client that takes more of it (`change`: its pool size raised) is on the path, whoever it is to."""
+
+    evidence: re.Pattern[str]
+    change: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class Restatement:
     """When the triggering change says one thing (`change`) and the cause's own evidence another
     (`evidence`), the cause is better stated as `becomes`: authentication failing after a credential
@@ -109,6 +119,8 @@ class CauseKind:
     # How another source reports this same failure on the same node or pod (a full node disk is the
     # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
     seen_as: frozenset[CauseCategory] = frozenset()
+    # A limit the target shares with the server's other clients (see `SharedLimit`).
+    shared_limit: SharedLimit | None = None
 
 
 @dataclass(frozen=True)
@@ -354,6 +366,20 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 "Restart {workload} to release leaked connections",
                 APPROVE,
                 "kubectl -n {ns} rollout restart deployment/{workload}",
+            ),
+        ),
+        # The server's own connection limit reached (not the client's pool): another client whose
+        # pool was raised takes the slots (PostgreSQL's reserved slots, MySQL's too many connections).
+        shared_limit=SharedLimit(
+            re.compile(
+                r"remaining connection slots are reserved|too many (?:connections|clients)"
+                r"|max_connections|ER_CON_COUNT_ERROR|connection limit exceeded",
+                re.IGNORECASE,
+            ),
+            re.compile(
+                r"max(?:imum)?[\W_]?pool[\W_]?size|pool[\W_]?size|min(?:imum)?[\W_]?idle|max[\W_]?connections"
+                r"|max[\W_]?overflow|pool (?:to|size to) \d+|connection[\W_]?limit",
+                re.IGNORECASE,
             ),
         ),
     ),

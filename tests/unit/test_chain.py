@@ -388,3 +388,42 @@ def test_a_dependency_without_a_cause_of_its_own_is_still_named_as_where_it_fail
     # Once its own cause is known, that is what is said instead.
     known = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused), ok("eks", REDIS_OOM)])
     assert "its own cause was not found" not in known.cause.summary
+
+
+def test_another_clients_pool_raised_takes_the_slots_of_the_database_the_target_shares() -> None:
+    # The server's own connection limit is reached (not the target's pool): a neighbour whose pool
+    # was raised is on the path; a deploy of another service beside it is not.
+    slots = log(
+        "errors:stock",
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms. Caused by: "
+        "org.postgresql.util.PSQLException: FATAL: remaining connection slots are reserved",
+        ago(12),
+        CauseCategory.RESOURCE_POOL_EXHAUSTION,
+    )
+    raised = chat(
+        "config:quotes/pool",
+        "kubectl -n quotes set env deployment/quote-engine SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE=90",
+        ago(25),
+        Trigger.CONFIG_CHANGE,
+        ("quotes/Deployment/quote-engine",),
+        0.15,
+    )
+    other = chat(
+        "deploy:search", "Deploying search-api v8.1.0", ago(10), Trigger.DEPLOY, ("search-api",), 0.15
+    )
+    report = synthesize(
+        alert("stock-api", "stock"), [ok("cloudwatch_logs", slots), ok("slack_scanner", raised, other)]
+    )
+    assert report.cause.category is CauseCategory.RESOURCE_POOL_EXHAUSTION
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and raised.id in report.cause.evidence
+    assert "MAXIMUMPOOLSIZE=90" in report.cause.summary and other.id not in report.cause.evidence
+    assert "another client of the server whose limit stock-api shares" in report.cause.summary
+    # The target's own pool full, the server fine: another client's pool is not on the path.
+    own = log(
+        "errors:stock",
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=10, active=10)",
+        ago(12),
+        CauseCategory.RESOURCE_POOL_EXHAUSTION,
+    )
+    alone = synthesize(alert("stock-api", "stock"), [ok("cloudwatch_logs", own), ok("slack_scanner", raised)])
+    assert alone.cause.trigger is not Trigger.CONFIG_CHANGE and raised.id not in alone.cause.evidence
