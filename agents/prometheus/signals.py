@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agents.prometheus.client_signals import plan_client_errors
 from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
+from agents.prometheus.ena_signals import ena_lookup, plan_ena
 from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
@@ -103,8 +104,9 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most six;
-    each matchers entry becomes one `match[]` of a single `/api/v1/series` call."""
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most seven
+    (the ENA drop counters across the cluster with the others); each matchers entry becomes one
+    `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
     if pods:
@@ -124,6 +126,8 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
     cloud = cloud_lookup(subject)
     if cloud is not None:
         out.append(cloud)
+    if out:
+        out.append(ena_lookup())
     return out
 
 
@@ -206,6 +210,7 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
         plan, [ls for name in sorted(discovery.names("cloud")) for ls in discovery.label_sets("cloud", name)]
     )
     _plan_infra(plan, discovery, subject)
+    plan_ena(plan, discovery.names("ena"))
     return plan
 
 
