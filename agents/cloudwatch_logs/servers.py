@@ -42,11 +42,11 @@ def link_server_errors(findings: list[Finding]) -> list[Finding]:
         same = [c for c in clients if c.cause_hint is f.cause_hint]
         if names and same and f.cause_hint is not None:
             best = max(same, key=lambda c: (c.relevance, c.id))
-            if best.relevance > f.relevance:
+            if names[0] not in f.resources:
                 where = ", ".join(c for c in _where(best))
                 f = f.model_copy(
                     update={
-                        "relevance": best.relevance,
+                        "relevance": max(f.relevance, best.relevance),
                         "resources": tuple(dict.fromkeys([*f.resources, *names])),
                         "detail": (
                             f"{f.detail}\nThe database {names[0]} logs the same failure as "
