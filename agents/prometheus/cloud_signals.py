@@ -21,8 +21,13 @@ from agents.prometheus.common import RELEVANT, Frame, fmt_bytes, fmt_number, hhm
 from agents.prometheus.promql import DIMENSION_NAMES, Subject, matcher, regex_escape
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 CLOUD_METRICS = "aws_.+"
+# Free storage of every data store, whatever it is named: one that ran out breaks all its clients,
+# and their errors rarely name it (`PG::DiskFull`). No backslash: it sits in a PromQL string.
+STORAGE_METRICS = "aws_[a-z]+_free_(local_)?storage(_space)?_[a-z]+"
+ANY_PREFIX = "cloud-any:"
 NAMED_DIMENSIONS = (
     "dimension_FunctionName",
     "dimension_DBInstanceIdentifier",
@@ -98,15 +103,24 @@ def cloud_lookup(subject: Subject) -> tuple[str, str, list[str]] | None:
     return ("cloud", CLOUD_METRICS, [*named, *selectors])
 
 
-def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
-    """One query per series found (bounded), selected by its exact name and dimensions."""
+def storage_lookup() -> tuple[str, str, list[str]]:
+    """The free storage of every data store a CloudWatch exporter publishes (bounded by the limit)."""
+    return ("cloud_any", STORAGE_METRICS, ['job=~".+"'])
+
+
+def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]], prefix: str = "cloud:") -> None:
+    """One query per series found (bounded), selected by its exact name and dimensions; a series
+    already planned under another prefix is not asked twice."""
+    planned = set(plan.values())
     for labels in sorted(label_sets, key=lambda ls: sorted(ls.items()))[:MAX_SERIES]:
         name = labels.get("__name__", "")
         dims = dimension_labels(labels)
         if not name or not dims:
             continue
-        key = "cloud:" + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
-        plan[key] = f"{name}{{{matcher(**dims)}}}"
+        key = prefix + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
+        expr = f"{name}{{{matcher(**dims)}}}"
+        if expr not in planned:
+            plan[key] = expr
 
 
 def _alarmed(labels: dict[str, str], frame: Frame) -> bool:
@@ -143,6 +157,22 @@ def cloud(readings: Readings, frame: Frame) -> list[Finding]:
             finding = _finding(readings, frame, key, name, series.labels, series.points)
             if finding is not None:
                 findings.append(finding)
+    # A data store not named after the alert's workload that ran out of storage: said, but only as
+    # background until something ties it to the alert (a client's error naming it, its own log).
+    for key in readings.keys(ANY_PREFIX):
+        name = key.removeprefix(ANY_PREFIX).split(":", 1)[0]
+        for series in readings.get(key)[:1]:
+            finding = _finding(readings, frame, key, name, series.labels, series.points)
+            if finding is not None and finding.cause_hint is CauseCategory.DISK_FULL:
+                findings.append(
+                    finding.model_copy(
+                        update={
+                            "relevance": Relevance.SUPPORTING,
+                            "resources": (_resource(series.labels),),
+                            "detail": f"A data store in the account ran out of storage ({name}).",
+                        }
+                    )
+                )
     return findings
 
 
@@ -168,7 +198,8 @@ def _finding(
         if change.rising or change.after > 0.1 * max(change.before, 1):
             return None
         hint = CauseCategory.DISK_FULL if "storage" in lowered else None
-        what = f"fell from {fmt(change.before)} to {fmt(change.after)}"
+        # A fitted ramp can end below zero; free storage cannot.
+        what = f"fell from {fmt(change.before)} to {fmt(max(change.after, 0.0))}"
     elif not change.rising or (factor is not None and factor < SURGE):
         return None
     elif re.search(r"request_count|invocations|requests|messages_sent|call_count", lowered):

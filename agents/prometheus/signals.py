@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from agents.prometheus.client_signals import plan_client_errors
-from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
+from agents.prometheus.cloud_signals import ANY_PREFIX, cloud_lookup, plan_cloud, storage_lookup
 from agents.prometheus.ena_signals import ena_lookup, plan_ena
 from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
@@ -104,9 +104,9 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most seven
-    (the ENA drop counters across the cluster with the others); each matchers entry becomes one
-    `match[]` of a single `/api/v1/series` call."""
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most eight
+    (the ENA drop counters and every data store's free storage with the others); each matchers
+    entry becomes one `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
     if pods:
@@ -128,6 +128,7 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
         out.append(cloud)
     if out:
         out.append(ena_lookup())
+        out.append(storage_lookup())
     return out
 
 
@@ -209,6 +210,8 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     plan_cloud(
         plan, [ls for name in sorted(discovery.names("cloud")) for ls in discovery.label_sets("cloud", name)]
     )
+    stores = sorted(discovery.names("cloud_any"))
+    plan_cloud(plan, [ls for n in stores for ls in discovery.label_sets("cloud_any", n)], ANY_PREFIX)
     _plan_infra(plan, discovery, subject)
     plan_ena(plan, discovery.names("ena"))
     return plan

@@ -135,3 +135,22 @@ def test_connections_to_a_database_that_climbed_to_its_alarm_are_its_slots_filli
     assert slots.cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION
     assert "ledger-db" in slots.title and "database_connections" in slots.title and "3.6x" in slots.title
     assert "the resource the alarm's own metric is about" in slots.detail
+
+
+def test_any_data_store_that_ran_out_of_storage_is_said_as_background_until_tied() -> None:
+    # Not named after the workload: found by the estate-wide look-up, rated as background. A
+    # client's error or the store's own log naming it is what ties it to the alert.
+    db = {"dimension_DBInstanceIdentifier": "media-pg-prod", "job": "yace"}
+    falling = [3.0e10 - 3.0e10 * i / (POINTS - 10) for i in range(POINTS - 10)] + [0.0] * 10
+    found = analyze(
+        readings(
+            **{
+                "cloud-any:aws_rds_free_storage_space_average:x": [line(db, falling)],
+                "cloud-any:aws_rds_free_storage_space_average:y": [line(db, [8.0e10] * POINTS)],
+            }
+        ),
+        frame(service="uploader"),
+    )
+    full = only(found, "cloud")
+    assert full.cause_hint is CauseCategory.DISK_FULL and "media-pg-prod" in full.title
+    assert full.resources == ("media-pg-prod",) and full.relevance == 0.3
