@@ -128,10 +128,7 @@ _SEVERITY_WORD = re.compile(
     r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])(?: on [^\]\n]*)?\]", re.IGNORECASE
 )
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
-_SUBJECT = re.compile(
-    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
-    r"\s*(?:(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b|@[\w.\-]+)[\s,!:.\-]*)*"
-    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)"
+_IN_TROUBLE = (
     r"(?:\s+(?:service|api|app|svc|pods?|deployment|dashboard|queue|workers?|consumers?|endpoints?|"
     r"target group|cluster|db|database))?\s+"
     r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went|has|have)\s+"
@@ -139,7 +136,18 @@ _SUBJECT = re.compile(
     r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
     r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving|"
     r"red|backing|backed|lagging|stuck|hanging|overloaded|saturated|maxed|full|no healthy|not responding|"
-    r"not ready|in alarm|on fire|pegged)\b",
+    r"not ready|in alarm|on fire|pegged)\b"
+)
+_SUBJECT = re.compile(
+    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
+    r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)" + _IN_TROUBLE,
+    re.IGNORECASE | re.MULTILINE,
+)
+# "@bot recommendation-api has been throwing ...": after a mention only a service-like name (with a
+# hyphen) is taken; a bare word there is as often a product area ("@bot checkout is failing").
+_MENTIONED_SUBJECT = re.compile(
+    r"^\s*@[\w.\-]+[\s,:]+(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)" + _IN_TROUBLE,
     re.IGNORECASE | re.MULTILINE,
 )
 # Looser prose, read only in a message no tool wrote (no title, no labels): "504s from
@@ -315,7 +323,7 @@ def parse_alert_text(text: str) -> TextHints:
         put("cluster", single)
     for match in _REF.finditer(clean):
         _put_ref(put, match)
-    subject = _SUBJECT.search(clean)
+    subject = _SUBJECT.search(clean) or _MENTIONED_SUBJECT.search(clean)
     if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
         put("service", subject.group("name").lower())
     labels = text_labels(text)

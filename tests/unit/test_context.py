@@ -143,6 +143,8 @@ def test_object_references_in_prose(text: str, field: str, value: object) -> Non
         ("latency for search-api is spiking", "search-api"),
         ("users report login failures on auth-api since the deploy", "auth-api"),
         ("@sre-bot ledger-sync has been throwing SocketTimeoutException since 9:10", "ledger-sync"),
+        # After a mention, a bare word is as often a product area as a service: not taken.
+        ("@sre-bot checkout is failing at the shipping step. quote-svc errors since 10:02", "quote-svc"),
         ("@sre-bot why did the acme-store basket-api stop working?", "basket-api"),
         ("payments-gw isn't working since the maintenance", "payments-gw"),
     ],
