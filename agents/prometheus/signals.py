@@ -155,6 +155,7 @@ def nodes_of(discovery: Discovery, subject: Subject) -> list[str]:
     nodes = [ls["node"] for ls in discovery.label_sets("pod", "kube_pod_info") if ls.get("node")]
     if subject.node:
         nodes.append(subject.node)
+    nodes.extend(subject.alert_nodes)
     return sorted(set(nodes))
 
 

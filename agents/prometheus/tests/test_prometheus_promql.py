@@ -135,3 +135,22 @@ def test_alert_expressions_from_generator_urls_and_thresholds() -> None:
     assert expr_from_generator_url("http://x/graph?g0.tab=1") is None
     assert is_constant("vector(1)") and not is_constant("vector(1) and on() up == 0")
     assert quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_a_node_alert_in_a_group_led_by_a_pods_alert_still_names_its_node() -> None:
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0",
+        labels={"alertname": "KubePodNotReady", "namespace": "billing"},
+        text=(
+            "[FIRING:2] KubePodNotReady, NodeFilesystemAlmostOutOfSpace\n"
+            "- Pod not ready [alertname=KubePodNotReady, namespace=billing, pod=invoicer-7d9f8c6b5-x2k4p]\n"
+            "- Filesystem has less than 5% left [alertname=NodeFilesystemAlmostOutOfSpace, "
+            "device=/dev/nvme0n1p1, instance=10.41.3.7:9100, mountpoint=/]"
+        ),
+        received_at=NOW,
+    )
+    s = Subject.from_context(ctx)
+    assert s.alert_nodes == ("10.41.3.7",)
+    hosts = node_lookups(list(s.alert_nodes))
+    assert any("ip-10-41-3-7" in m for _, _, ms in hosts for m in ms)
