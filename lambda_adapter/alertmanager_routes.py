@@ -84,10 +84,11 @@ def _firing(
 ) -> Outcome:
     firing = payload.firing() or payload.alerts
     first = lead_alert(firing)
-    labels = {**payload.commonLabels, **payload.groupLabels, **(first.labels if len(firing) == 1 else {})}
-    if not labels.get("alertname") and first.labels.get("alertname"):
-        # A group of several rules (grouped by namespace, or not at all): its lead alert names it.
-        labels["alertname"] = first.labels["alertname"]
+    # A group of several alerts is told by its lead alert: its own labels say what the investigation
+    # is about (its CronJob, its service), as they would if it fired alone; the other alerts' are in
+    # the text. Whether one alert or several are firing at the moment of the notification must not
+    # change what is investigated.
+    labels = {**payload.commonLabels, **payload.groupLabels, **first.labels}
     annotations = dict(first.annotations) if len(firing) == 1 else dict(payload.commonAnnotations)
     alert = intake.new_alert(
         Platform.ALERTMANAGER,

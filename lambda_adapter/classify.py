@@ -146,10 +146,11 @@ _STATE = re.compile(
 )
 # A question that asks about one thing's trouble, rather than about the state of things: "what is
 # wrong with pod X?", "what happened to the orders consumer?", "is checkout-7d9f-x2k4p ok?" (a
-# pod's name) are investigated.
+# pod's name), "why did the front-end stop working?" (a cause asked for) are investigated.
 _ASKS_ABOUT_TROUBLE = re.compile(
     r"\bwhat(?:'s|\s+is|\s+was|\s+went)?\s+(?:wrong|broken|the (?:problem|issue|matter))\b"
-    r"|\bwhat happened\b|\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{6,10}-[a-z0-9]{5}\b",
+    r"|\bwhat happened\b|\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{6,10}-[a-z0-9]{5}\b"
+    r"|^\W*why\b|\bstop(?:ped|s)? working\b",
     re.IGNORECASE,
 )
 _STATUS_ONLY = re.compile(r"^\W*(status|health|sitrep|state|update)\W*$", re.IGNORECASE)

@@ -51,6 +51,16 @@ class Specific:
 
 
 @dataclass(frozen=True)
+class SharedLimit:
+    """A limit the target shares with other clients of the same server (a database's connection
+    slots): when the cause's own evidence shows that limit reached (`evidence`), a change to another
+    client that takes more of it (`change`: its pool size raised) is on the path, whoever it is to."""
+
+    evidence: re.Pattern[str]
+    change: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class Restatement:
     """The cause better stated as `becomes`, given the change that set it off. Either by the change's
     words and the cause's evidence together (`change` and `evidence`): authentication failing after a
@@ -113,6 +123,8 @@ class CauseKind:
     # How another source reports this same failure on the same node or pod (a full node disk is the
     # kubelet's DiskPressure): such a finding on an object the cause's evidence names is cited with it.
     seen_as: frozenset[CauseCategory] = frozenset()
+    # A limit the target shares with the server's other clients (see `SharedLimit`).
+    shared_limit: SharedLimit | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +376,20 @@ CAUSES: dict[CauseCategory, CauseKind] = {
                 "Restart {workload} to release leaked connections",
                 APPROVE,
                 "kubectl -n {ns} rollout restart deployment/{workload}",
+            ),
+        ),
+        # The server's own connection limit reached (not the client's pool): another client whose
+        # pool was raised takes the slots (PostgreSQL's reserved slots, MySQL's too many connections).
+        shared_limit=SharedLimit(
+            re.compile(
+                r"remaining connection slots are reserved|too many (?:connections|clients)"
+                r"|max_connections|ER_CON_COUNT_ERROR|connection limit exceeded",
+                re.IGNORECASE,
+            ),
+            re.compile(
+                r"max(?:imum)?[\W_]?pool[\W_]?size|pool[\W_]?size|min(?:imum)?[\W_]?idle|max[\W_]?connections"
+                r"|max[\W_]?overflow|pool (?:to|size to) \d+|connection[\W_]?limit",
+                re.IGNORECASE,
             ),
         ),
     ),

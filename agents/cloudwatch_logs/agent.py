@@ -18,6 +18,7 @@ from agents.cloudwatch_logs.fetch import GroupSearch, fetch_window, find_groups,
 from agents.cloudwatch_logs.flows import link_rejected_flows
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
 from agents.cloudwatch_logs.reader import LogsReader
+from agents.cloudwatch_logs.servers import link_server_errors
 from agents.cloudwatch_logs.tools import make_tools
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.scope import Scope, scope_from_context
@@ -111,7 +112,7 @@ class CloudWatchLogsScanner(Scanner):
             baseline_complete=fetched.baseline_complete,
             own_groups=own,
         )
-        findings = link_rejected_flows(findings)
+        findings = link_server_errors(link_rejected_flows(findings))
         findings += marker_findings(
             fetched.markers,
             scope=scope,

@@ -56,9 +56,10 @@ def lookups(scope: Scope, configured: list[str] | tuple[str, ...]) -> list[Looku
             continue  # a pod name is matched inside streams, not group names
         found.append(Lookup(prefix=f"/aws/lambda/{name}"))
         found.append(Lookup(pattern=name))
-    # VPC flow logs say whether the connections the workload fails to make were rejected.
-    flows = [Lookup(pattern="flow")] if scope.cluster or scope.has_target else []
-    return list(dict.fromkeys(found))[: MAX_LOOKUPS - len(flows)] + flows
+    # VPC flow logs say whether the connections the workload fails to make were rejected; a
+    # database's own log says what the server saw of the workload's failing queries.
+    extra = [Lookup(pattern="flow"), Lookup(prefix="/aws/rds/")] if scope.cluster or scope.has_target else []
+    return list(dict.fromkeys(found))[: MAX_LOOKUPS - len(extra)] + extra
 
 
 def _tokens(text: str | None) -> set[str]:
@@ -100,6 +101,8 @@ def score_group(name: str, scope: Scope, configured: list[str] | tuple[str, ...]
     shared = _tokens(scope.namespace) | {t for n in names for t in _tokens(n)}
     if shared & _tokens(lowered.replace("/", "-")):
         return 0.4, "name shares a word with the alert's namespace or workload"
+    if lowered.startswith("/aws/rds/"):
+        return 0.2, "a database's own log (counts when it shows the workload's failure)"
     return 0.0, "unrelated"
 
 

@@ -19,7 +19,7 @@ from agents.master import hops
 from agents.master.before_cause import before_cause
 from agents.master.callers import without_callers
 from agents.master.candidates import Candidates, candidate_causes, cited
-from agents.master.chain import Path, connect, on_dependency, touches
+from agents.master.chain import Path, connect, on_dependency, on_path, touches
 from agents.master.consequences import consequences, corroboration
 from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
 from agents.master.louder import followed
@@ -149,6 +149,10 @@ def choose(
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained
+        if not chain.hops and chain.unexplained is not None:
+            # Without a cause of its own (yet): the dependency is named all the same, it is where the
+            # failure is.
+            summary += f" The failing dependency is {chain.unexplained.name}; its own cause was not found."
     origin = CAUSES[category].origin
     if change is None and implied is Trigger.NONE and origin is not None:
         # No change on the path: the kind this cause usually comes from, said as inferred.
@@ -199,6 +203,9 @@ def _began(
         out = f" It began after {kind} {when}: {sentence(change.title)}"
     out += near_miss(category, findings, evidence, change)
     dep = on_dependency(change, path)
+    shared = CAUSES[category].shared_limit
+    if dep is None and shared is not None and not touches(change, path.target) and not on_path(change, path):
+        out += f" That change is to another client of the server whose limit {path.describe_target()} shares."
     if dep is not None and not touches(change, path.target):
         by_namespace = dep.namespace is not None and not touches(change, dep.names)
         where = f"the {dep.namespace} namespace, where {dep.name} runs" if by_namespace else dep.name

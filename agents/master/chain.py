@@ -38,6 +38,12 @@ _HOSTS = (
     # libpq / psycopg: `connection to server at "orders-db.x.rds.amazonaws.com" (10.0.1.2), port 5432`
     re.compile(r"\bserver at \\?\"(?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)\\?\""),
 )
+# Where a client quotes the host it calls, a bare name is a host too: a Kubernetes Service in the
+# client's own namespace (`connection to server at "postgres"`, `on server orders-db:27017`).
+_QUOTED_HOSTS = (
+    re.compile(r"\bserver at \\?\"(?P<host>[a-z][a-z0-9\-]{2,62})\\?\""),
+    re.compile(r"\bon server (?P<host>[a-z][a-z0-9\-]{2,62}):\d{2,5}\b"),
+)
 # `kms:Decrypt`, `s3:PutObject`, `arn:aws:kms:...`: the cloud service an action or resource is of.
 _IAM_ACTION = re.compile(r"(?<![\w:/])(?P<service>[a-z][a-z0-9\-]{1,24}):[A-Z][A-Za-z]{2,}\b")
 _ARN = re.compile(r"\barn:aws[\w\-]*:(?P<service>[a-z0-9\-]+):[\w\-]*:\d*:(?P<resource>[^\s\"',)]+)")
@@ -173,6 +179,11 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
                 )
                 labels = host.split(".")
                 add(Dependency(host, tuple(dict.fromkeys(names)), words=_distinctive(labels[:-2] or labels)))
+        home = namespaces(finding)
+        for pattern in _QUOTED_HOSTS:
+            for m in pattern.finditer(text):
+                host = m.group("host")
+                add(Dependency(host, (host,), next(iter(home)) if len(home) == 1 else None))
         for m in _IAM_ACTION.finditer(text):
             add(Dependency(m.group("service"), (m.group("service"),)))
         for m in _ARN.finditer(text):

@@ -35,13 +35,20 @@ def triggers(
     """The chosen change first, then one finding per other agent reporting the same change; empty
     when no change on the path fits the cause."""
     rated = linked(named_by_evidence(findings, cited), path)
+    sharing = taking_the_shared_limit(rated, cited, category)
+    rated = [
+        f.model_copy(update={"relevance": NAMED_BY_THE_EVIDENCE})
+        if f.id in sharing and f.relevance < NAMED_BY_THE_EVIDENCE
+        else f
+        for f in rated
+    ]
     candidates = [
         c
         for c in trigger_candidates(announcements_of(rated), ctx, category)
         if c.score >= MIN_TRIGGER_SCORE
         and c.finding.change is not None
         and fits(c.finding.change, category)
-        and on_path(c.finding, path)
+        and (on_path(c.finding, path) or c.finding.id in sharing)
     ]
     if not candidates:
         return []
@@ -60,6 +67,23 @@ def triggers(
             chosen.append(candidate)
             agents.add(candidate.finding.agent)
     return chosen
+
+
+def taking_the_shared_limit(
+    findings: Sequence[Finding], cited: Sequence[str], category: CauseCategory
+) -> set[str]:
+    """Ids of the changes that take more of a limit the target shares with other clients of its
+    server (`CauseKind.shared_limit`: another client's pool raised), when the cause's own evidence
+    shows that limit reached. They are on the path whoever they are to."""
+    shared = CAUSES[category].shared_limit
+    if shared is None or not shared.evidence.search(cited_text(findings, cited)):
+        return set()
+    return {
+        f.id
+        for f in findings
+        if f.change is Trigger.CONFIG_CHANGE
+        and shared.change.search(" ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]))
+    }
 
 
 def announcements_of(findings: Sequence[Finding]) -> list[Finding]:

@@ -1,5 +1,7 @@
 """AWS resources named after the alert's workload, as CloudWatch exporters (YACE, the Prometheus
-CloudWatch exporter) publish them: `aws_<namespace>_<metric>_<stat>` with `dimension_<Name>` labels.
+CloudWatch exporter) publish them: `aws_<namespace>_<metric>_<stat>` with `dimension_<Name>` labels
+(YACE) or the dimension's name in snake case (`dbinstance_identifier`, `queue_name`: the Prometheus
+CloudWatch exporter).
 
 The look-up matches the workload's name in the dimensions that name a resource: a Lambda function,
 an RDS instance, a queue, a table, and a load balancer or target group, whose names the AWS Load
@@ -16,11 +18,16 @@ from datetime import datetime
 
 from agents.prometheus.changepoint import detect_change
 from agents.prometheus.common import RELEVANT, Frame, fmt_bytes, fmt_number, hhmm
-from agents.prometheus.promql import Subject, matcher, regex_escape
+from agents.prometheus.promql import DIMENSION_NAMES, Subject, matcher, regex_escape
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
+from shared.relevance import Relevance
 
 CLOUD_METRICS = "aws_.+"
+# Free storage of every data store, whatever it is named: one that ran out breaks all its clients,
+# and their errors rarely name it (`PG::DiskFull`). No backslash: it sits in a PromQL string.
+STORAGE_METRICS = "aws_[a-z]+_free_(local_)?storage(_space)?_[a-z]+"
+ANY_PREFIX = "cloud-any:"
 NAMED_DIMENSIONS = (
     "dimension_FunctionName",
     "dimension_DBInstanceIdentifier",
@@ -33,6 +40,24 @@ NAMED_DIMENSIONS = (
 LB_DIMENSIONS = ("dimension_LoadBalancer", "dimension_TargetGroup")
 MAX_SERIES = 12
 SURGE = 1.8
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Connections a database or cache holds: a count that rose to its alarm is its slots filling up.
+_CONNECTIONS = re.compile(r"database_connections|curr_connections")
+
+
+def snake(dimension: str) -> str:
+    """The Prometheus CloudWatch exporter's label for a dimension: `DBInstanceIdentifier` ->
+    `dbinstance_identifier`, `TableName` -> `table_name`."""
+    return _CAMEL_HUMP.sub("_", dimension).lower()
+
+
+_SNAKE_DIMENSIONS = frozenset(snake(d) for d in DIMENSION_NAMES)
+
+
+def dimension_labels(labels: dict[str, str]) -> dict[str, str]:
+    """The labels of a series that are CloudWatch dimensions, in either exporter's spelling:
+    `dimension_<Name>` (YACE) or the known names in snake case (the CloudWatch exporter)."""
+    return {k: v for k, v in labels.items() if k.startswith("dimension_") or k in _SNAKE_DIMENSIONS}
 
 
 def _lb_prefixes(subject: Subject) -> list[str]:
@@ -56,39 +81,62 @@ def cloud_lookup(subject: Subject) -> tuple[str, str, list[str]] | None:
     """The series look-up of the AWS resources named after the subject, and of the resource the
     alarm's own metric names by its dimensions; None with neither."""
     names = [n for n in subject.services if n and len(n) >= 3]
-    named = [matcher(**{f"dimension_{name}": value}) for name, value in subject.dimensions]
+    named = [
+        matcher(**{label: value})
+        for name, value in subject.dimensions
+        for label in (f"dimension_{name}", snake(name))
+    ]
     if not names:
         return ("cloud", CLOUD_METRICS, named) if named else None
     alternatives = "|".join(regex_escape(n) for n in names)
     selectors = [
-        matcher(**{f"{d}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"}) for d in NAMED_DIMENSIONS
+        matcher(**{f"{label}__re": f"(?i)(.*[^a-z0-9])?({alternatives})([^a-z0-9].*)?"})
+        for d in NAMED_DIMENSIONS
+        for label in (d, snake(d.removeprefix("dimension_")))
     ]
     lb = "|".join(regex_escape(p) for p in _lb_prefixes(subject))
-    selectors += [matcher(**{f"{d}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"}) for d in LB_DIMENSIONS]
+    selectors += [
+        matcher(**{f"{label}__re": f"(?i)(app/|net/|targetgroup/)?({lb}).*"})
+        for d in LB_DIMENSIONS
+        for label in (d, snake(d.removeprefix("dimension_")))
+    ]
     return ("cloud", CLOUD_METRICS, [*named, *selectors])
 
 
-def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]]) -> None:
-    """One query per series found (bounded), selected by its exact name and dimensions."""
+def storage_lookup() -> tuple[str, str, list[str]]:
+    """The free storage of every data store a CloudWatch exporter publishes (bounded by the limit)."""
+    return ("cloud_any", STORAGE_METRICS, ['job=~".+"'])
+
+
+def plan_cloud(plan: dict[str, str], label_sets: list[dict[str, str]], prefix: str = "cloud:") -> None:
+    """One query per series found (bounded), selected by its exact name and dimensions; a series
+    already planned under another prefix is not asked twice."""
+    planned = set(plan.values())
     for labels in sorted(label_sets, key=lambda ls: sorted(ls.items()))[:MAX_SERIES]:
         name = labels.get("__name__", "")
-        dims = {k: v for k, v in labels.items() if k.startswith("dimension_")}
+        dims = dimension_labels(labels)
         if not name or not dims:
             continue
-        key = "cloud:" + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
-        plan[key] = f"{name}{{{matcher(**dims)}}}"
+        key = prefix + name + ":" + ",".join(f"{k}={v}" for k, v in sorted(dims.items()))
+        expr = f"{name}{{{matcher(**dims)}}}"
+        if expr not in planned:
+            plan[key] = expr
 
 
 def _alarmed(labels: dict[str, str], frame: Frame) -> bool:
     """Whether the series is of the resource the alarm's dimensions name."""
-    return any(labels.get(f"dimension_{name}") == value for name, value in frame.subject.dimensions)
+    return any(
+        value in (labels.get(f"dimension_{name}"), labels.get(snake(name)))
+        for name, value in frame.subject.dimensions
+    )
 
 
 def _resource(labels: dict[str, str]) -> str:
-    table, index = labels.get("dimension_TableName"), labels.get("dimension_GlobalSecondaryIndexName")
+    table = labels.get("dimension_TableName") or labels.get("table_name")
+    index = labels.get("dimension_GlobalSecondaryIndexName") or labels.get("global_secondary_index_name")
     if table and index:
         return f"{table}/{index}"  # a table's index: named with its table
-    dims = [v for k, v in sorted(labels.items()) if k.startswith("dimension_")]
+    dims = [v for _, v in sorted(dimension_labels(labels).items())]
     return dims[0] if dims else "-"
 
 
@@ -109,6 +157,22 @@ def cloud(readings: Readings, frame: Frame) -> list[Finding]:
             finding = _finding(readings, frame, key, name, series.labels, series.points)
             if finding is not None:
                 findings.append(finding)
+    # A data store not named after the alert's workload that ran out of storage: said, but only as
+    # background until something ties it to the alert (a client's error naming it, its own log).
+    for key in readings.keys(ANY_PREFIX):
+        name = key.removeprefix(ANY_PREFIX).split(":", 1)[0]
+        for series in readings.get(key)[:1]:
+            finding = _finding(readings, frame, key, name, series.labels, series.points)
+            if finding is not None and finding.cause_hint is CauseCategory.DISK_FULL:
+                findings.append(
+                    finding.model_copy(
+                        update={
+                            "relevance": Relevance.SUPPORTING,
+                            "resources": (_resource(series.labels),),
+                            "detail": f"A data store in the account ran out of storage ({name}).",
+                        }
+                    )
+                )
     return findings
 
 
@@ -134,7 +198,8 @@ def _finding(
         if change.rising or change.after > 0.1 * max(change.before, 1):
             return None
         hint = CauseCategory.DISK_FULL if "storage" in lowered else None
-        what = f"fell from {fmt(change.before)} to {fmt(change.after)}"
+        # A fitted ramp can end below zero; free storage cannot.
+        what = f"fell from {fmt(change.before)} to {fmt(max(change.after, 0.0))}"
     elif not change.rising or (factor is not None and factor < SURGE):
         return None
     elif re.search(r"request_count|invocations|requests|messages_sent|call_count", lowered):
@@ -145,6 +210,10 @@ def _finding(
     elif "throttle" in lowered:
         hint = CauseCategory.RATE_LIMITED
         what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
+    elif _CONNECTIONS.search(lowered):
+        hint = CauseCategory.RESOURCE_POOL_EXHAUSTION
+        rise = f"{factor:.1f}x" if factor else "from zero"
+        what = f"rose {rise}: {fmt(change.before)} to {fmt(change.after)}"
     else:
         what = f"rose from {fmt(change.before)} to {fmt(change.after)}"
     return frame.finding(

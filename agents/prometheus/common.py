@@ -120,6 +120,13 @@ def fmt_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def fmt_cpu(cores: float) -> str:
+    """A CPU quantity as a manifest writes it: `10m`, `250m` below a core, `1.5 cores` from one."""
+    if 0 < cores < 1:
+        return f"{round(cores * 1000)}m"
+    return f"{fmt_number(round(cores, 2))} core{'' if cores == 1 else 's'}"
+
+
 def fmt_rate(value: float) -> str:
     return f"{fmt_number(round(value, 2) if value < 10 else round(value))} req/s"
 

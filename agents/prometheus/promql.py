@@ -42,11 +42,28 @@ def matcher(**labels: str) -> str:
 
 # The dimensions a CloudWatch alarm's notification names for its metric, as `TableName=cart-items`,
 # `TargetGroup: targetgroup/k8s-...`, or SNS JSON (`{"name": "TableName", "value": "cart-items"}`).
-_DIMENSION_NAMES = (
-    r"TableName|GlobalSecondaryIndexName|DBInstanceIdentifier|DBClusterIdentifier|FunctionName|QueueName"
-    r"|LoadBalancer|TargetGroup|CacheClusterId|ReplicationGroupId|ApiName|BucketName|StreamName"
-    r"|TopicName|StateMachineArn|DomainName|AutoScalingGroupName|ServiceName|ClusterName"
+DIMENSION_NAMES = (
+    "TableName",
+    "GlobalSecondaryIndexName",
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "FunctionName",
+    "QueueName",
+    "LoadBalancer",
+    "TargetGroup",
+    "CacheClusterId",
+    "ReplicationGroupId",
+    "ApiName",
+    "BucketName",
+    "StreamName",
+    "TopicName",
+    "StateMachineArn",
+    "DomainName",
+    "AutoScalingGroupName",
+    "ServiceName",
+    "ClusterName",
 )
+_DIMENSION_NAMES = "|".join(DIMENSION_NAMES)
 _DIMENSION = re.compile(
     rf"\b(?P<name>{_DIMENSION_NAMES})\s*[=:]\s*[\"'`]?(?P<value>[A-Za-z0-9][\w.\-/:]*[\w])"
     rf"|\"name\"\s*:\s*\"(?P<jname>{_DIMENSION_NAMES})\"\s*,\s*\"value\"\s*:\s*\"(?P<jvalue>[^\"]+)\""
@@ -68,6 +85,25 @@ def alarm_dimensions(*texts: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)[:MAX_DIMENSIONS]
 
 
+# One alert's labels as the intake writes a group's alerts out: `[alertname=NodeFilesystemAlmostOutOfSpace,
+# device=/dev/nvme0n1p1, instance=10.70.2.58:9100, ...]`.
+_LABEL_LIST = re.compile(r"\[(?P<labels>[^\[\]\n]*\balertname=[^\[\]\n]*)\]")
+_NODE_ALERT = re.compile(r"\balertname=(?:Node|KubeNode|Kubelet)\w*")
+_INSTANCE = re.compile(r"\binstance=(?P<host>[A-Za-z0-9][\w.\-]*?)(?::\d+)?(?=[,\s]|$)")
+
+
+def node_alert_instances(text: str) -> tuple[str, ...]:
+    """The nodes the node-level alerts of a group name by their `instance` (`10.70.2.58` of a
+    node-exporter target): a group led by a pod's alert keeps only the labels all its alerts share."""
+    found = []
+    for m in _LABEL_LIST.finditer(text or ""):
+        labels = m.group("labels")
+        instance = _INSTANCE.search(labels)
+        if _NODE_ALERT.search(labels) and instance:
+            found.append(instance.group("host"))
+    return tuple(dict.fromkeys(found))[:5]
+
+
 @dataclass(frozen=True)
 class Subject:
     """What the alert is about, as Prometheus labels see it."""
@@ -82,6 +118,8 @@ class Subject:
     # The CloudWatch dimensions of the alarm's own metric (`("TableName", "cart-items")`): the AWS
     # resource the alert is about, as a CloudWatch exporter labels its series.
     dimensions: tuple[tuple[str, str], ...] = ()
+    # Nodes that node-level alerts of the group name by their `instance`.
+    alert_nodes: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, ctx: AlertContext) -> Subject:
@@ -100,6 +138,7 @@ class Subject:
             node=hints.node,
             volume=labels.get("persistentvolumeclaim"),
             dimensions=alarm_dimensions(ctx.text, *ctx.annotations.values()),
+            alert_nodes=node_alert_instances(ctx.text),
         )
 
     @property

@@ -12,6 +12,7 @@ from agents.prometheus.common import (
     Frame,
     by_key,
     fmt_bytes,
+    fmt_cpu,
     fmt_number,
     fmt_pct,
     hhmm,
@@ -20,7 +21,6 @@ from agents.prometheus.common import (
     values_at,
     where,
 )
-from agents.prometheus.cpu_units import cpu_quantity
 from agents.prometheus.readings import Readings
 from shared.contracts import CauseCategory, Finding, Severity
 
@@ -228,7 +228,7 @@ def _cpu_at_limit(readings: Readings, frame: Frame, skip: set[tuple[str, str]]) 
                 severity=Severity.CRITICAL if share >= 0.98 else Severity.WARNING,
                 title=(
                     f"CPU of {where(labels)} at {fmt_pct(share)} of its limit: "
-                    f"{fmt_number(round(share * cores, 2))} of {fmt_number(cores)} core(s){was}"
+                    f"{fmt_cpu(share * cores)} of {fmt_cpu(cores)}{was}"
                 ),
                 detail=(
                     f"{pods} pod(s) of this container above {fmt_pct(CPU_NEAR_LIMIT)} of the CPU limit; "
@@ -267,7 +267,7 @@ def _cpu_throttled(readings: Readings, frame: Frame) -> list[Finding]:
             share = (sum(used_recent) / len(used_recent)) / limit.values[-1]
             saturated = share >= CPU_NEAR_LIMIT
             cores = limit.values[-1]
-            load = f"; using {cpu_quantity(share * cores)} of its {cpu_quantity(cores)} CPU limit"
+            load = f"; using {fmt_cpu(share * cores)} of its {fmt_cpu(cores)} CPU limit"
         if ratio < THROTTLED and not saturated:
             continue
         change = detect_change(series.points)

@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from agents.prometheus.client_signals import plan_client_errors
-from agents.prometheus.cloud_signals import cloud_lookup, plan_cloud
+from agents.prometheus.cloud_signals import ANY_PREFIX, cloud_lookup, plan_cloud, storage_lookup
+from agents.prometheus.ena_signals import ena_lookup, plan_ena
 from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
@@ -31,7 +32,7 @@ APP_METRICS = (
 HPA_METRICS = (
     "kube_horizontalpodautoscaler_(status_current_replicas|status_desired_replicas|spec_max_replicas)"
 )
-VOLUME_METRICS = "kubelet_volume_stats_(used|capacity)_bytes"
+VOLUME_METRICS = "kubelet_volume_stats_(used|available|capacity)_bytes"
 UP_METRICS = "up|.+_up"
 NODE_METRICS = (
     "kube_node_status_condition|node_filesystem_(avail|size)_bytes"
@@ -103,8 +104,9 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most six;
-    each matchers entry becomes one `match[]` of a single `/api/v1/series` call."""
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most eight
+    (the ENA drop counters and every data store's free storage with the others); each matchers
+    entry becomes one `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
     if pods:
@@ -124,6 +126,9 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
     cloud = cloud_lookup(subject)
     if cloud is not None:
         out.append(cloud)
+    if out:
+        out.append(ena_lookup())
+        out.append(storage_lookup())
     return out
 
 
@@ -150,6 +155,7 @@ def nodes_of(discovery: Discovery, subject: Subject) -> list[str]:
     nodes = [ls["node"] for ls in discovery.label_sets("pod", "kube_pod_info") if ls.get("node")]
     if subject.node:
         nodes.append(subject.node)
+    nodes.extend(subject.alert_nodes)
     return sorted(set(nodes))
 
 
@@ -205,7 +211,10 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     plan_cloud(
         plan, [ls for name in sorted(discovery.names("cloud")) for ls in discovery.label_sets("cloud", name)]
     )
+    stores = sorted(discovery.names("cloud_any"))
+    plan_cloud(plan, [ls for n in stores for ls in discovery.label_sets("cloud_any", n)], ANY_PREFIX)
     _plan_infra(plan, discovery, subject)
+    plan_ena(plan, discovery.names("ena"))
     return plan
 
 
@@ -296,11 +305,17 @@ def _plan_infra(plan: dict[str, str], discovery: Discovery, subject: Subject) ->
     if subject.namespace:
         ns = matcher(namespace=subject.namespace)
         volumes = discovery.names("volume")
-        if {"kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"} <= volumes:
-            for what in ("used", "capacity"):
-                plan[f"volume_{what}"] = (
-                    f"max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_{what}_bytes{{{ns}}})"
-                )
+        by_claim = "max by (namespace, persistentvolumeclaim)"
+        if "kubelet_volume_stats_capacity_bytes" in volumes:
+            capacity = f"{by_claim} (kubelet_volume_stats_capacity_bytes{{{ns}}})"
+            if "kubelet_volume_stats_used_bytes" in volumes:
+                plan["volume_used"] = f"{by_claim} (kubelet_volume_stats_used_bytes{{{ns}}})"
+                plan["volume_capacity"] = capacity
+            elif "kubelet_volume_stats_available_bytes" in volumes:
+                # What kube-prometheus' KubePersistentVolumeFillingUp reads: used is what is not available.
+                available = f"{by_claim} (kubelet_volume_stats_available_bytes{{{ns}}})"
+                plan["volume_used"] = f"{capacity} - {available}"
+                plan["volume_capacity"] = capacity
         ups = discovery.names("up")
         if ups:
             names = "|".join(regex_escape(n) for n in sorted(ups))

@@ -21,7 +21,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.alerts.alert_labels import PLACEHOLDERS, SEVERITIES, text_labels, title_values
+from shared.alerts.alert_labels import (
+    PLACEHOLDERS,
+    SEVERITIES,
+    looks_like_exporter,
+    text_labels,
+    title_values,
+)
 
 Put = Callable[[str, str | None], None]
 
@@ -127,10 +133,7 @@ _SEVERITY_WORD = re.compile(
     r"\[(critical|warning|warn|info|p[0-4]|sev[0-4])(?: on [^\]\n]*)?\]", re.IGNORECASE
 )
 # People's own words: "checkout is throwing 502s since 10 min", "payments-api keeps timing out".
-_SUBJECT = re.compile(
-    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
-    r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
-    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)"
+_IN_TROUBLE = (
     r"(?:\s+(?:service|api|app|svc|pods?|deployment|dashboard|queue|workers?|consumers?|endpoints?|"
     r"target group|cluster|db|database))?\s+"
     r"(?:is|are|keeps?|has been|have been|started|seems?(?: to be)?|looks?|just|went|has|have)\s+"
@@ -138,7 +141,18 @@ _SUBJECT = re.compile(
     r"(?:throwing|returning|serving|down|failing|erroring|timing|crashing|crash|slow|broken|flapping|"
     r"restarting|unreachable|unavailable|5\d\d|oom\w*|dead|degraded|unhealthy|spiking|spitting|giving|"
     r"red|backing|backed|lagging|stuck|hanging|overloaded|saturated|maxed|full|no healthy|not responding|"
-    r"not ready|in alarm|on fire|pegged)\b",
+    r"not ready|in alarm|on fire|pegged)\b"
+)
+_SUBJECT = re.compile(
+    r"(?:^|\bwhy\s+|\bthat\s+|\bbecause\s+|[,;]\s*|\b(?:for|of|on|behind)\s+)"
+    r"\s*(?:(?:hey|hi|hello|yo|folks|team|all|guys|so|ok|urgent|heads[ -]up|fyi)\b[\s,!:.\-]*)*"
+    r"(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*)" + _IN_TROUBLE,
+    re.IGNORECASE | re.MULTILINE,
+)
+# "@bot recommendation-api has been throwing ...": after a mention only a service-like name (with a
+# hyphen) is taken; a bare word there is as often a product area ("@bot checkout is failing").
+_MENTIONED_SUBJECT = re.compile(
+    r"^\s*@[\w.\-]+[\s,:]+(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)" + _IN_TROUBLE,
     re.IGNORECASE | re.MULTILINE,
 )
 # Looser prose, read only in a message no tool wrote (no title, no labels): "504s from
@@ -156,6 +170,12 @@ _NAME_SYMPTOM = re.compile(
 _NAME_DASHBOARD = re.compile(
     r"\b(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)(?:'s)?\s+(?:dashboards?|graphs?|panels?|slos?)\s+"
     r"(?:is|are|looks?|went|turned|shows?|showing)\b"
+)
+# "why did the sock-shop front-end stop working?", "checkout isn't working": the last name before
+# the words is the application (the one before it, when there are two, is its product or namespace).
+_STOPPED_WORKING = re.compile(
+    rf"\b{_PERSON_NAME}\s+(?:stop(?:ped|s)?\s+working|(?:is|are|was|were)\s+not\s+working"
+    r"|(?:isn't|aren't|wasn't|weren't)\s+working)\b"
 )
 _THE_SERVICE = re.compile(rf"\bthe\s+{_PERSON_NAME}\s+(?:service|svc|api|app|deployment)\b")
 _PODS_OF = re.compile(rf"\b{_PERSON_NAME}\s+pods?\b")
@@ -272,13 +292,13 @@ def parse_alert_text(text: str) -> TextHints:
             found[field] = value
 
     resolved = False
+    single = None
     firing = _FIRING.search(clean)
     if firing:
         resolved = firing.group(1).upper() == "RESOLVED"
         single = firing.group("cluster")
         if single and (single.lower() in SEVERITIES or looks_like_pod(single)):
             single = None  # `(critical)`, `(<pod>)`: one label value, but not the cluster's
-        put("cluster", single)
         if firing.group("ref"):
             _put_ns_ref(put, firing.group("ref"))
         # The title's values are unnamed: only their shape (and sort order) tells what they are.
@@ -294,6 +314,8 @@ def parse_alert_text(text: str) -> TextHints:
             continue  # the end of a longer field name: `Affected Service: EC2`
         field = _KV_KEYS[match.group("key").lower()]
         value = match.group("value").strip(".:/")
+        if field in ("service", "workload") and looks_like_exporter(value):
+            continue  # `service=kube-state-metrics`: the exporter's, the next alert's may be the app's
         if field == "instance":
             host = _EC2_HOST.search(value)
             put("node", host.group(0) if host else None)
@@ -304,9 +326,13 @@ def parse_alert_text(text: str) -> TextHints:
         elif not (field == "namespace" and "/" in value):
             put(field, value)
 
+    if single and single != found.get("namespace"):
+        # The title's one grouped value is the cluster's, unless the labels say it is the namespace
+        # (Alertmanager groups by namespace as often as by cluster).
+        put("cluster", single)
     for match in _REF.finditer(clean):
         _put_ref(put, match)
-    subject = _SUBJECT.search(clean)
+    subject = _SUBJECT.search(clean) or _MENTIONED_SUBJECT.search(clean)
     if subject and subject.group("name").lower() not in _NOT_SUBJECTS:
         put("service", subject.group("name").lower())
     labels = text_labels(text)
@@ -347,6 +373,7 @@ def _people_prose(put: Put, clean: str) -> None:
     for pattern, field in (
         (_SYMPTOM_FROM, "service"),
         (_THE_SERVICE, "service"),
+        (_STOPPED_WORKING, "service"),
         (_NAME_SYMPTOM, "service"),
         (_NAME_DASHBOARD, "service"),
         (_PODS_OF, "workload"),

@@ -354,3 +354,77 @@ def test_timeouts_after_a_rollout_that_cut_the_cpu_limit_are_cpu_starvation_cite
     )
     assert report.cause.category is CauseCategory.CPU_SATURATION
     assert throttled.id in report.cause.evidence and rollout.id in report.cause.evidence
+
+
+def test_a_bare_host_the_client_quotes_is_a_service_in_its_own_namespace() -> None:
+    # libpq and the MongoDB driver quote the host they call: a bare name is a Kubernetes Service,
+    # resolved in the client's own namespace, and the next round asks about it there.
+    refused = log(
+        "errors:ledger",
+        'psql: error: connection to server at "ledgerdb" (10.100.7.12), port 5432 failed: Connection refused',
+        ago(10),
+        CauseCategory.DEPENDENCY_FAILURE,
+    ).model_copy(update={"resources": ("books/ledger-api-7d6b5c4f9-h8n3q",)})
+    narrowed = dependency_context(alert("ledger-api", "books"), [ok("cloudwatch_logs", refused)])
+    assert narrowed is not None
+    assert (narrowed.hints.workload, narrowed.hints.namespace) == ("ledgerdb", "books")
+    mongo = log(
+        "errors:basket",
+        "MongoQueryException: Query failed with error code 352 on server basket-db:27017",
+        ago(10),
+        CauseCategory.DEPENDENCY_FAILURE,
+    ).model_copy(update={"resources": ("store/basket-6b9c8d7e5f-4kq7w",)})
+    narrowed = dependency_context(alert("basket", "store"), [ok("cloudwatch_logs", mongo)])
+    assert narrowed is not None and narrowed.hints.workload == "basket-db"
+    # A word in quotes that is not where a host goes names nothing.
+    vague = log("errors:x", 'failed at "startup" of the server', ago(10), CauseCategory.DEPENDENCY_FAILURE)
+    assert dependency_context(alert("ledger-api", "books"), [ok("cloudwatch_logs", vague)]) is None
+
+
+def test_a_dependency_without_a_cause_of_its_own_is_still_named_as_where_it_fails() -> None:
+    refused = log("errors:cart", REFUSED, ago(12), CauseCategory.DEPENDENCY_FAILURE)
+    report = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused)])
+    assert report.cause.category is CauseCategory.DEPENDENCY_FAILURE
+    assert "The failing dependency is redis-main; its own cause was not found." in report.cause.summary
+    # Once its own cause is known, that is what is said instead.
+    known = synthesize(alert("cart-api", "shop"), [ok("cloudwatch_logs", refused), ok("eks", REDIS_OOM)])
+    assert "its own cause was not found" not in known.cause.summary
+
+
+def test_another_clients_pool_raised_takes_the_slots_of_the_database_the_target_shares() -> None:
+    # The server's own connection limit is reached (not the target's pool): a neighbour whose pool
+    # was raised is on the path; a deploy of another service beside it is not.
+    slots = log(
+        "errors:stock",
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms. Caused by: "
+        "org.postgresql.util.PSQLException: FATAL: remaining connection slots are reserved",
+        ago(12),
+        CauseCategory.RESOURCE_POOL_EXHAUSTION,
+    )
+    raised = chat(
+        "config:quotes/pool",
+        "kubectl -n quotes set env deployment/quote-engine SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE=90",
+        ago(25),
+        Trigger.CONFIG_CHANGE,
+        ("quotes/Deployment/quote-engine",),
+        0.15,
+    )
+    other = chat(
+        "deploy:search", "Deploying search-api v8.1.0", ago(10), Trigger.DEPLOY, ("search-api",), 0.15
+    )
+    report = synthesize(
+        alert("stock-api", "stock"), [ok("cloudwatch_logs", slots), ok("slack_scanner", raised, other)]
+    )
+    assert report.cause.category is CauseCategory.RESOURCE_POOL_EXHAUSTION
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and raised.id in report.cause.evidence
+    assert "MAXIMUMPOOLSIZE=90" in report.cause.summary and other.id not in report.cause.evidence
+    assert "another client of the server whose limit stock-api shares" in report.cause.summary
+    # The target's own pool full, the server fine: another client's pool is not on the path.
+    own = log(
+        "errors:stock",
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=10, active=10)",
+        ago(12),
+        CauseCategory.RESOURCE_POOL_EXHAUSTION,
+    )
+    alone = synthesize(alert("stock-api", "stock"), [ok("cloudwatch_logs", own), ok("slack_scanner", raised)])
+    assert alone.cause.trigger is not Trigger.CONFIG_CHANGE and raised.id not in alone.cause.evidence

@@ -142,6 +142,11 @@ def test_object_references_in_prose(text: str, field: str, value: object) -> Non
         ("the accounts-web target group has no healthy targets", "accounts-web"),
         ("latency for search-api is spiking", "search-api"),
         ("users report login failures on auth-api since the deploy", "auth-api"),
+        ("@sre-bot ledger-sync has been throwing SocketTimeoutException since 9:10", "ledger-sync"),
+        # After a mention, a bare word is as often a product area as a service: not taken.
+        ("@sre-bot checkout is failing at the shipping step. quote-svc errors since 10:02", "quote-svc"),
+        ("@sre-bot why did the acme-store basket-api stop working?", "basket-api"),
+        ("payments-gw isn't working since the maintenance", "payments-gw"),
     ],
 )
 def test_a_persons_own_words_name_the_application(text: str, service: str) -> None:
@@ -464,3 +469,25 @@ def test_a_sentry_footer_names_the_project_and_the_rule(footer: str) -> None:
     assert (h.service, h.alert_name) == ("checkout-api", "Checkout errors")
     # Lower case is no short id: a URL path with `via` after it names nothing.
     assert ctx_of("see grafana-oncall-app/alert-groups/IW7A8 via Kubernetes").hints.service is None
+
+
+def test_a_group_of_alerts_is_about_the_application_its_exporter_alert_does_not_name() -> None:
+    # Two rules in one notification: the kube-state-metrics alert's own `service` is the exporter's;
+    # the application's alert after it names the service the group is about.
+    h = ctx_of(
+        "[FIRING:2] KubeHpaMaxedOut, CartLatencyHigh (shop)\n"
+        "- HPA at max [alertname=KubeHpaMaxedOut, horizontalpodautoscaler=cart, namespace=shop, "
+        "service=kube-prometheus-stack-kube-state-metrics, severity=warning]\n"
+        "- cart p95 above 1s [alertname=CartLatencyHigh, namespace=shop, service=cart, severity=critical]"
+    ).hints
+    assert (h.namespace, h.service) == ("shop", "cart")
+
+
+def test_the_titles_grouped_value_that_the_labels_name_as_the_namespace_is_not_the_cluster() -> None:
+    h = ctx_of(
+        "[FIRING:1] QueueLagHigh (billing): lag above 10k\n"
+        "- lag above 10k [alertname=QueueLagHigh, namespace=billing, service=invoicer, severity=critical]",
+        cluster_default="prod-eks-1",
+    ).hints
+    assert (h.namespace, h.cluster) == ("billing", "prod-eks-1")
+    assert ctx_of("[FIRING:1] KubePodCrashLooping (prod-eu)").hints.cluster == "prod-eu"

@@ -259,6 +259,9 @@ def test_a_group_of_several_rules_is_told_by_its_most_severe_earliest_alert() ->
         h.alertmanager(payload | {"alerts": alerts})
         [ctx] = h.started
         assert ctx.labels["alertname"] == "TargetDown"
+        # ...and what it is about is the lead alert's, as if it had fired alone.
+        assert (ctx.labels["namespace"], ctx.labels["service"]) == ("realtime", "ws-gateway")
+        assert "node" not in ctx.labels
 
 
 def test_a_redriven_job_keeps_its_storm_in_the_thread_it_starts() -> None:

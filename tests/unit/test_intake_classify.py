@@ -75,6 +75,9 @@ UNSURE = [
     "what's wrong with the orders consumer?",
     "what happened to payments last night?",
     "is checkout-7d9f8c6b5d-x2k4p ok?",
+    # A cause asked for, however the question is put.
+    "Why did the sock-shop front-end stop working?",
+    "the orders consumer stopped working, is it ok?",
 ]
 
 

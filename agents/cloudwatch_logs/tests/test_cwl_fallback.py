@@ -59,6 +59,8 @@ SAMPLES = {
         "so it cannot execute this statement"
     ),
     "dependency-refused": "dial tcp 10.0.3.17:6379: connect: connection refused",
+    "datastore-protocol": "MongoQueryException: Unsupported OP_QUERY command: find on server carts-db:27017",
+    "refuses-root": '"root" execution of the PostgreSQL server is not permitted.',
     "code-regression": "POST /v1/checkout 500 31ms",
 }
 # What the audit found the old fixed term list never returned from real CloudWatch.

@@ -47,6 +47,29 @@ LINES = [
         C.PERMISSION_DENIED,
     ),
     ("x509: certificate has expired or is not yet valid", C.CERTIFICATE_EXPIRED),
+    # a data store upgraded past what the client's driver speaks: the store, not the client, fails
+    (
+        "MongoQueryException: Query failed with error code 352 and error message 'Unsupported OP_QUERY "
+        "command: find. The client driver may require an upgrade.' on server catalog-db:27017",
+        C.DEPENDENCY_FAILURE,
+    ),
+    (
+        'Received response: {"status":500,"error":"Internal Server Error","message":"Server at '
+        'mongo-0:27017 reports wire version 21, but this version of the Java driver requires at least 6"}',
+        C.DEPENDENCY_FAILURE,
+    ),
+    (
+        "SequelizeConnectionError: Client does not support authentication protocol requested by server",
+        C.DEPENDENCY_FAILURE,
+    ),
+    # a server that refuses to run as root: the container's user, not the server, is wrong
+    ('"root" execution of the PostgreSQL server is not permitted.', C.BAD_CONFIG),
+    ("java.lang.RuntimeException: can not run elasticsearch as root", C.BAD_CONFIG),
+    (
+        '[ERROR] Fatal error: Please read "Security" section of the manual to find out how to run mysqld '
+        "as root!",
+        C.BAD_CONFIG,
+    ),
     # a mesh proxy that cannot get its workload certificate from the mesh's identity CA
     (
         'WARN linkerd_app: Failed to certify identity: grpc-message: "could not process CSR because of '

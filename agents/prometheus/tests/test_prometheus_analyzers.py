@@ -9,7 +9,7 @@ import pytest
 
 from agents.prometheus.analyzers import AlertEvaluation, analyze, analyze_alert
 from agents.prometheus.client import Series
-from agents.prometheus.common import Frame
+from agents.prometheus.common import Frame, fmt_cpu
 from agents.prometheus.promql import Subject
 from agents.prometheus.readings import Readings
 from shared.alerts.context import build_alert_context
@@ -105,7 +105,7 @@ def test_cfs_throttling_is_cpu_saturation_with_the_before_level() -> None:
     cpu = only(found, "cpu-throttled")
     assert cpu.cause_hint is CauseCategory.CPU_SATURATION and cpu.severity is Severity.CRITICAL
     assert "throttled in 64% of CFS periods (was 2% before 20:40 UTC)" in cpu.title
-    assert "using 990m of its 1 CPU limit" in cpu.title
+    assert "using 990m of its 1 core CPU limit" in cpu.title
 
 
 def test_a_cpu_limit_under_one_core_is_named_as_the_pod_spec_writes_it() -> None:
@@ -132,7 +132,7 @@ def test_cpu_at_its_limit_without_throttling_series_is_still_cpu_saturation() ->
     cpu = only(found, "cpu-at-limit")
     assert cpu.cause_hint is CauseCategory.CPU_SATURATION and cpu.severity is Severity.CRITICAL
     assert cpu.title == (
-        "CPU of shop/checkout-7d9f8c6b5-x2k4p (app) at 98% of its limit: 1.96 of 2 core(s)"
+        "CPU of shop/checkout-7d9f8c6b5-x2k4p (app) at 98% of its limit: 1.96 cores of 2 cores"
         " (was 0.4 before 20:40 UTC)"
     )
     assert cpu.first_seen == NOW - STEP * 39  # the first sample at the new level
@@ -370,3 +370,8 @@ def test_ids_are_stable_for_the_same_input() -> None:
     first = [f.id for f in analyze(data, frame(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p"))]
     assert first == [f.id for f in analyze(data, frame(namespace="shop", pod="checkout-7d9f8c6b5-x2k4p"))]
     assert len(first) == 2
+
+
+def test_cpu_quantities_are_written_as_a_manifest_writes_them() -> None:
+    # A 10m limit is what the Deployment says and what a person searches for, not "0.01 core".
+    assert (fmt_cpu(0.01), fmt_cpu(0.25), fmt_cpu(1), fmt_cpu(1.5)) == ("10m", "250m", "1 core", "1.5 cores")

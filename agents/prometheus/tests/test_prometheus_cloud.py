@@ -84,7 +84,7 @@ def test_a_cloudwatch_alarm_names_the_dimensions_of_its_own_metric() -> None:
 def test_the_alarms_own_resource_is_looked_up_even_when_it_names_no_workload() -> None:
     subject = Subject(dimensions=(("TableName", "cart-items"),))
     lookup = cloud_lookup(subject)
-    assert lookup is not None and lookup[2] == ['dimension_TableName="cart-items"']
+    assert lookup is not None and lookup[2] == ['dimension_TableName="cart-items"', 'table_name="cart-items"']
     assert cloud_lookup(Subject()) is None
 
 
@@ -105,3 +105,52 @@ def test_throttles_on_the_alarms_table_index_are_rate_limiting_named_with_its_ta
     assert throttled.cause_hint is CauseCategory.RATE_LIMITED and throttled.relevance >= 0.9
     assert "cart-items/by-sku-index" in throttled.title and "write_throttle_events" in throttled.title
     assert "the alarm's own metric" in throttled.detail
+
+
+def test_the_cloudwatch_exporters_snake_case_dimensions_are_read_like_yaces() -> None:
+    # The Prometheus CloudWatch exporter labels a dimension `dbinstance_identifier`, YACE
+    # `dimension_DBInstanceIdentifier`: the alarm's resource is found and named either way.
+    lookup = cloud_lookup(Subject(dimensions=(("DBInstanceIdentifier", "ledger-db"),)))
+    assert lookup is not None
+    assert 'dbinstance_identifier="ledger-db"' in lookup[2]
+    assert 'dimension_DBInstanceIdentifier="ledger-db"' in lookup[2]
+    named = cloud_lookup(Subject(service="orders-worker"))
+    assert named is not None
+    assert any(s.startswith("queue_name=~") and _matches(s, "orders-worker-events") for s in named[2])
+
+
+def test_connections_to_a_database_that_climbed_to_its_alarm_are_its_slots_filling_up() -> None:
+    db = {"dbinstance_identifier": "ledger-db", "job": "cloudwatch-exporter"}
+    ctx = build_alert_context(
+        platform="slack",
+        channel="C0",
+        text="ALARM ledger-db-connections | Dimensions: DBInstanceIdentifier = ledger-db",
+        received_at=NOW,
+    )
+    found = analyze(
+        readings(**{"cloud:aws_rds_database_connections_average:x": [line(db, steps(110, 395, 60))]}),
+        Frame(ctx, Subject.from_context(ctx), "http://prom.test:9090"),
+    )
+    slots = only(found, "cloud")
+    assert slots.cause_hint is CauseCategory.RESOURCE_POOL_EXHAUSTION
+    assert "ledger-db" in slots.title and "database_connections" in slots.title and "3.6x" in slots.title
+    assert "the resource the alarm's own metric is about" in slots.detail
+
+
+def test_any_data_store_that_ran_out_of_storage_is_said_as_background_until_tied() -> None:
+    # Not named after the workload: found by the estate-wide look-up, rated as background. A
+    # client's error or the store's own log naming it is what ties it to the alert.
+    db = {"dimension_DBInstanceIdentifier": "media-pg-prod", "job": "yace"}
+    falling = [3.0e10 - 3.0e10 * i / (POINTS - 10) for i in range(POINTS - 10)] + [0.0] * 10
+    found = analyze(
+        readings(
+            **{
+                "cloud-any:aws_rds_free_storage_space_average:x": [line(db, falling)],
+                "cloud-any:aws_rds_free_storage_space_average:y": [line(db, [8.0e10] * POINTS)],
+            }
+        ),
+        frame(service="uploader"),
+    )
+    full = only(found, "cloud")
+    assert full.cause_hint is CauseCategory.DISK_FULL and "media-pg-prod" in full.title
+    assert full.resources == ("media-pg-prod",) and full.relevance == 0.3

@@ -37,9 +37,12 @@ def test_lookups_are_bounded_and_scoped_by_namespace() -> None:
     planned = lookups(subject(namespace="payments", service="payments-api"))
     # No workload named: the service's name stands for its Deployment's pods.
     # AWS resources (a load balancer, a database) carry the name, never a namespace.
-    assert [kind for kind, _, _ in planned] == ["pod", "app", "hpa", "volume", "up", "cloud"]
+    kinds = ["pod", "app", "hpa", "volume", "up", "cloud", "ena", "cloud_any"]
+    assert [kind for kind, _, _ in planned] == kinds
     assert 'pod=~"payments-api-([a-z0-9]{5,10}-)?[a-z0-9]{5}|payments-api-[0-9]+"' in planned[0][2][0]
-    assert all('namespace="payments"' in m for kind, _, ms in planned if kind != "cloud" for m in ms)
+    # ...and the ENA drop counters, per node across the cluster: which node drops is what they tell.
+    scoped = [m for kind, _, ms in planned if kind not in ("cloud", "ena", "cloud_any") for m in ms]
+    assert all('namespace="payments"' in m for m in scoped)
     assert lookups(Subject()) == []
     assert [k for k, _, _ in node_lookups(["ip-10-0-3-17.ec2.internal"])] == ["node", "node_instance"]
 
@@ -88,6 +91,30 @@ def test_the_plan_asks_only_for_signals_whose_metrics_exist() -> None:
     assert 'container!="POD"' in plan["memory"]
 
 
+def test_a_volume_reported_by_its_available_bytes_is_read_as_used_of_capacity() -> None:
+    # kube-prometheus' KubePersistentVolumeFillingUp reads available/capacity: many setups keep no
+    # `used` series at all.
+    claim = {"namespace": "streaming", "persistentvolumeclaim": "data-kafka-2"}
+    discovery = Discovery()
+    discovery.add(
+        "volume",
+        "m",
+        [
+            {"__name__": "kubelet_volume_stats_available_bytes", **claim},
+            {"__name__": "kubelet_volume_stats_capacity_bytes", **claim},
+        ],
+    )
+    plan = build_plan(discovery, subject(namespace="streaming"))
+    by_claim = "max by (namespace, persistentvolumeclaim)"
+    assert plan["volume_used"] == (
+        f'{by_claim} (kubelet_volume_stats_capacity_bytes{{namespace="streaming"}})'
+        f' - {by_claim} (kubelet_volume_stats_available_bytes{{namespace="streaming"}})'
+    )
+    assert "capacity" in plan["volume_capacity"]
+    discovery.add("volume", "m", [{"__name__": "kubelet_volume_stats_used_bytes", **claim}])
+    assert "available" not in build_plan(discovery, subject(namespace="streaming"))["volume_used"]
+
+
 def test_alert_expressions_from_generator_urls_and_thresholds() -> None:
     url = (
         "http://prometheus:9090/graph?g0.expr=sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D"
@@ -108,3 +135,22 @@ def test_alert_expressions_from_generator_urls_and_thresholds() -> None:
     assert expr_from_generator_url("http://x/graph?g0.tab=1") is None
     assert is_constant("vector(1)") and not is_constant("vector(1) and on() up == 0")
     assert quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_a_node_alert_in_a_group_led_by_a_pods_alert_still_names_its_node() -> None:
+    ctx = build_alert_context(
+        platform="alertmanager",
+        channel="C0",
+        labels={"alertname": "KubePodNotReady", "namespace": "billing"},
+        text=(
+            "[FIRING:2] KubePodNotReady, NodeFilesystemAlmostOutOfSpace\n"
+            "- Pod not ready [alertname=KubePodNotReady, namespace=billing, pod=invoicer-7d9f8c6b5-x2k4p]\n"
+            "- Filesystem has less than 5% left [alertname=NodeFilesystemAlmostOutOfSpace, "
+            "device=/dev/nvme0n1p1, instance=10.41.3.7:9100, mountpoint=/]"
+        ),
+        received_at=NOW,
+    )
+    s = Subject.from_context(ctx)
+    assert s.alert_nodes == ("10.41.3.7",)
+    hosts = node_lookups(list(s.alert_nodes))
+    assert any("ip-10-41-3-7" in m for _, _, ms in hosts for m in ms)
