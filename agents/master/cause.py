@@ -139,9 +139,11 @@ def choose(
         summary += " " + remote[0]
         if chain is None:
             chain = hops.follow_remote(findings, path, remote[1], evidence, related)
+    under = False
     if chain is None and change is None:
         # No dependency the target calls: a platform component its evidence names may be under it.
         chain = platform.follow(findings, path, evidence, related)
+        under = True
     follow = None
     if chain is not None:
         for hop in chain.hops:
@@ -149,7 +151,9 @@ def choose(
             why = hop.why.cause_hint or category
             summary += f" {hop.dependency.name} itself fails: {label(why)}: {sentence(hop.why.title)}"
             summary += platform.detail(hop, related)
-        if chain.hops and change is None:
+        if chain.hops and change is None and not under:
+            # (A platform component failing under the target is no dependency change: with no
+            # change seen, the trigger is the kind the cause usually comes from, below.)
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained

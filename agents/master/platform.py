@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.master.chain import Dependency, Path, about
+from agents.master.chain import Dependency, Path, about, namespaces
 from agents.master.hops import Chain, Hop, own_cause
 from shared.causes import PLATFORM_COMPONENTS, PLATFORM_NAMES
 from shared.contracts import CauseCategory, Finding
@@ -26,18 +26,33 @@ _EXPIRED_AT = re.compile(
 def follow(
     findings: Sequence[Finding], path: Path, cited: Sequence[str], related: Sequence[Finding]
 ) -> Chain:
-    """The platform component's own cause: first from the narrower round about its namespace
-    (`related`), then from any finding about it (its own pods' logs may already be cited: they are
-    its own cause, not the target's). Findings about the target itself never are. The component is
-    worth asking about until it was asked."""
+    """The platform component's own cause, from the narrower round about its namespace (`related`)
+    or any other finding about it not already cited for the target's cause (a component reporting
+    the target's failure is not failing itself). Findings about the target itself never are. The
+    component is worth asking about until it was asked."""
     components = [d for d in path.dependencies if d.name in PLATFORM_NAMES]
     if not components:
         return Chain((), None)
-    own = [f for f in findings if not (path.target and about(f, path.target))]
-    found = own_cause([f for f in related if f.id not in cited], components, set(), path.namespace)
-    found = found or own_cause(own, components, set(), path.namespace)
+    own = [
+        f
+        for f in (*related, *findings)
+        if not (path.target and about(f, path.target)) and any(_of(f, c, path.namespace) for c in components)
+    ]
+    found = own_cause(own, components, set(cited), path.namespace)
     hops = (Hop(*found),) if found is not None else ()
     return Chain(hops, None if related else _askable(components))
+
+
+def _of(finding: Finding, component: Dependency, home: str | None) -> bool:
+    """Whether a finding is about the component itself: its pods or workload, or an object in its
+    own namespace (not the target's), rather than another workload's line that names it."""
+    if about(finding, component.names):
+        return True
+    return (
+        component.namespace is not None
+        and component.namespace != home
+        and component.namespace in namespaces(finding)
+    )
 
 
 def _askable(components: Sequence[Dependency]) -> Dependency | None:

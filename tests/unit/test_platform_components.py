@@ -66,7 +66,8 @@ def test_the_report_states_the_components_own_cause_with_its_evidence() -> None:
     assert "valid until 2026-11-30 08:00:00" in summary
     assert CA_EVENTS.id in report.cause.evidence
     assert CA_EVENTS.id in {f.id for f in report.findings}
-    assert report.cause.trigger is Trigger.DEPENDENCY
+    # A platform component failing is no dependency change: none was seen.
+    assert report.cause.trigger is Trigger.NONE
 
 
 def test_a_webhook_named_only_by_its_rule_sends_the_round_to_the_controllers_namespace() -> None:
@@ -101,3 +102,50 @@ def test_a_finding_about_the_target_is_not_the_components_own_cause() -> None:
     # Only the target's own lines: the component is asked about, but nothing is said of its cause.
     report = synthesize(alert("payments-api", "pay"), [ok("cloudwatch_logs", SIDECAR)], related=[])
     assert "istiod itself fails" not in report.cause.summary
+
+
+def test_a_provisioner_named_by_its_driver_is_followed_into_kube_system() -> None:
+    pending = Finding(
+        id="eks:pvc-pending:streaming/data-kafka-3",
+        agent="eks",
+        severity=Severity.CRITICAL,
+        title="PersistentVolumeClaim streaming/data-kafka-3 Pending (storage class gp3), waiting for the "
+        "external provisioner ebs.csi.aws.com",
+        resources=("streaming/PersistentVolumeClaim/data-kafka-3", "streaming/Pod/kafka-3"),
+        first_seen=ago(30),
+        last_seen=ago(1),
+        cause_hint=CauseCategory.STORAGE_FAILURE,
+        relevance=0.95,
+    )
+    ctx = alert("kafka", "streaming")
+    narrowed = dependency_context(ctx, [ok("eks", pending)])
+    assert narrowed is not None
+    assert (narrowed.hints.namespace, narrowed.hints.workload) == ("kube-system", "ebs-csi-controller")
+    denied = Finding(
+        id="eks:pod-crash:kube-system/ebs-csi-controller-5c7b9d8f6-q8r2t/ebs-plugin",
+        agent="eks",
+        severity=Severity.CRITICAL,
+        title="CrashLoopBackOff: pod kube-system/ebs-csi-controller-5c7b9d8f6-q8r2t container ebs-plugin: "
+        "UnauthorizedOperation: not authorized to perform ec2:CreateVolume",
+        resources=("kube-system/Pod/ebs-csi-controller-5c7b9d8f6-q8r2t",),
+        first_seen=ago(40),
+        last_seen=ago(1),
+        cause_hint=CauseCategory.PERMISSION_DENIED,
+        relevance=0.5,
+    )
+    # Another workload's line naming the driver is not the driver's own failure.
+    sibling = log(
+        "errors:backup-agent",
+        "snapshot of data-kafka-3 failed: ebs-csi-controller: RequestLimitExceeded: Request limit exceeded",
+        ago(45),
+        CauseCategory.RATE_LIMITED,
+    ).model_copy(update={"resources": ("backup/backup-agent-7d8f9c6b5-x1y2z",), "relevance": 0.3})
+    report = synthesize(
+        ctx, [ok("eks", pending), ok("cloudwatch_logs", sibling)], related=[ok("eks", denied)]
+    )
+    assert report.cause.category is CauseCategory.STORAGE_FAILURE
+    assert "ebs-csi-controller itself fails: Permission denied" in report.cause.summary
+    assert "ec2:CreateVolume" in report.cause.summary
+    assert denied.id in report.cause.evidence
+    # With no change seen, the trigger is the kind a storage failure usually comes from.
+    assert report.cause.trigger is Trigger.INFRASTRUCTURE
