@@ -44,14 +44,22 @@ def follow(
 
 
 def _of(finding: Finding, component: Dependency, home: str | None) -> bool:
-    """Whether a finding is about the component itself: its pods or workload, or an object in its
-    own namespace (not the target's), rather than another workload's line that names it."""
-    if about(finding, component.names):
+    """Whether a finding is about the component itself, by what it is first about (its first
+    Kubernetes object, pod or stream): the component's pods or workload, or an object in the
+    component's own namespace (not the target's). Not another workload's finding that names it
+    (a claim waiting on the driver, a line of a client)."""
+    first = next(
+        (r for r in finding.resources if namespaces(finding.model_copy(update={"resources": (r,)}))), None
+    )
+    if first is None:
+        return False
+    subject = finding.model_copy(update={"resources": (first,)})
+    if about(subject, component.names):
         return True
     return (
         component.namespace is not None
         and component.namespace != home
-        and component.namespace in namespaces(finding)
+        and component.namespace in namespaces(subject)
     )
 
 
