@@ -664,6 +664,86 @@ IMPLIED_DEPENDENCIES: tuple[ImpliedDependency, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class PlatformComponent(ImpliedDependency):
+    """A platform component the workloads rely on without calling it by a Service name of theirs:
+    a service mesh's identity, cert-manager, an ingress or load balancer controller and its
+    admission webhook, a node provisioner, a CSI driver. It runs in a namespace of its own, one of
+    `namespaces` (the usual ones, first the most common); `pattern` is the words and hosts in a
+    workload's own logs and events that name it. The master follows the chain to it like to any
+    dependency and asks the scanners about its namespace. `signs_with` are the certificates or
+    Secrets it issues or serves with (their names only, never their values): when its own cause
+    is a certificate's, the report names them."""
+
+    namespaces: tuple[str, ...] = ()
+    signs_with: tuple[str, ...] = ()
+
+
+def _component(
+    pattern: str,
+    name: str,
+    names: tuple[str, ...],
+    namespaces: tuple[str, ...],
+    signs_with: tuple[str, ...] = (),
+) -> PlatformComponent:
+    return PlatformComponent(
+        re.compile(pattern, re.IGNORECASE), name, names, namespaces[0], namespaces, signs_with
+    )
+
+
+PLATFORM_COMPONENTS: tuple[PlatformComponent, ...] = (
+    # Linkerd's identity controller signs the proxies' certificates with its issuer certificate.
+    _component(
+        r"linkerd[\w\-]*identity|identity\.linkerd\.cluster\.local|failed to certify identity"
+        r"|linkerd2?_proxy_identity|linkerd-identity-issuer|linkerd-trust-anchor",
+        "linkerd-identity",
+        ("linkerd-identity",),
+        ("linkerd",),
+        ("linkerd-identity-issuer", "linkerd-trust-anchor"),
+    ),
+    # Istio's istiod is the mesh's CA (istio-ca-secret, or a plugged-in cacerts) and its xDS server.
+    _component(
+        r"\bistiod\b|istio-ca-secret|\bcacerts\b|\bcitadel\b",
+        "istiod",
+        ("istiod",),
+        ("istio-system",),
+        ("istio-ca-secret", "cacerts"),
+    ),
+    # cert-manager issues Certificates through Issuers and ClusterIssuers, and admits them by webhook.
+    _component(
+        r"cert-manager|webhook\.cert-manager\.io|cert-manager\.io/"
+        r"|\b(?:Cluster)?Issuer\b[^\n]{0,80}not ready",
+        "cert-manager",
+        ("cert-manager", "cert-manager-webhook", "cert-manager-cainjector"),
+        ("cert-manager", "kube-system"),
+    ),
+    # The AWS Load Balancer Controller and its webhooks (mpod/vingress.elbv2.k8s.aws).
+    _component(
+        r"aws-load-balancer-(?:controller|webhook)|\belbv2\.k8s\.aws\b",
+        "aws-load-balancer-controller",
+        ("aws-load-balancer-controller", "aws-load-balancer-webhook-service"),
+        ("kube-system",),
+    ),
+    # ingress-nginx's controller and its admission webhook.
+    _component(
+        r"ingress-nginx-controller|validate\.nginx\.ingress\.kubernetes\.io",
+        "ingress-nginx-controller",
+        ("ingress-nginx-controller", "ingress-nginx-controller-admission"),
+        ("ingress-nginx", "kube-system"),
+    ),
+    _component(r"external-dns", "external-dns", ("external-dns",), ("external-dns", "kube-system")),
+    _component(r"\bkarpenter\b", "karpenter", ("karpenter",), ("karpenter", "kube-system")),
+    _component(
+        r"ebs\.csi\.aws\.com|ebs-csi-(?:controller|node)",
+        "ebs-csi-controller",
+        ("ebs-csi-controller", "ebs-csi-node"),
+        ("kube-system",),
+    ),
+)
+PLATFORM_NAMES = frozenset(c.name for c in PLATFORM_COMPONENTS)
+
+
 NOT_A_CAUSE = frozenset(c for c, kind in CAUSES.items() if not kind.is_cause)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.master import hops
+from agents.master import hops, platform
 from agents.master.before_cause import before_cause
 from agents.master.callers import without_callers
 from agents.master.candidates import Candidates, candidate_causes, cited
@@ -139,13 +139,21 @@ def choose(
         summary += " " + remote[0]
         if chain is None:
             chain = hops.follow_remote(findings, path, remote[1], evidence, related)
+    under = False
+    if chain is None and change is None:
+        # No dependency the target calls: a platform component its evidence names may be under it.
+        chain = platform.follow(findings, path, evidence, related)
+        under = True
     follow = None
     if chain is not None:
         for hop in chain.hops:
             evidence.append(hop.why.id)
             why = hop.why.cause_hint or category
             summary += f" {hop.dependency.name} itself fails: {label(why)}: {sentence(hop.why.title)}"
-        if chain.hops and change is None:
+            summary += platform.detail(hop, related)
+        if chain.hops and change is None and not under:
+            # (A platform component failing under the target is no dependency change: with no
+            # change seen, the trigger is the kind the cause usually comes from, below.)
             implied = Trigger.DEPENDENCY
         if change is None or not _connected(change, path):
             follow = chain.unexplained

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from agents.common.scope import plausible_name
-from shared.causes import IMPLIED_DEPENDENCIES
+from shared.causes import IMPLIED_DEPENDENCIES, PLATFORM_COMPONENTS
 from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
 
@@ -163,6 +163,13 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
         for implied in IMPLIED_DEPENDENCIES:
             if implied.pattern.search(text):
                 add(Dependency(implied.name, implied.names, implied.namespace))
+        # A platform component its words name (the mesh's identity, an ingress controller's webhook),
+        # in the usual namespace the finding is in, else the most common one.
+        for component in PLATFORM_COMPONENTS:
+            if component.pattern.search(text):
+                where = namespaces(finding)
+                ns = next((n for n in component.namespaces if n in where), component.namespace)
+                add(Dependency(component.name, component.names, ns))
         for m in _K8S_HOST.finditer(text):
             name, ns = m.group("name"), m.group("ns")
             host = text[m.start() :].split()[0].rstrip(".,:;\"')")

@@ -54,6 +54,11 @@ LOAD_BALANCER = {
     "EnsuringLoadBalancerFailed",
 }
 DENIED = re.compile(r"AccessDenied|UnauthorizedOperation|is not authorized to perform", re.IGNORECASE)
+# A controller's own warning that a certificate it holds or checks is no longer valid (a mesh's
+# identity failing to validate its issuer, a webhook serving an expired certificate).
+CERT_EXPIRED = re.compile(
+    r"x509: certificate has expired|certificate has expired or is not yet valid", re.IGNORECASE
+)
 
 
 def _cause(event: Obj) -> CauseCategory | None:
@@ -66,6 +71,8 @@ def _cause(event: Obj) -> CauseCategory | None:
         return CauseCategory.BAD_CONFIG
     if reason == "Failed" and "pull" in message.lower():
         return CauseCategory.IMAGE_PULL
+    if reason not in REASON_CAUSE and CERT_EXPIRED.search(message):
+        return CauseCategory.CERTIFICATE_EXPIRED
     return REASON_CAUSE.get(reason)
 
 
