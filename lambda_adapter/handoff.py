@@ -4,6 +4,11 @@ the lease ends; an investigation whose master stopped (no heartbeat, no report) 
 off again, with a line in the thread saying so, and after the last attempt the thread says why it
 could not be investigated and the alert's claims are released (sending it again starts afresh).
 
+After the report, the watch goes on while what follows it (late updates, the graph, written to the
+outbox) is under a lease of its own: a master that dies before posting it lets that lease lapse, and
+the investigation is handed off again (`redeliver`; nothing said in the thread) to a master that posts
+it from the outbox. Each hand-off carries its attempt number (`AlertContext.attempt`: fencing).
+
 Without a shared ledger (no dedup table) nothing is watched: the intake cannot tell a dead master
 from a slow one.
 """
@@ -13,13 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambda_adapter.dedup import DedupStore, release_all
 from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.jobs import InteractionRef, Scheduler, WatchJob
 from lambda_adapter.settings import IntakeSettings
 from shared.chat.base import ChatPlatform
-from shared.ledger import DONE, FAILED, GIVEN_UP, HANDED_OFF, Ledger, NoLedger
+from shared.ledger import DONE, FAILED, GIVEN_UP, HANDED_OFF, REPORTED, Entry, Ledger, NoLedger
+
+if TYPE_CHECKING:
+    from shared.contracts import AlertContext
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +144,11 @@ class HandOffWatch:
             due = self.clock() + self.settings.handoff_lease_seconds
             self.watch(job.model_copy(update={"due": due, "misses": job.misses + 1}))
             return True
+        now = self.clock()
+        if entry is not None and entry.followups_until > 0 and entry.state == REPORTED:
+            return self._follow(job, ctx, entry, now)
         if entry is None or entry.state in DONE:
             return True
-        now = self.clock()
         if not entry.lost(now):
             self.watch(job.model_copy(update={"due": max(entry.lease_until, now) + 1, "misses": 0}))
             return True
@@ -167,7 +178,48 @@ class HandOffWatch:
         )
         self.say(chat, ctx.channel, ctx.thread_id, retry_note(reason, attempt, attempts), None)
         try:
-            self.dispatcher.dispatch(ctx)
+            self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
+        except Exception as e:  # its lease runs out; the next look tries again
+            logger.error(
+                "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
+            )
+        self.watch(
+            job.model_copy(
+                update={"attempt": attempt, "due": self.clock() + self.settings.handoff_lease_seconds + 1}
+            )
+        )
+        return True
+
+    def _follow(self, job: WatchJob, ctx: AlertContext, entry: Entry, now: float) -> bool:
+        """The report is posted and what follows it is not yet: look again when its lease ends; once
+        it lapsed (its master died), hand the investigation off again to post it, quietly (the
+        report is in the thread; the updates follow)."""
+        investigation_id = ctx.investigation_id
+        if not entry.followups_lost(now):
+            self.watch(job.model_copy(update={"due": max(entry.followups_until, now) + 1, "misses": 0}))
+            return True
+        attempt = entry.attempt + 1
+        if attempt > self.settings.handoff_attempts:
+            logger.error(
+                "investigation=<%s>, attempts=<%d> | what follows the report could not be posted; given up",
+                investigation_id,
+                attempt - 1,
+            )
+            return False
+        if not self.ledger.redeliver(
+            investigation_id,
+            attempt=attempt,
+            lease_until=now + self.settings.handoff_lease_seconds,
+            now=now,
+        ):
+            return True  # another watch moved it first
+        logger.warning(
+            "investigation=<%s>, attempt=<%d> | what follows the report was left unposted; handing it off",
+            investigation_id,
+            attempt,
+        )
+        try:
+            self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
         except Exception as e:  # its lease runs out; the next look tries again
             logger.error(
                 "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
