@@ -24,6 +24,8 @@ post the attempt renews its claim and asks the ledger (`fence`) whether a later 
 investigation: a master that stalled past its lease and wakes after its retry took over (or posted)
 does not post; it gives the part up to the later attempt. What no check can stop is a post already
 on the wire when the stall began (Slack takes no idempotency key): the window is one HTTP request.
+The same check runs in the posting thread before each retry of a post (`Fence`), so a post that was
+retrying when its process stalled stops once it wakes.
 
 A delivery can be abandoned (`abandon`): the notice's, once the report goes out (a notice after the
 report says nothing); it then stops retrying at once, and makes no final post.
@@ -63,6 +65,29 @@ class ClaimLost(Exception):
 
 class Fenced(RetryStopped):
     """A later hand-off attempt holds the part or the investigation: this one does not post."""
+
+
+class Fence(threading.Event):
+    """The `stop` of a post's retries: set when another attempt took the post over, and checked
+    again (`check`, at most every `every` seconds) after each wait before a retry, in the posting
+    thread itself: a post whose process stalled past its lease while it retried does not retry over
+    the attempt that took it over, even before the event loop has run again."""
+
+    def __init__(self, check: Callable[[], bool], every: float) -> None:
+        super().__init__()
+        self._check = check
+        self._every = every
+        self._last = time.monotonic()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if super().wait(timeout):
+            return True
+        if time.monotonic() - self._last >= self._every:
+            self._last = time.monotonic()
+            if self._check():
+                self.set()
+                return True
+        return False
 
 
 def part_key(investigation_id: str, part: int) -> str:
@@ -187,7 +212,7 @@ class Delivery:
                     "investigation=<%s>, part=<%d> | already in the thread, not posted again", inv, index
                 )
         if message_id is None:
-            lost = threading.Event()
+            lost = Fence(lambda: self._fenced(inv, index), every=self.lease_s / 3)
             self._posting.add(lost)
             if self.stop.is_set():
                 lost.set()

@@ -6,7 +6,9 @@ without a final post."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from typing import Any
 
 from agents.master.delivery import Delivery
 from agents.master.outbox import Entry, MemoryOutbox, Part
@@ -92,3 +94,52 @@ def test_an_abandoned_delivery_stops_retrying_at_once_without_a_final_post() -> 
     assert chat.posted == [] and tries >= 3
     # Given back: the next attempt may post it (were it still worth posting).
     assert outbox.claim(entry.investigation_id, 0, "next", until=time.time() + 5, now=time.time())
+
+
+class StallsMidRetry(MemoryChat):
+    """A platform whose first post fails, after which the posting process stalls (frozen, its event
+    loop too) until `wake`; then it waits before its retry, as the clients do, and would post."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.stalled = threading.Event()
+        self.wake = threading.Event()
+
+    def post(self, channel: str, text: str, **kwargs: Any) -> str:
+        if not self.stalled.is_set():
+            self.stalled.set()
+            self.wake.wait(10)
+            pause(0.05)  # the wait before the retry
+        return super().post(channel, text, **kwargs)
+
+
+def test_a_post_retrying_when_its_process_stalled_stops_once_a_later_attempt_took_it_over() -> None:
+    outbox = MemoryOutbox()
+    entry = written(outbox)
+    stalled_chat, chat = StallsMidRetry("slack"), MemoryChat("slack")
+
+    async def frozen_loop(seconds: float) -> None:
+        """Its claim's renewal (every 0.1 s) never comes round: only the posting thread can tell
+        it was taken over. Its polls (0.01 s) run."""
+        if seconds < 0.05:
+            await asyncio.sleep(seconds)
+        else:
+            await asyncio.Event().wait()
+
+    stale = Delivery(stalled_chat, outbox, attempt=1, lease_s=0.3, sleep=frozen_loop, poll_s=0.01)
+    outcome: list[tuple[str | None, bool]] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(asyncio.run(stale.deliver(entry, time.monotonic() + 30))), daemon=True
+    )
+    worker.start()
+    assert stalled_chat.stalled.wait(5)
+    # The intake's retry (attempt 2) waits for the stalled one's claim to lapse, takes the post
+    # over and makes it.
+    fresh = Delivery(chat, outbox, attempt=2, lease_s=0.3, poll_s=0.05)
+    assert asyncio.run(fresh.deliver(entry, time.monotonic() + 5))[1]
+    stalled_chat.wake.set()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert [p.text for p in chat.posted] == ["*Likely cause*: the deploy"]
+    assert stalled_chat.posted == []  # it woke, and did not retry over the later attempt
+    assert outcome == [("1700000000.000100", True)]  # it takes the later attempt's message
