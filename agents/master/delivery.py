@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import threading
 import time
 import uuid
@@ -135,6 +136,9 @@ class Delivery:
     stop: threading.Event = field(default_factory=threading.Event)
     _posting: set[threading.Event] = field(default_factory=set, init=False, repr=False)
     _superseded: bool = field(default=False, init=False, repr=False)
+    # When this attempt last took or renewed each part's claim (monotonic): a post right after it
+    # needs no renewal first.
+    _claimed: dict[tuple[str, int], float] = field(default_factory=dict, init=False, repr=False)
 
     def abandon(self) -> None:
         """Stop now: no more retries, no final post, no waiting on another attempt."""
@@ -268,9 +272,12 @@ class Delivery:
         """Take (or renew, or with `until` 0 give back) the claim on a part. An outbox that cannot be
         written fails open: the part is posted (a duplicate beats a loss)."""
         try:
-            return await asyncio.to_thread(
+            won = await asyncio.to_thread(
                 self.outbox.claim, inv, index, self.owner, until=until, now=self.clock(), attempt=self.attempt
             )
+            if won and until:
+                self._claimed[(inv, index)] = time.monotonic()
+            return won
         except Exception as e:
             logger.warning(
                 "investigation=<%s>, part=<%d>, error=<%s> | could not claim the post; posting",
@@ -355,8 +362,9 @@ class Delivery:
         (refused once the part is posted or a later attempt claimed it), and the ledger is asked
         whether a later attempt holds the investigation. What cannot be read fails open."""
         now = self.clock()
+        fresh = time.monotonic() - self._claimed.get((inv, index), -math.inf) < min(1.0, self.lease_s / 3)
         try:
-            if not self.outbox.claim(
+            if not fresh and not self.outbox.claim(
                 inv, index, self.owner, until=now + self.lease_s, now=now, attempt=self.attempt
             ):
                 logger.warning(
