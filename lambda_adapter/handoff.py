@@ -72,8 +72,11 @@ class HandOffWatch:
         )
 
     def begin(self, investigation_id: str, attempt: int = 1) -> bool:
-        """Record attempt `attempt` before it is handed off; False when another attempt took it."""
-        if not self.enabled:
+        """Record attempt `attempt` before it is handed off; False when another attempt took it. The
+        first attempt is not written (one call fewer on the delivery path): its master's heartbeat
+        creates the entry, and `run` takes an entry missing past the first lease for a master that
+        never started."""
+        if not self.enabled or attempt == 1:
             return True
         now = self.clock()
         try:
@@ -147,6 +150,10 @@ class HandOffWatch:
         now = self.clock()
         if entry is not None and entry.followups_until > 0 and entry.state == REPORTED:
             return self._follow(job, ctx, entry, now)
+        if entry is None and job.attempt == 1:
+            # The first hand-off is not written: no entry past its lease is a master that never
+            # started (`begin`); the watch first looks when that lease has run out.
+            entry = Entry(investigation_id, HANDED_OFF, lease_until=job.due - 1, attempt=1)
         if entry is None or entry.state in DONE:
             return True
         if not entry.lost(now):

@@ -2,8 +2,10 @@
 both see it (the dedup table, under `inv:<investigation id>`), so that a master that dies is noticed.
 
 States, and who writes them:
-- `handed_off` (the intake, when the master accepted the task): held by a lease; a master that never
-  starts lets it run out.
+- `handed_off` (the intake, when it hands off a retry: attempt 2 and later): held by a lease; a
+  master that never starts lets it run out. The first attempt has no such write (one DynamoDB call
+  fewer a delivery): until the master's first heartbeat there is no entry, and the intake's watch
+  takes an entry still missing when the first lease has run out for a master that never started.
 - `running` (the master, every few seconds while it works: a heartbeat that renews the lease);
 - `reported` (the master, once the report is in the thread): the investigation is done;
 - `failed` (the master, when it could not finish or post): the intake retries at once (never over
@@ -79,7 +81,8 @@ class Ledger(Protocol):
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
         """Attempt `attempt` is being handed to the master. The first attempt creates the entry (or
         renews it while the master has not started); a later one takes it only while it is lost at
-        attempt - 1 (False: someone else moved it first)."""
+        attempt - 1, the second also while there is no entry (the first one's master never wrote
+        one) (False: someone else moved it first)."""
         ...
 
     def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
@@ -170,7 +173,9 @@ class InMemoryLedger:
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
         with self._lock:
             held = self.entries.get(investigation_id)
-            if attempt > 1 and (held is None or held.attempt != attempt - 1 or not held.lost(now)):
+            if held is None and attempt == 2:
+                pass  # the first attempt's master never started
+            elif attempt > 1 and (held is None or held.attempt != attempt - 1 or not held.lost(now)):
                 return False
             if attempt == 1 and held is not None and held.state != HANDED_OFF:
                 return False
@@ -268,6 +273,8 @@ class DynamoLedger:
                 "attempt = :previous AND (#state = :failed OR "
                 "(NOT #state IN (:reported, :given_up, :superseded) AND lease_until < :now))"
             )
+            if attempt == 2:  # the first attempt's master may never have written an entry
+                condition = f"attribute_not_exists(#state) OR ({condition})"
             values = {
                 ":previous": {"N": str(attempt - 1)},
                 ":failed": {"S": FAILED},
@@ -304,8 +311,9 @@ class DynamoLedger:
             values[":attempt"] = {"N": str(attempt)}
         self._update(
             investigation_id,
-            "SET #state = :state, lease_until = :lease, expires_at = if_not_exists(expires_at, :expires)",
-            values,
+            "SET #state = :state, lease_until = :lease, attempt = if_not_exists(attempt, :one), "
+            "expires_at = if_not_exists(expires_at, :expires)",
+            {**values, ":one": {"N": "1"}},
             condition,
         )
 
@@ -336,8 +344,8 @@ class DynamoLedger:
         self._update(
             investigation_id,
             "SET #state = :state, reason = :reason, followups_until = :following, "
-            "expires_at = if_not_exists(expires_at, :expires)",
-            values,
+            "attempt = if_not_exists(attempt, :one), expires_at = if_not_exists(expires_at, :expires)",
+            {**values, ":one": {"N": "1"}},
             condition,
         )
 

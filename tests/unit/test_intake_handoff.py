@@ -166,3 +166,19 @@ def test_a_retry_carries_its_attempt_to_the_master() -> None:
     h.clock.advance(LEASE + 2)
     h.jobs.run_watches()
     assert [ctx.attempt for ctx in h.started] == [1, 2]
+
+
+def test_the_first_hand_off_writes_nothing_and_a_master_that_never_started_is_replaced() -> None:
+    """One DynamoDB call fewer a delivery: the first attempt is not written to the ledger (its
+    master's heartbeat creates the entry); no entry once the lease has run out is a master that
+    never started, handed off again."""
+    h = harness()
+    h.slack(mention("Ev1"))
+    [first] = h.started
+    assert h.ledger.get(first.investigation_id) is None
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert [ctx.attempt for ctx in h.started] == [1, 2]
+    assert any("the master did not start it" in text for text in thread_texts(h))
+    entry = h.ledger.get(first.investigation_id)
+    assert entry is not None and entry.attempt == 2

@@ -58,3 +58,19 @@ def test_an_earlier_attempt_neither_renews_nor_fails_what_a_later_one_holds(ledg
     ledger.running("inv-3", lease_until=NOW + 70, attempt=2)
     entry = ledger.get("inv-3")
     assert entry is not None and entry.state == RUNNING and entry.lease_until == NOW + 70
+
+
+def test_a_first_attempt_never_written_is_taken_over_by_the_second_once(ledger: Ledger) -> None:
+    """The first hand-off is not written: the second takes an investigation with no entry, once;
+    a master of the first attempt that wakes later is fenced."""
+    assert ledger.handed_off("inv-4", attempt=2, lease_until=NOW + 30, now=NOW)
+    assert not ledger.handed_off("inv-4", attempt=2, lease_until=NOW + 31, now=NOW + 1)
+    ledger.running("inv-4", lease_until=NOW + 99, attempt=1)
+    entry = ledger.get("inv-4")
+    assert entry is not None and entry.attempt == 2 and entry.lease_until == NOW + 30
+
+
+def test_a_first_attempt_that_started_is_not_taken_over_while_alive(ledger: Ledger) -> None:
+    ledger.running("inv-5", lease_until=NOW + 30, attempt=1)  # its master's first heartbeat
+    assert not ledger.handed_off("inv-5", attempt=2, lease_until=NOW + 60, now=NOW + 10)
+    assert ledger.handed_off("inv-5", attempt=2, lease_until=NOW + 61, now=NOW + 31)  # it died
