@@ -51,7 +51,8 @@ from shared.render.markdown import render_json
 logger = logging.getLogger(__name__)
 
 MIN_FOLLOW_S = 1.0  # a second round with less time than this left before the deadline is skipped
-NOTICE = "notice"  # the outbox name of the "investigating" notice (`followup_id`)
+NOTICE = "notice"  # the outbox names (`followup_id`) of the "investigating" notice and of the graph
+GRAPH = "graph"
 
 
 def reply_platform(ctx: AlertContext) -> str:
@@ -219,29 +220,32 @@ class Investigator:
         progress = self._progress(ctx)
         progress.start()
         try:
-            _thread, posted = await self._delivery(chat, self.outbox, ctx).deliver(written, cutoff_at)
+            thread, posted = await self._delivery(chat, self.outbox, ctx).deliver(written, cutoff_at)
         except BaseException:
             await progress.stop()
             raise
         await progress.finish(posted, "" if posted else "the report could not be posted", following=posted)
+        report = IncidentReport.model_validate_json(written.report_json)
         if posted:
             try:
-                done = await self._drain(chat, ctx, cutoff_at)
+                done = await self._drain(chat, ctx, thread, report, cutoff_at)
             except BaseException:
                 await progress.stop()
                 raise
             await progress.followed(done)
-        report = IncidentReport.model_validate_json(written.report_json)
-        if posted:
             self._archive(report)
         return report
 
-    async def _drain(self, chat: ChatPlatform, ctx: AlertContext, until: float) -> bool:
+    async def _drain(
+        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
+    ) -> bool:
         """Post what follows the report that an earlier attempt wrote and did not post, in the order
-        it was written; whether all of it is in the thread now."""
+        it was written, and the graph of what moved when no attempt had written one (it died
+        drawing it, or the report was not posted before); whether all of it is in the thread now."""
         written = await self._written(ctx.investigation_id)  # read again: the list may have grown
+        followups = written.followups if written is not None else ()
         done = True
-        for name in written.followups if written is not None else ():
+        for name in followups:
             entry = await self._written(followup_id(ctx.investigation_id, name))
             if entry is None or entry.delivered:
                 continue
@@ -250,6 +254,8 @@ class Investigator:
             )
             _thread, posted = await self._delivery(chat, self.outbox, ctx).deliver(entry, until)
             done = done and posted
+        if GRAPH not in followups:
+            done = await self._post_graph(chat, ctx, thread, report, until) and done
         return done
 
     async def _follow(
@@ -501,7 +507,7 @@ class Investigator:
             part = Part(skipped)
         else:
             return True
-        if not await self._post_followup(chat, ctx, "graph", thread, part, until):
+        if not await self._post_followup(chat, ctx, GRAPH, thread, part, until):
             logger.warning("investigation=<%s> | could not upload the graph", ctx.investigation_id)
             return False
         return True

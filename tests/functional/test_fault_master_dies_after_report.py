@@ -11,10 +11,12 @@ late update and the graph from the outbox, once each, once Slack is back. Bounde
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import httpx
 import pytest
 
 from agents.master.orchestrator import Investigator
-from agents.master.outbox import DynamoOutbox, followup_id
+from agents.master.outbox import DynamoOutbox, SqliteOutbox, followup_id
 from lambda_adapter.dedup import DynamoDedupStore
 from lambda_adapter.master import MasterDispatcher
 from lambda_adapter.server import ThreadedServer, create_app
@@ -31,7 +33,7 @@ from lambda_adapter.settings import IntakeSettings, Secrets
 from sandbox.signing import TEST_SLACK_SECRET, slack_headers
 from shared.a2a import A2AClient, HttpTransport
 from shared.config import parse_config
-from shared.ledger import REPORTED, DynamoLedger
+from shared.ledger import REPORTED, DynamoLedger, InMemoryLedger
 from tests.functional.test_fault_master_killed import LEASE, serve_master
 from tests.functional.test_fault_report_outbox import (  # noqa: F401  (fixture)
     SlackStandIn,
@@ -39,9 +41,9 @@ from tests.functional.test_fault_report_outbox import (  # noqa: F401  (fixture)
     slack_api,
     slack_client,
 )
-from tests.functional.test_master_deadlines import config_with
+from tests.functional.test_master_deadlines import config_with, in_thread
 from tests.support.dynamo import dedup_table, dynamodb_client, moto_server
-from tests.support.scripted_agents import Script, serve_scripted
+from tests.support.scripted_agents import Script, alert, serve_scripted
 
 pytestmark = pytest.mark.functional
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -160,3 +162,54 @@ def test_a_master_killed_after_the_report_its_late_update_and_big_graph_are_post
     assert not any("retrying" in t or "Could not investigate" in t for t in fake.texts())  # quietly
     assert graph is not None and graph.parts[0].file is not None and graph.parts[0].file.data == GRAPH
     assert entry is not None and entry.state == REPORTED and entry.attempt == 2
+
+
+def test_a_master_killed_while_drawing_the_graph_the_next_one_draws_and_posts_it_once(
+    slack_api: tuple[SlackStandIn, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The report is posted; the master dies while it draws the graph (nothing written yet). The
+    attempt the intake hands the investigation to finds the report posted and no graph: it draws
+    the graph and posts it, once."""
+    fake, url = slack_api
+    drawing, released = threading.Event(), threading.Event()
+
+    def graph_png(_report: Any, _query: Any) -> tuple[bytes, str]:
+        if not drawing.is_set():
+            drawing.set()
+            released.wait(20)  # the first master dies meanwhile
+        return GRAPH, "errors; alert"
+
+    monkeypatch.setattr("agents.master.orchestrator.moved_metrics", lambda _r: True)
+    monkeypatch.setattr("agents.master.orchestrator.graph_png", graph_png)
+    config = config_with(deadline=0.5, cutoff=10.0, scanners={"quick": None})
+    ledger, ctx = InMemoryLedger(), in_thread(alert())
+
+    def master(clock: Any = time.time) -> Investigator:
+        return Investigator(
+            config=config,
+            client=scanners,
+            chat_for=lambda _n: slack_client(url),
+            ledger=ledger,
+            outbox=SqliteOutbox(tmp_path / "outbox.sqlite3"),
+            graph_query=lambda *_a: [],
+            clock=clock,
+        )
+
+    async def killed_while_drawing() -> None:
+        task = asyncio.create_task(master().investigate(ctx))
+        while not drawing.is_set():
+            await asyncio.sleep(0.05)
+        task.cancel()  # the process dies: its graph is never written
+
+    with serve_scripted({"quick": Script(latency=0.1)}) as scanners:
+        asyncio.run(asyncio.wait_for(killed_while_drawing(), 30))
+        released.set()
+        assert len(fake.reports()) == 1 and not fake.uploads
+        lease = config.intake.handoff_lease_seconds
+        retry = master(clock=lambda: time.time() + lease + 1)
+        asyncio.run(asyncio.wait_for(retry.investigate(ctx.model_copy(update={"attempt": 2})), 30))
+    [report] = fake.reports()
+    [upload] = fake.uploads
+    assert report.thread_ts == upload.thread_ts == ctx.thread_id and upload.text == "What moved"
