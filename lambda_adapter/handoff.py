@@ -150,9 +150,11 @@ class HandOffWatch:
         now = self.clock()
         if entry is not None and entry.followups_until > 0 and entry.state == REPORTED:
             return self._follow(job, ctx, entry, now)
-        if entry is None and job.attempt == 1:
-            # The first hand-off is not written: no entry past its lease is a master that never
-            # started (`begin`); the watch first looks when that lease has run out.
+        if entry is None and job.attempt == 1 and self._still_claimed(job, investigation_id):
+            # The first hand-off is not written: no entry past its lease, while the alert's claim is
+            # still this investigation's, is a master that never started (`begin`); the watch first
+            # looks when that lease has run out. No claim either (released, expired, the table
+            # emptied): nothing to watch.
             entry = Entry(investigation_id, HANDED_OFF, lease_until=job.due - 1, attempt=1)
         if entry is None or entry.state in DONE:
             return True
@@ -196,6 +198,21 @@ class HandOffWatch:
             )
         )
         return True
+
+    def _still_claimed(self, job: WatchJob, investigation_id: str) -> bool:
+        """Whether the alert's first claim is still held by this investigation."""
+        if not job.claims:
+            return False
+        try:
+            record = self.dedup.get(job.claims[0])
+        except Exception as e:  # cannot tell: nothing is handed off again on a guess
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the alert's claim",
+                investigation_id,
+                type(e).__name__,
+            )
+            return False
+        return record is not None and record.investigation_id == investigation_id
 
     def _follow(self, job: WatchJob, ctx: AlertContext, entry: Entry, now: float) -> bool:
         """The report is posted and what follows it is not yet: look again when its lease ends; once

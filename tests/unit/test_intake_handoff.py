@@ -182,3 +182,15 @@ def test_the_first_hand_off_writes_nothing_and_a_master_that_never_started_is_re
     assert any("the master did not start it" in text for text in thread_texts(h))
     entry = h.ledger.get(first.investigation_id)
     assert entry is not None and entry.attempt == 2
+
+
+def test_no_entry_and_no_claim_left_is_nothing_to_hand_off_again() -> None:
+    """A watch that finds neither a ledger entry nor the alert's claim (released, expired, the
+    table emptied) hands nothing off: no entry alone is not a master that never started."""
+    h = harness()
+    h.slack(mention("Ev1"))
+    for key in list(h.dedup._items):
+        h.dedup.release(key)
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert len(h.started) == 1 and not any("retrying" in text for text in thread_texts(h))
