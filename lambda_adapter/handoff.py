@@ -4,6 +4,11 @@ the lease ends; an investigation whose master stopped (no heartbeat, no report) 
 off again, with a line in the thread saying so, and after the last attempt the thread says why it
 could not be investigated and the alert's claims are released (sending it again starts afresh).
 
+After the report, the watch goes on while what follows it (late updates, the graph, written to the
+outbox) is under a lease of its own: a master that dies before posting it lets that lease lapse, and
+the investigation is handed off again (`redeliver`; nothing said in the thread) to a master that posts
+it from the outbox. Each hand-off carries its attempt number (`AlertContext.attempt`: fencing).
+
 Without a shared ledger (no dedup table) nothing is watched: the intake cannot tell a dead master
 from a slow one.
 """
@@ -13,13 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambda_adapter.dedup import DedupStore, release_all
 from lambda_adapter.dispatch import Dispatcher
 from lambda_adapter.jobs import InteractionRef, Scheduler, WatchJob
 from lambda_adapter.settings import IntakeSettings
 from shared.chat.base import ChatPlatform
-from shared.ledger import DONE, FAILED, GIVEN_UP, HANDED_OFF, Ledger, NoLedger
+from shared.ledger import DONE, FAILED, GIVEN_UP, HANDED_OFF, REPORTED, Entry, Ledger, NoLedger
+
+if TYPE_CHECKING:
+    from shared.contracts import AlertContext
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +72,11 @@ class HandOffWatch:
         )
 
     def begin(self, investigation_id: str, attempt: int = 1) -> bool:
-        """Record attempt `attempt` before it is handed off; False when another attempt took it."""
-        if not self.enabled:
+        """Record attempt `attempt` before it is handed off; False when another attempt took it. The
+        first attempt is not written (one call fewer on the delivery path): its master's heartbeat
+        creates the entry, and `run` takes an entry missing past the first lease for a master that
+        never started."""
+        if not self.enabled or attempt == 1:
             return True
         now = self.clock()
         try:
@@ -135,9 +147,17 @@ class HandOffWatch:
             due = self.clock() + self.settings.handoff_lease_seconds
             self.watch(job.model_copy(update={"due": due, "misses": job.misses + 1}))
             return True
+        now = self.clock()
+        if entry is not None and entry.followups_until > 0 and entry.state == REPORTED:
+            return self._follow(job, ctx, entry, now)
+        if entry is None and job.attempt == 1 and self._still_claimed(job, investigation_id):
+            # The first hand-off is not written: no entry past its lease, while the alert's claim is
+            # still this investigation's, is a master that never started (`begin`); the watch first
+            # looks when that lease has run out. No claim either (released, expired, the table
+            # emptied): nothing to watch.
+            entry = Entry(investigation_id, HANDED_OFF, lease_until=job.due - 1, attempt=1)
         if entry is None or entry.state in DONE:
             return True
-        now = self.clock()
         if not entry.lost(now):
             self.watch(job.model_copy(update={"due": max(entry.lease_until, now) + 1, "misses": 0}))
             return True
@@ -167,7 +187,63 @@ class HandOffWatch:
         )
         self.say(chat, ctx.channel, ctx.thread_id, retry_note(reason, attempt, attempts), None)
         try:
-            self.dispatcher.dispatch(ctx)
+            self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
+        except Exception as e:  # its lease runs out; the next look tries again
+            logger.error(
+                "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
+            )
+        self.watch(
+            job.model_copy(
+                update={"attempt": attempt, "due": self.clock() + self.settings.handoff_lease_seconds + 1}
+            )
+        )
+        return True
+
+    def _still_claimed(self, job: WatchJob, investigation_id: str) -> bool:
+        """Whether the alert's first claim is still held by this investigation."""
+        if not job.claims:
+            return False
+        try:
+            record = self.dedup.get(job.claims[0])
+        except Exception as e:  # cannot tell: nothing is handed off again on a guess
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the alert's claim",
+                investigation_id,
+                type(e).__name__,
+            )
+            return False
+        return record is not None and record.investigation_id == investigation_id
+
+    def _follow(self, job: WatchJob, ctx: AlertContext, entry: Entry, now: float) -> bool:
+        """The report is posted and what follows it is not yet: look again when its lease ends; once
+        it lapsed (its master died), hand the investigation off again to post it, quietly (the
+        report is in the thread; the updates follow)."""
+        investigation_id = ctx.investigation_id
+        if not entry.followups_lost(now):
+            self.watch(job.model_copy(update={"due": max(entry.followups_until, now) + 1, "misses": 0}))
+            return True
+        attempt = entry.attempt + 1
+        if attempt > self.settings.handoff_attempts:
+            logger.error(
+                "investigation=<%s>, attempts=<%d> | what follows the report could not be posted; given up",
+                investigation_id,
+                attempt - 1,
+            )
+            return False
+        if not self.ledger.redeliver(
+            investigation_id,
+            attempt=attempt,
+            lease_until=now + self.settings.handoff_lease_seconds,
+            now=now,
+        ):
+            return True  # another watch moved it first
+        logger.warning(
+            "investigation=<%s>, attempt=<%d> | what follows the report was left unposted; handing it off",
+            investigation_id,
+            attempt,
+        )
+        try:
+            self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
         except Exception as e:  # its lease runs out; the next look tries again
             logger.error(
                 "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__

@@ -172,6 +172,9 @@ class AlertContext(Contract):
     hints: Hints = Field(default_factory=Hints)
     operator_notes: tuple[str, ...] = ()
     mode: str = Field(default="investigate", pattern="^(investigate|snapshot)$")
+    # Which hand-off of this investigation this is (the intake's ledger counts them): a master of an
+    # earlier attempt does not post once a later one holds the investigation (fencing).
+    attempt: int = Field(default=1, ge=1)
 
     @field_validator("window_end")
     @classmethod

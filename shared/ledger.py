@@ -2,14 +2,26 @@
 both see it (the dedup table, under `inv:<investigation id>`), so that a master that dies is noticed.
 
 States, and who writes them:
-- `handed_off` (the intake, when the master accepted the task): held by a lease; a master that never
-  starts lets it run out.
+- `handed_off` (the intake, when it hands off a retry: attempt 2 and later): held by a lease; a
+  master that never starts lets it run out. The first attempt has no such write (one DynamoDB call
+  fewer a delivery): until the master's first heartbeat there is no entry, and the intake's watch
+  takes an entry still missing when the first lease has run out for a master that never started.
 - `running` (the master, every few seconds while it works: a heartbeat that renews the lease);
 - `reported` (the master, once the report is in the thread): the investigation is done;
 - `failed` (the master, when it could not finish or post): the intake retries at once (never over
   `reported`: a report another attempt of the same investigation posted stands);
 - `given_up` (the intake, after its last attempt), `superseded` (the intake, when someone
   re-triggered an investigation that was lost: a new one took its place).
+
+After the report, what follows it (late updates, the graph) is held by a lease of its own,
+`followups_until` (the master renews it while it posts them; 0: nothing left): a master that dies
+with updates written to the outbox but not posted lets it run out, and the intake hands the
+investigation off again (`redeliver`, attempt + 1, the state stays `reported`) to a master that
+posts them from the outbox.
+
+Fencing: each hand-off carries its attempt number (`AlertContext.attempt`). A master's heartbeat and
+its `failed` are refused when a later attempt holds the investigation, and its posts check it first
+(`agents.master.delivery`): a master that stalled past its lease cannot undo or duplicate its retry.
 
 An investigation is *lost* when it is `failed`, or not done and its lease ran out. The intake's watch
 retries a lost investigation (`retry`: attempt + 1), a re-trigger replaces it (`supersede`); both are
@@ -52,10 +64,15 @@ class Entry:
     lease_until: float
     attempt: int = 1
     reason: str = ""
+    followups_until: float = 0.0  # what follows the report is being posted until then (0: nothing)
 
     def lost(self, now: float) -> bool:
         """Neither done nor alive: failed, or its lease ran out before it reported."""
         return self.state == FAILED or (self.state not in DONE and self.lease_until < now)
+
+    def followups_lost(self, now: float) -> bool:
+        """Reported, with updates still to post whose master stopped renewing their lease."""
+        return self.state == REPORTED and 0 < self.followups_until < now
 
 
 class Ledger(Protocol):
@@ -64,15 +81,40 @@ class Ledger(Protocol):
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
         """Attempt `attempt` is being handed to the master. The first attempt creates the entry (or
         renews it while the master has not started); a later one takes it only while it is lost at
-        attempt - 1 (False: someone else moved it first)."""
+        attempt - 1, the second also while there is no entry (the first one's master never wrote
+        one) (False: someone else moved it first)."""
         ...
 
-    def running(self, investigation_id: str, *, lease_until: float) -> None:
-        """The master's heartbeat: it works on it until `lease_until` at least."""
+    def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
+        """The master's heartbeat: it works on it until `lease_until` at least (refused when a later
+        attempt than `attempt` holds it)."""
         ...
 
-    def finish(self, investigation_id: str, state: str, reason: str = "") -> None:
-        """The master's last word (`reported`, `failed`), or the intake's (`given_up`)."""
+    def finish(
+        self,
+        investigation_id: str,
+        state: str,
+        reason: str = "",
+        *,
+        attempt: int | None = None,
+        followups_until: float = 0.0,
+    ) -> None:
+        """The master's last word (`reported`, `failed`: refused when a later attempt than `attempt`
+        holds it), or the intake's (`given_up`). `followups_until`: with `reported`, what follows the
+        report is still to post, under a lease until then."""
+        ...
+
+    def following(self, investigation_id: str, *, lease_until: float) -> None:
+        """The master's heartbeat while it posts what follows the report."""
+        ...
+
+    def followed(self, investigation_id: str) -> None:
+        """Everything that follows the report is posted."""
+        ...
+
+    def redeliver(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
+        """Attempt `attempt` takes over the posting of what follows the report, while the lease of
+        attempt - 1 on it ran out (False: someone else moved it first)."""
         ...
 
     def supersede(self, investigation_id: str, *, now: float, state: str = SUPERSEDED) -> bool:
@@ -90,11 +132,28 @@ class NoLedger:
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
         return True
 
-    def running(self, investigation_id: str, *, lease_until: float) -> None:
+    def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
         return None
 
-    def finish(self, investigation_id: str, state: str, reason: str = "") -> None:
+    def finish(
+        self,
+        investigation_id: str,
+        state: str,
+        reason: str = "",
+        *,
+        attempt: int | None = None,
+        followups_until: float = 0.0,
+    ) -> None:
         return None
+
+    def following(self, investigation_id: str, *, lease_until: float) -> None:
+        return None
+
+    def followed(self, investigation_id: str) -> None:
+        return None
+
+    def redeliver(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
+        return False
 
     def supersede(self, investigation_id: str, *, now: float, state: str = SUPERSEDED) -> bool:
         return False
@@ -114,27 +173,60 @@ class InMemoryLedger:
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
         with self._lock:
             held = self.entries.get(investigation_id)
-            if attempt > 1 and (held is None or held.attempt != attempt - 1 or not held.lost(now)):
+            if held is None and attempt == 2:
+                pass  # the first attempt's master never started
+            elif attempt > 1 and (held is None or held.attempt != attempt - 1 or not held.lost(now)):
                 return False
             if attempt == 1 and held is not None and held.state != HANDED_OFF:
                 return False
             self.entries[investigation_id] = Entry(investigation_id, HANDED_OFF, lease_until, attempt)
             return True
 
-    def running(self, investigation_id: str, *, lease_until: float) -> None:
+    def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
         with self._lock:
             held = self.entries.get(investigation_id)
             if held is None:
                 self.entries[investigation_id] = Entry(investigation_id, RUNNING, lease_until)
-            elif held.state not in DONE:
+            elif held.state not in DONE and not _later(held, attempt):
                 self.entries[investigation_id] = replace(held, state=RUNNING, lease_until=lease_until)
 
-    def finish(self, investigation_id: str, state: str, reason: str = "") -> None:
+    def finish(
+        self,
+        investigation_id: str,
+        state: str,
+        reason: str = "",
+        *,
+        attempt: int | None = None,
+        followups_until: float = 0.0,
+    ) -> None:
         with self._lock:
             held = self.entries.get(investigation_id) or Entry(investigation_id, state, 0.0)
-            if held.state in (REPORTED, GIVEN_UP, SUPERSEDED) and state == FAILED:
+            if state == FAILED and (held.state in DONE or _later(held, attempt)):
                 return
-            self.entries[investigation_id] = replace(held, state=state, reason=reason)
+            following = followups_until if state == REPORTED else 0.0
+            self.entries[investigation_id] = replace(
+                held, state=state, reason=reason, followups_until=following
+            )
+
+    def following(self, investigation_id: str, *, lease_until: float) -> None:
+        with self._lock:
+            held = self.entries.get(investigation_id)
+            if held is not None and held.state == REPORTED:
+                self.entries[investigation_id] = replace(held, followups_until=lease_until)
+
+    def followed(self, investigation_id: str) -> None:
+        with self._lock:
+            held = self.entries.get(investigation_id)
+            if held is not None:
+                self.entries[investigation_id] = replace(held, followups_until=0.0)
+
+    def redeliver(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
+        with self._lock:
+            held = self.entries.get(investigation_id)
+            if held is None or held.attempt != attempt - 1 or not held.followups_lost(now):
+                return False
+            self.entries[investigation_id] = replace(held, attempt=attempt, followups_until=lease_until)
+            return True
 
     def supersede(self, investigation_id: str, *, now: float, state: str = SUPERSEDED) -> bool:
         with self._lock:
@@ -169,6 +261,7 @@ class DynamoLedger:
             lease_until=float(item.get("lease_until", {}).get("N", "0")),
             attempt=int(item.get("attempt", {}).get("N", "1")),
             reason=item.get("reason", {}).get("S", ""),
+            followups_until=float(item.get("followups_until", {}).get("N", "0")),
         )
 
     def handed_off(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
@@ -180,6 +273,8 @@ class DynamoLedger:
                 "attempt = :previous AND (#state = :failed OR "
                 "(NOT #state IN (:reported, :given_up, :superseded) AND lease_until < :now))"
             )
+            if attempt == 2:  # the first attempt's master may never have written an entry
+                condition = f"attribute_not_exists(#state) OR ({condition})"
             values = {
                 ":previous": {"N": str(attempt - 1)},
                 ":failed": {"S": FAILED},
@@ -201,38 +296,89 @@ class DynamoLedger:
             condition,
         )
 
-    def running(self, investigation_id: str, *, lease_until: float) -> None:
+    def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
+        values: dict[str, Any] = {
+            ":state": {"S": RUNNING},
+            ":lease": {"N": _num(lease_until)},
+            ":expires": {"N": str(math.ceil(self._clock() + KEEP_SECONDS))},
+            ":reported": {"S": REPORTED},
+            ":given_up": {"S": GIVEN_UP},
+            ":superseded": {"S": SUPERSEDED},
+        }
+        condition = "(attribute_not_exists(#state) OR NOT #state IN (:reported, :given_up, :superseded))"
+        if attempt is not None:  # fenced: not over a later attempt
+            condition += " AND (attribute_not_exists(attempt) OR attempt <= :attempt)"
+            values[":attempt"] = {"N": str(attempt)}
         self._update(
             investigation_id,
-            "SET #state = :state, lease_until = :lease, expires_at = if_not_exists(expires_at, :expires)",
-            {
-                ":state": {"S": RUNNING},
-                ":lease": {"N": _num(lease_until)},
-                ":expires": {"N": str(math.ceil(self._clock() + KEEP_SECONDS))},
-                ":reported": {"S": REPORTED},
-                ":given_up": {"S": GIVEN_UP},
-                ":superseded": {"S": SUPERSEDED},
-            },
-            "attribute_not_exists(#state) OR NOT #state IN (:reported, :given_up, :superseded)",
+            "SET #state = :state, lease_until = :lease, attempt = if_not_exists(attempt, :one), "
+            "expires_at = if_not_exists(expires_at, :expires)",
+            {**values, ":one": {"N": "1"}},
+            condition,
         )
 
-    def finish(self, investigation_id: str, state: str, reason: str = "") -> None:
+    def finish(
+        self,
+        investigation_id: str,
+        state: str,
+        reason: str = "",
+        *,
+        attempt: int | None = None,
+        followups_until: float = 0.0,
+    ) -> None:
         values: dict[str, Any] = {
             ":state": {"S": state},
             ":reason": {"S": reason or "-"},
             ":expires": {"N": str(math.ceil(self._clock() + KEEP_SECONDS))},
+            ":following": {"N": _num(followups_until if state == REPORTED else 0.0)},
         }
         condition = None
         if state == FAILED:  # the intake's verdict, or a report another attempt posted, stands
-            condition = "attribute_not_exists(#state) OR NOT #state IN (:reported, :given_up, :superseded)"
+            condition = "(attribute_not_exists(#state) OR NOT #state IN (:reported, :given_up, :superseded))"
             values.update(
                 {":reported": {"S": REPORTED}, ":given_up": {"S": GIVEN_UP}, ":superseded": {"S": SUPERSEDED}}
             )
+            if attempt is not None:  # fenced: a later attempt's investigation is not failed by this one
+                condition += " AND (attribute_not_exists(attempt) OR attempt <= :attempt)"
+                values[":attempt"] = {"N": str(attempt)}
         self._update(
             investigation_id,
-            "SET #state = :state, reason = :reason, expires_at = if_not_exists(expires_at, :expires)",
-            values,
+            "SET #state = :state, reason = :reason, followups_until = :following, "
+            "attempt = if_not_exists(attempt, :one), expires_at = if_not_exists(expires_at, :expires)",
+            {**values, ":one": {"N": "1"}},
             condition,
+        )
+
+    def following(self, investigation_id: str, *, lease_until: float) -> None:
+        self._update(
+            investigation_id,
+            "SET followups_until = :lease",
+            {":lease": {"N": _num(lease_until)}, ":reported": {"S": REPORTED}},
+            "#state = :reported",
+        )
+
+    def followed(self, investigation_id: str) -> None:
+        self._update(
+            investigation_id,
+            "SET followups_until = :none",
+            {":none": {"N": "0"}, ":reported": {"S": REPORTED}},
+            "#state = :reported",
+        )
+
+    def redeliver(self, investigation_id: str, *, attempt: int, lease_until: float, now: float) -> bool:
+        return self._update(
+            investigation_id,
+            "SET attempt = :attempt, followups_until = :lease",
+            {
+                ":attempt": {"N": str(attempt)},
+                ":previous": {"N": str(attempt - 1)},
+                ":lease": {"N": _num(lease_until)},
+                ":reported": {"S": REPORTED},
+                ":zero": {"N": "0"},
+                ":now": {"N": _num(now)},
+            },
+            "#state = :reported AND attempt = :previous "
+            "AND followups_until > :zero AND followups_until < :now",
         )
 
     def supersede(self, investigation_id: str, *, now: float, state: str = SUPERSEDED) -> bool:
@@ -271,6 +417,11 @@ class DynamoLedger:
     @staticmethod
     def _key(investigation_id: str) -> dict[str, dict[str, str]]:
         return {"pk": {"S": ledger_key(investigation_id)}}
+
+
+def _later(held: Entry, attempt: int | None) -> bool:
+    """Whether a later hand-off attempt than `attempt` holds the investigation (fencing)."""
+    return attempt is not None and held.attempt > attempt
 
 
 def _num(value: float) -> str:

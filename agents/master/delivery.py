@@ -17,6 +17,18 @@ dead): only the attempt holding a part's claim in the outbox posts it, renewing 
 post retries; the other waits until the part is posted (and takes its message id), or until the
 claim lapses because its holder died or gave up, and then takes it over (looking in the thread
 first). A holder that finds its claim taken (it was presumed dead) stops retrying.
+
+Fencing: each attempt carries its hand-off attempt number (`AlertContext.attempt`). A claim is never
+given to an earlier attempt than the one that holds it (`agents.master.outbox`), and right before each
+post the attempt renews its claim and asks the ledger (`fence`) whether a later attempt holds the
+investigation: a master that stalled past its lease and wakes after its retry took over (or posted)
+does not post; it gives the part up to the later attempt. What no check can stop is a post already
+on the wire when the stall began (Slack takes no idempotency key): the window is one HTTP request.
+The same check runs in the posting thread before each retry of a post (`Fence`), so a post that was
+retrying when its process stalled stops once it wakes.
+
+A delivery can be abandoned (`abandon`): the notice's, once the report goes out (a notice after the
+report says nothing); it then stops retrying at once, and makes no final post.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import threading
 import time
 import uuid
@@ -49,6 +62,33 @@ POLL_S = 0.5
 
 class ClaimLost(Exception):
     """Another attempt took this part's claim (this one was presumed dead): it posts the part."""
+
+
+class Fenced(RetryStopped):
+    """A later hand-off attempt holds the part or the investigation: this one does not post."""
+
+
+class Fence(threading.Event):
+    """The `stop` of a post's retries: set when another attempt took the post over, and checked
+    again (`check`, at most every `every` seconds) after each wait before a retry, in the posting
+    thread itself: a post whose process stalled past its lease while it retried does not retry over
+    the attempt that took it over, even before the event loop has run again."""
+
+    def __init__(self, check: Callable[[], bool], every: float) -> None:
+        super().__init__()
+        self._check = check
+        self._every = every
+        self._last = time.monotonic()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if super().wait(timeout):
+            return True
+        if time.monotonic() - self._last >= self._every:
+            self._last = time.monotonic()
+            if self._check():
+                self.set()
+                return True
+        return False
 
 
 def part_key(investigation_id: str, part: int) -> str:
@@ -87,6 +127,29 @@ class Delivery:
     # that a claim of a master that died has lapsed when the intake hands its investigation off again.
     lease_s: float = RUNNING_LEASE_SECONDS
     poll_s: float = POLL_S
+    # This master's hand-off attempt, and whether a later one holds the investigation (the ledger):
+    # asked right before each post (None: nothing to ask).
+    attempt: int = 1
+    fence: Callable[[], bool] | None = None
+    # One post past the cutoff after the retries (the report, the updates); not for the notice.
+    final_post: bool = True
+    stop: threading.Event = field(default_factory=threading.Event)
+    _posting: set[threading.Event] = field(default_factory=set, init=False, repr=False)
+    _superseded: bool = field(default=False, init=False, repr=False)
+    # When this attempt last took or renewed each part's claim (monotonic): a post right after it
+    # needs no renewal first.
+    _claimed: dict[tuple[str, int], float] = field(default_factory=dict, init=False, repr=False)
+
+    def abandon(self) -> None:
+        """Stop now: no more retries, no final post, no waiting on another attempt."""
+        self.stop.set()
+        for lost in list(self._posting):
+            lost.set()
+
+    @property
+    def ended(self) -> bool:
+        """Abandoned, or a later attempt holds the investigation."""
+        return self.stop.is_set() or self._superseded
 
     async def deliver(self, entry: Entry, until: float) -> tuple[str | None, bool]:
         """Post every part of `entry` not posted yet, in order; the thread and whether all are in it.
@@ -110,6 +173,8 @@ class Delivery:
         # Waiting on another attempt ends when this one would have given up on its own post.
         give_up_at = until + FINAL_WAIT_MAX_S + self.lease_s
         while True:
+            if self.ended:
+                return None
             claimed = await self._claim(inv, index, self.clock() + self.lease_s)
             fresh = await self._read(inv)  # what another attempt did meanwhile
             if fresh is not None:
@@ -126,6 +191,8 @@ class Delivery:
                     logger.warning(
                         "investigation=<%s>, part=<%d> | another attempt took the post over", inv, index
                     )
+            if self.ended:
+                return None
             if time.monotonic() >= give_up_at:
                 logger.error(
                     "investigation=<%s>, part=<%d> | another attempt holds the post and has not made it",
@@ -149,16 +216,23 @@ class Delivery:
                     "investigation=<%s>, part=<%d> | already in the thread, not posted again", inv, index
                 )
         if message_id is None:
-            lost = threading.Event()
+            lost = Fence(lambda: self._fenced(inv, index), every=self.lease_s / 3)
+            self._posting.add(lost)
+            if self.stop.is_set():
+                lost.set()
             renewal = asyncio.create_task(self._renew(inv, index, lost))
             try:
                 await self._record(self.outbox.intent, inv, index, self.clock())
                 message_id = await self._post(entry, index, part, thread, until, lost)
             finally:
+                self._posting.discard(lost)
                 renewal.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewal
             if message_id is None:
+                if self.ended:  # abandoned, or fenced: the later attempt may take the part at once
+                    await self._claim(inv, index, 0.0)
+                    return None
                 if lost.is_set():
                     raise ClaimLost(inv)
                 # Given up: let another attempt (the intake's retry) take the part over at once.
@@ -174,7 +248,13 @@ class Delivery:
             try:
                 now = self.clock()
                 held = await asyncio.to_thread(
-                    self.outbox.claim, inv, index, self.owner, until=now + self.lease_s, now=now
+                    self.outbox.claim,
+                    inv,
+                    index,
+                    self.owner,
+                    until=now + self.lease_s,
+                    now=now,
+                    attempt=self.attempt,
                 )
             except Exception as e:  # cannot tell: keep posting (a duplicate beats a loss)
                 logger.warning(
@@ -192,9 +272,12 @@ class Delivery:
         """Take (or renew, or with `until` 0 give back) the claim on a part. An outbox that cannot be
         written fails open: the part is posted (a duplicate beats a loss)."""
         try:
-            return await asyncio.to_thread(
-                self.outbox.claim, inv, index, self.owner, until=until, now=self.clock()
+            won = await asyncio.to_thread(
+                self.outbox.claim, inv, index, self.owner, until=until, now=self.clock(), attempt=self.attempt
             )
+            if won and until:
+                self._claimed[(inv, index)] = time.monotonic()
+            return won
         except Exception as e:
             logger.warning(
                 "investigation=<%s>, part=<%d>, error=<%s> | could not claim the post; posting",
@@ -220,10 +303,10 @@ class Delivery:
         try:
             # Until the late cutoff, however long the platform is down: a late report beats none.
             with retry_deadline(until, persistent=True, stop=lost):
-                return await asyncio.to_thread(self._send, entry.channel, part, thread, key, lost)
+                return await asyncio.to_thread(self._send, entry, index, part, thread, key, lost)
         except Exception as e:
             error: Exception = e
-        if lost.is_set():
+        if lost.is_set() or not self.final_post:
             return None
         wait = min(max(0.0, retry_after_of(error) or 0.0), FINAL_WAIT_MAX_S)
         logger.warning(
@@ -238,14 +321,20 @@ class Delivery:
             await self.sleep(wait)
         try:
             with retry_deadline(time.monotonic(), stop=lost):  # no retries: one post
-                return await asyncio.to_thread(self._send, entry.channel, part, thread, key, lost)
+                return await asyncio.to_thread(self._send, entry, index, part, thread, key, lost)
         except Exception as e:
             logger.error("investigation=<%s>, error=<%s> | could not post", entry.investigation_id, e)
             return None
 
-    def _send(self, channel: str, part: Part, thread: str | None, key: str, lost: threading.Event) -> str:
+    def _send(
+        self, entry: Entry, index: int, part: Part, thread: str | None, key: str, lost: threading.Event
+    ) -> str:
         if lost.is_set():  # another attempt posts it now
             raise RetryStopped("the claim was taken over")
+        if self._fenced(entry.investigation_id, index):
+            lost.set()
+            raise Fenced("a later attempt holds the post")
+        channel = entry.channel
         if part.file is not None:
             upload: Any = getattr(self.chat, "upload", None)
             if upload is None:
@@ -267,6 +356,45 @@ class Delivery:
         if keyed is not None:
             return str(keyed(channel, part.text, key=key, thread_id=thread, blocks=part.blocks))
         return self.chat.post(channel, part.text, thread_id=thread, blocks=part.blocks)
+
+    def _fenced(self, inv: str, index: int) -> bool:
+        """Right before a post: whether this attempt may no longer make it. Its claim is renewed
+        (refused once the part is posted or a later attempt claimed it), and the ledger is asked
+        whether a later attempt holds the investigation. What cannot be read fails open."""
+        now = self.clock()
+        fresh = time.monotonic() - self._claimed.get((inv, index), -math.inf) < min(1.0, self.lease_s / 3)
+        try:
+            if not fresh and not self.outbox.claim(
+                inv, index, self.owner, until=now + self.lease_s, now=now, attempt=self.attempt
+            ):
+                logger.warning(
+                    "investigation=<%s>, part=<%d>, attempt=<%d> | the post was taken over; not posting",
+                    inv,
+                    index,
+                    self.attempt,
+                )
+                return True
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not renew the claim; posting", inv, type(e).__name__
+            )
+        if self.fence is None:
+            return False
+        try:
+            later = self.fence()
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not read the ledger; posting", inv, type(e).__name__
+            )
+            return False
+        if later:
+            self._superseded = True
+            logger.warning(
+                "investigation=<%s>, attempt=<%d> | a later attempt holds the investigation; not posting",
+                inv,
+                self.attempt,
+            )
+        return later
 
     async def _find(self, entry: Entry, index: int, part: Part, thread: str | None) -> str | None:
         """The message of a part that may have been posted, if it is in the thread (or, with no

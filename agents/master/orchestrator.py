@@ -5,10 +5,18 @@ The fan-out is plain code, not a model deciding to call tools: every enabled sca
 once, the report is posted by the deadline with whatever has arrived, and what arrives later is
 posted as an update in the same thread until the cutoff.
 
-Everything posted after the notice goes through the outbox (`agents.master.outbox`, posted by
-`agents.master.delivery`): the report, each late update and the graph of what moved are written
-first, then posted with retries until the late cutoff and one final post past it, each once per
-investigation even when two attempts run it.
+Everything the master posts goes through the outbox (`agents.master.outbox`, posted by
+`agents.master.delivery`): the notice, the report, each late update and the graph of what moved are
+written first, then posted with retries, each once per investigation even when two attempts run it
+(the notice under the same key, Slack's message metadata or Discord's nonce, as the report). The
+report, the updates and the graph retry until the late cutoff and make one final post past it; the
+notice retries until the deadline and gives up as soon as the report goes out (it never holds the
+report back, and never follows it).
+
+A late update or the graph is written to the outbox (and listed in the report's entry) as soon as it
+is made, before it waits its turn to be posted: a master that dies after the report leaves them
+there, under a lease in the ledger that lapses, and the attempt the intake hands the investigation
+to then posts them (`_resume`), once each.
 """
 
 from __future__ import annotations
@@ -16,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +42,6 @@ from agents.master.progress import Progress
 from agents.master.synthesis import synthesize
 from shared.a2a import A2AClient
 from shared.chat.base import ChatPlatform
-from shared.chat.retry import retry_deadline
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AgentStatus, AlertContext, IncidentReport, Platform
 from shared.ledger import Ledger, NoLedger
@@ -45,6 +51,8 @@ from shared.render.markdown import render_json
 logger = logging.getLogger(__name__)
 
 MIN_FOLLOW_S = 1.0  # a second round with less time than this left before the deadline is skipped
+NOTICE = "notice"  # the outbox names (`followup_id`) of the "investigating" notice and of the graph
+GRAPH = "graph"
 
 
 def reply_platform(ctx: AlertContext) -> str:
@@ -106,7 +114,7 @@ class Investigator:
         chat = self.chat_for(reply_platform(ctx))
         written = await self._written(ctx.investigation_id)
         if written is not None:
-            return await self._resume(chat, written, cutoff_at)
+            return await self._resume(chat, ctx, written, cutoff_at)
 
         fanout = FanOut(
             self.client,
@@ -117,13 +125,13 @@ class Investigator:
             cutoff_s=cutoff_at - started,
             started=started,
         )
-        progress = Progress(self.ledger, ctx.investigation_id, self.config.intake.handoff_lease_seconds)
+        progress = self._progress(ctx)
         progress.start()
         fanout.start()
-        # Set once the report goes out: a notice still waiting to retry then gives up.
-        reporting = threading.Event()
+        # Abandoned once the report goes out: a notice still waiting to retry then gives up.
+        noticing = self._delivery(chat, self.outbox, ctx, final_post=False)
         notice = asyncio.create_task(
-            self._post_notice(chat, ctx, list(scanners), deadline_s, deadline_at, reporting)
+            self._post_notice(noticing, ctx, list(scanners), deadline_s, deadline_at)
         )
         try:
             results = dict(await fanout.harvest())
@@ -132,7 +140,7 @@ class Investigator:
                 synthesize(ctx, list(results.values()), related=related), deadline_at
             )
             thread = await self._thread(ctx, notice, deadline_at)
-            reporting.set()
+            noticing.abandon()
             report, thread, posted = await self._post_report(chat, ctx, thread, report, started, cutoff_at)
         except BaseException as e:  # cancelled or failed: leave no call running until the cutoff
             notice.cancel()
@@ -142,25 +150,46 @@ class Investigator:
             else:
                 await progress.stop()
             raise
-        await progress.finish(posted, "" if posted else "the report could not be posted")
+        # What follows the report is leased in the ledger until it is all posted.
+        await progress.finish(posted, "" if posted else "the report could not be posted", following=posted)
         await asyncio.to_thread(self.metrics.record, report, posted=posted)
         self._archive(report)
 
-        follow_up = asyncio.create_task(
+        parts = [
             self._post_late(
                 chat, ctx, thread, fanout, results, report, narration, notice, on_update, cutoff_at, related
             )
-        )
-        tasks = [follow_up]
+        ]
         if posted:
-            tasks.append(asyncio.create_task(self._post_graph(chat, ctx, thread, report, cutoff_at)))
+            parts.append(self._post_graph(chat, ctx, thread, report, cutoff_at))
+        follow_up = asyncio.create_task(self._follow_through(progress, parts))
         if background is None:
-            await asyncio.gather(*tasks)
+            await follow_up
         else:
-            for task in tasks:
-                background.add(task)
-                task.add_done_callback(background.discard)
+            background.add(follow_up)
+            follow_up.add_done_callback(background.discard)
         return report
+
+    async def _follow_through(self, progress: Progress, parts: list[Any]) -> None:
+        """Post what follows the report; the ledger's lease on it ends once all of it is posted (left
+        to lapse otherwise: the intake hands off again what is left)."""
+        try:
+            outcomes = await asyncio.gather(*parts, return_exceptions=True)
+        except BaseException:
+            await progress.stop()
+            raise
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                logger.warning("error=<%s> | posting what follows the report failed", type(outcome).__name__)
+        await progress.followed(all(outcome is True for outcome in outcomes))
+
+    def _progress(self, ctx: AlertContext) -> Progress:
+        return Progress(
+            self.ledger,
+            ctx.investigation_id,
+            self.config.intake.handoff_lease_seconds,
+            attempt=ctx.attempt,
+        )
 
     async def _written(self, investigation_id: str) -> Entry | None:
         """The investigation's report when an earlier attempt wrote it to the outbox."""
@@ -174,28 +203,60 @@ class Investigator:
             )
             return None
 
-    async def _resume(self, chat: ChatPlatform, written: Entry, cutoff_at: float) -> IncidentReport:
+    async def _resume(
+        self, chat: ChatPlatform, ctx: AlertContext, written: Entry, cutoff_at: float
+    ) -> IncidentReport:
         """An earlier attempt wrote the report and died, or could not post it: post what is left of
-        it (each part once), record the outcome, and return it."""
+        it (each part once), then what follows it that was written and not posted (late updates, the
+        graph: each once), record the outcome, and return it."""
         inv = written.investigation_id
         logger.info(
-            "investigation=<%s>, posted=<%d/%d> | the report is in the outbox; delivering it",
+            "investigation=<%s>, posted=<%d/%d>, followups=<%d> | the report is in the outbox; delivering it",
             inv,
             len(written.posted),
             len(written.parts),
+            len(written.followups),
         )
-        progress = Progress(self.ledger, inv, self.config.intake.handoff_lease_seconds)
+        progress = self._progress(ctx)
         progress.start()
         try:
-            _thread, posted = await self._delivery(chat, self.outbox).deliver(written, cutoff_at)
+            thread, posted = await self._delivery(chat, self.outbox, ctx).deliver(written, cutoff_at)
         except BaseException:
             await progress.stop()
             raise
-        await progress.finish(posted, "" if posted else "the report could not be posted")
+        await progress.finish(posted, "" if posted else "the report could not be posted", following=posted)
         report = IncidentReport.model_validate_json(written.report_json)
         if posted:
+            try:
+                done = await self._drain(chat, ctx, thread, report, cutoff_at)
+            except BaseException:
+                await progress.stop()
+                raise
+            await progress.followed(done)
             self._archive(report)
         return report
+
+    async def _drain(
+        self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
+    ) -> bool:
+        """Post what follows the report that an earlier attempt wrote and did not post, in the order
+        it was written, and the graph of what moved when no attempt had written one (it died
+        drawing it, or the report was not posted before); whether all of it is in the thread now."""
+        written = await self._written(ctx.investigation_id)  # read again: the list may have grown
+        followups = written.followups if written is not None else ()
+        done = True
+        for name in followups:
+            entry = await self._written(followup_id(ctx.investigation_id, name))
+            if entry is None or entry.delivered:
+                continue
+            logger.info(
+                "investigation=<%s>, followup=<%s> | posting what was left", ctx.investigation_id, name
+            )
+            _thread, posted = await self._delivery(chat, self.outbox, ctx).deliver(entry, until)
+            done = done and posted
+        if GRAPH not in followups:
+            done = await self._post_graph(chat, ctx, thread, report, until) and done
+        return done
 
     async def _follow(
         self, ctx: AlertContext, results: dict[str, AgentResult], deadline_at: float
@@ -247,25 +308,32 @@ class Investigator:
         return tuple(r for r in answered.values() if r.status is AgentStatus.OK)
 
     async def _post_notice(
-        self,
-        chat: ChatPlatform,
-        ctx: AlertContext,
-        agents: list[str],
-        deadline_s: float,
-        deadline_at: float,
-        reporting: threading.Event,
+        self, delivery: Delivery, ctx: AlertContext, agents: list[str], deadline_s: float, deadline_at: float
     ) -> str | None:
-        """Post "investigating"; its retries end by the deadline, or when the report goes out
-        (after that, the report says more)."""
-        notice = render_investigating(ctx, agents, deadline_s)
+        """Post "investigating" through the outbox (once per investigation: a retried master does
+        not post it again); its retries end by the deadline, or when the report goes out (after
+        that, the report says more). The thread it is in (the one it started when the alert has
+        none), or None when it was not posted."""
+        entry = Entry(
+            investigation_id=followup_id(ctx.investigation_id, NOTICE),
+            channel=ctx.channel,
+            thread_id=ctx.thread_id,
+            parts=(Part(render_investigating(ctx, agents, deadline_s)),),
+            report_json="",
+            created_at=self.clock(),
+        )
         try:
-            with retry_deadline(deadline_at, stop=reporting):
-                return await asyncio.to_thread(chat.post, ctx.channel, notice, thread_id=ctx.thread_id)
+            delivery.outbox, kept = await self._write(entry)
+            thread, posted = await delivery.deliver(kept, deadline_at)
         except Exception as e:
             logger.warning(
                 "investigation=<%s>, error=<%s> | could not post the notice", ctx.investigation_id, e
             )
             return None
+        if not posted:
+            logger.warning("investigation=<%s> | the notice was not posted", ctx.investigation_id)
+            return None
+        return thread
 
     async def _thread(
         self, ctx: AlertContext, notice: asyncio.Task[str | None], deadline_at: float
@@ -328,7 +396,7 @@ class Investigator:
         outbox, kept = await self._write(entry)
         if kept.report_json != entry.report_json:  # another attempt wrote its report first: that one
             report = IncidentReport.model_validate_json(kept.report_json)
-        thread, posted = await self._delivery(chat, outbox).deliver(kept, until)
+        thread, posted = await self._delivery(chat, outbox, ctx).deliver(kept, until)
         return report, thread, posted
 
     async def _write(self, entry: Entry) -> tuple[Outbox, Entry]:
@@ -346,16 +414,47 @@ class Investigator:
             memory = MemoryOutbox()
             return memory, memory.put(entry)
 
-    def _delivery(self, chat: ChatPlatform, outbox: Outbox) -> Delivery:
+    def _delivery(
+        self, chat: ChatPlatform, outbox: Outbox, ctx: AlertContext, *, final_post: bool = True
+    ) -> Delivery:
+        """A delivery of this attempt (`ctx.attempt`), fenced by the ledger: it does not post once a
+        later attempt holds the investigation."""
         return Delivery(
-            chat, outbox, clock=self.clock, lease_s=float(self.config.intake.handoff_lease_seconds)
+            chat,
+            outbox,
+            clock=self.clock,
+            lease_s=float(self.config.intake.handoff_lease_seconds),
+            attempt=ctx.attempt,
+            fence=self._fence(ctx),
+            final_post=final_post,
         )
 
-    async def _post_followup(
-        self, chat: ChatPlatform, ctx: AlertContext, name: str, thread: str | None, part: Part, until: float
-    ) -> bool:
-        """Post what follows the report (`name`: once per investigation) through the outbox, as the
-        report is: retried until the cutoff, one final post past it."""
+    def _fence(self, ctx: AlertContext) -> Callable[[], bool] | None:
+        """Whether a later hand-off attempt than this one holds the investigation (None: no ledger
+        to ask)."""
+        if isinstance(self.ledger, NoLedger):
+            return None
+        ledger, inv, attempt = self.ledger, ctx.investigation_id, ctx.attempt
+
+        def later() -> bool:
+            entry = ledger.get(inv)
+            return entry is not None and entry.attempt > attempt
+
+        return later
+
+    async def _write_followup(
+        self, ctx: AlertContext, name: str, thread: str | None, part: Part
+    ) -> tuple[Outbox, Entry]:
+        """Write what follows the report (`name`: once per investigation) to the outbox, listed in
+        the report's entry first (an attempt that picks the investigation up posts it)."""
+        try:
+            await asyncio.to_thread(self.outbox.follow, ctx.investigation_id, name)
+        except Exception as e:
+            logger.warning(
+                "investigation=<%s>, error=<%s> | could not list the post in the outbox",
+                ctx.investigation_id,
+                type(e).__name__,
+            )
         entry = Entry(
             investigation_id=followup_id(ctx.investigation_id, name),
             channel=ctx.channel,
@@ -364,17 +463,25 @@ class Investigator:
             report_json="",
             created_at=self.clock(),
         )
-        outbox, kept = await self._write(entry)
-        _thread, posted = await self._delivery(chat, outbox).deliver(kept, until)
+        return await self._write(entry)
+
+    async def _post_followup(
+        self, chat: ChatPlatform, ctx: AlertContext, name: str, thread: str | None, part: Part, until: float
+    ) -> bool:
+        """Post what follows the report (`name`: once per investigation) through the outbox, as the
+        report is: retried until the cutoff, one final post past it."""
+        outbox, kept = await self._write_followup(ctx, name, thread, part)
+        _thread, posted = await self._delivery(chat, outbox, ctx).deliver(kept, until)
         return posted
 
     async def _post_graph(
         self, chat: ChatPlatform, ctx: AlertContext, thread: str | None, report: IncidentReport, until: float
-    ) -> None:
+    ) -> bool:
         """The graph of what moved, uploaded to the report's thread by the cutoff; a line saying
-        why when it is skipped (too little time left, no plotting library)."""
+        why when it is skipped (too little time left, no plotting library). Whether nothing is
+        left to post."""
         if getattr(chat, "upload", None) is None or not moved_metrics(report):
-            return
+            return True
         left = until - time.monotonic()
         made: tuple[bytes, str] | None = None
         skipped = ""
@@ -392,16 +499,18 @@ class Investigator:
                 skipped = "📈 No graph of what moved: it was not ready before the cutoff."
             except Exception as e:  # the report stands without its picture
                 logger.warning("investigation=<%s>, error=<%s> | no graph", ctx.investigation_id, e)
-                return
+                return True
         if made is not None:
             png, alt = made
             part = Part("", file=Upload("what-moved.png", png, title="What moved", alt_text=alt))
         elif skipped:
             part = Part(skipped)
         else:
-            return
-        if not await self._post_followup(chat, ctx, "graph", thread, part, until):
+            return True
+        if not await self._post_followup(chat, ctx, GRAPH, thread, part, until):
             logger.warning("investigation=<%s> | could not upload the graph", ctx.investigation_id)
+            return False
+        return True
 
     async def _post_late(
         self,
@@ -416,11 +525,13 @@ class Investigator:
         on_update: Update | None,
         until: float,
         related: tuple[AgentResult, ...] = (),
-    ) -> None:
+    ) -> bool:
+        """Post each late result as an update; whether all of them are in the thread."""
         # Updates are posted in order by one task, so that a chat outage does not keep the late
-        # results that arrive meanwhile (until the cutoff) from being gathered.
-        queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
-        poster = asyncio.create_task(self._post_updates(chat, ctx, thread, queue, until))
+        # results that arrive meanwhile (until the cutoff) from being gathered. Each is written to the
+        # outbox as it arrives: a master that dies leaves it there for the next attempt.
+        queue: asyncio.Queue[tuple[Outbox, Entry] | None] = asyncio.Queue()
+        poster = asyncio.create_task(self._post_updates(chat, ctx, queue, until))
         try:
             async for late in fanout.late_results():
                 results[late.agent] = late
@@ -430,7 +541,7 @@ class Investigator:
                 if narration is not None:
                     updated = narration.apply(updated)
                 text = render_update(late, updated, previous=report)
-                queue.put_nowait((f"late-{late.agent}", text))
+                queue.put_nowait(await self._write_followup(ctx, f"late-{late.agent}", thread, Part(text)))
                 report = updated.model_copy(update={"posted_text": report.posted_text})
                 self._archive(report)
                 if on_update is not None:
@@ -439,26 +550,29 @@ class Investigator:
             poster.cancel()
             raise
         queue.put_nowait(None)
-        await poster
+        done = await poster
         await notice  # a notice still in flight (slow chat API) finishes before the investigation does
+        return done
 
     async def _post_updates(
         self,
         chat: ChatPlatform,
         ctx: AlertContext,
-        thread: str | None,
-        queue: asyncio.Queue[tuple[str, str] | None],
+        queue: asyncio.Queue[tuple[Outbox, Entry] | None],
         until: float,
-    ) -> None:
+    ) -> bool:
+        done = True
         while (item := await queue.get()) is not None:
-            name, text = item
+            outbox, entry = item
             try:
-                posted = await self._post_followup(chat, ctx, name, thread, Part(text), until)
+                _thread, posted = await self._delivery(chat, outbox, ctx).deliver(entry, until)
             except Exception as e:  # the next update still goes
                 logger.warning("investigation=<%s>, error=<%s> | late update failed", ctx.investigation_id, e)
                 posted = False
             if not posted:
                 logger.warning("investigation=<%s> | could not post a late update", ctx.investigation_id)
+            done = done and posted
+        return done
 
     def _archive(self, report: IncidentReport) -> None:
         try:

@@ -46,7 +46,7 @@ class SilentHeartbeat(DynamoLedger):
     """The ledger of a master that is slow, not dead: its heartbeats never reach the table in time,
     its outcome does."""
 
-    def running(self, investigation_id: str, *, lease_until: float) -> None:
+    def running(self, investigation_id: str, *, lease_until: float, attempt: int | None = None) -> None:
         return None
 
 

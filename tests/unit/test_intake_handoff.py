@@ -128,3 +128,69 @@ def test_without_a_shared_ledger_nothing_is_watched() -> None:
     h.clock.advance(LEASE * 3)
     h.jobs.run_watches()
     assert len(h.started) == 1 and h.jobs.watches == []
+
+
+def test_updates_left_unposted_after_the_report_are_handed_off_again_quietly() -> None:
+    """The master reported, then died before posting what follows the report: once that lease
+    lapses, the investigation is handed off again (attempt 2) without a line in the thread; once the
+    next master posted it all, nothing more happens."""
+    h = harness()
+    h.slack(mention("Ev1"))
+    [first] = h.started
+    assert first.attempt == 1
+    h.ledger.finish(first.investigation_id, REPORTED, attempt=1, followups_until=h.clock() + 20)
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    [_first, again] = h.started
+    assert again.investigation_id == first.investigation_id and again.attempt == 2
+    assert not any("retrying" in text or "Could not" in text for text in thread_texts(h))
+    h.ledger.followed(first.investigation_id)  # the next master posted what was left
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert len(h.started) == 2 and h.jobs.watches == []
+
+
+def test_updates_still_being_posted_after_the_report_are_left_alone() -> None:
+    h = harness()
+    h.slack(mention("Ev1"))
+    [ctx] = h.started
+    h.ledger.finish(ctx.investigation_id, REPORTED, attempt=1, followups_until=h.clock() + LEASE + 20)
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert len(h.started) == 1 and h.jobs.watches != []  # looked at again when that lease ends
+
+
+def test_a_retry_carries_its_attempt_to_the_master() -> None:
+    h = harness()
+    h.slack(mention("Ev1"))
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert [ctx.attempt for ctx in h.started] == [1, 2]
+
+
+def test_the_first_hand_off_writes_nothing_and_a_master_that_never_started_is_replaced() -> None:
+    """One DynamoDB call fewer a delivery: the first attempt is not written to the ledger (its
+    master's heartbeat creates the entry); no entry once the lease has run out is a master that
+    never started, handed off again."""
+    h = harness()
+    h.slack(mention("Ev1"))
+    [first] = h.started
+    assert h.ledger.get(first.investigation_id) is None
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert [ctx.attempt for ctx in h.started] == [1, 2]
+    assert any("the master did not start it" in text for text in thread_texts(h))
+    entry = h.ledger.get(first.investigation_id)
+    assert entry is not None and entry.attempt == 2
+
+
+def test_no_entry_and_no_claim_left_is_nothing_to_hand_off_again() -> None:
+    """A watch that finds neither a ledger entry nor the alert's claim (released, expired, the
+    table emptied) hands nothing off: no entry alone is not a master that never started."""
+    h = harness()
+    h.slack(mention("Ev1"))
+    for key in list(h.dedup._items):
+        h.dedup.release(key)
+    h.clock.advance(LEASE + 2)
+    h.jobs.run_watches()
+    assert len(h.started) == 1 and not any("retrying" in text for text in thread_texts(h))

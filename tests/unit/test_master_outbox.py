@@ -131,3 +131,48 @@ def test_a_local_outbox_file_from_before_claims_is_still_used(tmp_path: Path) ->
     assert outbox.claim("slack-abc", 0, "attempt-1", until=1_800_000_030.0, now=1_800_000_000.0)
     read = outbox.get("slack-abc")
     assert read is not None and read.parts == an_entry().parts
+
+
+def test_a_graph_larger_than_a_dynamodb_item_is_kept_whole(stores: tuple[Outbox, Outbox]) -> None:
+    """A picture of 600 KB that does not compress (past DynamoDB's 400 KB item limit) is written
+    to the outbox and read back whole by the next master, claims and posted ids kept with it."""
+    import os
+
+    first, second = stores
+    png = b"\x89PNG" + os.urandom(600 * 1024)
+    upload = Upload("what-moved.png", png, title="What moved", alt_text="errors")
+    entry = replace(an_entry(), investigation_id="slack-abc/graph", parts=(Part("", file=upload),))
+    assert first.put(entry) == entry
+    now = 1_800_000_000.0
+    assert first.claim("slack-abc/graph", 0, "attempt-1", until=now + 30, now=now)
+    first.intent("slack-abc/graph", 0, now)
+    read = second.get("slack-abc/graph")
+    assert read is not None and read.parts[0].file == upload and read.intents == {0: now}
+    # A second attempt's different picture does not replace (nor mix with) the one written first.
+    other = replace(entry, parts=(Part("", file=replace(upload, data=b"\x89PNG" + os.urandom(500 * 1024))),))
+    assert second.put(other).parts[0].file == upload
+    assert second.get("slack-abc/graph").parts[0].file == upload  # type: ignore[union-attr]
+
+
+def test_a_later_attempt_s_claim_is_never_taken_by_an_earlier_one(stores: tuple[Outbox, Outbox]) -> None:
+    """Fencing: attempt 1 stalled past its lease; attempt 2 took the part over. Attempt 1, awake
+    again, cannot renew nor take it back, even once attempt 2's claim has lapsed."""
+    first, second = stores
+    first.put(an_entry())
+    now = 1_800_000_000.0
+    assert first.claim("slack-abc", 0, "stalled", until=now + 30, now=now, attempt=1)
+    assert second.claim("slack-abc", 0, "retry", until=now + 61, now=now + 31, attempt=2)
+    assert not first.claim("slack-abc", 0, "stalled", until=now + 62, now=now + 32, attempt=1)
+    assert not first.claim("slack-abc", 0, "stalled", until=now + 200, now=now + 100, attempt=1)
+    # A third attempt takes over a lapsed claim of the second.
+    assert second.claim("slack-abc", 0, "third", until=now + 130, now=now + 100, attempt=3)
+
+
+def test_what_follows_the_report_is_listed_once_in_order(stores: tuple[Outbox, Outbox]) -> None:
+    first, second = stores
+    first.follow("slack-abc", "late-cloudwatch")  # no report written: nothing to list it in
+    first.put(an_entry())
+    for name in ("late-cloudwatch", "graph", "late-cloudwatch", "late-eks"):
+        first.follow("slack-abc", name)
+    read = second.get("slack-abc")
+    assert read is not None and read.followups == ("late-cloudwatch", "graph", "late-eks")
