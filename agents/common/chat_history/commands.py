@@ -67,6 +67,13 @@ _NETWORK_RESOURCE = re.compile(
 _TF_ADDRESS = re.compile(
     r"(?<![\w.])(?:module\.[\w\-]+\.)*(?:aws|google|azurerm|kubernetes|helm)_[a-z0-9_]+\.[\w\-]+"
 )
+# A plan pasted by the person applying it: its summary line, or a resource it changes in place.
+_TF_PLAN = re.compile(
+    r"\bPlan:\s*\d+ to add,\s*\d+ to change,\s*\d+ to destroy"
+    r"|\bwill be (?:updated in-place|replaced|destroyed)\b",
+    re.IGNORECASE,
+)
+_APPLYING = re.compile(r"\b(?:applying|applied|apply(?:ing)? (?:it|this|now))\b", re.IGNORECASE)
 # The folder or workspace a run applied (`dir: s3/acme-media-prod`).
 _TF_DIR = re.compile(
     r"\b(?:dir(?:ectory)?|workspace|stack|project)\s*:?\s*[`'\"]?(?P<dir>[\w.\-]+(?:/[\w.\-]+)*)",
@@ -299,10 +306,14 @@ def manual_change_of(text: str) -> ManualChange | None:
         )
     terraform = _TERRAFORM.search(text)
     done = _APPLY_DONE.search(text)
-    if terraform or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
+    plan = _TF_PLAN.search(text)
+    if plan is not None and not _APPLYING.search(text):
+        plan = None  # a plan shown for review, not one being applied
+    if terraform or plan or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
         network = _NETWORK_RESOURCE.search(text)
         touch = Touch.INFRA if _INFRA_WORDS.search(text) or network else Touch.CONFIG
-        phrase = terraform.group(0).strip() if terraform else done.group(0)  # type: ignore[union-attr]
+        shown = terraform or plan or done
+        phrase = shown.group(0).strip()  # type: ignore[union-attr]
         return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))
     aws = _AWS_CLI.search(text) or _AWS_VERB_ALONE.search(text)
     if aws:

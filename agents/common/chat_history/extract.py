@@ -99,6 +99,13 @@ _FLAG = re.compile(
     r"(?P<new>enabled|disabled|turned on|turned off|on|off|rolled out(?: to \d+%)?)",
     re.IGNORECASE,
 )
+# A flag's rollout moved, as flag tools announce it: "flag `cart-autosave-v2` production targeting
+# 5% -> 100%", "flag new-checkout: off → on".
+_FLAG_MOVED = re.compile(
+    r"\b(?:feature[ -]?flag|flag|toggle)\s+[\"'`]?(?P<key>[\w.\-]+)[\"'`]?[^\n]{0,60}?"
+    r"(?P<old>\d{1,3}%|on|off|true|false)\s*(?:->|→|=>|to)\s*(?P<new>\d{1,3}%|on|off|true|false)(?!\w)",
+    re.IGNORECASE,
+)
 _CONFIG_WORDS = re.compile(
     r"\b(config(?:uration)?\s+(?:pushed|change[ds]?|updated|reloaded|applied)|configmap|env(?:ironment)? var"
     r"|helm values|terraform apply(?:ed)?)\b",
@@ -284,6 +291,15 @@ def config_of(text: str) -> Mention | None:
             old=match.group("old"),
             new=match.group("new"),
             phrase=match.group(0),
+        )
+    moved = _FLAG_MOVED.search(text)
+    if moved:
+        return Mention(
+            Kind.CONFIG,
+            key=moved.group("key"),
+            old=moved.group("old").lower(),
+            new=moved.group("new").lower(),
+            phrase=moved.group(0),
         )
     flag = _FLAG.search(text)
     if flag:

@@ -248,3 +248,46 @@ def test_a_change_made_now_is_kept_when_the_same_message_plans_a_follow_up() -> 
     )
     assert [(m.kind, m.key) for m in made] == [(Kind.CONFIG, "set resources")]
     assert classify("we will lower the search-api cpu limit tomorrow, then PR it", bot=False) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "old", "new"),
+    [
+        (
+            "LaunchDarkly: flag `cart-autosave-v2` production targeting 5% -> 100% :tada:",
+            "cart-autosave-v2",
+            "5%",
+            "100%",
+        ),
+        ("flag new-checkout: off → on in prod", "new-checkout", "off", "on"),
+    ],
+)
+def test_a_flags_rollout_moved_is_a_config_change_with_its_values(
+    text: str, key: str, old: str, new: str
+) -> None:
+    flag = one(text)
+    assert (flag.kind, flag.key, flag.old, flag.new) == (Kind.CONFIG, key, old, new)
+
+
+PLAN = """\
+```
+# module.sessions_cache.aws_elasticache_parameter_group.this will be updated in-place
+  ~ resource "aws_elasticache_parameter_group" "this" {
+      + parameter {
+          + name  = "maxmemory-policy"
+          + value = "noeviction"
+        }
+    }
+Plan: 0 to add, 1 to change, 0 to destroy.
+```"""
+
+
+def test_a_terraform_plan_pasted_by_the_person_applying_it_is_a_change_to_what_it_changes() -> None:
+    change = one(f"applying the elasticache module cleanup\n{PLAN}")
+    assert change.kind is Kind.CONFIG and change.key == "terraform"
+    assert change.thing == "module.sessions_cache.aws_elasticache_parameter_group.this"
+    assert change.diff is not None and "noeviction" in change.diff
+
+
+def test_a_terraform_plan_shown_for_review_is_not_a_change() -> None:
+    assert classify(f"plan for tomorrow's cleanup, please review\n{PLAN}", bot=False) == []
