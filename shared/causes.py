@@ -379,7 +379,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
         ),
         # The server's own connection limit reached (not the client's pool): another client whose
-        # pool was raised takes the slots (PostgreSQL's reserved slots, MySQL's too many connections).
+        # pool was raised, or that was scaled out (each replica opens its own pool), takes the slots
+        # (PostgreSQL's reserved slots, MySQL's too many connections).
         shared_limit=SharedLimit(
             re.compile(
                 r"remaining connection slots are reserved|too many (?:connections|clients)"
@@ -388,7 +389,8 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             ),
             re.compile(
                 r"max(?:imum)?[\W_]?pool[\W_]?size|pool[\W_]?size|min(?:imum)?[\W_]?idle|max[\W_]?connections"
-                r"|max[\W_]?overflow|pool (?:to|size to) \d+|connection[\W_]?limit",
+                r"|max[\W_]?overflow|pool (?:to|size to) \d+|connection[\W_]?limit"
+                r"|--replicas[= ]?(?:[2-9]|\d{2,})\b|\bscaled? (?:\S+ ){0,3}(?:up|out)\b",
                 re.IGNORECASE,
             ),
         ),

@@ -37,6 +37,12 @@ _HOSTS = (
     re.compile(r"\b(?:connect(?:ing)?|connection) to (?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)"),
     # libpq / psycopg: `connection to server at "orders-db.x.rds.amazonaws.com" (10.0.1.2), port 5432`
     re.compile(r"\bserver at \\?\"(?P<host>[A-Za-z][A-Za-z0-9.\-]*\.[A-Za-z0-9.\-]+)\\?\""),
+    # A managed data store's endpoint with its port, wherever a log writes it (a JSON field:
+    # `"redis":"sessions-cache.x7k2pq.ng.0001.euc1.cache.amazonaws.com:6379"`).
+    re.compile(
+        r"(?<![\w.\-])(?P<host>[A-Za-z][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*"
+        r"\.(?:cache|rds|docdb|es|aoss|mq|kafka|neptune)\.amazonaws\.com):\d{2,5}\b"
+    ),
 )
 # Where a client quotes the host it calls, a bare name is a host too: a Kubernetes Service in the
 # client's own namespace (`connection to server at "postgres"`, `on server orders-db:27017`).
@@ -110,8 +116,10 @@ _POD_SUFFIX = r"(?:-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}|-(?=[a-z]*\d)[a-z0-9]
 
 
 def _word(name: str) -> re.Pattern[str]:
-    """`name` as a whole word, or as the workload of a pod named after it."""
-    return re.compile(rf"(?<![\w\-]){re.escape(name)}{_POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
+    """`name` as a whole word, or as the workload of a pod named after it. A hyphen and an
+    underscore stand for each other: infrastructure code names `sessions-cache` `sessions_cache`."""
+    spelled = re.sub(r"\\-|_", "[-_]", re.escape(name))
+    return re.compile(rf"(?<![\w\-]){spelled}{_POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
 
 
 def names_any(text: str, names: Iterable[str]) -> bool:

@@ -428,3 +428,49 @@ def test_another_clients_pool_raised_takes_the_slots_of_the_database_the_target_
     )
     alone = synthesize(alert("stock-api", "stock"), [ok("cloudwatch_logs", own), ok("slack_scanner", raised)])
     assert alone.cause.trigger is not Trigger.CONFIG_CHANGE and raised.id not in alone.cause.evidence
+
+
+def test_a_terraform_change_to_the_managed_store_a_log_field_names_is_the_trigger() -> None:
+    full = log(
+        "errors:checkout-web",
+        '{"level":50,"msg":"failed to persist session","err":"OOM command not allowed when used memory '
+        '> \'maxmemory\'.","redis":"sessions-cache.x7k2pq.ng.0001.euc1.cache.amazonaws.com:6379"}',
+        ago(12),
+        CauseCategory.DEPENDENCY_FAILURE,
+    )
+    plan = chat(
+        "config:-/terraform",
+        "will be updated in-place changing + name = maxmemory-policy; + value = noeviction",
+        ago(40),
+        Trigger.CONFIG_CHANGE,
+        ("module.sessions_cache.aws_elasticache_parameter_group.this",),
+        0.2,
+    )
+    report = synthesize(
+        alert("checkout-web", "web"), [ok("cloudwatch_logs", full), ok("slack_scanner", plan)]
+    )
+    # The endpoint in the log's JSON is the dependency; Terraform's `sessions_cache` is its `sessions-cache`.
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and plan.id in report.cause.evidence
+    assert "noeviction" in report.cause.summary
+
+
+def test_another_client_scaled_out_takes_the_slots_of_the_database_the_target_shares() -> None:
+    slots = log(
+        "errors:stock",
+        "FATAL: remaining connection slots are reserved for non-replication superuser connections",
+        ago(12),
+        CauseCategory.RESOURCE_POOL_EXHAUSTION,
+    )
+    scaled = chat(
+        "config:analytics/scale",
+        "bumping the workers: kubectl -n analytics scale deploy/report-worker --replicas=40",
+        ago(16),
+        Trigger.CONFIG_CHANGE,
+        ("report-worker", "Namespace/analytics"),
+        0.15,
+    )
+    report = synthesize(
+        alert("stock-api", "stock"), [ok("cloudwatch_logs", slots), ok("slack_scanner", scaled)]
+    )
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and scaled.id in report.cause.evidence
+    assert "report-worker" in report.cause.summary

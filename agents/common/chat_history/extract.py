@@ -144,14 +144,15 @@ _NOT_PROD = re.compile(
     r"|prod(?:uction)? (?:untouched|unaffected))\b",
     re.IGNORECASE,
 )
+# Not inside a name: "promo-banner just went out" is a deploy of promo-banner, not a promotion.
 _TRAFFIC = re.compile(
-    r"\b(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|launch(?:ed)?|"
-    r"load test|traffic|tv ad|black friday|went viral|"
+    r"(?<![\w\-])(campaign|email blast|newsletter|push notifications?|flash sale|sale|promo(?:tion)?|"
+    r"launch(?:ed)?|load test|traffic|tv ad|black friday|went viral|"
     # work a person pushes through the system in bulk: "re-send of all November invoices, ~180k
     # messages into invoice-render-queue", "backfill of 2M rows", "replaying the dead-letter queue"
     r"re-?sends?|resending|backfill(?:ing)?|replay(?:ing)?|re-?process(?:ing)?|re-?drive|bulk (?:send|import|"
     r"load|upload|export|job|run)|batch (?:job|run|import)|\d+(?:\.\d+)?\s?[km]\+? (?:messages|events|"
-    r"emails|jobs|requests|records|rows|subscribers|recipients|users|notifications))\b",
+    r"emails|jobs|requests|records|rows|subscribers|recipients|users|notifications))(?![\w\-])",
     re.IGNORECASE,
 )
 _HAPPENING = re.compile(

@@ -291,3 +291,9 @@ def test_a_terraform_plan_pasted_by_the_person_applying_it_is_a_change_to_what_i
 
 def test_a_terraform_plan_shown_for_review_is_not_a_change() -> None:
     assert classify(f"plan for tomorrow's cleanup, please review\n{PLAN}", bot=False) == []
+
+
+def test_a_traffic_word_inside_a_name_is_not_a_traffic_change() -> None:
+    guess = "promo-banner just went out, probably that? checkout started erroring right after"
+    assert not any(m.kind is Kind.TRAFFIC for m in classify(guess, bot=False))
+    assert one("the black friday promo just went out").kind is Kind.TRAFFIC
