@@ -293,14 +293,14 @@ def config_of(text: str) -> Mention | None:
             new=match.group("new"),
             phrase=match.group(0),
         )
-    moved = _FLAG_MOVED.search(text)
-    if moved:
+    rollout = _FLAG_MOVED.search(text)
+    if rollout:
         return Mention(
             Kind.CONFIG,
-            key=moved.group("key"),
-            old=moved.group("old").lower(),
-            new=moved.group("new").lower(),
-            phrase=moved.group(0),
+            key=rollout.group("key"),
+            old=rollout.group("old").lower(),
+            new=rollout.group("new").lower(),
+            phrase=rollout.group(0),
         )
     flag = _FLAG.search(text)
     if flag:
