@@ -30,6 +30,9 @@ from shared.secrets import hydrate_secrets
 logger = logging.getLogger(__name__)
 
 
+STOP_SECONDS = 2  # how long an agent asked to stop lets its requests finish
+
+
 def scanner_handler(config: AppConfig, agent_id: str, scanner: Scanner) -> Any:
     async def handle(data: dict[str, Any]) -> dict[str, Any]:
         if "alert" not in data:
@@ -102,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app_for(
         config, args.agent, url=os.environ.get("AGENTCORE_RUNTIME_URL", f"http://{args.host}:{port}/")
     )
-    uvicorn.run(app, host=args.host, port=port, log_level="warning")
+    # Asked to stop, an agent stops within seconds: what a master leaves unposted is in the outbox,
+    # and the intake's watch hands it to the next one; waiting on it would hold a shutdown forever.
+    uvicorn.run(app, host=args.host, port=port, log_level="warning", timeout_graceful_shutdown=STOP_SECONDS)
     return 0
 
 
