@@ -186,18 +186,25 @@ class HandOffWatch:
             reason,
         )
         self.say(chat, ctx.channel, ctx.thread_id, retry_note(reason, attempt, attempts), None)
+        self._dispatch_again(job, ctx, attempt)
+        return True
+
+    def _dispatch_again(self, job: WatchJob, ctx: AlertContext, attempt: int) -> None:
+        """Hand the investigation to a master as attempt `attempt`, and look again once its lease
+        could have run out (a dispatch that fails is retried then)."""
         try:
             self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
         except Exception as e:  # its lease runs out; the next look tries again
             logger.error(
-                "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
+                "investigation=<%s>, error=<%s> | hand-off failed again",
+                ctx.investigation_id,
+                type(e).__name__,
             )
         self.watch(
             job.model_copy(
                 update={"attempt": attempt, "due": self.clock() + self.settings.handoff_lease_seconds + 1}
             )
         )
-        return True
 
     def _still_claimed(self, job: WatchJob, investigation_id: str) -> bool:
         """Whether the alert's first claim is still held by this investigation."""
@@ -242,17 +249,7 @@ class HandOffWatch:
             investigation_id,
             attempt,
         )
-        try:
-            self.dispatcher.dispatch(ctx.model_copy(update={"attempt": attempt}))
-        except Exception as e:  # its lease runs out; the next look tries again
-            logger.error(
-                "investigation=<%s>, error=<%s> | hand-off failed again", investigation_id, type(e).__name__
-            )
-        self.watch(
-            job.model_copy(
-                update={"attempt": attempt, "due": self.clock() + self.settings.handoff_lease_seconds + 1}
-            )
-        )
+        self._dispatch_again(job, ctx, attempt)
         return True
 
 
