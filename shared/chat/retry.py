@@ -136,9 +136,10 @@ class _Bounded(RetryHandler):
     """A slack_sdk handler whose retry count yields to a persistent deadline and whose waits end
     when the caller's `stop` is set."""
 
-    def __init__(self, backoff: Backoff) -> None:
+    def __init__(self, backoff: Backoff, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(max_retry_count=backoff.max_retries, interval_calculator=_BackoffCalculator(backoff))
         self.backoff = backoff
+        self.sleep = sleep
 
     def can_retry(
         self,
@@ -161,8 +162,12 @@ class _Bounded(RetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        pause(self.backoff.delay(state.current_attempt))
+        pause(self._delay(state, response), self.sleep)
         state.increment_current_attempt()
+
+    def _delay(self, state: RetryState, response: HttpResponse | None) -> float:
+        """How long to wait before the next attempt."""
+        return self.backoff.delay(state.current_attempt)
 
 
 class _BackoffCalculator(RetryIntervalCalculator):
@@ -176,10 +181,6 @@ class _BackoffCalculator(RetryIntervalCalculator):
 class RateLimitRetry(_Bounded):
     """slack_sdk's 429 handling, but bounded: waits what `Retry-After` says when that is at most
     `max_retry_after`, else gives up so the caller sees `ratelimited` at once."""
-
-    def __init__(self, backoff: Backoff, sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(backoff)
-        self.sleep = sleep
 
     def _wait(self, response: HttpResponse | None) -> float | None:
         if response is None or response.status_code != 429:
@@ -198,17 +199,8 @@ class RateLimitRetry(_Bounded):
         wait = self._wait(response)
         return wait is not None and wait <= self.backoff.max_retry_after and may_wait(wait + 0.1)
 
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        pause((self._wait(response) or 0.0) + random.uniform(0.0, 0.1), self.sleep)
-        state.increment_current_attempt()
+    def _delay(self, state: RetryState, response: HttpResponse | None) -> float:
+        return (self._wait(response) or 0.0) + random.uniform(0.0, 0.1)
 
 
 class ServerErrorRetry(_Bounded):
