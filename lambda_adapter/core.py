@@ -28,6 +28,7 @@ from typing import Any
 from lambda_adapter import actions, alertmanager_routes, discord_routes, keys, slack_routes, tenancy
 from lambda_adapter.dedup import DedupStore
 from lambda_adapter.dispatch import Retryable
+from lambda_adapter.events import ALERTMANAGER_VERSION, GRAFANA_VERSION, ROUTE_OF_VERSION
 from lambda_adapter.gate import Candidate, Gate, Outcome
 from lambda_adapter.jobs import AlertInputs, InvestigateJob, Scheduler, received
 from lambda_adapter.settings import MAX_BODY_BYTES, IntakeSettings
@@ -48,8 +49,8 @@ ROUTES: dict[str, Route] = {
     "/slack/commands": slack_routes.commands,
     "/slack/interactions": actions.slack_interactions,
     "/discord/interactions": discord_routes.interactions,
-    "/alertmanager": alertmanager_routes.webhook,
-    "/grafana": alertmanager_routes.grafana_webhook,
+    ROUTE_OF_VERSION[ALERTMANAGER_VERSION]: alertmanager_routes.webhook,
+    ROUTE_OF_VERSION[GRAFANA_VERSION]: alertmanager_routes.grafana_webhook,
 }
 HEALTH_PATH = "/healthz"
 
