@@ -317,9 +317,10 @@ def serve_intake(endpoint: str | None, table: str | None) -> int:
     table (in memory without a table). Prints its URL as one JSON line, serves until a line arrives
     on stdin, waits for the jobs, then prints what it started, its CPU time since it began serving
     and its DynamoDB calls by operation."""
+    import os
     import resource
 
-    from lambda_adapter.dedup import DynamoDedupStore
+    from lambda_adapter.dedup import dynamo_store_from_env
     from lambda_adapter.dedup_fallback import FallbackDedupStore
     from shared.ledger import DynamoLedger
 
@@ -327,13 +328,16 @@ def serve_intake(endpoint: str | None, table: str | None) -> int:
     dedup: Any = None
     ledger: Any = None
     if endpoint and table:
-        client = _dynamo_client(endpoint)
+        # The store as the intake builds it (`dynamo_store_from_env`: its client, its wire).
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+        store = dynamo_store_from_env(table, "us-east-1", endpoint, observe=lambda op: calls.update((op,)))
 
         def count(model: Any, **_kwargs: Any) -> None:
-            calls[model.name] += 1
+            calls[model.name] += 1  # a call the wire leaves to botocore
 
-        client.meta.events.register("before-call.dynamodb", count)
-        dedup, ledger = FallbackDedupStore(DynamoDedupStore(client, table)), DynamoLedger(client, table)
+        store.client.meta.events.register("before-call.dynamodb", count)
+        dedup, ledger = FallbackDedupStore(store), DynamoLedger(store.client, table)
     master = Master()
     chat = MemoryChat("slack")
     dispatcher = LocalDispatcher(master.investigate)
