@@ -382,46 +382,56 @@ def dynamo_store_from_env(
     region: str,
     endpoint_url: str | None = None,
     client_factory: Callable[..., Any] | None = None,
-    *,
-    observe: Callable[[str], None] | None = None,
 ) -> DynamoDedupStore:
-    """A DynamoDB store for `table`; boto3 is imported here, not at module import. The client's
-    item calls go out through `shared.dynamo_wire` (a fraction of botocore's CPU a call);
-    `observe` is told each of them by operation name (a benchmark counts them)."""
+    """A DynamoDB store for `table`; boto3 is imported here, not at module import."""
     if client_factory is None:
-        import boto3
-        from botocore.config import Config
-
-        from shared.dynamo_wire import wire_or_client
-
-        session = boto3.session.Session()
-
-        def client_factory(**kwargs: Any) -> Any:
-            client = session.client(
-                "dynamodb",
-                # As many pooled connections as calls in flight (the ack threads and the claim
-                # pool): with urllib3's default of 10, the rest would open a connection (and a
-                # TLS handshake) per call and throw it away. The requests are our own, built
-                # from typed records: botocore need not validate them again.
-                config=Config(
-                    retries={"max_attempts": 3, "mode": "standard"},
-                    connect_timeout=2,
-                    read_timeout=3,
-                    max_pool_connections=64,
-                    parameter_validation=False,
-                ),
-                **kwargs,
-            )
-            return wire_or_client(
-                client,
-                session.get_credentials(),
-                connect_timeout=2.0,
-                read_timeout=3.0,
-                max_attempts=3,
-                observe=observe,
-            )
-
+        return DynamoDedupStore(dynamodb_client(region, endpoint_url), table)
     kwargs: dict[str, Any] = {"region_name": region}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     return DynamoDedupStore(client_factory(**kwargs), table)
+
+
+def dynamodb_client(
+    region: str,
+    endpoint_url: str | None = None,
+    *,
+    connect_timeout: float = 2.0,
+    read_timeout: float = 3.0,
+    observe: Callable[[str], None] | None = None,
+) -> Any:
+    """The intake's DynamoDB client: boto3's, its item calls through `shared.dynamo_wire` (a
+    fraction of botocore's CPU a call). An ack answers within Slack's 3 s: a call waits at most
+    `connect_timeout` + `read_timeout` an attempt. `observe` is told each item call's operation."""
+    import boto3
+    from botocore.config import Config
+
+    from shared.dynamo_wire import wire_or_client
+
+    session = boto3.session.Session()
+    kwargs: dict[str, Any] = {"region_name": region}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    client = session.client(
+        "dynamodb",
+        # As many pooled connections as calls in flight (the ack threads and the claim pool): with
+        # urllib3's default of 10, the rest would open a connection (and a TLS handshake) per call
+        # and throw it away. The requests are our own, built from typed records: botocore need not
+        # validate them again.
+        config=Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=64,
+            parameter_validation=False,
+        ),
+        **kwargs,
+    )
+    return wire_or_client(
+        client,
+        session.get_credentials(),
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=3,
+        observe=observe,
+    )
