@@ -57,6 +57,24 @@ itself) at the start: exactly once at every level both times.
           200        2250 ms (88.9/s)                     2635 ms (92.2/s)
 The call saved is after the ack (the job's), so the ack's latency is not expected to move; the p99s
 differ within the machine's noise.
+
+Measured on 2026-12-07, 21:09-21:51 UTC, same command, before (331e4b8) and after (1fbd0cf: the
+item calls through `shared.dynamo_wire`, the storm group worked out after the delivery's claim),
+four runs each, interleaved, at a load average of 14 to 23 (0.2 at the first): exactly once at
+every level in every run. Intake CPU a delivery, before 5.9-8.4 ms (ack threads 2.6-3.7 ms), after
+3.6-4.3 ms (ack threads 1.4-1.9 ms); moto's 7.8-11.4 ms in both; 2.7 DynamoDB calls a delivery in
+both (1200 PutItem, 420 UpdateItem). The two back-to-back pairs at the same load:
+                     before (21:37 / 21:50)          after (21:38 / 21:49)
+  intake CPU  20     6.01 / 8.36 ms                  3.74 / 3.61 ms
+              50     6.67 / 7.56 ms                  4.03 / 3.89 ms
+             200     8.20 / 7.59 ms                  3.69 / 4.11 ms
+  p99 ack     20     860 / 1083 ms (62 / 44/s)       683 / 739 ms (60 / 66/s)
+              50     2598 / 3679 ms                  3255 / 3288 ms
+             200     10907 / 7228 ms                 13458 / 7637 ms
+The acks wait on moto (about 3 ms of its CPU a call, a new connection each) and on the machine:
+at these loads the latency targets cannot be judged. One TransactWriteItems for the ack's claims
+is not used: moto 5.2 deep-copies the whole table for each item of a transaction and restores that
+copy when one is cancelled, undoing concurrent writes (a duplicate delivery cancels one).
 """
 
 from __future__ import annotations
