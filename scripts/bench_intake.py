@@ -58,12 +58,14 @@ itself) at the start: exactly once at every level both times.
 The call saved is after the ack (the job's), so the ack's latency is not expected to move; the p99s
 differ within the machine's noise.
 
-Measured on 2026-12-07, 21:09-21:51 UTC, same command, before (331e4b8) and after (1fbd0cf: the
-item calls through `shared.dynamo_wire`, the storm group worked out after the delivery's claim),
-four runs each, interleaved, at a load average of 14 to 23 (0.2 at the first): exactly once at
-every level in every run. Intake CPU a delivery, before 5.9-8.4 ms (ack threads 2.6-3.7 ms), after
-3.6-4.3 ms (ack threads 1.4-1.9 ms); moto's 7.8-11.4 ms in both; 2.7 DynamoDB calls a delivery in
-both (1200 PutItem, 420 UpdateItem). The two back-to-back pairs at the same load:
+Measured on 2026-12-07, 21:09-21:51 UTC, same command, before (331e4b8) and after (3573816 to
+1fbd0cf: the item calls through `shared.dynamo_wire`, the storm group worked out after the
+delivery's claim), four runs each, interleaved, at a load average of 13 to 23 (0.2 at the first):
+exactly once at every level (one "after" run at the intake's own 2 s connect timeout lost moto at
+200 senders, fell back to memory, and lost 3 alerts: fixed in 1fbd0cf). Intake CPU a delivery,
+before 5.9-8.4 ms (ack threads 2.6-3.7 ms), after 3.6-5.0 ms (ack threads 1.4-1.9 ms); moto's
+7.8-11.4 ms in both; 2.7 DynamoDB calls a delivery in both (1200 PutItem, 420 UpdateItem). The two
+back-to-back pairs at the same load:
                      before (21:37 / 21:50)          after (21:38 / 21:49)
   intake CPU  20     6.01 / 8.36 ms                  3.74 / 3.61 ms
               50     6.67 / 7.56 ms                  4.03 / 3.89 ms
