@@ -130,13 +130,15 @@ class DynamoWire:
 
     def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
         headers = self.sign(operation, body, datetime.datetime.now(datetime.UTC))
-        connection = self._connection()
+        connection: http.client.HTTPConnection | None = None
         try:
+            connection = self._connection()
             connection.request("POST", self._path, body, headers)
             answer = connection.getresponse()
             data = answer.read()
         except (OSError, http.client.HTTPException) as e:
-            connection.close()
+            if connection is not None:
+                connection.close()
             from botocore.exceptions import EndpointConnectionError
 
             error = EndpointConnectionError(endpoint_url=self.meta.endpoint_url, error=e)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -193,3 +194,20 @@ def test_an_alert_whose_claim_answer_was_lost_is_investigated_once(
     assert json.loads(h.slack(body, x_slack_retry_num="1").body)["outcome"] == "duplicate_delivery"
     assert len(h.started) == 1
     assert h.slack_chat.posted == []
+
+
+def test_a_table_that_cannot_be_reached_is_the_clients_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connection refused, tried three times: botocore's error, which the intake's fallback to
+    memory catches (see `dedup_fallback`)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    store = dynamo_store_from_env("dedup", "us-east-1", closed)
+    with pytest.raises(EndpointConnectionError):
+        store.claim("k", REC, ttl_seconds=60, now=1000)
