@@ -398,21 +398,16 @@ def dynamodb_client(
     *,
     connect_timeout: float = 2.0,
     read_timeout: float = 3.0,
-    observe: Callable[[str], None] | None = None,
 ) -> Any:
-    """The intake's DynamoDB client: boto3's, its item calls through `shared.dynamo_wire` (a
-    fraction of botocore's CPU a call). An ack answers within Slack's 3 s: a call waits at most
-    `connect_timeout` + `read_timeout` an attempt. `observe` is told each item call's operation."""
+    """The intake's DynamoDB client. An ack answers within Slack's 3 s: a call waits at most
+    `connect_timeout` + `read_timeout` an attempt."""
     import boto3
     from botocore.config import Config
 
-    from shared.dynamo_wire import wire_or_client
-
-    session = boto3.session.Session()
     kwargs: dict[str, Any] = {"region_name": region}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
-    client = session.client(
+    return boto3.session.Session().client(
         "dynamodb",
         # As many pooled connections as calls in flight (the ack threads and the claim pool): with
         # urllib3's default of 10, the rest would open a connection (and a TLS handshake) per call
@@ -426,12 +421,4 @@ def dynamodb_client(
             parameter_validation=False,
         ),
         **kwargs,
-    )
-    return wire_or_client(
-        client,
-        session.get_credentials(),
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_attempts=3,
-        observe=observe,
     )

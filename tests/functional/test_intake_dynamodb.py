@@ -36,10 +36,10 @@ def moto_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["botocore", "wire"])
+@pytest.fixture(params=["botocore", "intake"])
 def store(moto_url: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> DynamoDedupStore:
-    """The store over a plain boto3 client, and as the intake builds it (its item calls through
-    `shared.dynamo_wire`): the same semantics."""
+    """The store over a plain boto3 client, and as the intake builds it (`dynamodb_client`: its
+    timeouts, no parameter validation): the same semantics."""
     table = dedup_table(moto_url, ttl=True)
     if request.param == "botocore":
         return dedup_store(moto_url, table)

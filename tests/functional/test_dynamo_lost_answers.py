@@ -1,7 +1,7 @@
 """DynamoDB through a faulty line (the moto server behind a loopback front that loses answers or
 fails): a claim whose answer was lost is retried and still won, a run marked by a lost answer still
 runs, throttling and 5xx are retried, and an alert whose claim answer was lost is investigated once.
-Over the intake's own client (`shared.dynamo_wire`) and over plain boto3 (its standard retries)."""
+Over the intake's own client (`dynamodb_client`) and over a plain boto3 client (standard retries)."""
 
 from __future__ import annotations
 
@@ -112,14 +112,14 @@ def front(moto_url: str) -> Iterator[Front]:
     proxy.server.shutdown()
 
 
-@pytest.fixture(params=["wire", "botocore"])
+@pytest.fixture(params=["intake", "botocore"])
 def store(
     request: pytest.FixtureRequest, front: Front, moto_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> DynamoDedupStore:
     table = dedup_table(moto_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    if request.param == "wire":
+    if request.param == "intake":
         return dynamo_store_from_env(table, "us-east-1", front.url)
     client = boto3.client(
         "dynamodb",
