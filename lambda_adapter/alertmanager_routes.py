@@ -108,7 +108,7 @@ def _firing(
             subject_keys=(group,),
             subject_ttl=ALERT_GROUP_SECONDS,
             delivery_key=delivery,
-            storm_group=intake.storm_of(alert)[0],
+            storm=lambda: (intake.storm_of(alert)[0], None),
             repost_note=None,
             duplicate_reply=f"Still firing: {_summary_line(payload)}",
             join_note=storm_note(name, labels.get("severity"), _summary(first)),

@@ -143,16 +143,14 @@ class Intake:
         repost = keys.repost(platform.value, channel, text)
         alert = self.new_alert(platform, channel, subject, text=text, thread_id=thread_id)
         job = InvestigateJob(alert=alert, chat=platform.value, addressed=addressed, recheck=recheck)
-        group, join_note = self.storm_of(alert)
         return self.gate.admit(
             Candidate(
                 job=job,
                 subject_keys=(subject, repost) if repost else (subject,),
                 subject_ttl=self.settings.dedup_window_seconds,
                 delivery_key=delivery,
-                storm_group=None if recheck else group,
+                storm=None if recheck else lambda: self.storm_of(alert),
                 repost_note=REPOSTED,
-                join_note=join_note,
             )
         )
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
 logger = logging.getLogger(__name__)
+
+# The attribute that marks which claim call wrote a record (see `DynamoDedupStore.claim`).
+CLAIM_TOKEN = "claim"
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,10 @@ class DynamoDedupStore:
         # Whole seconds: the TTL attribute is an epoch-seconds Number.
         expires_at = float(math.ceil(now + ttl_seconds))
         item = self._item(key, record, expires_at)
+        # This call's own mark: when the client retries a put whose answer was lost (a read
+        # timeout after the write), the refusal it gets holds this mark: the claim is ours.
+        token = uuid.uuid4().hex
+        item[CLAIM_TOKEN] = {"S": token}
         try:
             self._client.put_item(
                 TableName=self.table,
@@ -181,6 +189,8 @@ class DynamoDedupStore:
             )
         except self._client.exceptions.ConditionalCheckFailedException as e:
             held = e.response.get("Item")
+            if held and held.get(CLAIM_TOKEN, {}).get("S") == token:
+                return Claim(True, key)
             return Claim(False, key, _record(held) if held else self.get(key))
         return Claim(True, key)
 
@@ -215,7 +225,9 @@ class DynamoDedupStore:
 
     def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
         """Mark the claim under `key` as run by `investigation_id`'s job: one conditional UpdateItem
-        that also says whether the claim is still this investigation's (see `start_run` below)."""
+        that also says whether the claim is still this investigation's (see `start_run` below).
+        The mark is this call's own token: a retried update whose answer was lost finds it."""
+        token = uuid.uuid4().hex
         try:
             self._client.update_item(
                 TableName=self.table,
@@ -226,7 +238,7 @@ class DynamoDedupStore:
                 ),
                 ExpressionAttributeNames={"#run": "run"},
                 ExpressionAttributeValues={
-                    ":yes": {"S": "1"},
+                    ":yes": {"S": token},
                     ":inv": {"S": investigation_id},
                     ":now": {"N": _num(now)},
                 },
@@ -236,6 +248,8 @@ class DynamoDedupStore:
             item = e.response.get("Item")
             held = _record(item) if item else None
             if held is not None and held.investigation_id == investigation_id and held.expires_at >= now:
+                if item and item.get("run", {}).get("S") == token:
+                    return STARTED
                 return RAN if held.run else NOT_HELD
             return NOT_HELD
         return STARTED
@@ -364,29 +378,47 @@ def claim_all(store: DedupStore, wanted: list[tuple[str, Record, float]], now: f
 
 
 def dynamo_store_from_env(
-    table: str, region: str, endpoint_url: str | None = None, client_factory: Callable[..., Any] | None = None
+    table: str,
+    region: str,
+    endpoint_url: str | None = None,
+    client_factory: Callable[..., Any] | None = None,
 ) -> DynamoDedupStore:
     """A DynamoDB store for `table`; boto3 is imported here, not at module import."""
     if client_factory is None:
-        import boto3
-        from botocore.config import Config
-
-        def client_factory(**kwargs: Any) -> Any:
-            return boto3.client(
-                "dynamodb",
-                # As many pooled connections as calls in flight (the ack threads and the claim
-                # pool): with urllib3's default of 10, the rest would open a connection (and a
-                # TLS handshake) per call and throw it away.
-                config=Config(
-                    retries={"max_attempts": 3, "mode": "standard"},
-                    connect_timeout=2,
-                    read_timeout=3,
-                    max_pool_connections=64,
-                ),
-                **kwargs,
-            )
-
+        return DynamoDedupStore(dynamodb_client(region, endpoint_url), table)
     kwargs: dict[str, Any] = {"region_name": region}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     return DynamoDedupStore(client_factory(**kwargs), table)
+
+
+def dynamodb_client(
+    region: str,
+    endpoint_url: str | None = None,
+    *,
+    connect_timeout: float = 2.0,
+    read_timeout: float = 3.0,
+) -> Any:
+    """The intake's DynamoDB client. An ack answers within Slack's 3 s: a call waits at most
+    `connect_timeout` + `read_timeout` an attempt."""
+    import boto3
+    from botocore.config import Config
+
+    kwargs: dict[str, Any] = {"region_name": region}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return boto3.session.Session().client(
+        "dynamodb",
+        # As many pooled connections as calls in flight (the ack threads and the claim pool): with
+        # urllib3's default of 10, the rest would open a connection (and a TLS handshake) per call
+        # and throw it away. The requests are our own, built from typed records: botocore need not
+        # validate them again.
+        config=Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=64,
+            parameter_validation=False,
+        ),
+        **kwargs,
+    )

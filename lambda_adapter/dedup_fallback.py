@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from lambda_adapter.dedup import (
     NOT_HELD,
+    STARTED,
     Claim,
     DedupStore,
     InMemoryDedupStore,
@@ -95,13 +96,19 @@ class FallbackDedupStore:
         )
 
     def start_run(self, key: str, investigation_id: str, *, now: float) -> str:
+        """The run of a job whose ack claimed in memory is marked there. Otherwise its claim is in
+        the table, and while the table is down nothing here can say whether the run started or
+        another delivery took the alert: the job goes ahead (`STARTED`). Memory would answer "not
+        held" (it never saw the claim), and the job would take its claims back in memory, where a
+        delivery of the same alert arriving meanwhile holds one for a moment before it finds the
+        alert under investigation and lets go: each would leave the alert to the other."""
         held = self.fallback.get(key)
-        if held is not None and held.expires_at >= now:  # claimed here while the table was down
-            return self.fallback.start_run(key, investigation_id, now=now)
+        if held is not None and held.expires_at >= now and held.investigation_id == investigation_id:
+            return self.fallback.start_run(key, investigation_id, now=now)  # claimed here
         return self._call(
             "update",
             lambda: start_run(self.primary, key, investigation_id, now=now) or NOT_HELD,
-            lambda: self.fallback.start_run(key, investigation_id, now=now),
+            lambda: STARTED,
         )
 
     def update(self, key: str, record: Record, *, now: float) -> None:

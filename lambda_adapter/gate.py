@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 
 from lambda_adapter import keys
 from lambda_adapter.dedup import Claim, DedupStore, Record, claim_all, release_all
@@ -49,6 +50,16 @@ class Candidate:
     duplicate_reply: str | None = None  # for someone who asked explicitly
     repost_note: str | None = None  # for the same alert posted again
     join_note: str | None = None  # for a storm member
+    # Or the storm group, and its join note (None: `join_note`), worked out when the gate needs
+    # them: after the delivery's claim, so a retry never pays for reading the alert's hints.
+    storm: Callable[[], tuple[str | None, str | None]] | None = None
+
+    @cached_property
+    def storm_and_note(self) -> tuple[str | None, str | None]:
+        if self.storm is None:
+            return self.storm_group, self.join_note
+        group, note = self.storm()
+        return group, note if note is not None else self.join_note
 
 
 @dataclass
@@ -129,11 +140,11 @@ class Gate:
 
     def _all_keys(self, candidate: Candidate) -> tuple[str, ...]:
         alert = candidate.job.alert
-        storm = (
-            (keys.storm(candidate.job.chat, alert.channel, candidate.storm_group),)
-            if candidate.storm_group is not None
-            else ()
-        )
+        try:
+            group = candidate.storm_and_note[0]
+        except Exception:  # working it out failed: no storm key was claimed
+            group = None
+        storm = (keys.storm(candidate.job.chat, alert.channel, group),) if group is not None else ()
         return (*candidate.subject_keys, *storm)
 
     def _admit(self, candidate: Candidate, won: list[str]) -> Outcome:
@@ -143,28 +154,16 @@ class Gate:
         delivery = tuple(won)
         now = self.clock()
         record = Record(alert.investigation_id, job.chat, alert.channel, alert.thread_id)
-
-        storm_key = storm_record = None
-        if candidate.storm_group is not None and self.settings.storm_window_seconds > 0:
-            storm_key = keys.storm(job.chat, alert.channel, candidate.storm_group)
-            lead_key = candidate.subject_keys[0] if candidate.subject_keys else storm_key
-            storm_record = Record(
-                alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key
-            )
-        # Every claim at once (one round trip to the table, not one per key); a lost one is looked
-        # at afterwards, and whatever this delivery won is released if it turns out a duplicate.
-        wanted = [(key, record, float(candidate.subject_ttl)) for key in candidate.subject_keys]
-        if storm_key is not None and storm_record is not None:
-            wanted.append((storm_key, storm_record, float(self.settings.storm_window_seconds)))
         merged = self._delivery_in_record(candidate)
         records = dict.fromkeys(candidate.subject_keys, record)
+        head: Claim | None = None
         if merged:
             # The first subject's record claims the delivery too: its retries end at this one write.
-            key, _record, ttl = wanted[0]
+            key = candidate.subject_keys[0]
             records[key] = replace(
                 record, delivery=candidate.delivery_key, delivery_until=now + self.settings.delivery_seconds
             )
-            head = self.dedup.claim(key, records[key], ttl_seconds=ttl, now=now)
+            head = self.dedup.claim(key, records[key], ttl_seconds=float(candidate.subject_ttl), now=now)
             if (
                 not head.won
                 and head.existing is not None
@@ -172,9 +171,23 @@ class Gate:
             ):
                 logger.info("key=<%s> | duplicate delivery dropped", candidate.delivery_key)
                 return Outcome.DUPLICATE_DELIVERY
-            first = [head, *self._claim_all(wanted[1:], now)]
-        else:
-            first = self._claim_all(wanted, now)
+
+        storm_key = storm_record = None
+        group = candidate.storm_and_note[0]
+        if group is not None and self.settings.storm_window_seconds > 0:
+            storm_key = keys.storm(job.chat, alert.channel, group)
+            lead_key = candidate.subject_keys[0] if candidate.subject_keys else storm_key
+            storm_record = Record(
+                alert.investigation_id, job.chat, alert.channel, alert.thread_id, lead=lead_key
+            )
+        # Every other claim at once (one round trip to the table, not one per key); a lost one is
+        # looked at afterwards, and whatever this delivery won is released if it turns out a duplicate.
+        wanted = [(key, record, float(candidate.subject_ttl)) for key in candidate.subject_keys]
+        if storm_key is not None and storm_record is not None:
+            wanted.append((storm_key, storm_record, float(self.settings.storm_window_seconds)))
+        first = (
+            [head, *self._claim_all(wanted[1:], now)] if head is not None else self._claim_all(wanted, now)
+        )
         storm_first = first[-1] if storm_key is not None else None
 
         subjects: list[str] = []
@@ -268,7 +281,7 @@ class Gate:
                 Record(lead.investigation_id, lead.platform, lead.channel, lead.thread_id, lead=lead_key),
                 now=self.clock(),
             )
-        note = candidate.join_note or "Another alert for this service joined this investigation."
+        note = candidate.storm_and_note[1] or "Another alert for this service joined this investigation."
         reply = ReplyJob(
             chat=_chat_name(lead.platform, candidate.job.chat),
             channel=lead.channel or candidate.job.alert.channel,

@@ -19,6 +19,7 @@ from lambda_adapter.dedup import (
     DynamoDedupStore,
     InMemoryDedupStore,
     Record,
+    dynamo_store_from_env,
     remember_thread,
 )
 from sandbox.intake_fakes import Harness
@@ -35,9 +36,16 @@ def moto_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def store(moto_url: str) -> DynamoDedupStore:
-    return dedup_store(moto_url, dedup_table(moto_url, ttl=True))
+@pytest.fixture(params=["botocore", "intake"])
+def store(moto_url: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> DynamoDedupStore:
+    """The store over a plain boto3 client, and as the intake builds it (`dynamodb_client`: its
+    timeouts, no parameter validation): the same semantics."""
+    table = dedup_table(moto_url, ttl=True)
+    if request.param == "botocore":
+        return dedup_store(moto_url, table)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return dynamo_store_from_env(table, "us-east-1", moto_url)
 
 
 def test_conditional_claim_expiry_release_and_update(store: DynamoDedupStore) -> None:

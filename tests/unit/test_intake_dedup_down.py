@@ -126,3 +126,38 @@ def test_without_a_namespace_no_metric_line_is_written() -> None:
     dedup.primary.down = True  # type: ignore[attr-defined]
     dedup.get("delivery:slack:Ev1")
     assert dedup.fallbacks == 1 and published.getvalue() == ""
+
+
+class RunsJobsBeforeRepostClaims(FallbackDedupStore):
+    """Runs the jobs waiting in `harness` when a delivery is about to claim a re-post key: the
+    interleaving of a retry's ack with the original's job, as it happens under load."""
+
+    harness: Harness | None = None
+
+    def claim(self, key: str, record: Record, *, ttl_seconds: float, now: float) -> Claim:
+        if key.startswith("repost:") and self.harness is not None:
+            waiting, self.harness.jobs.submitted = self.harness.jobs.submitted, []
+            for job in waiting:
+                self.harness.worker.run(job)
+        return super().claim(key, record, ttl_seconds=ttl_seconds, now=now)
+
+
+def test_an_alert_acked_as_the_table_fails_is_investigated_when_its_retry_arrives_meanwhile() -> None:
+    """The alert's message claim is in the table, its other claims in memory (the table failed
+    mid-ack); its job runs while Slack's retry holds the message claim in memory for a moment
+    before it finds the alert under investigation. The alert is investigated (once), not left by
+    each to the other."""
+    store = FlakyStore()
+    store.fail_prefix = "repost:"  # the table fails after the message claim
+    dedup = RunsJobsBeforeRepostClaims(store, monotonic=Clock())
+    h = Harness(dedup=dedup, run_jobs=False)
+    body = (EVENTS / "slack_bot_alert_message.json").read_bytes()
+    assert json.loads(h.slack(body).body)["outcome"] == "started"
+    assert h.started == [] and len(h.jobs.submitted) == 1  # its job has not run yet
+    store.down = True
+    dedup.harness = h
+    h.clock.advance(2)
+    h.slack(body, x_slack_retry_num="1", x_slack_retry_reason="http_timeout")
+    for job in h.jobs.submitted:
+        h.worker.run(job)
+    assert len(h.started) == 1
