@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -406,12 +407,20 @@ class DynamoLedger:
             "ExpressionAttributeNames": {"#state": "state"},
             "ExpressionAttributeValues": dict(values),
         }
+        token = None
         if condition:
+            # This call's own mark: when the client retries an update whose answer was lost (a read
+            # timeout after the write), the refusal it gets holds this mark: the write was ours.
+            token = uuid.uuid4().hex
+            kwargs["UpdateExpression"] += ", writer = :writer"
+            kwargs["ExpressionAttributeValues"][":writer"] = {"S": token}
             kwargs["ConditionExpression"] = condition
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         try:
             self._client.update_item(**kwargs)
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+        except self._client.exceptions.ConditionalCheckFailedException as e:
+            held = e.response.get("Item") or {}
+            return token is not None and held.get("writer", {}).get("S") == token
         return True
 
     @staticmethod

@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from lambda_adapter.dedup import STARTED, DynamoDedupStore, Record, dynamo_store_from_env
 from sandbox.intake_fakes import Harness
+from shared.ledger import FAILED, SUPERSEDED, DynamoLedger
 from tests.support.dynamo import dedup_table, moto_server
 
 pytestmark = pytest.mark.functional
@@ -194,6 +195,28 @@ def test_an_alert_whose_claim_answer_was_lost_is_investigated_once(
     assert json.loads(h.slack(body, x_slack_retry_num="1").body)["outcome"] == "duplicate_delivery"
     assert len(h.started) == 1
     assert h.slack_chat.posted == []
+
+
+def _update_setting(state: str) -> Callable[[str, dict[str, object]], bool]:
+    def wanted(operation: str, body: dict[str, object]) -> bool:
+        values = body.get("ExpressionAttributeValues")
+        return operation == "UpdateItem" and isinstance(values, dict) and values.get(":new") == {"S": state}
+
+    return wanted
+
+
+def test_a_ledger_write_whose_answer_was_lost_is_still_ours(store: DynamoDedupStore, front: Front) -> None:
+    """A re-trigger that replaces a failed investigation, its answer lost and the write retried,
+    is told it won (not that another attempt took the investigation), once."""
+    ledger = DynamoLedger(store.client, store.table, clock=lambda: 1000.0)
+    assert ledger.handed_off("inv-1", attempt=1, lease_until=1060, now=1000)
+    ledger.finish("inv-1", FAILED, "the master died", attempt=1)
+    front.once(_update_setting(SUPERSEDED), "drop")
+    assert ledger.supersede("inv-1", now=1010)
+    assert front.seen.count("UpdateItem") == 4  # hand-off, failure, the lost write and its retry
+    entry = ledger.get("inv-1")
+    assert entry is not None and entry.state == SUPERSEDED
+    assert not ledger.supersede("inv-1", now=1011)  # a second re-trigger finds it replaced
 
 
 def test_a_table_that_cannot_be_reached_is_the_clients_connection_error(
