@@ -1,0 +1,61 @@
+"""Findings name the specific culprit value from the objects: the failing probe's type, port and
+path with the container's declared ports; (more kinds below)."""
+
+from __future__ import annotations
+
+from eks_builders import by_prefix, event, obj, pod, run, running, scope
+
+RS = ("ReplicaSet", "ledger-7f6d9c8b54")
+LABELS = {"app": "ledger", "pod-template-hash": "7f6d9c8b54"}
+
+
+def _ledger(probe: dict[str, object], ports: list[dict[str, object]], env: list[dict[str, str]]) -> list:
+    container = {"name": "app", "image": "repo/ledger:v2", "ports": ports, "readinessProbe": probe}
+    deployment = obj(
+        "Deployment",
+        "ledger",
+        spec={"template": {"spec": {"containers": [{**container, "env": env}]}}},
+    )
+    rs = obj("ReplicaSet", "ledger-7f6d9c8b54", ownerReferences=[{"kind": "Deployment", "name": "ledger"}])
+    unready = pod(
+        "ledger-7f6d9c8b54-qw2rt",
+        owner=RS,
+        labels=LABELS,
+        containers=[container],
+        statuses=[running(ready=False)],
+    )
+    failed = event(
+        "Pod",
+        "ledger-7f6d9c8b54-qw2rt",
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 404",
+    )
+    return [deployment, rs, unready, failed]
+
+
+def test_not_ready_names_the_readiness_probe_port_path_and_the_other_declared_port() -> None:
+    objects = _ledger(
+        {"httpGet": {"path": "/actuator/health/readiness", "port": 8080}},
+        [{"name": "http", "containerPort": 8080}, {"name": "management", "containerPort": 8081}],
+        [{"name": "MANAGEMENT_SERVER_PORT", "value": "8081"}],
+    )
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="ledger")), "eks:pod-not-ready:")
+    assert "readinessProbe GET :8080/actuator/health/readiness" in finding.title
+    assert "management 8081" in finding.title
+    assert "MANAGEMENT_SERVER_PORT=8081" in finding.title
+    assert "statuscode: 404" in finding.title
+
+
+def test_probe_on_the_only_declared_port_names_no_other_port() -> None:
+    objects = _ledger(
+        {"httpGet": {"path": "/ready", "port": "http"}}, [{"name": "http", "containerPort": 8080}], []
+    )
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="ledger")), "eks:pod-not-ready:")
+    assert "readinessProbe GET :http/ready" in finding.title
+    assert "declares" not in finding.title
+
+
+def test_probe_port_name_the_container_does_not_declare_is_named() -> None:
+    objects = _ledger({"tcpSocket": {"port": "metrics"}}, [{"name": "http", "containerPort": 8080}], [])
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="ledger")), "eks:pod-not-ready:")
+    assert "port name metrics is not declared" in finding.title
