@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from agents.eks import objects as o
@@ -15,6 +16,7 @@ from shared.relevance import Relevance
 
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_CLASS = "kubernetes.io/ingress.class"
+EVENT_TTL = timedelta(hours=1)
 
 
 def _backends(ingress: Obj) -> list[tuple[str, dict[str, Any]]]:
@@ -125,8 +127,12 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         )
         # A controller that writes events about the Ingress, or gave it an address, serves it (with
         # no class listed at all, the list is what is missing, not the class).
+        # An event older than the API server's event TTL (1 h) is from an earlier state of the
+        # Ingress (a Sync before its class was changed), not a sign that a controller serves it now.
         served = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress")) or any(
             e.get("source", {}).get("component") not in (None, "", "kubelet")
+            and (at := o.event_time(e)) is not None
+            and at >= analysis.scope.anchor - EVENT_TTL
             for e in analysis.events.about("Ingress", ns, name)
         )
         if state.complete("IngressClass") and not served:

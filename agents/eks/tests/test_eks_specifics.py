@@ -59,3 +59,37 @@ def test_probe_port_name_the_container_does_not_declare_is_named() -> None:
     objects = _ledger({"tcpSocket": {"port": "metrics"}}, [{"name": "http", "containerPort": 8080}], [])
     [finding] = by_prefix(run(objects, scope(namespace="shop", workload="ledger")), "eks:pod-not-ready:")
     assert "port name metrics is not declared" in finding.title
+
+
+def _ingress_with_sync(minutes_ago: float) -> list:
+    nginx = obj(
+        "IngressClass", "nginx", None, api="networking.k8s.io/v1", spec={"controller": "k8s.io/ingress-nginx"}
+    )
+    backend = {"service": {"name": "docs", "port": {"number": 80}}}
+    rule = {
+        "host": "docs.example.com",
+        "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
+    }
+    docs = obj(
+        "Ingress",
+        "docs",
+        api="networking.k8s.io/v1",
+        spec={"ingressClassName": "nginx-public", "rules": [rule]},
+    )
+    service = obj("Service", "docs", api="v1", spec={"selector": {"app": "docs"}, "ports": [{"port": 80}]})
+    sync = event(
+        "Ingress", "docs", "Sync", "Scheduled for sync", type_="Normal", first=minutes_ago, last=minutes_ago
+    )
+    sync["source"] = {"component": "nginx-ingress-controller"}
+    return [nginx, docs, service, sync]
+
+
+def test_ingress_class_missing_is_named_although_a_controller_synced_it_days_ago() -> None:
+    findings = run(_ingress_with_sync(12 * 24 * 60), scope(namespace="shop", workload="docs"))
+    [missing] = by_prefix(findings, "eks:ingress-class-missing:shop/docs")
+    assert "nginx-public" in missing.title and "nginx" in missing.title
+
+
+def test_ingress_synced_by_a_controller_minutes_ago_is_served() -> None:
+    findings = run(_ingress_with_sync(5), scope(namespace="shop", workload="docs"))
+    assert not by_prefix(findings, "eks:ingress-class-missing:")
