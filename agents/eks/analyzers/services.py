@@ -35,6 +35,14 @@ def _near_misses(service: str, selector: dict[str, str], pods: list[Obj]) -> str
     return ", ".join(f"{k}={v}" for k, values in seen.items() for v in sorted(values)[:3])
 
 
+def _unmatched(selector: dict[str, str], pods: list[Obj], service: str) -> str:
+    """The selector's key=value pairs that no pod carries (of the pods named after the Service
+    when there are some): `track=stable (key track)`."""
+    named = [p for p in pods if o.name(p).startswith(service + "-")] or pods
+    missing = [(k, v) for k, v in selector.items() if not any(o.labels(p).get(k) == v for p in named)]
+    return ", ".join(f"{k}={v} (key {k})" for k, v in missing)
+
+
 def analyze_services(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     endpoints = {(o.namespace(e), o.name(e)): e for e in state.kind("Endpoints")}
@@ -64,6 +72,7 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
             and (state.namespaces is None or ns in state.namespaces)
         ):
             near = _near_misses(name, selector, ns_pods)
+            unmatched = _unmatched(selector, ns_pods, name)
             changed, source = change_time(svc)
             recent = changed is not None and changed >= analysis.scope.window_start
             # The pods named after the Service all new, the Service not: a rollout changed their labels.
@@ -80,8 +89,9 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                     "service-selects-no-pod",
                     f"{ns}/{name}",
                     severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
-                    title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
-                    f"{len(ns_pods)} pods in {ns}"
+                    title=f"Service {ns}/{name} has no endpoints, it selects no pod: selector {selector_text} "
+                    f"matches none of the {len(ns_pods)} pods in {ns}"
+                    + (f"; no pod carries label {unmatched}" if unmatched else "")
                     + (f"; its pods carry {near}" if near else "")
                     + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else "")
                     + (

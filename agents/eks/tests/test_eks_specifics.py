@@ -93,3 +93,18 @@ def test_ingress_class_missing_is_named_although_a_controller_synced_it_days_ago
 def test_ingress_synced_by_a_controller_minutes_ago_is_served() -> None:
     findings = run(_ingress_with_sync(5), scope(namespace="shop", workload="docs"))
     assert not by_prefix(findings, "eks:ingress-class-missing:")
+
+
+def test_service_with_no_endpoints_names_the_selector_key_no_pod_carries() -> None:
+    service = obj("Service", "pricing", api="v1", spec={"selector": {"app": "pricing", "track": "stable"}})
+    endpoints = obj("Endpoints", "pricing", api="v1")
+    pods = [
+        pod(f"pricing-6b9f7d8c5d-{s}", labels={"app": "pricing", "pod-template-hash": "6b9f7d8c5d"})
+        for s in ("a1", "b2")
+    ]
+    [finding] = by_prefix(
+        run([service, endpoints, *pods], scope(namespace="shop")), "eks:service-selects-no-pod:"
+    )
+    assert "no endpoints" in finding.title
+    assert "no pod carries label track=stable (key track)" in finding.title
+    assert "app=pricing (key" not in finding.title
