@@ -89,8 +89,8 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                     "service-selects-no-pod",
                     f"{ns}/{name}",
                     severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
-                    title=f"Service {ns}/{name} has no endpoints, it selects no pod: selector {selector_text} "
-                    f"matches none of the {len(ns_pods)} pods in {ns}"
+                    title=f"Service {ns}/{name} has no endpoints, it selects no pod: selector "
+                    f"{selector_text} matches none of the {len(ns_pods)} pods in {ns}"
                     + (f"; no pod carries label {unmatched}" if unmatched else "")
                     + (f"; its pods carry {near}" if near else "")
                     + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from eks_builders import by_prefix, event, obj, pod, run, running, scope
 
+from shared.contracts import CauseCategory, Trigger
+
 RS = ("ReplicaSet", "ledger-7f6d9c8b54")
 LABELS = {"app": "ledger", "pod-template-hash": "7f6d9c8b54"}
 
@@ -108,3 +110,67 @@ def test_service_with_no_endpoints_names_the_selector_key_no_pod_carries() -> No
     assert "no endpoints" in finding.title
     assert "no pod carries label track=stable (key track)" in finding.title
     assert "app=pricing (key" not in finding.title
+
+
+def _cron_runs(log: str) -> tuple[list, dict[str, str]]:
+    container = {"name": "reconcile", "image": "repo/reconcile:2.8.1"}
+    failed = obj(
+        "Job",
+        "reconcile-29417760",
+        api="batch/v1",
+        ownerReferences=[{"kind": "CronJob", "name": "reconcile", "controller": True}],
+        creationTimestamp="2026-11-22T21:10:00Z",
+        spec={
+            "template": {
+                "spec": {"containers": [{**container, "args": ["--since-hours=48", "--dsn-env=DB"]}]}
+            }
+        },
+        status={
+            "failed": 5,
+            "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}],
+        },
+    )
+    earlier = obj(
+        "Job",
+        "reconcile-29417700",
+        api="batch/v1",
+        creationTimestamp="2026-11-22T20:40:00Z",
+        spec={
+            "template": {"spec": {"containers": [{**container, "args": ["--lookback=24h", "--dsn-env=DB"]}]}}
+        },
+        status={"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]},
+    )
+    failed_pod = pod(
+        "reconcile-29417760-9qkzt",
+        phase="Failed",
+        labels={"job-name": "reconcile-29417760"},
+        containers=[{**container, "args": ["--since-hours=48", "--dsn-env=DB"]}],
+        statuses=[
+            {"name": "reconcile", "ready": False, "state": {"terminated": {"reason": "Error", "exitCode": 2}}}
+        ],
+    )
+    return [failed, earlier, failed_pod], {"shop/reconcile-29417760-9qkzt/reconcile": log}
+
+
+def test_failed_cronjob_run_names_the_rejected_argument_and_the_args_change() -> None:
+    objects, logs = _cron_runs(
+        "flag provided but not defined: -since-hours\nUsage of /app/reconcile:\n  -dry-run\n"
+    )
+    [finding] = by_prefix(
+        run(objects, scope(namespace="shop", workload="reconcile"), logs), "eks:job-failed:"
+    )
+    assert "flag provided but not defined: -since-hours" in finding.title
+    assert "bad argument --since-hours=48" in finding.title
+    assert finding.cause_hint is CauseCategory.BAD_CONFIG
+    assert "args --lookback=24h --dsn-env=DB -> --since-hours=48 --dsn-env=DB" in finding.detail
+    assert finding.change is Trigger.CONFIG_CHANGE
+
+
+def test_failed_job_quotes_the_last_error_line_of_its_log() -> None:
+    objects, logs = _cron_runs(
+        "starting\nconnecting to db\npanic: runtime error: index out of range [3]\nexit\n"
+    )
+    [finding] = by_prefix(
+        run(objects, scope(namespace="shop", workload="reconcile"), logs), "eks:job-failed:"
+    )
+    assert "its last log line: panic: runtime error: index out of range [3]" in finding.title
