@@ -174,3 +174,48 @@ def test_failed_job_quotes_the_last_error_line_of_its_log() -> None:
         run(objects, scope(namespace="shop", workload="reconcile"), logs), "eks:job-failed:"
     )
     assert "its last log line: panic: runtime error: index out of range [3]" in finding.title
+
+
+def _stuck_on(node_conditions: list[dict[str, str]], message: str) -> list:
+    node = obj("Node", "ip-10-0-1-1.ec2.internal", None, api="v1", status={"conditions": node_conditions})
+    stuck = pod(
+        "renderer-5b7c9d8f6e-v2kq8",
+        phase="Pending",
+        owner=("ReplicaSet", "renderer-5b7c9d8f6e"),
+        statuses=[{"name": "app", "ready": False, "state": {"waiting": {"reason": "ContainerCreating"}}}],
+        created=30,
+    )
+    failed = event("Pod", "renderer-5b7c9d8f6e-v2kq8", "FailedCreatePodSandBox", message)
+    return [node, stuck, failed]
+
+
+DEADLOCK = {
+    "type": "KernelDeadlock",
+    "status": "True",
+    "reason": "DockerHung",
+    "message": "task docker blocked",
+}
+READY = {"type": "Ready", "status": "True"}
+
+
+def test_sandbox_timeout_on_a_node_with_a_problem_condition_is_the_nodes_failure() -> None:
+    objects = _stuck_on(
+        [READY, DEADLOCK], "Failed to create pod sandbox: operation timeout: context deadline exceeded"
+    )
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="renderer")), "eks:pod-sandbox:")
+    assert "KernelDeadlock=True (DockerHung" in finding.title
+    assert finding.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def test_cni_failure_stays_the_networks_on_a_node_with_a_problem_condition() -> None:
+    objects = _stuck_on(
+        [READY, DEADLOCK], "failed to setup network for sandbox: failed to assign an IP address"
+    )
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="renderer")), "eks:pod-sandbox:")
+    assert finding.cause_hint is CauseCategory.NETWORK_FAILURE
+
+
+def test_sandbox_timeout_on_a_healthy_node_is_not_blamed_on_the_node() -> None:
+    objects = _stuck_on([READY], "Failed to create pod sandbox: operation timeout: context deadline exceeded")
+    [finding] = by_prefix(run(objects, scope(namespace="shop", workload="renderer")), "eks:pod-sandbox:")
+    assert finding.cause_hint is not CauseCategory.NODE_FAILURE and "KernelDeadlock" not in finding.title
