@@ -219,3 +219,51 @@ def test_sandbox_timeout_on_a_healthy_node_is_not_blamed_on_the_node() -> None:
     objects = _stuck_on([READY], "Failed to create pod sandbox: operation timeout: context deadline exceeded")
     [finding] = by_prefix(run(objects, scope(namespace="shop", workload="renderer")), "eks:pod-sandbox:")
     assert finding.cause_hint is not CauseCategory.NODE_FAILURE and "KernelDeadlock" not in finding.title
+
+
+def _moved_by_consolidation(status: dict) -> list:
+    gone = "ip-10-0-6-90.ec2.internal"
+    terminating = event(
+        "Node", gone, "DisruptionTerminating", "Disrupting Node: Underutilized", ns=None, first=20, last=20
+    )
+    terminating["type"] = "Normal"
+    moved = pod(
+        "payments-7c8d9b6f5-m4tr8",
+        owner=("ReplicaSet", "payments-7c8d9b6f5"),
+        node="ip-10-0-8-77.ec2.internal",
+        created=19,
+        statuses=[status],
+    )
+    pulled = event(
+        "Pod",
+        "payments-7c8d9b6f5-m4tr8",
+        "Failed",
+        'Failed to pull image "repo/payments:1.14.2": rpc error: code = NotFound desc = '
+        "repo/payments:1.14.2: not found",
+    )
+    return [terminating, moved, pulled]
+
+
+def test_pods_recreated_by_a_disruption_that_cannot_pull_their_deleted_image_fail_for_the_image() -> None:
+    status = {
+        "name": "app",
+        "ready": False,
+        "image": "repo/payments:1.14.2",
+        "state": {"waiting": {"reason": "ImagePullBackOff"}},
+    }
+    findings = run(_moved_by_consolidation(status), scope(namespace="shop", workload="payments"))
+    [disruption] = by_prefix(findings, "eks:node-interrupted:")
+    assert disruption.cause_hint is None and "failed on their own (ImagePullBackOff)" in disruption.title
+    [pull] = by_prefix(findings, "eks:pod-image-pull:")
+    assert pull.cause_hint is CauseCategory.IMAGE_PULL
+    assert "payments:1.14.2" in pull.title and "not found" in pull.title
+    assert pull.relevance > disruption.relevance
+
+
+def test_pods_recreated_by_a_disruption_and_running_keep_the_disruption_as_cause() -> None:
+    status = {"name": "app", "ready": True, "state": {"running": {"startedAt": "2026-11-22T21:25:00Z"}}}
+    [disruption] = by_prefix(
+        run(_moved_by_consolidation(status), scope(namespace="shop", workload="payments")),
+        "eks:node-interrupted:",
+    )
+    assert disruption.cause_hint is CauseCategory.NODE_FAILURE
