@@ -267,3 +267,40 @@ def test_pods_recreated_by_a_disruption_and_running_keep_the_disruption_as_cause
         "eks:node-interrupted:",
     )
     assert disruption.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def _policies_and_pod(allow_labels: dict[str, str]) -> list:
+    net = "networking.k8s.io/v1"
+    deny = obj(
+        "NetworkPolicy", "default-deny-ingress", api=net, spec={"podSelector": {}, "policyTypes": ["Ingress"]}
+    )
+    allow = obj(
+        "NetworkPolicy",
+        "allow-from-gateway",
+        api=net,
+        spec={
+            "podSelector": {"matchLabels": allow_labels},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "ingress-nginx"}}}]}],
+        },
+    )
+    orders = pod(
+        "orders-api-7b8c9d6f5e-4kq9x", labels={"app.kubernetes.io/name": "orders-api"}, statuses=[running()]
+    )
+    return [deny, allow, orders]
+
+
+def test_default_deny_names_the_allow_policy_whose_selector_key_the_pods_do_not_carry() -> None:
+    findings = run(_policies_and_pod({"app": "orders-api"}), scope(namespace="shop", workload="orders-api"))
+    [denial] = by_prefix(findings, "eks:networkpolicy-denies-ingress:")
+    assert "default-deny-ingress" in denial.title and "denies all ingress" in denial.title
+    assert "allow policy shop/allow-from-gateway selects app=orders-api" in denial.title
+    assert "carry app.kubernetes.io/name=orders-api (no label key app)" in denial.title
+    [nothing] = by_prefix(findings, "eks:networkpolicy-selects-nothing:")
+    assert "podSelector app=orders-api" in nothing.title
+
+
+def test_allow_policy_for_other_pods_is_not_named() -> None:
+    findings = run(_policies_and_pod({"app": "billing"}), scope(namespace="shop", workload="orders-api"))
+    [denial] = by_prefix(findings, "eks:networkpolicy-denies-ingress:")
+    assert "allow-from-gateway" not in denial.title
