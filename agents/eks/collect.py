@@ -40,7 +40,7 @@ from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
-CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge")
+CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge", "Order")
 NAMESPACED = (
     "Pod",
     "Event",

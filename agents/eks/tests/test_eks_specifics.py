@@ -304,3 +304,64 @@ def test_allow_policy_for_other_pods_is_not_named() -> None:
     findings = run(_policies_and_pod({"app": "billing"}), scope(namespace="shop", workload="orders-api"))
     [denial] = by_prefix(findings, "eks:networkpolicy-denies-ingress:")
     assert "allow-from-gateway" not in denial.title
+
+
+def _expired_cert_called_by_checkout() -> list:
+    cert = obj(
+        "Certificate",
+        "tax-internal-tls",
+        "tax",
+        api="cert-manager.io/v1",
+        spec={"secretName": "tax-internal-tls", "dnsNames": ["tax.internal.example.com"]},
+        status={
+            "notAfter": "2026-11-22T21:15:00Z",
+            "conditions": [{"type": "Ready", "status": "False", "reason": "Expired", "message": "expired"}],
+        },
+    )
+    order = obj(
+        "Order",
+        "tax-internal-tls-6q8vd-2871904415",
+        "tax",
+        api="acme.cert-manager.io/v1",
+        status={"state": "errored", "reason": "Failed to finalize Order: 403 orderNotReady"},
+    )
+    tax = pod("tax-service-58d7c6b9f4-p2wxs", "tax", statuses=[running()])
+    tax["spec"]["volumes"] = [{"name": "tls", "secret": {"secretName": "tax-internal-tls"}}]
+    tax["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "tax-service-58d7c6b9f4"}]
+    checkout = obj(
+        "Deployment",
+        "checkout-api",
+        "checkout",
+        spec={
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "api",
+                            "env": [{"name": "TAX_SERVICE_URL", "value": "https://tax.internal.example.com"}],
+                        }
+                    ]
+                }
+            }
+        },
+    )
+    return [cert, order, tax, checkout]
+
+
+def test_expired_certificate_names_its_secret_who_mounts_it_who_calls_it_and_the_failed_order() -> None:
+    findings = run(_expired_cert_called_by_checkout(), scope(namespace="checkout", workload="checkout-api"))
+    [cert] = by_prefix(findings, "eks:certificate-expired:tax/tax-internal-tls")
+    assert "Secret tax-internal-tls" in cert.title
+    assert "Order tax-internal-tls-6q8vd-2871904415 is errored" in cert.detail
+    assert "mounted by pods of Deployment tax/tax-service" in cert.title
+    assert "called by Deployment checkout/checkout-api (env TAX_SERVICE_URL)" in cert.title
+    assert cert.cause_hint is CauseCategory.CERTIFICATE_EXPIRED
+    assert cert.relevance >= 0.9 and cert.severity.value == "critical"
+
+
+def test_expired_certificate_nobody_in_scope_calls_stays_far() -> None:
+    objects = _expired_cert_called_by_checkout()[:3]
+    [cert] = by_prefix(
+        run(objects, scope(namespace="checkout", workload="checkout-api")), "eks:certificate-expired:"
+    )
+    assert "called by" not in cert.title and cert.relevance < 0.6
