@@ -365,3 +365,48 @@ def test_expired_certificate_nobody_in_scope_calls_stays_far() -> None:
         run(objects, scope(namespace="checkout", workload="checkout-api")), "eks:certificate-expired:"
     )
     assert "called by" not in cert.title and cert.relevance < 0.6
+
+
+def _node_failing_gc(pressure: bool) -> list:
+    conditions = [{"type": "Ready", "status": "True"}]
+    if pressure:
+        conditions.append({"type": "DiskPressure", "status": "True", "message": "kubelet has disk pressure"})
+    images = [
+        {
+            "names": ["repo/ci-builder@sha256:abc", "123.dkr.ecr.us-east-1.amazonaws.com/ci-builder:2026.12"],
+            "sizeBytes": 9_800_000_000,
+        },
+        {"names": ["repo/pause:3.9"], "sizeBytes": 300_000},
+        {"names": ["repo/artifact-cache:0.9.2"], "sizeBytes": 1_200_000_000},
+    ]
+    node = obj(
+        "Node",
+        "ip-10-30-7-91.ec2.internal",
+        None,
+        api="v1",
+        status={"conditions": conditions, "images": images},
+    )
+    gc = event(
+        "Node",
+        "ip-10-30-7-91.ec2.internal",
+        "ImageGCFailed",
+        "Failed to garbage collect required amount of images. Attempted to free 4783028633 bytes, "
+        "but only found 0 bytes eligible to free.",
+        ns=None,
+    )
+    return [node, gc]
+
+
+def test_disk_pressure_names_the_failing_image_gc_and_the_largest_images() -> None:
+    [finding] = by_prefix(
+        run(_node_failing_gc(True), scope(node="ip-10-30-7-91.ec2.internal")), "eks:node-disk-pressure:"
+    )
+    assert "ImageGCFailed" in finding.title and "all images in use" in finding.title
+    assert "largest images: ci-builder:2026.12 (9.8 GB), artifact-cache:0.9.2 (1.2 GB)" in finding.title
+
+
+def test_image_gc_failing_without_disk_pressure_is_a_full_disk_finding() -> None:
+    [finding] = by_prefix(
+        run(_node_failing_gc(False), scope(node="ip-10-30-7-91.ec2.internal")), "eks:node-image-gc-failed:"
+    )
+    assert finding.cause_hint is CauseCategory.DISK_FULL and "ci-builder:2026.12" in finding.title
