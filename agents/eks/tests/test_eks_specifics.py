@@ -3,7 +3,7 @@ path with the container's declared ports; (more kinds below)."""
 
 from __future__ import annotations
 
-from eks_builders import by_prefix, event, obj, pod, run, running, scope
+from eks_builders import at, by_prefix, event, obj, pod, run, running, scope
 
 from shared.contracts import CauseCategory, Trigger
 
@@ -410,3 +410,59 @@ def test_image_gc_failing_without_disk_pressure_is_a_full_disk_finding() -> None
         run(_node_failing_gc(False), scope(node="ip-10-30-7-91.ec2.internal")), "eks:node-image-gc-failed:"
     )
     assert finding.cause_hint is CauseCategory.DISK_FULL and "ci-builder:2026.12" in finding.title
+
+
+def _revision(
+    name: str, revision: int, created: float, labels: dict, pod_spec: dict, container: dict
+) -> dict:
+    return obj(
+        "ReplicaSet",
+        name,
+        creationTimestamp=at(created),
+        annotations={"deployment.kubernetes.io/revision": str(revision)},
+        ownerReferences=[{"kind": "Deployment", "name": "search", "controller": True}],
+        spec={
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {**pod_spec, "containers": [{"name": "app", "image": "repo/search:v5", **container}]},
+            }
+        },
+    )
+
+
+def test_rollout_diff_names_every_changed_field_of_the_pod_template_old_to_new() -> None:
+    deployment = obj("Deployment", "search", spec={"replicas": 2}, status={"readyReplicas": 2})
+    old = _revision(
+        "search-5b8c7d6f91",
+        7,
+        60 * 24 * 3,
+        {"app": "search", "track": "stable"},
+        {
+            "nodeSelector": {"node-pool": "search"},
+            "serviceAccountName": "search",
+            "volumes": [{"name": "cfg", "configMap": {"name": "search-v1"}}],
+        },
+        {"ports": [{"name": "http", "containerPort": 8080}]},
+    )
+    new = _revision(
+        "search-7f6d9c8b54",
+        8,
+        30,
+        {"app": "search"},
+        {
+            "nodeSelector": {"node-pool": "search-r7i"},
+            "serviceAccountName": "search-v2",
+            "volumes": [{"name": "cfg", "configMap": {"name": "search-v2"}}],
+        },
+        {"ports": [{"name": "http", "containerPort": 9090}]},
+    )
+    [finding] = by_prefix(run([deployment, old, new], scope(workload="search")), "eks:rollout:")
+    for change in (
+        "app ports http 8080 -> http 9090",
+        "nodeSelector node-pool=search -> node-pool=search-r7i",
+        "serviceAccountName search -> search-v2",
+        "volume cfg configMap search-v1 -> configMap search-v2",
+        "pod label -track=stable",
+    ):
+        assert change in finding.detail
+    assert "app ports http 8080 -> http 9090" in finding.title
