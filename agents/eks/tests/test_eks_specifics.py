@@ -466,3 +466,42 @@ def test_rollout_diff_names_every_changed_field_of_the_pod_template_old_to_new()
     ):
         assert change in finding.detail
     assert "app ports http 8080 -> http 9090" in finding.title
+
+
+def _injector(message: str) -> list:
+    webhook = {
+        "name": "namespace.sidecar-injector.istio.io",
+        "clientConfig": {"service": {"name": "istiod", "namespace": "istio-system", "path": "/inject"}},
+        "failurePolicy": "Fail",
+        "rules": [{"operations": ["CREATE"], "resources": ["pods"]}],
+    }
+    config = obj(
+        "MutatingWebhookConfiguration", "istio-sidecar-injector", None, api="admissionregistration.k8s.io/v1"
+    )
+    config["webhooks"] = [webhook]
+    service = obj("Service", "istiod", "istio-system", api="v1", spec={"selector": {"app": "istiod"}})
+    endpoints = obj("Endpoints", "istiod", "istio-system", api="v1")
+    endpoints["subsets"] = [{"addresses": [{"ip": "10.0.0.9"}]}]
+    rejected = event("ReplicaSet", "orders-api-5c7f9d8b6", "FailedCreate", message)
+    return [config, service, endpoints, rejected]
+
+
+def test_webhook_call_failing_certificate_verification_is_the_certificates_failure() -> None:
+    message = (
+        'Error creating: Internal error occurred: failed calling webhook '
+        '"namespace.sidecar-injector.istio.io": '
+        'failed to call webhook: Post "https://istiod.istio-system.svc:443/inject": tls: failed to verify '
+        "certificate: x509: certificate has expired or is not yet valid: current time is after"
+    )
+    findings = run(_injector(message), scope(namespace="shop", workload="orders-api"))
+    [finding] = by_prefix(findings, "eks:webhook-certificate:")
+    assert "x509: certificate has expired or is not yet valid" in finding.title
+    assert "istio-sidecar-injector" in finding.title
+    assert finding.cause_hint is CauseCategory.CERTIFICATE_EXPIRED
+
+
+def test_webhook_with_a_serving_backend_and_no_tls_error_is_not_reported() -> None:
+    message = 'Error creating: admission webhook "namespace.sidecar-injector.istio.io" denied the request: no'
+    assert not by_prefix(
+        run(_injector(message), scope(namespace="shop", workload="orders-api")), "eks:webhook-"
+    )
