@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence
 from agents.eks.analyzers.endpoints import ingress_rules
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
@@ -75,6 +75,75 @@ def _backend_relevance(analysis: Analysis, ingress: Obj, ref: ServiceRef, wheres
     )
 
 
+_CLASS_ARGS = (
+    "--ingress-class",
+    "--controller-class",
+    "--watch-ingress-without-class",
+    "--ingress-class-name",
+)
+
+
+def _controllers(analysis: Analysis) -> list[tuple[Obj, str, str]]:
+    """(workload, `Deployment ingress-nginx/ingress-nginx-controller`, `--ingress-class=nginx ...`)
+    for the ingress controllers read: workloads whose container args choose the classes they serve."""
+    found = []
+    for kind in ("Deployment", "DaemonSet", "StatefulSet"):
+        for workload in analysis.state.kind(kind):
+            args = [
+                str(a)
+                for c in o.template_containers(workload)
+                for a in [*(c.get("command") or []), *(c.get("args") or [])]
+            ]
+            chosen = [a for a in args if a.split("=", 1)[0] in _CLASS_ARGS]
+            if chosen:
+                found.append(
+                    (workload, f"{kind} {o.namespace(workload)}/{o.name(workload)}", " ".join(chosen))
+                )
+    return found
+
+
+def _controller_text(analysis: Analysis) -> tuple[str, Trigger | None, datetime | None]:
+    """`; the controllers: Deployment ingress-nginx/ingress-nginx-controller (--ingress-class=nginx),
+    rolled out 25 min before the alert (controller v0.49.3 -> v1.0.4)`, with the rollout as a
+    change when it is inside the window."""
+    parts, change, at = [], None, None
+    for workload, label, chosen in _controllers(analysis)[:2]:
+        text = label
+        rolled = _rolled_out(analysis, workload)
+        if rolled:
+            when, what = rolled
+            text += f" rolled out {ago(analysis.scope, when)}{' (' + what + ')' if what else ''}"
+            if when >= analysis.scope.window_start:
+                change, at = Trigger.DEPLOY, when
+        parts.append(f"{text}, serves {chosen}")
+    return (f"; controller {'; '.join(parts)}" if parts else ""), change, at
+
+
+def _rolled_out(analysis: Analysis, workload: Obj) -> tuple[datetime, str] | None:
+    """When the workload's newest ReplicaSet was created, and its image change, within 24 h."""
+    sets = [
+        rs
+        for rs in analysis.state.kind("ReplicaSet")
+        if o.namespace(rs) == o.namespace(workload) and o.owner(rs) == ("Deployment", o.name(workload))
+    ]
+    sets.sort(key=lambda rs: str(o.meta(rs).get("creationTimestamp", "")), reverse=True)
+    if (
+        not sets
+        or (created := o.created(sets[0])) is None
+        or created < analysis.scope.anchor - timedelta(days=1)
+    ):
+        return None
+    what = ""
+    if len(sets) > 1:
+        old = {c.get("name"): c.get("image") for c in o.template_containers(sets[1])}
+        what = ", ".join(
+            f"{o.image_ref(str(old[c.get('name')]))} -> {o.image_ref(str(c.get('image')))}"
+            for c in o.template_containers(sets[0])
+            if old.get(c.get("name")) not in (None, c.get("image"))
+        )
+    return created, what
+
+
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     classes = {o.name(c): c for c in state.kind("IngressClass")}
@@ -136,6 +205,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
             for e in analysis.events.about("Ingress", ns, name)
         )
         if state.complete("IngressClass") and not served:
+            controllers, rolled, rolled_at = _controller_text(analysis)
             if class_name and class_name not in classes:
                 known = ", ".join(sorted(classes)) or "none"
                 findings.append(
@@ -144,7 +214,9 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                         f"{ns}/{name}",
                         severity=class_severity,
                         title=f"Ingress {ns}/{name} names IngressClass {class_name}, which does not exist "
-                        f"(classes: {known}): no controller serves it",
+                        f"(classes: {known}): no controller serves it" + controllers,
+                        change=rolled,
+                        first_seen=rolled_at,
                         resources=[path],
                         evidence=[
                             object_evidence("Ingress", ingress, f"spec.ingressClassName: {class_name}")
@@ -161,7 +233,9 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                         f"{ns}/{name}",
                         severity=class_severity,
                         title=f"Ingress {ns}/{name} sets no ingressClassName and no IngressClass is the "
-                        f"default ({known}): no controller serves it",
+                        f"default ({known}): no controller serves it" + controllers,
+                        change=rolled,
+                        first_seen=rolled_at,
                         resources=[path],
                         evidence=[
                             object_evidence(

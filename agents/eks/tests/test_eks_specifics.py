@@ -488,7 +488,7 @@ def _injector(message: str) -> list:
 
 def test_webhook_call_failing_certificate_verification_is_the_certificates_failure() -> None:
     message = (
-        'Error creating: Internal error occurred: failed calling webhook '
+        "Error creating: Internal error occurred: failed calling webhook "
         '"namespace.sidecar-injector.istio.io": '
         'failed to call webhook: Post "https://istiod.istio-system.svc:443/inject": tls: failed to verify '
         "certificate: x509: certificate has expired or is not yet valid: current time is after"
@@ -505,3 +505,47 @@ def test_webhook_with_a_serving_backend_and_no_tls_error_is_not_reported() -> No
     assert not by_prefix(
         run(_injector(message), scope(namespace="shop", workload="orders-api")), "eks:webhook-"
     )
+
+
+def _controller(rolled_minutes_ago: float) -> list:
+    args = ["/nginx-ingress-controller", "--controller-class=k8s.io/ingress-nginx", "--ingress-class=nginx"]
+    deployment = obj(
+        "Deployment",
+        "ingress-nginx-controller",
+        "ingress-nginx",
+        spec={"template": {"spec": {"containers": [{"name": "controller", "args": args}]}}},
+    )
+
+    def rs(name: str, minutes: float, image: str) -> dict:
+        return obj(
+            "ReplicaSet",
+            name,
+            "ingress-nginx",
+            creationTimestamp=at(minutes),
+            ownerReferences=[{"kind": "Deployment", "name": "ingress-nginx-controller"}],
+            spec={"template": {"spec": {"containers": [{"name": "controller", "image": image}]}}},
+        )
+
+    return [
+        deployment,
+        rs("ingress-nginx-controller-7f6c9d5b8", rolled_minutes_ago, "registry/controller:v1.0.4"),
+        rs("ingress-nginx-controller-5b4d8c6f7", 60 * 24 * 190, "registry/controller:v0.49.3"),
+    ]
+
+
+def test_ingress_without_class_names_the_controller_its_rollout_and_the_classes_it_serves() -> None:
+    objects = _ingress_with_sync(60 * 24)
+    del objects[1]["spec"]["ingressClassName"]
+    findings = run([*objects, *_controller(25)], scope(namespace="shop", workload="docs"))
+    [unset] = by_prefix(findings, "eks:ingress-class-unset:shop/docs")
+    assert "controller Deployment ingress-nginx/ingress-nginx-controller rolled out" in unset.title
+    assert "controller:v0.49.3 -> controller:v1.0.4" in unset.title
+    assert unset.change is Trigger.DEPLOY
+
+
+def test_a_controller_rolled_out_long_ago_is_no_change() -> None:
+    objects = _ingress_with_sync(60 * 24)
+    findings = run([*objects, *_controller(60 * 24 * 3)], scope(namespace="shop", workload="docs"))
+    [missing] = by_prefix(findings, "eks:ingress-class-missing:shop/docs")
+    assert "serves --controller-class=k8s.io/ingress-nginx --ingress-class=nginx" in missing.title
+    assert missing.change is None
