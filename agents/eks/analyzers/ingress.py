@@ -99,6 +99,19 @@ def _controllers(analysis: Analysis) -> list[tuple[Obj, str, str]]:
                 found.append(
                     (workload, f"{kind} {o.namespace(workload)}/{o.name(workload)}", " ".join(chosen))
                 )
+    labels = {label for _, label, _ in found}
+    for pod in analysis.state.pods:  # a controller whose Deployment was not read: its pods say it
+        kind, name = analysis.workload_of(pod)
+        label = f"{kind} {o.namespace(pod)}/{name}"
+        args = [
+            str(a)
+            for c in o.template_containers(pod)
+            for a in [*(c.get("command") or []), *(c.get("args") or [])]
+        ]
+        chosen = [a for a in args if a.split("=", 1)[0] in _CLASS_ARGS]
+        if chosen and label not in labels:
+            labels.add(label)
+            found.append((pod, label, " ".join(chosen)))
     return found
 
 
@@ -142,6 +155,14 @@ def _rolled_out(analysis: Analysis, workload: Obj) -> tuple[datetime, str] | Non
             if old.get(c.get("name")) not in (None, c.get("image"))
         )
     return created, what
+
+
+def _class_list(classes: dict[str, Obj]) -> str:
+    """`alb (ingress.k8s.aws/alb), nginx (k8s.io/ingress-nginx)`: each class with its controller."""
+    return ", ".join(
+        f"{name} ({o.spec(c)['controller']})" if o.spec(c).get("controller") else name
+        for name, c in sorted(classes.items())
+    )
 
 
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
@@ -207,7 +228,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         if state.complete("IngressClass") and not served:
             controllers, rolled, rolled_at = _controller_text(analysis)
             if class_name and class_name not in classes:
-                known = ", ".join(sorted(classes)) or "none"
+                known = _class_list(classes) or "none"
                 findings.append(
                     make_finding(
                         "ingress-class-missing",
@@ -226,7 +247,7 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                     )
                 )
             elif not class_name and not legacy and not defaults:
-                known = ", ".join(sorted(classes)) or "none exists"
+                known = _class_list(classes) or "none exists"
                 findings.append(
                     make_finding(
                         "ingress-class-unset",
