@@ -549,3 +549,32 @@ def test_a_controller_rolled_out_long_ago_is_no_change() -> None:
     [missing] = by_prefix(findings, "eks:ingress-class-missing:shop/docs")
     assert "serves --controller-class=k8s.io/ingress-nginx --ingress-class=nginx" in missing.title
     assert missing.change is None
+
+
+def _pricing_and_caller(log: str) -> tuple[list, dict[str, str]]:
+    service = obj(
+        "Service",
+        "pricing",
+        api="v1",
+        spec={"clusterIP": "172.20.88.14", "selector": {"app": "pricing", "track": "stable"}},
+    )
+    backend = pod("pricing-6b9f7d8c5d-a1", labels={"app": "pricing"}, statuses=[running()])
+    caller = pod("storefront-7d8c9b6f4a-kl3mn", labels={"app": "storefront"}, statuses=[running()])
+    return [service, backend, caller], {"shop/storefront-7d8c9b6f4a-kl3mn/app": log}
+
+
+def test_service_without_endpoints_the_alerts_pods_call_by_address_ranks_above_their_errors() -> None:
+    objects, logs = _pricing_and_caller(
+        '{"msg":"pricing lookup failed","err":"connect ECONNREFUSED 172.20.88.14:8080"}'
+    )
+    findings = run(objects, scope(namespace="shop", workload="storefront"), logs)
+    [finding] = by_prefix(findings, "eks:service-selects-no-pod:shop/pricing")
+    assert "the alert's pods call it (named in the log of storefront-7d8c9b6f4a-kl3mn)" in finding.title
+    assert finding.relevance > 0.95 and finding.severity.value == "critical"
+
+
+def test_service_the_alerts_pods_do_not_call_stays_a_side_finding() -> None:
+    objects, logs = _pricing_and_caller("connect ECONNREFUSED 172.20.88.140:8080")
+    findings = run(objects, scope(namespace="shop", workload="storefront"), logs)
+    [finding] = by_prefix(findings, "eks:service-selects-no-pod:shop/pricing")
+    assert "call it" not in finding.title and finding.relevance < 0.9
