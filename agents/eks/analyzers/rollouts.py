@@ -193,14 +193,13 @@ def _labels_diff(old: Obj, new: Obj) -> list[str]:
         return {k: v for k, v in found.items() if k != "pod-template-hash"}
 
     was, now = labels(old), labels(new)
-    changes = []
-    for key in sorted(set(was) | set(now)):
-        if key not in now:
-            changes.append(f"pod label -{key}={was[key]}")
-        elif key not in was:
-            changes.append(f"pod label +{key}={now[key]}")
-        elif was[key] != now[key] and not _versionish(key):
-            changes.append(f"pod label {key} {was[key]} -> {now[key]}")
+    keys = sorted(k for k in set(was) | set(now) if not _versionish(k))
+    # A label removed first: what a Service or NetworkPolicy selected on is gone.
+    changes = [f"pod label -{k}={was[k]}" for k in keys if k not in now]
+    changes += [f"pod label +{k}={now[k]}" for k in keys if k not in was]
+    changes += [
+        f"pod label {k} {was[k]} -> {now[k]}" for k in keys if k in was and k in now and was[k] != now[k]
+    ]
     return changes
 
 
