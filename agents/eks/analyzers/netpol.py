@@ -356,9 +356,8 @@ def _denial(
         title=f"NetworkPolicy {ns}/{names} selects the {workload} pods and denies {traffic}"
         + _unmatched(analysis, policies, denied, target_ns)
         + (f": their logs show '{short(shown, 110)}'" if shown else "")
-        + (
-            f"; the policy changed {ago(analysis.scope, newest)}" if recent and newest in policy_times else ""
-        ),
+        + (f"; the policy changed {ago(analysis.scope, newest)}" if recent and newest in policy_times else "")
+        + _selected_by(policies),
         detail=f"{DENIED}{denied.text}" if denied else "",
         resources=[
             *(o.path("NetworkPolicy", p) for p in policies[:3]),
@@ -400,6 +399,15 @@ def _unmatched(analysis: Analysis, policies: list[Obj], denied: Target | None, t
         else ""
     )
     return f" (namespace {o.name(target_ns)}{changed} lacks the label {asked} its namespaceSelector requires)"
+
+
+def _selected_by(policies: list[Obj]) -> str:
+    """`; podSelector of restrict-egress: app=checkout`: the labels each policy selects the pods by
+    (said last: cut first when the title is long). An empty podSelector, every pod, is said above."""
+    said = [
+        f"{o.name(p)}: {_selector_text(sel)}" for p in policies[:3] if (sel := o.spec(p).get("podSelector"))
+    ]
+    return f"; podSelector of {'; '.join(said)}" if said else ""
 
 
 def _selector_text(selector: dict[str, Any]) -> str:

@@ -578,3 +578,22 @@ def test_service_the_alerts_pods_do_not_call_stays_a_side_finding() -> None:
     findings = run(objects, scope(namespace="shop", workload="storefront"), logs)
     [finding] = by_prefix(findings, "eks:service-selects-no-pod:shop/pricing")
     assert "call it" not in finding.title and finding.relevance < 0.9
+
+
+def test_egress_denial_names_the_label_the_policy_selects_the_pods_by() -> None:
+    policy = obj(
+        "NetworkPolicy",
+        "restrict-egress",
+        api="networking.k8s.io/v1",
+        spec={"podSelector": {"matchLabels": {"app": "checkout"}}, "policyTypes": ["Egress"], "egress": []},
+    )
+    checkout = pod("checkout-7d9f8c6b5-x2k4p", labels={"app": "checkout"}, statuses=[running()])
+    log = "ERROR dial tcp: lookup orders-db.shop.svc.cluster.local on 10.100.0.10:53: read udp: i/o timeout"
+    findings = run(
+        [policy, checkout],
+        scope(namespace="shop", workload="checkout"),
+        {"shop/checkout-7d9f8c6b5-x2k4p/app": log},
+    )
+    [denial] = by_prefix(findings, "eks:networkpolicy-denies-dns:")
+    assert "restrict-egress" in denial.title and "denies DNS" in denial.title
+    assert denial.title.endswith("; podSelector of restrict-egress: app=checkout")
