@@ -7,6 +7,7 @@ from collections import Counter
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.pod_problem import CREATE_ERRORS
 from agents.eks.analyzers.pods import PodProblem, exit_text, pod_problems
 from agents.eks.analyzers.probes import failing_probe
 from agents.eks.analyzers.refs import find
@@ -23,6 +24,8 @@ _SANDBOX_WRAPPING = re.compile(
 
 # `Readiness probe failed: ` before the handler's words, when the probe's spec says which it is.
 _PROBE_FAILED = re.compile(r"^(?:Readiness|Liveness|Startup) probe failed: ", re.IGNORECASE)
+
+_HTTP_DENIED = re.compile(r"\b40[13] (?:Forbidden|Unauthorized)\b", re.IGNORECASE)
 
 # One failure seen at two moments: kubelet reports ErrImagePull on a failed pull and
 # ImagePullBackOff while it waits to retry, so pods of one Deployment alternate between them.
@@ -72,8 +75,25 @@ def _pull_error(message: str) -> str:
     if "not found" in lowered or "manifest unknown" in lowered:
         return "not found (no such tag or repository)"
     if any(w in lowered for w in ("unauthorized", "no basic auth", "403 forbidden", "denied")):
-        return "unauthorized (registry credentials or pull permission)"
+        code = _HTTP_DENIED.search(message)
+        # The registry's status code as it said it: 403 (no pull permission) is not 401 (no credentials).
+        said = f"{code.group(0)}: " if code else ""
+        return f"{said}unauthorized (registry credentials or pull permission)"
     return short(message.rsplit(": ", 1)[-1] if ": " in message else message, 120)
+
+
+def _not_started(p: PodProblem) -> bool:
+    """The runtime could not start the container's process (StartError, exit 126/127/128)."""
+    return p.terminated_reason in CREATE_ERRORS or p.exit_code in (126, 127, 128)
+
+
+def _command(p: PodProblem) -> str:
+    """` (command wge -O /work-dir/index.html ...)`: what the container was told to run."""
+    for container in o.template_containers(p.pod):
+        if container.get("name") == p.container:
+            words = [str(w) for w in [*(container.get("command") or []), *(container.get("args") or [])]]
+            return f" (command {short(' '.join(words), 80)})" if words else ""
+    return ""
 
 
 def _runtime_error(message: str) -> str:
@@ -122,6 +142,8 @@ def _plain_title(p: PodProblem, pod_ref: str, others: str, window: str, probe_sp
     slow = killed_before_started(p)
     why = f": {slow}" if slow else ""
     if p.kind == "crashloop":
+        if not why and _not_started(p) and p.message:
+            why = f": {short(_runtime_error(p.message), 110)}{_command(p)}"
         return (
             f"CrashLoopBackOff: {where} last terminated {p.terminated_reason or 'unknown'} "
             f"({exit_text(p.exit_code)}), {p.restarts} restarts{why}{image}"
@@ -134,9 +156,10 @@ def _plain_title(p: PodProblem, pod_ref: str, others: str, window: str, probe_sp
             f"({exit_text(p.exit_code)}){why}{image}"
         )
     if p.kind == "image-pull":
-        return (
-            f"{p.reason}: {where} cannot pull image {o.image_ref(p.image or '?')}: {_pull_error(p.message)}"
-        )
+        said = _pull_error(p.message)
+        # Denied: whose registry (the account in an ECR host) matters; otherwise the tag does.
+        image = (p.image or "?") if "unauthorized" in said else o.image_ref(p.image or "?")
+        return f"{p.reason}: {where} cannot pull image {image}: {said}"
     if p.kind in {"config-error", "create-error"}:
         return f"{p.reason}: {where}: {short(_runtime_error(p.message), 140)}"
     if p.kind == "pending":

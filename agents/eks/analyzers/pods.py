@@ -128,11 +128,14 @@ def _container_problem(
         treason, code = last.get("reason"), last.get("exitCode")
         kind = "oomkilled" if treason == "OOMKilled" else "crashloop"
         backoff = [e for e in warnings if e.get("reason") in {"BackOff", "Unhealthy", "Killing"}]
+        # A container the runtime could not start says why in its termination message (`exec:
+        # "wge": executable file not found in $PATH`): that, not the back-off, is the message.
+        started = not (treason in CREATE_ERRORS or code in (126, 127, 128))
         return PodProblem(
             pod,
             kind,
             "CrashLoopBackOff",
-            waiting.get("message", ""),
+            waiting.get("message", "") if started or not last.get("message") else str(last["message"]),
             severity=Severity.CRITICAL,
             cause=_exit_cause(treason, code, liveness_failed),
             exit_code=code,

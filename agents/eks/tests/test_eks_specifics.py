@@ -597,3 +597,59 @@ def test_egress_denial_names_the_label_the_policy_selects_the_pods_by() -> None:
     [denial] = by_prefix(findings, "eks:networkpolicy-denies-dns:")
     assert "restrict-egress" in denial.title and "denies DNS" in denial.title
     assert denial.title.endswith("; podSelector of restrict-egress: app=checkout")
+
+
+def test_a_container_the_runtime_cannot_start_names_the_runtime_error_and_its_command() -> None:
+    last = {
+        "reason": "StartError",
+        "exitCode": 128,
+        "message": "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        'runc create failed: unable to start container process: exec: "wge": executable file not found '
+        "in $PATH: unknown",
+    }
+    status = {
+        "name": "downloader",
+        "ready": False,
+        "restartCount": 6,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}},
+        "lastState": {"terminated": last},
+    }
+    agent = pod(
+        "logging-agent",
+        containers=[
+            {"name": "downloader", "image": "busybox:1.28", "command": ["wge", "-O", "/work/index.html"]}
+        ],
+        statuses=[status],
+    )
+    [finding] = by_prefix(run([agent], scope(namespace="shop", pod="logging-agent")), "eks:pod-crashloop:")
+    assert 'exec: "wge": executable file not found in $PATH' in finding.title
+    assert "(command wge -O /work/index.html)" in finding.title
+
+
+def test_a_pull_denied_by_the_registry_keeps_its_status_code_and_the_registry_host() -> None:
+    image = "111122223333.dkr.ecr.us-west-2.amazonaws.com/notifier:2.9.0"
+    pulling = pod(
+        "notifier-7fd8b96c44-2hxqp",
+        owner=("ReplicaSet", "notifier-7fd8b96c44"),
+        containers=[{"name": "app", "image": image}],
+        statuses=[
+            {
+                "name": "app",
+                "ready": False,
+                "image": image,
+                "state": {"waiting": {"reason": "ImagePullBackOff"}},
+            }
+        ],
+    )
+    failed = event(
+        "Pod",
+        "notifier-7fd8b96c44-2hxqp",
+        "Failed",
+        f'Failed to pull image "{image}": failed to resolve reference: pulling from host '
+        "111122223333.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests 2.9.0]: "
+        "403 Forbidden",
+    )
+    [finding] = by_prefix(
+        run([pulling, failed], scope(namespace="shop", workload="notifier")), "eks:pod-image-pull:"
+    )
+    assert f"cannot pull image {image}: 403 Forbidden: unauthorized" in finding.title
