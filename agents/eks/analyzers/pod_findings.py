@@ -125,6 +125,9 @@ def _title(
 ) -> str:
     """The facts first: reason, pod and container, the numbers; the group size; then the message."""
     title = _plain_title(p, pod_ref, others, window, probe_spec)
+    if p.node_problem:
+        node = o.spec(p.pod).get("nodeName")
+        title = f"{title}; its node {node} reports {p.node_problem}, and its siblings on other nodes run"
     return f"{title}; {probe_spec}" if probe_spec and probe_spec not in title else title
 
 

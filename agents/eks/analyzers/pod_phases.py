@@ -71,13 +71,13 @@ def stuck_creating(
         message = best_message(sandbox, "")
         # A runtime that times out creating the sandbox on a node that reports a problem condition
         # (KernelDeadlock, ContainerRuntimeUnhealthy, ReadonlyFilesystem) is that node's failure.
-        node_problem = None if CNI_FAILURE.search(message) else _node_problem(analysis, pod)
+        on_node = None if CNI_FAILURE.search(message) else node_problem(analysis, pod)
         return PodProblem(
             pod,
             "sandbox",
             "FailedCreatePodSandBox",
-            f"the node reports {node_problem}; {message}" if node_problem else message,
-            cause=CauseCategory.NODE_FAILURE if node_problem else CauseCategory.NETWORK_FAILURE,
+            f"the node reports {on_node}; {message}" if on_node else message,
+            cause=CauseCategory.NODE_FAILURE if on_node else CauseCategory.NETWORK_FAILURE,
             severity=Severity.CRITICAL,
             first=first_time(sandbox),
             last=last_time(sandbox),
@@ -87,7 +87,7 @@ def stuck_creating(
     return None
 
 
-def _node_problem(analysis: Analysis, pod: Obj) -> str | None:
+def node_problem(analysis: Analysis, pod: Obj) -> str | None:
     """`KernelDeadlock=True (DockerHung: task docker blocked ...)` for the pod's node, if any."""
     node_name = o.spec(pod).get("nodeName")
     for node in analysis.state.kind("Node"):

@@ -653,3 +653,48 @@ def test_a_pull_denied_by_the_registry_keeps_its_status_code_and_the_registry_ho
         run([pulling, failed], scope(namespace="shop", workload="notifier")), "eks:pod-image-pull:"
     )
     assert f"cannot pull image {image}: 403 Forbidden: unauthorized" in finding.title
+
+
+def _crashing_on_a_read_only_node(sibling_ready: bool) -> list:
+    bad, good = "ip-10-70-3-117.ec2.internal", "ip-10-70-1-42.ec2.internal"
+    readonly = {"type": "ReadonlyFilesystem", "status": "True", "reason": "FilesystemIsReadOnly"}
+    nodes = [
+        obj("Node", bad, None, api="v1", status={"conditions": [READY, readonly]}),
+        obj("Node", good, None, api="v1", status={"conditions": [READY]}),
+    ]
+    last = {"reason": "Error", "exitCode": 1}
+    crashing = pod(
+        "thumbnailer-64d8f7c9b5-r7wq2",
+        labels={"app": "thumbnailer"},
+        node=bad,
+        statuses=[
+            {
+                "name": "app",
+                "ready": False,
+                "restartCount": 9,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": last},
+            }
+        ],
+    )
+    sibling = pod(
+        "thumbnailer-64d8f7c9b5-6pmsd",
+        labels={"app": "thumbnailer"},
+        node=good,
+        statuses=[running(ready=sibling_ready)],
+        conditions=[{"type": "Ready", "status": "True" if sibling_ready else "False"}],
+    )
+    return [*nodes, crashing, sibling]
+
+
+def test_a_crash_that_follows_a_node_with_a_problem_condition_is_the_nodes_failure() -> None:
+    findings = run(_crashing_on_a_read_only_node(True), scope(namespace="shop", workload="thumbnailer"))
+    [crash] = by_prefix(findings, "eks:pod-crashloop:")
+    assert "its node ip-10-70-3-117.ec2.internal reports ReadonlyFilesystem=True" in crash.title
+    assert crash.cause_hint is CauseCategory.NODE_FAILURE
+
+
+def test_a_crash_that_also_breaks_the_pods_on_healthy_nodes_is_not_blamed_on_the_node() -> None:
+    findings = run(_crashing_on_a_read_only_node(False), scope(namespace="shop", workload="thumbnailer"))
+    [crash] = by_prefix(findings, "eks:pod-crashloop:")
+    assert "ReadonlyFilesystem" not in crash.title and crash.cause_hint is not CauseCategory.NODE_FAILURE
