@@ -4,6 +4,7 @@ that does not validate), tied to the Secret they write and the Ingresses and Gat
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from agents.eks import objects as o
@@ -35,24 +36,45 @@ def _users(analysis: Analysis, ns: str | None, secret: str) -> list[tuple[str, O
     return users
 
 
-def _mounting_pods(analysis: Analysis, ns: str | None, secret: str) -> list[str]:
-    """`Deployment shop/api` for the workloads whose pods mount the Secret (a secret or projected
-    volume)."""
+def _mounts(obj: Obj, secret: str) -> bool:
+    """Whether a pod or a workload's pod template mounts the Secret (a secret or projected volume)."""
+    for volume in o.pod_spec(obj).get("volumes") or []:
+        names = [((volume or {}).get("secret") or {}).get("secretName")]
+        names += [
+            (source.get("secret") or {}).get("name")
+            for source in ((volume or {}).get("projected") or {}).get("sources") or []
+            if isinstance(source, dict)
+        ]
+        if secret in names:
+            return True
+    return False
+
+
+def _mounting(analysis: Analysis, ns: str | None, secret: str) -> tuple[list[str], list[str]]:
+    """(`pods of Deployment shop/api`, ...) for the workloads whose pods mount the Secret, and the
+    DNS names (`api.shop.svc`) of the Services in front of those pods: who serves with it."""
     found: dict[str, None] = {}
+    labels: list[dict[str, str]] = []
     for pod in analysis.state.pods:
-        if o.namespace(pod) != ns:
-            continue
-        for volume in o.pod_spec(pod).get("volumes") or []:
-            names = [((volume or {}).get("secret") or {}).get("secretName")]
-            names += [
-                (source.get("secret") or {}).get("name")
-                for source in ((volume or {}).get("projected") or {}).get("sources") or []
-                if isinstance(source, dict)
-            ]
-            if secret in names:
-                kind, workload = analysis.workload_of(pod)
-                found[f"pods of {kind} {ns}/{workload}" if kind != "Pod" else f"pod {ns}/{workload}"] = None
-    return list(found)
+        if o.namespace(pod) == ns and _mounts(pod, secret):
+            kind, workload = analysis.workload_of(pod)
+            found[f"pods of {kind} {ns}/{workload}" if kind != "Pod" else f"pod {ns}/{workload}"] = None
+            labels.append(o.labels(pod))
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        for workload in analysis.state.kind(kind):
+            if o.namespace(workload) == ns and _mounts(workload, secret):
+                found.setdefault(f"pods of {kind} {ns}/{o.name(workload)}", None)
+                labels.append(
+                    ((o.spec(workload).get("template") or {}).get("metadata") or {}).get("labels") or {}
+                )
+    hosts = [
+        f"{o.name(svc)}.{ns}.svc"
+        for svc in analysis.state.kind("Service")
+        if o.namespace(svc) == ns
+        and (selector := o.spec(svc).get("selector"))
+        and any(o.selector_matches(selector, found_labels) for found_labels in labels)
+    ]
+    return list(found), hosts
 
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Pod")
@@ -64,6 +86,7 @@ def _callers(analysis: Analysis, hosts: list[str]) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     if not hosts:
         return found
+    named = re.compile("|".join(rf"(?<![\w.-]){re.escape(h)}(?![\w-])" for h in hosts), re.IGNORECASE)
     for kind in WORKLOAD_KINDS:
         for workload in analysis.state.kind(kind):
             ns, name = o.namespace(workload), o.name(workload)
@@ -75,18 +98,18 @@ def _callers(analysis: Analysis, hosts: list[str]) -> list[tuple[str, float]]:
                 job = (o.spec(workload).get("jobTemplate") or {}).get("spec") or {}
                 containers = ((job.get("template") or {}).get("spec") or {}).get("containers") or []
             for container in containers:
-                named = [
+                said = [
                     f"env {e.get('name')}"
                     for e in container.get("env") or []
-                    if isinstance(e, dict) and any(h in str(e.get("value", "")) for h in hosts)
+                    if isinstance(e, dict) and named.search(str(e.get("value", "")))
                 ]
                 words = " ".join(
                     map(str, [*(container.get("command") or []), *(container.get("args") or [])])
                 )
-                if any(h in words for h in hosts):
-                    named.append("args")
-                if named:
-                    found.append((f"{kind} {ns}/{name} ({', '.join(named[:2])})", relevance))
+                if named.search(words):
+                    said.append("args")
+                if said:
+                    found.append((f"{kind} {ns}/{name} ({', '.join(said[:2])})", relevance))
                     break
     return found
 
@@ -182,8 +205,10 @@ def analyze_certificates(analysis: Analysis) -> list[Finding]:
         )
         host_list = [str(h) for h in o.spec(cert).get("dnsNames") or []]
         hosts = ", ".join(host_list[:3])
-        mounted = _mounting_pods(analysis, ns, secret) if secret else []
-        callers = _callers(analysis, [h for h in host_list if "." in h and not h.startswith("*")])
+        mounted, served_as = _mounting(analysis, ns, secret) if secret else ([], [])
+        callers = _callers(
+            analysis, [h for h in [*host_list, *served_as] if "." in h and not h.startswith("*")]
+        )
         if callers:
             # The alert's workload calls a host this certificate is for: the failure is on its path.
             relevance = max(relevance, min(Relevance.DIRECT, max(r for _, r in callers)))

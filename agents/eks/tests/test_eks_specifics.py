@@ -698,3 +698,35 @@ def test_a_crash_that_also_breaks_the_pods_on_healthy_nodes_is_not_blamed_on_the
     findings = run(_crashing_on_a_read_only_node(False), scope(namespace="shop", workload="thumbnailer"))
     [crash] = by_prefix(findings, "eks:pod-crashloop:")
     assert "ReadonlyFilesystem" not in crash.title and crash.cause_hint is not CauseCategory.NODE_FAILURE
+
+
+def test_a_certificate_served_behind_a_service_the_alerts_workload_calls_is_on_its_path() -> None:
+    cert = obj(
+        "Certificate",
+        "identity-issuer",
+        "mesh",
+        api="cert-manager.io/v1",
+        spec={"secretName": "identity-issuer", "dnsNames": ["identity.mesh.cluster.local"]},
+        status={"notAfter": "2026-11-22T21:15:00Z"},
+    )
+    identity = obj(
+        "Deployment",
+        "identity",
+        "mesh",
+        spec={
+            "template": {
+                "metadata": {"labels": {"app": "identity"}},
+                "spec": {"volumes": [{"name": "issuer", "secret": {"secretName": "identity-issuer"}}]},
+            }
+        },
+    )
+    front = obj("Service", "identity-headless", "mesh", api="v1", spec={"selector": {"app": "identity"}})
+    env = [{"name": "PROXY_IDENTITY_ADDR", "value": "identity-headless.mesh.svc.cluster.local:8080"}]
+    orders = obj(
+        "Deployment", "orders", spec={"template": {"spec": {"containers": [{"name": "proxy", "env": env}]}}}
+    )
+    findings = run([cert, identity, front, orders], scope(namespace="shop", workload="orders"))
+    [expired] = by_prefix(findings, "eks:certificate-expired:mesh/identity-issuer")
+    assert "mounted by pods of Deployment mesh/identity" in expired.title
+    assert "called by Deployment shop/orders (env PROXY_IDENTITY_ADDR)" in expired.title
+    assert expired.relevance >= 0.9
