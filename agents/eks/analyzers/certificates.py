@@ -57,8 +57,8 @@ def _mounting(analysis: Analysis, ns: str | None, secret: str) -> tuple[list[str
     labels: list[dict[str, str]] = []
     for pod in analysis.state.pods:
         if o.namespace(pod) == ns and _mounts(pod, secret):
-            kind, workload = analysis.workload_of(pod)
-            found[f"pods of {kind} {ns}/{workload}" if kind != "Pod" else f"pod {ns}/{workload}"] = None
+            owner_kind, owner = analysis.workload_of(pod)
+            found[f"pods of {owner_kind} {ns}/{owner}" if owner_kind != "Pod" else f"pod {ns}/{owner}"] = None
             labels.append(o.labels(pod))
     for kind in ("Deployment", "StatefulSet", "DaemonSet"):
         for workload in analysis.state.kind(kind):

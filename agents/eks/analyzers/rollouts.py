@@ -125,7 +125,7 @@ def _ports(ports: Any) -> str:
     if not ports:
         return "none"
     return ", ".join(
-        f"{p.get('name') + ' ' if p.get('name') else ''}{p.get('containerPort')}"
+        f"{str(p['name']) + ' ' if p.get('name') else ''}{p.get('containerPort')}"
         for p in ports
         if isinstance(p, dict)
     )
@@ -154,11 +154,11 @@ def _pairs(mapping: Any) -> str:
 
 
 def _volumes(volumes: Any) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for volume in volumes or []:
         if not isinstance(volume, dict):
             continue
-        source = next(((k, v) for k, v in volume.items() if k != "name"), ("?", {}))
+        source: tuple[str, Any] = next(((k, v) for k, v in volume.items() if k != "name"), ("?", {}))
         ref = source[1] if isinstance(source[1], dict) else {}
         named = ref.get("name") or ref.get("secretName") or ref.get("claimName") or ""
         found[str(volume.get("name"))] = f"{source[0]} {named}".strip()
