@@ -40,7 +40,7 @@ from shared.relevance import Relevance
 
 logger = logging.getLogger(__name__)
 
-CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge")
+CERT_MANAGER = ("Certificate", "CertificateRequest", "Issuer", "Challenge", "Order")
 NAMESPACED = (
     "Pod",
     "Event",
@@ -60,7 +60,6 @@ NAMESPACED = (
     "Ingress",
     "NetworkPolicy",
     "HTTPRoute",
-    *CERT_MANAGER,
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -74,7 +73,6 @@ CLUSTER_WIDE = (
     "PersistentVolumeClaim",
     "CronJob",
     "PodDisruptionBudget",
-    *CERT_MANAGER,
 )
 # Listed once whatever the scope: cluster-scoped, or (Gateways, ReferenceGrants) living in other
 # namespaces than the routes and backends that use them.
@@ -93,6 +91,9 @@ ONCE = (
     "NodeClaim",
     "NodePool",
     "ClusterIssuer",
+    # cert-manager's objects are few (one Certificate per TLS Secret) and a failing one is often
+    # another namespace's (the dependency's serving certificate): listed in every namespace.
+    *CERT_MANAGER,
 )
 # Listed cluster-wide when the alert names a URL and no namespace: what serves the URL.
 ROUTES = ("Ingress", "HTTPRoute")

@@ -86,6 +86,7 @@ RESOURCES = {
         Resource("Issuer", "/apis/cert-manager.io/v1", "issuers"),
         Resource("ClusterIssuer", "/apis/cert-manager.io/v1", "clusterissuers", namespaced=False),
         Resource("Challenge", "/apis/acme.cert-manager.io/v1", "challenges"),
+        Resource("Order", "/apis/acme.cert-manager.io/v1", "orders"),
     )
 }
 

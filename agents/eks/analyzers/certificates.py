@@ -4,6 +4,7 @@ that does not validate), tied to the Secret they write and the Ingresses and Gat
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from agents.eks import objects as o
@@ -33,6 +34,84 @@ def _users(analysis: Analysis, ns: str | None, secret: str) -> list[tuple[str, O
                 users.append(("Gateway", gateway))
                 break
     return users
+
+
+def _mounts(obj: Obj, secret: str) -> bool:
+    """Whether a pod or a workload's pod template mounts the Secret (a secret or projected volume)."""
+    for volume in o.pod_spec(obj).get("volumes") or []:
+        names = [((volume or {}).get("secret") or {}).get("secretName")]
+        names += [
+            (source.get("secret") or {}).get("name")
+            for source in ((volume or {}).get("projected") or {}).get("sources") or []
+            if isinstance(source, dict)
+        ]
+        if secret in names:
+            return True
+    return False
+
+
+def _mounting(analysis: Analysis, ns: str | None, secret: str) -> tuple[list[str], list[str]]:
+    """(`pods of Deployment shop/api`, ...) for the workloads whose pods mount the Secret, and the
+    DNS names (`api.shop.svc`) of the Services in front of those pods: who serves with it."""
+    found: dict[str, None] = {}
+    labels: list[dict[str, str]] = []
+    for pod in analysis.state.pods:
+        if o.namespace(pod) == ns and _mounts(pod, secret):
+            owner_kind, owner = analysis.workload_of(pod)
+            found[f"pods of {owner_kind} {ns}/{owner}" if owner_kind != "Pod" else f"pod {ns}/{owner}"] = None
+            labels.append(o.labels(pod))
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        for workload in analysis.state.kind(kind):
+            if o.namespace(workload) == ns and _mounts(workload, secret):
+                found.setdefault(f"pods of {kind} {ns}/{o.name(workload)}", None)
+                labels.append(
+                    ((o.spec(workload).get("template") or {}).get("metadata") or {}).get("labels") or {}
+                )
+    hosts = [
+        f"{o.name(svc)}.{ns}.svc"
+        for svc in analysis.state.kind("Service")
+        if o.namespace(svc) == ns
+        and (selector := o.spec(svc).get("selector"))
+        and any(o.selector_matches(selector, found_labels) for found_labels in labels)
+    ]
+    return list(found), hosts
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Pod")
+
+
+def _callers(analysis: Analysis, hosts: list[str]) -> list[tuple[str, float]]:
+    """(`Deployment checkout/checkout-api (env TAX_SERVICE_URL)`, relevance) for the workloads whose
+    env or arguments name one of the hosts: they call the host the certificate is for."""
+    found: list[tuple[str, float]] = []
+    if not hosts:
+        return found
+    named = re.compile("|".join(rf"(?<![\w.-]){re.escape(h)}(?![\w-])" for h in hosts), re.IGNORECASE)
+    for kind in WORKLOAD_KINDS:
+        for workload in analysis.state.kind(kind):
+            ns, name = o.namespace(workload), o.name(workload)
+            relevance = analysis.pod_relevance(workload) if kind == "Pod" else analysis.relevance(ns, name)
+            if relevance < Relevance.NEAR:
+                continue
+            containers = o.template_containers(workload)
+            if kind == "CronJob":
+                job = (o.spec(workload).get("jobTemplate") or {}).get("spec") or {}
+                containers = ((job.get("template") or {}).get("spec") or {}).get("containers") or []
+            for container in containers:
+                said = [
+                    f"env {e.get('name')}"
+                    for e in container.get("env") or []
+                    if isinstance(e, dict) and named.search(str(e.get("value", "")))
+                ]
+                words = " ".join(
+                    map(str, [*(container.get("command") or []), *(container.get("args") or [])])
+                )
+                if named.search(words):
+                    said.append("args")
+                if said:
+                    found.append((f"{kind} {ns}/{name} ({', '.join(said[:2])})", relevance))
+                    break
+    return found
 
 
 def _issuer(analysis: Analysis, cert: Obj) -> tuple[str, str, Obj | None]:
@@ -71,6 +150,17 @@ def _issuance_problem(analysis: Analysis, cert: Obj) -> tuple[str, CauseCategory
             f"{st.get('state')}: {short(str(st.get('reason', '')), 140)}"
         )
         return text, None, [object_evidence("Challenge", challenge, text)]
+    for order in analysis.state.kind("Order"):
+        state = str(o.status(order).get("state") or "")
+        if o.namespace(order) != ns or state not in ("errored", "invalid"):
+            continue
+        owner = o.owner(order)
+        if not (o.name(order).startswith(name + "-") or (owner and owner[1].startswith(name + "-"))):
+            continue
+        text = (
+            f"its ACME Order {o.name(order)} is {state}: {short(str(o.status(order).get('reason', '')), 140)}"
+        )
+        return text, None, [object_evidence("Order", order, text)]
     for request in analysis.state.kind("CertificateRequest"):
         owner = o.owner(request)
         if o.namespace(request) != ns or owner != ("Certificate", name):
@@ -113,7 +203,15 @@ def analyze_certificates(analysis: Analysis) -> list[Finding]:
                 ),
             ]
         )
-        hosts = ", ".join((o.spec(cert).get("dnsNames") or [])[:3])
+        host_list = [str(h) for h in o.spec(cert).get("dnsNames") or []]
+        hosts = ", ".join(host_list[:3])
+        mounted, served_as = _mounting(analysis, ns, secret) if secret else ([], [])
+        callers = _callers(
+            analysis, [h for h in [*host_list, *served_as] if "." in h and not h.startswith("*")]
+        )
+        if callers:
+            # The alert's workload calls a host this certificate is for: the failure is on its path.
+            relevance = max(relevance, min(Relevance.DIRECT, max(r for _, r in callers)))
         if expired:
             state = f"expired {ago(analysis.scope, not_after)}"
         elif soon and not_after is not None:
@@ -125,13 +223,16 @@ def analyze_certificates(analysis: Analysis) -> list[Finding]:
             if users
             else ""
         )
+        # Who uses and who calls it first: the reason renewal fails is long and said last.
         title = (
             f"Certificate {ns}/{name}"
             + (f" ({hosts})" if hosts else "")
             + f" {state}"
-            + (f", renewal fails: {why}" if why and (expired or soon) else f": {why}" if why else "")
             + (f"; Secret {secret}" if secret else "")
             + served
+            + (f"; mounted by {', '.join(mounted[:2])}" if mounted else "")
+            + (f"; called by {', '.join(c for c, _ in callers[:2])}" if callers else "")
+            + (f"; renewal fails: {why}" if why and (expired or soon) else f": {why}" if why else "")
         )
         cause = CauseCategory.CERTIFICATE_EXPIRED if expired or soon else why_cause
         events = analysis.events.about("Certificate", ns, name, warning_only=True)
@@ -156,6 +257,16 @@ def analyze_certificates(analysis: Analysis) -> list[Finding]:
                 f"{ns}/{name}",
                 severity=Severity.CRITICAL if expired and relevance >= Relevance.NEAR else Severity.WARNING,
                 title=title,
+                detail="\n".join(
+                    line
+                    for line in (
+                        f"Why it is not renewed: {why}" if why else "",
+                        f"Users: {', '.join([*mounted, *(c for c, _ in callers)])}"
+                        if mounted or callers
+                        else "",
+                    )
+                    if line
+                ),
                 resources=[
                     o.path("Certificate", cert),
                     *([f"{ns}/Secret/{secret}"] if secret else []),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
 from agents.eks.analyzers.nodes import spot_capacity
+from agents.eks.analyzers.pod_problem import IMAGE_PULL
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 
@@ -144,13 +145,20 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             and created >= at - timedelta(minutes=1)
             and o.spec(p).get("nodeName") != name
         )
-        affected = name in hosting or bool(replaced)
+        # Recreated pods that then fail on their own (an image that is gone from the registry, a
+        # missing key) fail for that reason: the disruption only made them start again.
+        own = _own_failure(analysis, replaced) if name not in hosting else None
+        affected = name in hosting or (bool(replaced) and own is None)
         involuntary = (taint is not None and not taint[0].startswith(VOLUNTARY_TAINTS)) or any(
             e.get("reason") not in VOLUNTARY_REASONS for e in interruptions
         )
         # A blocked drain is a symptom (the PodDisruptionBudget its events name is the cause); a
         # voluntary disruption is one when it took the alert's pods away.
-        cause = CauseCategory.NODE_FAILURE if involuntary or (affected and (interruptions or taint)) else None
+        cause = (
+            CauseCategory.NODE_FAILURE
+            if own is None and (involuntary or (affected and (interruptions or taint)))
+            else None
+        )
         relevance = (
             0.9 if affected or analysis.scope.node == name else 0.6 if analysis.scope.has_target else 0.5
         )
@@ -158,6 +166,8 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             where = f"; hosts {', '.join(sorted(hosting[name])[:3])}"
         elif replaced:
             where = f"; the alert's pods were recreated after it: {', '.join(replaced[:3])}"
+            if own:
+                where += f", and then failed on their own ({own}), not for lack of a node"
         else:
             where = "" if node else " (the node is gone)"
         state = (
@@ -202,6 +212,19 @@ def _nodes(analysis: Analysis) -> list[Finding]:
             )
         )
     return findings
+
+
+def _own_failure(analysis: Analysis, pod_names: list[str]) -> str | None:
+    """`ImagePullBackOff` when a recreated pod waits for a reason of its own, not the node's."""
+    wanted = set(pod_names)
+    for pod in analysis.in_scope_pods():
+        if o.name(pod) not in wanted:
+            continue
+        for cs in o.status(pod).get("containerStatuses") or []:
+            reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+            if reason in IMAGE_PULL or reason == "CreateContainerConfigError":
+                return str(reason)
+    return None
 
 
 def _names_budget(message: str, ns: str | None, name: str) -> bool:

@@ -106,8 +106,32 @@ _TOOLING_HOST = re.compile(
 _TOOLING_PATH = re.compile(r"^/(?:d|d-solo|graph|runbooks?|alerts|explore|wiki|#)(?:/|$)")
 
 
-def _tooling(endpoint: Endpoint) -> bool:
-    return bool(_TOOLING_HOST.match(endpoint.host) or _TOOLING_PATH.match(endpoint.path))
+# Words just before a URL that say it is what was requested or probed ("load https://docs.x/",
+# "GET https://wiki.x/health returned 404"): a site, whatever its host is called.
+_REQUESTED = re.compile(
+    r"(?:\b(?:load(?:ing)?|get|post|put|head|probe[ds]?|probing|request(?:ed|ing)?|fetch(?:ing)?|check(?:ing)?"
+    r"|url|endpoint|target|visit(?:ing)?)\b[\s:=\"'`(<]*)$",
+    re.IGNORECASE,
+)
+
+
+def _requested(host: str, texts: Iterable[str]) -> bool:
+    for text in texts:
+        lowered = text.lower()
+        start = lowered.find(host)
+        while start >= 0:
+            before = text[max(0, start - 40) : start]
+            before = re.sub(r"https?://$", "", before)
+            if _REQUESTED.search(before):
+                return True
+            start = lowered.find(host, start + 1)
+    return False
+
+
+def _tooling(endpoint: Endpoint, texts: Iterable[str] = ()) -> bool:
+    if _TOOLING_PATH.match(endpoint.path):
+        return True
+    return bool(_TOOLING_HOST.match(endpoint.host)) and not _requested(endpoint.host, texts)
 
 
 def alert_endpoints(ctx: AlertContext) -> tuple[Endpoint, ...]:
@@ -124,7 +148,7 @@ def alert_endpoints(ctx: AlertContext) -> tuple[Endpoint, ...]:
     prose = tuple(
         e
         for e in endpoints_in(texts, bare_hosts=True)
-        if e not in labelled and not _tooling(e) and (not generator or e.host not in generator.lower())
+        if e not in labelled and not _tooling(e, texts) and (not generator or e.host not in generator.lower())
     )
     return (labelled + prose)[:MAX_ENDPOINTS]
 

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, event_evidence, make_finding, object_evidence
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence
 from agents.eks.analyzers.endpoints import ingress_rules
 from agents.eks.analyzers.refs import ServiceRef, backend_relevance, find, recent_change, service_problem
 from agents.eks.objects import Obj
@@ -15,6 +16,7 @@ from shared.relevance import Relevance
 
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_CLASS = "kubernetes.io/ingress.class"
+EVENT_TTL = timedelta(hours=1)
 
 
 def _backends(ingress: Obj) -> list[tuple[str, dict[str, Any]]]:
@@ -73,6 +75,96 @@ def _backend_relevance(analysis: Analysis, ingress: Obj, ref: ServiceRef, wheres
     )
 
 
+_CLASS_ARGS = (
+    "--ingress-class",
+    "--controller-class",
+    "--watch-ingress-without-class",
+    "--ingress-class-name",
+)
+
+
+def _controllers(analysis: Analysis) -> list[tuple[Obj, str, str]]:
+    """(workload, `Deployment ingress-nginx/ingress-nginx-controller`, `--ingress-class=nginx ...`)
+    for the ingress controllers read: workloads whose container args choose the classes they serve."""
+    found = []
+    for kind in ("Deployment", "DaemonSet", "StatefulSet"):
+        for workload in analysis.state.kind(kind):
+            args = [
+                str(a)
+                for c in o.template_containers(workload)
+                for a in [*(c.get("command") or []), *(c.get("args") or [])]
+            ]
+            chosen = [a for a in args if a.split("=", 1)[0] in _CLASS_ARGS]
+            if chosen:
+                found.append(
+                    (workload, f"{kind} {o.namespace(workload)}/{o.name(workload)}", " ".join(chosen))
+                )
+    labels = {label for _, label, _ in found}
+    for pod in analysis.state.pods:  # a controller whose Deployment was not read: its pods say it
+        kind, name = analysis.workload_of(pod)
+        label = f"{kind} {o.namespace(pod)}/{name}"
+        args = [
+            str(a)
+            for c in o.template_containers(pod)
+            for a in [*(c.get("command") or []), *(c.get("args") or [])]
+        ]
+        chosen = [a for a in args if a.split("=", 1)[0] in _CLASS_ARGS]
+        if chosen and label not in labels:
+            labels.add(label)
+            found.append((pod, label, " ".join(chosen)))
+    return found
+
+
+def _controller_text(analysis: Analysis) -> tuple[str, Trigger | None, datetime | None]:
+    """`; the controllers: Deployment ingress-nginx/ingress-nginx-controller (--ingress-class=nginx),
+    rolled out 25 min before the alert (controller v0.49.3 -> v1.0.4)`, with the rollout as a
+    change when it is inside the window."""
+    parts, change, at = [], None, None
+    for workload, label, chosen in _controllers(analysis)[:2]:
+        text = label
+        rolled = _rolled_out(analysis, workload)
+        if rolled:
+            when, what = rolled
+            text += f" rolled out {ago(analysis.scope, when)}{' (' + what + ')' if what else ''}"
+            if when >= analysis.scope.window_start:
+                change, at = Trigger.DEPLOY, when
+        parts.append(f"{text}, serves {chosen}")
+    return (f"; controller {'; '.join(parts)}" if parts else ""), change, at
+
+
+def _rolled_out(analysis: Analysis, workload: Obj) -> tuple[datetime, str] | None:
+    """When the workload's newest ReplicaSet was created, and its image change, within 24 h."""
+    sets = [
+        rs
+        for rs in analysis.state.kind("ReplicaSet")
+        if o.namespace(rs) == o.namespace(workload) and o.owner(rs) == ("Deployment", o.name(workload))
+    ]
+    sets.sort(key=lambda rs: str(o.meta(rs).get("creationTimestamp", "")), reverse=True)
+    if (
+        not sets
+        or (created := o.created(sets[0])) is None
+        or created < analysis.scope.anchor - timedelta(days=1)
+    ):
+        return None
+    what = ""
+    if len(sets) > 1:
+        old = {c.get("name"): c.get("image") for c in o.template_containers(sets[1])}
+        what = ", ".join(
+            f"{o.image_ref(str(old[c.get('name')]))} -> {o.image_ref(str(c.get('image')))}"
+            for c in o.template_containers(sets[0])
+            if old.get(c.get("name")) not in (None, c.get("image"))
+        )
+    return created, what
+
+
+def _class_list(classes: dict[str, Obj]) -> str:
+    """`alb (ingress.k8s.aws/alb), nginx (k8s.io/ingress-nginx)`: each class with its controller."""
+    return ", ".join(
+        f"{name} ({o.spec(c)['controller']})" if o.spec(c).get("controller") else name
+        for name, c in sorted(classes.items())
+    )
+
+
 def analyze_ingresses(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     classes = {o.name(c): c for c in state.kind("IngressClass")}
@@ -125,20 +217,27 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
         )
         # A controller that writes events about the Ingress, or gave it an address, serves it (with
         # no class listed at all, the list is what is missing, not the class).
+        # An event older than the API server's event TTL (1 h) is from an earlier state of the
+        # Ingress (a Sync before its class was changed), not a sign that a controller serves it now.
         served = bool((o.status(ingress).get("loadBalancer") or {}).get("ingress")) or any(
             e.get("source", {}).get("component") not in (None, "", "kubelet")
+            and (at := o.event_time(e)) is not None
+            and at >= analysis.scope.anchor - EVENT_TTL
             for e in analysis.events.about("Ingress", ns, name)
         )
         if state.complete("IngressClass") and not served:
+            controllers, rolled, rolled_at = _controller_text(analysis)
             if class_name and class_name not in classes:
-                known = ", ".join(sorted(classes)) or "none"
+                known = _class_list(classes) or "none"
                 findings.append(
                     make_finding(
                         "ingress-class-missing",
                         f"{ns}/{name}",
                         severity=class_severity,
                         title=f"Ingress {ns}/{name} names IngressClass {class_name}, which does not exist "
-                        f"(classes: {known}): no controller serves it",
+                        f"(classes: {known}): no controller serves it" + controllers,
+                        change=rolled,
+                        first_seen=rolled_at,
                         resources=[path],
                         evidence=[
                             object_evidence("Ingress", ingress, f"spec.ingressClassName: {class_name}")
@@ -148,14 +247,16 @@ def analyze_ingresses(analysis: Analysis) -> list[Finding]:
                     )
                 )
             elif not class_name and not legacy and not defaults:
-                known = ", ".join(sorted(classes)) or "none exists"
+                known = _class_list(classes) or "none exists"
                 findings.append(
                     make_finding(
                         "ingress-class-unset",
                         f"{ns}/{name}",
                         severity=class_severity,
                         title=f"Ingress {ns}/{name} sets no ingressClassName and no IngressClass is the "
-                        f"default ({known}): no controller serves it",
+                        f"default ({known}): no controller serves it" + controllers,
+                        change=rolled,
+                        first_seen=rolled_at,
                         resources=[path],
                         evidence=[
                             object_evidence(

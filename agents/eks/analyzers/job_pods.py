@@ -24,6 +24,20 @@ MISSING_SETTING = re.compile(
 )
 
 
+# A program that rejects its command line says so (Go's flag package, argparse, click, cobra, getopt).
+BAD_ARGS = re.compile(
+    r"flag provided but not defined|unknown (?:flag|option|shorthand flag|command)"
+    r"|unrecognized (?:arguments?|option)"
+    r"|invalid (?:flag|option|argument)|no such option|unexpected argument|error: unexpected|illegal option",
+    re.IGNORECASE,
+)
+_FLAG = re.compile(r"(-{1,2}[A-Za-z][\w.-]*)")
+_ERRORISH = re.compile(
+    r"\b(error|fatal|panic|exception|traceback|failed|cannot|could not|unable|denied|refused|invalid)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class JobFailure:
     text: str  # `pod nightly-x-abcde container report OOMKilled (exit code 137)`
@@ -57,6 +71,46 @@ def _missing_setting(analysis: Analysis, pod: Obj, container: str) -> str | None
     return None
 
 
+def _tail(analysis: Analysis, pod: Obj, container: str) -> list[str]:
+    prefix = f"{o.namespace(pod)}/{o.name(pod)}/{container}"
+    text = analysis.state.logs.get(prefix) or analysis.state.logs.get(prefix + "/previous") or ""
+    return [line.strip() for line in text.splitlines() if line.strip()][-40:]
+
+
+def container_args(pod: Obj, container: str) -> list[str]:
+    for spec in o.template_containers(pod):
+        if spec.get("name") == container:
+            return [str(a) for a in [*(spec.get("command") or []), *(spec.get("args") or [])]]
+    return []
+
+
+def _rejected_args(analysis: Analysis, pod: Obj, container: str) -> str | None:
+    """`flag provided but not defined: -since-hours (args: --since-hours=48 --dsn-env=DB)`: the
+    log line where the program rejects its command line, with the argument it names."""
+    for line in _tail(analysis, pod, container):
+        if not BAD_ARGS.search(line):
+            continue
+        args = container_args(pod, container)
+        named = [m.group(1).lstrip("-").split("=")[0] for m in _FLAG.finditer(line.split(":", 1)[-1])]
+        bad = [a for a in args if any(n and a.lstrip("-").split("=")[0] == n for n in named)]
+        text = short(line, 140)
+        if bad:
+            text += f"; bad argument {', '.join(bad[:3])}"
+        if args:
+            text += f" (args: {short(' '.join(args), 120)})"
+        return text
+    return None
+
+
+def _error_line(analysis: Analysis, pod: Obj, container: str) -> str | None:
+    """The last error-looking line of the container's log, else its last line."""
+    lines = _tail(analysis, pod, container)
+    for line in reversed(lines):
+        if _ERRORISH.search(line):
+            return short(line, 140)
+    return short(lines[-1], 140) if lines else None
+
+
 def _container_failure(
     analysis: Analysis, pod: Obj, cs: dict[str, Any]
 ) -> tuple[str, CauseCategory | None] | None:
@@ -85,6 +139,12 @@ def _container_failure(
     missing = _missing_setting(analysis, pod, name)
     if missing:
         return f"{text}: {missing}", CauseCategory.BAD_CONFIG
+    rejected = _rejected_args(analysis, pod, name)
+    if rejected:
+        return f"{text}: {rejected}", CauseCategory.BAD_CONFIG
+    last = _error_line(analysis, pod, name)
+    if last:
+        text += f"; its last log line: {last}"
     if code in (126, 127):
         return text, CauseCategory.BAD_CONFIG
     message = terminated.get("message")
@@ -110,3 +170,62 @@ def job_failure(analysis: Analysis, job: Obj) -> JobFailure | None:
         return None
     pod, (text, cause) = next(((p, f) for p, f in failed_pods if f[1] is not None), failed_pods[0])
     return JobFailure(f"pod {o.name(pod)} {text}", cause, [o.name(p) for p, _ in failed_pods])
+
+
+_RUN_SUFFIX = re.compile(r"^(.+)-\d{6,}$")
+
+
+def _schedule_parent(job: Obj) -> str | None:
+    owner = o.owner(job)
+    if owner and owner[0] == "CronJob":
+        return owner[1]
+    match = _RUN_SUFFIX.match(o.name(job))
+    return match.group(1) if match else None
+
+
+def _container_facts(container: dict[str, Any]) -> dict[str, str]:
+    facts = {
+        "image": str(container.get("image", "")),
+        "command": " ".join(str(c) for c in container.get("command") or []),
+        "args": " ".join(str(a) for a in container.get("args") or []),
+    }
+    for env in container.get("env") or []:
+        if isinstance(env, dict) and "value" in env:
+            facts[f"env {env.get('name')}"] = str(env.get("value"))
+    return facts
+
+
+def changed_since_success(analysis: Analysis, job: Obj) -> str | None:
+    """What differs between a failed run and the last successful run of the same schedule (a
+    CronJob's Jobs): `args --lookback=24h -> --since-hours=48 (container reconcile, since Job x)`."""
+    parent = _schedule_parent(job)
+    if parent is None:
+        return None
+    ns = o.namespace(job)
+    succeeded = [
+        j
+        for j in analysis.state.kind("Job")
+        if o.namespace(j) == ns
+        and j is not job
+        and _schedule_parent(j) == parent
+        and (o.conditions(j).get("Complete", {}).get("status") == "True" or o.status(j).get("succeeded"))
+    ]
+    if not succeeded:
+        return None
+    last = max(succeeded, key=lambda j: str(o.meta(j).get("creationTimestamp", "")))
+    before = {c.get("name"): c for c in o.template_containers(last)}
+    changes = []
+    for container in o.template_containers(job):
+        old = before.get(container.get("name"))
+        if old is None:
+            continue
+        new_facts, old_facts = _container_facts(container), _container_facts(old)
+        for key in dict.fromkeys([*old_facts, *new_facts]):
+            was, now = old_facts.get(key) or "(none)", new_facts.get(key) or "(none)"
+            if was != now:
+                changes.append(
+                    f"{key} {short(was, 80)} -> {short(now, 80)} (container {container.get('name')})"
+                )
+    if not changes:
+        return None
+    return f"changed since the last successful run (Job {o.name(last)}): " + "; ".join(changes[:4])

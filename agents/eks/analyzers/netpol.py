@@ -295,9 +295,16 @@ def analyze_network_policies(analysis: Analysis) -> list[Finding]:
                 )
     ingress = [p for p in selecting if "Ingress" in _types(p)]
     if ingress and not any(o.spec(p).get("ingress") for p in ingress):
+        missed = _missed_allows(policies, pod)
         findings.append(
             _denial(
-                analysis, "ingress", ingress, pod, workload, "all ingress (no policy has an ingress rule)", ""
+                analysis,
+                "ingress",
+                ingress,
+                pod,
+                workload,
+                "all ingress (no policy has an ingress rule)" + missed,
+                "",
             )
         )
     elif ingress and known and (selectors := ingress_admits_nothing(ingress, known)):
@@ -349,9 +356,8 @@ def _denial(
         title=f"NetworkPolicy {ns}/{names} selects the {workload} pods and denies {traffic}"
         + _unmatched(analysis, policies, denied, target_ns)
         + (f": their logs show '{short(shown, 110)}'" if shown else "")
-        + (
-            f"; the policy changed {ago(analysis.scope, newest)}" if recent and newest in policy_times else ""
-        ),
+        + (f"; the policy changed {ago(analysis.scope, newest)}" if recent and newest in policy_times else "")
+        + _selected_by(policies),
         detail=f"{DENIED}{denied.text}" if denied else "",
         resources=[
             *(o.path("NetworkPolicy", p) for p in policies[:3]),
@@ -395,6 +401,52 @@ def _unmatched(analysis: Analysis, policies: list[Obj], denied: Target | None, t
     return f" (namespace {o.name(target_ns)}{changed} lacks the label {asked} its namespaceSelector requires)"
 
 
+def _selected_by(policies: list[Obj]) -> str:
+    """`; podSelector of restrict-egress: app=checkout`: the labels each policy selects the pods by
+    (said last: cut first when the title is long). An empty podSelector, every pod, is said above."""
+    said = [
+        f"{o.name(p)}: {_selector_text(sel)}" for p in policies[:3] if (sel := o.spec(p).get("podSelector"))
+    ]
+    return f"; podSelector of {'; '.join(said)}" if said else ""
+
+
+def _selector_text(selector: dict[str, Any]) -> str:
+    pairs = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    pairs += [
+        f"{e.get('key')} {e.get('operator')} {','.join(e.get('values') or [])}".strip()
+        for e in selector.get("matchExpressions") or []
+    ]
+    return ", ".join(pairs) or "{} (all pods)"
+
+
+def _missed_allows(policies: list[Obj], pod: Obj) -> str:
+    """`; the allow policy orders/allow-from-gateway (podSelector app=orders-api) does not select
+    them: they carry app.kubernetes.io/name=orders-api`: a policy with ingress rules in the pod's
+    namespace, meant for these pods (a label value or key of theirs) but not selecting them."""
+    labels = o.labels(pod)
+    texts = []
+    for policy in policies:
+        spec = o.spec(policy)
+        if o.namespace(policy) != o.namespace(pod) or not spec.get("ingress") or _selects(policy, pod):
+            continue
+        wanted = (spec.get("podSelector") or {}).get("matchLabels") or {}
+        near = {
+            k: v
+            for k, v in labels.items()
+            if k != "pod-template-hash" and (k in wanted or v in wanted.values())
+        }
+        if not near:
+            continue
+        carried = ", ".join(f"{k}={v}" for k, v in list(near.items())[:2])
+        missing = ", ".join(k for k, v in wanted.items() if k not in labels)
+        texts.append(
+            f"; allow policy {o.namespace(policy)}/{o.name(policy)} selects "
+            f"{_selector_text(spec.get('podSelector') or {})}, but these pods carry {carried}"
+            + (f" (no label key {missing})" if missing else "")
+        )
+    return "".join(texts[:2])
+
+
 def _selecting_nothing(analysis: Analysis, policies: list[Obj]) -> list[Finding]:
     state = analysis.state
     if not state.complete("Pod"):
@@ -411,7 +463,8 @@ def _selecting_nothing(analysis: Analysis, policies: list[Obj]) -> list[Finding]
                 "networkpolicy-selects-nothing",
                 f"{ns}/{o.name(policy)}",
                 severity=Severity.INFO,
-                title=f"NetworkPolicy {ns}/{o.name(policy)} selects no pod (podSelector {selector}): "
+                title=f"NetworkPolicy {ns}/{o.name(policy)} selects no pod (podSelector "
+                f"{_selector_text(selector)}): "
                 "it protects nothing",
                 resources=[o.path("NetworkPolicy", policy)],
                 evidence=[object_evidence("NetworkPolicy", policy, f"podSelector: {selector}")],

@@ -9,6 +9,7 @@ from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.netpol import Target, _log_lines, _timeouts, _types, namespace_labels
 from agents.eks.analyzers.netpol_ingress import (
+    _admitting_elsewhere,
     _refusal,
     _selects_labels,
     _target_port,
@@ -56,8 +57,10 @@ def analyze_refused_callers(analysis: Analysis) -> list[Finding]:
             if ingress_admits(guarding, source, known):
                 continue
             seen.add((caller_ns, caller_name))
+            # The allow policy meant for them that selects none of the alert's pods, if any.
+            near = _admitting_elsewhere(analysis, policies, target, source, known)
             findings.append(
-                _refusal(analysis, guarding, caller, caller_name, target, port, line, subject=subject)
+                _refusal(analysis, guarding, caller, caller_name, target, port, line, near, subject=subject)
             )
             break
     return findings

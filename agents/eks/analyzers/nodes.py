@@ -4,11 +4,12 @@ node-problem-detector and the EKS node monitoring agent set (KernelDeadlock, Rea
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, ago, make_finding, object_evidence
+from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence
 from agents.eks.analyzers.disk_fillers import disk_fillers
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -51,6 +52,64 @@ def problem_conditions(node: Obj) -> list[dict[str, Any]]:
         if cond.get("status") == bad:
             found.append(cond)
     return found
+
+
+IMAGE_GC_FAILURES = ("ImageGCFailed", "FreeDiskSpaceFailed")
+_GC_FREED = re.compile(r"free (\d+) bytes, but only found (\d+) bytes")
+
+
+def _gc_events(analysis: Analysis, name: str) -> list[Obj]:
+    events = analysis.events.about("Node", None, name) + analysis.events.about("Node", "default", name)
+    recent = [
+        e
+        for e in events
+        if e.get("reason") in IMAGE_GC_FAILURES
+        and ((t := o.event_time(e)) is None or t >= analysis.scope.window_start)
+    ]
+    return sorted(recent, key=lambda e: e.get("reason") != "ImageGCFailed")
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+def largest_images(node: Obj, count: int = 3) -> list[str]:
+    """`ci-builder:2026.12 (9.8 GB)` for the largest images the node holds (status.images)."""
+    images = [
+        i
+        for i in o.status(node).get("images") or []
+        if isinstance(i, dict) and isinstance(i.get("sizeBytes"), int)
+    ]
+    images.sort(key=lambda i: -int(i["sizeBytes"]))
+    shown = []
+    for image in images[:count]:
+        names = [str(n) for n in image.get("names") or [] if "@sha256:" not in str(n)] or [
+            str(n) for n in image.get("names") or []
+        ]
+        shown.append(f"{o.image_ref(names[0]) if names else '?'} ({_size(int(image['sizeBytes']))})")
+    return shown
+
+
+def image_gc_failure(analysis: Analysis, node: Obj) -> str | None:
+    """`the kubelet's image garbage collection fails (ImageGCFailed: ... only found 0 bytes eligible
+    to free): the images on it are in use; largest images: ci-builder:2026.12 (9.8 GB), ...`."""
+    events = _gc_events(analysis, o.name(node))
+    if not events:
+        return None
+    message = str(events[0].get("message", ""))
+    freed = _GC_FREED.search(message)
+    if freed:
+        wanted, found = int(freed.group(1)), int(freed.group(2))
+        said = f"needs {_size(wanted)} freed, {_size(found) if found else '0 bytes'} eligible"
+        if not found:
+            said += ": all images in use"
+    else:
+        said = message[:100]
+    text = f"image garbage collection fails ({events[0].get('reason')}: {said})"
+    largest = largest_images(node, 2)
+    if largest:
+        text += f"; largest images: {', '.join(largest)}"
+    return text
 
 
 def _infrastructure(analysis: Analysis, since: datetime | None) -> Trigger | None:
@@ -121,6 +180,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                 else CauseCategory.NODE_FAILURE
             )
             fillers = disk_fillers(analysis, name, since) if cond_type == "DiskPressure" else []
+            gc = image_gc_failure(analysis, node) if cond_type == "DiskPressure" else None
             findings.append(
                 make_finding(
                     f"node-{what.lower()}-pressure",
@@ -129,6 +189,7 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     title=f"Node {name} under {what} pressure "
                     f"({cond_type}: {cond.get('message') or cond.get('reason', '')})"
                     f" since {ago(analysis.scope, since)}{pods_text}"
+                    + (f"; {gc}" if gc else "")
                     + (f"; still running there: {'; '.join(fillers)}" if fillers else ""),
                     resources=[o.path("Node", node)],
                     evidence=[
@@ -143,6 +204,24 @@ def analyze_nodes(analysis: Analysis) -> list[Finding]:
                     change=_infrastructure(analysis, since),
                     relevance=relevance,
                     first_seen=since,
+                )
+            )
+        gc_alone = (
+            image_gc_failure(analysis, node)
+            if conds.get("DiskPressure", {}).get("status") != "True"
+            else None
+        )
+        if gc_alone:
+            findings.append(
+                make_finding(
+                    "node-image-gc-failed",
+                    name,
+                    severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
+                    title=f"Node {name}: {gc_alone}{pods_text}",
+                    resources=[o.path("Node", node)],
+                    evidence=[event_evidence(e) for e in _gc_events(analysis, name)[:2]],
+                    cause=CauseCategory.DISK_FULL,
+                    relevance=relevance,
                 )
             )
         network = conds.get("NetworkUnavailable", {})

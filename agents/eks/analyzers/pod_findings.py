@@ -7,7 +7,10 @@ from collections import Counter
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.pod_problem import CREATE_ERRORS
 from agents.eks.analyzers.pods import PodProblem, exit_text, pod_problems
+from agents.eks.analyzers.probes import failing_probe
+from agents.eks.analyzers.refs import find
 from agents.eks.analyzers.slow_start import killed_before_started
 from shared.contracts import Finding, Severity
 
@@ -18,6 +21,11 @@ GroupKey = tuple[str | None, str, str, str, str | None, str]
 _SANDBOX_WRAPPING = re.compile(
     r"^Failed to create pod sandbox: rpc error: code = \w+ desc = |\s*for sandbox \\?\"[0-9a-f]{12,}\\?\""
 )
+
+# `Readiness probe failed: ` before the handler's words, when the probe's spec says which it is.
+_PROBE_FAILED = re.compile(r"^(?:Readiness|Liveness|Startup) probe failed: ", re.IGNORECASE)
+
+_HTTP_DENIED = re.compile(r"\b40[13] (?:Forbidden|Unauthorized)\b", re.IGNORECASE)
 
 # One failure seen at two moments: kubelet reports ErrImagePull on a failed pull and
 # ImagePullBackOff while it waits to retry, so pods of one Deployment alternate between them.
@@ -67,8 +75,25 @@ def _pull_error(message: str) -> str:
     if "not found" in lowered or "manifest unknown" in lowered:
         return "not found (no such tag or repository)"
     if any(w in lowered for w in ("unauthorized", "no basic auth", "403 forbidden", "denied")):
-        return "unauthorized (registry credentials or pull permission)"
+        code = _HTTP_DENIED.search(message)
+        # The registry's status code as it said it: 403 (no pull permission) is not 401 (no credentials).
+        said = f"{code.group(0)}: " if code else ""
+        return f"{said}unauthorized (registry credentials or pull permission)"
     return short(message.rsplit(": ", 1)[-1] if ": " in message else message, 120)
+
+
+def _not_started(p: PodProblem) -> bool:
+    """The runtime could not start the container's process (StartError, exit 126/127/128)."""
+    return p.terminated_reason in CREATE_ERRORS or p.exit_code in (126, 127, 128)
+
+
+def _command(p: PodProblem) -> str:
+    """` (command wge -O /work-dir/index.html ...)`: what the container was told to run."""
+    for container in o.template_containers(p.pod):
+        if container.get("name") == p.container:
+            words = [str(w) for w in [*(container.get("command") or []), *(container.get("args") or [])]]
+            return f" (command {short(' '.join(words), 80)})" if words else ""
+    return ""
 
 
 def _runtime_error(message: str) -> str:
@@ -81,8 +106,32 @@ def _runtime_error(message: str) -> str:
     return message
 
 
-def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> str:
+def _probe_text(p: PodProblem, analysis: Analysis) -> str | None:
+    """Which probe fails (type, handler, port, path, the ports the container declares), from the
+    kubelet's Unhealthy message and the pod spec, for a not-ready or probe-killed container."""
+    messages = [str(e.get("message", "")) for e in p.events if e.get("reason") == "Unhealthy"]
+    messages += [p.message] if p.kind == "not-ready" else []
+    kind, workload = analysis.workload_of(p.pod)
+    template = find(analysis, kind, o.namespace(p.pod), workload) if kind != "Pod" else None
+    for message in messages:
+        text = failing_probe(p.pod, p.container, message, template)
+        if text:
+            return text
+    return None
+
+
+def _title(
+    p: PodProblem, pod_ref: str, others: str, window: str = "hour", probe_spec: str | None = None
+) -> str:
     """The facts first: reason, pod and container, the numbers; the group size; then the message."""
+    title = _plain_title(p, pod_ref, others, window, probe_spec)
+    if p.node_problem:
+        node = o.spec(p.pod).get("nodeName")
+        title = f"{title}; its node {node} reports {p.node_problem}, and its siblings on other nodes run"
+    return f"{title}; {probe_spec}" if probe_spec and probe_spec not in title else title
+
+
+def _plain_title(p: PodProblem, pod_ref: str, others: str, window: str, probe_spec: str | None) -> str:
     where = f"pod {pod_ref}" + (f" container {p.container}" if p.container else "") + others
     image = f", image {o.image_ref(p.image)}" if p.image else ""
     if p.kind == "oomkilled":
@@ -96,6 +145,8 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
     slow = killed_before_started(p)
     why = f": {slow}" if slow else ""
     if p.kind == "crashloop":
+        if not why and _not_started(p) and p.message:
+            why = f": {short(_runtime_error(p.message), 110)}{_command(p)}"
         return (
             f"CrashLoopBackOff: {where} last terminated {p.terminated_reason or 'unknown'} "
             f"({exit_text(p.exit_code)}), {p.restarts} restarts{why}{image}"
@@ -108,9 +159,10 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
             f"({exit_text(p.exit_code)}){why}{image}"
         )
     if p.kind == "image-pull":
-        return (
-            f"{p.reason}: {where} cannot pull image {o.image_ref(p.image or '?')}: {_pull_error(p.message)}"
-        )
+        said = _pull_error(p.message)
+        # Denied: whose registry (the account in an ECR host) matters; otherwise the tag does.
+        image = (p.image or "?") if "unauthorized" in said else o.image_ref(p.image or "?")
+        return f"{p.reason}: {where} cannot pull image {image}: {said}"
     if p.kind in {"config-error", "create-error"}:
         return f"{p.reason}: {where}: {short(_runtime_error(p.message), 140)}"
     if p.kind == "pending":
@@ -128,7 +180,8 @@ def _title(p: PodProblem, pod_ref: str, others: str, window: str = "hour") -> st
         node = o.spec(p.pod).get("nodeName")
         return f"Evicted: {where}{' from node ' + node if node else ''}: {short(p.message, 140)}"
     if p.kind == "not-ready":
-        probe = f": {short(p.message, 140)}" if p.message else " (no probe failure event)"
+        message = _PROBE_FAILED.sub("", p.message) if probe_spec else p.message
+        probe = f": {short(message, 140)}" if message else " (no probe failure event)"
         return f"Running but not Ready: {where}{probe}"
     return f"{p.reason}: {where}{': ' + short(p.message, 140) if p.message else ''}"
 
@@ -174,6 +227,9 @@ def _finding(
         + (f", since {ago(analysis.scope, p.first)}" if p.first else "")
         for p in problems[:10]
     ]
+    probe_spec = _probe_text(first, analysis)
+    if probe_spec:
+        detail_lines.insert(0, f"Failing probe: {probe_spec}")
     if first.message:
         detail_lines.append(f"Message: {first.message[:1000]}")
     subject = (
@@ -183,7 +239,7 @@ def _finding(
         f"pod-{problem_kind}",
         subject,
         severity=severity,
-        title=_title(first, pod_ref, others, _window(analysis)),
+        title=_title(first, pod_ref, others, _window(analysis), probe_spec),
         detail="\n".join(detail_lines),
         resources=[o.path("Pod", p.pod) for p in problems[:10]]
         + ([f"{ns}/{kind}/{workload}"] if kind != "Pod" else []),

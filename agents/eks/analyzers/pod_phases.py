@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.common import Analysis, short
+from agents.eks.analyzers.nodes import problem_conditions
 from agents.eks.analyzers.placement import unsatisfied_placement
 from agents.eks.analyzers.pod_problem import (
     STUCK_CREATING,
@@ -30,6 +31,8 @@ VOLUME_SCHEDULING = re.compile(
     r"|waiting for (?:a |the )?volume|max volume count",
     re.IGNORECASE,
 )
+# The CNI's own failures (an IP it cannot assign, a network it cannot set up) are the network's.
+CNI_FAILURE = re.compile(r"\bcni\b|setup network|set up network|assign an ip|ipamd|ip address", re.IGNORECASE)
 NOT_STORAGE = re.compile(r'(configmap|secret|serviceaccount)s? "[^"]+" not found|couldn\'t find key', re.I)
 
 
@@ -65,18 +68,35 @@ def stuck_creating(
             **(base or {}),
         )
     if sandbox:
+        message = best_message(sandbox, "")
+        # A runtime that times out creating the sandbox on a node that reports a problem condition
+        # (KernelDeadlock, ContainerRuntimeUnhealthy, ReadonlyFilesystem) is that node's failure.
+        on_node = None if CNI_FAILURE.search(message) else node_problem(analysis, pod)
         return PodProblem(
             pod,
             "sandbox",
             "FailedCreatePodSandBox",
-            best_message(sandbox, ""),
-            cause=CauseCategory.NETWORK_FAILURE,
+            f"the node reports {on_node}; {message}" if on_node else message,
+            cause=CauseCategory.NODE_FAILURE if on_node else CauseCategory.NETWORK_FAILURE,
             severity=Severity.CRITICAL,
             first=first_time(sandbox),
             last=last_time(sandbox),
             events=sandbox[:3],
             **(base or {}),
         )
+    return None
+
+
+def node_problem(analysis: Analysis, pod: Obj) -> str | None:
+    """`KernelDeadlock=True (DockerHung: task docker blocked ...)` for the pod's node, if any."""
+    node_name = o.spec(pod).get("nodeName")
+    for node in analysis.state.kind("Node"):
+        if o.name(node) == node_name:
+            found = problem_conditions(node)
+            if found:
+                cond = found[0]
+                why = ": ".join(str(cond[k]) for k in ("reason", "message") if cond.get(k))
+                return f"{cond.get('type')}={cond.get('status')}" + (f" ({short(why, 100)})" if why else "")
     return None
 
 

@@ -62,6 +62,9 @@ class PodProblem:
     last: datetime | None = None
     state_text: str = ""
     events: list[Obj] = field(default_factory=list)
+    # `ReadonlyFilesystem=True (...)`: the problem condition of the node it fails on, when its
+    # siblings on other nodes run (see `pods.node_specific`).
+    node_problem: str | None = None
 
 
 def exit_text(code: int | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis
-from agents.eks.analyzers.pod_phases import evicted, stuck_creating, unschedulable
+from agents.eks.analyzers.pod_phases import evicted, node_problem, stuck_creating, unschedulable
 from agents.eks.analyzers.pod_problem import (
     CREATE_ERRORS,
     IMAGE_PULL,
@@ -58,6 +58,27 @@ def _container_images(pod: Obj) -> dict[str, str]:
     return {c.get("name", ""): c.get("image", "") for c in o.template_containers(pod)}
 
 
+# Failures a broken node causes in whatever runs on it (a read-only root, a hung runtime).
+NODE_SENSITIVE = {"crashloop", "restarts", "create-error"}
+
+
+def _siblings_run_elsewhere(analysis: Analysis, pod: Obj) -> bool:
+    """Whether a pod of the same workload (same labels, hash aside) runs Ready on another node:
+    the failure follows the node, not the workload."""
+    ns, node = o.namespace(pod), o.spec(pod).get("nodeName")
+    labels = {k: v for k, v in o.labels(pod).items() if k != "pod-template-hash"}
+    if not labels:
+        return False
+    for other in analysis.state.pods:
+        if other is pod or o.namespace(other) != ns or o.spec(other).get("nodeName") in (None, node):
+            continue
+        if {
+            k: v for k, v in o.labels(other).items() if k != "pod-template-hash"
+        } == labels and o.condition_true(other, "Ready"):
+            return True
+    return False
+
+
 def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
     """Every problem one pod shows (at most one per container, plus pod-level ones)."""
     ns, pod_name = o.namespace(pod), o.name(pod)
@@ -84,6 +105,11 @@ def pod_problems(pod: Obj, analysis: Analysis) -> list[PodProblem]:
         problem = stuck_creating(pod, warnings, analysis, images)
         if problem:
             problems.append(problem)
+    for problem in problems:
+        if problem.cause is None and problem.kind in NODE_SENSITIVE:
+            said = node_problem(analysis, pod)
+            if said and _siblings_run_elsewhere(analysis, pod):
+                problem.cause, problem.node_problem = CauseCategory.NODE_FAILURE, said
     owner = o.owner(pod)
     if phase == "Failed" and not problems and (owner is None or owner[0] != "Job"):  # Jobs: see jobs
         problems.append(
@@ -128,11 +154,14 @@ def _container_problem(
         treason, code = last.get("reason"), last.get("exitCode")
         kind = "oomkilled" if treason == "OOMKilled" else "crashloop"
         backoff = [e for e in warnings if e.get("reason") in {"BackOff", "Unhealthy", "Killing"}]
+        # A container the runtime could not start says why in its termination message (`exec:
+        # "wge": executable file not found in $PATH`): that, not the back-off, is the message.
+        started = not (treason in CREATE_ERRORS or code in (126, 127, 128))
         return PodProblem(
             pod,
             kind,
             "CrashLoopBackOff",
-            waiting.get("message", ""),
+            waiting.get("message", "") if started or not last.get("message") else str(last["message"]),
             severity=Severity.CRITICAL,
             cause=_exit_cause(treason, code, liveness_failed),
             exit_code=code,

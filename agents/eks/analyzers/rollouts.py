@@ -92,13 +92,119 @@ def template_diff(old: Obj, new: Obj) -> list[str]:
                     f"{name} {field} changed: {_compact(before.get(field))} -> "
                     f"{_compact(container.get(field))}"
                 )
+        changes += _other_container_fields(str(name), before, container)
     removed = set(old_c) - {c.get("name") for c in o.template_containers(new)}
     changes += [f"container {name} removed" for name in sorted(n for n in removed if n)]
+    changes += _pod_fields_diff(o.pod_spec(old), o.pod_spec(new))
+    changes += _labels_diff(old, new)
     old_ann = (o.spec(old).get("template", {}).get("metadata") or {}).get("annotations") or {}
     new_ann = (o.spec(new).get("template", {}).get("metadata") or {}).get("annotations") or {}
     if old_ann.get("kubectl.kubernetes.io/restartedAt") != new_ann.get("kubectl.kubernetes.io/restartedAt"):
         changes.append("rollout restart (kubectl.kubernetes.io/restartedAt)")
     return changes
+
+
+# Container fields the diff above words itself; every other field is compared as it is.
+_WORDED = {
+    "name",
+    "image",
+    "env",
+    "envFrom",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "resources",
+    "command",
+    "args",
+}
+# Pod spec fields that differ between any two ReplicaSets and say nothing.
+_POD_NOISE = {"containers", "initContainers", "terminationGracePeriodSeconds", "dnsPolicy", "schedulerName"}
+
+
+def _ports(ports: Any) -> str:
+    if not ports:
+        return "none"
+    return ", ".join(
+        f"{str(p['name']) + ' ' if p.get('name') else ''}{p.get('containerPort')}"
+        for p in ports
+        if isinstance(p, dict)
+    )
+
+
+def _other_container_fields(name: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """`app ports http 8080 -> http 9090`, `app volumeMounts ... -> ...` for the fields not worded
+    above."""
+    changes = []
+    for field in sorted((set(before) | set(after)) - _WORDED):
+        if before.get(field) == after.get(field):
+            continue
+        if field == "ports":
+            changes.append(f"{name} ports {_ports(before.get(field))} -> {_ports(after.get(field))}")
+        else:
+            changes.append(f"{name} {field} {_compact(before.get(field))} -> {_compact(after.get(field))}")
+    return changes
+
+
+def _pairs(mapping: Any) -> str:
+    if not mapping:
+        return "none"
+    if isinstance(mapping, dict) and all(not isinstance(v, (dict, list)) for v in mapping.values()):
+        return ",".join(f"{k}={v}" for k, v in mapping.items())
+    return _compact(mapping)
+
+
+def _volumes(volumes: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for volume in volumes or []:
+        if not isinstance(volume, dict):
+            continue
+        source: tuple[str, Any] = next(((k, v) for k, v in volume.items() if k != "name"), ("?", {}))
+        ref = source[1] if isinstance(source[1], dict) else {}
+        named = ref.get("name") or ref.get("secretName") or ref.get("claimName") or ""
+        found[str(volume.get("name"))] = f"{source[0]} {named}".strip()
+    return found
+
+
+def _pod_fields_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """`nodeSelector node-pool=search -> node-pool=search-r7i`, `serviceAccountName a -> b`,
+    `volume config configMap app-v1 -> configMap app-v2`, and any other pod spec field."""
+    changes = []
+    for field in sorted((set(old) | set(new)) - _POD_NOISE):
+        before, after = old.get(field), new.get(field)
+        if before == after:
+            continue
+        if field == "volumes":
+            was, now = _volumes(before), _volumes(after)
+            for volume in sorted(set(was) | set(now)):
+                if was.get(volume) != now.get(volume):
+                    changes.append(f"volume {volume} {was.get(volume, 'none')} -> {now.get(volume, 'none')}")
+        elif field == "nodeSelector":
+            changes.append(f"nodeSelector {_pairs(before)} -> {_pairs(after)}")
+        else:
+            changes.append(f"{field} {_compact(before)} -> {_compact(after)}")
+    return changes
+
+
+def _labels_diff(old: Obj, new: Obj) -> list[str]:
+    """The pod template's labels (what Services and NetworkPolicies select), hash aside."""
+
+    def labels(obj: Obj) -> dict[str, str]:
+        found = (o.spec(obj).get("template", {}).get("metadata") or {}).get("labels") or {}
+        return {k: v for k, v in found.items() if k != "pod-template-hash"}
+
+    was, now = labels(old), labels(new)
+    keys = sorted(k for k in set(was) | set(now) if not _versionish(k))
+    # A label removed first: what a Service or NetworkPolicy selected on is gone.
+    changes = [f"pod label -{k}={was[k]}" for k in keys if k not in now]
+    changes += [f"pod label +{k}={now[k]}" for k in keys if k not in was]
+    changes += [
+        f"pod label {k} {was[k]} -> {now[k]}" for k in keys if k in was and k in now and was[k] != now[k]
+    ]
+    return changes
+
+
+def _versionish(key: str) -> bool:
+    return "version" in key.lower() or key.endswith("/revision")
 
 
 def _resources_diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
@@ -212,7 +318,8 @@ def analyze_rollouts(analysis: Analysis) -> tuple[list[Finding], list[str]]:
         images = ", ".join(o.image_ref(c.get("image", "")) for c in o.template_containers(current))
         ref = f"{ns}/{name}"
         if previous is not None:
-            diff = template_diff(previous, current)
+            # A ReplicaSet read without its template (a trimmed list): the Deployment's is the newest's.
+            diff = template_diff(previous, current if o.template_containers(current) else dep)
             what = (
                 "; ".join(diff[:4]) if diff else "pod template changed (no image, env or resource difference)"
             )

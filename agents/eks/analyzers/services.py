@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.eks import objects as o
@@ -35,6 +36,46 @@ def _near_misses(service: str, selector: dict[str, str], pods: list[Obj]) -> str
     return ", ".join(f"{k}={v}" for k, values in seen.items() for v in sorted(values)[:3])
 
 
+def _unmatched(selector: dict[str, str], pods: list[Obj], service: str) -> str:
+    """The selector's key=value pairs that no pod carries (of the pods named after the Service
+    when there are some): `track=stable (key track)`."""
+    named = [p for p in pods if o.name(p).startswith(service + "-")] or pods
+    missing = [(k, v) for k, v in selector.items() if not any(o.labels(p).get(k) == v for p in named)]
+    return ", ".join(f"{k}={v} (key {k})" for k, v in missing)
+
+
+CALLED = 0.96
+_IP_END = r"(?![\d.])"
+
+
+def _called_by(analysis: Analysis, svc: Obj) -> str | None:
+    """`its ClusterIP 172.20.88.14 in the log of checkout-7d9f-x2k4p` when the alert's pods' logs
+    or env name the Service's ClusterIP or DNS name; None otherwise."""
+    ns, name = o.namespace(svc), o.name(svc)
+    ip = str(o.spec(svc).get("clusterIP") or "")
+    patterns = [rf"(?<![\w.-]){re.escape(name)}\.{re.escape(ns or 'default')}(?:\.svc\b|\b)"]
+    if ip and ip != "None":
+        patterns.append(rf"(?<![\d.]){re.escape(ip)}{_IP_END}")
+    pattern = re.compile("|".join(patterns))
+    selector = o.spec(svc).get("selector")
+    own = {
+        f"{ns}/{o.name(p)}"
+        for p in analysis.state.pods
+        if o.namespace(p) == ns and o.selector_matches(selector, o.labels(p))
+    }
+    for key, text in analysis.state.logs.items():
+        if "/".join(key.split("/")[:2]) not in own and pattern.search(text or ""):
+            return f"named in the log of {key.split('/')[1] if '/' in key else key}"
+    for pod in analysis.in_scope_pods():
+        if f"{o.namespace(pod)}/{o.name(pod)}" in own:
+            continue  # its own backends
+        for container in o.template_containers(pod):
+            for env in container.get("env") or []:
+                if isinstance(env, dict) and pattern.search(str(env.get("value", ""))):
+                    return f"named in env {env.get('name')} of {o.name(pod)}"
+    return None
+
+
 def analyze_services(analysis: Analysis) -> list[Finding]:
     state = analysis.state
     endpoints = {(o.namespace(e), o.name(e)): e for e in state.kind("Endpoints")}
@@ -53,6 +94,11 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
             and o.status(p).get("phase") not in {"Succeeded", "Failed"}
         ]
         relevance = max([analysis.relevance(ns, name), *(analysis.pod_relevance(p) for p in selected)])
+        caller = _called_by(analysis, svc)
+        if caller:
+            # The alert's pods call this Service (their logs or env name its address): a Service with
+            # nothing behind it explains their connection errors, and ranks just above them.
+            relevance = max(relevance, CALLED)
         selector_text = ",".join(f"{k}={v}" for k, v in selector.items())
         # Endpoints that hold addresses say pods are selected, whatever the pod list shows.
         name_endpoints = endpoints.get((ns, name))
@@ -64,6 +110,7 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
             and (state.namespaces is None or ns in state.namespaces)
         ):
             near = _near_misses(name, selector, ns_pods)
+            unmatched = _unmatched(selector, ns_pods, name)
             changed, source = change_time(svc)
             recent = changed is not None and changed >= analysis.scope.window_start
             # The pods named after the Service all new, the Service not: a rollout changed their labels.
@@ -80,8 +127,10 @@ def analyze_services(analysis: Analysis) -> list[Finding]:
                     "service-selects-no-pod",
                     f"{ns}/{name}",
                     severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
-                    title=f"Service {ns}/{name} selects no pod: selector {selector_text} matches none of the "
-                    f"{len(ns_pods)} pods in {ns}"
+                    title=f"Service {ns}/{name} has no endpoints, it selects no pod: selector "
+                    f"{selector_text} matches none of the {len(ns_pods)} pods in {ns}"
+                    + (f"; no pod carries label {unmatched}" if unmatched else "")
+                    + (f"; the alert's pods call it ({caller})" if caller else "")
                     + (f"; its pods carry {near}" if near else "")
                     + (f"; the Service changed {ago(analysis.scope, changed)} ({source})" if recent else "")
                     + (

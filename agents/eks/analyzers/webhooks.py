@@ -5,6 +5,7 @@ workload's."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,8 @@ from shared.contracts import CauseCategory, Finding, Severity
 
 KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+# `x509: certificate has expired or is not yet valid`, `x509: certificate signed by unknown authority`
+TLS_FAILURE = re.compile(r"x509: [^\"\n]{1,100}")
 
 
 def _addresses(endpoints: Obj | None) -> tuple[int, list[str]]:
@@ -109,13 +112,20 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
     if policy != "Fail" or not service.get("name"):
         return None
     ns, name = str(service.get("namespace") or "default"), str(service["name"])
-    problem = _backend_state(analysis, ns, name)
+    hook_name = str(hook.get("name", ""))
+    rejected = _rejections(analysis, hook_name, name)
+    # A call that fails verifying the webhook's serving certificate reached a backend that answers:
+    # the certificate (expired, or signed by a CA the caBundle does not hold) is what fails.
+    tls = next((m.group(0) for e in rejected if (m := TLS_FAILURE.search(str(e.get("message", ""))))), None)
+    problem = (
+        f"the API server cannot verify its serving certificate ({tls})"
+        if tls
+        else _backend_state(analysis, ns, name)
+    )
     if problem is None:
         return None
-    hook_name = str(hook.get("name", ""))
     target = find(analysis, "Service", ns, name)
     backend = backend_workload(analysis, ns, o.spec(target).get("selector") or {}) if target else None
-    rejected = _rejections(analysis, hook_name, name)
     affected = sorted({f"{o.involved(e)[0]} {o.involved(e)[1]}/{o.involved(e)[2]}" for e in rejected})
     relevance = max(
         [
@@ -133,7 +143,7 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
         for r in hook.get("rules") or []
     )
     return make_finding(
-        "webhook-backend-down",
+        "webhook-certificate" if tls else "webhook-backend-down",
         f"{o.name(config)}/{hook_name}",
         severity=Severity.CRITICAL if rejected else Severity.WARNING,
         title=f"{kind} {o.name(config)}: webhook {hook_name} fails closed (failurePolicy Fail) and {problem}"
@@ -155,7 +165,7 @@ def _webhook(analysis: Analysis, kind: str, config: Obj, hook: dict[str, Any]) -
             ),
             *(event_evidence(e) for e in rejected[:2]),
         ],
-        cause=CauseCategory.DEPENDENCY_FAILURE,
+        cause=CauseCategory.CERTIFICATE_EXPIRED if tls else CauseCategory.DEPENDENCY_FAILURE,
         relevance=relevance,
         first_seen=min(
             [

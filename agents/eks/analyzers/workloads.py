@@ -7,7 +7,7 @@ from __future__ import annotations
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
 from agents.eks.analyzers.job_limits import deadline_limits
-from agents.eks.analyzers.job_pods import job_failure
+from agents.eks.analyzers.job_pods import changed_since_success, job_failure
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
 from shared.relevance import Relevance
@@ -238,6 +238,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
             continue  # an unrelated Job that failed before the window is old news
         why = job_failure(analysis, job)
         cause = why.cause if why else None
+        changed = changed_since_success(analysis, job)
         limits = deadline_limits(analysis.state.kind("Job"), job)
         starved = limits is not None and limits.lowered and cause is None
         if starved:
@@ -251,12 +252,18 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                 f"{failed.get('reason', 'Failed')}"
                 f" ({short(failed.get('message', ''), 100)}), {st.get('failed', 0)} failed pod(s)"
                 + (f"; {why.text}" if why else "")
+                + (f"; {changed}" if changed and not starved else "")
                 + (f"; {limits.text}" if limits else "")
                 + (
                     ": its CPU limit was cut since the last successful run, and the same work, "
                     "throttled to less CPU, no longer fits the deadline"
                     if starved
                     else ""
+                ),
+                detail="\n".join(
+                    line
+                    for line in (why.text if why else "", (changed or "")[:1].upper() + (changed or "")[1:])
+                    if line
                 ),
                 resources=[o.path("Job", job), *(f"{ns}/Pod/{p}" for p in (why.pods[:3] if why else []))],
                 evidence=[
@@ -271,7 +278,7 @@ def analyze_jobs(analysis: Analysis) -> list[Finding]:
                     )
                 ],
                 cause=cause,
-                change=Trigger.CONFIG_CHANGE if starved else None,
+                change=Trigger.CONFIG_CHANGE if starved or (changed and cause is not None) else None,
                 relevance=relevance,
                 first_seen=o.ts(st.get("startTime")),
                 last_seen=at,

@@ -69,3 +69,27 @@ def test_the_policy_cutting_off_the_alerts_pods_names_the_caller_it_denies() -> 
     )
     findings = run([*objects, admits], scope(namespace="shop", workload="ledger"))
     assert not by_prefix(findings, "eks:networkpolicy-denies-ingress-from:")
+
+
+def test_the_allow_policy_meant_for_the_alerts_pods_that_selects_none_of_them_is_named() -> None:
+    deny = obj(
+        "NetworkPolicy", "default-deny-ingress", api=NET, spec={"podSelector": {}, "policyTypes": ["Ingress"]}
+    )
+    meant = obj(
+        "NetworkPolicy",
+        "allow-checkout-to-ledger",
+        api=NET,
+        spec={
+            "podSelector": {"matchLabels": {"app": "ledger-api"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "checkout"}}}]}],
+        },
+    )
+    objects = [LEDGER, CHECKOUT, CHECKOUT_DEPLOYMENT, SERVICE, deny, meant]
+    [refused] = by_prefix(
+        run(objects, scope(namespace="shop", workload="ledger")), "eks:networkpolicy-denies-ingress-from:"
+    )
+    assert (
+        "allow-checkout-to-ledger would admit them but its podSelector app=ledger-api selects none"
+        in refused.title
+    )

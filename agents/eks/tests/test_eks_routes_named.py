@@ -148,3 +148,14 @@ def test_route_refused_by_the_gateway_of_another_namespace_is_a_network_failure(
     assert not by_prefix(findings, "eks:gateway-class-missing:")
     findings, _ = analyze(ClusterState.of(refused_route({})), scope(), load_signatures(), endpoints)
     assert by_prefix(findings, "eks:gateway-class-missing:gateway-infra/public-gw")
+
+
+def test_a_url_the_alert_says_was_loaded_is_the_target_whatever_its_host_reads_like() -> None:
+    loaded = build_alert_context(
+        platform=Platform.SLACK,
+        channel="C1",
+        text='Canary `docs-home` step "load https://docs.acme.test/" failed: Received HTTP 404. '
+        "Runbook: https://wiki.acme.test/canaries",
+        received_at=NOW,
+    )
+    assert alert_endpoints(loaded) == (Endpoint("docs.acme.test", "/"),)

@@ -91,7 +91,10 @@ def test_ingress_class_missing_unset_and_tls_secret_missing() -> None:
     wrong = ingress("web", {"number": 80}, ingressClassName="nginx-internal")
     findings = run([wrong, service("web"), nginx_default, ALB, WEB_POD], scope(workload="web"))
     [missing] = by_prefix(findings, "eks:ingress-class-missing:")
-    assert "IngressClass nginx-internal, which does not exist (classes: alb, nginx)" in missing.title
+    assert (
+        "IngressClass nginx-internal, which does not exist "
+        "(classes: alb (ingress.k8s.aws/alb), nginx (k8s.io/ingress-nginx))" in missing.title
+    )
     assert missing.cause_hint is CauseCategory.BAD_CONFIG
     unset = ingress("web", {"number": 80}, ingressClassName=None)
     [no_class] = by_prefix(

@@ -59,7 +59,8 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
     lists = [r for r in cluster.requests if "/log" not in r]
     assert all("limit=" in r for r in lists)
     # Namespaced kinds are listed in the alert's namespace; across namespaces only what is
-    # cluster-scoped or lives elsewhere by design (Gateways, ReferenceGrants, the Nodes' events).
+    # cluster-scoped or lives elsewhere by design (Gateways, ReferenceGrants, cert-manager's
+    # objects, the Nodes' events).
     elsewhere = {r.split("?")[0].rsplit("/", 1)[-1] for r in lists if "/namespaces/shop/" not in r}
     assert elsewhere == {
         "nodes",
@@ -76,6 +77,11 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
         "nodeclaims",
         "nodepools",
         "clusterissuers",
+        "certificates",
+        "certificaterequests",
+        "issuers",
+        "challenges",
+        "orders",
         "events",
     }
     assert any("/namespaces/default/events?" in r and "involvedObject.namespace%3D" in r for r in lists)
