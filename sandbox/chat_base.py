@@ -111,6 +111,7 @@ class Failure:
     retry_after: float | None
     error: str | None
     code: int = 0  # Discord's JSON error code (50001 Missing Access, 10003 Unknown Channel ...)
+    handled: bool = False  # the call takes effect and only its answer is the failure (lost on the way)
 
 
 class Failures:
@@ -131,8 +132,9 @@ class Failures:
         times: int | None = 1,
         *,
         code: int = 0,
+        handled: bool = False,
     ) -> None:
-        failure = Failure(status, retry_after, error, code)
+        failure = Failure(status, retry_after, error, code, handled)
         with self._lock:
             if times is None:
                 self._planned.append((pattern, failure, True))

@@ -134,11 +134,14 @@ class FakeSlackApi:
         retry_after: float = 1.0,
         error: str | None = None,
         times: int = 1,
+        *,
+        handled: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` (an fnmatch pattern) with HTTP `status`: 429 is
         `ratelimited` with `Retry-After` (whole seconds, as Slack sends), 5xx a server error, any
-        other status `{"ok": false, "error": error}`."""
-        self._failures.plan(method, status, retry_after, error, times)
+        other status `{"ok": false, "error": error}`. With `handled`, the call takes effect first
+        (a message is posted) and only its answer is the failure, as when a gateway times out."""
+        self._failures.plan(method, status, retry_after, error, times, handled=handled)
 
     async def _handle(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
@@ -157,7 +160,7 @@ class FakeSlackApi:
         self.calls.append(method)
         self.files.base_url = str(request.base_url)
         failure = self._failures.take(method)
-        if failure is not None:
+        if failure is not None and not failure.handled:
             return _failure(failure.status, failure.retry_after, failure.error)
         handler = self._methods.table.get(method)
         if handler is None:
@@ -172,6 +175,8 @@ class FakeSlackApi:
             answer = {"ok": False, "error": e.code}
             if e.detail:
                 answer["response_metadata"] = {"messages": [f"[ERROR] {e.detail}"]}
+        if failure is not None:
+            return _failure(failure.status, failure.retry_after, failure.error)
         return JSONResponse(answer)
 
     def _auth_error(self, request: Request, args: Args) -> str | None:

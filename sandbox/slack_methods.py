@@ -86,6 +86,23 @@ def _ts_arg(args: Args, key: str, error: str, default: int) -> int:
         raise SlackError(error) from e
 
 
+def _metadata(args: Args) -> dict[str, Any] | None:
+    """chat.postMessage's `metadata`: an object (or its JSON) with `event_type` and `event_payload`."""
+    metadata = args.get("metadata")
+    if metadata in (None, ""):
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError as e:
+            raise SlackError("invalid_metadata_format") from e
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(metadata.get("event_payload"), dict):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
+
 def _blocks(args: Args) -> list[dict[str, Any]] | None:
     blocks = args.get("blocks")
     if blocks in (None, "", []):
@@ -178,6 +195,7 @@ class SlackMethods:
         inclusive = _bool(args, "inclusive")
         limit = _limit(args, HISTORY_PAGE, HISTORY_MAX)
         start = _uncursor(args, "next_ts")
+        metadata = _bool(args, "include_all_metadata")
         newest_first = [
             us
             for us in reversed(channel.top)
@@ -187,7 +205,9 @@ class SlackMethods:
         page = newest_first[:limit]
         answer: dict[str, Any] = {
             "ok": True,
-            "messages": [self.ws.message_json(channel, channel.messages[us]) for us in page],
+            "messages": [
+                self.ws.message_json(channel, channel.messages[us], with_metadata=metadata) for us in page
+            ],
             "has_more": len(newest_first) > limit,
             "pin_count": 0,
             "channel_actions_ts": None,
@@ -211,6 +231,7 @@ class SlackMethods:
         inclusive = _bool(args, "inclusive")
         limit = _limit(args, REPLIES_PAGE, REPLIES_MAX)
         start = _uncursor(args, "next_ts")
+        metadata = _bool(args, "include_all_metadata")
         replies = [
             us
             for us in root.replies
@@ -221,7 +242,9 @@ class SlackMethods:
         page = thread[:limit]
         answer: dict[str, Any] = {
             "ok": True,
-            "messages": [self.ws.message_json(channel, channel.messages[us]) for us in page],
+            "messages": [
+                self.ws.message_json(channel, channel.messages[us], with_metadata=metadata) for us in page
+            ],
             "has_more": len(thread) > limit,
         }
         if len(thread) > limit:
@@ -283,7 +306,7 @@ class SlackMethods:
                 ) from e
             if parent <= 0:
                 raise SlackError("invalid_thread_ts", f"{_str(args, 'thread_ts')} is not a valid thread_ts")
-        us = self.ws.post(channel, text, blocks, parent)
+        us = self.ws.post(channel, text, blocks, parent, _metadata(args))
         self._record("chat.postMessage", channel, us)
         return {
             "ok": True,

@@ -54,6 +54,9 @@ class SlackMessage:
     replies: list[int] = field(default_factory=list)  # sorted
     edited: tuple[str, int] | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
+    # chat.postMessage's `metadata` ({"event_type", "event_payload"}), returned with
+    # `include_all_metadata`.
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -126,13 +129,19 @@ class Workspace:
         return None
 
     def post(
-        self, channel: SlackChannel, text: str, blocks: list[dict[str, Any]] | None, parent: int | None
+        self,
+        channel: SlackChannel,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        parent: int | None,
+        metadata: dict[str, Any] | None = None,
     ) -> int:
         """A message from the app's bot user, now: its ts is later than every ts handed out so far."""
         now = int(time.time() * 1_000_000)
         us = self._allocate(max(now, self._last_post + 100, max(self._used, default=0) + 1))
         self._last_post = us
-        self._store(channel, SlackMessage(us, self.bot_user, text, True, blocks, parent=parent))
+        message = SlackMessage(us, self.bot_user, text, True, blocks, parent=parent, metadata=metadata)
+        self._store(channel, message)
         return us
 
     def _store(self, channel: SlackChannel, message: SlackMessage) -> None:
@@ -174,7 +183,9 @@ class Workspace:
             return True
         return any(m.user == user_id for c in self.channels.values() for m in c.messages.values())
 
-    def message_json(self, channel: SlackChannel, message: SlackMessage) -> dict[str, Any]:
+    def message_json(
+        self, channel: SlackChannel, message: SlackMessage, *, with_metadata: bool = False
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": "message",
             "ts": ts_text(message.us),
@@ -191,6 +202,8 @@ class Workspace:
             body["bot_profile"] = {"id": bot_id, "name": name, "app_id": body["app_id"], "team_id": TEAM_ID}
         if message.blocks:
             body["blocks"] = message.blocks
+        if with_metadata and message.metadata:
+            body["metadata"] = message.metadata
         if message.attachments:
             body["attachments"] = message.attachments
         if message.edited is not None:

@@ -16,6 +16,7 @@ the caller sets: the notice once the report is going out), a retry waiting is ab
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -31,6 +32,8 @@ from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+
+logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
@@ -66,6 +69,37 @@ def retry_deadline(
         yield
     finally:
         _bound.reset(token)
+
+
+_landed: ContextVar[Callable[[], bool] | None] = ContextVar("chat_retry_landed", default=None)
+
+
+@contextlib.contextmanager
+def unless_landed(probe: Callable[[], bool]) -> Iterator[None]:
+    """Chat calls made in this block are not retried after a server or connection error once
+    `probe` says the call took effect anyway (a post whose answer was lost): Slack takes no
+    idempotency key, so the caller looks for its own mark."""
+    token = _landed.set(probe)
+    try:
+        yield
+    finally:
+        _landed.reset(token)
+
+
+def landed() -> bool:
+    """Whether the call about to be retried took effect, by the current `unless_landed` probe. The
+    probe's own calls are not probed; a probe that fails says no (a duplicate beats a loss)."""
+    probe = _landed.get()
+    if probe is None:
+        return False
+    token = _landed.set(None)
+    try:
+        return bool(probe())
+    except Exception as e:
+        logger.warning("error=<%s> | could not tell whether the call took effect; retrying", type(e).__name__)
+        return False
+    finally:
+        _landed.reset(token)
 
 
 def may_wait(seconds: float) -> bool:
@@ -218,6 +252,7 @@ class ServerErrorRetry(_Bounded):
             response is not None
             and response.status_code in RETRYABLE_STATUS
             and may_wait(self.backoff.longest(state.current_attempt))
+            and not landed()
         )
 
 
@@ -232,8 +267,10 @@ class ConnectionRetry(_Bounded, ConnectionErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return super()._can_retry(state=state, request=request, response=response, error=error) and may_wait(
-            self.backoff.longest(state.current_attempt)
+        return (
+            super()._can_retry(state=state, request=request, response=response, error=error)
+            and may_wait(self.backoff.longest(state.current_attempt))
+            and not landed()
         )
 
 

@@ -7,8 +7,10 @@ and Slack's error code; the token never appears in an error or a log line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from shared.chat.base import ChatMessage, HistoryPage
-from shared.chat.retry import Backoff, slack_retry_handlers
+from shared.chat.retry import Backoff, slack_retry_handlers, unless_landed
 from shared.chat.text import slack_message_text
 from shared.errors import SourceError
 
@@ -32,6 +34,8 @@ MAX_LIST_PAGES = 10  # conversations.list pages read to resolve channel names: 2
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 # The message metadata type of a report part posted with a key (`post_keyed`).
 REPORT_EVENT = "sre_on_call_report"
+# How far back in the channel a keyed post whose answer was lost is looked for (clock skew).
+KEYED_LOOK_BACK_S = 60.0
 
 
 class _Message(BaseModel):
@@ -124,9 +128,28 @@ class SlackPlatform:
         blocks: list[dict[str, Any]] | None = None,
     ) -> str:
         """`post`, with `key` in the message's metadata, so that `find_keyed` can tell whether a post
-        whose answer was lost went out (Slack has no idempotency key of its own)."""
+        whose answer was lost went out (Slack has no idempotency key of its own): before a retry
+        after a server or connection error, and when the retries end in one."""
         metadata = {"event_type": REPORT_EVENT, "event_payload": {"key": key}}
-        return self._post(channel, text, thread_id=thread_id, blocks=blocks, metadata=metadata)
+        since = time.time() - KEYED_LOOK_BACK_S
+        found: list[str] = []
+
+        def posted() -> bool:
+            ts = self.find_keyed(channel, key, thread_id=thread_id, since=since)
+            if ts:
+                found.append(ts)
+            return ts is not None
+
+        with unless_landed(posted):
+            try:
+                return self._post(channel, text, thread_id=thread_id, blocks=blocks, metadata=metadata)
+            except SourceError as e:
+                if not found:
+                    with contextlib.suppress(SourceError):
+                        posted()
+                if found:
+                    return found[0]
+                raise e
 
     def _post(
         self,

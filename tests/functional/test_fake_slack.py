@@ -282,6 +282,25 @@ def test_the_projects_slack_platform_reads_and_posts_through_it(slack: Slack) ->
     assert slack.api.wait_for_post(lambda p: p.ts == posted, timeout=1) is not None
 
 
+@pytest.mark.parametrize("thread", [True, False])
+def test_a_keyed_post_whose_answer_was_lost_is_posted_once(slack: Slack, thread: bool) -> None:
+    """Slack posted the report but answered 503: the retry finds the post by its key rather than
+    posting it again. A plain post, which has no key, is posted twice."""
+    platform = SlackPlatform(TOKEN, f"{slack.url}/api/", backoff=Backoff(base=0.01, cap=0.02, max_retries=2))
+    thread_id = ts(ago(2)) if thread else None
+    slack.api.fail_next("chat.postMessage", 503, handled=True)
+    posted = platform.post_keyed("C0ALERTS", "the report", key="inv-1:0", thread_id=thread_id)
+    assert [p.ts for p in slack.api.posts if p.text == "the report"] == [posted]
+    assert list(slack.api.calls)[-2:] == [
+        "chat.postMessage",
+        "conversations." + ("replies" if thread else "history"),
+    ]
+
+    slack.api.fail_next("chat.postMessage", 503, handled=True)
+    platform.post("C0ALERTS", "unkeyed", thread_id=thread_id)
+    assert len([p for p in slack.api.posts if p.text == "unkeyed"]) == 2
+
+
 def test_add_message_derives_the_ts_from_the_time_and_is_idempotent(slack: Slack) -> None:
     at = NOW - timedelta(seconds=30)
     first = slack.api.add_message("C0ALERTS", at, "U0ALERTBOT", "[FIRING:1] new alert", bot=True)
