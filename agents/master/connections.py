@@ -31,9 +31,9 @@ def _text(finding: Finding) -> str:
 
 def is_new_series(finding: Finding) -> bool:
     """A series that only began in the window, reported as a rise in traffic."""
-    return (
-        finding.change is Trigger.TRAFFIC or finding.cause_hint is CauseCategory.TRAFFIC_SPIKE
-    ) and bool(NEW_SERIES.search(" ".join([finding.title, finding.detail])))
+    return (finding.change is Trigger.TRAFFIC or finding.cause_hint is CauseCategory.TRAFFIC_SPIKE) and bool(
+        NEW_SERIES.search(" ".join([finding.title, finding.detail]))
+    )
 
 
 def not_surges(findings: Sequence[Finding]) -> list[Finding]:
@@ -104,7 +104,9 @@ def new_clients(findings: Sequence[Finding], path: Path) -> set[str]:
             continue
         if not any(touches(f, d.names) for d in path.dependencies):
             continue
-        out.update(n for n in (*subjects(f), *workloads(f)) if n.lower() not in {t.lower() for t in path.target})
+        out.update(
+            n for n in (*subjects(f), *workloads(f)) if n.lower() not in {t.lower() for t in path.target}
+        )
     return out
 
 
