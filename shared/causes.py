@@ -767,7 +767,7 @@ NEW_SERIES = re.compile(r"\bfrom zero\b|\brose from 0(?:\.0+)? (?:req|rps|qps|/s
 # When the target's own logs or objects name that thing, the change is connected to the target.
 CHANGED_THING = re.compile(
     r"[`'\"](?P<quoted>[A-Za-z][\w.\-/]{3,80})[`'\"]"
-    r"|(?<![\w\-./:@])(?P<name>[A-Za-z][A-Za-z0-9]*(?:[\-_.][A-Za-z0-9]+)+)(?![\w\-/:@])"
+    r"|(?<![\w\-./:@#])(?P<name>[A-Za-z][A-Za-z0-9]*(?:[\-_.][A-Za-z0-9]+)+)(?![\w\-/:@])"
 )
 
 

@@ -69,7 +69,9 @@ def decide(
     path = connect(ctx, findings, evidence)
     changes = before_cause(findings, evidence)
     linked = frozenset(
-        connections.named_by_target(changes, path)
+        connections.named_by_target(
+            changes, path, (ctx.hints.cluster or "", ctx.hints.region or "", ctx.hints.namespace or "")
+        )
         | connections.started_new_clients(changes, connections.new_clients(originals, path))
     )
     chosen = triggers(ctx, changes, candidates.first.category, path, evidence, linked)

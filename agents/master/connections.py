@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from agents.master.chain import Path, about, names_any, subjects, touches, workloads
 from shared.causes import CHANGED_THING, NEW_SERIES
-from shared.contracts import CauseCategory, Finding, Trigger
+from shared.contracts import CauseCategory, EvidenceKind, Finding, Trigger
 
 MIN_NAME = 5
 # Names too common to tie a change to anything.
@@ -52,12 +52,15 @@ def not_surges(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def changed_things(change: Finding) -> list[str]:
+def changed_things(change: Finding, context: Iterable[str] = ()) -> list[str]:
     """The names a change gives the thing it touches: its resources, and the quoted or hyphenated
-    names in its words."""
-    namespaces = {r.split("/", 1)[1] for r in change.resources if r.startswith("Namespace/")}
+    names in its title and the message that announced it (not a channel, nor the cluster, region
+    or namespace the alert is in: `context`)."""
+    skip = {r.split("/", 1)[1] for r in change.resources if r.startswith("Namespace/")}
+    skip |= {c.lower() for c in context if c}
     names = [r for r in change.resources if "/" not in r]
-    for m in CHANGED_THING.finditer(_text(change)):
+    words = [change.title, *(e.excerpt for e in change.evidence if e.kind is EvidenceKind.CHAT_MESSAGE)]
+    for m in CHANGED_THING.finditer(" ".join(words)):
         names.append((m.group("quoted") or m.group("name")).strip(".-/"))
     return list(
         dict.fromkeys(
@@ -65,7 +68,7 @@ def changed_things(change: Finding) -> list[str]:
             for n in names
             if len(n) >= MIN_NAME
             and n.lower() not in _COMMON
-            and n not in namespaces
+            and n.lower() not in skip
             and not re.fullmatch(r"[\d.\-]+|v?\d[\w.\-]*", n)
             and ("-" in n or "_" in n or "." in n or n.startswith(("`", "'")) or n in change.resources)
         )
@@ -78,18 +81,19 @@ def _about_target(finding: Finding, path: Path) -> bool:
     )
 
 
-def named_by_target(findings: Sequence[Finding], path: Path) -> set[str]:
-    """Ids of the changes that do not name the target but touch a thing the target's own findings
-    (its logs, its objects) name."""
+def named_by_target(findings: Sequence[Finding], path: Path, context: Iterable[str] = ()) -> set[str]:
+    """Ids of the changes (other than rollouts: a rollout is of a workload, on the path or not by
+    `chain.on_path`) that do not name the target but touch a thing the target's own findings (its
+    logs, its objects) name. `context`: the cluster, region and namespace, which name nothing."""
     own = " ".join(_text(f) for f in findings if f.change in (None, Trigger.NONE) and _about_target(f, path))
     if not own:
         return set()
     target = {t.lower() for t in path.target}
     out = set()
     for f in findings:
-        if f.change in (None, Trigger.NONE) or touches(f, path.target):
+        if f.change in (None, Trigger.NONE, Trigger.DEPLOY) or touches(f, path.target):
             continue
-        things = [n for n in changed_things(f) if n.lower() not in target]
+        things = [n for n in changed_things(f, context) if n.lower() not in target]
         if things and names_any(own, things):
             out.add(f.id)
     return out
