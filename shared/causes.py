@@ -749,6 +749,22 @@ PLATFORM_NAMES = frozenset(c.name for c in PLATFORM_COMPONENTS)
 NOT_A_CAUSE = frozenset(c for c, kind in CAUSES.items() if not kind.is_cause)
 
 
+# A rollout that changed only the workload's configuration (its env, its resource limits or
+# requests) and not its image: someone ran `kubectl set env` or `set resources`. It is stated as a
+# config change, not a release.
+CONFIG_ROLLOUT = re.compile(
+    r"\brolled out\b[^:\n]*:(?![^\n]*\bimage\b)[^\n]*?"
+    r"(?:\benv [A-Z][A-Z0-9_]*\b|\b(?:limits|requests)\.(?:cpu|memory)\b)"
+)
+
+
+def stated_kind(trigger: Trigger, change_text: str) -> Trigger:
+    """The kind of change a report states: a rollout of configuration only is a config change."""
+    if trigger is Trigger.DEPLOY and CONFIG_ROLLOUT.search(change_text):
+        return Trigger.CONFIG_CHANGE
+    return trigger
+
+
 def shows_the_same(category: CauseCategory) -> frozenset[CauseCategory]:
     """The categories of another source's finding that show the same failure as `category`, when
     it is about the same thing on the path: the cause itself, how another source reports it

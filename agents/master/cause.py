@@ -32,7 +32,7 @@ from agents.master.same_pod import first_on_same_object, same_pod
 from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
-from shared.causes import CAUSES, change_words, label, refined, restated
+from shared.causes import CAUSES, change_words, label, refined, restated, stated_kind
 from shared.contracts import AgentResult, AlertContext, Cause, CauseCategory, Finding, Trigger
 
 __all__ = ["Decision", "decide"]
@@ -187,7 +187,7 @@ def choose(
     return Decision(
         Cause(
             category=category,
-            trigger=change.change if change and change.change else implied,
+            trigger=stated_kind(change.change, change.title) if change and change.change else implied,
             summary=summary,
             confidence=conf,
             evidence=tuple(dict.fromkeys(evidence)),
@@ -233,7 +233,7 @@ def _began(
     dependency the change is to, when it is not to the target itself."""
     change = chosen[0].finding
     assert change.change is not None
-    kind, when = change_words(change.change), ago(ctx, change)
+    kind, when = change_words(stated_kind(change.change, change.title)), ago(ctx, change)
     said = next((c.finding for c in chosen[1:] if announced(c.finding)), None)
     # One finding may report both the symptom and the change (an HPA at max under a surge);
     # then what someone announced says what the change was.

@@ -12,7 +12,7 @@ from test_synthesis import T, ago, finding, ok
 from agents.master.followup import dependency_context
 from agents.master.synthesis import synthesize
 from shared.alerts.context import build_alert_context
-from shared.contracts import AlertContext, CauseCategory, Severity, Trigger
+from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
 
 C, W, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 
@@ -254,3 +254,41 @@ def test_a_heartbeat_picks_up_no_problem_found_elsewhere_however_strongly_rated(
     assert report.cause.category is CauseCategory.NO_ISSUE
     assert loud.id not in report.cause.evidence
     assert "exporter" not in report.cause.summary
+
+
+# --- a rollout of configuration only is a config change ---------------------------------------------
+
+THROTTLED_CPU = finding(
+    "prometheus:cpu-throttled:edge/api-gateway-6f9c8d7b5-2lq8x/gateway",
+    C,
+    "CPU of edge/api-gateway-6f9c8d7b5-2lq8x (gateway) throttled in 66% of CFS periods; "
+    "using 476m of its 500m CPU limit",
+    relevance=0.9,
+    at=ago(40),
+    cause=CauseCategory.CPU_SATURATION,
+    resources=("edge/Pod/api-gateway-6f9c8d7b5-2lq8x",),
+)
+
+
+def _rollout(what: str) -> Finding:
+    return finding(
+        "eks:rollout:edge/api-gateway/rev15",
+        W,
+        f"Deployment edge/api-gateway revision 15, rolled out 51 min before the alert: {what}",
+        relevance=0.53,
+        at=ago(51),
+        change=Trigger.DEPLOY,
+        resources=("edge/Deployment/api-gateway", "edge/ReplicaSet/api-gateway-6f9c8d7b5"),
+    )
+
+
+def test_a_rollout_of_limits_only_is_a_config_change_and_one_with_an_image_a_deploy() -> None:
+    ctx = alert("api-gateway", "edge")
+    limits = _rollout("gateway limits.cpu 2 -> 500m; gateway requests.cpu 1 -> 250m")
+    report = synthesize(ctx, [ok("prometheus", THROTTLED_CPU), ok("eks", limits)])
+    assert report.cause.category is CauseCategory.CPU_SATURATION
+    assert report.cause.trigger is Trigger.CONFIG_CHANGE and limits.id in report.cause.evidence
+    assert "It began after a config change" in report.cause.summary
+    release = _rollout("image api-gateway v2.1.0 -> v2.2.0; gateway limits.cpu 2 -> 500m")
+    report = synthesize(ctx, [ok("prometheus", THROTTLED_CPU), ok("eks", release)])
+    assert report.cause.trigger is Trigger.DEPLOY
