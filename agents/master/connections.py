@@ -59,8 +59,9 @@ def changed_things(change: Finding, context: Iterable[str] = ()) -> list[str]:
     skip = {r.split("/", 1)[1] for r in change.resources if r.startswith("Namespace/")}
     skip |= {c.lower() for c in context if c}
     names = [r for r in change.resources if "/" not in r]
+    # A rollout is of the workload it names; other changes name what they touch in their words.
     words = [change.title, *(e.excerpt for e in change.evidence if e.kind is EvidenceKind.CHAT_MESSAGE)]
-    for m in CHANGED_THING.finditer(" ".join(words)):
+    for m in CHANGED_THING.finditer(" ".join(words) if change.change is not Trigger.DEPLOY else ""):
         names.append((m.group("quoted") or m.group("name")).strip(".-/"))
     return list(
         dict.fromkeys(
@@ -82,16 +83,17 @@ def _about_target(finding: Finding, path: Path) -> bool:
 
 
 def named_by_target(findings: Sequence[Finding], path: Path, context: Iterable[str] = ()) -> set[str]:
-    """Ids of the changes (other than rollouts: a rollout is of a workload, on the path or not by
-    `chain.on_path`) that do not name the target but touch a thing the target's own findings (its
-    logs, its objects) name. `context`: the cluster, region and namespace, which name nothing."""
+    """Ids of the changes that do not name the target but touch a thing the target's own findings
+    (its logs, its objects) name: a flag, a key, a class, or the workload a rollout is of (the
+    admission controller its FailedCreate names). `context`: the cluster, region and namespace,
+    which name nothing."""
     own = " ".join(_text(f) for f in findings if f.change in (None, Trigger.NONE) and _about_target(f, path))
     if not own:
         return set()
     target = {t.lower() for t in path.target}
     out = set()
     for f in findings:
-        if f.change in (None, Trigger.NONE, Trigger.DEPLOY) or touches(f, path.target):
+        if f.change in (None, Trigger.NONE) or touches(f, path.target):
             continue
         things = [n for n in changed_things(f, context) if n.lower() not in target]
         if things and names_any(own, things):

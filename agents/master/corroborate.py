@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.master.chain import Path, about, dependencies_in, touches
-from agents.master.ranking import MIN_SUPPORT, support
+from agents.master.ranking import MIN_CITED, MIN_SUPPORT, support
 from shared.causes import shows_the_same
 from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
 
@@ -42,6 +42,11 @@ def on_the_path(findings: Sequence[Finding], path: Path, cited: Sequence[str]) -
     return tuple(dict.fromkeys(n for n in names if len(n) >= MIN_NAME and n.lower() not in target))
 
 
+def _about(finding: Finding, path: Path) -> bool:
+    """About the target itself, by its resources (its workload, its pods)."""
+    return bool(path.target) and about(finding, path.target)
+
+
 def corroborate(
     ctx: AlertContext,
     findings: Sequence[Finding],
@@ -66,11 +71,13 @@ def corroborate(
         ):
             continue
         if f.cause_hint is None:
-            if names and touches(f, names):
+            # A source that could not classify what it saw (a metric's rise, a log's errors) shows
+            # the failure when it names the dependency or object, or is about the target itself.
+            if (names and touches(f, names)) or (f.relevance >= MIN_CITED and _about(f, path)):
                 out[f.agent] = f.id
             continue
         if f.cause_hint not in same:
             continue
-        if (names and touches(f, names)) or (path.target and about(f, path.target)):
+        if (names and touches(f, names)) or _about(f, path):
             out[f.agent] = f.id
     return list(out.values())
