@@ -292,3 +292,29 @@ def test_a_rollout_of_limits_only_is_a_config_change_and_one_with_an_image_a_dep
     release = _rollout("image api-gateway v2.1.0 -> v2.2.0; gateway limits.cpu 2 -> 500m")
     report = synthesize(ctx, [ok("prometheus", THROTTLED_CPU), ok("eks", release)])
     assert report.cause.trigger is Trigger.DEPLOY
+
+
+def test_the_targets_own_error_ratio_from_another_source_corroborates_and_a_metric_elsewhere_does_not() -> (
+    None
+):
+    ctx = alert("orders-api", "orders")
+    ratio = finding(
+        "prometheus:error-ratio:orders/orders-api",
+        C,
+        "orders-api 5xx error ratio is 100% since 21:28 UTC",
+        relevance=0.9,
+        at=ago(14),
+        resources=("orders/orders-api",),
+    )
+    elsewhere = ratio.model_copy(
+        update={
+            "id": "prometheus:error-ratio:search/search-api",
+            "title": "search-api 5xx error ratio is 40% since 21:28 UTC",
+            "resources": ("search/search-api",),
+            "relevance": 0.5,
+        }
+    )
+    report = synthesize(ctx, [ok("cloudwatch_logs", TLS_TO_WEBHOOK), ok("prometheus", ratio)])
+    assert ratio.id in report.cause.evidence
+    report = synthesize(ctx, [ok("cloudwatch_logs", TLS_TO_WEBHOOK), ok("prometheus", elsewhere)])
+    assert elsewhere.id not in report.cause.evidence
