@@ -749,6 +749,44 @@ PLATFORM_NAMES = frozenset(c.name for c in PLATFORM_COMPONENTS)
 NOT_A_CAUSE = frozenset(c for c, kind in CAUSES.items() if not kind.is_cause)
 
 
+# A rollout that changed only the workload's configuration (its env, its resource limits or
+# requests) and not its image: someone ran `kubectl set env` or `set resources`. It is stated as a
+# config change, not a release.
+CONFIG_ROLLOUT = re.compile(
+    r"\brolled out\b[^:\n]*:(?![^\n]*\bimage\b)[^\n]*?"
+    r"(?:\benv [A-Z][A-Z0-9_]*\b|\b(?:limits|requests)\.(?:cpu|memory)\b)"
+)
+
+
+def stated_kind(trigger: Trigger, change_text: str) -> Trigger:
+    """The kind of change a report states: a rollout of configuration only is a config change."""
+    if trigger is Trigger.DEPLOY and CONFIG_ROLLOUT.search(change_text):
+        return Trigger.CONFIG_CHANGE
+    return trigger
+
+
+def shows_the_same(category: CauseCategory) -> frozenset[CauseCategory]:
+    """The categories of another source's finding that show the same failure as `category`, when
+    it is about the same thing on the path: the cause itself, how another source reports it
+    (`CauseKind.seen_as`), and the louder consequences that commonly follow it (`CauseKind.follows`
+    of theirs: the webhook call that fails because the webhook's certificate expired)."""
+    louder = {other for other, kind in CAUSES.items() if category in kind.follows}
+    return frozenset({category, *CAUSES[category].seen_as, *louder})
+
+
+# A series that only began in the window ("rose from zero": a new client, a new job, a new caller):
+# not more of the same traffic but a new thing. It is no surge; what started it is a change, and
+# when it calls what the target depends on, that change is on the target's path.
+NEW_SERIES = re.compile(r"\bfrom zero\b|\brose from 0(?:\.0+)? (?:req|rps|qps|/s|per)", re.IGNORECASE)
+# How a change names the thing it touches, in words: a flag, a key, a class or a job in backticks or
+# quotes, or a hyphenated or dotted name (`cart-autosave-v2`, `nginx-public`, `payments.retry.max`).
+# When the target's own logs or objects name that thing, the change is connected to the target.
+CHANGED_THING = re.compile(
+    r"[`'\"](?P<quoted>[A-Za-z][\w.\-/]{3,80})[`'\"]"
+    r"|(?<![\w\-./:@#])(?P<name>[A-Za-z][A-Za-z0-9]*(?:[\-_.][A-Za-z0-9]+)+)(?![\w\-/:@])"
+)
+
+
 def label(category: CauseCategory) -> str:
     """How the report names `category`: `Memory exhausted`."""
     return CAUSES[category].label

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.master import hops, platform
+from agents.master import changed, connections, hops, platform
 from agents.master.before_cause import before_cause
 from agents.master.callers import without_callers
 from agents.master.candidates import Candidates, candidate_causes, cited
-from agents.master.chain import Path, connect, on_dependency, on_path, touches
+from agents.master.chain import Dependency, Path, connect, on_dependency, on_path, touches
 from agents.master.consequences import consequences, corroboration
+from agents.master.corroborate import corroborate
 from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
 from agents.master.louder import followed
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
@@ -31,7 +32,7 @@ from agents.master.same_pod import first_on_same_object, same_pod
 from agents.master.specifics import near_miss, remote_host, specific
 from agents.master.triggers import triggers
 from agents.master.verdicts import bad_deploy, failed, no_issue, unknown
-from shared.causes import CAUSES, change_words, label, refined, restated
+from shared.causes import CAUSES, change_words, label, refined, restated, stated_kind
 from shared.contracts import AgentResult, AlertContext, Cause, CauseCategory, Finding, Trigger
 
 __all__ = ["Decision", "decide"]
@@ -49,6 +50,8 @@ def decide(
     if quiet is not None:
         return quiet
     findings = without_callers(ctx, findings)
+    # A series that only began in the window is a new thing, not a surge (`connections`).
+    originals, findings = findings, connections.not_surges(findings)
     candidates = candidate_causes(ctx, findings)
     if candidates is None:
         return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
@@ -65,10 +68,16 @@ def decide(
     evidence += same_pod(ctx, findings, candidates.first, evidence)
     path = connect(ctx, findings, evidence)
     changes = before_cause(findings, evidence)
-    chosen = triggers(ctx, changes, candidates.first.category, path, evidence)
+    linked = frozenset(
+        connections.named_by_target(
+            changes, path, (ctx.hints.cluster or "", ctx.hints.region or "", ctx.hints.namespace or "")
+        )
+        | connections.started_new_clients(changes, connections.new_clients(originals, path))
+    )
+    chosen = triggers(ctx, changes, candidates.first.category, path, evidence, linked)
     if not chosen and (restated := restate(ctx, changes, candidates, path, evidence)) is not None:
         candidates, chosen = restated
-    return choose(ctx, findings, results, candidates, path, evidence, chosen, related)
+    return choose(ctx, findings, results, candidates, path, evidence, chosen, related, linked)
 
 
 def choose(
@@ -80,6 +89,7 @@ def choose(
     evidence: list[str],
     chosen: Sequence[TriggerCandidate],
     related: Sequence[Finding],
+    linked: frozenset[str] = frozenset(),
 ) -> Decision:
     """The cause stated: its category (refined by what the trigger says), the trigger, the
     dependency's own cause, the evidence and the summary, ending with what was ruled out."""
@@ -90,7 +100,7 @@ def choose(
         else None
     )
     change = chosen[0].finding if chosen else None
-    if chain is not None and chain.hops and change is not None and not _connected(change, path):
+    if chain is not None and chain.hops and change is not None and not _connected(change, path, linked):
         # The dependency's own failure explains the alert; a change connected to neither the target
         # nor what it depends on (a traffic note that names nothing) is not what set it off.
         chosen, change = (), None
@@ -132,8 +142,11 @@ def choose(
     if others:
         summary += f" Also seen by {join(others)}."
     implied = Trigger.NONE
+    ask_about = None
     if change is not None and change.change is not None:
         summary += _began(ctx, findings, category, path, evidence, chosen, top.best)
+        said, ask_about = _change_seen(change, path, [*findings, *related], evidence)
+        summary += said
     elif (remote := remote_host(category, findings, evidence)) is not None:
         implied = Trigger.DEPENDENCY
         summary += " " + remote[0]
@@ -155,12 +168,13 @@ def choose(
             # (A platform component failing under the target is no dependency change: with no
             # change seen, the trigger is the kind the cause usually comes from, below.)
             implied = Trigger.DEPENDENCY
-        if change is None or not _connected(change, path):
+        if change is None or not _connected(change, path, linked):
             follow = chain.unexplained
         if not chain.hops and chain.unexplained is not None:
             # Without a cause of its own (yet): the dependency is named all the same, it is where the
             # failure is.
             summary += f" The failing dependency is {chain.unexplained.name}; its own cause was not found."
+    follow = follow or ask_about
     origin = CAUSES[category].origin
     if change is None and implied is Trigger.NONE and origin is not None:
         # No change on the path: the kind this cause usually comes from, said as inferred.
@@ -169,10 +183,11 @@ def choose(
     summary += followed(top, candidates.runner_up)
     summary += specific(category, [*findings, *related], evidence, summary)
     summary += ruled_out(ctx, findings, path, change)
+    evidence += corroborate(ctx, [*findings, *related], category, path, evidence)
     return Decision(
         Cause(
             category=category,
-            trigger=change.change if change and change.change else implied,
+            trigger=stated_kind(change.change, change.title) if change and change.change else implied,
             summary=summary,
             confidence=conf,
             evidence=tuple(dict.fromkeys(evidence)),
@@ -183,9 +198,26 @@ def choose(
     )
 
 
-def _connected(change: Finding, path: Path) -> bool:
-    """Whether a change is to the target or to something it depends on, by name."""
-    return touches(change, path.target) or on_dependency(change, path) is not None
+def _change_seen(
+    change: Finding, path: Path, findings: Sequence[Finding], evidence: list[str]
+) -> tuple[str, Dependency | None]:
+    """For a change to a dependency (not the target): what another source observed of it, cited and
+    said; else the dependency, for a narrower round to ask about."""
+    dep = changed.dependency_changed(change, path)
+    if dep is None:
+        return "", None
+    seen = [i for i in changed.shown(change, dep, findings) if i not in evidence]
+    if not seen:
+        return "", dep if changed.askable(dep) else None
+    evidence.extend(seen)
+    by_id = {f.id: f for f in findings}
+    return f" {by_id[seen[0]].agent} shows that change: {sentence(by_id[seen[0]].title)}", None
+
+
+def _connected(change: Finding, path: Path, linked: frozenset[str] = frozenset()) -> bool:
+    """Whether a change is to the target or to something it depends on, by name, or tied to the
+    target by what the evidence names (`linked`)."""
+    return change.id in linked or touches(change, path.target) or on_dependency(change, path) is not None
 
 
 def _began(
@@ -201,7 +233,7 @@ def _began(
     dependency the change is to, when it is not to the target itself."""
     change = chosen[0].finding
     assert change.change is not None
-    kind, when = change_words(change.change), ago(ctx, change)
+    kind, when = change_words(stated_kind(change.change, change.title)), ago(ctx, change)
     said = next((c.finding for c in chosen[1:] if announced(c.finding)), None)
     # One finding may report both the symptom and the change (an HPA at max under a surge);
     # then what someone announced says what the change was.

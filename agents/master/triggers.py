@@ -30,12 +30,18 @@ NAMED_BY_THE_EVIDENCE = Relevance.NEAR
 
 
 def triggers(
-    ctx: AlertContext, findings: Sequence[Finding], category: CauseCategory, path: Path, cited: Sequence[str]
+    ctx: AlertContext,
+    findings: Sequence[Finding],
+    category: CauseCategory,
+    path: Path,
+    cited: Sequence[str],
+    connected: frozenset[str] = frozenset(),
 ) -> list[TriggerCandidate]:
     """The chosen change first, then one finding per other agent reporting the same change; empty
-    when no change on the path fits the cause."""
+    when no change on the path fits the cause. `connected` are changes tied to the target by what
+    the evidence names (`connections`): on the path, whatever they are to."""
     rated = linked(named_by_evidence(findings, cited), path)
-    sharing = taking_the_shared_limit(rated, cited, category)
+    sharing = taking_the_shared_limit(rated, cited, category) | connected
     rated = [
         f.model_copy(update={"relevance": NAMED_BY_THE_EVIDENCE})
         if f.id in sharing and f.relevance < NAMED_BY_THE_EVIDENCE

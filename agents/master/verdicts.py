@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from agents.master.chain import connect, on_path
+from agents.master.chain import connect, on_path, target_names, touches
 from agents.master.decision import Decision, ago, sentence
 from agents.master.ranking import (
     MIN_SUPPORT,
@@ -56,6 +56,7 @@ _TEST_TEXT = re.compile(
 )
 _RESOLVED_TEXT = re.compile(r"\[RESOLVED(?::\s*\d+)?\]", re.IGNORECASE)
 RESOLVED = "the alert is already resolved"
+HEARTBEAT = "the alert is a heartbeat"
 # For a resolved alert, a problem last seen this long before the alert arrived is what the alert was
 # about, not a live problem: it is told as history, and does not overrule the resolution.
 STILL_GOING = timedelta(minutes=5)
@@ -65,7 +66,7 @@ def noise_reason(ctx: AlertContext) -> str | None:
     """Why the alert itself looks like noise (a heartbeat, a test, already resolved), if it does."""
     name = (ctx.hints.alert_name or ctx.labels.get("alertname") or "").replace("_", "").replace("-", "")
     if name.lower() in _HEARTBEATS:
-        return f"the alert is a heartbeat ({ctx.hints.alert_name or ctx.labels.get('alertname')})"
+        return f"{HEARTBEAT} ({ctx.hints.alert_name or ctx.labels.get('alertname')})"
     prose = " ".join([ctx.text, *ctx.annotations.values()])
     if _RESOLVED_TEXT.search(prose) or ctx.labels.get("status", "").lower() == "resolved":
         return RESOLVED
@@ -82,10 +83,15 @@ def problems(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:
         f.cause_hint is CauseCategory.NO_ISSUE and f.relevance >= Relevance.LINKED for f in findings
     )
     reason = noise_reason(ctx)
+    # An alert that is noise by its own words is about nothing else: only a problem with what it
+    # names overrules it, never one elsewhere in the cluster; a heartbeat is about nothing at all.
+    target = target_names(ctx) if reason else ()
+    heartbeat = reason is not None and reason.startswith(HEARTBEAT)
     return [
         f
         for f in _problem_findings(findings, quiet=bool(reason) or healthy)
         if not (reason == RESOLVED and _ended(ctx, f))
+        and (not reason or (touches(f, target) if target else not heartbeat))
     ]
 
 
