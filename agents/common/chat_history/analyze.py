@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
+from agents.common.chat_history.said import setting_said
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
+from agents.common.chat_history.values import platform_component
 from shared.causes import dormant_cause
 from shared.chat.base import ChatMessage
 from shared.contracts import (
@@ -199,13 +201,17 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         if m.kind is Kind.INFRA and m.service is None:
             # Nodes and node groups run every workload: unnamed, such a change is still plausible.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
+        if platform_component(" ".join(p for p in (m.service, m.thing, m.key, item.text) if p)):
+            # Cluster DNS, an ingress controller, a mesh's trust anchor: every workload goes through
+            # them, so a change to one is plausible for any alert that names none of them.
+            relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
+        said = setting_said(m, item.text)
         if m.verbatim and m.diff:
-            what = f"“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
+            what = f"{said + ': ' if said else ''}“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
         elif m.verbatim:
-            what = f"“{_quote(item.text)[:160]}”"
+            what = f"{said + ': ' if said else ''}“{_quote(item.text)[:160]}”"
         elif m.key and m.new:
-            change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
-            what = f"{m.service + ' ' if m.service else ''}{change}"
+            what = said or m.key
         else:
             what = f"“{_quote(item.text)[:120]}”"
         infra = m.kind is Kind.INFRA
@@ -216,9 +222,10 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             analysis.finding(
                 f"config:{m.service or '-'}/{key}",
                 severity=_severity(relevance),
-                title=(
-                    f"{'Infrastructure' if infra else 'Config'} change announced: {what} at "
-                    f"{_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})"
+                title=_fitted(
+                    f"{'Infrastructure' if infra else 'Config'} change announced: ",
+                    what,
+                    f" at {_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})",
                 ),
                 detail=_quote(item.text),
                 resources=resources,
@@ -230,6 +237,17 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             )
         )
     return out
+
+
+MAX_TITLE = 300
+
+
+def _fitted(head: str, what: str, tail: str) -> str:
+    """`head + what + tail`, with `what` cut short (its start kept: the value said first) to fit."""
+    room = MAX_TITLE - len(head) - len(tail)
+    if len(what) > room:
+        what = what[: max(0, room - 1)] + "…"
+    return (head + what + tail)[:MAX_TITLE]
 
 
 _ENVIRONMENTS = frozenset(

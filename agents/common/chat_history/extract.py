@@ -172,8 +172,8 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
-    r"\b(reminder|tonight|tomorrow|next (?:week|month)|scheduled|will (?:deploy|roll|release|ship|migrate)"
-    r"|planned|upcoming|later today|going to|plan to)\b",
+    r"\b(reminder|tonight|tomorrow|next (?:week|month)|(?<!as )scheduled"
+    r"|will (?:deploy|roll|release|ship|migrate)|(?<!as )planned|upcoming|later today|going to|plan to)\b",
     re.IGNORECASE,
 )
 _FIRING = re.compile(
@@ -439,6 +439,8 @@ def _classify(text: str, *, bot: bool) -> list[Mention]:
                 verbatim=True,
                 thing=manual.thing,
                 diff=diff_of(text),
+                old=manual.old,
+                new=manual.new,
             )
     deploy = deploy_of(text)
     if deploy is not None and deploy.service is None and deploy.version is None:
@@ -477,7 +479,8 @@ def _said_done(text: str) -> str:
 # question that says what was done ("rolled back checkout to 1.4.2, did that help?") still does.
 _QUESTION = re.compile(r"(?:[^.!?\n]|[.!](?=\S))*\?+")  # a sentence that asks ("1.4.2" does not end one)
 _ASKED_WHETHER = re.compile(
-    r"^\W*(?:did|has|have|had|was|were|is|are)\s+(?:anyone|someone|somebody|anybody|we|you|they)\b",
+    r"^\W*(?:did|has|have|had|was|were|is|are|should|shall|can|could|would|must|do|does)\s+"
+    r"(?:anyone|someone|somebody|anybody|we|you|they|i)\b",
     re.IGNORECASE,
 )
 _DONE_SAID = re.compile(
