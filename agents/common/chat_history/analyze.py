@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from agents.common.chat_history.commands import plan_shown
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
 from agents.common.chat_history.said import setting_said
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
@@ -64,16 +65,37 @@ def items_of(
     parent: ChatMessage | None = None,
 ) -> list[Item]:
     out: list[Item] = []
+    messages = list(messages)
     for message in messages:
         text = clean(message.text)
         if not text.strip() or noise(message, text):
             continue
+        if plan_shown(text) and _applied_later(message, messages, clean):
+            # a plan posted for review, then "applied." by the same person: the plan says what changed
+            text = f"{text}\napplied"
         mentions = classify(text, bot=message.bot)
         if not mentions and parent is not None:
             # A reply that only says how it ended ("fixed by restarting the consumer") still counts.
             mentions = [Mention(Kind.REPLY)]
         out.extend(Item(message, text, mention, parent) for mention in mentions)
     return out
+
+
+APPLIED_WITHIN = timedelta(minutes=30)
+_APPLIED = re.compile(
+    r"^\W*(?:applied|apply complete|applying (?:it|now)|done,? applied|merged and applied)\b", re.I
+)
+
+
+def _applied_later(plan: ChatMessage, messages: list[ChatMessage], clean: Callable[[str], str]) -> bool:
+    """Whether the author of a posted plan says, soon after in the same channel, that it was applied."""
+    return any(
+        m.user == plan.user
+        and m.channel == plan.channel
+        and timedelta(0) < m.at - plan.at <= APPLIED_WITHIN
+        and _APPLIED.search(clean(m.text))
+        for m in messages
+    )
 
 
 def slug(text: str) -> str:

@@ -275,6 +275,11 @@ def diff_of(text: str) -> str | None:
     return out or None
 
 
+def plan_shown(text: str) -> bool:
+    """A Terraform plan that changes something, posted without saying it was applied."""
+    return _TF_PLAN.search(text) is not None and _APPLYING.search(text) is None
+
+
 def _terraform_thing(text: str) -> str | None:
     """What a Terraform run touched: the resource it targeted or changed, else the folder it applied."""
     target = re.search(r"-target[= ]+[\"']?(?P<t>[^\s\"']+)", text)
@@ -355,7 +360,7 @@ def _manual_change_of(text: str) -> ManualChange | None:
         change = ManualChange(
             Touch.INFRA if infra else Touch.CONFIG, name, _clean(ns), key, kubectl.group(0).strip()
         )
-        return _set(change, kubectl_setting(verb, rest, after), keep_key=True)
+        return _set(change, kubectl_setting(verb, rest, f"{rest}\n{after}"), keep_key=True)
     helm = _HELM.search(text)
     if helm:
         ns = (m.group("ns") if (m := re.search(_NS, helm.group("rest"))) else None) or word_ns

@@ -33,7 +33,7 @@ def _strip(value: str | None) -> str | None:
 # `... -> forward . 10.40.0.2 (was /etc/resolv.conf)`: what an edit made a setting into.
 _ARROW = re.compile(
     r"(?:->|→|=>)\s*(?:`(?P<quoted>[^`\n]{1,80})`|(?P<new>[^`\n(]{1,80}?))"
-    r"\s*(?:\((?:was|previously|from)\s+(?P<old>[^)\n]{1,60})\)|[.;](?:\s|$)|\n|$)"
+    r"(?:\s*\((?:was|previously|from)\s+(?P<old>[^)\n]{1,60})\)|(?<=\S)[.;](?:\s|$)|\n|$)"
 )
 _REPLICAS_FLAG = re.compile(r"--replicas[= ](?P<new>\d+)")
 _CURRENT_REPLICAS = re.compile(r"--current-replicas[= ](?P<old>\d+)")

@@ -40,7 +40,7 @@ def _titles(*messages: str) -> list[str]:
         (
             "pointed coredns at the corp resolver: `kubectl -n kube-system edit configmap coredns` -> "
             "`forward . 10.40.0.2` (was /etc/resolv.conf). reload plugin picked it up",
-            ["coredns", "forward . 10.40.0.2", "/etc/resolv.conf"],
+            ["coredns edited: forward . 10.40.0.2 (was /etc/resolv.conf)"],
         ),
         (
             "LaunchDarkly: flag `cart-autosave-v2` production targeting 5% -> 100%",
@@ -99,3 +99,17 @@ def test_a_change_to_cluster_dns_is_plausible_for_an_alert_that_does_not_name_it
     dns = next(f for f in by_kind(findings, "config") if "coredns" in f.title)
     other = next(f for f in by_kind(findings, "config") if "search-settings" in f.title)
     assert dns.change is Trigger.CONFIG_CHANGE and dns.relevance >= 0.5 > other.relevance
+
+
+def test_a_plan_posted_then_applied_by_its_author_is_the_change_it_plans() -> None:
+    plan = (
+        "migrating the media roles to iam-roles module v3, plan looks clean:\n```\n"
+        "# module.media_api_irsa.aws_iam_role.this will be updated in-place\n"
+        '  ~ assume_role_policy = jsonencode(\n      ~ "oidc.eks.us-east-2.amazonaws.com/id/6B1F:sub" = '
+        '"system:serviceaccount:media:media-api" -> "system:serviceaccount:media:media-api-sa"\n    )\n'
+        "Plan: 0 to add, 1 to change, 0 to destroy.\n```"
+    )
+    titles = _titles(plan, "applied. media-api-irsa now managed by v3")
+    [trust] = [t for t in titles if "trust policy" in t]
+    assert "media-api-sa" in trust
+    assert not _titles(plan)  # shown for review only: not a change
