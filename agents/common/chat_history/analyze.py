@@ -18,7 +18,7 @@ from agents.common.chat_history.commands import plan_shown
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
 from agents.common.chat_history.said import setting_said
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
-from agents.common.chat_history.values import platform_component
+from agents.common.chat_history.values import platform_component, same_as
 from shared.causes import dormant_cause
 from shared.chat.base import ChatMessage
 from shared.contracts import (
@@ -216,6 +216,8 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text, m.service)
         if m.service is None and m.thing and analysis.subject.shares_word(m.thing):
             relevance = max(relevance, NAMES_NAMESPACE)  # the same product's bucket, secret, database
+        if m.service is None and m.key and m.new and analysis.subject.shares_word(m.key):
+            relevance = max(relevance, NAMES_NAMESPACE)  # the same product's flag (`cart-autosave-v2`)
         if m.service is None and m.thing is None and dormant_cause(item.text) is not None:
             # An IAM, trust or key policy change names roles and keys, not workloads: unnamed, it
             # still reaches whatever uses them.
@@ -238,7 +240,13 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             what = f"“{_quote(item.text)[:120]}”"
         infra = m.kind is Kind.INFRA
         key = f"{m.key}/{item.message.id}" if m.verbatim else (m.key or item.message.id)
-        named = (m.service, m.thing, path_alias(m.thing), f"Namespace/{m.namespace}" if m.namespace else None)
+        named = (
+            m.service,
+            same_as(m.service),  # CoreDNS is the kube-dns Service: a change to one is to the other
+            m.thing,
+            path_alias(m.thing),
+            f"Namespace/{m.namespace}" if m.namespace else None,
+        )
         resources = tuple(dict.fromkeys(n for n in named if n))
         out.append(
             analysis.finding(

@@ -17,7 +17,6 @@ from agents.common.chat_history.values import (
     field_setting,
     helm_setting,
     kubectl_setting,
-    platform_component,
     replicas_in_words,
     trust_change,
 )
@@ -320,8 +319,10 @@ def manual_change_of(text: str) -> ManualChange | None:
     change = _manual_change_of(text)
     trust = trust_change(text)
     if trust is not None and (change is None or change.key in _HOW_KEYS or change.key.startswith("aws ")):
+        # A mesh's or a cluster's roots of trust belong to no workload: no thing named, every
+        # workload that trusts them is on the path.
         base = change or ManualChange(Touch.CONFIG, None, word_ns, trust, " ".join(text.split())[:200])
-        change = replace(base, key=trust, thing=base.thing or platform_component(text))
+        change = replace(base, key=trust)
     field = field_setting(text)
     if change is None and field is not None:
         change = ManualChange(Touch.CONFIG, None, word_ns, field.key, " ".join(text.split())[:200])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from agents.common.chat_history.extract import Mention
-from agents.common.chat_history.values import terraform_thing_words
+from agents.common.chat_history.values import platform_component, terraform_thing_words
 
 # Keys that say how a change was made (`kubectl edit`), not what it set.
 _HOW = {
@@ -37,8 +37,8 @@ def setting_said(m: Mention, text: str = "") -> str | None:
     """What `m` (said in `text`) set, as a title part; None when the message names no value or thing."""
     subject = m.service or ""
     if m.key in _ROTATED:
-        of = f" ({m.thing})" if m.thing else (f" ({subject})" if subject else "")
-        return f"{m.key} rotated{of}"
+        where = m.thing or subject or platform_component(text)
+        return f"{m.key} rotated" + (f" ({where})" if where else "")
     words = terraform_thing_words(text) if m.key == "terraform" else None
     if words:
         return f"{words} changed by Terraform" + (f": {m.thing}" if m.thing else "")

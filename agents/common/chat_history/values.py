@@ -264,3 +264,12 @@ def platform_component(text: str) -> str | None:
     """The platform component a change names (see `_PLATFORM`), lower case."""
     m = _PLATFORM.search(text)
     return m.group(0).lower() if m else None
+
+
+# Components known by two names: the Deployment and the Service in front of it.
+_SAME = {"coredns": "kube-dns", "kube-dns": "coredns"}
+
+
+def same_as(name: str | None) -> str | None:
+    """The other name of a component known by two (`coredns` is served as the `kube-dns` Service)."""
+    return _SAME.get(name.lower()) if name else None

@@ -113,3 +113,31 @@ def test_a_plan_posted_then_applied_by_its_author_is_the_change_it_plans() -> No
     [trust] = [t for t in titles if "trust policy" in t]
     assert "media-api-sa" in trust
     assert not _titles(plan)  # shown for review only: not a change
+
+
+def test_a_flag_named_like_the_alerts_workload_is_more_plausible_than_another() -> None:
+    chat = MemoryChat(read_only=True, users={"U0OPS": "ops"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts-prod",
+        (19, "U0OPS", "LaunchDarkly: flag `checkout-autosave-v2` production targeting 5% -> 100%"),
+        (18, "U0OPS", "LaunchDarkly: flag `search-ranking-v3` production targeting 5% -> 100%"),
+        (2, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p"),
+    )
+    _, findings, _ = scan(chat, alert())
+    ours = next(f for f in by_kind(findings, "config") if "checkout-autosave-v2" in f.title)
+    other = next(f for f in by_kind(findings, "config") if "search-ranking-v3" in f.title)
+    assert ours.relevance >= 0.5 > other.relevance
+
+
+def test_a_coredns_edit_is_named_by_the_service_clients_resolve_through() -> None:
+    chat = MemoryChat(read_only=True, users={"U0OPS": "ops"})
+    chat.seed(
+        "C0ALERTS",
+        "alerts-prod",
+        (19, "U0OPS", "`kubectl -n kube-system edit configmap coredns` -> `forward . 10.40.0.2`"),
+        (2, "B0ALERTS", "[FIRING:1] KubePodCrashLooping shop/checkout-7d9f8c6b5-x2k4p"),
+    )
+    _, findings, _ = scan(chat, alert())
+    [dns] = by_kind(findings, "config")
+    assert {"coredns", "kube-dns"} <= set(dns.resources)
