@@ -18,6 +18,7 @@ from agents.common.chat_history.values import (
     helm_setting,
     kubectl_setting,
     replicas_in_words,
+    terraform_thing_words,
     trust_change,
 )
 
@@ -376,7 +377,9 @@ def _manual_change_of(text: str) -> ManualChange | None:
         plan = None  # a plan shown for review, not one being applied
     if terraform or plan or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
         network = _NETWORK_RESOURCE.search(text)
-        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network else Touch.CONFIG
+        # what workloads run on: node groups, launch templates (`aws_eks_node_group.search["r7i"]`)
+        nodes = terraform_thing_words(text) in {"node group", "launch template"}
+        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network or nodes else Touch.CONFIG
         shown = terraform or plan or done
         phrase = shown.group(0).strip()  # type: ignore[union-attr]
         return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))

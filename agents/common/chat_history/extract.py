@@ -237,6 +237,9 @@ def _service_near(text: str, start: int, end: int) -> str | None:
     return None
 
 
+_LIVE = re.compile(r"\b(?:is|are|went|goes|now) live\b", re.IGNORECASE)
+
+
 def deploy_of(text: str) -> Mention | None:
     unquoted = _QUOTED.sub(" ", text)
     if unquoted != text and _DEPLOY.search(unquoted):
@@ -262,6 +265,10 @@ def _deploy_of(text: str) -> Mention | None:
             namespace=app.group("ns"),
         )
     if verb is None:
+        # "build image ci-builder:2026.12 is live for all pipelines": an image going live is a release
+        image, live = _IMAGE.search(text), _LIVE.search(text)
+        if image and live:
+            return Mention(Kind.DEPLOY, image.group("svc"), image.group("ver"), phrase=live.group(0))
         return None
     image = _IMAGE.search(text)
     if image:

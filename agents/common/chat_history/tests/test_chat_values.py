@@ -141,3 +141,15 @@ def test_a_coredns_edit_is_named_by_the_service_clients_resolve_through() -> Non
     _, findings, _ = scan(chat, alert())
     [dns] = by_kind(findings, "config")
     assert {"coredns", "kube-dns"} <= set(dns.resources)
+
+
+def test_an_image_going_live_is_a_release_and_a_node_group_apply_is_infrastructure() -> None:
+    [live] = classify("new build image ci-builder:2026.12 (9.8GB) is live for all pipelines", bot=False)
+    assert (live.kind, live.service, live.version) == (Kind.DEPLOY, "ci-builder", "2026.12")
+    [nodes] = classify(
+        'applying #612:\nmodule.eks_nodegroups.aws_eks_node_group.search["search-r7i"]: Creation complete\n'
+        "Apply complete! Resources: 1 added, 0 changed, 1 destroyed.",
+        bot=False,
+    )
+    assert nodes.kind is Kind.INFRA and "search-r7i" in (nodes.thing or "")
+    assert [m.kind for m in classify("flash sale is live, 2M emails went out", bot=False)] == [Kind.TRAFFIC]
