@@ -18,6 +18,12 @@ _FLAG = re.compile(
     r"no such option|illegal option)\s*(?:--\s*)?:?\s*[\"'`]?(?P<flag>-{0,2}[A-Za-z][\w.\-]*(?:=\S+)?)",
     re.IGNORECASE,
 )
+# A command a container's entrypoint or script cannot find: `sh: wge: not found`,
+# `exec: "wge": executable file not found in $PATH`, `bash: line 1: wgett: command not found`.
+_COMMAND = re.compile(
+    r"(?:\bsh|\bbash|\bzsh|\bash)(?::\s*(?:line\s*)?\d+)?:\s*(?P<cmd>[\w.\-/]+):\s*(?:command )?not found"
+    r"|exec:?\s*[\"'`]?(?P<exe>[\w.\-/]+)[\"'`]?:\s*executable file not found"
+)
 # An environment variable or setting a program says it misses or cannot read.
 _MISSING = (
     re.compile(
@@ -88,6 +94,9 @@ def named_in(message: str, limit: int = 3) -> list[str]:
     flag = _FLAG.search(message)
     if flag:
         add(f"flag {_clean(flag.group('flag'))}")
+    command = _COMMAND.search(message)
+    if command:
+        add(f"command {_clean(command.group('cmd') or command.group('exe'))} not found")
     for pattern in _MISSING:
         m = pattern.search(message)
         if m is None:

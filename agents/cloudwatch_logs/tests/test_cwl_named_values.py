@@ -71,6 +71,8 @@ def test_named_values_of_common_failures() -> None:
         "host payments.internal (resolver 172.20.0.10:53)"
     ]
     assert named_in("FATAL: sorry, too many clients already (max_connections=400)") == ["max_connections"]
+    assert named_in("sh: wge: not found") == ["command wge not found"]
+    assert named_in('exec: "wgett": executable file not found in $PATH') == ["command wgett not found"]
     assert named_in("GET /health 200 3ms") == []
 
 
