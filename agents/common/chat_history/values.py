@@ -166,10 +166,15 @@ _FIELD = re.compile(
     r"\b(?P<key>ingressClassName|ingressClass|storageClassName|storageClass|className|serviceAccountName|"
     r"nodeSelector|priorityClassName|runtimeClassName|schedulerName|gatewayClassName|controllerName|"
     r"maxReplicas|minReplicas|maxUnavailable|maxSurge|minAvailable|failurePolicy|imagePullPolicy|"
-    r"dnsPolicy|hostNetwork|suspend|schedule|terminationGracePeriodSeconds|initialDelaySeconds|"
-    r"timeoutSeconds|periodSeconds|failureThreshold|containerPort|targetPort|port|path|"
-    r"maxmemory-policy|maxmemory|max_connections|maxclients|hop[_ -]limit|http_put_response_hop_limit)"
+    r"dnsPolicy|hostNetwork|terminationGracePeriodSeconds|initialDelaySeconds|timeoutSeconds|"
+    r"periodSeconds|failureThreshold|containerPort|targetPort|maxmemory-policy|maxmemory|max_connections|"
+    r"maxclients|http_put_response_hop_limit)"
     r"(?![\w\-])[\"'`]?(?:\s*(?::|=|\bto\b|\bis now\b|->|→)\s*|\s+)" + _VALUE,
+)
+# Plain words that are also fields count only with an explicit `:`, `=`, `to` or `->`: "suspend: true",
+# "port to 8081", not "since we updated the schedule yesterday".
+_PLAIN_FIELD = re.compile(
+    r"\b(?P<key>suspend|schedule|port|path|hop[_ -]limit)[\"'`]?\s*(?::|=|\bto\b|->|→)\s*" + _VALUE,
 )
 _CHANGE_WORD = re.compile(
     r"\b(?:chang|set|sett|mov|switch|merg|updat|point|bump|lower|rais|increas|decreas|edit|patch|appl|"
@@ -182,7 +187,7 @@ def field_setting(text: str) -> Setting | None:
     """A known field given a new value in a message that says something was changed."""
     if not _CHANGE_WORD.search(text):
         return None
-    m = _FIELD.search(text)
+    m = _FIELD.search(text) or _PLAIN_FIELD.search(text)
     if m is None or not re.search(r"[A-Za-z0-9]", m.group("new")):
         return None
     return Setting(m.group("key"), _strip(m.group("new")))
