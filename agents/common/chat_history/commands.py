@@ -293,6 +293,11 @@ def _terraform_thing(text: str) -> str | None:
     return address or (m.group(0) if (m := _TF_ADDRESS.search(text)) else None)
 
 
+# The workload a setting was changed on: "port to 8081 on ledger-api", "for the docs-portal chart".
+# Only a name that looks like a workload's (a hyphen or a digit), not "on prod" or "for now".
+_ON_WORKLOAD = re.compile(
+    r"\b(?:on|for|of)\s+(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b(?!\s+namespace)(?![\w.\-/])"
+)
 # Keys that say only how a change was made, not what it changed: a more telling one replaces them.
 _HOW_KEYS = frozenset({"apply", "edit", "replace", "create", "helm", "terraform", "rotation", "patch"})
 
@@ -326,7 +331,9 @@ def manual_change_of(text: str) -> ManualChange | None:
         change = replace(base, key=trust)
     field = field_setting(text)
     if change is None and field is not None:
-        change = ManualChange(Touch.CONFIG, None, word_ns, field.key, " ".join(text.split())[:200])
+        on = _ON_WORKLOAD.search(text)
+        name = _clean(on.group("name")) if on else None
+        change = ManualChange(Touch.CONFIG, name, word_ns, field.key, " ".join(text.split())[:200])
         return _set(change, field)
     if change is not None and change.new is None and field is not None:
         change = _set(change, field, keep_key=change.key not in _HOW_KEYS)

@@ -153,3 +153,10 @@ def test_an_image_going_live_is_a_release_and_a_node_group_apply_is_infrastructu
     )
     assert nodes.kind is Kind.INFRA and "search-r7i" in (nodes.thing or "")
     assert [m.kind for m in classify("flash sale is live, 2M emails went out", bot=False)] == [Kind.TRAFFIC]
+
+
+def test_a_setting_changed_on_a_named_workload_is_a_change_to_it() -> None:
+    [m] = classify("changed the readiness probe port to 8081 on ledger-api", bot=False)
+    assert (m.kind, m.service, m.key, m.new) == (Kind.CONFIG, "ledger-api", "port", "8081")
+    [later] = classify("set maxReplicas: 30 for now", bot=False)
+    assert later.service is None and (later.key, later.new) == ("maxReplicas", "30")
