@@ -50,6 +50,7 @@ ANALYZERS = (
     pool_signals.queues,
     saturation_signals.saturation,
     limit_signals.limits,
+    limit_signals.percents,
     cloud_signals.cloud,
     app_signals.versions,
     app_signals.neighbours_down,

@@ -114,7 +114,30 @@ PAIRS = (
         CauseCategory.UNSCHEDULABLE,
     ),
 )
-METRICS = "|".join(sorted({re.escape(n) for p in PAIRS for n in (p.usage, p.limit)}))
+# Usage a CloudWatch exporter publishes as a share of the limit itself (ElastiCache's memory as a
+# percentage of maxmemory): (metric, engine, what, the limit's name, cause).
+PERCENTS = (
+    (
+        "aws_elasticache_database_memory_usage_percentage_average",
+        "ElastiCache",
+        "memory",
+        "maxmemory",
+        CauseCategory.DEPENDENCY_FAILURE,
+    ),
+    (
+        "aws_elasticache_database_memory_usage_percentage_maximum",
+        "ElastiCache",
+        "memory",
+        "maxmemory",
+        CauseCategory.DEPENDENCY_FAILURE,
+    ),
+)
+PERCENT_PREFIX = "limit-pct:"
+METRICS = "|".join(
+    sorted({re.escape(n) for p in PAIRS for n in (p.usage, p.limit)} | {re.escape(p[0]) for p in PERCENTS})
+)
+# An ElastiCache node id is its replication group's name and the shard and node numbers.
+_CACHE_NODE = re.compile(r"^(?P<group>.+?)-\d{4}-\d{3}$")
 
 
 def limit_lookup() -> tuple[str, str, list[str]]:
@@ -143,6 +166,12 @@ def plan_limits(plan: dict[str, str], found: dict[str, list[dict[str, str]]]) ->
         clients = _by(labels, _CLIENTS)
         if clients and pair.what in {"connections", "clients"}:
             plan[f"{PREFIX}{i}:by"] = f"sum by ({', '.join([*keys, *clients])}) ({usage})"
+
+
+def plan_percents(plan: dict[str, str], found: dict[str, list[dict[str, str]]]) -> None:
+    for i, (metric, *_rest) in enumerate(PERCENTS):
+        if metric in found:
+            plan[f"{PERCENT_PREFIX}{i}"] = f"max without (job, instance) ({metric})"
 
 
 def _key(series: Series) -> tuple[tuple[str, str], ...]:
@@ -187,6 +216,54 @@ def _new_clients(by: list[Series], usage: Series, frame: Frame) -> list[tuple[st
         if labels:
             out.append((labels, now, onset))
     return sorted(out, key=lambda c: -c[1])[:3]
+
+
+def percents(readings: Readings, frame: Frame) -> list[Finding]:
+    """Stores whose usage, published as a share of their limit, came near it."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for i, (_metric, engine, what, limit_name, cause) in enumerate(PERCENTS):
+        key = f"{PERCENT_PREFIX}{i}"
+        for series in readings.get(key):
+            if not series.points:
+                continue
+            top_at, top = max(series.points, key=lambda p: (p[1], p[0]))
+            node = next((v for k, v in sorted(series.labels.items()) if "cluster" in k.lower()), "-")
+            group = m.group("group") if (m := _CACHE_NODE.match(node)) else node
+            if top < NEAR * 100 or group in seen:
+                continue
+            seen.add(group)
+            since = first_crossing(series.points, NEAR * 100) or top_at
+            at_limit = top >= AT * 100
+            related = _related(frame, group)
+            pct, first = fmt_number(round(top, 1)), fmt_number(round(series.points[0][1], 1))
+            findings.append(
+                frame.finding(
+                    f"limit:{limit_name}:{group}",
+                    severity=Severity.CRITICAL if at_limit else Severity.WARNING,
+                    title=(
+                        f"{engine} {group} {what} at {pct}% of its {limit_name} since {hhmm(since)} "
+                        f"(node {node}, up from {first}% at {hhmm(series.points[0][0])})"
+                    )[:300],
+                    detail=(
+                        f"{engine} {group}: {what} reached {pct}% of {limit_name}; at the limit the store "
+                        "evicts keys or, with noeviction, refuses writes."
+                    ),
+                    resources=tuple(dict.fromkeys((group, node))),
+                    first_seen=since,
+                    last_seen=series.points[-1][0],
+                    evidence=(
+                        frame.evidence(
+                            readings.expr(key), f"{fmt_number(round(top, 1))}% at {hhmm(top_at)}", since
+                        ),
+                    ),
+                    cause_hint=cause if at_limit else None,
+                    relevance=(Relevance.LINKED if at_limit else Relevance.NEAR)
+                    if related
+                    else Relevance.SUPPORTING,
+                )
+            )
+    return findings
 
 
 def limits(readings: Readings, frame: Frame) -> list[Finding]:

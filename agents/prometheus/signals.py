@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agents.prometheus.client_signals import plan_client_errors
 from agents.prometheus.cloud_signals import ANY_PREFIX, cloud_lookup, plan_cloud, storage_lookup
 from agents.prometheus.ena_signals import ena_lookup, plan_ena
-from agents.prometheus.limit_signals import limit_lookup, plan_limits
+from agents.prometheus.limit_signals import limit_lookup, plan_limits, plan_percents
 from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
@@ -219,6 +219,7 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     _plan_infra(plan, discovery, subject)
     plan_ena(plan, discovery.names("ena"))
     plan_limits(plan, discovery.found.get("limits", {}))
+    plan_percents(plan, discovery.found.get("limits", {}))
     return plan
 
 

@@ -74,3 +74,15 @@ def test_requests_that_rose_from_none_are_new_not_a_surge() -> None:
     assert "requests began at" in f.title and "100% of them failing" in f.title
     assert f.cause_hint is None and f.change is not Trigger.TRAFFIC
     assert not [x for x in found if x.id.split(":")[1] == "request-rate-surge"]
+
+
+def test_a_cache_at_its_maxmemory_as_a_percentage_is_named_by_its_replication_group() -> None:
+    node = {"cache_cluster_id": "sessions-prod-0001-001"}
+    series = {"limit-pct:0": [line(node, steps(62.0, 99.6, POINTS - 40))]}
+    found = analyze(
+        Readings(exprs={k: f"expr_of_{k}" for k in series}, series=series),
+        frame(namespace="identity", service="session-gateway"),
+    )
+    f = only(found, "limit")
+    assert "ElastiCache sessions-prod memory at 99.6% of its maxmemory" in f.title
+    assert "sessions-prod" in f.resources and f.cause_hint is CauseCategory.DEPENDENCY_FAILURE
