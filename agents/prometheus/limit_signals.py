@@ -291,7 +291,8 @@ def limits(readings: Readings, frame: Frame) -> list[Finding]:
 
 def _related(frame: Frame, name: str) -> bool:
     """Whether a server or quota shares a distinctive word with the alert's workload or namespace."""
-    words = lambda text: {w for w in re.split(r"[^a-z0-9]+", text.lower()) if len(w) >= 4}  # noqa: E731
+    # singular and plural alike: `sessions-prod` is the store of `session-gateway`
+    words = lambda text: {w.removesuffix("s") for w in re.split(r"[^a-z0-9]+", text.lower()) if len(w) >= 4}  # noqa: E731
     own = words(" ".join(n for n in (frame.subject.name, frame.subject.namespace) if n))
     return bool(own & words(name))
 

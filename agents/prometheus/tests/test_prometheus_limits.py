@@ -86,3 +86,4 @@ def test_a_cache_at_its_maxmemory_as_a_percentage_is_named_by_its_replication_gr
     f = only(found, "limit")
     assert "ElastiCache sessions-prod memory at 99.6% of its maxmemory" in f.title
     assert "sessions-prod" in f.resources and f.cause_hint is CauseCategory.DEPENDENCY_FAILURE
+    assert f.relevance >= 0.8  # the session store of session-gateway, by its name
