@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from agents.cloudwatch_logs.queries import insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
+from agents.common.named_values import named_in
 from agents.common.scope import Scope
 from agents.common.signatures import Signatures, excerpt, specifics_in
 from agents.common.templates import WILDCARD, TemplateMiner
@@ -232,8 +233,11 @@ def _error_finding(
     count = st.recent + st.baseline if new or began else st.recent
     quoted = excerpt(_LEADING_TIME.sub("", st.first_event.message), signature)
     specifics = specifics_in(st.first_event.message)
-    if specifics and specifics not in quoted:
-        label = f"{label} ({specifics})"
+    # the flag, key, host or limit the line names, when the quote cut it out
+    named = [n for n in named_in(st.first_event.message) if n.split(" ", 1)[-1] not in quoted]
+    said = "; ".join(p for p in (specifics, *named) if p and p not in quoted)
+    if said:
+        label = f"{label} ({said})"
     title = f'{label}: {count}x "{quoted}" in {where} ({trend})'
     groups = [g for g, _ in st.groups.most_common()]
     query = template_query(longest_literal(template))
@@ -267,6 +271,9 @@ def _error_finding(
         f"First seen {st.first:%Y-%m-%d %H:%M:%S} UTC, last seen {st.last:%H:%M:%S} UTC.\n"
         f"Where: {wheres}. Log groups: {', '.join(groups[:5])}."
     )
+    names = named_in(st.first_event.message)
+    if names:
+        detail += f"\nNames: {', '.join(names)}."
     if signature is not None:
         detail += f"\nSignature: {signature.id}" + (
             "" if category else " (no rollout before it: no cause hint)"

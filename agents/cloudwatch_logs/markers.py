@@ -15,6 +15,7 @@ from datetime import datetime
 from agents.cloudwatch_logs.analyzers import AGENT, Windows, ago, digest, longest_literal, slug, where_of
 from agents.cloudwatch_logs.queries import MARKER_RE, insights_console_url, template_query
 from agents.cloudwatch_logs.reader import LogEvent
+from agents.common.named_values import change_fields, message_field
 from agents.common.scope import Scope, workload_of_pod
 from agents.common.signatures import Marker, Signatures, settings_in, version_in
 from agents.common.templates import TemplateMiner
@@ -97,7 +98,13 @@ def marker_findings(
         settings = settings_in(event.message)
         version = version_in(event.message)
         if change is Trigger.CONFIG_CHANGE:
-            what = "Config reloaded" + (f": {', '.join(settings)}" if settings else "")
+            # what changed and to what: `DB_POOL_MAX=8`, or a structured line's fields
+            # (`feature flag changed: flag=cart-autosave-v2, value=true`)
+            fields = settings or change_fields(event.message)
+            said = message_field(event.message)
+            what = (f"Config change logged ({said})" if said else "Config reloaded") + (
+                f": {', '.join(fields)}" if fields else ""
+            )
         else:
             what = f"Release {version} started" if version else "Release started"
         title = f"{what} in {where}, {ago(scope, event.at)}"

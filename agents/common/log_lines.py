@@ -20,6 +20,7 @@ ERROR_WORDS = (
 MARKER_WORDS = (
     r"config(uration)? ?(re)?load|reloaded|reloading|config(uration)? (changed|updated)|feature flag"
     r"|start(ed|ing)|version|deploy(ed|ing)|rolling out"
+    r"|(secret|password|certificate) (rotated|renewed|reloaded)"
 )
 ERROR_RE = re.compile(ERROR_WORDS, re.IGNORECASE)
 MARKER_RE = re.compile(MARKER_WORDS, re.IGNORECASE)

@@ -154,17 +154,21 @@ def resolve_user_file(path: str | None) -> str | None:
 
 
 def excerpt(message: str, signature: Signature | None, limit: int = 150) -> str:
-    """`message` cut to `limit` characters around what the signature matched, so the telling part
-    of a long line (`... x509: certificate has expired`) survives in a title."""
+    """`message` cut to `limit` characters with its middle left out, so both what the signature
+    matched (`... x509: certificate has expired`) and the line's end (where the failing key, flag,
+    host or resource is usually named) survive in a title."""
     text = " ".join(message.split())
     if len(text) <= limit:
         return text
+    tail = max(20, limit // 3)
     match = signature.regex.search(text) if signature else None
-    if match is None or match.end() <= limit - 1:
-        return text[: limit - 1] + "…"
-    start = max(0, min(match.start() - limit // 3, len(text) - (limit - 2)))
-    head = text[start : start + limit - 2]
-    return "…" + head + ("…" if start + limit - 2 < len(text) else "")
+    room = limit - tail - 1  # what is left before "…" and the tail
+    if match is None or match.end() <= room or match.start() >= len(text) - tail:
+        return text[:room].rstrip() + "…" + text[-tail:].lstrip()
+    # the match lies in the middle: a little of what leads to it, the match, then the end
+    start = max(0, match.start() - room // 4)
+    head = text[start : start + room - 1].rstrip()
+    return ("…" if start else "") + head + "…" + text[-tail:].lstrip()
 
 
 def settings_in(message: str, limit: int = 3) -> list[str]:

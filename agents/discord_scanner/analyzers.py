@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from agents.common.chat_history.analyze import analyze
+from agents.common.chat_history.code import clean_outside_code
 from shared.alerts.alert_text import clean_chat_text
 from shared.chat.base import ChatMessage
 
@@ -27,8 +28,11 @@ _SYSTEM = re.compile(
 def clean(text: str) -> str:
     """Discord markdown to plain words."""
     text = _SPOILER.sub(r"\1", text)
-    text = _CODE_FENCE.sub("", text).replace("__", "")
-    return clean_chat_text(text)[0].strip()
+
+    def words(part: str) -> str:
+        return clean_chat_text(_CODE_FENCE.sub("", part).replace("__", ""))[0]
+
+    return clean_outside_code(text, words).strip()
 
 
 def is_noise(message: ChatMessage, text: str) -> bool:

@@ -28,7 +28,9 @@ def requests(readings: Readings, frame: Frame) -> list[Finding]:
     factor = change.factor()
     if factor is not None and factor < SPIKE_FACTOR:
         return []
-    times = f"{factor:.1f}x" if factor else "from zero"
+    if factor is None:
+        return [_began(readings, frame, change, series[0])]
+    times = f"{factor:.1f}x"
     return [
         frame.finding(
             f"request-rate-surge:{frame.workload_slug}",
@@ -53,6 +55,37 @@ def requests(readings: Readings, frame: Frame) -> list[Finding]:
             relevance=RELEVANT,
         )
     ]
+
+
+def _began(readings: Readings, frame: Frame, change: Change, series: Series) -> Finding:
+    """Requests that rose from none: a client or job that only began in the window (or requests
+    that only fail), said as new, not as a surge of the load there was."""
+    failing = [v for t, v in (readings.get("errors") or [Series({}, ())])[0].points if t >= change.onset]
+    share = sum(failing) / len(failing) if failing else None
+    fails = f", {fmt_pct(share)} of them failing (5xx)" if share is not None and share >= ERROR_RATIO else ""
+    return frame.finding(
+        f"requests-began:{frame.workload_slug}",
+        severity=Severity.WARNING,
+        title=(
+            f"{frame.name} requests began at {hhmm(change.onset)}, none earlier in the window: "
+            f"{fmt_rate(change.after)} now{fails}"
+        ),
+        detail=(
+            "The request series rose from zero: a new client or job, or a route that only now answers; "
+            "not a surge of the load there was."
+        ),
+        resources=frame.workload_resources,
+        first_seen=change.onset,
+        last_seen=series.points[-1][0],
+        evidence=(
+            frame.evidence(
+                readings.expr("requests"),
+                f"0 req/s before {hhmm(change.onset)}, {fmt_rate(change.after)} after",
+                change.onset,
+            ),
+        ),
+        relevance=RELEVANT,
+    )
 
 
 def errors(readings: Readings, frame: Frame) -> list[Finding]:

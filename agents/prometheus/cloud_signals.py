@@ -202,11 +202,12 @@ def _finding(
         what = f"fell from {fmt(change.before)} to {fmt(max(change.after, 0.0))}"
     elif not change.rising or (factor is not None and factor < SURGE):
         return None
+    elif re.search(r"request_count|invocations|requests|messages_sent|call_count", lowered) and not factor:
+        # none before: a sender or job that only began in the window, not a surge of the load there was
+        what = f"began (none earlier in the window): {fmt(change.after)} now"
     elif re.search(r"request_count|invocations|requests|messages_sent|call_count", lowered):
         hint, trigger = CauseCategory.TRAFFIC_SPIKE, Trigger.TRAFFIC
-        what = (
-            f"rose {f'{factor:.1f}x' if factor else 'from zero'}: {fmt(change.before)} to {fmt(change.after)}"
-        )
+        what = f"rose {factor:.1f}x: {fmt(change.before)} to {fmt(change.after)}"
     elif "throttle" in lowered:
         hint = CauseCategory.RATE_LIMITED
         what = f"rose from {fmt(change.before)} to {fmt(change.after)}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from agents.prometheus.client_signals import plan_client_errors
 from agents.prometheus.cloud_signals import ANY_PREFIX, cloud_lookup, plan_cloud, storage_lookup
 from agents.prometheus.ena_signals import ena_lookup, plan_ena
+from agents.prometheus.limit_signals import limit_lookup, plan_limits, plan_percents
 from agents.prometheus.log_writers import host_names, plan_log_writers
 from agents.prometheus.promql import Subject, matcher, quote, regex_escape, with_matchers
 
@@ -104,8 +105,9 @@ class Discovery:
 
 
 def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
-    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most eight
-    (the ENA drop counters and every data store's free storage with the others); each matchers
+    """(kind, metric-name regex, matchers) of the discovery look-ups for `subject`, at most nine
+    (the ENA drop counters, every data store's free storage and every known limit with its usage,
+    with the others); each matchers
     entry becomes one `match[]` of a single `/api/v1/series` call."""
     out: list[tuple[str, str, list[str]]] = []
     pods = subject.pod_selector()
@@ -129,6 +131,7 @@ def lookups(subject: Subject) -> list[tuple[str, str, list[str]]]:
     if out:
         out.append(ena_lookup())
         out.append(storage_lookup())
+        out.append(limit_lookup())
     return out
 
 
@@ -215,6 +218,8 @@ def build_plan(discovery: Discovery, subject: Subject) -> dict[str, str]:
     plan_cloud(plan, [ls for n in stores for ls in discovery.label_sets("cloud_any", n)], ANY_PREFIX)
     _plan_infra(plan, discovery, subject)
     plan_ena(plan, discovery.names("ena"))
+    plan_limits(plan, discovery.found.get("limits", {}))
+    plan_percents(plan, discovery.found.get("limits", {}))
     return plan
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from agents.common.chat_history.analyze import analyze
+from agents.common.chat_history.code import clean_outside_code
 from shared.alerts.alert_text import clean_chat_text
 from shared.chat.base import ChatMessage
 
@@ -24,7 +25,7 @@ _SYSTEM = re.compile(
 
 def clean(text: str) -> str:
     """Slack mrkdwn to plain words: mentions and emoji dropped, links to their label, entities decoded."""
-    return clean_chat_text(text)[0].strip()
+    return clean_outside_code(text, lambda part: clean_chat_text(part)[0]).strip()
 
 
 def is_noise(message: ChatMessage, text: str) -> bool:

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from agents.common.chat_history.commands import plan_shown
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
+from agents.common.chat_history.said import setting_said
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
+from agents.common.chat_history.values import platform_component, same_as
 from shared.causes import dormant_cause
 from shared.chat.base import ChatMessage
 from shared.contracts import (
@@ -62,16 +65,37 @@ def items_of(
     parent: ChatMessage | None = None,
 ) -> list[Item]:
     out: list[Item] = []
+    messages = list(messages)
     for message in messages:
         text = clean(message.text)
         if not text.strip() or noise(message, text):
             continue
+        if plan_shown(text) and _applied_later(message, messages, clean):
+            # a plan posted for review, then "applied." by the same person: the plan says what changed
+            text = f"{text}\napplied"
         mentions = classify(text, bot=message.bot)
         if not mentions and parent is not None:
             # A reply that only says how it ended ("fixed by restarting the consumer") still counts.
             mentions = [Mention(Kind.REPLY)]
         out.extend(Item(message, text, mention, parent) for mention in mentions)
     return out
+
+
+APPLIED_WITHIN = timedelta(minutes=30)
+_APPLIED = re.compile(
+    r"^\W*(?:applied|apply complete|applying (?:it|now)|done,? applied|merged and applied)\b", re.I
+)
+
+
+def _applied_later(plan: ChatMessage, messages: list[ChatMessage], clean: Callable[[str], str]) -> bool:
+    """Whether the author of a posted plan says, soon after in the same channel, that it was applied."""
+    return any(
+        m.user == plan.user
+        and m.channel == plan.channel
+        and timedelta(0) < m.at - plan.at <= APPLIED_WITHIN
+        and _APPLIED.search(clean(m.text))
+        for m in messages
+    )
 
 
 def slug(text: str) -> str:
@@ -192,6 +216,8 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         relevance = analysis.subject.relevance(item.text, m.service)
         if m.service is None and m.thing and analysis.subject.shares_word(m.thing):
             relevance = max(relevance, NAMES_NAMESPACE)  # the same product's bucket, secret, database
+        if m.service is None and m.key and m.new and analysis.subject.shares_word(m.key):
+            relevance = max(relevance, NAMES_NAMESPACE)  # the same product's flag (`cart-autosave-v2`)
         if m.service is None and m.thing is None and dormant_cause(item.text) is not None:
             # An IAM, trust or key policy change names roles and keys, not workloads: unnamed, it
             # still reaches whatever uses them.
@@ -199,26 +225,37 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
         if m.kind is Kind.INFRA and m.service is None:
             # Nodes and node groups run every workload: unnamed, such a change is still plausible.
             relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
+        if platform_component(" ".join(p for p in (m.service, m.thing, m.key, item.text) if p)):
+            # Cluster DNS, an ingress controller, a mesh's trust anchor: every workload goes through
+            # them, so a change to one is plausible for any alert that names none of them.
+            relevance = max(relevance, Relevance.UNSURE if analysis.subject.known else Relevance.SUPPORTING)
+        said = setting_said(m, item.text)
         if m.verbatim and m.diff:
-            what = f"“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
+            what = f"{said + ': ' if said else ''}“{_quote(m.phrase)[:100]}” changing {_quote(m.diff)}"
         elif m.verbatim:
-            what = f"“{_quote(item.text)[:160]}”"
+            what = f"{said + ': ' if said else ''}“{_quote(item.text)[:160]}”"
         elif m.key and m.new:
-            change = f"{m.key} from {m.old} to {m.new}" if m.old else f"{m.key} to {m.new}"
-            what = f"{m.service + ' ' if m.service else ''}{change}"
+            what = said or m.key
         else:
             what = f"“{_quote(item.text)[:120]}”"
         infra = m.kind is Kind.INFRA
         key = f"{m.key}/{item.message.id}" if m.verbatim else (m.key or item.message.id)
-        named = (m.service, m.thing, path_alias(m.thing), f"Namespace/{m.namespace}" if m.namespace else None)
+        named = (
+            m.service,
+            same_as(m.service),  # CoreDNS is the kube-dns Service: a change to one is to the other
+            m.thing,
+            path_alias(m.thing),
+            f"Namespace/{m.namespace}" if m.namespace else None,
+        )
         resources = tuple(dict.fromkeys(n for n in named if n))
         out.append(
             analysis.finding(
                 f"config:{m.service or '-'}/{key}",
                 severity=_severity(relevance),
-                title=(
-                    f"{'Infrastructure' if infra else 'Config'} change announced: {what} at "
-                    f"{_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})"
+                title=_fitted(
+                    f"{'Infrastructure' if infra else 'Config'} change announced: ",
+                    what,
+                    f" at {_hhmm(item.message.at)} ({analysis.where(item)}, {analysis.who(item)})",
                 ),
                 detail=_quote(item.text),
                 resources=resources,
@@ -230,6 +267,17 @@ def _configs(items: list[Item], analysis: Analysis) -> list[Finding]:
             )
         )
     return out
+
+
+MAX_TITLE = 300
+
+
+def _fitted(head: str, what: str, tail: str) -> str:
+    """`head + what + tail`, with `what` cut short (its start kept: the value said first) to fit."""
+    room = MAX_TITLE - len(head) - len(tail)
+    if len(what) > room:
+        what = what[: max(0, room - 1)] + "…"
+    return (head + what + tail)[:MAX_TITLE]
 
 
 _ENVIRONMENTS = frozenset(

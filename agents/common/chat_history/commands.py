@@ -9,8 +9,18 @@ touches: a workload (`service`) and, where written, its namespace. Pure; text is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from agents.common.chat_history.values import (
+    Setting,
+    field_setting,
+    helm_setting,
+    kubectl_setting,
+    replicas_in_words,
+    terraform_thing_words,
+    trust_change,
+)
 
 _NAME = r"[a-z0-9][a-z0-9\-.]*[a-z0-9]"
 _NS = rf"(?:-n|--namespace)[= ](?P<ns>{_NAME})"
@@ -39,6 +49,8 @@ class ManualChange:
     key: str  # what was changed: replicas, resources, networkpolicy, node group, ...
     phrase: str
     thing: str | None = None  # another object it names (a bucket, a secret, a key alias)
+    new: str | None = None  # the value it set, when written (`40`, `forward . 10.40.0.2`)
+    old: str | None = None  # the value it replaced, when written
 
 
 _KUBECTL = re.compile(
@@ -66,6 +78,7 @@ _NETWORK_RESOURCE = re.compile(
 # A Terraform resource address (`aws_s3_bucket_policy.media`, `module.db.aws_security_group.this`).
 _TF_ADDRESS = re.compile(
     r"(?<![\w.])(?:module\.[\w\-]+\.)*(?:aws|google|azurerm|kubernetes|helm)_[a-z0-9_]+\.[\w\-]+"
+    r"(?:\[\"?[\w\-.]+\"?\])?"  # a `for_each` instance: `aws_eks_node_group.search["search-r7i"]`
 )
 # A plan pasted by the person applying it: its summary line, or a resource it changes in place.
 _TF_PLAN = re.compile(
@@ -262,6 +275,11 @@ def diff_of(text: str) -> str | None:
     return out or None
 
 
+def plan_shown(text: str) -> bool:
+    """A Terraform plan that changes something, posted without saying it was applied."""
+    return _TF_PLAN.search(text) is not None and _APPLYING.search(text) is None
+
+
 def _terraform_thing(text: str) -> str | None:
     """What a Terraform run touched: the resource it targeted or changed, else the folder it applied."""
     target = re.search(r"-target[= ]+[\"']?(?P<t>[^\s\"']+)", text)
@@ -275,8 +293,54 @@ def _terraform_thing(text: str) -> str | None:
     return address or (m.group(0) if (m := _TF_ADDRESS.search(text)) else None)
 
 
+# The workload a setting was changed on: "port to 8081 on ledger-api", "for the docs-portal chart".
+# Only a name that looks like a workload's (a hyphen or a digit), not "on prod" or "for now".
+_ON_WORKLOAD = re.compile(
+    r"\b(?:on|for|of)\s+(?:the\s+)?(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b(?!\s+namespace)(?![\w.\-/])"
+)
+# Keys that say only how a change was made, not what it changed: a more telling one replaces them.
+_HOW_KEYS = frozenset({"apply", "edit", "replace", "create", "helm", "terraform", "rotation", "patch"})
+
+
+def _set(change: ManualChange, setting: Setting | None, *, keep_key: bool = False) -> ManualChange:
+    """`change` with the value `setting` says it set; with `keep_key`, the change keeps its own key
+    (the command's verb) and the value names the setting's (`readinessProbe.httpGet.port=8081`)."""
+    if setting is None:
+        return change
+    if not keep_key:
+        key = change.key if setting.key == "set" else setting.key
+        return replace(change, key=key, new=setting.new, old=setting.old)
+    plain = setting.key in {"set", "replicas", "image", "chart version"} or setting.new is None
+    new = setting.new if plain else f"{setting.key}={setting.new}"
+    return replace(change, new=new, old=setting.old)
+
+
 def manual_change_of(text: str) -> ManualChange | None:
-    """The change a person says they made by hand in `text`, if any (commands first, then words)."""
+    """The change a person says they made by hand in `text`, if any (commands first, then words),
+    with the value it set when the message says it: the replicas a `kubectl scale` asks for, the
+    variable a `set env` sets, what an edit made a setting into, a certificate or trust anchor
+    rotated, the field a manifest change moves to a new value."""
+    namespace_words = _NAMESPACE_WORDS.search(text)
+    word_ns = _clean(namespace_words.group("ns")) if namespace_words else None
+    change = _manual_change_of(text)
+    trust = trust_change(text)
+    if trust is not None and (change is None or change.key in _HOW_KEYS or change.key.startswith("aws ")):
+        # A mesh's or a cluster's roots of trust belong to no workload: no thing named, every
+        # workload that trusts them is on the path.
+        base = change or ManualChange(Touch.CONFIG, None, word_ns, trust, " ".join(text.split())[:200])
+        change = replace(base, key=trust)
+    field = field_setting(text)
+    if change is None and field is not None:
+        on = _ON_WORKLOAD.search(text)
+        name = _clean(on.group("name")) if on else None
+        change = ManualChange(Touch.CONFIG, name, word_ns, field.key, " ".join(text.split())[:200])
+        return _set(change, field)
+    if change is not None and change.new is None and field is not None:
+        change = _set(change, field, keep_key=change.key not in _HOW_KEYS)
+    return change
+
+
+def _manual_change_of(text: str) -> ManualChange | None:
     namespace_words = _NAMESPACE_WORDS.search(text)
     word_ns = _clean(namespace_words.group("ns")) if namespace_words else None
     kubectl = _KUBECTL.search(text)
@@ -295,15 +359,24 @@ def manual_change_of(text: str) -> ManualChange | None:
             return ManualChange(Touch.DEPLOY, name, _clean(ns), verb, kubectl.group(0).strip())
         if verb == "apply" and re.search(r"netpol|network-?polic", rest, re.IGNORECASE):
             key = "networkpolicy"
-        return ManualChange(
+        if name is None and verb in {"edit", "patch", "replace"}:
+            # `kubectl -n kube-system edit configmap coredns`: the object edited is what it touched
+            edited = re.search(
+                rf"(?:configmaps?|cm|secrets?|ingress(?:es)?|services?|svc)(?:/|\s+)(?P<o>{_NAME})", rest
+            )
+            name = _clean(edited.group("o")) if edited else None
+        after = text[kubectl.end() :]
+        change = ManualChange(
             Touch.INFRA if infra else Touch.CONFIG, name, _clean(ns), key, kubectl.group(0).strip()
         )
+        return _set(change, kubectl_setting(verb, rest, f"{rest}\n{after}"), keep_key=True)
     helm = _HELM.search(text)
     if helm:
         ns = (m.group("ns") if (m := re.search(_NS, helm.group("rest"))) else None) or word_ns
-        return ManualChange(
+        change = ManualChange(
             Touch.CONFIG, _clean(helm.group("name")), _clean(ns), "helm", helm.group(0).strip()
         )
+        return _set(change, helm_setting(helm.group("rest")), keep_key=True)
     terraform = _TERRAFORM.search(text)
     done = _APPLY_DONE.search(text)
     plan = _TF_PLAN.search(text)
@@ -311,7 +384,9 @@ def manual_change_of(text: str) -> ManualChange | None:
         plan = None  # a plan shown for review, not one being applied
     if terraform or plan or (done and any(int(done.group(k)) for k in ("added", "changed", "destroyed"))):
         network = _NETWORK_RESOURCE.search(text)
-        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network else Touch.CONFIG
+        # what workloads run on: node groups, launch templates (`aws_eks_node_group.search["r7i"]`)
+        nodes = terraform_thing_words(text) in {"node group", "launch template"}
+        touch = Touch.INFRA if _INFRA_WORDS.search(text) or network or nodes else Touch.CONFIG
         shown = terraform or plan or done
         phrase = shown.group(0).strip()  # type: ignore[union-attr]
         return ManualChange(touch, None, word_ns, "terraform", phrase, thing=_terraform_thing(text))
@@ -327,7 +402,21 @@ def manual_change_of(text: str) -> ManualChange | None:
         return ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
     scaled = _SCALED.search(text)
     if scaled:
-        return ManualChange(Touch.CONFIG, _clean(scaled.group("name")), word_ns, "replicas", scaled.group(0))
+        return ManualChange(
+            Touch.CONFIG,
+            _clean(scaled.group("name")),
+            word_ns,
+            "replicas",
+            scaled.group(0),
+            new=scaled.group("new"),
+        )
+    replicas = replicas_in_words(text)
+    if replicas is not None:
+        name, setting = replicas
+        return _set(
+            ManualChange(Touch.CONFIG, _clean(name), word_ns, "replicas", " ".join(text.split())[:200]),
+            setting,
+        )
     resources = _RESOURCES.search(text) or _RESOURCES_AFTER.search(text)
     if resources:
         name = _clean(resources.group("name")) or _clean(resources.groupdict().get("name2"))

@@ -172,8 +172,8 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
-    r"\b(reminder|tonight|tomorrow|next (?:week|month)|scheduled|will (?:deploy|roll|release|ship|migrate)"
-    r"|planned|upcoming|later today|going to|plan to)\b",
+    r"\b(reminder|tonight|tomorrow|next (?:week|month)|(?<!as )scheduled"
+    r"|will (?:deploy|roll|release|ship|migrate)|(?<!as )planned|upcoming|later today|going to|plan to)\b",
     re.IGNORECASE,
 )
 _FIRING = re.compile(
@@ -237,6 +237,9 @@ def _service_near(text: str, start: int, end: int) -> str | None:
     return None
 
 
+_LIVE = re.compile(r"\b(?:is|are|went|goes|now) live\b", re.IGNORECASE)
+
+
 def deploy_of(text: str) -> Mention | None:
     unquoted = _QUOTED.sub(" ", text)
     if unquoted != text and _DEPLOY.search(unquoted):
@@ -262,6 +265,10 @@ def _deploy_of(text: str) -> Mention | None:
             namespace=app.group("ns"),
         )
     if verb is None:
+        # "build image ci-builder:2026.12 is live for all pipelines": an image going live is a release
+        image, live = _IMAGE.search(text), _LIVE.search(text)
+        if image and live:
+            return Mention(Kind.DEPLOY, image.group("svc"), image.group("ver"), phrase=live.group(0))
         return None
     image = _IMAGE.search(text)
     if image:
@@ -439,6 +446,8 @@ def _classify(text: str, *, bot: bool) -> list[Mention]:
                 verbatim=True,
                 thing=manual.thing,
                 diff=diff_of(text),
+                old=manual.old,
+                new=manual.new,
             )
     deploy = deploy_of(text)
     if deploy is not None and deploy.service is None and deploy.version is None:
@@ -477,7 +486,8 @@ def _said_done(text: str) -> str:
 # question that says what was done ("rolled back checkout to 1.4.2, did that help?") still does.
 _QUESTION = re.compile(r"(?:[^.!?\n]|[.!](?=\S))*\?+")  # a sentence that asks ("1.4.2" does not end one)
 _ASKED_WHETHER = re.compile(
-    r"^\W*(?:did|has|have|had|was|were|is|are)\s+(?:anyone|someone|somebody|anybody|we|you|they)\b",
+    r"^\W*(?:did|has|have|had|was|were|is|are|should|shall|can|could|would|must|do|does)\s+"
+    r"(?:anyone|someone|somebody|anybody|we|you|they|i)\b",
     re.IGNORECASE,
 )
 _DONE_SAID = re.compile(

@@ -37,11 +37,12 @@ def test_lookups_are_bounded_and_scoped_by_namespace() -> None:
     planned = lookups(subject(namespace="payments", service="payments-api"))
     # No workload named: the service's name stands for its Deployment's pods.
     # AWS resources (a load balancer, a database) carry the name, never a namespace.
-    kinds = ["pod", "app", "hpa", "volume", "up", "cloud", "ena", "cloud_any"]
+    # Data stores' limits beside their usage, wherever they live (by metric name).
+    kinds = ["pod", "app", "hpa", "volume", "up", "cloud", "ena", "cloud_any", "limits"]
     assert [kind for kind, _, _ in planned] == kinds
     assert 'pod=~"payments-api-([a-z0-9]{5,10}-)?[a-z0-9]{5}|payments-api-[0-9]+"' in planned[0][2][0]
     # ...and the ENA drop counters, per node across the cluster: which node drops is what they tell.
-    scoped = [m for kind, _, ms in planned if kind not in ("cloud", "ena", "cloud_any") for m in ms]
+    scoped = [m for kind, _, ms in planned if kind not in ("cloud", "ena", "cloud_any", "limits") for m in ms]
     assert all('namespace="payments"' in m for m in scoped)
     assert lookups(Subject()) == []
     assert [k for k, _, _ in node_lookups(["ip-10-0-3-17.ec2.internal"])] == ["node", "node_instance"]
