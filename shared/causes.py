@@ -9,7 +9,8 @@ category in words or repeats which change fits which cause.
 Steps are suggested, never executed: `safe` steps only read; `needs-approval` steps change the
 system; `forbidden` steps are listed where people are tempted to take them and should not.
 `{ns}`, `{workload}`, `{pod}`, `{container}`, `{node}` and `{change}` are filled in by
-`shared.next_steps`.
+`shared.next_steps`; `{changed_ns}` and `{changed}` name the Deployment the change rolled out (the
+alert's own when the change names none).
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step(
                 "Roll back to the previous image",
                 APPROVE,
-                "kubectl -n {ns} rollout undo deployment/{workload}",
+                "kubectl -n {changed_ns} rollout undo deployment/{changed}",
             ),
         ),
         origin=T.DEPLOY,
@@ -234,12 +235,12 @@ CAUSES: dict[CauseCategory, CauseKind] = {
             Step(
                 "See what changed between the last two revisions",
                 SAFE,
-                "kubectl -n {ns} rollout history deployment/{workload}",
+                "kubectl -n {changed_ns} rollout history deployment/{changed}",
             ),
             Step(
-                "Roll back {workload} to the previous revision",
+                "Roll back {changed} to the previous revision",
                 APPROVE,
-                "kubectl -n {ns} rollout undo deployment/{workload}",
+                "kubectl -n {changed_ns} rollout undo deployment/{changed}",
             ),
         ),
         specificity=0.8,
@@ -613,12 +614,14 @@ CHANGES: dict[Trigger, ChangeKind] = {
         "a deploy",
         (
             Step(
-                "See what the rollout changed", SAFE, "kubectl -n {ns} rollout history deployment/{workload}"
+                "See what the rollout changed",
+                SAFE,
+                "kubectl -n {changed_ns} rollout history deployment/{changed}",
             ),
             Step(
-                "Roll back {workload} to the previous revision",
+                "Roll back {changed} to the previous revision",
                 APPROVE,
-                "kubectl -n {ns} rollout undo deployment/{workload}",
+                "kubectl -n {changed_ns} rollout undo deployment/{changed}",
             ),
         ),
     ),

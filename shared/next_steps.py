@@ -17,8 +17,25 @@ MAX_STEPS = 8
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-.]{0,251}[a-z0-9])?$")
 
 
+# A ReplicaSet's name is its Deployment's and the pod template's hash.
+_TEMPLATE_HASH = re.compile(r"-[a-z0-9]{6,10}$")
+
+
 def _name(value: str | None, placeholder: str) -> str:
     return value if value and _K8S_NAME.match(value) else placeholder
+
+
+def _changed_deployment(change: Finding | None) -> tuple[str, str] | None:
+    """The namespace and Deployment a change is a rollout of, from its resources
+    (`ns/Deployment/name`, or `ns/ReplicaSet/name-<hash>`); None when it names none."""
+    for resource in change.resources if change is not None else ():
+        parts = resource.split("/")
+        if len(parts) != 3 or parts[1] not in ("Deployment", "ReplicaSet"):
+            continue
+        name = parts[2] if parts[1] == "Deployment" else _TEMPLATE_HASH.sub("", parts[2])
+        if _K8S_NAME.match(parts[0]) and _K8S_NAME.match(name):
+            return parts[0], name
+    return None
 
 
 def next_steps(
@@ -33,6 +50,9 @@ def next_steps(
         "node": _name(hints.node, "<node>"),
         "change": change.title if change is not None else "the change just before the alert",
     }
+    # What a rollback undoes is the rollout that was the change, which may be another workload's
+    # (a dependency's) than the alert's.
+    fill["changed_ns"], fill["changed"] = _changed_deployment(change) or (fill["ns"], fill["workload"])
     steps: list[NextStep] = []
     seen: set[str] = set()
     # Reading steps specific to the cause come first; among changes, undoing the trigger does: a
