@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from agents.master.ceilings import before_the_load, ceilings_lowered
 from agents.master.chain import Path, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
 from agents.master.ranking import (
@@ -56,6 +57,11 @@ def triggers(
         and fits(c.finding.change, category)
         and (on_path(c.finding, path) or c.finding.id in sharing)
     ]
+    # A ceiling lowered before the window (dormant until load rose to it) is on the path too.
+    relevant = frozenset(
+        f.id for f in rated if f.id in sharing or (touches(f, path.target) and on_path(f, path))
+    )
+    candidates = before_the_load(candidates, ceilings_lowered(rated, ctx, category, relevant))
     if not candidates:
         return []
     best = first_applied(candidates, category)
