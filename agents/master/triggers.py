@@ -19,6 +19,7 @@ from agents.master.ranking import (
     seen_at,
     trigger_candidates,
 )
+from agents.master.set_off import set_off_by
 from shared.causes import CAUSES, fits
 from shared.contracts import AlertContext, CauseCategory, Finding, Trigger
 from shared.relevance import Relevance
@@ -64,7 +65,7 @@ def triggers(
     candidates = before_the_load(candidates, ceilings_lowered(rated, ctx, category, relevant))
     if not candidates:
         return []
-    best = first_applied(candidates, category)
+    best = set_off_by(candidates, category) or first_applied(candidates, category)
     chosen = [best]
     agents = {best.finding.agent}
     for candidate in candidates:
