@@ -11,6 +11,7 @@ from datetime import timedelta
 from agents.master.ceilings import before_the_load, ceilings_lowered
 from agents.master.chain import Path, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
+from agents.master.named_thing import changed_what_the_evidence_names
 from agents.master.ranking import (
     MIN_CITED,
     SAME_CHANGE,
@@ -65,7 +66,11 @@ def triggers(
     candidates = before_the_load(candidates, ceilings_lowered(rated, ctx, category, relevant))
     if not candidates:
         return []
-    best = set_off_by(candidates, category) or first_applied(candidates, category)
+    best = (
+        changed_what_the_evidence_names(candidates, cited_text(rated, cited), path.target)
+        or set_off_by(candidates, category)
+        or first_applied(candidates, category)
+    )
     chosen = [best]
     agents = {best.finding.agent}
     for candidate in candidates:
