@@ -10,7 +10,7 @@ from agents.common.chat_history.caps import lowers_a_cap
 @pytest.mark.parametrize(
     "text",
     [
-        "kubectl -n search patch hpa search-api --patch '{\"spec\":{\"maxReplicas\":4}}'",
+        'kubectl -n search patch hpa search-api --patch \'{"spec":{"maxReplicas":4}}\'',
         "aws kinesis update-shard-count --stream-name clicks --target-shard-count 4",
         "stream is idle overnight, merging shards to save on shard-hours",
         "capped the orders-api HPA max replicas at 3 to save cost",
