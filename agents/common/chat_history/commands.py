@@ -407,9 +407,9 @@ def _manual_change_of(text: str) -> ManualChange | None:
         key = f"{service.lower()} {verb}" if service else verb
         touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
         change = ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
-        setting = setting_of(args, text[aws.end() :])
-        if setting is not None:
-            arg, new, old = setting
+        cli_value = setting_of(args, text[aws.end() :])
+        if cli_value is not None:
+            arg, new, old = cli_value
             change = replace(change, new=f"{arg}={new}", old=old)
         return change
     scaled = _SCALED.search(text)

@@ -53,3 +53,15 @@ def test_the_region_or_profile_is_not_the_resource() -> None:
     assert change is not None
     assert change.thing != "us-east-1"
     assert change.new == "max-size=2"
+
+
+def test_a_pasted_aws_call_is_said_in_words_with_the_thing_and_the_value() -> None:
+    from agents.common.chat_history.extract import classify
+    from agents.common.chat_history.said import setting_said
+
+    text = "aws kms put-key-policy --key-id arn:aws:kms:us-east-2:7:key/5e8c1a92-3b7d --policy file://p.json"
+    [mention] = classify(text, bot=False)
+    assert setting_said(mention, text) == "kms key policy set on 5e8c1a92-3b7d"
+    text = 'aws kinesis update-shard-count --stream-name clicks-prod --target-shard-count 4\n{"CurrentShardCount": 8}'
+    [mention] = classify(text, bot=False)
+    assert setting_said(mention, text) == "kinesis shard count updated on clicks-prod: 4 (was 8)"
