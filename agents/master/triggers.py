@@ -8,8 +8,10 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from agents.master.ceilings import before_the_load, ceilings_lowered
 from agents.master.chain import Path, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
+from agents.master.named_thing import changed_what_the_evidence_names
 from agents.master.ranking import (
     MIN_CITED,
     SAME_CHANGE,
@@ -18,6 +20,7 @@ from agents.master.ranking import (
     seen_at,
     trigger_candidates,
 )
+from agents.master.set_off import set_off_by
 from shared.causes import CAUSES, fits
 from shared.contracts import AlertContext, CauseCategory, Finding, Trigger
 from shared.relevance import Relevance
@@ -56,9 +59,18 @@ def triggers(
         and fits(c.finding.change, category)
         and (on_path(c.finding, path) or c.finding.id in sharing)
     ]
+    # A ceiling lowered before the window (dormant until load rose to it) is on the path too.
+    relevant = frozenset(
+        f.id for f in rated if f.id in sharing or (touches(f, path.target) and on_path(f, path))
+    )
+    candidates = before_the_load(candidates, ceilings_lowered(rated, ctx, category, relevant))
     if not candidates:
         return []
-    best = first_applied(candidates, category)
+    best = (
+        changed_what_the_evidence_names(candidates, cited_text(rated, cited), path.target)
+        or set_off_by(candidates, category)
+        or first_applied(candidates, category)
+    )
     chosen = [best]
     agents = {best.finding.agent}
     for candidate in candidates:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from agents.common.chat_history.caps import CAP_LOOKBACK, lowers_a_cap
 from agents.common.chat_history.commands import plan_shown
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
 from agents.common.chat_history.said import setting_said
@@ -37,6 +38,7 @@ EARLIER_GAP = timedelta(minutes=15)  # firings closer to the alert than this are
 MAX_SYMPTOMS = 5
 NOTICE_ANSWER = timedelta(minutes=10)  # a notice this soon after a firing in its channel answers it
 NOTICE_WINDOW = timedelta(hours=2)  # "firing a test in a few min": said shortly before the alert
+FIRINGS_LOOKBACK = timedelta(hours=6)  # how far before the window earlier firings are read
 DORMANT_LOOKBACK = timedelta(hours=6)  # how far before the window a dormant change is read
 MAX_EXCERPT = 400
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/\-]+")
@@ -152,6 +154,16 @@ def analyze(items: list[Item], analysis: Analysis) -> list[Finding]:
         and i.mention.kind in (Kind.CONFIG, Kind.INFRA)
         and dormant_cause(i.text) is not None
         and not _is_alert(i, ctx)
+    ]
+    # A capacity ceiling lowered while load was low bites when load next rises to it.
+    dormant += [
+        i
+        for i in items
+        if ctx.window_start - CAP_LOOKBACK <= i.message.at < ctx.window_start
+        and i.mention.kind in (Kind.CONFIG, Kind.INFRA)
+        and lowers_a_cap(i.text)
+        and not _is_alert(i, ctx)
+        and i not in dormant
     ]
     findings = (
         _deploys(inside, analysis)
@@ -336,6 +348,7 @@ def _earlier_firings(items: list[Item], analysis: Analysis) -> list[Finding]:
         for i in items
         if i.parent is None
         and i.mention.kind is Kind.FIRING
+        and i.message.at >= analysis.ctx.window_start - FIRINGS_LOOKBACK
         and (i.mention.key or "").lower() == name.lower()
         and i.message.at < cutoff
     ]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from agents.common.chat_history.aws_cli import resource_of, setting_of, short_name
 from agents.common.chat_history.values import (
     Setting,
     field_setting,
@@ -96,7 +97,8 @@ _TF_DIR = re.compile(
 # `aws ec2 revoke-security-group-egress --group-id sg-...`), or its verb alone (`rotate-secret`).
 _AWS_VERB = (
     r"(?:rotate|put|update|create|delete|modify|authorize|revoke|attach|detach|remove|add|replace|disable|"
-    r"enable|cancel|restore|reboot|failover|promote|terminate|stop|start|tag|untag|associate|disassociate)"
+    r"enable|cancel|restore|reboot|failover|promote|terminate|stop|start|tag|untag|associate|disassociate|"
+    r"set|merge|split|increase|decrease|register|deregister|suspend|resume|reset|change|import|purge)"
     r"-[a-z0-9][a-z0-9\-]*"
 )
 _AWS_CLI = re.compile(
@@ -394,12 +396,22 @@ def _manual_change_of(text: str) -> ManualChange | None:
     if aws:
         verb = aws.group("verb").lower()
         service = aws.groupdict().get("svc")
-        ident = _AWS_ID.search(aws.groupdict().get("rest") or "")
+        args = aws.groupdict().get("rest") or ""
+        ident = _AWS_ID.search(args)
         rotation = _ROTATION.search(text)
-        thing = ident.group("id") if ident else (rotation.group("thing") if rotation else None)
+        thing = (
+            short_name(ident.group("id"))
+            if ident
+            else resource_of(args) or (rotation.group("thing") if rotation else None)
+        )
         key = f"{service.lower()} {verb}" if service else verb
         touch = Touch.INFRA if _INFRA_WORDS.search(text) else Touch.CONFIG
-        return ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
+        change = ManualChange(touch, None, word_ns, key, aws.group(0).strip(), thing=thing)
+        cli_value = setting_of(args, text[aws.end() :])
+        if cli_value is not None:
+            arg, new, old = cli_value
+            change = replace(change, new=f"{arg}={new}", old=old)
+        return change
     scaled = _SCALED.search(text)
     if scaled:
         return ManualChange(

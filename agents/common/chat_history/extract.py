@@ -106,6 +106,15 @@ _FLAG_MOVED = re.compile(
     r"(?P<old>\d{1,3}%|on|off|true|false)\s*(?:->|→|=>|to)\s*(?P<new>\d{1,3}%|on|off|true|false)(?!\w)",
     re.IGNORECASE,
 )
+# A flag's or an experiment's share ramped, in people's words: "ramping checkout_v2 from 5% to 25%",
+# "bumped new-pricing to 50%". The name must look like a flag's (an underscore, a hyphen or a dot).
+_RAMPED = re.compile(
+    r"\b(?:ramp(?:ed|ing)?|dial(?:l?ed|l?ing)|bump(?:ed|ing)|roll(?:ed|ing) out|rais(?:ed|ing)|"
+    r"increas(?:ed|ing)|"
+    r"lower(?:ed|ing)|moved|moving)\s+(?:the\s+)?[\"'`]?(?P<key>[a-z][a-z0-9]*[_.\-][\w.\-]*[a-z0-9])[\"'`]?"
+    r"(?:\s+(?:flag|experiment|rollout))?\s+(?:from\s+(?P<old>\d{1,3}%)\s+)?(?:to|up to)\s+(?P<new>\d{1,3}%)",
+    re.IGNORECASE,
+)
 _CONFIG_WORDS = re.compile(
     r"\b(config(?:uration)?\s+(?:pushed|change[ds]?|updated|reloaded|applied)|configmap|env(?:ironment)? var"
     r"|helm values|terraform apply(?:ed)?)\b",
@@ -308,6 +317,15 @@ def config_of(text: str) -> Mention | None:
             old=rollout.group("old").lower(),
             new=rollout.group("new").lower(),
             phrase=rollout.group(0),
+        )
+    ramp = _RAMPED.search(text)
+    if ramp:
+        return Mention(
+            Kind.CONFIG,
+            key=ramp.group("key"),
+            old=(ramp.group("old") or "").lower() or None,
+            new=ramp.group("new").lower(),
+            phrase=ramp.group(0),
         )
     flag = _FLAG.search(text)
     if flag:

@@ -39,6 +39,9 @@ def setting_said(m: Mention, text: str = "") -> str | None:
     if m.key in _ROTATED:
         where = m.thing or subject or platform_component(text)
         return f"{m.key} rotated" + (f" ({where})" if where else "")
+    cli = _AWS_KEY.fullmatch(m.key or "")
+    if cli:
+        return _aws_said(cli.group("svc"), cli.group("verb"), cli.group("obj"), m)
     words = terraform_thing_words(text) if m.key == "terraform" else None
     if words:
         return f"{words} changed by Terraform" + (f": {m.thing}" if m.thing else "")
@@ -56,3 +59,42 @@ def setting_said(m: Mention, text: str = "") -> str | None:
     else:
         change = f"{key} from {m.old} to {m.new}" if m.old else f"{key} to {m.new}"
     return f"{subject} {change}".strip() if subject else change
+
+
+# A pasted AWS CLI call's key (`kms put-key-policy`, `kinesis update-shard-count`).
+_AWS_KEY = re.compile(r"(?P<svc>[a-z][a-z0-9\-]*) (?P<verb>[a-z]+)-(?P<obj>[a-z0-9][a-z0-9\-]*)")
+_DONE = {
+    "put": "set",
+    "set": "set",
+    "reset": "reset",
+    "update": "updated",
+    "modify": "modified",
+    "delete": "deleted",
+    "create": "created",
+    "attach": "attached",
+    "detach": "detached",
+    "revoke": "revoked",
+    "authorize": "authorized",
+    "rotate": "rotated",
+    "disable": "disabled",
+    "enable": "enabled",
+    "remove": "removed",
+    "add": "added",
+    "replace": "replaced",
+    "merge": "merged",
+    "split": "split",
+    "change": "changed",
+    "stop": "stopped",
+    "start": "started",
+}
+
+
+def _aws_said(service: str, verb: str, obj: str, m: Mention) -> str:
+    """A pasted AWS CLI call in words, the thing it acted on and the value it set first:
+    `kms key policy set on 1234abcd`, `kinesis shard count updated on clicks-prod: 4 (was 8)`."""
+    what = obj.replace("-", " ")
+    said = f"{service} {what} {_DONE.get(verb, verb)}" + (f" on {m.thing}" if m.thing else "")
+    if m.new:
+        value = m.new.split("=", 1)[-1]
+        said += f": {value}" + (f" (was {m.old})" if m.old else "")
+    return said

@@ -17,6 +17,7 @@ from typing import Any
 
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.chat_history.analyze import Analysis, Item, analyze, items_of, slug
+from agents.common.chat_history.caps import CAP_LOOKBACK
 from agents.common.chat_history.extract import Kind
 from agents.common.chat_history.reader import HistoryReader, Limits
 from agents.common.chat_history.subject import ChatSubject
@@ -149,7 +150,7 @@ class ChatScanner(Scanner):
                 ]
             )
         reader = HistoryReader(self.platform(), budget, self.limits)
-        oldest = ctx.window_start - EARLIER_LOOKBACK
+        oldest = ctx.window_start - max(EARLIER_LOOKBACK, CAP_LOOKBACK)
         outcome = ScanOutcome(errors=problems)
         items: list[Item] = []
         read_counts = []
