@@ -777,6 +777,21 @@ def shows_the_same(category: CauseCategory) -> frozenset[CauseCategory]:
     return frozenset({category, *CAUSES[category].seen_as, *louder})
 
 
+# A capacity ceiling a change can lower (an HPA's `maxReplicas`, an autoscaling group's max size, a
+# stream's shards, reserved concurrency, provisioned capacity, a connection or pool limit). Lowered
+# while load is low ("idle overnight, merging shards"), it bites hours later, when load next rises
+# to the old ceiling: such a change is read from up to `CEILING_LOOKBACK` before the alert's window.
+CAPACITY_CEILING = re.compile(
+    r"max[ _-]?replicas|--max-size|\bmax ?size\b|--desired-capacity|shard-count|\bshards?\b|"
+    r"reserved-concurrent-executions|(?:reserved |provisioned )concurrency|"
+    r"(?:read|write)[- ]capacity[- ]units|provisioned (?:throughput|capacity|iops)|"
+    r"max_connections|max[_-]?pool[_-]?size|pool[_-]?size|\bmax ?pods\b|"
+    r"maxSurge|concurrency limit|rate limit",
+    re.IGNORECASE,
+)
+CEILING_LOOKBACK = timedelta(hours=12)
+
+
 # A series that only began in the window ("rose from zero": a new client, a new job, a new caller):
 # not more of the same traffic but a new thing. It is no surge; what started it is a change, and
 # when it calls what the target depends on, that change is on the target's path.

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
 
 from agents.master.decision import announced
 from agents.master.ranking import MIN_CITED, UNDATED_PROXIMITY, TriggerCandidate, seen_at
-from shared.causes import fits
+from shared.causes import CAPACITY_CEILING, CEILING_LOOKBACK, fits
 from shared.contracts import AlertContext, CauseCategory, Finding, Trigger
 
-# How long before the window a lowered ceiling is looked at (a night's quiet hours and the morning).
-CEILING_LOOKBACK = timedelta(hours=12)
-
-_CEILING = re.compile(
-    r"max[ _-]?replicas|--max-size|\bmax ?size\b|--desired-capacity|shard-count|\bshards?\b|"
-    r"reserved-concurrent-executions|(?:reserved |provisioned )concurrency|"
-    r"(?:read|write)[- ]capacity[- ]units|provisioned (?:throughput|capacity|iops)|"
-    r"max_connections|max[_-]?pool[_-]?size",
-    re.IGNORECASE,
-)
 # A ceiling raised is not the cause of reaching it.
 _RAISED = re.compile(r"\b(?:rais(?:ed|ing)|increas(?:ed|ing)|bump(?:ed|ing)|doubl(?:ed|ing))\b", re.I)
 
@@ -39,7 +28,7 @@ def lowers_a_ceiling(finding: Finding) -> bool:
     if finding.change not in (Trigger.CONFIG_CHANGE, Trigger.INFRASTRUCTURE) or not announced(finding):
         return False
     text = _text(finding)
-    return _CEILING.search(text) is not None and _RAISED.search(text) is None
+    return CAPACITY_CEILING.search(text) is not None and _RAISED.search(text) is None
 
 
 def ceilings_lowered(

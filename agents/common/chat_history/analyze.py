@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from agents.common.chat_history.caps import CAP_LOOKBACK, lowers_a_cap
+from agents.common.chat_history.caps import lowers_a_cap
 from agents.common.chat_history.commands import plan_shown
 from agents.common.chat_history.extract import Kind, Mention, classify, resolution_in
 from agents.common.chat_history.said import setting_said
 from agents.common.chat_history.subject import NAMES_NAMESPACE, ChatSubject
 from agents.common.chat_history.values import platform_component, same_as
-from shared.causes import dormant_cause
+from shared.causes import CEILING_LOOKBACK, dormant_cause
 from shared.chat.base import ChatMessage
 from shared.contracts import (
     AlertContext,
@@ -159,7 +159,7 @@ def analyze(items: list[Item], analysis: Analysis) -> list[Finding]:
     dormant += [
         i
         for i in items
-        if ctx.window_start - CAP_LOOKBACK <= i.message.at < ctx.window_start
+        if ctx.window_start - CEILING_LOOKBACK <= i.message.at < ctx.window_start
         and i.mention.kind in (Kind.CONFIG, Kind.INFRA)
         and lowers_a_cap(i.text)
         and not _is_alert(i, ctx)

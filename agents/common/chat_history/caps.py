@@ -2,24 +2,14 @@
 `--max-size`, a stream's shard count, a function's reserved concurrency, a table's provisioned
 capacity, a pool's or server's connection limit. Made when load is low ("idle overnight, merging
 shards"), such a change bites hours later, when load next rises to the old ceiling: it is read from
-before the alert's window too (`CAP_LOOKBACK`). Pure; text is only matched."""
+before the alert's window too (`shared.causes.CEILING_LOOKBACK`). Pure; text is only matched."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-# How far before the alert's window a lowered ceiling is read: a night's quiet hours and the morning.
-CAP_LOOKBACK = timedelta(hours=12)
+from shared.causes import CAPACITY_CEILING
 
-_CAP = re.compile(
-    r"max[ _-]?replicas|--max-size|\bmax ?size\b|--desired-capacity|shard-count|\bshards?\b|"
-    r"reserved-concurrent-executions|(?:reserved |provisioned )concurrency|"
-    r"(?:read|write)[- ]capacity[- ]units|provisioned (?:throughput|capacity|iops)|"
-    r"max_connections|max[_-]?pool[_-]?size|pool[_-]?size|\bmax ?pods\b|"
-    r"maxSurge|concurrency limit|rate limit",
-    re.IGNORECASE,
-)
 # Words that say the ceiling went down, not up.
 _LOWERED = re.compile(
     r"\b(?:capp(?:ed|ing)|cap (?:it|its|the)|lower(?:ed|ing)?|reduc(?:ed|ing)|cut(?:ting)?|halv(?:ed|ing)|"
@@ -31,7 +21,7 @@ _LOWERED = re.compile(
 
 def lowers_a_cap(text: str) -> bool:
     """Whether `text` says (or a pasted command makes) a capacity ceiling lower."""
-    return _CAP.search(text) is not None and (
+    return CAPACITY_CEILING.search(text) is not None and (
         _LOWERED.search(text) is not None or _SET_CAP.search(text) is not None
     )
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from agents.common.base import Budget, Scanner, ScanOutcome
 from agents.common.chat_history.analyze import Analysis, Item, analyze, items_of, slug
-from agents.common.chat_history.caps import CAP_LOOKBACK
 from agents.common.chat_history.extract import Kind
 from agents.common.chat_history.reader import HistoryReader, Limits
 from agents.common.chat_history.subject import ChatSubject
+from shared.causes import CEILING_LOOKBACK
 from shared.chat.base import ChatMessage, ChatPlatform
 from shared.config import AppConfig
 from shared.contracts import AgentResult, AlertContext, Evidence, EvidenceKind, Finding, Platform, Severity
@@ -150,7 +150,7 @@ class ChatScanner(Scanner):
                 ]
             )
         reader = HistoryReader(self.platform(), budget, self.limits)
-        oldest = ctx.window_start - max(EARLIER_LOOKBACK, CAP_LOOKBACK)
+        oldest = ctx.window_start - max(EARLIER_LOOKBACK, CEILING_LOOKBACK)
         outcome = ScanOutcome(errors=problems)
         items: list[Item] = []
         read_counts = []
