@@ -25,6 +25,10 @@ SAMPLES = {
     "disk-full": "write /var/lib/postgresql/data/base/16384/2619: no space left on device",
     "pool-exhausted": "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
     "cpu-throttled": "container app is CPU throttled 87% of periods",
+    "disruption-budget-blocks-eviction": (
+        'error when evicting pods/"ledger-writer-6d7c8b9f5-2vx8n" -n "ledger" (will retry after 5s): '
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    ),
     "throttled": "botocore: ProvisionedThroughputExceededException when calling PutItem",
     "health-check-failing": '10.90.5.44 - - "GET /health HTTP/1.1" 404 124 "-" "ELB-HealthChecker/2.0"',
     "access-denied-explicit": (
