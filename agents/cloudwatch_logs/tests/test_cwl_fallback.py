@@ -23,6 +23,10 @@ from shared.contracts import AgentStatus, CauseCategory, Trigger
 SAMPLES = {
     "oom": "Memory cgroup out of memory: Killed process 4121 (java) total-vm:2316412kB",
     "disk-full": "write /var/lib/postgresql/data/base/16384/2619: no space left on device",
+    "connect-timeout": (
+        "ERROR [HikariPool-1 connection adder] org.postgresql.util.PSQLException: The connection attempt "
+        "failed. Caused by: java.net.SocketTimeoutException: Connect timed out"
+    ),
     "pool-exhausted": "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
     "cpu-throttled": "container app is CPU throttled 87% of periods",
     "disruption-budget-blocks-eviction": (
