@@ -67,6 +67,10 @@ SAMPLES = {
         "ERROR 1290 (HY000): The MySQL server is running with the --read-only option "
         "so it cannot execute this statement"
     ),
+    "default-host-refused": (
+        "io.netty.channel.AbstractChannel$AnnotatedConnectException: "
+        "Connection refused: localhost/127.0.0.1:6379"
+    ),
     "dependency-refused": "dial tcp 10.0.3.17:6379: connect: connection refused",
     "datastore-protocol": "MongoQueryException: Unsupported OP_QUERY command: find on server carts-db:27017",
     "refuses-root": '"root" execution of the PostgreSQL server is not permitted.',
