@@ -160,7 +160,8 @@ def restarts(readings: Readings, frame: Frame) -> list[Finding]:
     findings = []
     for increase, series, pods in _worst_per_container(rows):
         labels = series.labels
-        first = next(t for (_, a), (t, b) in zip(series.points, series.points[1:], strict=False) if b > a)
+        rises = [t for (_, a), (t, b) in zip(series.points, series.points[1:], strict=False) if b > a]
+        first = rises[0]
         findings.append(
             frame.finding(
                 f"restarts:{_slug(labels)}",
@@ -169,7 +170,8 @@ def restarts(readings: Readings, frame: Frame) -> list[Finding]:
                 + (f" ({pods} pods restarting)" if pods > 1 else ""),
                 resources=(resource(labels),),
                 first_seen=first,
-                last_seen=series.points[-1][0],
+                # The last restart, not the last sample: the counter stays up after the pod recovers.
+                last_seen=rises[-1],
                 evidence=(
                     frame.evidence(
                         readings.expr("restarts"), f"+{fmt_number(round(increase))} restarts", first

@@ -23,8 +23,16 @@ from shared.contracts import AgentStatus, CauseCategory, Trigger
 SAMPLES = {
     "oom": "Memory cgroup out of memory: Killed process 4121 (java) total-vm:2316412kB",
     "disk-full": "write /var/lib/postgresql/data/base/16384/2619: no space left on device",
+    "connect-timeout": (
+        "ERROR [HikariPool-1 connection adder] org.postgresql.util.PSQLException: The connection attempt "
+        "failed. Caused by: java.net.SocketTimeoutException: Connect timed out"
+    ),
     "pool-exhausted": "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
     "cpu-throttled": "container app is CPU throttled 87% of periods",
+    "disruption-budget-blocks-eviction": (
+        'error when evicting pods/"ledger-writer-6d7c8b9f5-2vx8n" -n "ledger" (will retry after 5s): '
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    ),
     "throttled": "botocore: ProvisionedThroughputExceededException when calling PutItem",
     "health-check-failing": '10.90.5.44 - - "GET /health HTTP/1.1" 404 124 "-" "ELB-HealthChecker/2.0"',
     "access-denied-explicit": (
@@ -58,6 +66,10 @@ SAMPLES = {
     "write-to-read-only": (
         "ERROR 1290 (HY000): The MySQL server is running with the --read-only option "
         "so it cannot execute this statement"
+    ),
+    "default-host-refused": (
+        "io.netty.channel.AbstractChannel$AnnotatedConnectException: "
+        "Connection refused: localhost/127.0.0.1:6379"
     ),
     "dependency-refused": "dial tcp 10.0.3.17:6379: connect: connection refused",
     "datastore-protocol": "MongoQueryException: Unsupported OP_QUERY command: find on server carts-db:27017",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from agents.common.crash_lines import crash_lines
 from agents.common.signatures import Signature, Signatures, excerpt
@@ -123,9 +124,20 @@ def log_findings(analysis: Analysis, tails: list[LogTail]) -> list[Finding]:
                 relevance=analysis.pod_relevance(pod)
                 if pod
                 else analysis.relevance(tail.namespace, tail.pod),
+                last_seen=recovered_at(pod, tail.container) if pod and tail.previous else None,
             )
         )
     return findings
+
+
+def recovered_at(pod: Obj, container: str) -> datetime | None:
+    """When the crashed container whose log this is stopped, if the container runs and is ready
+    again since: its errors are over (a resolved alert's problem), not still going."""
+    for cs in o.status(pod).get("containerStatuses") or []:
+        if cs.get("name") != container or not cs.get("ready") or not (cs.get("state") or {}).get("running"):
+            continue
+        return o.ts(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+    return None
 
 
 def controllers(analysis: Analysis) -> list[Obj]:
