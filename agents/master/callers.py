@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.master.chain import names_any, target_names, workloads
+from agents.master.chain import finding_text, names_any, target_names, workloads
 from shared.causes import CAUSES
 from shared.contracts import AlertContext, Finding
-
-
-def _text(finding: Finding) -> str:
-    return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
 
 
 def from_caller(finding: Finding, target: Sequence[str]) -> bool:
@@ -29,7 +25,7 @@ def from_caller(finding: Finding, target: Sequence[str]) -> bool:
     own = {w.lower() for w in workloads(finding)}
     if not own or own & {t.lower() for t in target}:
         return False
-    return names_any(_text(finding), target)
+    return names_any(finding_text(finding), target)
 
 
 def without_callers(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agents.master.chain import finding_text
 from agents.master.decision import announced
 from agents.master.ranking import MIN_CITED, UNDATED_PROXIMITY, TriggerCandidate, seen_at
 from shared.causes import CAPACITY_CEILING, CEILING_LOOKBACK, fits
@@ -19,15 +20,11 @@ from shared.contracts import AlertContext, CauseCategory, Finding, Trigger
 _RAISED = re.compile(r"\b(?:rais(?:ed|ing)|increas(?:ed|ing)|bump(?:ed|ing)|doubl(?:ed|ing))\b", re.I)
 
 
-def _text(finding: Finding) -> str:
-    return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
-
-
 def lowers_a_ceiling(finding: Finding) -> bool:
     """A change announced in chat that sets a capacity ceiling, not one that raises it."""
     if finding.change not in (Trigger.CONFIG_CHANGE, Trigger.INFRASTRUCTURE) or not announced(finding):
         return False
-    text = _text(finding)
+    text = finding_text(finding)
     return CAPACITY_CEILING.search(text) is not None and _RAISED.search(text) is None
 
 

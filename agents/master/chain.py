@@ -106,7 +106,8 @@ def target_names(ctx: AlertContext) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n and len(n) >= 3))
 
 
-def _text(finding: Finding) -> str:
+def finding_text(finding: Finding) -> str:
+    """All a finding says: its title, its detail and its evidence's excerpts."""
     return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
 
 
@@ -152,7 +153,7 @@ def touches(finding: Finding, names: Iterable[str]) -> bool:
         return False
     if any(_word(n).fullmatch(s) for s in _subjects(finding) for n in wanted):
         return True
-    return names_any(" ".join([_text(finding), *finding.resources]), wanted)
+    return names_any(" ".join([finding_text(finding), *finding.resources]), wanted)
 
 
 def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple[Dependency, ...]:
@@ -165,7 +166,7 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
             found[dep.name] = dep
 
     for finding in findings:
-        text = _text(finding)
+        text = finding_text(finding)
         # What the failure depends on without naming it comes first: a lookup that timed out
         # failed at the resolver, whatever host it looked up.
         for implied in IMPLIED_DEPENDENCIES:
@@ -264,7 +265,8 @@ def namespaces(finding: Finding) -> set[str]:
 def _names_namespace(change: Finding, namespace: str) -> bool:
     if f"Namespace/{namespace}" in change.resources:
         return True
-    return names_any(_text(change), (f"{namespace} namespace", f"-n {namespace}", f"namespace {namespace}"))
+    said = (f"{namespace} namespace", f"-n {namespace}", f"namespace {namespace}")
+    return names_any(finding_text(change), said)
 
 
 def on_path(change: Finding, path: Path) -> bool:

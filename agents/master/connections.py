@@ -16,17 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from agents.master.chain import Path, about, names_any, subjects, touches, workloads
+from agents.master.chain import Path, about, finding_text, names_any, subjects, touches, workloads
 from shared.causes import CHANGED_THING, NEW_SERIES
 from shared.contracts import CauseCategory, EvidenceKind, Finding, Trigger
 
 MIN_NAME = 5
 # Names too common to tie a change to anything.
 _COMMON = frozenset({"kube-system", "kube-public", "default", "production", "staging", "us-east-1"})
-
-
-def _text(finding: Finding) -> str:
-    return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
 
 
 def is_new_series(finding: Finding) -> bool:
@@ -87,7 +83,9 @@ def named_by_target(findings: Sequence[Finding], path: Path, context: Iterable[s
     (its logs, its objects) name: a flag, a key, a class, or the workload a rollout is of (the
     admission controller its FailedCreate names). `context`: the cluster, region and namespace,
     which name nothing."""
-    own = " ".join(_text(f) for f in findings if f.change in (None, Trigger.NONE) and _about_target(f, path))
+    own = " ".join(
+        finding_text(f) for f in findings if f.change in (None, Trigger.NONE) and _about_target(f, path)
+    )
     if not own:
         return set()
     target = {t.lower() for t in path.target}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.master.chain import Dependency, Path
+from agents.master.chain import Dependency, Path, finding_text
 from agents.master.ranking import minutes_before, seen_at
 from shared.contracts import AlertContext, Cause, EvidenceKind, Finding
 
@@ -49,6 +49,4 @@ def join(items: Sequence[str]) -> str:
 def cited_text(findings: Sequence[Finding], cited: Sequence[str]) -> str:
     """The words of the cited findings: titles, details and evidence excerpts."""
     ids = set(cited)
-    return " ".join(
-        " ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]) for f in findings if f.id in ids
-    )
+    return " ".join(finding_text(f) for f in findings if f.id in ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.master.chain import Dependency, Path, about, namespaces
+from agents.master.chain import Dependency, Path, about, finding_text, namespaces
 from agents.master.hops import Chain, Hop, own_cause
 from shared.causes import PLATFORM_COMPONENTS, PLATFORM_NAMES
 from shared.contracts import CauseCategory, Finding
@@ -75,10 +75,10 @@ def detail(hop: Hop, findings: Sequence[Finding]) -> str:
     component = next((c for c in PLATFORM_COMPONENTS if c.name == hop.dependency.name), None)
     if component is None or hop.why.cause_hint is not CauseCategory.CERTIFICATE_EXPIRED:
         return ""
-    text = " ".join([hop.why.title, hop.why.detail, *(e.excerpt for e in hop.why.evidence)])
+    text = finding_text(hop.why)
     out = f" {component.name} runs in the {hop.dependency.namespace} namespace"
     if component.signs_with:
-        everything = " ".join([text, *(_text(f) for f in findings)]).lower()
+        everything = " ".join([text, *(finding_text(f) for f in findings)]).lower()
         named = next((c for c in component.signs_with if c.lower() in everything), component.signs_with[0])
         out += (
             f"; its signing certificate is {named}: check that {named} was rotated and that "
@@ -89,7 +89,3 @@ def detail(hop: Hop, findings: Sequence[Finding]) -> str:
     if at:
         out += f" The expired certificate was valid until {at.group('at').strip()}."
     return out
-
-
-def _text(finding: Finding) -> str:
-    return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])

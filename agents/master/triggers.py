@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from agents.master.ceilings import before_the_load, ceilings_lowered
-from agents.master.chain import Path, linked, on_path, subjects, touches, workloads
+from agents.master.chain import Path, finding_text, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
 from agents.master.named_thing import changed_what_the_evidence_names
 from agents.master.ranking import (
@@ -97,10 +97,7 @@ def taking_the_shared_limit(
     if shared is None or not shared.evidence.search(cited_text(findings, cited)):
         return set()
     return {
-        f.id
-        for f in findings
-        if f.change is Trigger.CONFIG_CHANGE
-        and shared.change.search(" ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]))
+        f.id for f in findings if f.change is Trigger.CONFIG_CHANGE and shared.change.search(finding_text(f))
     }
 
 
