@@ -1,4 +1,5 @@
-"""A fixed clock, scopes and a scripted boto3 `logs` client for the CloudWatch Logs tests."""
+"""A fixed clock, scopes, the error findings of some events, and a scripted boto3 `logs` client for
+the CloudWatch Logs tests."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from agents.cloudwatch_logs.analyzers import error_findings, windows_for
+from agents.cloudwatch_logs.markers import deploy_times
 from agents.cloudwatch_logs.reader import LogEvent
 from agents.common.scope import Scope
+from agents.common.signatures import load_signatures
 
 NOW = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 GROUP = "/aws/containerinsights/prod-eks/application"
@@ -37,6 +41,20 @@ def events(
     """`count` copies of `message` from `start` minutes before NOW, `every_s` seconds apart."""
     first = NOW - timedelta(minutes=start)
     return [LogEvent(first + timedelta(seconds=every_s * i), message, group, stream) for i in range(count)]
+
+
+def findings_for(evts: list[LogEvent], **targets: str) -> list[Any]:
+    """The error findings of `evts` for a scope of `targets`, with the deploys the events mark."""
+    the_scope = scope(**targets)
+    signatures = load_signatures()
+    return error_findings(
+        evts,
+        windows=windows_for(the_scope),
+        scope=the_scope,
+        signatures=signatures,
+        region="eu-west-1",
+        deploys=deploy_times(evts, signatures),
+    )
 
 
 def client_error(code: str, operation: str) -> ClientError:

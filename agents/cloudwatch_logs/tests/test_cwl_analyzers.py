@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cwl_support import GROUP, NOW, events, scope
+from cwl_support import GROUP, NOW, events, findings_for, scope
 
 from agents.cloudwatch_logs.analyzers import error_findings, where_of, windows_for
 from agents.cloudwatch_logs.markers import deploy_times, marker_findings
@@ -16,18 +16,6 @@ SIG = load_signatures()
 HIKARI = (
     "ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms (total=8, active=8)"
 )
-
-
-def findings_for(evts: list[LogEvent], **targets: str) -> list:
-    the_scope = scope(**targets)
-    return error_findings(
-        evts,
-        windows=windows_for(the_scope),
-        scope=the_scope,
-        signatures=SIG,
-        region="eu-west-1",
-        deploys=deploy_times(evts, SIG),
-    )
 
 
 def test_windows_split_recent_from_baseline() -> None:

@@ -4,11 +4,8 @@ titles that name what failed (the operation, the action and resource, the denyin
 from __future__ import annotations
 
 import pytest
-from cwl_support import events, scope
+from cwl_support import events, findings_for
 
-from agents.cloudwatch_logs.analyzers import error_findings, windows_for
-from agents.cloudwatch_logs.markers import deploy_times
-from agents.cloudwatch_logs.reader import LogEvent
 from agents.common.signatures import load_signatures, specifics_in
 from shared.contracts import CauseCategory as C
 
@@ -25,18 +22,6 @@ S3_EXPLICIT_DENY = (
     'to perform: s3:GetObject on resource: \\"arn:aws:s3:::assets-prod/img/1.webp\\" with an explicit deny '
     'in a resource-based policy"}'
 )
-
-
-def findings_for(evts: list[LogEvent], **targets: str) -> list:
-    the_scope = scope(**targets)
-    return error_findings(
-        evts,
-        windows=windows_for(the_scope),
-        scope=the_scope,
-        signatures=SIG,
-        region="us-east-1",
-        deploys=deploy_times(evts, SIG),
-    )
 
 
 @pytest.mark.parametrize(

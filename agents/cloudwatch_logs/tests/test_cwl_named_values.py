@@ -4,28 +4,15 @@ a process logs (a feature flag flipped) is a change finding naming the flag and 
 
 from __future__ import annotations
 
-from cwl_support import events, scope
+from cwl_support import events, findings_for, scope
 
-from agents.cloudwatch_logs.analyzers import error_findings, windows_for
-from agents.cloudwatch_logs.markers import deploy_times, marker_findings
-from agents.cloudwatch_logs.reader import LogEvent
+from agents.cloudwatch_logs.analyzers import windows_for
+from agents.cloudwatch_logs.markers import marker_findings
 from agents.common.named_values import named_in
 from agents.common.signatures import excerpt, load_signatures
 from shared.contracts import CauseCategory, Trigger
 
 SIG = load_signatures()
-
-
-def findings_for(evts: list[LogEvent], **targets: str) -> list:
-    the_scope = scope(**targets)
-    return error_findings(
-        evts,
-        windows=windows_for(the_scope),
-        scope=the_scope,
-        signatures=SIG,
-        region="eu-west-1",
-        deploys=deploy_times(evts, SIG),
-    )
 
 
 def test_an_unknown_flag_is_bad_config_and_the_title_names_the_flag() -> None:
