@@ -5,7 +5,9 @@ One investigation per alert group (`groupKey`): its first `firing` notification 
 as a thread's root message in the chosen channel (`?channel=`, `?platform=slack|discord`, else
 `intake.alertmanager_channel` / `alertmanager_platform`) and the investigation replies under it.
 Later notifications for the group are one line in that thread; `resolved` says so there and frees
-the group, so a later firing is investigated afresh.
+the group, so a later firing is investigated afresh. A `resolved` notification for a group we hold
+no record of, that started within the time we keep records, is looked back at (its firing never
+reached us); an older one is ignored.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_LISTED = 10
+# How far Alertmanager's clock may run ahead of ours before a start time is not believed.
+CLOCK_SKEW_SECONDS = 300
 
 
 def webhook(intake: Intake, request: WebhookRequest) -> WebhookResponse:
@@ -61,7 +65,7 @@ def _webhook(intake: Intake, request: WebhookRequest, version: str) -> WebhookRe
     delivery = keys.delivery_body("alertmanager", request.body)
     group = keys.alert_group(payload.groupKey)
     if payload.status == "resolved":
-        outcome = _resolved(intake, payload, group, delivery)
+        outcome = _resolved(intake, payload, chat, channel, group, delivery)
     else:
         outcome = _firing(intake, payload, chat, channel, group, delivery)
     return WebhookResponse.json(200, {"ok": True, "outcome": outcome.value})
@@ -116,10 +120,21 @@ def _firing(
     )
 
 
-def _resolved(intake: Intake, payload: AlertmanagerWebhook, group: str, delivery: str) -> Outcome:
+def _resolved(
+    intake: Intake, payload: AlertmanagerWebhook, chat: ChatName, channel: str, group: str, delivery: str
+) -> Outcome:
     record = intake.dedup.get(group)
     if record is None:
-        logger.info("group=<%s> | resolved notification for a group we never investigated", group)
+        started = _earliest(payload.alerts)
+        age = intake.clock() - started.timestamp() if started is not None else None
+        if age is not None and -CLOCK_SKEW_SECONDS <= age < ALERT_GROUP_SECONDS:
+            # It fired while we held no record of it (its firing notification never reached us, or
+            # was refused): the resolution is the last chance to report on it, so it is looked
+            # back at, as a resolved alert addressed to the bot in chat is.
+            logger.info("group=<%s> | resolved, never investigated: looking back", group)
+            return _firing(intake, payload, chat, channel, group, delivery)
+        # Older than any record we keep: we may well have reported on it, long ago.
+        logger.info("group=<%s> | resolved notification for a group older than our records", group)
         return Outcome.IGNORED
     if not intake.gate.first_delivery(delivery):
         return Outcome.DUPLICATE_DELIVERY
@@ -174,7 +189,11 @@ def root_text(payload: AlertmanagerWebhook) -> str:
         for v in (payload.commonLabels.get("namespace"), service or payload.commonLabels.get("deployment"))
         if v
     )
-    head = f"\N{POLICE CARS REVOLVING LIGHT} [FIRING:{len(firing)}] {name}"
+    head = (
+        f"\N{POLICE CARS REVOLVING LIGHT} [FIRING:{len(firing)}] {name}"
+        if firing
+        else f"\N{WHITE HEAVY CHECK MARK} [RESOLVED] {name}"
+    )
     details = ", ".join(p for p in (where, severity) if p)
     summary = payload.commonAnnotations.get("summary") or (_summary(firing[0]) if len(firing) == 1 else "")
     line = f"{head} ({details})" if details else head

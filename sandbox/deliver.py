@@ -176,7 +176,11 @@ def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
     query = alertmanager_query(resolved)
     token = sandbox.secrets.alertmanager_token
     binary = alertmanager_binary() if sandbox.use_alertmanager else None
-    if binary is None:
+    # Alertmanager never notifies a group whose alerts were all resolved before its first
+    # notification: the resolved webhook the scenario describes came after a firing one this
+    # sandbox did not see, so it is sent as Alertmanager would have sent it.
+    all_resolved = all(a.status(resolved.now) == "resolved" for a in resolved.alert.alerts)
+    if binary is None or all_resolved:
         body = json.dumps(alertmanager_payload(resolved)).encode()
         _post(
             sandbox,
@@ -184,7 +188,10 @@ def _alertmanager(sandbox: Sandbox, resolved: ResolvedScenario) -> Delivery:
             body,
             {"authorization": f"Bearer {token}", "content-type": "application/json"},
         )
-        why = "is not installed" if sandbox.use_alertmanager else "is turned off for this sandbox"
+        if all_resolved and binary is not None:
+            why = "notifies no group whose alerts all resolved before it first notified"
+        else:
+            why = "is not installed" if sandbox.use_alertmanager else "is turned off for this sandbox"
         return Delivery("direct", f"Alertmanager webhook sent directly (prometheus-alertmanager {why})")
     sandbox.start_alertmanager(query, scenario_group_by(resolved)).post_alerts(scenario_alerts(resolved))
     return Delivery("alertmanager", "real Alertmanager webhook (prometheus-alertmanager)")

@@ -61,6 +61,22 @@ TO_DISCORD = scenario(
     },
 )
 
+ALL_RESOLVED = scenario(
+    "alertmanager-all-resolved",
+    {
+        "platform": "alertmanager",
+        "channel": "C0ALERTS",
+        "alerts": [
+            {
+                "labels": {"alertname": "TargetDown", "namespace": "monitoring", "severity": "warning"},
+                "annotations": {"summary": "node-exporter targets were down"},
+                "startsAt": "now-20m",
+                "endsAt": "now-6m",
+            }
+        ],
+    },
+)
+
 SLACK_ONLY = parse_scenario(
     {
         "id": "slack-only",
@@ -156,6 +172,18 @@ def test_without_alertmanager_the_webhook_is_sent_directly_and_says_so(sandbox: 
     assert played.delivery.path == "direct" and "sent directly" in played.delivery.detail
     assert sandbox.alertmanager is None or sandbox.alertmanager.process is None
     assert posted_on(sandbox.discord, played.report)
+
+
+def test_an_alert_that_resolved_before_alertmanager_ever_notified_still_reaches_the_intake(
+    sandbox: Sandbox,
+) -> None:
+    """Alertmanager sends nothing for a group that only ever held resolved alerts, so the resolved
+    webhook such a scenario describes is sent as Alertmanager would have sent it, and says why."""
+    played = sandbox.play(sandbox.load(ALL_RESOLVED))
+    assert played.delivery.path == "direct"
+    assert "resolved" in played.delivery.detail
+    assert played.report.alert.labels.get("alertname") == "TargetDown"
+    assert posted_on(sandbox.slack, played.report)
 
 
 def test_a_configured_channel_the_scenario_does_not_hold_is_quiet_not_missing(sandbox: Sandbox) -> None:

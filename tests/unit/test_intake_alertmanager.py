@@ -91,8 +91,23 @@ def test_resolved_is_an_update_in_the_existing_thread() -> None:
     assert len(h.started) == 2
 
 
-def test_resolved_for_an_unknown_group_is_ignored() -> None:
+def test_resolved_for_a_group_we_never_saw_fire_is_looked_back_at() -> None:
+    """Its firing notification never reached us: the resolution is the last chance to report on it."""
     h = Harness()
+    answer = h.alertmanager(RESOLVED)
+    assert answer.status == 200 and json.loads(answer.body)["outcome"] == "started"
+    [root] = h.slack_chat.posted
+    assert "[RESOLVED] KubePodCrashLooping" in root.text and "FIRING" not in root.text
+    [ctx] = h.started
+    assert "[RESOLVED]" in ctx.text and ctx.thread_id == root.id
+    # Alertmanager's retry of the same notification is not a second look.
+    h.alertmanager(RESOLVED)
+    assert len(h.started) == 1
+
+
+def test_resolved_for_an_unknown_group_older_than_our_records_is_ignored() -> None:
+    h = Harness()
+    h.clock.advance(2 * 24 * 3600)  # the group started two days before: we may have reported on it
     answer = h.alertmanager(RESOLVED)
     assert answer.status == 200 and json.loads(answer.body)["outcome"] == "ignored"
     assert h.slack_chat.posted == [] and h.started == []
