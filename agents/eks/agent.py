@@ -23,7 +23,7 @@ from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.auth import Connection, connect
 from agents.eks.collect import gather
-from agents.eks.mentions import lead_alert_names, names_in
+from agents.eks.mentions import lead_alert_names, names_in, words_in
 from agents.eks.reader import KubeReader
 from agents.eks.state import ClusterState
 from agents.eks.tools import make_tools
@@ -92,7 +92,8 @@ class EksScanner(Scanner):
         reader = KubeReader(conn.api, self.source.private_log_namespaces)
         lead = lead_alert_names(ctx.text or "", ctx.labels.get("alertname"))
         names = tuple(dict.fromkeys([*lead, *names_in([ctx.text or "", *ctx.annotations.values()])]))
-        gathered = gather(reader, scope, budget, endpoints=endpoints, names=names)
+        words = words_in([ctx.text or "", *ctx.annotations.values()])
+        gathered = gather(reader, scope, budget, endpoints=endpoints, names=names, words=words)
         scope = gathered.scope or scope
         findings, notes = analyze(gathered.state, scope, self.signatures(), endpoints)
         where = (

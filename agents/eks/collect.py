@@ -171,19 +171,20 @@ def _scope_from_names(
     limits: Limits,
     names: tuple[str, ...],
     pods: list[Obj] | None,
+    words: dict[str, int] | None = None,
 ) -> tuple[Scope | None, list[Obj] | None]:
     """The scope narrowed to the workloads `names` holds, found among the cluster's pods, else among
     its Deployments and StatefulSets (a workload with no pod left); the pod list, read once, too."""
     try:
         if pods is None:
             pods, _ = reader.list("Pod", budget, limit=limits.pods)
-        found = mentioned_workloads(names, pods)
+        found = mentioned_workloads(names, pods, words)
         if not found:
             controllers: list[Obj] = []
             for kind in ("Deployment", "StatefulSet"):
                 items, _ = reader.list(kind, budget, limit=limits.objects)
                 controllers += items
-            found = mentioned_workloads(names, controllers)
+            found = mentioned_workloads(names, controllers, words)
     except SourceError:
         return None, pods
     return (scoped_to(scope, found) if found else None), pods
@@ -196,6 +197,7 @@ def gather(
     limits: Limits = Limits(),
     endpoints: tuple[Endpoint, ...] = (),
     names: tuple[str, ...] = (),
+    words: dict[str, int] | None = None,
 ) -> Gathered:
     """What the scanner reads for the alert. With the alert's URLs (`endpoints`) and no namespace,
     the Ingresses and HTTPRoutes of every namespace too, then the Services and Endpoints of those
@@ -214,8 +216,8 @@ def gather(
                 f"No pod named like {scope.pod or scope.workload} in the first {limits.pods} pods: "
                 "scanned cluster-wide."
             )
-    if namespace is None and names:
-        narrowed, prefetched = _scope_from_names(reader, scope, budget, limits, names, prefetched)
+    if namespace is None and (names or words):
+        narrowed, prefetched = _scope_from_names(reader, scope, budget, limits, names, prefetched, words)
         if narrowed is not None:
             namespace = narrowed.namespace
             scope = narrowed

@@ -17,6 +17,9 @@ from agents.eks.objects import Obj
 # path, host or file (`/v1/orders`, `orders.svc`, `app.py`) are not names on their own.
 _NAME = re.compile(r"(?<![\w.\-/@:=])[a-z0-9](?:[a-z0-9\-]{1,61}[a-z0-9])(?![\w\-]|\.[\w\-])")
 MAX_NAMES = 40
+_WORD = re.compile(r"[a-z0-9]+")
+# A workload spelled out in separate words needs one word of at least this many letters.
+MIN_SPELLED = 4
 # One alert of a group, as the intake writes it: `- <summary> [alertname=X, namespace=ns, cronjob=y]`.
 _LABEL_BLOCK = re.compile(r"\[([^\[\]\n]*\balertname=[^\[\]\n]*)\]")
 _PAIR = re.compile(r"([A-Za-z_][\w.]*)=([^,\s\]]+)")
@@ -71,20 +74,69 @@ def lead_alert_names(text: str, alert_name: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-def mentioned_workloads(names: tuple[str, ...], objects: Iterable[Obj]) -> list[Mention]:
+def words_in(texts: Iterable[str]) -> dict[str, int]:
+    """Every lower-case word of `texts` (letters and digits), with where it first appears."""
+    found: dict[str, int] = {}
+    for text in texts:
+        for match in _WORD.finditer((text or "").lower()):
+            found.setdefault(match.group(0), len(found))
+    return found
+
+
+def mentioned_workloads(
+    names: tuple[str, ...], objects: Iterable[Obj], words: dict[str, int] | None = None
+) -> list[Mention]:
     """The workloads among `objects` (pods, by their controller's name, or controllers) whose name
     is one of `names`, in the order the text names them. A name running in several namespaces is
-    ambiguous and left out."""
+    ambiguous and left out.
+
+    When the text names none exactly by a hyphenated name, a person may still have named one in
+    words: "the checkout gateway" for `checkout-gateway`, "the api in payments" for `api` in
+    namespace `payments`. A workload counts then when every word of its name is a word of the text
+    (`words`, see `words_in`), or when its namespace is a word of the text and so is each word of
+    its name; the first such in the text, unambiguous, as before."""
     where: dict[str, set[str]] = {}
+    running: dict[tuple[str, str], None] = {}
     for obj in objects:
         name = o.name(obj)
         workload = workload_of_pod(name) if obj.get("kind") == "Pod" else name
+        namespace = o.namespace(obj) or "default"
+        if workload:
+            running[(namespace, workload)] = None
         for candidate in {name, workload}:
             if candidate and candidate in names:
-                where.setdefault(candidate, set()).add(o.namespace(obj) or "default")
-    return [
+                where.setdefault(candidate, set()).add(namespace)
+    exact = [
         Mention(next(iter(where[name])), name) for name in names if name in where and len(where[name]) == 1
     ]
+    if not words or any("-" in m.name for m in exact):
+        return exact
+    # A name spelled out in several words says more than one plain word that is also a name.
+    spelled = _named_in_words(list(running), words)
+    return [*spelled, *(m for m in exact if m not in spelled)]
+
+
+def _named_in_words(workloads: list[tuple[str, str]], words: dict[str, int]) -> list[Mention]:
+    """See `mentioned_workloads`: the workloads whose name the text spells out in separate words."""
+    spelled: dict[str, tuple[int, set[str]]] = {}
+    for namespace, name in workloads:
+        parts = [p for p in name.split("-") if p]
+        qualified = namespace in words
+        if not parts or not all(p in words for p in parts):
+            continue
+        if len(parts) < 2 and not qualified:
+            continue  # one plain word ("api", "worker") names a workload only with its namespace
+        if max(len(p) for p in [*parts, *([namespace] if qualified else [])]) < MIN_SPELLED:
+            continue
+        at = min(words[p] for p in parts)
+        first, namespaces = spelled.get(name, (at, set()))
+        spelled[name] = (min(first, at), namespaces | {namespace})
+    out = []
+    for name, (_, namespaces) in sorted(spelled.items(), key=lambda item: (item[1][0], item[0])):
+        named = [ns for ns in namespaces if ns in words]
+        if len(namespaces) == 1 or len(named) == 1:
+            out.append(Mention(named[0] if named else next(iter(namespaces)), name))
+    return out
 
 
 def scoped_to(scope: Scope, mentions: list[Mention]) -> Scope:

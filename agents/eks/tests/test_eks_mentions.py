@@ -12,7 +12,7 @@ from agents.common.signatures import load_signatures
 from agents.eks.analyzers import analyze
 from agents.eks.auth import connect
 from agents.eks.collect import gather
-from agents.eks.mentions import lead_alert_names, mentioned_workloads, names_in
+from agents.eks.mentions import lead_alert_names, mentioned_workloads, names_in, words_in
 from agents.eks.reader import KubeReader
 from shared.contracts import CauseCategory, Severity, Trigger
 from shared.relevance import Relevance
@@ -124,3 +124,41 @@ def test_a_grouped_alert_about_a_suspended_cronjob_is_about_that_cronjob() -> No
     findings, _ = analyze(gathered.state, gathered.scope, load_signatures())
     [suspended] = by_prefix(findings, "eks:cronjob-suspended:billing/ledger-archive")
     assert suspended.cause_hint is CauseCategory.BAD_CONFIG and suspended.relevance >= Relevance.DIRECT
+
+
+def _workloads() -> list[dict]:
+    return [
+        pod(
+            "checkout-gateway-69b7c8d5f-fk2tn",
+            "checkout",
+            labels={"app": "checkout-gateway"},
+            statuses=[running()],
+        ),
+        pod("checkout-web-5c8d7f9b6-q2w3e", "checkout", labels={"app": "checkout-web"}, statuses=[running()]),
+        pod("api-6d5c4b3a2-zx9yq", "payments", labels={"app": "api"}, statuses=[running()]),
+        pod("api-7e6d5c4b3-ab1cd", "ledger", labels={"app": "api"}, statuses=[running()]),
+        pod("gateway-8f7e6d5c4-lm3no", "edge", labels={"app": "gateway"}, statuses=[running()]),
+    ]
+
+
+def test_a_workload_spelled_out_in_separate_words_is_found() -> None:
+    text = 'checkout is failing card payments, gateway logs full of "getaddrinfo EAI_AGAIN"'
+    found = mentioned_workloads(names_in([text]), _workloads(), words_in([text]))
+    assert [(m.namespace, m.name) for m in found][:1] == [("checkout", "checkout-gateway")]
+
+
+def test_one_plain_word_names_a_workload_only_with_its_namespace() -> None:
+    # "api" runs in two namespaces; the text says which.
+    text = "the api in payments answers 500 since the last hour"
+    found = mentioned_workloads(names_in([text]), _workloads(), words_in([text]))
+    assert [(m.namespace, m.name) for m in found] == [("payments", "api")]
+    # Without a namespace word, a short plain word is no workload: "api" is an everyday word.
+    vague = "some api errors, not sure where"
+    assert mentioned_workloads(names_in([vague]), _workloads(), words_in([vague])) == []
+
+
+def test_an_exact_name_wins_over_words_that_spell_another() -> None:
+    text = "checkout-web is slow; the checkout gateway looks fine"
+    found = mentioned_workloads(names_in([text]), _workloads(), words_in([text]))
+    assert (found[0].namespace, found[0].name) == ("checkout", "checkout-web")
+    assert "checkout-gateway" not in [m.name for m in found]
