@@ -161,7 +161,7 @@ def _hints(
                 return found
         return None
 
-    pod = pick("pod")
+    pod = pick("pod") or _own_pod(sources, pick("alert_name"))
     workload = pick("workload") or (workload_of_pod(pod) if pod else None)
     # A scrape job names the application unless it is an exporter's (Pushgateway: `exported_job`).
     jobs = (s.get("exported_job") or s.get("job") for s in sources if isinstance(s, dict))
@@ -200,6 +200,24 @@ def _hints(
         generator_url=generator_url or None,
         extra_channels=from_text.channels,
     )
+
+
+# Alerts about a pod or its containers (KubePodCrashLooping, KubeContainerWaiting, "Container
+# restarting", PodOOMKilled): their `pod` label is the pod in trouble, whatever it runs.
+_POD_ALERT = re.compile(r"pod|container|crash|oom|restart", re.IGNORECASE)
+
+
+def _own_pod(sources: tuple[dict[str, str] | TextHints, ...], alert_name: str | None) -> str | None:
+    """On an alert about pods, the `pod` it names even when the pod is an exporter's or another
+    platform component's (a crash-looping CoreDNS, a restarting registry exporter): elsewhere such
+    a pod is the scrape target's, not the subject's, and is left out."""
+    if not alert_name or not _POD_ALERT.search(alert_name):
+        return None
+    for source in sources:
+        value = _text_field(source, "pod") if isinstance(source, TextHints) else source.get("pod")
+        if value and _NAME.match(value):
+            return value
+    return None
 
 
 def _label(labels: dict[str, str], field: str) -> str | None:

@@ -491,3 +491,30 @@ def test_the_titles_grouped_value_that_the_labels_name_as_the_namespace_is_not_t
     ).hints
     assert (h.namespace, h.cluster) == ("billing", "prod-eks-1")
     assert ctx_of("[FIRING:1] KubePodCrashLooping (prod-eu)").hints.cluster == "prod-eu"
+
+
+@pytest.mark.parametrize(
+    ("alertname", "pod"),
+    [
+        ("KubePodCrashLooping", "coredns-5d78c9869d-8qzwl"),
+        ("Container restarting", "registry-exporter-6d4f7b9c5-zl8qw"),
+        ("KubeContainerWaiting", "prometheus-k8s-0"),
+    ],
+)
+def test_an_alert_about_a_pod_names_it_even_when_the_pod_is_a_platform_components(
+    alertname: str, pod: str
+) -> None:
+    h = ctx_of(labels={"alertname": alertname, "namespace": "platform", "pod": pod}).hints
+    assert h.pod == pod
+
+
+def test_an_exporters_pod_on_an_alert_about_something_else_is_still_not_the_subject() -> None:
+    h = ctx_of(
+        labels={
+            "alertname": "NodeFilesystemSpaceFillingUp",
+            "namespace": "monitoring",
+            "pod": "node-exporter-x7k2p",
+            "instance": "10.0.3.7:9100",
+        }
+    ).hints
+    assert h.pod is None and h.workload is None
