@@ -24,6 +24,7 @@ from agents.master.consequences import consequences, corroboration
 from agents.master.corroborate import corroborate
 from agents.master.decision import Decision, ago, announced, cited_text, join, sentence
 from agents.master.louder import followed
+from agents.master.named_in_alert import rated_by_the_alerts_words
 from agents.master.ranking import MIN_CITED, TriggerCandidate, confidence, support
 from agents.master.regression import regression_first
 from agents.master.restate import restate
@@ -49,7 +50,7 @@ def decide(
     quiet = no_issue(ctx, findings, results)
     if quiet is not None:
         return quiet
-    findings = without_callers(ctx, findings)
+    findings = without_callers(ctx, rated_by_the_alerts_words(ctx, findings))
     # A series that only began in the window is a new thing, not a surge (`connections`).
     originals, findings = findings, connections.not_surges(findings)
     candidates = candidate_causes(ctx, findings)
