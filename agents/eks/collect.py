@@ -31,6 +31,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.discover import read_discovered
 from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
@@ -60,6 +61,8 @@ NAMESPACED = (
     "Ingress",
     "NetworkPolicy",
     "HTTPRoute",
+    "ServiceAccount",
+    "ResourceQuota",
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -244,6 +247,7 @@ def gather(
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
+    gathered.notes += read_discovered(reader, budget, state)
     _dedupe_events(state)
     if not namespace:
         state.objects["Event"] = [
