@@ -22,6 +22,12 @@ from shared.relevance import Relevance
 
 EXCEEDED = re.compile(r"exceeded quota: ([a-z0-9][a-z0-9.\-]*)", re.IGNORECASE)
 IRSA_ROLE = "eks.amazonaws.com/role-arn"
+# How AWS says no (an SDK's error code, STS's or IAM's wording), not a database's password error.
+AWS_DENIAL = re.compile(
+    r"AccessDenied|UnauthorizedOperation|is not authorized to perform|InvalidIdentityToken|"
+    r"ExpiredToken|arn:aws[\w-]*:(iam|sts)::",
+    re.IGNORECASE,
+)
 
 
 def used_up(quota: Obj) -> list[tuple[str, str, str]]:
@@ -127,7 +133,9 @@ def analyze_service_accounts(analysis: Analysis, findings: list[Finding]) -> lis
     denied = [
         f
         for f in findings
-        if f.cause_hint is CauseCategory.PERMISSION_DENIED and f.relevance >= Relevance.NEAR
+        if f.cause_hint is CauseCategory.PERMISSION_DENIED
+        and f.relevance >= Relevance.NEAR
+        and AWS_DENIAL.search(" ".join([f.title, f.detail, *(e.excerpt for e in f.evidence)]))
     ]
     if not denied:
         return []
