@@ -80,7 +80,7 @@ class DiscoveryLimits:
     cluster_kinds: int = 10
     objects_per_kind: int = 100
     objects: int = 1500
-    group_versions: int = 60
+    group_versions: int = 80
     min_budget_s: float = 2.0
 
 
@@ -130,28 +130,31 @@ def resource_list(document: Any, group: str, version: str) -> list[Served]:
 
 def aggregated(document: Any) -> list[Served]:
     """The resources of an aggregated discovery document (APIGroupDiscoveryList, apidiscovery.k8s.io
-    v2 / v2beta1): each group's first version is its preferred one."""
+    v2 / v2beta1): each group's versions, its preferred one first."""
     found: list[Served] = []
     for item in (document or {}).get("items") or [] if isinstance(document, dict) else []:
         group = str(((item or {}).get("metadata") or {}).get("name") or "")
-        versions = [v for v in (item or {}).get("versions") or [] if isinstance(v, dict)]
-        if not versions:
+        for preferred in [v for v in (item or {}).get("versions") or [] if isinstance(v, dict)]:
+            found += _aggregated_version(group, preferred)
+    return found
+
+
+def _aggregated_version(group: str, version: dict[str, Any]) -> list[Served]:
+    found: list[Served] = []
+    for entry in version.get("resources") or []:
+        if not isinstance(entry, dict):
             continue
-        preferred = versions[0]
-        for entry in preferred.get("resources") or []:
-            if not isinstance(entry, dict):
-                continue
-            response = entry.get("responseKind") or {}
-            found.append(
-                Served(
-                    group,
-                    str(preferred.get("version", "")),
-                    str(response.get("kind", "")),
-                    str(entry.get("resource", "")),
-                    entry.get("scope") == "Namespaced",
-                    tuple(str(v) for v in entry.get("verbs") or []),
-                )
+        response = entry.get("responseKind") or {}
+        found.append(
+            Served(
+                group,
+                str(version.get("version", "")),
+                str(response.get("kind", "")),
+                str(entry.get("resource", "")),
+                entry.get("scope") == "Namespaced",
+                tuple(str(v) for v in entry.get("verbs") or []),
             )
+        )
     return found
 
 
@@ -170,12 +173,16 @@ def discover(reader: KubeReader, budget: Budget, limits: DiscoveryLimits = Disco
         else:
             served += _legacy([("", "v1")], reader, budget)
     else:
+        # Every version of each group, the preferred first: a kind may be served at one version
+        # only (kubectl's preferred resources do the same union).
         versions: list[tuple[str, str]] = [("", "v1")]
         for group in document.get("groups") or []:
             name = str((group or {}).get("name") or "")
-            preferred = (group or {}).get("preferredVersion") or {}
-            if name and name not in SKIP_GROUPS and preferred.get("version"):
-                versions.append((name, str(preferred["version"])))
+            if not name or name in SKIP_GROUPS:
+                continue
+            preferred = str(((group or {}).get("preferredVersion") or {}).get("version") or "")
+            listed = [str((v or {}).get("version") or "") for v in (group or {}).get("versions") or []]
+            versions += [(name, v) for v in dict.fromkeys([preferred, *listed]) if v]
         served = _legacy(versions[: limits.group_versions], reader, budget)
     return [s for s in served if s.group not in SKIP_GROUPS]
 
