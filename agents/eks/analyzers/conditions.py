@@ -196,9 +196,7 @@ def _finding(
         "status",
         f"{kind}/{ns or ''}/{name}",
         severity=Severity.CRITICAL if relevance >= Relevance.DIRECT else Severity.WARNING,
-        title=f"{kind} {where}: {main.what}"
-        + (f" {main.reason}" if main.reason else "")
-        + (f": {short(main.message, 220)}" if main.message else ""),
+        title=_title(kind, where, main, events[0] if events else None),
         detail="\n".join(lines),
         resources=[o.path(kind, obj)],
         evidence=evidence,
@@ -207,6 +205,17 @@ def _finding(
         first_seen=main.at,
         last_seen=analysis.scope.anchor if main.at else None,
     )
+
+
+def _title(kind: str, where: str, main: Problem, event: Obj | None) -> str:
+    """The condition in its own words, and the controller's latest Warning event when there is one
+    (where controllers such as External Secrets put the provider's error)."""
+    title = f"{kind} {where}: {main.what}" + (f" {main.reason}" if main.reason else "")
+    if event is None:
+        return title + (f": {short(main.message, 220)}" if main.message else "")
+    if main.message:
+        title += f": {short(main.message, 100)}"
+    return title + f"; last {event.get('reason', 'Warning')}: {short(str(event.get('message') or ''), 170)}"
 
 
 @dataclass
