@@ -59,6 +59,8 @@ NEGATIVE = re.compile(r"Stalled|Degraded|Fail(ed|ure)?|Error|Invalid", re.IGNORE
 # Reasons of a condition on its way (not yet a failure): Flux's and cert-manager's progress words.
 IN_PROGRESS = frozenset({"Progressing", "Reconciling", "InProgress", "Pending", "Issuing", "Creating"})
 MAX_FINDINGS = 12
+# The AWS SDK's trailer on an error (`status code: 400, request id: ...`): noise in a title.
+_AWS_REQUEST = re.compile(r"\s*status code: \d+, request id: [\w-]+", re.IGNORECASE)
 BAD_PHASES = frozenset({"failed", "failure", "error", "errored", "degraded", "invalid"})
 # Kinds whose conditions echo their pods' (a Deployment's Available=False is its pods crashing):
 # the pod and workload analyzers tell those better.
@@ -214,8 +216,10 @@ def _title(kind: str, where: str, main: Problem, event: Obj | None) -> str:
     if event is None:
         return title + (f": {short(main.message, 220)}" if main.message else "")
     if main.message:
-        title += f": {short(main.message, 100)}"
-    return title + f"; last {event.get('reason', 'Warning')}: {short(str(event.get('message') or ''), 170)}"
+        title += f": {short(main.message, 60)}"
+    title += f"; last {event.get('reason', 'Warning')}: "
+    said = _AWS_REQUEST.sub("", str(event.get("message") or ""))
+    return title + short(said, max(60, 300 - len(title)))
 
 
 @dataclass
