@@ -1,0 +1,193 @@
+"""Kinds the scanner has no reader for, found through the API server's discovery: the sandbox's
+Kubernetes stand-in on loopback (the official client on the wire) serving a CRD the scenario
+defines, and the aggregated discovery document a kube-apiserver 1.30+ answers with."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from agents.common.base import Budget
+from agents.eks.agent import EksScanner
+from agents.eks.discover import aggregated, unread
+from sandbox import http, kube
+from sandbox.alert_context import build_alert_context
+from shared.config import load_config
+
+pytestmark = pytest.mark.functional
+
+TOKEN = "functional-discovery-token"
+NOW = datetime.now(UTC)
+
+
+def ts(minutes_ago: float) -> str:
+    return (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "targetgroupbindings.elbv2.k8s.aws"},
+    "spec": {
+        "group": "elbv2.k8s.aws",
+        "scope": "Namespaced",
+        "names": {"kind": "TargetGroupBinding", "plural": "targetgroupbindings", "shortNames": ["tgb"]},
+        "versions": [{"name": "v1beta1", "served": True, "storage": True}],
+    },
+}
+SCALED = {
+    "apiVersion": "keda.sh/v1alpha1",
+    "kind": "ScaledObject",
+    "metadata": {"name": "orders-worker", "namespace": "orders"},
+    "spec": {"scaleTargetRef": {"name": "orders-worker"}},
+    "status": {
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "False",
+                "reason": "ScaledObjectCheckFailed",
+                "message": "ScaledObject doesn't have correct scaleTargetRef specification",
+                "lastTransitionTime": ts(30),
+            }
+        ]
+    },
+}
+OTHER_NAMESPACE = {**SCALED, "metadata": {"name": "elsewhere", "namespace": "billing"}}
+BINDING = {
+    "apiVersion": "elbv2.k8s.aws/v1beta1",
+    "kind": "TargetGroupBinding",
+    "metadata": {"name": "orders-tgb", "namespace": "orders"},
+    "spec": {
+        "serviceRef": {"name": "orders", "port": 80},
+        "targetGroupARN": "arn:aws:elasticloadbalancing:x",
+    },
+}
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    api = kube.FakeKubeApi(token=TOKEN)
+    served = http.ServedApp(api.app, name="fake-kube-discovery")
+    url = served.start()
+    monkeypatch.setenv("KUBERNETES_BASE_URL", url)
+    monkeypatch.setenv("KUBERNETES_TOKEN", TOKEN)
+    try:
+        yield api
+    finally:
+        served.stop()
+
+
+def alert(**labels: str) -> Any:
+    return build_alert_context(
+        platform="alertmanager",
+        channel="C0",
+        text="",
+        labels={"alertname": "Kube", **labels},
+        received_at=NOW,
+    )
+
+
+def test_discovered_kinds_are_read_in_the_alerts_namespace(fake: Any) -> None:
+    fake.load([CRD, SCALED, OTHER_NAMESPACE, BINDING], {})
+    result = EksScanner(load_config(), "eks").run(
+        alert(namespace="orders", deployment="orders-worker"), Budget.of(20)
+    )
+    [finding] = [f for f in result.findings if f.id.startswith("eks:status:")]
+    assert finding.title.startswith(
+        "ScaledObject orders/orders-worker: Ready=False ScaledObjectCheckFailed: ScaledObject doesn't have"
+    )
+    listed = [r for r in fake.requests if "scaledobjects" in r or "targetgroupbindings" in r]
+    # In the alert's namespace only, at the version the CRD serves (its plural, not a guess).
+    assert any(r.startswith("GET /apis/keda.sh/v1alpha1/namespaces/orders/scaledobjects") for r in listed)
+    assert any(
+        r.startswith("GET /apis/elbv2.k8s.aws/v1beta1/namespaces/orders/targetgroupbindings") for r in listed
+    )
+    assert not any("billing" in r for r in listed)
+    assert "1 ScaledObject" in result.notes[0] and "1 TargetGroupBinding" in result.notes[0]
+    # One discovery per investigation; high-volume groups are not asked.
+    assert sum(1 for r in fake.requests if r.split("?")[0] == "GET /apis") == 1
+    assert not any(r.startswith("GET /apis/events.k8s.io/v1") for r in fake.requests)
+
+
+def test_the_stand_in_serves_a_crd_as_the_api_server_does(fake: Any) -> None:
+    fake.load([CRD, BINDING], {})
+    base = os.environ["KUBERNETES_BASE_URL"]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    groups = httpx.get(f"{base}/apis", headers=headers).json()
+    [group] = [g for g in groups["groups"] if g["name"] == "elbv2.k8s.aws"]
+    assert group["preferredVersion"] == {"groupVersion": "elbv2.k8s.aws/v1beta1", "version": "v1beta1"}
+    listing = httpx.get(f"{base}/apis/elbv2.k8s.aws/v1beta1", headers=headers).json()
+    [entry] = [r for r in listing["resources"] if r["name"] == "targetgroupbindings"]
+    assert entry["kind"] == "TargetGroupBinding" and entry["namespaced"] and entry["shortNames"] == ["tgb"]
+    crds = httpx.get(f"{base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions", headers=headers).json()
+    assert [c["metadata"]["name"] for c in crds["items"]] == ["targetgroupbindings.elbv2.k8s.aws"]
+
+
+def test_aggregated_discovery_document_is_understood() -> None:
+    document = {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "items": [
+            {
+                "metadata": {"name": "external-secrets.io"},
+                "versions": [
+                    {
+                        "version": "v1",
+                        "resources": [
+                            {
+                                "resource": "externalsecrets",
+                                "responseKind": {"group": "", "version": "", "kind": "ExternalSecret"},
+                                "scope": "Namespaced",
+                                "verbs": ["get", "list", "watch"],
+                                "subresources": [{"subresource": "status"}],
+                            },
+                            {
+                                "resource": "clustersecretstores",
+                                "responseKind": {"kind": "ClusterSecretStore"},
+                                "scope": "Cluster",
+                                "verbs": ["get", "list"],
+                            },
+                        ],
+                    },
+                    {
+                        "version": "v1beta1",
+                        "resources": [
+                            {
+                                "resource": "externalsecrets",
+                                "responseKind": {"kind": "ExternalSecret"},
+                                "scope": "Namespaced",
+                                "verbs": ["get", "list"],
+                            }
+                        ],
+                    },
+                ],
+            },
+            {
+                "metadata": {"name": "apps"},
+                "versions": [
+                    {
+                        "version": "v1",
+                        "resources": [
+                            {
+                                "resource": "deployments",
+                                "responseKind": {"kind": "Deployment"},
+                                "scope": "Namespaced",
+                                "verbs": ["get", "list"],
+                            }
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
+    found = {(s.api_version, s.kind, s.namespaced) for s in unread(aggregated(document))}
+    # The preferred version once per resource; kinds a fixed reader covers are left to it.
+    assert found == {
+        ("external-secrets.io/v1", "ExternalSecret", True),
+        ("external-secrets.io/v1", "ClusterSecretStore", False),
+    }
