@@ -273,7 +273,8 @@ def read_discovered(
             f"{len(namespaced)} namespaced kinds discovered without a reader: the first "
             f"{limits.namespaced_kinds} read."
         )
-    jobs = [(s, ns) for s in namespaced[: limits.namespaced_kinds] for ns in state.namespaces or [None]]
+    scopes: list[str | None] = [*state.namespaces] if state.namespaces else [None]
+    jobs = [(s, ns) for s in namespaced[: limits.namespaced_kinds] for ns in scopes]
     total = _list_all(reader, budget, state, jobs, limits, notes)
     if cluster and budget.remaining() >= limits.min_budget_s:
         wanted = referenced_kinds(obj for objs in state.objects.values() for obj in objs)

@@ -65,7 +65,7 @@ def analyze_quotas(analysis: Analysis) -> list[Finding]:
         if not events:
             relevance = min(relevance, Relevance.SUPPORTING)
         used = ", ".join(f"{r} {u}/{h}" for r, u, h in full) or "(no resource at its limit now)"
-        latest = max((o.event_time(e) for e in events if o.event_time(e)), default=None)
+        latest = max((t for t in map(o.event_time, events) if t is not None), default=None)
         title = f"ResourceQuota {ns}/{name} used up: {used}"
         if refused:
             title += f"; pods cannot be created (exceeded quota) for {', '.join(refused[:4])}"
