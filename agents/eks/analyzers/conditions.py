@@ -26,7 +26,15 @@ from typing import Any
 
 from agents.common.signatures import Signatures
 from agents.eks import objects as o
-from agents.eks.analyzers.common import Analysis, ago, event_evidence, make_finding, object_evidence, short
+from agents.eks.analyzers.common import (
+    Analysis,
+    ago,
+    error_tail,
+    event_evidence,
+    make_finding,
+    object_evidence,
+    short,
+)
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 from shared.relevance import Relevance
@@ -192,7 +200,7 @@ def _finding(
         lines.append(f"- {problem.text}{when}")
     if label:
         lines.append(f"The message reads as: {label}.")
-    evidence: list[Evidence] = [object_evidence(kind, obj, p.text, p.at) for p in found[:3]]
+    evidence: list[Evidence] = [object_evidence(kind, obj, "\n".join(p.text for p in found[:4]), main.at)]
     evidence += [event_evidence(e) for e in events[:2]]
     return make_finding(
         "status",
@@ -210,16 +218,22 @@ def _finding(
 
 
 def _title(kind: str, where: str, main: Problem, event: Obj | None) -> str:
-    """The condition in its own words, and the controller's latest Warning event when there is one
-    (where controllers such as External Secrets put the provider's error)."""
+    """The condition in its own words, and the controller's latest Warning event when it says more
+    (External Secrets words its condition generically and puts the provider's error there)."""
     title = f"{kind} {where}: {main.what}" + (f" {main.reason}" if main.reason else "")
-    if event is None:
-        return title + (f": {short(main.message, 220)}" if main.message else "")
+    said = _AWS_REQUEST.sub("", str((event or {}).get("message") or ""))
+    if not said or _overlaps(said, main.message):
+        return title + (f": {short(main.message, max(80, 298 - len(title)))}" if main.message else "")
     if main.message:
         title += f": {short(main.message, 60)}"
-    title += f"; last {event.get('reason', 'Warning')}: "
-    said = _AWS_REQUEST.sub("", str(event.get("message") or ""))
-    return title + short(said, max(60, 300 - len(title)))
+    title += f"; last {(event or {}).get('reason', 'Warning')}: "
+    return title + error_tail(said, max(60, 300 - len(title)))
+
+
+def _overlaps(event_message: str, message: str) -> bool:
+    """Whether the event repeats the condition's message (Argo CD's OperationCompleted, say)."""
+    tail = " ".join(event_message.split())[-80:]
+    return bool(message) and tail[:40] in " ".join(message.split())
 
 
 @dataclass
