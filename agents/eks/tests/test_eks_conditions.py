@@ -5,6 +5,8 @@ ServiceAccount."""
 
 from __future__ import annotations
 
+from agents.eks.analyzers.common import make_finding
+from agents.eks.analyzers.conditions import with_reasons
 from agents.eks.tests.eks_builders import at, by_prefix, event, obj, pod, run, running, scope
 from shared.contracts import CauseCategory, Severity
 
@@ -278,3 +280,35 @@ def test_no_role_named_for_a_database_password_denial() -> None:
         logs={"shop/uploader-5c9d7f6b8-q2w3e/app/previous": log},
     )
     assert by_prefix(findings, "eks:service-account-role:") == []
+
+
+def test_a_specific_finding_on_a_failing_object_is_made_to_quote_the_reason() -> None:
+    route = obj(
+        "HTTPRoute",
+        "web",
+        api="gateway.networking.k8s.io/v1",
+        status={
+            "parents": [],
+            "conditions": [
+                {
+                    "type": "Accepted",
+                    "status": "False",
+                    "reason": "NotAllowedByListeners",
+                    "message": "No listeners included by this parent ref allowed this attachment.",
+                }
+            ],
+        },
+    )
+    worded = make_finding(
+        "route-detached",
+        "shop/web",
+        severity=Severity.WARNING,
+        title="HTTPRoute shop/web is not attached to its Gateway",
+        resources=["shop/HTTPRoute/web"],
+    )
+    [quoted] = with_reasons([worded], {"HTTPRoute": [route]})
+    assert "Accepted=False NotAllowedByListeners: No listeners included" in quoted.detail
+    assert any("NotAllowedByListeners" in e.excerpt for e in quoted.evidence)
+    # A finding that already says it is left as it is.
+    said = worded.model_copy(update={"title": worded.title + " (NotAllowedByListeners)"})
+    assert with_reasons([said], {"HTTPRoute": [route]}) == [said]
