@@ -101,6 +101,18 @@ def problems(obj: Obj) -> list[Problem]:
             problem = _condition(cond)
             if problem is not None:
                 found.append(problem)
+    # Gateway API routes (HTTPRoute, GRPCRoute, TLSRoute...) say it per parent Gateway.
+    for parent in status.get("parents") or []:
+        if not isinstance(parent, dict):
+            continue
+        ref = parent.get("parentRef") or {}
+        where = "/".join(str(p) for p in (ref.get("namespace"), ref.get("name")) if p)
+        for cond in parent.get("conditions") or []:
+            problem = _condition(cond) if isinstance(cond, dict) else None
+            if problem is not None:
+                found.append(
+                    Problem(f"{problem.what} (parent {where})", problem.reason, problem.message, problem.at)
+                )
     phase = status.get("phase") or status.get("state")
     if isinstance(phase, str) and phase.lower() in BAD_PHASES:
         found.append(

@@ -312,3 +312,69 @@ def test_a_specific_finding_on_a_failing_object_is_made_to_quote_the_reason() ->
     # A finding that already says it is left as it is.
     said = worded.model_copy(update={"title": worded.title + " (NotAllowedByListeners)"})
     assert with_reasons([said], {"HTTPRoute": [route]}) == [said]
+
+
+def test_a_route_kind_without_an_analyzer_is_read_per_parent() -> None:
+    route = obj(
+        "GRPCRoute",
+        "payments-grpc",
+        api="gateway.networking.k8s.io/v1",
+        status={
+            "parents": [
+                {
+                    "parentRef": {"namespace": "edge", "name": "public-gw"},
+                    "conditions": [
+                        {"type": "Accepted", "status": "True", "reason": "Accepted"},
+                        {
+                            "type": "ResolvedRefs",
+                            "status": "False",
+                            "reason": "BackendNotFound",
+                            "message": "Service shop/payments-grpc not found",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+    [finding] = by_prefix(run([route], scope(namespace="shop")), "eks:status:")
+    assert "ResolvedRefs=False (parent edge/public-gw) BackendNotFound: Service shop/payments-grpc" in (
+        finding.title
+    )
+
+
+def test_a_route_its_gateway_refuses_is_reported_before_its_backends() -> None:
+    gateway = obj(
+        "Gateway",
+        "public-gw",
+        "edge",
+        api="gateway.networking.k8s.io/v1",
+        spec={"listeners": [{"name": "https", "port": 443, "protocol": "HTTPS"}]},
+    )
+    route = obj(
+        "HTTPRoute",
+        "web",
+        api="gateway.networking.k8s.io/v1",
+        spec={
+            "parentRefs": [{"namespace": "edge", "name": "public-gw"}],
+            "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}],
+        },
+        status={
+            "parents": [
+                {
+                    "parentRef": {"namespace": "edge", "name": "public-gw"},
+                    "conditions": [
+                        {
+                            "type": "Accepted",
+                            "status": "False",
+                            "reason": "NotAllowedByListeners",
+                            "message": "No listeners included by this parent ref allowed this attachment.",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    findings = run([gateway, route], scope(namespace="shop", service="web"))
+    [refused] = by_prefix(findings, "eks:httproute-not-accepted:")
+    assert "Accepted=False NotAllowedByListeners" in refused.title
+    assert by_prefix(findings, "eks:httproute-backend-missing:") == []
