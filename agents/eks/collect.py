@@ -7,7 +7,8 @@ webhooks, Gateway API classes, Karpenter NodeClaims and NodePools, cert-manager 
 Gateways and ReferenceGrants of every namespace, and the events of Nodes, NodeClaims and NodePools
 are listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
-skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
+skipped. The kinds no fixed list names are found through discovery and read in the same scope
+(`agents/eks/discover.py`). Then the Services and Endpoints of admission webhooks that fail closed, read by name
 (at most four), and the log tails (current and previous container) of at most three affected pods.
 """
 
