@@ -7,17 +7,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
 from agents.common.base import Budget
 from agents.eks.agent import EksScanner
-from agents.eks.discover import aggregated, unread
+from agents.eks.discover import aggregated, read_discovered, unread
+from agents.eks.reader import KubeReader
+from agents.eks.state import ClusterState
 from sandbox import http, kube
 from sandbox.alert_context import build_alert_context
 from shared.config import load_config
+from shared.errors import SourceError
 
 pytestmark = pytest.mark.functional
 
@@ -191,3 +194,42 @@ def test_aggregated_discovery_document_is_understood() -> None:
         ("external-secrets.io/v1", "ExternalSecret", True),
         ("external-secrets.io/v1", "ClusterSecretStore", False),
     }
+
+
+class _Reader:
+    """Answers discovery with two custom kinds; lists one of them, refuses the other (RBAC)."""
+
+    def get_json(self, path: str, budget: Budget, accept: str = "") -> tuple[int, Any]:
+        if path == "/apis":
+            return 200, {
+                "kind": "APIGroupList",
+                "groups": [
+                    {"name": g, "preferredVersion": {"version": "v1"}, "versions": [{"version": "v1"}]}
+                    for g in ("keda.sh", "argoproj.io", "coordination.k8s.io")
+                ],
+            }
+        kinds = {
+            "/apis/keda.sh/v1": ("ScaledObject", "scaledobjects"),
+            "/apis/argoproj.io/v1": ("Rollout", "rollouts"),
+        }
+        if path not in kinds:
+            return 404, None
+        kind, plural = kinds[path]
+        return 200, {
+            "kind": "APIResourceList",
+            "resources": [{"name": plural, "kind": kind, "namespaced": True, "verbs": ["get", "list"]}],
+        }
+
+    def list(self, resource: Any, budget: Budget, **_: Any) -> tuple[list[dict[str, Any]], bool]:
+        if resource.plural == "rollouts":
+            raise SourceError(f"Kubernetes list Rollout in orders: HTTP 403 {resource.plural} is forbidden")
+        return [{"metadata": {"name": "orders-worker", "namespace": "orders"}}], False
+
+
+def test_a_kind_refused_by_rbac_is_noted_and_the_others_are_read() -> None:
+    state = ClusterState(namespaces=["orders"])
+    notes = read_discovered(cast(KubeReader, _Reader()), Budget.of(20), state)
+    assert [o["metadata"]["name"] for o in state.kind("ScaledObject")] == ["orders-worker"]
+    assert state.kind("ScaledObject")[0]["apiVersion"] == "keda.sh/v1"
+    assert any("rollouts.argoproj.io" in n and "RBAC" in n for n in notes)
+    assert state.kind("Rollout") == []
