@@ -8,8 +8,9 @@ Gateways and ReferenceGrants of every namespace, and the events of Nodes, NodeCl
 are listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
 skipped. The kinds no fixed list names are found through discovery and read in the same scope
-(`agents/eks/discover.py`). Then the Services and Endpoints of admission webhooks that fail closed, read by name
-(at most four), and the log tails (current and previous container) of at most three affected pods.
+(`agents/eks/discover.py`). Then the Services and Endpoints of admission webhooks that fail
+closed, read by name (at most four), and the log tails (current and previous container) of at
+most three affected pods.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def gather(
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
-    gathered.notes += read_discovered(reader, budget, state)
+    gathered.notes += read_discovered(reader, budget, state, scope.names)
     _dedupe_events(state)
     if not namespace:
         state.objects["Event"] = [

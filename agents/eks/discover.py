@@ -67,6 +67,9 @@ SKIP_GROUPS = frozenset(
 # a cluster), pod templates and component statuses say nothing of a failure, Secrets hold values.
 SKIP_CORE = frozenset({"events", "podtemplates", "componentstatuses", "secrets", "bindings"})
 
+# A list across namespaces that keeps only the objects elsewhere tied to the alert's (see
+# `read_discovered`).
+ELSEWHERE = "*"
 _AGGREGATED = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
@@ -255,10 +258,16 @@ def read_discovered(
     reader: KubeReader,
     budget: Budget,
     state: ClusterState,
+    subjects: tuple[str, ...] = (),
     limits: DiscoveryLimits = DiscoveryLimits(),
 ) -> list[str]:
     """Discover, then list the kinds no fixed reader covers in the scan's namespaces (cluster-scoped
-    custom kinds once); the objects go into `state`, marked in `state.discovered`. Returns notes."""
+    custom kinds once); the objects go into `state`, marked in `state.discovered`. Returns notes.
+
+    With a namespace and the alert's workload names (`subjects`), each kind is also listed across
+    namespaces (capped), keeping only the objects elsewhere whose spec names the namespace: an Argo
+    CD Application or a Flux Kustomization lives in its controller's namespace and deploys into the
+    alert's."""
     if budget.remaining() < limits.min_budget_s:
         return ["Discovery skipped: too little budget left."]
     try:
@@ -274,8 +283,10 @@ def read_discovered(
             f"{limits.namespaced_kinds} read."
         )
     scopes: list[str | None] = [*state.namespaces] if state.namespaces else [None]
+    if state.namespaces and subjects:
+        scopes.append(ELSEWHERE)
     jobs = [(s, ns) for s in namespaced[: limits.namespaced_kinds] for ns in scopes]
-    total = _list_all(reader, budget, state, jobs, limits, notes)
+    total = _list_all(reader, budget, state, jobs, limits, notes, subjects=subjects)
     if cluster and budget.remaining() >= limits.min_budget_s:
         wanted = referenced_kinds(obj for objs in state.objects.values() for obj in objs)
         cluster.sort(key=lambda s: (s.kind not in wanted, s.group, s.kind))
@@ -283,6 +294,27 @@ def read_discovered(
             reader, budget, state, [(s, None) for s in cluster[: limits.cluster_kinds]], limits, notes, total
         )
     return notes
+
+
+def points_at(obj: Obj, namespaces: Iterable[str]) -> bool:
+    """Whether an object's spec names one of `namespaces` (`destination.namespace`,
+    `targetNamespace`): a name without a namespace refers to the object's own, so only a namespace
+    ties an object to another namespace."""
+    wanted = set(namespaces)
+    return any(value in wanted for value in _strings(obj.get("spec"), 0))
+
+
+def _strings(value: Any, depth: int) -> Iterator[str]:
+    if depth > 8:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child, depth + 1)
+    elif isinstance(value, list):
+        for child in value[:50]:
+            yield from _strings(child, depth + 1)
 
 
 def _list_all(
@@ -293,15 +325,28 @@ def _list_all(
     limits: DiscoveryLimits,
     notes: list[str],
     total: int = 0,
+    subjects: tuple[str, ...] = (),
 ) -> int:
+    listed = set(state.namespaces or [])
+
     def one(job: tuple[Served, str | None]) -> tuple[Served, list[Obj], bool, str | None]:
         served, namespace = job
         if budget.remaining() < 1.0:
             return served, [], False, "budget"
         try:
             items, truncated = reader.list(
-                served.resource, budget, namespace=namespace, limit=limits.objects_per_kind
+                served.resource,
+                budget,
+                namespace=None if namespace == ELSEWHERE else namespace,
+                limit=limits.objects_per_kind,
             )
+            if namespace == ELSEWHERE:
+                items = [
+                    i
+                    for i in items
+                    if (i.get("metadata") or {}).get("namespace") not in listed and points_at(i, listed)
+                ]
+                truncated = False  # what is kept is what matters, not what the cap left out
         except NotServed:
             return served, [], False, "not served"
         except SourceError as e:

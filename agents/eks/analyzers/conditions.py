@@ -35,6 +35,7 @@ from agents.eks.analyzers.common import (
     object_evidence,
     short,
 )
+from agents.eks.discover import points_at
 from agents.eks.objects import Obj
 from shared.contracts import CauseCategory, Evidence, EvidenceKind, Finding, Severity
 from shared.relevance import Relevance
@@ -235,11 +236,21 @@ def _title(kind: str, where: str, main: Problem, event: Obj | None) -> str:
     title = f"{kind} {where}: {main.what}" + (f" {main.reason}" if main.reason else "")
     said = _AWS_REQUEST.sub("", str((event or {}).get("message") or ""))
     if not said or _overlaps(said, main.message):
-        return title + (f": {short(main.message, max(80, 298 - len(title)))}" if main.message else "")
+        return title + (f": {_ends(main.message, max(80, 298 - len(title)))}" if main.message else "")
     if main.message:
         title += f": {short(main.message, 60)}"
     title += f"; last {(event or {}).get('reason', 'Warning')}: "
     return title + error_tail(said, max(60, 300 - len(title)))
+
+
+def _ends(message: str, limit: int) -> str:
+    """A long message's start and end: the words it is searched by come first, and a wrapped error
+    chain (`a: b: failed calling webhook ...: x509: ...`) ends with its root cause."""
+    text = " ".join(message.split())
+    if len(text) <= limit:
+        return text
+    head = max(40, limit // 3)
+    return f"{text[:head]} … {text[-(limit - head - 3) :]}"
 
 
 def _overlaps(event_message: str, message: str) -> bool:
@@ -274,6 +285,10 @@ class _Links:
     def relevance(self, kind: str, obj: Obj) -> float:
         ns, name = o.namespace(obj), o.name(obj)
         relevance = self.analysis.relevance(ns, name)
+        scope = self.analysis.scope
+        if scope.namespace and ns not in (None, scope.namespace) and points_at(obj, [scope.namespace]):
+            # In its controller's namespace, deploying into the alert's (an Argo CD Application).
+            relevance = max(relevance, Relevance.DIRECT if scope.matches_name(name) else Relevance.NEAR)
         if self._same(ns, name, self.used) or self._same(ns, _target_name(obj), self.used):
             relevance = max(relevance, Relevance.DIRECT)  # a Secret an ExternalSecret writes
         refs = list(_ref_names(o.spec(obj), 0))

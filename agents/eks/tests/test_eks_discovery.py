@@ -105,12 +105,14 @@ def test_discovered_kinds_are_read_in_the_alerts_namespace(fake: Any) -> None:
         "ScaledObject orders/orders-worker: Ready=False ScaledObjectCheckFailed: ScaledObject doesn't have"
     )
     listed = [r for r in fake.requests if "scaledobjects" in r or "targetgroupbindings" in r]
-    # In the alert's namespace only, at the version the CRD serves (its plural, not a guess).
+    # In the alert's namespace, at the version the CRD serves (its plural, not a guess).
     assert any(r.startswith("GET /apis/keda.sh/v1alpha1/namespaces/orders/scaledobjects") for r in listed)
     assert any(
         r.startswith("GET /apis/elbv2.k8s.aws/v1beta1/namespaces/orders/targetgroupbindings") for r in listed
     )
+    # Across namespaces too, but what lives elsewhere and does not point at orders is left out.
     assert not any("billing" in r for r in listed)
+    assert not any(f.resources[0].startswith("billing/") for f in result.findings if f.resources)
     assert "1 ScaledObject" in result.notes[0] and "1 TargetGroupBinding" in result.notes[0]
     # One discovery per investigation; high-volume groups are not asked.
     assert sum(1 for r in fake.requests if r.split("?")[0] == "GET /apis") == 1
@@ -233,3 +235,30 @@ def test_a_kind_refused_by_rbac_is_noted_and_the_others_are_read() -> None:
     assert state.kind("ScaledObject")[0]["apiVersion"] == "keda.sh/v1"
     assert any("rollouts.argoproj.io" in n and "RBAC" in n for n in notes)
     assert state.kind("Rollout") == []
+
+
+def test_an_object_in_its_controllers_namespace_deploying_into_the_alerts_is_read(fake: Any) -> None:
+    app = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "orders-worker", "namespace": "argocd"},
+        "spec": {"destination": {"namespace": "orders"}},
+        "status": {
+            "operationState": {
+                "phase": "Failed",
+                "message": "objects failed to apply: x509: certificate signed by unknown authority",
+            }
+        },
+    }
+    unrelated = {
+        **app,
+        "metadata": {"name": "billing-api", "namespace": "argocd"},
+        "spec": {"destination": {"namespace": "billing"}},
+    }
+    fake.load([app, unrelated], {})
+    result = EksScanner(load_config(), "eks").run(
+        alert(namespace="orders", deployment="orders-worker"), Budget.of(20)
+    )
+    [finding] = [f for f in result.findings if f.id.startswith("eks:status:")]
+    assert finding.title.startswith("Application argocd/orders-worker: operationState.phase=Failed")
+    assert finding.relevance >= 0.9 and finding.cause_hint is not None
