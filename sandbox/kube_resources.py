@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,15 @@ STANDARD: tuple[ResourceType, ...] = (
     _r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     _r("storage.k8s.io", "v1", "StorageClass", "storageclasses", "sc", namespaced=False),
+    _r(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        "crd",
+        "crds",
+        namespaced=False,
+    ),
     _r("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", namespaced=False),
     _r(
         "admissionregistration.k8s.io",
@@ -127,8 +137,45 @@ KNOWN_CRDS: tuple[ResourceType, ...] = tuple(
     )
 )
 
-# The version a group's discovery names as preferred (autoscaling serves v2 and v1).
-PREFERRED = {"autoscaling": "v2"}
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """How the API server orders a group's versions (preferred first): GA, then beta, then alpha,
+    the higher number first within each; versions of other shapes last, alphabetically."""
+    match = _KUBE_VERSION.match(version)
+    if match is None:
+        return (3, 0, 0, version)
+    major, stage, minor = match.groups()
+    return ({None: 0, "beta": 1, "alpha": 2}[stage], -int(major), -int(minor or 0), version)
+
+
+def crd_types(obj: dict[str, Any]) -> list[ResourceType]:
+    """The types a CustomResourceDefinition (apiextensions.k8s.io/v1) makes the server serve: one
+    per served version."""
+    if obj.get("kind") != "CustomResourceDefinition" or not str(obj.get("apiVersion", "")).startswith(
+        "apiextensions.k8s.io/"
+    ):
+        return []
+    spec = obj.get("spec") or {}
+    names = spec.get("names") or {}
+    group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
+    if not (group and kind and plural):
+        return []
+    return [
+        ResourceType(
+            str(group),
+            str(v["name"]),
+            str(kind),
+            str(plural),
+            spec.get("scope") != "Cluster",
+            tuple(str(n) for n in names.get("shortNames") or []),
+            builtin=False,
+        )
+        for v in spec.get("versions") or []
+        if isinstance(v, dict) and v.get("name") and v.get("served", True)
+    ]
+
 
 # The group/version each standard kind is stored at (scenario objects are converted to it).
 STORAGE_VERSION = {
@@ -162,9 +209,13 @@ class Registry:
 
     @classmethod
     def for_objects(cls, objects: Iterable[dict[str, Any]]) -> Registry:
-        """Standard types, plus a type per custom (group, version, kind) seen in `objects`."""
-        known = {(t.group, t.kind) for t in STANDARD}
-        crds = {(t.group, t.kind): t for t in KNOWN_CRDS}
+        """Standard types, plus the types the scenario's CustomResourceDefinitions define (their
+        plural, scope and served versions, as the API server serves them), plus a type per other
+        custom (group, version, kind) seen in `objects`."""
+        objects = list(objects)
+        defined = [t for obj in objects for t in crd_types(obj)]
+        known = {(t.group, t.kind) for t in [*STANDARD, *defined]}
+        crds = {(t.group, t.kind): t for t in KNOWN_CRDS if (t.group, t.kind) not in known}
         custom: dict[tuple[str, str, str], bool] = {}
         installed: set[str] = set()
         for obj in objects:
@@ -182,7 +233,7 @@ class Registry:
             ResourceType(g, v, k, guess_plural(k), namespaced, builtin=False)
             for (g, v, k), namespaced in sorted(custom.items())
         ]
-        return cls([*(t for t in KNOWN_CRDS if t.group in installed), *extra])
+        return cls([*defined, *(t for t in crds.values() if t.group in installed), *extra])
 
     def find(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._by_path.get((group, version, plural))
@@ -212,11 +263,8 @@ class Registry:
         for t in self.types:
             if t.group and t.version not in groups.setdefault(t.group, []):
                 groups[t.group].append(t.version)
-        for group, versions in groups.items():
-            preferred = PREFERRED.get(group)
-            if preferred in versions:
-                versions.remove(preferred)
-                versions.insert(0, preferred)
+        for versions in groups.values():
+            versions.sort(key=version_priority)
         return groups
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:

@@ -2,12 +2,13 @@
 
 The sandbox's Kubernetes API (another process, on loopback) serves a synthetic cluster: 5,000
 pods and 500 Deployments (with their ReplicaSets and Services) over 50 namespaces, 20,000 events,
-100 nodes, CronJobs, Ingresses and NetworkPolicies. The scanner (`EksScanner.collect`, the
-official client on the wire) answers one alert about a crashing pod in one namespace, and one
-alert that names no namespace (cluster-wide lists). Prints each scan's wall time and this
-process's peak memory (tracemalloc peak of the scan, and the process's max RSS); the targets are
-under 3 s and 300 MB. `--json FILE` writes the figures; the exit status is 1 when a target is
-missed.
+100 nodes, CronJobs, Ingresses and NetworkPolicies, and custom resources of 20 CRDs (5 per
+namespace each, some failing, plus 5 cluster-scoped kinds) that the scanner finds through
+discovery. The scanner (`EksScanner.collect`, the official client on the wire) answers one alert
+about a crashing pod in one namespace, and one alert that names no namespace (cluster-wide
+lists). Prints each scan's wall time and this process's peak memory (tracemalloc peak of the
+scan, and the process's max RSS); the targets are under 3 s and 300 MB. `--json FILE` writes the
+figures; the exit status is 1 when a target is missed.
 
     python scripts/bench_eks_scan.py [--pods 5000] [--deployments 500] [--events 20000]
 """
@@ -205,6 +206,58 @@ def cluster(pods: int, deployments: int, events: int, nodes: int = 100) -> list[
     return objects
 
 
+def custom_resources(kinds: int, per_namespace: int, namespaces: int) -> list[dict[str, Any]]:
+    """Objects of `kinds` namespaced CRDs (and a quarter as many cluster-scoped ones), each object's
+    status in the usual `conditions` shape, one in five not Ready."""
+    objects: list[dict[str, Any]] = []
+    for k in range(kinds):
+        group = f"bench{k:02d}.example.io"
+        objects.append(_crd(group, f"Widget{k:02d}", "Namespaced"))
+        for n in range(namespaces):
+            for i in range(per_namespace):
+                objects.append(_custom(group, f"Widget{k:02d}", f"w-{i}", f"ns-{n:03d}", failing=i == 0))
+    for k in range(max(1, kinds // 4)):
+        group = f"cluster{k:02d}.example.io"
+        objects.append(_crd(group, f"Pool{k:02d}", "Cluster"))
+        objects += [_custom(group, f"Pool{k:02d}", f"p-{i}", None, failing=i == 0) for i in range(20)]
+    return objects
+
+
+def _crd(group: str, kind: str, scope: str) -> dict[str, Any]:
+    plural = kind.lower() + "s"
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": scope,
+            "names": {"kind": kind, "plural": plural},
+            "versions": [{"name": "v1", "served": True, "storage": True}],
+        },
+    }
+
+
+def _custom(group: str, kind: str, name: str, ns: str | None, *, failing: bool) -> dict[str, Any]:
+    condition = {"type": "Ready", "status": "True", "reason": "Reconciled", "lastTransitionTime": _ts(600)}
+    if failing:
+        condition = {
+            "type": "Ready",
+            "status": "False",
+            "reason": "ReconcileError",
+            "message": "upstream rejected the request",
+            "lastTransitionTime": _ts(30),
+        }
+    metadata: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {})}
+    return {
+        "apiVersion": f"{group}/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "spec": {"targetRef": {"name": "app-000"}},
+        "status": {"conditions": [condition]},
+    }
+
+
 def _serve(objects: list[dict[str, Any]], queue: Any) -> None:
     from sandbox.http import ServedApp
     from sandbox.kube import FakeKubeApi
@@ -243,9 +296,11 @@ def main() -> int:
     parser.add_argument("--pods", type=int, default=5000)
     parser.add_argument("--deployments", type=int, default=500)
     parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--custom-kinds", type=int, default=20)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     objects = cluster(args.pods, args.deployments, args.events)
+    objects += custom_resources(args.custom_kinds, 5, max(1, args.deployments // 10))
     context = mp.get_context("spawn")
     queue = context.Queue()
     server = context.Process(target=_serve, args=(objects, queue), daemon=True)
@@ -268,7 +323,12 @@ def main() -> int:
         server.join(5)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {
-        "cluster": {"pods": args.pods, "deployments": args.deployments, "events": args.events},
+        "cluster": {
+            "pods": args.pods,
+            "deployments": args.deployments,
+            "events": args.events,
+            "custom_kinds": args.custom_kinds,
+        },
         "scans": results,
         "process_max_rss_mb": round(rss_mb, 1),
         "targets": {"seconds": SECONDS_TARGET, "memory_mb": MEMORY_TARGET_MB},

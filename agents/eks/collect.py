@@ -7,8 +7,10 @@ webhooks, Gateway API classes, Karpenter NodeClaims and NodePools, cert-manager 
 Gateways and ReferenceGrants of every namespace, and the events of Nodes, NodeClaims and NodePools
 are listed once. Lists run six at a time, each capped (`limit`), and stop at the budget; a kind the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
-skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
-(at most four), and the log tails (current and previous container) of at most three affected pods.
+skipped. The kinds no fixed list names are found through discovery and read in the same scope
+(`agents/eks/discover.py`). Then the Services and Endpoints of admission webhooks that fail
+closed, read by name (at most four), and the log tails (current and previous container) of at
+most three affected pods.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.discover import read_discovered
 from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
@@ -60,6 +63,8 @@ NAMESPACED = (
     "Ingress",
     "NetworkPolicy",
     "HTTPRoute",
+    "ServiceAccount",
+    "ResourceQuota",
 )
 CLUSTER_WIDE = (
     "Pod",
@@ -246,6 +251,7 @@ def gather(
     if prefetched is not None and not namespace:
         state.objects["Pod"] = prefetched
     _run_lists(reader, jobs, budget, limits, gathered)
+    gathered.notes += read_discovered(reader, budget, state, scope.names)
     _dedupe_events(state)
     if not namespace:
         state.objects["Event"] = [

@@ -43,6 +43,8 @@ RESOURCES = {
         Resource("Endpoints", "/api/v1", "endpoints"),
         Resource("ConfigMap", "/api/v1", "configmaps"),
         Resource("Secret", "/api/v1", "secrets"),
+        Resource("ServiceAccount", "/api/v1", "serviceaccounts"),
+        Resource("ResourceQuota", "/api/v1", "resourcequotas"),
         Resource("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
         Resource("Node", "/api/v1", "nodes", namespaced=False),
         Resource("Namespace", "/api/v1", "namespaces", namespaced=False),
@@ -140,9 +142,18 @@ class KubeReader:
         except (HTTPError, OSError) as e:
             raise SourceError(f"Kubernetes API unreachable ({path}): {e}") from e
 
+    def get_json(self, path: str, budget: Budget, accept: str = "application/json") -> tuple[int, Any]:
+        """A GET of any read-only API path (discovery documents): the status and the parsed body
+        (None when it is not JSON)."""
+        status, body = self._get(path, budget, accept=accept)
+        try:
+            return status, json.loads(body or b"null")
+        except ValueError:
+            return status, None
+
     def list(
         self,
-        kind: str,
+        kind: str | Resource,
         budget: Budget,
         *,
         namespace: str | None = None,
@@ -152,8 +163,9 @@ class KubeReader:
     ) -> tuple[list[Obj], bool]:
         """Objects of `kind` (in `namespace`, or cluster-wide), at most `limit`; the bool says the
         list was cut at that bound. Raises NotServed on 404 (the API group is not installed) and
-        SourceError with the API's reason on 401/403/5xx."""
-        resource = RESOURCES[kind]
+        SourceError with the API's reason on 401/403/5xx. `kind` may be a discovered `Resource`."""
+        resource = kind if isinstance(kind, Resource) else RESOURCES[kind]
+        kind = resource.kind
         if resource.namespaced and namespace:
             path = f"{resource.group_path}/namespaces/{quote(namespace, safe='')}/{resource.plural}"
         else:
@@ -177,6 +189,7 @@ class KubeReader:
         items = [i for i in data.get("items") or [] if isinstance(i, dict)]
         for item in items:
             item["kind"] = kind  # list items carry no kind, or PartialObjectMetadata for secrets
+            item.setdefault("apiVersion", resource.api)
             if kind == "Secret":
                 for key in ("data", "stringData"):
                     item.pop(key, None)

@@ -24,6 +24,9 @@ class ClusterState:
     looked_up: set[tuple[str, str, str]] = field(default_factory=set)
     # namespaced kinds listed across all namespaces even when `namespaces` is set (Gateways)
     cluster_wide: set[str] = field(default_factory=set)
+    # kinds read because the cluster's discovery served them, not from the scanner's fixed list:
+    # the key under `objects` -> the group/version they were read at (`external-secrets.io/v1beta1`)
+    discovered: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(

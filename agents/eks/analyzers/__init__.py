@@ -11,6 +11,7 @@ from agents.common.signatures import Signatures
 from agents.eks.analyzers.attach import analyze_attachments
 from agents.eks.analyzers.certificates import analyze_certificates
 from agents.eks.analyzers.common import Analysis
+from agents.eks.analyzers.conditions import analyze_conditions, with_reasons
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
 from agents.eks.analyzers.disruptions import analyze_disruptions
@@ -29,6 +30,7 @@ from agents.eks.analyzers.nodepools import analyze_nodepools
 from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
+from agents.eks.analyzers.quotas import analyze_quotas, analyze_service_accounts
 from agents.eks.analyzers.readiness_gates import analyze_readiness_gates
 from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
@@ -83,6 +85,7 @@ def analyze(
     findings += analyze_nodeclaims(analysis)
     findings += analyze_nodepools(analysis)
     findings += analyze_pod_refs(analysis)
+    findings += analyze_quotas(analysis)
     rollouts, notes = analyze_rollouts(analysis)
     findings += rollouts
     findings += analyze_scaling(analysis)
@@ -92,7 +95,11 @@ def analyze(
     explained = explain_crashes(findings, tails, analysis.state.pods, controllers(analysis))
     findings = attribute_timeouts(explained + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
+    findings += analyze_conditions(analysis, signatures, covered)
+    covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
+    findings += analyze_service_accounts(analysis, findings)
+    findings = with_reasons(findings, analysis.state.objects)
     unique: dict[str, Finding] = {}
     for finding in findings:
         unique.setdefault(finding.id, finding)

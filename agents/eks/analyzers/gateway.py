@@ -262,9 +262,12 @@ def _routes(analysis: Analysis) -> list[Finding]:
                         relevance=relevance,
                     )
                 )
-        if not own:
-            own += _route_status(analysis, route, relevance, severity)
-        findings += own
+        status = _route_status(analysis, route, relevance, severity)
+        if status and status[0].id.startswith("eks:httproute-not-accepted:"):
+            # Not attached to its Gateway, the route takes no traffic: its backends are not why
+            # requests fail.
+            own = status
+        findings += own or status
     return findings
 
 

@@ -40,3 +40,8 @@ def test_the_role_only_reads() -> None:
     assert verbs <= {"get", "list"}
     secrets = [rule for rule in _rules() if "secrets" in rule["resources"]]
     assert [rule["verbs"] for rule in secrets] == [["list"]]
+
+
+def test_no_rule_grants_every_resource_of_a_group() -> None:
+    # A wildcard would include Secrets: the kinds read through discovery are granted by name.
+    assert all("*" not in rule["resources"] and "*" not in rule["apiGroups"] for rule in _rules())
