@@ -20,6 +20,7 @@ from agents.eks.analyzers.dns_placement import analyze_dns_placement
 from agents.eks.analyzers.endpoints import Endpoint
 from agents.eks.analyzers.events import analyze_events
 from agents.eks.analyzers.gateway import analyze_gateway_api
+from agents.eks.analyzers.gitops import analyze_gitops
 from agents.eks.analyzers.ingress import analyze_ingresses
 from agents.eks.analyzers.logs import controllers, explain_crashes, log_findings, read_tails
 from agents.eks.analyzers.netpol import analyze_network_policies, attribute_timeouts
@@ -98,6 +99,7 @@ def analyze(
     findings += analyze_conditions(analysis, signatures, covered)
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
+    findings += analyze_gitops(analysis)  # a change, not a problem: it leaves the object uncovered
     findings += analyze_service_accounts(analysis, findings)
     findings = with_reasons(findings, analysis.state.objects)
     unique: dict[str, Finding] = {}

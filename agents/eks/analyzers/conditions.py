@@ -166,7 +166,7 @@ def analyze_conditions(analysis: Analysis, signatures: Signatures, covered: set[
     """A finding per object (discovered kinds, and fixed kinds no other analyzer reported on) whose
     status says it fails."""
     state = analysis.state
-    links = _Links.of(analysis)
+    links = Links.of(analysis)
     findings: list[Finding] = []
     for key, objs in sorted(state.objects.items()):
         discovered = key in state.discovered
@@ -186,7 +186,7 @@ def analyze_conditions(analysis: Analysis, signatures: Signatures, covered: set[
 def _finding(
     analysis: Analysis,
     signatures: Signatures,
-    links: _Links,
+    links: Links,
     kind: str,
     obj: Obj,
     found: list[Problem],
@@ -260,7 +260,7 @@ def _overlaps(event_message: str, message: str) -> bool:
 
 
 @dataclass
-class _Links:
+class Links:
     """What ties an object to the alert: the names the alert's pods and workloads use (Secrets,
     ConfigMaps, claims, service account), and the workload and Service names themselves."""
 
@@ -269,7 +269,7 @@ class _Links:
     subjects: set[tuple[str | None, str]]
 
     @classmethod
-    def of(cls, analysis: Analysis) -> _Links:
+    def of(cls, analysis: Analysis) -> Links:
         used: set[tuple[str | None, str]] = set()
         subjects: set[tuple[str | None, str]] = set()
         for pod in analysis.in_scope_pods():
