@@ -31,6 +31,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.cluster_dns import add_cluster_dns
 from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
 from agents.eks.reader import RESOURCES, KubeReader, NotServed
@@ -269,6 +270,7 @@ def gather(
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
     _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
+    add_cluster_dns(reader, budget, gathered.state, gathered.notes)
     return gathered
 
 

@@ -10,6 +10,7 @@ from agents.common.scope import Scope
 from agents.common.signatures import Signatures
 from agents.eks.analyzers.attach import analyze_attachments
 from agents.eks.analyzers.certificates import analyze_certificates
+from agents.eks.analyzers.cluster_dns import analyze_cluster_dns
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.config_changes import analyze_config_changes
 from agents.eks.analyzers.cronjobs import analyze_cronjobs
@@ -61,6 +62,7 @@ def analyze(
     findings += analyze_store_endpoints(analysis)
     findings += analyze_dns_placement(analysis)
     findings += analyze_dns_down(analysis)
+    findings += analyze_cluster_dns(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)

@@ -17,9 +17,21 @@ from shared.relevance import Relevance
 LOOKBACK = timedelta(hours=24)
 REVISION = "deployment.kubernetes.io/revision"
 _SECRETISH = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+# Both wordings of the deployment controller: "... <rs> from 4 to 1" (before 1.30), "... <rs> to 1
+# from 4" (since).
 _SCALED = re.compile(
-    r"Scaled (up|down) replica set (?P<rs>\S+) (?:from \d+ )?to (?P<to>\d+)(?: from (?P<from>\d+))?"
+    r"Scaled (up|down) replica set (?P<rs>\S+) "
+    r"(?:from (?P<was>\d+) to (?P<now>\d+)|to (?P<to>\d+)(?: from (?P<from>\d+))?)"
 )
+
+
+def scaled(message: str) -> tuple[str, int | None, int] | None:
+    """(ReplicaSet, replicas before or None, replicas after) of a ScalingReplicaSet message."""
+    match = _SCALED.search(message)
+    if match is None:
+        return None
+    before = match.group("was") or match.group("from")
+    return match.group("rs"), int(before) if before else None, int(match.group("now") or match.group("to"))
 
 
 def _revision(obj: Obj) -> int:
@@ -245,10 +257,9 @@ def _scale_events(analysis: Analysis, dep: Obj, rs: Obj) -> list[tuple[datetime 
     for event in analysis.events.about(
         "Deployment", o.namespace(dep), o.name(dep), reason="ScalingReplicaSet"
     ):
-        match = _SCALED.search(str(event.get("message", "")))
-        if match and match.group("rs") == o.name(rs):
-            before = int(match.group("from")) if match.group("from") else None
-            found.append((o.event_first_time(event), before, int(match.group("to"))))
+        step = scaled(str(event.get("message", "")))
+        if step is not None and step[0] == o.name(rs):
+            found.append((o.event_first_time(event), step[1], step[2]))
     return found
 
 
