@@ -31,6 +31,7 @@ from agents.eks.analyzers.nodes import analyze_nodes
 from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
 from agents.eks.analyzers.readiness_gates import analyze_readiness_gates
+from agents.eks.analyzers.recent_changes import analyze_recent_changes
 from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
@@ -95,6 +96,8 @@ def analyze(
     findings = attribute_timeouts(explained + log_findings(analysis, tails))
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
+    # After the events: an object's change does not stand for the warnings about it.
+    findings += analyze_recent_changes(analysis, findings)
     unique: dict[str, Finding] = {}
     for finding in findings:
         unique.setdefault(finding.id, finding)
