@@ -87,8 +87,6 @@ def _changed(
     verb = "created" if source == "creationTimestamp" else "changed"
     tied = [p for p in touched if analysis.pod_relevance(p) >= Relevance.DIRECT]
     relevance = max((analysis.pod_relevance(p) for p in tied), default=Relevance.ELSEWHERE)
-    if not tied and ns is not None and analysis.scope.namespace == ns:
-        relevance = Relevance.SUPPORTING  # its namespace, not the alert's pods
     workload = _workload_name(analysis, tied[0]) if tied else ""
     proximity = analysis.scope.proximity(at)
     return make_finding(
