@@ -104,8 +104,8 @@ def read_cluster_dns(reader: KubeReader, budget: Budget) -> DnsRead:
         s
         for s in services
         if (
-            (selector := o.spec(s).get("selector"))
-            and any(o.selector_matches(selector, o.labels(p)) for p in pods)
+            (wanted := o.spec(s).get("selector"))
+            and any(o.selector_matches(wanted, o.labels(p)) for p in pods)
         )
         or (not pods and is_dns(o.labels(s)))
     ]

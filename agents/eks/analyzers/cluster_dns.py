@@ -88,12 +88,12 @@ def _scaled_down(analysis: Analysis, dep: Obj, relevance: float, resources: list
     for event in analysis.events.about("Deployment", ns, name, reason="ScalingReplicaSet"):
         step = scaled(str(event.get("message", "")))
         at = o.event_time(event)
-        if step is None or at is None or at < since or step[1] is None:
+        if step is None or at is None or at < since:
             continue
         _, before, after = step
         # A rollout scales the old ReplicaSet down while the new one comes up: a scale that leaves
         # the Deployment's replicas at the new value is the Deployment's own.
-        if after < before and after == desired:
+        if before is not None and after < before and after == desired:
             steps.append((at, before, after, event))
     if steps:
         at, before, after, event = max(steps, key=lambda s: s[0])

@@ -84,7 +84,8 @@ def _changed(
     what, touched, denied, cause = describe(analysis, obj, pods)
     ns, name = o.namespace(obj), o.name(obj)
     ref = f"{ns}/{name}" if ns else name
-    verb = "created" if source == "creationTimestamp" else "changed"
+    created = o.created(obj)
+    verb = "created" if created is not None and abs((at - created).total_seconds()) < 60 else "changed"
     tied = [p for p in touched if analysis.pod_relevance(p) >= Relevance.DIRECT]
     relevance = max((analysis.pod_relevance(p) for p in tied), default=Relevance.ELSEWHERE)
     workload = _workload_name(analysis, tied[0]) if tied else ""
