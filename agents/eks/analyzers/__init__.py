@@ -54,9 +54,13 @@ __all__ = ["Analysis", "analyze"]
 
 
 def analyze(
-    state: ClusterState, scope: Scope, signatures: Signatures, endpoints: tuple[Endpoint, ...] = ()
+    state: ClusterState,
+    scope: Scope,
+    signatures: Signatures,
+    endpoints: tuple[Endpoint, ...] = (),
+    alert_text: str = "",
 ) -> tuple[list[Finding], list[str]]:
-    analysis = Analysis(scope, state, endpoints)
+    analysis = Analysis(scope, state, endpoints, alert_text=alert_text)
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_readiness_gates(analysis)

@@ -1,6 +1,6 @@
 """How tied the cluster DNS is to the alert. DNS is on every workload's path, so its state is read
 for every alert; it is evidence only when the alert is about DNS itself, or when the alert's own
-pods show lookups failing (their log tails, their events). Otherwise it is context."""
+pods (their log tails, their events) or its own words show lookups failing. Otherwise it is context."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ _RESOLVER = next(d.pattern for d in IMPLIED_DEPENDENCIES if d.name == "kube-dns"
 
 
 def failed_lookup(analysis: Analysis) -> str:
-    """A line of the alert's own pods (log tail or event) showing a name lookup failing; ''."""
+    """A line of the alert's own pods (log tail or event), or of the alert itself, showing a name
+    lookup failing; ''."""
     pods = analysis.in_scope_pods()
     prefixes = tuple(f"{o.namespace(p)}/{o.name(p)}/" for p in pods)
     for key, text in analysis.state.logs.items():
@@ -29,6 +30,10 @@ def failed_lookup(analysis: Analysis) -> str:
             message = str(event.get("message", ""))
             if DNS_ERROR.search(message) or _RESOLVER.search(message):
                 return message.strip()
+    # The alert itself quotes the lookups failing (a person pasting the error, an alert's summary).
+    for line in analysis.alert_text.splitlines()[:50]:
+        if DNS_ERROR.search(line) or _RESOLVER.search(line):
+            return line.strip()
     return ""
 
 

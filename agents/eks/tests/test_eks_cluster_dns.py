@@ -255,3 +255,13 @@ def test_the_cluster_dns_is_read_from_kube_system_by_its_labels(fake: tuple[Any,
     listed = ClusterState(namespaces=["kube-system"])
     add_cluster_dns(reader, Budget.of(10), listed, notes)
     assert not listed.objects
+
+
+def test_the_alert_quoting_failed_lookups_makes_the_dns_relevant() -> None:
+    objects = [coredns(), dns_pod("coredns-5d78c9869d-a1b2c"), dns_pod("coredns-5d78c9869d-d3e4f"), *app()]
+    quiet, _ = analyze(ClusterState.of(objects), CHECKOUT, load_signatures())
+    said = "checkout throws UnknownHostException for dynamodb.us-west-2.amazonaws.com since 20 min"
+    loud, _ = analyze(ClusterState.of(objects), CHECKOUT, load_signatures(), alert_text=said)
+    [before] = by_prefix(quiet, "eks:dns-one-node:")
+    [after] = by_prefix(loud, "eks:dns-one-node:")
+    assert before.relevance <= Relevance.ELSEWHERE < Relevance.NEAR <= after.relevance
