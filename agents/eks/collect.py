@@ -9,6 +9,7 @@ are listed once. Lists run six at a time, each capped (`limit`), and stop at the
 cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) is noted and
 skipped. Then the Services and Endpoints of admission webhooks that fail closed, read by name
 (at most four), and the log tails (current and previous container) of at most three affected pods.
+Last, the cluster DNS's state in kube-system, for every alert (`agents.eks.cluster_dns`).
 """
 
 from __future__ import annotations
