@@ -95,7 +95,8 @@ class EksScanner(Scanner):
         words = words_in([ctx.text or "", *ctx.annotations.values()])
         gathered = gather(reader, scope, budget, endpoints=endpoints, names=names, words=words)
         scope = gathered.scope or scope
-        findings, notes = analyze(gathered.state, scope, self.signatures(), endpoints)
+        said = "\n".join([ctx.text or "", *ctx.annotations.values()])
+        findings, notes = analyze(gathered.state, scope, self.signatures(), endpoints, alert_text=said)
         where = (
             f"namespace {gathered.state.namespaces[0]}" if gathered.state.namespaces else "the whole cluster"
         )

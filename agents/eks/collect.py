@@ -10,7 +10,8 @@ cluster does not serve (Gateway API without its CRDs) or may not be read (RBAC) 
 skipped. The kinds no fixed list names are found through discovery and read in the same scope
 (`agents/eks/discover.py`). Then the Services and Endpoints of admission webhooks that fail
 closed, read by name (at most four), and the log tails (current and previous container) of at
-most three affected pods.
+most three affected pods. Last, the cluster DNS's state in kube-system, for every alert
+(`agents.eks.cluster_dns`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from agents.eks.analyzers.endpoints import (
 )
 from agents.eks.analyzers.netpol_ingress import dependency_namespaces
 from agents.eks.analyzers.provisioners import CONTROLLERS, provisioner_controllers, waited_drivers
+from agents.eks.cluster_dns import add_cluster_dns
 from agents.eks.discover import read_discovered
 from agents.eks.mentions import mentioned_workloads, scoped_to
 from agents.eks.objects import Obj
@@ -277,6 +279,7 @@ def gather(
         _fetch_route_backends(reader, budget, limits, gathered, endpoints)
     _fetch_logs(reader, scope, budget, limits, gathered)
     _fetch_dependency_policies(reader, scope, budget, limits, gathered, endpoints)
+    add_cluster_dns(reader, budget, gathered.state, gathered.notes)
     return gathered
 
 

@@ -10,6 +10,7 @@ from agents.common.scope import Scope
 from agents.common.signatures import Signatures
 from agents.eks.analyzers.attach import analyze_attachments
 from agents.eks.analyzers.certificates import analyze_certificates
+from agents.eks.analyzers.cluster_dns import analyze_cluster_dns
 from agents.eks.analyzers.common import Analysis
 from agents.eks.analyzers.conditions import analyze_conditions, with_reasons
 from agents.eks.analyzers.config_changes import analyze_config_changes
@@ -33,6 +34,7 @@ from agents.eks.analyzers.pod_findings import analyze_pods
 from agents.eks.analyzers.pod_refs import analyze_pod_refs
 from agents.eks.analyzers.quotas import analyze_quotas, analyze_service_accounts
 from agents.eks.analyzers.readiness_gates import analyze_readiness_gates
+from agents.eks.analyzers.recent_changes import analyze_recent_changes
 from agents.eks.analyzers.rollouts import analyze_rollouts, analyze_scaling
 from agents.eks.analyzers.scaling import analyze_hpas
 from agents.eks.analyzers.services import analyze_services
@@ -55,15 +57,20 @@ __all__ = ["Analysis", "analyze"]
 
 
 def analyze(
-    state: ClusterState, scope: Scope, signatures: Signatures, endpoints: tuple[Endpoint, ...] = ()
+    state: ClusterState,
+    scope: Scope,
+    signatures: Signatures,
+    endpoints: tuple[Endpoint, ...] = (),
+    alert_text: str = "",
 ) -> tuple[list[Finding], list[str]]:
-    analysis = Analysis(scope, state, endpoints)
+    analysis = Analysis(scope, state, endpoints, alert_text=alert_text)
     findings: list[Finding] = []
     findings += analyze_pods(analysis)
     findings += analyze_readiness_gates(analysis)
     findings += analyze_store_endpoints(analysis)
     findings += analyze_dns_placement(analysis)
     findings += analyze_dns_down(analysis)
+    findings += analyze_cluster_dns(analysis)
     findings += analyze_deployments(analysis)
     findings += analyze_sets(analysis)
     findings += analyze_replicasets(analysis)
@@ -99,6 +106,8 @@ def analyze(
     findings += analyze_conditions(analysis, signatures, covered)
     covered = {resource for f in findings for resource in f.resources}
     findings += analyze_events(analysis, covered)
+    # After the events: an object's change does not stand for the warnings about it.
+    findings += analyze_recent_changes(analysis, findings)
     findings += analyze_gitops(analysis)  # a change, not a problem: it leaves the object uncovered
     findings += analyze_service_accounts(analysis, findings)
     findings = with_reasons(findings, analysis.state.objects)

@@ -27,6 +27,9 @@ class Analysis:
     state: ClusterState
     # The URLs the alert is about (a probed address): an Ingress or route serving them is on its path.
     endpoints: tuple[Endpoint, ...] = ()
+    # What the alert says (its text and annotations): untrusted words, read only to rate how tied
+    # a finding is (the alert quotes lookups failing: the cluster DNS is on its path).
+    alert_text: str = ""
     events: EventIndex = field(init=False)
     _rs_owner: dict[tuple[str | None, str], tuple[str, str]] = field(init=False)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence
+from agents.eks.analyzers.dns_evidence import dns_controller, dns_relevance
 from agents.eks.analyzers.dns_placement import is_dns
 from shared.contracts import CauseCategory, Finding, Severity
 
@@ -22,25 +23,12 @@ def _broken(pod: dict) -> tuple[str, int] | None:
     return None
 
 
-def _controller(analysis: Analysis, pod: dict) -> tuple[str, str]:
-    """The pod's controller; for a pod read without owner, the Deployment whose selector matches it."""
-    kind, name = analysis.workload_of(pod)
-    if kind != "Pod":
-        return kind, name
-    for workload in analysis.state.kind("Deployment"):
-        selector = o.spec(workload).get("selector") or {}
-        mine = o.namespace(workload) == o.namespace(pod) and selector
-        if mine and o.label_selector_matches(selector, o.labels(pod)):
-            return "Deployment", o.name(workload)
-    return kind, name
-
-
 def analyze_dns_down(analysis: Analysis) -> list[Finding]:
     pods = [p for p in analysis.state.pods if is_dns(o.labels(p)) and o.status(p).get("phase") != "Succeeded"]
     broken = [(p, b) for p in pods if (b := _broken(p)) is not None]
     if not broken:
         return []
-    kind, workload = _controller(analysis, broken[0][0])
+    kind, workload = dns_controller(analysis, broken[0][0])
     ns = o.namespace(broken[0][0])
     states = ", ".join(f"{o.name(p)} {state} ({restarts} restarts)" for p, (state, restarts) in broken[:3])
     nodes = sorted({str(o.spec(p).get("nodeName")) for p, _ in broken if o.spec(p).get("nodeName")})
@@ -56,6 +44,6 @@ def analyze_dns_down(analysis: Analysis) -> list[Finding]:
                 object_evidence("Pod", p, f"{state}, restartCount={n}") for p, (state, n) in broken[:3]
             ],
             cause=CauseCategory.NETWORK_FAILURE,
-            relevance=analysis.workload_relevance(kind, ns, workload),
+            relevance=dns_relevance(analysis, kind, ns, workload),
         )
     ]

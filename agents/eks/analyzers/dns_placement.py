@@ -14,6 +14,7 @@ from collections import Counter
 
 from agents.eks import objects as o
 from agents.eks.analyzers.common import Analysis, make_finding, object_evidence
+from agents.eks.analyzers.dns_evidence import dns_controller, dns_relevance
 from shared.contracts import CauseCategory, Finding, Severity
 
 _DNS_LABELS = (("k8s-app", "kube-dns"), ("app.kubernetes.io/name", "coredns"), ("k8s-app", "coredns"))
@@ -35,7 +36,7 @@ def analyze_dns_placement(analysis: Analysis) -> list[Finding]:
     if len(nodes) != 1:
         return []
     node = next(iter(nodes))
-    kind, workload = analysis.workload_of(pods[0])
+    kind, workload = dns_controller(analysis, pods[0])
     ns = o.namespace(pods[0])
     return [
         make_finding(
@@ -50,7 +51,7 @@ def analyze_dns_placement(analysis: Analysis) -> list[Finding]:
             resources=[f"{ns}/{kind}/{workload}", *(o.path("Pod", p) for p in pods[:5]), f"Node/{node}"],
             evidence=[object_evidence("Pod", p, f"nodeName: {node}") for p in pods[:3]],
             cause=CauseCategory.NETWORK_FAILURE,
-            relevance=analysis.workload_relevance(kind, ns, workload),
+            relevance=dns_relevance(analysis, kind, ns, workload),
             first_seen=max((t for p in pods if (t := o.created(p))), default=None),
         )
     ]

@@ -17,9 +17,21 @@ from shared.relevance import Relevance
 LOOKBACK = timedelta(hours=24)
 REVISION = "deployment.kubernetes.io/revision"
 _SECRETISH = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+# Both wordings of the deployment controller: "... <rs> from 4 to 1" (before 1.30), "... <rs> to 1
+# from 4" (since).
 _SCALED = re.compile(
-    r"Scaled (up|down) replica set (?P<rs>\S+) (?:from \d+ )?to (?P<to>\d+)(?: from (?P<from>\d+))?"
+    r"Scaled (up|down) replica set (?P<rs>\S+) "
+    r"(?:from (?P<was>\d+) to (?P<now>\d+)|to (?P<to>\d+)(?: from (?P<from>\d+))?)"
 )
+
+
+def scaled(message: str) -> tuple[str, int | None, int] | None:
+    """(ReplicaSet, replicas before or None, replicas after) of a ScalingReplicaSet message."""
+    match = _SCALED.search(message)
+    if match is None:
+        return None
+    before = match.group("was") or match.group("from")
+    return match.group("rs"), int(before) if before else None, int(match.group("now") or match.group("to"))
 
 
 def _revision(obj: Obj) -> int:
@@ -245,10 +257,9 @@ def _scale_events(analysis: Analysis, dep: Obj, rs: Obj) -> list[tuple[datetime 
     for event in analysis.events.about(
         "Deployment", o.namespace(dep), o.name(dep), reason="ScalingReplicaSet"
     ):
-        match = _SCALED.search(str(event.get("message", "")))
-        if match and match.group("rs") == o.name(rs):
-            before = int(match.group("from")) if match.group("from") else None
-            found.append((o.event_first_time(event), before, int(match.group("to"))))
+        step = scaled(str(event.get("message", "")))
+        if step is not None and step[0] == o.name(rs):
+            found.append((o.event_first_time(event), step[1], step[2]))
     return found
 
 
@@ -262,10 +273,17 @@ def _rollout_time(analysis: Analysis, dep: Obj, rs: Obj) -> datetime | None:
 
 
 def analyze_scaling(analysis: Analysis) -> list[Finding]:
-    """Manual (or autoscaler) replica changes of a Deployment's current ReplicaSet in the window."""
+    """Manual (or autoscaler) replica changes of a Deployment's current ReplicaSet in the window.
+    One no HorizontalPodAutoscaler drives is a person's (or a pipeline's) change: a config change,
+    worth a warning when it lowered the alert's own workload (to zero, say)."""
     findings = []
+    autoscaled = {
+        (o.namespace(h), (o.spec(h).get("scaleTargetRef") or {}).get("name"))
+        for h in analysis.state.kind("HorizontalPodAutoscaler")
+    }
     for dep in analysis.state.kind("Deployment"):
         ns, name = o.namespace(dep), o.name(dep)
+        by_hand = (ns, name) not in autoscaled
         owned = [
             rs
             for rs in analysis.state.kind("ReplicaSet")
@@ -274,18 +292,30 @@ def analyze_scaling(analysis: Analysis) -> list[Finding]:
         # Only the current ReplicaSet, and neither from nor to zero: those are rollout steps.
         for rs in sorted(owned, key=_revision, reverse=True)[:1]:
             for at, before, after in _scale_events(analysis, dep, rs):
-                if at is None or not before or not after or at < analysis.scope.window_start:
+                # From zero is a rollout step; to zero only by hand (a rollout leaves the newest up).
+                if (
+                    at is None
+                    or not before
+                    or (not after and not by_hand)
+                    or at < analysis.scope.window_start
+                ):
                     continue
                 direction = "up" if after > (before or 0) else "down"
+                relevance = analysis.relevance(ns, name)
+                lowered = by_hand and direction == "down"
                 findings.append(
                     make_finding(
                         "deployment-scaled",
                         f"{ns}/{name}",
-                        severity=Severity.INFO,
+                        severity=Severity.WARNING
+                        if lowered and relevance >= Relevance.NEAR and analysis.scope.proximity(at) >= 0.5
+                        else Severity.INFO,
                         title=f"Deployment {ns}/{name} scaled {direction} from {before} to {after} replicas "
-                        f"{ago(analysis.scope, at)}",
+                        f"{ago(analysis.scope, at)}"
+                        + ("" if by_hand else " (by its HorizontalPodAutoscaler)"),
                         resources=[o.path("Deployment", dep)],
-                        relevance=analysis.relevance(ns, name) * analysis.scope.proximity(at),
+                        change=Trigger.CONFIG_CHANGE if by_hand else None,
+                        relevance=relevance * analysis.scope.proximity(at),
                         first_seen=at,
                         last_seen=at,
                     )

@@ -56,8 +56,22 @@ def test_scan_finds_the_oom_and_the_rollout_through_the_official_client(cluster:
     assert any(f.change is Trigger.DEPLOY and "v2.2.4 -> v2.3.0" in f.title for f in result.findings)
     assert any(f.id.endswith("/previous") and "OutOfMemoryError" in f.title for f in result.findings)
     assert "base URL override" in result.notes[0]
+    requests = [r for r in cluster.requests if "/log" not in r and not _discovery(r)]
+    # The cluster DNS, read for every alert: its kube-system objects only, pods by their labels,
+    # its Corefile ConfigMap and its Service's Endpoints by name.
+    dns = [r for r in requests if "/namespaces/kube-system/" in r]
+    assert {r.split("?")[0].split("/namespaces/kube-system/")[1].split("/")[0] for r in dns} <= {
+        "deployments",
+        "services",
+        "pods",
+        "replicasets",
+        "events",
+        "configmaps",
+        "endpoints",
+    }
+    assert all("labelSelector=" in r for r in dns if "/pods?" in r)
     # Discovery documents (`/api/v1`, `/apis/{group}/{version}`) aside, every list is capped.
-    lists = [r for r in cluster.requests if "/log" not in r and not _discovery(r)]
+    lists = [r for r in requests if r not in dns]
     assert all("limit=" in r for r in lists)
     # Namespaced kinds are listed in the alert's namespace; across namespaces only what is
     # cluster-scoped or lives elsewhere by design (Gateways, ReferenceGrants, cert-manager's
@@ -100,7 +114,10 @@ def test_namespace_is_found_from_the_pod_name_when_the_alert_has_none(cluster: K
 def test_no_hint_lists_cluster_wide_without_configmaps_secrets_or_services(cluster: KubeStub) -> None:
     result = EksScanner(load_config(), "eks").run(alert("something is wrong"), Budget.of(15))
     assert result.status is AgentStatus.OK
-    assert not any(p in r for r in cluster.requests for p in ("/secrets", "/configmaps", "/services"))
+    # Outside kube-system, where the cluster DNS's Service and Corefile (by name) are read.
+    elsewhere = [r for r in cluster.requests if "/namespaces/kube-system/" not in r]
+    assert not any(p in r for r in elsewhere for p in ("/secrets", "/configmaps", "/services"))
+    assert not any("/configmaps?" in r or "/secrets" in r for r in cluster.requests)
     assert any(f.cause_hint is CauseCategory.OOM for f in result.findings)
 
 
