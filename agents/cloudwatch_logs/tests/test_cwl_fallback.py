@@ -60,6 +60,7 @@ SAMPLES = {
     "node": "Kubelet stopped posting node status.",
     "autoscaler": "the desired replica count is more than the maximum replica count",
     "config": "KeyError: 'DATABASE_URL'",
+    "missing-config-object": "Error: couldn't find key DB_PASSWORD in Secret orders/db-creds",
     "unknown-argument": "flag provided but not defined: -since-hours",
     "pod-ip-exhausted": "add cmd: failed to assign an IP address to container",
     "datastore-full": "OOM command not allowed when used memory > 'maxmemory'.",
