@@ -36,6 +36,8 @@ _TOO_COMMON = {
     "http/", "status", "time", "limit", "code", "request", "response", "returned", "version",
     "ready", "is up", "hikaripool", "upstream", "configmap",
 }  # fmt: skip
+# A term this long is specific enough without its first letter (`lood stage disk watermark`).
+_HEADLESS = 12
 # ERROR_WORDS' `\s5\d\d\s` has no literal to spell; these are the 5xx codes services answer.
 _SERVER_ERRORS = ("500", "502", "503", "504")
 _LITERAL, _IN, _MAX_REPEAT, _MIN_REPEAT = (
@@ -116,9 +118,13 @@ def _alternatives(items: list[tuple[Any, Any]]) -> list[str]:
 def _spelled(term: str) -> set[str]:
     """The spellings logs use for a term: a status code after a space, `:` or `=` (not inside a
     longer number); plain words as written, lower case, capitalised and, when short, upper case
-    (ERROR, FATAL); identifiers (`ErrImagePull`, `NXDOMAIN`) only as written."""
+    (ERROR, FATAL); identifiers (`ErrImagePull`, `NXDOMAIN`) only as written. A long phrase
+    without its first letter (`o healthy upstream`) holds both its lower-case and capitalised
+    spellings in one term, half the room in the patterns' size limit."""
     if term.isdigit():
         return {f" {term}", f":{term}", f"={term}"}
+    if len(term) >= _HEADLESS and term[0].isalpha() and term[1:] == term[1:].lower():
+        return {term[1:]}
     spellings = {term}
     if term[1:] == term[1:].lower():
         spellings |= {term.lower(), term[:1].upper() + term[1:]}

@@ -16,6 +16,7 @@ from agents.cloudwatch_logs.queries import MARKER_RE
 from agents.cloudwatch_logs.reader import LogsReader
 from agents.common.base import Budget
 from agents.common.signatures import load_signatures
+from agents.common.tests.signature_corpus import CORPUS
 from shared.contracts import AgentStatus, CauseCategory, Trigger
 
 # One line a real service writes for each built-in signature, in its usual spelling (lower case
@@ -60,6 +61,7 @@ SAMPLES = {
     "node": "Kubelet stopped posting node status.",
     "autoscaler": "the desired replica count is more than the maximum replica count",
     "config": "KeyError: 'DATABASE_URL'",
+    "missing-config-object": "Error: couldn't find key DB_PASSWORD in Secret orders/db-creds",
     "unknown-argument": "flag provided but not defined: -since-hours",
     "pod-ip-exhausted": "add cmd: failed to assign an IP address to container",
     "datastore-full": "OOM command not allowed when used memory > 'maxmemory'.",
@@ -175,3 +177,13 @@ def test_scanner_fallback_finds_causes_the_old_terms_missed() -> None:
     assert any(f.change is Trigger.DEPLOY and "v7.13.0" in f.title for f in result.findings)
     calls = client.called("filter_log_events")
     assert calls and all(len(c["filterPattern"]) <= MAX_PATTERN and c["limit"] <= 1000 for c in calls)
+
+
+def test_the_real_error_lines_of_the_signature_corpus_are_read_through_the_fallback() -> None:
+    """Each runtime's own error text (a c3p0 checkout timeout, a Kafka broker unreachable, an
+    Elasticsearch flood-stage block), capitalised or not, is selected by the size-limited patterns."""
+    lines = [line.text for line in CORPUS]
+    lines += [line[:1].upper() + line[1:] for line in lines if line[:1].islower()]
+    for start in range(0, len(lines), 50):  # fallback_read spreads its lines over the recent window
+        chunk = lines[start : start + 50]
+        assert sorted(fallback_read(chunk)) == sorted(chunk)
