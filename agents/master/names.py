@@ -258,16 +258,20 @@ def _compiled(name: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=8192)
-def spellings(name: str) -> tuple[str, ...]:
-    """The distinctive names `name` goes by: what it denotes, the things it is a member of, and their
-    abbreviated spellings."""
-    out: list[str] = []
+def spellings(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The distinctive names `name` goes by (what it denotes, in its abbreviated spellings too), and
+    those of the things it is a member of."""
+    own: list[str] = []
+    whole: list[str] = []
     for n in denoted(name):
         if "." in n:
             continue  # a host is matched by the name it embeds
-        for p in (n, *parents(n)):
-            out.extend(sorted(_abbreviated(p)))
-    return tuple(dict.fromkeys(n for n in out if distinctive(n)))
+        own.extend(sorted(_abbreviated(n)))
+        for p in parents(n):
+            whole.extend(sorted(_abbreviated(p)))
+    return tuple(dict.fromkeys(n for n in own if distinctive(n))), tuple(
+        dict.fromkeys(n for n in whole if distinctive(n))
+    )
 
 
 # What follows a workload's name in its pods' names: `-5f4e3d2c1-k9j8h` (a Deployment's), `-x7k2p`
@@ -276,11 +280,12 @@ POD_SUFFIX = r"(?:-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}|-(?=[a-z]*\d)[a-z0-9]{
 
 
 @lru_cache(maxsize=4096)
-def word(name: str) -> re.Pattern[str]:
-    """`name` as written, as a whole word, or as the workload of a pod named after it; a hyphen and
-    an underscore stand for each other. Whatever the name (a generic one too): it is the name."""
+def word(name: str, pod: bool = True) -> re.Pattern[str]:
+    """`name` as written, as a whole word, or (`pod`) as the workload of a pod named after it; a
+    hyphen and an underscore stand for each other. Whatever the name (a generic one too): it is the
+    name."""
     spelled_ = re.sub(r"\\-|_", "[-_]", re.escape(name))
-    return re.compile(rf"(?<![\w\-]){spelled_}{POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w\-]){spelled_}{POD_SUFFIX if pod else ''}(?![\w\-])", re.IGNORECASE)
 
 
 def mentions(text: str, name: str) -> bool:
@@ -290,10 +295,13 @@ def mentions(text: str, name: str) -> bool:
         return False
     if word(name).search(text):
         return True
-    names = spellings(name)
-    if any(_compiled(n).search(text) for n in names):
+    own, whole = spellings(name)
+    # The thing or a member of it (`orders-aurora-instance-2` names `orders-aurora`); the thing `name`
+    # is a member of, by its name only (`orders-aurora` names `orders-aurora-instance-1`'s cluster,
+    # `orders-aurora-instance-2` is another instance).
+    if any(_compiled(n).search(text) for n in own) or any(word(n, pod=False).search(text) for n in whole):
         return True
-    return any(same_thing(r, name) for r in references(text)) if names else False
+    return any(same_thing(r, name) for r in references(text)) if own or whole else False
 
 
 def same_as_any(name: str, names: Iterable[str]) -> bool:
