@@ -49,7 +49,7 @@ MEMBER_WORDS = frozenset(
         "instance", "node", "replica", "replicas", "reader", "writer", "member", "shard", "primary",
         "secondary", "master", "leader", "follower", "controller", "headless", "svc", "config",
         "configmap", "cm", "secret", "secrets", "env", "role", "irsa", "sa", "serviceaccount", "pdb",
-        "hpa", "ro", "rw", "endpoint",
+        "hpa", "ro", "rw", "endpoint", "stack",
     }
 )  # fmt: skip
 # Generated parts hold a digit (`5f4e3d2c1`, `k9j8h`, `0001`); a version (`v2`) names another thing.
@@ -60,7 +60,7 @@ _ROLE_LABELS = frozenset({"master", "clustercfg", "primary", "replica", "reader"
 _HOST_ENDS = re.compile(
     r"\.(?:com|net|org|io|dev|cloud|internal|local|svc|amazonaws\.com(?:\.cn)?|[a-z]{2})$"
 )
-_ARN = re.compile(r"arn:aws[\w\-]*:[a-z0-9\-]+:[\w\-]*:\d*:(?P<resource>[^\s\"',)\]]+)")
+_ARN = re.compile(r"arn:aws[\w\-]*:(?P<service>[a-z0-9\-]+):[\w\-]*:\d*:(?P<resource>[^\s\"',)\]]+)")
 _UUID = re.compile(r"^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$|^[0-9a-f]{32}$")
 _TF_ADDRESS = re.compile(
     r"^(?:module\.(?P<module>[\w\-]+)(?:\[[^\]]*\])?\.?)*"
@@ -119,6 +119,9 @@ def denoted(reference: str) -> tuple[str, ...]:
     arn = _ARN.fullmatch(ref)
     if arn:
         parts = [p for p in re.split(r"[/:]", arn.group("resource")) if p]
+        if arn.group("service") == "s3" or (parts[0] == "assumed-role" and len(parts) > 1):
+            # A bucket (`bucket/key`), the role a session assumed (`assumed-role/<role>/<session>`).
+            return (spelled(parts[1] if parts[0] == "assumed-role" else parts[0]),)
         # `role/path/name`, `cluster:orders-aurora`, `key/<uuid>`; a node group's ARN ends in an id
         # after its name.
         names = parts[1:] or parts

@@ -23,6 +23,7 @@ SAME = [
     ("eks-workers-spot-2ec5b2f6-1a2b-3c4d-5e6f-123456789abc", "workers-spot"),
     ("ingress-nginx-controller", "ingress-nginx"),
     ("orders-stack-OrdersDB-1A2B3C4D5E6F", "orders-stack"),
+    ("orders-api-stack", "orders-api"),
     # a host that embeds the name
     ("orders-aurora.cluster-c9xk.us-east-1.rds.amazonaws.com", "orders-aurora"),
     ("orders-aurora-instance-1.c9xk.us-east-1.rds.amazonaws.com", "orders-aurora"),
@@ -39,6 +40,8 @@ SAME = [
     # ARNs
     ("arn:aws:iam::123456789012:role/orders-api", "orders-api"),
     ("arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora", "orders-aurora"),
+    ("arn:aws:sts::123456789012:assumed-role/payments-api-irsa/aws-sdk", "payments-api"),
+    ("arn:aws:s3:::media-uploads/2026/12/x.jpg", "media-uploads"),
     (
         "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -54,6 +57,8 @@ DIFFERENT = [
     ("orders-api-v2", "orders-api"),  # a version is another deployment
     ("payments", "payments-db"),  # a suffix that names another thing
     ("orders-worker", "orders"),
+    ("orders-aurora-instance-2", "orders-aurora-instance-1"),  # a sibling is another instance
+    ("orders-api-staging", "orders-api"),
     ("api", "api"),  # generic words never match alone
     ("prod", "prod-db"),
     ("db-0", "db"),
