@@ -56,7 +56,6 @@ _IAM_ACTION = re.compile(r"(?<![\w:/])(?P<service>[a-z][a-z0-9\-]{1,24}):[A-Z][A
 _ARN = re.compile(r"\barn:aws[\w\-]*:(?P<service>[a-z0-9\-]+):[\w\-]*:\d*:(?P<resource>[^\s\"',)]+)")
 _BUCKET = re.compile(r"\b(?:s3://|arn:aws:s3:::)(?P<bucket>[a-z0-9][a-z0-9.\-]{2,62})")
 _IP = re.compile(r"^\d+(?:\.\d+){3}$")
-_MANAGED = re.compile(r"\.amazonaws\.com(?:\.cn)?$|\.svc(?:\.cluster\.local)?$")
 # Words too common to identify anything by themselves.
 _VAGUE = frozenset(
     {"api", "www", "app", "web", "svc", "service", "default", "localhost", "cluster", "local", "aws"}
@@ -197,10 +196,7 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
                     (host, first) if ("-" in first or len(first) >= 6) and first not in _VAGUE else (host,)
                 )
                 labels = host.split(".")
-                # A managed endpoint's first label is the name of the thing (`orders-aurora-instance-1`
-                # of `orders-aurora`: `names.same_thing`); only another host's words say whose it is.
-                words = frozenset() if _MANAGED.search(host) else _distinctive(labels[:-2] or labels)
-                add(Dependency(host, tuple(dict.fromkeys(names)), words=words))
+                add(Dependency(host, tuple(dict.fromkeys(names)), words=_distinctive(labels[:-2] or labels)))
         home = namespaces(finding)
         for pattern in _QUOTED_HOSTS:
             for m in pattern.finditer(text):
@@ -250,17 +246,23 @@ def on_dependency(change: Finding, path: Path) -> Dependency | None:
     for dep in path.dependencies:
         if touches(change, dep.names):
             return dep
-        # A rollout is of a workload of its own: sharing a word with a host (`orders-api-v2` and
-        # `api.orders-partner.com`) does not make it that host's.
-        if (
-            dep.words
-            and change.change is not Trigger.DEPLOY
-            and any(_distinctive([s.lower()]) & dep.words for s in _subjects(change))
-        ):
+        if dep.words and any(_words_shared(s, dep, path, change) for s in _subjects(change)):
             return dep
         if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
             return dep
     return None
+
+
+def _words_shared(subject: str, dep: Dependency, path: Path, change: Finding) -> bool:
+    """Whether a change's subject is named after the dependency (`the carrier-api key` of
+    `api.carrier-acme.example.com`). A rollout is of a workload of its own: sharing a word with the
+    dependency (`orders-api-v2` with `orders-aurora`) makes it another client of it, on the path only
+    when the target shares that word too (`flags-admin` with `flags-edge` and `flags-prod-pg`: one
+    application's parts and its store)."""
+    shared = _distinctive([subject.lower()]) & dep.words
+    if change.change is Trigger.DEPLOY:
+        shared &= _distinctive([t.lower() for t in path.target])
+    return bool(shared)
 
 
 def namespaces(finding: Finding) -> set[str]:

@@ -9,7 +9,7 @@ import pytest
 from test_chain import alert, chat, log
 from test_synthesis import ago, ok
 
-from agents.master.chain import Dependency, Path, on_path
+from agents.master.chain import Dependency, Path, dependencies_in, on_path
 from agents.master.names import mentions, same_thing
 from agents.master.synthesis import synthesize
 from shared.contracts import CauseCategory, Finding, Severity, Trigger
@@ -163,3 +163,22 @@ def test_a_helm_upgrade_of_the_release_the_dependency_belongs_to_is_on_the_path(
     )
     assert report.cause.trigger is Trigger.CONFIG_CHANGE and upgrade.id in report.cause.evidence
     assert "That change is to sessions-redis-master, which cart-api depends on." in report.cause.summary
+
+
+def test_a_rollout_sharing_the_dependencys_word_is_on_the_path_only_when_the_target_shares_it() -> None:
+    def path(target: str, host: str) -> Path:
+        found = log(
+            "errors:x", f'connection to server at "{host}" (10.0.0.1), port 5432 failed', ago(5), None
+        )
+        return Path((target,), dependencies_in([found], (target,)))
+
+    # One application's parts and its store: the admin's release is another client of the edge's database.
+    assert on_path(
+        _deploy("flags-admin", "flags"),
+        path("flags-edge", "flags-prod-pg.c9x2k1.us-east-2.rds.amazonaws.com"),
+    )
+    # A decoy whose name shares a word with the database only.
+    assert not on_path(
+        _deploy("orders-api-v2", "commerce"),
+        path("fulfillment-worker", "orders-aurora.cluster-c3vx8kq2l9ab.us-east-1.rds.amazonaws.com"),
+    )
