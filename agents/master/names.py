@@ -58,7 +58,7 @@ _GENERATED = re.compile(rf"^{_GENERATED_PART}$")
 # The first label of a managed endpoint that says which role of the thing it is, not the thing.
 _ROLE_LABELS = frozenset({"master", "clustercfg", "primary", "replica", "reader", "writer", "ro", "rw"})
 _HOST_ENDS = re.compile(
-    r"\.(?:com|net|org|io|dev|cloud|internal|local|svc|amazonaws\.com(?:\.cn)?|[a-z]{2})$"
+    r"\.(?:com|net|org|io|dev|cloud|app|internal|local|svc|co|uk|de|eu|fr|jp|in|au|ca|us|ai|me)$"
 )
 _ARN = re.compile(r"arn:aws[\w\-]*:(?P<service>[a-z0-9\-]+):[\w\-]*:\d*:(?P<resource>[^\s\"',)\]]+)")
 _UUID = re.compile(r"^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$|^[0-9a-f]{32}$")
@@ -165,7 +165,6 @@ def parents(name: str) -> tuple[str, ...]:
     n = spelled(raw)
     if n.startswith(_NODE_GROUP):
         n = n[4:]
-        out.append(n)
     tokens = n.split("-")
     for i in range(len(tokens) - 1, 0, -1):
         if _member_remainder(tokens[i:]):
@@ -291,6 +290,14 @@ def word(name: str, pod: bool = True) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w\-]){spelled_}{POD_SUFFIX if pod else ''}(?![\w\-])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _whole(name: str) -> re.Pattern[str]:
+    """`name` as a whole word, not a file's (`session.js` is no `session`); a host's first label
+    (`orders-aurora.cluster-c9xk…`) counts."""
+    spelled_ = re.sub(r"\\-|_", "[-_]", re.escape(name))
+    return re.compile(rf"(?<![\w\-]){spelled_}(?![\w\-]|\.(?!svc\b)[a-z]{{1,4}}(?![\w.\-]))", re.IGNORECASE)
+
+
 def mentions(text: str, name: str) -> bool:
     """Whether `text` names the thing `name` is, or a member or part of it, however written: as the
     name itself, in another spelling, or a host, URL, ARN, Terraform address or Helm release of it."""
@@ -302,7 +309,7 @@ def mentions(text: str, name: str) -> bool:
     # The thing or a member of it (`orders-aurora-instance-2` names `orders-aurora`); the thing `name`
     # is a member of, by its name only (`orders-aurora` names `orders-aurora-instance-1`'s cluster,
     # `orders-aurora-instance-2` is another instance).
-    if any(_compiled(n).search(text) for n in own) or any(word(n, pod=False).search(text) for n in whole):
+    if any(_compiled(n).search(text) for n in own) or any(_whole(n).search(text) for n in whole):
         return True
     return any(same_thing(r, name) for r in references(text)) if own or whole else False
 

@@ -88,6 +88,9 @@ def test_text_names_a_thing_in_the_form_its_source_writes() -> None:
     assert mentions("kubernetes_manifest.shop_gw will be updated in-place", "shop-gateway")
     assert not mentions("Deploying orders-api-v2 to prod", "orders-aurora")
     assert not mentions("rolled out payments-db 14.2", "payments")
+    # A file named like the thing a Service belongs to is not that thing.
+    assert not mentions("at /app/lib/session.js:48:11", "session-svc")
+    assert mentions("session rolled out 2.3.1", "session-svc")
 
 
 def _deploy(name: str, namespace: str) -> Finding:
