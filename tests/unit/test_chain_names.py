@@ -9,6 +9,7 @@ import pytest
 from test_chain import alert, chat, log
 from test_synthesis import ago, ok
 
+from agents.master.callers import from_caller
 from agents.master.chain import Dependency, Path, dependencies_in, on_path
 from agents.master.names import mentions, same_thing
 from agents.master.synthesis import synthesize
@@ -185,3 +186,27 @@ def test_a_rollout_sharing_the_dependencys_word_is_on_the_path_only_when_the_tar
         _deploy("orders-api-v2", "commerce"),
         path("fulfillment-worker", "orders-aurora.cluster-c3vx8kq2l9ab.us-east-1.rds.amazonaws.com"),
     )
+
+
+def _dependency_failure(title: str, resources: tuple[str, ...]) -> Finding:
+    return Finding(
+        id="eks:x",
+        agent="eks",
+        severity=Severity.CRITICAL,
+        title=title,
+        resources=resources,
+        cause_hint=CauseCategory.DEPENDENCY_FAILURE,
+        relevance=0.95,
+    )
+
+
+def test_a_finding_that_names_a_member_of_the_target_as_its_victim_is_no_callers_report() -> None:
+    webhook = _dependency_failure(
+        "webhook mpod.elbv2.k8s.aws fails closed: ReplicaSet retail/cart-api-6c9d8b7f5 cannot create pods",
+        ("kube-system/Deployment/aws-load-balancer-controller",),
+    )
+    caller = _dependency_failure(
+        "upstream cart-api responded 503", ("web/Deployment/storefront", "web/storefront-6d8f7b9c4-hk3rz")
+    )
+    assert not from_caller(webhook, ("cart-api",))
+    assert from_caller(caller, ("cart-api",))
