@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.master.chain import finding_text, names_any, target_names, workloads
+from agents.master.chain import finding_text, target_names, workloads
+from agents.master.names import word
 from shared.causes import CAUSES
 from shared.contracts import AlertContext, Finding
 
@@ -25,7 +26,11 @@ def from_caller(finding: Finding, target: Sequence[str]) -> bool:
     own = {w.lower() for w in workloads(finding)}
     if not own or own & {t.lower() for t in target}:
         return False
-    return names_any(finding_text(finding), target)
+    # A caller names what it failed to reach by its service's own name or host (`upstream
+    # orders-api`), not by a member of it: a webhook that blocks the target's ReplicaSet
+    # (`cart-api-6c9d8b7f5`) names its victim, it is no caller (`names.word`, not `names.mentions`).
+    text = finding_text(finding)
+    return any(word(t).search(text) for t in target if t)
 
 
 def without_callers(ctx: AlertContext, findings: Sequence[Finding]) -> list[Finding]:

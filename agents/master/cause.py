@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.master import changed, connections, hops, platform
+from agents.master.alert_words import as_the_alert_says
 from agents.master.before_cause import before_cause
 from agents.master.callers import without_callers
 from agents.master.candidates import Candidates, candidate_causes, cited
@@ -55,7 +56,8 @@ def decide(
     originals, findings = findings, connections.not_surges(findings)
     candidates = candidate_causes(ctx, findings)
     if candidates is None:
-        return bad_deploy(ctx, findings) or unknown(ctx, findings, results)
+        # With no cause from the sources, the alert's own words are a last resort, said as such.
+        return bad_deploy(ctx, findings) or as_the_alert_says(ctx, unknown(ctx, findings, results))
     together = first_on_same_object(ctx, findings, candidates.first)
     if together is not None:
         candidates = Candidates(together, candidates.first, candidates.findings)

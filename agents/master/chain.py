@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from agents.common.scope import plausible_name
+from agents.master.names import POD_SUFFIX, mentions, same_as_any, same_thing, word
 from shared.causes import IMPLIED_DEPENDENCIES, PLATFORM_COMPONENTS
 from shared.contracts import AlertContext, Finding, Trigger
 from shared.relevance import Relevance
@@ -111,20 +112,16 @@ def finding_text(finding: Finding) -> str:
     return " ".join([finding.title, finding.detail, *(e.excerpt for e in finding.evidence)])
 
 
-# What follows a workload's name in its pods' names: `-5f4e3d2c1-k9j8h` (a Deployment's), `-x7k2p`
-# (a DaemonSet's or Job's), `-0` (a StatefulSet's). Generated parts hold a digit: `-worker` is no pod.
-_POD_SUFFIX = r"(?:-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}|-(?=[a-z]*\d)[a-z0-9]{5}|-\d{1,3})?"
-
-
-def _word(name: str) -> re.Pattern[str]:
-    """`name` as a whole word, or as the workload of a pod named after it. A hyphen and an
-    underscore stand for each other: infrastructure code names `sessions-cache` `sessions_cache`."""
-    spelled = re.sub(r"\\-|_", "[-_]", re.escape(name))
-    return re.compile(rf"(?<![\w\-]){spelled}{_POD_SUFFIX}(?![\w\-])", re.IGNORECASE)
-
-
 def names_any(text: str, names: Iterable[str]) -> bool:
-    return any(_word(n).search(text) for n in names if n)
+    """Whether `text` names one of `names`, however written (`names.mentions`): the Aurora cluster
+    an instance's host belongs to, a Terraform address, an ARN, a Helm release."""
+    return any(mentions(text, n) for n in names if n)
+
+
+def _is(subject: str, names: Iterable[str]) -> bool:
+    """Whether a finding's subject is one of `names`, a member of it (its pod) or the thing it is
+    a member of (`names.same_thing`)."""
+    return any(word(n).fullmatch(subject) or same_thing(subject, n) for n in names if n)
 
 
 def _subjects(finding: Finding) -> list[str]:
@@ -143,7 +140,7 @@ def subjects(finding: Finding) -> list[str]:
 def about(finding: Finding, names: Iterable[str]) -> bool:
     """Whether `finding` is about one of `names` by its resources (its pod, workload or stream),
     not merely naming it: a log line of a client that calls redis-main is not about redis-main."""
-    return any(_word(n).fullmatch(s) for s in _subjects(finding) for n in names if n)
+    return any(_is(s, names) for s in _subjects(finding))
 
 
 def touches(finding: Finding, names: Iterable[str]) -> bool:
@@ -151,7 +148,7 @@ def touches(finding: Finding, names: Iterable[str]) -> bool:
     wanted = [n for n in names if n]
     if not wanted:
         return False
-    if any(_word(n).fullmatch(s) for s in _subjects(finding) for n in wanted):
+    if any(_is(s, wanted) for s in _subjects(finding)):
         return True
     return names_any(" ".join([finding_text(finding), *finding.resources]), wanted)
 
@@ -162,7 +159,12 @@ def dependencies_in(findings: Iterable[Finding], target: Sequence[str]) -> tuple
     found: dict[str, Dependency] = {}
 
     def add(dep: Dependency) -> None:
-        if dep.name.lower() not in own and dep.name.lower() not in _VAGUE and dep.name not in found:
+        if (
+            dep.name.lower() not in own
+            and not same_as_any(dep.name, own)
+            and dep.name.lower() not in _VAGUE
+            and dep.name not in found
+        ):
             found[dep.name] = dep
 
     for finding in findings:
@@ -227,7 +229,7 @@ def workloads(finding: Finding) -> list[str]:
         if _NO_SUBJECT.search(r) or r.startswith("Node/"):
             continue
         name = r.rsplit("/", 1)[-1]
-        m = re.fullmatch(rf"(?P<workload>[a-z0-9][a-z0-9\-]*?){_POD_SUFFIX}", name)
+        m = re.fullmatch(rf"(?P<workload>[a-z0-9][a-z0-9\-]*?){POD_SUFFIX}", name)
         if m and len(m.group("workload")) >= 3:
             out.append(m.group("workload"))
     return out
@@ -244,11 +246,23 @@ def on_dependency(change: Finding, path: Path) -> Dependency | None:
     for dep in path.dependencies:
         if touches(change, dep.names):
             return dep
-        if dep.words and any(_distinctive([s.lower()]) & dep.words for s in _subjects(change)):
+        if dep.words and any(_words_shared(s, dep, path, change) for s in _subjects(change)):
             return dep
         if dep.namespace and change.change is not Trigger.DEPLOY and _names_namespace(change, dep.namespace):
             return dep
     return None
+
+
+def _words_shared(subject: str, dep: Dependency, path: Path, change: Finding) -> bool:
+    """Whether a change's subject is named after the dependency (`the carrier-api key` of
+    `api.carrier-acme.example.com`). A rollout is of a workload of its own: sharing a word with the
+    dependency (`orders-api-v2` with `orders-aurora`) makes it another client of it, on the path only
+    when the target shares that word too (`flags-admin` with `flags-edge` and `flags-prod-pg`: one
+    application's parts and its store)."""
+    shared = _distinctive([subject.lower()]) & dep.words
+    if change.change is Trigger.DEPLOY:
+        shared &= _distinctive([t.lower() for t in path.target])
+    return bool(shared)
 
 
 def namespaces(finding: Finding) -> set[str]:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from agents.master.chain import Path, about, finding_text, names_any, subjects, touches, workloads
+from agents.master.names import same_as_any
 from shared.causes import CHANGED_THING, NEW_SERIES
 from shared.contracts import CauseCategory, EvidenceKind, Finding, Trigger
 
@@ -74,7 +75,7 @@ def changed_things(change: Finding, context: Iterable[str] = ()) -> list[str]:
 
 def _about_target(finding: Finding, path: Path) -> bool:
     return bool(path.target) and (
-        about(finding, path.target) or bool(set(workloads(finding)) & {t.lower() for t in path.target})
+        about(finding, path.target) or any(same_as_any(w, path.target) for w in workloads(finding))
     )
 
 
@@ -93,7 +94,9 @@ def named_by_target(findings: Sequence[Finding], path: Path, context: Iterable[s
     for f in findings:
         if f.change in (None, Trigger.NONE) or touches(f, path.target):
             continue
-        things = [n for n in changed_things(f, context) if n.lower() not in target]
+        things = [
+            n for n in changed_things(f, context) if n.lower() not in target and not same_as_any(n, target)
+        ]
         if things and names_any(own, things):
             out.add(f.id)
     return out

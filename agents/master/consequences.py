@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.master.chain import dependencies_in, target_names, touches
+from agents.master.names import same_as_any
 from agents.master.ranking import MIN_CITED, MIN_SUPPORT, CategoryScore, support
 from shared.causes import CAUSES
 from shared.contracts import AlertContext, Finding
@@ -30,7 +31,9 @@ def _subject_names(ctx: AlertContext, finding: Finding) -> set[str]:
     names = set()
     for resource in finding.resources:
         name = resource.rsplit("/", 1)[-1].lower()
-        if len(name) < MIN_NAME or any(name == n or name.startswith(n + "-") for n in own):
+        # The target's own objects (its pods, its parts: `names.same_thing`), not a neighbour whose
+        # name begins with the target's (`payments-db` beside `payments`).
+        if len(name) < MIN_NAME or name in own or same_as_any(name, own):
             continue
         names.add(name)
     return names

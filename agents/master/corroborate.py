@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.master.chain import Path, about, dependencies_in, touches
+from agents.master.names import same_as_any
 from agents.master.ranking import MIN_CITED, MIN_SUPPORT, support
 from shared.causes import shows_the_same
 from shared.contracts import AlertContext, CauseCategory, Finding, Severity, Trigger
@@ -37,9 +38,14 @@ def on_the_path(findings: Sequence[Finding], path: Path, cited: Sequence[str]) -
             if resource.startswith("/") or resource.startswith("Namespace/"):
                 continue
             name = resource.rsplit("/", 1)[-1]
-            if not any(name.lower() == t or name.lower().startswith(t + "-") for t in target):
+            # Not the target itself, its pods or its parts (`names.same_thing`).
+            if name.lower() not in target and not same_as_any(name, target):
                 names.append(name)
-    return tuple(dict.fromkeys(n for n in names if len(n) >= MIN_NAME and n.lower() not in target))
+    return tuple(
+        dict.fromkeys(
+            n for n in names if len(n) >= MIN_NAME and n.lower() not in target and not same_as_any(n, target)
+        )
+    )
 
 
 def _about(finding: Finding, path: Path) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from agents.master.chain import touches
 from agents.master.decision import announced
+from agents.master.names import mentions, same_as_any
 from agents.master.ranking import TriggerCandidate
 
 MIN_THING = 6  # shorter names are too common to tie a change to the evidence
@@ -22,16 +23,17 @@ def _things(candidate: TriggerCandidate, target: Sequence[str]) -> list[str]:
     return [
         r
         for r in candidate.finding.resources
-        if len(r) >= MIN_THING and "/" not in r and not _WHERE.search(r) and r.lower() not in wanted
+        if len(r) >= MIN_THING
+        and "/" not in r
+        and not _WHERE.search(r)
+        and r.lower() not in wanted
+        and not same_as_any(r, wanted)
     ]
 
 
 def names_the_evidence(candidate: TriggerCandidate, evidence: str, target: Sequence[str]) -> bool:
     """Whether the change names, by a thing other than the target, something the evidence names."""
-    return any(
-        re.search(rf"(?<![\w\-]){re.escape(t)}(?![\w\-])", evidence, re.IGNORECASE)
-        for t in _things(candidate, target)
-    )
+    return any(mentions(evidence, t) for t in _things(candidate, target))
 
 
 def changed_what_the_evidence_names(

@@ -4,7 +4,6 @@ the same change (a rollout and its announcement in chat)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from agents.master.ceilings import before_the_load, ceilings_lowered
 from agents.master.chain import Path, finding_text, linked, on_path, subjects, touches, workloads
 from agents.master.decision import announced, cited_text
 from agents.master.named_thing import changed_what_the_evidence_names
+from agents.master.names import mentions
 from agents.master.ranking import (
     MIN_CITED,
     SAME_CHANGE,
@@ -161,10 +161,7 @@ def named_by_evidence(findings: Sequence[Finding], cited: Sequence[str]) -> list
             f.change not in (None, Trigger.NONE)
             and f.id not in ids
             and f.relevance < NAMED_BY_THE_EVIDENCE
-            and (
-                any(re.search(rf"(?<![\w\-]){re.escape(n)}(?![\w\-])", text, re.IGNORECASE) for n in names)
-                or touches(f, about)
-            )
+            and (any(mentions(text, n) for n in names) or touches(f, about))
         ):
             f = f.model_copy(update={"relevance": NAMED_BY_THE_EVIDENCE})
         out.append(f)
