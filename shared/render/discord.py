@@ -91,7 +91,8 @@ def render_discord(report: IncidentReport) -> list[str]:
 def _embed(report: IncidentReport) -> tuple[dict[str, Any], str, list[str]]:
     """The card: title, the cause and its fields, coloured by severity; and the same as text."""
     cause = report.cause
-    title = one_line(markdown_escape(" ".join(report.title.split())), MAX_EMBED_TITLE)
+    # Discord refuses an embed whose title is empty: a blank report title says what the card is.
+    title = one_line(markdown_escape(" ".join(report.title.split()) or "Incident report"), MAX_EMBED_TITLE)
     head = f"**{markdown_escape(label(cause.category))}**"
     summary = format_lines(((Span(cause.summary),),), DISCORD, LINE_LIMIT)
     description = head + "\n" + "\n".join(summary)
