@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from agents.master.chain import touches, workloads
+from agents.master.chain import target_names, touches, workloads
 from agents.master.ranking import (
     AGREEMENT_SHARE,
     MIN_CATEGORY_SCORE,
@@ -41,6 +41,8 @@ EVIDENCE_PER_AGENT = 3
 # at least this share of the louder one.
 LEAD = timedelta(minutes=2)
 FOLLOW_SHARE = 0.25
+# An alert naming nothing: its one warned cause stands when the next weighs at most this share of it.
+RIVAL_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ def candidate_causes(ctx: AlertContext, findings: Sequence[Finding]) -> Candidat
     }
     categories = category_scores(findings, ctx, boosting)
     top = categories[0] if categories and categories[0].score >= MIN_CATEGORY_SCORE else None
+    if top is None and not target_names(ctx):
+        top = _unrivalled(categories)
     if top is None or (top.best.severity is Severity.INFO and len(top.agents) < 2):
         return None
     first = first_failure(categories, top)
@@ -74,6 +78,17 @@ def candidate_causes(ctx: AlertContext, findings: Sequence[Finding]) -> Candidat
             rated = rated if first is not top else tuple(findings)
     runner_up = top if first is not top else (categories[1] if len(categories) > 1 else None)
     return Candidates(first, runner_up, rated)
+
+
+def _unrivalled(categories: Sequence[CategoryScore]) -> CategoryScore | None:
+    """For an alert that names nothing the scanners could rate against (a person's "payments are
+    failing", a monitor on a queue), every finding is middling and no cause reaches the usual score:
+    the one cause the findings point at with warnings, when no other comes within `RIVAL_SHARE` of it,
+    is still the cause (at the low confidence its score gives)."""
+    warned = [c for c in categories if c.best.severity is not Severity.INFO]
+    if not warned or (len(warned) > 1 and warned[1].score > RIVAL_SHARE * warned[0].score):
+        return None
+    return warned[0]
 
 
 def _tied_by_consequence(findings: Sequence[Finding], top: CategoryScore) -> tuple[Finding, ...]:

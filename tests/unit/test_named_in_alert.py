@@ -60,3 +60,25 @@ def test_words_that_name_no_finding_leave_every_finding_as_it_was() -> None:
     # A name in a link is not the alert's words.
     linked = "Triggered: lag high, see https://app.example.com/orders-enricher/status"
     assert synthesize(ctx(linked), results()).cause.category is CauseCategory.UNKNOWN
+
+
+def test_an_alert_naming_nothing_takes_the_one_cause_its_findings_warn_of() -> None:
+    """A person's "customers cannot pay": every finding is middling, one cause alone is warned of."""
+    throttled = ok(
+        "cloudwatch_logs",
+        finding(
+            "cloudwatch_logs:errors:payments/renewals-5b6c7d8e9-q1w2e:1",
+            W,
+            'Throttled (host stripe.com): 200x "StripeRateLimitError 429"',
+            relevance=0.5,
+            at=ago(20),
+            cause=CauseCategory.RATE_LIMITED,
+            resources=("payments/renewals-5b6c7d8e9-q1w2e",),
+        ),
+    )
+    report = synthesize(ctx("customers cannot pay since 20 min, anyone looking?"), [throttled])
+    assert report.cause.category is CauseCategory.RATE_LIMITED
+    assert report.cause.confidence <= 0.5
+    # Two causes warned of about as much: neither is chosen for an alert that names nothing.
+    rivals = synthesize(ctx("customers cannot pay since 20 min"), results())
+    assert rivals.cause.category is CauseCategory.UNKNOWN
