@@ -23,14 +23,15 @@ def test_a_cache_full_at_its_maxmemory_is_the_dependency_failing_not_the_workloa
     assert _category("java.lang.OutOfMemoryError: Java heap space") is CauseCategory.OOM
 
 
-def test_writes_to_a_read_only_endpoint_are_a_configuration_error() -> None:
+def test_writes_refused_by_a_read_only_database_are_the_dependency_failing() -> None:
+    # A failover demoted the instance the workload writes to: the data store's role changed.
     for line in (
         "java.sql.SQLException: The MySQL server is running with the --read-only option so it cannot "
         "execute this statement",
         "ERROR: cannot execute UPDATE in a read-only transaction",
         "READONLY You can't write against a read only replica.",
     ):
-        assert _category(line) is CauseCategory.BAD_CONFIG, line
+        assert _category(line) is CauseCategory.DEPENDENCY_FAILURE, line
 
 
 def test_a_load_balancer_health_check_answered_with_an_error_is_a_probe_failure() -> None:
